@@ -1,0 +1,22 @@
+package streams
+
+// Option adjusts a boundary step (a sink, a grouping, a repartition or a store):
+// which serdes to use, or how an internal topic is named.
+type Option interface{ isOption() }
+
+// Serdes is a pair of serdes for keys and values, made by With.
+type Serdes struct{ _ [0]func() }
+
+func (Serdes) isOption() {}
+
+// With pairs a key serde with a value serde. gofkagen reads the serde expressions
+// and the types they handle; each must be a constructor from this package, a
+// package-level variable, or a composite literal, so that the generated code can
+// name it.
+func With[K, V any](key Serde[K], value Serde[V]) Serdes { return Serdes{} }
+
+// Named sets the name an internal topic is derived from (a repartition topic is
+// "<application id>-<name>-repartition").
+type Named string
+
+func (Named) isOption() {}

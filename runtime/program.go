@@ -1,0 +1,118 @@
+package runtime
+
+import "github.com/gofka/streams/state"
+
+// Program is a compiled topology: everything a runner needs to execute it.
+// Generated code builds one with a Compiled<Topology> function.
+type Program struct {
+	Name          string // the topology function, e.g. "ClickCount"
+	DefaultAppID  string // application id used when none is configured, e.g. "click-count"
+	Topics        []TopicSpec
+	Stores        []StoreSpec
+	SubTopologies []SubTopologySpec
+	Description   string // the topology as text (gofkagen describe)
+	Mermaid       string // the topology as a Mermaid diagram
+}
+
+// TopicID indexes Program.Topics; generated code names topics by it.
+type TopicID int
+
+// TopicKind says who owns a topic.
+type TopicKind uint8
+
+const (
+	SourceTopic      TopicKind = iota // an input the user owns
+	SinkTopic                         // an output the user owns
+	RepartitionTopic                  // internal: written and read back by the program
+	ChangelogTopic                    // internal: compacted log of a store's changes
+)
+
+var topicKindNames = [...]string{
+	SourceTopic:      "source",
+	SinkTopic:        "sink",
+	RepartitionTopic: "repartition",
+	ChangelogTopic:   "changelog",
+}
+
+func (k TopicKind) String() string { return topicKindNames[k] }
+
+// Internal reports whether the program owns the topic and derives its name from the
+// application id.
+func (k TopicKind) Internal() bool { return k == RepartitionTopic || k == ChangelogTopic }
+
+// TopicSpec describes one topic. For internal topics Name is a suffix: the full name
+// is "<application id>-<Name>".
+type TopicSpec struct {
+	Name string
+	Kind TopicKind
+}
+
+// TopicName is the full name of topic id under application id appID.
+func (p *Program) TopicName(appID string, id TopicID) string {
+	t := p.Topics[id]
+	if t.Kind.Internal() {
+		return appID + "-" + t.Name
+	}
+	return t.Name
+}
+
+// TopicByName finds a topic by its full name under appID.
+func (p *Program) TopicByName(appID, name string) (TopicID, bool) {
+	for i := range p.Topics {
+		if p.TopicName(appID, TopicID(i)) == name {
+			return TopicID(i), true
+		}
+	}
+	return 0, false
+}
+
+// StoreSpec describes one state store.
+type StoreSpec struct {
+	Name        string
+	Changelog   TopicID
+	Persistent  bool // RocksDB rather than memory
+	SubTopology int
+}
+
+// SubTopologySpec describes one sub-topology: a part of the topology connected
+// without a repartition topic, run as one task per input partition.
+type SubTopologySpec struct {
+	ID      int
+	Sources []SourceSpec // Process's source argument indexes this
+	Sinks   []TopicID    // topics the task may emit to
+	Stores  []int        // indexes into Program.Stores, in TaskContext.Stores order
+	NewTask func(TaskContext) Task
+}
+
+// SourceSpec is one source node: the topics it reads.
+type SourceSpec struct {
+	Topics []TopicID
+}
+
+// TaskContext is what a runner hands a new task.
+type TaskContext struct {
+	Partition int32
+	Out       Emitter
+	// Stores holds the backends of the sub-topology's stores, in SubTopologySpec.Stores order.
+	Stores []state.Backend
+	// CacheEntries bounds each store's typed write-back cache; 0 means state.DefaultCacheEntries.
+	CacheEntries int
+}
+
+// Task runs one sub-topology on one partition. Generated code implements it.
+type Task interface {
+	// Process runs the fused operator chain over a batch read by source number source.
+	// It stops at the first failing record and returns a *RecordError naming it.
+	Process(source int, batch []Record) error
+	// Current is the index in the batch of the record being processed; a runner
+	// that recovers a panic from Process uses it to name the record.
+	Current() int
+	// Flush writes the cached state changes to the stores' backends.
+	Flush() error
+}
+
+// Emitter receives the records a task produces. key and value are valid only during
+// the call: the task reuses its buffers for the next record.
+type Emitter interface {
+	Emit(topic TopicID, key, value []byte)
+}

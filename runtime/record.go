@@ -1,0 +1,54 @@
+package runtime
+
+import "fmt"
+
+// Record is one record of a topic partition. A runner never modifies Key or Value
+// after handing a record to a task, so decoded values may alias them.
+type Record struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+	Timestamp int64 // milliseconds since the Unix epoch
+	Key       []byte
+	Value     []byte
+}
+
+// Fail wraps err with the record's coordinates and the processing stage.
+func (r *Record) Fail(stage string, err error) error {
+	return &RecordError{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Stage: stage, Err: err}
+}
+
+// RecordError is a failure to process one record, naming where it is.
+type RecordError struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+	Stage     string // what failed, e.g. "decode value" or "isRealClick panicked"
+	Err       error
+	Stack     []byte // the goroutine's stack, for panics
+}
+
+func (e *RecordError) Error() string {
+	return fmt.Sprintf("topic %s partition %d offset %d: %s: %v", e.Topic, e.Partition, e.Offset, e.Stage, e.Err)
+}
+
+func (e *RecordError) Unwrap() error { return e.Err }
+
+// ProcessSafely calls task.Process and turns a panic in user code into a
+// *RecordError naming the record being processed, with the panic value and stack.
+func ProcessSafely(task Task, source int, batch []Record) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			i := task.Current()
+			rec := Record{Topic: "?", Partition: -1, Offset: -1}
+			if i >= 0 && i < len(batch) {
+				rec = batch[i]
+			}
+			err = &RecordError{
+				Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset,
+				Stage: "panic in user function", Err: fmt.Errorf("%v", p), Stack: stack(),
+			}
+		}
+	}()
+	return task.Process(source, batch)
+}

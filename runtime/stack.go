@@ -1,0 +1,5 @@
+package runtime
+
+import "runtime/debug"
+
+func stack() []byte { return debug.Stack() }

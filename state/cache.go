@@ -1,0 +1,127 @@
+package state
+
+import "fmt"
+
+// DefaultCacheEntries bounds a Cache when the runner sets no bound.
+const DefaultCacheEntries = 100_000
+
+// Cache is a typed write-back cache in front of a Backend, keyed by encoded key.
+type Cache[V any] struct {
+	backend    Backend
+	encode     func(dst []byte, v V) ([]byte, error)
+	decode     func([]byte) (V, error)
+	entries    map[string]*entry[V]
+	dirty      int
+	maxEntries int
+	buf        []byte
+}
+
+type entry[V any] struct {
+	value   V
+	dirty   bool
+	deleted bool
+}
+
+// NewCache returns a cache over backend that holds at most maxEntries values
+// (DefaultCacheEntries when maxEntries <= 0). encode and decode are the value serde.
+func NewCache[V any](backend Backend, encode func([]byte, V) ([]byte, error), decode func([]byte) (V, error), maxEntries int) *Cache[V] {
+	if maxEntries <= 0 {
+		maxEntries = DefaultCacheEntries
+	}
+	return &Cache[V]{backend: backend, encode: encode, decode: decode, entries: map[string]*entry[V]{}, maxEntries: maxEntries}
+}
+
+// Get returns the value under key, reading through to the backend on a miss.
+func (c *Cache[V]) Get(key []byte) (V, bool, error) {
+	if e, ok := c.entries[string(key)]; ok {
+		return e.value, !e.deleted, nil
+	}
+	var zero V
+	raw, found, err := c.backend.Get(key)
+	if err != nil || !found {
+		return zero, false, err
+	}
+	v, err := c.decode(raw)
+	if err != nil {
+		return zero, false, fmt.Errorf("decode stored value: %w", err)
+	}
+	if err := c.insert(key, &entry[V]{value: v}); err != nil {
+		return zero, false, err
+	}
+	return v, true, nil
+}
+
+// Put sets the value under key; the backend sees it at the next Flush.
+func (c *Cache[V]) Put(key []byte, v V) error {
+	if e, ok := c.entries[string(key)]; ok {
+		e.value, e.deleted = v, false
+		c.markDirty(e)
+		return nil
+	}
+	e := &entry[V]{value: v}
+	c.markDirty(e)
+	return c.insert(key, e)
+}
+
+// Delete removes key; the backend sees it at the next Flush.
+func (c *Cache[V]) Delete(key []byte) error {
+	if e, ok := c.entries[string(key)]; ok {
+		var zero V
+		e.value, e.deleted = zero, true
+		c.markDirty(e)
+		return nil
+	}
+	e := &entry[V]{deleted: true}
+	c.markDirty(e)
+	return c.insert(key, e)
+}
+
+func (c *Cache[V]) markDirty(e *entry[V]) {
+	if !e.dirty {
+		e.dirty = true
+		c.dirty++
+	}
+}
+
+// insert adds a new entry, first making room by flushing and emptying the cache
+// when it is full (a full flush is cheaper per entry than tracking recency).
+func (c *Cache[V]) insert(key []byte, e *entry[V]) error {
+	if len(c.entries) >= c.maxEntries {
+		if err := c.Flush(); err != nil {
+			return err
+		}
+		clear(c.entries)
+	}
+	c.entries[string(key)] = e
+	return nil
+}
+
+// Flush writes every changed entry to the backend, in no particular order.
+func (c *Cache[V]) Flush() error {
+	if c.dirty == 0 {
+		return nil
+	}
+	for k, e := range c.entries {
+		if !e.dirty {
+			continue
+		}
+		var err error
+		if e.deleted {
+			err = c.backend.Delete([]byte(k))
+		} else {
+			c.buf, err = c.encode(c.buf[:0], e.value)
+			if err == nil {
+				err = c.backend.Put([]byte(k), c.buf)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("flush key %q: %w", k, err)
+		}
+		e.dirty = false
+		c.dirty--
+	}
+	return nil
+}
+
+// Len is the number of cached entries.
+func (c *Cache[V]) Len() int { return len(c.entries) }
