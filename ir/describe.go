@@ -1,0 +1,139 @@
+package ir
+
+import (
+	"fmt"
+	"go/token"
+	"go/types"
+	"path/filepath"
+	"strings"
+)
+
+// Describe renders a lowered graph as text: sub-topologies, and in each the nodes
+// with their functions, types, topics, stores and positions. The text is stable, so
+// golden tests compare it, and gofkagen describe prints it.
+func Describe(g *Graph, pkg *types.Package) string {
+	var b strings.Builder
+	q := types.RelativeTo(pkg)
+	fmt.Fprintf(&b, "Topology %s (application id %q)\n", g.Name, g.DefaultAppID)
+	for _, st := range g.SubTopologies {
+		fmt.Fprintf(&b, "  Sub-topology %d\n", st.ID)
+		for _, n := range st.Nodes {
+			fmt.Fprintf(&b, "    #%d %s%s  (%s)\n", n.ID, n.Op, nodeDetail(n, g.DefaultAppID, q), shortPos(n.Pos))
+			var next []string
+			for port := 0; port < n.Outputs(); port++ {
+				for _, c := range g.Consumers(n, port) {
+					if n.Op == OpBranch {
+						next = append(next, fmt.Sprintf("#%d [branch %d]", c.ID, port))
+					} else {
+						next = append(next, fmt.Sprintf("#%d", c.ID))
+					}
+				}
+			}
+			if len(next) > 0 {
+				fmt.Fprintf(&b, "        --> %s\n", strings.Join(next, ", "))
+			}
+		}
+	}
+	return b.String()
+}
+
+func nodeDetail(n *Node, appID string, q types.Qualifier) string {
+	var parts []string
+	if len(n.Fns) > 0 {
+		names := make([]string, len(n.Fns))
+		for i, f := range n.Fns {
+			names[i] = f.Display
+		}
+		parts = append(parts, strings.Join(names, ", "))
+	}
+	if len(n.Topics) > 0 {
+		names := make([]string, len(n.Topics))
+		for i, t := range n.Topics {
+			names[i] = t.FullName(appID)
+		}
+		word := "topic"
+		if n.Op == OpSource || n.Op == OpTable {
+			word = "from"
+		}
+		parts = append(parts, word+" "+strings.Join(names, ", "))
+	}
+	if n.Store != nil {
+		parts = append(parts, fmt.Sprintf("store %s (changelog %s)", n.Store.Name, n.Store.Changelog.FullName(appID)))
+	}
+	switch n.Op {
+	case OpSource, OpTable, OpMap, OpFlatMap, OpSelectKey, OpMapValues, OpFlatMapValues, OpCount, OpReduce, OpAggregate:
+		parts = append(parts, fmt.Sprintf("-> key %s, value %s", types.TypeString(n.Key, q), types.TypeString(n.Value, q)))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " " + strings.Join(parts, " ")
+}
+
+// shortPos prints a position with the file's base name, so descriptions do not
+// depend on where the source tree lives.
+func shortPos(p token.Position) string {
+	return fmt.Sprintf("%s:%d:%d", filepath.Base(p.Filename), p.Line, p.Column)
+}
+
+// Mermaid renders a lowered graph as a Mermaid flowchart: one subgraph per
+// sub-topology, topics as cylinders between them.
+func Mermaid(g *Graph, pkg *types.Package) string {
+	var b strings.Builder
+	b.WriteString("graph TD\n")
+	topicIDs := map[string]string{}
+	topic := func(name string) string {
+		if id, ok := topicIDs[name]; ok {
+			return id
+		}
+		id := fmt.Sprintf("t%d", len(topicIDs))
+		topicIDs[name] = id
+		fmt.Fprintf(&b, "  %s[(%q)]\n", id, name)
+		return id
+	}
+	var edges []string
+	for _, st := range g.SubTopologies {
+		fmt.Fprintf(&b, "  subgraph st%d[\"Sub-topology %d\"]\n", st.ID, st.ID)
+		for _, n := range st.Nodes {
+			label := fmt.Sprintf("#%d %s", n.ID, n.Op)
+			if len(n.Fns) > 0 {
+				names := make([]string, len(n.Fns))
+				for i, f := range n.Fns {
+					names[i] = f.Display
+				}
+				label += "<br/>" + strings.Join(names, ", ")
+			}
+			if n.Store != nil {
+				label += "<br/>store " + n.Store.Name
+			}
+			fmt.Fprintf(&b, "    n%d[%q]\n", n.ID, strings.ReplaceAll(label, `"`, "'"))
+		}
+		b.WriteString("  end\n")
+		for _, n := range st.Nodes {
+			for _, in := range n.Inputs {
+				edge := fmt.Sprintf("  n%d --> n%d", in.Node.ID, n.ID)
+				if in.Node.Op == OpBranch {
+					edge = fmt.Sprintf("  n%d -->|branch %d| n%d", in.Node.ID, in.Index, n.ID)
+				}
+				edges = append(edges, edge)
+			}
+		}
+	}
+	for _, n := range g.Nodes {
+		for _, t := range n.Topics {
+			id := topic(t.FullName(g.DefaultAppID))
+			if n.Op == OpSource || n.Op == OpTable {
+				edges = append(edges, fmt.Sprintf("  %s --> n%d", id, n.ID))
+			} else {
+				edges = append(edges, fmt.Sprintf("  n%d --> %s", n.ID, id))
+			}
+		}
+		if n.Store != nil {
+			id := topic(n.Store.Changelog.FullName(g.DefaultAppID))
+			edges = append(edges, fmt.Sprintf("  n%d -.changelog.-> %s", n.ID, id))
+		}
+	}
+	b.WriteString(strings.Join(edges, "\n"))
+	b.WriteString("\n")
+	return b.String()
+}

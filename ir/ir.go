@@ -1,0 +1,280 @@
+package ir
+
+import (
+	"fmt"
+	"go/token"
+	"go/types"
+)
+
+// Op is the kind of a node.
+type Op uint8
+
+const (
+	OpSource        Op = iota // reads topics (or a repartition topic) and decodes key and value
+	OpTable                   // reads a topic as a table into a store, then emits the upserts
+	OpFilter                  // keeps records for which Fns[0] holds
+	OpFilterNot               // drops records for which Fns[0] holds
+	OpMap                     // Fns[0](k, v) -> (k2, v2)
+	OpMapValues               // Fns[0](v) or (k, v) -> v2
+	OpFlatMap                 // Fns[0](k, v) -> []KeyValue[k2, v2]
+	OpFlatMapValues           // Fns[0](v) or (k, v) -> []v2
+	OpSelectKey               // Fns[0](k, v) -> k2
+	OpPeek                    // Fns[0](k, v), record passes unchanged
+	OpBranch                  // output i carries records for which Fns[i] is the first to hold
+	OpMerge                   // the union of its inputs
+	OpRepartition             // writes to an internal topic partitioned by key (cut by Split)
+	OpGroup                   // marks a grouped stream; the next node aggregates it
+	OpCount                   // counts per key into Store
+	OpReduce                  // Fns[0](agg, v) -> agg per key into Store
+	OpAggregate               // Fns[0]() -> agg; Fns[1](k, v, agg) -> agg per key into Store
+	OpToStream                // turns a table's updates into a stream
+	OpSink                    // encodes and writes to a topic
+	numOps
+)
+
+var opNames = [...]string{
+	OpSource:        "Source",
+	OpTable:         "Table",
+	OpFilter:        "Filter",
+	OpFilterNot:     "FilterNot",
+	OpMap:           "Map",
+	OpMapValues:     "MapValues",
+	OpFlatMap:       "FlatMap",
+	OpFlatMapValues: "FlatMapValues",
+	OpSelectKey:     "SelectKey",
+	OpPeek:          "Peek",
+	OpBranch:        "Branch",
+	OpMerge:         "Merge",
+	OpRepartition:   "Repartition",
+	OpGroup:         "Group",
+	OpCount:         "Count",
+	OpReduce:        "Reduce",
+	OpAggregate:     "Aggregate",
+	OpToStream:      "ToStream",
+	OpSink:          "Sink",
+}
+
+func (op Op) String() string {
+	if op < numOps {
+		return opNames[op]
+	}
+	return fmt.Sprintf("Op(%d)", op)
+}
+
+// Stateful reports whether the op keeps a store.
+func (op Op) Stateful() bool {
+	return op == OpTable || op == OpCount || op == OpReduce || op == OpAggregate
+}
+
+// Terminal reports whether a node of this op needs no consumer.
+func (op Op) Terminal() bool { return op == OpSink || op.Stateful() }
+
+// Port is one output of a node: Index 0, or the branch number of a Branch.
+type Port struct {
+	Node  *Node
+	Index int
+}
+
+// Node is one operator.
+type Node struct {
+	ID     int
+	Op     Op
+	Pos    token.Position // the DSL call that made the node
+	Inputs []Port
+	// Key and Value are the types of the records the node emits.
+	Key, Value types.Type
+	// KeyChanged reports that the key may differ from the one the input topic was
+	// partitioned by, so a grouping must repartition.
+	KeyChanged bool
+	// Fns are the user functions the node calls, in the order given in Op's comment.
+	Fns []*Func
+	// SeedAdder marks the seed API's Aggregate, whose adder is func(agg, value).
+	SeedAdder bool
+	// Topics are read (Source, Table) or written (Sink, Repartition: one topic).
+	Topics []*Topic
+	// Store is the state store of a stateful node.
+	Store *Store
+	// KeySerde and ValueSerde encode or decode at a byte boundary: Source, Table,
+	// Sink, Repartition, and Group (for the repartition it may need).
+	KeySerde, ValueSerde *Serde
+	// RepartitionName is the Named option of a Repartition or Group, if any.
+	RepartitionName string
+	// SubTopology is set by Split.
+	SubTopology int
+}
+
+func (n *Node) String() string { return fmt.Sprintf("%s#%d", n.Op, n.ID) }
+
+// TopicKind says who owns a topic.
+type TopicKind uint8
+
+const (
+	ExternalTopic    TopicKind = iota // named by the user
+	RepartitionTopic                  // internal, named by Name
+	ChangelogTopic                    // internal, named by Name
+)
+
+// Topic is a topic the topology touches. Internal topics have a name suffix; the
+// full name is "<application id>-<Name>".
+type Topic struct {
+	Name string
+	Kind TopicKind
+}
+
+// FullName is the topic's name under application id appID.
+func (t *Topic) FullName(appID string) string {
+	if t.Kind == ExternalTopic {
+		return t.Name
+	}
+	return appID + "-" + t.Name
+}
+
+// Store is a state store.
+type Store struct {
+	Name       string
+	Pos        token.Position
+	Persistent bool // RocksDB rather than memory
+	Key, Value types.Type
+	KeySerde   *Serde
+	ValueSerde *Serde
+	Changelog  *Topic
+	Node       *Node
+}
+
+// Func is a user function called by a node.
+type Func struct {
+	Pos     token.Position
+	Display string // how errors and descriptions name it: "isRealClick", "func literal at x.go:3:9"
+	Sig     *types.Signature
+	// Code calls the function: a name, a qualified name, a method expression, or
+	// (when Literal) the whole function literal, which codegen declares as a
+	// package-level function.
+	Code    Code
+	Literal bool
+}
+
+// Serde encodes or decodes one side of a record at a byte boundary.
+type Serde struct {
+	Type types.Type
+	// Builtin names a serde type of the streams package used by default for Type,
+	// e.g. "StringSerde"; codegen instantiates it as streams.StringSerde[Type]{}.
+	Builtin string
+	// Code is the user's serde expression when Builtin is empty.
+	Code Code
+}
+
+// Code is Go source text in which references to other packages are kept apart, so
+// codegen can import them under names of its own choosing.
+type Code []Fragment
+
+// Fragment is raw text, or (when Pkg is set) the qualified identifier Pkg.Name.
+type Fragment struct {
+	Text string
+	Pkg  string
+	Name string
+}
+
+// String renders the code with package names as the last path element.
+func (c Code) String() string {
+	s := ""
+	for _, f := range c {
+		if f.Pkg != "" {
+			s += pkgName(f.Pkg) + "." + f.Name
+		} else {
+			s += f.Text
+		}
+	}
+	return s
+}
+
+func pkgName(path string) string {
+	for i := len(path) - 1; i >= 0; i-- {
+		if path[i] == '/' {
+			return path[i+1:]
+		}
+	}
+	return path
+}
+
+// Form is the shape of a topology function.
+type Form uint8
+
+const (
+	FormBuild   Form = iota // func() (*streams.Topology, error), returning builder.Build()
+	FormBuilder             // func(*streams.StreamsBuilder)
+)
+
+// Graph is one topology.
+type Graph struct {
+	Name         string // the topology function's name
+	Pos          token.Position
+	Form         Form
+	DefaultAppID string
+	Nodes        []*Node // in creation order; IDs are indexes
+	Stores       []*Store
+	// Set by passes.
+	SubTopologies []*SubTopology
+}
+
+// SubTopology is a connected part of the graph between repartition topics.
+type SubTopology struct {
+	ID    int
+	Nodes []*Node // in ID order
+	// Segments are the fused straight-line pieces, entries first: one per source
+	// node (a loop over the batch), then one per merge node (a method).
+	Segments []*Node
+	Stores   []*Store
+}
+
+// Sources are the sub-topology's entry nodes, in the order Process numbers them.
+func (s *SubTopology) Sources() []*Node {
+	var out []*Node
+	for _, n := range s.Segments {
+		if n.Op == OpSource || n.Op == OpTable {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// NewNode appends a node to the graph.
+func (g *Graph) NewNode(op Op, pos token.Position, inputs ...Port) *Node {
+	n := &Node{ID: len(g.Nodes), Op: op, Pos: pos, Inputs: inputs}
+	g.Nodes = append(g.Nodes, n)
+	return n
+}
+
+// Consumers returns the nodes reading port p of n, in ID order.
+func (g *Graph) Consumers(n *Node, port int) []*Node {
+	var out []*Node
+	for _, c := range g.Nodes {
+		for _, in := range c.Inputs {
+			if in.Node == n && in.Index == port {
+				out = append(out, c)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Outputs is the number of ports a node has.
+func (n *Node) Outputs() int {
+	if n.Op == OpBranch {
+		return len(n.Fns)
+	}
+	return 1
+}
+
+// Error is a problem with a position, printed as file:line:col: message.
+type Error struct {
+	Pos token.Position
+	Msg string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Pos, e.Msg) }
+
+// Errorf makes an *Error.
+func Errorf(pos token.Position, format string, args ...any) *Error {
+	return &Error{Pos: pos, Msg: fmt.Sprintf(format, args...)}
+}
