@@ -188,6 +188,17 @@ func (e *evaluator) withSerdes(x ast.Expr) (key, val *ir.Serde, ok bool) {
 // serde makes a serde from a user expression, which the generated code evaluates
 // once, at package initialisation.
 func (e *evaluator) serde(x ast.Expr, t types.Type) *ir.Serde {
+	if call, ok := ast.Unparen(x).(*ast.CallExpr); ok && len(call.Args) == 0 {
+		// The streams package's own constructors are the default serdes by another name.
+		if name, ok := e.callee(call); ok && builtinConstructors[name] {
+			if d := ir.DefaultSerde(t); d != nil && (name == "JSON") == (d.Builtin == "JSONSerde") {
+				return d
+			}
+			if name == "JSON" {
+				return &ir.Serde{Type: t, Builtin: "JSONSerde"}
+			}
+		}
+	}
 	if !e.noCaptures("serde", x) {
 		return nil
 	}
@@ -268,4 +279,10 @@ func (e *evaluator) store(n *ir.Node, x ast.Expr, key, val *ir.Serde) bool {
 	n.Store = s
 	e.g.Stores = append(e.g.Stores, s)
 	return true
+}
+
+// builtinConstructors are the streams functions that return a built-in serde.
+var builtinConstructors = map[string]bool{
+	"String": true, "Bytes": true, "Int64": true, "Int32": true, "Int": true, "Uint64": true,
+	"Float64": true, "Float32": true, "Bool": true, "JSON": true,
 }

@@ -52,3 +52,8 @@ func ProcessSafely(task Task, source int, batch []Record) (err error) {
 	}()
 	return task.Process(source, batch)
 }
+
+// UnknownSource is the error a generated task returns for a source number it does not have.
+func UnknownSource(task string, source int) error {
+	return fmt.Errorf("%s: no source %d", task, source)
+}

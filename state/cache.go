@@ -1,6 +1,9 @@
 package state
 
-import "fmt"
+import (
+	"bytes"
+	"fmt"
+)
 
 // DefaultCacheEntries bounds a Cache when the runner sets no bound.
 const DefaultCacheEntries = 100_000
@@ -41,7 +44,9 @@ func (c *Cache[V]) Get(key []byte) (V, bool, error) {
 	if err != nil || !found {
 		return zero, false, err
 	}
-	v, err := c.decode(raw)
+	// A backend's result is valid only until its next call, and decoders may alias
+	// their input, so the cache keeps its own copy (one allocation per miss).
+	v, err := c.decode(bytes.Clone(raw))
 	if err != nil {
 		return zero, false, fmt.Errorf("decode stored value: %w", err)
 	}
@@ -58,9 +63,7 @@ func (c *Cache[V]) Put(key []byte, v V) error {
 		c.markDirty(e)
 		return nil
 	}
-	e := &entry[V]{value: v}
-	c.markDirty(e)
-	return c.insert(key, e)
+	return c.insert(key, &entry[V]{value: v, dirty: true})
 }
 
 // Delete removes key; the backend sees it at the next Flush.
@@ -71,9 +74,7 @@ func (c *Cache[V]) Delete(key []byte) error {
 		c.markDirty(e)
 		return nil
 	}
-	e := &entry[V]{deleted: true}
-	c.markDirty(e)
-	return c.insert(key, e)
+	return c.insert(key, &entry[V]{deleted: true, dirty: true})
 }
 
 func (c *Cache[V]) markDirty(e *entry[V]) {
@@ -93,6 +94,9 @@ func (c *Cache[V]) insert(key []byte, e *entry[V]) error {
 		clear(c.entries)
 	}
 	c.entries[string(key)] = e
+	if e.dirty {
+		c.dirty++ // counted only once the entry is in the map
+	}
 	return nil
 }
 

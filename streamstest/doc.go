@@ -33,7 +33,7 @@
 //		if err != nil {
 //			t.Fatal(err)
 //		}
-//		want := []streams.KeyValue[string, int64]{{"ann", 1}, {"bob", 1}, {"ann", 2}}
+//		want := []streams.KeyValue[string, int64]{{Key: "ann", Value: 1}, {Key: "bob", Value: 1}, {Key: "ann", Value: 2}}
 //		if !slices.Equal(got, want) {
 //			t.Errorf("counts = %v, want %v", got, want)
 //		}

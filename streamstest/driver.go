@@ -200,18 +200,23 @@ func (d *Driver) AdvanceTime(ms int64) { d.now += ms }
 // errors.Join. A failing record does not stop the others, and the driver stays
 // usable.
 func (d *Driver) PipeRaw(topic string, key, value []byte) error {
-	ts := d.now
-	d.now++
-	return d.PipeRawAt(topic, key, value, ts)
+	return d.pipe(topic, key, value, d.now, true)
 }
 
 // PipeRawAt is PipeRaw with an explicit timestamp; it leaves the clock as it is.
 func (d *Driver) PipeRawAt(topic string, key, value []byte, timestamp int64) error {
+	return d.pipe(topic, key, value, timestamp, false)
+}
+
+func (d *Driver) pipe(topic string, key, value []byte, timestamp int64, tick bool) error {
 	if d.closed {
 		return fmt.Errorf("streamstest: pipe to %q: driver is closed", topic)
 	}
 	if len(d.readers[topic]) == 0 {
 		return fmt.Errorf("streamstest: pipe to %q: no source of %s reads this topic (sources read %s)", topic, d.programName(), d.sourceTopics())
+	}
+	if tick {
+		d.now++
 	}
 	rec := d.record(topic, key, value, timestamp)
 	d.queue = append(d.queue, rec)

@@ -431,6 +431,9 @@ func TestPipeToUnknownTopic(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `"no-such-topic"`) {
 		t.Errorf("PipeRaw to unknown topic = %v, want an error naming it", err)
 	}
+	if f.d.Now() != 0 {
+		t.Errorf("a failed pipe moved the clock to %d", f.d.Now())
+	}
 	// A sink is a topic too, but nothing reads it.
 	if err := f.d.PipeRaw("word-counts", []byte("k"), []byte("v")); err == nil {
 		t.Error("PipeRaw to a sink nobody reads succeeded")

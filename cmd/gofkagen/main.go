@@ -1,0 +1,26 @@
+// Command gofkagen compiles Gofka Streams topologies into Go code.
+//
+// Mark each topology function with //gofka:topology and add to the package:
+//
+//	//go:generate go run github.com/gofka/streams/cmd/gofkagen
+//
+// go generate then runs gofkagen in the package's directory, which writes
+// gofka_gen.go there: one Compiled<Topology>() *runtime.Program per topology, its
+// task types, and (in a package main without a main function) a main that runs
+// them. Commands:
+//
+//	gofkagen [generate] [dir]      write dir/gofka_gen.go (dir defaults to .)
+//	gofkagen check [dir]           exit 1 if regenerating would change gofka_gen.go (for CI)
+//	gofkagen describe [--mermaid] [dir]   print the topologies and their sub-topologies
+//
+// Errors are printed as file:line:col: message, all at once, sorted; the exit
+// status is then 1.
+package main
+
+import (
+	"os"
+
+	"github.com/gofka/streams/cmd/gofkagen/internal/cli"
+)
+
+func main() { os.Exit(cli.Run(os.Args[1:], os.Stdout, os.Stderr)) }

@@ -1,0 +1,350 @@
+package codegen
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/gofka/streams/ir"
+)
+
+// taskGen emits the task type of one sub-topology.
+type taskGen struct {
+	*topologyGen
+	st      *ir.SubTopology
+	typ     string
+	stores  map[*ir.Store]string // store -> field name
+	merges  map[*ir.Node]string  // merge node -> method name
+	methods [][]jen.Code
+}
+
+// mode says how the code at hand drops a record.
+type mode uint8
+
+const (
+	modeLoop   mode = iota // directly inside the batch loop or a range loop: continue
+	modeMethod             // directly inside a merge method: return nil
+	modeNested             // inside a block that others follow: wrap the rest in an if
+)
+
+func (t *taskGen) emit() []jen.Code {
+	names := t.tasks[t.st.ID]
+	t.typ = names.typ
+	t.stores = map[*ir.Store]string{}
+	t.merges = map[*ir.Node]string{}
+	local := newNamer(nil)
+	for _, m := range []string{"out", "current", "keyBuf", "valueBuf", "storeKey"} {
+		local.used[m] = true
+	}
+	fields := []jen.Code{
+		jen.Id("out").Qual(runtimePath, "Emitter"),
+		jen.Id("current").Int().Comment("index in the batch of the record in flight"),
+		jen.Id("keyBuf").Index().Byte().Comment("reused for every encoded key"),
+		jen.Id("valueBuf").Index().Byte().Comment("reused for every encoded value"),
+	}
+	ctor := jen.Dict{jen.Id("out"): jen.Id("ctx").Dot("Out")}
+	if len(t.st.Stores) > 0 {
+		fields = append(fields, jen.Id("storeKey").Index().Byte().Comment("reused for every encoded store key"))
+	}
+	var flush []jen.Code
+	for i, s := range t.st.Stores {
+		field := local.name("store" + camel(s.Name))
+		t.stores[s] = field
+		fields = append(fields, jen.Id(field).Op("*").Qual(statePath, "Cache").Types(typ(s.Value)).Commentf("store %s", s.Name))
+		vs := t.serde(s.ValueSerde)
+		ctor[jen.Id(field)] = jen.Qual(statePath, "NewCache").Types(typ(s.Value)).Call(
+			jen.Id("ctx").Dot("Stores").Index(jen.Lit(i)), jen.Id(vs).Dot("Encode"), jen.Id(vs).Dot("Decode"), jen.Id("ctx").Dot("CacheEntries"))
+		flush = append(flush, jen.If(jen.Err().Op(":=").Id("t").Dot(field).Dot("Flush").Call(), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("store %s: %%w", s.Name)), jen.Err())),
+		))
+	}
+	for _, n := range t.st.Segments {
+		if n.Op == ir.OpMerge {
+			t.merges[n] = fmt.Sprintf("merge%d", n.ID)
+		}
+	}
+
+	recv := jen.Id("t").Op("*").Id(t.typ)
+	var cases []jen.Code
+	var loops [][]jen.Code
+	for i, src := range t.st.Sources() {
+		method := local.name("process" + camel(src.Topics[0].Name))
+		cases = append(cases, jen.Case(jen.Lit(i)).Block(jen.Return(jen.Id("t").Dot(method).Call(jen.Id("batch")))))
+		loops = append(loops, t.sourceLoop(recv, method, src))
+	}
+	for _, n := range t.st.Segments {
+		if n.Op == ir.OpMerge {
+			t.methods = append(t.methods, t.mergeMethod(recv, n))
+		}
+	}
+
+	out := []jen.Code{
+		jen.Commentf("%s runs sub-topology %d of %s on one partition:", t.typ, t.st.ID, t.graph.Name),
+		jen.Comment(t.summary()),
+		jen.Type().Id(t.typ).Struct(fields...),
+		jen.Line(),
+		jen.Func().Id(names.constructor).Params(jen.Id("ctx").Qual(runtimePath, "TaskContext")).Qual(runtimePath, "Task").Block(
+			jen.Return(jen.Op("&").Id(t.typ).Values(ctor)),
+		),
+		jen.Line(),
+		jen.Comment("Current implements runtime.Task."),
+		jen.Func().Params(recv).Id("Current").Params().Int().Block(jen.Return(jen.Id("t").Dot("current"))),
+		jen.Line(),
+		jen.Comment("Flush implements runtime.Task: it writes the cached state changes to the stores."),
+		jen.Func().Params(recv).Id("Flush").Params().Error().Block(append(flush, jen.Return(jen.Nil()))...),
+		jen.Line(),
+		jen.Comment("Process implements runtime.Task: it runs the fused chain of one source over a batch."),
+		jen.Func().Params(recv).Id("Process").Params(jen.Id("source").Int(), jen.Id("batch").Index().Qual(runtimePath, "Record")).Error().Block(
+			jen.Switch(jen.Id("source")).Block(cases...),
+			jen.Return(jen.Qual(runtimePath, "UnknownSource").Call(jen.Lit(t.typ), jen.Id("source"))),
+		),
+		jen.Line(),
+	}
+	for _, c := range append(loops, t.methods...) {
+		out = append(out, c...)
+		out = append(out, jen.Line())
+	}
+	return out
+}
+
+// summary is a one-line picture of the sub-topology for the task's doc comment.
+func (t *taskGen) summary() string {
+	s := ""
+	for i, n := range t.st.Nodes {
+		if i > 0 {
+			s += " → "
+		}
+		s += fmt.Sprintf("%s#%d", n.Op, n.ID)
+	}
+	return s
+}
+
+func vars(n *ir.Node) (k, v string) { return fmt.Sprintf("k%d", n.ID), fmt.Sprintf("v%d", n.ID) }
+
+// fail returns from the generated code with the record's coordinates.
+func fail(stage string) jen.Code {
+	return jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("r").Dot("Fail").Call(jen.Lit(stage), jen.Err())))
+}
+
+func (t *taskGen) sourceLoop(recv jen.Code, method string, src *ir.Node) []jen.Code {
+	k, v := vars(src)
+	ks, vs := t.serde(src.KeySerde), t.serde(src.ValueSerde)
+	body := []jen.Code{
+		jen.Id("t").Dot("current").Op("=").Id("i"),
+		jen.Id("r").Op(":=").Op("&").Id("batch").Index(jen.Id("i")),
+		jen.List(jen.Id(k), jen.Err()).Op(":=").Id(ks).Dot("Decode").Call(jen.Id("r").Dot("Key")),
+		fail("decode key"),
+	}
+	rest := t.children(src, 0, k, v, modeLoop)
+	if src.Op == ir.OpTable {
+		field := t.stores[src.Store]
+		body = append(body,
+			jen.If(jen.Id("r").Dot("Value").Op("==").Nil()).Block(
+				jen.Comment("a tombstone deletes the key"),
+				jen.If(jen.Err().Op(":=").Id("t").Dot(field).Dot("Delete").Call(jen.Id("r").Dot("Key")), jen.Err().Op("!=").Nil()).Block(
+					jen.Return(jen.Id("r").Dot("Fail").Call(jen.Lit("write store "+src.Store.Name), jen.Err()))),
+				jen.Continue(),
+			),
+			jen.List(jen.Id(v), jen.Err()).Op(":=").Id(vs).Dot("Decode").Call(jen.Id("r").Dot("Value")),
+			fail("decode value"),
+			jen.If(jen.Err().Op(":=").Id("t").Dot(field).Dot("Put").Call(jen.Id("r").Dot("Key"), jen.Id(v)), jen.Err().Op("!=").Nil()).Block(
+				jen.Return(jen.Id("r").Dot("Fail").Call(jen.Lit("write store "+src.Store.Name), jen.Err()))),
+		)
+		if len(rest) == 0 {
+			body = append(body, jen.List(jen.Id("_"), jen.Id("_")).Op("=").List(jen.Id(k), jen.Id(v)))
+		}
+	} else {
+		body = append(body,
+			jen.List(jen.Id(v), jen.Err()).Op(":=").Id(vs).Dot("Decode").Call(jen.Id("r").Dot("Value")),
+			fail("decode value"),
+		)
+	}
+	body = append(body, rest...)
+	topics := ""
+	for i, tp := range src.Topics {
+		if i > 0 {
+			topics += ", "
+		}
+		topics += tp.FullName(t.graph.DefaultAppID)
+	}
+	return []jen.Code{
+		jen.Commentf("%s runs the chain of %s (%s) over one batch.", method, src, topics),
+		jen.Func().Params(recv).Id(method).Params(jen.Id("batch").Index().Qual(runtimePath, "Record")).Error().Block(
+			jen.For(jen.Id("i").Op(":=").Range().Id("batch")).Block(body...),
+			jen.Return(jen.Nil()),
+		),
+	}
+}
+
+func (t *taskGen) mergeMethod(recv jen.Code, n *ir.Node) []jen.Code {
+	k, v := vars(n)
+	body := append(t.children(n, 0, k, v, modeMethod), jen.Return(jen.Nil()))
+	return []jen.Code{
+		jen.Commentf("%s runs the chain after the Merge at %s:%d:%d for each of its inputs.", t.merges[n], filepath.Base(n.Pos.Filename), n.Pos.Line, n.Pos.Column),
+		jen.Func().Params(recv).Id(t.merges[n]).Params(
+			jen.Id("r").Op("*").Qual(runtimePath, "Record"), jen.Id(k).Add(typ(n.Key)), jen.Id(v).Add(typ(n.Value)),
+		).Error().Block(body...),
+	}
+}
+
+// children emits the consumers of port of n, given the variables holding the record.
+func (t *taskGen) children(n *ir.Node, port int, k, v string, m mode) []jen.Code {
+	consumers := t.graph.Consumers(n, port)
+	var out []jen.Code
+	for i, c := range consumers {
+		if i < len(consumers)-1 {
+			// Fan-out: every consumer but the last gets its own block, which must not
+			// skip what follows it.
+			out = append(out, jen.Block(t.node(c, k, v, modeNested)...))
+			continue
+		}
+		out = append(out, t.node(c, k, v, m)...)
+	}
+	return out
+}
+
+// node emits node n reading the record in variables k and v, then what follows it.
+func (t *taskGen) node(n *ir.Node, k, v string, m mode) []jen.Code {
+	nk, nv := vars(n)
+	kv := []jen.Code{jen.Id(k), jen.Id(v)}
+	switch n.Op {
+	case ir.OpFilter, ir.OpFilterNot:
+		cond := t.call(n.Fns[0], kv...)
+		keep := cond
+		if n.Op == ir.OpFilterNot {
+			keep = jen.Op("!").Add(cond)
+		}
+		rest := t.children(n, 0, k, v, m)
+		switch m {
+		case modeLoop, modeMethod:
+			drop := jen.Op("!").Add(cond)
+			if n.Op == ir.OpFilterNot {
+				drop = cond
+			}
+			skip := jen.Continue()
+			if m == modeMethod {
+				skip = jen.Return(jen.Nil())
+			}
+			return append([]jen.Code{jen.If(drop).Block(skip)}, rest...)
+		default:
+			return []jen.Code{jen.If(keep).Block(rest...)}
+		}
+
+	case ir.OpMap:
+		return append([]jen.Code{jen.List(jen.Id(nk), jen.Id(nv)).Op(":=").Add(t.call(n.Fns[0], kv...))},
+			t.children(n, 0, nk, nv, m)...)
+
+	case ir.OpMapValues:
+		args := []jen.Code{jen.Id(v)}
+		if n.Fns[0].Sig.Params().Len() == 2 {
+			args = kv
+		}
+		return append([]jen.Code{jen.Id(nv).Op(":=").Add(t.call(n.Fns[0], args...))},
+			t.children(n, 0, k, nv, m)...)
+
+	case ir.OpSelectKey:
+		return append([]jen.Code{jen.Id(nk).Op(":=").Add(t.call(n.Fns[0], kv...))},
+			t.children(n, 0, nk, v, m)...)
+
+	case ir.OpFlatMap:
+		item := fmt.Sprintf("kv%d", n.ID)
+		body := append([]jen.Code{jen.List(jen.Id(nk), jen.Id(nv)).Op(":=").List(jen.Id(item).Dot("Key"), jen.Id(item).Dot("Value"))},
+			t.children(n, 0, nk, nv, modeLoop)...)
+		return []jen.Code{jen.For(jen.List(jen.Id("_"), jen.Id(item)).Op(":=").Range().Add(t.call(n.Fns[0], kv...))).Block(body...)}
+
+	case ir.OpFlatMapValues:
+		args := []jen.Code{jen.Id(v)}
+		if n.Fns[0].Sig.Params().Len() == 2 {
+			args = kv
+		}
+		return []jen.Code{jen.For(jen.List(jen.Id("_"), jen.Id(nv)).Op(":=").Range().Add(t.call(n.Fns[0], args...))).Block(
+			t.children(n, 0, k, nv, modeLoop)...)}
+
+	case ir.OpPeek:
+		return append([]jen.Code{t.call(n.Fns[0], kv...)}, t.children(n, 0, k, v, m)...)
+
+	case ir.OpBranch:
+		var chain *jen.Statement
+		for i, f := range n.Fns {
+			block := t.children(n, i, k, v, m)
+			if chain == nil {
+				chain = jen.If(t.call(f, kv...)).Block(block...)
+			} else {
+				chain = chain.Else().If(t.call(f, kv...)).Block(block...)
+			}
+		}
+		return []jen.Code{chain}
+
+	case ir.OpMerge:
+		return []jen.Code{jen.If(jen.Err().Op(":=").Id("t").Dot(t.merges[n]).Call(jen.Id("r"), jen.Id(k), jen.Id(v)), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(jen.Err()))}
+
+	case ir.OpGroup, ir.OpToStream:
+		return t.children(n, 0, k, v, m)
+
+	case ir.OpSink, ir.OpRepartition:
+		return t.emitRecord(n, k, v)
+
+	case ir.OpCount, ir.OpReduce, ir.OpAggregate:
+		return append(t.aggregate(n, k, v), t.children(n, 0, k, fmt.Sprintf("agg%d", n.ID), m)...)
+	}
+	panic(fmt.Sprintf("codegen: unexpected %s in a sub-topology", n))
+}
+
+// emitRecord encodes key and value into the task's buffers and emits them.
+func (t *taskGen) emitRecord(n *ir.Node, k, v string) []jen.Code {
+	topic := n.Topics[0]
+	id := t.topicIDs[topicKey{topic.Name, topic.Kind != ir.ExternalTopic}]
+	name := topic.FullName(t.graph.DefaultAppID)
+	key, val := fmt.Sprintf("key%d", n.ID), fmt.Sprintf("value%d", n.ID)
+	return []jen.Code{
+		jen.List(jen.Id(key), jen.Err()).Op(":=").Id(t.serde(n.KeySerde)).Dot("Encode").Call(jen.Id("t").Dot("keyBuf").Index(jen.Empty(), jen.Lit(0)), jen.Id(k)),
+		fail("encode key for " + name),
+		jen.List(jen.Id(val), jen.Err()).Op(":=").Id(t.serde(n.ValueSerde)).Dot("Encode").Call(jen.Id("t").Dot("valueBuf").Index(jen.Empty(), jen.Lit(0)), jen.Id(v)),
+		fail("encode value for " + name),
+		jen.List(jen.Id("t").Dot("keyBuf"), jen.Id("t").Dot("valueBuf")).Op("=").List(jen.Id(key), jen.Id(val)),
+		jen.Id("t").Dot("out").Dot("Emit").Call(jen.Lit(id), jen.Id(key), jen.Id(val)).Commentf("to %s", name),
+	}
+}
+
+// aggregate emits a read-modify-write of the node's store through its typed cache;
+// the new aggregate is left in agg<ID>.
+func (t *taskGen) aggregate(n *ir.Node, k, v string) []jen.Code {
+	s := n.Store
+	field := t.stores[s]
+	sk, agg, found := fmt.Sprintf("sk%d", n.ID), fmt.Sprintf("agg%d", n.ID), fmt.Sprintf("found%d", n.ID)
+	out := []jen.Code{
+		jen.List(jen.Id(sk), jen.Err()).Op(":=").Id(t.serde(s.KeySerde)).Dot("Encode").Call(jen.Id("t").Dot("storeKey").Index(jen.Empty(), jen.Lit(0)), jen.Id(k)),
+		fail("encode key for store " + s.Name),
+		jen.Id("t").Dot("storeKey").Op("=").Id(sk),
+	}
+	foundVar := jen.Id(found)
+	if n.Op == ir.OpCount {
+		foundVar = jen.Id("_")
+	}
+	out = append(out,
+		jen.List(jen.Id(agg), foundVar, jen.Err()).Op(":=").Id("t").Dot(field).Dot("Get").Call(jen.Id(sk)),
+		fail("read store "+s.Name),
+	)
+	switch n.Op {
+	case ir.OpCount:
+		out = append(out, jen.Id(agg).Op("++"), jen.Id("_").Op("=").Id(v).Comment("Count reads only the key"))
+	case ir.OpReduce:
+		out = append(out, jen.If(jen.Id(found)).Block(
+			jen.Id(agg).Op("=").Add(t.call(n.Fns[0], jen.Id(agg), jen.Id(v))),
+		).Else().Block(
+			jen.Id(agg).Op("=").Id(v),
+		))
+	case ir.OpAggregate:
+		out = append(out, jen.If(jen.Op("!").Id(found)).Block(jen.Id(agg).Op("=").Add(t.call(n.Fns[0]))))
+		if n.SeedAdder {
+			out = append(out, jen.Id(agg).Op("=").Add(t.call(n.Fns[1], jen.Id(agg), jen.Id(v))))
+		} else {
+			out = append(out, jen.Id(agg).Op("=").Add(t.call(n.Fns[1], jen.Id(k), jen.Id(v), jen.Id(agg))))
+		}
+	}
+	out = append(out, jen.If(jen.Err().Op(":=").Id("t").Dot(field).Dot("Put").Call(jen.Id(sk), jen.Id(agg)), jen.Err().Op("!=").Nil()).Block(
+		jen.Return(jen.Id("r").Dot("Fail").Call(jen.Lit("write store "+s.Name), jen.Err()))))
+	return out
+}

@@ -1,0 +1,218 @@
+package codegen
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/gofka/streams/ir"
+)
+
+// topologyGen emits the code of one topology.
+type topologyGen struct {
+	*gen
+	graph    *ir.Graph
+	lower    string // the topology's name, unexported: prefixes its declarations
+	compiled string // name of the Compiled<Topology> function
+	topics   []topicEntry
+	topicIDs map[topicKey]int
+	literals map[*ir.Func]string // literal user functions -> declared names
+	tasks    []taskNames         // by sub-topology
+}
+
+type taskNames struct{ typ, constructor string }
+
+type topicKey struct {
+	name     string
+	internal bool
+}
+
+type topicEntry struct {
+	name string
+	kind string // runtime.TopicKind constant
+}
+
+func (tg *topologyGen) emit() []jen.Code {
+	tg.compiled = tg.names.name(compiledName(tg.graph.Name))
+	tg.assignTopics()
+	for _, st := range tg.graph.SubTopologies {
+		tg.tasks = append(tg.tasks, taskNames{
+			typ:         tg.names.name(fmt.Sprintf("%sTask%d", tg.lower, st.ID)),
+			constructor: tg.names.name(fmt.Sprintf("new%sTask%d", upperFirst(tg.graph.Name), st.ID)),
+		})
+	}
+	var out []jen.Code
+	out = append(out, tg.literalFuncs()...)
+	out = append(out, tg.program()...)
+	for _, st := range tg.graph.SubTopologies {
+		t := &taskGen{topologyGen: tg, st: st}
+		out = append(out, t.emit()...)
+	}
+	return out
+}
+
+// topicID numbers a topic in the Program's topic table, adding it on first use.
+func (tg *topologyGen) topicID(t *ir.Topic, kind string) int {
+	key := topicKey{t.Name, t.Kind != ir.ExternalTopic}
+	if id, ok := tg.topicIDs[key]; ok {
+		return id
+	}
+	id := len(tg.topics)
+	tg.topicIDs[key] = id
+	tg.topics = append(tg.topics, topicEntry{t.Name, kind})
+	return id
+}
+
+func (tg *topologyGen) assignTopics() {
+	tg.topicIDs = map[topicKey]int{}
+	for _, n := range tg.graph.Nodes {
+		for _, t := range n.Topics {
+			switch {
+			case t.Kind == ir.RepartitionTopic:
+				tg.topicID(t, "RepartitionTopic")
+			case n.Op == ir.OpSink:
+				tg.topicID(t, "SinkTopic")
+			default:
+				tg.topicID(t, "SourceTopic")
+			}
+		}
+	}
+	for _, s := range tg.graph.Stores {
+		tg.topicID(s.Changelog, "ChangelogTopic")
+	}
+}
+
+// literalFuncs declares each function literal of the topology as a package-level
+// function, so tasks call it directly rather than through a closure.
+func (tg *topologyGen) literalFuncs() []jen.Code {
+	tg.literals = map[*ir.Func]string{}
+	var out []jen.Code
+	for _, n := range tg.graph.Nodes {
+		for i, f := range n.Fns {
+			if !f.Literal {
+				tg.pin(f)
+				continue
+			}
+			base := fmt.Sprintf("%s%s%d", tg.lower, n.Op, n.ID)
+			if len(n.Fns) > 1 {
+				base += fmt.Sprintf("Fn%d", i)
+			}
+			name := tg.names.name(base)
+			tg.literals[f] = name
+			body := append(ir.Code(nil), f.Code...)
+			body[0].Text = body[0].Text[len("func"):]
+			out = append(out,
+				jen.Commentf("%s is the function literal at %s:%d:%d.", name, filepath.Base(f.Pos.Filename), f.Pos.Line, f.Pos.Column),
+				jen.Func().Id(name).Add(code(body)),
+				jen.Line(),
+			)
+		}
+	}
+	return out
+}
+
+// call renders a call of user function f.
+func (tg *topologyGen) call(f *ir.Func, args ...jen.Code) *jen.Statement {
+	if name, ok := tg.literals[f]; ok {
+		return jen.Id(name).Call(args...)
+	}
+	return code(f.Code).Call(args...)
+}
+
+// program emits the Compiled<Topology> function and its description constants.
+func (tg *topologyGen) program() []jen.Code {
+	g := tg.graph
+	describe := tg.names.name(tg.lower + "Description")
+	mermaid := tg.names.name(tg.lower + "Mermaid")
+
+	topics := make([]jen.Code, len(tg.topics))
+	for i, t := range tg.topics {
+		topics[i] = jen.Values(jen.Id("Name").Op(":").Lit(t.name), jen.Id("Kind").Op(":").Qual(runtimePath, t.kind))
+	}
+	storeIndex := map[*ir.Store]int{}
+	stores := make([]jen.Code, len(g.Stores))
+	for i, s := range g.Stores {
+		storeIndex[s] = i
+		stores[i] = jen.Values(
+			jen.Id("Name").Op(":").Lit(s.Name),
+			jen.Id("Changelog").Op(":").Lit(tg.topicID(s.Changelog, "ChangelogTopic")),
+			jen.Id("Persistent").Op(":").Lit(s.Persistent),
+			jen.Id("SubTopology").Op(":").Lit(s.Node.SubTopology),
+		)
+	}
+	subs := make([]jen.Code, len(g.SubTopologies))
+	for i, st := range g.SubTopologies {
+		var sources []jen.Code
+		for _, src := range st.Sources() {
+			var ids []jen.Code
+			for _, t := range src.Topics {
+				ids = append(ids, jen.Lit(tg.topicIDs[topicKey{t.Name, t.Kind != ir.ExternalTopic}]))
+			}
+			sources = append(sources, jen.Values(jen.Id("Topics").Op(":").Index().Qual(runtimePath, "TopicID").Values(ids...)))
+		}
+		var sinks []jen.Code
+		for _, n := range st.Nodes {
+			if n.Op == ir.OpSink || n.Op == ir.OpRepartition {
+				sinks = append(sinks, jen.Lit(tg.topicIDs[topicKey{n.Topics[0].Name, n.Topics[0].Kind != ir.ExternalTopic}]))
+			}
+		}
+		var storeIDs []jen.Code
+		for _, s := range st.Stores {
+			storeIDs = append(storeIDs, jen.Lit(storeIndex[s]))
+		}
+		d := []jen.Code{
+			field("ID", jen.Lit(st.ID)),
+			field("Sources", jen.Index().Qual(runtimePath, "SourceSpec").Values(sources...)),
+		}
+		if len(sinks) > 0 {
+			d = append(d, field("Sinks", jen.Index().Qual(runtimePath, "TopicID").Values(sinks...)))
+		}
+		if len(storeIDs) > 0 {
+			d = append(d, field("Stores", jen.Index().Int().Values(storeIDs...)))
+		}
+		d = append(d, field("NewTask", jen.Id(tg.tasks[st.ID].constructor)))
+		subs[i] = jen.Values(fieldList(d)...)
+	}
+	fields := []jen.Code{
+		field("Name", jen.Lit(g.Name)),
+		field("DefaultAppID", jen.Lit(g.DefaultAppID)),
+		field("Topics", jen.Index().Qual(runtimePath, "TopicSpec").Values(fieldList(topics)...)),
+	}
+	if len(stores) > 0 {
+		fields = append(fields, field("Stores", jen.Index().Qual(runtimePath, "StoreSpec").Values(fieldList(stores)...)))
+	}
+	fields = append(fields,
+		field("SubTopologies", jen.Index().Qual(runtimePath, "SubTopologySpec").Values(subs...)),
+		field("Description", jen.Id(describe)),
+		field("Mermaid", jen.Id(mermaid)),
+	)
+	pos := g.Pos
+	return []jen.Code{
+		jen.Commentf("%s returns topology %s (%s:%d) compiled for the Gofka runtime:", tg.compiled, g.Name, filepath.Base(pos.Filename), pos.Line),
+		jen.Comment("hand it to runtime.Main, or to streamstest.NewDriver in tests."),
+		jen.Func().Id(tg.compiled).Params().Op("*").Qual(runtimePath, "Program").Block(
+			jen.Return(jen.Op("&").Qual(runtimePath, "Program").Values(fieldList(fields)...)),
+		),
+		jen.Line(),
+		jen.Commentf("%s is topology %s as gofkagen describe prints it.", describe, g.Name),
+		jen.Const().Id(describe).Op("=").Add(describeConst(ir.Describe(g, tg.in.Types))),
+		jen.Line(),
+		jen.Commentf("%s is topology %s as a Mermaid diagram.", mermaid, g.Name),
+		jen.Const().Id(mermaid).Op("=").Add(describeConst(ir.Mermaid(g, tg.in.Types))),
+		jen.Line(),
+	}
+}
+
+
+// field is one "Name: value" of a composite literal; fieldList puts each on its own
+// line, in the order given (jen.Dict would sort them).
+func field(name string, value jen.Code) jen.Code { return jen.Id(name).Op(":").Add(value) }
+
+func fieldList(fields []jen.Code) []jen.Code {
+	out := make([]jen.Code, 0, len(fields)+1)
+	for _, f := range fields {
+		out = append(out, jen.Line().Add(f))
+	}
+	return append(out, jen.Line())
+}

@@ -1,0 +1,25 @@
+// Package templates holds the fixed scaffolding gofkagen adds around the generated
+// operator code, as embedded text templates: the main function of a package main
+// that has none (main.go.tmpl). Codegen builds the specialized code with jennifer;
+// only text that never varies in shape lives here.
+package templates
+
+import (
+	"bytes"
+	"embed"
+	"text/template"
+)
+
+//go:embed *.tmpl
+var files embed.FS
+
+var all = template.Must(template.ParseFS(files, "*.tmpl"))
+
+// Render executes the template file name (e.g. "main.go.tmpl") with data.
+func Render(name string, data any) (string, error) {
+	var b bytes.Buffer
+	if err := all.ExecuteTemplate(&b, name, data); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
