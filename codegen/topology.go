@@ -204,7 +204,6 @@ func (tg *topologyGen) program() []jen.Code {
 	}
 }
 
-
 // field is one "Name: value" of a composite literal; fieldList puts each on its own
 // line, in the order given (jen.Dict would sort them).
 func field(name string, value jen.Code) jen.Code { return jen.Id(name).Op(":").Add(value) }
