@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"fmt"
 	"go/ast"
 	"go/token"
 	"go/types"
@@ -37,6 +38,18 @@ type compiler struct {
 // graph ready for codegen. It returns every problem, sorted by position; graphs
 // with problems are left out.
 func Compile(in Input) (graphs []*ir.Graph, errs []error) {
+	defer func() {
+		// A panic is a gofkagen bug (the fuzz target hunts for them); the user still
+		// gets an error rather than a crash.
+		if p := recover(); p != nil {
+			graphs, errs = nil, []error{fmt.Errorf("gofkagen internal error (please report it with your topology): %v", p)}
+		}
+	}()
+	return compile(in)
+}
+
+// compile is Compile without the panic guard, for the fuzz target.
+func compile(in Input) (graphs []*ir.Graph, errs []error) {
 	read := in.ReadFile
 	if read == nil {
 		read = os.ReadFile

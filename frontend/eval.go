@@ -5,6 +5,7 @@ import (
 	"go/constant"
 	"go/token"
 	"go/types"
+	"strings"
 
 	"github.com/gofka/streams/ir"
 )
@@ -213,8 +214,26 @@ func (e *evaluator) ret(s *ast.ReturnStmt) {
 // callee names the DSL function or method a call resolves to, as "Name" or
 // "Type.Method", by the types.Object of the called identifier.
 func (e *evaluator) callee(call *ast.CallExpr) (string, bool) {
-	if call == nil {
+	fn, ok := e.calleeFunc(call)
+	if !ok {
 		return "", false
+	}
+	if recv := fn.Signature().Recv(); recv != nil {
+		t := recv.Type()
+		if p, ok := t.(*types.Pointer); ok {
+			t = p.Elem()
+		}
+		if n, ok := t.(*types.Named); ok {
+			return n.Obj().Name() + "." + fn.Name(), true
+		}
+	}
+	return fn.Name(), true
+}
+
+// calleeFunc resolves the function of the DSL package a call invokes.
+func (e *evaluator) calleeFunc(call *ast.CallExpr) (*types.Func, bool) {
+	if call == nil {
+		return nil, false
 	}
 	fun := ast.Unparen(call.Fun)
 	switch ix := fun.(type) {
@@ -230,23 +249,13 @@ func (e *evaluator) callee(call *ast.CallExpr) (string, bool) {
 	case *ast.SelectorExpr:
 		id = f.Sel
 	default:
-		return "", false
+		return nil, false
 	}
 	fn, ok := e.Info.Uses[id].(*types.Func)
 	if !ok || fn.Pkg() == nil || fn.Pkg().Path() != StreamsPath {
-		return "", false
+		return nil, false
 	}
-	fn = fn.Origin()
-	if recv := fn.Signature().Recv(); recv != nil {
-		t := recv.Type()
-		if p, ok := t.(*types.Pointer); ok {
-			t = p.Elem()
-		}
-		if n, ok := t.(*types.Named); ok {
-			return n.Obj().Name() + "." + fn.Name(), true
-		}
-	}
-	return fn.Name(), true
+	return fn.Origin(), true
 }
 
 func (e *evaluator) eval(x ast.Expr) value {
@@ -308,5 +317,42 @@ func (e *evaluator) call(call *ast.CallExpr) value {
 		e.errorf(pos, "streams.%s cannot be used here: it is not a step of the topology chain", name)
 		return nil
 	}
+	// With type errors in the package, the syntax may not match the method: check
+	// arity and receiver so that no op sees a call it was not written for.
+	if fn, ok := e.calleeFunc(call); ok {
+		sig := fn.Signature()
+		need := sig.Params().Len()
+		if sig.Variadic() {
+			need--
+		}
+		if len(call.Args) < need || (!sig.Variadic() && len(call.Args) > need) {
+			e.errorf(pos, "%s takes %d arguments, got %d", name, sig.Params().Len(), len(call.Args))
+			return nil
+		}
+	}
+	if !receiverFits(name, recv) {
+		e.errorf(pos, "%s is called on a value gofkagen cannot follow", name)
+		return nil
+	}
 	return op(recv, call, pos)
+}
+
+// receiverFits reports whether the evaluated receiver is the kind of value the
+// method belongs to.
+func receiverFits(name string, recv value) bool {
+	typ, _, isMethod := strings.Cut(name, ".")
+	if !isMethod {
+		return recv == nil
+	}
+	switch recv.(type) {
+	case builderVal:
+		return typ == "StreamsBuilder"
+	case streamVal:
+		return typ == "Stream" || typ == "KStream"
+	case groupedVal:
+		return typ == "GroupedStream" || typ == "KGroupedStream"
+	case tableVal:
+		return typ == "KTable"
+	}
+	return false
 }

@@ -176,7 +176,7 @@ func (e *evaluator) withSerdes(x ast.Expr) (key, val *ir.Serde, ok bool) {
 		id = f.Sel
 	}
 	inst, found := e.Info.Instances[id]
-	if !found || inst.TypeArgs.Len() != 2 {
+	if !found || inst.TypeArgs.Len() != 2 || len(call.Args) != 2 {
 		e.errorf(x.Pos(), "cannot tell the serdes' types")
 		return nil, nil, false
 	}
@@ -258,7 +258,7 @@ func (e *evaluator) options(opts []ast.Expr, key, val types.Type) (ks, vs *ir.Se
 func (e *evaluator) store(n *ir.Node, x ast.Expr, key, val *ir.Serde) bool {
 	call, isCall := ast.Unparen(x).(*ast.CallExpr)
 	name, _ := e.callee(call)
-	if !isCall || (name != "RocksDBStore" && name != "InMemoryStore") {
+	if !isCall || (name != "RocksDBStore" && name != "InMemoryStore") || len(call.Args) != 1 {
 		e.errorf(x.Pos(), "write the store in place as streams.RocksDBStore(\"name\") or streams.InMemoryStore(\"name\")")
 		return false
 	}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -82,9 +84,19 @@ func dirArg(args []string) string {
 	return "."
 }
 
+// report prints every error, with file names relative to the working directory
+// where that is shorter, as the go command does.
 func report(stderr io.Writer, errs []error) error {
-	for _, e := range errs {
-		fmt.Fprintln(stderr, e)
+	wd, _ := os.Getwd()
+	for _, err := range errs {
+		if e, ok := err.(*ir.Error); ok && wd != "" {
+			if rel, rerr := filepath.Rel(wd, e.Pos.Filename); rerr == nil && !strings.HasPrefix(rel, "..") {
+				pos := e.Pos
+				pos.Filename = rel
+				err = &ir.Error{Pos: pos, Msg: e.Msg}
+			}
+		}
+		fmt.Fprintln(stderr, err)
 	}
 	return errReported
 }

@@ -1,0 +1,29 @@
+# Gofka Streams — the commands a developer and CI run. `make help` lists them.
+GO ?= go
+FUZZTIME ?= 60s
+
+.PHONY: help test vet check-generated fuzz bench generate
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+test: vet check-generated ## run every test (unit, golden, end-to-end, fuzz seed corpus)
+	$(GO) test -count=1 ./...
+
+vet: ## go vet, plus gofmt
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' | grep -v '/want/')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+check-generated: ## fail if a committed gofka_gen.go is stale (gofkagen check)
+	@for d in $$(git ls-files '*gofka_gen.go' | grep -v '/want/' | xargs -r -n1 dirname); do \
+	  $(GO) run ./cmd/gofkagen check $$d || exit 1; done
+
+generate: ## regenerate every gofka_gen.go in the repository
+	$(GO) generate ./...
+
+fuzz: ## fuzz the frontend with mutated topologies for FUZZTIME (default 60s)
+	$(GO) test ./frontend -run XXX -fuzz FuzzCompile -fuzztime $(FUZZTIME)
+
+bench: ## operator benchmarks: generated code vs hand-written loop vs interface chain
+	$(GO) test -run XXX -bench . -benchmem -count 6 ./bench/operators

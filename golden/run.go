@@ -1,0 +1,224 @@
+package golden
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gofka/streams"
+	"github.com/gofka/streams/runtime"
+	"github.com/gofka/streams/streamstest"
+)
+
+// Partitions is the number of partitions of every topic when a case runs. It is
+// more than one so that a missing repartition shows: records with equal new keys
+// would then be counted in different tasks, and a store would hold a key twice.
+const Partitions = 3
+
+// InputRecord is one line of an input.txt: a record to pipe into Topic.
+type InputRecord struct {
+	Line       int
+	Topic      string
+	Key, Value []byte // nil for the word nil
+}
+
+// ParseInput reads an input.txt. Each line is
+//
+//	<topic> <key> <value>
+//
+// where key and value are each a Go string literal (interpreted or raw, e.g.
+// "alice" or `{"User":"ann"}`), int64(N) for N as 8 big-endian bytes (the int64
+// serde), float64(F) for F as 8 big-endian IEEE 754 bytes (the float64 serde), or
+// nil. Blank lines and lines starting with # are skipped.
+func ParseInput(data []byte) ([]InputRecord, error) {
+	var recs []InputRecord
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		topic, rest, ok := strings.Cut(line, " ")
+		if !ok {
+			return nil, fmt.Errorf("input.txt:%d: want <topic> <key> <value>", i+1)
+		}
+		key, rest, err := parseBytes(strings.TrimLeft(rest, " "))
+		if err != nil {
+			return nil, fmt.Errorf("input.txt:%d: key: %v", i+1, err)
+		}
+		value, rest, err := parseBytes(strings.TrimLeft(rest, " "))
+		if err != nil {
+			return nil, fmt.Errorf("input.txt:%d: value: %v", i+1, err)
+		}
+		if strings.TrimSpace(rest) != "" {
+			return nil, fmt.Errorf("input.txt:%d: unexpected %q after the value", i+1, rest)
+		}
+		recs = append(recs, InputRecord{Line: i + 1, Topic: topic, Key: key, Value: value})
+	}
+	return recs, nil
+}
+
+// parseBytes reads one key or value token from the start of s and returns the rest.
+func parseBytes(s string) (b []byte, rest string, err error) {
+	switch {
+	case s == "":
+		return nil, "", fmt.Errorf("missing")
+	case s[0] == '"' || s[0] == '`':
+		q, err := strconv.QuotedPrefix(s)
+		if err != nil {
+			return nil, "", err
+		}
+		u, _ := strconv.Unquote(q)
+		return []byte(u), s[len(q):], nil
+	case strings.HasPrefix(s, "nil") && (len(s) == 3 || s[3] == ' '):
+		return nil, s[3:], nil
+	case strings.HasPrefix(s, "int64("), strings.HasPrefix(s, "float64("):
+		open := strings.IndexByte(s, '(')
+		end := strings.IndexByte(s, ')')
+		if end < 0 {
+			return nil, "", fmt.Errorf("missing ) in %q", s)
+		}
+		arg := s[open+1 : end]
+		if s[:open] == "int64" {
+			n, err := strconv.ParseInt(arg, 10, 64)
+			if err != nil {
+				return nil, "", err
+			}
+			return binary.BigEndian.AppendUint64(nil, uint64(n)), s[end+1:], nil
+		}
+		f, err := strconv.ParseFloat(arg, 64)
+		if err != nil {
+			return nil, "", err
+		}
+		return binary.BigEndian.AppendUint64(nil, math.Float64bits(f)), s[end+1:], nil
+	}
+	return nil, "", fmt.Errorf("want a quoted string, int64(N), float64(F) or nil at %q", s)
+}
+
+// FormatBytes prints a key or value of an output record or store entry: nil, or
+// the bytes as a Go string literal.
+func FormatBytes(b []byte) string {
+	if b == nil {
+		return "nil"
+	}
+	return strconv.Quote(string(b))
+}
+
+// FormatValue is FormatBytes followed, for a value of 8 bytes, by the int64 it
+// encodes big-endian: " (int64 N)".
+func FormatValue(b []byte) string {
+	s := FormatBytes(b)
+	if len(b) == 8 {
+		s += fmt.Sprintf(" (int64 %d)", int64(binary.BigEndian.Uint64(b)))
+	}
+	return s
+}
+
+// Run runs each program in its own streamstest.Driver with Partitions partitions:
+// it pipes, in order, every input record whose topic the program reads, then
+// writes to w the program's name, the records of its sink topics (topics in name
+// order, records in produce order) and the entries of its stores (stores in name
+// order, entries in key order):
+//
+//	program ClickCount
+//	user-click-counts "alice" "\x00\x00\x00\x00\x00\x00\x00\x01" (int64 1)
+//	store click-counts "alice" "\x00\x00\x00\x00\x00\x00\x00\x01" (int64 1)
+//
+// A record that fails to process is reported in place of its outputs as
+// "error: input line N: <error>". It is an error for an input record to be read
+// by no program.
+func Run(w io.Writer, programs []*runtime.Program, input []byte) error {
+	recs, err := ParseInput(input)
+	if err != nil {
+		return err
+	}
+	read := make([]bool, len(recs))
+	for _, p := range programs {
+		fmt.Fprintf(w, "program %s\n", p.Name)
+		d := streamstest.NewDriver(p, streamstest.WithPartitions(Partitions))
+		sources := map[string]bool{}
+		var sinks []string
+		for id, t := range p.Topics {
+			name := d.TopicName(runtime.TopicID(id))
+			switch t.Kind {
+			case runtime.SourceTopic:
+				sources[name] = true
+			case runtime.SinkTopic:
+				sinks = append(sinks, name)
+			}
+		}
+		for i, r := range recs {
+			if !sources[r.Topic] {
+				continue
+			}
+			read[i] = true
+			if err := d.PipeRaw(r.Topic, r.Key, r.Value); err != nil {
+				msg := strings.ReplaceAll(err.Error(), "\n", "\n  ")
+				fmt.Fprintf(w, "error: input line %d: %s\n", r.Line, msg)
+			}
+		}
+		slices.Sort(sinks)
+		for _, name := range sinks {
+			for _, r := range d.ReadRaw(name) {
+				fmt.Fprintf(w, "%s %s %s\n", name, FormatBytes(r.Key), FormatValue(r.Value))
+			}
+		}
+		stores := make([]string, len(p.Stores))
+		for i, s := range p.Stores {
+			stores[i] = s.Name
+		}
+		slices.Sort(stores)
+		for _, name := range stores {
+			kvs, err := streamstest.Store(d, name, streams.Bytes(), streams.Bytes()).All()
+			if err != nil {
+				fmt.Fprintf(w, "error: store %s: %v\n", name, err)
+			}
+			for _, kv := range kvs {
+				fmt.Fprintf(w, "store %s %s %s\n", name, FormatBytes(kv.Key), FormatValue(kv.Value))
+			}
+		}
+		if err := d.Close(); err != nil {
+			fmt.Fprintf(w, "error: close: %v\n", err)
+		}
+	}
+	for i, r := range recs {
+		if !read[i] {
+			return fmt.Errorf("input.txt:%d: no program reads topic %q", r.Line, r.Topic)
+		}
+	}
+	return nil
+}
+
+// Main is the body of the runner program that the golden test generates and
+// builds: cases maps each working case to a function returning its programs (the
+// Compiled<Topology>() of its package, in graph order). args are a case name and
+// the path of its input.txt; the report of Run goes to stdout.
+func Main(cases map[string]func() []*runtime.Program, args []string, stdout, stderr io.Writer) int {
+	if len(args) != 2 {
+		fmt.Fprintln(stderr, "usage: runner <case> <input.txt>")
+		return 2
+	}
+	programs, ok := cases[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "runner: no case %q\n", args[0])
+		return 2
+	}
+	input, err := os.ReadFile(args[1])
+	if err != nil {
+		fmt.Fprintln(stderr, "runner:", err)
+		return 1
+	}
+	var out bytes.Buffer
+	err = Run(&out, programs(), input)
+	stdout.Write(out.Bytes())
+	if err != nil {
+		fmt.Fprintln(stderr, "runner:", err)
+		return 1
+	}
+	return 0
+}
