@@ -157,7 +157,14 @@ func tempModule(t *testing.T, root string, cases []*goldenCase) string {
 		}
 		t.Logf("temporary module kept in %s", mod)
 	}
-	goMod := fmt.Sprintf("module %s\n\ngo 1.26.0\n\nrequire github.com/gofka/streams v0.0.0\n\nreplace github.com/gofka/streams => %s\n", modulePath, root)
+	rootMod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The streams module's own requirements are listed too, so that the module graph
+	// is complete for whatever the streams packages import.
+	goMod := fmt.Sprintf("module %s\n\ngo 1.26.0\n\nrequire github.com/gofka/streams v0.0.0\n\nrequire (\n%s)\n\nreplace github.com/gofka/streams => %s\n",
+		modulePath, requirements(string(rootMod)), root)
 	write(t, filepath.Join(mod, "go.mod"), []byte(goMod))
 	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
 	if err != nil {
@@ -182,6 +189,28 @@ func tempModule(t *testing.T, root string, cases []*goldenCase) string {
 		}
 	}
 	return mod
+}
+
+// requirements returns the "path version" lines of the require directives of a
+// go.mod file, one per line, marked indirect.
+func requirements(goMod string) string {
+	var b strings.Builder
+	block := false
+	for _, line := range strings.Split(goMod, "\n") {
+		line, _, _ = strings.Cut(line, "//")
+		f := strings.Fields(line)
+		switch {
+		case block && len(f) == 1 && f[0] == ")":
+			block = false
+		case block && len(f) == 2:
+			fmt.Fprintf(&b, "\t%s %s // indirect\n", f[0], f[1])
+		case len(f) == 2 && f[0] == "require" && f[1] == "(":
+			block = true
+		case len(f) == 3 && f[0] == "require":
+			fmt.Fprintf(&b, "\t%s %s // indirect\n", f[1], f[2])
+		}
+	}
+	return b.String()
 }
 
 func write(t *testing.T, path string, data []byte) {

@@ -54,16 +54,19 @@ Add this line to one file of the package:
 			return check(dirArg(args), stdout, stderr)
 		},
 	})
-	var mermaid bool
+	var format string
 	describe := &cobra.Command{
 		Use:   "describe [dir]",
-		Short: "Print the topologies, their sub-topologies and internal topics",
+		Short: "Print the topologies with their sub-topologies, as text and as Mermaid diagrams",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return describeDir(dirArg(args), mermaid, stdout, stderr)
+			if format != "both" && format != "text" && format != "mermaid" {
+				return fmt.Errorf("--format must be both, text or mermaid, not %q", format)
+			}
+			return describeDir(dirArg(args), format, stdout, stderr)
 		},
 	}
-	describe.Flags().BoolVar(&mermaid, "mermaid", false, "print Mermaid diagrams instead of text")
+	describe.Flags().StringVar(&format, "format", "both", "both, text or mermaid")
 	root.AddCommand(describe)
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -134,7 +137,7 @@ func check(dir string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func describeDir(dir string, mermaid bool, stdout, stderr io.Writer) error {
+func describeDir(dir, format string, stdout, stderr io.Writer) error {
 	res, errs := codegen.GenerateDir(dir)
 	if len(errs) > 0 {
 		return report(stderr, errs)
@@ -143,10 +146,14 @@ func describeDir(dir string, mermaid bool, stdout, stderr io.Writer) error {
 		if i > 0 {
 			fmt.Fprintln(stdout)
 		}
-		if mermaid {
-			fmt.Fprint(stdout, ir.Mermaid(g, res.Package.Types))
-		} else {
+		if format != "mermaid" {
 			fmt.Fprint(stdout, ir.Describe(g, res.Package.Types))
+		}
+		if format == "both" {
+			fmt.Fprintln(stdout)
+		}
+		if format != "text" {
+			fmt.Fprintf(stdout, "```mermaid\n%s```\n", ir.Mermaid(g, res.Package.Types))
 		}
 	}
 	return nil
