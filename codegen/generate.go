@@ -3,8 +3,13 @@ package codegen
 import (
 	"bytes"
 	"fmt"
+	"go/format"
+	"go/parser"
+	"go/token"
 	"go/types"
 	"strings"
+
+	"golang.org/x/tools/go/ast/astutil"
 
 	"github.com/dave/jennifer/jen"
 
@@ -71,19 +76,34 @@ func Generate(in Input) ([]byte, error) {
 	for _, c := range body {
 		g.f.Add(c)
 	}
-	if in.Main {
-		text, err := templates.Render("main.go.tmpl", struct{ Programs []string }{programs})
-		if err != nil {
-			return nil, err
-		}
-		g.f.Line()
-		g.f.Op(text)
-	}
 	var buf bytes.Buffer
 	if err := g.f.Render(&buf); err != nil {
 		return nil, fmt.Errorf("render generated code: %w", err)
 	}
-	return buf.Bytes(), nil
+	if !in.Main {
+		return buf.Bytes(), nil
+	}
+	text, err := templates.Render("main.go.tmpl", struct{ Programs []string }{programs})
+	if err != nil {
+		return nil, err
+	}
+	return withMain(buf.Bytes(), text)
+}
+
+// withMain appends the main function from templates/ and imports the package it
+// calls (jennifer cannot see imports inside template text).
+func withMain(src []byte, mainFunc string) ([]byte, error) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "gofka_gen.go", append(src, "\n"+mainFunc...), parser.ParseComments)
+	if err != nil {
+		return nil, fmt.Errorf("generated main: %w", err)
+	}
+	astutil.AddImport(fset, f, appPath)
+	var out bytes.Buffer
+	if err := format.Node(&out, fset, f); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
 }
 
 // serde returns the package-level variable holding s, declaring it on first use.

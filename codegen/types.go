@@ -12,6 +12,7 @@ const (
 	streamsPath = "github.com/gofka/streams"
 	runtimePath = "github.com/gofka/streams/runtime"
 	statePath   = "github.com/gofka/streams/state"
+	appPath     = "github.com/gofka/streams/runtime/app"
 )
 
 // typ renders a Go type, qualifying named types with their import path so

@@ -63,3 +63,32 @@ func (b *MemoryBackend) Range(fn func(key, value []byte) error) error {
 
 // Len is the number of entries.
 func (b *MemoryBackend) Len() int { return len(b.m) }
+
+// Logged is a Backend that also sends every write to a changelog through Log
+// (value nil for a delete), as Kafka Streams' change-logging stores do. Log must
+// copy what it keeps: key and value are reused by the caller.
+type Logged struct {
+	Backend
+	Log func(key, value []byte)
+}
+
+// Put implements Backend.
+func (l *Logged) Put(key, value []byte) error {
+	if err := l.Backend.Put(key, value); err != nil {
+		return err
+	}
+	if value == nil {
+		value = []byte{} // nil means delete in a changelog
+	}
+	l.Log(key, value)
+	return nil
+}
+
+// Delete implements Backend.
+func (l *Logged) Delete(key []byte) error {
+	if err := l.Backend.Delete(key); err != nil {
+		return err
+	}
+	l.Log(key, nil)
+	return nil
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/gofka/streams"
 	"github.com/gofka/streams/runtime"
+	"github.com/gofka/streams/runtime/app"
 	"github.com/gofka/streams/state"
 )
 
@@ -258,7 +259,7 @@ func (t *clickCountTask1) processClickCountsRepartition(batch []runtime.Record) 
 // --help for its commands and flags. gofkagen writes it because package main has
 // no main function of its own.
 func main() {
-	runtime.Main(
+	app.Main(
 		CompiledClickCount(),
 	)
 }

@@ -1,0 +1,264 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/gofka/streams/runtime"
+	"github.com/gofka/streams/runtime/engine"
+)
+
+// Main runs the command line with the process's arguments and exits.
+func Main(programs ...*runtime.Program) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := Command(ctx, programs, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// runFlags are the flags of run.
+type runFlags struct {
+	brokers        string
+	appID          string
+	stateDir       string
+	replicaID      string
+	guarantee      string
+	commitInterval time.Duration
+	logLevel       string
+	embeddedListen string
+	partitions     int32
+	onBadRecord    string
+	deadLetter     string
+	memory         string
+	topology       string
+}
+
+// Command runs the command line with args and returns the exit status; ctx ends
+// the run gracefully (SIGTERM and SIGINT in Main).
+func Command(ctx context.Context, programs []*runtime.Program, args []string, stdout, stderr io.Writer) int {
+	var rf runFlags
+	root := &cobra.Command{
+		Use:   appName(),
+		Short: "A Gofka Streams application, compiled by gofkagen",
+		Long: `A Gofka Streams application, compiled by gofkagen. With no command it runs
+the topology ("run"). Without --brokers (or GOFKA_BROKERS) it starts an embedded
+broker, which keeps data in memory only, so the application works on a machine
+with nothing installed.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE:          func(cmd *cobra.Command, _ []string) error { return run(ctx, programs, rf, stderr) },
+	}
+	run := &cobra.Command{
+		Use:   "run",
+		Short: "Process the topology (the default command)",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return run(ctx, programs, rf, stderr) },
+	}
+	for _, c := range []*cobra.Command{root, run} {
+		f := c.Flags()
+		f.StringVar(&rf.brokers, "brokers", os.Getenv("GOFKA_BROKERS"), "comma-separated Kafka brokers (default $GOFKA_BROKERS; none: start an embedded broker)")
+		f.StringVar(&rf.appID, "app-id", "", "application id: names the internal topics and the offsets group (default: the topology's, e.g. click-count)")
+		f.StringVar(&rf.stateDir, "state-dir", "gofka-state", "directory for local state (RocksDB)")
+		f.StringVar(&rf.replicaID, "replica-id", "0", "this replica's id, unique among the replicas of the application")
+		f.StringVar(&rf.guarantee, "guarantee", "at-least-once", "processing guarantee: at-least-once or exactly-once")
+		f.DurationVar(&rf.commitInterval, "commit-interval", 5*time.Second, "how often state is flushed and input offsets committed")
+		f.StringVar(&rf.logLevel, "log-level", "info", "debug, info, warn or error")
+		f.StringVar(&rf.embeddedListen, "embedded-listen", "127.0.0.1:9092", "address of the embedded broker, when there is no --brokers")
+		f.Int32Var(&rf.partitions, "embedded-partitions", 4, "partitions of topics the embedded broker creates")
+		f.StringVar(&rf.onBadRecord, "on-bad-record", "fail", "what to do with a record that cannot be decoded: fail, skip or dead-letter")
+		f.StringVar(&rf.deadLetter, "dead-letter-topic", "", "topic for dead-lettered records (default <app-id>-dead-letter)")
+		f.StringVar(&rf.memory, "memory", "256MiB", "memory budget for all state of the process (RocksDB block cache, memtables, caches)")
+		f.StringVar(&rf.topology, "topology", "", "which topology to run when the binary has several")
+	}
+	root.AddCommand(run)
+
+	var listen string
+	var partitions int32
+	broker := &cobra.Command{
+		Use:   "broker",
+		Short: "Run a standalone embedded development broker (data in memory only)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runBroker(ctx, listen, partitions, stderr)
+		},
+	}
+	broker.Flags().StringVar(&listen, "listen", "127.0.0.1:9092", "address to listen on")
+	broker.Flags().Int32Var(&partitions, "partitions", 4, "partitions of topics created automatically")
+	root.AddCommand(broker)
+
+	var format string
+	describe := &cobra.Command{
+		Use:   "describe",
+		Short: "Print the topology with its sub-topologies, as text and as a Mermaid diagram",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			for i, p := range programs {
+				if i > 0 {
+					fmt.Fprintln(stdout)
+				}
+				if format != "mermaid" {
+					fmt.Fprint(stdout, p.Description)
+				}
+				if format == "both" {
+					fmt.Fprintln(stdout)
+				}
+				if format != "text" {
+					fmt.Fprintf(stdout, "```mermaid\n%s```\n", p.Mermaid)
+				}
+			}
+			return nil
+		},
+	}
+	describe.Flags().StringVar(&format, "format", "both", "both, text or mermaid")
+	root.AddCommand(describe)
+
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(stderr, "error:", err)
+		return 1
+	}
+	return 0
+}
+
+func appName() string {
+	if len(os.Args) > 0 {
+		name := os.Args[0]
+		if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+			name = name[i+1:]
+		}
+		return name
+	}
+	return "app"
+}
+
+func newLogger(level string, w io.Writer) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+func pickProgram(programs []*runtime.Program, name string) (*runtime.Program, error) {
+	if name == "" && len(programs) == 1 {
+		return programs[0], nil
+	}
+	var names []string
+	for _, p := range programs {
+		if p.Name == name {
+			return p, nil
+		}
+		names = append(names, p.Name)
+	}
+	if name == "" {
+		return nil, fmt.Errorf("this binary has %d topologies (%s): choose one with --topology", len(programs), strings.Join(names, ", "))
+	}
+	return nil, fmt.Errorf("no topology %q: this binary has %s", name, strings.Join(names, ", "))
+}
+
+func run(ctx context.Context, programs []*runtime.Program, rf runFlags, stderr io.Writer) error {
+	log, err := newLogger(rf.logLevel, stderr)
+	if err != nil {
+		return err
+	}
+	prog, err := pickProgram(programs, rf.topology)
+	if err != nil {
+		return err
+	}
+	switch rf.guarantee {
+	case "at-least-once":
+	case "exactly-once":
+		return errors.New("--guarantee exactly-once is not yet supported; use at-least-once")
+	default:
+		return fmt.Errorf("--guarantee must be at-least-once or exactly-once, not %q", rf.guarantee)
+	}
+	memory, err := parseBytes(rf.memory)
+	if err != nil {
+		return fmt.Errorf("--memory: %w", err)
+	}
+	cfg := engine.Config{
+		AppID: rf.appID, StateDir: rf.stateDir, ReplicaID: rf.replicaID,
+		CommitInterval: rf.commitInterval, OnBadRecord: engine.BadRecordPolicy(rf.onBadRecord),
+		DeadLetterTopic: rf.deadLetter, MemoryBudget: memory, Logger: log,
+	}
+	if cfg.AppID == "" {
+		cfg.AppID = prog.DefaultAppID
+	}
+	if rf.brokers != "" {
+		cfg.Brokers = strings.Split(rf.brokers, ",")
+	} else {
+		cluster, err := startBroker(rf.embeddedListen, rf.partitions)
+		if err != nil {
+			return err
+		}
+		defer cluster.Close()
+		log.Warn("no --brokers given: started an embedded broker; it keeps data in memory only and loses it when the process exits",
+			"listen", cluster.ListenAddrs()[0])
+		cfg.Brokers = cluster.ListenAddrs()
+		cfg.CreateTopics = true
+		cfg.DefaultPartitions = rf.partitions
+	}
+	return engine.Run(ctx, prog, cfg)
+}
+
+// startBroker starts an embedded kfake broker listening on addr.
+func startBroker(addr string, partitions int32) (*kfake.Cluster, error) {
+	c, err := kfake.NewCluster(
+		kfake.NumBrokers(1),
+		kfake.AllowAutoTopicCreation(),
+		kfake.DefaultNumPartitions(int(partitions)),
+		kfake.ListenFn(func(network, _ string) (net.Listener, error) { return net.Listen(network, addr) }),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("embedded broker on %s: %w", addr, err)
+	}
+	return c, nil
+}
+
+func runBroker(ctx context.Context, listen string, partitions int32, stderr io.Writer) error {
+	c, err := startBroker(listen, partitions)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	fmt.Fprintf(stderr, "embedded development broker listening on %s (data in memory only); stop with Ctrl-C\n", c.ListenAddrs()[0])
+	<-ctx.Done()
+	return nil
+}
+
+// parseBytes reads sizes like 512MiB, 1GiB, 64MB or a plain number of bytes.
+func parseBytes(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}}
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			var n int64
+			if _, err := fmt.Sscanf(strings.TrimSuffix(s, u.suffix), "%d", &n); err != nil || n <= 0 {
+				return 0, fmt.Errorf("cannot read size %q", s)
+			}
+			return n * u.mult, nil
+		}
+	}
+	var n int64
+	if _, err := fmt.Sscanf(s, "%d", &n); err != nil || n <= 0 {
+		return 0, fmt.Errorf("cannot read size %q", s)
+	}
+	return n, nil
+}

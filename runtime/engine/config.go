@@ -1,0 +1,78 @@
+package engine
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// BadRecordPolicy says what to do with a record whose key or value cannot be decoded.
+type BadRecordPolicy string
+
+const (
+	// Fail stops processing with an error naming the record; nothing is committed past it.
+	Fail BadRecordPolicy = "fail"
+	// Skip logs and counts the record, then goes on.
+	Skip BadRecordPolicy = "skip"
+	// DeadLetter sends the record to the dead-letter topic, with headers giving the
+	// error and where it came from, then goes on.
+	DeadLetter BadRecordPolicy = "dead-letter"
+)
+
+// Config configures one replica of an application.
+type Config struct {
+	Brokers        []string
+	AppID          string
+	StateDir       string
+	ReplicaID      string
+	CommitInterval time.Duration
+	OnBadRecord    BadRecordPolicy
+	// DeadLetterTopic defaults to "<app id>-dead-letter".
+	DeadLetterTopic string
+	// MemoryBudget bounds the state of the whole process: RocksDB block cache,
+	// memtables and the typed caches in front of them.
+	MemoryBudget int64
+	// CreateTopics lets the engine create missing source and sink topics with
+	// DefaultPartitions partitions (the embedded development broker does this).
+	CreateTopics      bool
+	DefaultPartitions int32
+	Logger            *slog.Logger
+}
+
+func (c *Config) validate() error {
+	if len(c.Brokers) == 0 {
+		return fmt.Errorf("no brokers")
+	}
+	if c.AppID == "" {
+		return fmt.Errorf("no application id")
+	}
+	if c.StateDir == "" {
+		return fmt.Errorf("no state directory")
+	}
+	switch c.OnBadRecord {
+	case "":
+		c.OnBadRecord = Fail
+	case Fail, Skip, DeadLetter:
+	default:
+		return fmt.Errorf("bad-record policy must be fail, skip or dead-letter, not %q", c.OnBadRecord)
+	}
+	if c.CommitInterval <= 0 {
+		c.CommitInterval = 5 * time.Second
+	}
+	if c.DeadLetterTopic == "" {
+		c.DeadLetterTopic = c.AppID + "-dead-letter"
+	}
+	if c.ReplicaID == "" {
+		c.ReplicaID = "0"
+	}
+	if c.MemoryBudget <= 0 {
+		c.MemoryBudget = 256 << 20
+	}
+	if c.DefaultPartitions <= 0 {
+		c.DefaultPartitions = 1
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return nil
+}

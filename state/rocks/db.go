@@ -1,0 +1,519 @@
+package rocks
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/linxGnu/grocksdb"
+)
+
+// DefaultBudget is the total state budget Open assumes for a zero Memory field.
+const DefaultBudget int64 = 256 << 20
+
+const (
+	metaCF       = "meta"
+	defaultCF    = "default"
+	storePrefix  = "store/"
+	offsetPrefix = "offset/"
+
+	minWriteBufferSize = 64 << 10
+	maxWriteBufferSize = 64 << 20
+	maxWriteBuffers    = 2
+)
+
+// ErrClosed is returned by calls on a closed DB and on its Stores.
+var ErrClosed = errors.New("rocks: db closed")
+
+// ErrDropped is returned by calls on a Store whose partition was dropped.
+var ErrDropped = errors.New("rocks: store dropped")
+
+// Memory sizes RocksDB's two process-wide memory pools (see the package doc).
+type Memory struct {
+	// BlockCache is the capacity in bytes of the LRU block cache shared by every
+	// column family, index and filter blocks included.
+	BlockCache int64
+	// WriteBuffers bounds in bytes the memtables of all column families together
+	// (db_write_buffer_size).
+	WriteBuffers int64
+}
+
+// SplitBudget divides one total state budget in bytes: half to the block cache, a
+// quarter to RocksDB's write buffers, and the rest (typedCacheBytes, about a quarter)
+// to the typed write-back caches (state.Cache) in front of the stores.
+func SplitBudget(total int64) (mem Memory, typedCacheBytes int64) {
+	if total < 0 {
+		total = 0
+	}
+	mem = Memory{BlockCache: total / 2, WriteBuffers: total / 4}
+	return mem, total - mem.BlockCache - mem.WriteBuffers
+}
+
+// WriteBufferSize is the per-column-family memtable size (write_buffer_size) the
+// sizing rule gives when the write-buffer pool is divided among columnFamilies column
+// families: pool / (2 × columnFamilies) rounded down to a power of two, clamped to
+// [64 KiB, 64 MiB]. With max_write_buffer_number = 2, columnFamilies × 2 × that size
+// is at most pool unless the 64 KiB floor applies.
+func WriteBufferSize(pool int64, columnFamilies int) int64 {
+	target := pool / (int64(max(columnFamilies, 1)) * maxWriteBuffers)
+	if target < minWriteBufferSize {
+		return minWriteBufferSize
+	}
+	if target > maxWriteBufferSize {
+		return maxWriteBufferSize
+	}
+	return int64(1) << (bits.Len64(uint64(target)) - 1)
+}
+
+// StorePartition names one partition of one store.
+type StorePartition struct {
+	Store     string
+	Partition int32
+}
+
+func (sp StorePartition) String() string {
+	return fmt.Sprintf("store %q partition %d", sp.Store, sp.Partition)
+}
+
+func (sp StorePartition) cfName() string {
+	return storePrefix + sp.Store + "/" + strconv.FormatInt(int64(sp.Partition), 10)
+}
+
+func (sp StorePartition) offsetKey() []byte {
+	return []byte(offsetPrefix + sp.Store + "/" + strconv.FormatInt(int64(sp.Partition), 10))
+}
+
+func (sp StorePartition) validate() error {
+	if sp.Store == "" {
+		return fmt.Errorf("rocks: %v: empty store name", sp)
+	}
+	if sp.Partition < 0 {
+		return fmt.Errorf("rocks: %v: negative partition", sp)
+	}
+	return nil
+}
+
+// parseCF returns the store partition of a column family name made by cfName.
+func parseCF(name string) (StorePartition, bool) {
+	rest, ok := strings.CutPrefix(name, storePrefix)
+	if !ok {
+		return StorePartition{}, false
+	}
+	i := strings.LastIndexByte(rest, '/')
+	if i <= 0 {
+		return StorePartition{}, false
+	}
+	p, err := strconv.ParseInt(rest[i+1:], 10, 32)
+	if err != nil || p < 0 {
+		return StorePartition{}, false
+	}
+	return StorePartition{Store: rest[:i], Partition: int32(p)}, true
+}
+
+// DB is one RocksDB instance holding every store partition of a process (replica)
+// as a column family. Its methods are safe for concurrent use.
+type DB struct {
+	dir string
+	mem Memory
+
+	cache *grocksdb.Cache
+	bbto  *grocksdb.BlockBasedTableOptions
+	opts  *grocksdb.Options // DB options and the options of every column family
+	wo    *grocksdb.WriteOptions
+	ro    *grocksdb.ReadOptions
+	fo    *grocksdb.FlushOptions
+
+	mu       sync.Mutex // guards the fields below and the DB's lifecycle
+	wbs      int64      // write_buffer_size of every column family now
+	rdb      *grocksdb.DB
+	def      *grocksdb.ColumnFamilyHandle
+	meta     *family // the meta column family; its calls do not hold mu
+	families map[StorePartition]*family
+	other    []*grocksdb.ColumnFamilyHandle // column families this package does not know
+	closed   bool
+}
+
+// Open opens (creating if needed) the RocksDB instance in dir with every existing
+// column family, drawing all of its caches and memtables from mem.
+func Open(dir string, mem Memory) (*DB, error) {
+	def, _ := SplitBudget(DefaultBudget)
+	if mem.BlockCache == 0 {
+		mem.BlockCache = def.BlockCache
+	}
+	if mem.WriteBuffers == 0 {
+		mem.WriteBuffers = def.WriteBuffers
+	}
+	if mem.BlockCache < 0 || mem.WriteBuffers < 0 {
+		return nil, fmt.Errorf("rocks: open %s: negative memory budget %+v", dir, mem)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("rocks: open %s: %w", dir, err)
+	}
+
+	d := &DB{dir: dir, mem: mem, families: map[StorePartition]*family{}}
+	d.cache = grocksdb.NewLRUCache(uint64(mem.BlockCache))
+	d.bbto = grocksdb.NewDefaultBlockBasedTableOptions()
+	d.bbto.SetBlockCache(d.cache)
+	d.bbto.SetFilterPolicy(grocksdb.NewBloomFilterFull(10))
+	d.bbto.SetCacheIndexAndFilterBlocks(true)
+	d.bbto.SetCacheIndexAndFilterBlocksWithHighPriority(true)
+	d.bbto.SetPinL0FilterAndIndexBlocksInCache(true)
+
+	d.opts = grocksdb.NewDefaultOptions()
+	d.opts.SetCreateIfMissing(true)
+	d.opts.SetCreateIfMissingColumnFamilies(true)
+	d.opts.SetBlockBasedTableFactory(d.bbto) // copies bbto, sharing the cache
+	d.opts.SetDbWriteBufferSize(uint64(mem.WriteBuffers))
+	d.opts.SetMaxWriteBufferNumber(maxWriteBuffers)
+	d.opts.SetMaxTotalWalSize(uint64(4 * mem.WriteBuffers))
+	d.opts.SetKeepLogFileNum(4)
+	d.opts.SetMaxLogFileSize(16 << 20)
+
+	d.wo = grocksdb.NewDefaultWriteOptions() // WAL on, no sync per write
+	d.ro = grocksdb.NewDefaultReadOptions()
+	d.fo = grocksdb.NewDefaultFlushOptions()
+	d.fo.SetWait(true)
+
+	names := []string{defaultCF, metaCF}
+	if _, err := os.Stat(filepath.Join(dir, "CURRENT")); err == nil {
+		existing, err := grocksdb.ListColumnFamilies(d.opts, dir)
+		if err != nil {
+			d.destroyOptions()
+			return nil, fmt.Errorf("rocks: open %s: list column families: %w", dir, err)
+		}
+		for _, n := range existing {
+			if n != defaultCF && n != metaCF {
+				names = append(names, n)
+			}
+		}
+	}
+	// names[0], default, is never written; meta and the stores share the pool.
+	d.wbs = WriteBufferSize(mem.WriteBuffers, len(names)-1)
+	d.opts.SetWriteBufferSize(uint64(d.wbs))
+	cfOpts := make([]*grocksdb.Options, len(names))
+	for i := range cfOpts {
+		cfOpts[i] = d.opts
+	}
+	rdb, handles, err := grocksdb.OpenDbColumnFamilies(d.opts, dir, names, cfOpts)
+	if err != nil {
+		d.destroyOptions()
+		return nil, fmt.Errorf("rocks: open %s: %w", dir, err)
+	}
+	d.rdb, d.def, d.meta = rdb, handles[0], &family{handle: handles[1]}
+	for i, n := range names[2:] {
+		h := handles[i+2]
+		if sp, ok := parseCF(n); ok {
+			d.families[sp] = &family{sp: sp, handle: h}
+		} else {
+			d.other = append(d.other, h)
+		}
+	}
+	return d, nil
+}
+
+func (d *DB) destroyOptions() {
+	d.opts.Destroy()
+	d.bbto.Destroy()
+	d.wo.Destroy()
+	d.ro.Destroy()
+	d.fo.Destroy()
+	d.cache.Destroy()
+}
+
+// Memory is the budget the DB was opened with (defaults filled in).
+func (d *DB) Memory() Memory { return d.mem }
+
+// Dir is the directory of the instance.
+func (d *DB) Dir() string { return d.dir }
+
+// Store returns the Backend for partition of store name, creating its column family
+// store/<name>/<partition> if needed. Every call returns a new *Store (each has its
+// own read buffer) over the same column family.
+func (d *DB) Store(name string, partition int32) (*Store, error) {
+	sp := StorePartition{name, partition}
+	if err := sp.validate(); err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil, fmt.Errorf("rocks: %v: %w", sp, ErrClosed)
+	}
+	f, ok := d.families[sp]
+	if !ok {
+		if err := d.resizeLocked(1); err != nil {
+			return nil, fmt.Errorf("rocks: %v: %w", sp, err)
+		}
+		h, err := d.rdb.CreateColumnFamily(d.opts, sp.cfName())
+		if err != nil {
+			return nil, fmt.Errorf("rocks: %v: create column family: %w", sp, err)
+		}
+		f = &family{sp: sp, handle: h}
+		d.families[sp] = f
+	}
+	return &Store{db: d, f: f}, nil
+}
+
+// Stores lists the store partitions that have a column family, in order.
+func (d *DB) Stores() []StorePartition {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]StorePartition, 0, len(d.families))
+	for sp := range d.families {
+		out = append(out, sp)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Store != out[j].Store {
+			return out[i].Store < out[j].Store
+		}
+		return out[i].Partition < out[j].Partition
+	})
+	return out
+}
+
+// ChangelogOffset returns the changelog offset recorded for a store partition by
+// SetChangelogOffsets; ok is false when none is recorded.
+func (d *DB) ChangelogOffset(store string, partition int32) (offset int64, ok bool, err error) {
+	sp := StorePartition{store, partition}
+	if err := d.meta.acquire(); err != nil {
+		return 0, false, fmt.Errorf("rocks: %v: changelog offset: %w", sp, err)
+	}
+	defer d.meta.release()
+	h, err := d.rdb.GetPinnedCF(d.ro, d.meta.handle, sp.offsetKey())
+	if err != nil {
+		return 0, false, fmt.Errorf("rocks: %v: changelog offset: %w", sp, err)
+	}
+	if !h.Exists() {
+		return 0, false, nil
+	}
+	defer h.Destroy()
+	v := h.Data()
+	if len(v) != 8 {
+		return 0, false, fmt.Errorf("rocks: %v: changelog offset: stored value has %d bytes, want 8", sp, len(v))
+	}
+	return int64(binary.BigEndian.Uint64(v)), true, nil
+}
+
+// SetChangelogOffsets records the changelog offsets of several store partitions in
+// one atomic write: after a crash either all of them are recovered or none.
+func (d *DB) SetChangelogOffsets(offsets map[StorePartition]int64) error {
+	if len(offsets) == 0 {
+		return nil
+	}
+	for sp := range offsets {
+		if err := sp.validate(); err != nil {
+			return err
+		}
+	}
+	if err := d.meta.acquire(); err != nil {
+		return fmt.Errorf("rocks: set changelog offsets of %d store partitions: %w", len(offsets), err)
+	}
+	defer d.meta.release()
+	wb := grocksdb.NewWriteBatch()
+	defer wb.Destroy()
+	var v [8]byte
+	for sp, off := range offsets {
+		binary.BigEndian.PutUint64(v[:], uint64(off))
+		wb.PutCF(d.meta.handle, sp.offsetKey(), v[:]) // copied into the batch
+	}
+	if err := d.rdb.Write(d.wo, wb); err != nil {
+		return fmt.Errorf("rocks: set changelog offsets of %d store partitions: %w", len(offsets), err)
+	}
+	return nil
+}
+
+// DropStore deletes a store partition's data (its column family) and its recorded
+// changelog offset, for local state that is invalid and must be rebuilt from the
+// changelog. Stores obtained earlier for it fail with ErrDropped from then on; the
+// next DB.Store call creates an empty column family. The offset is deleted first, so
+// a crash in between leaves data without an offset, which callers treat as invalid.
+func (d *DB) DropStore(name string, partition int32) error {
+	sp := StorePartition{name, partition}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return fmt.Errorf("rocks: %v: drop: %w", sp, ErrClosed)
+	}
+	if err := d.rdb.DeleteCF(d.wo, d.meta.handle, sp.offsetKey()); err != nil {
+		return fmt.Errorf("rocks: %v: drop: delete changelog offset: %w", sp, err)
+	}
+	f, ok := d.families[sp]
+	if !ok {
+		return nil
+	}
+	h := f.shutdown(ErrDropped)
+	delete(d.families, sp)
+	err := d.rdb.DropColumnFamily(h)
+	h.Destroy()
+	if err != nil {
+		return fmt.Errorf("rocks: %v: drop column family: %w", sp, err)
+	}
+	if err := d.resizeLocked(0); err != nil {
+		return fmt.Errorf("rocks: %v: drop: %w", sp, err)
+	}
+	return nil
+}
+
+// resizeLocked applies the sizing rule for the column families open now plus extra
+// about to be created: if it gives a new write_buffer_size (a power of two, so this
+// happens only when the count crosses one), it sets it on every column family and on
+// the options new ones are created with.
+func (d *DB) resizeLocked(extra int) error {
+	wbs := WriteBufferSize(d.mem.WriteBuffers, 1+len(d.families)+len(d.other)+extra)
+	if wbs == d.wbs {
+		return nil
+	}
+	v := []string{strconv.FormatInt(wbs, 10)}
+	for _, h := range d.handlesLocked() {
+		if err := d.rdb.SetOptionsCF(h, []string{"write_buffer_size"}, v); err != nil {
+			return fmt.Errorf("set write_buffer_size %d: %w", wbs, err)
+		}
+	}
+	d.opts.SetWriteBufferSize(uint64(wbs))
+	d.wbs = wbs
+	return nil
+}
+
+// WriteBufferSize is the write_buffer_size every column family has now.
+func (d *DB) WriteBufferSize() int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.wbs
+}
+
+// Flush writes every column family's memtable to SST files and waits for it.
+func (d *DB) Flush() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return fmt.Errorf("rocks: flush: %w", ErrClosed)
+	}
+	if err := d.rdb.FlushCF(d.meta.handle, d.fo); err != nil {
+		return fmt.Errorf("rocks: flush meta: %w", err)
+	}
+	for sp, f := range d.families {
+		if err := d.rdb.FlushCF(f.handle, d.fo); err != nil {
+			return fmt.Errorf("rocks: %v: flush: %w", sp, err)
+		}
+	}
+	return nil
+}
+
+// Checkpoint writes an openable copy of the whole instance to dir, which must not
+// exist yet (its parent must), hard-linking SST files when dir is on the same file
+// system. Memtables are flushed first, so the copy holds every write made before.
+func (d *DB) Checkpoint(dir string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return fmt.Errorf("rocks: checkpoint to %s: %w", dir, ErrClosed)
+	}
+	cp, err := d.rdb.NewCheckpoint()
+	if err != nil {
+		return fmt.Errorf("rocks: checkpoint to %s: %w", dir, err)
+	}
+	defer cp.Destroy()
+	if err := cp.CreateCheckpoint(dir, 0); err != nil {
+		return fmt.Errorf("rocks: checkpoint to %s: %w", dir, err)
+	}
+	return nil
+}
+
+// MemoryUsage is what RocksDB reports holding in memory.
+type MemoryUsage struct {
+	// MemTables is the size of all memtables of all column families, flushed-pending
+	// ones included (rocksdb.size-all-mem-tables summed over column families).
+	MemTables uint64
+	// CurMemTables is rocksdb.cur-size-all-mem-tables summed over column families:
+	// the active and unflushed immutable memtables.
+	CurMemTables uint64
+	// BlockCache is the block cache's usage and BlockCachePinned the part of it that
+	// is pinned (rocksdb.block-cache-usage, rocksdb.block-cache-pinned-usage).
+	BlockCache, BlockCachePinned uint64
+	// TableReaders is the memory of table readers outside the block cache
+	// (rocksdb.estimate-table-readers-mem).
+	TableReaders uint64
+}
+
+// MemoryUsage reports RocksDB's memory use across the instance.
+func (d *DB) MemoryUsage() (MemoryUsage, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return MemoryUsage{}, fmt.Errorf("rocks: memory usage: %w", ErrClosed)
+	}
+	u, err := grocksdb.GetApproximateMemoryUsageByType([]*grocksdb.DB{d.rdb}, []*grocksdb.Cache{d.cache})
+	if err != nil {
+		return MemoryUsage{}, fmt.Errorf("rocks: memory usage: %w", err)
+	}
+	m := MemoryUsage{
+		MemTables:        u.MemTableTotal,
+		TableReaders:     u.MemTableReadersTotal,
+		BlockCache:       d.cache.GetUsage(),
+		BlockCachePinned: d.cache.GetPinnedUsage(),
+	}
+	for _, h := range d.handlesLocked() {
+		if v, ok := d.rdb.GetIntPropertyCF("rocksdb.cur-size-all-mem-tables", h); ok {
+			m.CurMemTables += v
+		}
+	}
+	return m, nil
+}
+
+// IntProperty returns an integer RocksDB property (for example
+// rocksdb.block-cache-usage) of the default column family, or of a store
+// partition's column family when sp is not nil.
+func (d *DB) IntProperty(name string, sp *StorePartition) (uint64, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return 0, false
+	}
+	if sp == nil {
+		return d.rdb.GetIntProperty(name)
+	}
+	f, ok := d.families[*sp]
+	if !ok {
+		return 0, false
+	}
+	return d.rdb.GetIntPropertyCF(name, f.handle)
+}
+
+func (d *DB) handlesLocked() []*grocksdb.ColumnFamilyHandle {
+	hs := []*grocksdb.ColumnFamilyHandle{d.def, d.meta.handle}
+	for _, f := range d.families {
+		hs = append(hs, f.handle)
+	}
+	return append(hs, d.other...)
+}
+
+// Close waits for calls in flight on the DB's Stores, then closes the column family
+// handles, the instance, its options and the block cache. Calling it again does
+// nothing.
+func (d *DB) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	for _, f := range d.families {
+		f.shutdown(ErrClosed)
+	}
+	d.meta.shutdown(ErrClosed)
+	for _, h := range d.handlesLocked() {
+		h.Destroy()
+	}
+	d.families, d.other, d.def = nil, nil, nil
+	d.rdb.Close()
+	d.rdb = nil
+	d.destroyOptions()
+	return nil
+}
