@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"go/types"
 	"path/filepath"
 
 	"github.com/dave/jennifer/jen"
@@ -17,6 +18,7 @@ type taskGen struct {
 	stores  map[*ir.Store]string // store -> field name
 	merges  map[*ir.Node]string  // merge node -> method name
 	methods [][]jen.Code
+	buffers map[string]bool // buffer fields the code uses
 }
 
 // mode says how the code at hand drops a record.
@@ -37,21 +39,18 @@ func (t *taskGen) emit() []jen.Code {
 	for _, m := range []string{"out", "current", "keyBuf", "valueBuf", "storeKey"} {
 		local.used[m] = true
 	}
+	t.buffers = map[string]bool{}
 	fields := []jen.Code{
 		jen.Id("out").Qual(runtimePath, "Emitter"),
 		jen.Id("current").Int().Comment("index in the batch of the record in flight"),
-		jen.Id("keyBuf").Index().Byte().Comment("reused for every encoded key"),
-		jen.Id("valueBuf").Index().Byte().Comment("reused for every encoded value"),
 	}
 	ctor := jen.Dict{jen.Id("out"): jen.Id("ctx").Dot("Out")}
-	if len(t.st.Stores) > 0 {
-		fields = append(fields, jen.Id("storeKey").Index().Byte().Comment("reused for every encoded store key"))
-	}
+	var storeFields []jen.Code
 	var flush []jen.Code
 	for i, s := range t.st.Stores {
 		field := local.name("store" + camel(s.Name))
 		t.stores[s] = field
-		fields = append(fields, jen.Id(field).Op("*").Qual(statePath, "Cache").Types(typ(s.Value)).Commentf("store %s", s.Name))
+		storeFields = append(storeFields, jen.Id(field).Op("*").Qual(statePath, "Cache").Types(typ(s.Value)).Commentf("store %s", s.Name))
 		vs := t.serde(s.ValueSerde)
 		ctor[jen.Id(field)] = jen.Qual(statePath, "NewCache").Types(typ(s.Value)).Call(
 			jen.Id("ctx").Dot("Stores").Index(jen.Lit(i)), jen.Id(vs).Dot("Encode"), jen.Id(vs).Dot("Decode"), jen.Id("ctx").Dot("CacheEntries"))
@@ -78,6 +77,17 @@ func (t *taskGen) emit() []jen.Code {
 			t.methods = append(t.methods, t.mergeMethod(recv, n))
 		}
 	}
+
+	for _, b := range []struct{ name, doc string }{
+		{"keyBuf", "reused for every encoded key"},
+		{"valueBuf", "reused for every encoded value"},
+		{"storeKey", "reused for every encoded store key"},
+	} {
+		if t.buffers[b.name] {
+			fields = append(fields, jen.Id(b.name).Index().Byte().Comment(b.doc))
+		}
+	}
+	fields = append(fields, storeFields...)
 
 	out := []jen.Code{
 		jen.Commentf("%s runs sub-topology %d of %s on one partition:", t.typ, t.st.ID, t.graph.Name),
@@ -292,59 +302,72 @@ func (t *taskGen) node(n *ir.Node, k, v string, m mode) []jen.Code {
 	panic(fmt.Sprintf("codegen: unexpected %s in a sub-topology", n))
 }
 
-// emitRecord encodes key and value into the task's buffers and emits them.
+// encode returns the statements that encode variable v with serde s into the
+// task's buffer field buf, and the expression holding the bytes. A serde that is
+// the identity (bytes, or a string lent as bytes) needs neither copy nor buffer.
+func (t *taskGen) encode(s *ir.Serde, v, buf, out, stage string) ([]jen.Code, jen.Code) {
+	switch s.Builtin {
+	case "BytesSerde":
+		if b, ok := s.Type.(*types.Slice); ok && types.Identical(b, types.NewSlice(types.Typ[types.Byte])) {
+			return nil, jen.Id(v)
+		}
+		return nil, jen.Index().Byte().Call(jen.Id(v))
+	case "StringSerde":
+		return nil, jen.Qual(runtimePath, "StringBytes").Call(jen.Id(v))
+	}
+	t.buffers[buf] = true
+	return []jen.Code{
+		jen.List(jen.Id(out), jen.Err()).Op(":=").Id(t.serde(s)).Dot("Encode").Call(jen.Id("t").Dot(buf).Index(jen.Empty(), jen.Lit(0)), jen.Id(v)),
+		fail(stage),
+		jen.Id("t").Dot(buf).Op("=").Id(out),
+	}, jen.Id(out)
+}
+
+// emitRecord encodes key and value (into the task's buffers unless the serde is
+// the identity) and emits them.
 func (t *taskGen) emitRecord(n *ir.Node, k, v string) []jen.Code {
 	topic := n.Topics[0]
 	id := t.topicIDs[topicKey{topic.Name, topic.Kind != ir.ExternalTopic}]
 	name := topic.FullName(t.graph.DefaultAppID)
-	key, val := fmt.Sprintf("key%d", n.ID), fmt.Sprintf("value%d", n.ID)
-	return []jen.Code{
-		jen.List(jen.Id(key), jen.Err()).Op(":=").Id(t.serde(n.KeySerde)).Dot("Encode").Call(jen.Id("t").Dot("keyBuf").Index(jen.Empty(), jen.Lit(0)), jen.Id(k)),
-		fail("encode key for " + name),
-		jen.List(jen.Id(val), jen.Err()).Op(":=").Id(t.serde(n.ValueSerde)).Dot("Encode").Call(jen.Id("t").Dot("valueBuf").Index(jen.Empty(), jen.Lit(0)), jen.Id(v)),
-		fail("encode value for " + name),
-		jen.List(jen.Id("t").Dot("keyBuf"), jen.Id("t").Dot("valueBuf")).Op("=").List(jen.Id(key), jen.Id(val)),
-		jen.Id("t").Dot("out").Dot("Emit").Call(jen.Lit(id), jen.Id(key), jen.Id(val)).Commentf("to %s", name),
-	}
+	out, key := t.encode(n.KeySerde, k, "keyBuf", fmt.Sprintf("key%d", n.ID), "encode key for "+name)
+	vcode, val := t.encode(n.ValueSerde, v, "valueBuf", fmt.Sprintf("value%d", n.ID), "encode value for "+name)
+	out = append(out, vcode...)
+	return append(out, jen.Id("t").Dot("out").Dot("Emit").Call(jen.Lit(id), key, val).Commentf("to %s", name))
 }
 
-// aggregate emits a read-modify-write of the node's store through its typed cache;
-// the new aggregate is left in agg<ID>.
+// aggregate emits a read-modify-write of the node's store through its typed cache,
+// with one lookup (Upsert) that updates the cached value in place; the new
+// aggregate is left in agg<ID>.
 func (t *taskGen) aggregate(n *ir.Node, k, v string) []jen.Code {
 	s := n.Store
 	field := t.stores[s]
-	sk, agg, found := fmt.Sprintf("sk%d", n.ID), fmt.Sprintf("agg%d", n.ID), fmt.Sprintf("found%d", n.ID)
-	out := []jen.Code{
-		jen.List(jen.Id(sk), jen.Err()).Op(":=").Id(t.serde(s.KeySerde)).Dot("Encode").Call(jen.Id("t").Dot("storeKey").Index(jen.Empty(), jen.Lit(0)), jen.Id(k)),
-		fail("encode key for store " + s.Name),
-		jen.Id("t").Dot("storeKey").Op("=").Id(sk),
-	}
+	ref, agg, found := fmt.Sprintf("ref%d", n.ID), fmt.Sprintf("agg%d", n.ID), fmt.Sprintf("found%d", n.ID)
+	out, key := t.encode(s.KeySerde, k, "storeKey", fmt.Sprintf("sk%d", n.ID), "encode key for store "+s.Name)
 	foundVar := jen.Id(found)
 	if n.Op == ir.OpCount {
 		foundVar = jen.Id("_")
 	}
 	out = append(out,
-		jen.List(jen.Id(agg), foundVar, jen.Err()).Op(":=").Id("t").Dot(field).Dot("Get").Call(jen.Id(sk)),
-		fail("read store "+s.Name),
+		jen.List(jen.Id(ref), foundVar, jen.Err()).Op(":=").Id("t").Dot(field).Dot("Upsert").Call(key),
+		fail("update store "+s.Name),
 	)
+	deref := jen.Op("*").Id(ref)
 	switch n.Op {
 	case ir.OpCount:
-		out = append(out, jen.Id(agg).Op("++"), jen.Id("_").Op("=").Id(v).Comment("Count reads only the key"))
+		out = append(out, jen.Op("*").Id(ref).Op("++"), jen.Id("_").Op("=").Id(v).Comment("Count reads only the key"))
 	case ir.OpReduce:
 		out = append(out, jen.If(jen.Id(found)).Block(
-			jen.Id(agg).Op("=").Add(t.call(n.Fns[0], jen.Id(agg), jen.Id(v))),
+			jen.Op("*").Id(ref).Op("=").Add(t.call(n.Fns[0], deref, jen.Id(v))),
 		).Else().Block(
-			jen.Id(agg).Op("=").Id(v),
+			jen.Op("*").Id(ref).Op("=").Id(v),
 		))
 	case ir.OpAggregate:
-		out = append(out, jen.If(jen.Op("!").Id(found)).Block(jen.Id(agg).Op("=").Add(t.call(n.Fns[0]))))
+		out = append(out, jen.If(jen.Op("!").Id(found)).Block(jen.Op("*").Id(ref).Op("=").Add(t.call(n.Fns[0]))))
 		if n.SeedAdder {
-			out = append(out, jen.Id(agg).Op("=").Add(t.call(n.Fns[1], jen.Id(agg), jen.Id(v))))
+			out = append(out, jen.Op("*").Id(ref).Op("=").Add(t.call(n.Fns[1], jen.Op("*").Id(ref), jen.Id(v))))
 		} else {
-			out = append(out, jen.Id(agg).Op("=").Add(t.call(n.Fns[1], jen.Id(k), jen.Id(v), jen.Id(agg))))
+			out = append(out, jen.Op("*").Id(ref).Op("=").Add(t.call(n.Fns[1], jen.Id(k), jen.Id(v), jen.Op("*").Id(ref))))
 		}
 	}
-	out = append(out, jen.If(jen.Err().Op(":=").Id("t").Dot(field).Dot("Put").Call(jen.Id(sk), jen.Id(agg)), jen.Err().Op("!=").Nil()).Block(
-		jen.Return(jen.Id("r").Dot("Fail").Call(jen.Lit("write store "+s.Name), jen.Err()))))
-	return out
+	return append(out, jen.Id(agg).Op(":=").Op("*").Id(ref))
 }

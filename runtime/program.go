@@ -112,7 +112,8 @@ type Task interface {
 }
 
 // Emitter receives the records a task produces. key and value are valid only during
-// the call: the task reuses its buffers for the next record.
+// the call (the task reuses its buffers, or lends a view of a decoded value) and
+// must not be modified: an Emitter copies what it keeps.
 type Emitter interface {
 	Emit(topic TopicID, key, value []byte)
 }

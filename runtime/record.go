@@ -1,6 +1,9 @@
 package runtime
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // Record is one record of a topic partition. A runner never modifies Key or Value
 // after handing a record to a task, so decoded values may alias them.
@@ -56,4 +59,11 @@ func ProcessSafely(task Task, source int, batch []Record) (err error) {
 // UnknownSource is the error a generated task returns for a source number it does not have.
 func UnknownSource(task string, source int) error {
 	return fmt.Errorf("%s: no source %d", task, source)
+}
+
+// StringBytes lends the bytes of s without copying. Generated code uses it to emit
+// or look up a string key encoded by streams.StringSerde, which is the identity; the
+// result must only be read.
+func StringBytes[T ~string](s T) []byte {
+	return unsafe.Slice(unsafe.StringData(string(s)), len(s))
 }

@@ -5,7 +5,8 @@ import (
 	"sort"
 )
 
-// Backend is a byte-level key-value store.
+// Backend is a byte-level key-value store. Implementations copy the keys and values
+// they keep and never write to the slices they are given.
 type Backend interface {
 	// Get returns the value stored under key. The result is valid until the next
 	// call on the backend.
@@ -32,8 +33,8 @@ func (b *MemoryBackend) Get(key []byte) ([]byte, bool, error) {
 
 // Put implements Backend.
 func (b *MemoryBackend) Put(key, value []byte) error {
-	if old, ok := b.m[string(key)]; ok && cap(old) >= len(value) {
-		b.m[string(key)] = append(old[:0], value...)
+	if old, ok := b.m[string(key)]; ok && len(old) == len(value) {
+		copy(old, value) // in place: no map assignment, so no key allocation
 		return nil
 	}
 	b.m[string(key)] = bytes.Clone(value)

@@ -3,6 +3,7 @@ package state
 import (
 	"bytes"
 	"fmt"
+	"unsafe"
 )
 
 // DefaultCacheEntries bounds a Cache when the runner sets no bound.
@@ -54,6 +55,34 @@ func (c *Cache[V]) Get(key []byte) (V, bool, error) {
 		return zero, false, err
 	}
 	return v, true, nil
+}
+
+// Upsert returns a pointer to the value under key, read through from the backend
+// on a miss, with one map lookup: the read-modify-write of an aggregation updates
+// *v in place. found reports whether key had a value (if not, *v is the zero value).
+// The entry is marked changed, so the backend sees *v at the next Flush. v is valid
+// until the next call on the cache.
+func (c *Cache[V]) Upsert(key []byte) (v *V, found bool, err error) {
+	if e, ok := c.entries[string(key)]; ok {
+		found = !e.deleted
+		e.deleted = false
+		c.markDirty(e)
+		return &e.value, found, nil
+	}
+	e := &entry[V]{dirty: true}
+	raw, found, err := c.backend.Get(key)
+	if err != nil {
+		return nil, false, err
+	}
+	if found {
+		if e.value, err = c.decode(bytes.Clone(raw)); err != nil {
+			return nil, false, fmt.Errorf("decode stored value: %w", err)
+		}
+	}
+	if err := c.insert(key, e); err != nil {
+		return nil, false, err
+	}
+	return &e.value, found, nil
 }
 
 // Put sets the value under key; the backend sees it at the next Flush.
@@ -109,13 +138,16 @@ func (c *Cache[V]) Flush() error {
 		if !e.dirty {
 			continue
 		}
+		// Backends copy what they keep and never write to a key, so the map's
+		// string can be lent as bytes without a copy.
+		key := unsafe.Slice(unsafe.StringData(k), len(k))
 		var err error
 		if e.deleted {
-			err = c.backend.Delete([]byte(k))
+			err = c.backend.Delete(key)
 		} else {
 			c.buf, err = c.encode(c.buf[:0], e.value)
 			if err == nil {
-				err = c.backend.Put([]byte(k), c.buf)
+				err = c.backend.Put(key, c.buf)
 			}
 		}
 		if err != nil {

@@ -116,7 +116,6 @@ const clickCountMermaid = `graph TD
 type clickCountTask0 struct {
 	out      runtime.Emitter
 	current  int    // index in the batch of the record in flight
-	keyBuf   []byte // reused for every encoded key
 	valueBuf []byte // reused for every encoded value
 }
 
@@ -160,16 +159,12 @@ func (t *clickCountTask0) processUserClicks(batch []runtime.Record) error {
 			continue
 		}
 		k2, v2 := extractUser(k0, v0)
-		key3, err := gofkaSerdeString.Encode(t.keyBuf[:0], k2)
-		if err != nil {
-			return r.Fail("encode key for click-count-click-counts-repartition", err)
-		}
 		value3, err := gofkaSerdeClick.Encode(t.valueBuf[:0], v2)
 		if err != nil {
 			return r.Fail("encode value for click-count-click-counts-repartition", err)
 		}
-		t.keyBuf, t.valueBuf = key3, value3
-		t.out.Emit(1, key3, value3) // to click-count-click-counts-repartition
+		t.valueBuf = value3
+		t.out.Emit(1, runtime.StringBytes(k2), value3) // to click-count-click-counts-repartition
 	}
 	return nil
 }
@@ -179,9 +174,7 @@ func (t *clickCountTask0) processUserClicks(batch []runtime.Record) error {
 type clickCountTask1 struct {
 	out              runtime.Emitter
 	current          int                 // index in the batch of the record in flight
-	keyBuf           []byte              // reused for every encoded key
 	valueBuf         []byte              // reused for every encoded value
-	storeKey         []byte              // reused for every encoded store key
 	storeClickCounts *state.Cache[int64] // store click-counts
 }
 
@@ -227,30 +220,19 @@ func (t *clickCountTask1) processClickCountsRepartition(batch []runtime.Record) 
 		if err != nil {
 			return r.Fail("decode value", err)
 		}
-		sk6, err := gofkaSerdeString.Encode(t.storeKey[:0], k4)
+		ref6, _, err := t.storeClickCounts.Upsert(runtime.StringBytes(k4))
 		if err != nil {
-			return r.Fail("encode key for store click-counts", err)
+			return r.Fail("update store click-counts", err)
 		}
-		t.storeKey = sk6
-		agg6, _, err := t.storeClickCounts.Get(sk6)
-		if err != nil {
-			return r.Fail("read store click-counts", err)
-		}
-		agg6++
+		*ref6++
 		_ = v4 // Count reads only the key
-		if err := t.storeClickCounts.Put(sk6, agg6); err != nil {
-			return r.Fail("write store click-counts", err)
-		}
-		key8, err := gofkaSerdeString.Encode(t.keyBuf[:0], k4)
-		if err != nil {
-			return r.Fail("encode key for user-click-counts", err)
-		}
+		agg6 := *ref6
 		value8, err := gofkaSerdeInt64.Encode(t.valueBuf[:0], agg6)
 		if err != nil {
 			return r.Fail("encode value for user-click-counts", err)
 		}
-		t.keyBuf, t.valueBuf = key8, value8
-		t.out.Emit(2, key8, value8) // to user-click-counts
+		t.valueBuf = value8
+		t.out.Emit(2, runtime.StringBytes(k4), value8) // to user-click-counts
 	}
 	return nil
 }

@@ -109,10 +109,8 @@ const clickCountMermaid = `graph TD
 // clickCountTask0 runs sub-topology 0 of ClickCount on one partition:
 // Source#0 → Filter#1 → Map#2 → Repartition#3
 type clickCountTask0 struct {
-	out      runtime.Emitter
-	current  int    // index in the batch of the record in flight
-	keyBuf   []byte // reused for every encoded key
-	valueBuf []byte // reused for every encoded value
+	out     runtime.Emitter
+	current int // index in the batch of the record in flight
 }
 
 func newClickCountTask0(ctx runtime.TaskContext) runtime.Task {
@@ -155,16 +153,7 @@ func (t *clickCountTask0) processUserClicks(batch []runtime.Record) error {
 			continue
 		}
 		k2, v2 := extractUserInfo(k0, v0)
-		key3, err := gofkaSerdeBytes.Encode(t.keyBuf[:0], k2)
-		if err != nil {
-			return r.Fail("encode key for click-count-click-counts-repartition", err)
-		}
-		value3, err := gofkaSerdeBytes.Encode(t.valueBuf[:0], v2)
-		if err != nil {
-			return r.Fail("encode value for click-count-click-counts-repartition", err)
-		}
-		t.keyBuf, t.valueBuf = key3, value3
-		t.out.Emit(1, key3, value3) // to click-count-click-counts-repartition
+		t.out.Emit(1, k2, v2) // to click-count-click-counts-repartition
 	}
 	return nil
 }
@@ -174,9 +163,6 @@ func (t *clickCountTask0) processUserClicks(batch []runtime.Record) error {
 type clickCountTask1 struct {
 	out              runtime.Emitter
 	current          int                  // index in the batch of the record in flight
-	keyBuf           []byte               // reused for every encoded key
-	valueBuf         []byte               // reused for every encoded value
-	storeKey         []byte               // reused for every encoded store key
 	storeClickCounts *state.Cache[[]byte] // store click-counts
 }
 
@@ -222,32 +208,16 @@ func (t *clickCountTask1) processClickCountsRepartition(batch []runtime.Record) 
 		if err != nil {
 			return r.Fail("decode value", err)
 		}
-		sk6, err := gofkaSerdeBytes.Encode(t.storeKey[:0], k4)
+		ref6, found6, err := t.storeClickCounts.Upsert(k4)
 		if err != nil {
-			return r.Fail("encode key for store click-counts", err)
-		}
-		t.storeKey = sk6
-		agg6, found6, err := t.storeClickCounts.Get(sk6)
-		if err != nil {
-			return r.Fail("read store click-counts", err)
+			return r.Fail("update store click-counts", err)
 		}
 		if !found6 {
-			agg6 = initCounter()
+			*ref6 = initCounter()
 		}
-		agg6 = incrementCounter(agg6, v4)
-		if err := t.storeClickCounts.Put(sk6, agg6); err != nil {
-			return r.Fail("write store click-counts", err)
-		}
-		key7, err := gofkaSerdeBytes.Encode(t.keyBuf[:0], k4)
-		if err != nil {
-			return r.Fail("encode key for user-click-counts", err)
-		}
-		value7, err := gofkaSerdeBytes.Encode(t.valueBuf[:0], agg6)
-		if err != nil {
-			return r.Fail("encode value for user-click-counts", err)
-		}
-		t.keyBuf, t.valueBuf = key7, value7
-		t.out.Emit(2, key7, value7) // to user-click-counts
+		*ref6 = incrementCounter(*ref6, v4)
+		agg6 := *ref6
+		t.out.Emit(2, k4, agg6) // to user-click-counts
 	}
 	return nil
 }
