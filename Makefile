@@ -2,13 +2,19 @@
 GO ?= go
 FUZZTIME ?= 60s
 
-.PHONY: help test vet check-generated fuzz bench generate
+.PHONY: help deps test vet check-generated fuzz bench generate demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-test: vet check-generated ## run every test (unit, golden, end-to-end, fuzz seed corpus)
-	$(GO) test -count=1 ./...
+deps: ## install librocksdb-dev and kcat with apt-get when missing (says so)
+	@bash scripts/deps.sh
+
+test: deps vet check-generated ## run every test (unit, golden, end-to-end, fuzz seed corpus)
+	$(GO) test -count=1 -timeout 30m ./...
+
+demo: deps ## generate, build and run click-count on an embedded broker; print and check the counts
+	@bash scripts/demo.sh
 
 vet: ## go vet, plus gofmt
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' | grep -v '/want/')); \
