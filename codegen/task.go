@@ -164,11 +164,13 @@ func (t *taskGen) sourceLoop(recv jen.Code, method string, src *ir.Node) []jen.C
 		if len(rest) == 0 {
 			body = append(body, jen.List(jen.Id("_"), jen.Id("_")).Op("=").List(jen.Id(k), jen.Id(v)))
 		}
-	} else {
+	} else if t.graph.ValueUsed(src) {
 		body = append(body,
 			jen.List(jen.Id(v), jen.Err()).Op(":=").Id(vs).Dot("Decode").Call(jen.Id("r").Dot("Value")),
 			fail("decode value"),
 		)
+	} else {
+		body = append(body, jen.Var().Id(v).Add(typ(src.Value)).Comment("no step reads the value: it is not decoded"))
 	}
 	body = append(body, rest...)
 	topics := ""
@@ -330,6 +332,10 @@ func (t *taskGen) emitRecord(n *ir.Node, k, v string) []jen.Code {
 	id := t.topicIDs[topicKey{topic.Name, topic.Kind != ir.ExternalTopic}]
 	name := topic.FullName(t.graph.DefaultAppID)
 	out, key := t.encode(n.KeySerde, k, "keyBuf", fmt.Sprintf("key%d", n.ID), "encode key for "+name)
+	if n.Op == ir.OpRepartition && !t.graph.ValueUsed(n) {
+		// Only the key matters to the reader (a count): send no value.
+		return append(out, jen.Id("_").Op("=").Id(v), jen.Id("t").Dot("out").Dot("Emit").Call(jen.Lit(id), key, jen.Nil()).Commentf("to %s; the reader needs only the key", name))
+	}
 	vcode, val := t.encode(n.ValueSerde, v, "valueBuf", fmt.Sprintf("value%d", n.ID), "encode value for "+name)
 	out = append(out, vcode...)
 	return append(out, jen.Id("t").Dot("out").Dot("Emit").Call(jen.Lit(id), key, val).Commentf("to %s", name))

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -43,6 +44,7 @@ type runFlags struct {
 	deadLetter     string
 	memory         string
 	topology       string
+	cpuProfile     string
 }
 
 // Command runs the command line with args and returns the exit status; ctx ends
@@ -82,6 +84,7 @@ with nothing installed.`,
 		f.StringVar(&rf.deadLetter, "dead-letter-topic", "", "topic for dead-lettered records (default <app-id>-dead-letter)")
 		f.StringVar(&rf.memory, "memory", "256MiB", "memory budget for all state of the process (RocksDB block cache, memtables, caches)")
 		f.StringVar(&rf.topology, "topology", "", "which topology to run when the binary has several")
+		f.StringVar(&rf.cpuProfile, "cpu-profile", "", "write a pprof CPU profile of the run to this file")
 	}
 	root.AddCommand(run)
 
@@ -179,6 +182,16 @@ func run(ctx context.Context, programs []*runtime.Program, rf runFlags, stderr i
 	prog, err := pickProgram(programs, rf.topology)
 	if err != nil {
 		return err
+	}
+	if rf.cpuProfile != "" {
+		f, err := os.Create(rf.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	switch rf.guarantee {
 	case "at-least-once":

@@ -1,0 +1,66 @@
+// Command pipe is the raw franz-go consume→produce pipe with no processing: the
+// limit for a Kafka-to-Kafka topology on a given broker. It copies every record
+// of --in to the same partition of --out until stopped.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+func main() {
+	brokers := flag.String("brokers", "127.0.0.1:9092", "comma-separated brokers")
+	in := flag.String("in", "user-clicks", "input topic")
+	out := flag.String("out", "pipe-out", "output topic")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, strings.Split(*brokers, ","), *in, *out); err != nil {
+		fmt.Fprintln(os.Stderr, "pipe:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, brokers []string, in, out string) error {
+	admin, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	topics, err := kadm.NewClient(admin).ListTopics(ctx, in)
+	if err != nil {
+		return err
+	}
+	assign := map[string]map[int32]kgo.Offset{in: {}}
+	for _, p := range topics[in].Partitions {
+		assign[in][p.Partition] = kgo.NewOffset().AtStart()
+	}
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(brokers...),
+		kgo.ConsumePartitions(assign),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.ProducerLinger(5*time.Millisecond), // as the gofka runtime
+	)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	for {
+		fetches := cl.PollRecords(ctx, 10_000)
+		if ctx.Err() != nil {
+			return nil
+		}
+		fetches.EachRecord(func(r *kgo.Record) {
+			cl.Produce(ctx, &kgo.Record{Topic: out, Partition: r.Partition, Key: r.Key, Value: r.Value}, nil)
+		})
+	}
+}
