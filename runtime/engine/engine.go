@@ -454,12 +454,23 @@ func (e *Engine) commit(ctx context.Context) error {
 	if len(commit) == 0 {
 		return nil
 	}
-	resp, err := e.adm.CommitOffsets(ctx, e.cfg.AppID, commit)
-	if err != nil {
-		return fmt.Errorf("commit offsets: %w", err)
+	// Retriable failures (a leader moving, metadata catching up) are retried with
+	// backoff; the offsets stay uncommitted until one attempt succeeds.
+	for attempt := 1; ; attempt++ {
+		resp, err := e.adm.CommitOffsets(ctx, e.cfg.AppID, commit)
+		if err == nil {
+			err = resp.Error()
+		}
+		if err == nil {
+			return nil
+		}
+		if attempt == 10 || !kerr.IsRetriable(err) || ctx.Err() != nil {
+			return fmt.Errorf("commit offsets: %w", err)
+		}
+		e.log.Warn("commit offsets failed; retrying", "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(attempt) * 100 * time.Millisecond):
+		}
 	}
-	if err := resp.Error(); err != nil {
-		return fmt.Errorf("commit offsets: %w", err)
-	}
-	return nil
 }

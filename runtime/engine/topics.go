@@ -202,5 +202,8 @@ func (e *Engine) create(ctx context.Context, n int32, configs map[string]*string
 		}
 		e.log.Info("created topic", "topic", r.Topic, "partitions", n)
 	}
+	// The client looked these topics up before they existed and would keep that
+	// answer for a while (offset commits consult it): forget it.
+	e.producer.PurgeTopicsFromClient(topics...)
 	return nil
 }
