@@ -2,9 +2,11 @@ package golden
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"slices"
@@ -110,10 +112,11 @@ func FormatBytes(b []byte) string {
 }
 
 // FormatValue is FormatBytes followed, for a value of 8 bytes, by the int64 it
-// encodes big-endian: " (int64 N)".
+// encodes big-endian: " (int64 N)". Eight bytes of printable ASCII are taken for
+// text, and get no int64.
 func FormatValue(b []byte) string {
 	s := FormatBytes(b)
-	if len(b) == 8 {
+	if len(b) == 8 && slices.ContainsFunc(b, func(c byte) bool { return c < 0x20 || c > 0x7e }) {
 		s += fmt.Sprintf(" (int64 %d)", int64(binary.BigEndian.Uint64(b)))
 	}
 	return s
@@ -132,6 +135,11 @@ func FormatValue(b []byte) string {
 // A record that fails to process is reported in place of its outputs as
 // "error: input line N: <error>". It is an error for an input record to be read
 // by no program.
+//
+// Run also checks two invariants, and reports a violation as a line starting with
+// "error:": replaying a store's changelog topic gives the store's contents; and a
+// second run, in which every store's cache holds a single entry (so that it is
+// flushed all the time), gives the same report.
 func Run(w io.Writer, programs []*runtime.Program, input []byte) error {
 	recs, err := ParseInput(input)
 	if err != nil {
@@ -139,57 +147,102 @@ func Run(w io.Writer, programs []*runtime.Program, input []byte) error {
 	}
 	read := make([]bool, len(recs))
 	for _, p := range programs {
-		fmt.Fprintf(w, "program %s\n", p.Name)
-		d := streamstest.NewDriver(p, streamstest.WithPartitions(Partitions))
-		sources := map[string]bool{}
-		var sinks []string
-		for id, t := range p.Topics {
-			name := d.TopicName(runtime.TopicID(id))
-			switch t.Kind {
-			case runtime.SourceTopic:
-				sources[name] = true
-			case runtime.SinkTopic:
-				sinks = append(sinks, name)
-			}
-		}
-		for i, r := range recs {
-			if !sources[r.Topic] {
-				continue
-			}
-			read[i] = true
-			if err := d.PipeRaw(r.Topic, r.Key, r.Value); err != nil {
-				msg := strings.ReplaceAll(err.Error(), "\n", "\n  ")
-				fmt.Fprintf(w, "error: input line %d: %s\n", r.Line, msg)
-			}
-		}
-		slices.Sort(sinks)
-		for _, name := range sinks {
-			for _, r := range d.ReadRaw(name) {
-				fmt.Fprintf(w, "%s %s %s\n", name, FormatBytes(r.Key), FormatValue(r.Value))
-			}
-		}
-		stores := make([]string, len(p.Stores))
-		for i, s := range p.Stores {
-			stores[i] = s.Name
-		}
-		slices.Sort(stores)
-		for _, name := range stores {
-			kvs, err := streamstest.Store(d, name, streams.Bytes(), streams.Bytes()).All()
-			if err != nil {
-				fmt.Fprintf(w, "error: store %s: %v\n", name, err)
-			}
-			for _, kv := range kvs {
-				fmt.Fprintf(w, "store %s %s %s\n", name, FormatBytes(kv.Key), FormatValue(kv.Value))
-			}
-		}
-		if err := d.Close(); err != nil {
-			fmt.Fprintf(w, "error: close: %v\n", err)
+		var report, small bytes.Buffer
+		runProgram(&report, p, recs, read)
+		runProgram(&small, p, recs, read, streamstest.WithCacheEntries(1))
+		w.Write(report.Bytes())
+		if !bytes.Equal(report.Bytes(), small.Bytes()) {
+			fmt.Fprintf(w, "error: with a store cache of 1 entry, the report is instead:\n%s", small.Bytes())
 		}
 	}
 	for i, r := range recs {
 		if !read[i] {
 			return fmt.Errorf("input.txt:%d: no program reads topic %q", r.Line, r.Topic)
 		}
+	}
+	return nil
+}
+
+// runProgram pipes recs into a new driver of p and writes the report of Run.
+func runProgram(w io.Writer, p *runtime.Program, recs []InputRecord, read []bool, opts ...streamstest.Option) {
+	fmt.Fprintf(w, "program %s\n", p.Name)
+	d := streamstest.NewDriver(p, append([]streamstest.Option{streamstest.WithPartitions(Partitions)}, opts...)...)
+	sources := map[string]bool{}
+	var sinks []string
+	for id, t := range p.Topics {
+		name := d.TopicName(runtime.TopicID(id))
+		switch t.Kind {
+		case runtime.SourceTopic:
+			sources[name] = true
+		case runtime.SinkTopic:
+			sinks = append(sinks, name)
+		}
+	}
+	for i, r := range recs {
+		if !sources[r.Topic] {
+			continue
+		}
+		read[i] = true
+		if err := d.PipeRaw(r.Topic, r.Key, r.Value); err != nil {
+			msg := strings.ReplaceAll(err.Error(), "\n", "\n  ")
+			fmt.Fprintf(w, "error: input line %d: %s\n", r.Line, msg)
+		}
+	}
+	slices.Sort(sinks)
+	for _, name := range sinks {
+		for _, r := range d.ReadRaw(name) {
+			fmt.Fprintf(w, "%s %s %s\n", name, FormatBytes(r.Key), FormatValue(r.Value))
+		}
+	}
+	stores := slices.Clone(p.Stores)
+	slices.SortFunc(stores, func(a, b runtime.StoreSpec) int { return strings.Compare(a.Name, b.Name) })
+	for _, s := range stores {
+		kvs, err := streamstest.Store(d, s.Name, streams.Bytes(), streams.Bytes()).All()
+		if err != nil {
+			fmt.Fprintf(w, "error: store %s: %v\n", s.Name, err)
+		}
+		for _, kv := range kvs {
+			fmt.Fprintf(w, "store %s %s %s\n", s.Name, FormatBytes(kv.Key), FormatValue(kv.Value))
+		}
+		if err := checkChangelog(kvs, d.ReadRaw(d.TopicName(s.Changelog))); err != nil {
+			fmt.Fprintf(w, "error: store %s: %v\n", s.Name, err)
+		}
+	}
+	if err := d.Close(); err != nil {
+		fmt.Fprintf(w, "error: close: %v\n", err)
+	}
+}
+
+// checkChangelog replays a store's changelog records (a nil value deletes its key)
+// and compares the result with the store's entries, which are in key order.
+func checkChangelog(entries []streams.KeyValue[[]byte, []byte], changelog []runtime.Record) error {
+	type pk struct {
+		partition int32
+		key       string
+	}
+	replay := map[pk][]byte{}
+	for _, r := range changelog {
+		if r.Value == nil {
+			delete(replay, pk{r.Partition, string(r.Key)})
+		} else {
+			replay[pk{r.Partition, string(r.Key)}] = r.Value
+		}
+	}
+	keys := slices.Collect(maps.Keys(replay))
+	slices.SortFunc(keys, func(a, b pk) int { return cmp.Or(strings.Compare(a.key, b.key), cmp.Compare(a.partition, b.partition)) })
+	// The driver logs a nil value put in a store as an empty one (nil would be a
+	// tombstone), so the two are compared as equal.
+	entry := func(k, v []byte) string { return strconv.Quote(string(k)) + " " + strconv.Quote(string(v)) }
+	var got []string
+	for _, k := range keys {
+		got = append(got, entry([]byte(k.key), replay[k]))
+	}
+	var want []string
+	for _, kv := range entries {
+		want = append(want, entry(kv.Key, kv.Value))
+	}
+	if !slices.Equal(got, want) {
+		return fmt.Errorf("replaying the changelog gives %v, not the store's entries", got)
 	}
 	return nil
 }
