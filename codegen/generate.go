@@ -39,6 +39,22 @@ type gen struct {
 	serdes map[string]string // serde identity -> variable name
 	decls  []jen.Code        // serde variables, in first-use order
 	pins   []jen.Code        // signature pins, in node order
+	locals map[string]string // local variable names, clear of the user's package-level names
+}
+
+// l returns the name to use for a local variable of generated code: base, unless
+// the user's package declares base (a local would shadow it in user code the
+// generated function calls), then base with underscores appended.
+func (g *gen) l(base string) string {
+	if name, ok := g.locals[base]; ok {
+		return name
+	}
+	name := base
+	for g.in.Types != nil && g.in.Types.Scope().Lookup(name) != nil {
+		name += "_"
+	}
+	g.locals[base] = name
+	return name
 }
 
 // Generate returns the gofmt'd source of gofka_gen.go.
@@ -48,6 +64,7 @@ func Generate(in Input) ([]byte, error) {
 		f:      jen.NewFilePathName(in.PkgPath, in.PkgName),
 		names:  newNamer(in.Types),
 		serdes: map[string]string{},
+		locals: map[string]string{},
 	}
 	g.f.HeaderComment(Header)
 	g.f.ImportName(streamsPath, "streams")
@@ -106,8 +123,17 @@ func withMain(src []byte, mainFunc string) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// serde returns the package-level variable holding s, declaring it on first use.
-func (g *gen) serde(s *ir.Serde) string {
+// serde returns an expression for serde s: the user's variable itself when s names
+// one (read when used, so configuring it in init or main works), otherwise a
+// package-level variable of the generated file, declared on first use.
+func (g *gen) serde(s *ir.Serde) *jen.Statement {
+	if s.Variable {
+		return code(s.Code)
+	}
+	return jen.Id(g.serdeVar(s))
+}
+
+func (g *gen) serdeVar(s *ir.Serde) string {
 	var id string
 	var value jen.Code
 	if s.Builtin != "" {

@@ -44,18 +44,18 @@ func (t *taskGen) emit() []jen.Code {
 		jen.Id("out").Qual(runtimePath, "Emitter"),
 		jen.Id("current").Int().Comment("index in the batch of the record in flight"),
 	}
-	ctor := jen.Dict{jen.Id("out"): jen.Id("ctx").Dot("Out")}
+	ctor := jen.Dict{jen.Id("out"): jen.Id(t.l("ctx")).Dot("Out")}
 	var storeFields []jen.Code
 	var flush []jen.Code
 	for i, s := range t.st.Stores {
 		field := local.name("store" + camel(s.Name))
 		t.stores[s] = field
 		storeFields = append(storeFields, jen.Id(field).Op("*").Qual(statePath, "Cache").Types(typ(s.Value)).Commentf("store %s", s.Name))
-		vs := t.serde(s.ValueSerde)
+		vs := s.ValueSerde
 		ctor[jen.Id(field)] = jen.Qual(statePath, "NewCache").Types(typ(s.Value)).Call(
-			jen.Id("ctx").Dot("Stores").Index(jen.Lit(i)), jen.Id(vs).Dot("Encode"), jen.Id(vs).Dot("Decode"), jen.Id("ctx").Dot("CacheEntries"))
-		flush = append(flush, jen.If(jen.Err().Op(":=").Id("t").Dot(field).Dot("Flush").Call(), jen.Err().Op("!=").Nil()).Block(
-			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("store %s: %%w", s.Name)), jen.Err())),
+			jen.Id(t.l("ctx")).Dot("Stores").Index(jen.Lit(i)), t.serde(vs).Dot("Encode"), t.serde(vs).Dot("Decode"), jen.Id(t.l("ctx")).Dot("CacheEntries"))
+		flush = append(flush, jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Flush").Call(), jen.Id(t.l("err")).Op("!=").Nil()).Block(
+			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("store %s: %%w", s.Name)), jen.Id(t.l("err")))),
 		))
 	}
 	for _, n := range t.st.Segments {
@@ -64,12 +64,12 @@ func (t *taskGen) emit() []jen.Code {
 		}
 	}
 
-	recv := jen.Id("t").Op("*").Id(t.typ)
+	recv := jen.Id(t.l("t")).Op("*").Id(t.typ)
 	var cases []jen.Code
 	var loops [][]jen.Code
 	for i, src := range t.st.Sources() {
 		method := local.name("process" + camel(src.Topics[0].Name))
-		cases = append(cases, jen.Case(jen.Lit(i)).Block(jen.Return(jen.Id("t").Dot(method).Call(jen.Id("batch")))))
+		cases = append(cases, jen.Case(jen.Lit(i)).Block(jen.Return(jen.Id(t.l("t")).Dot(method).Call(jen.Id(t.l("batch"))))))
 		loops = append(loops, t.sourceLoop(recv, method, src))
 	}
 	for _, n := range t.st.Segments {
@@ -94,20 +94,20 @@ func (t *taskGen) emit() []jen.Code {
 		jen.Comment(t.summary()),
 		jen.Type().Id(t.typ).Struct(fields...),
 		jen.Line(),
-		jen.Func().Id(names.constructor).Params(jen.Id("ctx").Qual(runtimePath, "TaskContext")).Qual(runtimePath, "Task").Block(
+		jen.Func().Id(names.constructor).Params(jen.Id(t.l("ctx")).Qual(runtimePath, "TaskContext")).Qual(runtimePath, "Task").Block(
 			jen.Return(jen.Op("&").Id(t.typ).Values(ctor)),
 		),
 		jen.Line(),
 		jen.Comment("Current implements runtime.Task."),
-		jen.Func().Params(recv).Id("Current").Params().Int().Block(jen.Return(jen.Id("t").Dot("current"))),
+		jen.Func().Params(recv).Id("Current").Params().Int().Block(jen.Return(jen.Id(t.l("t")).Dot("current"))),
 		jen.Line(),
 		jen.Comment("Flush implements runtime.Task: it writes the cached state changes to the stores."),
 		jen.Func().Params(recv).Id("Flush").Params().Error().Block(append(flush, jen.Return(jen.Nil()))...),
 		jen.Line(),
 		jen.Comment("Process implements runtime.Task: it runs the fused chain of one source over a batch."),
-		jen.Func().Params(recv).Id("Process").Params(jen.Id("source").Int(), jen.Id("batch").Index().Qual(runtimePath, "Record")).Error().Block(
-			jen.Switch(jen.Id("source")).Block(cases...),
-			jen.Return(jen.Qual(runtimePath, "UnknownSource").Call(jen.Lit(t.typ), jen.Id("source"))),
+		jen.Func().Params(recv).Id("Process").Params(jen.Id(t.l("source")).Int(), jen.Id(t.l("batch")).Index().Qual(runtimePath, "Record")).Error().Block(
+			jen.Switch(jen.Id(t.l("source"))).Block(cases...),
+			jen.Return(jen.Qual(runtimePath, "UnknownSource").Call(jen.Lit(t.typ), jen.Id(t.l("source")))),
 		),
 		jen.Line(),
 	}
@@ -130,44 +130,47 @@ func (t *taskGen) summary() string {
 	return s
 }
 
-func vars(n *ir.Node) (k, v string) { return fmt.Sprintf("k%d", n.ID), fmt.Sprintf("v%d", n.ID) }
+// vars names the variables holding the key and value that node n emits.
+func (t *taskGen) vars(n *ir.Node) (k, v string) {
+	return t.l(fmt.Sprintf("k%d", n.ID)), t.l(fmt.Sprintf("v%d", n.ID))
+}
 
 // fail returns from the generated code with the record's coordinates.
-func fail(stage string) jen.Code {
-	return jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("r").Dot("Fail").Call(jen.Lit(stage), jen.Err())))
+func (t *taskGen) fail(stage string) jen.Code {
+	return jen.If(jen.Id(t.l("err")).Op("!=").Nil()).Block(jen.Return(jen.Id(t.l("r")).Dot("Fail").Call(jen.Lit(stage), jen.Id(t.l("err")))))
 }
 
 func (t *taskGen) sourceLoop(recv jen.Code, method string, src *ir.Node) []jen.Code {
-	k, v := vars(src)
-	ks, vs := t.serde(src.KeySerde), t.serde(src.ValueSerde)
+	k, v := t.vars(src)
+	ks, vs := src.KeySerde, src.ValueSerde
 	body := []jen.Code{
-		jen.Id("t").Dot("current").Op("=").Id("i"),
-		jen.Id("r").Op(":=").Op("&").Id("batch").Index(jen.Id("i")),
-		jen.List(jen.Id(k), jen.Err()).Op(":=").Id(ks).Dot("Decode").Call(jen.Id("r").Dot("Key")),
-		fail("decode key"),
+		jen.Id(t.l("t")).Dot("current").Op("=").Id(t.l("i")),
+		jen.Id(t.l("r")).Op(":=").Op("&").Id(t.l("batch")).Index(jen.Id(t.l("i"))),
+		jen.List(jen.Id(k), jen.Id(t.l("err"))).Op(":=").Add(t.serde(ks)).Dot("Decode").Call(jen.Id(t.l("r")).Dot("Key")),
+		t.fail("decode key"),
 	}
 	rest := t.children(src, 0, k, v, modeLoop)
 	if src.Op == ir.OpTable {
 		field := t.stores[src.Store]
 		body = append(body,
-			jen.If(jen.Id("r").Dot("Value").Op("==").Nil()).Block(
+			jen.If(jen.Id(t.l("r")).Dot("Value").Op("==").Nil()).Block(
 				jen.Comment("a tombstone deletes the key"),
-				jen.If(jen.Err().Op(":=").Id("t").Dot(field).Dot("Delete").Call(jen.Id("r").Dot("Key")), jen.Err().Op("!=").Nil()).Block(
-					jen.Return(jen.Id("r").Dot("Fail").Call(jen.Lit("write store "+src.Store.Name), jen.Err()))),
+				jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Delete").Call(jen.Id(t.l("r")).Dot("Key")), jen.Id(t.l("err")).Op("!=").Nil()).Block(
+					jen.Return(jen.Id(t.l("r")).Dot("Fail").Call(jen.Lit("write store "+src.Store.Name), jen.Id(t.l("err"))))),
 				jen.Continue(),
 			),
-			jen.List(jen.Id(v), jen.Err()).Op(":=").Id(vs).Dot("Decode").Call(jen.Id("r").Dot("Value")),
-			fail("decode value"),
-			jen.If(jen.Err().Op(":=").Id("t").Dot(field).Dot("Put").Call(jen.Id("r").Dot("Key"), jen.Id(v)), jen.Err().Op("!=").Nil()).Block(
-				jen.Return(jen.Id("r").Dot("Fail").Call(jen.Lit("write store "+src.Store.Name), jen.Err()))),
+			jen.List(jen.Id(v), jen.Id(t.l("err"))).Op(":=").Add(t.serde(vs)).Dot("Decode").Call(jen.Id(t.l("r")).Dot("Value")),
+			t.fail("decode value"),
+			jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Put").Call(jen.Id(t.l("r")).Dot("Key"), jen.Id(v)), jen.Id(t.l("err")).Op("!=").Nil()).Block(
+				jen.Return(jen.Id(t.l("r")).Dot("Fail").Call(jen.Lit("write store "+src.Store.Name), jen.Id(t.l("err"))))),
 		)
 		if len(rest) == 0 {
 			body = append(body, jen.List(jen.Id("_"), jen.Id("_")).Op("=").List(jen.Id(k), jen.Id(v)))
 		}
 	} else if t.graph.ValueUsed(src) {
 		body = append(body,
-			jen.List(jen.Id(v), jen.Err()).Op(":=").Id(vs).Dot("Decode").Call(jen.Id("r").Dot("Value")),
-			fail("decode value"),
+			jen.List(jen.Id(v), jen.Id(t.l("err"))).Op(":=").Add(t.serde(vs)).Dot("Decode").Call(jen.Id(t.l("r")).Dot("Value")),
+			t.fail("decode value"),
 		)
 	} else {
 		body = append(body, jen.Var().Id(v).Add(typ(src.Value)).Comment("no step reads the value: it is not decoded"))
@@ -182,27 +185,36 @@ func (t *taskGen) sourceLoop(recv jen.Code, method string, src *ir.Node) []jen.C
 	}
 	return []jen.Code{
 		jen.Commentf("%s runs the chain of %s (%s) over one batch.", method, src, topics),
-		jen.Func().Params(recv).Id(method).Params(jen.Id("batch").Index().Qual(runtimePath, "Record")).Error().Block(
-			jen.For(jen.Id("i").Op(":=").Range().Id("batch")).Block(body...),
+		jen.Func().Params(recv).Id(method).Params(jen.Id(t.l("batch")).Index().Qual(runtimePath, "Record")).Error().Block(
+			jen.For(jen.Id(t.l("i")).Op(":=").Range().Id(t.l("batch"))).Block(body...),
 			jen.Return(jen.Nil()),
 		),
 	}
 }
 
 func (t *taskGen) mergeMethod(recv jen.Code, n *ir.Node) []jen.Code {
-	k, v := vars(n)
+	k, v := t.vars(n)
 	body := append(t.children(n, 0, k, v, modeMethod), jen.Return(jen.Nil()))
 	return []jen.Code{
 		jen.Commentf("%s runs the chain after the Merge at %s:%d:%d for each of its inputs.", t.merges[n], filepath.Base(n.Pos.Filename), n.Pos.Line, n.Pos.Column),
 		jen.Func().Params(recv).Id(t.merges[n]).Params(
-			jen.Id("r").Op("*").Qual(runtimePath, "Record"), jen.Id(k).Add(typ(n.Key)), jen.Id(v).Add(typ(n.Value)),
+			jen.Id(t.l("r")).Op("*").Qual(runtimePath, "Record"), jen.Id(k).Add(typ(n.Key)), jen.Id(v).Add(typ(n.Value)),
 		).Error().Block(body...),
 	}
 }
 
 // children emits the consumers of port of n, given the variables holding the record.
 func (t *taskGen) children(n *ir.Node, port int, k, v string, m mode) []jen.Code {
-	consumers := t.graph.Consumers(n, port)
+	// A consumer reading this port through several inputs (s.Merge(s)) gets each
+	// record once per input.
+	var consumers []*ir.Node
+	for _, c := range t.graph.Consumers(n, port) {
+		for _, in := range c.Inputs {
+			if in.Node == n && in.Index == port {
+				consumers = append(consumers, c)
+			}
+		}
+	}
 	var out []jen.Code
 	for i, c := range consumers {
 		if i < len(consumers)-1 {
@@ -218,7 +230,7 @@ func (t *taskGen) children(n *ir.Node, port int, k, v string, m mode) []jen.Code
 
 // node emits node n reading the record in variables k and v, then what follows it.
 func (t *taskGen) node(n *ir.Node, k, v string, m mode) []jen.Code {
-	nk, nv := vars(n)
+	nk, nv := t.vars(n)
 	kv := []jen.Code{jen.Id(k), jen.Id(v)}
 	switch n.Op {
 	case ir.OpFilter, ir.OpFilterNot:
@@ -260,7 +272,7 @@ func (t *taskGen) node(n *ir.Node, k, v string, m mode) []jen.Code {
 			t.children(n, 0, nk, v, m)...)
 
 	case ir.OpFlatMap:
-		item := fmt.Sprintf("kv%d", n.ID)
+		item := t.l(fmt.Sprintf("kv%d", n.ID))
 		body := append([]jen.Code{jen.List(jen.Id(nk), jen.Id(nv)).Op(":=").List(jen.Id(item).Dot("Key"), jen.Id(item).Dot("Value"))},
 			t.children(n, 0, nk, nv, modeLoop)...)
 		return []jen.Code{jen.For(jen.List(jen.Id("_"), jen.Id(item)).Op(":=").Range().Add(t.call(n.Fns[0], kv...))).Block(body...)}
@@ -289,8 +301,8 @@ func (t *taskGen) node(n *ir.Node, k, v string, m mode) []jen.Code {
 		return []jen.Code{chain}
 
 	case ir.OpMerge:
-		return []jen.Code{jen.If(jen.Err().Op(":=").Id("t").Dot(t.merges[n]).Call(jen.Id("r"), jen.Id(k), jen.Id(v)), jen.Err().Op("!=").Nil()).Block(
-			jen.Return(jen.Err()))}
+		return []jen.Code{jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(t.merges[n]).Call(jen.Id(t.l("r")), jen.Id(k), jen.Id(v)), jen.Id(t.l("err")).Op("!=").Nil()).Block(
+			jen.Return(jen.Id(t.l("err"))))}
 
 	case ir.OpGroup, ir.OpToStream:
 		return t.children(n, 0, k, v, m)
@@ -299,7 +311,7 @@ func (t *taskGen) node(n *ir.Node, k, v string, m mode) []jen.Code {
 		return t.emitRecord(n, k, v)
 
 	case ir.OpCount, ir.OpReduce, ir.OpAggregate:
-		return append(t.aggregate(n, k, v), t.children(n, 0, k, fmt.Sprintf("agg%d", n.ID), m)...)
+		return append(t.aggregate(n, k, v), t.children(n, 0, k, t.l(fmt.Sprintf("agg%d", n.ID)), m)...)
 	}
 	panic(fmt.Sprintf("codegen: unexpected %s in a sub-topology", n))
 }
@@ -319,9 +331,9 @@ func (t *taskGen) encode(s *ir.Serde, v, buf, out, stage string) ([]jen.Code, je
 	}
 	t.buffers[buf] = true
 	return []jen.Code{
-		jen.List(jen.Id(out), jen.Err()).Op(":=").Id(t.serde(s)).Dot("Encode").Call(jen.Id("t").Dot(buf).Index(jen.Empty(), jen.Lit(0)), jen.Id(v)),
-		fail(stage),
-		jen.Id("t").Dot(buf).Op("=").Id(out),
+		jen.List(jen.Id(out), jen.Id(t.l("err"))).Op(":=").Add(t.serde(s)).Dot("Encode").Call(jen.Id(t.l("t")).Dot(buf).Index(jen.Empty(), jen.Lit(0)), jen.Id(v)),
+		t.fail(stage),
+		jen.Id(t.l("t")).Dot(buf).Op("=").Id(out),
 	}, jen.Id(out)
 }
 
@@ -331,49 +343,51 @@ func (t *taskGen) emitRecord(n *ir.Node, k, v string) []jen.Code {
 	topic := n.Topics[0]
 	id := t.topicIDs[topicKey{topic.Name, topic.Kind != ir.ExternalTopic}]
 	name := topic.FullName(t.graph.DefaultAppID)
-	out, key := t.encode(n.KeySerde, k, "keyBuf", fmt.Sprintf("key%d", n.ID), "encode key for "+name)
+	out, key := t.encode(n.KeySerde, k, "keyBuf", t.l(fmt.Sprintf("key%d", n.ID)), "encode key for "+name)
 	if n.Op == ir.OpRepartition && !t.graph.ValueUsed(n) {
 		// Only the key matters to the reader (a count): send no value.
-		return append(out, jen.Id("_").Op("=").Id(v), jen.Id("t").Dot("out").Dot("Emit").Call(jen.Lit(id), key, jen.Nil()).Commentf("to %s; the reader needs only the key", name))
+		return append(out, jen.Id("_").Op("=").Id(v), jen.Id(t.l("t")).Dot("out").Dot("Emit").Call(jen.Lit(id), key, jen.Nil()).Commentf("to %s; the reader needs only the key", name))
 	}
-	vcode, val := t.encode(n.ValueSerde, v, "valueBuf", fmt.Sprintf("value%d", n.ID), "encode value for "+name)
+	vcode, val := t.encode(n.ValueSerde, v, "valueBuf", t.l(fmt.Sprintf("value%d", n.ID)), "encode value for "+name)
 	out = append(out, vcode...)
-	return append(out, jen.Id("t").Dot("out").Dot("Emit").Call(jen.Lit(id), key, val).Commentf("to %s", name))
+	return append(out, jen.Id(t.l("t")).Dot("out").Dot("Emit").Call(jen.Lit(id), key, val).Commentf("to %s", name))
 }
 
-// aggregate emits a read-modify-write of the node's store through its typed cache,
-// with one lookup (Upsert) that updates the cached value in place; the new
-// aggregate is left in agg<ID>.
+// aggregate emits a read-modify-write of the node's store through its typed cache:
+// one lookup (Slot) reads the current aggregate, the user's functions compute the
+// new one in a local, and Set stores it only when they have all returned, so a
+// record that fails leaves the store as it was. The new aggregate is in agg<ID>.
 func (t *taskGen) aggregate(n *ir.Node, k, v string) []jen.Code {
 	s := n.Store
 	field := t.stores[s]
-	ref, agg, found := fmt.Sprintf("ref%d", n.ID), fmt.Sprintf("agg%d", n.ID), fmt.Sprintf("found%d", n.ID)
-	out, key := t.encode(s.KeySerde, k, "storeKey", fmt.Sprintf("sk%d", n.ID), "encode key for store "+s.Name)
+	slot, agg, found := t.l(fmt.Sprintf("slot%d", n.ID)), t.l(fmt.Sprintf("agg%d", n.ID)), t.l(fmt.Sprintf("found%d", n.ID))
+	out, key := t.encode(s.KeySerde, k, "storeKey", t.l(fmt.Sprintf("sk%d", n.ID)), "encode key for store "+s.Name)
+	errID := jen.Id(t.l("err"))
+	out = append(out,
+		jen.List(jen.Id(slot), errID).Op(":=").Id(t.l("t")).Dot(field).Dot("Slot").Call(key),
+		t.fail("read store "+s.Name),
+	)
 	foundVar := jen.Id(found)
 	if n.Op == ir.OpCount {
 		foundVar = jen.Id("_")
 	}
-	out = append(out,
-		jen.List(jen.Id(ref), foundVar, jen.Err()).Op(":=").Id("t").Dot(field).Dot("Upsert").Call(key),
-		fail("update store "+s.Name),
-	)
-	deref := jen.Op("*").Id(ref)
+	out = append(out, jen.List(jen.Id(agg), foundVar).Op(":=").Id(slot).Dot("Value").Call())
 	switch n.Op {
 	case ir.OpCount:
-		out = append(out, jen.Op("*").Id(ref).Op("++"), jen.Id("_").Op("=").Id(v).Comment("Count reads only the key"))
+		out = append(out, jen.Id(agg).Op("++"), jen.Id("_").Op("=").Id(v).Comment("Count reads only the key"))
 	case ir.OpReduce:
 		out = append(out, jen.If(jen.Id(found)).Block(
-			jen.Op("*").Id(ref).Op("=").Add(t.call(n.Fns[0], deref, jen.Id(v))),
+			jen.Id(agg).Op("=").Add(t.call(n.Fns[0], jen.Id(agg), jen.Id(v))),
 		).Else().Block(
-			jen.Op("*").Id(ref).Op("=").Id(v),
+			jen.Id(agg).Op("=").Id(v),
 		))
 	case ir.OpAggregate:
-		out = append(out, jen.If(jen.Op("!").Id(found)).Block(jen.Op("*").Id(ref).Op("=").Add(t.call(n.Fns[0]))))
+		out = append(out, jen.If(jen.Op("!").Id(found)).Block(jen.Id(agg).Op("=").Add(t.call(n.Fns[0]))))
 		if n.SeedAdder {
-			out = append(out, jen.Op("*").Id(ref).Op("=").Add(t.call(n.Fns[1], jen.Op("*").Id(ref), jen.Id(v))))
+			out = append(out, jen.Id(agg).Op("=").Add(t.call(n.Fns[1], jen.Id(agg), jen.Id(v))))
 		} else {
-			out = append(out, jen.Op("*").Id(ref).Op("=").Add(t.call(n.Fns[1], jen.Id(k), jen.Id(v), jen.Op("*").Id(ref))))
+			out = append(out, jen.Id(agg).Op("=").Add(t.call(n.Fns[1], jen.Id(k), jen.Id(v), jen.Id(agg))))
 		}
 	}
-	return append(out, jen.Id(agg).Op(":=").Op("*").Id(ref))
+	return append(out, jen.Id(t.l("t")).Dot(field).Dot("Set").Call(jen.Id(slot), jen.Id(agg)))
 }

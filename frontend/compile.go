@@ -118,7 +118,9 @@ func (c *compiler) topology(fd *ast.FuncDecl) *ir.Graph {
 		return nil
 	}
 	g := &ir.Graph{Name: fd.Name.Name, Pos: c.Fset.Position(fd.Name.Pos()), DefaultAppID: kebab(fd.Name.Name)}
-	e := &evaluator{compiler: c, g: g, fd: fd, env: map[types.Object]value{}, assigned: map[types.Object]bool{}}
+	e := &evaluator{compiler: c, g: g, fd: fd, env: map[types.Object]value{}, assigned: map[types.Object]bool{},
+		sources: map[string]token.Position{}, stores: map[string]token.Position{}}
+	before := len(c.errs)
 	sig := obj.Signature()
 	switch {
 	case sig.Params().Len() == 0 && sig.Results().Len() == 2 &&
@@ -132,14 +134,19 @@ func (c *compiler) topology(fd *ast.FuncDecl) *ir.Graph {
 		e.builder = true
 	default:
 		c.errorf(fd.Name.Pos(), "topology %s has type %s, want func() (*streams.Topology, error) or func(*streams.StreamsBuilder)",
-			fd.Name.Name, types.TypeString(sig, types.RelativeTo(c.Types)))
+			fd.Name.Name, types.TypeString(sig, func(p *types.Package) string {
+				if p == c.Types {
+					return ""
+				}
+				return p.Name()
+			}))
 		return nil
 	}
 	e.block(fd.Body.List)
-	if g.Form == ir.FormBuild && !e.built {
+	if g.Form == ir.FormBuild && !e.built && !e.retErr {
 		c.errorf(fd.Name.Pos(), "topology %s never returns builder.Build()", fd.Name.Name)
 	}
-	if len(g.Nodes) == 0 {
+	if len(g.Nodes) == 0 && len(c.errs) == before { // otherwise the reason was reported
 		c.errorf(fd.Name.Pos(), "topology %s reads no topic: start a stream with From, Stream or Table", fd.Name.Name)
 	}
 	return g

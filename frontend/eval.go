@@ -36,6 +36,11 @@ type evaluator struct {
 	assigned map[types.Object]bool
 	builder  bool // a builder exists
 	built    bool // Build was called
+	// sources and stores record where each source topic and store name was first
+	// used: a topic is read once per topology, and a store name names one store.
+	sources map[string]token.Position
+	stores  map[string]token.Position
+	retErr  bool // a return statement was already reported
 }
 
 func (e *evaluator) pos(p token.Pos) token.Position { return e.Fset.Position(p) }
@@ -198,6 +203,13 @@ func (e *evaluator) ret(s *ast.ReturnStmt) {
 			e.errorf(s.Pos(), "a topology that receives a builder returns nothing")
 		}
 	case ir.FormBuild:
+		if len(s.Results) > 0 {
+			if id, ok := ast.Unparen(s.Results[0]).(*ast.Ident); ok && id.Name == "nil" {
+				e.errorf(s.Results[0].Pos(), "a topology returns the result of builder.Build(), not nil")
+				e.retErr = true
+				return
+			}
+		}
 		switch len(s.Results) {
 		case 1:
 			if _, ok := e.eval(s.Results[0]).(topologyVal); !ok {
@@ -283,7 +295,7 @@ func (e *evaluator) eval(x ast.Expr) value {
 		}
 		i, _ := constant.Int64Val(tv.Value)
 		if i < 0 || int(i) >= len(b.node.Fns) {
-			e.errorf(x.Index.Pos(), "Branch has %d branches; index %d is out of range", len(b.node.Fns), i)
+			e.errorf(x.Index.Pos(), "index %d is out of range: this Branch has %d predicate(s), so index 0 to %d", i, len(b.node.Fns), len(b.node.Fns)-1)
 			return nil
 		}
 		return streamVal{port: ir.Port{Node: b.node, Index: int(i)}}

@@ -25,7 +25,7 @@ func (e *evaluator) userFunc(opName string, arg ast.Expr) (*ir.Func, *types.Sign
 		if tv.IsNil() {
 			e.errorf(arg.Pos(), "%s: the function is nil", opName)
 		} else {
-			e.errorf(arg.Pos(), "%s: %s is a %s, not a function", opName, types.ExprString(arg), e.typeString(tv.Type))
+			e.errorf(arg.Pos(), "%s: %s has type %s, not a function type", opName, types.ExprString(arg), e.typeString(tv.Type))
 		}
 		return nil, nil
 	}
@@ -157,6 +157,21 @@ func (e *evaluator) topic(x ast.Expr) (string, bool) {
 	return name, true
 }
 
+// sourceTopic reads a source topic name; a topology reads each topic once (fan a
+// stream out to use it twice), as Kafka Streams requires.
+func (e *evaluator) sourceTopic(x ast.Expr) (string, bool) {
+	name, ok := e.topic(x)
+	if !ok {
+		return "", false
+	}
+	if first, dup := e.sources[name]; dup {
+		e.errorf(x.Pos(), "topic %q is already read at %s: read a topic once and use the stream twice", name, first)
+		return "", false
+	}
+	e.sources[name] = e.pos(x.Pos())
+	return name, true
+}
+
 // withSerdes reads a streams.With(keySerde, valueSerde) call written in place.
 func (e *evaluator) withSerdes(x ast.Expr) (key, val *ir.Serde, ok bool) {
 	call, isCall := ast.Unparen(x).(*ast.CallExpr)
@@ -207,7 +222,17 @@ func (e *evaluator) serde(x ast.Expr, t types.Type) *ir.Serde {
 		e.errorf(x.Pos(), "serde: %v", err)
 		return nil
 	}
-	return &ir.Serde{Type: t, Code: code}
+	var id *ast.Ident
+	switch v := ast.Unparen(x).(type) {
+	case *ast.Ident:
+		id = v
+	case *ast.SelectorExpr:
+		if e.Info.Selections[v] == nil {
+			id = v.Sel // a qualified identifier
+		}
+	}
+	_, isVar := e.Info.Uses[id].(*types.Var)
+	return &ir.Serde{Type: t, Code: code, Variable: id != nil && isVar}
 }
 
 // options reads the options of a boundary step: at most one streams.With, whose
@@ -272,6 +297,11 @@ func (e *evaluator) store(n *ir.Node, x ast.Expr, key, val *ir.Serde) bool {
 		e.errorf(call.Args[0].Pos(), "store name is used in its changelog topic's name: %v", err)
 		return false
 	}
+	if first, dup := e.stores[storeName]; dup {
+		e.errorf(call.Args[0].Pos(), "duplicate store name %q (first used at %s): every store needs its own name", storeName, first)
+		return false
+	}
+	e.stores[storeName] = e.pos(call.Args[0].Pos())
 	s := &ir.Store{
 		Name: storeName, Pos: e.pos(call.Args[0].Pos()), Persistent: name == "RocksDBStore",
 		Key: key.Type, Value: val.Type, KeySerde: key, ValueSerde: val, Node: n,

@@ -82,7 +82,7 @@ func (e *evaluator) opBuild(_ value, call *ast.CallExpr, pos token.Pos) value {
 }
 
 func (e *evaluator) opFrom(_ value, call *ast.CallExpr, pos token.Pos) value {
-	topic, ok := e.topic(call.Args[0])
+	topic, ok := e.sourceTopic(call.Args[0])
 	if !ok {
 		return nil
 	}
@@ -104,7 +104,7 @@ func (e *evaluator) opStream(_ value, call *ast.CallExpr, pos token.Pos) value {
 	}
 	n := e.g.NewNode(ir.OpSource, e.pos(pos))
 	for _, a := range call.Args[1:] {
-		if topic, ok := e.topic(a); ok {
+		if topic, ok := e.sourceTopic(a); ok {
 			n.Topics = append(n.Topics, &ir.Topic{Name: topic})
 		}
 	}
@@ -115,7 +115,7 @@ func (e *evaluator) opStream(_ value, call *ast.CallExpr, pos token.Pos) value {
 
 func (e *evaluator) opTable(_ value, call *ast.CallExpr, pos token.Pos) value {
 	key, val, ok := e.withSerdes(call.Args[0])
-	topic, tok := e.topic(call.Args[1])
+	topic, tok := e.sourceTopic(call.Args[1])
 	if !ok || !tok {
 		return nil
 	}
@@ -134,14 +134,11 @@ func (e *evaluator) opFilter(op ir.Op) opFunc {
 		s := recv.(streamVal)
 		in := s.port.Node
 		f, sig := e.userFunc(op.String(), call.Args[0])
-		if f == nil {
-			return nil
+		if f != nil && (!e.params(sig, in.Key, in.Value) || !e.results(sig, types.Typ[types.Bool])) {
+			e.wrongSig(op.String(), f, fmt.Sprintf("func(%s, %s) bool", e.typeString(in.Key), e.typeString(in.Value)))
 		}
-		want := fmt.Sprintf("func(%s, %s) bool", e.typeString(in.Key), e.typeString(in.Value))
-		if !e.params(sig, in.Key, in.Value) || !e.results(sig, types.Typ[types.Bool]) {
-			e.wrongSig(op.String(), f, want)
-			return nil
-		}
+		// A filter keeps the record types, so the rest of the chain is checked even
+		// when its function is wrong.
 		n := e.next(op, pos, s)
 		n.Fns = []*ir.Func{f}
 		return streamVal{port: ir.Port{Node: n}, seed: s.seed}
@@ -255,12 +252,8 @@ func (e *evaluator) opPeek(recv value, call *ast.CallExpr, pos token.Pos) value 
 	s := recv.(streamVal)
 	in := s.port.Node
 	f, sig := e.userFunc("Peek", call.Args[0])
-	if f == nil {
-		return nil
-	}
-	if !e.params(sig, in.Key, in.Value) || sig.Results().Len() != 0 {
+	if f != nil && (!e.params(sig, in.Key, in.Value) || sig.Results().Len() != 0) {
 		e.wrongSig("Peek", f, fmt.Sprintf("func(%s, %s)", e.typeString(in.Key), e.typeString(in.Value)))
-		return nil
 	}
 	n := e.next(ir.OpPeek, pos, s)
 	n.Fns = []*ir.Func{f}
@@ -304,7 +297,8 @@ func (e *evaluator) opMerge(recv value, call *ast.CallExpr, pos token.Pos) value
 	if !types.Identical(a.Key, b.Key) || !types.Identical(a.Value, b.Value) {
 		e.errorf(call.Args[0].Pos(), "Merge: streams differ: this one has key %s and value %s, the other key %s and value %s",
 			e.typeString(a.Key), e.typeString(a.Value), e.typeString(b.Key), e.typeString(b.Value))
-		return nil
+		n := e.next(ir.OpMerge, pos, s) // go on with this stream's types
+		return streamVal{port: ir.Port{Node: n}}
 	}
 	n := e.next(ir.OpMerge, pos, s)
 	n.Inputs = append(n.Inputs, other.port)

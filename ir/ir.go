@@ -161,6 +161,9 @@ type Serde struct {
 	Builtin string
 	// Code is the user's serde expression when Builtin is empty.
 	Code Code
+	// Variable reports that Code names a package-level variable, which the
+	// generated code then uses directly rather than copying at initialisation.
+	Variable bool
 }
 
 // Code is Go source text in which references to other packages are kept apart, so

@@ -2,6 +2,7 @@ package ir
 
 import (
 	"fmt"
+	"go/token"
 	"regexp"
 	"sort"
 )
@@ -38,8 +39,8 @@ func CheckTopicName(name string) error {
 	return nil
 }
 
-// Validate checks that every stream reaches a sink or a store, and that store names
-// are unique.
+// Validate checks that every stream reaches a sink or a store. (The frontend
+// checks names: unique stores, topics read once.)
 func Validate(g *Graph) []error {
 	var errs []error
 	for _, n := range g.Nodes {
@@ -61,14 +62,6 @@ func Validate(g *Graph) []error {
 				errs = append(errs, Errorf(n.Pos, "stream built by %s never reaches a sink or store: end it with To, or aggregate it", n.Op))
 			}
 		}
-	}
-	seen := map[string]*Store{}
-	for _, s := range g.Stores {
-		if first, ok := seen[s.Name]; ok {
-			errs = append(errs, Errorf(s.Pos, "duplicate store name %q (first used at %s): every store needs its own name", s.Name, first.Pos))
-			continue
-		}
-		seen[s.Name] = s
 	}
 	return errs
 }
@@ -117,9 +110,20 @@ func Name(g *Graph) []error {
 		}
 		used[name] = n
 		n.Topics = []*Topic{{Name: name + "-repartition", Kind: RepartitionTopic}}
+		errs = appendLengthErr(errs, g, n.Pos, n.Topics[0])
 	}
 	for _, s := range g.Stores {
 		s.Changelog = &Topic{Name: s.Name + "-changelog", Kind: ChangelogTopic}
+		errs = appendLengthErr(errs, g, s.Pos, s.Changelog)
+	}
+	return errs
+}
+
+// appendLengthErr reports an internal topic whose full name, under the default
+// application id, breaks Kafka's rules.
+func appendLengthErr(errs []error, g *Graph, pos token.Position, t *Topic) []error {
+	if err := CheckTopicName(t.FullName(g.DefaultAppID)); err != nil {
+		return append(errs, Errorf(pos, "internal topic %s: %v; choose a shorter name", t.FullName(g.DefaultAppID), err))
 	}
 	return errs
 }

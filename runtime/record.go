@@ -65,5 +65,10 @@ func UnknownSource(task string, source int) error {
 // or look up a string key encoded by streams.StringSerde, which is the identity; the
 // result must only be read.
 func StringBytes[T ~string](s T) []byte {
+	if len(s) == 0 {
+		return emptyBytes // not nil: an empty string is not a null key or a tombstone
+	}
 	return unsafe.Slice(unsafe.StringData(string(s)), len(s))
 }
+
+var emptyBytes = []byte{}

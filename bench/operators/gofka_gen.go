@@ -208,15 +208,16 @@ func (t *clickCountTask1) processClickCountsRepartition(batch []runtime.Record) 
 		if err != nil {
 			return r.Fail("decode value", err)
 		}
-		ref6, found6, err := t.storeClickCounts.Upsert(k4)
+		slot6, err := t.storeClickCounts.Slot(k4)
 		if err != nil {
-			return r.Fail("update store click-counts", err)
+			return r.Fail("read store click-counts", err)
 		}
+		agg6, found6 := slot6.Value()
 		if !found6 {
-			*ref6 = initCounter()
+			agg6 = initCounter()
 		}
-		*ref6 = incrementCounter(*ref6, v4)
-		agg6 := *ref6
+		agg6 = incrementCounter(agg6, v4)
+		t.storeClickCounts.Set(slot6, agg6)
 		t.out.Emit(2, k4, agg6) // to user-click-counts
 	}
 	return nil

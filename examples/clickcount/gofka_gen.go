@@ -212,13 +212,14 @@ func (t *clickCountTask1) processClickCountsRepartition(batch []runtime.Record) 
 			return r.Fail("decode key", err)
 		}
 		var v4 Click // no step reads the value: it is not decoded
-		ref6, _, err := t.storeClickCounts.Upsert(runtime.StringBytes(k4))
+		slot6, err := t.storeClickCounts.Slot(runtime.StringBytes(k4))
 		if err != nil {
-			return r.Fail("update store click-counts", err)
+			return r.Fail("read store click-counts", err)
 		}
-		*ref6++
+		agg6, _ := slot6.Value()
+		agg6++
 		_ = v4 // Count reads only the key
-		agg6 := *ref6
+		t.storeClickCounts.Set(slot6, agg6)
 		value8, err := gofkaSerdeInt64.Encode(t.valueBuf[:0], agg6)
 		if err != nil {
 			return r.Fail("encode value for user-click-counts", err)

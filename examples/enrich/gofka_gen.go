@@ -11,8 +11,8 @@ import (
 // Serdes chosen at generation time; tasks call their methods directly.
 var (
 	gofkaSerdeString       = streams.StringSerde[string]{}
-	gofkaSerdePageView     = streams.JSONSerde[PageView]{}
 	gofkaSerdeEnrichedView = streams.JSONSerde[EnrichedView]{}
+	gofkaSerdePageView     = streams.JSONSerde[PageView]{}
 )
 
 // Pins: each line names a user function with the signature this file was generated

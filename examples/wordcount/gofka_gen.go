@@ -210,13 +210,14 @@ func (t *wordCountTask1) processWordCountsRepartition(batch []runtime.Record) er
 			return r.Fail("decode key", err)
 		}
 		var v4 string // no step reads the value: it is not decoded
-		ref6, _, err := t.storeWordCounts.Upsert(runtime.StringBytes(k4))
+		slot6, err := t.storeWordCounts.Slot(runtime.StringBytes(k4))
 		if err != nil {
-			return r.Fail("update store word-counts", err)
+			return r.Fail("read store word-counts", err)
 		}
-		*ref6++
+		agg6, _ := slot6.Value()
+		agg6++
 		_ = v4 // Count reads only the key
-		agg6 := *ref6
+		t.storeWordCounts.Set(slot6, agg6)
 		value8, err := gofkaSerdeInt64.Encode(t.valueBuf[:0], agg6)
 		if err != nil {
 			return r.Fail("encode value for word-counts", err)
