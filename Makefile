@@ -2,7 +2,11 @@
 GO ?= go
 FUZZTIME ?= 60s
 
-.PHONY: help deps test vet check-generated fuzz bench generate demo
+BENCHSTAT ?= $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+N ?= 1000000
+RUNS ?= 3
+
+.PHONY: help deps test vet check-generated fuzz bench bench-operators bench-e2e generate demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -31,5 +35,12 @@ generate: ## regenerate every gofka_gen.go in the repository
 fuzz: ## fuzz the frontend with mutated topologies for FUZZTIME (default 60s)
 	$(GO) test ./frontend -run XXX -fuzz FuzzCompile -fuzztime $(FUZZTIME)
 
-bench: ## operator benchmarks: generated code vs hand-written loop vs interface chain
-	$(GO) test -run XXX -bench . -benchmem -count 6 ./bench/operators
+bench: bench-operators bench-e2e ## every benchmark below, in one go
+
+bench-operators: ## generated code vs hand-written loop vs interface chain, 1M in-memory records
+	@mkdir -p bench/results
+	$(GO) test -run XXX -bench ClickCount -benchmem -count 6 ./bench/operators | tee bench/results/operators.txt
+	$(BENCHSTAT) -col /impl bench/results/operators.txt | tee bench/results/operators-benchstat.txt
+
+bench-e2e: deps ## click-count through a broker vs a raw franz-go pipe (N records, RUNS runs)
+	$(GO) run ./bench/e2e -n $(N) -runs $(RUNS) -out bench/results/e2e.md

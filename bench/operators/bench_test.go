@@ -174,7 +174,7 @@ var clicks = sync.OnceValue(func() []runtime.Record { return GenerateClicks(NumR
 func BenchmarkClickCount(b *testing.B) {
 	in := clicks()
 	for _, impl := range implementations {
-		b.Run(impl.name, func(b *testing.B) {
+		b.Run("impl="+impl.name, func(b *testing.B) {
 			x := impl.new(b)
 			if err := x.Run(in); err != nil { // warm-up: every user is now known
 				b.Fatal(err)

@@ -30,7 +30,7 @@
 //
 //	go run ./cmd/gofkagen check bench/operators   # gofka_gen.go is up to date
 //	go test ./bench/operators
-//	go test -run XXX -bench ClickCount -benchmem -count 6 ./bench/operators | tee /tmp/bench.txt
+//	make bench-operators   (go test -run XXX -bench ClickCount -benchmem -count 6 ./bench/operators, then benchstat)
 //	go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da /tmp/bench.txt
 //
 // Each benchmark op is one pass over all records; state carries over between
