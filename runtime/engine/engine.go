@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -112,14 +114,36 @@ func Run(ctx context.Context, prog *runtime.Program, cfg Config) error {
 		{"start consuming", e.startConsuming},
 	}
 	for _, s := range steps {
-		if err := s.fn(ctx); err != nil {
+		for attempt := 0; ; attempt++ {
+			err := s.fn(ctx)
+			if err == nil {
+				break
+			}
 			if ctx.Err() != nil {
 				return nil // stopped during start-up
 			}
-			return fmt.Errorf("%s: %w", s.name, err)
+			if !unreachable(err) {
+				return fmt.Errorf("%s: %w", s.name, err)
+			}
+			// The brokers may start after the application (a machine or a
+			// compose file coming up): wait for them rather than exit.
+			wait := min(250*time.Millisecond<<min(attempt, 5), 5*time.Second)
+			e.log.Warn("cannot reach the brokers; retrying", "step", s.name, "in", wait, "err", err)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(wait):
+			}
 		}
 	}
 	return e.loop(ctx)
+}
+
+// unreachable reports whether err means the brokers could not be reached, as
+// opposed to an answer that retrying would not change.
+func unreachable(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 func (e *Engine) close() {
@@ -243,11 +267,18 @@ func (e *Engine) loop(ctx context.Context) error {
 	lastCommit := time.Now()
 	lastFetchErr := time.Time{}
 	for {
-		fetches := e.consumer.PollRecords(ctx, 10_000)
+		// Poll no longer than until the next commit is due, so that an idle
+		// application still commits what it processed last.
+		pollCtx, cancel := context.WithTimeout(ctx, max(e.cfg.CommitInterval-time.Since(lastCommit), time.Millisecond))
+		fetches := e.consumer.PollRecords(pollCtx, 10_000)
+		cancel()
 		if ctx.Err() != nil || fetches.IsClientClosed() {
 			break
 		}
 		fetches.EachError(func(topic string, p int32, err error) {
+			if errors.Is(err, context.DeadlineExceeded) {
+				return // the poll's own time limit: nothing arrived
+			}
 			if time.Since(lastFetchErr) > 5*time.Second { // a broker outage would flood the log
 				e.log.Warn("fetch failed; retrying", "topic", topic, "partition", p, "err", err)
 				lastFetchErr = time.Now()
@@ -260,13 +291,20 @@ func (e *Engine) loop(ctx context.Context) error {
 			}
 		})
 		if fatal != nil {
-			if err := e.commit(context.Background()); err != nil {
+			// Commit what was processed before the failing record; bounded, so
+			// that unreachable brokers cannot keep a failed application alive.
+			stop, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			if err := e.commit(stop); err != nil {
 				e.log.Error("commit after failure", "err", err)
 			}
+			cancel()
 			return fatal
 		}
 		if time.Since(lastCommit) >= e.cfg.CommitInterval {
 			if err := e.commit(ctx); err != nil {
+				if ctx.Err() != nil {
+					break // stopping (SIGTERM) mid-commit: the final commit below does it
+				}
 				return err
 			}
 			lastCommit = time.Now()

@@ -1,0 +1,191 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// logBuf collects a process's output; it is safe for concurrent use.
+type logBuf struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuf) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// proc is a process of the binary, in its own process group.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	out  *logBuf
+	done chan struct{} // closed when the process has exited and its output is read
+	err  error         // what Wait returned; read after done
+}
+
+// start runs the binary with args. The process group is killed at the end of the
+// test, and the output is logged when the test failed.
+func start(t *testing.T, name string, args ...string) *proc {
+	t.Helper()
+	p := &proc{name: name, out: &logBuf{}, done: make(chan struct{})}
+	p.cmd = exec.Command(appBinary, args...)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	p.cmd.WaitDelay = 5 * time.Second
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.killGroup()
+		if t.Failed() {
+			t.Logf("--- output of %s (%s):\n%s", name, strings.Join(args, " "), lastLines(p.out.String(), 400))
+		}
+	})
+	return p
+}
+
+// killGroup SIGKILLs the process group and waits for the process to exit.
+func (p *proc) killGroup() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	<-p.done
+}
+
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// wait waits for the process to exit and returns its exit status.
+func (p *proc) wait(ctx context.Context) (int, error) {
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		return -1, fmt.Errorf("%s still running: %w", p.name, ctx.Err())
+	}
+	var ee *exec.ExitError
+	switch {
+	case p.err == nil:
+		return 0, nil
+	case errors.As(p.err, &ee):
+		return ee.ExitCode(), nil // -1 when killed by a signal
+	default:
+		return -1, p.err
+	}
+}
+
+// stop sends SIGTERM and returns the exit status.
+func (p *proc) stop(ctx context.Context) (int, error) {
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !p.exited() {
+		return -1, err
+	}
+	return p.wait(ctx)
+}
+
+// waitLog polls the output until it contains s; it fails if the process exits first.
+func (p *proc) waitLog(ctx context.Context, s string) error {
+	return poll(ctx, fmt.Sprintf("%s logs %q", p.name, s), func() (bool, error) {
+		if strings.Contains(p.out.String(), s) {
+			return true, nil
+		}
+		if p.exited() && !strings.Contains(p.out.String(), s) {
+			return false, fmt.Errorf("%s exited (%v) without logging %q", p.name, p.err, s)
+		}
+		return false, nil
+	})
+}
+
+// poll calls cond every 50ms until it reports done or an error, or ctx ends.
+func poll(ctx context.Context, what string, cond func() (bool, error)) error {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ok, err := cond()
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting until %s: %w", what, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+func lastLines(s string, lines int) string {
+	l := strings.Split(s, "\n")
+	if len(l) > lines {
+		l = append([]string{fmt.Sprintf("... (%d lines left out)", len(l)-lines)}, l[len(l)-lines:]...)
+	}
+	return strings.Join(l, "\n")
+}
+
+// freeAddr returns a 127.0.0.1 address with a port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startBroker runs a standalone development broker (4 partitions per topic) and
+// returns its address once it accepts connections.
+func startBroker(ctx context.Context, t *testing.T) (*proc, string) {
+	t.Helper()
+	for attempt := 0; ; attempt++ {
+		addr := freeAddr(t)
+		b := start(t, "broker", "broker", "--listen", addr, "--partitions", "4")
+		err := b.waitLog(ctx, "listening on "+addr)
+		if err == nil {
+			return b, addr
+		}
+		if attempt == 2 || ctx.Err() != nil {
+			t.Fatalf("broker: %v\n%s", err, b.out.String())
+		}
+		// Another process took the port between freeAddr and the broker: again.
+	}
+}
+
+// startApp runs the click-count application against the broker at addr with a 500ms
+// commit interval, state in stateDir, and extra flags.
+func startApp(t *testing.T, name, addr, stateDir string, extra ...string) *proc {
+	t.Helper()
+	args := append([]string{"run", "--brokers", addr, "--state-dir", stateDir, "--commit-interval", "500ms"}, extra...)
+	return start(t, name, args...)
+}
