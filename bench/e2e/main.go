@@ -7,8 +7,8 @@
 // embedded development broker of a generated binary), loads the same N clicks into
 // user-clicks, starts the contender as its own process, and times it from start
 // until the whole input is reflected in its output (N records for the pipe, one
-// count update per real click for click-count). CPU seconds and peak RSS are the
-// contender process's own (getrusage). Runs alternate the order of the contenders;
+// count update per real click for click-count). CPU seconds are the contender
+// process's own (getrusage); peak RSS is its VmHWM, read from /proc while it runs. Runs alternate the order of the contenders;
 // the table reports medians and each contender's rate relative to the raw pipe.
 package main
 
@@ -178,7 +178,9 @@ func measure(c contender, bin map[string]string, values [][]byte, real int, part
 	if err := cmd.Start(); err != nil {
 		return result{}, err
 	}
+	var peakKB int64
 	done := func() bool {
+		peakKB = max(peakKB, vmHWM(cmd.Process.Pid))
 		ends, err := adm.ListEndOffsets(ctx, c.out)
 		if err != nil {
 			return false
@@ -189,6 +191,7 @@ func measure(c contender, bin map[string]string, values [][]byte, real int, part
 	}
 	err = waitFor(ctx, done)
 	elapsed := time.Since(start)
+	peakKB = max(peakKB, vmHWM(cmd.Process.Pid))
 	cmd.Process.Signal(syscall.SIGTERM)
 	cmd.Wait()
 	if err != nil {
@@ -196,7 +199,25 @@ func measure(c contender, bin map[string]string, values [][]byte, real int, part
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-	return result{contender: c.name, seconds: elapsed.Seconds(), cpu: cpu, rssMB: float64(ru.Maxrss) / 1024}, nil
+	return result{contender: c.name, seconds: elapsed.Seconds(), cpu: cpu, rssMB: float64(peakKB) / 1024}, nil
+}
+
+// vmHWM is a process's peak resident set in KiB, from /proc. (getrusage's
+// ru_maxrss is no good here: it survives exec, so a child started by a large
+// parent reports the parent's peak.)
+func vmHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb int64
+			fmt.Sscanf(strings.TrimSpace(rest), "%d", &kb)
+			return kb
+		}
+	}
+	return 0
 }
 
 func waitFor(ctx context.Context, cond func() bool) error {
