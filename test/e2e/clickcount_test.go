@@ -27,6 +27,12 @@ func testContext(t *testing.T, d time.Duration) context.Context {
 // stopClean sends SIGTERM and requires exit status 0.
 func stopClean(ctx context.Context, t *testing.T, p *proc) {
 	t.Helper()
+	// A SIGTERM that arrives while the Go runtime is still starting, before the
+	// app has installed its handler, kills it outright (as for any program): stop
+	// it only once it has started consuming.
+	if err := p.waitLog(ctx, "msg=consuming"); err != nil {
+		t.Fatalf("stop %s: %v", p.name, err)
+	}
 	code, err := p.stop(ctx)
 	if err != nil {
 		t.Fatalf("stop %s: %v", p.name, err)
