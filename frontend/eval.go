@@ -247,20 +247,8 @@ func (e *evaluator) calleeFunc(call *ast.CallExpr) (*types.Func, bool) {
 	if call == nil {
 		return nil, false
 	}
-	fun := ast.Unparen(call.Fun)
-	switch ix := fun.(type) {
-	case *ast.IndexExpr:
-		fun = ix.X
-	case *ast.IndexListExpr:
-		fun = ix.X
-	}
-	var id *ast.Ident
-	switch f := fun.(type) {
-	case *ast.Ident:
-		id = f
-	case *ast.SelectorExpr:
-		id = f.Sel
-	default:
+	id := calledIdent(call)
+	if id == nil {
 		return nil, false
 	}
 	fn, ok := e.Info.Uses[id].(*types.Func)
@@ -367,4 +355,23 @@ func receiverFits(name string, recv value) bool {
 		return typ == "KTable"
 	}
 	return false
+}
+
+// calledIdent is the identifier naming the function a call invokes: f in f(x),
+// pkg.f(x), recv.f(x) and f[T](x); nil for other callees.
+func calledIdent(call *ast.CallExpr) *ast.Ident {
+	fun := ast.Unparen(call.Fun)
+	switch ix := fun.(type) {
+	case *ast.IndexExpr:
+		fun = ix.X
+	case *ast.IndexListExpr:
+		fun = ix.X
+	}
+	switch f := fun.(type) {
+	case *ast.Ident:
+		return f
+	case *ast.SelectorExpr:
+		return f.Sel
+	}
+	return nil
 }

@@ -179,18 +179,7 @@ func (e *evaluator) withSerdes(x ast.Expr) (key, val *ir.Serde, ok bool) {
 		e.errorf(x.Pos(), "write the serdes in place as streams.With(keySerde, valueSerde)")
 		return nil, nil, false
 	}
-	fun := ast.Unparen(call.Fun)
-	if ix, ok := fun.(*ast.IndexListExpr); ok {
-		fun = ix.X
-	}
-	var id *ast.Ident
-	switch f := fun.(type) {
-	case *ast.Ident:
-		id = f
-	case *ast.SelectorExpr:
-		id = f.Sel
-	}
-	inst, found := e.Info.Instances[id]
+	inst, found := e.Info.Instances[calledIdent(call)]
 	if !found || inst.TypeArgs.Len() != 2 || len(call.Args) != 2 {
 		e.errorf(x.Pos(), "cannot tell the serdes' types")
 		return nil, nil, false

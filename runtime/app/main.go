@@ -112,14 +112,8 @@ with nothing installed.`,
 				if i > 0 {
 					fmt.Fprintln(stdout)
 				}
-				if format != "mermaid" {
-					fmt.Fprint(stdout, p.Description)
-				}
-				if format == "both" {
-					fmt.Fprintln(stdout)
-				}
-				if format != "text" {
-					fmt.Fprintf(stdout, "```mermaid\n%s```\n", p.Mermaid)
+				if err := runtime.WriteDescription(stdout, p.Description, p.Mermaid, format); err != nil {
+					return err
 				}
 			}
 			return nil

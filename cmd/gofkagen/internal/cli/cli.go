@@ -15,6 +15,7 @@ import (
 
 	"github.com/gofka/streams/codegen"
 	"github.com/gofka/streams/ir"
+	"github.com/gofka/streams/runtime"
 )
 
 // errReported marks a failure whose details were already printed.
@@ -60,9 +61,6 @@ Add this line to one file of the package:
 		Short: "Print the topologies with their sub-topologies, as text and as Mermaid diagrams",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "both" && format != "text" && format != "mermaid" {
-				return fmt.Errorf("--format must be both, text or mermaid, not %q", format)
-			}
 			return describeDir(dirArg(args), format, stdout, stderr)
 		},
 	}
@@ -146,14 +144,8 @@ func describeDir(dir, format string, stdout, stderr io.Writer) error {
 		if i > 0 {
 			fmt.Fprintln(stdout)
 		}
-		if format != "mermaid" {
-			fmt.Fprint(stdout, ir.Describe(g, res.Package.Types))
-		}
-		if format == "both" {
-			fmt.Fprintln(stdout)
-		}
-		if format != "text" {
-			fmt.Fprintf(stdout, "```mermaid\n%s```\n", ir.Mermaid(g, res.Package.Types))
+		if err := runtime.WriteDescription(stdout, ir.Describe(g, res.Package.Types), ir.Mermaid(g, res.Package.Types), format); err != nil {
+			return err
 		}
 	}
 	return nil
