@@ -1,5 +1,7 @@
 // Command e2e measures click-count end to end through a broker, side by side with
-// a raw franz-go consume→produce pipe (the limit for a Kafka-to-Kafka topology):
+// a raw franz-go consume→produce pipe (the limit for a Kafka-to-Kafka topology),
+// and the same pipe taking a second hop through an intermediate topic (the limit
+// for a topology that repartitions, as click-count does):
 //
 //	go run ./bench/e2e -n 1000000 -runs 3
 //
@@ -36,8 +38,9 @@ type contender struct {
 	// args builds the command line for a broker address and a scratch directory.
 	args func(bin map[string]string, broker, dir string) []string
 	// out is the output topic; want the number of records that completes a run.
-	out  string
-	want func(n, real int) int
+	out   string
+	extra []string // other topics to create first
+	want  func(n, real int) int
 }
 
 var contenders = []contender{
@@ -48,6 +51,15 @@ var contenders = []contender{
 		},
 		out:  "pipe-out",
 		want: func(n, _ int) int { return n },
+	},
+	{
+		name: "raw pipe, two hops",
+		args: func(bin map[string]string, broker, _ string) []string {
+			return []string{bin["pipe"], "-brokers", broker, "-in", "user-clicks", "-via", "pipe-mid", "-out", "pipe-out2"}
+		},
+		out:   "pipe-out2",
+		extra: []string{"pipe-mid"},
+		want:  func(n, _ int) int { return n },
 	},
 	{
 		name: "gofka click-count",
@@ -160,7 +172,7 @@ func measure(c contender, bin map[string]string, values [][]byte, real int, part
 	if err := waitFor(ctx, func() bool { _, err := adm.ListBrokers(ctx); return err == nil }); err != nil {
 		return result{}, fmt.Errorf("broker did not start: %w", err)
 	}
-	if _, err := adm.CreateTopics(ctx, partitions, 1, nil, "user-clicks", c.out); err != nil {
+	if _, err := adm.CreateTopics(ctx, partitions, 1, nil, append([]string{"user-clicks", c.out}, c.extra...)...); err != nil {
 		return result{}, err
 	}
 	for i, v := range values {
