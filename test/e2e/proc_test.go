@@ -45,8 +45,14 @@ type proc struct {
 // test, and the output is logged when the test failed.
 func start(t *testing.T, name string, args ...string) *proc {
 	t.Helper()
+	return startBinary(t, appBinary, name, args...)
+}
+
+// startBinary runs bin with args as the process called name.
+func startBinary(t *testing.T, bin, name string, args ...string) *proc {
+	t.Helper()
 	p := &proc{name: name, out: &logBuf{}, done: make(chan struct{})}
-	p.cmd = exec.Command(appBinary, args...)
+	p.cmd = exec.Command(bin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	p.cmd.WaitDelay = 5 * time.Second

@@ -1,0 +1,150 @@
+package e2e
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// buildExample builds examples/<name> (its committed gofka_gen.go) into a temp dir.
+func buildExample(ctx context.Context, t *testing.T, name string) string {
+	t.Helper()
+	root, err := repoRoot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), name)
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./examples/"+name)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./examples/%s: %v\n%s", name, err, out)
+	}
+	return bin
+}
+
+// startEmbedded runs an example binary with its own embedded broker on a free
+// port, and returns the broker's address once the application consumes.
+func startEmbedded(ctx context.Context, t *testing.T, bin string) (*proc, string) {
+	t.Helper()
+	addr := freeAddr(t)
+	p := startBinary(t, bin, filepath.Base(bin), "--embedded-listen", addr, "--embedded-partitions", "3",
+		"--state-dir", t.TempDir(), "--commit-interval", "200ms")
+	if err := p.waitLog(ctx, "msg=consuming"); err != nil {
+		t.Fatal(err)
+	}
+	return p, addr
+}
+
+// readUntil reads topics from the start until done accepts what was read.
+func readUntil(ctx context.Context, t *testing.T, addr string, topics []string, done func([]*kgo.Record) bool) []*kgo.Record {
+	t.Helper()
+	cl := client(t, addr, kgo.ConsumeTopics(topics...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	var recs []*kgo.Record
+	for !done(recs) {
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		fetches := cl.PollFetches(pctx)
+		cancel()
+		if ctx.Err() != nil {
+			t.Fatalf("timed out with %d records read from %v", len(recs), topics)
+		}
+		fetches.EachRecord(func(r *kgo.Record) { recs = append(recs, r) })
+	}
+	return recs
+}
+
+// TestWordCountOnEmbeddedBroker runs the word-count binary on its embedded broker,
+// as a user would: an outside client writes lines and reads the counts.
+func TestWordCountOnEmbeddedBroker(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	app, addr := startEmbedded(ctx, t, buildExample(ctx, t, "wordcount"))
+
+	lines := []string{"The quick brown fox", "jumps over the lazy dog", "THE END", "  ", "fox and dog and the fox"}
+	want := map[string]int64{}
+	for _, l := range lines {
+		for _, w := range strings.Fields(l) {
+			want[strings.ToLower(w)]++
+		}
+	}
+	cl := client(t, addr)
+	for i, l := range lines {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "text-lines", Key: []byte(fmt.Sprint(i)), Value: []byte(l)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	latest := map[string]int64{}
+	readUntil(ctx, t, addr, []string{"word-counts"}, func(recs []*kgo.Record) bool {
+		for _, r := range recs {
+			latest[string(r.Key)] = int64(binary.BigEndian.Uint64(r.Value))
+		}
+		for w, n := range want {
+			if latest[w] != n {
+				return false
+			}
+		}
+		return true
+	})
+	if len(latest) != len(want) {
+		t.Errorf("counted %d words, want %d: %v", len(latest), len(want), latest)
+	}
+	stopClean(ctx, t, app)
+}
+
+// TestEnrichOnEmbeddedBroker runs the stateless enrichment binary: bad URLs are
+// dropped, admin views go to admin-views, the rest to enriched-views.
+func TestEnrichOnEmbeddedBroker(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	app, addr := startEmbedded(ctx, t, buildExample(ctx, t, "enrich"))
+
+	type view struct {
+		User        string `json:"user"`
+		URL         string `json:"url"`
+		TimestampMs int64  `json:"timestamp_ms"`
+	}
+	views := []view{
+		{"ann", "https://Shop.example/products/42", 0},
+		{"bob", "https://shop.example/admin/users", 6 * 3600_000},
+		{"cid", "", 0},                     // dropped: no URL
+		{"dee", "ftp://shop.example/x", 0}, // dropped: not http
+		{"eve", "https://shop.example/", 13 * 3600_000},
+		{"fay", "https://shop.example/x/../ADMIN", 0},
+	}
+	cl := client(t, addr)
+	for _, v := range views {
+		b, _ := json.Marshal(v)
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "page-views", Key: []byte(v.User), Value: b}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs := readUntil(ctx, t, addr, []string{"enriched-views", "admin-views"}, func(recs []*kgo.Record) bool { return len(recs) >= 4 })
+	got := map[string]string{}
+	for _, r := range recs {
+		var e struct {
+			Section string `json:"section"`
+			Host    string `json:"host"`
+		}
+		if err := json.Unmarshal(r.Value, &e); err != nil {
+			t.Fatalf("%s: %v", r.Value, err)
+		}
+		got[string(r.Key)] = r.Topic + " " + e.Section + " " + e.Host
+	}
+	want := map[string]string{
+		"ann": "enriched-views products shop.example",
+		"bob": "admin-views admin shop.example",
+		"eve": "enriched-views home shop.example",
+		"fay": "admin-views admin shop.example",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got %v\nwant %v", got, want)
+	}
+	stopClean(ctx, t, app)
+}
