@@ -20,14 +20,34 @@ import (
 // buffer, and calls Flush on both tasks at each commit.
 
 // repartitionTopic is the in-memory repartition topic: the Emitter of sub-topology 0.
+// It copies each record into fixed-size chunks reused for every batch (a chunk
+// never moves, so the record can point into it at once) and appends the record to
+// the batch handed to sub-topology 1.
 type repartitionTopic struct {
 	topic     runtime.TopicID // the one topic sub-topology 0 may emit to
 	name      string
-	arena     []byte
-	spans     []hwRecord
+	chunks    [][]byte // copies of keys and values; chunks[cur] is being filled
+	cur       int
 	records   []runtime.Record // the batch handed to sub-topology 1
 	offset    int64
 	misrouted int // records emitted to any other topic
+}
+
+const chunkSize = 64 << 10
+
+// alloc returns n bytes of chunk space valid until the next reset.
+func (t *repartitionTopic) alloc(n int) []byte {
+	for {
+		if t.cur == len(t.chunks) {
+			t.chunks = append(t.chunks, make([]byte, 0, max(chunkSize, n)))
+		}
+		c := t.chunks[t.cur]
+		if cap(c)-len(c) >= n {
+			t.chunks[t.cur] = c[:len(c)+n]
+			return c[len(c) : len(c)+n : len(c)+n]
+		}
+		t.cur++
+	}
 }
 
 func (t *repartitionTopic) Emit(topic runtime.TopicID, key, value []byte) {
@@ -35,29 +55,28 @@ func (t *repartitionTopic) Emit(topic runtime.TopicID, key, value []byte) {
 		t.misrouted++
 		return
 	}
-	start := len(t.arena)
-	t.arena = append(t.arena, key...)
-	t.arena = append(t.arena, value...)
-	t.spans = append(t.spans, hwRecord{start, len(key), len(value)})
+	b := t.alloc(len(key) + len(value))
+	copy(b, key)
+	copy(b[len(key):], value)
+	t.records = append(t.records, runtime.Record{
+		Topic:  t.name,
+		Offset: t.offset,
+		Key:    b[:len(key):len(key)],
+		Value:  b[len(key):],
+	})
+	t.offset++
 }
 
-func (t *repartitionTopic) reset() { t.arena, t.spans = t.arena[:0], t.spans[:0] }
-
-// batch turns the records emitted since reset into a fetched batch. It builds the
-// records only now because the arena may move while it grows.
-func (t *repartitionTopic) batch() []runtime.Record {
-	t.records = t.records[:0]
-	for _, s := range t.spans {
-		t.records = append(t.records, runtime.Record{
-			Topic:  t.name,
-			Offset: t.offset,
-			Key:    t.arena[s.start : s.start+s.keyLen],
-			Value:  t.arena[s.start+s.keyLen : s.start+s.keyLen+s.valueLen],
-		})
-		t.offset++
+func (t *repartitionTopic) reset() {
+	for i := 0; i <= t.cur && i < len(t.chunks); i++ {
+		t.chunks[i] = t.chunks[i][:0]
 	}
-	return t.records
+	t.cur = 0
+	t.records = t.records[:0]
 }
+
+// batch is the records emitted since reset, as a fetched batch.
+func (t *repartitionTopic) batch() []runtime.Record { return t.records }
 
 // sinkTopic collects the output of sub-topology 1.
 type sinkTopic struct {
