@@ -28,7 +28,7 @@ type Driver struct {
 	names   []string            // full topic name by TopicID
 	readers map[string][]reader // full topic name → the sources that read it
 	tasks   [][]runtime.Task    // [sub-topology][partition]
-	stores  [][]*changelogBackend
+	stores  [][]*storeBackend
 	offsets map[string][]int64 // next offset by topic and partition
 	logs    map[string][]runtime.Record
 
@@ -107,16 +107,18 @@ func NewDriver(p *runtime.Program, opts ...Option) *Driver {
 	for id := range p.Topics {
 		d.names[id] = p.TopicName(d.appID, runtime.TopicID(id))
 	}
-	d.stores = make([][]*changelogBackend, len(p.Stores))
+	d.stores = make([][]*storeBackend, len(p.Stores))
 	for i, s := range p.Stores {
 		d.checkTopic(s.Changelog, fmt.Sprintf("store %q changelog", s.Name))
-		d.stores[i] = make([]*changelogBackend, c.partitions)
+		d.stores[i] = make([]*storeBackend, c.partitions)
+		topic := d.names[s.Changelog]
 		for part := range d.stores[i] {
-			d.stores[i][part] = &changelogBackend{
-				MemoryBackend: state.NewMemoryBackend(),
-				d:             d,
-				topic:         d.names[s.Changelog],
-				partition:     int32(part),
+			partition := int32(part)
+			mem := state.NewMemoryBackend()
+			d.stores[i][part] = &storeBackend{
+				Logged:    state.Logged{Backend: mem, Log: func(key, value []byte) { d.logChange(topic, partition, key, value) }},
+				mem:       mem,
+				partition: partition,
 			}
 		}
 	}
@@ -420,43 +422,22 @@ func (e *emitter) Emit(topic runtime.TopicID, key, value []byte) {
 	d.produce(d.record(d.names[topic], key, value, d.cur))
 }
 
-// changelogBackend is a store backend of one task partition that records every
-// write in the store's changelog topic.
-type changelogBackend struct {
-	*state.MemoryBackend
-	d         *Driver
-	topic     string
+// storeBackend is a store backend of one task partition: a memory backend whose
+// writes state.Logged also records in the store's changelog topic.
+type storeBackend struct {
+	state.Logged
+	mem       *state.MemoryBackend
 	partition int32
 }
 
-// Put implements state.Backend.
-func (b *changelogBackend) Put(key, value []byte) error {
-	if err := b.MemoryBackend.Put(key, value); err != nil {
-		return err
-	}
-	v := bytes.Clone(value)
-	if v == nil { // a changelog record with a nil value would be a tombstone
-		v = []byte{}
-	}
-	b.log(key, v)
-	return nil
-}
-
-// Delete implements state.Backend.
-func (b *changelogBackend) Delete(key []byte) error {
-	if err := b.MemoryBackend.Delete(key); err != nil {
-		return err
-	}
-	b.log(key, nil)
-	return nil
-}
-
-func (b *changelogBackend) log(key, value []byte) {
-	b.d.pending = append(b.d.pending, runtime.Record{
-		Topic:     b.topic,
-		Partition: b.partition,
-		Timestamp: b.d.cur,
+// logChange records a store write of topic's partition as a changelog record
+// (nil value: a delete), copied, since the writer reuses its buffers.
+func (d *Driver) logChange(topic string, partition int32, key, value []byte) {
+	d.pending = append(d.pending, runtime.Record{
+		Topic:     topic,
+		Partition: partition,
+		Timestamp: d.cur,
 		Key:       bytes.Clone(key),
-		Value:     value,
+		Value:     bytes.Clone(value),
 	})
 }

@@ -254,7 +254,7 @@ func (s *StoreView[K, V]) Len() (int, error) {
 	}
 	n := 0
 	for _, b := range s.d.stores[s.idx] {
-		n += b.MemoryBackend.Len()
+		n += b.mem.Len()
 	}
 	return n, nil
 }
