@@ -1,6 +1,7 @@
 // Package templates holds the fixed scaffolding gofkagen adds around the generated
 // operator code, as embedded text templates: the main function of a package main
-// that has none (main.go.tmpl). Codegen builds the specialized code with jennifer;
+// that has none (main.go.tmpl), and the Kubernetes manifests of `gofkagen k8s`
+// (statefulset.yaml.tmpl: a StatefulSet, its headless service and probes). Codegen builds the specialized code with jennifer;
 // only text that never varies in shape lives here.
 package templates
 

@@ -16,6 +16,7 @@ import (
 	"github.com/gofka/streams/codegen"
 	"github.com/gofka/streams/ir"
 	"github.com/gofka/streams/runtime"
+	"github.com/gofka/streams/templates"
 )
 
 // errReported marks a failure whose details were already printed.
@@ -66,6 +67,22 @@ Add this line to one file of the package:
 	}
 	describe.Flags().StringVar(&format, "format", "both", "both, text or mermaid")
 	root.AddCommand(describe)
+	var k k8sOptions
+	k8s := &cobra.Command{
+		Use:   "k8s [dir]",
+		Short: "Print Kubernetes manifests (StatefulSet, headless service, probes) for the application",
+		Long: `k8s prints, for each topology of the package (a package main), a StatefulSet
+running N replicas of the generated binary, the headless service through which
+they find each other (--peers-dns) and the probes on /healthz and /readyz.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return k8sManifests(dirArg(args), k, stdout, stderr)
+		},
+	}
+	k8s.Flags().StringVar(&k.image, "image", "", "container image of the application (default <app-id>:latest)")
+	k8s.Flags().IntVar(&k.replicas, "replicas", 3, "replicas of the StatefulSet")
+	k8s.Flags().IntVar(&k.voters, "voters", 3, "replicas that vote in the Raft group: 1, 3 or 5")
+	root.AddCommand(k8s)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -147,6 +164,48 @@ func describeDir(dir, format string, stdout, stderr io.Writer) error {
 		if err := runtime.WriteDescription(stdout, ir.Describe(g, res.Package.Types), ir.Mermaid(g, res.Package.Types), format); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+type k8sOptions struct {
+	image    string
+	replicas int
+	voters   int
+}
+
+func k8sManifests(dir string, o k8sOptions, stdout, stderr io.Writer) error {
+	switch o.voters {
+	case 1, 3, 5:
+	default:
+		return fmt.Errorf("--voters must be 1, 3 or 5, not %d", o.voters)
+	}
+	if o.replicas < 1 {
+		return fmt.Errorf("--replicas must be at least 1")
+	}
+	res, errs := codegen.GenerateDir(dir)
+	if len(errs) > 0 {
+		return report(stderr, errs)
+	}
+	if res.Package.Name != "main" {
+		return fmt.Errorf("package %s is not a command (package main): there is no binary to deploy", res.Package.Name)
+	}
+	for i, g := range res.Package.Graphs {
+		if i > 0 {
+			fmt.Fprintln(stdout, "---")
+		}
+		image := o.image
+		if image == "" {
+			image = g.DefaultAppID + ":latest"
+		}
+		text, err := templates.Render("statefulset.yaml.tmpl", struct {
+			Name, AppID, Topology, Image string
+			Replicas, Voters             int
+		}{g.DefaultAppID, g.DefaultAppID, g.Name, image, o.replicas, min(o.voters, o.replicas)})
+		if err != nil {
+			return err
+		}
+		io.WriteString(stdout, text)
 	}
 	return nil
 }
