@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,7 +13,8 @@ import (
 	"github.com/linxGnu/grocksdb"
 )
 
-// DefaultBudget is the total state budget Open assumes for a zero Memory field.
+// DefaultBudget is the total state budget OpenPool (and Open) assume for a zero
+// Memory field.
 const DefaultBudget int64 = 256 << 20
 
 const (
@@ -29,7 +28,7 @@ const (
 	maxWriteBuffers    = 2
 )
 
-// ErrClosed is returned by calls on a closed DB and on its Stores.
+// ErrClosed is returned by calls on a closed DB, on its Stores and on a closed Pool.
 var ErrClosed = errors.New("rocks: db closed")
 
 // ErrDropped is returned by calls on a Store whose partition was dropped.
@@ -38,10 +37,10 @@ var ErrDropped = errors.New("rocks: store dropped")
 // Memory sizes RocksDB's two process-wide memory pools (see the package doc).
 type Memory struct {
 	// BlockCache is the capacity in bytes of the LRU block cache shared by every
-	// column family, index and filter blocks included.
+	// column family of every instance of a Pool, index and filter blocks included.
 	BlockCache int64
-	// WriteBuffers bounds in bytes the memtables of all column families together
-	// (db_write_buffer_size).
+	// WriteBuffers bounds in bytes the memtables of all column families of all
+	// instances of a Pool together (through write_buffer_size, see WriteBufferSize).
 	WriteBuffers int64
 }
 
@@ -90,6 +89,15 @@ func (sp StorePartition) offsetKey() []byte {
 	return []byte(offsetPrefix + sp.Store + "/" + strconv.FormatInt(int64(sp.Partition), 10))
 }
 
+// parseOffsetKey returns the store partition of a meta key made by offsetKey.
+func parseOffsetKey(key []byte) (StorePartition, bool) {
+	rest, ok := strings.CutPrefix(string(key), offsetPrefix)
+	if !ok {
+		return StorePartition{}, false
+	}
+	return parseStorePartition(rest)
+}
+
 func (sp StorePartition) validate() error {
 	if sp.Store == "" {
 		return fmt.Errorf("rocks: %v: empty store name", sp)
@@ -106,6 +114,11 @@ func parseCF(name string) (StorePartition, bool) {
 	if !ok {
 		return StorePartition{}, false
 	}
+	return parseStorePartition(rest)
+}
+
+// parseStorePartition parses <store>/<partition>; the store name may hold slashes.
+func parseStorePartition(rest string) (StorePartition, bool) {
 	i := strings.LastIndexByte(rest, '/')
 	if i <= 0 {
 		return StorePartition{}, false
@@ -117,21 +130,25 @@ func parseCF(name string) (StorePartition, bool) {
 	return StorePartition{Store: rest[:i], Partition: int32(p)}, true
 }
 
-// DB is one RocksDB instance holding every store partition of a process (replica)
-// as a column family. Its methods are safe for concurrent use.
+// DB is one RocksDB instance of a Pool: the store partitions of one task, each a
+// column family, and a meta column family with their changelog offsets. Its methods
+// are safe for concurrent use.
 type DB struct {
-	dir string
-	mem Memory
+	pool     *Pool
+	name     string
+	dir      string
+	ownsPool bool // opened by the deprecated Open: Close closes the pool too
 
-	cache *grocksdb.Cache
-	bbto  *grocksdb.BlockBasedTableOptions
-	opts  *grocksdb.Options // DB options and the options of every column family
-	wo    *grocksdb.WriteOptions
-	ro    *grocksdb.ReadOptions
-	fo    *grocksdb.FlushOptions
+	opts *grocksdb.Options // DB options and the options of every column family; used under pool.mu once open
+	wo   *grocksdb.WriteOptions
+	ro   *grocksdb.ReadOptions
+	fo   *grocksdb.FlushOptions
 
-	mu       sync.Mutex // guards the fields below and the DB's lifecycle
-	wbs      int64      // write_buffer_size of every column family now
+	// mu guards the fields below and the DB's lifecycle. The set of column families
+	// (families, other) changes only under both pool.mu and mu, so holding either is
+	// enough to read it; pool.mu is always taken first.
+	mu       sync.Mutex
+	wbs      int64 // write_buffer_size of every column family now
 	rdb      *grocksdb.DB
 	def      *grocksdb.ColumnFamilyHandle
 	meta     *family // the meta column family; its calls do not hold mu
@@ -141,106 +158,79 @@ type DB struct {
 }
 
 // Open opens (creating if needed) the RocksDB instance in dir with every existing
-// column family, drawing all of its caches and memtables from mem.
+// column family, as the only instance of a private pool sized by mem.
+//
+// Deprecated: use OpenPool and Pool.Open, which put one instance per task under one
+// memory budget. Open stays until its last callers move.
 func Open(dir string, mem Memory) (*DB, error) {
-	def, _ := SplitBudget(DefaultBudget)
-	if mem.BlockCache == 0 {
-		mem.BlockCache = def.BlockCache
-	}
-	if mem.WriteBuffers == 0 {
-		mem.WriteBuffers = def.WriteBuffers
-	}
-	if mem.BlockCache < 0 || mem.WriteBuffers < 0 {
-		return nil, fmt.Errorf("rocks: open %s: negative memory budget %+v", dir, mem)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("rocks: open %s: %w", dir, err)
-	}
-
-	d := &DB{dir: dir, mem: mem, families: map[StorePartition]*family{}}
-	d.cache = grocksdb.NewLRUCache(uint64(mem.BlockCache))
-	d.bbto = grocksdb.NewDefaultBlockBasedTableOptions()
-	d.bbto.SetBlockCache(d.cache)
-	d.bbto.SetFilterPolicy(grocksdb.NewBloomFilterFull(10))
-	d.bbto.SetCacheIndexAndFilterBlocks(true)
-	d.bbto.SetCacheIndexAndFilterBlocksWithHighPriority(true)
-	d.bbto.SetPinL0FilterAndIndexBlocksInCache(true)
-
-	d.opts = grocksdb.NewDefaultOptions()
-	d.opts.SetCreateIfMissing(true)
-	d.opts.SetCreateIfMissingColumnFamilies(true)
-	d.opts.SetBlockBasedTableFactory(d.bbto) // copies bbto, sharing the cache
-	d.opts.SetDbWriteBufferSize(uint64(mem.WriteBuffers))
-	d.opts.SetMaxWriteBufferNumber(maxWriteBuffers)
-	d.opts.SetMaxTotalWalSize(uint64(4 * mem.WriteBuffers))
-	d.opts.SetKeepLogFileNum(4)
-	d.opts.SetMaxLogFileSize(16 << 20)
-
-	d.wo = grocksdb.NewDefaultWriteOptions() // WAL on, no sync per write
-	d.ro = grocksdb.NewDefaultReadOptions()
-	d.fo = grocksdb.NewDefaultFlushOptions()
-	d.fo.SetWait(true)
-
-	names := []string{defaultCF, metaCF}
-	if _, err := os.Stat(filepath.Join(dir, "CURRENT")); err == nil {
-		existing, err := grocksdb.ListColumnFamilies(d.opts, dir)
-		if err != nil {
-			d.destroyOptions()
-			return nil, fmt.Errorf("rocks: open %s: list column families: %w", dir, err)
-		}
-		for _, n := range existing {
-			if n != defaultCF && n != metaCF {
-				names = append(names, n)
-			}
-		}
-	}
-	// names[0], default, is never written; meta and the stores share the pool.
-	d.wbs = WriteBufferSize(mem.WriteBuffers, len(names)-1)
-	d.opts.SetWriteBufferSize(uint64(d.wbs))
-	cfOpts := make([]*grocksdb.Options, len(names))
-	for i := range cfOpts {
-		cfOpts[i] = d.opts
-	}
-	rdb, handles, err := grocksdb.OpenDbColumnFamilies(d.opts, dir, names, cfOpts)
+	mem, err := fillMemory(mem)
 	if err != nil {
-		d.destroyOptions()
 		return nil, fmt.Errorf("rocks: open %s: %w", dir, err)
 	}
-	d.rdb, d.def, d.meta = rdb, handles[0], &family{handle: handles[1]}
-	for i, n := range names[2:] {
-		h := handles[i+2]
-		if sp, ok := parseCF(n); ok {
-			d.families[sp] = &family{sp: sp, handle: h}
-		} else {
-			d.other = append(d.other, h)
-		}
+	p := newPool("", mem)
+	d, err := p.open(dir, dir)
+	if err != nil {
+		p.Close()
+		return nil, err
 	}
+	d.ownsPool = true
 	return d, nil
 }
 
 func (d *DB) destroyOptions() {
 	d.opts.Destroy()
-	d.bbto.Destroy()
 	d.wo.Destroy()
 	d.ro.Destroy()
 	d.fo.Destroy()
-	d.cache.Destroy()
 }
 
-// Memory is the budget the DB was opened with (defaults filled in).
-func (d *DB) Memory() Memory { return d.mem }
+// applyWriteBufferSizeLocked sets write_buffer_size on every column family and on the
+// options new ones are created with. Called under pool.mu.
+func (d *DB) applyWriteBufferSizeLocked(wbs int64) error {
+	v := []string{strconv.FormatInt(wbs, 10)}
+	for _, h := range d.handlesLocked() {
+		if err := d.rdb.SetOptionsCF(h, []string{"write_buffer_size"}, v); err != nil {
+			return fmt.Errorf("instance %s: set write_buffer_size %d: %w", d.dir, wbs, err)
+		}
+	}
+	d.opts.SetWriteBufferSize(uint64(wbs))
+	d.wbs = wbs
+	return nil
+}
+
+// Memory is the budget of the DB's pool (defaults filled in): all instances of the
+// pool share it.
+func (d *DB) Memory() Memory { return d.pool.mem }
 
 // Dir is the directory of the instance.
 func (d *DB) Dir() string { return d.dir }
 
+// Name is the instance's name in its pool.
+func (d *DB) Name() string { return d.name }
+
 // Store returns the Backend for partition of store name, creating its column family
-// store/<name>/<partition> if needed. Every call returns a new *Store (each has its
-// own read buffer) over the same column family.
+// store/<name>/<partition> if needed (which counts in the pool's N). Every call
+// returns a new *Store (each has its own read buffer) over the same column family.
 func (d *DB) Store(name string, partition int32) (*Store, error) {
 	sp := StorePartition{name, partition}
 	if err := sp.validate(); err != nil {
 		return nil, err
 	}
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return nil, fmt.Errorf("rocks: %v: %w", sp, ErrClosed)
+	}
+	if f, ok := d.families[sp]; ok {
+		d.mu.Unlock()
+		return &Store{db: d, f: f}, nil
+	}
+	d.mu.Unlock()
+
+	// Creating a column family changes N: take the pool's lock first.
+	p := d.pool
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
@@ -248,11 +238,13 @@ func (d *DB) Store(name string, partition int32) (*Store, error) {
 	}
 	f, ok := d.families[sp]
 	if !ok {
-		if err := d.resizeLocked(1); err != nil {
+		if err := p.adjustLocked(1); err != nil {
+			p.adjustLocked(-1)
 			return nil, fmt.Errorf("rocks: %v: %w", sp, err)
 		}
 		h, err := d.rdb.CreateColumnFamily(d.opts, sp.cfName())
 		if err != nil {
+			p.adjustLocked(-1)
 			return nil, fmt.Errorf("rocks: %v: create column family: %w", sp, err)
 		}
 		f = &family{sp: sp, handle: h}
@@ -336,6 +328,9 @@ func (d *DB) SetChangelogOffsets(offsets map[StorePartition]int64) error {
 // a crash in between leaves data without an offset, which callers treat as invalid.
 func (d *DB) DropStore(name string, partition int32) error {
 	sp := StorePartition{name, partition}
+	p := d.pool
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
@@ -355,33 +350,14 @@ func (d *DB) DropStore(name string, partition int32) error {
 	if err != nil {
 		return fmt.Errorf("rocks: %v: drop column family: %w", sp, err)
 	}
-	if err := d.resizeLocked(0); err != nil {
+	if err := p.adjustLocked(-1); err != nil {
 		return fmt.Errorf("rocks: %v: drop: %w", sp, err)
 	}
 	return nil
 }
 
-// resizeLocked applies the sizing rule for the column families open now plus extra
-// about to be created: if it gives a new write_buffer_size (a power of two, so this
-// happens only when the count crosses one), it sets it on every column family and on
-// the options new ones are created with.
-func (d *DB) resizeLocked(extra int) error {
-	wbs := WriteBufferSize(d.mem.WriteBuffers, 1+len(d.families)+len(d.other)+extra)
-	if wbs == d.wbs {
-		return nil
-	}
-	v := []string{strconv.FormatInt(wbs, 10)}
-	for _, h := range d.handlesLocked() {
-		if err := d.rdb.SetOptionsCF(h, []string{"write_buffer_size"}, v); err != nil {
-			return fmt.Errorf("set write_buffer_size %d: %w", wbs, err)
-		}
-	}
-	d.opts.SetWriteBufferSize(uint64(wbs))
-	d.wbs = wbs
-	return nil
-}
-
-// WriteBufferSize is the write_buffer_size every column family has now.
+// WriteBufferSize is the write_buffer_size every column family of the instance has
+// now (the pool's, see Pool.WriteBufferSize).
 func (d *DB) WriteBufferSize() int64 {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -406,26 +382,6 @@ func (d *DB) Flush() error {
 	return nil
 }
 
-// Checkpoint writes an openable copy of the whole instance to dir, which must not
-// exist yet (its parent must), hard-linking SST files when dir is on the same file
-// system. Memtables are flushed first, so the copy holds every write made before.
-func (d *DB) Checkpoint(dir string) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
-		return fmt.Errorf("rocks: checkpoint to %s: %w", dir, ErrClosed)
-	}
-	cp, err := d.rdb.NewCheckpoint()
-	if err != nil {
-		return fmt.Errorf("rocks: checkpoint to %s: %w", dir, err)
-	}
-	defer cp.Destroy()
-	if err := cp.CreateCheckpoint(dir, 0); err != nil {
-		return fmt.Errorf("rocks: checkpoint to %s: %w", dir, err)
-	}
-	return nil
-}
-
 // MemoryUsage is what RocksDB reports holding in memory.
 type MemoryUsage struct {
 	// MemTables is the size of all memtables of all column families, flushed-pending
@@ -442,29 +398,15 @@ type MemoryUsage struct {
 	TableReaders uint64
 }
 
-// MemoryUsage reports RocksDB's memory use across the instance.
+// MemoryUsage reports RocksDB's memory use by this instance. BlockCache and
+// BlockCachePinned are those of the pool's shared cache, used by every instance.
 func (d *DB) MemoryUsage() (MemoryUsage, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
 		return MemoryUsage{}, fmt.Errorf("rocks: memory usage: %w", ErrClosed)
 	}
-	u, err := grocksdb.GetApproximateMemoryUsageByType([]*grocksdb.DB{d.rdb}, []*grocksdb.Cache{d.cache})
-	if err != nil {
-		return MemoryUsage{}, fmt.Errorf("rocks: memory usage: %w", err)
-	}
-	m := MemoryUsage{
-		MemTables:        u.MemTableTotal,
-		TableReaders:     u.MemTableReadersTotal,
-		BlockCache:       d.cache.GetUsage(),
-		BlockCachePinned: d.cache.GetPinnedUsage(),
-	}
-	for _, h := range d.handlesLocked() {
-		if v, ok := d.rdb.GetIntPropertyCF("rocksdb.cur-size-all-mem-tables", h); ok {
-			m.CurMemTables += v
-		}
-	}
-	return m, nil
+	return memoryUsage([]*DB{d}, d.pool.cache)
 }
 
 // IntProperty returns an integer RocksDB property (for example
@@ -495,15 +437,22 @@ func (d *DB) handlesLocked() []*grocksdb.ColumnFamilyHandle {
 }
 
 // Close waits for calls in flight on the DB's Stores, then closes the column family
-// handles, the instance, its options and the block cache. Calling it again does
-// nothing.
+// handles, the instance and its options, and gives its column families back to the
+// pool's N (the other instances' write buffers may grow). A DB from the deprecated
+// Open also closes its private pool. Calling Close again does nothing.
 func (d *DB) Close() error {
+	d.pool.closeDB(d)
+	if d.ownsPool {
+		return d.pool.Close()
+	}
+	return nil
+}
+
+// release shuts down the families and frees the RocksDB objects of a DB already
+// marked closed and no longer in its pool's map.
+func (d *DB) release() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.closed {
-		return nil
-	}
-	d.closed = true
 	for _, f := range d.families {
 		f.shutdown(ErrClosed)
 	}
@@ -515,5 +464,4 @@ func (d *DB) Close() error {
 	d.rdb.Close()
 	d.rdb = nil
 	d.destroyOptions()
-	return nil
 }

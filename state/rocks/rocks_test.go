@@ -5,7 +5,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gofka/streams/state"
@@ -13,7 +17,30 @@ import (
 
 var testMem = Memory{BlockCache: 8 << 20, WriteBuffers: 4 << 20}
 
-func open(t testing.TB, dir string, mem Memory) *DB {
+// openPool opens a pool in dir, closed when the test ends.
+func openPool(t testing.TB, dir string, mem Memory) *Pool {
+	t.Helper()
+	p, err := OpenPool(dir, mem)
+	if err != nil {
+		t.Fatalf("OpenPool: %v", err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+// instance opens an instance of p, closed when the test ends.
+func instance(t testing.TB, p *Pool, name string) *DB {
+	t.Helper()
+	db, err := p.Open(name)
+	if err != nil {
+		t.Fatalf("Pool.Open(%q): %v", name, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// openSingle opens dir with the deprecated Open (one instance in dir itself).
+func openSingle(t testing.TB, dir string, mem Memory) *DB {
 	t.Helper()
 	db, err := Open(dir, mem)
 	if err != nil {
@@ -21,6 +48,12 @@ func open(t testing.TB, dir string, mem Memory) *DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// open opens instance "0_0" of a new pool in dir.
+func open(t testing.TB, dir string, mem Memory) *DB {
+	t.Helper()
+	return instance(t, openPool(t, dir, mem), "0_0")
 }
 
 func store(t testing.TB, db *DB, name string, p int32) *Store {
@@ -170,7 +203,8 @@ func TestBinaryKeysOrder(t *testing.T) {
 
 func TestSurvivesReopen(t *testing.T) {
 	dir := t.TempDir()
-	db, err := Open(dir, testMem)
+	p := openPool(t, dir, testMem)
+	db, err := p.Open("1_2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +237,7 @@ func TestSurvivesReopen(t *testing.T) {
 		t.Fatalf("Store after Close: %v, want ErrClosed", err)
 	}
 
-	db = open(t, dir, testMem)
+	db = instance(t, p, "1_2")
 	got := db.Stores()
 	want := []StorePartition{{"counts", 1}, {"empty", 0}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -213,26 +247,82 @@ func TestSurvivesReopen(t *testing.T) {
 	wantGet(t, s, "k", "v")
 	wantMissing(t, s, "gone")
 
-	// Flushed data survives too.
+	// Flushed data survives too, and a new pool on the same directory finds it.
 	mustPut(t, s, "k2", "v2")
 	if err := db.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	db.Close()
-	db = open(t, dir, testMem)
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Store("counts", 1); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Store after Pool.Close: %v, want ErrClosed", err)
+	}
+	p = openPool(t, dir, testMem)
+	if names, err := p.Instances(); err != nil || !equal(names, []string{"1_2"}) {
+		t.Fatalf("Instances after reopen = %q, %v", names, err)
+	}
+	db = instance(t, p, "1_2")
 	s = store(t, db, "counts", 1)
 	if got := all(t, s); !equal(got, []string{"k=v", "k2=v2"}) {
 		t.Fatalf("after flush and reopen: %q", got)
 	}
 }
 
+// TestSecondOpenFails checks that a pool's directory and an open instance cannot be
+// opened twice: by a second pool in this process, by another process (the flock),
+// by the same pool, or directly with the deprecated Open (RocksDB's own LOCK).
 func TestSecondOpenFails(t *testing.T) {
 	dir := t.TempDir()
-	open(t, dir, testMem)
-	if db, err := Open(dir, testMem); err == nil {
+	p := openPool(t, dir, testMem)
+	instance(t, p, "0_1")
+	if p2, err := OpenPool(dir, testMem); err == nil {
+		p2.Close()
+		t.Fatal("second OpenPool of the same dir succeeded")
+	} else if !strings.Contains(err.Error(), "in use by another pool") {
+		t.Fatalf("second OpenPool: %v; want it to say the directory is in use", err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperOpenPool$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "GOFKA_ROCKS_HELPER_POOL="+dir)
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "in use by another pool") {
+		t.Fatalf("OpenPool in another process: %v\n%s\nwant it to fail: the directory is in use", err, out)
+	}
+	if db, err := p.Open("0_1"); !errors.Is(err, ErrInstanceOpen) {
+		if err == nil {
+			db.Close()
+		}
+		t.Fatalf("second Pool.Open of an open instance: %v, want ErrInstanceOpen", err)
+	}
+	if db, err := Open(filepath.Join(dir, "0_1"), testMem); err == nil {
 		db.Close()
+		t.Fatal("Open of an instance open in a pool succeeded")
+	}
+
+	// The deprecated Open: one instance in dir itself.
+	single := t.TempDir()
+	db, err := Open(single, testMem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if db2, err := Open(single, testMem); err == nil {
+		db2.Close()
 		t.Fatal("second Open of the same dir succeeded")
 	}
+}
+
+// TestHelperOpenPool is run by TestSecondOpenFails in a child process.
+func TestHelperOpenPool(t *testing.T) {
+	dir := os.Getenv("GOFKA_ROCKS_HELPER_POOL")
+	if dir == "" {
+		return // not the child
+	}
+	p, err := OpenPool(dir, testMem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
 }
 
 func TestStoresIsolated(t *testing.T) {
@@ -303,7 +393,7 @@ func TestChangelogOffsets(t *testing.T) {
 		t.Fatal("SetChangelogOffsets with an empty store name succeeded")
 	}
 	db.Close()
-	db = open(t, dir, testMem)
+	db = openSingle(t, dir, testMem) // the deprecated Open reopens its own directory
 	check(db)
 }
 
@@ -337,10 +427,19 @@ func TestChangelogOffsetsAtomic(t *testing.T) {
 	var seen []int64
 	for i := 0; i < 20; i++ {
 		cpDir := filepath.Join(base, fmt.Sprint(i))
-		if err := db.Checkpoint(cpDir); err != nil {
+		info, err := db.Checkpoint(cpDir)
+		if err != nil {
 			t.Fatal(err)
 		}
-		cp := open(t, cpDir, testMem)
+		if n := len(info.Offsets); n != 0 && n != parts {
+			t.Fatalf("checkpoint %d holds offsets of %d partitions: %v", i, n, info.Offsets)
+		}
+		for sp, off := range info.Offsets {
+			if off != info.Offsets[StorePartition{"s", 0}] {
+				t.Fatalf("checkpoint %d: %v at %d, partition 0 at %d", i, sp, off, info.Offsets[StorePartition{"s", 0}])
+			}
+		}
+		cp := openSingle(t, cpDir, testMem)
 		first, ok0, err := cp.ChangelogOffset("s", 0)
 		if err != nil {
 			t.Fatal(err)
@@ -362,13 +461,16 @@ func TestChangelogOffsetsAtomic(t *testing.T) {
 }
 
 func TestDropStore(t *testing.T) {
-	dir := t.TempDir()
-	db, err := Open(dir, testMem)
+	p := openPool(t, t.TempDir(), testMem)
+	db, err := p.Open("2_0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := store(t, db, "counts", 0)
 	other := store(t, db, "counts", 1)
+	if n := p.ColumnFamilies(); n != 3 {
+		t.Fatalf("N with meta and two stores = %d, want 3", n)
+	}
 	mustPut(t, s, "k", "v")
 	mustPut(t, other, "k", "other")
 	if err := db.SetChangelogOffsets(map[StorePartition]int64{{"counts", 0}: 5, {"counts", 1}: 6}); err != nil {
@@ -388,6 +490,9 @@ func TestDropStore(t *testing.T) {
 	if err := db.DropStore("never", 3); err != nil { // nothing to drop is fine
 		t.Fatal(err)
 	}
+	if n := p.ColumnFamilies(); n != 2 {
+		t.Fatalf("N after a drop = %d, want 2", n)
+	}
 	s = store(t, db, "counts", 0)
 	wantMissing(t, s, "k")
 	mustPut(t, s, "new", "1")
@@ -397,7 +502,7 @@ func TestDropStore(t *testing.T) {
 	}
 	db.Close()
 
-	db = open(t, dir, testMem)
+	db = instance(t, p, "2_0")
 	s = store(t, db, "counts", 0)
 	if got := all(t, s); !equal(got, []string{"new=1"}) {
 		t.Fatalf("recreated store after reopen: %q", got)
@@ -419,8 +524,8 @@ func decodeInt64(b []byte) (int64, error) {
 }
 
 func TestTypedCacheOverStore(t *testing.T) {
-	dir := t.TempDir()
-	db, err := Open(dir, testMem)
+	p := openPool(t, t.TempDir(), testMem)
+	db, err := p.Open("0_0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -449,7 +554,7 @@ func TestTypedCacheOverStore(t *testing.T) {
 	}
 	db.Close()
 
-	db = open(t, dir, testMem)
+	db = instance(t, p, "0_0")
 	c = state.NewCache[int64](store(t, db, "counts", 0), encodeInt64, decodeInt64, 0)
 	for i := 0; i < 50; i++ {
 		v, ok, err := c.Get(key(i))
@@ -466,35 +571,6 @@ func TestTypedCacheOverStore(t *testing.T) {
 			t.Fatalf("key %d = %d, %v; want %d", i, v, ok, 3*i)
 		}
 	}
-}
-
-func TestCheckpoint(t *testing.T) {
-	db := open(t, t.TempDir(), testMem)
-	s := store(t, db, "counts", 2)
-	mustPut(t, s, "k", "v")
-	if err := db.SetChangelogOffsets(map[StorePartition]int64{{"counts", 2}: 9}); err != nil {
-		t.Fatal(err)
-	}
-	cpDir := filepath.Join(t.TempDir(), "cp")
-	if err := db.Checkpoint(cpDir); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Checkpoint(cpDir); err == nil {
-		t.Fatal("Checkpoint into an existing dir succeeded")
-	}
-	mustPut(t, s, "after", "x") // not in the copy
-
-	cp := open(t, cpDir, testMem)
-	cs := store(t, cp, "counts", 2)
-	if got := all(t, cs); !equal(got, []string{"k=v"}) {
-		t.Fatalf("checkpoint holds %q", got)
-	}
-	if off, ok, err := cp.ChangelogOffset("counts", 2); err != nil || !ok || off != 9 {
-		t.Fatalf("checkpoint offset = %d, %v, %v", off, ok, err)
-	}
-	// The copy is independent of the original.
-	mustPut(t, cs, "k", "changed")
-	wantGet(t, s, "k", "v")
 }
 
 func TestSplitBudget(t *testing.T) {
@@ -514,91 +590,144 @@ func TestSplitBudget(t *testing.T) {
 	if _, err := Open(t.TempDir(), Memory{BlockCache: -1}); err == nil {
 		t.Fatal("Open with a negative budget succeeded")
 	}
+	if _, err := OpenPool(t.TempDir(), Memory{WriteBuffers: -1}); err == nil {
+		t.Fatal("OpenPool with a negative budget succeeded")
+	}
 }
 
-// TestTinyBudget writes ~17 MB across 20 column families under a 1 MiB block cache
-// and 3 MiB of write buffers and checks that everything still works and that
-// RocksDB's memory stays near the budget.
+// TestTinyBudget writes ~17 MB across 5 instances of 4 store partitions each (25
+// column families with the metas), one writer goroutine per instance, under a 1 MiB
+// block cache and 4 MiB of write buffers, and checks that everything still works
+// and that RocksDB's memory, summed over the instances, stays near the budget.
 func TestTinyBudget(t *testing.T) {
-	mem := Memory{BlockCache: 1 << 20, WriteBuffers: 3 << 20}
-	dir := t.TempDir()
-	db := open(t, dir, mem)
+	mem := Memory{BlockCache: 1 << 20, WriteBuffers: 4 << 20}
+	p := openPool(t, t.TempDir(), mem)
 	const (
-		families = 20
-		perCF    = 4000
-		valSize  = 200
+		instances = 5
+		stores    = 4
+		perCF     = 4000
+		valSize   = 200
 	)
-	val := bytes.Repeat([]byte("v"), valSize)
-	stores := make([]*Store, families)
-	for i := range stores {
-		stores[i] = store(t, db, fmt.Sprintf("s%02d", i), int32(i%4))
+	dbs := make([]*DB, instances)
+	sts := make([][]*Store, instances)
+	for i := range dbs {
+		dbs[i] = instance(t, p, fmt.Sprintf("0_%d", i))
+		for j := 0; j < stores; j++ {
+			sts[i] = append(sts[i], store(t, dbs[i], fmt.Sprintf("s%d", j), int32(i)))
+		}
 	}
-	wbs := db.WriteBufferSize()
-	if want := WriteBufferSize(mem.WriteBuffers, families+1); wbs != want {
-		t.Fatalf("write_buffer_size with %d column families = %d, want %d", families+1, wbs, want)
+	families := instances * (stores + 1)
+	if n := p.ColumnFamilies(); n != families {
+		t.Fatalf("N = %d, want %d", n, families)
 	}
-	var peak uint64
-	sample := func() {
-		u, err := db.MemoryUsage()
+	wbs := p.WriteBufferSize()
+	if want := WriteBufferSize(mem.WriteBuffers, families); wbs != want {
+		t.Fatalf("write_buffer_size with %d column families = %d, want %d", families, wbs, want)
+	}
+	for _, db := range dbs {
+		if got := db.WriteBufferSize(); got != wbs {
+			t.Fatalf("instance %s has write_buffer_size %d, the pool %d", db.Name(), got, wbs)
+		}
+	}
+	if bound := int64(families) * maxWriteBuffers * wbs; bound > mem.WriteBuffers {
+		t.Fatalf("the rule gives %d B of memtables, above the %d B pool", bound, mem.WriteBuffers)
+	}
+
+	var peak atomic.Uint64
+	sample := func() error {
+		u, err := p.MemoryUsage()
 		if err != nil {
+			return err
+		}
+		for {
+			old := peak.Load()
+			if u.CurMemTables <= old || peak.CompareAndSwap(old, u.CurMemTables) {
+				return nil
+			}
+		}
+	}
+	value := func(i, j, k int) uint32 { return uint32((i*stores+j)*perCF + k) }
+	errs := make(chan error, instances)
+	for i := range dbs {
+		go func() {
+			val := bytes.Repeat([]byte("v"), valSize)
+			for k := 0; k < perCF; k++ {
+				key := fmt.Appendf(nil, "key-%06d", k)
+				for j, s := range sts[i] {
+					binary.BigEndian.PutUint32(val, value(i, j, k))
+					if err := s.Put(key, val); err != nil {
+						errs <- err
+						return
+					}
+				}
+				if k%50 == 0 {
+					if err := sample(); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range dbs {
+		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
-		peak = max(peak, u.CurMemTables)
 	}
-	for j := 0; j < perCF; j++ {
-		for i, s := range stores {
-			k := fmt.Appendf(nil, "key-%06d", j)
-			binary.BigEndian.PutUint32(val, uint32(i*perCF+j))
-			if err := s.Put(k, val); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if j%50 == 0 {
-			sample()
-		}
+	if err := sample(); err != nil {
+		t.Fatal(err)
 	}
-	sample()
 	// Read a sample back (through SST files and the block cache).
-	for i, s := range stores {
-		for j := 0; j < perCF; j += 7 {
-			v, ok, err := s.Get(fmt.Appendf(nil, "key-%06d", j))
-			if err != nil || !ok || len(v) != valSize || binary.BigEndian.Uint32(v) != uint32(i*perCF+j) {
-				t.Fatalf("store %d key %d: %d bytes, %v, %v", i, j, len(v), ok, err)
+	for i := range dbs {
+		for j, s := range sts[i] {
+			for k := 0; k < perCF; k += 7 {
+				v, ok, err := s.Get(fmt.Appendf(nil, "key-%06d", k))
+				if err != nil || !ok || len(v) != valSize || binary.BigEndian.Uint32(v) != value(i, j, k) {
+					t.Fatalf("instance %d store %d key %d: %d bytes, %v, %v", i, j, k, len(v), ok, err)
+				}
 			}
 		}
 	}
-	u, err := db.MemoryUsage()
+	u, err := p.MemoryUsage()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cacheProp, _ := db.IntProperty("rocksdb.block-cache-usage", nil)
-	t.Logf("budget: block cache %d B, write buffers %d B; %d column families of write_buffer_size %d B",
-		mem.BlockCache, mem.WriteBuffers, families+1, wbs)
+	cacheProp, _ := dbs[0].IntProperty("rocksdb.block-cache-usage", nil)
+	t.Logf("budget: block cache %d B, write buffers %d B; %d instances, %d column families of write_buffer_size %d B",
+		mem.BlockCache, mem.WriteBuffers, instances, families, wbs)
 	t.Logf("after writing %d MB: cur-size-all-mem-tables peak %d B (%.2f× the pool), now %d B; block-cache-usage %d B (property %d B, pinned %d B, %.2f× capacity); table readers %d B",
-		families*perCF*(valSize+10)>>20, peak, float64(peak)/float64(mem.WriteBuffers), u.CurMemTables,
+		instances*stores*perCF*(valSize+10)>>20, peak.Load(), float64(peak.Load())/float64(mem.WriteBuffers), u.CurMemTables,
 		u.BlockCache, cacheProp, u.BlockCachePinned, float64(u.BlockCache)/float64(mem.BlockCache), u.TableReaders)
 	// Per column family at most max_write_buffer_number memtables, each at most
-	// write_buffer_size plus one arena block (an eighth of it), and an empty one.
-	if limit := uint64(float64(mem.WriteBuffers) * 1.25); peak > limit {
-		t.Errorf("memtables peaked at %d B, above %d B", peak, limit)
+	// write_buffer_size plus one arena block (an eighth of it).
+	if limit := uint64(float64(mem.WriteBuffers) * 1.25); peak.Load() > limit {
+		t.Errorf("memtables peaked at %d B, above %d B", peak.Load(), limit)
 	}
 	if limit := uint64(float64(mem.BlockCache) * 1.25); u.BlockCache > limit {
 		t.Errorf("block cache holds %d B, above %d B", u.BlockCache, limit)
 	}
 
-	// Dropping most stores gives the rest bigger memtables.
-	for i := 2; i < families; i++ {
-		if err := db.DropStore(fmt.Sprintf("s%02d", i), int32(i%4)); err != nil {
+	// Closing instances and dropping stores gives the rest bigger memtables.
+	for i := 1; i < instances; i++ {
+		if err := dbs[i].Close(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if got, want := db.WriteBufferSize(), WriteBufferSize(mem.WriteBuffers, 3); got != want || got <= wbs {
-		t.Fatalf("write_buffer_size with 3 column families = %d, want %d", got, want)
+	for j := 1; j < stores; j++ {
+		if err := dbs[0].DropStore(fmt.Sprintf("s%d", j), 0); err != nil {
+			t.Fatal(err)
+		}
 	}
-	db.Close()
-	db = open(t, dir, mem)
-	v, ok, err := store(t, db, "s01", 1).Get([]byte("key-003999"))
-	if err != nil || !ok || binary.BigEndian.Uint32(v) != 1*perCF+3999 {
+	if n := p.ColumnFamilies(); n != 2 {
+		t.Fatalf("N after closing and dropping = %d, want 2", n)
+	}
+	if got, want := dbs[0].WriteBufferSize(), WriteBufferSize(mem.WriteBuffers, 2); got != want || got <= wbs {
+		t.Fatalf("write_buffer_size with 2 column families = %d, want %d", got, want)
+	}
+	db := instance(t, p, "0_3")
+	v, ok, err := store(t, db, "s1", 3).Get([]byte("key-003999"))
+	if err != nil || !ok || binary.BigEndian.Uint32(v) != value(3, 1, 3999) {
 		t.Fatalf("after reopen: %x, %v, %v", v, ok, err)
 	}
 }
@@ -668,60 +797,73 @@ func BenchmarkPut(b *testing.B) {
 }
 
 // TestConcurrentUseAndClose runs Stores of different partitions in parallel with
-// offset commits, then closes the DB under them: every call either works or fails
-// with ErrClosed, none touches freed memory.
+// offset commits, then closes the DB (or its whole pool) under them: every call
+// either works or fails with ErrClosed, none touches freed memory.
 func TestConcurrentUseAndClose(t *testing.T) {
-	db, err := Open(t.TempDir(), testMem)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const workers = 4
-	errs := make(chan error, workers+1)
-	started := make(chan struct{}, workers+1)
-	for w := 0; w < workers; w++ {
-		s := store(t, db, "c", int32(w))
-		go func() {
-			k := []byte("k")
-			for i := 0; ; i++ {
-				if i == 100 {
-					started <- struct{}{}
+	for _, closePool := range []bool{false, true} {
+		t.Run(fmt.Sprintf("closePool=%v", closePool), func(t *testing.T) {
+			p := openPool(t, t.TempDir(), testMem)
+			db, err := p.Open("0_0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			const workers = 4
+			errs := make(chan error, workers+1)
+			started := make(chan struct{}, workers+1)
+			for w := 0; w < workers; w++ {
+				s := store(t, db, "c", int32(w))
+				go func() {
+					k := []byte("k")
+					for i := 0; ; i++ {
+						if i == 100 {
+							started <- struct{}{}
+						}
+						var err error
+						switch i % 3 {
+						case 0:
+							err = s.Put(k, fmt.Appendf(nil, "%d", i))
+						case 1:
+							_, _, err = s.Get(k)
+						case 2:
+							err = s.Range(func(k, v []byte) error { return nil })
+						}
+						if err != nil {
+							errs <- err
+							return
+						}
+					}
+				}()
+			}
+			go func() {
+				for i := int64(0); ; i++ {
+					if i == 100 {
+						started <- struct{}{}
+					}
+					if err := db.SetChangelogOffsets(map[StorePartition]int64{{"c", 0}: i, {"c", 1}: i}); err != nil {
+						errs <- err
+						return
+					}
 				}
-				var err error
-				switch i % 3 {
-				case 0:
-					err = s.Put(k, fmt.Appendf(nil, "%d", i))
-				case 1:
-					_, _, err = s.Get(k)
-				case 2:
-					err = s.Range(func(k, v []byte) error { return nil })
-				}
-				if err != nil {
-					errs <- err
-					return
+			}()
+			for i := 0; i < workers+1; i++ {
+				<-started
+			}
+			if closePool {
+				err = p.Close()
+			} else {
+				err = db.Close()
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < workers+1; i++ {
+				if err := <-errs; !errors.Is(err, ErrClosed) {
+					t.Errorf("call racing Close: %v, want ErrClosed", err)
 				}
 			}
-		}()
-	}
-	go func() {
-		for i := int64(0); ; i++ {
-			if i == 100 {
-				started <- struct{}{}
+			if n := p.ColumnFamilies(); n != 0 {
+				t.Errorf("N after Close = %d, want 0", n)
 			}
-			if err := db.SetChangelogOffsets(map[StorePartition]int64{{"c", 0}: i, {"c", 1}: i}); err != nil {
-				errs <- err
-				return
-			}
-		}
-	}()
-	for i := 0; i < workers+1; i++ {
-		<-started
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < workers+1; i++ {
-		if err := <-errs; !errors.Is(err, ErrClosed) {
-			t.Errorf("call racing Close: %v, want ErrClosed", err)
-		}
+		})
 	}
 }
