@@ -50,7 +50,7 @@ func (f *family) shutdown(err error) *grocksdb.ColumnFamilyHandle {
 }
 
 // Store is the state.Backend of one store partition: its own column family in the
-// process's DB. Like every Backend it is for one goroutine at a time.
+// instance (DB) of its task. Like every Backend it is for one goroutine at a time.
 type Store struct {
 	db         *DB
 	f          *family
