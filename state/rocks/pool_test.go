@@ -109,7 +109,7 @@ func TestWriteBufferRuleAcrossInstances(t *testing.T) {
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
-	check(3, a) // 64/6: 8 MiB
+	check(3, a)               // 64/6: 8 MiB
 	b = instance(t, p, "0_1") // reopening counts its existing column families
 	check(9, a, b)
 	if err := a.DropStore("x", 0); err != nil {
