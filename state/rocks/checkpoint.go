@@ -79,11 +79,12 @@ func (d *DB) Checkpoint(dir string) (CheckpointInfo, error) {
 }
 
 func (d *DB) createCheckpoint(dir string) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
-		return ErrClosed
+	// Hold the meta family, not d.mu: Close waits for it, and creating a store
+	// partition (which takes the pool's lock, then d.mu) need not wait for a flush.
+	if err := d.meta.acquire(); err != nil {
+		return err
 	}
+	defer d.meta.release()
 	if _, err := os.Lstat(dir); err == nil {
 		return errors.New("the directory exists")
 	}

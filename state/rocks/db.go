@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/linxGnu/grocksdb"
 )
@@ -144,11 +145,12 @@ type DB struct {
 	ro   *grocksdb.ReadOptions
 	fo   *grocksdb.FlushOptions
 
+	wbs atomic.Int64 // write_buffer_size of every column family now; written under pool.mu
+
 	// mu guards the fields below and the DB's lifecycle. The set of column families
 	// (families, other) changes only under both pool.mu and mu, so holding either is
 	// enough to read it; pool.mu is always taken first.
 	mu       sync.Mutex
-	wbs      int64 // write_buffer_size of every column family now
 	rdb      *grocksdb.DB
 	def      *grocksdb.ColumnFamilyHandle
 	meta     *family // the meta column family; its calls do not hold mu
@@ -194,7 +196,7 @@ func (d *DB) applyWriteBufferSizeLocked(wbs int64) error {
 		}
 	}
 	d.opts.SetWriteBufferSize(uint64(wbs))
-	d.wbs = wbs
+	d.wbs.Store(wbs)
 	return nil
 }
 
@@ -358,11 +360,7 @@ func (d *DB) DropStore(name string, partition int32) error {
 
 // WriteBufferSize is the write_buffer_size every column family of the instance has
 // now (the pool's, see Pool.WriteBufferSize).
-func (d *DB) WriteBufferSize() int64 {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.wbs
-}
+func (d *DB) WriteBufferSize() int64 { return d.wbs.Load() }
 
 // Flush writes every column family's memtable to SST files and waits for it.
 func (d *DB) Flush() error {

@@ -276,7 +276,8 @@ func (p *Pool) open(name, dir string) (db *DB, err error) {
 	opts := p.dbOptions(len(p.dbs)+p.opening, wbs)
 	p.mu.Unlock()
 
-	d := &DB{pool: p, name: name, dir: dir, opts: opts, wbs: wbs, families: map[StorePartition]*family{}}
+	d := &DB{pool: p, name: name, dir: dir, opts: opts, families: map[StorePartition]*family{}}
+	d.wbs.Store(wbs)
 	d.wo = grocksdb.NewDefaultWriteOptions() // WAL on, no sync per write
 	d.ro = grocksdb.NewDefaultReadOptions()
 	d.fo = grocksdb.NewDefaultFlushOptions()
@@ -312,7 +313,7 @@ func (p *Pool) open(name, dir string) (db *DB, err error) {
 		return nil, wrap(ErrClosed)
 	}
 	// Instances opened or closed meanwhile may have moved the size.
-	if p.wbs != d.wbs {
+	if p.wbs != d.wbs.Load() {
 		if err := d.applyWriteBufferSizeLocked(p.wbs); err != nil {
 			d.closed = true
 			d.release()
