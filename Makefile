@@ -6,7 +6,7 @@ BENCHSTAT ?= $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c
 N ?= 1000000
 RUNS ?= 3
 
-.PHONY: help deps test vet check-generated fuzz bench bench-operators bench-e2e generate demo
+.PHONY: help deps test test-kafka vet check-generated fuzz bench bench-operators bench-e2e generate demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -14,8 +14,12 @@ help: ## list the targets
 deps: ## install librocksdb-dev and kcat with apt-get when missing (says so)
 	@bash scripts/deps.sh
 
-test: deps vet check-generated ## run every test (unit, golden, end-to-end, fuzz seed corpus)
+test: deps vet check-generated ## run every test (unit, golden, end-to-end, fuzz seed corpus), then the real-Kafka tier when java and mvn are present
 	$(GO) test -count=1 -timeout 30m ./...
+	@GO=$(GO) bash test/kafka/run-tier.sh --optional
+
+test-kafka: deps ## the end-to-end tests on a real Apache Kafka broker (needs java and mvn; jars cached outside the repo)
+	@GO=$(GO) bash test/kafka/run-tier.sh
 
 demo: deps ## generate, build and run click-count on an embedded broker; print and check the counts
 	@bash scripts/demo.sh

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -30,13 +31,33 @@ func buildExample(ctx context.Context, t *testing.T, name string) string {
 	return bin
 }
 
-// startEmbedded runs an example binary with its own embedded broker on a free
-// port, and returns the broker's address once the application consumes.
-func startEmbedded(ctx context.Context, t *testing.T, bin string) (*proc, string) {
+// startExample runs an example binary and returns its broker's address once
+// the application consumes. By default the binary starts its own embedded broker
+// on a free port (--embedded-listen), as a user runs it on a machine with
+// nothing installed. On the shared real broker (GOFKA_TEST_BROKERS) it runs
+// with --brokers, after the test created the example's source and sink topics:
+// a real broker creates no topic by itself, and an application creates only its
+// internal topics.
+func startExample(ctx context.Context, t *testing.T, bin string, topics ...string) (*proc, string) {
 	t.Helper()
-	addr := freeAddr(t)
-	p := startBinary(t, bin, filepath.Base(bin), "--embedded-listen", addr, "--embedded-partitions", "3",
-		"--state-dir", t.TempDir(), "--commit-interval", "200ms")
+	name := filepath.Base(bin)
+	args := []string{"--state-dir", t.TempDir(), "--commit-interval", "200ms"}
+	var addr string
+	if sharedBroker() != "" {
+		_, addr = startBroker(ctx, t)
+		resp, err := kadm.NewClient(client(t, addr)).CreateTopics(ctx, 3, 1, nil, topics...)
+		if err == nil {
+			err = resp.Error()
+		}
+		if err != nil {
+			t.Fatalf("create the topics of %s: %v", name, err)
+		}
+		args = append(args, "--brokers", addr)
+	} else {
+		addr = freeAddr(t)
+		args = append(args, "--embedded-listen", addr, "--embedded-partitions", "3")
+	}
+	p := startBinary(t, bin, name, args...)
 	if err := p.waitLog(ctx, "msg=consuming"); err != nil {
 		t.Fatal(err)
 	}
@@ -60,12 +81,13 @@ func readUntil(ctx context.Context, t *testing.T, addr string, topics []string, 
 	return recs
 }
 
-// TestWordCountOnEmbeddedBroker runs the word-count binary on its embedded broker,
-// as a user would: an outside client writes lines and reads the counts.
-func TestWordCountOnEmbeddedBroker(t *testing.T) {
+// TestWordCountExample runs the word-count binary, on its embedded broker or on
+// the shared real one (see startExample), as a user would: an outside client
+// writes lines and reads the counts.
+func TestWordCountExample(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	app, addr := startEmbedded(ctx, t, buildExample(ctx, t, "wordcount"))
+	app, addr := startExample(ctx, t, buildExample(ctx, t, "wordcount"), "text-lines", "word-counts")
 
 	lines := []string{"The quick brown fox", "jumps over the lazy dog", "THE END", "  ", "fox and dog and the fox"}
 	want := map[string]int64{}
@@ -98,12 +120,13 @@ func TestWordCountOnEmbeddedBroker(t *testing.T) {
 	stopClean(ctx, t, app)
 }
 
-// TestEnrichOnEmbeddedBroker runs the stateless enrichment binary: bad URLs are
-// dropped, admin views go to admin-views, the rest to enriched-views.
-func TestEnrichOnEmbeddedBroker(t *testing.T) {
+// TestEnrichExample runs the stateless enrichment binary (on its embedded broker
+// or the shared real one, see startExample): bad URLs are dropped, admin views
+// go to admin-views, the rest to enriched-views.
+func TestEnrichExample(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	app, addr := startEmbedded(ctx, t, buildExample(ctx, t, "enrich"))
+	app, addr := startExample(ctx, t, buildExample(ctx, t, "enrich"), "page-views", "enriched-views", "admin-views")
 
 	type view struct {
 		User        string `json:"user"`

@@ -32,7 +32,9 @@ func (b *logBuf) String() string {
 	return b.buf.String()
 }
 
-// proc is a process of the binary, in its own process group.
+// proc is a process of the binary, in its own process group. A proc with no cmd
+// stands for a process the test does not own (the shared real broker): it never
+// exits, and stop and wait return an error.
 type proc struct {
 	name string
 	cmd  *exec.Cmd
@@ -74,6 +76,9 @@ func startBinary(t *testing.T, bin, name string, args ...string) *proc {
 
 // killGroup SIGKILLs the process group and waits for the process to exit.
 func (p *proc) killGroup() {
+	if p.cmd == nil {
+		return
+	}
 	select {
 	case <-p.done:
 		return
@@ -94,6 +99,9 @@ func (p *proc) exited() bool {
 
 // wait waits for the process to exit and returns its exit status.
 func (p *proc) wait(ctx context.Context) (int, error) {
+	if p.cmd == nil {
+		return -1, fmt.Errorf("%s is not this test's process: it does not exit", p.name)
+	}
 	select {
 	case <-p.done:
 	case <-ctx.Done():
@@ -112,6 +120,9 @@ func (p *proc) wait(ctx context.Context) (int, error) {
 
 // stop sends SIGTERM and returns the exit status.
 func (p *proc) stop(ctx context.Context) (int, error) {
+	if p.cmd == nil {
+		return -1, fmt.Errorf("%s is not this test's process: it cannot be stopped", p.name)
+	}
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !p.exited() {
 		return -1, err
 	}
@@ -170,22 +181,16 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// startBroker runs a standalone development broker (4 partitions per topic) and
-// returns its address once it accepts connections.
+// startBroker returns the address of an empty broker for the test, and its
+// process. By default that is a development broker of the test's own; with
+// GOFKA_TEST_BROKERS set it is the shared real Kafka broker, emptied for the
+// test, and the proc is a stand-in that cannot be stopped (see broker_test.go).
 func startBroker(ctx context.Context, t *testing.T) (*proc, string) {
 	t.Helper()
-	for attempt := 0; ; attempt++ {
-		addr := freeAddr(t)
-		b := start(t, "broker", "broker", "--listen", addr, "--partitions", "4")
-		err := b.waitLog(ctx, "listening on "+addr)
-		if err == nil {
-			return b, addr
-		}
-		if attempt == 2 || ctx.Err() != nil {
-			t.Fatalf("broker: %v\n%s", err, b.out.String())
-		}
-		// Another process took the port between freeAddr and the broker: again.
+	if addr := sharedBroker(); addr != "" {
+		return useSharedBroker(ctx, t, addr), addr
 	}
+	return startDevBroker(ctx, t)
 }
 
 // startApp runs the click-count application against the broker at addr with a 500ms

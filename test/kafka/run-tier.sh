@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The real-Kafka test tier: starts a single-node Apache Kafka broker (kafka.sh)
+# in a temporary directory, runs the end-to-end tests against it
+# (GOFKA_TEST_BROKERS=<its address>), and stops it, also when interrupted.
+#
+#   run-tier.sh              make test-kafka: Java and Maven are required
+#   run-tier.sh --optional   make test: without java or mvn on PATH, print that
+#                            the tier is skipped and exit 0
+#
+# Environment: GO (default go), KAFKA_TIER_PACKAGES (default ./test/e2e/...),
+# KAFKA_TIER_RUN (a go test -run pattern, default all), plus kafka.sh's.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+go=${GO:-go}
+
+missing=()
+command -v java >/dev/null 2>&1 || missing+=(java)
+command -v mvn >/dev/null 2>&1 || missing+=(mvn)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "${1:-}" = --optional ]; then
+    echo "real-Kafka tier skipped: java/mvn not found (missing: ${missing[*]}; install openjdk-17-jre-headless and maven to run it)"
+    exit 0
+  fi
+  echo "run-tier.sh: the real-Kafka tier needs ${missing[*]} on PATH (apt-get install openjdk-17-jre-headless maven)" >&2
+  exit 1
+fi
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/gofka-kafka-XXXXXX")
+cleanup() {
+  "$here/kafka.sh" stop "$dir" || echo "run-tier.sh: could not stop the broker in $dir" >&2
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+t0=$SECONDS
+"$here/kafka.sh" fetch >/dev/null
+t1=$SECONDS
+addr=$("$here/kafka.sh" start "$dir")
+t2=$SECONDS
+echo "real-Kafka tier: broker at $addr (jars ready in $((t1 - t0))s, broker up in $((t2 - t1))s); running the end-to-end tests on it"
+
+cd "$root"
+args=(test -p 1 -count=1 -timeout 30m)
+[ -n "${KAFKA_TIER_RUN:-}" ] && args+=(-run "$KAFKA_TIER_RUN")
+rc=0
+# shellcheck disable=SC2086 # a list of packages
+GOFKA_TEST_BROKERS=$addr "$go" "${args[@]}" ${KAFKA_TIER_PACKAGES:-./test/e2e/...} || rc=$?
+t3=$SECONDS
+if [ $rc -ne 0 ]; then
+  echo "real-Kafka tier: FAILED after $((t3 - t2))s of tests; the broker's log:" >&2
+  tail -n 40 "$dir/server.log" >&2 || true
+  exit $rc
+fi
+echo "real-Kafka tier: passed (tests $((t3 - t2))s, total $((t3 - t0))s)"
