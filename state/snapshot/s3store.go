@@ -84,8 +84,11 @@ func (s *S3Store) Put(ctx context.Context, key string, r io.Reader, size int64) 
 		if err != nil {
 			return fmt.Errorf("snapshot: put %s: spooling the body: %w", key, err)
 		}
-		if n != size {
-			return fmt.Errorf("snapshot: put %s: the reader gave %d bytes, want %d", key, min(n, size+1), size)
+		if n > size {
+			return fmt.Errorf("snapshot: put %s: the reader has more than the %d bytes announced", key, size)
+		}
+		if n < size {
+			return fmt.Errorf("snapshot: put %s: the reader gave %d bytes, want %d", key, n, size)
 		}
 		body = io.NewSectionReader(tmp, 0, size)
 	}

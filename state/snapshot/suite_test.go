@@ -46,6 +46,7 @@ func runSuite(t *testing.T, open func(t *testing.T) Store) {
 		{"GCCorruptKeptManifest", testGCCorruptKeptManifest},
 		{"SlowUploadPutsVanishedSST", testSlowUploadPutsVanishedSST},
 		{"Background", testBackground},
+		{"RealRocksDB", testRealRocksDB},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
