@@ -45,6 +45,7 @@ func runSuite(t *testing.T, open func(t *testing.T) Store) {
 		{"GCGrace", testGCGrace},
 		{"GCCorruptKeptManifest", testGCCorruptKeptManifest},
 		{"SlowUploadPutsVanishedSST", testSlowUploadPutsVanishedSST},
+		{"SlowUploadChecksAgain", testSlowUploadChecksAgain},
 		{"Background", testBackground},
 		{"RealRocksDB", testRealRocksDB},
 	}
@@ -768,6 +769,56 @@ func testSlowUploadPutsVanishedSST(t *testing.T, s Store) {
 	}
 	_, got := download(t, s, ref)
 	sameFiles(t, got, merge(map[string][]byte{"000001.sst": files["000001.sst"], "000002.sst": files["000002.sst"]}, metadata(2)))
+}
+
+// gcDuringUpload is a store that, when the upload puts its trigger key, moves the
+// uploader's clock past the grace period and deletes the objects put so far, as a
+// GC running meanwhile could (fault injection).
+type gcDuringUpload struct {
+	Store
+	clock   *clock
+	trigger string
+	mu      sync.Mutex
+	putKeys []string
+	fired   bool
+}
+
+func (g *gcDuringUpload) Put(ctx context.Context, key string, r io.Reader, size int64) error {
+	g.mu.Lock()
+	fire := !g.fired && strings.HasSuffix(key, g.trigger)
+	if fire {
+		g.fired = true
+	}
+	earlier := slices.Clone(g.putKeys)
+	g.putKeys = append(g.putKeys, key)
+	g.mu.Unlock()
+	if fire {
+		g.clock.advance(DefaultGrace)
+		if err := g.Store.Delete(ctx, earlier...); err != nil {
+			return err
+		}
+	}
+	return g.Store.Put(ctx, key, r, size)
+}
+
+// testSlowUploadChecksAgain: an upload that takes longer than Grace/2 checks every
+// object again before its manifest, and puts again what vanished meanwhile.
+func testSlowUploadChecksAgain(t *testing.T, s Store) {
+	c := &clock{}
+	g := &gcDuringUpload{Store: s, clock: c, trigger: "/OPTIONS-000001"}
+	u := NewUploader(g, "app", nil)
+	u.now = c.now
+	u.Parallelism = 1 // files go in name order: SSTs, CURRENT, MANIFEST-*, then the trigger
+	files := merge(map[string][]byte{"000001.sst": randBytes(701, 10<<10), "000002.sst": randBytes(702, 10<<10)}, metadata(1))
+	_, ref, st := upload(t, u, "7_0", 1, writeCheckpoint(t, files))
+	if !g.fired {
+		t.Fatal("the trigger key was never put")
+	}
+	if st.NewFiles != 5+4 {
+		t.Errorf("upload put %d files, want 5 and the 4 deleted meanwhile again", st.NewFiles)
+	}
+	_, got := download(t, s, ref)
+	sameFiles(t, got, files)
 }
 
 // blockingStore holds every Put until release is closed (fault injection: a slow

@@ -221,17 +221,16 @@ func (u *Uploader) Upload(ctx context.Context, task string, checkpoint uint64, d
 		return fail(err)
 	}
 
-	// A slow upload may have outlived GC's grace period for SSTs it relies on.
+	// A slow upload may have outlived GC's grace period for objects it relies on,
+	// its own early puts included: check them all again before the manifest.
 	if u.now().Sub(start) > grace/2 {
 		err := forEach(ctx, len(files), u.parallelism(), func(ctx context.Context, i int) error {
 			e := entries[i]
-			if !isSST(e.Name) {
-				return nil
-			}
-			if need, err := u.needsPut(ctx, e, false, nil); err != nil || !need {
+			need, err := u.needsPut(ctx, e, false, nil)
+			if err != nil || !need {
 				return err
 			}
-			u.log.Warn("snapshot: an SST vanished from the store during a slow upload; putting it again",
+			u.log.Warn("snapshot: an object vanished from the store during a slow upload; putting it again",
 				"task", task, "checkpoint", checkpoint, "file", e.Name, "key", e.Key)
 			if err := u.put(ctx, files[i], e); err != nil {
 				return err
@@ -365,7 +364,8 @@ func hashFile(path string, size int64) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// needsPut decides whether the SST e must be put (see Uploader's doc).
+// needsPut decides whether e must be put (see Uploader's doc): whether the store
+// may lack it, as far as the Uploader's memory goes, and Stat says it does.
 func (u *Uploader) needsPut(ctx context.Context, e FileEntry, trustPrev bool, prev *taskState) (bool, error) {
 	if trustPrev && prev.ssts[e.Key] {
 		return false, nil
@@ -383,7 +383,7 @@ func (u *Uploader) needsPut(ctx context.Context, e FileEntry, trustPrev bool, pr
 	case err != nil:
 		return false, err
 	case info.Size != e.Size:
-		u.log.Warn("snapshot: a stored SST has the wrong size; putting it again",
+		u.log.Warn("snapshot: a stored object has the wrong size; putting it again",
 			"key", e.Key, "stored_size", info.Size, "size", e.Size)
 		return true, nil
 	}
