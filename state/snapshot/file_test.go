@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,6 +79,41 @@ func TestOpenURLs(t *testing.T) {
 	} {
 		if _, err := Open(ctx, url, Options{}); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Open(%q) = %v, want an error containing %q", url, err, want)
+		}
+	}
+}
+
+// TestFileStoreConcurrentPutDelete: Deletes that remove emptied directories never
+// make a concurrent Put into the same directory fail.
+func TestFileStoreConcurrentPutDelete(t *testing.T) {
+	s, err := NewFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := testContext(t)
+	const n = 300
+	errs := make(chan error, 2)
+	go func() {
+		for i := range n {
+			if err := s.Put(ctx, fmt.Sprintf("d/e/k%d", i), strings.NewReader("v"), 1); err != nil {
+				errs <- err
+				return
+			}
+		}
+		errs <- nil
+	}()
+	go func() {
+		for i := range n {
+			if err := s.Delete(ctx, fmt.Sprintf("d/e/k%d", i), fmt.Sprintf("d/e/k%d", i-1)); err != nil {
+				errs <- err
+				return
+			}
+		}
+		errs <- nil
+	}()
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
 		}
 	}
 }

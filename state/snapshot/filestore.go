@@ -72,7 +72,7 @@ func (s *FileStore) Put(ctx context.Context, key string, r io.Reader, size int64
 			tmp = f
 			break
 		}
-		if !errors.Is(err, fs.ErrNotExist) || attempt >= 5 {
+		if !errors.Is(err, fs.ErrNotExist) || attempt >= 100 {
 			return fmt.Errorf("snapshot: put %s: %w", key, err)
 		}
 	}
