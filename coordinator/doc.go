@@ -1,6 +1,35 @@
-// Package coordinator will hold the Raft coordinator group of a multi-replica
-// deployment: every replica joins a hashicorp/raft group whose leader assigns tasks
-// (sub-topology × partition), detects failed replicas and triggers barrier
-// checkpoints, all through a replicated state machine. It is built in the
-// coordination issue; until then a single process owns every task.
+// Package coordinator is the Raft coordinator group of a multi-replica
+// deployment. Every replica runs a Node; the nodes form a hashicorp/raft group
+// (raft-boltdb log and stable store, file snapshots, TCP transport) whose
+// leader is the Streams Coordinator.
+//
+// How data flows:
+//
+//	leader: heartbeats ──▶ failure detection ─┐
+//	        join/leave RPCs ──────────────────┼─▶ commands ─▶ Raft log ─▶ FSM.Apply on every replica
+//	        timers, acks ─▶ assignment plan,  │                              │
+//	                        checkpoints ──────┘                              ▼
+//	every replica:                                     Events(): AssignmentChanged, CheckpointStarted,
+//	  heartbeat ─▶ leader ─▶ "ok" ─▶ lease               CheckpointFinished, Fenced ─▶ engine
+//	  engine ─▶ MayRun(task) (lease valid and task assigned here), SetRunning, AckCheckpoint
+//
+// The replicated state (an unexported FSM) holds the members (alive, dead or
+// left, with the epoch they joined at), the task assignment with a
+// monotonically increasing epoch and a bounded history of its changes, and
+// the checkpoint log (started, complete or aborted; per-task acks with the
+// manifest reference; which complete checkpoints are retained). Heartbeat
+// times and what members report running live only in the leader's memory.
+//
+// One TCP port carries both Raft and the control RPCs (JSON over HTTP): a
+// connection's first byte says which ('R' or 'C').
+//
+// Safety: no two replicas process a task at once. A replica runs tasks only
+// while it holds a lease, which lasts 2/3 of FailureTimeout from the sending
+// of its last heartbeat the leader acknowledged (after confirming it still
+// leads); the leader declares a member dead only FailureTimeout after it last
+// heard from it, so a stalled or partitioned replica has stopped before its
+// tasks move. A task moves between two live replicas in two committed steps:
+// first it is released (the old owner stops it), then, once the old owner's
+// heartbeat shows it has applied the release and no longer runs the task, it
+// is assigned to the new owner.
 package coordinator

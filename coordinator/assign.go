@@ -1,0 +1,115 @@
+package coordinator
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+)
+
+// plan computes the next step towards a balanced, sticky assignment of tasks
+// to the alive members of v:
+//
+//   - every alive member gets floor(T/N) or ceil(T/N) tasks; the ceil slots go
+//     to the members that already hold the most, so that the fewest tasks move;
+//   - a task stays with its owner unless the owner is not alive or holds more
+//     than its share; then it is released (owner → nobody);
+//   - a free task goes back to the member that last owned it when that member
+//     has room (its local state is still there), else to the least loaded
+//     member with room; a task whose last owner may still be running it
+//     (mayAssign says no) waits, unless it goes back to that same owner.
+//
+// Releasing and assigning are separate moves, so a task never changes
+// between two members in one epoch: the leader commits the release, waits
+// until the old owner has stopped it, and assigns it in a later epoch.
+func plan(tasks []TaskID, v view, mayAssign func(TaskID) bool) (moves []TaskMove, reason string) {
+	var alive []string
+	for addr, m := range v.members {
+		if m.State == MemberAlive {
+			alive = append(alive, addr)
+		}
+	}
+	slices.Sort(alive)
+	isAlive := func(a string) bool { _, ok := slices.BinarySearch(alive, a); return ok }
+
+	count := map[string]int{}
+	owned := map[string][]TaskID{}
+	var free []TaskID
+	released := 0
+	for _, t := range tasks {
+		o := v.owner[t]
+		switch {
+		case o == "":
+			free = append(free, t)
+		case !isAlive(o):
+			// Dead and left members' tasks are freed when the death is
+			// applied; this only guards against a state that missed it.
+			moves = append(moves, TaskMove{Task: t, From: o})
+			released++
+		default:
+			count[o]++
+			owned[o] = append(owned[o], t)
+		}
+	}
+	if len(alive) == 0 {
+		return moves, describe(released, 0)
+	}
+
+	// Shares: who gets the extra task of a ceil share.
+	base, extra := len(tasks)/len(alive), len(tasks)%len(alive)
+	order := slices.Clone(alive)
+	slices.SortStableFunc(order, func(a, b string) int { return cmp.Compare(count[b], count[a]) })
+	share := map[string]int{}
+	for i, m := range order {
+		share[m] = base
+		if i < extra {
+			share[m]++
+		}
+	}
+
+	// Release what is over a share: the highest-numbered tasks.
+	for _, m := range alive {
+		for count[m] > share[m] {
+			ts := owned[m]
+			t := ts[len(ts)-1]
+			owned[m] = ts[:len(ts)-1]
+			count[m]--
+			moves = append(moves, TaskMove{Task: t, From: m})
+			released++
+		}
+	}
+
+	assigned := 0
+	for _, t := range free {
+		var to string
+		if last := v.lastOwner[t]; last != "" && isAlive(last) && count[last] < share[last] {
+			to = last
+		} else {
+			if !mayAssign(t) {
+				continue
+			}
+			for _, m := range alive {
+				if count[m] < share[m] && (to == "" || count[m] < count[to]) {
+					to = m
+				}
+			}
+		}
+		if to == "" {
+			continue
+		}
+		count[to]++
+		moves = append(moves, TaskMove{Task: t, To: to})
+		assigned++
+	}
+	return moves, describe(released, assigned)
+}
+
+func describe(released, assigned int) string {
+	switch {
+	case released > 0 && assigned > 0:
+		return fmt.Sprintf("rebalance: %d released, %d assigned", released, assigned)
+	case released > 0:
+		return fmt.Sprintf("rebalance: %d released (handover)", released)
+	default:
+		return fmt.Sprintf("assign: %d tasks", assigned)
+	}
+}
