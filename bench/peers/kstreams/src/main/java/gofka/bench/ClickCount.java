@@ -158,8 +158,14 @@ public final class ClickCount {
           exit[0] = 1;
           return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         });
+    long started = System.nanoTime();
     streams.setStateListener(
         (now, before) -> {
+          // One line per state change, with the time since start: shows where
+          // start-up time goes (JVM, group join, restoration).
+          System.err.printf(
+              "kstreams click-count: %s -> %s after %d ms%n",
+              before, now, (System.nanoTime() - started) / 1_000_000);
           if (now == KafkaStreams.State.ERROR) {
             exit[0] = 1;
           }

@@ -1,0 +1,358 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// cluster hands out a broker for each measurement.
+type cluster interface {
+	// acquire returns the address of a broker for one measurement and a
+	// release that removes what the measurement left behind.
+	acquire(ctx context.Context) (addr string, release func(topics, groups []string), err error)
+	// describe names the broker for the report.
+	describe() string
+	close()
+}
+
+// pickCluster starts the broker the -broker flag asks for. auto means real when
+// java and mvn are on the PATH and test/kafka/kafka.sh exists, else embedded; the
+// choice and its reason are logged.
+func pickCluster(ctx context.Context, cfg config, root string, bins *binaries, scratch string) (cluster, error) {
+	script := filepath.Join(root, "test", "kafka", "kafka.sh")
+	switch cfg.broker {
+	case "auto":
+		var missing []string
+		for _, tool := range []string{"java", "mvn"} {
+			if _, err := exec.LookPath(tool); err != nil {
+				missing = append(missing, tool)
+			}
+		}
+		if _, err := os.Stat(script); err != nil {
+			missing = append(missing, "test/kafka/kafka.sh")
+		}
+		if len(missing) > 0 {
+			cfg.logTo("NOTE: no real Apache Kafka broker (missing %s): using a fresh embedded kfake broker per measurement instead\n", strings.Join(missing, ", "))
+			return &embedded{bin: bins.broker, partitions: cfg.partitions, scratch: scratch}, nil
+		}
+		return startReal(ctx, cfg, script, scratch)
+	case "real":
+		if _, err := os.Stat(script); err != nil {
+			return nil, fmt.Errorf("-broker real needs %s: %w", script, err)
+		}
+		return startReal(ctx, cfg, script, scratch)
+	case "embedded":
+		return &embedded{bin: bins.broker, partitions: cfg.partitions, scratch: scratch}, nil
+	default:
+		if _, _, err := net.SplitHostPort(cfg.broker); err != nil {
+			return nil, fmt.Errorf("-broker must be auto, real, embedded or host:port, not %q", cfg.broker)
+		}
+		s := &shared{addr: cfg.broker}
+		if err := s.identify(ctx, "a running broker"); err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+}
+
+// embedded starts a fresh kfake broker process (bench/e2e/broker) for every
+// measurement, so no measurement sees another's data, and kills it afterwards.
+type embedded struct {
+	bin        string
+	partitions int32
+	scratch    string
+}
+
+func (e *embedded) describe() string {
+	return "embedded kfake broker (bench/e2e/broker, in memory), a fresh process per measurement"
+}
+
+func (e *embedded) close() {}
+
+func (e *embedded) acquire(ctx context.Context) (string, func([]string, []string), error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return "", nil, err
+	}
+	logPath := filepath.Join(e.scratch, "broker-"+strings.ReplaceAll(addr, ":", "_")+".log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return "", nil, err
+	}
+	cmd := exec.Command(e.bin, "--listen", addr, "--partitions", fmt.Sprint(e.partitions))
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return "", nil, fmt.Errorf("start embedded broker: %w", err)
+	}
+	stop := func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		logFile.Close()
+	}
+	if err := waitForBroker(ctx, addr, 30*time.Second); err != nil {
+		stop()
+		return "", nil, fmt.Errorf("embedded broker on %s: %w\n%s", addr, err, tail(logPath, 20))
+	}
+	return addr, func([]string, []string) { stop() }, nil
+}
+
+// shared is one broker for the whole benchmark; every measurement uses fresh
+// topic names (or, for gofka's fixed names, deletes and recreates them) and
+// deletes its topics and consumer groups afterwards.
+type shared struct {
+	addr    string
+	kind    string
+	version string
+	stop    func()
+}
+
+func startReal(ctx context.Context, cfg config, script, scratch string) (*shared, error) {
+	dir := filepath.Join(scratch, "kafka")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	cfg.logTo("starting a real Apache Kafka broker with %s start %s\n", script, dir)
+	out, err := exec.CommandContext(ctx, script, "start", dir).CombinedOutput()
+	stop := func() {
+		if out, err := exec.Command(script, "stop", dir).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: stopping the Kafka broker in %s: %v\n%s", dir, err, out)
+		}
+	}
+	if err != nil {
+		stop()
+		return nil, fmt.Errorf("%s start: %w\n%s", script, err, out)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "bootstrap"))
+	if err != nil {
+		stop()
+		return nil, fmt.Errorf("%s start wrote no bootstrap file: %w\n%s", script, err, out)
+	}
+	s := &shared{addr: strings.TrimSpace(string(b)), stop: stop}
+	if err := s.identify(ctx, "real Apache Kafka, single-node KRaft on 127.0.0.1 (test/kafka/kafka.sh), one broker for the whole run"); err != nil {
+		stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// identify checks the broker answers and learns its version from ApiVersions.
+func (s *shared) identify(ctx context.Context, kind string) error {
+	if err := waitForBroker(ctx, s.addr, 2*time.Minute); err != nil {
+		return fmt.Errorf("broker %s: %w", s.addr, err)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(s.addr))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	s.kind = kind
+	if vs, err := kadm.NewClient(cl).ApiVersions(ctx); err == nil {
+		vs.Each(func(v kadm.BrokerApiVersions) {
+			s.version = v.VersionGuess()
+		})
+	}
+	return nil
+}
+
+func (s *shared) describe() string {
+	if s.version != "" {
+		return fmt.Sprintf("%s at %s; ApiVersions says %s", s.kind, s.addr, s.version)
+	}
+	return fmt.Sprintf("%s at %s", s.kind, s.addr)
+}
+
+func (s *shared) close() {
+	if s.stop != nil {
+		s.stop()
+	}
+}
+
+func (s *shared) acquire(ctx context.Context) (string, func([]string, []string), error) {
+	return s.addr, func(topics, groups []string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if err := deleteTopics(ctx, s.addr, topics, groups); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: cleaning up on %s: %v\n", s.addr, err)
+		}
+	}, nil
+}
+
+// deleteTopics deletes topics and every topic whose name starts with one of the
+// groups (internal topics: <app id>-...-repartition, <group>-loop, ...), then the
+// consumer groups, and waits until the topics are gone.
+func deleteTopics(ctx context.Context, addr string, topics, groups []string) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	all, err := adm.ListTopics(ctx)
+	if err != nil {
+		return fmt.Errorf("list topics: %w", err)
+	}
+	var doomed []string
+	for _, t := range all.Names() {
+		del := false
+		for _, want := range topics {
+			del = del || t == want
+		}
+		for _, g := range groups {
+			del = del || strings.HasPrefix(t, g+"-")
+		}
+		if del {
+			doomed = append(doomed, t)
+		}
+	}
+	var errs []error
+	if len(doomed) > 0 {
+		resp, err := adm.DeleteTopics(ctx, doomed...)
+		if err != nil {
+			return fmt.Errorf("delete topics %v: %w", doomed, err)
+		}
+		for _, r := range resp.Sorted() {
+			if r.Err != nil && !errors.Is(r.Err, kerr.UnknownTopicOrPartition) {
+				errs = append(errs, fmt.Errorf("delete topic %s: %w", r.Topic, r.Err))
+			}
+		}
+	}
+	if len(groups) > 0 {
+		resp, err := adm.DeleteGroups(ctx, groups...)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("delete groups %v: %w", groups, err))
+		}
+		for _, r := range resp.Sorted() {
+			if r.Err != nil && !errors.Is(r.Err, kerr.GroupIDNotFound) {
+				errs = append(errs, fmt.Errorf("delete group %s: %w", r.Group, r.Err))
+			}
+		}
+	}
+	if err := waitGone(ctx, adm, doomed); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// waitGone waits until none of topics is listed any more (Kafka deletes topics
+// asynchronously; a name cannot be created again before that).
+func waitGone(ctx context.Context, adm *kadm.Client, topics []string) error {
+	if len(topics) == 0 {
+		return nil
+	}
+	return waitFor(ctx, 60*time.Second, func() bool {
+		listed, err := adm.ListTopics(ctx, topics...)
+		if err != nil {
+			return false
+		}
+		for _, t := range listed {
+			if t.Err == nil {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// createTopics creates fresh topics with partitions partitions each: any that
+// already exist (gofka's fixed names, left over from an interrupted run) are
+// deleted first.
+func createTopics(ctx context.Context, adm *kadm.Client, partitions int32, topics ...string) error {
+	listed, err := adm.ListTopics(ctx, topics...)
+	if err != nil {
+		return fmt.Errorf("list topics: %w", err)
+	}
+	var existing []string
+	for _, t := range listed {
+		if t.Err == nil {
+			existing = append(existing, t.Topic)
+		}
+	}
+	if len(existing) > 0 {
+		if _, err := adm.DeleteTopics(ctx, existing...); err != nil {
+			return fmt.Errorf("delete old topics %v: %w", existing, err)
+		}
+		if err := waitGone(ctx, adm, existing); err != nil {
+			return fmt.Errorf("old topics %v not deleted: %w", existing, err)
+		}
+	}
+	for _, t := range topics {
+		// Right after a deletion Kafka may still answer TOPIC_ALREADY_EXISTS.
+		err := retry(ctx, 60*time.Second, func() error {
+			resp, err := adm.CreateTopic(ctx, partitions, 1, nil, t)
+			if err != nil {
+				return err
+			}
+			return resp.Err
+		})
+		if err != nil {
+			return fmt.Errorf("create topic %s: %w", t, err)
+		}
+	}
+	return nil
+}
+
+func waitForBroker(ctx context.Context, addr string, limit time.Duration) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	return retry(ctx, limit, func() error { _, err := adm.ListBrokers(ctx); return err })
+}
+
+// retry calls fn until it succeeds, ctx ends or limit passes, and returns its last error.
+func retry(ctx context.Context, limit time.Duration, fn func() error) error {
+	deadline := time.Now().Add(limit)
+	for {
+		err := fn()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// waitFor polls cond every 50 ms until it holds, ctx ends or limit passes.
+func waitFor(ctx context.Context, limit time.Duration, cond func() bool) error {
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not done after %s", limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// TestEveryContenderCountsCorrectly is the benchmark's smoke mode: every
+// contender (raw pipes, gofka, Kafka Streams with and without its cache, goka)
+// runs once on 20,000 clicks, and each one's whole output is read back and
+// checked against counts computed independently of all of them. It proves the
+// peers implement click-count with the same semantics and byte formats as gofka,
+// and that the harness, the report and the chart work. It runs on a fresh
+// embedded broker per contender, or on GOFKA_TEST_BROKERS when set (the real
+// Kafka tier). It needs java and mvn for the Kafka Streams peer.
+func TestEveryContenderCountsCorrectly(t *testing.T) {
+	for _, tool := range []string{"java", "mvn"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("the Kafka Streams peer (bench/peers/kstreams) needs %s on the PATH: install openjdk-17-jdk-headless and maven", tool)
+		}
+	}
+	broker := "embedded"
+	if b := os.Getenv("GOFKA_TEST_BROKERS"); b != "" {
+		broker = strings.Split(b, ",")[0]
+	}
+	dir := t.TempDir()
+	cfg := config{
+		n: 20_000, runs: 1, partitions: 4, broker: broker, contenders: contenderIDs(),
+		out: filepath.Join(dir, "e2e.md"), chart: filepath.Join(dir, "e2e.png"),
+		timeout: 5 * time.Minute, verify: true, javaHeap: "1g", gofkaCommit: 5 * time.Second,
+		command: "go test ./bench/e2e",
+		logTo:   func(format string, args ...any) { t.Log(strings.TrimRight(fmt.Sprintf(format, args...), "\n")) },
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	rep, err := run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range contenders {
+		var got *result
+		for i := range rep.results {
+			if rep.results[i].id == c.id {
+				got = &rep.results[i]
+			}
+		}
+		switch {
+		case got == nil:
+			t.Errorf("%s: no result", c.name)
+		case got.records == 0 || got.cpu <= 0 || got.rssMB <= 0:
+			t.Errorf("%s: implausible result %+v", c.name, *got)
+		}
+	}
+	md, err := os.ReadFile(cfg.out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range contenders {
+		if !bytes.Contains(md, []byte("| "+c.name+" |")) {
+			t.Errorf("the report has no row for %s:\n%s", c.name, md)
+		}
+	}
+	png, err := os.ReadFile(cfg.chart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
+		t.Errorf("%s is not a PNG", cfg.chart)
+	}
+}
+
+// TestVerifyCatchesWrongOutput checks that the output check rejects what a
+// wrong implementation would write: a lost update, a duplicated one, a wrong
+// final count, a bot counted, an undecodable count.
+func TestVerifyCatchesWrongOutput(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DefaultNumPartitions(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	addr := c.ListenAddrs()[0]
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	w := newWorkload(2000)
+
+	// everyUpdate writes one count update per real click, in input order, then
+	// applies change to the records.
+	everyUpdate := func(change func([]*kgo.Record) []*kgo.Record) []*kgo.Record {
+		var recs []*kgo.Record
+		counts := map[string]int64{}
+		for i := range w.values {
+			user, bot := parseClick(t, w.values[i])
+			if bot {
+				continue
+			}
+			counts[user]++
+			recs = append(recs, &kgo.Record{Key: []byte(user), Value: encodeCount(counts[user])})
+		}
+		return change(recs)
+	}
+	finalsOnly := func(change func([]*kgo.Record) []*kgo.Record) []*kgo.Record {
+		var recs []*kgo.Record
+		for user, n := range w.expected {
+			recs = append(recs, &kgo.Record{Key: []byte(user), Value: encodeCount(n)})
+		}
+		return change(recs)
+	}
+	same := func(r []*kgo.Record) []*kgo.Record { return r }
+	cases := []struct {
+		name    string
+		kind    outputKind
+		records []*kgo.Record
+		wrong   bool
+	}{
+		{"every update", updates, everyUpdate(same), false},
+		{"a lost update", updates, everyUpdate(func(r []*kgo.Record) []*kgo.Record { return r[:len(r)-1] }), true},
+		{"a duplicated update", updates, everyUpdate(func(r []*kgo.Record) []*kgo.Record { return append(r, &kgo.Record{Key: r[0].Key, Value: r[0].Value}) }), true},
+		{"a bot counted", updates, everyUpdate(func(r []*kgo.Record) []*kgo.Record {
+			return append(r, &kgo.Record{Key: []byte("nobody"), Value: encodeCount(1)})
+		}), true},
+		{"a count as text", updates, everyUpdate(func(r []*kgo.Record) []*kgo.Record {
+			r[0] = &kgo.Record{Key: r[0].Key, Value: []byte("1")}
+			return r
+		}), true},
+		{"final counts", finals, finalsOnly(same), false},
+		{"every update as finals", finals, everyUpdate(same), false},
+		{"a final count one short", finals, finalsOnly(func(r []*kgo.Record) []*kgo.Record {
+			n, _ := decodeCount(r[0].Value)
+			r[0] = &kgo.Record{Key: r[0].Key, Value: encodeCount(n - 1)}
+			return r
+		}), true},
+		{"a user missing", finals, finalsOnly(func(r []*kgo.Record) []*kgo.Record { return r[1:] }), true},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			topic := fmt.Sprintf("verify-%d", i)
+			if err := createTopics(ctx, adm, 2, topic); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range tc.records {
+				r.Topic = topic
+			}
+			if err := cl.ProduceSync(ctx, tc.records...).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+			_, err := w.verify(ctx, addr, topic, tc.kind)
+			if tc.wrong && err == nil {
+				t.Error("verify accepted a wrong output")
+			}
+			if !tc.wrong && err != nil {
+				t.Errorf("verify rejected a right output: %v", err)
+			}
+		})
+	}
+}
+
+func parseClick(t *testing.T, v []byte) (user string, bot bool) {
+	t.Helper()
+	var c struct {
+		User string `json:"user"`
+		Bot  bool   `json:"bot"`
+	}
+	if err := json.Unmarshal(v, &c); err != nil {
+		t.Fatalf("click %q: %v", v, err)
+	}
+	return c.User, c.Bot
+}
+
+func encodeCount(n int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(n)) }

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// report is what a benchmark run produced.
+type report struct {
+	results     []result
+	chosen      []contender
+	markdown    string
+	notes       []string
+	broker      string
+	javaVersion string
+}
+
+// run builds the contenders, starts the broker, measures every contender cfg.runs
+// times in alternating order, profiles gofka once more, and writes the report.
+func run(ctx context.Context, cfg config) (*report, error) {
+	if cfg.n <= 0 || cfg.runs <= 0 || cfg.partitions <= 0 {
+		return nil, fmt.Errorf("-n, -runs and -partitions must be positive")
+	}
+	root, err := repoRoot()
+	if err != nil {
+		return nil, err
+	}
+	rep := &report{}
+	defaulted := strings.Join(cfg.contenders, ",") == strings.Join(contenderIDs(), ",")
+	_, javaErr := exec.LookPath("java")
+	_, mvnErr := exec.LookPath("mvn")
+	for _, id := range cfg.contenders {
+		c, err := lookupContender(strings.TrimSpace(id))
+		if err != nil {
+			return nil, err
+		}
+		if c.java && (javaErr != nil || mvnErr != nil) {
+			if !defaulted {
+				return nil, fmt.Errorf("contender %s needs java and mvn on the PATH", c.id)
+			}
+			note := fmt.Sprintf("%s left out: java and mvn are not both on the PATH", c.name)
+			cfg.logTo("NOTE: %s\n", note)
+			rep.notes = append(rep.notes, note)
+			continue
+		}
+		rep.chosen = append(rep.chosen, c)
+	}
+
+	scratch, err := os.MkdirTemp("", "gofka-bench-")
+	if err != nil {
+		return nil, err
+	}
+	if cfg.keep {
+		cfg.logTo("scratch directory (kept): %s\n", scratch)
+	} else {
+		defer os.RemoveAll(scratch)
+	}
+	cfg.logTo("building the contenders\n")
+	bins, err := build(root, scratch, rep.chosen, cfg.logTo)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := pickCluster(ctx, cfg, root, bins, scratch)
+	if err != nil {
+		return nil, err
+	}
+	defer cl.close()
+	rep.broker = cl.describe()
+	for _, c := range rep.chosen {
+		if c.java {
+			rep.javaVersion = javaVersion()
+		}
+	}
+	w := newWorkload(cfg.n)
+	cfg.logTo("broker: %s\n%d clicks (%d real, %d users), %d partitions, %d runs per contender\n",
+		rep.broker, cfg.n, w.real, len(w.expected), cfg.partitions, cfg.runs)
+
+	token := randomToken()
+	for r := 1; r <= cfg.runs; r++ {
+		order := append([]contender(nil), rep.chosen...)
+		if r%2 == 0 {
+			for i, j := 0, len(order)-1; i < j; i, j = i+1, j-1 {
+				order[i], order[j] = order[j], order[i]
+			}
+		}
+		for _, c := range order {
+			res, err := measure(ctx, &cfg, cl, w, c, bins, r, token, scratch, "")
+			if err != nil {
+				return nil, fmt.Errorf("%s, run %d: %w", c.name, r, err)
+			}
+			cfg.logTo("run %d  %-30s %7.2f s %10.0f rec/s  cpu %6.2f s  rss %6.1f MB  %d output records\n",
+				r, c.name, res.seconds, float64(cfg.n)/res.seconds, res.cpu, res.rssMB, res.records)
+			rep.results = append(rep.results, res)
+		}
+	}
+
+	var profileText string
+	if cfg.profileDir != "" && rep.has("gofka") {
+		if profileText, err = profileGofka(ctx, &cfg, cl, w, bins, token, scratch); err != nil {
+			return nil, err
+		}
+	}
+	rep.markdown = rep.render(&cfg, w, profileText)
+	if cfg.out != "" {
+		if err := writeFile(root, cfg.out, []byte(rep.markdown)); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.chart != "" {
+		png, err := rep.chart(&cfg)
+		if err != nil {
+			return nil, fmt.Errorf("chart: %w", err)
+		}
+		if err := writeFile(root, cfg.chart, png); err != nil {
+			return nil, err
+		}
+	}
+	return rep, nil
+}
+
+// profileGofka runs gofka once more, unmeasured, with --cpu-profile, and writes
+// the profile and the head of go tool pprof -top beside the report.
+func profileGofka(ctx context.Context, cfg *config, cl cluster, w *workload, bins *binaries, token, scratch string) (string, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return "", err
+	}
+	dir := cfg.profileDir
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(root, dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	prof := filepath.Join(dir, "gofka.cpu.pprof")
+	c, _ := lookupContender("gofka")
+	cfg.logTo("profiling gofka in one more, unmeasured run\n")
+	if _, err := measure(ctx, cfg, cl, w, c, bins, cfg.runs+1, token, scratch, prof); err != nil {
+		return "", fmt.Errorf("gofka profiling run: %w", err)
+	}
+	out, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=35", bins.gofka, prof).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go tool pprof: %v\n%s", err, out)
+	}
+	text := fmt.Sprintf("gofka click-count, %d clicks, %s\n$ go tool pprof -top -nodecount=35 <gofka binary> %s\n\n%s",
+		cfg.n, time.Now().UTC().Format("2006-01-02"), filepath.Base(prof), out)
+	if err := os.WriteFile(filepath.Join(dir, "gofka-profile.txt"), []byte(text), 0o644); err != nil {
+		return "", err
+	}
+	return string(out), nil
+}
+
+func (rep *report) has(id string) bool {
+	for _, c := range rep.chosen {
+		if c.id == id {
+			return true
+		}
+	}
+	return false
+}
+
+// writeFile writes data to path, relative to the repository root unless absolute.
+func writeFile(root, path string, data []byte) error {
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(root, path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
+}
+
+func randomToken() string {
+	b := make([]byte, 3)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// workload is the input every contender gets, and the counts it must produce,
+// computed here independently of every contender.
+type workload struct {
+	keys, values [][]byte
+	real         int              // clicks that are not bots
+	expected     map[string]int64 // real clicks per user
+}
+
+// newWorkload makes n deterministic clicks: keys click-<i>, JSON values
+// {"bot","url","user"} over 10,000 users and 100 pages, a tenth of them bots.
+func newWorkload(n int) *workload {
+	rng := rand.New(rand.NewPCG(7, 11))
+	w := &workload{keys: make([][]byte, n), values: make([][]byte, n), expected: map[string]int64{}}
+	for i := range n {
+		bot := rng.IntN(10) == 0
+		user := fmt.Sprintf("user-%d", rng.IntN(10_000))
+		v, _ := json.Marshal(map[string]any{"user": user, "url": fmt.Sprintf("/page/%d", rng.IntN(100)), "bot": bot})
+		w.keys[i], w.values[i] = []byte(fmt.Sprintf("click-%d", i)), v
+		if !bot {
+			w.real++
+			w.expected[user]++
+		}
+	}
+	return w
+}
+
+// load produces every click to topic and waits for the acknowledgements.
+func (w *workload) load(ctx context.Context, addr, topic string) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ProducerLinger(5*time.Millisecond))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	var first error
+	failed := make(chan struct{})
+	for i := range w.keys {
+		select {
+		case <-failed:
+			return fmt.Errorf("load %s: %w", topic, first)
+		default:
+		}
+		cl.Produce(ctx, &kgo.Record{Topic: topic, Key: w.keys[i], Value: w.values[i]}, func(_ *kgo.Record, err error) {
+			if err != nil && first == nil { // callbacks run one at a time
+				first = err
+				close(failed)
+			}
+		})
+	}
+	if err := cl.Flush(ctx); err != nil {
+		return fmt.Errorf("load %s: %w", topic, err)
+	}
+	if first != nil {
+		return fmt.Errorf("load %s: %w", topic, first)
+	}
+	return nil
+}
+
+// readTopic calls fn for every record of topic up to the end offsets it has now.
+func readTopic(ctx context.Context, addr, topic string, fn func(*kgo.Record)) error {
+	admCl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		return err
+	}
+	defer admCl.Close()
+	ends, err := kadm.NewClient(admCl).ListEndOffsets(ctx, topic)
+	if err != nil {
+		return fmt.Errorf("end offsets of %s: %w", topic, err)
+	}
+	assign := map[int32]kgo.Offset{}
+	left := map[int32]int64{}
+	var lerr error
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Err != nil {
+			lerr = fmt.Errorf("end offset of %s/%d: %w", topic, o.Partition, o.Err)
+		}
+		if o.Offset > 0 {
+			assign[o.Partition] = kgo.NewOffset().AtStart()
+			left[o.Partition] = o.Offset
+		}
+	})
+	if lerr != nil || len(assign) == 0 {
+		return lerr
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: assign}))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	for len(left) > 0 {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("read %s: %w", topic, err)
+		}
+		var ferr error
+		fs.EachError(func(t string, p int32, err error) { ferr = fmt.Errorf("read %s/%d: %w", t, p, err) })
+		if ferr != nil {
+			return ferr
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			end, ok := left[r.Partition]
+			if !ok || r.Offset >= end {
+				return
+			}
+			fn(r)
+			if r.Offset+1 >= end {
+				delete(left, r.Partition)
+			}
+		})
+	}
+	return nil
+}
+
+// decodeCount reads a count as gofka's IntSerde[int64], Kafka's LongSerializer and
+// the goka peer's codec all write it: 8 bytes, big-endian.
+func decodeCount(v []byte) (int64, error) {
+	if len(v) != 8 {
+		return 0, fmt.Errorf("want an 8-byte big-endian count, got %d bytes %q", len(v), v)
+	}
+	return int64(binary.BigEndian.Uint64(v)), nil
+}
+
+// verify reads a contender's whole output and checks it against the workload:
+// copies must number N; with updates every user's counts must be exactly
+// 1..expected (every update, each once); with finals every user's highest count
+// must be its expected count and none may exceed it. It returns the number of
+// output records.
+func (w *workload) verify(ctx context.Context, addr, topic string, kind outputKind) (int, error) {
+	records := 0
+	var problems []string
+	seen := map[string][]int64{}
+	err := readTopic(ctx, addr, topic, func(r *kgo.Record) {
+		records++
+		if kind == copies {
+			return
+		}
+		n, err := decodeCount(r.Value)
+		if err != nil {
+			if len(problems) < 5 {
+				problems = append(problems, fmt.Sprintf("%s/%d@%d key %q: %v", r.Topic, r.Partition, r.Offset, r.Key, err))
+			}
+			return
+		}
+		seen[string(r.Key)] = append(seen[string(r.Key)], n)
+	})
+	if err != nil {
+		return records, err
+	}
+	bad := len(problems)
+	switch kind {
+	case copies:
+		if records != len(w.keys) {
+			problems = append(problems, fmt.Sprintf("%d records, want one per input record, %d", records, len(w.keys)))
+		}
+	case updates, finals:
+		for user, counts := range seen {
+			want, ok := w.expected[user]
+			if !ok {
+				bad++
+				if len(problems) < 10 {
+					problems = append(problems, fmt.Sprintf("user %q has counts but no real clicks", user))
+				}
+				continue
+			}
+			sort.Slice(counts, func(i, j int) bool { return counts[i] < counts[j] })
+			ok = counts[len(counts)-1] == want && counts[0] >= 1
+			if kind == updates {
+				ok = int64(len(counts)) == want
+				for i, c := range counts {
+					ok = ok && c == int64(i+1)
+				}
+			}
+			if !ok {
+				bad++
+				if len(problems) < 10 {
+					shown := counts
+					if len(shown) > 8 {
+						shown = append(append([]int64{}, counts[:4]...), counts[len(counts)-4:]...)
+					}
+					problems = append(problems, fmt.Sprintf("user %q: %d counts %v…, want %s%d", user, len(counts), shown, map[bool]string{true: "1..", false: "last "}[kind == updates], want))
+				}
+			}
+		}
+		for user, want := range w.expected {
+			if _, ok := seen[user]; !ok {
+				bad++
+				if len(problems) < 10 {
+					problems = append(problems, fmt.Sprintf("user %q: no count, want %d", user, want))
+				}
+			}
+		}
+		if kind == updates && records != w.real {
+			problems = append(problems, fmt.Sprintf("%d count updates, want one per real click, %d", records, w.real))
+		}
+	}
+	if len(problems) > 0 {
+		return records, fmt.Errorf("output %s is wrong (%d users wrong): %s", topic, bad, strings.Join(problems, "; "))
+	}
+	return records, nil
+}
