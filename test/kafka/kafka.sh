@@ -160,8 +160,10 @@ answers() {
 # launch starts java in the background and waits until the broker answers.
 # It returns 2 when a port was taken (the caller may pick others).
 launch() {
-  local dir=$1 addr pid deadline
+  local dir=$1 addr pid deadline from
   addr=$(bootstrapOf "$dir")
+  # Only this launch's part of server.log tells why it failed.
+  from=$(($(stat -c %s "$dir/server.log" 2>/dev/null || echo 0) + 1))
   [ -n "$addr" ] || die "no PLAINTEXT advertised listener in $dir/server.properties"
   # shellcheck disable=SC2086 # KAFKA_HEAP_OPTS holds several options
   java ${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m} -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
@@ -175,7 +177,7 @@ launch() {
     if ! pidOf "$dir" >/dev/null; then
       wait "$pid" 2>/dev/null || true
       rm -f "$dir/kafka.pid"
-      if grep -q 'Address already in use' "$dir/server.log"; then
+      if tail -c "+$from" "$dir/server.log" | grep -q 'Address already in use'; then
         return 2
       fi
       say "the broker in $dir exited before answering; the end of $dir/server.log:"
