@@ -39,12 +39,13 @@ generate: ## regenerate every gofka_gen.go in the repository
 fuzz: ## fuzz the frontend with mutated topologies for FUZZTIME (default 60s)
 	$(GO) test ./frontend -run XXX -fuzz FuzzCompile -fuzztime $(FUZZTIME)
 
-bench: bench-operators bench-e2e ## every benchmark below, in one go
+bench: bench-operators bench-e2e ## every benchmark below, in one go (results in bench/results/)
 
 bench-operators: ## generated code vs hand-written loop vs interface chain, 1M in-memory records
 	@mkdir -p bench/results
 	$(GO) test -run XXX -bench ClickCount -benchmem -count 6 ./bench/operators | tee bench/results/operators.txt
 	$(BENCHSTAT) -col /impl bench/results/operators.txt | tee bench/results/operators-benchstat.txt
 
-bench-e2e: deps ## click-count through a broker vs a raw franz-go pipe (N records, RUNS runs)
-	$(GO) run ./bench/e2e -n $(N) -runs $(RUNS) -out bench/results/e2e.md
+bench-e2e: deps ## click-count end to end: gofka vs Kafka Streams vs goka vs raw pipes, one broker (real Kafka with java+mvn), N records, RUNS runs
+	$(GO) run ./bench/e2e -n $(N) -runs $(RUNS) -out bench/results/e2e.md -chart bench/results/e2e.png \
+	  -profile-dir bench/results -command "make $(or $(MAKECMDGOALS),bench-e2e) N=$(N) RUNS=$(RUNS)"

@@ -130,8 +130,14 @@ func (rep *report) render(cfg *config, w *workload, profile string) string {
 	if profile != "" {
 		b.WriteString("\n### Where gofka's time goes\n\nCPU profile of one extra, unmeasured gofka run (`bench/results/gofka.cpu.pprof`; the full `go tool pprof -top` is in `bench/results/gofka-profile.txt`):\n\n```\n")
 		lines := strings.Split(strings.TrimRight(profile, "\n"), "\n")
-		if len(lines) > 22 {
-			lines = lines[:22]
+		for i, l := range lines { // leave out File, Build ID, Type and Time
+			if strings.HasPrefix(l, "Duration:") {
+				lines = lines[i:]
+				break
+			}
+		}
+		if len(lines) > 20 {
+			lines = lines[:20]
 		}
 		b.WriteString(strings.Join(lines, "\n"))
 		b.WriteString("\n```\n")
