@@ -127,6 +127,18 @@ func TestCrashedMemberTasksMoveAfterItsLease(t *testing.T) {
 	}
 	t.Logf("closed at %s, lease until %s, tasks reassigned within %s", closedAt.Format("15:04:05.000"),
 		leaseEnd.Format("15:04:05.000"), time.Since(closedAt).Round(time.Millisecond))
+
+	// It restarts on its directory and address: it joins again (a new
+	// incarnation) and gets its share back.
+	back := c.start(victim.name+"-again", victim.addr, victim.dir)
+	after = c.settled(func(counts map[string]int) bool { return len(counts) == 3 && counts[back.addr] > 0 })
+	if got := countsOf(after); !slices.Equal(got, []int{2, 3, 3}) {
+		t.Errorf("after the restart: counts %v", got)
+	}
+	if m2, _ := l.fsm.member(back.addr); m2.State != MemberAlive || m2.Incarnation <= m.Incarnation {
+		t.Errorf("restarted member %+v, was incarnation %d", m2, m.Incarnation)
+	}
+	checkHistory(t, l.fsm.history(maxAssignmentHistory))
 }
 
 func TestLeaderCrashFailover(t *testing.T) {
@@ -138,6 +150,7 @@ func TestLeaderCrashFailover(t *testing.T) {
 		return len(old.LatestComplete(c.tasks[0])) > 0
 	})
 	before := old.Status()
+	crashed := time.Now()
 	old.Close()
 	old.eng.close()
 
@@ -145,6 +158,7 @@ func TestLeaderCrashFailover(t *testing.T) {
 	if l == old {
 		t.Fatal("the closed leader is still the leader")
 	}
+	elected := time.Since(crashed)
 	st := l.Status()
 	if len(st.Members) != 3 {
 		t.Errorf("members after failover: %d", len(st.Members))
@@ -156,6 +170,8 @@ func TestLeaderCrashFailover(t *testing.T) {
 	if got := countsOf(after); !slices.Equal(got, []int{4, 4}) {
 		t.Errorf("counts after failover %v", got)
 	}
+	t.Logf("leader crashed: new leader ready after %s, its tasks running elsewhere after %s",
+		elected.Round(time.Millisecond), time.Since(crashed).Round(time.Millisecond))
 	// Checkpoints go on under the new leader.
 	last := before.LastComplete
 	waitFor(t, "a checkpoint completed by the new leader", func() bool {

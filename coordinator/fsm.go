@@ -35,8 +35,8 @@ type CheckpointState string
 
 const (
 	CheckpointInProgress CheckpointState = "started"
-	CheckpointComplete CheckpointState = "complete"
-	CheckpointAborted  CheckpointState = "aborted"
+	CheckpointComplete   CheckpointState = "complete"
+	CheckpointAborted    CheckpointState = "aborted"
 )
 
 const (

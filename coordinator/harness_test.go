@@ -215,7 +215,10 @@ func (c *cluster) settled(want func(counts map[string]int) bool) map[TaskID]stri
 			}
 			counts[o]++
 		}
-		if want != nil && !want(counts) {
+		if want == nil {
+			want = func(counts map[string]int) bool { return balanced(counts, len(c.alive()), len(c.tasks)) }
+		}
+		if !want(counts) {
 			return false
 		}
 		for _, n := range c.alive() {
@@ -231,6 +234,20 @@ func (c *cluster) settled(want func(counts map[string]int) bool) map[TaskID]stri
 		return true
 	})
 	return owners
+}
+
+// balanced says whether members owners hold the tasks within one of each
+// other.
+func balanced(counts map[string]int, members, tasks int) bool {
+	if len(counts) != min(members, tasks) {
+		return false
+	}
+	for _, n := range counts {
+		if n < tasks/members || n > (tasks+members-1)/members {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *cluster) leaderNow() *testNode {

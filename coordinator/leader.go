@@ -287,7 +287,10 @@ func (n *Node) reconcileVoters(ls *leaderState, v view, now time.Time) {
 	for _, s := range cf.Configuration().Servers {
 		m, known := v.members[string(s.ID)]
 		alive := !known || m.State == MemberAlive // a bootstrap voter may not have joined yet
-		if known && m.State == MemberLeft && s.ID != raft.ServerID(n.addr) {
+		// Members that left, and dead non-voters (which vote on nothing and
+		// would only make Raft retry them forever), leave the
+		// configuration; one that comes back is added again when it joins.
+		if known && s.ID != raft.ServerID(n.addr) && (m.State == MemberLeft || (m.State == MemberDead && s.Suffrage != raft.Voter)) {
 			gone = append(gone, s)
 		}
 		if s.Suffrage == raft.Voter {
@@ -304,7 +307,7 @@ func (n *Node) reconcileVoters(ls *leaderState, v view, now time.Time) {
 	switch {
 	case len(gone) > 0:
 		s := gone[0]
-		n.log.Info("coordinator: removing a member that left from the raft configuration", "server", s.ID)
+		n.log.Info("coordinator: removing a member that left or a dead non-voter from the raft configuration", "server", s.ID)
 		if err := n.raft.RemoveServer(s.ID, 0, 5*time.Second).Error(); err != nil {
 			n.log.Warn("coordinator: remove server", "server", s.ID, "err", err)
 		}

@@ -64,9 +64,15 @@ type Node struct {
 	held        bool // the lease was valid when last looked at
 	localEpoch  uint64
 	localMine   map[TaskID]bool
-	running     map[TaskID]bool  // as last reported by SetRunning
-	touched     map[TaskID]bool  // approved by MayRun since then
-	lags        map[string]int64 // as last reported by SetRunning
+	// minEpoch is the leader's epoch when it accepted our join. The local
+	// state must have applied at least that much before it is trusted: a
+	// restarted replica replays an old log in which it may still own tasks
+	// that have since moved.
+	minEpoch  uint64
+	sentStart uint64           // the last checkpoint whose CheckpointStarted went out
+	running   map[TaskID]bool  // as last reported by SetRunning
+	touched   map[TaskID]bool  // approved by MayRun since then
+	lags      map[string]int64 // as last reported by SetRunning
 }
 
 // lease is the right to run the assigned tasks: it lasts 2/3 of the failure
@@ -302,6 +308,7 @@ func (n *Node) join() {
 		if err == nil {
 			n.mu.Lock()
 			n.incarnation = resp.Incarnation
+			n.minEpoch = resp.Epoch
 			n.joined = true
 			n.mu.Unlock()
 			n.log.Info("coordinator: joined", "incarnation", resp.Incarnation, "epoch", resp.Epoch, "after", time.Since(start).Round(time.Millisecond))
@@ -371,7 +378,13 @@ func (n *Node) checkLease() {
 }
 
 func (n *Node) leaseValidLocked(now time.Time) bool {
-	return n.joined && !n.left && !n.closed && now.Before(n.lease.until)
+	return n.caughtUpLocked() && !n.left && !n.closed && now.Before(n.lease.until)
+}
+
+// caughtUpLocked says whether the node is a member whose local state is
+// recent enough to act on (and to tell the engine about).
+func (n *Node) caughtUpLocked() bool {
+	return n.joined && n.localEpoch >= n.minEpoch
 }
 
 func (n *Node) heartbeat() {
@@ -421,13 +434,19 @@ func (n *Node) heartbeat() {
 		}
 		regained := !n.held && n.leaseValidLocked(time.Now())
 		if regained {
+			// Tell the engine what to run (again): it may have stopped
+			// everything on Fenced, or never heard while catching up.
 			n.held = true
+			n.events.push(AssignmentChanged{Epoch: n.localEpoch, Mine: n.mineLocked()})
+			if cp := n.fsm.view().inflight; cp != nil && cp.ID > n.sentStart {
+				n.sentStart = cp.ID
+				n.events.push(CheckpointStarted{ID: cp.ID, Epoch: cp.Epoch})
+			}
 		}
-		mine, epoch := n.mineLocked(), n.localEpoch
+		tasks := len(n.localMine)
 		n.mu.Unlock()
 		if regained {
-			n.log.Info("coordinator: lease held", "epoch", resp.Epoch, "tasks", len(mine))
-			n.events.push(AssignmentChanged{Epoch: epoch, Mine: mine})
+			n.log.Info("coordinator: lease held", "epoch", resp.Epoch, "tasks", tasks)
 		}
 	case hbDead, hbUnknown, hbStale:
 		n.fence(req.Incarnation, "the leader answered the heartbeat with "+resp.Status)
@@ -474,22 +493,35 @@ func (n *Node) mineLocked() []TaskID {
 // applied turns what a committed command changed into events. It runs on
 // Raft's FSM goroutine and never blocks.
 func (n *Node) applied(eff effects) {
+	// Events are pushed under n.mu, so that they are queued in the order of
+	// the local state changes they describe; none goes out while the node
+	// replays an old log before (re)joining.
+	n.mu.Lock()
+	live := n.caughtUpLocked()
 	for _, cp := range eff.started {
-		n.events.push(CheckpointStarted{ID: cp.ID, Epoch: cp.Epoch})
+		if live {
+			n.sentStart = cp.ID
+			n.events.push(CheckpointStarted{ID: cp.ID, Epoch: cp.Epoch})
+		}
 	}
 	for _, cp := range eff.finished {
-		n.events.push(CheckpointFinished{ID: cp.ID, Complete: cp.State == CheckpointComplete})
+		if live {
+			n.events.push(CheckpointFinished{ID: cp.ID, Complete: cp.State == CheckpointComplete})
+		}
 	}
 	if eff.assignment {
 		mine, epoch := n.fsm.mine(n.addr)
-		n.mu.Lock()
 		n.localEpoch = epoch
 		n.localMine = make(map[TaskID]bool, len(mine))
 		for _, t := range mine {
 			n.localMine[t] = true
 		}
-		n.mu.Unlock()
-		n.events.push(AssignmentChanged{Epoch: epoch, Mine: mine})
+		if n.caughtUpLocked() {
+			n.events.push(AssignmentChanged{Epoch: epoch, Mine: mine})
+		}
+	}
+	n.mu.Unlock()
+	if eff.assignment {
 		n.kickHeartbeat()
 	}
 	if eff.members {

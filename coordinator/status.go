@@ -12,21 +12,21 @@ import (
 
 // Status is what a replica knows of the group, for status endpoints.
 type Status struct {
-	ID            string `json:"id"`
-	Addr          string `json:"addr"`
-	RaftState     string `json:"raft_state"`
-	LeaderID      string `json:"leader_id,omitempty"`
-	LeaderAddr    string `json:"leader_addr,omitempty"`
-	IsLeader      bool   `json:"is_leader"`
-	NotReady      string `json:"not_ready,omitempty"`
-	Lease         LeaseStatus        `json:"lease"`
-	Members       []MemberStatus     `json:"members"`
-	Epoch         uint64             `json:"epoch"`
-	Assignment    map[string]string  `json:"assignment"` // task → owner's advertise address
-	Mine          []TaskID           `json:"mine"`
-	History       []AssignmentChange `json:"assignment_history"` // the last 50
-	Checkpoints   []Checkpoint       `json:"checkpoints"`        // the last 20
-	LastComplete  uint64             `json:"last_complete_checkpoint,omitempty"`
+	ID           string             `json:"id"`
+	Addr         string             `json:"addr"`
+	RaftState    string             `json:"raft_state"`
+	LeaderID     string             `json:"leader_id,omitempty"`
+	LeaderAddr   string             `json:"leader_addr,omitempty"`
+	IsLeader     bool               `json:"is_leader"`
+	NotReady     string             `json:"not_ready,omitempty"`
+	Lease        LeaseStatus        `json:"lease"`
+	Members      []MemberStatus     `json:"members"`
+	Epoch        uint64             `json:"epoch"`
+	Assignment   map[string]string  `json:"assignment"` // task → owner's advertise address
+	Mine         []TaskID           `json:"mine"`
+	History      []AssignmentChange `json:"assignment_history"` // the last 50
+	Checkpoints  []Checkpoint       `json:"checkpoints"`        // the last 20
+	LastComplete uint64             `json:"last_complete_checkpoint,omitempty"`
 }
 
 // LeaseStatus is this replica's lease.
