@@ -26,7 +26,19 @@ func TestCheckpointsOnIntervalRetainLastK(t *testing.T) {
 		}
 		return n >= 4
 	})
-	owners := l.fsm.view().owner
+	hist := l.fsm.history(maxAssignmentHistory)
+	ownersAt := func(epoch uint64) map[TaskID]string {
+		o := map[TaskID]string{}
+		for _, ch := range hist {
+			if ch.Epoch > epoch {
+				break
+			}
+			for _, mv := range ch.Moves {
+				o[mv.Task] = mv.To
+			}
+		}
+		return o
+	}
 	var complete []Checkpoint
 	for _, cp := range c.nodes[1].Checkpoints() { // any replica has the log
 		if cp.State != CheckpointComplete {
@@ -36,10 +48,11 @@ func TestCheckpointsOnIntervalRetainLastK(t *testing.T) {
 		if len(cp.Acks) != len(c.tasks) {
 			t.Errorf("checkpoint %d complete with %d acks for %d tasks", cp.ID, len(cp.Acks), len(c.tasks))
 		}
+		owners := ownersAt(cp.Epoch)
 		for task, ack := range cp.Acks {
 			owner := c.byAddr(ack.Replica)
 			if owner == nil || !strings.HasPrefix(ack.ManifestRef, owner.name+"/") || ack.Replica != owners[mustParse(t, task)] {
-				t.Errorf("checkpoint %d task %s: ack %+v is not from the owner %s", cp.ID, task, ack, owners[mustParse(t, task)])
+				t.Errorf("checkpoint %d (epoch %d) task %s: ack %+v is not from the owner %s", cp.ID, cp.Epoch, task, ack, owners[mustParse(t, task)])
 			}
 		}
 	}

@@ -86,7 +86,7 @@ type lease struct {
 
 // Start opens the Raft state under cfg.DataDir, listens on cfg.RaftAddr and
 // returns; peer discovery, bootstrap and joining go on in the background (see
-// WaitReady).
+// WaitReady). ctx is not kept: Close stops the node.
 func Start(ctx context.Context, cfg Config) (*Node, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
