@@ -34,17 +34,20 @@ func (rep *report) chart(cfg *config) ([]byte, error) {
 		names = append(names, s.c.name)
 	}
 
-	rate := newPanel(fmt.Sprintf("click-count end to end, %d clicks: records/s in each run (median above)", cfg.n), "records/s", names)
+	rate := newPanel(fmt.Sprintf("click-count end to end, %s clicks: records/s in each run", thousands(cfg.n)), "records/s", names)
 	width := vg.Points(60 / float64(cfg.runs))
 	var top float64
 	medians := make(plotter.XYs, len(ss))
 	labels := make([]string, len(ss))
 	for i, s := range ss {
+		highest := 0.0
 		for _, r := range s.rates {
-			top = max(top, r)
+			highest = max(highest, r)
 		}
-		medians[i] = plotter.XY{X: float64(i), Y: s.rate}
-		labels[i] = humanize(s.rate)
+		top = max(top, highest)
+		// The median is written above the group's highest bar.
+		medians[i] = plotter.XY{X: float64(i), Y: highest}
+		labels[i] = "median " + humanize(s.rate)
 	}
 	for r := 0; r < cfg.runs; r++ {
 		vals := make(plotter.Values, len(ss))
@@ -117,6 +120,7 @@ func newPanel(title, unit string, names []string) *plot.Plot {
 	grid.Vertical.Color = nil
 	p.Add(grid)
 	p.NominalX(names...)
+	p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4
 	p.X.Tick.Label.Rotation = 0.5
 	p.X.Tick.Label.XAlign = draw.XRight
 	p.X.Tick.Label.YAlign = draw.YCenter
@@ -164,4 +168,13 @@ func humanize(v float64) string {
 	default:
 		return fmt.Sprintf("%.3g", v)
 	}
+}
+
+// thousands writes 1000000 as 1,000,000.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

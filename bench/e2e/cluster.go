@@ -110,12 +110,16 @@ func (e *embedded) acquire(ctx context.Context) (string, func([]string, []string
 
 // shared is one broker for the whole benchmark; every measurement uses fresh
 // topic names (or, for gofka's fixed names, deletes and recreates them) and
-// deletes its topics and consumer groups afterwards.
+// deletes its topics afterwards. Consumer groups are deleted at the end, and only
+// on a broker the benchmark did not start (one it started goes away with its
+// data): Kafka Streams does not leave its group on close, so its groups stay
+// non-empty until their session times out.
 type shared struct {
 	addr    string
 	kind    string
 	version string
 	stop    func()
+	groups  []string
 }
 
 func startReal(ctx context.Context, cfg config, script, scratch string) (*shared, error) {
@@ -176,11 +180,18 @@ func (s *shared) describe() string {
 func (s *shared) close() {
 	if s.stop != nil {
 		s.stop()
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := deleteGroups(ctx, s.addr, s.groups); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: cleaning up on %s: %v\n", s.addr, err)
 	}
 }
 
 func (s *shared) acquire(ctx context.Context) (string, func([]string, []string), error) {
 	return s.addr, func(topics, groups []string) {
+		s.groups = append(s.groups, groups...)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		if err := deleteTopics(ctx, s.addr, topics, groups); err != nil {
@@ -190,9 +201,9 @@ func (s *shared) acquire(ctx context.Context) (string, func([]string, []string),
 }
 
 // deleteTopics deletes topics and every topic whose name starts with one of the
-// groups (internal topics: <app id>-...-repartition, <group>-loop, ...), then the
-// consumer groups, and waits until the topics are gone.
-func deleteTopics(ctx context.Context, addr string, topics, groups []string) error {
+// prefixes followed by "-" (internal topics: <app id>-...-repartition,
+// <group>-loop, ...), and waits until they are gone.
+func deleteTopics(ctx context.Context, addr string, topics, prefixes []string) error {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
 	if err != nil {
 		return err
@@ -209,40 +220,78 @@ func deleteTopics(ctx context.Context, addr string, topics, groups []string) err
 		for _, want := range topics {
 			del = del || t == want
 		}
-		for _, g := range groups {
-			del = del || strings.HasPrefix(t, g+"-")
+		for _, p := range prefixes {
+			del = del || strings.HasPrefix(t, p+"-")
 		}
 		if del {
 			doomed = append(doomed, t)
 		}
 	}
-	var errs []error
-	if len(doomed) > 0 {
-		resp, err := adm.DeleteTopics(ctx, doomed...)
-		if err != nil {
-			return fmt.Errorf("delete topics %v: %w", doomed, err)
-		}
-		for _, r := range resp.Sorted() {
-			if r.Err != nil && !errors.Is(r.Err, kerr.UnknownTopicOrPartition) {
-				errs = append(errs, fmt.Errorf("delete topic %s: %w", r.Topic, r.Err))
-			}
-		}
+	if len(doomed) == 0 {
+		return nil
 	}
-	if len(groups) > 0 {
-		resp, err := adm.DeleteGroups(ctx, groups...)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("delete groups %v: %w", groups, err))
-		}
-		for _, r := range resp.Sorted() {
-			if r.Err != nil && !errors.Is(r.Err, kerr.GroupIDNotFound) {
-				errs = append(errs, fmt.Errorf("delete group %s: %w", r.Group, r.Err))
-			}
+	var errs []error
+	resp, err := adm.DeleteTopics(ctx, doomed...)
+	if err != nil {
+		return fmt.Errorf("delete topics %v: %w", doomed, err)
+	}
+	for _, r := range resp.Sorted() {
+		if r.Err != nil && !errors.Is(r.Err, kerr.UnknownTopicOrPartition) {
+			errs = append(errs, fmt.Errorf("delete topic %s: %w", r.Topic, r.Err))
 		}
 	}
 	if err := waitGone(ctx, adm, doomed); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// deleteGroups deletes the consumer groups that exist among groups, retrying
+// those still non-empty (members whose session has not timed out yet) until ctx ends.
+func deleteGroups(ctx context.Context, addr string, groups []string) error {
+	if len(groups) == 0 {
+		return nil
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	listed, err := adm.ListGroups(ctx)
+	if err != nil {
+		return fmt.Errorf("list groups: %w", err)
+	}
+	left := map[string]bool{}
+	for _, g := range groups {
+		if _, ok := listed[g]; ok {
+			left[g] = true
+		}
+	}
+	for len(left) > 0 {
+		var names []string
+		for g := range left {
+			names = append(names, g)
+		}
+		resp, err := adm.DeleteGroups(ctx, names...)
+		if err != nil && len(resp) == 0 {
+			return fmt.Errorf("delete groups %v: %w", names, err)
+		}
+		for _, r := range resp {
+			if r.Err == nil || errors.Is(r.Err, kerr.GroupIDNotFound) {
+				delete(left, r.Group)
+			}
+		}
+		if len(left) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("consumer groups %v still not deleted: %w", names, ctx.Err())
+		case <-time.After(time.Second):
+		}
+	}
+	return nil
 }
 
 // waitGone waits until none of topics is listed any more (Kafka deletes topics

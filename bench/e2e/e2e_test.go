@@ -186,3 +186,30 @@ func parseClick(t *testing.T, v []byte) (user string, bot bool) {
 }
 
 func encodeCount(n int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(n)) }
+
+// TestSharesFromPprofTop reads cumulative percentages out of go tool pprof -top -cum.
+func TestSharesFromPprofTop(t *testing.T) {
+	top := `Duration: 5.20s, Total samples = 5.85s (112.43%)
+      flat  flat%   sum%        cum   cum%
+     0.05s  0.85%  6.67%      3.38s 57.78%  github.com/gofka/streams/runtime/engine.(*Engine).processPartition
+         0     0%  6.67%      0.77s 13.16%  github.com/twmb/franz-go/pkg/kgo.(*Client).Produce (inline)
+     0.62s 10.60% 18.46%      0.62s 10.60%  [libc.so.6]
+`
+	got := map[string]float64{}
+	for _, s := range sharesFrom(top) {
+		got[s.fn] = s.pct
+	}
+	for fn, want := range map[string]float64{
+		"github.com/gofka/streams/runtime/engine.(*Engine).processPartition": 57.78,
+		"github.com/twmb/franz-go/pkg/kgo.(*Client).Produce":                 13.16,
+		"[libc.so.6]":             10.60,
+		"encoding/json.Unmarshal": -1,
+	} {
+		if got[fn] != want {
+			t.Errorf("%s: got %v, want %v", fn, got[fn], want)
+		}
+	}
+	if table := sharesTable(sharesFrom(top)); strings.Contains(table, "encoding/json") {
+		t.Errorf("the table shows a function the profile does not have:\n%s", table)
+	}
+}

@@ -67,8 +67,8 @@ func (rep *report) render(cfg *config, w *workload, profile string) string {
 	fmt.Fprintf(&b, "- date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&b, "- machine: %s\n", machine())
 	fmt.Fprintf(&b, "- broker: %s\n", rep.broker)
-	fmt.Fprintf(&b, "- input: %d clicks (%d real, %d users), %d partitions per topic; the same records are loaded into fresh topics before every measurement\n",
-		cfg.n, w.real, len(w.expected), cfg.partitions)
+	fmt.Fprintf(&b, "- input: %s clicks (%s real, %s users), %d partitions per topic; the same records are loaded into fresh topics before every measurement\n",
+		thousands(cfg.n), thousands(w.real), thousands(len(w.expected)), cfg.partitions)
 	fmt.Fprintf(&b, "- runs: %d per contender, the order reversed every other run; medians below. Time runs from starting the contender's process until the whole input is reflected in its output (start-up and group join included); every output was then read back and checked count by count\n", cfg.runs)
 	fmt.Fprintf(&b, "- command: `%s`\n\n", cfg.command)
 
@@ -128,17 +128,20 @@ func (rep *report) render(cfg *config, w *workload, profile string) string {
 	}
 	fmt.Fprintf(&b, "- commit interval: %s for gofka and Kafka Streams; goka commits offsets every second (Sarama's default)\n", cfg.gofkaCommit)
 	if profile != "" {
-		b.WriteString("\n### Where gofka's time goes\n\nCPU profile of one extra, unmeasured gofka run (`bench/results/gofka.cpu.pprof`; the full `go tool pprof -top` is in `bench/results/gofka-profile.txt`):\n\n```\n")
-		lines := strings.Split(strings.TrimRight(profile, "\n"), "\n")
+		b.WriteString("\n### Where gofka's time goes\n\nCPU profile of one extra, unmeasured gofka run (`bench/results/gofka.cpu.pprof`; `bench/results/gofka-profile.txt` has 40 lines of `go tool pprof -top -cum` and of `-top`). The shares overlap: each includes what it calls.\n\n")
+		table, top, _ := strings.Cut(profile, "\n```\n")
+		b.WriteString(table)
+		lines := strings.Split(strings.TrimRight(top, "\n"), "\n")
 		for i, l := range lines { // leave out File, Build ID, Type and Time
 			if strings.HasPrefix(l, "Duration:") {
 				lines = lines[i:]
 				break
 			}
 		}
-		if len(lines) > 20 {
-			lines = lines[:20]
+		if len(lines) > 30 {
+			lines = lines[:30]
 		}
+		b.WriteString("\n```\n$ go tool pprof -top -cum -nodecount=40 <gofka binary> gofka.cpu.pprof\n")
 		b.WriteString(strings.Join(lines, "\n"))
 		b.WriteString("\n```\n")
 	}

@@ -145,15 +145,32 @@ func profileGofka(ctx context.Context, cfg *config, cl cluster, w *workload, bin
 	if _, err := measure(ctx, cfg, cl, w, c, bins, cfg.runs+1, token, scratch, prof); err != nil {
 		return "", fmt.Errorf("gofka profiling run: %w", err)
 	}
-	out, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=35", bins.gofka, prof).CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go tool pprof: %v\n%s", err, out)
+	pprof := func(args ...string) (string, error) {
+		args = append(append([]string{"tool", "pprof"}, args...), bins.gofka, prof)
+		out, err := exec.Command("go", args...).CombinedOutput()
+		if err != nil {
+			return "", fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out), nil
 	}
-	text := fmt.Sprintf("gofka click-count, %d clicks, %s\n$ go tool pprof -top -nodecount=35 <gofka binary> %s\n\n%s",
-		cfg.n, time.Now().UTC().Format("2006-01-02"), filepath.Base(prof), out)
+	all, err := pprof("-top", "-cum", "-nodecount=100000")
+	if err != nil {
+		return "", err
+	}
+	cum, err := pprof("-top", "-cum", "-nodecount=40")
+	if err != nil {
+		return "", err
+	}
+	flat, err := pprof("-top", "-nodecount=40")
+	if err != nil {
+		return "", err
+	}
+	text := fmt.Sprintf("gofka click-count, %d clicks, %s; %s\n\n$ go tool pprof -top -cum -nodecount=40 <gofka binary> %s\n\n%s\n$ go tool pprof -top -nodecount=40 <gofka binary> %s\n\n%s",
+		cfg.n, time.Now().UTC().Format("2006-01-02"), cfg.command, filepath.Base(prof), cum, filepath.Base(prof), flat)
 	if err := os.WriteFile(filepath.Join(dir, "gofka-profile.txt"), []byte(text), 0o644); err != nil {
 		return "", err
 	}
+	out := sharesTable(sharesFrom(all)) + "\n```\n" + cum
 	return string(out), nil
 }
 
