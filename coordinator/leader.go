@@ -412,6 +412,19 @@ func (n *Node) handleJoin(w http.ResponseWriter, r *http.Request, body []byte) {
 	if ls == nil {
 		return
 	}
+	// A replica id is unique to one replica (and its state directory, which
+	// one process at a time can lock): a member joining with the id of a live
+	// member at another address is that replica restarted elsewhere (a single
+	// replica on a free port, a pod rescheduled with a new address), so its
+	// old incarnation is declared dead now rather than after the failure
+	// timeout, and its tasks come back at once.
+	if req.ID != "" {
+		for _, m := range n.fsm.view().members {
+			if m.ID == req.ID && m.Addr != req.Addr && m.State == MemberAlive {
+				n.declareDead(m, "replaced: replica "+req.ID+" rejoined at "+req.Addr)
+			}
+		}
+	}
 	if err := n.addToRaft(req.Addr); err != nil {
 		writeError(w, http.StatusServiceUnavailable, fmt.Errorf("join %s: %w", req.Addr, err))
 		return

@@ -17,8 +17,10 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/gofka/streams/coordinator"
 	"github.com/gofka/streams/runtime"
 	"github.com/gofka/streams/runtime/engine"
+	"github.com/gofka/streams/state/snapshot"
 )
 
 // Main runs the command line with the process's arguments and exits.
@@ -45,6 +47,22 @@ type runFlags struct {
 	memory         string
 	topology       string
 	cpuProfile     string
+
+	// the coordinator group and checkpoints
+	raftAddr           string
+	advertise          string
+	peers              string
+	peersDNS           string
+	voters             int
+	statusAddr         string
+	failureTimeout     time.Duration
+	checkpointInterval time.Duration
+	keepCheckpoints    int
+	snapshots          string
+	s3Endpoint         string
+	s3PathStyle        bool
+	s3Region           string
+	statusAddrSet      bool
 }
 
 // Command runs the command line with args and returns the exit status; ctx ends
@@ -61,13 +79,19 @@ with nothing installed.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
-		RunE:          func(cmd *cobra.Command, _ []string) error { return run(ctx, programs, rf, stderr) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			rf.statusAddrSet = cmd.Flags().Changed("status-addr")
+			return run(ctx, programs, rf, stderr)
+		},
 	}
 	run := &cobra.Command{
 		Use:   "run",
 		Short: "Process the topology (the default command)",
 		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return run(ctx, programs, rf, stderr) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			rf.statusAddrSet = cmd.Flags().Changed("status-addr")
+			return run(ctx, programs, rf, stderr)
+		},
 	}
 	for _, c := range []*cobra.Command{root, run} {
 		f := c.Flags()
@@ -85,6 +109,20 @@ with nothing installed.`,
 		f.StringVar(&rf.memory, "memory", "256MiB", "memory budget for all state of the process (RocksDB block cache, memtables, caches)")
 		f.StringVar(&rf.topology, "topology", "", "which topology to run when the binary has several")
 		f.StringVar(&rf.cpuProfile, "cpu-profile", "", "write a pprof CPU profile of the run to this file")
+
+		f.StringVar(&rf.raftAddr, "raft-addr", "127.0.0.1:0", "address the coordinator (Raft and its control RPCs) listens on; give a fixed port when there are peers")
+		f.StringVar(&rf.advertise, "raft-advertise", "", "address other replicas reach this one at (default --raft-addr)")
+		f.StringVar(&rf.peers, "peers", "", "comma-separated --raft-addr of the application's replicas, this one included; the first --voters are the voters (none: a single replica)")
+		f.StringVar(&rf.peersDNS, "peers-dns", "", "find peers through this DNS name instead of --peers (SRV records _raft._tcp, else A records on --raft-addr's port), e.g. a Kubernetes headless service")
+		f.IntVar(&rf.voters, "voters", 3, "how many replicas vote in the Raft group: 1, 3 or 5 (the rest follow as non-voters)")
+		f.StringVar(&rf.statusAddr, "status-addr", "127.0.0.1:7070", "HTTP address of /status, /healthz, /readyz and /metrics (empty: none)")
+		f.DurationVar(&rf.failureTimeout, "failure-timeout", 3*time.Second, "a replica not heard from for this long is declared dead and its tasks move")
+		f.DurationVar(&rf.checkpointInterval, "checkpoint-interval", 10*time.Second, "how often the coordinator starts a barrier checkpoint (0: never)")
+		f.IntVar(&rf.keepCheckpoints, "keep-checkpoints", 3, "complete checkpoints kept in the snapshot store")
+		f.StringVar(&rf.snapshots, "snapshots", "", "where snapshots go: file:///path or s3://bucket/prefix (default file://<state-dir>/<app-id>/snapshots)")
+		f.StringVar(&rf.s3Endpoint, "s3-endpoint", "", "S3 endpoint URL for S3-compatible servers (MinIO, Ceph); credentials come from the AWS default chain")
+		f.BoolVar(&rf.s3PathStyle, "s3-path-style", false, "address S3 buckets by path (http://host/bucket), as most S3-compatible servers need")
+		f.StringVar(&rf.s3Region, "s3-region", "", "S3 region (default from the AWS configuration, else us-east-1)")
 	}
 	root.AddCommand(run)
 
@@ -202,6 +240,18 @@ func run(ctx context.Context, programs []*runtime.Program, rf runFlags, stderr i
 		AppID: rf.appID, StateDir: rf.stateDir, ReplicaID: rf.replicaID,
 		CommitInterval: rf.commitInterval, OnBadRecord: engine.BadRecordPolicy(rf.onBadRecord),
 		DeadLetterTopic: rf.deadLetter, MemoryBudget: memory, Logger: log,
+		StatusAddr: rf.statusAddr, StatusAddrFallback: !rf.statusAddrSet, Snapshots: rf.snapshots,
+		SnapshotsOptions: snapshot.Options{Endpoint: rf.s3Endpoint, PathStyle: rf.s3PathStyle, Region: rf.s3Region},
+		Cluster: coordinator.Config{
+			RaftAddr: rf.raftAddr, AdvertiseAddr: rf.advertise, PeersDNS: rf.peersDNS, Voters: rf.voters,
+			FailureTimeout: rf.failureTimeout, CheckpointInterval: rf.checkpointInterval, KeepCheckpoints: rf.keepCheckpoints,
+		},
+	}
+	if rf.peers != "" {
+		cfg.Cluster.Peers = strings.Split(rf.peers, ",")
+	}
+	if len(cfg.Cluster.Peers) == 0 && cfg.Cluster.PeersDNS == "" {
+		cfg.Cluster.Voters = 1 // a single replica
 	}
 	if cfg.AppID == "" {
 		cfg.AppID = prog.DefaultAppID

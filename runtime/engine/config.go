@@ -3,7 +3,11 @@ package engine
 import (
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
+
+	"github.com/gofka/streams/coordinator"
+	"github.com/gofka/streams/state/snapshot"
 )
 
 // BadRecordPolicy says what to do with a record whose key or value cannot be decoded.
@@ -37,6 +41,21 @@ type Config struct {
 	CreateTopics      bool
 	DefaultPartitions int32
 	Logger            *slog.Logger
+
+	// Cluster configures this replica's member of the coordinator group: its
+	// addresses, peers, voters, heartbeat and checkpoint timing. The engine fills
+	// in the tasks, the data directory and the logger. Zero values give a
+	// single-replica group.
+	Cluster coordinator.Config
+	// Snapshots is where barrier checkpoints go: "file:///path" or
+	// "s3://bucket/prefix" (default: file://<state dir>/<app id>/snapshots).
+	Snapshots        string
+	SnapshotsOptions snapshot.Options
+	// StatusAddr serves /status, /healthz and /readyz over HTTP ("" for none).
+	StatusAddr string
+	// StatusAddrFallback serves on a free loopback port when StatusAddr is taken
+	// (for the default address: several replicas on one machine).
+	StatusAddrFallback bool
 }
 
 func (c *Config) validate() error {
@@ -73,6 +92,13 @@ func (c *Config) validate() error {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Snapshots == "" {
+		abs, err := filepath.Abs(filepath.Join(c.StateDir, c.AppID, "snapshots"))
+		if err != nil {
+			return err
+		}
+		c.Snapshots = "file://" + abs
 	}
 	return nil
 }

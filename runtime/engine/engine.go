@@ -17,9 +17,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/gofka/streams/coordinator"
 	"github.com/gofka/streams/runtime"
 	"github.com/gofka/streams/state"
 	"github.com/gofka/streams/state/rocks"
+	"github.com/gofka/streams/state/snapshot"
 )
 
 // Engine runs one program on one replica.
@@ -29,24 +31,31 @@ type Engine struct {
 	log  *slog.Logger
 
 	producer *kgo.Client
-	consumer *kgo.Client
+	consumer *kgo.Client // over the running tasks' inputs; nil when there are none
 	adm      *kadm.Client
-	db       *rocks.DB
+	pool     *rocks.Pool
+	node     *coordinator.Node
+	snaps    snapshot.Store
+	uploader *snapshot.Uploader
+	status   *statusServer
+	metrics  *metrics
 
-	topics []*topicInfo
-	parts  []int32 // partitions (tasks) per sub-topology
-	tasks  map[taskKey]*task
-	routes map[string][]route // input topic -> the sources that read it
-	batch  []runtime.Record   // reused for every fetched partition
+	topics       []*topicInfo
+	parts        []int32 // partitions (tasks) per sub-topology
+	routes       map[string][]route
+	cacheEntries int
+	tasks        map[taskKey]*task // the running tasks
+	batch        []runtime.Record  // reused for every fetched partition
 
-	// positions are the next input offsets to commit, per topic and partition.
-	positions map[string]map[int32]int64
+	// positions are the next input offsets to process and commit for the running
+	// tasks' inputs (-1: from the start).
+	positions map[topicPartition]int64
+
+	ckpt *checkpoints
 
 	mu         sync.Mutex // guards what produce callbacks write
 	produceErr error
 	changelogs map[topicPartition]int64 // next offset of each changelog partition, as acked
-
-	restoreFrom, restoreEnd map[topicPartition]int64 // set by planRestore
 
 	processed, skipped, deadLettered int64
 }
@@ -56,10 +65,23 @@ type taskKey struct {
 	partition   int32
 }
 
+func (k taskKey) String() string { return k.id().String() }
+
+func (k taskKey) id() coordinator.TaskID {
+	return coordinator.TaskID{SubTopology: k.subTopology, Partition: k.partition}
+}
+
 type task struct {
 	key    taskKey
+	id     coordinator.TaskID
 	t      runtime.Task
+	db     *rocks.DB // the task's own RocksDB instance; nil without persistent stores
 	stores []*storePartition
+	inputs []topicPartition
+
+	restoredFrom    string
+	restoreTime     time.Duration
+	restoredRecords int64
 }
 
 // storePartition is one partition of one store: a task's share of it.
@@ -80,8 +102,11 @@ type topicPartition struct {
 	partition int32
 }
 
+func (tp topicPartition) String() string { return tp.topic + "/" + strconv.Itoa(int(tp.partition)) }
+
 // Run runs prog until ctx is cancelled (a graceful stop: the batch in hand is
-// finished, state flushed and offsets committed) or processing fails.
+// finished, state flushed, offsets committed and the coordinator group left) or
+// processing fails.
 func Run(ctx context.Context, prog *runtime.Program, cfg Config) error {
 	if err := cfg.validate(); err != nil {
 		return err
@@ -89,8 +114,10 @@ func Run(ctx context.Context, prog *runtime.Program, cfg Config) error {
 	e := &Engine{
 		cfg: cfg, prog: prog, log: cfg.Logger.With("app", cfg.AppID, "replica", cfg.ReplicaID),
 		tasks: map[taskKey]*task{}, routes: map[string][]route{},
-		positions: map[string]map[int32]int64{}, changelogs: map[topicPartition]int64{},
+		positions: map[topicPartition]int64{}, changelogs: map[topicPartition]int64{},
+		metrics: newMetrics(),
 	}
+	e.ckpt = newCheckpoints(e)
 	defer e.close()
 	var err error
 	e.producer, err = kgo.NewClient(
@@ -103,6 +130,16 @@ func Run(ctx context.Context, prog *runtime.Program, cfg Config) error {
 		return fmt.Errorf("kafka client: %w", err)
 	}
 	e.adm = kadm.NewClient(e.producer)
+	if cfg.StatusAddr != "" {
+		e.status, err = startStatus(e, cfg.StatusAddr)
+		if err != nil && cfg.StatusAddrFallback {
+			e.log.Warn("status endpoint: the default address is taken; using a free port", "addr", cfg.StatusAddr, "err", err)
+			e.status, err = startStatus(e, "127.0.0.1:0")
+		}
+		if err != nil {
+			return err
+		}
+	}
 
 	steps := []struct {
 		name string
@@ -110,8 +147,7 @@ func Run(ctx context.Context, prog *runtime.Program, cfg Config) error {
 	}{
 		{"plan topics", e.planTopics},
 		{"open state", e.openState},
-		{"restore state", e.restore},
-		{"start consuming", e.startConsuming},
+		{"join the coordinator group", e.startNode},
 	}
 	for _, s := range steps {
 		for attempt := 0; ; attempt++ {
@@ -147,65 +183,54 @@ func unreachable(err error) bool {
 }
 
 func (e *Engine) close() {
-	if e.consumer != nil {
-		e.consumer.Close()
+	e.closeConsumer()
+	if e.ckpt != nil {
+		e.ckpt.wait() // uploads in flight finish (or fail) before the state closes
+	}
+	for _, t := range e.tasks {
+		if t.db != nil {
+			t.db.Close()
+		}
+	}
+	if e.node != nil {
+		e.node.Close()
+	}
+	if e.status != nil {
+		e.status.close()
 	}
 	if e.producer != nil {
 		e.producer.Close()
 	}
-	if e.db != nil {
-		e.db.Close()
+	if e.pool != nil {
+		e.pool.Close()
 	}
 }
 
-// openState opens the replica's RocksDB instance and makes the tasks.
+// openState opens the replica's RocksDB pool (one instance per task, one memory
+// budget) and the snapshot store, and routes input topics to sources.
 func (e *Engine) openState(ctx context.Context) error {
 	mem, typedBytes := rocks.SplitBudget(e.cfg.MemoryBudget)
-	dir := filepath.Join(e.cfg.StateDir, e.cfg.AppID, e.cfg.ReplicaID)
+	dir := filepath.Join(e.replicaDir(), "state")
 	var err error
-	if e.db, err = rocks.Open(dir, mem); err != nil {
+	if e.pool, err = rocks.OpenPool(dir, mem); err != nil {
 		return err
 	}
-	if err := e.planRestore(ctx); err != nil {
-		return err
+	if e.snaps, err = snapshot.Open(ctx, e.cfg.Snapshots, e.cfg.SnapshotsOptions); err != nil {
+		return fmt.Errorf("snapshot store %s: %w", e.cfg.Snapshots, err)
 	}
+	e.uploader = snapshot.NewUploader(e.snaps, e.cfg.AppID, e.log)
+	// The typed caches share their part of the budget. A replica may come to run
+	// every task, so each store partition's share assumes it does; an entry is
+	// costed at 128 bytes (key, value, map and bookkeeping), a deliberate
+	// overestimate for small aggregates.
 	storePartitions := 0
 	for _, s := range e.prog.Stores {
 		storePartitions += int(e.parts[s.SubTopology])
 	}
-	// The typed caches share their part of the budget; an entry is costed at
-	// 128 bytes (key, value, map and bookkeeping), a deliberate overestimate for
-	// small aggregates.
-	cacheEntries := 0
 	if storePartitions > 0 {
-		cacheEntries = max(1000, int(typedBytes/128)/storePartitions)
+		e.cacheEntries = max(1000, int(typedBytes/128)/storePartitions)
 	}
 	for _, st := range e.prog.SubTopologies {
-		for p := int32(0); p < e.parts[st.ID]; p++ {
-			k := taskKey{st.ID, p}
-			t := &task{key: k}
-			backends := make([]state.Backend, len(st.Stores))
-			for i, si := range st.Stores {
-				spec := e.prog.Stores[si]
-				sp := &storePartition{spec: spec, partition: p, changelog: e.topics[spec.Changelog].name}
-				if spec.Persistent {
-					s, err := e.db.Store(spec.Name, p)
-					if err != nil {
-						return err
-					}
-					sp.raw = s
-				} else {
-					sp.raw = state.NewMemoryBackend()
-				}
-				t.stores = append(t.stores, sp)
-				changelog, partition := sp.changelog, p
-				backends[i] = &state.Logged{Backend: sp.raw, Log: func(key, value []byte) {
-					e.produce(changelog, partition, key, value, nil)
-				}}
-			}
-			t.t = st.NewTask(runtime.TaskContext{Partition: p, Out: e, Stores: backends, CacheEntries: cacheEntries})
-			e.tasks[k] = t
-		}
 		for i, src := range st.Sources {
 			for _, id := range src.Topics {
 				name := e.topics[id].name
@@ -213,43 +238,42 @@ func (e *Engine) openState(ctx context.Context) error {
 			}
 		}
 	}
-	e.log.Info("state opened", "dir", dir, "tasks", len(e.tasks), "store_partitions", storePartitions,
-		"block_cache_bytes", mem.BlockCache, "write_buffer_bytes", mem.WriteBuffers, "cache_entries_per_store", cacheEntries)
+	e.log.Info("state opened", "dir", dir, "snapshots", e.cfg.Snapshots, "block_cache_bytes", mem.BlockCache,
+		"write_buffer_bytes", mem.WriteBuffers, "cache_entries_per_store", e.cacheEntries)
 	return nil
 }
 
-// startConsuming assigns every input partition directly, from the committed
-// offsets of the application's group, or from the start.
-func (e *Engine) startConsuming(ctx context.Context) error {
-	committed, err := e.adm.FetchOffsets(ctx, e.cfg.AppID)
-	if errors.Is(err, kerr.GroupIDNotFound) {
-		committed, err = nil, nil // a new application: nothing committed yet
+// replicaDir holds the replica's local state: its RocksDB instances (state/) and
+// its Raft log and snapshots (raft/).
+func (e *Engine) replicaDir() string {
+	return filepath.Join(e.cfg.StateDir, e.cfg.AppID, e.cfg.ReplicaID)
+}
+
+// startNode starts this replica's coordinator node; the loop then follows its
+// events (assignment, checkpoints, fencing).
+func (e *Engine) startNode(ctx context.Context) error {
+	cc := e.cfg.Cluster
+	if cc.ID == "" {
+		cc.ID = e.cfg.ReplicaID
 	}
-	if err != nil {
-		return fmt.Errorf("fetch committed offsets: %w", err)
+	if cc.DataDir == "" {
+		cc.DataDir = filepath.Join(e.replicaDir(), "raft")
 	}
-	assign := map[string]map[int32]kgo.Offset{}
-	for name := range e.routes {
-		t := e.topicByName(name)
-		assign[name] = map[int32]kgo.Offset{}
-		for p := int32(0); p < t.partitions; p++ {
-			if o, ok := committed.Lookup(name, p); ok && o.Err == nil && o.At >= 0 {
-				assign[name][p] = kgo.NewOffset().At(o.At)
-			} else {
-				assign[name][p] = kgo.NewOffset().AtStart()
-			}
+	if cc.StatusAddr == "" && e.status != nil {
+		cc.StatusAddr = e.status.addr
+	}
+	cc.Logger = e.log
+	cc.Tasks = nil
+	for _, st := range e.prog.SubTopologies {
+		for p := int32(0); p < e.parts[st.ID]; p++ {
+			cc.Tasks = append(cc.Tasks, coordinator.TaskID{SubTopology: st.ID, Partition: p})
 		}
 	}
-	e.consumer, err = kgo.NewClient(
-		kgo.SeedBrokers(e.cfg.Brokers...),
-		kgo.ConsumePartitions(assign),
-		kgo.FetchMaxWait(200*time.Millisecond),
-		kgo.WithLogger(kgoLogger{e.log}),
-	)
+	node, err := coordinator.Start(ctx, cc)
 	if err != nil {
-		return fmt.Errorf("kafka client: %w", err)
+		return err
 	}
-	e.log.Info("consuming", "topics", len(assign))
+	e.node = node
 	return nil
 }
 
@@ -262,14 +286,39 @@ func (e *Engine) topicByName(name string) *topicInfo {
 	return nil
 }
 
-// loop polls, processes and commits until ctx ends or processing fails.
+// loop follows the coordinator's events, polls, processes and commits until
+// ctx ends or processing fails.
 func (e *Engine) loop(ctx context.Context) error {
 	lastCommit := time.Now()
 	lastFetchErr := time.Time{}
 	for {
-		// Poll no longer than until the next commit is due, so that an idle
-		// application still commits what it processed last.
-		pollCtx, cancel := context.WithTimeout(ctx, max(e.cfg.CommitInterval-time.Since(lastCommit), time.Millisecond))
+		if err := e.handleEvents(ctx); err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			return err
+		}
+		if e.consumer == nil {
+			// No tasks here (yet): wait for the coordinator.
+			select {
+			case <-ctx.Done():
+			case ev := <-e.node.Events():
+				if err := e.handle(ctx, ev); err != nil && ctx.Err() == nil {
+					return err
+				}
+			case <-time.After(e.cfg.CommitInterval):
+				if err := e.reconcile(ctx, e.node.Mine()); err != nil && ctx.Err() == nil {
+					return err
+				}
+			}
+			if ctx.Err() != nil {
+				break
+			}
+			continue
+		}
+		// Poll briefly, so that coordinator events (a task moving, a checkpoint,
+		// fencing) are handled within a fraction of a second even when idle.
+		pollCtx, cancel := context.WithTimeout(ctx, max(min(e.cfg.CommitInterval-time.Since(lastCommit), 100*time.Millisecond), time.Millisecond))
 		fetches := e.consumer.PollRecords(pollCtx, 10_000)
 		cancel()
 		if ctx.Err() != nil || fetches.IsClientClosed() {
@@ -285,11 +334,44 @@ func (e *Engine) loop(ctx context.Context) error {
 			}
 		})
 		var fatal error
+		skipped := false
 		fetches.EachPartition(func(ftp kgo.FetchTopicPartition) {
-			if fatal == nil && len(ftp.Records) > 0 {
-				fatal = e.processPartition(ftp)
+			if fatal != nil || skipped {
+				return
 			}
+			e.metrics.observeLag(ftp)
+			if len(ftp.Records) == 0 {
+				return
+			}
+			// Nothing is processed for a task this replica may no longer run:
+			// its lease lapsed, or the task was just taken away.
+			for _, rt := range e.routes[ftp.Topic] {
+				if e.tasks[taskKey{rt.subTopology, ftp.Partition}] != nil && !e.node.MayRun(coordinator.TaskID{SubTopology: rt.subTopology, Partition: ftp.Partition}) {
+					skipped = true
+					return
+				}
+			}
+			fatal = e.processPartition(ftp)
 		})
+		if skipped {
+			if valid, epoch := e.node.Lease(); !valid {
+				e.discardTasks(ctx, fmt.Sprintf("lease lapsed (epoch %d)", epoch))
+				continue
+			}
+			// Only some tasks moved: stop those (the assignment event is on its
+			// way, or already applied), and re-read from the positions of what
+			// was processed, since the consumer went past what was skipped.
+			if err := e.reconcile(ctx, e.node.Mine()); err != nil {
+				if ctx.Err() != nil {
+					break
+				}
+				return err
+			}
+			if err := e.rebuildConsumer(); err != nil {
+				return err
+			}
+			continue
+		}
 		if fatal != nil {
 			// Commit what was processed before the failing record; bounded, so
 			// that unreachable brokers cannot keep a failed application alive.
@@ -300,6 +382,12 @@ func (e *Engine) loop(ctx context.Context) error {
 			cancel()
 			return fatal
 		}
+		if err := e.ckpt.advance(ctx); err != nil {
+			if ctx.Err() != nil {
+				break // stopping mid-checkpoint: the coordinator aborts it
+			}
+			return err
+		}
 		if time.Since(lastCommit) >= e.cfg.CommitInterval {
 			if err := e.commit(ctx); err != nil {
 				if ctx.Err() != nil {
@@ -308,52 +396,110 @@ func (e *Engine) loop(ctx context.Context) error {
 				return err
 			}
 			lastCommit = time.Now()
+			// Catch up with the assignment: tasks that could not start while
+			// the lease was being acquired start now.
+			if err := e.reconcile(ctx, e.node.Mine()); err != nil {
+				if ctx.Err() != nil {
+					break
+				}
+				return err
+			}
 		}
 	}
-	// Graceful stop: what was processed is flushed and committed.
+	// Graceful stop: what was processed is flushed and committed, then the
+	// replica leaves the group so its tasks move at once.
 	stop, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := e.commit(stop); err != nil {
 		return fmt.Errorf("final commit: %w", err)
 	}
+	for _, t := range e.tasks {
+		e.closeTask(t)
+	}
+	e.reportRunning()
+	if err := e.node.Leave(stop); err != nil {
+		e.log.Warn("leave the coordinator group", "err", err)
+	}
 	e.log.Info("stopped", "processed", e.processed, "skipped", e.skipped, "dead_lettered", e.deadLettered)
 	return nil
 }
 
+// handleEvents handles every coordinator event already waiting.
+func (e *Engine) handleEvents(ctx context.Context) error {
+	for {
+		select {
+		case ev := <-e.node.Events():
+			if err := e.handle(ctx, ev); err != nil {
+				return err
+			}
+		default:
+			return nil
+		}
+	}
+}
+
+func (e *Engine) handle(ctx context.Context, ev coordinator.Event) error {
+	switch ev := ev.(type) {
+	case coordinator.AssignmentChanged:
+		e.log.Info("assignment", "epoch", ev.Epoch, "tasks", len(ev.Mine))
+		return e.reconcile(ctx, ev.Mine)
+	case coordinator.CheckpointStarted:
+		e.ckpt.start(ev.ID)
+	case coordinator.CheckpointFinished:
+		e.ckpt.finished(ctx, ev.ID, ev.Complete)
+	case coordinator.Fenced:
+		e.discardTasks(ctx, ev.Reason)
+	}
+	return nil
+}
+
+// reportRunning tells the coordinator which tasks run here (its heartbeats carry
+// them to the leader, which moves a task only once its old owner stopped it).
+func (e *Engine) reportRunning() {
+	ids := make([]coordinator.TaskID, 0, len(e.tasks))
+	for k := range e.tasks {
+		ids = append(ids, k.id())
+	}
+	lags := e.metrics.lagByTask(e)
+	e.node.SetRunning(ids, lags)
+	e.publishView(lags)
+}
+
 // processPartition runs one fetched partition's records through every source
-// reading the topic, and advances the position to commit.
+// reading the topic, and advances the position to commit. Barrier control
+// records are taken out of the batch and counted; user code never sees them.
 func (e *Engine) processPartition(ftp kgo.FetchTopicPartition) error {
 	e.batch = e.batch[:0]
 	for _, r := range ftp.Records {
+		if len(r.Headers) > 0 && r.Headers[0].Key == barrierHeader {
+			e.ckpt.barrier(ftp.Topic, ftp.Partition, r)
+			continue
+		}
 		e.batch = append(e.batch, runtime.Record{
 			Topic: r.Topic, Partition: r.Partition, Offset: r.Offset,
 			Timestamp: r.Timestamp.UnixMilli(), Key: r.Key, Value: r.Value,
 		})
 	}
-	next := e.batch[len(e.batch)-1].Offset + 1
+	tp := topicPartition{ftp.Topic, ftp.Partition}
+	next := ftp.Records[len(ftp.Records)-1].Offset + 1
+	if len(e.batch) == 0 {
+		e.positions[tp] = next
+		return nil
+	}
 	for _, rt := range e.routes[ftp.Topic] {
 		t := e.tasks[taskKey{rt.subTopology, ftp.Partition}]
 		if t == nil {
-			return fmt.Errorf("topic %s partition %d: no task reads it (does the topic have more partitions than at start?)", ftp.Topic, ftp.Partition)
+			continue // read for another task of this replica; this one is not here
 		}
 		if failedAt, err := e.process(t, rt.source, e.batch); err != nil {
-			next = min(next, failedAt)
-			e.setPosition(ftp.Topic, ftp.Partition, next)
+			e.positions[tp] = min(next, failedAt)
 			return err
 		}
 	}
 	e.processed += int64(len(e.batch))
-	e.setPosition(ftp.Topic, ftp.Partition, next)
+	e.metrics.processed.Add(float64(len(e.batch)))
+	e.positions[tp] = next
 	return nil
-}
-
-func (e *Engine) setPosition(topic string, p int32, next int64) {
-	m := e.positions[topic]
-	if m == nil {
-		m = map[int32]int64{}
-		e.positions[topic] = m
-	}
-	m[p] = next
 }
 
 // process runs a batch through a task, applying the bad-record policy to records
@@ -429,6 +575,9 @@ func (e *Engine) acked(r *kgo.Record, err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if err != nil {
+		if errors.Is(err, kgo.ErrAborting) {
+			return // dropped on purpose when the replica was fenced
+		}
 		if e.produceErr == nil {
 			e.produceErr = fmt.Errorf("produce to topic %s partition %d: %w", r.Topic, r.Partition, err)
 		}
@@ -449,44 +598,29 @@ func (e *Engine) isChangelog(topic string) bool {
 	return false
 }
 
-// commit makes everything processed so far durable, in the order at-least-once
-// needs: state to RocksDB and changelogs, every produce acknowledged, changelog
-// offsets recorded locally, and only then input offsets committed.
+// commit makes everything the running tasks processed durable.
 func (e *Engine) commit(ctx context.Context) error {
+	tasks := make([]*task, 0, len(e.tasks))
 	for _, t := range e.tasks {
-		if err := t.t.Flush(); err != nil {
-			return fmt.Errorf("flush sub-topology %d partition %d: %w", t.key.subTopology, t.key.partition, err)
-		}
+		tasks = append(tasks, t)
 	}
-	if err := e.producer.Flush(ctx); err != nil {
-		return fmt.Errorf("wait for produce acks: %w", err)
-	}
-	e.mu.Lock()
-	perr := e.produceErr
-	offsets := map[rocks.StorePartition]int64{}
-	for _, t := range e.tasks {
-		for _, sp := range t.stores {
-			if !sp.spec.Persistent {
-				continue
-			}
-			if o, ok := e.changelogs[topicPartition{sp.changelog, sp.partition}]; ok {
-				offsets[rocks.StorePartition{Store: sp.spec.Name, Partition: sp.partition}] = o
-			}
-		}
-	}
-	e.mu.Unlock()
-	if perr != nil {
-		return perr // nothing is committed past records whose output was lost
-	}
-	if len(offsets) > 0 {
-		if err := e.db.SetChangelogOffsets(offsets); err != nil {
-			return fmt.Errorf("record changelog offsets: %w", err)
-		}
+	return e.commitTasks(ctx, tasks)
+}
+
+// commitTasks makes everything the given tasks processed durable, in the order
+// at-least-once needs: state to RocksDB and changelogs, every produce
+// acknowledged, changelog offsets recorded in each task's state, and only then
+// input offsets committed.
+func (e *Engine) commitTasks(ctx context.Context, tasks []*task) error {
+	if err := e.flushTasks(ctx, tasks); err != nil {
+		return err
 	}
 	var commit kadm.Offsets
-	for topic, ps := range e.positions {
-		for p, at := range ps {
-			commit.Add(kadm.Offset{Topic: topic, Partition: p, At: at, LeaderEpoch: -1})
+	for _, t := range tasks {
+		for _, tp := range t.inputs {
+			if at, ok := e.positions[tp]; ok && at >= 0 {
+				commit.Add(kadm.Offset{Topic: tp.topic, Partition: tp.partition, At: at, LeaderEpoch: -1})
+			}
 		}
 	}
 	if len(commit) == 0 {
@@ -511,4 +645,44 @@ func (e *Engine) commit(ctx context.Context) error {
 		case <-time.After(time.Duration(attempt) * 100 * time.Millisecond):
 		}
 	}
+}
+
+// flushTasks writes the tasks' cached state to their stores and changelogs,
+// waits until every produce is acknowledged, and records in each task's state
+// the changelog offsets its stores now cover.
+func (e *Engine) flushTasks(ctx context.Context, tasks []*task) error {
+	for _, t := range tasks {
+		if err := t.t.Flush(); err != nil {
+			return fmt.Errorf("flush task %s: %w", t.key, err)
+		}
+	}
+	if err := e.producer.Flush(ctx); err != nil {
+		return fmt.Errorf("wait for produce acks: %w", err)
+	}
+	e.mu.Lock()
+	perr := e.produceErr
+	offsets := map[*task]map[rocks.StorePartition]int64{}
+	for _, t := range tasks {
+		for _, sp := range t.stores {
+			if !sp.spec.Persistent {
+				continue
+			}
+			if o, ok := e.changelogs[topicPartition{sp.changelog, sp.partition}]; ok {
+				if offsets[t] == nil {
+					offsets[t] = map[rocks.StorePartition]int64{}
+				}
+				offsets[t][rocks.StorePartition{Store: sp.spec.Name, Partition: sp.partition}] = o
+			}
+		}
+	}
+	e.mu.Unlock()
+	if perr != nil {
+		return perr // nothing is committed past records whose output was lost
+	}
+	for t, o := range offsets {
+		if err := t.db.SetChangelogOffsets(o); err != nil {
+			return fmt.Errorf("record changelog offsets of task %s: %w", t.key, err)
+		}
+	}
+	return nil
 }

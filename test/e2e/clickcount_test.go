@@ -150,20 +150,29 @@ func TestSIGKILLMidStreamLosesNothing(t *testing.T) {
 	app := startApp(t, "app-1", addr, stateDir)
 	out := newTail(t, addr, outputTopic)
 
-	// The producer writes a chunk every 25ms (about 10,000 clicks a second), so
-	// it is still writing when the application is killed and after. Should the
-	// application be slow (a loaded machine), the producer waits for the kill
-	// at three quarters of the input.
+	// The producer writes a chunk every 25ms (about 10,000 clicks a second). It
+	// pauses at half the input until the application has committed, then goes
+	// on, so it is still writing when the application is killed and after; it
+	// waits for the kill at three quarters of the input should the application
+	// be slow (a loaded machine).
 	var produced atomic.Int64
 	prodDone := make(chan error, 1)
 	killed := make(chan struct{})
+	resume := make(chan struct{})
 	go func() {
 		tick := time.NewTicker(25 * time.Millisecond)
 		defer tick.Stop()
 		for i := 0; i < total; i += chunk {
-			if i == total*3/4 {
+			var wait <-chan struct{}
+			switch i {
+			case total / 2:
+				wait = resume
+			case total * 3 / 4:
+				wait = killed
+			}
+			if wait != nil {
 				select {
-				case <-killed:
+				case <-wait:
 				case <-ctx.Done():
 					prodDone <- ctx.Err()
 					return
@@ -196,12 +205,18 @@ func TestSIGKILLMidStreamLosesNothing(t *testing.T) {
 		}
 		n, err := committedSum(ctx, adm, inputTopic)
 		commitErr = err
-		return err != nil || n > 0 && n < produced.Load()
+		return err != nil || n > 0
 	})
 	if err == nil {
 		err = commitErr
 	}
 	if err != nil {
+		t.Fatal(err)
+	}
+	// Kill a chunk or two after the producer resumes: well inside the 500ms
+	// commit interval, so that input written is not committed yet.
+	close(resume)
+	if err := poll(ctx, "the producer resumes", func() (bool, error) { return produced.Load() > total/2+chunk, nil }); err != nil {
 		t.Fatal(err)
 	}
 	if err := syscall.Kill(-app.cmd.Process.Pid, syscall.SIGKILL); err != nil {
@@ -222,11 +237,11 @@ func TestSIGKILLMidStreamLosesNothing(t *testing.T) {
 	}
 
 	app2 := startApp(t, "app-2", addr, stateDir)
-	if err := app2.waitLog(ctx, "state restored"); err != nil {
+	if err := app2.waitLog(ctx, "msg=consuming"); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(app2.out.String(), `from="no local state"`) {
-		t.Errorf("the restarted application did not use its local state")
+	if n := strings.Count(app2.out.String(), `state_from="local state"`); n != partitions {
+		t.Errorf("%d of %d store partitions restarted from their local state:\n%s", n, partitions, grepLines(app2.out.String(), "task started"))
 	}
 	if err := <-prodDone; err != nil {
 		t.Fatalf("produce: %v", err)
@@ -318,20 +333,24 @@ func TestRestoreFromChangelog(t *testing.T) {
 	if err := os.RemoveAll(stateDir); err != nil {
 		t.Fatal(err)
 	}
+	// The whole state directory is gone, and with it the default snapshot
+	// directory and the coordinator's log: only the changelog is left.
 	app2 := startApp(t, "app-2", addr, stateDir)
-	if err := app2.waitLog(ctx, "state restored"); err != nil {
+	if err := app2.waitLog(ctx, "msg=consuming"); err != nil {
 		t.Fatal(err)
 	}
 	log := app2.out.String()
-	if n := strings.Count(log, `from="no local state"`); n != partitions {
-		t.Errorf("%d store partitions restored with no local state, want %d", n, partitions)
+	m := regexp.MustCompile(`msg="task started" .*state_from="full changelog replay" changelog_records_replayed=(\d+)`).FindAllStringSubmatch(log, -1)
+	if len(m) != partitions {
+		t.Fatalf("%d store partitions restored by a full changelog replay, want %d:\n%s", len(m), partitions, grepLines(log, "task started"))
 	}
-	m := regexp.MustCompile(`msg="state restored" .*records=(\d+)`).FindStringSubmatch(log)
-	if m == nil {
-		t.Fatalf("no record count in the \"state restored\" line")
+	replayed := 0
+	for _, sm := range m {
+		n, _ := strconv.Atoi(sm[1])
+		replayed += n
 	}
-	if n, _ := strconv.Atoi(m[1]); n != changelogRecords {
-		t.Errorf("restored %d records, want the changelog's %d", n, changelogRecords)
+	if replayed != changelogRecords {
+		t.Errorf("restored %d records, want the changelog's %d", replayed, changelogRecords)
 	}
 
 	// One more click for a known user: the count must continue from the

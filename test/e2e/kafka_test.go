@@ -355,40 +355,62 @@ func committedSum(ctx context.Context, adm *kadm.Client, topic string) (int64, e
 // exited) and returns every entry of the click-counts store.
 func readStore(t *testing.T, stateDir string) map[string]int64 {
 	t.Helper()
-	db, err := rocks.Open(filepath.Join(stateDir, group, "0"), rocks.Memory{BlockCache: 8 << 20, WriteBuffers: 8 << 20})
-	if err != nil {
-		t.Fatalf("open the application's state: %v", err)
-	}
-	defer db.Close()
-	out := map[string]int64{}
-	seen := 0
-	for _, sp := range db.Stores() {
-		if sp.Store != storeName {
-			continue
-		}
-		seen++
-		s, err := db.Store(sp.Store, sp.Partition)
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = s.Range(func(k, v []byte) error {
-			if len(v) != 8 {
-				return fmt.Errorf("%v: key %q has a %d-byte value", sp, k, len(v))
-			}
-			if _, dup := out[string(k)]; dup {
-				return fmt.Errorf("key %q is in more than one partition of the store", k)
-			}
-			out[string(k)] = int64(binary.BigEndian.Uint64(v))
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	out, seen := readReplicaStores(t, filepath.Join(stateDir, group, "0"), nil)
 	if seen != partitions {
 		t.Fatalf("the state has %d partitions of store %s, want %d", seen, storeName, partitions)
 	}
 	return out
+}
+
+// readReplicaStores adds to out (made if nil) the click-count store partitions
+// held by the RocksDB instances of one replica's directory, and says how many
+// partitions it found. A key in two partitions is an error.
+func readReplicaStores(t *testing.T, replicaDir string, out map[string]int64) (map[string]int64, int) {
+	t.Helper()
+	if out == nil {
+		out = map[string]int64{}
+	}
+	pool, err := rocks.OpenPool(filepath.Join(replicaDir, "state"), rocks.Memory{BlockCache: 8 << 20, WriteBuffers: 8 << 20})
+	if err != nil {
+		t.Fatalf("open the application's state: %v", err)
+	}
+	defer pool.Close()
+	names, err := pool.Instances()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, name := range names {
+		db, err := pool.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sp := range db.Stores() {
+			if sp.Store != storeName {
+				continue
+			}
+			seen++
+			s, err := db.Store(sp.Store, sp.Partition)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = s.Range(func(k, v []byte) error {
+				if len(v) != 8 {
+					return fmt.Errorf("%v: key %q has a %d-byte value", sp, k, len(v))
+				}
+				if _, dup := out[string(k)]; dup {
+					return fmt.Errorf("key %q is in more than one partition of the store", k)
+				}
+				out[string(k)] = int64(binary.BigEndian.Uint64(v))
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		db.Close()
+	}
+	return out, seen
 }
 
 // diffCounts describes how got differs from want (empty when equal).

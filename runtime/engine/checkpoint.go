@@ -1,0 +1,309 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gofka/streams/coordinator"
+	"github.com/gofka/streams/runtime"
+	"github.com/gofka/streams/state/snapshot"
+)
+
+// Barrier checkpoints (the seed's section 4, Flink's asynchronous barrier
+// snapshots):
+//
+//	coordinator: CheckpointStarted(n) through the Raft log
+//	  ─▶ every task that reads only user topics is aligned at once: its barrier sits at its current offsets
+//	  ─▶ an aligned task writes barrier n as a control record into every partition of each repartition
+//	     topic it writes, flushes its cache, waits for the changelog acks, takes a RocksDB checkpoint of its
+//	     own instance (hard links) and hands it to the uploader (in the background)
+//	  ─▶ a task reading a repartition topic is aligned when it has read barrier n from every task writing
+//	     that topic (control records are counted here and never reach user code)
+//	  ─▶ the uploader sends only SST files not uploaded before, then the manifest; the task acks n
+//	coordinator: every task acked ─▶ checkpoint n complete; older ones beyond the kept K expire and the
+//	  leader's replica deletes the files only they reference.
+//
+// Alignment is at-least-once (Flink's "at least once" mode): records that
+// arrive after a barrier on one input while another input is still behind are
+// processed, not held back, so a snapshot may include a little more than the
+// cut. That is exact for what a snapshot is used for here, restoring state with
+// the changelog offsets it records; exactly-once will need held-back inputs.
+
+const (
+	barrierHeader = "gofka.barrier" // value: checkpoint id; first header of a control record
+	senderHeader  = "gofka.from"    // value: the task that sent it, e.g. 0_3
+)
+
+type checkpoints struct {
+	e *Engine
+
+	id      uint64           // the checkpoint in progress, 0 when none
+	pending map[taskKey]bool // running tasks not yet snapshotted for id
+	// seen[id][task][topic] is the set of upstream tasks whose barrier id the
+	// task has read on that repartition topic.
+	seen map[uint64]map[taskKey]map[string]map[string]bool
+	// writers[topic] is how many tasks write a repartition topic: the barriers
+	// a reader waits for.
+	writers map[string]int
+
+	uploads sync.WaitGroup
+	mu      sync.Mutex // guards last
+	last    []checkpointRecord
+}
+
+// checkpointRecord is what this replica did for one task in one checkpoint,
+// for the status endpoint.
+type checkpointRecord struct {
+	ID        uint64        `json:"id"`
+	Task      string        `json:"task"`
+	Files     int           `json:"files,omitempty"`
+	NewFiles  int           `json:"new_files,omitempty"`
+	Bytes     int64         `json:"bytes,omitempty"`
+	NewBytes  int64         `json:"new_bytes,omitempty"`
+	Duration  time.Duration `json:"duration_ns"`
+	Error     string        `json:"error,omitempty"`
+	Completed time.Time     `json:"completed"`
+}
+
+func newCheckpoints(e *Engine) *checkpoints {
+	return &checkpoints{e: e, pending: map[taskKey]bool{}, seen: map[uint64]map[taskKey]map[string]map[string]bool{}}
+}
+
+// start begins checkpoint id on this replica: every running task owes it a snapshot.
+func (c *checkpoints) start(id uint64) {
+	if c.writers == nil {
+		c.writers = map[string]int{}
+		for _, st := range c.e.prog.SubTopologies {
+			for _, tid := range st.Sinks {
+				if t := c.e.topics[tid]; t.kind == runtime.RepartitionTopic {
+					c.writers[t.name] += int(c.e.parts[st.ID])
+				}
+			}
+		}
+	}
+	c.id = id
+	clear(c.pending)
+	for k := range c.e.tasks {
+		c.pending[k] = true
+	}
+	for old := range c.seen {
+		if old < id {
+			delete(c.seen, old)
+		}
+	}
+	c.e.log.Debug("checkpoint started", "checkpoint", id, "tasks", len(c.pending))
+}
+
+// finished ends checkpoint id; on the leader's replica a complete one triggers
+// the removal of files only expired checkpoints reference.
+func (c *checkpoints) finished(ctx context.Context, id uint64, complete bool) {
+	if c.id == id {
+		c.id = 0
+		clear(c.pending)
+	}
+	delete(c.seen, id)
+	c.e.metrics.checkpoints.WithLabelValues(strconv.FormatBool(complete)).Inc()
+	if complete && c.e.node.IsLeader() {
+		c.uploads.Add(1)
+		go func() {
+			defer c.uploads.Done()
+			c.e.collectGarbage(ctx)
+		}()
+	}
+}
+
+// forget drops a task that stopped running here.
+func (c *checkpoints) forget(k taskKey) { delete(c.pending, k) }
+
+// wait waits for the uploads and collections in flight.
+func (c *checkpoints) wait() { c.uploads.Wait() }
+
+// barrier counts a control record read on a repartition topic partition.
+func (c *checkpoints) barrier(topic string, p int32, r *kgo.Record) {
+	id, err := strconv.ParseUint(string(r.Headers[0].Value), 10, 64)
+	if err != nil {
+		c.e.log.Warn("malformed barrier record ignored", "topic", topic, "partition", p, "offset", r.Offset)
+		return
+	}
+	from := ""
+	for _, h := range r.Headers[1:] {
+		if h.Key == senderHeader {
+			from = string(h.Value)
+		}
+	}
+	if c.id != 0 && id < c.id {
+		return // an aborted or older checkpoint's barrier, replayed after a restart
+	}
+	for _, rt := range c.e.routes[topic] {
+		k := taskKey{rt.subTopology, p}
+		byTask := c.seen[id]
+		if byTask == nil {
+			byTask = map[taskKey]map[string]map[string]bool{}
+			c.seen[id] = byTask
+		}
+		if byTask[k] == nil {
+			byTask[k] = map[string]map[string]bool{}
+		}
+		if byTask[k][topic] == nil {
+			byTask[k][topic] = map[string]bool{}
+		}
+		byTask[k][topic][from] = true
+	}
+}
+
+// aligned reports whether task k has read barrier id on every repartition
+// input; inputs from user topics are aligned at their current offsets.
+func (c *checkpoints) aligned(t *task) bool {
+	for _, tp := range t.inputs {
+		want, internal := c.writers[tp.topic]
+		if !internal {
+			continue
+		}
+		if len(c.seen[c.id][t.key][tp.topic]) < want {
+			return false
+		}
+	}
+	return true
+}
+
+// advance snapshots the tasks that became aligned since the last call.
+func (c *checkpoints) advance(ctx context.Context) error {
+	if c.id == 0 || len(c.pending) == 0 {
+		return nil
+	}
+	var ready []*task
+	for k := range c.pending {
+		if t := c.e.tasks[k]; t != nil && c.aligned(t) {
+			ready = append(ready, t)
+		}
+	}
+	if len(ready) == 0 {
+		return nil
+	}
+	id := c.id
+	e := c.e
+	// Barriers go downstream first, behind every record these tasks emitted.
+	for _, t := range ready {
+		for _, tid := range e.prog.SubTopologies[t.key.subTopology].Sinks {
+			out := e.topics[tid]
+			if out.kind != runtime.RepartitionTopic {
+				continue
+			}
+			for p := int32(0); p < out.partitions; p++ {
+				e.producer.Produce(ctx, &kgo.Record{Topic: out.name, Partition: p, Headers: []kgo.RecordHeader{
+					{Key: barrierHeader, Value: []byte(strconv.FormatUint(id, 10))},
+					{Key: senderHeader, Value: []byte(t.key.String())},
+				}}, e.acked)
+			}
+		}
+	}
+	begin := time.Now()
+	if err := e.flushTasks(ctx, ready); err != nil {
+		return fmt.Errorf("checkpoint %d: %w", id, err)
+	}
+	for _, t := range ready {
+		delete(c.pending, t.key)
+		source := map[string]int64{}
+		for _, tp := range t.inputs {
+			if _, internal := c.writers[tp.topic]; !internal {
+				source[tp.String()] = e.positions[tp]
+			}
+		}
+		if t.db == nil {
+			// Nothing to snapshot (no persistent store): the task only relays the barrier.
+			c.ack(ctx, id, t.key, coordinator.CheckpointAck{SourceOffsets: source}, checkpointRecord{ID: id, Task: t.key.String()})
+			continue
+		}
+		dir := filepath.Join(e.pool.StagingDir(), fmt.Sprintf("checkpoint-%d-%s", id, t.key))
+		os.RemoveAll(dir)
+		info, err := t.db.Checkpoint(dir)
+		if err != nil {
+			e.log.Warn("checkpoint failed; the coordinator will abort it", "checkpoint", id, "task", t.key, "err", err)
+			continue
+		}
+		changelog := map[string]int64{}
+		for sp, o := range info.Offsets {
+			changelog[topicPartition{e.topics[e.storeSpec(sp.Store).Changelog].name, sp.Partition}.String()] = o
+		}
+		k := t.key
+		local := time.Since(begin)
+		c.uploads.Add(1)
+		go func() {
+			defer c.uploads.Done()
+			defer os.RemoveAll(dir)
+			_, ref, stats, err := e.uploader.Upload(ctx, k.String(), id, dir, changelog, source)
+			rec := checkpointRecord{ID: id, Task: k.String(), Files: stats.Files, NewFiles: stats.NewFiles,
+				Bytes: stats.Bytes, NewBytes: stats.NewBytes, Duration: local + stats.Duration}
+			if err != nil {
+				rec.Error = err.Error()
+				c.record(rec)
+				e.log.Warn("snapshot upload failed; the coordinator will abort the checkpoint", "checkpoint", id, "task", k, "err", err)
+				return
+			}
+			c.ack(ctx, id, k, coordinator.CheckpointAck{ManifestRef: ref, Files: stats.Files, Bytes: stats.Bytes,
+				ChangelogOffsets: changelog, SourceOffsets: source, DurationMillis: rec.Duration.Milliseconds()}, rec)
+		}()
+	}
+	return nil
+}
+
+func (c *checkpoints) ack(ctx context.Context, id uint64, k taskKey, ack coordinator.CheckpointAck, rec checkpointRecord) {
+	if err := c.e.node.AckCheckpoint(ctx, id, k.id(), ack); err != nil {
+		rec.Error = err.Error()
+		c.e.log.Warn("checkpoint ack failed", "checkpoint", id, "task", k, "err", err)
+	}
+	c.record(rec)
+}
+
+func (c *checkpoints) record(rec checkpointRecord) {
+	rec.Completed = time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.last = append(c.last, rec)
+	if len(c.last) > 50 {
+		c.last = c.last[len(c.last)-50:]
+	}
+}
+
+func (c *checkpoints) history() []checkpointRecord {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]checkpointRecord(nil), c.last...)
+}
+
+func (e *Engine) storeSpec(name string) runtime.StoreSpec {
+	for _, s := range e.prog.Stores {
+		if s.Name == name {
+			return s
+		}
+	}
+	return runtime.StoreSpec{}
+}
+
+// collectGarbage deletes snapshot files that only expired checkpoints reference.
+func (e *Engine) collectGarbage(ctx context.Context) {
+	keep := map[string][]uint64{}
+	for _, cp := range e.node.Checkpoints() {
+		if !cp.Retained() {
+			continue
+		}
+		for task := range cp.Acks {
+			keep[task] = append(keep[task], cp.ID)
+		}
+	}
+	n, err := snapshot.GC(ctx, e.snaps, e.cfg.AppID, keep, snapshot.GCOptions{Log: e.log})
+	if err != nil {
+		e.log.Warn("snapshot garbage collection", "err", err)
+		return
+	}
+	if n > 0 {
+		e.log.Info("snapshot files deleted", "files", n)
+	}
+}

@@ -1,0 +1,139 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gofka/streams/coordinator"
+)
+
+// The status server: one small HTTP server per replica (loopback by default).
+//
+//	GET /status   members, leader, assignment and its history, checkpoint history, this replica's tasks
+//	              with where their state came from, how long restoring took and their input lag (JSON)
+//	GET /healthz  200 while the process serves requests (liveness)
+//	GET /readyz   200 once the replica is a member of the group and runs every task assigned to it,
+//	              503 with the reason otherwise (readiness)
+//	GET /metrics  Prometheus metrics
+type statusServer struct {
+	addr string
+	srv  *http.Server
+
+	mu   sync.Mutex
+	view replicaView // written by the engine's loop, read by handlers
+}
+
+// replicaView is this replica's part of /status.
+type replicaView struct {
+	App       string     `json:"app"`
+	Replica   string     `json:"replica"`
+	Tasks     []taskView `json:"tasks"`
+	Processed int64      `json:"records_processed"`
+	Updated   time.Time  `json:"updated"`
+}
+
+type taskView struct {
+	Task            string  `json:"task"`
+	StateFrom       string  `json:"state_from"`
+	RestoreSeconds  float64 `json:"restore_seconds"`
+	RestoredRecords int64   `json:"changelog_records_replayed"`
+	Lag             int64   `json:"input_lag"`
+}
+
+func startStatus(e *Engine, addr string) (*statusServer, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("status endpoint: %w", err)
+	}
+	s := &statusServer{addr: ln.Addr().String()}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		view := s.view
+		s.mu.Unlock()
+		out := struct {
+			Replica     replicaView         `json:"replica"`
+			Checkpoints []checkpointRecord  `json:"local_checkpoints"`
+			Cluster     *coordinator.Status `json:"cluster,omitempty"`
+		}{Replica: view, Checkpoints: e.ckpt.history()}
+		if e.node != nil {
+			st := e.node.Status()
+			out.Cluster = &st
+		}
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.Encode(out)
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if why := e.notReady(); why != "" {
+			http.Error(w, why, http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(e.metrics.reg, promhttp.HandlerOpts{}))
+	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			e.log.Warn("status endpoint stopped", "err", err)
+		}
+	}()
+	e.log.Info("status endpoint", "addr", "http://"+s.addr)
+	return s, nil
+}
+
+func (s *statusServer) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	s.srv.Shutdown(ctx)
+}
+
+// notReady says why the replica is not ready, or "" when it is.
+func (e *Engine) notReady() string {
+	if e.node == nil {
+		return "starting: not yet a member of the coordinator group"
+	}
+	if why := e.node.NotReady(); why != "" {
+		return why
+	}
+	e.status.mu.Lock()
+	running := len(e.status.view.Tasks)
+	e.status.mu.Unlock()
+	if want := len(e.node.Mine()); running < want {
+		return fmt.Sprintf("restoring: %d of %d assigned tasks running", running, want)
+	}
+	return ""
+}
+
+// publishView refreshes what /status shows of this replica; the loop calls it
+// when tasks change and at every commit.
+func (e *Engine) publishView(lags map[string]int64) {
+	if e.status == nil {
+		return
+	}
+	v := replicaView{App: e.cfg.AppID, Replica: e.cfg.ReplicaID, Processed: e.processed, Updated: time.Now()}
+	for k, t := range e.tasks {
+		v.Tasks = append(v.Tasks, taskView{Task: k.String(), StateFrom: t.restoredFrom,
+			RestoreSeconds: t.restoreTime.Seconds(), RestoredRecords: t.restoredRecords, Lag: lags[k.String()]})
+	}
+	sort.Slice(v.Tasks, func(i, j int) bool { return v.Tasks[i].Task < v.Tasks[j].Task })
+	e.status.mu.Lock()
+	e.status.view = v
+	e.status.mu.Unlock()
+}
+
+func itoa(p int32) string { return strconv.Itoa(int(p)) }

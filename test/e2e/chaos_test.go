@@ -1,0 +1,236 @@
+package e2e
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gofka/streams/coordinator"
+)
+
+// TestChaos streams clicks into three replicas while a random replica (the
+// leader as often as any other) is SIGKILLed and restarted, again and again.
+// Afterwards every click must be counted at least once, and no task may have
+// run on two live replicas at the same time: checked on the replicas' own logs
+// (when each started and stopped each task, and when the test killed it), and
+// on the coordinator's assignment history (a task moves between two live
+// replicas only through "unassigned").
+//
+// Bounded in time and count; `make chaos` runs it longer through the
+// environment: GOFKA_CHAOS_KILLS (default 4), GOFKA_CHAOS_CLICKS (default
+// 30000), GOFKA_CHAOS_SEED (default: the clock, logged so a failure replays).
+func TestChaos(t *testing.T) {
+	kills := envInt(t, "GOFKA_CHAOS_KILLS", 4)
+	total := envInt(t, "GOFKA_CHAOS_CLICKS", 30000)
+	seed := uint64(envInt(t, "GOFKA_CHAOS_SEED", int(time.Now().UnixNano()%1e9)))
+	t.Logf("chaos: %d kills, %d clicks, GOFKA_CHAOS_SEED=%d", kills, total, seed)
+	rng := rand.New(rand.NewPCG(seed, seed))
+	ctx := testContext(t, time.Duration(60+kills*20)*time.Second)
+
+	_, addr := startBroker(ctx, t)
+	cl := client(t, addr)
+	adm := kadm.NewClient(cl)
+	createTopics(ctx, t, adm)
+	c := newCluster(t, addr, 3, "--checkpoint-interval", "1s")
+	c.startAll()
+	c.everyTaskRunning(ctx, []int{0, 1, 2})
+
+	clicks := makeClicks(0, total)
+	var produced atomic.Int64
+	prodDone := streamClicksEvery(ctx, cl, clicks, &produced, time.Duration(kills*4)*time.Second)
+
+	var ends []procEnd // when the test killed each process
+	for k := 0; k < kills; k++ {
+		victim := rng.IntN(3)
+		select {
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		case <-time.After(time.Duration(1000+rng.IntN(2000)) * time.Millisecond):
+		}
+		p := c.procs[victim]
+		c.kill(victim)
+		ends = append(ends, procEnd{p.name, time.Now()})
+		t.Logf("kill %d: SIGKILLed %s with %d clicks produced", k+1, p.name, produced.Load())
+		time.Sleep(time.Duration(rng.IntN(2000)) * time.Millisecond)
+		c.start(victim)
+		// One replica down at a time: three voters keep a quorum.
+		c.everyTaskRunning(ctx, []int{0, 1, 2})
+	}
+	if err := <-prodDone; err != nil {
+		t.Fatal(err)
+	}
+	checkComplete(ctx, t, addr, adm, clicks)
+
+	// The assignment history, as the leader has it.
+	leader := c.leader(ctx, []int{0, 1, 2})
+	st, err := c.fullStatusOf(ctx, leader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkHistory(t, st)
+
+	// The replicas' own account of what they ran, and when.
+	checkNoOverlap(t, c.all, ends)
+}
+
+type procEnd struct {
+	name string
+	at   time.Time
+}
+
+// streamClicksEvery spreads the clicks evenly over d.
+func streamClicksEvery(ctx context.Context, cl *kgo.Client, clicks []inClick, produced *atomic.Int64, d time.Duration) <-chan error {
+	done := make(chan error, 1)
+	const chunk = 100
+	gap := d / time.Duration(max(1, len(clicks)/chunk))
+	go func() {
+		for i := 0; i < len(clicks); i += chunk {
+			if err := produceClicks(ctx, cl, clicks[i:min(i+chunk, len(clicks))]); err != nil {
+				done <- err
+				return
+			}
+			produced.Store(int64(min(i+chunk, len(clicks))))
+			select {
+			case <-ctx.Done():
+				done <- ctx.Err()
+				return
+			case <-time.After(gap):
+			}
+		}
+		done <- nil
+	}()
+	return done
+}
+
+// checkHistory: in the committed assignment history a task never goes from
+// one member straight to another unless the first was declared dead (the
+// change's reason says so).
+func checkHistory(t *testing.T, st fullStatus) {
+	t.Helper()
+	if len(st.Cluster.History) == 0 {
+		t.Fatal("the leader reports no assignment history")
+	}
+	for _, ch := range st.Cluster.History {
+		for _, m := range ch.Moves {
+			if m.From != "" && m.To != "" && !strings.Contains(ch.Reason, "dead") && !strings.Contains(ch.Reason, "left") {
+				t.Errorf("epoch %d (%s): task %s moved from %s to %s directly while both were members", ch.Epoch, ch.Reason, m.Task, m.From, m.To)
+			}
+		}
+	}
+}
+
+var (
+	logLineRE = regexp.MustCompile(`^time=(\S+) level=\w+ msg=(?:"([^"]*)"|(\S+))`)
+	taskRE    = regexp.MustCompile(` task=(\S+)`)
+)
+
+// checkNoOverlap rebuilds, from every process's log, the intervals during which
+// it ran each task (a start up to its stop, a fencing, the process's own stop or
+// its kill) and fails if two processes' intervals for one task overlap.
+func checkNoOverlap(t *testing.T, procs []*proc, ends []procEnd) {
+	t.Helper()
+	type interval struct {
+		proc       string
+		start, end time.Time
+	}
+	killedAt := map[string]time.Time{}
+	for _, e := range ends {
+		killedAt[e.name] = e.at
+	}
+	byTask := map[string][]interval{}
+	for _, p := range procs {
+		open := map[string]time.Time{}
+		closeAll := func(at time.Time) {
+			for task, s := range open {
+				byTask[task] = append(byTask[task], interval{p.name, s, at})
+			}
+			clear(open)
+		}
+		var last time.Time
+		for _, line := range strings.Split(p.out.String(), "\n") {
+			line = strings.TrimSpace(line)
+			m := logLineRE.FindStringSubmatch(line)
+			if m == nil {
+				continue
+			}
+			at, err := time.Parse(time.RFC3339Nano, m[1])
+			if err != nil {
+				continue
+			}
+			last = at
+			msg, task := m[2]+m[3], ""
+			if tm := taskRE.FindStringSubmatch(line); tm != nil {
+				task = tm[1]
+			}
+			switch {
+			case msg == "task started" && task != "":
+				open[task] = at
+			case msg == "task stopped" && task != "":
+				if s, ok := open[task]; ok {
+					byTask[task] = append(byTask[task], interval{p.name, s, at})
+					delete(open, task)
+				}
+			case strings.HasPrefix(msg, "fenced"):
+				closeAll(at)
+			}
+		}
+		if at, ok := killedAt[p.name]; ok {
+			closeAll(at)
+		} else if p.exited() {
+			closeAll(last)
+		} else {
+			closeAll(time.Now().Add(time.Hour)) // still running
+		}
+	}
+	overlaps := 0
+	for task, ivs := range byTask {
+		sort.Slice(ivs, func(i, j int) bool { return ivs[i].start.Before(ivs[j].start) })
+		for i := 1; i < len(ivs); i++ {
+			for j := 0; j < i; j++ {
+				a, b := ivs[j], ivs[i]
+				if a.proc != b.proc && b.start.Before(a.end) {
+					overlaps++
+					t.Errorf("task %s ran on %s [%s, %s) and on %s from %s: two live replicas at once",
+						task, a.proc, a.start.Format("15:04:05.000"), a.end.Format("15:04:05.000"), b.proc, b.start.Format("15:04:05.000"))
+				}
+			}
+		}
+	}
+	if len(byTask) == 0 {
+		t.Fatal("no task intervals found in the replicas' logs")
+	}
+	t.Logf("ownership: %d tasks, %d overlaps across %d processes", len(byTask), overlaps, len(procs))
+}
+
+func envInt(t *testing.T, name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		t.Fatalf("%s=%q: %v", name, v, err)
+	}
+	return n
+}
+
+// fullStatus is /status with the coordinator's assignment history.
+type fullStatus struct {
+	Cluster coordinator.Status `json:"cluster"`
+}
+
+func (c *cluster) fullStatusOf(ctx context.Context, i int) (fullStatus, error) {
+	var st fullStatus
+	err := c.getJSON(ctx, i, &st)
+	return st, err
+}
