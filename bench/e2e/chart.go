@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"image/color"
+	"runtime"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -34,7 +36,7 @@ func (rep *report) chart(cfg *config) ([]byte, error) {
 		names = append(names, s.c.name)
 	}
 
-	rate := newPanel(fmt.Sprintf("click-count end to end, %s clicks: records/s in each run", thousands(cfg.n)), "records/s", names)
+	rate := newPanel(fmt.Sprintf("click-count end to end on %s, %s clicks: records/s in each run", rep.brokerLabel, thousands(cfg.n)), "records/s", names)
 	width := vg.Points(60 / float64(cfg.runs))
 	var top float64
 	medians := make(plotter.XYs, len(ss))
@@ -71,7 +73,7 @@ func (rep *report) chart(cfg *config) ([]byte, error) {
 	}
 	rate.Legend.Top = true
 
-	rss := newPanel("peak RSS, median", "MB", names)
+	rss := newPanel(fmt.Sprintf("peak RSS, median (%s, %d CPUs)", time.Now().UTC().Format("2006-01-02"), runtime.NumCPU()), "MB", names)
 	vals := make(plotter.Values, len(ss))
 	points := make(plotter.XYs, len(ss))
 	rssLabels := make([]string, len(ss))

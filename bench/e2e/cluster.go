@@ -21,8 +21,9 @@ type cluster interface {
 	// acquire returns the address of a broker for one measurement and a
 	// release that removes what the measurement left behind.
 	acquire(ctx context.Context) (addr string, release func(topics, groups []string), err error)
-	// describe names the broker for the report.
+	// describe names the broker for the report; label is its short name.
 	describe() string
+	label() string
 	close()
 }
 
@@ -77,6 +78,8 @@ type embedded struct {
 func (e *embedded) describe() string {
 	return "embedded kfake broker (bench/e2e/broker, in memory), a fresh process per measurement"
 }
+
+func (e *embedded) label() string { return "embedded kfake broker" }
 
 func (e *embedded) close() {}
 
@@ -175,6 +178,17 @@ func (s *shared) describe() string {
 		return fmt.Sprintf("%s at %s; ApiVersions says %s", s.kind, s.addr, s.version)
 	}
 	return fmt.Sprintf("%s at %s", s.kind, s.addr)
+}
+
+func (s *shared) label() string {
+	name := "Kafka broker"
+	if s.stop != nil {
+		name = "real Apache Kafka"
+	}
+	if s.version != "" {
+		name += " " + s.version
+	}
+	return name
 }
 
 func (s *shared) close() {

@@ -18,7 +18,8 @@ type report struct {
 	chosen      []contender
 	markdown    string
 	notes       []string
-	broker      string
+	broker      string // the broker, described
+	brokerLabel string // its short name
 	javaVersion string
 }
 
@@ -72,7 +73,7 @@ func run(ctx context.Context, cfg config) (*report, error) {
 		return nil, err
 	}
 	defer cl.close()
-	rep.broker = cl.describe()
+	rep.broker, rep.brokerLabel = cl.describe(), cl.label()
 	for _, c := range rep.chosen {
 		if c.java {
 			rep.javaVersion = javaVersion()
