@@ -23,6 +23,10 @@ import (
 
 // Node is one replica's member of the coordinator group.
 type Node struct {
+	// leaseUntil mirrors lease.until for LeaseHeld, which the engine calls on
+	// every write and so must not take mu.
+	leaseUntil atomic.Pointer[time.Time]
+
 	cfg    Config
 	log    *slog.Logger
 	addr   string // advertise address: the Raft server ID and member identity
@@ -431,6 +435,8 @@ func (n *Node) heartbeat() {
 		}
 		if sent.After(n.lease.sent) {
 			n.lease = lease{sent: sent, until: sent.Add(n.cfg.FailureTimeout * 2 / 3), epoch: resp.Epoch}
+			until := n.lease.until
+			n.leaseUntil.Store(&until)
 		}
 		regained := !n.held && n.leaseValidLocked(time.Now())
 		if regained {
@@ -466,6 +472,7 @@ func (n *Node) fence(inc uint64, reason string) {
 		return
 	}
 	n.lease = lease{}
+	n.leaseUntil.Store(nil)
 	n.held = false
 	n.joined = false
 	left := n.left
@@ -561,6 +568,15 @@ func (n *Node) MayRun(task TaskID) bool {
 		n.touched[task] = true
 	}
 	return true
+}
+
+// LeaseHeld reports, without locking, whether this replica's lease has not run
+// out: the engine checks it before every record it writes, so that a replica
+// that was stopped (SIGSTOP, a long pause) past its lease writes nothing once it
+// runs again, not even the rest of a flush it was in the middle of.
+func (n *Node) LeaseHeld() bool {
+	until := n.leaseUntil.Load()
+	return until != nil && time.Now().Before(*until)
 }
 
 // Lease reports whether this replica holds a valid lease, and the leader's
@@ -723,6 +739,7 @@ func (n *Node) Leave(ctx context.Context) error {
 	n.mu.Lock()
 	n.left = true
 	n.lease = lease{}
+	n.leaseUntil.Store(nil)
 	n.held = false
 	joined := n.joined
 	n.mu.Unlock()
@@ -763,6 +780,8 @@ func (n *Node) Close() error {
 		n.closed = true
 		n.leaseAtClose = n.lease
 		n.lease = lease{}
+		n.leaseUntil.Store(nil)
+		n.leaseUntil.Store(nil)
 		n.held = false
 		n.mu.Unlock()
 		n.cancel()

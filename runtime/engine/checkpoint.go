@@ -197,10 +197,10 @@ func (c *checkpoints) advance(ctx context.Context) error {
 				continue
 			}
 			for p := int32(0); p < out.partitions; p++ {
-				e.producer.Produce(ctx, &kgo.Record{Topic: out.name, Partition: p, Headers: []kgo.RecordHeader{
+				e.produce(out.name, p, nil, nil, []kgo.RecordHeader{
 					{Key: barrierHeader, Value: []byte(strconv.FormatUint(id, 10))},
 					{Key: senderHeader, Value: []byte(t.key.String())},
-				}}, e.acked)
+				})
 			}
 		}
 	}

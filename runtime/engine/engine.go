@@ -58,7 +58,12 @@ type Engine struct {
 	changelogs map[topicPartition]int64 // next offset of each changelog partition, as acked
 
 	processed, skipped, deadLettered int64
+	fencedWrites                     int64 // writes dropped because the lease had run out
 }
+
+// errLeaseLost: the lease ran out while tasks were writing; the loop drops
+// every task (discardTasks) instead of committing.
+var errLeaseLost = errors.New("the coordinator lease ran out")
 
 type taskKey struct {
 	subTopology int
@@ -383,6 +388,10 @@ func (e *Engine) loop(ctx context.Context) error {
 			return fatal
 		}
 		if err := e.ckpt.advance(ctx); err != nil {
+			if errors.Is(err, errLeaseLost) {
+				e.discardTasks(ctx, err.Error())
+				continue
+			}
 			if ctx.Err() != nil {
 				break // stopping mid-checkpoint: the coordinator aborts it
 			}
@@ -390,6 +399,10 @@ func (e *Engine) loop(ctx context.Context) error {
 		}
 		if time.Since(lastCommit) >= e.cfg.CommitInterval {
 			if err := e.commit(ctx); err != nil {
+				if errors.Is(err, errLeaseLost) {
+					e.discardTasks(ctx, err.Error())
+					continue
+				}
 				if ctx.Err() != nil {
 					break // stopping (SIGTERM) mid-commit: the final commit below does it
 				}
@@ -399,6 +412,10 @@ func (e *Engine) loop(ctx context.Context) error {
 			// Catch up with the assignment: tasks that could not start while
 			// the lease was being acquired start now.
 			if err := e.reconcile(ctx, e.node.Mine()); err != nil {
+				if errors.Is(err, errLeaseLost) {
+					e.discardTasks(ctx, err.Error())
+					continue
+				}
 				if ctx.Err() != nil {
 					break
 				}
@@ -410,7 +427,9 @@ func (e *Engine) loop(ctx context.Context) error {
 	// replica leaves the group so its tasks move at once.
 	stop, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := e.commit(stop); err != nil {
+	if err := e.commit(stop); errors.Is(err, errLeaseLost) {
+		e.discardTasks(stop, err.Error())
+	} else if err != nil {
 		return fmt.Errorf("final commit: %w", err)
 	}
 	for _, t := range e.tasks {
@@ -442,7 +461,12 @@ func (e *Engine) handle(ctx context.Context, ev coordinator.Event) error {
 	switch ev := ev.(type) {
 	case coordinator.AssignmentChanged:
 		e.log.Info("assignment", "epoch", ev.Epoch, "tasks", len(ev.Mine))
-		return e.reconcile(ctx, ev.Mine)
+		err := e.reconcile(ctx, ev.Mine)
+		if errors.Is(err, errLeaseLost) {
+			e.discardTasks(ctx, err.Error())
+			return nil
+		}
+		return err
 	case coordinator.CheckpointStarted:
 		e.ckpt.start(ev.ID)
 	case coordinator.CheckpointFinished:
@@ -557,6 +581,13 @@ func (e *Engine) Emit(topic runtime.TopicID, key, value []byte) {
 // produce copies key and value (callers reuse their buffers) and sends them
 // asynchronously; commit waits for the acks.
 func (e *Engine) produce(topic string, p int32, key, value []byte, headers []kgo.RecordHeader) {
+	if !e.node.LeaseHeld() {
+		// The lease ran out under this write (the process was paused in the
+		// middle of a batch or a flush): another replica may own the task
+		// now. Drop it; flushTasks sees the count and nothing is committed.
+		e.fencedWrites++
+		return
+	}
 	buf := make([]byte, len(key)+len(value))
 	var k, v []byte
 	if key != nil {
@@ -651,6 +682,9 @@ func (e *Engine) commitTasks(ctx context.Context, tasks []*task) error {
 // waits until every produce is acknowledged, and records in each task's state
 // the changelog offsets its stores now cover.
 func (e *Engine) flushTasks(ctx context.Context, tasks []*task) error {
+	if !e.node.LeaseHeld() || e.fencedWrites > 0 {
+		return errLeaseLost
+	}
 	for _, t := range tasks {
 		if err := t.t.Flush(); err != nil {
 			return fmt.Errorf("flush task %s: %w", t.key, err)
@@ -658,6 +692,9 @@ func (e *Engine) flushTasks(ctx context.Context, tasks []*task) error {
 	}
 	if err := e.producer.Flush(ctx); err != nil {
 		return fmt.Errorf("wait for produce acks: %w", err)
+	}
+	if e.fencedWrites > 0 {
+		return errLeaseLost // some of what was flushed was dropped
 	}
 	e.mu.Lock()
 	perr := e.produceErr

@@ -467,6 +467,7 @@ func (e *Engine) stopTasks(ctx context.Context, stop []*task) error {
 // deleted so that it is never trusted again.
 func (e *Engine) discardTasks(ctx context.Context, reason string) {
 	if len(e.tasks) == 0 {
+		e.fencedWrites = 0
 		return
 	}
 	abort, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -485,7 +486,8 @@ func (e *Engine) discardTasks(ctx context.Context, reason string) {
 			}
 		}
 	}
-	e.log.Warn("fenced: dropped every task without committing", "reason", reason, "tasks", len(e.tasks))
+	e.log.Warn("fenced: dropped every task without committing", "reason", reason, "tasks", len(e.tasks), "writes_dropped", e.fencedWrites)
+	e.fencedWrites = 0
 	clear(e.tasks)
 	clear(e.positions)
 	e.closeConsumer()

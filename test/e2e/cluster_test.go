@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -502,4 +503,125 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestPausedReplicaIsFencedBeforeItWrites stops a worker with SIGSTOP for
+// longer than the failure timeout: the coordinator declares it dead and moves
+// its tasks. When it continues (SIGCONT) with its old assignment in memory, it
+// must write nothing for those tasks: its lease lapsed while it was stopped, so
+// it drops them at once and joins again. Checked on what reached the broker:
+// no record of the replica's producer between its resumption and the next task
+// it starts under a new lease, and every click is still counted.
+func TestPausedReplicaIsFencedBeforeItWrites(t *testing.T) {
+	ctx := testContext(t, 120*time.Second)
+	_, addr := startBroker(ctx, t)
+	cl := client(t, addr)
+	adm := kadm.NewClient(cl)
+	createTopics(ctx, t, adm)
+
+	c := newCluster(t, addr, 3)
+	c.startAll()
+	owners := c.everyTaskRunning(ctx, []int{0, 1, 2})
+	clicks := makeClicks(0, 20000)
+	var produced atomic.Int64
+	prodDone := streamClicks(ctx, cl, clicks, &produced, 0, nil)
+	out := newTail(t, addr, outputTopic)
+	if err := out.until(ctx, "output appears", func(c *counts) bool { return c.records > 500 }); err != nil {
+		t.Fatal(err)
+	}
+	// The victim: the worker (not the leader) running the most store tasks.
+	leader := c.leader(ctx, []int{0, 1, 2})
+	victim := -1
+	var stateful []int32 // partitions of the store tasks the victim runs
+	for _, i := range []int{(leader + 1) % 3, (leader + 2) % 3} {
+		var ps []int32
+		for task, o := range owners {
+			if o == i && strings.HasPrefix(task, "1_") {
+				n, _ := strconv.Atoi(strings.TrimPrefix(task, "1_"))
+				ps = append(ps, int32(n))
+			}
+		}
+		if victim < 0 || len(ps) > len(stateful) {
+			victim, stateful = i, ps
+		}
+	}
+	if len(stateful) == 0 {
+		t.Fatalf("no worker runs a store task: %v", owners)
+	}
+	p := c.procs[victim]
+	pausedAt := time.Now()
+	if err := syscall.Kill(-p.cmd.Process.Pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("SIGSTOPped r%d (store partitions %v)", victim, stateful)
+	var alive []int
+	for i := range 3 {
+		if i != victim {
+			alive = append(alive, i)
+		}
+	}
+	c.everyTaskRunning(ctx, alive)
+	resumedAt := time.Now()
+	if err := syscall.Kill(-p.cmd.Process.Pid, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.waitLog(ctx, `msg="fenced: dropped every task`); err != nil {
+		t.Fatal(err)
+	}
+	c.everyTaskRunning(ctx, []int{0, 1, 2}) // it rejoined and got a share again
+	if err := <-prodDone; err != nil {
+		t.Fatal(err)
+	}
+	checkComplete(ctx, t, addr, adm, clicks)
+
+	// When did it start a task again, under its new lease?
+	var restartedAt time.Time
+	for _, line := range strings.Split(p.out.String(), "\n") {
+		m := logLineRE.FindStringSubmatch(strings.TrimSpace(line))
+		if m == nil || m[2] != "task started" {
+			continue
+		}
+		if at, err := time.Parse(time.RFC3339Nano, m[1]); err == nil && at.After(resumedAt) {
+			restartedAt = at
+			break
+		}
+	}
+	if restartedAt.IsZero() {
+		t.Fatalf("r%d never started a task again after it was fenced", victim)
+	}
+	// Its producer id, from the output partitions its store tasks wrote before
+	// the pause (output partition p is written by task 1_p; the changelog is
+	// compacted, so it may no longer hold the victim's records).
+	startedAt := map[int32]time.Time{} // when the victim last started each store task before the pause
+	for _, line := range strings.Split(p.out.String(), "\n") {
+		m := logLineRE.FindStringSubmatch(strings.TrimSpace(line))
+		tm := taskRE.FindStringSubmatch(line)
+		if m == nil || tm == nil || m[2] != "task started" || !strings.HasPrefix(tm[1], "1_") {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339Nano, m[1])
+		n, _ := strconv.Atoi(strings.TrimPrefix(tm[1], "1_"))
+		if err == nil && at.Before(pausedAt) {
+			startedAt[int32(n)] = at
+		}
+	}
+	pids := map[int64]bool{}
+	for _, r := range readAll(ctx, t, addr, outputTopic) {
+		if from, ok := startedAt[r.Partition]; ok && slices.Contains(stateful, r.Partition) && r.Timestamp.After(from) && r.Timestamp.Before(pausedAt) {
+			pids[r.ProducerID] = true
+		}
+	}
+	if len(pids) == 0 {
+		t.Fatalf("found no output record of r%d before the pause", victim)
+	}
+	// Every topic it could write: nothing from it between resuming and its new tasks.
+	for _, topic := range []string{changelogTopic, repartitionTopic, outputTopic} {
+		for _, r := range readAll(ctx, t, addr, topic) {
+			if pids[r.ProducerID] && r.Timestamp.After(resumedAt) && r.Timestamp.Before(restartedAt) {
+				t.Errorf("%s partition %d offset %d: written by the fenced replica at %s, after it resumed (%s) and before it was given tasks again (%s)",
+					topic, r.Partition, r.Offset, r.Timestamp.Format("15:04:05.000"), resumedAt.Format("15:04:05.000"), restartedAt.Format("15:04:05.000"))
+			}
+		}
+	}
+	t.Logf("r%d resumed at %s, fenced, and started tasks again at %s", victim, resumedAt.Format("15:04:05.000"), restartedAt.Format("15:04:05.000"))
 }
