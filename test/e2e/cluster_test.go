@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"os"
@@ -19,6 +21,9 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gofka/streams/internal/miniotest"
+	"github.com/gofka/streams/state/snapshot"
 )
 
 // A cluster is N replicas of the click-count binary on one machine: each with
@@ -103,6 +108,18 @@ func (c *cluster) statusOf(ctx context.Context, i int) (replicaStatus, error) {
 	var st replicaStatus
 	err := c.getJSON(ctx, i, &st)
 	return st, err
+}
+
+// get fetches a path of replica i's status endpoint.
+func (c *cluster) get(ctx context.Context, i int, path string) (int, string) {
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+c.status[i]+path, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
 
 // getJSON reads replica i's GET /status into v.
@@ -272,6 +289,13 @@ func TestThreeReplicasShareWorkAndSurviveWorkerKill(t *testing.T) {
 	c := newCluster(t, addr, 3, "--checkpoint-interval", "2s")
 	c.startAll()
 	owners := c.everyTaskRunning(ctx, []int{0, 1, 2})
+	for i := range 3 {
+		for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/metrics": "gofka_task_restore_seconds{task=\""} {
+			if code, body := c.get(ctx, i, path); code != http.StatusOK || !strings.Contains(body, want) {
+				t.Errorf("r%d GET %s: %d %q, want 200 with %q", i, path, code, lastLines(body, 5), want)
+			}
+		}
+	}
 
 	clicks := makeClicks(0, 20000)
 	var produced atomic.Int64
@@ -413,13 +437,58 @@ func TestRollingRestartLosesNothing(t *testing.T) {
 // corrupted: the replica detects it, falls back, says so, and still ends with
 // the same store.
 func TestSnapshotRestoreMatchesChangelogReplay(t *testing.T) {
+	dir := t.TempDir()
+	snapshotRestore(t, "file://"+dir, func(t *testing.T) int { return corruptSnapshots(t, dir) })
+}
+
+// TestSnapshotRestoreFromS3 is the same with snapshots in a real S3-compatible
+// server (MinIO on 127.0.0.1), reached with the AWS SDK's standard credential
+// chain (environment variables here), a custom endpoint and path-style URLs.
+func TestSnapshotRestoreFromS3(t *testing.T) {
+	srv := miniotest.Start(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
+	t.Setenv("AWS_REGION", srv.Region)
+	url := "s3://" + srv.Bucket + "/apps"
+	snapshotRestore(t, url, func(t *testing.T) int {
+		// Corrupt through the S3 API, as another writer would: every SST object.
+		ctx := testContext(t, 30*time.Second)
+		store, err := snapshot.Open(ctx, url, snapshot.Options{Endpoint: srv.Endpoint, PathStyle: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, err := store.List(ctx, group+"/sst/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			rc, err := store.Get(ctx, o.Key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b[len(b)/2] ^= 0xff
+			if err := store.Put(ctx, o.Key, bytes.NewReader(b), int64(len(b))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return len(objs)
+	}, "--s3-endpoint", srv.Endpoint, "--s3-path-style")
+}
+
+func snapshotRestore(t *testing.T, snapshots string, corrupt func(*testing.T) int, extra ...string) {
 	ctx := testContext(t, 120*time.Second)
 	_, addr := startBroker(ctx, t)
 	cl := client(t, addr)
 	adm := kadm.NewClient(cl)
 	createTopics(ctx, t, adm)
 
-	c := newCluster(t, addr, 1, "--checkpoint-interval", "1s", "--voters", "1")
+	c := newCluster(t, addr, 1, append([]string{"--checkpoint-interval", "1s", "--voters", "1"}, extra...)...)
+	c.snapshots = snapshots
 	c.start(0)
 	clicks := makeClicks(0, 10000)
 	produce(ctx, t, cl, clicks)
@@ -465,9 +534,8 @@ func TestSnapshotRestoreMatchesChangelogReplay(t *testing.T) {
 		t.Errorf("%d tasks restored from a snapshot, want %d (one per store partition):\n%s", n, partitions, grepLines(p.out.String(), "task started"))
 	}
 
-	// Corrupt one SST file of every snapshot directory: flip a byte in each
-	// content-addressed SST object the newest manifests reference.
-	corrupted := corruptSnapshots(t, strings.TrimPrefix(c.snapshots, "file://"))
+	// Corrupt every content-addressed SST object the snapshots reference.
+	corrupted := corrupt(t)
 	if corrupted == 0 {
 		t.Fatal("found no snapshot SST file to corrupt")
 	}
