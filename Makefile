@@ -6,7 +6,10 @@ BENCHSTAT ?= $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c
 N ?= 1000000
 RUNS ?= 3
 
-.PHONY: help deps test test-kafka vet check-generated fuzz bench bench-operators bench-e2e generate demo
+CHAOS_KILLS ?= 20
+CHAOS_CLICKS ?= 100000
+
+.PHONY: help deps test test-kafka chaos vet check-generated fuzz bench bench-operators bench-e2e generate demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -20,6 +23,9 @@ test: deps vet check-generated ## run every test (unit, golden, end-to-end, fuzz
 
 test-kafka: deps ## the end-to-end tests on a real Apache Kafka broker (needs java and mvn; jars cached outside the repo)
 	@GO=$(GO) bash test/kafka/run-tier.sh
+
+chaos: deps ## SIGKILL and restart random replicas of a 3-replica click-count CHAOS_KILLS times while CHAOS_CLICKS stream in; check counts and ownership
+	GOFKA_CHAOS_KILLS=$(CHAOS_KILLS) GOFKA_CHAOS_CLICKS=$(CHAOS_CLICKS) $(GO) test -count=1 -timeout 30m -v -run 'TestChaos$$' ./test/e2e/
 
 demo: deps ## generate, build and run click-count on an embedded broker; print and check the counts
 	@bash scripts/demo.sh
