@@ -101,8 +101,11 @@ func (c *checkpoints) start(id uint64) {
 	c.e.log.Debug("checkpoint started", "checkpoint", id, "tasks", len(c.pending))
 }
 
-// finished ends checkpoint id; on the leader's replica a complete one triggers
-// the removal of files only expired checkpoints reference.
+// finished ends checkpoint id; a complete one triggers the removal of files
+// only expired checkpoints reference. Every replica collects: the snapshot store
+// may be a directory of its own (the default), and on a shared one (S3) the
+// collections agree, since they follow the same checkpoint log and spare
+// anything younger than the grace period.
 func (c *checkpoints) finished(ctx context.Context, id uint64, complete bool) {
 	if c.id == id {
 		c.id = 0
@@ -110,7 +113,7 @@ func (c *checkpoints) finished(ctx context.Context, id uint64, complete bool) {
 	}
 	delete(c.seen, id)
 	c.e.metrics.checkpoints.WithLabelValues(strconv.FormatBool(complete)).Inc()
-	if complete && c.e.node.IsLeader() {
+	if complete {
 		c.uploads.Add(1)
 		go func() {
 			defer c.uploads.Done()
