@@ -12,7 +12,7 @@ CHAOS_CLICKS ?= 100000
 .PHONY: help deps test test-kafka chaos vet check-generated fuzz bench bench-operators bench-e2e generate demo
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 deps: ## install librocksdb-dev and kcat with apt-get when missing (says so)
 	@bash scripts/deps.sh
