@@ -14,7 +14,7 @@ import (
 
 // binaries are the programs a benchmark runs, built once per invocation.
 type binaries struct {
-	gofka, pipe, broker, goka string
+	gofka, pipe, goka string
 	kstreams                  string // the Maven project's directory, built in place
 }
 
@@ -46,7 +46,6 @@ func build(root, dir string, chosen []contender, logf func(string, ...any)) (*bi
 	b := &binaries{
 		gofka:    filepath.Join(dir, "clickcount"),
 		pipe:     filepath.Join(dir, "pipe"),
-		broker:   filepath.Join(dir, "broker"),
 		goka:     filepath.Join(dir, "goka-clickcount"),
 		kstreams: filepath.Join(root, "bench", "peers", "kstreams"),
 	}
@@ -59,7 +58,7 @@ func build(root, dir string, chosen []contender, logf func(string, ...any)) (*bi
 		}
 		return nil
 	}
-	for out, pkg := range map[string]string{b.gofka: "./examples/clickcount", b.pipe: "./bench/e2e/pipe", b.broker: "./bench/e2e/broker"} {
+	for out, pkg := range map[string]string{b.gofka: "./examples/clickcount", b.pipe: "./bench/e2e/pipe"} {
 		if err := goBuild(root, out, pkg); err != nil {
 			return nil, err
 		}

@@ -45,7 +45,7 @@ func pickCluster(ctx context.Context, cfg config, root string, bins *binaries, s
 		}
 		if len(missing) > 0 {
 			cfg.logTo("NOTE: no real Apache Kafka broker (missing %s): using a fresh embedded kfake broker per measurement instead\n", strings.Join(missing, ", "))
-			return &embedded{bin: bins.broker, partitions: cfg.partitions, scratch: scratch}, nil
+			return &embedded{bin: bins.gofka, partitions: cfg.partitions, scratch: scratch}, nil
 		}
 		return startReal(ctx, cfg, script, scratch)
 	case "real":
@@ -54,7 +54,7 @@ func pickCluster(ctx context.Context, cfg config, root string, bins *binaries, s
 		}
 		return startReal(ctx, cfg, script, scratch)
 	case "embedded":
-		return &embedded{bin: bins.broker, partitions: cfg.partitions, scratch: scratch}, nil
+		return &embedded{bin: bins.gofka, partitions: cfg.partitions, scratch: scratch}, nil
 	default:
 		if _, _, err := net.SplitHostPort(cfg.broker); err != nil {
 			return nil, fmt.Errorf("-broker must be auto, real, embedded or host:port, not %q", cfg.broker)
@@ -67,7 +67,8 @@ func pickCluster(ctx context.Context, cfg config, root string, bins *binaries, s
 	}
 }
 
-// embedded starts a fresh kfake broker process (bench/e2e/broker) for every
+// embedded starts a fresh kfake broker process (the gofka binary's broker
+// command, which Java clients can use too) for every
 // measurement, so no measurement sees another's data, and kills it afterwards.
 type embedded struct {
 	bin        string
@@ -76,7 +77,7 @@ type embedded struct {
 }
 
 func (e *embedded) describe() string {
-	return "embedded kfake broker (bench/e2e/broker, in memory), a fresh process per measurement"
+	return "embedded kfake broker (the gofka binary's broker command, in memory), a fresh process per measurement"
 }
 
 func (e *embedded) label() string { return "embedded kfake broker" }
@@ -93,7 +94,7 @@ func (e *embedded) acquire(ctx context.Context) (string, func([]string, []string
 	if err != nil {
 		return "", nil, err
 	}
-	cmd := exec.Command(e.bin, "--listen", addr, "--partitions", fmt.Sprint(e.partitions))
+	cmd := exec.Command(e.bin, "broker", "--listen", addr, "--partitions", fmt.Sprint(e.partitions))
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kversion"
 
 	"github.com/gofka/streams/coordinator"
 	"github.com/gofka/streams/runtime"
@@ -273,12 +274,26 @@ func run(ctx context.Context, programs []*runtime.Program, rf runFlags, stderr i
 	return engine.Run(ctx, prog, cfg)
 }
 
-// startBroker starts an embedded kfake broker listening on addr.
+// startBroker starts an embedded kfake broker listening on addr. Two protocol
+// versions are held back so that Kafka's own Java clients (Kafka Streams, the
+// console tools) work against it too:
+//
+//   - CreateTopics at most v4: from v5 kfake answers each created topic's configs
+//     with config_source -1, which the Java admin client rejects ("id should be
+//     positive, id: -1");
+//   - no DescribeTopicPartitions (key 75): kfake answers it with a null
+//     eligible_leader_replicas list, on which the Java admin client throws a
+//     NullPointerException; without it the client falls back to Metadata, as
+//     with brokers older than 3.8.
 func startBroker(addr string, partitions int32) (*kfake.Cluster, error) {
+	versions := kversion.Stable()
+	versions.SetMaxKeyVersion(19, 4)  // CreateTopics
+	versions.SetMaxKeyVersion(75, -1) // DescribeTopicPartitions
 	c, err := kfake.NewCluster(
 		kfake.NumBrokers(1),
 		kfake.AllowAutoTopicCreation(),
 		kfake.DefaultNumPartitions(int(partitions)),
+		kfake.MaxVersions(versions),
 		kfake.ListenFn(func(network, _ string) (net.Listener, error) { return net.Listen(network, addr) }),
 	)
 	if err != nil {
