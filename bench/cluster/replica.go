@@ -1,0 +1,396 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gofka/streams/coordinator"
+)
+
+// replica is one process of the click-count binary: its command line, its log
+// (in a file and in memory, for the lines the scenarios look for) and its
+// status endpoint. Starting it again after it exited reuses the command line,
+// so the same state directory, addresses and snapshots.
+type replica struct {
+	name       string // r0, r1, …: its --replica-id
+	bin        string
+	args       []string
+	statusAddr string
+	raftAddr   string
+	stateDir   string // --state-dir
+	logPath    string
+
+	cmd      *exec.Cmd
+	out      *logBuf
+	logFile  *os.File
+	done     chan struct{}
+	err      error
+	started  time.Time
+	peakKB   int64   // VmHWM, sampled while it runs
+	cpuSecs  float64 // user+system CPU of the last process, once it exited
+	restarts int
+}
+
+// logBuf keeps a process's output in memory; safe for concurrent use.
+type logBuf struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuf) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// start runs the replica's process in its own process group.
+func (r *replica) start() error {
+	if r.cmd != nil && !r.exited() {
+		return fmt.Errorf("%s is already running", r.name)
+	}
+	f, err := os.OpenFile(r.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	r.out = &logBuf{}
+	r.logFile = f
+	r.cmd = exec.Command(r.bin, r.args...)
+	w := io.MultiWriter(f, r.out)
+	r.cmd.Stdout, r.cmd.Stderr = w, w
+	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	r.done = make(chan struct{})
+	r.peakKB = 0
+	r.started = time.Now()
+	if err := r.cmd.Start(); err != nil {
+		f.Close()
+		return fmt.Errorf("start %s: %w", r.name, err)
+	}
+	r.restarts++
+	go func(cmd *exec.Cmd, done chan struct{}) {
+		r.err = cmd.Wait()
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			r.cpuSecs = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+		}
+		f.Close()
+		close(done)
+	}(r.cmd, r.done)
+	return nil
+}
+
+func (r *replica) exited() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// sample records the process's peak resident set so far.
+func (r *replica) sample() {
+	if r.cmd != nil && !r.exited() {
+		r.peakKB = max(r.peakKB, vmHWM(r.cmd.Process.Pid))
+	}
+}
+
+// kill SIGKILLs the process group and waits until the process is gone; it
+// returns the instant the signal was sent and the instant the process was reaped.
+func (r *replica) kill() (sent, gone time.Time, err error) {
+	r.sample()
+	sent = time.Now()
+	if err := syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		return sent, sent, fmt.Errorf("SIGKILL %s: %w", r.name, err)
+	}
+	<-r.done
+	return sent, time.Now(), nil
+}
+
+// stop sends SIGTERM and waits (at most limit, then SIGKILL) for a clean exit.
+func (r *replica) stop(limit time.Duration) error {
+	if r.cmd == nil || r.exited() {
+		return nil
+	}
+	r.sample()
+	if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil && !r.exited() {
+		return fmt.Errorf("SIGTERM %s: %w", r.name, err)
+	}
+	select {
+	case <-r.done:
+	case <-time.After(limit):
+		syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL)
+		<-r.done
+		return fmt.Errorf("%s did not stop within %s of SIGTERM: killed\n%s", r.name, limit, tailFile(r.logPath, 30))
+	}
+	var ee *exec.ExitError
+	if r.err != nil && !(errors.As(r.err, &ee) && ee.ExitCode() == 0) {
+		return fmt.Errorf("%s exited with %v after SIGTERM\n%s", r.name, r.err, tailFile(r.logPath, 30))
+	}
+	return nil
+}
+
+// killGroup ends the process group unconditionally (clean-up).
+func (r *replica) killGroup() {
+	if r.cmd == nil || r.exited() {
+		return
+	}
+	syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL)
+	<-r.done
+}
+
+// replicaDir is where the replica keeps state/ and raft/ for application appID.
+func (r *replica) replicaDir(appID string) string {
+	return filepath.Join(r.stateDir, appID, r.name)
+}
+
+// statusDoc is what the scenarios read of GET /status.
+type statusDoc struct {
+	Replica struct {
+		Replica   string     `json:"replica"`
+		Tasks     []taskView `json:"tasks"`
+		Processed int64      `json:"records_processed"`
+	} `json:"replica"`
+	Cluster *coordinator.Status `json:"cluster"`
+}
+
+type taskView struct {
+	Task           string  `json:"task"`
+	StateFrom      string  `json:"state_from"`
+	RestoreSeconds float64 `json:"restore_seconds"`
+	Replayed       int64   `json:"changelog_records_replayed"`
+}
+
+var httpClient = &http.Client{Timeout: 3 * time.Second}
+
+// status reads the replica's GET /status.
+func (r *replica) status(ctx context.Context) (statusDoc, error) {
+	var st statusDoc
+	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+r.statusAddr+"/status", nil)
+	if err != nil {
+		return st, err
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return st, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return st, fmt.Errorf("GET /status of %s: %s", r.name, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return st, fmt.Errorf("GET /status of %s: %w", r.name, err)
+	}
+	return st, nil
+}
+
+// ready reports whether GET /readyz answers 200.
+func (r *replica) ready(ctx context.Context) bool {
+	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+r.statusAddr+"/readyz", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// leaderIndex is the index in rs of the replica st names as leader, or -1.
+func leaderIndex(st statusDoc, rs []*replica) int {
+	if st.Cluster == nil || st.Cluster.LeaderID == "" {
+		return -1
+	}
+	for i, r := range rs {
+		if st.Cluster.LeaderID == r.name || st.Cluster.LeaderID == r.raftAddr {
+			return i
+		}
+	}
+	return -1
+}
+
+// logEvent is one line of a replica's slog text log that the scenarios use.
+type logEvent struct {
+	at   time.Time
+	task string
+	line string
+}
+
+var (
+	logTimeRE = regexp.MustCompile(`^time=(\S+) `)
+	logTaskRE = regexp.MustCompile(` task=(\S+)`)
+)
+
+// events returns the replica's log lines containing msg (e.g. `msg="task started"`),
+// with their time and task.
+func (r *replica) events(msg string) []logEvent {
+	if r.out == nil {
+		return nil
+	}
+	var out []logEvent
+	sc := bufio.NewScanner(strings.NewReader(r.out.String()))
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.Contains(line, msg) {
+			continue
+		}
+		m := logTimeRE.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339Nano, m[1])
+		if err != nil {
+			continue
+		}
+		ev := logEvent{at: at, line: line}
+		if tm := logTaskRE.FindStringSubmatch(line); tm != nil {
+			ev.task = tm[1]
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// repoRoot finds the github.com/gofka/streams module's directory from the
+// working directory upwards (make runs from the root, go test from bench/cluster).
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && strings.HasPrefix(string(b), "module github.com/gofka/streams\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("not inside the github.com/gofka/streams module")
+		}
+		dir = parent
+	}
+}
+
+// buildBinary builds examples/clickcount into dir; the same binary runs the
+// replicas and the embedded broker.
+func buildBinary(ctx context.Context, root, dir string) (string, error) {
+	bin := filepath.Join(dir, "clickcount")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./examples/clickcount")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./examples/clickcount: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// vmHWM is a process's peak resident set in KiB, from /proc (getrusage's
+// ru_maxrss survives exec, so it would report a large parent's peak).
+func vmHWM(pid int) int64 {
+	return procField(fmt.Sprintf("/proc/%d/status", pid), "VmHWM:")
+}
+
+// procField reads the number after name in a /proc file such as status or meminfo.
+func procField(path, name string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, name); ok {
+			var n int64
+			fmt.Sscanf(strings.TrimSpace(rest), "%d", &n)
+			return n
+		}
+	}
+	return 0
+}
+
+// machine describes this computer for the report.
+func machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	kernel := "unknown kernel"
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		kernel = "Linux " + strings.TrimSpace(string(b))
+	}
+	memGiB := float64(procField("/proc/meminfo", "MemTotal:")) / (1 << 20)
+	return fmt.Sprintf("nproc %d (%s), MemTotal %.1f GiB, %s, %s", runtime.NumCPU(), model, memGiB, kernel, runtime.Version())
+}
+
+// loadAverage is /proc/loadavg's first three fields: other work on the machine
+// while the benchmark ran skews its figures.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// tailFile returns the last n lines of a file, for error messages.
+func tailFile(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) == 0 {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return "--- " + path + " (last lines) ---\n" + strings.Join(lines, "\n") + "\n"
+}
+
+// writeFile writes b to path, making its directory.
+func writeFile(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+// dirSize is the total size of the regular files under dir, in bytes.
+func dirSize(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
