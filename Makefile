@@ -5,11 +5,12 @@ FUZZTIME ?= 60s
 BENCHSTAT ?= $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 N ?= 1000000
 RUNS ?= 3
+KEYS ?= 10000000
 
 CHAOS_KILLS ?= 20
 CHAOS_CLICKS ?= 100000
 
-.PHONY: help deps test test-kafka chaos vet check-generated fuzz bench bench-operators bench-e2e generate demo
+.PHONY: help deps test test-kafka chaos vet check-generated fuzz bench bench-operators bench-e2e bench-cluster generate demo
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -45,7 +46,7 @@ generate: ## regenerate every gofka_gen.go in the repository
 fuzz: ## fuzz the frontend with mutated topologies for FUZZTIME (default 60s)
 	$(GO) test ./frontend -run XXX -fuzz FuzzCompile -fuzztime $(FUZZTIME)
 
-bench: bench-operators bench-e2e ## every benchmark below, in one go (results in bench/results/)
+bench: bench-operators bench-e2e bench-cluster ## every benchmark below, in one go (results in bench/results/)
 
 bench-operators: ## generated code vs hand-written loop vs interface chain, 1M in-memory records
 	@mkdir -p bench/results
@@ -55,3 +56,7 @@ bench-operators: ## generated code vs hand-written loop vs interface chain, 1M i
 bench-e2e: deps ## click-count end to end: gofka vs Kafka Streams vs goka vs raw pipes, one broker (real Kafka with java+mvn), N records, RUNS runs
 	$(GO) run ./bench/e2e -n $(N) -runs $(RUNS) -out bench/results/e2e.md -chart bench/results/e2e.png \
 	  -profile-dir bench/results -command "make $(or $(MAKECMDGOALS),bench-e2e) N=$(N) RUNS=$(RUNS)"
+
+bench-cluster: deps ## distributed runtime: failover time (3 replicas, SIGKILL), restore of KEYS keys from a snapshot vs changelog replay, checkpoints every 1s vs none on N clicks; RUNS runs
+	$(GO) run ./bench/cluster -keys $(KEYS) -n $(N) -runs $(RUNS) -out bench/results/cluster.md -raw bench/results/cluster-runs.json \
+	  -command "make $(or $(MAKECMDGOALS),bench-cluster) KEYS=$(KEYS) N=$(N) RUNS=$(RUNS)"
