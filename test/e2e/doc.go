@@ -5,5 +5,18 @@
 //
 //	go test ./test/e2e -count=1 -v
 //
-// TestKcatIndependentClient also needs kcat on PATH (make deps installs it).
+// What they cover, by file:
+//
+//	clickcount_test.go  one replica: exact output without crashes, SIGKILL mid-stream, restore from the changelog, SIGTERM while busy
+//	cluster_test.go     three replicas: shared and balanced tasks, a worker and the leader SIGKILLed, a rolling restart,
+//	                    a SIGSTOPped replica fenced before it writes, snapshot restore (directory and S3 on MinIO) equal
+//	                    to a changelog replay, corrupted snapshots detected and fallen back from
+//	chaos_test.go       random SIGKILLs and restarts while clicks stream (make chaos runs it longer)
+//	badrecord_test.go, startup_test.go, kcat_test.go, examples_test.go: bad input, start-up order, an independent client, the examples
+//
+// With GOFKA_TEST_BROKERS=host:port every test uses that broker instead of
+// starting a development broker, emptying it before and after each test: make
+// test-kafka runs them so on a real Apache Kafka broker (test/kafka). The S3 test
+// starts MinIO through internal/miniotest. TestKcatIndependentClient also needs
+// kcat on PATH (make deps installs it).
 package e2e
