@@ -1,22 +1,36 @@
-// Package engine runs a compiled topology (a runtime.Program) against Kafka-protocol
-// brokers through franz-go, with RocksDB state, changelogs and at-least-once
-// processing.
+// Package engine runs a compiled topology (a runtime.Program) on one replica
+// against Kafka-protocol brokers through franz-go, with RocksDB state,
+// changelogs, barrier checkpoints and at-least-once processing. The replicas of
+// an application share the work through the coordinator (package coordinator).
 //
-// Start-up, in order: describe the topics and create the internal ones (repartition
-// topics, and changelog topics with cleanup.policy=compact), checking that inputs
-// read together are co-partitioned; open the replica's one RocksDB instance; make
-// one task per sub-topology × partition; restore every store partition from its
-// local state plus the changelog from the locally recorded offset, or from the
-// whole changelog when local state is missing or invalid; then consume the input
-// partitions directly (no consumer-group rebalancing) from the committed offsets.
+// Start-up: describe the topics and create the internal ones (repartition
+// topics, and changelog topics with cleanup.policy=compact), checking that
+// inputs read together are co-partitioned; open the replica's RocksDB pool (one
+// instance per task under one memory budget, state/rocks) and the snapshot
+// store (state/snapshot); start this replica's coordinator node, which joins the
+// Raft group. From then on the engine follows the node's events:
 //
-// The loop:
+//	AssignmentChanged ─▶ reconcile: stop the tasks taken away (flush, acks, commit) ─▶ start the new ones:
+//	                     state from local RocksDB, else the newest snapshot that verifies, else nothing,
+//	                     then the changelog from the state's offsets to its end; input from the committed offsets
+//	CheckpointStarted ─▶ barriers (checkpoint.go) ─▶ RocksDB checkpoint per task ─▶ background upload ─▶ ack
+//	Fenced            ─▶ drop every task without writing anything more
 //
-//	poll ─▶ per topic-partition batch ─▶ Task.Process (generated code) ─▶ Emit ─▶ produce (async)
-//	every commit interval: Task.Flush (caches ─▶ RocksDB + changelog) ─▶ wait for every
-//	produce ack ─▶ record changelog offsets in RocksDB ─▶ commit input offsets
+// The loop, over the inputs of the tasks this replica runs (assigned partitions,
+// no consumer-group rebalancing):
+//
+//	poll ─▶ per topic-partition batch ─▶ (barrier control records counted, never handed on)
+//	     ─▶ lease valid for the task? ─▶ Task.Process (generated code) ─▶ Emit ─▶ produce (async; the lease is checked per write)
+//	every commit interval: Task.Flush (caches ─▶ RocksDB + changelog) ─▶ wait for every produce ack
+//	     ─▶ record changelog offsets in each task's RocksDB ─▶ commit input offsets
 //
 // A crash at any instant therefore loses no input: offsets are committed only after
 // everything the processed records caused is acknowledged by the brokers, and
-// processing restarts from them (at-least-once: duplicates are possible).
+// processing restarts from them (at-least-once: duplicates are possible). A task
+// runs on one replica at a time: it starts only under a valid lease, the lease
+// ends before the coordinator may give the task to another replica, and a write
+// attempted after the lease ran out (a paused process) is dropped and nothing is
+// committed after it.
+//
+// status.go serves /status, /healthz, /readyz and /metrics.
 package engine
