@@ -2,7 +2,10 @@ package state
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"hash/maphash"
+	"math/bits"
 	"unsafe"
 )
 
@@ -10,23 +13,61 @@ import (
 const DefaultCacheEntries = 100_000
 
 // Cache is a typed write-back cache in front of a Backend, keyed by encoded key.
+//
+// Finding a key's value is most of the cost of an aggregation step, so the cache
+// has its own hash table rather than a map[string]*entry, laid out for few
+// memory accesses per lookup:
+//
+//   - slots is a dense array of Slots, one per cached key, each holding the key,
+//     the decoded value and its state together (one cache line for small
+//     values), appended to as keys arrive.
+//   - index is an open-addressed, linearly probed table of 8-byte places, at
+//     most 3/4 full, each a 32-bit tag of the key's hash and the position of its
+//     slot. It is small enough to stay in the CPU's caches; probing compares
+//     tags, and only a matching tag leads to the slot.
+//   - A key of up to 16 bytes (most keys: ids, names, numbers) is read as two
+//     words that, with its length, determine it. The slot keeps those words, so
+//     confirming a match compares integers, not bytes, and the hash is the words
+//     mixed inline with wyhash's multiply-fold (the fallback hash of Go's own
+//     maps) under the cache's random seed. A longer key is hashed with a seeded
+//     maphash, as a Go map hashes it, and its bytes are compared.
+//
+// Keys are never removed one by one (a deleted key keeps its slot, marked
+// absent, and eviction empties the whole cache), so the index needs no
+// tombstones and a slot never moves to another position.
+//
+// Slots changed since the last Flush are listed by position, so a Flush costs
+// one Put or Delete per changed key and nothing per clean one, and writes them in
+// the order they first changed.
 type Cache[V any] struct {
 	backend    Backend
 	encode     func(dst []byte, v V) ([]byte, error)
 	decode     func([]byte) (V, error)
-	entries    map[string]*Slot[V]
-	dirty      int
+	slots      []Slot[V]
+	index      []uint64 // 0: empty; else tag<<32 | position in slots + 1
+	dirty      []uint32 // positions of the slots changed since the last Flush, in order of first change
 	maxEntries int
-	buf        []byte
+	buf        []byte // reused for every encoded value
+	seed       maphash.Seed
+	k0, k1     uint64 // random keys of the inline hash of short keys
 }
 
 // Slot is the cache's place for one key, returned by Cache.Slot for a
-// read-modify-write with one map lookup.
+// read-modify-write with one lookup.
 type Slot[V any] struct {
+	a, b    uint64 // a short key's words; a long key's hash and longKey
+	key     string // the encoded key
+	pos     uint32 // position in Cache.slots
+	present bool   // the key has a value (false: absent, or deleted)
+	dirty   bool   // changed since the last Flush: in Cache.dirty
 	value   V
-	present bool // the key has a value (false: absent, or deleted)
-	dirty   bool // changed since the last Flush
 }
+
+const (
+	shortKey = 16                    // longest key compared by its words
+	longKey  = 0xfeed_face_cafe_f00d // b of a key longer than shortKey (a short key may have it too)
+	minIndex = 64                    // places in a new cache's index
+)
 
 // Value returns the slot's value and whether the key has one.
 func (s *Slot[V]) Value() (V, bool) { return s.value, s.present }
@@ -37,7 +78,13 @@ func NewCache[V any](backend Backend, encode func([]byte, V) ([]byte, error), de
 	if maxEntries <= 0 {
 		maxEntries = DefaultCacheEntries
 	}
-	return &Cache[V]{backend: backend, encode: encode, decode: decode, entries: map[string]*Slot[V]{}, maxEntries: maxEntries}
+	maxEntries = min(maxEntries, 1<<31) // positions are 32-bit
+	seed := maphash.MakeSeed()
+	return &Cache[V]{
+		backend: backend, encode: encode, decode: decode, maxEntries: maxEntries,
+		index: make([]uint64, minIndex),
+		seed:  seed, k0: maphash.Bytes(seed, []byte{0}), k1: maphash.Bytes(seed, []byte{1}),
+	}
 }
 
 // Slot returns the place for key, reading its value through from the backend on
@@ -45,42 +92,122 @@ func NewCache[V any](backend Backend, encode func([]byte, V) ([]byte, error), de
 // runs the user's functions, and only then Sets the result, so a record that fails
 // half-way leaves the store as it was. The slot is valid until the next call on
 // the cache.
+//
+// Slot is find written out in full, with the key's hash computed inline, to save
+// two calls on the hot path of every aggregation.
 func (c *Cache[V]) Slot(key []byte) (*Slot[V], error) {
-	if s, ok := c.entries[string(key)]; ok {
-		return s, nil
+	var a, b, h uint64
+	if len(key) <= shortKey {
+		a, b = words(key)
+		h = c.shortHash(a, b, len(key))
+	} else {
+		h = maphash.Bytes(c.seed, key)
+		a, b = h, longKey
 	}
-	s := &Slot[V]{}
+	tag := h >> 32
+	mask := uint64(len(c.index) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		p := c.index[i]
+		if p == 0 {
+			return c.load(key, int(i))
+		}
+		if p>>32 == tag {
+			s := &c.slots[uint32(p)-1]
+			if s.a == a && s.b == b && len(s.key) == len(key) && (len(key) <= shortKey || s.key == string(key)) {
+				return s, nil
+			}
+		}
+	}
+}
+
+// find looks key up. It returns its slot, or nil and the empty place of the
+// index where the probe stopped, which is where the key goes.
+func (c *Cache[V]) find(key []byte) (*Slot[V], int) {
+	a, b, h := c.keyHash(key)
+	tag := h >> 32
+	mask := uint64(len(c.index) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		p := c.index[i]
+		if p == 0 {
+			return nil, int(i)
+		}
+		if p>>32 != tag {
+			continue
+		}
+		// A matching tag is almost always the key; confirm it. Equal words and
+		// length make equal short keys; a long key's bytes are compared too.
+		s := &c.slots[uint32(p)-1]
+		if s.a == a && s.b == b && len(s.key) == len(key) && (len(key) <= shortKey || s.key == string(key)) {
+			return s, 0
+		}
+	}
+}
+
+// keyHash returns what a slot keeps of key to recognize it (a, b) and its hash.
+func (c *Cache[V]) keyHash(key []byte) (a, b, h uint64) {
+	if len(key) > shortKey {
+		h = maphash.Bytes(c.seed, key)
+		return h, longKey, h
+	}
+	a, b = words(key)
+	return a, b, c.shortHash(a, b, len(key))
+}
+
+// shortHash is the hash of a short key of length n from its words.
+func (c *Cache[V]) shortHash(a, b uint64, n int) uint64 {
+	hi, lo := bits.Mul64(a^c.k0, b^c.k1^uint64(n))
+	return hi ^ lo
+}
+
+// words reads a key of at most 16 bytes as two words that, with its length,
+// determine it: its first and last 8 bytes (overlapping below 16), first and last
+// 4 (below 8), or first, middle and last byte (below 4). Reading words instead
+// of bytes is what makes short keys cheap to hash and compare.
+func words(k []byte) (a, b uint64) {
+	switch n := len(k); {
+	case n >= 8:
+		return binary.LittleEndian.Uint64(k), binary.LittleEndian.Uint64(k[n-8:])
+	case n >= 4:
+		return uint64(binary.LittleEndian.Uint32(k)), uint64(binary.LittleEndian.Uint32(k[n-4:]))
+	case n > 0:
+		return uint64(k[0])<<16 | uint64(k[n/2])<<8 | uint64(k[n-1]), 0
+	}
+	return 0, 0
+}
+
+// load reads key, which find missed at place, through from the backend into a
+// new slot.
+func (c *Cache[V]) load(key []byte, place int) (*Slot[V], error) {
 	raw, found, err := c.backend.Get(key)
 	if err != nil {
 		return nil, err
 	}
+	var v V
 	if found {
 		// A backend's result is valid only until its next call, and decoders may
 		// alias their input, so the cache keeps its own copy (one allocation per miss).
-		if s.value, err = c.decode(bytes.Clone(raw)); err != nil {
+		if v, err = c.decode(bytes.Clone(raw)); err != nil {
 			return nil, fmt.Errorf("decode stored value: %w", err)
 		}
-		s.present = true
 	}
-	if err := c.insert(key, s); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return c.insert(key, place, v, found, false)
 }
 
 // Set gives slot s (from Slot, with no cache call since) the value v; the backend
 // sees it at the next Flush.
 func (c *Cache[V]) Set(s *Slot[V], v V) {
 	s.value, s.present = v, true
-	c.markDirty(s)
+	if !s.dirty {
+		c.markDirty(s)
+	}
 }
 
 // Get returns the value under key, reading through to the backend on a miss. A
 // key the backend does not have is not cached.
 func (c *Cache[V]) Get(key []byte) (V, bool, error) {
-	if s, ok := c.entries[string(key)]; ok {
-		v, present := s.Value()
-		return v, present, nil
+	s, place := c.find(key)
+	if s != nil {
+		return s.value, s.present, nil
 	}
 	var zero V
 	raw, found, err := c.backend.Get(key)
@@ -91,7 +218,7 @@ func (c *Cache[V]) Get(key []byte) (V, bool, error) {
 	if err != nil {
 		return zero, false, fmt.Errorf("decode stored value: %w", err)
 	}
-	if err := c.insert(key, &Slot[V]{value: v, present: true}); err != nil {
+	if _, err := c.insert(key, place, v, true, false); err != nil {
 		return zero, false, err
 	}
 	return v, true, nil
@@ -99,59 +226,97 @@ func (c *Cache[V]) Get(key []byte) (V, bool, error) {
 
 // Put sets the value under key; the backend sees it at the next Flush.
 func (c *Cache[V]) Put(key []byte, v V) error {
-	if s, ok := c.entries[string(key)]; ok {
+	s, place := c.find(key)
+	if s != nil {
 		c.Set(s, v)
 		return nil
 	}
-	return c.insert(key, &Slot[V]{value: v, present: true, dirty: true})
+	_, err := c.insert(key, place, v, true, true)
+	return err
 }
 
 // Delete removes key; the backend sees it at the next Flush.
 func (c *Cache[V]) Delete(key []byte) error {
-	if s, ok := c.entries[string(key)]; ok {
+	s, place := c.find(key)
+	if s != nil {
 		var zero V
 		s.value, s.present = zero, false
-		c.markDirty(s)
-		return nil
-	}
-	return c.insert(key, &Slot[V]{dirty: true})
-}
-
-func (c *Cache[V]) markDirty(s *Slot[V]) {
-	if !s.dirty {
-		s.dirty = true
-		c.dirty++
-	}
-}
-
-// insert adds a new slot, first making room by flushing and emptying the cache
-// when it is full (a full flush is cheaper per entry than tracking recency).
-func (c *Cache[V]) insert(key []byte, s *Slot[V]) error {
-	if len(c.entries) >= c.maxEntries {
-		if err := c.Flush(); err != nil {
-			return err
-		}
-		clear(c.entries)
-	}
-	c.entries[string(key)] = s
-	if s.dirty {
-		c.dirty++ // counted only once the slot is in the map
-	}
-	return nil
-}
-
-// Flush writes every changed entry to the backend, in no particular order.
-func (c *Cache[V]) Flush() error {
-	if c.dirty == 0 {
-		return nil
-	}
-	for k, s := range c.entries {
 		if !s.dirty {
-			continue
+			c.markDirty(s)
 		}
-		// Backends copy what they keep and never write to a key, so the map's
-		// string can be lent as bytes without a copy.
-		key := unsafe.Slice(unsafe.StringData(k), len(k))
+		return nil
+	}
+	var zero V
+	_, err := c.insert(key, place, zero, false, true)
+	return err
+}
+
+// markDirty adds s, clean until now, to the dirty list.
+func (c *Cache[V]) markDirty(s *Slot[V]) {
+	s.dirty = true
+	c.dirty = append(c.dirty, s.pos)
+}
+
+// insert adds a slot for key, which find missed at place, first making room by
+// flushing and emptying the cache when it is full (a full flush is cheaper per
+// entry than tracking recency).
+func (c *Cache[V]) insert(key []byte, place int, v V, present, dirty bool) (*Slot[V], error) {
+	a, b, h := c.keyHash(key)
+	if len(c.slots) >= c.maxEntries {
+		if err := c.Flush(); err != nil {
+			return nil, err
+		}
+		clear(c.slots) // drop the values, so they can be collected
+		c.slots = c.slots[:0]
+		clear(c.index)
+		place = int(h & uint64(len(c.index)-1))
+	}
+	if (len(c.slots)+1)*4 > len(c.index)*3 {
+		c.grow()
+		place = c.empty(h)
+	}
+	pos := len(c.slots)
+	c.slots = append(c.slots, Slot[V]{a: a, b: b, key: string(key), pos: uint32(pos), value: v, present: present})
+	c.index[place] = h>>32<<32 | uint64(pos+1)
+	s := &c.slots[pos]
+	if dirty {
+		c.markDirty(s) // listed only once the slot is in the cache
+	}
+	return s, nil
+}
+
+// empty is the first empty place of the index on the probe of hash h.
+func (c *Cache[V]) empty(h uint64) int {
+	mask := uint64(len(c.index) - 1)
+	i := h & mask
+	for c.index[i] != 0 {
+		i = (i + 1) & mask
+	}
+	return int(i)
+}
+
+// grow doubles the index, placing every slot again by its hash.
+func (c *Cache[V]) grow() {
+	c.index = make([]uint64, 2*len(c.index))
+	for pos := range c.slots {
+		s := &c.slots[pos]
+		h := s.a // a long key's hash
+		if len(s.key) <= shortKey {
+			h = c.shortHash(s.a, s.b, len(s.key))
+		}
+		c.index[c.empty(h)] = h>>32<<32 | uint64(pos+1)
+	}
+}
+
+// Flush writes every changed entry to the backend, in the order the entries
+// first changed. If a write fails, the entries not yet written stay dirty, so a
+// later Flush retries them.
+func (c *Cache[V]) Flush() error {
+	for i, pos := range c.dirty {
+		s := &c.slots[pos]
+		// Backends copy what they keep and never write to a key, so the slot's
+		// key string can be lent as bytes without a copy.
+		key := unsafe.Slice(unsafe.StringData(s.key), len(s.key))
 		var err error
 		if s.present {
 			c.buf, err = c.encode(c.buf[:0], s.value)
@@ -162,13 +327,14 @@ func (c *Cache[V]) Flush() error {
 			err = c.backend.Delete(key)
 		}
 		if err != nil {
-			return fmt.Errorf("flush key %q: %w", k, err)
+			c.dirty = c.dirty[:copy(c.dirty, c.dirty[i:])]
+			return fmt.Errorf("flush key %q: %w", s.key, err)
 		}
 		s.dirty = false
-		c.dirty--
 	}
+	c.dirty = c.dirty[:0]
 	return nil
 }
 
 // Len is the number of cached entries.
-func (c *Cache[V]) Len() int { return len(c.entries) }
+func (c *Cache[V]) Len() int { return len(c.slots) }

@@ -1,8 +1,11 @@
 package state_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -371,6 +374,203 @@ func TestCacheSteadyStateAllocatesNothing(t *testing.T) {
 	}
 	if v, _ := get(t, c, "user-42"); v != 1001 { // AllocsPerRun runs once more to warm up
 		t.Errorf("counter = %d, want 1001", v)
+	}
+}
+
+// keysOfEveryLength returns distinct keys of 0 to 40 bytes, including, for each
+// length, keys that differ only in one byte at its start, middle or end, and runs
+// of one byte whose lengths differ by one: the cases a comparison of a short key
+// by its words must tell apart.
+func keysOfEveryLength() [][]byte {
+	var keys [][]byte
+	seen := map[string]bool{}
+	add := func(k []byte) {
+		if !seen[string(k)] {
+			seen[string(k)] = true
+			keys = append(keys, k)
+		}
+	}
+	for n := 0; n <= 40; n++ {
+		base := bytes.Repeat([]byte{'a'}, n)
+		add(base)
+		for _, i := range []int{0, n / 2, n - 1, n / 3, 2 * n / 3} {
+			if i < 0 || i >= n {
+				continue
+			}
+			for _, c := range []byte{'b', 0, 0xff} {
+				k := bytes.Clone(base)
+				k[i] = c
+				add(k)
+			}
+		}
+		add(fmt.Appendf(nil, "user-%d", n))
+	}
+	return keys
+}
+
+func TestCacheKeysOfEveryLength(t *testing.T) {
+	keys := keysOfEveryLength()
+	b := newCounting()
+	c := newInt64Cache(b, 0)
+	for i, k := range keys {
+		if err := c.Put(k, int64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.Len() != len(keys) {
+		t.Fatalf("%d keys cached, want %d (distinct keys were taken for the same)", c.Len(), len(keys))
+	}
+	for i, k := range keys {
+		if v, ok, err := c.Get(k); err != nil || !ok || v != int64(i) {
+			t.Errorf("Get(%q) = %d, %v, %v; want %d", k, v, ok, err, i)
+		}
+		s, err := c.Slot(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, ok := s.Value(); !ok || v != int64(i) {
+			t.Errorf("Slot(%q) holds %d, %v; want %d", k, v, ok, i)
+		}
+		c.Set(s, int64(i)*10)
+	}
+	flush(t, c)
+	if b.gets != 0 || b.puts != len(keys) {
+		t.Errorf("%d backend reads and %d writes, want 0 and %d", b.gets, b.puts, len(keys))
+	}
+	for i, k := range keys {
+		if got := b.stored(t, string(k)); got != int64(i)*10 {
+			t.Errorf("backend %q = %d, want %d", k, got, i*10)
+		}
+	}
+}
+
+func TestCacheFlushesInOrderOfFirstChange(t *testing.T) {
+	var order []string
+	b := &recordingBackend{MemoryBackend: state.NewMemoryBackend(), log: &order}
+	c := newInt64Cache(b, 0)
+	put(t, c, "c", 1)
+	put(t, c, "a", 1)
+	put(t, c, "b", 1)
+	put(t, c, "c", 2) // already dirty: keeps its place
+	_ = c.Delete([]byte("a"))
+	flush(t, c)
+	if want := []string{"put c", "delete a", "put b"}; !slices.Equal(order, want) {
+		t.Errorf("Flush wrote %q, want %q", order, want)
+	}
+	order = order[:0]
+	put(t, c, "b", 5)
+	put(t, c, "c", 5)
+	flush(t, c)
+	if want := []string{"put b", "put c"}; !slices.Equal(order, want) {
+		t.Errorf("second Flush wrote %q, want %q", order, want)
+	}
+}
+
+// recordingBackend logs the writes that reach it.
+type recordingBackend struct {
+	*state.MemoryBackend
+	log *[]string
+}
+
+func (b *recordingBackend) Put(key, value []byte) error {
+	*b.log = append(*b.log, "put "+string(key))
+	return b.MemoryBackend.Put(key, value)
+}
+
+func (b *recordingBackend) Delete(key []byte) error {
+	*b.log = append(*b.log, "delete "+string(key))
+	return b.MemoryBackend.Delete(key)
+}
+
+// TestCacheAgreesWithAMap runs random operations on a cache and on a plain map
+// with a backend behind it, with bounds small enough to evict often and keys of
+// every length, and checks after every step that they agree.
+func TestCacheAgreesWithAMap(t *testing.T) {
+	keys := keysOfEveryLength()
+	for _, bound := range []int{1, 7, 50, 1000} {
+		t.Run(fmt.Sprintf("bound=%d", bound), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(bound), 42))
+			b := newCounting()
+			c := newInt64Cache(b, bound)
+			model := map[string]int64{} // what a Get should see
+			for step := range 20_000 {
+				k := keys[rng.IntN(len(keys))]
+				switch op := rng.IntN(10); {
+				case op < 3:
+					v := rng.Int64N(1000)
+					if err := c.Put(k, v); err != nil {
+						t.Fatal(err)
+					}
+					model[string(k)] = v
+				case op < 5:
+					s, err := c.Slot(k)
+					if err != nil {
+						t.Fatal(err)
+					}
+					v, ok := s.Value()
+					if want, wok := model[string(k)]; ok != wok || v != want {
+						t.Fatalf("step %d: Slot(%q) = %d, %v; want %d, %v", step, k, v, ok, want, wok)
+					}
+					c.Set(s, v+1)
+					model[string(k)] = v + 1
+				case op < 6:
+					if err := c.Delete(k); err != nil {
+						t.Fatal(err)
+					}
+					delete(model, string(k))
+				case op < 7:
+					flush(t, c)
+				default:
+					v, ok, err := c.Get(k)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if want, wok := model[string(k)]; ok != wok || v != want {
+						t.Fatalf("step %d: Get(%q) = %d, %v; want %d, %v", step, k, v, ok, want, wok)
+					}
+				}
+				if c.Len() > bound {
+					t.Fatalf("step %d: %d entries cached, above the bound %d", step, c.Len(), bound)
+				}
+			}
+			flush(t, c)
+			if b.Len() != len(model) {
+				t.Errorf("backend holds %d keys after Flush, want %d", b.Len(), len(model))
+			}
+			for k, v := range model {
+				if got := b.stored(t, k); got != v {
+					t.Errorf("backend %q = %d, want %d", k, got, v)
+				}
+			}
+		})
+	}
+}
+
+func TestCacheSlotSetAllocatesNothing(t *testing.T) {
+	c := state.NewCache(state.NewMemoryBackend(), streams.Bytes().Encode, streams.Bytes().Decode, 0)
+	keys := make([][]byte, 5000) // enough to grow the cache's table several times
+	for i := range keys {
+		keys[i] = fmt.Appendf(nil, "user-%d", i)
+		if err := c.Put(keys[i], make([]byte, 8)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	i := 0
+	allocs := testing.AllocsPerRun(1000, func() {
+		s, err := c.Slot(keys[i%len(keys)])
+		if err != nil {
+			panic(err)
+		}
+		v, _ := s.Value()
+		v[7]++
+		c.Set(s, v)
+		i++
+	})
+	if allocs != 0 {
+		t.Errorf("Slot+Set of a cached key allocates %v times per call, want 0", allocs)
 	}
 }
 
