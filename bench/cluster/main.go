@@ -31,6 +31,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -54,11 +55,14 @@ type config struct {
 	// and restore scenarios (the binary's default, 10s, unless changed).
 	checkpointInterval time.Duration
 	verify             bool // read the restored store back after every restore
-	out, raw           string
-	command            string
-	keep               bool
-	timeout            time.Duration // hang guard for one scenario
-	logf               func(format string, args ...any)
+	// fillMemory is the restore scenario's replica --memory while it counts
+	// the keys; the restores themselves run with the default.
+	fillMemory string
+	out, raw   string
+	command    string
+	keep       bool
+	timeout    time.Duration // hang guard for one scenario
+	logf       func(format string, args ...any)
 }
 
 var allScenarios = []string{"failover", "restore", "checkpoint"}
@@ -74,6 +78,7 @@ func main() {
 	partitions := flag.Int("partitions", 4, "partitions of the input and output topics (tasks per sub-topology)")
 	flag.StringVar(&scenarios, "scenarios", strings.Join(allScenarios, ","), "comma-separated scenarios to run: failover, restore, checkpoint")
 	flag.DurationVar(&cfg.checkpointInterval, "checkpoint-interval", 10*time.Second, "--checkpoint-interval of the replicas in the failover and restore scenarios")
+	flag.StringVar(&cfg.fillMemory, "fill-memory", "1GiB", "--memory of the restore scenario's replica while it counts the keys (the restores run with the default 256MiB): with 256MiB, every new key's lookup re-reads a bloom filter block larger than a block-cache shard, and counting 10M distinct keys takes over 20 minutes")
 	flag.BoolVar(&cfg.verify, "verify", true, "after every restore, read the store back and check it holds exactly the expected keys and counts")
 	flag.StringVar(&cfg.out, "out", "bench/results/cluster.md", "where to write the Markdown report (empty: only print it)")
 	flag.StringVar(&cfg.raw, "raw", "bench/results/cluster-runs.json", "where to write every measurement as JSON (empty: nowhere)")
@@ -163,23 +168,35 @@ func run(ctx context.Context, cfg config) (string, error) {
 	cfg.logf("broker: %s\n", rep.broker)
 
 	env := &env{cfg: cfg, bin: bin, scratch: scratch, brokers: b, token: fmt.Sprintf("%d", started.Unix()%1_000_000)}
+	// A failed scenario is reported and the others still run: one broken
+	// measurement should not hide the rest.
+	var failed []error
+	fail := func(scenario string, err error) {
+		err = fmt.Errorf("%s scenario: %w", scenario, err)
+		cfg.logf("FAILED: %v\n", err)
+		failed = append(failed, err)
+		rep.failures = append(rep.failures, err.Error())
+	}
 	if cfg.wants("failover") {
 		cfg.logf("failover: 3 replicas, %d clicks/s, %d runs\n", cfg.rate, cfg.runs)
 		if rep.failover, err = runFailover(ctx, env); err != nil {
-			return "", fmt.Errorf("failover scenario: %w", err)
+			fail("failover", err)
 		}
 	}
-	if cfg.wants("checkpoint") {
+	if cfg.wants("checkpoint") && ctx.Err() == nil {
 		cfg.logf("checkpoint overhead: %d clicks, --checkpoint-interval 1s vs 0, %d runs each\n", cfg.n, cfg.runs)
 		if rep.overhead, err = runOverhead(ctx, env); err != nil {
-			return "", fmt.Errorf("checkpoint-overhead scenario: %w", err)
+			fail("checkpoint-overhead", err)
 		}
 	}
-	if cfg.wants("restore") {
+	if cfg.wants("restore") && ctx.Err() == nil {
 		cfg.logf("restore: %d keys, snapshot vs changelog replay, %d runs each\n", cfg.keys, cfg.runs)
 		if rep.restore, err = runRestore(ctx, env); err != nil {
-			return "", fmt.Errorf("restore scenario: %w", err)
+			fail("restore", err)
 		}
+	}
+	if ctx.Err() != nil {
+		return "", fmt.Errorf("interrupted: %w (no report written)", ctx.Err())
 	}
 	rep.finished = time.Now()
 	md := rep.markdown()
@@ -198,6 +215,10 @@ func run(ctx context.Context, cfg config) (string, error) {
 			return "", err
 		}
 		cfg.logf("wrote %s\n", cfg.raw)
+	}
+	if len(failed) > 0 {
+		fmt.Print(md)
+		return "", errors.Join(failed...)
 	}
 	return md, nil
 }

@@ -18,6 +18,7 @@ type report struct {
 	failover          *failoverResult
 	restore           *restoreResult
 	overhead          *overheadResult
+	failures          []string // scenarios that failed, with why
 }
 
 // The issue's targets.
@@ -75,7 +76,8 @@ func (rep *report) json() ([]byte, error) {
 		Failover *failoverResult `json:"failover,omitempty"`
 		Restore  *restoreResult  `json:"restore,omitempty"`
 		Overhead *overheadResult `json:"checkpoint_overhead,omitempty"`
-	}{rep.started, rep.finished, rep.machine, rep.load, rep.broker, rep.cfg.command, rep.failover, rep.restore, rep.overhead}, "", "  ")
+		Failures []string        `json:"failures,omitempty"`
+	}{rep.started, rep.finished, rep.machine, rep.load, rep.broker, rep.cfg.command, rep.failover, rep.restore, rep.overhead, rep.failures}, "", "  ")
 }
 
 // markdown is the report: what ran where, the targets, then each scenario's
@@ -116,6 +118,12 @@ func (rep *report) markdown() string {
 			thousands(o.N), ratio, float64(o.N)/with, float64(o.N)/without, overheadTarget, verdictAbove(ratio, overheadTarget, "×"))
 	}
 	p("\nVerdicts compare the median with the target; the maximum is shown beside it.\n\n")
+	if len(rep.failures) > 0 {
+		p("## Failed scenarios\n\n")
+		for _, f := range rep.failures {
+			p("```\n%s\n```\n\n", strings.TrimSpace(f))
+		}
+	}
 
 	if f := rep.failover; f != nil {
 		rep.failoverSection(&b, f)
@@ -180,8 +188,12 @@ func (rep *report) failoverSection(b *strings.Builder, f *failoverResult) {
 func (rep *report) restoreSection(b *strings.Builder, r *restoreResult) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 	p("## 2. Restore of %s keys: snapshot vs changelog replay\n\n", thousands(r.Keys))
-	p("One replica (--checkpoint-interval %s) counted %s clicks of distinct users (loaded in %.1f s, counted in %.1f s from its start, peak RSS %.0f MB), so the store click-counts and its changelog hold %s keys: %.0f MB of RocksDB files, a %.0f MB snapshot. Once a checkpoint started after the last count had completed, it was stopped (SIGTERM). Then, %d times each, alternating which goes first:\n\n",
-		r.Checkpoint, thousands(r.Keys), r.LoadSeconds, r.ProcessSeconds, r.ReplicaPeakMB, thousands(r.Keys), r.StoreMB, r.SnapshotMB, rep.cfg.runs)
+	fill := ""
+	if r.FillMemory != "" {
+		fill = fmt.Sprintf(", --memory %s while counting: with the default 256MiB every new key's lookup re-reads a bloom filter block too large for a block-cache shard", r.FillMemory)
+	}
+	p("One replica (--checkpoint-interval %s%s) counted %s clicks of distinct users (loaded in %.1f s, counted in %.1f s from its start, peak RSS %.0f MB), so the store click-counts and its changelog hold %s keys: %.0f MB of RocksDB files (the snapshot directory, with the retained checkpoints, held %.0f MB). Once a checkpoint started after the last count had completed, it was stopped (SIGTERM). Then, %d times each, alternating which goes first, with the default --memory 256MiB:\n\n",
+		r.Checkpoint, fill, thousands(r.Keys), r.LoadSeconds, r.ProcessSeconds, r.ReplicaPeakMB, thousands(r.Keys), r.StoreMB, r.SnapshotMB, rep.cfg.runs)
 	p("- **snapshot**: `<state-dir>/<app-id>/r0/state` deleted (the Raft log kept), restarted: every task restores from the newest snapshot plus the changelog's tail;\n")
 	p("- **changelog replay**: the state directory and the snapshot directory deleted, restarted: every task replays its whole changelog.\n\n")
 	p("**restore** is the sum of the tasks' `restore_duration` (/status, the log; tasks start one after another); **ready** is from starting the process until /readyz answered 200 with all 8 tasks running (includes process start, joining the Raft group and planning topics).")

@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -53,6 +54,7 @@ type restoreResult struct {
 	BrokerPeakMB   float64      `json:"broker_peak_rss_mb"`
 	ReplicaPeakMB  float64      `json:"replica_peak_rss_mb"` // while processing the input
 	Checkpoint     string       `json:"checkpoint_interval"`
+	FillMemory     string       `json:"fill_memory"`
 }
 
 // runRestore fills a single replica's store with -keys keys, takes a snapshot,
@@ -69,7 +71,7 @@ func runRestore(ctx context.Context, e *env) (*restoreResult, error) {
 	if err := resetTopics(ctx, l.addr, e.cfg.partitions, inputTopic, outputTopic); err != nil {
 		return nil, err
 	}
-	res := &restoreResult{Keys: e.cfg.keys, Checkpoint: e.cfg.checkpointInterval.String()}
+	res := &restoreResult{Keys: e.cfg.keys, Checkpoint: e.cfg.checkpointInterval.String(), FillMemory: e.cfg.fillMemory}
 	begin := time.Now()
 	if err := load(ctx, l.addr, inputTopic, e.cfg.keys, distinctUsers); err != nil {
 		return nil, err
@@ -95,6 +97,10 @@ func runRestore(ctx context.Context, e *env) (*restoreResult, error) {
 	adm := kadm.NewClient(cl)
 
 	// Count every key once, then wait for a checkpoint taken after that.
+	defaults := r.args
+	if e.cfg.fillMemory != "" {
+		r.args = append(slices.Clone(defaults), "--memory", e.cfg.fillMemory)
+	}
 	if err := r.start(); err != nil {
 		return nil, err
 	}
@@ -123,6 +129,7 @@ func runRestore(ctx context.Context, e *env) (*restoreResult, error) {
 		return nil, err
 	}
 	res.ReplicaPeakMB = float64(r.peakKB) / 1024
+	r.args = defaults
 	res.StoreMB = float64(dirSize(stateDir)) / (1 << 20)
 	res.SnapshotMB = float64(dirSize(snaps)) / (1 << 20)
 	want := expectedDigest(e.cfg.keys)
