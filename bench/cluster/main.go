@@ -198,7 +198,7 @@ func run(ctx context.Context, cfg config) (string, error) {
 	if ctx.Err() != nil {
 		return "", fmt.Errorf("interrupted: %w (no report written)", ctx.Err())
 	}
-	rep.finished = time.Now()
+	rep.finished, rep.loadEnd = time.Now(), loadAverage()
 	md := rep.markdown()
 	if cfg.out != "" {
 		if err := writeFile(cfg.out, []byte(md)); err != nil {

@@ -14,6 +14,7 @@ type report struct {
 	cfg               config
 	started, finished time.Time
 	machine, load     string
+	loadEnd           string
 	broker            string
 	failover          *failoverResult
 	restore           *restoreResult
@@ -71,13 +72,14 @@ func (rep *report) json() ([]byte, error) {
 		Finished time.Time       `json:"finished"`
 		Machine  string          `json:"machine"`
 		Load     string          `json:"load_average_at_start"`
+		LoadEnd  string          `json:"load_average_at_end"`
 		Broker   string          `json:"broker"`
 		Command  string          `json:"command"`
 		Failover *failoverResult `json:"failover,omitempty"`
 		Restore  *restoreResult  `json:"restore,omitempty"`
 		Overhead *overheadResult `json:"checkpoint_overhead,omitempty"`
 		Failures []string        `json:"failures,omitempty"`
-	}{rep.started, rep.finished, rep.machine, rep.load, rep.broker, rep.cfg.command, rep.failover, rep.restore, rep.overhead, rep.failures}, "", "  ")
+	}{rep.started, rep.finished, rep.machine, rep.load, rep.loadEnd, rep.broker, rep.cfg.command, rep.failover, rep.restore, rep.overhead, rep.failures}, "", "  ")
 }
 
 // markdown is the report: what ran where, the targets, then each scenario's
@@ -88,7 +90,7 @@ func (rep *report) markdown() string {
 	p("# Distributed runtime benchmarks: failover, restore, checkpoint overhead\n\n")
 	p("Measured %s (took %s) with:\n\n    %s\n\n", rep.started.UTC().Format("2006-01-02 15:04 MST"),
 		rep.finished.Sub(rep.started).Round(time.Second), rep.cfg.command)
-	p("- Machine: %s; load average when the run started: %s (other work on the machine skews the figures).\n", rep.machine, rep.load)
+	p("- Machine: %s; load average (1, 5, 15 min) when the run started %s, when it ended %s: other work on the machine skews the figures.\n", rep.machine, rep.load, rep.loadEnd)
 	p("- Broker: %s.\n", rep.broker)
 	p("- Application: the click-count binary (examples/clickcount: user-clicks → filter bots → re-key by user → count in the RocksDB store click-counts → user-click-counts), %d partitions, so %d tasks: 0_p (filter and re-key, stateless) and 1_p (the count, stateful). Every replica is a process of its own, with its defaults unless said: at-least-once, --commit-interval 5s, --memory 256MiB, --failure-timeout 3s, snapshots in a local directory.\n\n",
 		rep.cfg.partitions, 2*rep.cfg.partitions)
