@@ -52,6 +52,7 @@ bench-operators: ## generated code vs hand-written loop vs interface chain, 1M i
 	@mkdir -p bench/results
 	$(GO) test -run XXX -bench ClickCount -benchmem -count 6 ./bench/operators | tee bench/results/operators.txt
 	$(BENCHSTAT) -col /impl bench/results/operators.txt | tee bench/results/operators-benchstat.txt
+	$(GO) test -run XXX -bench PairedRatios -benchtime 30x ./bench/operators | tee bench/results/operators-paired.txt
 
 bench-e2e: deps ## click-count end to end: gofka vs Kafka Streams vs goka vs raw pipes, one broker (real Kafka with java+mvn), N records, RUNS runs
 	$(GO) run ./bench/e2e -n $(N) -runs $(RUNS) -out bench/results/e2e.md -chart bench/results/e2e.png \
