@@ -15,7 +15,7 @@ import (
 // binaries are the programs a benchmark runs, built once per invocation.
 type binaries struct {
 	gofka, pipe, goka string
-	kstreams                  string // the Maven project's directory, built in place
+	kstreams          string // the Maven project's directory, built in place
 }
 
 // repoRoot finds the directory of the github.com/gofka/streams go.mod from the
