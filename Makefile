@@ -48,7 +48,7 @@ fuzz: ## fuzz the frontend with mutated topologies for FUZZTIME (default 60s)
 
 bench: bench-operators bench-e2e bench-cluster ## every benchmark below, in one go (results in bench/results/)
 
-bench-operators: ## generated code vs hand-written loop vs interface chain, 1M in-memory records
+bench-operators: ## generated code vs hand-written loop vs interface chain vs library-style chain, 1M in-memory records
 	@mkdir -p bench/results
 	$(GO) test -run XXX -bench ClickCount -benchmem -count 6 ./bench/operators | tee bench/results/operators.txt
 	$(BENCHSTAT) -col /impl bench/results/operators.txt | tee bench/results/operators-benchstat.txt
