@@ -61,6 +61,16 @@ func runOverhead(ctx context.Context, e *env) (*overheadResult, error) {
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
 
+	// One unmeasured run first: the first replica to read a freshly loaded
+	// topic (a cold broker, page cache and JIT) is slower, whatever its setting.
+	warm := base + "-warmup"
+	apps = append(apps, warm)
+	if _, err := overheadOnce(ctx, e, adm, l.addr, warm, "0", w); err != nil {
+		return nil, fmt.Errorf("warm-up run: %w", err)
+	}
+	if err := deleteTopics(ctx, l.addr, nil, []string{warm}); err != nil {
+		return nil, err
+	}
 	for run := 1; run <= e.cfg.runs; run++ {
 		order := overheadIntervals
 		if run%2 == 0 {
