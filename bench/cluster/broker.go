@@ -31,7 +31,6 @@ type brokers interface {
 type lease struct {
 	addr string
 	pid  int // the broker's process, for its peak RSS; 0 when unknown
-	kind string
 	// release deletes the topics named, those starting with a prefix + "-"
 	// and the groups named (a shared broker), or stops the broker (embedded).
 	release func(topics, prefixes []string)
@@ -124,7 +123,7 @@ func (e *embedded) acquire(ctx context.Context, name string) (*lease, error) {
 		stop()
 		return nil, fmt.Errorf("embedded broker on %s: %w\n%s", addr, err, tailFile(logPath, 20))
 	}
-	return &lease{addr: addr, pid: cmd.Process.Pid, kind: "embedded", release: func([]string, []string) { stop() }}, nil
+	return &lease{addr: addr, pid: cmd.Process.Pid, release: func([]string, []string) { stop() }}, nil
 }
 
 // shared is one broker for the whole benchmark (a real one started here, or one
@@ -196,7 +195,7 @@ func (s *shared) close() {
 }
 
 func (s *shared) acquire(ctx context.Context, name string) (*lease, error) {
-	return &lease{addr: s.addr, pid: s.pid, kind: "shared", release: func(topics, prefixes []string) {
+	return &lease{addr: s.addr, pid: s.pid, release: func(topics, prefixes []string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		if err := deleteTopics(ctx, s.addr, topics, prefixes); err != nil {
