@@ -78,7 +78,7 @@ func main() {
 	partitions := flag.Int("partitions", 4, "partitions of the input and output topics (tasks per sub-topology)")
 	flag.StringVar(&scenarios, "scenarios", strings.Join(allScenarios, ","), "comma-separated scenarios to run: failover, restore, checkpoint")
 	flag.DurationVar(&cfg.checkpointInterval, "checkpoint-interval", 10*time.Second, "--checkpoint-interval of the replicas in the failover and restore scenarios")
-	flag.StringVar(&cfg.fillMemory, "fill-memory", "1GiB", "--memory of the restore scenario's replica while it counts the keys (the restores run with the default 256MiB): with 256MiB, every new key's lookup re-reads a bloom filter block larger than a block-cache shard, and counting 10M distinct keys takes over 20 minutes")
+	flag.StringVar(&cfg.fillMemory, "fill-memory", "", "--memory of the restore scenario's replica while it counts the keys (default: the binary's 256MiB, as for the restores)")
 	flag.BoolVar(&cfg.verify, "verify", true, "after every restore, read the store back and check it holds exactly the expected keys and counts")
 	flag.StringVar(&cfg.out, "out", "bench/results/cluster.md", "where to write the Markdown report (empty: only print it)")
 	flag.StringVar(&cfg.raw, "raw", "bench/results/cluster-runs.json", "where to write every measurement as JSON (empty: nowhere)")

@@ -192,7 +192,7 @@ func (rep *report) restoreSection(b *strings.Builder, r *restoreResult) {
 	p("## 2. Restore of %s keys: snapshot vs changelog replay\n\n", thousands(r.Keys))
 	fill := ""
 	if r.FillMemory != "" {
-		fill = fmt.Sprintf(", --memory %s while counting: with the default 256MiB every new key's lookup re-reads a bloom filter block too large for a block-cache shard", r.FillMemory)
+		fill = fmt.Sprintf(", --memory %s while counting", r.FillMemory)
 	}
 	p("One replica (--checkpoint-interval %s%s) counted %s clicks of distinct users (loaded in %.1f s, counted in %.1f s from its start, peak RSS %.0f MB), so the store click-counts and its changelog hold %s keys: %.0f MB of RocksDB files (the snapshot directory, with the retained checkpoints, held %.0f MB). Once a checkpoint started after the last count had completed, it was stopped (SIGTERM). Then, %d times each, alternating which goes first, with the default --memory 256MiB:\n\n",
 		r.Checkpoint, fill, thousands(r.Keys), r.LoadSeconds, r.ProcessSeconds, r.ReplicaPeakMB, thousands(r.Keys), r.StoreMB, r.SnapshotMB, rep.cfg.runs)
