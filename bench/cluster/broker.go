@@ -16,6 +16,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gofka/streams/bench/internal/benchkit"
 )
 
 // brokers hands a broker to each scenario.
@@ -41,7 +43,7 @@ func (l *lease) peakRSSMB() float64 {
 	if l.pid == 0 {
 		return 0
 	}
-	return float64(vmHWM(l.pid)) / 1024
+	return float64(benchkit.VmHWM(l.pid)) / 1024
 }
 
 // pickBroker provides the broker -broker asks for. auto means a real Apache
@@ -70,7 +72,7 @@ func pickBroker(ctx context.Context, cfg config, root, bin, scratch string) (bro
 		if _, _, err := net.SplitHostPort(cfg.broker); err != nil {
 			return nil, fmt.Errorf("-broker must be auto, real, embedded or host:port, not %q", cfg.broker)
 		}
-		if err := waitForBroker(ctx, cfg.broker, time.Minute); err != nil {
+		if err := benchkit.WaitForBroker(ctx, cfg.broker, time.Minute); err != nil {
 			return nil, fmt.Errorf("broker %s: %w", cfg.broker, err)
 		}
 		return &shared{addr: cfg.broker, kind: "a running broker at " + cfg.broker}, nil
@@ -92,7 +94,7 @@ func (e *embedded) describe() string {
 func (e *embedded) close() {}
 
 func (e *embedded) acquire(ctx context.Context, name string) (*lease, error) {
-	addr, err := freeAddr()
+	addr, err := benchkit.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +121,7 @@ func (e *embedded) acquire(ctx context.Context, name string) (*lease, error) {
 		}
 		logFile.Close()
 	}
-	if err := waitForBroker(ctx, addr, 30*time.Second); err != nil {
+	if err := benchkit.WaitForBroker(ctx, addr, 30*time.Second); err != nil {
 		stop()
 		return nil, fmt.Errorf("embedded broker on %s: %w\n%s", addr, err, tailFile(logPath, 20))
 	}
@@ -198,7 +200,7 @@ func (s *shared) acquire(ctx context.Context, name string) (*lease, error) {
 	return &lease{addr: s.addr, pid: s.pid, release: func(topics, prefixes []string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		if err := deleteTopics(ctx, s.addr, topics, prefixes); err != nil {
+		if err := benchkit.DeleteTopics(ctx, s.addr, topics, prefixes); err != nil {
 			fmt.Fprintf(os.Stderr, "cluster: cleaning up on %s: %v\n", s.addr, err)
 		}
 		if err := deleteGroups(ctx, s.addr, prefixes); err != nil {
@@ -216,12 +218,12 @@ func resetTopics(ctx context.Context, addr string, partitions int32, topics ...s
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	if err := deleteTopics(ctx, addr, topics, nil); err != nil {
+	if err := benchkit.DeleteTopics(ctx, addr, topics, nil); err != nil {
 		return err
 	}
 	for _, t := range topics {
 		// Right after a deletion Kafka may still answer TOPIC_ALREADY_EXISTS.
-		err := retry(ctx, time.Minute, func() error {
+		err := benchkit.Retry(ctx, time.Minute, func() error {
 			resp, err := adm.CreateTopic(ctx, partitions, 1, nil, t)
 			if err != nil {
 				return err
@@ -233,65 +235,6 @@ func resetTopics(ctx context.Context, addr string, partitions int32, topics ...s
 		}
 	}
 	return nil
-}
-
-// deleteTopics deletes the topics named and every topic whose name starts with
-// one of the prefixes followed by "-" (an application's internal topics), and
-// waits until they are gone.
-func deleteTopics(ctx context.Context, addr string, topics, prefixes []string) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	all, err := adm.ListTopics(ctx)
-	if err != nil {
-		return fmt.Errorf("list topics: %w", err)
-	}
-	var doomed []string
-	for _, t := range all.Names() {
-		del := false
-		for _, want := range topics {
-			del = del || t == want
-		}
-		for _, p := range prefixes {
-			del = del || strings.HasPrefix(t, p+"-")
-		}
-		if del {
-			doomed = append(doomed, t)
-		}
-	}
-	if len(doomed) == 0 {
-		return nil
-	}
-	resp, err := adm.DeleteTopics(ctx, doomed...)
-	if err != nil {
-		return fmt.Errorf("delete topics %v: %w", doomed, err)
-	}
-	var errs []error
-	for _, r := range resp.Sorted() {
-		if r.Err != nil && !errors.Is(r.Err, kerr.UnknownTopicOrPartition) {
-			errs = append(errs, fmt.Errorf("delete topic %s: %w", r.Topic, r.Err))
-		}
-	}
-	// Kafka deletes asynchronously; a name cannot be created again before.
-	err = waitFor(ctx, time.Minute, func() bool {
-		listed, err := adm.ListTopics(ctx, doomed...)
-		if err != nil {
-			return false
-		}
-		for _, t := range listed {
-			if t.Err == nil {
-				return false
-			}
-		}
-		return true
-	})
-	if err != nil {
-		errs = append(errs, fmt.Errorf("topics %v still listed: %w", doomed, err))
-	}
-	return errors.Join(errs...)
 }
 
 // deleteGroups deletes the consumer groups named, when they exist (the
@@ -347,58 +290,4 @@ func endOffsetSum(ctx context.Context, adm *kadm.Client, topic string) (int64, e
 		sum += o.Offset
 	})
 	return sum, lerr
-}
-
-func waitForBroker(ctx context.Context, addr string, limit time.Duration) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	return retry(ctx, limit, func() error { _, err := adm.ListBrokers(ctx); return err })
-}
-
-// retry calls fn until it succeeds, ctx ends or limit passes, and returns its last error.
-func retry(ctx context.Context, limit time.Duration, fn func() error) error {
-	deadline := time.Now().Add(limit)
-	for {
-		err := fn()
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
-
-// waitFor polls cond every 50 ms until it holds, ctx ends or limit passes.
-func waitFor(ctx context.Context, limit time.Duration, cond func() bool) error {
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not done after %s", limit)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	return nil
-}
-
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }

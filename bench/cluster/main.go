@@ -40,6 +40,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/gofka/streams/bench/internal/benchkit"
 )
 
 // config is one invocation of the benchmark.
@@ -139,7 +141,7 @@ func (cfg config) wants(scenario string) bool { return slices.Contains(cfg.scena
 // writes the report; it returns the Markdown.
 func run(ctx context.Context, cfg config) (string, error) {
 	started := time.Now()
-	root, err := repoRoot()
+	root, err := benchkit.RepoRoot()
 	if err != nil {
 		return "", err
 	}
@@ -152,7 +154,7 @@ func run(ctx context.Context, cfg config) (string, error) {
 	} else {
 		defer os.RemoveAll(scratch)
 	}
-	rep := &report{cfg: cfg, started: started, machine: machine(), load: loadAverage()}
+	rep := &report{cfg: cfg, started: started, machine: benchkit.Machine(), load: loadAverage()}
 
 	cfg.logf("building examples/clickcount\n")
 	bin, err := buildBinary(ctx, root, scratch)

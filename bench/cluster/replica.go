@@ -13,12 +13,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/gofka/streams/bench/internal/benchkit"
 	"github.com/gofka/streams/coordinator"
 )
 
@@ -110,7 +110,7 @@ func (r *replica) exited() bool {
 // sample records the process's peak resident set so far.
 func (r *replica) sample() {
 	if r.cmd != nil && !r.exited() {
-		r.peakKB = max(r.peakKB, vmHWM(r.cmd.Process.Pid))
+		r.peakKB = max(r.peakKB, benchkit.VmHWM(r.cmd.Process.Pid))
 	}
 }
 
@@ -273,26 +273,6 @@ func (r *replica) events(msg string) []logEvent {
 	return out
 }
 
-// repoRoot finds the github.com/gofka/streams module's directory from the
-// working directory upwards (make runs from the root, go test from bench/cluster).
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && strings.HasPrefix(string(b), "module github.com/gofka/streams\n") {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("not inside the github.com/gofka/streams module")
-		}
-		dir = parent
-	}
-}
-
 // buildBinary builds examples/clickcount into dir; the same binary runs the
 // replicas and the embedded broker.
 func buildBinary(ctx context.Context, root, dir string) (string, error) {
@@ -303,47 +283,6 @@ func buildBinary(ctx context.Context, root, dir string) (string, error) {
 		return "", fmt.Errorf("go build ./examples/clickcount: %v\n%s", err, out)
 	}
 	return bin, nil
-}
-
-// vmHWM is a process's peak resident set in KiB, from /proc (getrusage's
-// ru_maxrss survives exec, so it would report a large parent's peak).
-func vmHWM(pid int) int64 {
-	return procField(fmt.Sprintf("/proc/%d/status", pid), "VmHWM:")
-}
-
-// procField reads the number after name in a /proc file such as status or meminfo.
-func procField(path, name string) int64 {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, name); ok {
-			var n int64
-			fmt.Sscanf(strings.TrimSpace(rest), "%d", &n)
-			return n
-		}
-	}
-	return 0
-}
-
-// machine describes this computer for the report.
-func machine() string {
-	model := "unknown CPU"
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				model = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	kernel := "unknown kernel"
-	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		kernel = "Linux " + strings.TrimSpace(string(b))
-	}
-	memGiB := float64(procField("/proc/meminfo", "MemTotal:")) / (1 << 20)
-	return fmt.Sprintf("nproc %d (%s), MemTotal %.1f GiB, %s, %s", runtime.NumCPU(), model, memGiB, kernel, runtime.Version())
 }
 
 // loadAverage is /proc/loadavg's first three fields: other work on the machine

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -16,27 +15,6 @@ import (
 type binaries struct {
 	gofka, pipe, goka string
 	kstreams          string // the Maven project's directory, built in place
-}
-
-// repoRoot finds the directory of the github.com/gofka/streams go.mod from the
-// working directory upwards, so the benchmark runs from the root (make bench) or
-// from bench/e2e (go test).
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && strings.HasPrefix(string(b), "module github.com/gofka/streams\n") {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("not inside the github.com/gofka/streams module")
-		}
-		dir = parent
-	}
 }
 
 // build builds what the chosen contenders need into dir: the Go programs with

@@ -14,6 +14,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gofka/streams/bench/internal/benchkit"
 )
 
 // cluster hands out a broker for each measurement.
@@ -85,7 +87,7 @@ func (e *embedded) label() string { return "embedded kfake broker" }
 func (e *embedded) close() {}
 
 func (e *embedded) acquire(ctx context.Context) (string, func([]string, []string), error) {
-	addr, err := freeAddr()
+	addr, err := benchkit.FreeAddr()
 	if err != nil {
 		return "", nil, err
 	}
@@ -105,7 +107,7 @@ func (e *embedded) acquire(ctx context.Context) (string, func([]string, []string
 		cmd.Wait()
 		logFile.Close()
 	}
-	if err := waitForBroker(ctx, addr, 30*time.Second); err != nil {
+	if err := benchkit.WaitForBroker(ctx, addr, 30*time.Second); err != nil {
 		stop()
 		return "", nil, fmt.Errorf("embedded broker on %s: %w\n%s", addr, err, tail(logPath, 20))
 	}
@@ -157,7 +159,7 @@ func startReal(ctx context.Context, cfg config, script, scratch string) (*shared
 
 // identify checks the broker answers and learns its version from ApiVersions.
 func (s *shared) identify(ctx context.Context, kind string) error {
-	if err := waitForBroker(ctx, s.addr, 2*time.Minute); err != nil {
+	if err := benchkit.WaitForBroker(ctx, s.addr, 2*time.Minute); err != nil {
 		return fmt.Errorf("broker %s: %w", s.addr, err)
 	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(s.addr))
@@ -209,56 +211,10 @@ func (s *shared) acquire(ctx context.Context) (string, func([]string, []string),
 		s.groups = append(s.groups, groups...)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		if err := deleteTopics(ctx, s.addr, topics, groups); err != nil {
+		if err := benchkit.DeleteTopics(ctx, s.addr, topics, groups); err != nil {
 			fmt.Fprintf(os.Stderr, "e2e: cleaning up on %s: %v\n", s.addr, err)
 		}
 	}, nil
-}
-
-// deleteTopics deletes topics and every topic whose name starts with one of the
-// prefixes followed by "-" (internal topics: <app id>-...-repartition,
-// <group>-loop, ...), and waits until they are gone.
-func deleteTopics(ctx context.Context, addr string, topics, prefixes []string) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	all, err := adm.ListTopics(ctx)
-	if err != nil {
-		return fmt.Errorf("list topics: %w", err)
-	}
-	var doomed []string
-	for _, t := range all.Names() {
-		del := false
-		for _, want := range topics {
-			del = del || t == want
-		}
-		for _, p := range prefixes {
-			del = del || strings.HasPrefix(t, p+"-")
-		}
-		if del {
-			doomed = append(doomed, t)
-		}
-	}
-	if len(doomed) == 0 {
-		return nil
-	}
-	var errs []error
-	resp, err := adm.DeleteTopics(ctx, doomed...)
-	if err != nil {
-		return fmt.Errorf("delete topics %v: %w", doomed, err)
-	}
-	for _, r := range resp.Sorted() {
-		if r.Err != nil && !errors.Is(r.Err, kerr.UnknownTopicOrPartition) {
-			errs = append(errs, fmt.Errorf("delete topic %s: %w", r.Topic, r.Err))
-		}
-	}
-	if err := waitGone(ctx, adm, doomed); err != nil {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
 }
 
 // deleteGroups deletes the consumer groups that exist among groups, retrying
@@ -309,26 +265,6 @@ func deleteGroups(ctx context.Context, addr string, groups []string) error {
 	return nil
 }
 
-// waitGone waits until none of topics is listed any more (Kafka deletes topics
-// asynchronously; a name cannot be created again before that).
-func waitGone(ctx context.Context, adm *kadm.Client, topics []string) error {
-	if len(topics) == 0 {
-		return nil
-	}
-	return waitFor(ctx, 60*time.Second, func() bool {
-		listed, err := adm.ListTopics(ctx, topics...)
-		if err != nil {
-			return false
-		}
-		for _, t := range listed {
-			if t.Err == nil {
-				return false
-			}
-		}
-		return true
-	})
-}
-
 // createTopics creates fresh topics with partitions partitions each: any that
 // already exist (gofka's fixed names, left over from an interrupted run) are
 // deleted first.
@@ -347,13 +283,13 @@ func createTopics(ctx context.Context, adm *kadm.Client, partitions int32, topic
 		if _, err := adm.DeleteTopics(ctx, existing...); err != nil {
 			return fmt.Errorf("delete old topics %v: %w", existing, err)
 		}
-		if err := waitGone(ctx, adm, existing); err != nil {
+		if err := benchkit.WaitGone(ctx, adm, existing); err != nil {
 			return fmt.Errorf("old topics %v not deleted: %w", existing, err)
 		}
 	}
 	for _, t := range topics {
 		// Right after a deletion Kafka may still answer TOPIC_ALREADY_EXISTS.
-		err := retry(ctx, 60*time.Second, func() error {
+		err := benchkit.Retry(ctx, 60*time.Second, func() error {
 			resp, err := adm.CreateTopic(ctx, partitions, 1, nil, t)
 			if err != nil {
 				return err
@@ -365,58 +301,4 @@ func createTopics(ctx context.Context, adm *kadm.Client, partitions int32, topic
 		}
 	}
 	return nil
-}
-
-func waitForBroker(ctx context.Context, addr string, limit time.Duration) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	return retry(ctx, limit, func() error { _, err := adm.ListBrokers(ctx); return err })
-}
-
-// retry calls fn until it succeeds, ctx ends or limit passes, and returns its last error.
-func retry(ctx context.Context, limit time.Duration, fn func() error) error {
-	deadline := time.Now().Add(limit)
-	for {
-		err := fn()
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
-
-// waitFor polls cond every 50 ms until it holds, ctx ends or limit passes.
-func waitFor(ctx context.Context, limit time.Duration, cond func() bool) error {
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not done after %s", limit)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	return nil
-}
-
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }

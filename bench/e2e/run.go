@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/gofka/streams/bench/internal/benchkit"
 )
 
 // report is what a benchmark run produced.
@@ -29,7 +31,7 @@ func run(ctx context.Context, cfg config) (*report, error) {
 	if cfg.n <= 0 || cfg.runs <= 0 || cfg.partitions <= 0 {
 		return nil, fmt.Errorf("-n, -runs and -partitions must be positive")
 	}
-	root, err := repoRoot()
+	root, err := benchkit.RepoRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +131,7 @@ func run(ctx context.Context, cfg config) (*report, error) {
 // profileGofka runs gofka once more, unmeasured, with --cpu-profile, and writes
 // the profile and the head of go tool pprof -top beside the report.
 func profileGofka(ctx context.Context, cfg *config, cl cluster, w *workload, bins *binaries, token, scratch string) (string, error) {
-	root, err := repoRoot()
+	root, err := benchkit.RepoRoot()
 	if err != nil {
 		return "", err
 	}

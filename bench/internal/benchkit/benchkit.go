@@ -1,0 +1,206 @@
+// Package benchkit holds what the end-to-end benchmarks (bench/e2e, bench/cluster)
+// share: waiting for and cleaning up a broker, process and machine facts, the
+// module root. Each benchmark drives its own scenario; this package only keeps
+// them from repeating the plumbing.
+package benchkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// WaitForBroker waits until a Kafka-protocol broker answers at addr.
+func WaitForBroker(ctx context.Context, addr string, limit time.Duration) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	return Retry(ctx, limit, func() error { _, err := adm.ListBrokers(ctx); return err })
+}
+
+// Retry calls fn until it succeeds, ctx ends or limit passes, and returns its last error.
+func Retry(ctx context.Context, limit time.Duration, fn func() error) error {
+	deadline := time.Now().Add(limit)
+	for {
+		err := fn()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// WaitFor polls cond every 50 ms until it holds, ctx ends or limit passes.
+func WaitFor(ctx context.Context, limit time.Duration, cond func() bool) error {
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not done after %s", limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// FreeAddr is a 127.0.0.1 address whose port was free a moment ago.
+func FreeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// DeleteTopics deletes topics and every topic whose name starts with one of the
+// prefixes followed by "-" (internal topics: <app id>-...-repartition,
+// <group>-loop, ...), and waits until they are gone.
+func DeleteTopics(ctx context.Context, addr string, topics, prefixes []string) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	all, err := adm.ListTopics(ctx)
+	if err != nil {
+		return fmt.Errorf("list topics: %w", err)
+	}
+	var doomed []string
+	for _, t := range all.Names() {
+		del := false
+		for _, want := range topics {
+			del = del || t == want
+		}
+		for _, p := range prefixes {
+			del = del || strings.HasPrefix(t, p+"-")
+		}
+		if del {
+			doomed = append(doomed, t)
+		}
+	}
+	if len(doomed) == 0 {
+		return nil
+	}
+	var errs []error
+	resp, err := adm.DeleteTopics(ctx, doomed...)
+	if err != nil {
+		return fmt.Errorf("delete topics %v: %w", doomed, err)
+	}
+	for _, r := range resp.Sorted() {
+		if r.Err != nil && !errors.Is(r.Err, kerr.UnknownTopicOrPartition) {
+			errs = append(errs, fmt.Errorf("delete topic %s: %w", r.Topic, r.Err))
+		}
+	}
+	if err := WaitGone(ctx, adm, doomed); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// WaitGone waits until none of topics is listed any more (Kafka deletes topics
+// asynchronously; a name cannot be created again before that).
+func WaitGone(ctx context.Context, adm *kadm.Client, topics []string) error {
+	if len(topics) == 0 {
+		return nil
+	}
+	return WaitFor(ctx, 60*time.Second, func() bool {
+		listed, err := adm.ListTopics(ctx, topics...)
+		if err != nil {
+			return false
+		}
+		for _, t := range listed {
+			if t.Err == nil {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// VmHWM is a process's peak resident set in KiB, from /proc. (getrusage's
+// ru_maxrss is no good here: it survives exec, so a child started by a large
+// parent reports the parent's peak.)
+func VmHWM(pid int) int64 {
+	return ProcField(fmt.Sprintf("/proc/%d/status", pid), "VmHWM:")
+}
+
+// ProcField reads the number after name in a /proc file such as status or meminfo.
+func ProcField(path, name string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, name); ok {
+			var n int64
+			fmt.Sscanf(strings.TrimSpace(rest), "%d", &n)
+			return n
+		}
+	}
+	return 0
+}
+
+// Machine describes this computer for the report: cores, memory, CPU model, kernel.
+func Machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	kernel := "unknown kernel"
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		kernel = "Linux " + strings.TrimSpace(string(b))
+	}
+	memGiB := float64(ProcField("/proc/meminfo", "MemTotal:")) / (1 << 20)
+	return fmt.Sprintf("%d CPUs (%s), %.1f GiB memory (MemTotal), %s, %s", runtime.NumCPU(), model, memGiB, kernel, runtime.Version())
+}
+
+// RepoRoot finds the directory of the github.com/gofka/streams go.mod from the
+// working directory upwards, so a benchmark runs from the root (make bench) or
+// from its own directory (go test).
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && strings.HasPrefix(string(b), "module github.com/gofka/streams\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("not inside the github.com/gofka/streams module")
+		}
+		dir = parent
+	}
+}
