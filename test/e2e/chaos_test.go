@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gofka/streams/coordinator"
 )
@@ -47,7 +46,9 @@ func TestChaos(t *testing.T) {
 
 	clicks := makeClicks(0, total)
 	var produced atomic.Int64
-	prodDone := streamClicksEvery(ctx, cl, clicks, &produced, time.Duration(kills*4)*time.Second)
+	// Spread evenly over about 4 seconds per kill.
+	const chunk = 100
+	prodDone := streamClicks(ctx, cl, clicks, &produced, clickStream{chunk: chunk, gap: time.Duration(kills*4) * time.Second / time.Duration(max(1, total/chunk))})
 
 	var ends []procEnd // when the test killed each process
 	for k := 0; k < kills; k++ {
@@ -86,30 +87,6 @@ func TestChaos(t *testing.T) {
 type procEnd struct {
 	name string
 	at   time.Time
-}
-
-// streamClicksEvery spreads the clicks evenly over d.
-func streamClicksEvery(ctx context.Context, cl *kgo.Client, clicks []inClick, produced *atomic.Int64, d time.Duration) <-chan error {
-	done := make(chan error, 1)
-	const chunk = 100
-	gap := d / time.Duration(max(1, len(clicks)/chunk))
-	go func() {
-		for i := 0; i < len(clicks); i += chunk {
-			if err := produceClicks(ctx, cl, clicks[i:min(i+chunk, len(clicks))]); err != nil {
-				done <- err
-				return
-			}
-			produced.Store(int64(min(i+chunk, len(clicks))))
-			select {
-			case <-ctx.Done():
-				done <- ctx.Err()
-				return
-			case <-time.After(gap):
-			}
-		}
-		done <- nil
-	}()
-	return done
 }
 
 // checkHistory: in the committed assignment history a task never goes from

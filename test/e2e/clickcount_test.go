@@ -156,43 +156,9 @@ func TestSIGKILLMidStreamLosesNothing(t *testing.T) {
 	// waits for the kill at three quarters of the input should the application
 	// be slow (a loaded machine).
 	var produced atomic.Int64
-	prodDone := make(chan error, 1)
 	killed := make(chan struct{})
 	resume := make(chan struct{})
-	go func() {
-		tick := time.NewTicker(25 * time.Millisecond)
-		defer tick.Stop()
-		for i := 0; i < total; i += chunk {
-			var wait <-chan struct{}
-			switch i {
-			case total / 2:
-				wait = resume
-			case total * 3 / 4:
-				wait = killed
-			}
-			if wait != nil {
-				select {
-				case <-wait:
-				case <-ctx.Done():
-					prodDone <- ctx.Err()
-					return
-				}
-			}
-			recs := clicks[i : i+chunk]
-			if err := produceClicks(ctx, cl, recs); err != nil {
-				prodDone <- err
-				return
-			}
-			produced.Add(chunk)
-			select {
-			case <-ctx.Done():
-				prodDone <- ctx.Err()
-				return
-			case <-tick.C:
-			}
-		}
-		prodDone <- nil
-	}()
+	prodDone := streamClicks(ctx, cl, clicks, &produced, clickStream{chunk: chunk, pauses: map[int]<-chan struct{}{total / 2: resume, total * 3 / 4: killed}})
 
 	// Kill mid-stream: once output has appeared, the application has committed
 	// at least once (so that it restarts from committed offsets and recorded

@@ -204,28 +204,42 @@ func (c *cluster) everyTaskRunning(ctx context.Context, alive []int) map[string]
 	return owners
 }
 
-// streamClicks produces clicks in chunks every 25ms until all are written; it
-// pauses at pauseAt until resume is closed (nil: no pause).
-func streamClicks(ctx context.Context, cl *kgo.Client, clicks []inClick, produced *atomic.Int64, pauseAt int, resume <-chan struct{}) <-chan error {
+// clickStream says how streamClicks paces its input: a chunk of clicks every
+// gap (defaults: 250 every 25ms, about 10,000 clicks a second), waiting before
+// the chunk that starts at each offset in pauses until its channel closes.
+type clickStream struct {
+	chunk  int
+	gap    time.Duration
+	pauses map[int]<-chan struct{}
+}
+
+// streamClicks produces clicks as s says until all are written, recording in
+// produced how many are, and reports the outcome on the channel it returns.
+func streamClicks(ctx context.Context, cl *kgo.Client, clicks []inClick, produced *atomic.Int64, s clickStream) <-chan error {
+	if s.chunk <= 0 {
+		s.chunk = 250
+	}
+	if s.gap <= 0 {
+		s.gap = 25 * time.Millisecond
+	}
 	done := make(chan error, 1)
 	go func() {
-		const chunk = 250
-		tick := time.NewTicker(25 * time.Millisecond)
+		tick := time.NewTicker(s.gap)
 		defer tick.Stop()
-		for i := 0; i < len(clicks); i += chunk {
-			if resume != nil && i == pauseAt {
+		for i := 0; i < len(clicks); i += s.chunk {
+			if wait, ok := s.pauses[i]; ok {
 				select {
-				case <-resume:
+				case <-wait:
 				case <-ctx.Done():
 					done <- ctx.Err()
 					return
 				}
 			}
-			if err := produceClicks(ctx, cl, clicks[i:min(i+chunk, len(clicks))]); err != nil {
+			if err := produceClicks(ctx, cl, clicks[i:min(i+s.chunk, len(clicks))]); err != nil {
 				done <- err
 				return
 			}
-			produced.Store(int64(min(i+chunk, len(clicks))))
+			produced.Store(int64(min(i+s.chunk, len(clicks))))
 			select {
 			case <-ctx.Done():
 				done <- ctx.Err()
@@ -300,7 +314,7 @@ func TestThreeReplicasShareWorkAndSurviveWorkerKill(t *testing.T) {
 	clicks := makeClicks(0, 20000)
 	var produced atomic.Int64
 	resume := make(chan struct{})
-	prodDone := streamClicks(ctx, cl, clicks, &produced, len(clicks)/2, resume)
+	prodDone := streamClicks(ctx, cl, clicks, &produced, clickStream{pauses: map[int]<-chan struct{}{len(clicks) / 2: resume}})
 	out := newTail(t, addr, outputTopic)
 	if err := out.until(ctx, "output appears", func(c *counts) bool { return c.records > 0 }); err != nil {
 		t.Fatal(err)
@@ -352,7 +366,7 @@ func TestLeaderKillElectsNewLeaderAndCheckpointsContinue(t *testing.T) {
 	c.everyTaskRunning(ctx, []int{0, 1, 2})
 	clicks := makeClicks(0, 12000)
 	var produced atomic.Int64
-	prodDone := streamClicks(ctx, cl, clicks, &produced, 0, nil)
+	prodDone := streamClicks(ctx, cl, clicks, &produced, clickStream{})
 
 	leader := c.leader(ctx, []int{0, 1, 2})
 	survivor := (leader + 1) % 3
@@ -407,7 +421,7 @@ func TestRollingRestartLosesNothing(t *testing.T) {
 	c.everyTaskRunning(ctx, []int{0, 1, 2})
 	clicks := makeClicks(0, 20000)
 	var produced atomic.Int64
-	prodDone := streamClicks(ctx, cl, clicks, &produced, 0, nil)
+	prodDone := streamClicks(ctx, cl, clicks, &produced, clickStream{})
 	for i := range 3 {
 		code, err := c.procs[i].stop(ctx)
 		if err != nil || code != 0 {
@@ -592,7 +606,7 @@ func TestPausedReplicaIsFencedBeforeItWrites(t *testing.T) {
 	owners := c.everyTaskRunning(ctx, []int{0, 1, 2})
 	clicks := makeClicks(0, 20000)
 	var produced atomic.Int64
-	prodDone := streamClicks(ctx, cl, clicks, &produced, 0, nil)
+	prodDone := streamClicks(ctx, cl, clicks, &produced, clickStream{})
 	out := newTail(t, addr, outputTopic)
 	if err := out.until(ctx, "output appears", func(c *counts) bool { return c.records > 500 }); err != nil {
 		t.Fatal(err)
