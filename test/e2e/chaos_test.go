@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-
 	"github.com/gofka/streams/coordinator"
 )
 
@@ -36,10 +34,7 @@ func TestChaos(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, seed))
 	ctx := testContext(t, time.Duration(60+kills*20)*time.Second)
 
-	_, addr := startBroker(ctx, t)
-	cl := client(t, addr)
-	adm := kadm.NewClient(cl)
-	createTopics(ctx, t, adm)
+	addr, cl, adm := clickCountBroker(ctx, t)
 	c := newCluster(t, addr, 3, "--checkpoint-interval", "1s")
 	c.startAll()
 	c.everyTaskRunning(ctx, []int{0, 1, 2})

@@ -65,10 +65,7 @@ func checkUpdates(t *testing.T, c *counts, want map[string]int64) {
 // writes exactly one update per real click, and SIGTERM stops cleanly.
 func TestClickCountExactlyOnceWithoutCrash(t *testing.T) {
 	ctx := testContext(t, 60*time.Second)
-	_, addr := startBroker(ctx, t)
-	cl := client(t, addr)
-	adm := kadm.NewClient(cl)
-	createTopics(ctx, t, adm)
+	addr, cl, adm := clickCountBroker(ctx, t)
 
 	app := startApp(t, "app", addr, t.TempDir())
 	clicks := makeClicks(0, 5000)
@@ -137,10 +134,7 @@ func waitCommitted(ctx context.Context, adm *kadm.Client, app *proc, limit time.
 // click is lost (at least once) and that the store matches the output.
 func TestSIGKILLMidStreamLosesNothing(t *testing.T) {
 	ctx := testContext(t, 60*time.Second)
-	_, addr := startBroker(ctx, t)
-	cl := client(t, addr)
-	adm := kadm.NewClient(cl)
-	createTopics(ctx, t, adm)
+	addr, cl, adm := clickCountBroker(ctx, t)
 	stateDir := t.TempDir()
 
 	const total, chunk = 20000, 250
@@ -258,10 +252,7 @@ func configValue(c kadm.ResourceConfig, key string) string {
 // and checks that the restarted application rebuilt its store from the changelog.
 func TestRestoreFromChangelog(t *testing.T) {
 	ctx := testContext(t, 60*time.Second)
-	_, addr := startBroker(ctx, t)
-	cl := client(t, addr)
-	adm := kadm.NewClient(cl)
-	createTopics(ctx, t, adm)
+	addr, cl, adm := clickCountBroker(ctx, t)
 	stateDir := t.TempDir()
 
 	clicks := makeClicks(0, 3000)
@@ -359,10 +350,7 @@ func TestRestoreFromChangelog(t *testing.T) {
 // click exactly once.
 func TestSIGTERMWhileBusy(t *testing.T) {
 	ctx := testContext(t, 60*time.Second)
-	_, addr := startBroker(ctx, t)
-	cl := client(t, addr)
-	adm := kadm.NewClient(cl)
-	createTopics(ctx, t, adm)
+	addr, cl, adm := clickCountBroker(ctx, t)
 	stateDir := t.TempDir()
 	out := newTail(t, addr, outputTopic)
 

@@ -295,10 +295,7 @@ func startedTasks(p *proc) []string {
 // every click is still counted.
 func TestThreeReplicasShareWorkAndSurviveWorkerKill(t *testing.T) {
 	ctx := testContext(t, 120*time.Second)
-	_, addr := startBroker(ctx, t)
-	cl := client(t, addr)
-	adm := kadm.NewClient(cl)
-	createTopics(ctx, t, adm)
+	addr, cl, adm := clickCountBroker(ctx, t)
 
 	c := newCluster(t, addr, 3, "--checkpoint-interval", "2s")
 	c.startAll()
@@ -356,10 +353,7 @@ func TestThreeReplicasShareWorkAndSurviveWorkerKill(t *testing.T) {
 // completing, and every click is counted.
 func TestLeaderKillElectsNewLeaderAndCheckpointsContinue(t *testing.T) {
 	ctx := testContext(t, 120*time.Second)
-	_, addr := startBroker(ctx, t)
-	cl := client(t, addr)
-	adm := kadm.NewClient(cl)
-	createTopics(ctx, t, adm)
+	addr, cl, adm := clickCountBroker(ctx, t)
 
 	c := newCluster(t, addr, 3, "--checkpoint-interval", "1s")
 	c.startAll()
@@ -411,10 +405,7 @@ func lastComplete(st replicaStatus) uint64 {
 // (SIGTERM, wait for the others to take over, start again) while clicks stream.
 func TestRollingRestartLosesNothing(t *testing.T) {
 	ctx := testContext(t, 180*time.Second)
-	_, addr := startBroker(ctx, t)
-	cl := client(t, addr)
-	adm := kadm.NewClient(cl)
-	createTopics(ctx, t, adm)
+	addr, cl, adm := clickCountBroker(ctx, t)
 
 	c := newCluster(t, addr, 3, "--checkpoint-interval", "2s")
 	c.startAll()
@@ -496,10 +487,7 @@ func TestSnapshotRestoreFromS3(t *testing.T) {
 
 func snapshotRestore(t *testing.T, snapshots string, corrupt func(*testing.T) int, extra ...string) {
 	ctx := testContext(t, 120*time.Second)
-	_, addr := startBroker(ctx, t)
-	cl := client(t, addr)
-	adm := kadm.NewClient(cl)
-	createTopics(ctx, t, adm)
+	addr, cl, adm := clickCountBroker(ctx, t)
 
 	c := newCluster(t, addr, 1, append([]string{"--checkpoint-interval", "1s", "--voters", "1"}, extra...)...)
 	c.snapshots = snapshots
@@ -596,10 +584,7 @@ func grepLines(s, sub string) string {
 // it starts under a new lease, and every click is still counted.
 func TestPausedReplicaIsFencedBeforeItWrites(t *testing.T) {
 	ctx := testContext(t, 120*time.Second)
-	_, addr := startBroker(ctx, t)
-	cl := client(t, addr)
-	adm := kadm.NewClient(cl)
-	createTopics(ctx, t, adm)
+	addr, cl, adm := clickCountBroker(ctx, t)
 
 	c := newCluster(t, addr, 3)
 	c.startAll()

@@ -98,6 +98,17 @@ func client(t *testing.T, addr string, opts ...kgo.Opt) *kgo.Client {
 	return cl
 }
 
+// clickCountBroker starts a broker (or takes the shared one) with click-count's
+// input and output topics, and returns its address, a client and an admin client.
+func clickCountBroker(ctx context.Context, t *testing.T) (string, *kgo.Client, *kadm.Client) {
+	t.Helper()
+	_, addr := startBroker(ctx, t)
+	cl := client(t, addr)
+	adm := kadm.NewClient(cl)
+	createTopics(ctx, t, adm)
+	return addr, cl, adm
+}
+
 // createTopics creates the application's input and output topics with 4
 // partitions (the application requires its source topic to exist).
 func createTopics(ctx context.Context, t *testing.T, adm *kadm.Client) {
