@@ -282,15 +282,6 @@ func (e *Engine) startNode(ctx context.Context) error {
 	return nil
 }
 
-func (e *Engine) topicByName(name string) *topicInfo {
-	for _, t := range e.topics {
-		if t.name == name {
-			return t
-		}
-	}
-	return nil
-}
-
 // loop follows the coordinator's events, polls, processes and commits until
 // ctx ends or processing fails.
 func (e *Engine) loop(ctx context.Context) error {
