@@ -101,7 +101,7 @@ func TestCrashedMemberTasksMoveAfterItsLease(t *testing.T) {
 	closedAt := time.Now()
 	victim.Close()
 	victim.eng.close()
-	leaseEnd := victim.leaseAtClose.until
+	leaseEnd := victim.hooks.leaseAtClose.until
 
 	after := c.settled(func(counts map[string]int) bool { return len(counts) == 2 && counts[victim.addr] == 0 })
 	if got := countsOf(after); !slices.Equal(got, []int{4, 4}) {
@@ -199,7 +199,7 @@ func TestPausedMemberIsFencedAndRejoins(t *testing.T) {
 		}
 	}
 	incBefore := p.incarnation
-	p.stalled.Store(true)
+	p.hooks.stalled.Store(true)
 	waitFor(t, "the paused member to be fenced", func() bool { return len(p.eng.fencedReasons()) > 0 })
 	if valid, _ := p.Lease(); valid {
 		t.Error("fenced member still holds a valid lease")
@@ -215,7 +215,7 @@ func TestPausedMemberIsFencedAndRejoins(t *testing.T) {
 	})
 	c.settled(func(counts map[string]int) bool { return len(counts) == 2 && counts[p.addr] == 0 })
 
-	p.stalled.Store(false)
+	p.hooks.stalled.Store(false)
 	after := c.settled(func(counts map[string]int) bool { return len(counts) == 3 })
 	if got := countsOf(after); !slices.Equal(got, []int{2, 2, 2}) {
 		t.Errorf("after rejoining: counts %v", got)

@@ -92,6 +92,8 @@ type Config struct {
 
 	// resolver replaces net.DefaultResolver in tests.
 	resolver resolver
+	// hooks are set only by tests (see testHooks).
+	hooks *testHooks
 }
 
 // withDefaults fills in the zero values and validates the result. The

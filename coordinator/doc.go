@@ -20,6 +20,22 @@
 // manifest reference; which complete checkpoints are retained). Heartbeat
 // times and what members report running live only in the leader's memory.
 //
+// Where things are:
+//
+//	node.go         Node, Start, Close, readiness
+//	raft.go         Raft set-up: stores, transport, single-replica recovery
+//	join.go         finding the peers, bootstrap, join (and rejoin), Leave
+//	lease.go        heartbeats, the lease, fencing; MayRun, SetRunning
+//	local.go        committed changes → this replica's tasks and events
+//	checkpoints.go  the checkpoint API (acks, forced checkpoints, the log)
+//	leader.go       the leader loop: failure detection, assignment, checkpoints
+//	voters.go       who votes: adding, promoting, removing Raft servers
+//	handlers.go     the control RPCs the leader serves
+//	rpc.go, mux.go  the control protocol and the shared port
+//	state.go, fsm*.go  the replicated state and one apply method per command
+//	assign.go       the sticky balanced assignment plan
+//	peers.go        peers through DNS
+//
 // One TCP port carries both Raft and the control RPCs (JSON over HTTP): a
 // connection's first byte says which ('R' or 'C').
 //

@@ -129,6 +129,7 @@ func (c *cluster) start(name, addr, dir string) *testNode {
 	cfg.DataDir = dir
 	cfg.StatusAddr = "status-of-" + name
 	cfg.Logger = c.log.With("node", name)
+	cfg.hooks = &testHooks{}
 	n, err := Start(context.Background(), cfg)
 	if err != nil {
 		c.t.Fatalf("start %s: %v", name, err)

@@ -1,0 +1,65 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Checkpoints returns the checkpoint log, oldest first.
+func (n *Node) Checkpoints() []Checkpoint { return n.fsm.checkpoints() }
+
+// TaskCheckpoint is one retained checkpoint's ack for one task.
+type TaskCheckpoint struct {
+	ID       uint64    `json:"id"`
+	Finished time.Time `json:"finished"`
+	CheckpointAck
+}
+
+// LatestComplete returns task's acks in the retained complete checkpoints,
+// newest first.
+func (n *Node) LatestComplete(task TaskID) []TaskCheckpoint {
+	cps := n.fsm.checkpoints()
+	key := task.String()
+	var out []TaskCheckpoint
+	for i := len(cps) - 1; i >= 0; i-- {
+		cp := cps[i]
+		if !cp.Retained() {
+			continue
+		}
+		if ack, ok := cp.Acks[key]; ok {
+			out = append(out, TaskCheckpoint{ID: cp.ID, Finished: cp.Finished, CheckpointAck: ack})
+		}
+	}
+	return out
+}
+
+// ErrCheckpointRejected wraps the leader's refusal of an ack (the checkpoint
+// was aborted or already finished, or the task is not this replica's).
+var ErrCheckpointRejected = errors.New("checkpoint ack rejected")
+
+// AckCheckpoint reports that task's part of checkpoint id is durable. It
+// retries until the leader has applied it, refused it, or ctx ends.
+func (n *Node) AckCheckpoint(ctx context.Context, id uint64, task TaskID, ack CheckpointAck) error {
+	req := ackRequest{Addr: n.addr, Checkpoint: id, Task: task, Ack: ack}
+	var resp ackResponse
+	err := n.callLeader(ctx, pathAck, req, &resp)
+	if err != nil && !retryable(err) {
+		return fmt.Errorf("%w: checkpoint %d task %s: %v", ErrCheckpointRejected, id, task, err)
+	}
+	if err != nil {
+		return fmt.Errorf("ack checkpoint %d task %s: %w", id, task, err)
+	}
+	return nil
+}
+
+// ForceCheckpoint starts a checkpoint now (through the leader) and returns
+// its id. It fails if one is in flight.
+func (n *Node) ForceCheckpoint(ctx context.Context) (uint64, error) {
+	var resp startResponse
+	if err := n.callLeader(ctx, pathStart, struct{}{}, &resp); err != nil {
+		return 0, fmt.Errorf("start checkpoint: %w", err)
+	}
+	return resp.Checkpoint, nil
+}

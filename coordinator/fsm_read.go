@@ -1,0 +1,74 @@
+package coordinator
+
+import (
+	"maps"
+	"slices"
+)
+
+// view is a copy of the state for decisions and status.
+type view struct {
+	members    map[string]member
+	epoch      uint64
+	owner      map[TaskID]string
+	lastOwner  map[TaskID]string
+	releasedAt map[TaskID]uint64
+	inflight   *Checkpoint
+}
+
+func (f *fsm) view() view {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	v := view{members: make(map[string]member, len(f.members)), epoch: f.asg.Epoch,
+		owner: maps.Clone(f.asg.Owner), lastOwner: maps.Clone(f.asg.LastOwner), releasedAt: maps.Clone(f.asg.ReleasedAt)}
+	for k, m := range f.members {
+		v.members[k] = *m
+	}
+	if cp := f.inflight(); cp != nil {
+		c := cp.clone()
+		v.inflight = &c
+	}
+	return v
+}
+
+// mine returns the tasks owned by addr and the epoch.
+func (f *fsm) mine(addr string) ([]TaskID, uint64) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	var out []TaskID
+	for _, t := range f.tasks {
+		if f.asg.Owner[t] == addr {
+			out = append(out, t)
+		}
+	}
+	return out, f.asg.Epoch
+}
+
+func (f *fsm) member(addr string) (member, bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	m, ok := f.members[addr]
+	if !ok {
+		return member{}, false
+	}
+	return *m, true
+}
+
+func (f *fsm) checkpoints() []Checkpoint {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	out := make([]Checkpoint, len(f.ckpt.Log))
+	for i, cp := range f.ckpt.Log {
+		out[i] = cp.clone()
+	}
+	return out
+}
+
+func (f *fsm) history(n int) []AssignmentChange {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	h := f.asg.History
+	if len(h) > n {
+		h = h[len(h)-n:]
+	}
+	return slices.Clone(h)
+}

@@ -1,0 +1,241 @@
+package coordinator
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+)
+
+// lease is the right to run the assigned tasks: it lasts 2/3 of the failure
+// timeout from the moment the last heartbeat the leader acknowledged was
+// sent (a monotonic clock reading).
+type lease struct {
+	sent  time.Time
+	until time.Time
+	epoch uint64
+}
+
+func (n *Node) kickHeartbeat() {
+	select {
+	case n.hbKick <- struct{}{}:
+	default:
+	}
+}
+
+// heartbeatLoop tells the leader this node is alive, every HeartbeatInterval
+// and at once when something the leader waits for changed; it also notices
+// when the lease runs out.
+func (n *Node) heartbeatLoop() {
+	tick := time.NewTicker(n.cfg.HeartbeatInterval)
+	defer tick.Stop()
+	expiry := time.NewTimer(time.Hour)
+	defer expiry.Stop()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-tick.C:
+		case <-n.hbKick:
+		case <-expiry.C:
+		}
+		n.checkLease()
+		if !n.hooks.isStalled() {
+			n.heartbeat()
+		}
+		n.mu.Lock()
+		until := n.lease.until
+		n.mu.Unlock()
+		if d := time.Until(until); !until.IsZero() && d > 0 {
+			expiry.Reset(d + time.Millisecond)
+		}
+	}
+}
+
+// checkLease sends Fenced once when the lease has run out.
+func (n *Node) checkLease() {
+	n.mu.Lock()
+	lost := n.held && !n.leaseValidLocked(time.Now())
+	if lost {
+		n.held = false
+	}
+	sent := n.lease.sent
+	n.mu.Unlock()
+	if lost {
+		n.log.Warn("coordinator: lease expired; stopping all tasks", "last_acknowledged_heartbeat", time.Since(sent).Round(time.Millisecond))
+		n.events.push(Fenced{Reason: fmt.Sprintf("lease expired: no heartbeat acknowledged by the leader for %s", time.Since(sent).Round(time.Millisecond))})
+	}
+}
+
+func (n *Node) leaseValidLocked(now time.Time) bool {
+	return n.caughtUpLocked() && !n.left && !n.closed && now.Before(n.lease.until)
+}
+
+// caughtUpLocked says whether the node is a member whose local state is
+// recent enough to act on (and to tell the engine about).
+func (n *Node) caughtUpLocked() bool {
+	return n.joined && n.localEpoch >= n.minEpoch
+}
+
+func (n *Node) heartbeat() {
+	n.mu.Lock()
+	if !n.joined || n.left || n.closed {
+		n.mu.Unlock()
+		return
+	}
+	// Applied epoch and running tasks are read together, under the lock that
+	// MayRun and the FSM's updates take: once the applied epoch shows a task
+	// taken away, MayRun refuses it, so "not running at epoch E" stays true.
+	req := heartbeatRequest{Addr: n.addr, ID: n.id, Incarnation: n.incarnation, AppliedEpoch: n.localEpoch, Lags: maps.Clone(n.lags)}
+	for t := range n.running {
+		req.Running = append(req.Running, t)
+	}
+	for t := range n.touched {
+		if !n.running[t] {
+			req.Running = append(req.Running, t)
+		}
+	}
+	n.mu.Unlock()
+	slices.SortFunc(req.Running, compareTasks)
+
+	leader, _ := n.raft.LeaderWithID()
+	if leader == "" {
+		return
+	}
+	sent := time.Now()
+	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.FailureTimeout/3)
+	defer cancel()
+	var resp heartbeatResponse
+	if err := n.call(ctx, string(leader), pathHeartbeat, req, &resp); err != nil {
+		if n.ctx.Err() == nil {
+			n.log.Debug("coordinator: heartbeat failed", "leader", leader, "err", err)
+		}
+		return
+	}
+	switch resp.Status {
+	case hbOK:
+		n.mu.Lock()
+		if req.Incarnation != n.incarnation || !n.joined || n.left || n.closed {
+			n.mu.Unlock()
+			return
+		}
+		if sent.After(n.lease.sent) {
+			n.lease = lease{sent: sent, until: sent.Add(n.cfg.FailureTimeout * 2 / 3), epoch: resp.Epoch}
+			until := n.lease.until
+			n.leaseUntil.Store(&until)
+		}
+		regained := !n.held && n.leaseValidLocked(time.Now())
+		if regained {
+			// Tell the engine what to run (again): it may have stopped
+			// everything on Fenced, or never heard while catching up.
+			n.held = true
+			n.events.push(AssignmentChanged{Epoch: n.localEpoch, Mine: n.mineLocked()})
+			if cp := n.fsm.view().inflight; cp != nil && cp.ID > n.sentStart {
+				n.sentStart = cp.ID
+				n.events.push(CheckpointStarted{ID: cp.ID, Epoch: cp.Epoch})
+			}
+		}
+		tasks := len(n.localMine)
+		n.mu.Unlock()
+		if regained {
+			n.log.Info("coordinator: lease held", "epoch", resp.Epoch, "tasks", tasks)
+		}
+	case hbDead, hbUnknown, hbStale:
+		n.fence(req.Incarnation, "the leader answered the heartbeat with "+resp.Status)
+	case hbLeft:
+		// Leaving: nothing to do.
+	default:
+		n.log.Warn("coordinator: unexpected heartbeat answer", "status", resp.Status)
+	}
+}
+
+// fence drops the lease of incarnation inc (if still current) and joins
+// again.
+func (n *Node) fence(inc uint64, reason string) {
+	n.mu.Lock()
+	if inc != n.incarnation || !n.joined {
+		n.mu.Unlock()
+		return
+	}
+	n.lease = lease{}
+	n.leaseUntil.Store(nil)
+	n.held = false
+	n.joined = false
+	left := n.left
+	n.mu.Unlock()
+	if left {
+		return
+	}
+	n.log.Warn("coordinator: fenced; stopping all tasks and joining again", "reason", reason)
+	n.events.push(Fenced{Reason: reason})
+	select {
+	case n.joinKick <- struct{}{}:
+	default:
+	}
+}
+
+// MayRun says whether this replica may process (or commit) task now: its
+// lease is valid and the applied assignment gives it the task. Call it before
+// each batch and each commit. A task it approves counts as running (in the
+// heartbeats) until the next SetRunning, so the leader moves the task only
+// after the engine says it stopped.
+func (n *Node) MayRun(task TaskID) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.localMine[task] || !n.leaseValidLocked(time.Now()) {
+		return false
+	}
+	if !n.touched[task] {
+		n.touched[task] = true
+	}
+	return true
+}
+
+// LeaseHeld reports, without locking, whether this replica's lease has not run
+// out: the engine checks it before every record it writes, so that a replica
+// that was stopped (SIGSTOP, a long pause) past its lease writes nothing once it
+// runs again, not even the rest of a flush it was in the middle of.
+func (n *Node) LeaseHeld() bool {
+	until := n.leaseUntil.Load()
+	return until != nil && time.Now().Before(*until)
+}
+
+// Lease reports whether this replica holds a valid lease, and the leader's
+// assignment epoch when it was last renewed.
+func (n *Node) Lease() (valid bool, epoch uint64) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.leaseValidLocked(time.Now()), n.lease.epoch
+}
+
+// SetRunning tells the coordinator which tasks the engine is running now and
+// their lag (keyed by TaskID.String()); heartbeats carry both to the leader.
+// Call it from the goroutine that processes batches, between batches: a task
+// left out is taken as stopped, and the leader may then give it to another
+// replica.
+func (n *Node) SetRunning(tasks []TaskID, lags map[string]int64) {
+	n.mu.Lock()
+	next := make(map[TaskID]bool, len(tasks))
+	for _, t := range tasks {
+		next[t] = true
+	}
+	stopped := false
+	for t := range n.running {
+		if !next[t] {
+			stopped = true
+		}
+	}
+	for t := range n.touched {
+		if !next[t] {
+			stopped = true
+		}
+	}
+	n.running = next
+	clear(n.touched)
+	n.lags = maps.Clone(lags)
+	n.mu.Unlock()
+	if stopped {
+		n.kickHeartbeat() // the leader may be waiting for it to hand a task over
+	}
+}

@@ -1,0 +1,136 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// reconcileVoters keeps Config.Voters alive voters: it promotes an alive
+// non-voter when voters are missing, then drops a dead voter beyond the
+// count. At most one change per second.
+func (n *Node) reconcileVoters(ls *leaderState, v view, now time.Time) {
+	if now.Sub(ls.lastVoter) < time.Second {
+		return
+	}
+	ls.lastVoter = now
+	cf := n.raft.GetConfiguration()
+	if cf.Error() != nil {
+		return
+	}
+	var voters, aliveVoters, deadVoters, candidates, gone []raft.Server
+	for _, s := range cf.Configuration().Servers {
+		m, known := v.members[string(s.ID)]
+		alive := !known || m.State == MemberAlive // a bootstrap voter may not have joined yet
+		// Members that left, and dead non-voters (which vote on nothing and
+		// would only make Raft retry them forever), leave the
+		// configuration; one that comes back is added again when it joins.
+		if known && s.ID != raft.ServerID(n.addr) && (m.State == MemberLeft || (m.State == MemberDead && s.Suffrage != raft.Voter)) {
+			gone = append(gone, s)
+		}
+		if s.Suffrage == raft.Voter {
+			voters = append(voters, s)
+			if alive {
+				aliveVoters = append(aliveVoters, s)
+			} else if s.ID != raft.ServerID(n.addr) {
+				deadVoters = append(deadVoters, s)
+			}
+		} else if known && alive {
+			candidates = append(candidates, s)
+		}
+	}
+	switch {
+	case len(gone) > 0:
+		s := gone[0]
+		n.log.Info("coordinator: removing a member that left or a dead non-voter from the raft configuration", "server", s.ID)
+		if err := n.raft.RemoveServer(s.ID, 0, 5*time.Second).Error(); err != nil {
+			n.log.Warn("coordinator: remove server", "server", s.ID, "err", err)
+		}
+	case len(aliveVoters) < n.cfg.Voters && len(candidates) > 0:
+		s := candidates[0]
+		n.log.Info("coordinator: promoting a non-voter", "server", s.ID, "alive_voters", len(aliveVoters), "want", n.cfg.Voters)
+		if err := n.raft.AddVoter(s.ID, s.Address, 0, 5*time.Second).Error(); err != nil {
+			n.log.Warn("coordinator: promote", "server", s.ID, "err", err)
+		}
+	case len(voters) > n.cfg.Voters && len(deadVoters) > 0 && len(aliveVoters) >= n.cfg.Voters:
+		s := deadVoters[0]
+		n.log.Info("coordinator: removing a dead voter replaced by a promoted one", "server", s.ID)
+		if err := n.raft.RemoveServer(s.ID, 0, 5*time.Second).Error(); err != nil {
+			n.log.Warn("coordinator: remove server", "server", s.ID, "err", err)
+		}
+	}
+}
+
+// addToRaft adds addr to the Raft configuration if it is not there: as a
+// voter while fewer than Config.Voters voters are alive, else as a
+// non-voter.
+func (n *Node) addToRaft(addr string) error {
+	cf := n.raft.GetConfiguration()
+	if err := cf.Error(); err != nil {
+		return err
+	}
+	aliveVoters := 0
+	for _, s := range cf.Configuration().Servers {
+		if string(s.ID) == addr {
+			return nil
+		}
+		if s.Suffrage == raft.Voter {
+			if m, ok := n.fsm.member(string(s.ID)); !ok || m.State == MemberAlive {
+				aliveVoters++
+			}
+		}
+	}
+	id, a := raft.ServerID(addr), raft.ServerAddress(addr)
+	if aliveVoters < n.cfg.Voters {
+		n.log.Info("coordinator: adding a voter", "server", addr)
+		return n.raft.AddVoter(id, a, 0, 5*time.Second).Error()
+	}
+	n.log.Info("coordinator: adding a non-voter", "server", addr)
+	return n.raft.AddNonvoter(id, a, 0, 5*time.Second).Error()
+}
+
+// handOverLeadership transfers leadership to another voter, promoting an
+// alive non-voter first when there is no other voter.
+func (n *Node) handOverLeadership(ctx context.Context) error {
+	cf := n.raft.GetConfiguration()
+	if err := cf.Error(); err != nil {
+		return err
+	}
+	otherVoter := false
+	var candidate *raft.Server
+	for _, s := range cf.Configuration().Servers {
+		if s.ID == raft.ServerID(n.addr) {
+			continue
+		}
+		if s.Suffrage == raft.Voter {
+			otherVoter = true
+		} else if m, ok := n.fsm.member(string(s.ID)); ok && m.State == MemberAlive && candidate == nil {
+			candidate = &s
+		}
+	}
+	if !otherVoter {
+		if candidate == nil {
+			return errors.New("no other replica can take over the leadership")
+		}
+		if err := n.raft.AddVoter(candidate.ID, candidate.Address, 0, 5*time.Second).Error(); err != nil {
+			return fmt.Errorf("promote %s to take over the leadership: %w", candidate.ID, err)
+		}
+	}
+	var last error
+	for ctx.Err() == nil {
+		if err := n.raft.LeadershipTransfer().Error(); err != nil {
+			last = err
+		}
+		if !n.IsLeader() {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("transfer leadership: %w (last error: %v)", ctx.Err(), last)
+}
