@@ -33,19 +33,7 @@ func (n *Node) handleJoin(w http.ResponseWriter, r *http.Request, body []byte) {
 	if ls == nil {
 		return
 	}
-	// A replica id is unique to one replica (and its state directory, which
-	// one process at a time can lock): a member joining with the id of a live
-	// member at another address is that replica restarted elsewhere (a single
-	// replica on a free port, a pod rescheduled with a new address), so its
-	// old incarnation is declared dead now rather than after the failure
-	// timeout, and its tasks come back at once.
-	if req.ID != "" {
-		for _, m := range n.fsm.view().members {
-			if m.ID == req.ID && m.Addr != req.Addr && m.State == MemberAlive {
-				n.declareDead(m, "replaced: replica "+req.ID+" rejoined at "+req.Addr)
-			}
-		}
-	}
+	n.replaceEarlier(ls, req)
 	if err := n.addToRaft(req.Addr); err != nil {
 		writeError(w, http.StatusServiceUnavailable, fmt.Errorf("join %s: %w", req.Addr, err))
 		return
@@ -182,4 +170,36 @@ func (n *Node) handleStart(w http.ResponseWriter, r *http.Request, body []byte) 
 
 func (n *Node) handleStatus(w http.ResponseWriter, r *http.Request, body []byte) {
 	writeJSON(w, n.Status())
+}
+
+// replaceEarlier declares dead the members a join replaces, before it is
+// applied. A replica id is unique to one replica: a member joining with the
+// id of a live member at another address is that replica restarted elsewhere
+// (a single replica on a free port, a pod rescheduled with a new address), so
+// its old incarnation is declared dead now rather than after the failure
+// timeout. Its tasks still wait for its lease to lapse, unless the joining
+// replica names that member's address as the one its data directory last
+// joined at (Previous): the process behind it is then certainly gone (it
+// released the directory's lock, and a node drops its lease before that), so
+// its tasks move at once.
+func (n *Node) replaceEarlier(ls *leaderState, req joinRequest) {
+	ls.mu.Lock()
+	delete(ls.gone, req.Addr)
+	prev, hasPrev := n.fsm.member(req.Previous)
+	hasPrev = hasPrev && req.Previous != req.Addr && prev.State != MemberLeft
+	if hasPrev {
+		ls.gone[req.Previous] = true
+	}
+	ls.mu.Unlock()
+	if hasPrev && prev.State == MemberAlive {
+		n.declareDead(prev, "replaced: its data directory rejoined at "+req.Addr)
+	}
+	if req.ID == "" {
+		return
+	}
+	for _, m := range n.fsm.view().members {
+		if m.ID == req.ID && m.Addr != req.Addr && m.State == MemberAlive {
+			n.declareDead(m, "replaced: replica "+req.ID+" rejoined at "+req.Addr)
+		}
+	}
 }

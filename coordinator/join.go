@@ -44,6 +44,7 @@ func (n *Node) startup() {
 			n.log.Error("coordinator: bootstrap failed", "err", err)
 		}
 	}
+	n.campaignIfSoleVoter()
 	n.joinLoop()
 }
 
@@ -81,7 +82,7 @@ func (n *Node) joinLoop() {
 }
 
 func (n *Node) join() {
-	req := joinRequest{Addr: n.addr, ID: n.id, StatusAddr: n.cfg.StatusAddr}
+	req := joinRequest{Addr: n.addr, ID: n.id, StatusAddr: n.cfg.StatusAddr, Previous: n.previous}
 	start := time.Now()
 	lastLog := start
 	for n.ctx.Err() == nil {
@@ -99,6 +100,9 @@ func (n *Node) join() {
 			n.minEpoch = resp.Epoch
 			n.joined = true
 			n.mu.Unlock()
+			if err := n.store.Set([]byte(keyJoinedAddr), []byte(n.addr)); err != nil {
+				n.log.Warn("coordinator: record the joined address", "err", err)
+			}
 			n.log.Info("coordinator: joined", "incarnation", resp.Incarnation, "epoch", resp.Epoch, "after", time.Since(start).Round(time.Millisecond))
 			n.kickHeartbeat()
 			return
@@ -140,7 +144,14 @@ func (n *Node) Leave(ctx context.Context) error {
 		}
 	}
 	if others == 0 {
-		return nil // a single replica has nobody to hand over to
+		// A single replica has nobody to hand its tasks to, but records that
+		// it left: its next start takes them back at once.
+		if n.IsLeader() {
+			if _, err := n.apply(command{Op: opLeave, Addr: n.addr}); err != nil {
+				return fmt.Errorf("leave: %w", err)
+			}
+		}
+		return nil
 	}
 	if n.IsLeader() {
 		if err := n.handOverLeadership(ctx); err != nil {

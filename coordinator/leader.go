@@ -24,6 +24,7 @@ type leaderState struct {
 	okAt      map[string]time.Time
 	reports   map[string]*report
 	pending   map[TaskID]time.Time // free tasks waiting for their last owner, since
+	gone      map[string]bool      // dead members whose process is known to have stopped
 	lastVoter time.Time
 }
 
@@ -37,7 +38,7 @@ type report struct {
 
 func newLeaderState(now time.Time) *leaderState {
 	return &leaderState{start: now, kick: make(chan struct{}, 1), heard: map[string]time.Time{},
-		okAt: map[string]time.Time{}, reports: map[string]*report{}, pending: map[TaskID]time.Time{}}
+		okAt: map[string]time.Time{}, reports: map[string]*report{}, pending: map[TaskID]time.Time{}, gone: map[string]bool{}}
 }
 
 func (ls *leaderState) kickLoop() {
@@ -225,7 +226,7 @@ func (n *Node) mayAssignLocked(ls *leaderState, v view, t TaskID, now time.Time)
 		return true // a leaving replica dropped its lease before it asked to leave
 	}
 	if m.State == MemberDead {
-		return now.Sub(ls.lastOK(last)) >= n.cfg.FailureTimeout
+		return ls.gone[last] || now.Sub(ls.lastOK(last)) >= n.cfg.FailureTimeout
 	}
 	r := ls.reports[last]
 	return r != nil && r.Incarnation == m.Incarnation && r.AppliedEpoch >= v.releasedAt[t] && !r.Running[t]

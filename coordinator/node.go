@@ -43,7 +43,8 @@ type Node struct {
 	hbKick   chan struct{}
 	joinKick chan struct{}
 
-	hooks *testHooks // nil except in tests (Config.hooks)
+	hooks    *testHooks // nil except in tests (Config.hooks)
+	previous string     // the address this data directory last joined at, if not addr
 
 	leading atomic.Pointer[leaderState] // set while this node leads and is ready
 

@@ -10,6 +10,10 @@ import (
 	"go.etcd.io/bbolt"
 )
 
+// keyJoinedAddr is the stable-store key of the address the node last joined
+// at.
+const keyJoinedAddr = "gofka.joined_addr"
+
 func (n *Node) openRaft() error {
 	hlog := newHclog(n.log, "raft")
 	rc := raft.DefaultConfig()
@@ -31,6 +35,11 @@ func (n *Node) openRaft() error {
 		return fmt.Errorf("coordinator: open %s: %w (is another replica using this data directory?)", filepath.Join(n.cfg.DataDir, "raft.db"), err)
 	}
 	n.store = store
+	// The address this data directory last joined the group at: the member a
+	// restart replaces (see joinRequest.Previous).
+	if prev, err := store.Get([]byte(keyJoinedAddr)); err == nil && string(prev) != n.addr {
+		n.previous = string(prev)
+	}
 	logs, err := raft.NewLogCache(256, store)
 	if err != nil {
 		return fmt.Errorf("coordinator: log cache: %w", err)
@@ -82,4 +91,31 @@ func (n *Node) recoverSingle(rc *raft.Config, logs raft.LogStore, snaps raft.Sna
 		return fmt.Errorf("coordinator: recover the single-replica raft configuration: %w", err)
 	}
 	return nil
+}
+
+// campaignIfSoleVoter starts an election now, instead of after Raft's
+// randomized heartbeat timeout (0.5–1 s), when this node is the only voter of
+// its configuration: a single replica (re)starting, or the first replica of a
+// group found through discovery. Nobody else votes, so nobody is disturbed.
+// Raft has no call for that; lowering the heartbeat timeout makes a follower
+// re-check its timer at once, and it has never heard from a leader.
+func (n *Node) campaignIfSoleVoter() {
+	cf := n.raft.GetConfiguration()
+	if cf.Error() != nil || n.raft.State() != raft.Follower {
+		return
+	}
+	servers := cf.Configuration().Servers
+	if len(servers) != 1 || servers[0].ID != raft.ServerID(n.addr) || servers[0].Suffrage != raft.Voter {
+		return
+	}
+	rc := n.raft.ReloadableConfig()
+	fast := rc
+	fast.HeartbeatTimeout = raftLeaderLeaseTimeout
+	if err := n.raft.ReloadConfig(fast); err != nil {
+		n.log.Debug("coordinator: could not hurry the election", "err", err)
+		return
+	}
+	if err := n.raft.ReloadConfig(rc); err != nil {
+		n.log.Warn("coordinator: restore the raft heartbeat timeout", "err", err)
+	}
 }

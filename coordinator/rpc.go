@@ -33,6 +33,12 @@ type joinRequest struct {
 	Addr       string `json:"addr"`
 	ID         string `json:"id"`
 	StatusAddr string `json:"status_addr,omitempty"`
+	// Previous is the address the joining replica's data directory last
+	// joined at, if it differs: that member's process is gone (the
+	// directory's raft.db is locked by one process at a time, and a node
+	// drops its lease before it releases the lock), so its tasks may move
+	// at once.
+	Previous string `json:"previous,omitempty"`
 }
 
 type joinResponse struct {
@@ -209,7 +215,7 @@ func (n *Node) callLeader(ctx context.Context, path string, in, out any) error {
 			return fmt.Errorf("%s: node closed (last error: %v)", path, last)
 		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, 300*time.Millisecond)
+		backoff = min(2*backoff, 100*time.Millisecond)
 	}
 }
 
