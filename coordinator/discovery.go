@@ -1,0 +1,78 @@
+package coordinator
+
+import (
+	"context"
+	"time"
+)
+
+// Discovery is how a replica finds its group when neither Config.Peers nor
+// Config.PeersDNS is given: each replica announces itself in a shared,
+// totally ordered log (runtime/discovery keeps it in a compacted Kafka
+// topic), so starting another instance is all it takes to scale out.
+//
+// The order is what makes bootstrapping safe. A replica's rank is the
+// position of its first announcement in the log: when several start at
+// once, exactly one of them sees no live replica ranked before it, and only
+// that one bootstraps a group; the others join it (see join.go).
+type Discovery interface {
+	// Announce publishes self and keeps publishing it now and then until
+	// Withdraw or Close; it returns once the first announcement is durable.
+	Announce(ctx context.Context, self Announcement) error
+	// Read reads the log to its end and returns the live replicas.
+	Read(ctx context.Context) (DiscoveryView, error)
+	// Withdraw removes this replica's announcement (a clean leave).
+	Withdraw(ctx context.Context) error
+	// Close stops publishing, without withdrawing.
+	Close()
+}
+
+// Announcement is what a replica publishes about itself.
+type Announcement struct {
+	Addr       string `json:"addr"` // the Raft advertise address
+	ID         string `json:"id"`
+	StatusAddr string `json:"status_addr,omitempty"`
+}
+
+// DiscoveredReplica is a live replica another one announced.
+type DiscoveredReplica struct {
+	Announcement
+	// Rank orders replicas by their first announcement: lower started
+	// earlier.
+	Rank int64
+	// Age is how long ago it last announced itself.
+	Age time.Duration
+}
+
+// DiscoveryView is what Read found.
+type DiscoveryView struct {
+	// Rank is this replica's (-1 before Announce).
+	Rank int64
+	// Others are the live replicas other than this process, by rank. A
+	// replica is live while its last announcement is recent (a few failure
+	// timeouts) and not withdrawn. An earlier process with this replica's id
+	// is listed too, if still live.
+	Others []DiscoveredReplica
+}
+
+// Earlier returns the addresses of the live replicas ranked before this one,
+// oldest first, leaving out those with id.
+func (v DiscoveryView) Earlier(id string) []string {
+	var out []string
+	for _, r := range v.Others {
+		if r.Rank < v.Rank && r.ID != id {
+			out = append(out, r.Addr)
+		}
+	}
+	return out
+}
+
+// live returns the addresses of every live replica but those with id.
+func (v DiscoveryView) live(id string) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range v.Others {
+		if r.ID != id {
+			out[r.Addr] = true
+		}
+	}
+	return out
+}

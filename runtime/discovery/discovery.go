@@ -1,0 +1,316 @@
+// Package discovery lets the replicas of an application find each other
+// through the Kafka cluster they already share, so that starting another
+// instance with the same --app-id is all it takes to scale out (--peers and
+// --peers-dns stay for fixed deployments).
+//
+// How data flows:
+//
+//	replica ─Announce─▶ <app-id>-gofka-replicas (1 partition, compacted) ◀─Read── replica
+//	          {addr, id, status addr, first, at}   key: replica id
+//	          again every FailureTimeout/2; a tombstone on a clean leave
+//
+// The coordinator (coordinator.Discovery) uses it at start-up and whenever it
+// has no leader:
+//
+//  1. Announce: produce this replica's record and learn its offset O. The
+//     replica's rank is O (later announcements carry it as "first").
+//  2. Read the partition to its end. A record is live while it was written
+//     less than 2×FailureTimeout ago and is not withdrawn.
+//  3. No live replica ranked before this one: bootstrap a single-voter
+//     group. Otherwise join through the live addresses, reading again while
+//     the join is retried (a crashed process's record goes stale).
+//
+// Safety of the bootstrap rule. One partition is totally ordered, so of
+// replicas that start at the same moment exactly one has the lowest rank;
+// every other one sees it live (it announced before them) and joins. A replica
+// that starts later sees the running ones live and joins. Two groups can only
+// form if a replica's record is stale while it still runs: a process paused
+// (or cut from the brokers) for more than 2×FailureTimeout. Such a process
+// has lost its coordinator lease long before (2/3 FailureTimeout after its
+// last acknowledged heartbeat), so it processes nothing until a leader of its
+// own group renews it; the coordinator's quorum recovery (see
+// coordinator/recover.go) fences its old group's voters out. Liveness compares
+// the announcing replica's clock with the reader's: clocks must agree to well
+// within a failure timeout (NTP).
+package discovery
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gofka/streams/coordinator"
+)
+
+// Topic is the discovery topic of an application.
+func Topic(appID string) string { return appID + "-gofka-replicas" }
+
+// Config configures a Registry.
+type Config struct {
+	Brokers []string
+	// ClientOpts are extra franz-go options (TLS, SASL).
+	ClientOpts []kgo.Opt
+	AppID      string
+	// FailureTimeout is the coordinator's: announcements are repeated every
+	// half of it and go stale after twice it.
+	FailureTimeout time.Duration
+	Logger         *slog.Logger
+}
+
+// record is one announcement, the value of a record keyed by the replica id.
+type record struct {
+	coordinator.Announcement
+	// First is the offset of this process's first announcement, its rank
+	// (-1 in that first one: its own offset).
+	First int64 `json:"first"`
+	// At is when it was written, by the announcer's clock.
+	At time.Time `json:"at"`
+}
+
+// Registry is one replica's view of the discovery topic. It implements
+// coordinator.Discovery.
+type Registry struct {
+	cfg   Config
+	topic string
+	cl    *kgo.Client
+	adm   *kadm.Client
+	log   *slog.Logger
+
+	stop chan struct{}
+	done chan struct{}
+
+	mu      sync.Mutex
+	self    *record           // this process's announcement (nil before Announce)
+	latest  map[string]record // by key, others' latest (this process's own records left out)
+	next    int64             // the next offset to read
+	stopped bool
+}
+
+var _ coordinator.Discovery = (*Registry)(nil)
+
+// New connects to the brokers and creates the discovery topic if it is
+// missing.
+func New(ctx context.Context, cfg Config) (*Registry, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.FailureTimeout <= 0 {
+		cfg.FailureTimeout = coordinator.DefaultFailureTimeout
+	}
+	topic := Topic(cfg.AppID)
+	opts := append([]kgo.Opt{
+		kgo.SeedBrokers(cfg.Brokers...),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.FetchMaxWait(100 * time.Millisecond),
+	}, cfg.ClientOpts...)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("discovery: kafka client: %w", err)
+	}
+	r := &Registry{cfg: cfg, topic: topic, cl: cl, adm: kadm.NewClient(cl), log: cfg.Logger,
+		latest: map[string]record{}, stop: make(chan struct{}), done: make(chan struct{})}
+	if err := r.createTopic(ctx); err != nil {
+		cl.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *Registry) createTopic(ctx context.Context) error {
+	compact := "compact"
+	resp, err := r.adm.CreateTopics(ctx, 1, -1, map[string]*string{"cleanup.policy": &compact}, r.topic)
+	if err != nil {
+		return fmt.Errorf("discovery: create topic %s: %w", r.topic, err)
+	}
+	for _, t := range resp.Sorted() {
+		if t.Err != nil && !errors.Is(t.Err, kerr.TopicAlreadyExists) {
+			return fmt.Errorf("discovery: create topic %s: %w", t.Topic, t.Err)
+		}
+	}
+	r.cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{r.topic: {0: kgo.NewOffset().AtStart()}})
+	return nil
+}
+
+// Announce publishes self, then goes on publishing it every FailureTimeout/2
+// in the background.
+func (r *Registry) Announce(ctx context.Context, self coordinator.Announcement) error {
+	rec := record{Announcement: self, First: -1}
+	off, err := r.produce(ctx, self.ID, &rec)
+	if err != nil {
+		return err
+	}
+	rec.First = off
+	r.mu.Lock()
+	r.self = &rec
+	r.mu.Unlock()
+	r.log.Info("discovery: announced", "topic", r.topic, "addr", self.Addr, "rank", off)
+	go r.republish()
+	return nil
+}
+
+func (r *Registry) republish() {
+	defer close(r.done)
+	tick := time.NewTicker(r.cfg.FailureTimeout / 2)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-tick.C:
+		}
+		r.mu.Lock()
+		rec := *r.self
+		r.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), r.cfg.FailureTimeout)
+		if _, err := r.produce(ctx, rec.ID, &rec); err != nil {
+			r.log.Warn("discovery: announce again", "err", err)
+		}
+		cancel()
+	}
+}
+
+// produce writes rec (nil: a tombstone) under key and returns its offset.
+func (r *Registry) produce(ctx context.Context, key string, rec *record) (int64, error) {
+	kr := &kgo.Record{Topic: r.topic, Partition: 0, Key: []byte(key)}
+	if rec != nil {
+		rec.At = time.Now()
+		v, err := json.Marshal(rec)
+		if err != nil {
+			return 0, err
+		}
+		kr.Value = v
+	}
+	res := r.cl.ProduceSync(ctx, kr)
+	if err := res.FirstErr(); err != nil {
+		return 0, fmt.Errorf("discovery: write to %s: %w", r.topic, err)
+	}
+	return res[0].Record.Offset, nil
+}
+
+// Read reads the topic to its end and returns the live replicas.
+func (r *Registry) Read(ctx context.Context) (coordinator.DiscoveryView, error) {
+	ends, err := r.adm.ListEndOffsets(ctx, r.topic)
+	if err != nil {
+		return coordinator.DiscoveryView{}, fmt.Errorf("discovery: end offset of %s: %w", r.topic, err)
+	}
+	end, ok := ends.Lookup(r.topic, 0)
+	if !ok || end.Err != nil {
+		return coordinator.DiscoveryView{}, fmt.Errorf("discovery: end offset of %s: %v", r.topic, end.Err)
+	}
+	for {
+		r.mu.Lock()
+		caught := r.next >= end.Offset
+		r.mu.Unlock()
+		if caught {
+			break
+		}
+		fs := r.cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			return coordinator.DiscoveryView{}, fmt.Errorf("discovery: read %s: %w", r.topic, ctx.Err())
+		}
+		if fs.IsClientClosed() {
+			return coordinator.DiscoveryView{}, errors.New("discovery: closed")
+		}
+		fs.EachRecord(r.add)
+	}
+	return r.view(time.Now()), nil
+}
+
+// add takes one record into the view; this process's own are left out.
+func (r *Registry) add(kr *kgo.Record) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.next = max(r.next, kr.Offset+1)
+	key := string(kr.Key)
+	if kr.Value == nil {
+		delete(r.latest, key)
+		return
+	}
+	var rec record
+	if err := json.Unmarshal(kr.Value, &rec); err != nil {
+		r.log.Warn("discovery: unreadable record ignored", "offset", kr.Offset, "err", err)
+		return
+	}
+	if r.self != nil && rec.Addr == r.self.Addr {
+		return
+	}
+	if rec.First < 0 {
+		rec.First = kr.Offset
+	}
+	r.latest[key] = rec
+}
+
+func (r *Registry) view(now time.Time) coordinator.DiscoveryView {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	v := coordinator.DiscoveryView{Rank: -1}
+	if r.self != nil {
+		v.Rank = r.self.First
+	}
+	stale := 2 * r.cfg.FailureTimeout
+	for _, rec := range r.latest {
+		age := now.Sub(rec.At)
+		if age >= stale {
+			continue
+		}
+		v.Others = append(v.Others, coordinator.DiscoveredReplica{Announcement: rec.Announcement, Rank: rec.First, Age: max(age, 0)})
+	}
+	slices.SortFunc(v.Others, func(a, b coordinator.DiscoveredReplica) int {
+		switch {
+		case a.Rank < b.Rank:
+			return -1
+		case a.Rank > b.Rank:
+			return 1
+		}
+		return 0
+	})
+	return v
+}
+
+// Withdraw stops publishing and writes a tombstone for this replica.
+func (r *Registry) Withdraw(ctx context.Context) error {
+	r.Close()
+	r.mu.Lock()
+	self := r.self
+	r.mu.Unlock()
+	if self == nil {
+		return nil
+	}
+	_, err := r.produce(ctx, self.ID, nil)
+	if err == nil {
+		r.log.Info("discovery: withdrew the announcement", "addr", self.Addr)
+	}
+	return err
+}
+
+// Close stops publishing, without withdrawing. The client stays open for a
+// Withdraw; Shutdown closes it.
+func (r *Registry) Close() {
+	r.mu.Lock()
+	if r.stopped {
+		r.mu.Unlock()
+		return
+	}
+	r.stopped = true
+	started := r.self != nil
+	r.mu.Unlock()
+	close(r.stop)
+	if started {
+		<-r.done
+	}
+}
+
+// Shutdown stops publishing and closes the Kafka client.
+func (r *Registry) Shutdown() {
+	r.Close()
+	r.cl.Close()
+}
