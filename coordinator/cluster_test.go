@@ -259,7 +259,7 @@ func TestGracefulLeave(t *testing.T) {
 		t.Errorf("left member is %s", m.State)
 	}
 	waitFor(t, "3 voters again, without the leaver", func() bool {
-		cf := l.raft.GetConfiguration()
+		cf := l.raft().GetConfiguration()
 		if cf.Error() != nil {
 			return false
 		}

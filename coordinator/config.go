@@ -90,6 +90,12 @@ type Config struct {
 	// level and above (default slog.Default()).
 	Logger *slog.Logger
 
+	// Discovery finds the group when neither Peers nor PeersDNS is given
+	// (see Discovery); nil without peers is a single replica. With it,
+	// Voters is the most voters the group grows to (default 3), keeping
+	// their number odd: 1 voter for 1 or 2 members, 3 for 3 or 4, 5 beyond.
+	Discovery Discovery
+
 	// resolver replaces net.DefaultResolver in tests.
 	resolver resolver
 	// hooks are set only by tests (see testHooks).
@@ -113,6 +119,9 @@ func (c Config) withDefaults() (Config, error) {
 			return c, fmt.Errorf("coordinator: AdvertiseAddr: %w", err)
 		}
 	}
+	if c.Discovery != nil && (len(c.Peers) > 0 || c.PeersDNS != "") {
+		return c, errors.New("coordinator: Discovery is for replicas without Peers or PeersDNS")
+	}
 	if len(c.Peers) > 0 && c.PeersDNS != "" {
 		return c, errors.New("coordinator: give Peers or PeersDNS, not both")
 	}
@@ -128,7 +137,7 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Voters == 0 {
 		switch {
-		case c.PeersDNS != "":
+		case c.PeersDNS != "", c.Discovery != nil:
 			c.Voters = 3
 		case len(c.Peers) >= 3:
 			c.Voters = 3
@@ -142,7 +151,7 @@ func (c Config) withDefaults() (Config, error) {
 	if len(c.Peers) > 0 && c.Voters > len(c.Peers) {
 		return c, fmt.Errorf("coordinator: Voters is %d but only %d peers are listed", c.Voters, len(c.Peers))
 	}
-	if len(c.Peers) == 0 && c.PeersDNS == "" && c.Voters != 1 {
+	if len(c.Peers) == 0 && c.PeersDNS == "" && c.Discovery == nil && c.Voters != 1 {
 		return c, fmt.Errorf("coordinator: Voters is %d but no peers are given (a single replica has 1 voter)", c.Voters)
 	}
 	if c.DNSPort < 0 || c.DNSPort > 65535 {

@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -75,4 +76,71 @@ func (v DiscoveryView) live(id string) map[string]bool {
 		}
 	}
 	return out
+}
+
+// discover announces this replica and reads who else is live: it bootstraps
+// the group if no live replica is ranked before it, and joins the earlier
+// ones otherwise. It refuses to start when a live replica uses this
+// replica's id, other than the previous process on this data directory.
+func (n *Node) discover(ctx context.Context) (bootstrap bool, err error) {
+	d := n.cfg.Discovery
+	if err := d.Announce(ctx, Announcement{Addr: n.addr, ID: n.id, StatusAddr: n.cfg.StatusAddr}); err != nil {
+		return false, err
+	}
+	v, err := d.Read(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, r := range v.Others {
+		if r.ID == n.id && r.Addr != n.previous {
+			return false, fmt.Errorf("coordinator: replica id %q is in use by the running replica at %s (status %s, announced %s ago): give each instance its own replica id",
+				n.id, r.Addr, r.StatusAddr, r.Age.Round(time.Millisecond))
+		}
+	}
+	earlier := v.Earlier(n.id)
+	n.peers = earlier
+	if len(earlier) == 0 {
+		n.log.Info("coordinator: discovery found no live replica before this one: bootstrapping the group", "rank", v.Rank)
+	} else {
+		n.log.Info("coordinator: discovery found running replicas: joining", "rank", v.Rank, "earlier", earlier)
+	}
+	return len(earlier) == 0, nil
+}
+
+// rediscover reads the discovery log again while a join is retried: the
+// replicas to join through change, and when none ranked before this one is
+// live any more (they crashed, or stopped before forming a group) and this
+// node has no Raft state yet, it bootstraps the group itself.
+func (n *Node) rediscover() {
+	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.FailureTimeout)
+	defer cancel()
+	v, err := n.cfg.Discovery.Read(ctx)
+	if err != nil {
+		n.log.Warn("coordinator: read the discovery log", "err", err)
+		return
+	}
+	earlier := v.Earlier(n.id)
+	if len(earlier) > 0 {
+		n.mu.Lock()
+		n.peers = earlier
+		n.mu.Unlock()
+		return
+	}
+	if exists, err := n.hasState(); err != nil || exists {
+		return
+	}
+	n.log.Info("coordinator: no live replica before this one any more: bootstrapping the group", "rank", v.Rank)
+	n.bootstrap([]string{n.addr})
+	n.campaignIfSoleVoter()
+}
+
+// withdraw removes this replica's announcement after a clean leave.
+func (n *Node) withdraw(ctx context.Context) error {
+	if n.cfg.Discovery == nil {
+		return nil
+	}
+	if err := n.cfg.Discovery.Withdraw(ctx); err != nil {
+		return fmt.Errorf("leave: withdraw the announcement: %w", err)
+	}
+	return nil
 }

@@ -230,7 +230,7 @@ func TestSnapshotThroughRaftAndRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := n.raft.Snapshot().Error(); err != nil {
+	if err := n.raft().Snapshot().Error(); err != nil {
 		t.Fatalf("raft snapshot: %v", err)
 	}
 	before := stateJSON(t, n.fsm)
@@ -247,7 +247,7 @@ func TestSnapshotThroughRaftAndRestart(t *testing.T) {
 	if err := m.WaitReady(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := m.raft.Stats()["last_snapshot_index"]; got == "0" {
+	if got := m.raft().Stats()["last_snapshot_index"]; got == "0" {
 		t.Errorf("restarted node has no snapshot (last_snapshot_index %s)", got)
 	}
 	after := stateJSON(t, m.fsm)

@@ -74,7 +74,7 @@ func (n *Node) handleLeave(w http.ResponseWriter, r *http.Request, body []byte) 
 		writeError(w, http.StatusServiceUnavailable, fmt.Errorf("leave %s: %w", req.Addr, err))
 		return
 	}
-	if err := n.raft.RemoveServer(raft.ServerID(req.Addr), 0, 5*time.Second).Error(); err != nil {
+	if err := n.raft().RemoveServer(raft.ServerID(req.Addr), 0, 5*time.Second).Error(); err != nil {
 		n.log.Warn("coordinator: remove a leaving member from the raft configuration; retrying later", "server", req.Addr, "err", err)
 	}
 	ls.kickLoop()
@@ -94,7 +94,7 @@ func (n *Node) handleHeartbeat(w http.ResponseWriter, r *http.Request, body []by
 	}
 	// Only a leader a quorum still follows may extend a lease: a deposed
 	// leader that has not noticed yet must not.
-	if err := n.raft.VerifyLeader().Error(); err != nil {
+	if err := n.raft().VerifyLeader().Error(); err != nil {
 		writeError(w, http.StatusServiceUnavailable, fmt.Errorf("leadership not confirmed: %w", err))
 		return
 	}

@@ -13,8 +13,17 @@ import (
 )
 
 // startup finds the peers, bootstraps the group if this node is one of the
-// first voters, then joins.
+// first voters, then joins. With Discovery, Start has found the peers and
+// decided whether this node bootstraps.
 func (n *Node) startup() {
+	if n.cfg.Discovery != nil {
+		if n.bootstrapFirst {
+			n.bootstrap([]string{n.addr})
+		}
+		n.campaignIfSoleVoter()
+		n.joinLoop()
+		return
+	}
 	peers, err := n.resolvePeers()
 	if err != nil {
 		if n.ctx.Err() == nil {
@@ -30,22 +39,27 @@ func (n *Node) startup() {
 	n.mu.Unlock()
 	voters := peers[:min(n.cfg.Voters, len(peers))]
 	if slices.Contains(voters, n.addr) {
-		conf := raft.Configuration{}
-		for _, v := range voters {
-			conf.Servers = append(conf.Servers, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(v), Address: raft.ServerAddress(v)})
-		}
-		err := n.raft.BootstrapCluster(conf).Error()
-		switch {
-		case err == nil:
-			n.log.Info("coordinator: bootstrapped the raft group", "voters", voters)
-		case errors.Is(err, raft.ErrCantBootstrap):
-			n.log.Info("coordinator: raft state exists; not bootstrapping")
-		default:
-			n.log.Error("coordinator: bootstrap failed", "err", err)
-		}
+		n.bootstrap(voters)
 	}
 	n.campaignIfSoleVoter()
 	n.joinLoop()
+}
+
+// bootstrap makes voters the first configuration, unless Raft has state.
+func (n *Node) bootstrap(voters []string) {
+	conf := raft.Configuration{}
+	for _, v := range voters {
+		conf.Servers = append(conf.Servers, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(v), Address: raft.ServerAddress(v)})
+	}
+	err := n.raft().BootstrapCluster(conf).Error()
+	switch {
+	case err == nil:
+		n.log.Info("coordinator: bootstrapped the raft group", "voters", voters)
+	case errors.Is(err, raft.ErrCantBootstrap):
+		n.log.Info("coordinator: raft state exists; not bootstrapping")
+	default:
+		n.log.Error("coordinator: bootstrap failed", "err", err)
+	}
 }
 
 func (n *Node) resolvePeers() ([]string, error) {
@@ -84,7 +98,7 @@ func (n *Node) joinLoop() {
 func (n *Node) join() {
 	req := joinRequest{Addr: n.addr, ID: n.id, StatusAddr: n.cfg.StatusAddr, Previous: n.previous}
 	start := time.Now()
-	lastLog := start
+	lastLog, lastRead := start, start
 	for n.ctx.Err() == nil {
 		if n.hooks.isStalled() {
 			time.Sleep(50 * time.Millisecond)
@@ -100,9 +114,6 @@ func (n *Node) join() {
 			n.minEpoch = resp.Epoch
 			n.joined = true
 			n.mu.Unlock()
-			if err := n.store.Set([]byte(keyJoinedAddr), []byte(n.addr)); err != nil {
-				n.log.Warn("coordinator: record the joined address", "err", err)
-			}
 			n.log.Info("coordinator: joined", "incarnation", resp.Incarnation, "epoch", resp.Epoch, "after", time.Since(start).Round(time.Millisecond))
 			n.kickHeartbeat()
 			return
@@ -110,6 +121,10 @@ func (n *Node) join() {
 		if time.Since(lastLog) >= 5*time.Second {
 			n.log.Info("coordinator: still joining", "err", err, "for", time.Since(start).Round(time.Second))
 			lastLog = time.Now()
+		}
+		if n.cfg.Discovery != nil && time.Since(lastRead) >= time.Second {
+			n.rediscover()
+			lastRead = time.Now()
 		}
 		select {
 		case <-n.ctx.Done():
@@ -133,7 +148,7 @@ func (n *Node) Leave(ctx context.Context) error {
 	if !joined {
 		return nil
 	}
-	cf := n.raft.GetConfiguration()
+	cf := n.raft().GetConfiguration()
 	if err := cf.Error(); err != nil {
 		return fmt.Errorf("leave: read raft configuration: %w", err)
 	}
@@ -151,7 +166,7 @@ func (n *Node) Leave(ctx context.Context) error {
 				return fmt.Errorf("leave: %w", err)
 			}
 		}
-		return nil
+		return n.withdraw(ctx)
 	}
 	if n.IsLeader() {
 		if err := n.handOverLeadership(ctx); err != nil {
@@ -162,5 +177,5 @@ func (n *Node) Leave(ctx context.Context) error {
 		return fmt.Errorf("leave: %w", err)
 	}
 	n.log.Info("coordinator: left the group")
-	return nil
+	return n.withdraw(ctx)
 }

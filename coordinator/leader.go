@@ -84,7 +84,7 @@ func (n *Node) watchLeadership() {
 		select {
 		case <-n.ctx.Done():
 			return
-		case leader := <-n.raft.LeaderCh():
+		case leader := <-n.leaderCh:
 			end()
 			if leader {
 				ctx, cancel := context.WithCancel(n.ctx)
@@ -101,14 +101,14 @@ func (n *Node) watchLeadership() {
 func (n *Node) leaderLoop(ctx context.Context) {
 	start := time.Now()
 	// Apply everything earlier leaders committed before deciding anything.
-	if err := n.raft.Barrier(10 * time.Second).Error(); err != nil {
+	if err := n.raft().Barrier(10 * time.Second).Error(); err != nil {
 		n.log.Warn("coordinator: became leader but the barrier failed", "err", err)
 		return
 	}
 	ls := newLeaderState(start)
 	n.leading.Store(ls)
 	defer n.leading.Store(nil)
-	n.log.Info("coordinator: leading", "term", n.raft.CurrentTerm(), "ready_after", time.Since(start).Round(time.Millisecond))
+	n.log.Info("coordinator: leading", "term", n.raft().CurrentTerm(), "ready_after", time.Since(start).Round(time.Millisecond))
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -118,7 +118,7 @@ func (n *Node) leaderLoop(ctx context.Context) {
 		case <-tick.C:
 		case <-ls.kick:
 		}
-		if n.raft.State() != raft.Leader {
+		if n.raft().State() != raft.Leader {
 			return
 		}
 		n.leaderTick(ls)
@@ -280,7 +280,7 @@ func (n *Node) apply(c command) (applyResult, error) {
 	if err != nil {
 		return applyResult{}, err
 	}
-	f := n.raft.Apply(data, 5*time.Second)
+	f := n.raft().Apply(data, 5*time.Second)
 	if err := f.Error(); err != nil {
 		return applyResult{}, fmt.Errorf("commit %s: %w", c.Op, err)
 	}

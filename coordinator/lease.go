@@ -99,7 +99,7 @@ func (n *Node) heartbeat() {
 	n.mu.Unlock()
 	slices.SortFunc(req.Running, compareTasks)
 
-	leader, _ := n.raft.LeaderWithID()
+	leader, _ := n.raft().LeaderWithID()
 	if leader == "" {
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 )
@@ -27,7 +28,7 @@ type Node struct {
 	addr   string // advertise address: the Raft server ID and member identity
 	id     string
 	fsm    *fsm
-	raft   *raft.Raft
+	rp     atomic.Pointer[raft.Raft] // see raft(); replaced when the node recovers a lost quorum
 	trans  *raft.NetworkTransport
 	store  *raftboltdb.BoltStore
 	mux    *mux
@@ -43,8 +44,14 @@ type Node struct {
 	hbKick   chan struct{}
 	joinKick chan struct{}
 
-	hooks    *testHooks // nil except in tests (Config.hooks)
-	previous string     // the address this data directory last joined at, if not addr
+	hlog     hclog.Logger
+	snaps    raft.SnapshotStore
+	leaderCh chan bool // Raft's NotifyCh: leadership changes
+	// bootstrapFirst: Discovery found no live replica ranked before this
+	// one, so it bootstraps the group.
+	bootstrapFirst bool
+	hooks          *testHooks // nil except in tests (Config.hooks)
+	previous       string     // the address this data directory last joined at, if not addr
 
 	leading atomic.Pointer[leaderState] // set while this node leads and is ready
 
@@ -69,6 +76,10 @@ type Node struct {
 	touched   map[TaskID]bool  // approved by MayRun since then
 	lags      map[string]int64 // as last reported by SetRunning
 }
+
+// raft is the node's Raft instance. It is replaced (and the old one shut
+// down) only when the node recovers a group that lost its quorum.
+func (n *Node) raft() *raft.Raft { return n.rp.Load() }
 
 // Start opens the Raft state under cfg.DataDir, listens on cfg.RaftAddr and
 // returns; peer discovery, bootstrap and joining go on in the background (see
@@ -100,11 +111,18 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n.events = newEventQueue(n.log)
 	n.client = newControlClient()
 	n.mux = newMux(ln, addr, n.log)
-	if err := n.openRaft(); err != nil {
+	n.hlog = newHclog(n.log, "raft")
+	n.leaderCh = make(chan bool, 16)
+	n.fsm = newFSM(n.cfg.Tasks, n.cfg.KeepCheckpoints)
+	n.fsm.notify = n.applied
+	if err := n.open(ctx); err != nil {
 		n.cancel()
 		n.mux.close()
 		if n.store != nil {
 			n.store.Close()
+		}
+		if n.cfg.Discovery != nil {
+			n.cfg.Discovery.Close()
 		}
 		return nil, err
 	}
@@ -117,6 +135,31 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	go func() { defer n.wg.Done(); n.startup() }()
 	n.log.Info("coordinator: listening", "addr", addr, "bind", ln.Addr().String(), "data_dir", cfg.DataDir)
 	return n, nil
+}
+
+// open opens the stores and starts Raft. Without peers, a replica that
+// finds no live replica before it (through Discovery, or alone without one)
+// is a single voter, and bootstraps; with Discovery it joins the earlier
+// ones otherwise.
+func (n *Node) open(ctx context.Context) error {
+	if err := n.openStore(); err != nil {
+		return err
+	}
+	single := len(n.cfg.Peers) == 0 && n.cfg.PeersDNS == ""
+	if single && n.cfg.Discovery != nil {
+		first, err := n.discover(ctx)
+		if err != nil {
+			return err
+		}
+		n.bootstrapFirst = first
+		single = first
+		if !first {
+			if err := n.wipeStore(); err != nil {
+				return fmt.Errorf("coordinator: drop the old raft state: %w", err)
+			}
+		}
+	}
+	return n.startRaft(single)
 }
 
 // advertise settles the address others reach this node at.
@@ -151,7 +194,10 @@ func (n *Node) Close() error {
 		n.held = false
 		n.mu.Unlock()
 		n.cancel()
-		if e := n.raft.Shutdown().Error(); e != nil {
+		if n.cfg.Discovery != nil {
+			n.cfg.Discovery.Close()
+		}
+		if e := n.raft().Shutdown().Error(); e != nil {
 			err = errors.Join(err, fmt.Errorf("raft shutdown: %w", e))
 		}
 		n.trans.Close()
@@ -172,7 +218,7 @@ func (n *Node) Events() <-chan Event { return n.events.out }
 
 // IsLeader says whether this replica is the Raft leader (the Streams
 // Coordinator).
-func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }
+func (n *Node) IsLeader() bool { return n.raft().State() == raft.Leader }
 
 // Addr returns the advertise address, the member's identity.
 func (n *Node) Addr() string { return n.addr }
@@ -193,7 +239,7 @@ func (n *Node) NotReady() string {
 	case !joined:
 		return "joining the coordinator group"
 	}
-	if leader, _ := n.raft.LeaderWithID(); leader == "" {
+	if leader, _ := n.raft().LeaderWithID(); leader == "" {
 		return "no coordinator leader known"
 	}
 	if m, ok := n.fsm.member(n.addr); !ok || m.State != MemberAlive {

@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -10,12 +11,11 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-// keyJoinedAddr is the stable-store key of the address the node last joined
-// at.
-const keyJoinedAddr = "gofka.joined_addr"
+// keyStartedAddr is the stable-store key of the address the node last
+// started at.
+const keyStartedAddr = "gofka.started_addr"
 
-func (n *Node) openRaft() error {
-	hlog := newHclog(n.log, "raft")
+func (n *Node) raftConfig() *raft.Config {
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(n.addr)
 	rc.HeartbeatTimeout = raftHeartbeatTimeout
@@ -26,46 +26,89 @@ func (n *Node) openRaft() error {
 	rc.TrailingLogs = 1024
 	rc.SnapshotInterval = 30 * time.Second
 	rc.ShutdownOnRemove = false // a removed replica joins again through the control RPC
-	rc.Logger = hlog
+	rc.Logger = n.hlog
 	rc.NoLegacyTelemetry = true
+	rc.NotifyCh = n.leaderCh // the node's own, so that it outlives a Raft instance
+	return rc
+}
 
-	store, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(n.cfg.DataDir, "raft.db"),
-		BoltOptions: &bbolt.Options{Timeout: 2 * time.Second}})
+// openStore opens raft.db (log and stable store) and the snapshot store, and
+// notes the address this data directory last started at.
+func (n *Node) openStore() error {
+	path := filepath.Join(n.cfg.DataDir, "raft.db")
+	store, err := raftboltdb.New(raftboltdb.Options{Path: path, BoltOptions: &bbolt.Options{Timeout: 2 * time.Second}})
 	if err != nil {
-		return fmt.Errorf("coordinator: open %s: %w (is another replica using this data directory?)", filepath.Join(n.cfg.DataDir, "raft.db"), err)
+		return fmt.Errorf("coordinator: open %s: %w (is another replica using this data directory?)", path, err)
 	}
 	n.store = store
-	// The address this data directory last joined the group at: the member a
-	// restart replaces (see joinRequest.Previous).
-	if prev, err := store.Get([]byte(keyJoinedAddr)); err == nil && string(prev) != n.addr {
+	// The address of the previous process on this directory: the member a
+	// restart replaces (see joinRequest.Previous). That process is gone: it
+	// released raft.db's lock.
+	if prev, err := store.Get([]byte(keyStartedAddr)); err == nil && len(prev) > 0 && string(prev) != n.addr {
 		n.previous = string(prev)
 	}
-	logs, err := raft.NewLogCache(256, store)
-	if err != nil {
-		return fmt.Errorf("coordinator: log cache: %w", err)
+	if err := store.Set([]byte(keyStartedAddr), []byte(n.addr)); err != nil {
+		return fmt.Errorf("coordinator: write %s: %w", path, err)
 	}
-	snaps, err := raft.NewFileSnapshotStoreWithLogger(n.cfg.DataDir, 2, hlog)
+	n.snaps, err = raft.NewFileSnapshotStoreWithLogger(n.cfg.DataDir, 2, n.hlog)
 	if err != nil {
 		return fmt.Errorf("coordinator: snapshot store in %s: %w", n.cfg.DataDir, err)
 	}
-	n.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
-		Stream: raftLayer{n.mux.raft}, MaxPool: 3, Timeout: 2 * time.Second, Logger: hlog})
+	return nil
+}
 
-	// A single replica listening on a port chosen at start-up finds its old
-	// address in its Raft configuration: make it the only voter again.
-	if len(n.cfg.Peers) == 0 && n.cfg.PeersDNS == "" {
-		if err := n.recoverSingle(rc, logs, snaps); err != nil {
+// wipeStore empties the Raft state (log, stable store, snapshots): a replica
+// joining a group found through discovery starts afresh, since its old log
+// can only be stale, and a stale configuration in which it votes could let
+// it elect itself leader of a group of its own.
+func (n *Node) wipeStore() error {
+	if exists, err := n.hasState(); err != nil || !exists {
+		return err
+	}
+	n.log.Info("coordinator: joining a running group: dropping the old raft state", "data_dir", n.cfg.DataDir)
+	if err := n.store.Close(); err != nil {
+		return err
+	}
+	if err := os.Remove(filepath.Join(n.cfg.DataDir, "raft.db")); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(filepath.Join(n.cfg.DataDir, "snapshots")); err != nil {
+		return err
+	}
+	prev := n.previous
+	err := n.openStore()
+	n.previous = prev
+	return err
+}
+
+func (n *Node) hasState() (bool, error) {
+	return raft.HasExistingState(n.store, n.store, n.snaps)
+}
+
+// startRaft starts a Raft instance on the stores. With single set, a
+// replica finding its old state makes itself the only voter first (a single
+// replica on a port chosen at start-up finds its old address in the stored
+// configuration; a discovered group's survivor recovers a lost quorum).
+func (n *Node) startRaft(single bool) error {
+	if n.trans == nil {
+		n.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+			Stream: raftLayer{n.mux.raft}, MaxPool: 3, Timeout: 2 * time.Second, Logger: n.hlog})
+	}
+	logs, err := raft.NewLogCache(256, n.store)
+	if err != nil {
+		return fmt.Errorf("coordinator: log cache: %w", err)
+	}
+	rc := n.raftConfig()
+	if single {
+		if err := n.recoverSingle(rc, logs, n.snaps); err != nil {
 			return err
 		}
 	}
-
-	n.fsm = newFSM(n.cfg.Tasks, n.cfg.KeepCheckpoints)
-	n.fsm.notify = n.applied
-	r, err := raft.NewRaft(rc, n.fsm, logs, store, snaps, n.trans)
+	r, err := raft.NewRaft(rc, n.fsm, logs, n.store, n.snaps, n.trans)
 	if err != nil {
 		return fmt.Errorf("coordinator: start raft: %w", err)
 	}
-	n.raft = r
+	n.rp.Store(r)
 	return nil
 }
 
@@ -100,22 +143,22 @@ func (n *Node) recoverSingle(rc *raft.Config, logs raft.LogStore, snaps raft.Sna
 // Raft has no call for that; lowering the heartbeat timeout makes a follower
 // re-check its timer at once, and it has never heard from a leader.
 func (n *Node) campaignIfSoleVoter() {
-	cf := n.raft.GetConfiguration()
-	if cf.Error() != nil || n.raft.State() != raft.Follower {
+	cf := n.raft().GetConfiguration()
+	if cf.Error() != nil || n.raft().State() != raft.Follower {
 		return
 	}
 	servers := cf.Configuration().Servers
 	if len(servers) != 1 || servers[0].ID != raft.ServerID(n.addr) || servers[0].Suffrage != raft.Voter {
 		return
 	}
-	rc := n.raft.ReloadableConfig()
+	rc := n.raft().ReloadableConfig()
 	fast := rc
 	fast.HeartbeatTimeout = raftLeaderLeaseTimeout
-	if err := n.raft.ReloadConfig(fast); err != nil {
+	if err := n.raft().ReloadConfig(fast); err != nil {
 		n.log.Debug("coordinator: could not hurry the election", "err", err)
 		return
 	}
-	if err := n.raft.ReloadConfig(rc); err != nil {
+	if err := n.raft().ReloadConfig(rc); err != nil {
 		n.log.Warn("coordinator: restore the raft heartbeat timeout", "err", err)
 	}
 }

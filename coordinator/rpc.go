@@ -222,7 +222,7 @@ func (n *Node) callLeader(ctx context.Context, path string, in, out any) error {
 // targets lists where to send a request for the leader: the leader if known,
 // else the peers.
 func (n *Node) targets() []string {
-	if addr, _ := n.raft.LeaderWithID(); addr != "" {
+	if addr, _ := n.raft().LeaderWithID(); addr != "" {
 		return []string{string(addr)}
 	}
 	n.mu.Lock()
@@ -264,11 +264,11 @@ func (n *Node) leaderOnly(h func(w http.ResponseWriter, r *http.Request, body []
 				return
 			}
 		}
-		if n.raft.State() == raft.Leader {
+		if n.raft().State() == raft.Leader {
 			h(w, r, body)
 			return
 		}
-		leader, _ := n.raft.LeaderWithID()
+		leader, _ := n.raft().LeaderWithID()
 		if leader == "" || leader == raft.ServerAddress(n.addr) || r.Header.Get(hdrForwarded) != "" {
 			writeError(w, http.StatusServiceUnavailable, errors.New("not the leader, and no other leader known"))
 			return

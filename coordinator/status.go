@@ -59,9 +59,9 @@ type MemberStatus struct {
 func (n *Node) Status() Status {
 	now := time.Now()
 	v := n.fsm.view()
-	leaderAddr, leaderID := n.raft.LeaderWithID()
-	st := Status{ID: n.id, Addr: n.addr, RaftState: n.raft.State().String(), LeaderID: string(leaderID),
-		LeaderAddr: string(leaderAddr), IsLeader: n.raft.State() == raft.Leader, NotReady: n.NotReady(),
+	leaderAddr, leaderID := n.raft().LeaderWithID()
+	st := Status{ID: n.id, Addr: n.addr, RaftState: n.raft().State().String(), LeaderID: string(leaderID),
+		LeaderAddr: string(leaderAddr), IsLeader: n.raft().State() == raft.Leader, NotReady: n.NotReady(),
 		Epoch: v.epoch, Assignment: map[string]string{}, Mine: n.Mine()}
 	if leaderID != "" {
 		if m, ok := v.members[string(leaderID)]; ok {
@@ -76,7 +76,7 @@ func (n *Node) Status() Status {
 	n.mu.Unlock()
 
 	suffrage := map[string]string{}
-	if cf := n.raft.GetConfiguration(); cf.Error() == nil {
+	if cf := n.raft().GetConfiguration(); cf.Error() == nil {
 		for _, s := range cf.Configuration().Servers {
 			if s.Suffrage == raft.Voter {
 				suffrage[string(s.ID)] = "voter"

@@ -9,18 +9,43 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-// reconcileVoters keeps Config.Voters alive voters: it promotes an alive
+// voterTarget is how many alive voters the group wants: Config.Voters with
+// static peers; with Discovery, the members come and go, and the group keeps
+// an odd number of voters, at most Config.Voters: 1 for 1 or 2 alive
+// members, 3 for 3 or 4, 5 beyond (an even number would only add a voter
+// whose loss stops the group). joining counts a member about to join.
+func (n *Node) voterTarget(v view, joining string) int {
+	if n.cfg.Discovery == nil {
+		return n.cfg.Voters
+	}
+	alive := 0
+	for addr, m := range v.members {
+		if m.State == MemberAlive || addr == joining {
+			alive++
+		}
+	}
+	if _, known := v.members[joining]; joining != "" && !known {
+		alive++
+	}
+	if alive%2 == 0 {
+		alive--
+	}
+	return max(1, min(alive, n.cfg.Voters))
+}
+
+// reconcileVoters keeps voterTarget alive voters: it promotes an alive
 // non-voter when voters are missing, then drops a dead voter beyond the
-// count. At most one change per second.
+// count, or demotes an alive one. At most one change per second.
 func (n *Node) reconcileVoters(ls *leaderState, v view, now time.Time) {
 	if now.Sub(ls.lastVoter) < time.Second {
 		return
 	}
 	ls.lastVoter = now
-	cf := n.raft.GetConfiguration()
+	cf := n.raft().GetConfiguration()
 	if cf.Error() != nil {
 		return
 	}
+	target := n.voterTarget(v, "")
 	var voters, aliveVoters, deadVoters, candidates, gone []raft.Server
 	for _, s := range cf.Configuration().Servers {
 		m, known := v.members[string(s.ID)]
@@ -46,20 +71,31 @@ func (n *Node) reconcileVoters(ls *leaderState, v view, now time.Time) {
 	case len(gone) > 0:
 		s := gone[0]
 		n.log.Info("coordinator: removing a member that left or a dead non-voter from the raft configuration", "server", s.ID)
-		if err := n.raft.RemoveServer(s.ID, 0, 5*time.Second).Error(); err != nil {
+		if err := n.raft().RemoveServer(s.ID, 0, 5*time.Second).Error(); err != nil {
 			n.log.Warn("coordinator: remove server", "server", s.ID, "err", err)
 		}
-	case len(aliveVoters) < n.cfg.Voters && len(candidates) > 0:
+	case len(aliveVoters) < target && len(candidates) > 0:
 		s := candidates[0]
-		n.log.Info("coordinator: promoting a non-voter", "server", s.ID, "alive_voters", len(aliveVoters), "want", n.cfg.Voters)
-		if err := n.raft.AddVoter(s.ID, s.Address, 0, 5*time.Second).Error(); err != nil {
+		n.log.Info("coordinator: promoting a non-voter", "server", s.ID, "alive_voters", len(aliveVoters), "want", target)
+		if err := n.raft().AddVoter(s.ID, s.Address, 0, 5*time.Second).Error(); err != nil {
 			n.log.Warn("coordinator: promote", "server", s.ID, "err", err)
 		}
-	case len(voters) > n.cfg.Voters && len(deadVoters) > 0 && len(aliveVoters) >= n.cfg.Voters:
+	case len(voters) > target && len(deadVoters) > 0 && len(aliveVoters) >= target:
 		s := deadVoters[0]
 		n.log.Info("coordinator: removing a dead voter replaced by a promoted one", "server", s.ID)
-		if err := n.raft.RemoveServer(s.ID, 0, 5*time.Second).Error(); err != nil {
+		if err := n.raft().RemoveServer(s.ID, 0, 5*time.Second).Error(); err != nil {
 			n.log.Warn("coordinator: remove server", "server", s.ID, "err", err)
+		}
+	case len(aliveVoters) > target:
+		for _, s := range aliveVoters {
+			if s.ID == raft.ServerID(n.addr) {
+				continue
+			}
+			n.log.Info("coordinator: demoting a voter to keep an odd number of them", "server", s.ID, "alive_voters", len(aliveVoters), "want", target)
+			if err := n.raft().DemoteVoter(s.ID, 0, 5*time.Second).Error(); err != nil {
+				n.log.Warn("coordinator: demote", "server", s.ID, "err", err)
+			}
+			break
 		}
 	}
 }
@@ -68,7 +104,7 @@ func (n *Node) reconcileVoters(ls *leaderState, v view, now time.Time) {
 // voter while fewer than Config.Voters voters are alive, else as a
 // non-voter.
 func (n *Node) addToRaft(addr string) error {
-	cf := n.raft.GetConfiguration()
+	cf := n.raft().GetConfiguration()
 	if err := cf.Error(); err != nil {
 		return err
 	}
@@ -84,18 +120,18 @@ func (n *Node) addToRaft(addr string) error {
 		}
 	}
 	id, a := raft.ServerID(addr), raft.ServerAddress(addr)
-	if aliveVoters < n.cfg.Voters {
+	if aliveVoters < n.voterTarget(n.fsm.view(), addr) {
 		n.log.Info("coordinator: adding a voter", "server", addr)
-		return n.raft.AddVoter(id, a, 0, 5*time.Second).Error()
+		return n.raft().AddVoter(id, a, 0, 5*time.Second).Error()
 	}
 	n.log.Info("coordinator: adding a non-voter", "server", addr)
-	return n.raft.AddNonvoter(id, a, 0, 5*time.Second).Error()
+	return n.raft().AddNonvoter(id, a, 0, 5*time.Second).Error()
 }
 
 // handOverLeadership transfers leadership to another voter, promoting an
 // alive non-voter first when there is no other voter.
 func (n *Node) handOverLeadership(ctx context.Context) error {
-	cf := n.raft.GetConfiguration()
+	cf := n.raft().GetConfiguration()
 	if err := cf.Error(); err != nil {
 		return err
 	}
@@ -115,13 +151,13 @@ func (n *Node) handOverLeadership(ctx context.Context) error {
 		if candidate == nil {
 			return errors.New("no other replica can take over the leadership")
 		}
-		if err := n.raft.AddVoter(candidate.ID, candidate.Address, 0, 5*time.Second).Error(); err != nil {
+		if err := n.raft().AddVoter(candidate.ID, candidate.Address, 0, 5*time.Second).Error(); err != nil {
 			return fmt.Errorf("promote %s to take over the leadership: %w", candidate.ID, err)
 		}
 	}
 	var last error
 	for ctx.Err() == nil {
-		if err := n.raft.LeadershipTransfer().Error(); err != nil {
+		if err := n.raft().LeadershipTransfer().Error(); err != nil {
 			last = err
 		}
 		if !n.IsLeader() {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/gofka/streams/coordinator"
 	"github.com/gofka/streams/runtime"
+	"github.com/gofka/streams/runtime/discovery"
 	"github.com/gofka/streams/runtime/engine"
 	"github.com/gofka/streams/state/snapshot"
 )
@@ -64,6 +65,7 @@ type runFlags struct {
 	s3PathStyle        bool
 	s3Region           string
 	statusAddrSet      bool
+	discovery          bool
 }
 
 // Command runs the command line with args and returns the exit status; ctx ends
@@ -115,6 +117,7 @@ with nothing installed.`,
 		f.StringVar(&rf.advertise, "raft-advertise", "", "address other replicas reach this one at (default --raft-addr)")
 		f.StringVar(&rf.peers, "peers", "", "comma-separated --raft-addr of the application's replicas, this one included; the first --voters are the voters (none: a single replica)")
 		f.StringVar(&rf.peersDNS, "peers-dns", "", "find peers through this DNS name instead of --peers (SRV records _raft._tcp, else A records on --raft-addr's port), e.g. a Kubernetes headless service")
+		f.BoolVar(&rf.discovery, "discovery", true, "without --peers or --peers-dns, find the other replicas of --app-id through the topic <app-id>-gofka-replicas, so that starting another instance scales out (false: run alone)")
 		f.IntVar(&rf.voters, "voters", 3, "how many replicas vote in the Raft group: 1, 3 or 5 (the rest follow as non-voters)")
 		f.StringVar(&rf.statusAddr, "status-addr", "127.0.0.1:7070", "HTTP address of /status, /healthz, /readyz and /metrics (empty: none)")
 		f.DurationVar(&rf.failureTimeout, "failure-timeout", 3*time.Second, "a replica not heard from for this long is declared dead and its tasks move")
@@ -251,9 +254,6 @@ func run(ctx context.Context, programs []*runtime.Program, rf runFlags, stderr i
 	if rf.peers != "" {
 		cfg.Cluster.Peers = strings.Split(rf.peers, ",")
 	}
-	if len(cfg.Cluster.Peers) == 0 && cfg.Cluster.PeersDNS == "" {
-		cfg.Cluster.Voters = 1 // a single replica
-	}
 	if cfg.AppID == "" {
 		cfg.AppID = prog.DefaultAppID
 	}
@@ -270,6 +270,19 @@ func run(ctx context.Context, programs []*runtime.Program, rf runFlags, stderr i
 		cfg.Brokers = cluster.ListenAddrs()
 		cfg.CreateTopics = true
 		cfg.DefaultPartitions = rf.partitions
+	}
+	if len(cfg.Cluster.Peers) == 0 && cfg.Cluster.PeersDNS == "" {
+		if !rf.discovery {
+			cfg.Cluster.Voters = 1 // a single replica
+		} else {
+			reg, err := discovery.New(discovery.Config{Brokers: cfg.Brokers, AppID: cfg.AppID, FailureTimeout: rf.failureTimeout,
+				Logger: log.With("app", cfg.AppID, "replica", rf.replicaID)})
+			if err != nil {
+				return err
+			}
+			defer reg.Shutdown()
+			cfg.Cluster.Discovery = reg
+		}
 	}
 	return engine.Run(ctx, prog, cfg)
 }

@@ -93,13 +93,14 @@ type Registry struct {
 	latest  map[string]record // by key, others' latest (this process's own records left out)
 	next    int64             // the next offset to read
 	stopped bool
+	ready   bool // the topic exists and is being consumed
 }
 
 var _ coordinator.Discovery = (*Registry)(nil)
 
-// New connects to the brokers and creates the discovery topic if it is
-// missing.
-func New(ctx context.Context, cfg Config) (*Registry, error) {
+// New makes a registry; it contacts the brokers only in Announce, which
+// creates the discovery topic if it is missing.
+func New(cfg Config) (*Registry, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -116,16 +117,19 @@ func New(ctx context.Context, cfg Config) (*Registry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("discovery: kafka client: %w", err)
 	}
-	r := &Registry{cfg: cfg, topic: topic, cl: cl, adm: kadm.NewClient(cl), log: cfg.Logger,
-		latest: map[string]record{}, stop: make(chan struct{}), done: make(chan struct{})}
-	if err := r.createTopic(ctx); err != nil {
-		cl.Close()
-		return nil, err
-	}
-	return r, nil
+	return &Registry{cfg: cfg, topic: topic, cl: cl, adm: kadm.NewClient(cl), log: cfg.Logger,
+		latest: map[string]record{}, stop: make(chan struct{}), done: make(chan struct{})}, nil
 }
 
+// createTopic creates the topic unless it exists, and starts consuming it,
+// once.
 func (r *Registry) createTopic(ctx context.Context) error {
+	r.mu.Lock()
+	ready := r.ready
+	r.mu.Unlock()
+	if ready {
+		return nil
+	}
 	compact := "compact"
 	resp, err := r.adm.CreateTopics(ctx, 1, -1, map[string]*string{"cleanup.policy": &compact}, r.topic)
 	if err != nil {
@@ -136,13 +140,21 @@ func (r *Registry) createTopic(ctx context.Context) error {
 			return fmt.Errorf("discovery: create topic %s: %w", t.Topic, t.Err)
 		}
 	}
-	r.cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{r.topic: {0: kgo.NewOffset().AtStart()}})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.ready {
+		r.ready = true
+		r.cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{r.topic: {0: kgo.NewOffset().AtStart()}})
+	}
 	return nil
 }
 
 // Announce publishes self, then goes on publishing it every FailureTimeout/2
 // in the background.
 func (r *Registry) Announce(ctx context.Context, self coordinator.Announcement) error {
+	if err := r.createTopic(ctx); err != nil {
+		return err
+	}
 	rec := record{Announcement: self, First: -1}
 	off, err := r.produce(ctx, self.ID, &rec)
 	if err != nil {
@@ -198,6 +210,9 @@ func (r *Registry) produce(ctx context.Context, key string, rec *record) (int64,
 
 // Read reads the topic to its end and returns the live replicas.
 func (r *Registry) Read(ctx context.Context) (coordinator.DiscoveryView, error) {
+	if err := r.createTopic(ctx); err != nil {
+		return coordinator.DiscoveryView{}, err
+	}
 	ends, err := r.adm.ListEndOffsets(ctx, r.topic)
 	if err != nil {
 		return coordinator.DiscoveryView{}, fmt.Errorf("discovery: end offset of %s: %w", r.topic, err)

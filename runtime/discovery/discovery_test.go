@@ -22,9 +22,7 @@ func newBroker(t *testing.T) []string {
 
 func newRegistry(t *testing.T, brokers []string, ft time.Duration) *Registry {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	r, err := New(ctx, Config{Brokers: brokers, AppID: "app", FailureTimeout: ft})
+	r, err := New(Config{Brokers: brokers, AppID: "app", FailureTimeout: ft})
 	if err != nil {
 		t.Fatal(err)
 	}
