@@ -18,9 +18,18 @@ import (
 type Discovery interface {
 	// Announce publishes self and keeps publishing it now and then until
 	// Withdraw or Close; it returns once the first announcement is durable.
+	// Announcing again starts over with a new rank.
 	Announce(ctx context.Context, self Announcement) error
 	// Read reads the log to its end and returns the live replicas.
 	Read(ctx context.Context) (DiscoveryView, error)
+	// Standing says whether this replica's announcement has been kept up:
+	// none of its announcements since the first came more than
+	// FailureTimeout after the one before, nor is the last one older.
+	// Others deem a replica gone 2×FailureTimeout after its last
+	// announcement; a replica that is not standing may have been, and must
+	// not act for its group (see recover.go). Announce again to stand again,
+	// with a new rank.
+	Standing() bool
 	// Withdraw removes this replica's announcement (a clean leave).
 	Withdraw(ctx context.Context) error
 	// Close stops publishing, without withdrawing.

@@ -15,6 +15,11 @@ func (n *Node) ready(w http.ResponseWriter) *leaderState {
 	ls := n.leading.Load()
 	if ls == nil {
 		writeError(w, http.StatusServiceUnavailable, errors.New("leader not ready yet"))
+		return nil
+	}
+	if n.cfg.Discovery != nil && !n.cfg.Discovery.Standing() {
+		writeError(w, http.StatusServiceUnavailable, errNotStanding)
+		return nil
 	}
 	return ls
 }

@@ -106,6 +106,11 @@ func (n *Node) leaderLoop(ctx context.Context) {
 		return
 	}
 	ls := newLeaderState(start)
+	n.mu.Lock()
+	for _, addr := range n.knownGone {
+		ls.gone[addr] = true
+	}
+	n.mu.Unlock()
 	n.leading.Store(ls)
 	defer n.leading.Store(nil)
 	n.log.Info("coordinator: leading", "term", n.raft().CurrentTerm(), "ready_after", time.Since(start).Round(time.Millisecond))
@@ -140,7 +145,12 @@ func (n *Node) leaderTick(ls *leaderState) {
 		}
 		ls.mu.Lock()
 		silent := now.Sub(ls.lastHeard(addr))
+		gone := ls.gone[addr]
 		ls.mu.Unlock()
+		if gone {
+			n.declareDead(m, "gone: the group recovered its quorum without it")
+			return
+		}
 		if silent >= ft {
 			n.declareDead(m, fmt.Sprintf("not heard from for %s", silent.Round(time.Millisecond)))
 			return

@@ -51,12 +51,14 @@ type Node struct {
 	// one, so it bootstraps the group.
 	bootstrapFirst bool
 	hooks          *testHooks // nil except in tests (Config.hooks)
+	resetMu        sync.Mutex // held while the Raft instance is replaced
 	previous       string     // the address this data directory last joined at, if not addr
 
 	leading atomic.Pointer[leaderState] // set while this node leads and is ready
 
 	mu          sync.Mutex
 	peers       []string
+	knownGone   []string // members a quorum recovery found gone, for the next leader loop
 	startErr    error
 	incarnation uint64 // from the leader's answer to our join; 0 while not joined
 	joined      bool
@@ -133,6 +135,10 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	go func() { defer n.wg.Done(); n.watchLeadership() }()
 	go func() { defer n.wg.Done(); n.heartbeatLoop() }()
 	go func() { defer n.wg.Done(); n.startup() }()
+	if cfg.Discovery != nil {
+		n.wg.Add(1)
+		go func() { defer n.wg.Done(); n.watchQuorum() }()
+	}
 	n.log.Info("coordinator: listening", "addr", addr, "bind", ln.Addr().String(), "data_dir", cfg.DataDir)
 	return n, nil
 }

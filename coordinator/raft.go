@@ -104,7 +104,7 @@ func (n *Node) startRaft(single bool) error {
 			return err
 		}
 	}
-	r, err := raft.NewRaft(rc, n.fsm, logs, n.store, n.snaps, n.trans)
+	r, err := raft.NewRaft(rc, n.fsm, logs, n.store, n.snaps, keepOpen{n.trans, n.trans})
 	if err != nil {
 		return fmt.Errorf("coordinator: start raft: %w", err)
 	}
@@ -161,4 +161,16 @@ func (n *Node) campaignIfSoleVoter() {
 	if err := n.raft().ReloadConfig(rc); err != nil {
 		n.log.Warn("coordinator: restore the raft heartbeat timeout", "err", err)
 	}
+}
+
+// keepOpen hides the transport's Close from Raft, whose Shutdown closes a
+// closeable transport: a node that replaces its Raft instance (recover.go)
+// keeps its transport. Close closes it.
+type keepOpen struct {
+	raft.Transport
+	pv raft.WithPreVote
+}
+
+func (k keepOpen) RequestPreVote(id raft.ServerID, target raft.ServerAddress, args *raft.RequestPreVoteRequest, resp *raft.RequestPreVoteResponse) error {
+	return k.pv.RequestPreVote(id, target, args, resp)
 }

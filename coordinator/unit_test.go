@@ -351,3 +351,13 @@ func jsonRoundTrip(in, out any) error {
 	}
 	return json.Unmarshal(b, out)
 }
+
+func TestOddVoters(t *testing.T) {
+	for _, c := range []struct{ alive, limit, want int }{
+		{0, 3, 1}, {1, 3, 1}, {2, 3, 1}, {3, 3, 3}, {4, 3, 3}, {5, 3, 3}, {5, 5, 5}, {6, 5, 5}, {9, 5, 5}, {4, 1, 1},
+	} {
+		if got := oddVoters(c.alive, c.limit); got != c.want {
+			t.Errorf("oddVoters(%d alive, at most %d) = %d, want %d", c.alive, c.limit, got, c.want)
+		}
+	}
+}

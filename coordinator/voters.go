@@ -13,39 +13,49 @@ import (
 // static peers; with Discovery, the members come and go, and the group keeps
 // an odd number of voters, at most Config.Voters: 1 for 1 or 2 alive
 // members, 3 for 3 or 4, 5 beyond (an even number would only add a voter
-// whose loss stops the group). joining counts a member about to join.
-func (n *Node) voterTarget(v view, joining string) int {
+// whose loss stops the group). Servers of the configuration that have not
+// joined yet (a bootstrap voter) count as alive, and so does joining, a
+// member about to join.
+func (n *Node) voterTarget(v view, conf raft.Configuration, joining string) int {
 	if n.cfg.Discovery == nil {
 		return n.cfg.Voters
 	}
-	alive := 0
+	alive := map[string]bool{}
 	for addr, m := range v.members {
-		if m.State == MemberAlive || addr == joining {
-			alive++
+		if m.State == MemberAlive {
+			alive[addr] = true
 		}
 	}
-	if _, known := v.members[joining]; joining != "" && !known {
-		alive++
+	for _, s := range conf.Servers {
+		if _, known := v.members[string(s.ID)]; !known {
+			alive[string(s.ID)] = true
+		}
 	}
+	if joining != "" {
+		alive[joining] = true
+	}
+	return oddVoters(len(alive), n.cfg.Voters)
+}
+
+// oddVoters is the largest odd number of voters, at most limit (and at least
+// 1), among alive members.
+func oddVoters(alive, limit int) int {
 	if alive%2 == 0 {
 		alive--
 	}
-	return max(1, min(alive, n.cfg.Voters))
+	return max(1, min(alive, limit))
 }
 
 // reconcileVoters keeps voterTarget alive voters: it promotes an alive
 // non-voter when voters are missing, then drops a dead voter beyond the
-// count, or demotes an alive one. At most one change per second.
+// count, or demotes an alive one: promotions at once, other changes at most
+// once a second.
 func (n *Node) reconcileVoters(ls *leaderState, v view, now time.Time) {
-	if now.Sub(ls.lastVoter) < time.Second {
-		return
-	}
-	ls.lastVoter = now
 	cf := n.raft().GetConfiguration()
 	if cf.Error() != nil {
 		return
 	}
-	target := n.voterTarget(v, "")
+	target := n.voterTarget(v, cf.Configuration(), "")
 	var voters, aliveVoters, deadVoters, candidates, gone []raft.Server
 	for _, s := range cf.Configuration().Servers {
 		m, known := v.members[string(s.ID)]
@@ -67,18 +77,26 @@ func (n *Node) reconcileVoters(ls *leaderState, v view, now time.Time) {
 			candidates = append(candidates, s)
 		}
 	}
+	// Promotions go at once (a group growing from 1 voter to 3 passes
+	// through 2, which cannot lose one); removals at most once a second.
+	if len(aliveVoters) < target && len(candidates) > 0 {
+		s := candidates[0]
+		n.log.Info("coordinator: promoting a non-voter", "server", s.ID, "alive_voters", len(aliveVoters), "want", target)
+		if err := n.raft().AddVoter(s.ID, s.Address, 0, 5*time.Second).Error(); err != nil {
+			n.log.Warn("coordinator: promote", "server", s.ID, "err", err)
+		}
+		return
+	}
+	if now.Sub(ls.lastVoter) < time.Second {
+		return
+	}
+	ls.lastVoter = now
 	switch {
 	case len(gone) > 0:
 		s := gone[0]
 		n.log.Info("coordinator: removing a member that left or a dead non-voter from the raft configuration", "server", s.ID)
 		if err := n.raft().RemoveServer(s.ID, 0, 5*time.Second).Error(); err != nil {
 			n.log.Warn("coordinator: remove server", "server", s.ID, "err", err)
-		}
-	case len(aliveVoters) < target && len(candidates) > 0:
-		s := candidates[0]
-		n.log.Info("coordinator: promoting a non-voter", "server", s.ID, "alive_voters", len(aliveVoters), "want", target)
-		if err := n.raft().AddVoter(s.ID, s.Address, 0, 5*time.Second).Error(); err != nil {
-			n.log.Warn("coordinator: promote", "server", s.ID, "err", err)
 		}
 	case len(voters) > target && len(deadVoters) > 0 && len(aliveVoters) >= target:
 		s := deadVoters[0]
@@ -120,7 +138,7 @@ func (n *Node) addToRaft(addr string) error {
 		}
 	}
 	id, a := raft.ServerID(addr), raft.ServerAddress(addr)
-	if aliveVoters < n.voterTarget(n.fsm.view(), addr) {
+	if aliveVoters < n.voterTarget(n.fsm.view(), cf.Configuration(), addr) {
 		n.log.Info("coordinator: adding a voter", "server", addr)
 		return n.raft().AddVoter(id, a, 0, 5*time.Second).Error()
 	}

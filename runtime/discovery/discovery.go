@@ -93,7 +93,9 @@ type Registry struct {
 	latest  map[string]record // by key, others' latest (this process's own records left out)
 	next    int64             // the next offset to read
 	stopped bool
-	ready   bool // the topic exists and is being consumed
+	ready   bool      // the topic exists and is being consumed
+	lastOK  time.Time // when this process's last announcement was written
+	broken  bool      // an announcement came too late since the last Announce
 }
 
 var _ coordinator.Discovery = (*Registry)(nil)
@@ -162,11 +164,25 @@ func (r *Registry) Announce(ctx context.Context, self coordinator.Announcement) 
 	}
 	rec.First = off
 	r.mu.Lock()
+	first := r.self == nil
 	r.self = &rec
+	r.lastOK = time.Now()
+	r.broken = false
 	r.mu.Unlock()
 	r.log.Info("discovery: announced", "topic", r.topic, "addr", self.Addr, "rank", off)
-	go r.republish()
+	if first {
+		go r.republish()
+	}
 	return nil
+}
+
+// Standing says whether the announcements have been kept up since the last
+// Announce: none came more than FailureTimeout after the one before, and the
+// last is not older than that.
+func (r *Registry) Standing() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.self != nil && !r.broken && time.Since(r.lastOK) <= r.cfg.FailureTimeout
 }
 
 func (r *Registry) republish() {
@@ -181,10 +197,17 @@ func (r *Registry) republish() {
 		}
 		r.mu.Lock()
 		rec := *r.self
+		if time.Since(r.lastOK) > r.cfg.FailureTimeout {
+			r.broken = true // before announcing again: see Standing
+		}
 		r.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), r.cfg.FailureTimeout)
 		if _, err := r.produce(ctx, rec.ID, &rec); err != nil {
 			r.log.Warn("discovery: announce again", "err", err)
+		} else {
+			r.mu.Lock()
+			r.lastOK = time.Now()
+			r.mu.Unlock()
 		}
 		cancel()
 	}

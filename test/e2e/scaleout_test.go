@@ -1,0 +1,179 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Scaling out the way a Kafka Streams user does: start another instance with
+// the same --app-id and no --peers. The instances find each other through the
+// discovery topic on the shared broker (a separate broker process here), form
+// one coordinator group and share the tasks; no task ever runs on two
+// processes at once, and no click is counted twice unless a process is killed.
+
+// startScaled starts instance i of c with no --peers and a Raft port chosen
+// at start-up: it finds the others through the broker.
+func (c *cluster) startScaled(i int) *proc {
+	c.t.Helper()
+	c.starts++
+	args := append([]string{
+		"run", "--brokers", c.broker, "--state-dir", c.dirs[i], "--replica-id", fmt.Sprintf("r%d", i),
+		"--commit-interval", "500ms", "--raft-addr", "127.0.0.1:0", "--status-addr", c.status[i],
+		"--snapshots", c.snapshots, "--log-level", "debug",
+	}, c.extra...)
+	p := start(c.t, fmt.Sprintf("r%d#%d", i, c.starts), args...)
+	c.procs[i] = p
+	c.all = append(c.all, p)
+	return p
+}
+
+const bootstrapLog = "discovery found no live replica before this one: bootstrapping the group"
+
+// bootstrappers counts the processes that bootstrapped a group.
+func bootstrappers(procs []*proc) []string {
+	var out []string
+	for _, p := range procs {
+		if strings.Contains(p.out.String(), bootstrapLog) || strings.Contains(p.out.String(), "no live replica before this one any more") {
+			out = append(out, p.name)
+		}
+	}
+	return out
+}
+
+// checkExact requires exactly one output update per real click: nothing
+// counted twice.
+func checkExact(ctx context.Context, t *testing.T, addr string, clicks []inClick) {
+	t.Helper()
+	got := readCounts(ctx, t, addr)
+	want := expectedCounts(clicks)
+	if d := diffCounts(got.latest, want); d != "" {
+		t.Errorf("latest counts: %s", d)
+	}
+	if got.records != realClicks(clicks) {
+		t.Errorf("%d output records for %d real clicks: %d counted twice", got.records, realClicks(clicks), got.records-realClicks(clicks))
+	}
+	checkUpdates(t, got, want)
+}
+
+// TestScaleOutOneAfterAnother starts one instance, then a second and a third
+// while clicks stream, each with no --peers: each new one joins the running
+// group and takes its share of the tasks. With no failure every click is
+// counted exactly once. Then one is SIGKILLed: the others take its tasks over
+// and every click is still counted.
+func TestScaleOutOneAfterAnother(t *testing.T) {
+	ctx := testContext(t, 150*time.Second)
+	addr, cl, adm := clickCountBroker(ctx, t)
+	c := newCluster(t, addr, 3, "--checkpoint-interval", "2s")
+
+	c.startScaled(0)
+	c.everyTaskRunning(ctx, []int{0})
+	clicks := makeClicks(0, 16000)
+	var produced atomic.Int64
+	prodDone := streamClicks(ctx, cl, clicks, &produced, clickStream{chunk: 100, gap: 25 * time.Millisecond})
+	for i := 1; i < 3; i++ {
+		time.Sleep(500 * time.Millisecond)
+		started := time.Now()
+		c.startScaled(i)
+		alive := []int{}
+		for j := 0; j <= i; j++ {
+			alive = append(alive, j)
+		}
+		c.everyTaskRunning(ctx, alive)
+		t.Logf("instance r%d started with %d clicks produced; %d instances share the tasks %s after its start",
+			i, produced.Load(), i+1, time.Since(started).Round(time.Millisecond))
+	}
+	if err := <-prodDone; err != nil {
+		t.Fatal(err)
+	}
+	checkComplete(ctx, t, addr, adm, clicks)
+	checkExact(ctx, t, addr, clicks)
+	if b := bootstrappers(c.all); len(b) != 1 {
+		t.Errorf("processes that bootstrapped a group: %v, want exactly one", b)
+	}
+
+	// SIGKILL the last one; the other two go on.
+	more := makeClicks(16000, 8000)
+	prodDone = streamClicks(ctx, cl, more, &produced, clickStream{chunk: 100, gap: 25 * time.Millisecond})
+	time.Sleep(time.Second)
+	victim := c.procs[2]
+	killedAt := time.Now()
+	c.kill(2)
+	c.everyTaskRunning(ctx, []int{0, 1})
+	t.Logf("SIGKILLed %s: the other two run every task %s later", victim.name, time.Since(killedAt).Round(time.Millisecond))
+	if err := <-prodDone; err != nil {
+		t.Fatal(err)
+	}
+	checkComplete(ctx, t, addr, adm, append(clicks, more...))
+	checkNoOverlap(t, c.all, []procEnd{{victim.name, killedAt}})
+}
+
+// TestScaleOutSimultaneousStart starts three instances at the same moment:
+// exactly one bootstraps the group (the one whose announcement comes first in
+// the discovery topic), the others join it. Then the leader is SIGKILLed:
+// the two others (3 voters) elect a new leader and run every task.
+func TestScaleOutSimultaneousStart(t *testing.T) {
+	ctx := testContext(t, 120*time.Second)
+	addr, cl, adm := clickCountBroker(ctx, t)
+	c := newCluster(t, addr, 3, "--checkpoint-interval", "2s")
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for i := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mu.Lock() // the cluster's bookkeeping is not concurrent; the processes start together
+			defer mu.Unlock()
+			c.startScaled(i)
+		}()
+	}
+	wg.Wait()
+	started := time.Now()
+	c.everyTaskRunning(ctx, []int{0, 1, 2})
+	t.Logf("3 instances started at once share every task %s later", time.Since(started).Round(time.Millisecond))
+	if b := bootstrappers(c.all); len(b) != 1 {
+		t.Errorf("processes that bootstrapped a group: %v, want exactly one", b)
+	}
+
+	clicks := makeClicks(0, 20000) // about 10 s of input
+	var produced atomic.Int64
+	prodDone := streamClicks(ctx, cl, clicks, &produced, clickStream{chunk: 50, gap: 25 * time.Millisecond})
+	time.Sleep(1500 * time.Millisecond)
+	leader := c.leaderScaled(ctx, []int{0, 1, 2})
+	victim := c.procs[leader]
+	killedAt := time.Now()
+	c.kill(leader)
+	var alive []int
+	for i := range 3 {
+		if i != leader {
+			alive = append(alive, i)
+		}
+	}
+	c.everyTaskRunning(ctx, alive)
+	t.Logf("SIGKILLed the leader %s with %d clicks produced: the other two run every task %s later",
+		victim.name, produced.Load(), time.Since(killedAt).Round(time.Millisecond))
+	if err := <-prodDone; err != nil {
+		t.Fatal(err)
+	}
+	checkComplete(ctx, t, addr, adm, clicks)
+	checkNoOverlap(t, c.all, []procEnd{{victim.name, killedAt}})
+}
+
+// leaderScaled is the index of the leading instance (instances started with
+// startScaled are named by their replica id).
+func (c *cluster) leaderScaled(ctx context.Context, alive []int) int {
+	c.t.Helper()
+	st := c.waitStatus(ctx, alive[0], "a leader is known", func(st replicaStatus) bool { return st.Cluster.Leader != "" })
+	for i := range c.procs {
+		if st.Cluster.Leader == fmt.Sprintf("r%d", i) {
+			return i
+		}
+	}
+	c.t.Fatalf("leader %q is none of the instances", st.Cluster.Leader)
+	return -1
+}
