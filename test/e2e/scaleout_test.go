@@ -177,3 +177,45 @@ func (c *cluster) leaderScaled(ctx context.Context, alive []int) int {
 	c.t.Fatalf("leader %q is none of the instances", st.Cluster.Leader)
 	return -1
 }
+
+// TestTwoInstancesSurviveKillingTheVoter: two instances form a group with one
+// voter (the first) and one non-voter. SIGKILLing the voter leaves the other
+// without a quorum; once the dead voter's announcement is stale, the survivor
+// recovers the group as its only voter and runs every task. The killed one,
+// started again, joins the survivor's group.
+func TestTwoInstancesSurviveKillingTheVoter(t *testing.T) {
+	ctx := testContext(t, 150*time.Second)
+	addr, cl, adm := clickCountBroker(ctx, t)
+	c := newCluster(t, addr, 2, "--checkpoint-interval", "2s", "--failure-timeout", "2s")
+
+	c.startScaled(0)
+	c.everyTaskRunning(ctx, []int{0})
+	c.startScaled(1)
+	c.everyTaskRunning(ctx, []int{0, 1})
+	clicks := makeClicks(0, 24000) // about 12 s of input
+	var produced atomic.Int64
+	prodDone := streamClicks(ctx, cl, clicks, &produced, clickStream{chunk: 50, gap: 25 * time.Millisecond})
+	time.Sleep(time.Second)
+
+	voter := c.leaderScaled(ctx, []int{0, 1})
+	survivor := 1 - voter
+	victim := c.procs[voter]
+	killedAt := time.Now()
+	c.kill(voter)
+	c.everyTaskRunning(ctx, []int{survivor})
+	t.Logf("SIGKILLed the voter %s with %d clicks produced: r%d runs every task %s later (failure timeout 2s; an announcement goes stale after 4s)",
+		victim.name, produced.Load(), survivor, time.Since(killedAt).Round(time.Millisecond))
+	if !strings.Contains(c.procs[survivor].out.String(), "recovering it as its only voter") {
+		t.Errorf("r%d did not log recovering the group", survivor)
+	}
+
+	restarted := time.Now()
+	c.startScaled(voter)
+	c.everyTaskRunning(ctx, []int{0, 1})
+	t.Logf("r%d started again: both share the tasks %s later", voter, time.Since(restarted).Round(time.Millisecond))
+	if err := <-prodDone; err != nil {
+		t.Fatal(err)
+	}
+	checkComplete(ctx, t, addr, adm, clicks)
+	checkNoOverlap(t, c.all, []procEnd{{victim.name, killedAt}})
+}
