@@ -126,6 +126,9 @@ func (n *Node) leaderLoop(ctx context.Context) {
 		if n.raft().State() != raft.Leader {
 			return
 		}
+		if n.cfg.Discovery != nil && !n.cfg.Discovery.Standing() {
+			continue // it may have been replaced: decide nothing (see recover.go)
+		}
 		n.leaderTick(ls)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -218,4 +219,80 @@ func TestTwoInstancesSurviveKillingTheVoter(t *testing.T) {
 	}
 	checkComplete(ctx, t, addr, adm, clicks)
 	checkNoOverlap(t, c.all, []procEnd{{victim.name, killedAt}})
+}
+
+// TestPausedVoterRejoinsTheRecoveredGroup: of two instances, the voter (the
+// leader) is stopped with SIGSTOP long enough for its announcement to go
+// stale; the other recovers the group alone and runs every task. When the
+// old voter continues (SIGCONT) it still leads a group of its own in its Raft
+// state, but its announcement lapsed: it grants no lease, fences itself,
+// announces again and joins the recovered group, so one group runs every
+// task, each on one instance. Every click is counted.
+func TestPausedVoterRejoinsTheRecoveredGroup(t *testing.T) {
+	ctx := testContext(t, 150*time.Second)
+	addr, cl, adm := clickCountBroker(ctx, t)
+	c := newCluster(t, addr, 2, "--checkpoint-interval", "2s", "--failure-timeout", "2s")
+
+	c.startScaled(0)
+	c.everyTaskRunning(ctx, []int{0})
+	c.startScaled(1)
+	c.everyTaskRunning(ctx, []int{0, 1})
+	clicks := makeClicks(0, 24000) // about 12 s of input
+	var produced atomic.Int64
+	prodDone := streamClicks(ctx, cl, clicks, &produced, clickStream{chunk: 50, gap: 25 * time.Millisecond})
+	time.Sleep(time.Second)
+
+	voter := c.leaderScaled(ctx, []int{0, 1})
+	survivor := 1 - voter
+	p := c.procs[voter]
+	if err := syscall.Kill(-p.cmd.Process.Pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	pausedAt := time.Now()
+	c.everyTaskRunning(ctx, []int{survivor})
+	t.Logf("SIGSTOPped the voter %s: r%d recovered the group and runs every task %s later", p.name, survivor, time.Since(pausedAt).Round(time.Millisecond))
+	if err := syscall.Kill(-p.cmd.Process.Pid, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	resumedAt := time.Now()
+	if err := p.waitLog(ctx, "this replica's announcement lapsed"); err != nil {
+		t.Fatal(err)
+	}
+	c.everyTaskRunning(ctx, []int{0, 1})
+	t.Logf("%s continued: it rejoined and both share the tasks %s later", p.name, time.Since(resumedAt).Round(time.Millisecond))
+	st0 := c.waitStatus(ctx, 0, "a leader", func(st replicaStatus) bool { return st.Cluster.Leader != "" })
+	st1 := c.waitStatus(ctx, 1, "a leader", func(st replicaStatus) bool { return st.Cluster.Leader != "" })
+	if st0.Cluster.Leader != st1.Cluster.Leader {
+		t.Errorf("two groups: r0 follows %q, r1 follows %q", st0.Cluster.Leader, st1.Cluster.Leader)
+	}
+	if err := <-prodDone; err != nil {
+		t.Fatal(err)
+	}
+	checkComplete(ctx, t, addr, adm, clicks)
+}
+
+// TestSameReplicaIDRefused: a second instance with the replica id of a
+// running one (here both leave --replica-id at its default) refuses to start,
+// naming the running one.
+func TestSameReplicaIDRefused(t *testing.T) {
+	ctx := testContext(t, 60*time.Second)
+	addr, _, _ := clickCountBroker(ctx, t)
+	first := startApp(t, "first", addr, t.TempDir(), "--status-addr", freeAddr(t))
+	if err := first.waitLog(ctx, "msg=consuming"); err != nil {
+		t.Fatal(err)
+	}
+	second := startApp(t, "second", addr, t.TempDir(), "--status-addr", freeAddr(t))
+	code, err := second.wait(ctx)
+	if err != nil || code == 0 {
+		t.Fatalf("the second instance: exit status %d, %v; want a refusal", code, err)
+	}
+	out := second.out.String()
+	if !strings.Contains(out, `replica id \"0\" is in use by the running replica at`) && !strings.Contains(out, `replica id "0" is in use by the running replica at`) {
+		t.Errorf("the second instance did not name the running one:\n%s", lastLines(out, 10))
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	t.Logf("refused: %s", lines[len(lines)-1])
+	if first.exited() {
+		t.Errorf("the first instance exited: %v", first.err)
+	}
 }
