@@ -84,6 +84,9 @@ type cluster struct {
 	peers []string
 	base  Config
 	rec   *recorder
+	// perNode adjusts each node's configuration (a discovery of its own).
+	perNode func(cfg *Config)
+	mu      sync.Mutex // for nodes started concurrently
 	nodes []*testNode
 }
 
@@ -130,13 +133,18 @@ func (c *cluster) start(name, addr, dir string) *testNode {
 	cfg.StatusAddr = "status-of-" + name
 	cfg.Logger = c.log.With("node", name)
 	cfg.hooks = &testHooks{}
+	if c.perNode != nil {
+		c.perNode(&cfg)
+	}
 	n, err := Start(context.Background(), cfg)
 	if err != nil {
 		c.t.Fatalf("start %s: %v", name, err)
 	}
 	tn := &testNode{Node: n, name: name, dir: dir}
 	tn.eng = newFakeEngine(n, name, c.rec)
+	c.mu.Lock()
 	c.nodes = append(c.nodes, tn)
+	c.mu.Unlock()
 	return tn
 }
 
