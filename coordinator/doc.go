@@ -3,6 +3,19 @@
 // (raft-boltdb log and stable store, file snapshots, TCP transport) whose
 // leader is the Streams Coordinator.
 //
+// How a replica finds its group: Config.Peers (a fixed list; the first
+// Voters bootstrap), Config.PeersDNS (the same, from DNS), or Config.Discovery
+// (replicas announce themselves in a shared ordered log; runtime/discovery
+// keeps it in a Kafka topic). With Discovery a replica that finds no live
+// replica ranked before it bootstraps a single-voter group, the others join;
+// members come and go, the leader keeps an odd number of voters, and a group
+// that lost its quorum is recovered by a survivor (recover.go).
+//
+//	start ─▶ Discovery.Announce ─▶ Read ─▶ none earlier? ─yes─▶ bootstrap, lead
+//	                                              └──no──▶ join an earlier one (fresh Raft state)
+//	no leader for FailureTimeout, every other voter's announcement stale
+//	      ─▶ first-ranked survivor: RecoverCluster as the only voter; the others join it
+//
 // How data flows:
 //
 //	leader: heartbeats ──▶ failure detection ─┐
@@ -25,6 +38,8 @@
 //	node.go         Node, Start, Close, readiness
 //	raft.go         Raft set-up: stores, transport, single-replica recovery
 //	join.go         finding the peers, bootstrap, join (and rejoin), Leave
+//	discovery.go    the Discovery interface and its use at start and while joining
+//	recover.go      quorum recovery and fencing for discovered groups
 //	lease.go        heartbeats, the lease, fencing; MayRun, SetRunning
 //	local.go        committed changes → this replica's tasks and events
 //	checkpoints.go  the checkpoint API (acks, forced checkpoints, the log)
@@ -35,6 +50,7 @@
 //	state.go, fsm*.go  the replicated state and one apply method per command
 //	assign.go       the sticky balanced assignment plan
 //	peers.go        peers through DNS
+//	hooks.go        what tests of this package may simulate (nil in production)
 //
 // One TCP port carries both Raft and the control RPCs (JSON over HTTP): a
 // connection's first byte says which ('R' or 'C').
@@ -50,7 +66,10 @@
 //     set of running tasks changes (and now and then, for the lag): a task
 //     the leader is moving away is handed to the next replica only once a
 //     heartbeat says it stopped here.
-//   - On shutdown stop the tasks, then Leave, then Close.
+//   - On shutdown stop the tasks (flushed and committed), report them
+//     stopped with SetRunning, then Leave (the leader marks the member left
+//     and its tasks move at once; a single replica records it itself; the
+//     announcement is withdrawn), then Close.
 //
 // Safety: no two replicas process a task at once. A replica runs tasks only
 // while it holds a lease, which lasts 2/3 of FailureTimeout from the sending
@@ -64,6 +83,15 @@
 // which it may still own tasks that have moved: it trusts its local state
 // only once it has applied the epoch the leader had when it accepted its
 // join.
+//
+// Restart time: a replica that restarts on its data directory names the
+// address that directory last started at (joinRequest.Previous). That
+// process is gone (it released raft.db's lock, and a node drops its lease
+// before that), so the leader declares the old member dead and moves its
+// tasks at once, even when the new process has a new address and the old
+// one crashed. A single voter starts its election at once rather than after
+// Raft's heartbeat timeout. A restarted replica processes again within about
+// half a second (measured by test/e2e/restart_test.go).
 //
 // Failover time: a crashed replica's tasks run elsewhere about
 // FailureTimeout after its last heartbeat. When the leader crashes, a new
