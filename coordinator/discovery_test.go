@@ -32,8 +32,8 @@ type memDiscovery struct {
 	// announced, if set, is waited on after the first announcement (to
 	// start nodes at the same moment).
 	announced func()
-	stop chan struct{}
-	once sync.Once
+	stop      chan struct{}
+	once      sync.Once
 
 	mu      sync.Mutex
 	self    *memRec

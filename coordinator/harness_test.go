@@ -87,7 +87,7 @@ type cluster struct {
 	// perNode adjusts each node's configuration (a discovery of its own).
 	perNode func(cfg *Config)
 	mu      sync.Mutex // for nodes started concurrently
-	nodes []*testNode
+	nodes   []*testNode
 }
 
 type testNode struct {
