@@ -72,21 +72,35 @@ func pollEvery(ctx context.Context, every time.Duration, what string, cond func(
 // tasks moved because it left, not because it was declared dead). The
 // restarted process processes records again within a second or so (asserted
 // with a generous bound; the figures are logged). Nothing is lost and no task
-// ever runs on two processes at once.
+// ever runs on two processes at once. Both with --peers and fixed Raft
+// addresses, and with instances that find each other through the broker
+// (each process on a new Raft port).
 func TestSIGTERMHandsOverAndRestartsQuickly(t *testing.T) {
+	for _, mode := range []string{"peers", "discovery"} {
+		t.Run(mode, func(t *testing.T) { sigtermRestart(t, mode == "discovery") })
+	}
+}
+
+func sigtermRestart(t *testing.T, discovered bool) {
 	ctx := testContext(t, 150*time.Second)
 	addr, cl, adm := clickCountBroker(ctx, t)
 
 	// A long failure timeout makes waiting for it obvious.
 	c := newCluster(t, addr, 3, "--checkpoint-interval", "2s", "--failure-timeout", "6s")
-	c.startAll()
+	startOne := c.start
+	if discovered {
+		startOne = c.startScaled
+	}
+	for i := range 3 {
+		startOne(i)
+	}
 	c.everyTaskRunning(ctx, []int{0, 1, 2})
 
 	clicks := makeClicks(0, 24000)
 	var produced atomic.Int64
 	prodDone := streamClicks(ctx, cl, clicks, &produced, clickStream{chunk: 100, gap: 25 * time.Millisecond})
 
-	leader := c.leader(ctx, []int{0, 1, 2})
+	leader := c.leaderScaled(ctx, []int{0, 1, 2})
 	for round, victim := range []int{(leader + 1) % 3, leader} {
 		var others []int
 		for j := range 3 {
@@ -113,7 +127,7 @@ func TestSIGTERMHandsOverAndRestartsQuickly(t *testing.T) {
 		}
 
 		restartedAt := time.Now()
-		c.start(victim)
+		startOne(victim)
 		first := c.waitProcessing(ctx, victim, restartedAt)
 		c.everyTaskRunning(ctx, []int{0, 1, 2})
 		t.Logf("round %d: r%d (%s) exited %s after SIGTERM; the others ran all its tasks %s after SIGTERM; restarted, it processed a record %s after its start (all tasks balanced again %s after)",
