@@ -57,7 +57,8 @@ type Config struct {
 	// the port of AdvertiseAddr).
 	DNSPort int
 	// Voters is how many replicas vote: 1, 3 or 5 (default 1 without peers,
-	// else 3, or 1 when fewer than 3 static peers are given).
+	// else 3, or 1 when fewer than 3 static peers are given). With Discovery
+	// it is the most the group grows to.
 	Voters int
 	// DataDir holds raft.db (log and stable store) and the Raft snapshots.
 	DataDir string
@@ -119,40 +120,8 @@ func (c Config) withDefaults() (Config, error) {
 			return c, fmt.Errorf("coordinator: AdvertiseAddr: %w", err)
 		}
 	}
-	if c.Discovery != nil && (len(c.Peers) > 0 || c.PeersDNS != "") {
-		return c, errors.New("coordinator: Discovery is for replicas without Peers or PeersDNS")
-	}
-	if len(c.Peers) > 0 && c.PeersDNS != "" {
-		return c, errors.New("coordinator: give Peers or PeersDNS, not both")
-	}
-	seen := map[string]bool{}
-	for _, p := range c.Peers {
-		if err := checkHostPort(p); err != nil {
-			return c, fmt.Errorf("coordinator: peer: %w", err)
-		}
-		if seen[p] {
-			return c, fmt.Errorf("coordinator: peer %q listed twice", p)
-		}
-		seen[p] = true
-	}
-	if c.Voters == 0 {
-		switch {
-		case c.PeersDNS != "", c.Discovery != nil:
-			c.Voters = 3
-		case len(c.Peers) >= 3:
-			c.Voters = 3
-		default:
-			c.Voters = 1
-		}
-	}
-	if c.Voters != 1 && c.Voters != 3 && c.Voters != 5 {
-		return c, fmt.Errorf("coordinator: Voters is %d; want 1, 3 or 5", c.Voters)
-	}
-	if len(c.Peers) > 0 && c.Voters > len(c.Peers) {
-		return c, fmt.Errorf("coordinator: Voters is %d but only %d peers are listed", c.Voters, len(c.Peers))
-	}
-	if len(c.Peers) == 0 && c.PeersDNS == "" && c.Discovery == nil && c.Voters != 1 {
-		return c, fmt.Errorf("coordinator: Voters is %d but no peers are given (a single replica has 1 voter)", c.Voters)
+	if err := c.checkMembership(); err != nil {
+		return c, err
 	}
 	if c.DNSPort < 0 || c.DNSPort > 65535 {
 		return c, fmt.Errorf("coordinator: DNSPort %d out of range", c.DNSPort)
@@ -198,6 +167,47 @@ func (c Config) withDefaults() (Config, error) {
 		c.resolver = net.DefaultResolver
 	}
 	return c, nil
+}
+
+// checkMembership checks how the replica finds its group, and settles the
+// number of voters.
+func (c *Config) checkMembership() error {
+	if c.Discovery != nil && (len(c.Peers) > 0 || c.PeersDNS != "") {
+		return errors.New("coordinator: Discovery is for replicas without Peers or PeersDNS")
+	}
+	if len(c.Peers) > 0 && c.PeersDNS != "" {
+		return errors.New("coordinator: give Peers or PeersDNS, not both")
+	}
+	seen := map[string]bool{}
+	for _, p := range c.Peers {
+		if err := checkHostPort(p); err != nil {
+			return fmt.Errorf("coordinator: peer: %w", err)
+		}
+		if seen[p] {
+			return fmt.Errorf("coordinator: peer %q listed twice", p)
+		}
+		seen[p] = true
+	}
+	if c.Voters == 0 {
+		switch {
+		case c.PeersDNS != "", c.Discovery != nil:
+			c.Voters = 3
+		case len(c.Peers) >= 3:
+			c.Voters = 3
+		default:
+			c.Voters = 1
+		}
+	}
+	if c.Voters != 1 && c.Voters != 3 && c.Voters != 5 {
+		return fmt.Errorf("coordinator: Voters is %d; want 1, 3 or 5", c.Voters)
+	}
+	if len(c.Peers) > 0 && c.Voters > len(c.Peers) {
+		return fmt.Errorf("coordinator: Voters is %d but only %d peers are listed", c.Voters, len(c.Peers))
+	}
+	if len(c.Peers) == 0 && c.PeersDNS == "" && c.Discovery == nil && c.Voters != 1 {
+		return fmt.Errorf("coordinator: Voters is %d but no peers are given (a single replica has 1 voter)", c.Voters)
+	}
+	return nil
 }
 
 // checkHostPort checks that addr is "host:port" with a non-empty host and a

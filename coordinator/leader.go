@@ -138,9 +138,28 @@ func (n *Node) leaderLoop(ctx context.Context) {
 func (n *Node) leaderTick(ls *leaderState) {
 	now := time.Now()
 	v := n.fsm.view()
-	ft := n.cfg.FailureTimeout
+	if n.detectFailure(ls, v, now) || n.detectStuck(ls, v, now) {
+		return
+	}
+	n.reconcileVoters(ls, v, now)
 
-	// Failure detection.
+	// Assignment.
+	ls.mu.Lock()
+	moves, reason := plan(n.fsm.tasks, v, func(t TaskID) bool { return n.mayAssignLocked(ls, v, t, now) })
+	ls.mu.Unlock()
+	if len(moves) > 0 {
+		_, err := n.apply(command{Op: opAssign, BaseEpoch: v.epoch, Moves: moves, Reason: reason})
+		if err != nil && !errors.Is(err, errStaleEpoch) {
+			n.log.Warn("coordinator: commit assignment", "err", err)
+		}
+		return
+	}
+	n.tickCheckpoints(ls, v, now)
+}
+
+// detectFailure declares dead the first alive member not heard from for
+// FailureTimeout (or known gone); it reports whether it did.
+func (n *Node) detectFailure(ls *leaderState, v view, now time.Time) bool {
 	for _, addr := range sortedKeys(v.members) {
 		m := v.members[addr]
 		if m.State != MemberAlive {
@@ -152,17 +171,20 @@ func (n *Node) leaderTick(ls *leaderState) {
 		ls.mu.Unlock()
 		if gone {
 			n.declareDead(m, "gone: the group recovered its quorum without it")
-			return
+			return true
 		}
-		if silent >= ft {
+		if silent >= n.cfg.FailureTimeout {
 			n.declareDead(m, fmt.Sprintf("not heard from for %s", silent.Round(time.Millisecond)))
-			return
+			return true
 		}
 	}
+	return false
+}
 
-	// A live member that does not stop a task taken from it in time is
-	// declared dead: it fences itself, and the task moves once its lease
-	// has certainly run out.
+// detectStuck declares dead a live member that does not stop a task taken
+// from it within HandoverTimeout: it fences itself, and the task moves once
+// its lease has certainly run out. It reports whether it did.
+func (n *Node) detectStuck(ls *leaderState, v view, now time.Time) bool {
 	ls.mu.Lock()
 	for t := range ls.pending {
 		if _, owned := v.owner[t]; owned {
@@ -190,26 +212,16 @@ func (n *Node) leaderTick(ls *leaderState) {
 		}
 	}
 	ls.mu.Unlock()
-	if stuck != nil {
-		n.declareDead(*stuck, fmt.Sprintf("did not stop task %s within %s of its release", stuckTask, n.cfg.HandoverTimeout))
-		return
+	if stuck == nil {
+		return false
 	}
+	n.declareDead(*stuck, fmt.Sprintf("did not stop task %s within %s of its release", stuckTask, n.cfg.HandoverTimeout))
+	return true
+}
 
-	n.reconcileVoters(ls, v, now)
-
-	// Assignment.
-	ls.mu.Lock()
-	moves, reason := plan(n.fsm.tasks, v, func(t TaskID) bool { return n.mayAssignLocked(ls, v, t, now) })
-	ls.mu.Unlock()
-	if len(moves) > 0 {
-		_, err := n.apply(command{Op: opAssign, BaseEpoch: v.epoch, Moves: moves, Reason: reason})
-		if err != nil && !errors.Is(err, errStaleEpoch) {
-			n.log.Warn("coordinator: commit assignment", "err", err)
-		}
-		return
-	}
-
-	// Checkpoints.
+// tickCheckpoints aborts the in-flight checkpoint once it timed out, or
+// starts the next one on time when every task runs.
+func (n *Node) tickCheckpoints(ls *leaderState, v view, now time.Time) {
 	if cp := v.inflight; cp != nil {
 		if age := now.Sub(cp.Started); age >= n.cfg.CheckpointTimeout {
 			_, err := n.apply(command{Op: opCkptAbort, Checkpoint: cp.ID,
