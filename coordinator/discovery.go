@@ -3,6 +3,7 @@ package coordinator
 import (
 	"context"
 	"fmt"
+	"net"
 	"time"
 )
 
@@ -91,29 +92,63 @@ func (v DiscoveryView) live(id string) map[string]bool {
 // the group if no live replica is ranked before it, and joins the earlier
 // ones otherwise. It refuses to start when a live replica uses this
 // replica's id, other than the previous process on this data directory.
+//
+// Joining drops this replica's Raft state (see wipeStore), so it joins only
+// replicas it can reach: when every earlier one is unreachable (they all
+// crashed, and their announcements are not stale yet) it waits, and then
+// bootstraps on its own state, keeping the group's checkpoint log.
 func (n *Node) discover(ctx context.Context) (bootstrap bool, err error) {
 	d := n.cfg.Discovery
 	if err := d.Announce(ctx, Announcement{Addr: n.addr, ID: n.id, StatusAddr: n.cfg.StatusAddr}); err != nil {
 		return false, err
 	}
-	v, err := d.Read(ctx)
-	if err != nil {
-		return false, err
-	}
-	for _, r := range v.Others {
-		if r.ID == n.id && r.Addr != n.previous {
-			return false, fmt.Errorf("coordinator: replica id %q is in use by the running replica at %s (status %s, announced %s ago): give each instance its own replica id",
-				n.id, r.Addr, r.StatusAddr, r.Age.Round(time.Millisecond))
+	waiting := false
+	for {
+		v, err := d.Read(ctx)
+		if err != nil {
+			return false, err
+		}
+		for _, r := range v.Others {
+			if r.ID == n.id && r.Addr != n.previous {
+				return false, fmt.Errorf("coordinator: replica id %q is in use by the running replica at %s (status %s, announced %s ago): give each instance its own replica id",
+					n.id, r.Addr, r.StatusAddr, r.Age.Round(time.Millisecond))
+			}
+		}
+		earlier := v.Earlier(n.id)
+		if len(earlier) == 0 {
+			n.log.Info("coordinator: discovery found no live replica before this one: bootstrapping the group", "rank", v.Rank)
+			return true, nil
+		}
+		if reachable(ctx, earlier) {
+			n.peers = earlier
+			n.log.Info("coordinator: discovery found running replicas: joining", "rank", v.Rank, "earlier", earlier)
+			return false, nil
+		}
+		if !waiting {
+			n.log.Info("coordinator: the replicas announced before this one do not answer; waiting until they do or their announcements go stale", "earlier", earlier)
+			waiting = true
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
 		}
 	}
-	earlier := v.Earlier(n.id)
-	n.peers = earlier
-	if len(earlier) == 0 {
-		n.log.Info("coordinator: discovery found no live replica before this one: bootstrapping the group", "rank", v.Rank)
-	} else {
-		n.log.Info("coordinator: discovery found running replicas: joining", "rank", v.Rank, "earlier", earlier)
+}
+
+// reachable says whether any of addrs accepts a TCP connection.
+func reachable(ctx context.Context, addrs []string) bool {
+	for _, a := range addrs {
+		dctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		var d net.Dialer
+		c, err := d.DialContext(dctx, "tcp", a)
+		cancel()
+		if err == nil {
+			c.Close()
+			return true
+		}
 	}
-	return len(earlier) == 0, nil
+	return false
 }
 
 // rediscover reads the discovery log again while a join is retried: the
@@ -135,7 +170,16 @@ func (n *Node) rediscover() {
 		n.mu.Unlock()
 		return
 	}
-	if exists, err := n.hasState(); err != nil || exists {
+	exists, err := n.hasState()
+	if err != nil {
+		return
+	}
+	if exists {
+		// Joined once, and the group is gone since: recover it alone
+		// (unless that is done already).
+		if !n.soleVoter() {
+			go n.reset(true, nil, "no live replica before this one any more: recovering the stored group as its only voter")
+		}
 		return
 	}
 	n.log.Info("coordinator: no live replica before this one any more: bootstrapping the group", "rank", v.Rank)

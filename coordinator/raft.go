@@ -143,12 +143,7 @@ func (n *Node) recoverSingle(rc *raft.Config, logs raft.LogStore, snaps raft.Sna
 // Raft has no call for that; lowering the heartbeat timeout makes a follower
 // re-check its timer at once, and it has never heard from a leader.
 func (n *Node) campaignIfSoleVoter() {
-	cf := n.raft().GetConfiguration()
-	if cf.Error() != nil || n.raft().State() != raft.Follower {
-		return
-	}
-	servers := cf.Configuration().Servers
-	if len(servers) != 1 || servers[0].ID != raft.ServerID(n.addr) || servers[0].Suffrage != raft.Voter {
+	if n.raft().State() != raft.Follower || !n.soleVoter() {
 		return
 	}
 	rc := n.raft().ReloadableConfig()
@@ -161,6 +156,16 @@ func (n *Node) campaignIfSoleVoter() {
 	if err := n.raft().ReloadConfig(rc); err != nil {
 		n.log.Warn("coordinator: restore the raft heartbeat timeout", "err", err)
 	}
+}
+
+// soleVoter says whether this node is the only server of its configuration.
+func (n *Node) soleVoter() bool {
+	cf := n.raft().GetConfiguration()
+	if cf.Error() != nil {
+		return false
+	}
+	servers := cf.Configuration().Servers
+	return len(servers) == 1 && servers[0].ID == raft.ServerID(n.addr) && servers[0].Suffrage == raft.Voter
 }
 
 // keepOpen hides the transport's Close from Raft, whose Shutdown closes a

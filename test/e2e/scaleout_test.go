@@ -296,3 +296,58 @@ func TestSameReplicaIDRefused(t *testing.T) {
 		t.Errorf("the first instance exited: %v", first.err)
 	}
 }
+
+// TestScaleOutAllKilledAndRestarted: both instances of a group are SIGKILLed
+// and started again at once. The dead processes' announcements are still
+// fresh for a while, but nobody answers at their addresses: the new processes
+// wait until those announcements go stale, then the first to have announced
+// recovers the group on its own Raft state (its checkpoint log included) and
+// the other joins it. Every click is counted, no task runs twice at once.
+func TestScaleOutAllKilledAndRestarted(t *testing.T) {
+	ctx := testContext(t, 150*time.Second)
+	addr, cl, adm := clickCountBroker(ctx, t)
+	c := newCluster(t, addr, 2, "--checkpoint-interval", "1s", "--failure-timeout", "2s")
+	c.startScaled(0)
+	c.everyTaskRunning(ctx, []int{0})
+	c.startScaled(1)
+	c.everyTaskRunning(ctx, []int{0, 1})
+	clicks := makeClicks(0, 24000) // about 12 s of input
+	var produced atomic.Int64
+	prodDone := streamClicks(ctx, cl, clicks, &produced, clickStream{chunk: 50, gap: 25 * time.Millisecond})
+	c.waitStatus(ctx, 0, "a checkpoint completes", func(st replicaStatus) bool { return lastComplete(st) > 0 })
+
+	var ends []procEnd
+	for i := range 2 {
+		p := c.procs[i]
+		c.kill(i)
+		ends = append(ends, procEnd{p.name, time.Now()})
+	}
+	killedAt := time.Now()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mu.Lock()
+			defer mu.Unlock()
+			c.startScaled(i)
+		}()
+	}
+	wg.Wait()
+	c.everyTaskRunning(ctx, []int{0, 1})
+	t.Logf("both SIGKILLed with %d clicks produced and started again: they share every task %s after the kill",
+		produced.Load(), time.Since(killedAt).Round(time.Millisecond))
+	if b := bootstrappers(c.all[2:]); len(b) != 1 {
+		t.Errorf("restarted processes that bootstrapped or recovered a group: %v, want exactly one", b)
+	}
+	st := c.waitStatus(ctx, 0, "a leader", func(st replicaStatus) bool { return st.Cluster.Leader != "" })
+	if lastComplete(st) == 0 {
+		t.Errorf("the re-formed group lost the checkpoint log: %+v", st.Cluster.Checkpoints)
+	}
+	if err := <-prodDone; err != nil {
+		t.Fatal(err)
+	}
+	checkComplete(ctx, t, addr, adm, clicks)
+	checkNoOverlap(t, c.all, ends)
+}
