@@ -59,6 +59,7 @@ func (n *Node) checkLease() {
 	lost := n.held && !n.leaseValidLocked(time.Now())
 	if lost {
 		n.held = false
+		n.stopAll = n.engineBusyLocked()
 	}
 	sent := n.lease.sent
 	n.mu.Unlock()
@@ -69,7 +70,7 @@ func (n *Node) checkLease() {
 }
 
 func (n *Node) leaseValidLocked(now time.Time) bool {
-	return n.caughtUpLocked() && !n.left && !n.closed && now.Before(n.lease.until)
+	return n.caughtUpLocked() && !n.left && !n.closed && !n.stopAll && now.Before(n.lease.until)
 }
 
 // caughtUpLocked says whether the node is a member whose local state is
@@ -120,10 +121,20 @@ func (n *Node) heartbeat() {
 			n.mu.Unlock()
 			return
 		}
+		if n.held && !time.Now().Before(n.lease.until) {
+			// The lease ran out unnoticed (the process was paused): fence
+			// before renewing it, so that work begun under the old lease
+			// does not go on under the new one.
+			n.held = false
+			n.stopAll = n.engineBusyLocked()
+			n.events.push(Fenced{Reason: "lease expired (the process was paused?)"})
+		}
 		if sent.After(n.lease.sent) {
 			n.lease = lease{sent: sent, until: sent.Add(n.cfg.FailureTimeout * 2 / 3), epoch: resp.Epoch}
-			until := n.lease.until
-			n.leaseUntil.Store(&until)
+			if !n.stopAll {
+				until := n.lease.until
+				n.leaseUntil.Store(&until)
+			}
 		}
 		regained := !n.held && n.leaseValidLocked(time.Now())
 		if regained {
@@ -161,6 +172,7 @@ func (n *Node) fence(inc uint64, reason string) {
 	n.lease = lease{}
 	n.leaseUntil.Store(nil)
 	n.held = false
+	n.stopAll = n.engineBusyLocked()
 	n.joined = false
 	left := n.left
 	n.mu.Unlock()
@@ -231,6 +243,12 @@ func (n *Node) SetRunning(tasks []TaskID, lags map[string]int64) {
 			stopped = true
 		}
 	}
+	if n.stopAll && len(next) == 0 {
+		// The engine stopped everything after a fencing: a renewed lease
+		// may count again (the next heartbeat answer says so).
+		n.stopAll = false
+		stopped = true
+	}
 	n.running = next
 	clear(n.touched)
 	n.lags = maps.Clone(lags)
@@ -238,4 +256,11 @@ func (n *Node) SetRunning(tasks []TaskID, lags map[string]int64) {
 	if stopped {
 		n.kickHeartbeat() // the leader may be waiting for it to hand a task over
 	}
+}
+
+// engineBusyLocked says whether the engine may still be running a task: it
+// reported some running, or MayRun approved some since. Only then does a
+// fencing set stopAll.
+func (n *Node) engineBusyLocked() bool {
+	return len(n.running) > 0 || len(n.touched) > 0
 }

@@ -66,8 +66,13 @@ type Node struct {
 	closed      bool
 	lease       lease
 	held        bool // the lease was valid when last looked at
-	localEpoch  uint64
-	localMine   map[TaskID]bool
+	// stopAll is set when the lease lapsed or the node was fenced, and
+	// cleared once the engine reports no task running (SetRunning): until
+	// then no lease counts, so that work begun under an old lease never goes
+	// on under a new one.
+	stopAll    bool
+	localEpoch uint64
+	localMine  map[TaskID]bool
 	// minEpoch is the leader's epoch when it accepted our join. The local
 	// state must have applied at least that much before it is trusted: a
 	// restarted replica replays an old log in which it may still own tasks

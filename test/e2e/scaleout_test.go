@@ -3,12 +3,17 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Scaling out the way a Kafka Streams user does: start another instance with
@@ -269,6 +274,7 @@ func TestPausedVoterRejoinsTheRecoveredGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkComplete(ctx, t, addr, adm, clicks)
+	checkSilentWhileFenced(ctx, t, addr, p, []*proc{c.procs[survivor]}, pausedAt, resumedAt)
 }
 
 // TestSameReplicaIDRefused: a second instance with the replica id of a
@@ -350,4 +356,105 @@ func TestScaleOutAllKilledAndRestarted(t *testing.T) {
 	}
 	checkComplete(ctx, t, addr, adm, clicks)
 	checkNoOverlap(t, c.all, ends)
+}
+
+// checkSilentWhileFenced requires that the process p, stopped (SIGSTOP) at
+// pausedAt and continued at resumedAt, wrote nothing to the broker from
+// resumedAt until it started a task again: its lease ran out during the
+// pause. Producers are told apart by the output records written while a
+// process ran a store task (output partition N is written by task 1_N only):
+// a record in that window is p's if its producer id is p's, or, when p ran no
+// store task, if it is none of the others' (the only other processes).
+func checkSilentWhileFenced(ctx context.Context, t *testing.T, addr string, p *proc, others []*proc, pausedAt, resumedAt time.Time) {
+	t.Helper()
+	output := readAll(ctx, t, addr, outputTopic)
+	mine := producersOf(output, storeTasksRun(p, pausedAt))
+	theirs := map[int64]bool{}
+	for _, o := range others {
+		maps.Copy(theirs, producersOf(output, storeTasksRun(o, time.Now().Add(time.Hour))))
+	}
+	if len(mine) == 0 && len(theirs) == 0 {
+		t.Fatal("found no output record of a known process")
+	}
+	var restartedAt time.Time
+	for _, line := range strings.Split(p.out.String(), "\n") {
+		m := logLineRE.FindStringSubmatch(strings.TrimSpace(line))
+		if m == nil || m[2] != "task started" {
+			continue
+		}
+		if at, err := time.Parse(time.RFC3339Nano, m[1]); err == nil && at.After(resumedAt) {
+			restartedAt = at
+			break
+		}
+	}
+	if restartedAt.IsZero() {
+		restartedAt = time.Now()
+	}
+	for _, topic := range []string{changelogTopic, repartitionTopic, outputTopic} {
+		for _, r := range readAll(ctx, t, addr, topic) {
+			ps := mine[r.ProducerID] || (len(mine) == 0 && !theirs[r.ProducerID])
+			if ps && r.Timestamp.After(resumedAt) && r.Timestamp.Before(restartedAt) {
+				t.Errorf("%s partition %d offset %d: written by %s at %s, after it continued (%s) and before it started a task again (%s)",
+					topic, r.Partition, r.Offset, p.name, r.Timestamp.Format("15:04:05.000"), resumedAt.Format("15:04:05.000"), restartedAt.Format("15:04:05.000"))
+			}
+		}
+	}
+	t.Logf("%s wrote nothing between continuing at %s and starting a task again at %s (producers: its own %v, the others' %v)",
+		p.name, resumedAt.Format("15:04:05.000"), restartedAt.Format("15:04:05.000"), slices.Collect(maps.Keys(mine)), slices.Collect(maps.Keys(theirs)))
+}
+
+// storeRun is a span during which a process ran store task 1_part.
+type storeRun struct {
+	part     int32
+	from, to time.Time
+}
+
+// storeTasksRun reads from p's log when it ran which store task, up to until.
+func storeTasksRun(p *proc, until time.Time) []storeRun {
+	var out []storeRun
+	open := map[int32]time.Time{}
+	closeOpen := func(at time.Time, only string) {
+		for part, from := range open {
+			if only == "" || only == fmt.Sprintf("1_%d", part) {
+				out = append(out, storeRun{part, from, at})
+				delete(open, part)
+			}
+		}
+	}
+	for _, line := range strings.Split(p.out.String(), "\n") {
+		m := logLineRE.FindStringSubmatch(strings.TrimSpace(line))
+		if m == nil {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339Nano, m[1])
+		if err != nil || at.After(until) {
+			continue
+		}
+		msg, tm := m[2]+m[3], taskRE.FindStringSubmatch(line)
+		switch {
+		case msg == "task started" && tm != nil && strings.HasPrefix(tm[1], "1_"):
+			n, _ := strconv.Atoi(strings.TrimPrefix(tm[1], "1_"))
+			open[int32(n)] = at
+		case msg == "task stopped" && tm != nil:
+			closeOpen(at, tm[1])
+		case strings.HasPrefix(msg, "fenced"):
+			closeOpen(at, "")
+		}
+	}
+	closeOpen(until, "")
+	return out
+}
+
+// producersOf returns the producer ids of the output records written during
+// runs.
+func producersOf(output []*kgo.Record, runs []storeRun) map[int64]bool {
+	out := map[int64]bool{}
+	for _, r := range output {
+		for _, run := range runs {
+			if r.Partition == run.part && r.Timestamp.After(run.from) && r.Timestamp.Before(run.to) {
+				out[r.ProducerID] = true
+			}
+		}
+	}
+	return out
 }
