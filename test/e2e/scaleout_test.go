@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -457,4 +458,44 @@ func producersOf(output []*kgo.Record, runs []storeRun) map[int64]bool {
 		}
 	}
 	return out
+}
+
+// TestChaosDiscovered is TestChaos for instances that find each other
+// through the broker: a random instance (the leader as often as any other)
+// is SIGKILLed and started again, each time on a new Raft port, while clicks
+// stream. Every click is counted and no task runs on two processes at once.
+func TestChaosDiscovered(t *testing.T) {
+	kills := envInt(t, "GOFKA_CHAOS_KILLS", 4)
+	seed := uint64(envInt(t, "GOFKA_CHAOS_SEED", int(time.Now().UnixNano()%1e9)))
+	t.Logf("chaos: %d kills, GOFKA_CHAOS_SEED=%d", kills, seed)
+	rng := rand.New(rand.NewPCG(seed, seed))
+	ctx := testContext(t, time.Duration(60+kills*25)*time.Second)
+	addr, cl, adm := clickCountBroker(ctx, t)
+	c := newCluster(t, addr, 3, "--checkpoint-interval", "1s")
+	for i := range 3 {
+		c.startScaled(i)
+	}
+	c.everyTaskRunning(ctx, []int{0, 1, 2})
+
+	clicks := makeClicks(0, 30000)
+	var produced atomic.Int64
+	const chunk = 100
+	prodDone := streamClicks(ctx, cl, clicks, &produced, clickStream{chunk: chunk, gap: time.Duration(kills*4) * time.Second / (30000 / chunk)})
+	var ends []procEnd
+	for k := 0; k < kills; k++ {
+		victim := rng.IntN(3)
+		time.Sleep(time.Duration(1000+rng.IntN(2000)) * time.Millisecond)
+		p := c.procs[victim]
+		c.kill(victim)
+		ends = append(ends, procEnd{p.name, time.Now()})
+		t.Logf("kill %d: SIGKILLed %s with %d clicks produced", k+1, p.name, produced.Load())
+		time.Sleep(time.Duration(rng.IntN(2000)) * time.Millisecond)
+		c.startScaled(victim)
+		c.everyTaskRunning(ctx, []int{0, 1, 2})
+	}
+	if err := <-prodDone; err != nil {
+		t.Fatal(err)
+	}
+	checkComplete(ctx, t, addr, adm, clicks)
+	checkNoOverlap(t, c.all, ends)
 }
