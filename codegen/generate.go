@@ -7,6 +7,8 @@ import (
 	"go/parser"
 	"go/token"
 	"go/types"
+	"maps"
+	"slices"
 	"strings"
 
 	"golang.org/x/tools/go/ast/astutil"
@@ -36,10 +38,11 @@ type gen struct {
 	in     Input
 	f      *jen.File
 	names  *namer
-	serdes map[string]string // serde identity -> variable name
-	decls  []jen.Code        // serde variables, in first-use order
-	pins   []jen.Code        // signature pins, in node order
-	locals map[string]string // local variable names, clear of the user's package-level names
+	serdes map[string]string   // serde identity -> variable name
+	decls  []jen.Code          // serde variables, in first-use order
+	pins   map[string]jen.Code // signature pins, by function and signature: each once
+	tail   []jen.Code          // the description constants, which end the file
+	locals map[string]string   // local variable names, clear of the user's package-level names
 }
 
 // l returns the name to use for a local variable of generated code: base, unless
@@ -64,6 +67,7 @@ func Generate(in Input) ([]byte, error) {
 		f:      jen.NewFilePathName(in.PkgPath, in.PkgName),
 		names:  newNamer(in.Types),
 		serdes: map[string]string{},
+		pins:   map[string]jen.Code{},
 		locals: map[string]string{},
 	}
 	g.f.HeaderComment(Header)
@@ -87,10 +91,21 @@ func Generate(in Input) ([]byte, error) {
 	if len(g.pins) > 0 {
 		g.f.Comment("Pins: each line names a user function with the signature this file was generated")
 		g.f.Comment("for. A build error here means the function changed: run go generate (gofkagen) again.")
-		g.f.Func().Id("_").Params().Block(g.pins...)
+		g.f.Func().Id("_").Params().Block(g.sortedPins()...)
 		g.f.Line()
 	}
 	for _, c := range body {
+		g.f.Add(c)
+	}
+	if in.Main {
+		text, err := templates.Render("main.go.tmpl", struct{ Programs []string }{programs})
+		if err != nil {
+			return nil, err
+		}
+		g.f.Add(jen.Op(text)) // Go source, as is
+		g.f.Line()
+	}
+	for _, c := range g.tail {
 		g.f.Add(c)
 	}
 	var buf bytes.Buffer
@@ -100,18 +115,14 @@ func Generate(in Input) ([]byte, error) {
 	if !in.Main {
 		return buf.Bytes(), nil
 	}
-	text, err := templates.Render("main.go.tmpl", struct{ Programs []string }{programs})
-	if err != nil {
-		return nil, err
-	}
-	return withMain(buf.Bytes(), text)
+	return withMainImport(buf.Bytes())
 }
 
-// withMain appends the main function from templates/ and imports the package it
-// calls (jennifer cannot see imports inside template text).
-func withMain(src []byte, mainFunc string) ([]byte, error) {
+// withMainImport imports the package the main function from templates/ calls
+// (jennifer cannot see imports inside template text).
+func withMainImport(src []byte) ([]byte, error) {
 	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "gofka_gen.go", append(src, "\n"+mainFunc...), parser.ParseComments)
+	f, err := parser.ParseFile(fset, "gofka_gen.go", src, parser.ParseComments)
 	if err != nil {
 		return nil, fmt.Errorf("generated main: %w", err)
 	}
@@ -179,8 +190,18 @@ func (g *gen) pin(f *ir.Func) {
 	if f.Literal {
 		return // generated from the source itself
 	}
-	g.pins = append(g.pins, jen.Qual(runtimePath, "GofkaGenIsStale_RerunGoGenerate").
-		Types(jen.Func().Add(signature(f.Sig))).Call(code(f.Code)))
+	pin := jen.Qual(runtimePath, "GofkaGenIsStale_RerunGoGenerate").
+		Types(jen.Func().Add(signature(f.Sig))).Call(code(f.Code))
+	g.pins[f.Code.String()+"\x00"+fmt.Sprintf("%#v", pin)] = pin
+}
+
+// sortedPins returns the pins sorted by function name, then signature.
+func (g *gen) sortedPins() []jen.Code {
+	out := make([]jen.Code, 0, len(g.pins))
+	for _, key := range slices.Sorted(maps.Keys(g.pins)) {
+		out = append(out, g.pins[key])
+	}
+	return out
 }
 
 // describeConst renders text as a raw string when it can.

@@ -120,11 +120,13 @@ func (tg *topologyGen) call(f *ir.Func, args ...jen.Code) *jen.Statement {
 	return code(f.Code).Call(args...)
 }
 
-// program emits the Compiled<Topology> function and its description constants.
+// program emits the Compiled<Topology> function, and queues its description
+// constants for the end of the file.
 func (tg *topologyGen) program() []jen.Code {
 	g := tg.graph
 	describe := tg.names.name(tg.lower + "Description")
 	mermaid := tg.names.name(tg.lower + "Mermaid")
+	tg.constants(describe, mermaid)
 
 	topics := make([]jen.Code, len(tg.topics))
 	for i, t := range tg.topics {
@@ -195,13 +197,26 @@ func (tg *topologyGen) program() []jen.Code {
 			jen.Return(jen.Op("&").Qual(runtimePath, "Program").Values(fieldList(fields)...)),
 		),
 		jen.Line(),
+	}
+}
+
+// constants adds the topology's description constants to the end of the file,
+// after the code of every topology: they are long, and only the describe command
+// reads them.
+func (tg *topologyGen) constants(describe, mermaid string) {
+	g := tg.graph
+	/*
+		// clickCountDescription is topology ClickCount as gofkagen describe prints it.
+		const clickCountDescription = `Topology ClickCount (application id "click-count") ...`
+	*/
+	tg.tail = append(tg.tail,
 		jen.Commentf("%s is topology %s as gofkagen describe prints it.", describe, g.Name),
 		jen.Const().Id(describe).Op("=").Add(describeConst(ir.Describe(g, tg.in.Types))),
 		jen.Line(),
 		jen.Commentf("%s is topology %s as a Mermaid diagram.", mermaid, g.Name),
 		jen.Const().Id(mermaid).Op("=").Add(describeConst(ir.Mermaid(g, tg.in.Types))),
 		jen.Line(),
-	}
+	)
 }
 
 // field is one "Name: value" of a composite literal; fieldList puts each on its own
