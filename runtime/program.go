@@ -123,16 +123,21 @@ type Emitter interface {
 	Emit(topic TopicID, key, value []byte)
 }
 
-// WriteDescription prints a topology's description as text, as a fenced Mermaid
-// diagram, or both (format "text", "mermaid" or "both"), as gofkagen describe and
-// a generated binary's describe command do.
+// WriteDescription prints a topology's description as gofkagen describe and a
+// generated binary's describe command do, in one of three formats:
+//
+//   - "text": the description alone;
+//   - "mermaid": the Mermaid diagram alone, bare, so that the output is a file
+//     Mermaid reads (describe --format mermaid > topology.mmd);
+//   - "both": for a reader, the description, then the diagram as a fenced
+//     ```mermaid block, which a Markdown viewer renders.
 func WriteDescription(w io.Writer, text, mermaid, format string) error {
 	switch format {
 	case "text":
 		_, err := io.WriteString(w, text)
 		return err
 	case "mermaid":
-		_, err := fmt.Fprintf(w, "```mermaid\n%s```\n", mermaid)
+		_, err := io.WriteString(w, mermaid)
 		return err
 	case "both":
 		_, err := fmt.Fprintf(w, "%s\n```mermaid\n%s```\n", text, mermaid)

@@ -12,7 +12,8 @@
 //	gofkagen [generate] [dir]      write dir/gofka_gen.go (dir defaults to .)
 //	gofkagen check [dir]           exit 1 if regenerating would change gofka_gen.go (for CI)
 //	gofkagen describe [--format F] [dir]  print the topologies and their sub-topologies,
-//	                               as text and as Mermaid diagrams (F: both, text, mermaid)
+//	                               as text and as Mermaid diagrams (F: both, text, mermaid;
+//	                               mermaid prints the bare diagram, which a .mmd file holds)
 //
 // Errors are printed as file:line:col: message, all at once, sorted; the exit
 // status is then 1.
