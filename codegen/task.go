@@ -118,6 +118,13 @@ func (t *taskGen) emit() []jen.Code {
 // doc is the task type's doc comment: what it runs, then the outline of the
 // sub-topology as a preformatted block.
 func (t *taskGen) doc() []jen.Code {
+	/*
+		// routeTask0 runs sub-topology 0 of Route on one partition:
+		//
+		//	Source#0 topic "orders"
+		//	├─ Branch#1
+		//	...
+	*/
 	out := []jen.Code{
 		jen.Commentf("%s runs sub-topology %d of %s on one partition:", t.typ, t.st.ID, t.graph.Name),
 		jen.Comment("//"),
@@ -202,6 +209,14 @@ func (t *taskGen) mergeMethod(recv jen.Code, n *ir.Node) []jen.Code {
 func (t *taskGen) children(n *ir.Node, port int, k, v string, m mode) []jen.Code {
 	// A fan-out: every consumer but the last gets its own block, which must not
 	// skip what follows it. Each consumer's code starts with a comment naming it.
+	/*
+		{
+			// fan-out 1 of 2 from Source#0: Filter#1 → Sink#2 topic "a-words"
+			if isA(k0, v0) { ... }
+		}
+		// fan-out 2 of 2 from Source#0: Sink#3 topic "all-words"
+		t.out.Emit(...)
+	*/
 	consumers := t.consumers(n, port)
 	var out []jen.Code
 	for i, c := range consumers {
@@ -285,6 +300,15 @@ func (t *taskGen) node(n *ir.Node, k, v string, m mode) []jen.Code {
 		return append([]jen.Code{t.call(n.Fns[0], kv...)}, t.children(n, 0, k, v, m)...)
 
 	case ir.OpBranch:
+		/*
+			if isLarge(k0, v0) {
+				// branch 0 of Branch#1 at topology.go:25:19: isLarge → Sink#2 topic "large-orders"
+				...
+			} else if isSmall(k0, v0) {
+				// branch 1 of Branch#1 at topology.go:25:19: isSmall → MapValues#3 → ...
+				...
+			}
+		*/
 		var chain *jen.Statement
 		for i, f := range n.Fns {
 			block := append([]jen.Code{jen.Comment(t.branchComment(n, i))}, t.children(n, i, k, v, m)...)
