@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"go/types"
 	"path/filepath"
 
 	"github.com/dave/jennifer/jen"
@@ -29,8 +30,9 @@ type topicKey struct {
 }
 
 type topicEntry struct {
-	name string
-	kind string // runtime.TopicKind constant
+	name       string
+	kind       string     // runtime.TopicKind constant
+	key, value types.Type // of the records, as the serdes of its first user see them
 }
 
 func (tg *topologyGen) emit() []jen.Code {
@@ -53,15 +55,30 @@ func (tg *topologyGen) emit() []jen.Code {
 }
 
 // topicID numbers a topic in the Program's topic table, adding it on first use.
-func (tg *topologyGen) topicID(t *ir.Topic, kind string) int {
-	key := topicKey{t.Name, t.Kind != ir.ExternalTopic}
-	if id, ok := tg.topicIDs[key]; ok {
-		return id
+func (tg *topologyGen) topicID(t *ir.Topic) int {
+	id, ok := tg.topicIDs[topicKey{t.Name, t.Kind != ir.ExternalTopic}]
+	if !ok {
+		panic(fmt.Sprintf("codegen: topic %s has no id", t.Name))
 	}
-	id := len(tg.topics)
-	tg.topicIDs[key] = id
-	tg.topics = append(tg.topics, topicEntry{t.Name, kind})
 	return id
+}
+
+// addTopic adds a topic to the table unless it is there already, with the types
+// of the serdes keys and values of its records go through.
+func (tg *topologyGen) addTopic(t *ir.Topic, kind string, key, value *ir.Serde) {
+	k := topicKey{t.Name, t.Kind != ir.ExternalTopic}
+	if _, ok := tg.topicIDs[k]; ok {
+		return
+	}
+	tg.topicIDs[k] = len(tg.topics)
+	tg.topics = append(tg.topics, topicEntry{t.Name, kind, serdeType(key), serdeType(value)})
+}
+
+func serdeType(s *ir.Serde) types.Type {
+	if s == nil {
+		return nil
+	}
+	return s.Type
 }
 
 func (tg *topologyGen) assignTopics() {
@@ -70,16 +87,16 @@ func (tg *topologyGen) assignTopics() {
 		for _, t := range n.Topics {
 			switch {
 			case t.Kind == ir.RepartitionTopic:
-				tg.topicID(t, "RepartitionTopic")
+				tg.addTopic(t, "RepartitionTopic", n.KeySerde, n.ValueSerde)
 			case n.Op == ir.OpSink:
-				tg.topicID(t, "SinkTopic")
+				tg.addTopic(t, "SinkTopic", n.KeySerde, n.ValueSerde)
 			default:
-				tg.topicID(t, "SourceTopic")
+				tg.addTopic(t, "SourceTopic", n.KeySerde, n.ValueSerde)
 			}
 		}
 	}
 	for _, s := range tg.graph.Stores {
-		tg.topicID(s.Changelog, "ChangelogTopic")
+		tg.addTopic(s.Changelog, "ChangelogTopic", s.KeySerde, s.ValueSerde)
 	}
 }
 
@@ -128,7 +145,11 @@ func (tg *topologyGen) program() []jen.Code {
 
 	topics := make([]jen.Code, len(tg.topics))
 	for i, t := range tg.topics {
-		topics[i] = jen.Values(jen.Id("Name").Op(":").Lit(t.name), jen.Id("Kind").Op(":").Qual(runtimePath, t.kind))
+		spec := []jen.Code{jen.Id("Name").Op(":").Lit(t.name), jen.Id("Kind").Op(":").Qual(runtimePath, t.kind)}
+		if t.key != nil && t.value != nil {
+			spec = append(spec, jen.Id("Types").Op(":").Qual(runtimePath, "TypesOf").Types(typ(t.key), typ(t.value)).Call())
+		}
+		topics[i] = jen.Values(spec...)
 	}
 	storeIndex := map[*ir.Store]int{}
 	stores := make([]jen.Code, len(g.Stores))
@@ -136,7 +157,7 @@ func (tg *topologyGen) program() []jen.Code {
 		storeIndex[s] = i
 		stores[i] = jen.Values(
 			jen.Id("Name").Op(":").Lit(s.Name),
-			jen.Id("Changelog").Op(":").Lit(tg.topicID(s.Changelog, "ChangelogTopic")),
+			jen.Id("Changelog").Op(":").Lit(tg.topicID(s.Changelog)),
 			jen.Id("Persistent").Op(":").Lit(s.Persistent),
 			jen.Id("SubTopology").Op(":").Lit(s.Node.SubTopology),
 		)

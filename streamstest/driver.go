@@ -5,6 +5,9 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"iter"
+	"maps"
+	"reflect"
 	"slices"
 
 	"github.com/gofka/streams/runtime"
@@ -27,6 +30,7 @@ type Driver struct {
 
 	names   []string            // full topic name by TopicID
 	readers map[string][]reader // full topic name → the sources that read it
+	written map[string]bool     // full names of the topics sinks and stores write
 	tasks   [][]runtime.Task    // [sub-topology][partition]
 	stores  [][]*storeBackend
 	offsets map[string][]int64 // next offset by topic and partition
@@ -100,6 +104,7 @@ func NewDriver(p *runtime.Program, opts ...Option) *Driver {
 		now:        c.startTime,
 		cur:        c.startTime,
 		readers:    map[string][]reader{},
+		written:    map[string]bool{},
 		offsets:    map[string][]int64{},
 		logs:       map[string][]runtime.Record{},
 	}
@@ -112,6 +117,7 @@ func NewDriver(p *runtime.Program, opts ...Option) *Driver {
 		d.checkTopic(s.Changelog, fmt.Sprintf("store %q changelog", s.Name))
 		d.stores[i] = make([]*storeBackend, c.partitions)
 		topic := d.names[s.Changelog]
+		d.written[topic] = true
 		for part := range d.stores[i] {
 			partition := int32(part)
 			mem := state.NewMemoryBackend()
@@ -135,6 +141,7 @@ func NewDriver(p *runtime.Program, opts ...Option) *Driver {
 		for _, id := range st.Sinks {
 			d.checkTopic(id, fmt.Sprintf("sub-topology %d sink", st.ID))
 			sinks[id] = true
+			d.written[d.names[id]] = true
 		}
 		for _, idx := range st.Stores {
 			if idx < 0 || idx >= len(p.Stores) {
@@ -232,16 +239,43 @@ func (d *Driver) programName() string {
 	return "the program"
 }
 
-func (d *Driver) sourceTopics() string {
-	names := make([]string, 0, len(d.readers))
-	for name := range d.readers {
-		names = append(names, fmt.Sprintf("%q", name))
+func (d *Driver) sourceTopics() string { return quoteSorted(maps.Keys(d.readers)) }
+
+// writtenTopics lists the topics sink nodes and stores write, for error messages.
+func (d *Driver) writtenTopics() string { return quoteSorted(maps.Keys(d.written)) }
+
+func quoteSorted(names iter.Seq[string]) string {
+	var quoted []string
+	for _, name := range slices.Sorted(names) {
+		quoted = append(quoted, fmt.Sprintf("%q", name))
 	}
-	slices.Sort(names)
-	if len(names) == 0 {
+	if len(quoted) == 0 {
 		return "no topics"
 	}
-	return fmt.Sprint(names)
+	return fmt.Sprint(quoted)
+}
+
+// topicTypes is the types the program records for the records of topic, a full
+// name: none if it does not know the topic or records no types.
+func (d *Driver) topicTypes(topic string) runtime.RecordTypes {
+	if id := slices.Index(d.names, topic); id >= 0 {
+		return d.p.Topics[id].Types
+	}
+	return runtime.RecordTypes{}
+}
+
+// checkTypes compares the types of the serdes key and value a test gave, for keys
+// of type k and values of type v, with the types the program records (nil: not
+// recorded). what names the topic or store, as in `output topic "counts"`.
+func checkTypes(what string, want runtime.RecordTypes, key, value any, k, v reflect.Type) error {
+	var errs []error
+	if want.Key != nil && want.Key != k {
+		errs = append(errs, fmt.Errorf("streamstest: %s has keys of type %v, but the key serde given (%T) is for %v", what, want.Key, key, k))
+	}
+	if want.Value != nil && want.Value != v {
+		errs = append(errs, fmt.Errorf("streamstest: %s has values of type %v, but the value serde given (%T) is for %v", what, want.Value, value, v))
+	}
+	return joinErrors(errs)
 }
 
 // record makes the next record of topic, on the partition of key, owning copies of
