@@ -112,10 +112,19 @@ func NewDriver(p *runtime.Program, opts ...Option) *Driver {
 	for id := range p.Topics {
 		d.names[id] = p.TopicName(d.appID, runtime.TopicID(id))
 	}
+	d.makeStores()
+	d.makeTasks(c.cacheEntries)
+	return d
+}
+
+// makeStores makes the memory backends of every store partition, which record
+// their writes in the store's changelog topic.
+func (d *Driver) makeStores() {
+	p := d.p
 	d.stores = make([][]*storeBackend, len(p.Stores))
 	for i, s := range p.Stores {
 		d.checkTopic(s.Changelog, fmt.Sprintf("store %q changelog", s.Name))
-		d.stores[i] = make([]*storeBackend, c.partitions)
+		d.stores[i] = make([]*storeBackend, d.partitions)
 		topic := d.names[s.Changelog]
 		d.written[topic] = true
 		for part := range d.stores[i] {
@@ -128,6 +137,11 @@ func NewDriver(p *runtime.Program, opts ...Option) *Driver {
 			}
 		}
 	}
+}
+
+// makeTasks makes the tasks of every sub-topology, one per partition.
+func (d *Driver) makeTasks(cacheEntries int) {
+	p := d.p
 	d.tasks = make([][]runtime.Task, len(p.SubTopologies))
 	for si, st := range p.SubTopologies {
 		for src, ss := range st.Sources {
@@ -151,7 +165,7 @@ func NewDriver(p *runtime.Program, opts ...Option) *Driver {
 		if st.NewTask == nil {
 			panic(fmt.Sprintf("streamstest: sub-topology %d has no NewTask", st.ID))
 		}
-		d.tasks[si] = make([]runtime.Task, c.partitions)
+		d.tasks[si] = make([]runtime.Task, d.partitions)
 		for part := range d.tasks[si] {
 			backends := make([]state.Backend, len(st.Stores))
 			for j, idx := range st.Stores {
@@ -161,7 +175,7 @@ func NewDriver(p *runtime.Program, opts ...Option) *Driver {
 				Partition:    int32(part),
 				Out:          &emitter{d: d, sub: si, sinks: sinks},
 				Stores:       backends,
-				CacheEntries: c.cacheEntries,
+				CacheEntries: cacheEntries,
 			})
 			if task == nil {
 				panic(fmt.Sprintf("streamstest: sub-topology %d: NewTask returned nil", st.ID))
@@ -169,7 +183,6 @@ func NewDriver(p *runtime.Program, opts ...Option) *Driver {
 			d.tasks[si][part] = task
 		}
 	}
-	return d
 }
 
 func (d *Driver) checkTopic(id runtime.TopicID, what string) {
