@@ -32,7 +32,7 @@ type topicKey struct {
 type topicEntry struct {
 	name       string
 	kind       string     // runtime.TopicKind constant
-	key, value types.Type // of the records, as the serdes of its first user see them
+	key, value types.Type // of its records, as the serdes of its first user see them
 }
 
 func (tg *topologyGen) emit() []jen.Code {
@@ -54,24 +54,17 @@ func (tg *topologyGen) emit() []jen.Code {
 	return out
 }
 
-// topicID numbers a topic in the Program's topic table, adding it on first use.
-func (tg *topologyGen) topicID(t *ir.Topic) int {
-	id, ok := tg.topicIDs[topicKey{t.Name, t.Kind != ir.ExternalTopic}]
-	if !ok {
-		panic(fmt.Sprintf("codegen: topic %s has no id", t.Name))
-	}
-	return id
-}
-
-// addTopic adds a topic to the table unless it is there already, with the types
-// of the serdes keys and values of its records go through.
-func (tg *topologyGen) addTopic(t *ir.Topic, kind string, key, value *ir.Serde) {
+// topicID numbers a topic in the Program's topic table, adding it on first use
+// with the types of the serdes its records are encoded with there.
+func (tg *topologyGen) topicID(t *ir.Topic, kind string, key, value *ir.Serde) int {
 	k := topicKey{t.Name, t.Kind != ir.ExternalTopic}
-	if _, ok := tg.topicIDs[k]; ok {
-		return
+	if id, ok := tg.topicIDs[k]; ok {
+		return id
 	}
-	tg.topicIDs[k] = len(tg.topics)
+	id := len(tg.topics)
+	tg.topicIDs[k] = id
 	tg.topics = append(tg.topics, topicEntry{t.Name, kind, serdeType(key), serdeType(value)})
+	return id
 }
 
 func serdeType(s *ir.Serde) types.Type {
@@ -87,16 +80,16 @@ func (tg *topologyGen) assignTopics() {
 		for _, t := range n.Topics {
 			switch {
 			case t.Kind == ir.RepartitionTopic:
-				tg.addTopic(t, "RepartitionTopic", n.KeySerde, n.ValueSerde)
+				tg.topicID(t, "RepartitionTopic", n.KeySerde, n.ValueSerde)
 			case n.Op == ir.OpSink:
-				tg.addTopic(t, "SinkTopic", n.KeySerde, n.ValueSerde)
+				tg.topicID(t, "SinkTopic", n.KeySerde, n.ValueSerde)
 			default:
-				tg.addTopic(t, "SourceTopic", n.KeySerde, n.ValueSerde)
+				tg.topicID(t, "SourceTopic", n.KeySerde, n.ValueSerde)
 			}
 		}
 	}
 	for _, s := range tg.graph.Stores {
-		tg.addTopic(s.Changelog, "ChangelogTopic", s.KeySerde, s.ValueSerde)
+		tg.topicID(s.Changelog, "ChangelogTopic", s.KeySerde, s.ValueSerde)
 	}
 }
 
@@ -157,7 +150,7 @@ func (tg *topologyGen) program() []jen.Code {
 		storeIndex[s] = i
 		stores[i] = jen.Values(
 			jen.Id("Name").Op(":").Lit(s.Name),
-			jen.Id("Changelog").Op(":").Lit(tg.topicID(s.Changelog)),
+			jen.Id("Changelog").Op(":").Lit(tg.topicID(s.Changelog, "ChangelogTopic", s.KeySerde, s.ValueSerde)),
 			jen.Id("Persistent").Op(":").Lit(s.Persistent),
 			jen.Id("SubTopology").Op(":").Lit(s.Node.SubTopology),
 		)
