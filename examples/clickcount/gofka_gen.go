@@ -31,10 +31,10 @@ func CompiledClickCount() *runtime.Program {
 		Name:         "ClickCount",
 		DefaultAppID: "click-count",
 		Topics: []runtime.TopicSpec{
-			{Name: "user-clicks", Kind: runtime.SourceTopic},
-			{Name: "click-counts-repartition", Kind: runtime.RepartitionTopic},
-			{Name: "user-click-counts", Kind: runtime.SinkTopic},
-			{Name: "click-counts-changelog", Kind: runtime.ChangelogTopic},
+			{Name: "user-clicks", Kind: runtime.SourceTopic, Types: runtime.TypesOf[string, Click]()},
+			{Name: "click-counts-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[string, Click]()},
+			{Name: "user-click-counts", Kind: runtime.SinkTopic, Types: runtime.TypesOf[string, int64]()},
+			{Name: "click-counts-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[string, int64]()},
 		},
 		Stores: []runtime.StoreSpec{
 			{Name: "click-counts", Changelog: 3, Persistent: true, SubTopology: 1},

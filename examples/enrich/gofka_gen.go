@@ -33,9 +33,9 @@ func CompiledEnrich() *runtime.Program {
 		Name:         "Enrich",
 		DefaultAppID: "enrich",
 		Topics: []runtime.TopicSpec{
-			{Name: "page-views", Kind: runtime.SourceTopic},
-			{Name: "admin-views", Kind: runtime.SinkTopic},
-			{Name: "enriched-views", Kind: runtime.SinkTopic},
+			{Name: "page-views", Kind: runtime.SourceTopic, Types: runtime.TypesOf[string, PageView]()},
+			{Name: "admin-views", Kind: runtime.SinkTopic, Types: runtime.TypesOf[string, EnrichedView]()},
+			{Name: "enriched-views", Kind: runtime.SinkTopic, Types: runtime.TypesOf[string, EnrichedView]()},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,

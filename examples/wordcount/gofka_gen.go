@@ -30,10 +30,10 @@ func CompiledWordCount() *runtime.Program {
 		Name:         "WordCount",
 		DefaultAppID: "word-count",
 		Topics: []runtime.TopicSpec{
-			{Name: "text-lines", Kind: runtime.SourceTopic},
-			{Name: "word-counts-repartition", Kind: runtime.RepartitionTopic},
-			{Name: "word-counts", Kind: runtime.SinkTopic},
-			{Name: "word-counts-changelog", Kind: runtime.ChangelogTopic},
+			{Name: "text-lines", Kind: runtime.SourceTopic, Types: runtime.TypesOf[string, string]()},
+			{Name: "word-counts-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[string, string]()},
+			{Name: "word-counts", Kind: runtime.SinkTopic, Types: runtime.TypesOf[string, int64]()},
+			{Name: "word-counts-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[string, int64]()},
 		},
 		Stores: []runtime.StoreSpec{
 			{Name: "word-counts", Changelog: 3, Persistent: true, SubTopology: 1},

@@ -30,10 +30,10 @@ func CompiledClickCount() *runtime.Program {
 		Name:         "ClickCount",
 		DefaultAppID: "click-count",
 		Topics: []runtime.TopicSpec{
-			{Name: "user-clicks", Kind: runtime.SourceTopic},
-			{Name: "click-counts-repartition", Kind: runtime.RepartitionTopic},
-			{Name: "user-click-counts", Kind: runtime.SinkTopic},
-			{Name: "click-counts-changelog", Kind: runtime.ChangelogTopic},
+			{Name: "user-clicks", Kind: runtime.SourceTopic, Types: runtime.TypesOf[[]byte, []byte]()},
+			{Name: "click-counts-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[[]byte, []byte]()},
+			{Name: "user-click-counts", Kind: runtime.SinkTopic, Types: runtime.TypesOf[[]byte, []byte]()},
+			{Name: "click-counts-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[[]byte, []byte]()},
 		},
 		Stores: []runtime.StoreSpec{
 			{Name: "click-counts", Changelog: 3, Persistent: true, SubTopology: 1},
