@@ -1,11 +1,6 @@
 package runtime
 
-import (
-	"fmt"
-	"io"
-
-	"github.com/gofka/streams/state"
-)
+import "github.com/gofka/streams/state"
 
 // Program is a compiled topology: everything a runner needs to execute it.
 // Generated code builds one with a Compiled<Topology> function.
@@ -121,22 +116,4 @@ type Task interface {
 // must not be modified: an Emitter copies what it keeps.
 type Emitter interface {
 	Emit(topic TopicID, key, value []byte)
-}
-
-// WriteDescription prints a topology's description as text, as a fenced Mermaid
-// diagram, or both (format "text", "mermaid" or "both"), as gofkagen describe and
-// a generated binary's describe command do.
-func WriteDescription(w io.Writer, text, mermaid, format string) error {
-	switch format {
-	case "text":
-		_, err := io.WriteString(w, text)
-		return err
-	case "mermaid":
-		_, err := fmt.Fprintf(w, "```mermaid\n%s```\n", mermaid)
-		return err
-	case "both":
-		_, err := fmt.Fprintf(w, "%s\n```mermaid\n%s```\n", text, mermaid)
-		return err
-	}
-	return fmt.Errorf("--format must be both, text or mermaid, not %q", format)
 }
