@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"strings"
 
 	"github.com/gofka/streams/ir"
 )
@@ -267,20 +268,16 @@ func (e *evaluator) opBranch(recv value, call *ast.CallExpr, pos token.Pos) valu
 		e.errorf(pos, "Branch needs at least one predicate")
 		return nil
 	}
-	var fns []*ir.Func
-	for _, a := range call.Args {
+	// A branch keeps the record types, so the branches are checked even when a
+	// predicate is wrong: the node keeps one slot per predicate (nil when it could
+	// not be resolved), and errors keep the graph from codegen.
+	fns := make([]*ir.Func, len(call.Args))
+	for i, a := range call.Args {
 		f, sig := e.userFunc("Branch", a)
-		if f == nil {
-			continue
-		}
-		if !e.params(sig, in.Key, in.Value) || !e.results(sig, types.Typ[types.Bool]) {
+		if f != nil && (!e.params(sig, in.Key, in.Value) || !e.results(sig, types.Typ[types.Bool])) {
 			e.wrongSig("Branch", f, fmt.Sprintf("func(%s, %s) bool", e.typeString(in.Key), e.typeString(in.Value)))
-			continue
 		}
-		fns = append(fns, f)
-	}
-	if len(fns) != len(call.Args) {
-		return nil
+		fns[i] = f
 	}
 	n := e.next(ir.OpBranch, pos, s)
 	n.Fns = fns
@@ -364,7 +361,28 @@ func (e *evaluator) boundary(opName string, n *ir.Node, opts []ast.Expr, pos tok
 	if n.ValueSerde == nil {
 		n.ValueSerde = e.defaultSerde(opName, "value", n.Value, pos)
 	}
+	if n.Op != ir.OpGroup || n.KeyChanged { // a grouping encodes only to repartition
+		e.encodable(opName, "key", n.KeySerde, e.pos(pos))
+		e.encodable(opName, "value", n.ValueSerde, e.pos(pos))
+	}
 	return n.KeySerde != nil && n.ValueSerde != nil
+}
+
+// encodable reports a JSON serde for a type that encoding/json cannot encode: the
+// generated code would fail on every record at run time (json: unsupported type).
+func (e *evaluator) encodable(opName, side string, s *ir.Serde, pos token.Position) {
+	if s == nil || s.Builtin != "JSONSerde" {
+		return
+	}
+	why := ir.JSONProblem(s.Type, types.RelativeTo(e.Types))
+	if why == "" {
+		return
+	}
+	fix := "give the type a MarshalJSON method or pass another serde with streams.With"
+	if strings.HasPrefix(why, "field ") {
+		fix = "tag the field json:\"-\", " + fix
+	}
+	e.errs = append(e.errs, ir.Errorf(pos, "%s: the JSON serde cannot encode %s type %s: %s; %s", opName, side, e.typeString(s.Type), why, fix))
 }
 
 func (e *evaluator) defaultSerde(opName, side string, t types.Type, pos token.Pos) *ir.Serde {
