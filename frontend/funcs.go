@@ -283,7 +283,8 @@ func (e *evaluator) options(opts []ast.Expr, key, val types.Type) (ks, vs *ir.Se
 }
 
 // store reads streams.RocksDBStore("name") or streams.InMemoryStore("name") written
-// in place, and attaches the store to n.
+// in place, and attaches the store to n. It checks the name even when a serde is
+// missing (nil, after an error), but then attaches no store.
 func (e *evaluator) store(n *ir.Node, x ast.Expr, key, val *ir.Serde) bool {
 	call, isCall := ast.Unparen(x).(*ast.CallExpr)
 	name, _ := e.callee(call)
@@ -306,6 +307,9 @@ func (e *evaluator) store(n *ir.Node, x ast.Expr, key, val *ir.Serde) bool {
 		return false
 	}
 	e.stores[storeName] = e.pos(call.Args[0].Pos())
+	if key == nil || val == nil {
+		return false // a serde was wrong, and reported
+	}
 	side := "aggregate"
 	if n.Op == ir.OpTable {
 		side = "value"
