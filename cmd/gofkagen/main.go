@@ -14,8 +14,9 @@
 //	gofkagen describe [--format F] [dir]  print the topologies and their sub-topologies,
 //	                               as text and as Mermaid diagrams (F: both, text, mermaid)
 //
-// Errors are printed as file:line:col: message, all at once, sorted; the exit
-// status is then 1.
+// Errors are printed as file:line:col: message, all at once, sorted, with file
+// names relative to the module's root (Go's own type errors too); the exit status
+// is then 1. describe and k8s only load the package: they never generate.
 package main
 
 import (
