@@ -1,5 +1,10 @@
 // Package codegen turns lowered topology graphs into gofka_gen.go.
 //
+// The data flow: frontend.Load type-checks a package and returns an ir.Package of
+// lowered graphs; Generate turns it into a Result, the file's content and where it
+// goes, and writes nothing (gofkagen writes it, check compares it). codegen knows
+// nothing of go/packages or of the command line, only of the IR.
+//
 // For each topology it emits, with github.com/dave/jennifer:
 //
 //	Compiled<Topology>() *runtime.Program    the table a runner reads: topics, stores, tasks

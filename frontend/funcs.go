@@ -172,6 +172,21 @@ func (e *evaluator) sourceTopic(x ast.Expr) (string, bool) {
 	return name, true
 }
 
+// cycles reports each sink that writes to a topic the topology reads: every record
+// written there would be read again, a loop through Kafka that never ends.
+func (e *evaluator) cycles() {
+	for _, n := range e.g.Nodes {
+		if n.Op != ir.OpSink {
+			continue
+		}
+		for _, t := range n.Topics {
+			if src, ok := e.sources[t.Name]; ok {
+				e.errs = append(e.errs, ir.Errorf(n.Pos, "To: topic %q is this topology's input (read at %s): writing to it would feed every record back in, a loop through Kafka", t.Name, src))
+			}
+		}
+	}
+}
+
 // withSerdes reads a streams.With(keySerde, valueSerde) call written in place.
 func (e *evaluator) withSerdes(x ast.Expr) (key, val *ir.Serde, ok bool) {
 	call, isCall := ast.Unparen(x).(*ast.CallExpr)
@@ -268,7 +283,8 @@ func (e *evaluator) options(opts []ast.Expr, key, val types.Type) (ks, vs *ir.Se
 }
 
 // store reads streams.RocksDBStore("name") or streams.InMemoryStore("name") written
-// in place, and attaches the store to n.
+// in place, and attaches the store to n. It checks the name even when a serde is
+// missing (nil, after an error), but then attaches no store.
 func (e *evaluator) store(n *ir.Node, x ast.Expr, key, val *ir.Serde) bool {
 	call, isCall := ast.Unparen(x).(*ast.CallExpr)
 	name, _ := e.callee(call)
@@ -291,6 +307,15 @@ func (e *evaluator) store(n *ir.Node, x ast.Expr, key, val *ir.Serde) bool {
 		return false
 	}
 	e.stores[storeName] = e.pos(call.Args[0].Pos())
+	if key == nil || val == nil {
+		return false // a serde was wrong, and reported
+	}
+	side := "aggregate"
+	if n.Op == ir.OpTable {
+		side = "value"
+	}
+	e.encodable(n.Op.String(), "key", key, n.Pos)
+	e.encodable(n.Op.String(), side, val, n.Pos)
 	s := &ir.Store{
 		Name: storeName, Pos: e.pos(call.Args[0].Pos()), Persistent: name == "RocksDBStore",
 		Key: key.Type, Value: val.Type, KeySerde: key, ValueSerde: val, Node: n,

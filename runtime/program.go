@@ -1,8 +1,6 @@
 package runtime
 
 import (
-	"fmt"
-	"io"
 	"reflect"
 
 	"github.com/gofka/streams/state"
@@ -137,27 +135,4 @@ type Task interface {
 // must not be modified: an Emitter copies what it keeps.
 type Emitter interface {
 	Emit(topic TopicID, key, value []byte)
-}
-
-// WriteDescription prints a topology's description as gofkagen describe and a
-// generated binary's describe command do, in one of three formats:
-//
-//   - "text": the description alone;
-//   - "mermaid": the Mermaid diagram alone, bare, so that the output is a file
-//     Mermaid reads (describe --format mermaid > topology.mmd);
-//   - "both": for a reader, the description, then the diagram as a fenced
-//     ```mermaid block, which a Markdown viewer renders.
-func WriteDescription(w io.Writer, text, mermaid, format string) error {
-	switch format {
-	case "text":
-		_, err := io.WriteString(w, text)
-		return err
-	case "mermaid":
-		_, err := io.WriteString(w, mermaid)
-		return err
-	case "both":
-		_, err := fmt.Fprintf(w, "%s\n```mermaid\n%s```\n", text, mermaid)
-		return err
-	}
-	return fmt.Errorf("--format must be both, text or mermaid, not %q", format)
 }

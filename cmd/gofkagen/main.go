@@ -15,8 +15,9 @@
 //	                               as text and as Mermaid diagrams (F: both, text, mermaid;
 //	                               mermaid prints the bare diagram, which a .mmd file holds)
 //
-// Errors are printed as file:line:col: message, all at once, sorted; the exit
-// status is then 1.
+// Errors are printed as file:line:col: message, all at once, sorted, with file
+// names relative to the module's root (Go's own type errors too); the exit status
+// is then 1. describe and k8s only load the package: they never generate.
 package main
 
 import (

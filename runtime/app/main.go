@@ -19,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kversion"
 
 	"github.com/gofka/streams/coordinator"
+	"github.com/gofka/streams/internal/describe"
 	"github.com/gofka/streams/runtime"
 	"github.com/gofka/streams/runtime/engine"
 	"github.com/gofka/streams/state/snapshot"
@@ -142,7 +143,7 @@ with nothing installed.`,
 	root.AddCommand(broker)
 
 	var format string
-	describe := &cobra.Command{
+	describeCmd := &cobra.Command{
 		Use:   "describe",
 		Short: "Print the topology with its sub-topologies, as text and as a Mermaid diagram",
 		Args:  cobra.NoArgs,
@@ -151,15 +152,15 @@ with nothing installed.`,
 				if i > 0 {
 					fmt.Fprintln(stdout)
 				}
-				if err := runtime.WriteDescription(stdout, p.Description, p.Mermaid, format); err != nil {
+				if err := describe.Write(stdout, p.Description, p.Mermaid, format); err != nil {
 					return err
 				}
 			}
 			return nil
 		},
 	}
-	describe.Flags().StringVar(&format, "format", "both", "both, text or mermaid")
-	root.AddCommand(describe)
+	describeCmd.Flags().StringVar(&format, "format", "both", "both, text or mermaid")
+	root.AddCommand(describeCmd)
 
 	root.SetArgs(args)
 	root.SetOut(stdout)
