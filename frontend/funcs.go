@@ -240,8 +240,10 @@ func (e *evaluator) serde(x ast.Expr, t types.Type) *ir.Serde {
 }
 
 // options reads the options of a boundary step: at most one streams.With, whose
-// types must be key and value, and at most one streams.Named.
-func (e *evaluator) options(opts []ast.Expr, key, val types.Type) (ks, vs *ir.Serde, named string, ok bool) {
+// types must be key and value, and at most one streams.Named. opName is the step;
+// Named names an internal repartition topic, so on a step that has none (a sink,
+// an aggregation) it is reported rather than silently ignored.
+func (e *evaluator) options(opName string, opts []ast.Expr, key, val types.Type) (ks, vs *ir.Serde, named string, ok bool) {
 	ok = true
 	for _, o := range opts {
 		o = ast.Unparen(o)
@@ -250,6 +252,11 @@ func (e *evaluator) options(opts []ast.Expr, key, val types.Type) (ks, vs *ir.Se
 				c := e.Info.Types[call.Args[0]]
 				if c.Value == nil || c.Value.Kind() != constant.String {
 					e.errorf(o.Pos(), "streams.Named takes a constant string")
+					ok = false
+					continue
+				}
+				if !namesRepartition(opName) {
+					e.errorf(o.Pos(), "streams.Named has no effect on %s: it names the repartition topic of Repartition, GroupByKey or GroupBy (a sink writes the topic it is given; a store takes its name from RocksDBStore or InMemoryStore)", opName)
 					ok = false
 					continue
 				}
@@ -280,6 +287,12 @@ func (e *evaluator) options(opts []ast.Expr, key, val types.Type) (ks, vs *ir.Se
 		ok = false
 	}
 	return ks, vs, named, ok
+}
+
+// namesRepartition reports whether a step of this name may repartition, and so
+// takes a streams.Named for its repartition topic.
+func namesRepartition(opName string) bool {
+	return opName == "Repartition" || opName == "GroupByKey" || opName == "GroupBy"
 }
 
 // store reads streams.RocksDBStore("name") or streams.InMemoryStore("name") written

@@ -354,7 +354,7 @@ func (e *evaluator) opTo(recv value, call *ast.CallExpr, pos token.Pos) value {
 // boundary sets a node's serdes from its options (With, Named) or the defaults for
 // its types.
 func (e *evaluator) boundary(opName string, n *ir.Node, opts []ast.Expr, pos token.Pos) bool {
-	key, val, named, ok := e.options(opts, n.Key, n.Value)
+	key, val, named, ok := e.options(opName, opts, n.Key, n.Value)
 	if !ok {
 		return false
 	}
@@ -458,7 +458,7 @@ func (e *evaluator) opAggregate(recv value, call *ast.CallExpr, pos token.Pos) v
 
 // aggregation adds a Count, Reduce or Aggregate node with its store.
 func (e *evaluator) aggregation(op ir.Op, g groupedVal, fns []*ir.Func, agg types.Type, storeArg ast.Expr, opts []ast.Expr, pos token.Pos) value {
-	key, val, _, ok := e.options(opts, g.node.Key, agg)
+	key, val, _, ok := e.options(op.String(), opts, g.node.Key, agg)
 	if key == nil {
 		key = g.node.KeySerde // nil if the grouping's was wrong, and reported
 	}
