@@ -11,6 +11,8 @@ package describe
 import (
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 )
 
 // Write prints a topology's description as gofkagen describe and a generated
@@ -34,4 +36,41 @@ func Write(w io.Writer, text, mermaid, format string) error {
 		return err
 	}
 	return fmt.Errorf("--format must be both, text or mermaid, not %q", format)
+}
+
+// Topology is one topology's name and its two renderings.
+type Topology struct {
+	Name, Text, Mermaid string
+}
+
+// WriteAll prints the topologies of a package or binary, or only the one named
+// (an empty name means all). A Mermaid file holds one diagram, so format
+// "mermaid" with several topologies asks for a name instead of printing
+// something no Mermaid reader accepts.
+func WriteAll(w io.Writer, tops []Topology, name, format string) error {
+	var names []string
+	for _, t := range tops {
+		names = append(names, t.Name)
+	}
+	if name != "" {
+		i := slices.Index(names, name)
+		if i < 0 {
+			return fmt.Errorf("no topology %q: there is %s", name, strings.Join(names, ", "))
+		}
+		tops = tops[i : i+1]
+	}
+	if format == "mermaid" && len(tops) > 1 {
+		return fmt.Errorf("%d topologies (%s) but a Mermaid file holds one diagram: choose one with --topology", len(tops), strings.Join(names, ", "))
+	}
+	for i, t := range tops {
+		if i > 0 {
+			if _, err := fmt.Fprintln(w); err != nil {
+				return err
+			}
+		}
+		if err := Write(w, t.Text, t.Mermaid, format); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -142,24 +142,21 @@ with nothing installed.`,
 	broker.Flags().Int32Var(&partitions, "partitions", 4, "partitions of topics created automatically")
 	root.AddCommand(broker)
 
-	var format string
+	var format, describeTopology string
 	describeCmd := &cobra.Command{
 		Use:   "describe",
 		Short: "Print the topology with its sub-topologies, as text and as a Mermaid diagram",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			for i, p := range programs {
-				if i > 0 {
-					fmt.Fprintln(stdout)
-				}
-				if err := describe.Write(stdout, p.Description, p.Mermaid, format); err != nil {
-					return err
-				}
+			var tops []describe.Topology
+			for _, p := range programs {
+				tops = append(tops, describe.Topology{Name: p.Name, Text: p.Description, Mermaid: p.Mermaid})
 			}
-			return nil
+			return describe.WriteAll(stdout, tops, describeTopology, format)
 		},
 	}
-	describeCmd.Flags().StringVar(&format, "format", "both", "both, text or mermaid")
+	describeCmd.Flags().StringVar(&format, "format", "both", "both, text or mermaid (bare Mermaid, one diagram: give --topology when the binary has several)")
+	describeCmd.Flags().StringVar(&describeTopology, "topology", "", "describe only this topology (default: all)")
 	root.AddCommand(describeCmd)
 
 	root.SetArgs(args)

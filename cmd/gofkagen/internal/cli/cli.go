@@ -60,16 +60,17 @@ Add this line to one file of the package:
 			return check(dirArg(args), stdout, stderr)
 		},
 	})
-	var format string
+	var format, topology string
 	describeCmd := &cobra.Command{
 		Use:   "describe [dir]",
 		Short: "Print the topologies with their sub-topologies, as text and as Mermaid diagrams",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return describeDir(dirArg(args), format, stdout, stderr)
+			return describeDir(dirArg(args), topology, format, stdout, stderr)
 		},
 	}
-	describeCmd.Flags().StringVar(&format, "format", "both", "both, text or mermaid")
+	describeCmd.Flags().StringVar(&format, "format", "both", "both, text or mermaid (bare Mermaid, one diagram: give --topology when the package has several)")
+	describeCmd.Flags().StringVar(&topology, "topology", "", "describe only this topology (default: all)")
 	root.AddCommand(describeCmd)
 	var k k8sOptions
 	k8s := &cobra.Command{
@@ -164,20 +165,16 @@ func check(dir string, stdout, stderr io.Writer) error {
 
 // describeDir prints the lowered topologies of the package in dir; it generates
 // nothing.
-func describeDir(dir, format string, stdout, stderr io.Writer) error {
+func describeDir(dir, topology, format string, stdout, stderr io.Writer) error {
 	pkg, err := load(dir, stderr)
 	if err != nil {
 		return err
 	}
-	for i, g := range pkg.Graphs {
-		if i > 0 {
-			fmt.Fprintln(stdout)
-		}
-		if err := describe.Write(stdout, ir.Describe(g, pkg.Types), ir.Mermaid(g, pkg.Types), format); err != nil {
-			return err
-		}
+	var tops []describe.Topology
+	for _, g := range pkg.Graphs {
+		tops = append(tops, describe.Topology{Name: g.Name, Text: ir.Describe(g, pkg.Types), Mermaid: ir.Mermaid(g, pkg.Types)})
 	}
-	return nil
+	return describe.WriteAll(stdout, tops, topology, format)
 }
 
 type k8sOptions struct {
