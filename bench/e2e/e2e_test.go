@@ -40,7 +40,7 @@ func TestEveryContenderCountsCorrectly(t *testing.T) {
 		n: 20_000, runs: 1, partitions: 4, broker: "embedded", contenders: contenderIDs(),
 		out: filepath.Join(dir, "e2e.md"), chart: filepath.Join(dir, "e2e.png"),
 		timeout: 5 * time.Minute, verify: true, javaHeap: "1g", gofkaCommit: 5 * time.Second,
-		command: "go test ./bench/e2e",
+		command: "cd bench && go test ./e2e",
 		logTo:   func(format string, args ...any) { t.Log(strings.TrimRight(fmt.Sprintf(format, args...), "\n")) },
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)

@@ -1,24 +1,53 @@
-// Package benchkit holds what the end-to-end benchmarks (bench/e2e, bench/cluster)
-// share: waiting for and cleaning up a broker, process and machine facts, the
-// module root. Each benchmark drives its own scenario; this package only keeps
-// them from repeating the plumbing.
-package benchkit
+// Package testkit holds the helpers the end-to-end tests (test/e2e) and the
+// benchmarks (bench/e2e, bench/cluster) share: a process's output buffer, waiting
+// for and cleaning up a broker, starting the real Apache Kafka broker of
+// test/kafka, process and machine facts, the repository root. Each test or
+// benchmark drives its own scenario; this package only keeps them from repeating
+// the plumbing.
+//
+// The benchmarks are a module of their own (github.com/gofka/streams/bench); Go
+// allows them to import this package because the internal rule goes by import
+// path (github.com/gofka/streams/...), not by module.
+package testkit
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
+
+// LogBuf collects a process's output in memory; it is safe for concurrent use
+// (a process's stdout and stderr write to it from two goroutines).
+type LogBuf struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *LogBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *LogBuf) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
 
 // WaitForBroker waits until a Kafka-protocol broker answers at addr.
 func WaitForBroker(ctx context.Context, addr string, limit time.Duration) error {
@@ -142,6 +171,114 @@ func WaitGone(ctx context.Context, adm *kadm.Client, topics []string) error {
 	})
 }
 
+// DeleteGroups deletes the consumer groups that exist among groups (an
+// application's committed offsets), retrying those still non-empty (members
+// whose session has not timed out yet) until ctx ends.
+func DeleteGroups(ctx context.Context, addr string, groups []string) error {
+	if len(groups) == 0 {
+		return nil
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	listed, err := adm.ListGroups(ctx)
+	if err != nil {
+		return fmt.Errorf("list groups: %w", err)
+	}
+	left := map[string]bool{}
+	for _, g := range groups {
+		if _, ok := listed[g]; ok {
+			left[g] = true
+		}
+	}
+	for len(left) > 0 {
+		var names []string
+		for g := range left {
+			names = append(names, g)
+		}
+		resp, err := adm.DeleteGroups(ctx, names...)
+		if err != nil && len(resp) == 0 {
+			return fmt.Errorf("delete groups %v: %w", names, err)
+		}
+		for _, r := range resp {
+			if r.Err == nil || errors.Is(r.Err, kerr.GroupIDNotFound) {
+				delete(left, r.Group)
+			}
+		}
+		if len(left) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("consumer groups %v still not deleted: %w", names, ctx.Err())
+		case <-time.After(time.Second):
+		}
+	}
+	return nil
+}
+
+// Kafka is a real single-node Apache Kafka broker (KRaft, on 127.0.0.1)
+// started by test/kafka/kafka.sh.
+type Kafka struct {
+	Addr   string // its bootstrap address
+	PID    int    // its JVM's process id; 0 when unknown
+	script string
+	dir    string
+}
+
+// StartKafka runs script (test/kafka/kafka.sh) start dir and returns the broker
+// once the script has written its bootstrap address. On an error the broker is
+// stopped again.
+func StartKafka(ctx context.Context, script, dir string) (*Kafka, error) {
+	if _, err := os.Stat(script); err != nil {
+		return nil, fmt.Errorf("a real broker needs %s: %w", script, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	k := &Kafka{script: script, dir: dir}
+	out, err := exec.CommandContext(ctx, script, "start", dir).CombinedOutput()
+	if err != nil {
+		k.Stop()
+		return nil, fmt.Errorf("%s start: %w\n%s", script, err, out)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "bootstrap"))
+	if err != nil {
+		k.Stop()
+		return nil, fmt.Errorf("%s start wrote no bootstrap file: %w\n%s", script, err, out)
+	}
+	k.Addr = strings.TrimSpace(string(b))
+	if p, err := os.ReadFile(filepath.Join(dir, "kafka.pid")); err == nil {
+		k.PID, _ = strconv.Atoi(strings.TrimSpace(string(p)))
+	}
+	return k, nil
+}
+
+// Stop stops the broker (script stop dir); what goes wrong is printed to stderr.
+func (k *Kafka) Stop() {
+	if out, err := exec.Command(k.script, "stop", k.dir).CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "stopping the Kafka broker in %s: %v\n%s", k.dir, err, out)
+	}
+}
+
+// BrokerVersion is the broker's version as franz-go guesses it from
+// ApiVersions ("" when the broker does not answer).
+func BrokerVersion(ctx context.Context, addr string) string {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		return ""
+	}
+	defer cl.Close()
+	version := ""
+	if vs, err := kadm.NewClient(cl).ApiVersions(ctx); err == nil {
+		vs.Each(func(v kadm.BrokerApiVersions) { version = v.VersionGuess() })
+	}
+	return version
+}
+
 // VmHWM is a process's peak resident set in KiB, from /proc. (getrusage's
 // ru_maxrss is no good here: it survives exec, so a child started by a large
 // parent reports the parent's peak.)
@@ -184,9 +321,21 @@ func Machine() string {
 	return fmt.Sprintf("%d CPUs (%s), %.1f GiB memory (MemTotal), %s, %s", runtime.NumCPU(), model, memGiB, kernel, runtime.Version())
 }
 
+// WriteFile writes data to path, relative to the repository root unless
+// absolute, making its directory.
+func WriteFile(root, path string, data []byte) error {
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(root, path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
+}
+
 // RepoRoot finds the directory of the github.com/gofka/streams go.mod from the
-// working directory upwards, so a benchmark runs from the root (make bench) or
-// from its own directory (go test).
+// working directory upwards, so a benchmark runs from the bench module (make
+// bench) or from its own directory (go test).
 func RepoRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
