@@ -180,32 +180,14 @@ func (s *shared) acquire(ctx context.Context, name string) (*lease, error) {
 	}}, nil
 }
 
-// resetTopics makes topics exist, empty, with partitions partitions: any that
-// exist already are deleted first.
+// resetTopics makes topics exist, empty, with partitions partitions.
 func resetTopics(ctx context.Context, addr string, partitions int32, topics ...string) error {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	if err := testkit.DeleteTopics(ctx, addr, topics, nil); err != nil {
-		return err
-	}
-	for _, t := range topics {
-		// Right after a deletion Kafka may still answer TOPIC_ALREADY_EXISTS.
-		err := testkit.Retry(ctx, time.Minute, func() error {
-			resp, err := adm.CreateTopic(ctx, partitions, 1, nil, t)
-			if err != nil {
-				return err
-			}
-			return resp.Err
-		})
-		if err != nil {
-			return fmt.Errorf("create topic %s: %w", t, err)
-		}
-	}
-	return nil
+	return testkit.ResetTopics(ctx, kadm.NewClient(cl), partitions, topics...)
 }
 
 // endOffsetSum is the sum of the end offsets of topic's partitions: the records

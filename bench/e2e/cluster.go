@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-
 	"github.com/gofka/streams/internal/testkit"
 )
 
@@ -188,42 +186,4 @@ func (s *shared) acquire(ctx context.Context) (string, func([]string, []string),
 			fmt.Fprintf(os.Stderr, "e2e: cleaning up on %s: %v\n", s.addr, err)
 		}
 	}, nil
-}
-
-// createTopics creates fresh topics with partitions partitions each: any that
-// already exist (gofka's fixed names, left over from an interrupted run) are
-// deleted first.
-func createTopics(ctx context.Context, adm *kadm.Client, partitions int32, topics ...string) error {
-	listed, err := adm.ListTopics(ctx, topics...)
-	if err != nil {
-		return fmt.Errorf("list topics: %w", err)
-	}
-	var existing []string
-	for _, t := range listed {
-		if t.Err == nil {
-			existing = append(existing, t.Topic)
-		}
-	}
-	if len(existing) > 0 {
-		if _, err := adm.DeleteTopics(ctx, existing...); err != nil {
-			return fmt.Errorf("delete old topics %v: %w", existing, err)
-		}
-		if err := testkit.WaitGone(ctx, adm, existing); err != nil {
-			return fmt.Errorf("old topics %v not deleted: %w", existing, err)
-		}
-	}
-	for _, t := range topics {
-		// Right after a deletion Kafka may still answer TOPIC_ALREADY_EXISTS.
-		err := testkit.Retry(ctx, 60*time.Second, func() error {
-			resp, err := adm.CreateTopic(ctx, partitions, 1, nil, t)
-			if err != nil {
-				return err
-			}
-			return resp.Err
-		})
-		if err != nil {
-			return fmt.Errorf("create topic %s: %w", t, err)
-		}
-	}
-	return nil
 }

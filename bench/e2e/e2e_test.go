@@ -16,6 +16,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gofka/streams/internal/testkit"
 )
 
 // TestEveryContenderCountsCorrectly is the benchmark's smoke mode: every
@@ -152,7 +154,7 @@ func TestVerifyCatchesWrongOutput(t *testing.T) {
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			topic := fmt.Sprintf("verify-%d", i)
-			if err := createTopics(ctx, adm, 2, topic); err != nil {
+			if err := testkit.ResetTopics(ctx, adm, 2, topic); err != nil {
 				t.Fatal(err)
 			}
 			for _, r := range tc.records {

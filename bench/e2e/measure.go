@@ -76,7 +76,7 @@ func measure(ctx context.Context, cfg *config, cl cluster, w *workload, c conten
 	}
 	defer kcl.Close()
 	adm := kadm.NewClient(kcl)
-	if err := createTopics(ctx, adm, cfg.partitions, topics...); err != nil {
+	if err := testkit.ResetTopics(ctx, adm, cfg.partitions, topics...); err != nil {
 		return result{}, err
 	}
 	if err := w.load(ctx, addr, m.in); err != nil {

@@ -279,6 +279,44 @@ func BrokerVersion(ctx context.Context, addr string) string {
 	return version
 }
 
+// ResetTopics creates fresh, empty topics with partitions partitions each (and
+// replication 1): any that already exist (fixed names left over from an earlier
+// run) are deleted first.
+func ResetTopics(ctx context.Context, adm *kadm.Client, partitions int32, topics ...string) error {
+	listed, err := adm.ListTopics(ctx, topics...)
+	if err != nil {
+		return fmt.Errorf("list topics: %w", err)
+	}
+	var existing []string
+	for _, t := range listed {
+		if t.Err == nil {
+			existing = append(existing, t.Topic)
+		}
+	}
+	if len(existing) > 0 {
+		if _, err := adm.DeleteTopics(ctx, existing...); err != nil {
+			return fmt.Errorf("delete old topics %v: %w", existing, err)
+		}
+		if err := WaitGone(ctx, adm, existing); err != nil {
+			return fmt.Errorf("old topics %v not deleted: %w", existing, err)
+		}
+	}
+	for _, t := range topics {
+		// Right after a deletion Kafka may still answer TOPIC_ALREADY_EXISTS.
+		err := Retry(ctx, 60*time.Second, func() error {
+			resp, err := adm.CreateTopic(ctx, partitions, 1, nil, t)
+			if err != nil {
+				return err
+			}
+			return resp.Err
+		})
+		if err != nil {
+			return fmt.Errorf("create topic %s: %w", t, err)
+		}
+	}
+	return nil
+}
+
 // VmHWM is a process's peak resident set in KiB, from /proc. (getrusage's
 // ru_maxrss is no good here: it survives exec, so a child started by a large
 // parent reports the parent's peak.)
