@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"encoding/binary"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -87,21 +86,7 @@ func TestOwnModuleRecipe(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	latest := map[string]int64{}
-	readUntil(ctx, t, addr, []string{"page-visits"}, func(recs []*kgo.Record) bool {
-		for _, r := range recs {
-			latest[string(r.Key)] = int64(binary.BigEndian.Uint64(r.Value))
-		}
-		for p, n := range want {
-			if latest[p] != n {
-				return false
-			}
-		}
-		return true
-	})
-	if len(latest) != len(want) {
-		t.Errorf("counted %d pages, want %d: %v", len(latest), len(want), latest)
-	}
+	readLatestCounts(ctx, t, addr, "page-visits", want)
 	stopClean(ctx, t, app)
 }
 
