@@ -1,7 +1,8 @@
-// Package testkit holds the helpers the end-to-end tests (test/e2e) and the
-// benchmarks (bench/e2e, bench/cluster) share: a process's output buffer, waiting
-// for and cleaning up a broker, starting the real Apache Kafka broker of
-// test/kafka, process and machine facts, the repository root. Each test or
+// Package testkit holds the helpers the end-to-end tests (test/e2e, and
+// internal/miniotest for them) and the benchmarks (bench/e2e, bench/cluster)
+// share: a process's output buffer, a free port, waiting for, resetting and
+// cleaning up a broker, starting the real Apache Kafka broker of test/kafka,
+// process and machine facts, the repository root. Each test or
 // benchmark drives its own scenario; this package only keeps them from repeating
 // the plumbing.
 //
