@@ -34,9 +34,10 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		Long: `gofkagen compiles every function marked //gofka:topology in the package in dir
 (default: the current directory, as go generate runs it) into gofka_gen.go.
 
-Add this line to one file of the package:
+Add this line to one file of the package (after go get -tool
+github.com/gofka/streams/cmd/gofkagen in your module):
 
-	//go:generate go run github.com/gofka/streams/cmd/gofkagen`,
+	//go:generate go tool gofkagen`,
 		Args:          cobra.MaximumNArgs(1),
 		SilenceUsage:  true,
 		SilenceErrors: true,
