@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -208,6 +209,7 @@ func (e *Engine) openState(ctx context.Context) error {
 		return fmt.Errorf("snapshot store %s: %w", e.cfg.Snapshots, err)
 	}
 	e.uploader = snapshot.NewUploader(e.snaps, e.cfg.AppID, e.log)
+	e.warnOldSnapshots()
 	// The typed caches share their part of the budget. A replica may come to run
 	// every task, so each store partition's share assumes it does; an entry is
 	// costed at 128 bytes (key, value, map and bookkeeping), a deliberate
@@ -229,7 +231,45 @@ func (e *Engine) openState(ctx context.Context) error {
 	}
 	e.log.Info("state opened", "dir", dir, "snapshots", e.cfg.Snapshots, "block_cache_bytes", mem.BlockCache,
 		"write_buffer_bytes", mem.WriteBuffers, "cache_entries_per_store", e.cacheEntries)
+	e.checkMemory(mem)
 	return nil
+}
+
+// checkMemory warns when the budget cannot hold the memtables of every task at
+// their floor. A replica may come to run every task, so the check assumes it
+// does: RocksDB would then hold more than the budget, not stall.
+func (e *Engine) checkMemory(mem rocks.Memory) {
+	cfs := 0 // a column family per persistent store partition, one meta per instance
+	for _, st := range e.prog.SubTopologies {
+		stores := 0
+		for _, si := range st.Stores {
+			if e.prog.Stores[si].Persistent {
+				stores++
+			}
+		}
+		if stores > 0 {
+			cfs += int(e.parts[st.ID]) * (stores + 1)
+		}
+	}
+	if need := rocks.MinWriteBuffers(cfs); cfs > 0 && mem.WriteBuffers < need {
+		e.log.Warn("the memory budget is too small for the memtables of every task: RocksDB may exceed it; raise --memory",
+			"column_families", cfs, "write_buffer_bytes", mem.WriteBuffers, "needed", need, "memory_at_least", 4*need)
+	}
+}
+
+// warnOldSnapshots points at snapshots an earlier version kept under
+// <state dir>/<app id>/snapshots, when the default store is used: they are not
+// found at the new default, <state dir>/snapshots.
+func (e *Engine) warnOldSnapshots() {
+	def, err := filepath.Abs(filepath.Join(e.cfg.StateDir, "snapshots"))
+	if err != nil || e.cfg.Snapshots != "file://"+def {
+		return
+	}
+	old := filepath.Join(e.cfg.StateDir, e.cfg.AppID, "snapshots", e.cfg.AppID)
+	if _, err := os.Stat(old); err == nil {
+		e.log.Warn("snapshots of an earlier version are not used: move them to the snapshot store to restore from them",
+			"found", old, "store", filepath.Join(def, e.cfg.AppID))
+	}
 }
 
 // replicaDir holds the replica's local state: its RocksDB instances (state/) and
