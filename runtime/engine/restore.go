@@ -4,9 +4,11 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -23,80 +25,52 @@ import (
 
 // openTaskState opens the task's RocksDB instance from, in order of preference:
 // the local instance when its recorded changelog offsets lie within the
-// changelogs; the newest complete snapshot that downloads and verifies; an
-// older one; or nothing (full changelog replay). It fills from with the offsets
-// the state covers and says where the state came from.
-func (e *Engine) openTaskState(ctx context.Context, t *task, bounds map[topicPartition]bounds, from map[topicPartition]int64) (string, error) {
+// changelogs; the newest complete snapshot that does and that downloads and
+// verifies; an older one; or nothing (full changelog replay). It fills from with
+// the offsets the state covers and says where the state came from. Sources
+// passed over make one log line per task: an old state directory against a
+// fresh broker passes over every snapshot.
+func (e *Engine) openTaskState(ctx context.Context, t *task, bounds map[topicPartition]bounds, from map[topicPartition]int64) (stateFrom string, err error) {
 	name := t.id.String()
-	usable := func(db *rocks.DB) (bool, string, error) {
-		for _, sp := range e.storePartitions(t.id) {
-			tp := topicPartition{e.topics[sp.Changelog].name, t.id.Partition}
-			local, found, err := db.ChangelogOffset(sp.Name, t.id.Partition)
-			if err != nil {
-				return false, "", err
-			}
-			b := bounds[tp]
-			if !found {
-				return false, fmt.Sprintf("no changelog offset recorded for store %s", sp.Name), nil
-			}
-			if local < b.start || local > b.end {
-				return false, fmt.Sprintf("store %s at changelog offset %d is outside the changelog [%d, %d]", sp.Name, local, b.start, b.end), nil
-			}
-			from[tp] = local
+	var passed []string // the sources passed over, and why
+	defer func() {
+		if len(passed) > 0 && err == nil {
+			e.log.Warn("state not usable; restored from an older source", "task", t.id, "passed_over", len(passed),
+				"newest", passed[0], "state_from", stateFrom)
+			e.log.Debug("state sources passed over", "task", t.id, "sources", strings.Join(passed, "; "))
 		}
-		return true, "", nil
-	}
-	try := func(source string) (string, bool, error) {
+	}()
+	try := func(source string) (bool, error) {
 		db, err := e.pool.Open(name)
 		if err != nil {
-			return "", false, err
+			return false, err
 		}
-		ok, why, err := usable(db)
-		if err == nil && ok {
+		why, err := e.fits(t.id, bounds, from, func(sp runtime.StoreSpec, _ topicPartition) (int64, bool, error) {
+			return db.ChangelogOffset(sp.Name, t.id.Partition)
+		})
+		if err == nil && why == "" {
 			t.db = db
-			return source, true, nil
+			return true, nil
 		}
 		db.Close()
 		if err != nil {
-			return "", false, err
+			return false, err
 		}
-		e.log.Warn("state not usable; trying the next source", "task", t.id, "state", source, "reason", why)
-		clear(from)
-		return "", false, e.pool.Remove(name)
+		passed = append(passed, source+": "+why)
+		return false, e.pool.Remove(name)
 	}
 
 	if e.hasLocalInstance(name) {
-		if src, ok, err := try("local state"); ok || err != nil {
-			return src, err
+		if ok, err := try("local state"); ok || err != nil {
+			return "local state", err
 		}
 	}
 	for _, cp := range e.snapshotsOf(ctx, t.id) {
-		staging := filepath.Join(e.pool.StagingDir(), fmt.Sprintf("restore-%s-%d", name, cp.ID))
-		os.RemoveAll(staging)
-		begin := time.Now()
-		// Download checks every file's size and SHA-256 against the manifest;
-		// opening the checkpoint read-only (RocksDB's paranoid checks: every
-		// file the MANIFEST names present with its size) proves it a whole
-		// database. RocksDB verifies block checksums as blocks are read
-		// afterwards. A full scan (rocks.VerifyCheckpoint) would cost most of
-		// the restore time of a large store (0.6–1.2 s per million keys,
-		// BenchmarkVerifyCheckpoint in state/rocks).
-		m, err := snapshot.Download(ctx, e.snaps, cp.ManifestRef, staging)
-		if err == nil {
-			_, err = rocks.ReadCheckpointOffsets(staging)
-		}
-		if err != nil {
-			os.RemoveAll(staging)
-			e.log.Warn("snapshot unusable; falling back to an older checkpoint or the changelog", "task", t.id, "checkpoint", cp.ID, "err", err)
-			e.metrics.snapshotFallbacks.Inc()
-			continue
-		}
-		if err := e.pool.Install(name, staging); err != nil {
-			os.RemoveAll(staging)
+		src, err := e.downloadSnapshot(ctx, t, cp, bounds, &passed)
+		if err != nil || src == "" {
 			return "", err
 		}
-		src := fmt.Sprintf("snapshot of checkpoint %d (%d files, downloaded in %s)", cp.ID, len(m.Files), time.Since(begin).Round(time.Millisecond))
-		if src, ok, err := try(src); ok || err != nil {
+		if ok, err := try(src); ok || err != nil {
 			return src, err
 		}
 	}
@@ -112,6 +86,78 @@ func (e *Engine) openTaskState(ctx context.Context, t *task, bounds map[topicPar
 	}
 	t.db = db
 	return "full changelog replay", nil
+}
+
+// downloadSnapshot installs a snapshot as the task's instance and says where the
+// state came from, or returns "" (and adds to passed) for a snapshot the
+// changelogs no longer cover, which is not downloaded at all, or one that is
+// corrupt or missing, which is also logged: it is damage in the store.
+func (e *Engine) downloadSnapshot(ctx context.Context, t *task, cp snapshotCandidate, bounds map[topicPartition]bounds, passed *[]string) (string, error) {
+	source := fmt.Sprintf("snapshot of checkpoint %d", cp.ID)
+	m, err := snapshot.ReadManifest(ctx, e.snaps, cp.ManifestRef)
+	if err == nil {
+		why, _ := e.fits(t.id, bounds, map[topicPartition]int64{}, func(_ runtime.StoreSpec, tp topicPartition) (int64, bool, error) {
+			o, ok := m.ChangelogOffsets[tp.String()]
+			return o, ok, nil
+		})
+		if why != "" {
+			*passed = append(*passed, source+": "+why)
+			return "", nil
+		}
+	}
+	name := t.id.String()
+	staging := filepath.Join(e.pool.StagingDir(), fmt.Sprintf("restore-%s-%d", name, cp.ID))
+	os.RemoveAll(staging)
+	begin := time.Now()
+	// Download checks every file's size and SHA-256 against the manifest;
+	// opening the checkpoint read-only (RocksDB's paranoid checks: every file
+	// the MANIFEST names present with its size) proves it a whole database.
+	// RocksDB verifies block checksums as blocks are read afterwards. A full
+	// scan (rocks.VerifyCheckpoint) would cost most of the restore time of a
+	// large store (0.6–1.2 s per million keys, BenchmarkVerifyCheckpoint in
+	// state/rocks).
+	if err == nil {
+		m, err = snapshot.Download(ctx, e.snaps, cp.ManifestRef, staging)
+	}
+	if err == nil {
+		_, err = rocks.ReadCheckpointOffsets(staging)
+	}
+	if err != nil {
+		os.RemoveAll(staging)
+		e.log.Warn("snapshot unusable; falling back to an older checkpoint or the changelog", "task", t.id, "checkpoint", cp.ID, "err", err)
+		e.metrics.snapshotFallbacks.Inc()
+		*passed = append(*passed, source+": unusable")
+		return "", nil
+	}
+	if err := e.pool.Install(name, staging); err != nil {
+		os.RemoveAll(staging)
+		return "", err
+	}
+	return fmt.Sprintf("%s (%d files, downloaded in %s)", source, len(m.Files), time.Since(begin).Round(time.Millisecond)), nil
+}
+
+// fits says why state cannot be used with the changelogs as they are now, or ""
+// when it can, and then fills from with where each changelog's replay starts.
+// offsetOf gives the state's changelog offset for a store partition.
+func (e *Engine) fits(id coordinator.TaskID, bounds map[topicPartition]bounds, from map[topicPartition]int64,
+	offsetOf func(runtime.StoreSpec, topicPartition) (int64, bool, error)) (string, error) {
+	at := map[topicPartition]int64{}
+	for _, sp := range e.storePartitions(id) {
+		tp := topicPartition{e.topics[sp.Changelog].name, id.Partition}
+		o, found, err := offsetOf(sp, tp)
+		if err != nil {
+			return "", err
+		}
+		if !found {
+			return fmt.Sprintf("no changelog offset recorded for store %s", sp.Name), nil
+		}
+		if b := bounds[tp]; o < b.start || o > b.end {
+			return fmt.Sprintf("store %s at changelog offset %d is outside the changelog [%d, %d]", sp.Name, o, b.start, b.end), nil
+		}
+		at[tp] = o
+	}
+	maps.Copy(from, at)
+	return "", nil
 }
 
 // snapshotCandidate is a snapshot a task's state may be restored from.
