@@ -67,8 +67,11 @@ func (e *Engine) openTaskState(ctx context.Context, t *task, bounds map[topicPar
 	}
 	for _, cp := range e.snapshotsOf(ctx, t.id) {
 		src, err := e.downloadSnapshot(ctx, t, cp, bounds, &passed)
-		if err != nil || src == "" {
+		if err != nil {
 			return "", err
+		}
+		if src == "" {
+			continue // passed over
 		}
 		if ok, err := try(src); ok || err != nil {
 			return src, err
