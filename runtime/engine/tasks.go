@@ -202,7 +202,9 @@ func (e *Engine) discardTasks(ctx context.Context, reason string) {
 		e.fencedWrites = 0
 		return
 	}
-	abort, cancel := context.WithTimeout(ctx, 5*time.Second)
+	// Abort even when ctx ended (a lapse found while stopping): records left
+	// buffered would otherwise still be written for tasks another replica owns.
+	abort, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	if err := e.producer.AbortBufferedRecords(abort); err != nil {
 		e.log.Warn("abort buffered records", "err", err)
 	}
