@@ -22,6 +22,7 @@ import (
 	"github.com/gofka/streams/internal/describe"
 	"github.com/gofka/streams/runtime"
 	"github.com/gofka/streams/runtime/engine"
+	"github.com/gofka/streams/state/rocks"
 	"github.com/gofka/streams/state/snapshot"
 )
 
@@ -96,35 +97,7 @@ with nothing installed.`,
 		},
 	}
 	for _, c := range []*cobra.Command{root, run} {
-		f := c.Flags()
-		f.StringVar(&rf.brokers, "brokers", os.Getenv("GOFKA_BROKERS"), "comma-separated Kafka brokers (default $GOFKA_BROKERS; none: start an embedded broker)")
-		f.StringVar(&rf.appID, "app-id", "", "application id: names the internal topics and the offsets group (default: the topology's, e.g. click-count)")
-		f.StringVar(&rf.stateDir, "state-dir", "gofka-state", "directory for local state (RocksDB)")
-		f.StringVar(&rf.replicaID, "replica-id", "0", "this replica's id, unique among the replicas of the application")
-		f.StringVar(&rf.guarantee, "guarantee", "at-least-once", "processing guarantee: at-least-once or exactly-once")
-		f.DurationVar(&rf.commitInterval, "commit-interval", 5*time.Second, "how often state is flushed and input offsets committed")
-		f.StringVar(&rf.logLevel, "log-level", "info", "debug, info, warn or error")
-		f.StringVar(&rf.embeddedListen, "embedded-listen", "127.0.0.1:9092", "address of the embedded broker, when there is no --brokers")
-		f.Int32Var(&rf.partitions, "embedded-partitions", 4, "partitions of topics the embedded broker creates")
-		f.StringVar(&rf.onBadRecord, "on-bad-record", "fail", "what to do with a record that cannot be decoded: fail, skip or dead-letter")
-		f.StringVar(&rf.deadLetter, "dead-letter-topic", "", "topic for dead-lettered records (default <app-id>-dead-letter)")
-		f.StringVar(&rf.memory, "memory", "256MiB", "memory budget for all state of the process (RocksDB block cache, memtables, caches)")
-		f.StringVar(&rf.topology, "topology", "", "which topology to run when the binary has several")
-		f.StringVar(&rf.cpuProfile, "cpu-profile", "", "write a pprof CPU profile of the run to this file")
-
-		f.StringVar(&rf.raftAddr, "raft-addr", "127.0.0.1:0", "address the coordinator (Raft and its control RPCs) listens on; give a fixed port when there are peers")
-		f.StringVar(&rf.advertise, "raft-advertise", "", "address other replicas reach this one at (default --raft-addr)")
-		f.StringVar(&rf.peers, "peers", "", "comma-separated --raft-addr of the application's replicas, this one included; the first --voters are the voters (none: a single replica)")
-		f.StringVar(&rf.peersDNS, "peers-dns", "", "find peers through this DNS name instead of --peers (SRV records _raft._tcp, else A records on --raft-addr's port), e.g. a Kubernetes headless service")
-		f.IntVar(&rf.voters, "voters", 3, "how many replicas vote in the Raft group: 1, 3 or 5 (the rest follow as non-voters)")
-		f.StringVar(&rf.statusAddr, "status-addr", "127.0.0.1:7070", "HTTP address of /status, /healthz, /readyz and /metrics (empty: none)")
-		f.DurationVar(&rf.failureTimeout, "failure-timeout", 3*time.Second, "a replica not heard from for this long is declared dead and its tasks move")
-		f.DurationVar(&rf.checkpointInterval, "checkpoint-interval", 10*time.Second, "how often the coordinator starts a barrier checkpoint (0: never)")
-		f.IntVar(&rf.keepCheckpoints, "keep-checkpoints", 3, "complete checkpoints kept in the snapshot store")
-		f.StringVar(&rf.snapshots, "snapshots", "", "where snapshots go: file:///path or s3://bucket/prefix (default file://<state-dir>/<app-id>/snapshots)")
-		f.StringVar(&rf.s3Endpoint, "s3-endpoint", "", "S3 endpoint URL for S3-compatible servers (MinIO, Ceph); credentials come from the AWS default chain")
-		f.BoolVar(&rf.s3PathStyle, "s3-path-style", false, "address S3 buckets by path (http://host/bucket), as most S3-compatible servers need")
-		f.StringVar(&rf.s3Region, "s3-region", "", "S3 region (default from the AWS configuration, else us-east-1)")
+		addRunFlags(c, &rf)
 	}
 	root.AddCommand(run)
 
@@ -167,6 +140,39 @@ with nothing installed.`,
 		return 1
 	}
 	return 0
+}
+
+// addRunFlags gives c the flags of run (the root command runs too), bound to rf.
+func addRunFlags(c *cobra.Command, rf *runFlags) {
+	f := c.Flags()
+	f.StringVar(&rf.brokers, "brokers", os.Getenv("GOFKA_BROKERS"), "comma-separated Kafka brokers (default $GOFKA_BROKERS; none: start an embedded broker)")
+	f.StringVar(&rf.appID, "app-id", "", "application id: names the internal topics and the offsets group (default: the topology's, e.g. click-count)")
+	f.StringVar(&rf.stateDir, "state-dir", "gofka-state", "directory for local state: RocksDB, the Raft log and (by default) snapshots")
+	f.StringVar(&rf.replicaID, "replica-id", "0", "this replica's id, unique among the replicas of the application")
+	f.StringVar(&rf.guarantee, "guarantee", "at-least-once", "processing guarantee: at-least-once (records may be processed again after a failure, never lost)")
+	f.DurationVar(&rf.commitInterval, "commit-interval", 5*time.Second, "how often state is flushed and input offsets committed")
+	f.StringVar(&rf.logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&rf.embeddedListen, "embedded-listen", "127.0.0.1:9092", "address of the embedded broker, when there is no --brokers")
+	f.Int32Var(&rf.partitions, "embedded-partitions", 4, "partitions of topics the embedded broker creates")
+	f.StringVar(&rf.onBadRecord, "on-bad-record", "fail", "what to do with a record that cannot be decoded: fail, skip or dead-letter")
+	f.StringVar(&rf.deadLetter, "dead-letter-topic", "", "topic for dead-lettered records (default <app-id>-dead-letter)")
+	f.StringVar(&rf.memory, "memory", "256MiB", "memory budget for all state of the process (RocksDB block cache, memtables, caches); at least 32MiB, since half is the block cache, which needs one 16 MiB shard to keep bloom filters cached")
+	f.StringVar(&rf.topology, "topology", "", "which topology to run when the binary has several")
+	f.StringVar(&rf.cpuProfile, "cpu-profile", "", "write a pprof CPU profile of the run to this file")
+
+	f.StringVar(&rf.raftAddr, "raft-addr", "127.0.0.1:0", "address the coordinator (Raft and its control RPCs) listens on; give a fixed port when there are peers")
+	f.StringVar(&rf.advertise, "raft-advertise", "", "address other replicas reach this one at (default --raft-addr)")
+	f.StringVar(&rf.peers, "peers", "", "comma-separated --raft-addr of the application's replicas, this one included; the first --voters are the voters (none: a single replica)")
+	f.StringVar(&rf.peersDNS, "peers-dns", "", "find peers through this DNS name instead of --peers (SRV records _raft._tcp, else A records on --raft-addr's port), e.g. a Kubernetes headless service")
+	f.IntVar(&rf.voters, "voters", 3, "how many replicas vote in the Raft group: 1, 3 or 5 (the rest follow as non-voters)")
+	f.StringVar(&rf.statusAddr, "status-addr", "127.0.0.1:7070", "HTTP address of /status, /healthz, /readyz and /metrics (empty: none)")
+	f.DurationVar(&rf.failureTimeout, "failure-timeout", 3*time.Second, "a replica not heard from for this long is declared dead and its tasks move")
+	f.DurationVar(&rf.checkpointInterval, "checkpoint-interval", 10*time.Second, "how often the coordinator starts a barrier checkpoint (0: never)")
+	f.IntVar(&rf.keepCheckpoints, "keep-checkpoints", 3, "complete checkpoints kept in the snapshot store; older ones are deleted, sparing files younger than 10 minutes (a grace period for uploads in flight)")
+	f.StringVar(&rf.snapshots, "snapshots", "", "where snapshots go: file:///path or s3://bucket/prefix (default file://<state-dir>/snapshots; keys start with the app id)")
+	f.StringVar(&rf.s3Endpoint, "s3-endpoint", "", "S3 endpoint URL for S3-compatible servers (MinIO, Ceph); credentials come from the AWS default chain")
+	f.BoolVar(&rf.s3PathStyle, "s3-path-style", false, "address S3 buckets by path (http://host/bucket), as most S3-compatible servers need")
+	f.StringVar(&rf.s3Region, "s3-region", "", "S3 region (default from the AWS configuration, else us-east-1)")
 }
 
 func appName() string {
@@ -229,11 +235,14 @@ func run(ctx context.Context, programs []*runtime.Program, rf runFlags, stderr i
 	case "exactly-once":
 		return errors.New("--guarantee exactly-once is not yet supported; use at-least-once")
 	default:
-		return fmt.Errorf("--guarantee must be at-least-once or exactly-once, not %q", rf.guarantee)
+		return fmt.Errorf("--guarantee must be at-least-once, not %q", rf.guarantee)
 	}
 	memory, err := parseBytes(rf.memory)
 	if err != nil {
 		return fmt.Errorf("--memory: %w", err)
+	}
+	if memory < rocks.MinBudget {
+		return fmt.Errorf("--memory %s is below the minimum of %dMiB: %s", rf.memory, rocks.MinBudget>>20, engine.MinMemoryWhy)
 	}
 	cfg := engine.Config{
 		AppID: rf.appID, StateDir: rf.stateDir, ReplicaID: rf.replicaID,

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gofka/streams/coordinator"
+	"github.com/gofka/streams/state/rocks"
 	"github.com/gofka/streams/state/snapshot"
 )
 
@@ -23,6 +24,11 @@ const (
 	DeadLetter BadRecordPolicy = "dead-letter"
 )
 
+// MinMemoryWhy explains rocks.MinBudget, the smallest MemoryBudget, to users.
+const MinMemoryWhy = "half of it is RocksDB's block cache, which needs at least one 16 MiB shard to keep a large store's " +
+	"bloom filters cached (smaller, every lookup of a new key reads the disk), and a quarter is memtables, " +
+	"256 KiB per task with one store at their 64 KiB floor"
+
 // Config configures one replica of an application.
 type Config struct {
 	Brokers        []string
@@ -34,7 +40,8 @@ type Config struct {
 	// DeadLetterTopic defaults to "<app id>-dead-letter".
 	DeadLetterTopic string
 	// MemoryBudget bounds the state of the whole process: RocksDB block cache,
-	// memtables and the typed caches in front of them.
+	// memtables and the typed caches in front of them. At least rocks.MinBudget
+	// (32 MiB); 0 means 256 MiB.
 	MemoryBudget int64
 	// CreateTopics lets the engine create missing source and sink topics with
 	// DefaultPartitions partitions (the embedded development broker does this).
@@ -48,7 +55,8 @@ type Config struct {
 	// single-replica group.
 	Cluster coordinator.Config
 	// Snapshots is where barrier checkpoints go: "file:///path" or
-	// "s3://bucket/prefix" (default: file://<state dir>/<app id>/snapshots).
+	// "s3://bucket/prefix" (default: file://<state dir>/snapshots). Keys in the
+	// store start with the application id, so applications can share one.
 	Snapshots        string
 	SnapshotsOptions snapshot.Options
 	// StatusAddr serves /status, /healthz and /readyz over HTTP ("" for none).
@@ -87,6 +95,9 @@ func (c *Config) validate() error {
 	if c.MemoryBudget <= 0 {
 		c.MemoryBudget = 256 << 20
 	}
+	if c.MemoryBudget < rocks.MinBudget {
+		return fmt.Errorf("memory budget %d MiB is below the minimum of %d MiB: %s", c.MemoryBudget>>20, rocks.MinBudget>>20, MinMemoryWhy)
+	}
 	if c.DefaultPartitions <= 0 {
 		c.DefaultPartitions = 1
 	}
@@ -94,7 +105,7 @@ func (c *Config) validate() error {
 		c.Logger = slog.Default()
 	}
 	if c.Snapshots == "" {
-		abs, err := filepath.Abs(filepath.Join(c.StateDir, c.AppID, "snapshots"))
+		abs, err := filepath.Abs(filepath.Join(c.StateDir, "snapshots"))
 		if err != nil {
 			return err
 		}

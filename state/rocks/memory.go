@@ -46,6 +46,24 @@ func SplitBudget(total int64) (mem Memory, typedCacheBytes int64) {
 	return mem, total - mem.BlockCache - mem.WriteBuffers
 }
 
+// MinBudget is the smallest total budget (split by SplitBudget) under which the
+// pool still works as designed. The block cache gets half, and below one shard
+// of minCacheShard (16 MiB) the filter and index blocks of a large SST file are
+// evicted as soon as they are read, so every lookup of a new key goes to disk
+// (see minCacheShard). The write buffers get a quarter, 8 MiB at the minimum:
+// the memtables of 32 task instances with one store each at their floor
+// (MinWriteBuffers). Smaller budgets would not bound memory, only slow it down.
+const MinBudget = 2 * minCacheShard
+
+// MinWriteBuffers is the write-buffer pool below which the memtables of
+// columnFamilies column families no longer fit: each holds maxWriteBuffers (2)
+// memtables of at least 64 KiB (WriteBufferSize's floor), so a task instance
+// with one store (its store partition and its meta column family) needs 256 KiB.
+// Below it the pool's bound is exceeded rather than enforced.
+func MinWriteBuffers(columnFamilies int) int64 {
+	return int64(max(columnFamilies, 1)) * maxWriteBuffers * minWriteBufferSize
+}
+
 // WriteBufferSize is the per-column-family memtable size (write_buffer_size) the
 // sizing rule gives when the write-buffer pool is divided among columnFamilies column
 // families: pool / (2 × columnFamilies) rounded down to a power of two, clamped to
