@@ -177,6 +177,17 @@ func (v secretValue) String() string     { return "" }
 func (v secretValue) Type() string       { return "string" }
 func (v secretValue) Set(s string) error { *v.p = &secret{s}; return nil }
 
+// Enabled reports whether any TLS or SASL flag is given (the environment
+// variables do not count).
+func (s *Security) Enabled() bool {
+	return s.TLSOn() || s.Mechanism != "" || s.Username != "" || s.password != nil || s.PasswordFile != "" ||
+		s.OAuthTokenFile != "" || s.OAuthTokenURL != "" || s.OAuthClientID != "" || s.OAuthClientSecretFile != "" || s.OAuthScope != ""
+}
+
+// PasswordOnCommandLine reports whether the password came with --sasl-password,
+// where other users of the machine can read it in the process list.
+func (s *Security) PasswordOnCommandLine() bool { return s.password != nil }
+
 // TLSOn reports whether connections use TLS: --tls or any other --tls-* flag.
 func (s *Security) TLSOn() bool {
 	return s.TLS || s.CAFile != "" || s.CertFile != "" || s.KeyFile != "" || s.ServerName != ""
