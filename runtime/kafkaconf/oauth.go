@@ -157,11 +157,14 @@ func (c *ClientCredentials) fetch(ctx context.Context) (string, time.Duration, e
 	var tr tokenResponse
 	jsonErr := json.Unmarshal(body, &tr)
 	if resp.StatusCode != http.StatusOK || tr.Error != "" {
-		// Only the error fields are shown: a body could echo what was sent.
+		// Only the error fields are shown, and never the secret, should the
+		// server echo it.
 		why := strings.TrimSpace(tr.Error + " " + tr.Description)
 		if why == "" {
 			why = "no OAuth error in the answer"
 		}
+		why = strings.ReplaceAll(why, c.secret, "[redacted]")
+		why = strings.ReplaceAll(why, url.QueryEscape(c.secret), "[redacted]")
 		return "", 0, fmt.Errorf("OAuth token endpoint %s answered %s: %s", c.URL, resp.Status, why)
 	}
 	if jsonErr != nil || tr.AccessToken == "" {
