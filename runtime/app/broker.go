@@ -83,51 +83,60 @@ are superusers). Both together rehearse a secured deployment on one machine:
 	return broker
 }
 
-// securityOpts turns the broker's flags into kfake options, and describes them
-// (without passwords) for the start-up line.
-func (bf brokerFlags) securityOpts() ([]kfake.Opt, string, error) {
-	var opts []kfake.Opt
+// brokerSecurity is what the broker's security flags make.
+type brokerSecurity struct {
+	opts []kfake.Opt
+	tls  *tls.Config // nil: plaintext
+	sasl bool
+	desc string // for the start-up line, without passwords
+}
+
+// security turns the broker's flags into kfake options.
+func (bf brokerFlags) security() (brokerSecurity, error) {
+	var bs brokerSecurity
 	var desc []string
 	if (bf.certFile == "") != (bf.keyFile == "") {
-		return nil, "", fmt.Errorf("--tls-cert and --tls-key go together")
+		return bs, fmt.Errorf("--tls-cert and --tls-key go together")
 	}
 	if bf.clientCA != "" && bf.certFile == "" {
-		return nil, "", fmt.Errorf("--tls-client-ca needs --tls-cert and --tls-key")
+		return bs, fmt.Errorf("--tls-client-ca needs --tls-cert and --tls-key")
 	}
 	if bf.certFile != "" {
 		cert, err := tls.LoadX509KeyPair(bf.certFile, bf.keyFile)
 		if err != nil {
-			return nil, "", fmt.Errorf("--tls-cert %s, --tls-key %s: %w", bf.certFile, bf.keyFile, err)
+			return bs, fmt.Errorf("--tls-cert %s, --tls-key %s: %w", bf.certFile, bf.keyFile, err)
 		}
-		c := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		bs.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		desc = append(desc, "TLS")
 		if bf.clientCA != "" {
 			pool, err := kafkaconf.LoadCAs(bf.clientCA)
 			if err != nil {
-				return nil, "", fmt.Errorf("--tls-client-ca: %w", err)
+				return bs, fmt.Errorf("--tls-client-ca: %w", err)
 			}
-			c.ClientCAs, c.ClientAuth = pool, tls.RequireAndVerifyClientCert
+			bs.tls.ClientCAs, bs.tls.ClientAuth = pool, tls.RequireAndVerifyClientCert
 			desc = append(desc, "client certificates required")
 		}
-		opts = append(opts, kfake.TLS(c))
+		bs.opts = append(bs.opts, kfake.TLS(bs.tls))
 	}
 	users, err := bf.users.parse()
 	if err != nil {
-		return nil, "", err
+		return bs, err
 	}
 	if len(users) > 0 {
-		opts = append(opts, kfake.EnableSASL())
+		bs.sasl = true
+		bs.opts = append(bs.opts, kfake.EnableSASL())
 		var names []string
 		for _, u := range users {
-			opts = append(opts, kfake.Superuser(u.mechanism, u.name, u.password))
+			bs.opts = append(bs.opts, kfake.Superuser(u.mechanism, u.name, u.password))
 			names = append(names, u.name+" ("+u.mechanism+")")
 		}
 		desc = append(desc, "SASL users "+strings.Join(names, ", "))
 	}
-	if len(desc) == 0 {
-		return nil, "plaintext", nil
+	bs.desc = "plaintext"
+	if len(desc) > 0 {
+		bs.desc = strings.Join(desc, ", ")
 	}
-	return opts, strings.Join(desc, ", "), nil
+	return bs, nil
 }
 
 // startBroker starts an embedded kfake broker listening on addr. Two protocol
@@ -160,16 +169,21 @@ func startBroker(addr string, partitions int32, extra ...kfake.Opt) (*kfake.Clus
 }
 
 func runBroker(ctx context.Context, bf brokerFlags, stderr io.Writer) error {
-	sec, desc, err := bf.securityOpts()
+	sec, err := bf.security()
 	if err != nil {
 		return err
 	}
-	c, err := startBroker(bf.listen, bf.partitions, sec...)
+	c, err := startBroker(bf.listen, bf.partitions, sec.opts...)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	fmt.Fprintf(stderr, "embedded development broker listening on %s (%s; data in memory only); stop with Ctrl-C\n", c.ListenAddrs()[0], desc)
+	if sec.sasl && (sec.tls == nil || sec.tls.ClientAuth != tls.RequireAndVerifyClientCert) { // see librdkafka.go
+		if err := librdkafkaSASL(ctx, c, c.ListenAddrs()[0], sec.tls); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stderr, "embedded development broker listening on %s (%s; data in memory only); stop with Ctrl-C\n", c.ListenAddrs()[0], sec.desc)
 	<-ctx.Done()
 	return nil
 }

@@ -163,8 +163,10 @@ func (c *ClientCredentials) fetch(ctx context.Context) (string, time.Duration, e
 		if why == "" {
 			why = "no OAuth error in the answer"
 		}
-		why = strings.ReplaceAll(why, c.secret, "[redacted]")
-		why = strings.ReplaceAll(why, url.QueryEscape(c.secret), "[redacted]")
+		if c.secret != "" {
+			why = strings.ReplaceAll(why, c.secret, "[redacted]")
+			why = strings.ReplaceAll(why, url.QueryEscape(c.secret), "[redacted]")
+		}
 		return "", 0, fmt.Errorf("OAuth token endpoint %s answered %s: %s", c.URL, resp.Status, why)
 	}
 	if jsonErr != nil || tr.AccessToken == "" {

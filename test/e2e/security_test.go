@@ -272,3 +272,46 @@ func startEnv(t *testing.T, env []string, args ...string) *proc {
 	}
 	return start(t, "app", args...)
 }
+
+// TestKcatOnSecuredBroker: librdkafka (kcat) produces to and consumes from the
+// development broker over TLS with SCRAM-SHA-256. kfake alone refuses
+// librdkafka's SASL ("SASL Handshake not supported by broker"); the broker
+// command answers librdkafka's ApiVersions so that it works (see
+// runtime/app/librdkafka.go).
+func TestKcatOnSecuredBroker(t *testing.T) {
+	kcat, err := exec.LookPath("kcat")
+	if err != nil {
+		t.Skip("kcat is not on PATH: install it (make deps, or apt-get install kcat) to run this test")
+	}
+	ctx := testContext(t, 60*time.Second)
+	b := startSecuredBroker(ctx, t)
+	conf := filepath.Join(b.dir, "kcat.conf") // the password stays off the command line
+	os.WriteFile(conf, []byte("security.protocol=SASL_SSL\nsasl.mechanisms=SCRAM-SHA-256\nsasl.username="+secUser+
+		"\nsasl.password="+secPassword+"\nssl.ca.location="+b.caFile+"\n"), 0o600)
+	kc := func(stdin string, args ...string) (string, error) {
+		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(cctx, kcat, append([]string{"-F", conf, "-b", b.addr}, args...)...)
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := kc("k1\tone\nk2\ttwo\nk3\tthree\n", "-P", "-t", "kcat-secured", "-K", `\t`); err != nil {
+		t.Fatalf("kcat -P: %v\n%s", err, out)
+	}
+	out, err := kc("", "-C", "-t", "kcat-secured", "-e", "-q", "-f", `%k=%s\n`)
+	if err != nil {
+		t.Fatalf("kcat -C: %v\n%s", err, out)
+	}
+	for _, w := range []string{"k1=one", "k2=two", "k3=three"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("kcat -C read %q, want %s in it", out, w)
+		}
+	}
+	// And a wrong password is refused.
+	os.WriteFile(conf, []byte("security.protocol=SASL_SSL\nsasl.mechanisms=SCRAM-SHA-256\nsasl.username="+secUser+
+		"\nsasl.password=wrong\nssl.ca.location="+b.caFile+"\n"), 0o600)
+	if out, err := kc("", "-L", "-m", "3"); err == nil || !strings.Contains(out, "SASL authentication error") {
+		t.Errorf("kcat with a wrong password: %v\n%s", err, out)
+	}
+}
