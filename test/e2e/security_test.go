@@ -137,9 +137,9 @@ func TestSecuredBrokerClickCount(t *testing.T) {
 
 // runFails runs the application with args against the broker and requires it
 // to exit non-zero within 60 s with output containing every one of wants.
-func runFails(ctx context.Context, t *testing.T, addr string, args []string, wants ...string) string {
+func runFails(ctx context.Context, t *testing.T, b *secBroker, args []string, wants ...string) string {
 	t.Helper()
-	app := start(t, "app", append([]string{"run", "--brokers", addr, "--state-dir", t.TempDir(), "--status-addr", ""}, args...)...)
+	app := start(t, "app", append([]string{"run", "--brokers", b.addr, "--state-dir", t.TempDir(), "--status-addr", ""}, args...)...)
 	began := time.Now()
 	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
@@ -181,30 +181,30 @@ func TestSecurityFailuresEndTheRun(t *testing.T) {
 	}
 	broker := "error: broker " + b.addr + ": "
 	t.Run("wrong password", func(t *testing.T) {
-		runFails(ctx, t, b.addr, []string{"--tls-ca", b.caFile, "--sasl-mechanism", "SCRAM-SHA-256", "--sasl-username", secUser, "--sasl-password-file", wrongPW},
+		runFails(ctx, t, b, []string{"--tls-ca", b.caFile, "--sasl-mechanism", "SCRAM-SHA-256", "--sasl-username", secUser, "--sasl-password-file", wrongPW},
 			broker+"SASL authentication failed")
 	})
 	t.Run("unknown mechanism", func(t *testing.T) {
-		runFails(ctx, t, b.addr, []string{"--tls-ca", b.caFile, "--sasl-mechanism", "GSSAPI", "--sasl-username", secUser, "--sasl-password-file", b.pwFile},
+		runFails(ctx, t, b, []string{"--tls-ca", b.caFile, "--sasl-mechanism", "GSSAPI", "--sasl-username", secUser, "--sasl-password-file", b.pwFile},
 			`unknown SASL mechanism "GSSAPI": valid are PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER, AWS_MSK_IAM`)
 	})
 	t.Run("mechanism the broker does not enable", func(t *testing.T) {
-		runFails(ctx, t, b.addr, []string{"--tls-ca", b.caFile, "--sasl-mechanism", "oauthbearer", "--sasl-oauth-token-file", token},
+		runFails(ctx, t, b, []string{"--tls-ca", b.caFile, "--sasl-mechanism", "oauthbearer", "--sasl-oauth-token-file", token},
 			broker+"SASL mechanism OAUTHBEARER is not enabled on the broker", "the broker offers PLAIN, SCRAM-SHA-256, SCRAM-SHA-512")
 	})
 	t.Run("unknown CA", func(t *testing.T) {
-		runFails(ctx, t, b.addr, []string{"--tls-ca", b.otherCA, "--sasl-mechanism", "SCRAM-SHA-256", "--sasl-username", secUser, "--sasl-password-file", b.pwFile},
+		runFails(ctx, t, b, []string{"--tls-ca", b.otherCA, "--sasl-mechanism", "SCRAM-SHA-256", "--sasl-username", secUser, "--sasl-password-file", b.pwFile},
 			broker+"TLS handshake failed: x509: certificate signed by unknown authority")
 	})
 	t.Run("plaintext on the TLS listener", func(t *testing.T) {
-		runFails(ctx, t, b.addr, []string{"--sasl-mechanism", "SCRAM-SHA-256", "--sasl-username", secUser, "--sasl-password-file", b.pwFile},
+		runFails(ctx, t, b, []string{"--sasl-mechanism", "SCRAM-SHA-256", "--sasl-username", secUser, "--sasl-password-file", b.pwFile},
 			broker+"the broker speaks TLS, this client plaintext", "add --tls")
 	})
 	// The other way round, kfake never answers the TLS handshake: the run
 	// ends after the start-up check's 10 s wait and a plaintext probe.
 	t.Run("TLS on a plaintext listener", func(t *testing.T) {
 		_, plain := startDevBroker(ctx, t)
-		runFails(ctx, t, plain, []string{"--tls-ca", b.caFile},
+		runFails(ctx, t, &secBroker{addr: plain}, []string{"--tls-ca", b.caFile},
 			"error: broker "+plain+": the broker does not speak TLS", "remove the --tls flags")
 	})
 }
