@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -322,4 +323,33 @@ func TestKcatOnSecuredBroker(t *testing.T) {
 	if out, err := kc("", "-L", "-m", "3"); err == nil || !strings.Contains(out, "SASL authentication error") {
 		t.Errorf("kcat with a wrong password: %v\n%s", err, out)
 	}
+}
+
+// TestSecuredAppWaitsForUnreachableBroker: with TLS and SASL settings, a broker
+// that is only unreachable is still waited for (the start-up check retries),
+// and the run goes on once it answers. As in TestAppStartsBeforeBroker, a TCP
+// forwarder opens on the application's broker address after 3 seconds.
+func TestSecuredAppWaitsForUnreachableBroker(t *testing.T) {
+	ctx := testContext(t, 60*time.Second)
+	b := startSecuredBroker(ctx, t)
+	createTopics(ctx, t, kadm.NewClient(client(t, b.addr, b.opts()...)))
+	appAddr := freeAddr(t)
+	app := startApp(t, "app", appAddr, t.TempDir(), append(b.appFlags(), "--status-addr", "")...)
+	select {
+	case <-app.done:
+		t.Fatalf("the application exited while its broker was unreachable, instead of retrying:\n%s", lastLines(app.out.String(), 10))
+	case <-time.After(3 * time.Second):
+	}
+	if !strings.Contains(app.out.String(), "cannot reach the brokers; retrying") {
+		t.Errorf("no warning that the broker is unreachable:\n%s", lastLines(app.out.String(), 10))
+	}
+	l, err := net.Listen("tcp", appAddr)
+	if err != nil {
+		t.Fatalf("listen on the application's broker address: %v", err)
+	}
+	proxy(t, l, b.addr)
+	if err := app.waitLog(ctx, "msg=consuming"); err != nil {
+		t.Fatal(err)
+	}
+	stopClean(ctx, t, app)
 }
