@@ -18,8 +18,9 @@ help: ## list the targets
 deps: ## install librocksdb-dev and kcat with apt-get when missing (says so)
 	@bash scripts/deps.sh
 
-test: deps vet check-generated ## run every test (unit, golden, end-to-end, fuzz seed corpus), then the real-Kafka tier when java and mvn are present
+test: deps vet check-generated ## run every test (unit, golden, end-to-end, fuzz seed corpus; the library's module, then bench/'s), then the real-Kafka tier when java and mvn are present
 	$(GO) test -count=1 -timeout 30m ./...
+	cd bench && $(GO) test -count=1 -timeout 30m ./...
 	@GO=$(GO) bash test/kafka/run-tier.sh --optional
 
 test-kafka: deps ## the end-to-end tests on a real Apache Kafka broker (needs java and mvn; jars cached outside the repo)
@@ -31,33 +32,38 @@ chaos: deps ## SIGKILL and restart random replicas of a 3-replica click-count CH
 demo: deps ## generate, build and run click-count on an embedded broker; print and check the counts
 	@bash scripts/demo.sh
 
-vet: ## go vet, plus gofmt
+vet: ## go vet (the library's module and bench/'s), plus gofmt
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' | grep -v '/want/')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	cd bench && $(GO) vet ./...
 
 check-generated: ## fail if a committed gofka_gen.go is stale (gofkagen check)
 	@for d in $$(git ls-files '*gofka_gen.go' | grep -v '/want/' | xargs -r -n1 dirname); do \
 	  $(GO) run ./cmd/gofkagen check $$d || exit 1; done
 
-generate: ## regenerate every gofka_gen.go in the repository
+generate: ## regenerate every gofka_gen.go in the repository (the library's module and bench/'s)
 	$(GO) generate ./...
+	cd bench && $(GO) generate ./...
 
 fuzz: ## fuzz the frontend with mutated topologies for FUZZTIME (default 60s)
 	$(GO) test ./frontend -run XXX -fuzz FuzzCompile -fuzztime $(FUZZTIME)
 
+# The benchmarks are a module of their own (bench/go.mod: gonum/plot and what
+# only they need stay out of the library's go.mod); they run from bench/, and
+# their -out, -chart, -raw and -profile-dir paths are relative to the repository root.
 bench: bench-operators bench-e2e bench-cluster ## every benchmark below, in one go (results in bench/results/)
 
 bench-operators: ## generated code vs hand-written loop vs interface chain vs library-style chain, 1M in-memory records
 	@mkdir -p bench/results
-	$(GO) test -run XXX -bench ClickCount -benchmem -count 6 ./bench/operators | tee bench/results/operators.txt
+	cd bench && $(GO) test -run XXX -bench ClickCount -benchmem -count 6 ./operators | tee results/operators.txt
 	$(BENCHSTAT) -col /impl bench/results/operators.txt | tee bench/results/operators-benchstat.txt
-	$(GO) test -run XXX -bench PairedRatios -benchtime 30x ./bench/operators | tee bench/results/operators-paired.txt
+	cd bench && $(GO) test -run XXX -bench PairedRatios -benchtime 30x ./operators | tee results/operators-paired.txt
 
 bench-e2e: deps ## click-count end to end: gofka vs Kafka Streams vs goka vs raw pipes, one broker (real Kafka with java+mvn), N records, RUNS runs
-	$(GO) run ./bench/e2e -n $(N) -runs $(RUNS) -out bench/results/e2e.md -chart bench/results/e2e.png \
+	cd bench && $(GO) run ./e2e -n $(N) -runs $(RUNS) -out bench/results/e2e.md -chart bench/results/e2e.png \
 	  -profile-dir bench/results -command "make $(or $(MAKECMDGOALS),bench-e2e) N=$(N) RUNS=$(RUNS)"
 
 bench-cluster: deps ## distributed runtime: failover time (3 replicas, SIGKILL), restore of KEYS keys from a snapshot vs changelog replay, checkpoints every 1s vs none on N clicks; RUNS runs
-	$(GO) run ./bench/cluster -keys $(KEYS) -n $(N) -runs $(RUNS) -out bench/results/cluster.md -raw bench/results/cluster-runs.json \
+	cd bench && $(GO) run ./cluster -keys $(KEYS) -n $(N) -runs $(RUNS) -out bench/results/cluster.md -raw bench/results/cluster-runs.json \
 	  -command "make $(or $(MAKECMDGOALS),bench-cluster) KEYS=$(KEYS) N=$(N) RUNS=$(RUNS)"

@@ -59,7 +59,7 @@
 // against the stream's current key and value types and reports every mistake at once
 // as file:line:col with the expected and the actual signature, e.g.
 //
-//	topology.go:14:11: Map: extractUser has type func(Click) User, want func(key string, value Click) (newKey, newValue)
+//	topology.go:14:11: Map: extractUser has type func(c Click) User, want func(string, Click) (newKey, newValue)
 //
 // The generated file also names each user function with the signature it was
 // generated for, so a later signature change breaks go build with a message that

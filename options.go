@@ -10,9 +10,10 @@ type Serdes struct{ _ [0]func() }
 func (Serdes) isOption() {}
 
 // With pairs a key serde with a value serde. gofkagen reads the serde expressions
-// and the types they handle; each must be a constructor from this package, a
-// package-level variable, or a composite literal, so that the generated code can
-// name it.
+// and the types they handle. A serde expression may use only package-level names
+// (a constructor from this package, a package-level variable, a composite
+// literal, or a call to a package-level function), so that the generated code can
+// name it; a call runs once, when the package is initialized.
 func With[K, V any](key Serde[K], value Serde[V]) Serdes { return Serdes{} }
 
 // Named sets the name an internal topic is derived from (a repartition topic is

@@ -1,11 +1,31 @@
 // Package codegen turns lowered topology graphs into gofka_gen.go.
 //
+// The data flow: frontend.Load type-checks a package and returns an ir.Package of
+// lowered graphs; Generate turns it into a Result, the file's content and where it
+// goes, and writes nothing (gofkagen writes it, check compares it). codegen knows
+// nothing of go/packages or of the command line, only of the IR.
+//
 // For each topology it emits, with github.com/dave/jennifer:
 //
 //	Compiled<Topology>() *runtime.Program    the table a runner reads: topics, stores, tasks
 //	<topology>Task<N>                        one type per sub-topology, whose Process method
 //	                                         runs the fused chain as straight-line code
 //	func _() { runtime.GofkaGenIsStale_…[sig](fn) }   a pin per user function
+//	<topology>Description, <topology>Mermaid  what describe prints
+//
+// The file reads top-down: serde variables, the pins (each function once, sorted
+// by name), then per topology its function literals, Compiled<Topology> and its
+// task types; main, when gofkagen writes one; and last the description constants,
+// which only describe reads.
+//
+// The comments read as the graph: a task's doc comment draws its sub-topology as
+// a tree (one per source and per merge, chains of single consumers on one line),
+// and the code of each consumer of a fan-out and of each port of a Branch starts
+// with a comment saying which it is (fan-out 2 of 3 from Source#0: ...; branch 1
+// of Branch#4 at topology.go:12:3: isAdmin → Sink#6 topic "admin-views").
+// Comments name nodes as ir does (Filter#3) and topics and stores as the
+// Program's tables do (topic "click-counts-repartition", not the full name under
+// the default application id).
 //
 // The code of a task is the sub-topology's nodes unrolled in data-flow order: a
 // loop over the batch per source node decodes key and value once, calls each user

@@ -3,7 +3,6 @@ package codegen
 import (
 	"fmt"
 	"go/types"
-	"path/filepath"
 
 	"github.com/dave/jennifer/jen"
 
@@ -50,7 +49,7 @@ func (t *taskGen) emit() []jen.Code {
 	for i, s := range t.st.Stores {
 		field := local.name("store" + camel(s.Name))
 		t.stores[s] = field
-		storeFields = append(storeFields, jen.Id(field).Op("*").Qual(statePath, "Cache").Types(typ(s.Value)).Commentf("store %s", s.Name))
+		storeFields = append(storeFields, jen.Id(field).Op("*").Qual(statePath, "Cache").Types(typ(s.Value)).Comment(storeRef(s)))
 		vs := s.ValueSerde
 		ctor[jen.Id(field)] = jen.Qual(statePath, "NewCache").Types(typ(s.Value)).Call(
 			jen.Id(t.l("ctx")).Dot("Stores").Index(jen.Lit(i)), t.serde(vs).Dot("Encode"), t.serde(vs).Dot("Decode"), jen.Id(t.l("ctx")).Dot("CacheEntries"))
@@ -89,9 +88,7 @@ func (t *taskGen) emit() []jen.Code {
 	}
 	fields = append(fields, storeFields...)
 
-	out := []jen.Code{
-		jen.Commentf("%s runs sub-topology %d of %s on one partition:", t.typ, t.st.ID, t.graph.Name),
-		jen.Comment(t.summary()),
+	out := append(t.doc(),
 		jen.Type().Id(t.typ).Struct(fields...),
 		jen.Line(),
 		jen.Func().Id(names.constructor).Params(jen.Id(t.l("ctx")).Qual(runtimePath, "TaskContext")).Qual(runtimePath, "Task").Block(
@@ -110,7 +107,7 @@ func (t *taskGen) emit() []jen.Code {
 			jen.Return(jen.Qual(runtimePath, "UnknownSource").Call(jen.Lit(t.typ), jen.Id(t.l("source")))),
 		),
 		jen.Line(),
-	}
+	)
 	for _, c := range append(loops, t.methods...) {
 		out = append(out, c...)
 		out = append(out, jen.Line())
@@ -118,16 +115,28 @@ func (t *taskGen) emit() []jen.Code {
 	return out
 }
 
-// summary is a one-line picture of the sub-topology for the task's doc comment.
-func (t *taskGen) summary() string {
-	s := ""
-	for i, n := range t.st.Nodes {
-		if i > 0 {
-			s += " → "
-		}
-		s += fmt.Sprintf("%s#%d", n.Op, n.ID)
+// doc is the task type's doc comment: what it runs, then the outline of the
+// sub-topology as a preformatted block.
+func (t *taskGen) doc() []jen.Code {
+	/*
+		// routeTask0 runs sub-topology 0 of Route on one partition:
+		//
+		//	Source#0 topic "orders"
+		//	├─ Branch#1
+		//	...
+	*/
+	out := []jen.Code{
+		jen.Commentf("%s runs sub-topology %d of %s on one partition:", t.typ, t.st.ID, t.graph.Name),
+		jen.Comment("//"),
 	}
-	return s
+	for _, line := range t.outline() {
+		if line == "" {
+			out = append(out, jen.Comment("//"))
+		} else {
+			out = append(out, jen.Comment("//\t"+line))
+		}
+	}
+	return out
 }
 
 // vars names the variables holding the key and value that node n emits.
@@ -176,15 +185,8 @@ func (t *taskGen) sourceLoop(recv jen.Code, method string, src *ir.Node) []jen.C
 		body = append(body, jen.Var().Id(v).Add(typ(src.Value)).Comment("no step reads the value: it is not decoded"))
 	}
 	body = append(body, rest...)
-	topics := ""
-	for i, tp := range src.Topics {
-		if i > 0 {
-			topics += ", "
-		}
-		topics += tp.FullName(t.graph.DefaultAppID)
-	}
 	return []jen.Code{
-		jen.Commentf("%s runs the chain of %s (%s) over one batch.", method, src, topics),
+		jen.Commentf("%s runs the chain of %s (%s) over one batch.", method, src, topicsRef(src.Topics)),
 		jen.Func().Params(recv).Id(method).Params(jen.Id(t.l("batch")).Index().Qual(runtimePath, "Record")).Error().Block(
 			jen.For(jen.Id(t.l("i")).Op(":=").Range().Id(t.l("batch"))).Block(body...),
 			jen.Return(jen.Nil()),
@@ -196,7 +198,7 @@ func (t *taskGen) mergeMethod(recv jen.Code, n *ir.Node) []jen.Code {
 	k, v := t.vars(n)
 	body := append(t.children(n, 0, k, v, modeMethod), jen.Return(jen.Nil()))
 	return []jen.Code{
-		jen.Commentf("%s runs the chain after the Merge at %s:%d:%d for each of its inputs.", t.merges[n], filepath.Base(n.Pos.Filename), n.Pos.Line, n.Pos.Column),
+		jen.Commentf("%s runs the chain after %s (at %s) for each of its inputs.", t.merges[n], n, posRef(n)),
 		jen.Func().Params(recv).Id(t.merges[n]).Params(
 			jen.Id(t.l("r")).Op("*").Qual(runtimePath, "Record"), jen.Id(k).Add(typ(n.Key)), jen.Id(v).Add(typ(n.Value)),
 		).Error().Block(body...),
@@ -205,25 +207,34 @@ func (t *taskGen) mergeMethod(recv jen.Code, n *ir.Node) []jen.Code {
 
 // children emits the consumers of port of n, given the variables holding the record.
 func (t *taskGen) children(n *ir.Node, port int, k, v string, m mode) []jen.Code {
-	// A consumer reading this port through several inputs (s.Merge(s)) gets each
-	// record once per input.
-	var consumers []*ir.Node
-	for _, c := range t.graph.Consumers(n, port) {
-		for _, in := range c.Inputs {
-			if in.Node == n && in.Index == port {
-				consumers = append(consumers, c)
-			}
+	// A fan-out: every consumer but the last gets its own block, which must not
+	// skip what follows it. Each consumer's code starts with a comment naming it.
+	/*
+		{
+			// fan-out 1 of 2 from Source#0: Filter#1 → Sink#2 topic "a-words"
+			if isA(k0, v0) { ... }
 		}
-	}
+		// fan-out 2 of 2 from Source#0: Sink#3 topic "all-words"
+		t.out.Emit(...)
+	*/
+	consumers := t.consumers(n, port)
 	var out []jen.Code
 	for i, c := range consumers {
-		if i < len(consumers)-1 {
-			// Fan-out: every consumer but the last gets its own block, which must not
-			// skip what follows it.
-			out = append(out, jen.Block(t.node(c, k, v, modeNested)...))
-			continue
+		last := i == len(consumers)-1
+		cm := m
+		if !last {
+			cm = modeNested
 		}
-		out = append(out, t.node(c, k, v, m)...)
+		var stmts []jen.Code
+		if len(consumers) > 1 {
+			stmts = append(stmts, jen.Comment(t.fanOutComment(n, c, i, len(consumers))))
+		}
+		stmts = append(stmts, t.node(c, k, v, cm)...)
+		if last {
+			out = append(out, stmts...)
+		} else {
+			out = append(out, jen.Block(stmts...))
+		}
 	}
 	return out
 }
@@ -289,9 +300,18 @@ func (t *taskGen) node(n *ir.Node, k, v string, m mode) []jen.Code {
 		return append([]jen.Code{t.call(n.Fns[0], kv...)}, t.children(n, 0, k, v, m)...)
 
 	case ir.OpBranch:
+		/*
+			if isLarge(k0, v0) {
+				// branch 0 of Branch#1 at topology.go:25:19: isLarge → Sink#2 topic "large-orders"
+				...
+			} else if isSmall(k0, v0) {
+				// branch 1 of Branch#1 at topology.go:25:19: isSmall → MapValues#3 → ...
+				...
+			}
+		*/
 		var chain *jen.Statement
 		for i, f := range n.Fns {
-			block := t.children(n, i, k, v, m)
+			block := append([]jen.Code{jen.Comment(t.branchComment(n, i))}, t.children(n, i, k, v, m)...)
 			if chain == nil {
 				chain = jen.If(t.call(f, kv...)).Block(block...)
 			} else {
@@ -342,15 +362,15 @@ func (t *taskGen) encode(s *ir.Serde, v, buf, out, stage string) ([]jen.Code, je
 func (t *taskGen) emitRecord(n *ir.Node, k, v string) []jen.Code {
 	topic := n.Topics[0]
 	id := t.topicIDs[topicKey{topic.Name, topic.Kind != ir.ExternalTopic}]
-	name := topic.FullName(t.graph.DefaultAppID)
+	name := topic.FullName(t.graph.DefaultAppID) // error messages name it as describe does
 	out, key := t.encode(n.KeySerde, k, "keyBuf", t.l(fmt.Sprintf("key%d", n.ID)), "encode key for "+name)
 	if n.Op == ir.OpRepartition && !t.graph.ValueUsed(n) {
 		// Only the key matters to the reader (a count): send no value.
-		return append(out, jen.Id("_").Op("=").Id(v), jen.Id(t.l("t")).Dot("out").Dot("Emit").Call(jen.Lit(id), key, jen.Nil()).Commentf("to %s; the reader needs only the key", name))
+		return append(out, jen.Id("_").Op("=").Id(v), jen.Id(t.l("t")).Dot("out").Dot("Emit").Call(jen.Lit(id), key, jen.Nil()).Commentf("to %s; the reader needs only the key", topicRef(topic)))
 	}
 	vcode, val := t.encode(n.ValueSerde, v, "valueBuf", t.l(fmt.Sprintf("value%d", n.ID)), "encode value for "+name)
 	out = append(out, vcode...)
-	return append(out, jen.Id(t.l("t")).Dot("out").Dot("Emit").Call(jen.Lit(id), key, val).Commentf("to %s", name))
+	return append(out, jen.Id(t.l("t")).Dot("out").Dot("Emit").Call(jen.Lit(id), key, val).Comment("to "+topicRef(topic)))
 }
 
 // aggregate emits a read-modify-write of the node's store through its typed cache:

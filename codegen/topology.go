@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"go/types"
 	"path/filepath"
 
 	"github.com/dave/jennifer/jen"
@@ -29,8 +30,9 @@ type topicKey struct {
 }
 
 type topicEntry struct {
-	name string
-	kind string // runtime.TopicKind constant
+	name       string
+	kind       string     // runtime.TopicKind constant
+	key, value types.Type // of its records, as the serdes of its first user see them
 }
 
 func (tg *topologyGen) emit() []jen.Code {
@@ -52,16 +54,24 @@ func (tg *topologyGen) emit() []jen.Code {
 	return out
 }
 
-// topicID numbers a topic in the Program's topic table, adding it on first use.
-func (tg *topologyGen) topicID(t *ir.Topic, kind string) int {
-	key := topicKey{t.Name, t.Kind != ir.ExternalTopic}
-	if id, ok := tg.topicIDs[key]; ok {
+// topicID numbers a topic in the Program's topic table, adding it on first use
+// with the types of the serdes its records are encoded with there.
+func (tg *topologyGen) topicID(t *ir.Topic, kind string, key, value *ir.Serde) int {
+	k := topicKey{t.Name, t.Kind != ir.ExternalTopic}
+	if id, ok := tg.topicIDs[k]; ok {
 		return id
 	}
 	id := len(tg.topics)
-	tg.topicIDs[key] = id
-	tg.topics = append(tg.topics, topicEntry{t.Name, kind})
+	tg.topicIDs[k] = id
+	tg.topics = append(tg.topics, topicEntry{t.Name, kind, serdeType(key), serdeType(value)})
 	return id
+}
+
+func serdeType(s *ir.Serde) types.Type {
+	if s == nil {
+		return nil
+	}
+	return s.Type
 }
 
 func (tg *topologyGen) assignTopics() {
@@ -70,16 +80,16 @@ func (tg *topologyGen) assignTopics() {
 		for _, t := range n.Topics {
 			switch {
 			case t.Kind == ir.RepartitionTopic:
-				tg.topicID(t, "RepartitionTopic")
+				tg.topicID(t, "RepartitionTopic", n.KeySerde, n.ValueSerde)
 			case n.Op == ir.OpSink:
-				tg.topicID(t, "SinkTopic")
+				tg.topicID(t, "SinkTopic", n.KeySerde, n.ValueSerde)
 			default:
-				tg.topicID(t, "SourceTopic")
+				tg.topicID(t, "SourceTopic", n.KeySerde, n.ValueSerde)
 			}
 		}
 	}
 	for _, s := range tg.graph.Stores {
-		tg.topicID(s.Changelog, "ChangelogTopic")
+		tg.topicID(s.Changelog, "ChangelogTopic", s.KeySerde, s.ValueSerde)
 	}
 }
 
@@ -120,15 +130,21 @@ func (tg *topologyGen) call(f *ir.Func, args ...jen.Code) *jen.Statement {
 	return code(f.Code).Call(args...)
 }
 
-// program emits the Compiled<Topology> function and its description constants.
+// program emits the Compiled<Topology> function, and queues its description
+// constants for the end of the file.
 func (tg *topologyGen) program() []jen.Code {
 	g := tg.graph
 	describe := tg.names.name(tg.lower + "Description")
 	mermaid := tg.names.name(tg.lower + "Mermaid")
+	tg.constants(describe, mermaid)
 
 	topics := make([]jen.Code, len(tg.topics))
 	for i, t := range tg.topics {
-		topics[i] = jen.Values(jen.Id("Name").Op(":").Lit(t.name), jen.Id("Kind").Op(":").Qual(runtimePath, t.kind))
+		spec := []jen.Code{jen.Id("Name").Op(":").Lit(t.name), jen.Id("Kind").Op(":").Qual(runtimePath, t.kind)}
+		if t.key != nil && t.value != nil {
+			spec = append(spec, jen.Id("Types").Op(":").Qual(runtimePath, "TypesOf").Types(typ(t.key), typ(t.value)).Call())
+		}
+		topics[i] = jen.Values(spec...)
 	}
 	storeIndex := map[*ir.Store]int{}
 	stores := make([]jen.Code, len(g.Stores))
@@ -136,7 +152,7 @@ func (tg *topologyGen) program() []jen.Code {
 		storeIndex[s] = i
 		stores[i] = jen.Values(
 			jen.Id("Name").Op(":").Lit(s.Name),
-			jen.Id("Changelog").Op(":").Lit(tg.topicID(s.Changelog, "ChangelogTopic")),
+			jen.Id("Changelog").Op(":").Lit(tg.topicID(s.Changelog, "ChangelogTopic", s.KeySerde, s.ValueSerde)),
 			jen.Id("Persistent").Op(":").Lit(s.Persistent),
 			jen.Id("SubTopology").Op(":").Lit(s.Node.SubTopology),
 		)
@@ -195,13 +211,26 @@ func (tg *topologyGen) program() []jen.Code {
 			jen.Return(jen.Op("&").Qual(runtimePath, "Program").Values(fieldList(fields)...)),
 		),
 		jen.Line(),
+	}
+}
+
+// constants adds the topology's description constants to the end of the file,
+// after the code of every topology: they are long, and only the describe command
+// reads them.
+func (tg *topologyGen) constants(describe, mermaid string) {
+	g := tg.graph
+	/*
+		// clickCountDescription is topology ClickCount as gofkagen describe prints it.
+		const clickCountDescription = `Topology ClickCount (application id "click-count") ...`
+	*/
+	tg.tail = append(tg.tail,
 		jen.Commentf("%s is topology %s as gofkagen describe prints it.", describe, g.Name),
 		jen.Const().Id(describe).Op("=").Add(describeConst(ir.Describe(g, tg.in.Types))),
 		jen.Line(),
 		jen.Commentf("%s is topology %s as a Mermaid diagram.", mermaid, g.Name),
 		jen.Const().Id(mermaid).Op("=").Add(describeConst(ir.Mermaid(g, tg.in.Types))),
 		jen.Line(),
-	}
+	)
 }
 
 // field is one "Name: value" of a composite literal; fieldList puts each on its own

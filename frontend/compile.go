@@ -143,6 +143,7 @@ func (c *compiler) topology(fd *ast.FuncDecl) *ir.Graph {
 		return nil
 	}
 	e.block(fd.Body.List)
+	e.cycles()
 	if g.Form == ir.FormBuild && !e.built && !e.retErr {
 		c.errorf(fd.Name.Pos(), "topology %s never returns builder.Build()", fd.Name.Name)
 	}

@@ -15,8 +15,12 @@
 // body statement by statement, recognising every DSL call by the types.Object it
 // resolves to (never by its name text), and builds IR nodes while it tracks the
 // key and value types of each stream. Every user function is checked against those
-// types. Problems are collected, not thrown: the caller gets all of them at once, as
-// *ir.Error values printed file:line:col: message, sorted by position.
+// types, and every JSON serde against what encoding/json can encode. ir.Lower then
+// runs the passes, and Load returns an ir.Package, all codegen.Generate needs.
+// Problems are collected, not thrown: the caller gets all of them at once, as
+// *ir.Error values printed file:line:col: message, sorted by position. After a
+// mistake the evaluator goes on with the types it can still tell (a Branch with a
+// wrong predicate still has its branches), so one run reports every mistake.
 //
 // The evaluator never runs user code. It accepts only what it can resolve
 // statically: straight-line builder calls, variables assigned once, constant topic

@@ -172,6 +172,21 @@ func (e *evaluator) sourceTopic(x ast.Expr) (string, bool) {
 	return name, true
 }
 
+// cycles reports each sink that writes to a topic the topology reads: every record
+// written there would be read again, a loop through Kafka that never ends.
+func (e *evaluator) cycles() {
+	for _, n := range e.g.Nodes {
+		if n.Op != ir.OpSink {
+			continue
+		}
+		for _, t := range n.Topics {
+			if src, ok := e.sources[t.Name]; ok {
+				e.errs = append(e.errs, ir.Errorf(n.Pos, "To: topic %q is this topology's input (read at %s): writing to it would feed every record back in, a loop through Kafka", t.Name, src))
+			}
+		}
+	}
+}
+
 // withSerdes reads a streams.With(keySerde, valueSerde) call written in place.
 func (e *evaluator) withSerdes(x ast.Expr) (key, val *ir.Serde, ok bool) {
 	call, isCall := ast.Unparen(x).(*ast.CallExpr)
@@ -225,8 +240,10 @@ func (e *evaluator) serde(x ast.Expr, t types.Type) *ir.Serde {
 }
 
 // options reads the options of a boundary step: at most one streams.With, whose
-// types must be key and value, and at most one streams.Named.
-func (e *evaluator) options(opts []ast.Expr, key, val types.Type) (ks, vs *ir.Serde, named string, ok bool) {
+// types must be key and value, and at most one streams.Named. opName is the step;
+// Named names an internal repartition topic, so on a step that has none (a sink,
+// an aggregation) it is reported rather than silently ignored.
+func (e *evaluator) options(opName string, opts []ast.Expr, key, val types.Type) (ks, vs *ir.Serde, named string, ok bool) {
 	ok = true
 	for _, o := range opts {
 		o = ast.Unparen(o)
@@ -235,6 +252,11 @@ func (e *evaluator) options(opts []ast.Expr, key, val types.Type) (ks, vs *ir.Se
 				c := e.Info.Types[call.Args[0]]
 				if c.Value == nil || c.Value.Kind() != constant.String {
 					e.errorf(o.Pos(), "streams.Named takes a constant string")
+					ok = false
+					continue
+				}
+				if !namesRepartition(opName) {
+					e.errorf(o.Pos(), "streams.Named has no effect on %s: it names the repartition topic of Repartition, GroupByKey or GroupBy (a sink writes the topic it is given; a store takes its name from RocksDBStore or InMemoryStore)", opName)
 					ok = false
 					continue
 				}
@@ -267,8 +289,15 @@ func (e *evaluator) options(opts []ast.Expr, key, val types.Type) (ks, vs *ir.Se
 	return ks, vs, named, ok
 }
 
+// namesRepartition reports whether a step of this name may repartition, and so
+// takes a streams.Named for its repartition topic.
+func namesRepartition(opName string) bool {
+	return opName == "Repartition" || opName == "GroupByKey" || opName == "GroupBy"
+}
+
 // store reads streams.RocksDBStore("name") or streams.InMemoryStore("name") written
-// in place, and attaches the store to n.
+// in place, and attaches the store to n. It checks the name even when a serde is
+// missing (nil, after an error), but then attaches no store.
 func (e *evaluator) store(n *ir.Node, x ast.Expr, key, val *ir.Serde) bool {
 	call, isCall := ast.Unparen(x).(*ast.CallExpr)
 	name, _ := e.callee(call)
@@ -291,6 +320,15 @@ func (e *evaluator) store(n *ir.Node, x ast.Expr, key, val *ir.Serde) bool {
 		return false
 	}
 	e.stores[storeName] = e.pos(call.Args[0].Pos())
+	if key == nil || val == nil {
+		return false // a serde was wrong, and reported
+	}
+	side := "aggregate"
+	if n.Op == ir.OpTable {
+		side = "value"
+	}
+	e.encodable(n.Op.String(), "key", key, n.Pos)
+	e.encodable(n.Op.String(), side, val, n.Pos)
 	s := &ir.Store{
 		Name: storeName, Pos: e.pos(call.Args[0].Pos()), Persistent: name == "RocksDBStore",
 		Key: key.Type, Value: val.Type, KeySerde: key, ValueSerde: val, Node: n,

@@ -6,32 +6,22 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"go/types"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 
 	"golang.org/x/tools/go/packages"
 
 	"github.com/gofka/streams/ir"
 )
 
-// GeneratedFile is the name of the file gofkagen writes into a package.
-const GeneratedFile = "gofka_gen.go"
-
-// Package is a loaded package with its compiled topologies.
-type Package struct {
-	Dir     string
-	Path    string
-	Name    string
-	Types   *types.Package
-	Fset    *token.FileSet
-	Graphs  []*ir.Graph
-	HasMain bool // the package is main and declares func main itself
-}
-
-// Load type-checks the package in dir and compiles its topologies. It returns every
-// problem found, sorted by position.
-func Load(dir string) (*Package, []error) {
+// Load type-checks the package in dir and compiles its topologies into lowered
+// graphs: all gofkagen generate, check, describe and k8s need. It returns every
+// problem found, sorted by position, and then no package. A Go error in the
+// package (a type or syntax error) is reported once, as an *ir.Error, and stops
+// the load: the topologies of a package that does not compile are not read.
+func Load(dir string) (*ir.Package, []error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, []error{err}
@@ -50,23 +40,85 @@ func Load(dir string) (*Package, []error) {
 	}
 	p := pkgs[0]
 	if len(p.Errors) > 0 {
-		var errs []error
-		for _, e := range p.Errors {
-			errs = append(errs, errors.New(e.Error()))
-		}
+		return nil, goErrors(p.Errors)
+	}
+	graphs, errs := Compile(Input{Fset: p.Fset, Files: p.Syntax, Types: p.Types, Info: p.TypesInfo})
+	if len(errs) > 0 {
 		return nil, errs
 	}
-	out := &Package{Dir: abs, Path: p.PkgPath, Name: p.Name, Types: p.Types, Fset: p.Fset}
-	graphs, errs := Compile(Input{Fset: p.Fset, Files: p.Syntax, Types: p.Types, Info: p.TypesInfo})
-	out.Graphs = graphs
-	out.HasMain = p.Name == "main" && declaresMain(p.Fset, p.Syntax)
-	return out, errs
+	return &ir.Package{
+		Dir: abs, Path: p.PkgPath, Name: p.Name, Types: p.Types, Graphs: graphs,
+		Main: p.Name == "main" && !declaresMain(p.Fset, p.Syntax),
+	}, nil
+}
+
+// goErrors turns the errors go/packages found in the user's package into
+// *ir.Error values, printed like the compiler's own, each once, as the go command
+// prints them. A type error appears twice in go/packages' answer, once from the
+// type checker and once in the compiler output of go list ("# pkg" and the same
+// lines): that copy is dropped. As with go build, syntax errors hide type errors,
+// and a line shows only its first syntax error.
+func goErrors(pkgErrs []packages.Error) []error {
+	kinds := map[packages.ErrorKind]bool{}
+	for _, e := range pkgErrs {
+		kinds[e.Kind] = true
+	}
+	var errs []error
+	lines := map[string]bool{} // file:line of the syntax errors kept
+	for _, e := range pkgErrs {
+		switch {
+		case e.Kind == packages.ListError && strings.HasPrefix(e.Msg, "# ") && (kinds[packages.TypeError] || kinds[packages.ParseError]):
+			continue
+		case e.Kind == packages.TypeError && kinds[packages.ParseError]:
+			continue
+		}
+		pos, ok := parsePosition(e.Pos)
+		if !ok {
+			errs = append(errs, errors.New(e.Error()))
+			continue
+		}
+		if e.Kind == packages.ParseError {
+			line := fmt.Sprintf("%s:%d", pos.Filename, pos.Line)
+			if lines[line] {
+				continue
+			}
+			lines[line] = true
+		}
+		errs = append(errs, &ir.Error{Pos: pos, Msg: e.Msg})
+	}
+	SortErrors(errs)
+	return errs
+}
+
+// parsePosition reads go/packages' "file:line:col" or "file:line".
+func parsePosition(s string) (token.Position, bool) {
+	var nums []int
+	for range 2 {
+		i := strings.LastIndexByte(s, ':')
+		if i < 0 {
+			break
+		}
+		n, err := strconv.Atoi(s[i+1:])
+		if err != nil {
+			break
+		}
+		nums = append([]int{n}, nums...)
+		s = s[:i]
+	}
+	if s == "" || len(nums) == 0 {
+		return token.Position{}, false
+	}
+	pos := token.Position{Filename: s, Line: nums[0]}
+	if len(nums) == 2 {
+		pos.Column = nums[1]
+	}
+	return pos, true
 }
 
 // blankGenerated replaces an existing generated file by an empty file of the same
 // package, so that a generated file made for older sources cannot break the load.
 func blankGenerated(dir string) map[string][]byte {
-	path := filepath.Join(dir, GeneratedFile)
+	path := filepath.Join(dir, ir.GeneratedFile)
 	f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.PackageClauseOnly)
 	if err != nil {
 		return nil
@@ -76,7 +128,7 @@ func blankGenerated(dir string) map[string][]byte {
 
 func declaresMain(fset *token.FileSet, files []*ast.File) bool {
 	for _, f := range files {
-		if filepath.Base(fset.Position(f.Package).Filename) == GeneratedFile {
+		if filepath.Base(fset.Position(f.Package).Filename) == ir.GeneratedFile {
 			continue
 		}
 		for _, d := range f.Decls {

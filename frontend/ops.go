@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"strings"
 
 	"github.com/gofka/streams/ir"
 )
@@ -154,7 +155,10 @@ func (e *evaluator) opMap(recv value, call *ast.CallExpr, pos token.Pos) value {
 	}
 	if !e.params(sig, in.Key, in.Value) || sig.Results().Len() != 2 {
 		e.wrongSig("Map", f, fmt.Sprintf("func(%s, %s) (newKey, newValue)", e.typeString(in.Key), e.typeString(in.Value)))
-		return nil
+		if sig.Results().Len() != 2 {
+			return nil
+		}
+		// Its results still say what the rest of the chain receives.
 	}
 	n := e.next(ir.OpMap, pos, s)
 	n.Fns = []*ir.Func{f}
@@ -176,22 +180,24 @@ func (e *evaluator) opMapValues(op ir.Op) opFunc {
 		if op == ir.OpFlatMapValues {
 			result = "[]newValue"
 		}
-		ok := (e.params(sig, in.Value) || e.params(sig, in.Key, in.Value)) && sig.Results().Len() == 1
+		paramsOK := e.params(sig, in.Value) || e.params(sig, in.Key, in.Value)
 		var out types.Type
-		if ok {
+		if sig.Results().Len() == 1 {
 			out = sig.Results().At(0).Type()
 			if op == ir.OpFlatMapValues {
-				sl, isSlice := out.Underlying().(*types.Slice)
-				ok = isSlice
-				if ok {
+				out = nil
+				if sl, isSlice := sig.Results().At(0).Type().Underlying().(*types.Slice); isSlice {
 					out = sl.Elem()
 				}
 			}
 		}
-		if !ok {
+		if !paramsOK || out == nil {
 			e.wrongSig(op.String(), f, fmt.Sprintf("func(%s) %s or func(%s, %s) %s",
 				e.typeString(in.Value), result, e.typeString(in.Key), e.typeString(in.Value), result))
-			return nil
+			if out == nil {
+				return nil
+			}
+			// Its result still says what the rest of the chain receives.
 		}
 		n := e.next(op, pos, s)
 		n.Fns = []*ir.Func{f}
@@ -208,14 +214,17 @@ func (e *evaluator) opFlatMap(recv value, call *ast.CallExpr, pos token.Pos) val
 		return nil
 	}
 	var kv *types.Named
-	if e.params(sig, in.Key, in.Value) && sig.Results().Len() == 1 {
+	if sig.Results().Len() == 1 {
 		if sl, ok := sig.Results().At(0).Type().Underlying().(*types.Slice); ok && isStreamsType(sl.Elem(), "KeyValue", false) {
 			kv = types.Unalias(sl.Elem()).(*types.Named)
 		}
 	}
-	if kv == nil {
+	if kv == nil || !e.params(sig, in.Key, in.Value) {
 		e.wrongSig("FlatMap", f, fmt.Sprintf("func(%s, %s) []streams.KeyValue[newKey, newValue]", e.typeString(in.Key), e.typeString(in.Value)))
-		return nil
+		if kv == nil {
+			return nil
+		}
+		// Its result still says what the rest of the chain receives.
 	}
 	n := e.next(ir.OpFlatMap, pos, s)
 	n.Fns = []*ir.Func{f}
@@ -232,7 +241,10 @@ func (e *evaluator) selectKey(opName string, s streamVal, arg ast.Expr, pos toke
 	}
 	if !e.params(sig, in.Key, in.Value) || sig.Results().Len() != 1 {
 		e.wrongSig(opName, f, fmt.Sprintf("func(%s, %s) newKey", e.typeString(in.Key), e.typeString(in.Value)))
-		return nil
+		if sig.Results().Len() != 1 {
+			return nil
+		}
+		// Its result still says what the rest of the chain receives.
 	}
 	n := e.next(ir.OpSelectKey, pos, s)
 	n.Fns = []*ir.Func{f}
@@ -267,20 +279,16 @@ func (e *evaluator) opBranch(recv value, call *ast.CallExpr, pos token.Pos) valu
 		e.errorf(pos, "Branch needs at least one predicate")
 		return nil
 	}
-	var fns []*ir.Func
-	for _, a := range call.Args {
+	// A branch keeps the record types, so the branches are checked even when a
+	// predicate is wrong: the node keeps one slot per predicate (nil when it could
+	// not be resolved), and errors keep the graph from codegen.
+	fns := make([]*ir.Func, len(call.Args))
+	for i, a := range call.Args {
 		f, sig := e.userFunc("Branch", a)
-		if f == nil {
-			continue
-		}
-		if !e.params(sig, in.Key, in.Value) || !e.results(sig, types.Typ[types.Bool]) {
+		if f != nil && (!e.params(sig, in.Key, in.Value) || !e.results(sig, types.Typ[types.Bool])) {
 			e.wrongSig("Branch", f, fmt.Sprintf("func(%s, %s) bool", e.typeString(in.Key), e.typeString(in.Value)))
-			continue
 		}
-		fns = append(fns, f)
-	}
-	if len(fns) != len(call.Args) {
-		return nil
+		fns[i] = f
 	}
 	n := e.next(ir.OpBranch, pos, s)
 	n.Fns = fns
@@ -290,8 +298,8 @@ func (e *evaluator) opBranch(recv value, call *ast.CallExpr, pos token.Pos) valu
 func (e *evaluator) opMerge(recv value, call *ast.CallExpr, pos token.Pos) value {
 	s := recv.(streamVal)
 	other, ok := e.eval(call.Args[0]).(streamVal)
-	if !ok {
-		return nil
+	if !ok { // reported; go on with this stream's types
+		return streamVal{port: ir.Port{Node: e.next(ir.OpMerge, pos, s)}}
 	}
 	a, b := s.port.Node, other.port.Node
 	if !types.Identical(a.Key, b.Key) || !types.Identical(a.Value, b.Value) {
@@ -309,9 +317,7 @@ func (e *evaluator) opMerge(recv value, call *ast.CallExpr, pos token.Pos) value
 func (e *evaluator) opRepartition(recv value, call *ast.CallExpr, pos token.Pos) value {
 	s := recv.(streamVal)
 	n := e.next(ir.OpRepartition, pos, s)
-	if !e.boundary("Repartition", n, call.Args, pos) {
-		return nil
-	}
+	e.boundary("Repartition", n, call.Args, pos) // on errors, go on with the stream's types
 	n.KeyChanged = false
 	return streamVal{port: ir.Port{Node: n}}
 }
@@ -319,9 +325,7 @@ func (e *evaluator) opRepartition(recv value, call *ast.CallExpr, pos token.Pos)
 func (e *evaluator) opGroupByKey(recv value, call *ast.CallExpr, pos token.Pos) value {
 	s := recv.(streamVal)
 	n := e.next(ir.OpGroup, pos, s)
-	if !e.boundary("GroupByKey", n, call.Args, pos) {
-		return nil
-	}
+	e.boundary("GroupByKey", n, call.Args, pos) // on errors, go on with the stream's types
 	return groupedVal{node: n, seed: s.seed}
 }
 
@@ -331,9 +335,7 @@ func (e *evaluator) opGroupBy(recv value, call *ast.CallExpr, pos token.Pos) val
 		return nil
 	}
 	n := e.next(ir.OpGroup, pos, streamVal{port: ir.Port{Node: sel}})
-	if !e.boundary("GroupBy", n, call.Args[1:], pos) {
-		return nil
-	}
+	e.boundary("GroupBy", n, call.Args[1:], pos) // on errors, go on with the stream's types
 	return groupedVal{node: n}
 }
 
@@ -352,7 +354,7 @@ func (e *evaluator) opTo(recv value, call *ast.CallExpr, pos token.Pos) value {
 // boundary sets a node's serdes from its options (With, Named) or the defaults for
 // its types.
 func (e *evaluator) boundary(opName string, n *ir.Node, opts []ast.Expr, pos token.Pos) bool {
-	key, val, named, ok := e.options(opts, n.Key, n.Value)
+	key, val, named, ok := e.options(opName, opts, n.Key, n.Value)
 	if !ok {
 		return false
 	}
@@ -364,7 +366,28 @@ func (e *evaluator) boundary(opName string, n *ir.Node, opts []ast.Expr, pos tok
 	if n.ValueSerde == nil {
 		n.ValueSerde = e.defaultSerde(opName, "value", n.Value, pos)
 	}
+	if n.Op != ir.OpGroup || n.KeyChanged { // a grouping encodes only to repartition
+		e.encodable(opName, "key", n.KeySerde, e.pos(pos))
+		e.encodable(opName, "value", n.ValueSerde, e.pos(pos))
+	}
 	return n.KeySerde != nil && n.ValueSerde != nil
+}
+
+// encodable reports a JSON serde for a type that encoding/json cannot encode: the
+// generated code would fail on every record at run time (json: unsupported type).
+func (e *evaluator) encodable(opName, side string, s *ir.Serde, pos token.Position) {
+	if s == nil || s.Builtin != "JSONSerde" {
+		return
+	}
+	why := ir.JSONProblem(s.Type, types.RelativeTo(e.Types))
+	if why == "" {
+		return
+	}
+	fix := "give the type a MarshalJSON method or pass another serde with streams.With"
+	if strings.HasPrefix(why, "field ") {
+		fix = "tag the field json:\"-\", " + fix
+	}
+	e.errs = append(e.errs, ir.Errorf(pos, "%s: the JSON serde cannot encode %s type %s: %s; %s", opName, side, e.typeString(s.Type), why, fix))
 }
 
 func (e *evaluator) defaultSerde(opName, side string, t types.Type, pos token.Pos) *ir.Serde {
@@ -435,24 +458,17 @@ func (e *evaluator) opAggregate(recv value, call *ast.CallExpr, pos token.Pos) v
 
 // aggregation adds a Count, Reduce or Aggregate node with its store.
 func (e *evaluator) aggregation(op ir.Op, g groupedVal, fns []*ir.Func, agg types.Type, storeArg ast.Expr, opts []ast.Expr, pos token.Pos) value {
-	key, val, _, ok := e.options(opts, g.node.Key, agg)
-	if !ok {
-		return nil
-	}
+	key, val, _, ok := e.options(op.String(), opts, g.node.Key, agg)
 	if key == nil {
-		key = g.node.KeySerde
+		key = g.node.KeySerde // nil if the grouping's was wrong, and reported
 	}
-	if val == nil {
-		if val = e.defaultSerde(op.String(), "aggregate", agg, pos); val == nil {
-			return nil
-		}
+	if val == nil && ok {
+		val = e.defaultSerde(op.String(), "aggregate", agg, pos)
 	}
 	n := e.next(op, pos, streamVal{port: ir.Port{Node: g.node}})
 	n.Fns = fns
 	n.Value, n.KeyChanged = agg, false
-	if !e.store(n, storeArg, key, val) {
-		return nil
-	}
+	e.store(n, storeArg, key, val) // on errors, go on with the table's types
 	return tableVal{node: n}
 }
 

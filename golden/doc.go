@@ -25,7 +25,7 @@
 // TestGolden copies every case's in/*.go into one temporary module,
 // example.com/golden, which uses this repository through a replace directive; the
 // package of case Foo is example.com/golden/foo. It compiles each package in
-// process with codegen.GenerateDir, then:
+// process with frontend.Load and codegen.Generate, as gofkagen does, then:
 //
 //   - For an error case, it prints the errors one per line, with the package's
 //     directory shown as in/ (in/topology.go:12:7: Filter: ...), and compares them

@@ -18,6 +18,7 @@ import (
 	"unicode"
 
 	"github.com/gofka/streams/codegen"
+	"github.com/gofka/streams/frontend"
 )
 
 var (
@@ -46,7 +47,7 @@ type goldenCase struct {
 	modDir  string // the package's directory in the temporary module
 
 	// Set by generate.
-	result   *codegen.Result
+	result   codegen.Result
 	errs     []error
 	compiled []string // Compiled<Topology> functions, in graph order; nil if generation failed
 }
@@ -127,18 +128,24 @@ func subtestFilter() func(name string) bool {
 	}
 }
 
-// generate runs gofkagen on the case's package in the temporary module and, if it
-// succeeds, writes the generated file there.
+// generate runs gofkagen on the case's package in the temporary module, as the
+// command does (frontend.Load, then codegen.Generate) and, if it succeeds, writes
+// the generated file there.
 func (c *goldenCase) generate() {
-	c.result, c.errs = codegen.GenerateDir(c.modDir)
-	if len(c.errs) > 0 {
+	pkg, errs := frontend.Load(c.modDir)
+	if len(errs) > 0 {
+		c.errs = errs
+		return
+	}
+	c.result = codegen.Generate(pkg)
+	if c.errs = c.result.Errs; len(c.errs) > 0 {
 		return
 	}
 	if err := os.WriteFile(filepath.Join(c.modDir, genFileName), c.result.Content, 0o666); err != nil {
 		c.errs = []error{err}
 		return
 	}
-	for _, g := range c.result.Package.Graphs {
+	for _, g := range pkg.Graphs {
 		// The runner, in another package, can call only exported topologies.
 		if token.IsExported(g.Name) {
 			c.compiled = append(c.compiled, "Compiled"+g.Name)

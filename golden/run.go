@@ -197,7 +197,7 @@ func runProgram(w io.Writer, p *runtime.Program, recs []InputRecord, read []bool
 	stores := slices.Clone(p.Stores)
 	slices.SortFunc(stores, func(a, b runtime.StoreSpec) int { return strings.Compare(a.Name, b.Name) })
 	for _, s := range stores {
-		kvs, err := streamstest.Store(d, s.Name, streams.Bytes(), streams.Bytes()).All()
+		kvs, err := streamstest.RawStore(d, s.Name).All()
 		if err != nil {
 			fmt.Fprintf(w, "error: store %s: %v\n", s.Name, err)
 		}

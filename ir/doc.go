@@ -2,7 +2,8 @@
 // generated code: a typed DAG of operator nodes, each with the source position of
 // the DSL call that made it.
 //
-// The frontend builds a Graph from the user's calls. The passes in Lower then shape
+// The frontend builds a Graph from the user's calls, and hands codegen a Package:
+// the package's lowered graphs and what the generated file needs to know of it. The passes in Lower then shape
 // it for code generation, in this order:
 //
 //	Validate            every stream reaches a sink or store; stores and topics are sound

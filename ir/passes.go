@@ -52,8 +52,10 @@ func Validate(g *Graph) []error {
 				continue
 			}
 			switch {
-			case n.Op == OpBranch:
+			case n.Op == OpBranch && n.Fns[port] != nil:
 				errs = append(errs, Errorf(n.Fns[port].Pos, "branch %d (%s) is never used: the stream it selects never reaches a sink or store", port, n.Fns[port].Display))
+			case n.Op == OpBranch:
+				errs = append(errs, Errorf(n.Pos, "branch %d is never used: the stream it selects never reaches a sink or store", port))
 			case n.Op == OpGroup:
 				errs = append(errs, Errorf(n.Pos, "grouped stream is never aggregated: call Count, Reduce or Aggregate on it"))
 			case n.Op == OpRepartition:

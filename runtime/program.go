@@ -1,8 +1,7 @@
 package runtime
 
 import (
-	"fmt"
-	"io"
+	"reflect"
 
 	"github.com/gofka/streams/state"
 )
@@ -50,6 +49,21 @@ func (k TopicKind) Internal() bool { return k == RepartitionTopic || k == Change
 type TopicSpec struct {
 	Name string
 	Kind TopicKind
+	// Types are the Go types of the topic's keys and values, as the program decodes
+	// or encodes them: what test drivers check the serdes of a test against. They
+	// are nil in a Program written by hand, which then says nothing of its types.
+	Types RecordTypes
+}
+
+// RecordTypes are the Go types of the keys and values of a topic's records.
+type RecordTypes struct {
+	Key, Value reflect.Type
+}
+
+// TypesOf is the RecordTypes of records with keys of type K and values of type V;
+// generated code records each topic's with it.
+func TypesOf[K, V any]() RecordTypes {
+	return RecordTypes{Key: reflect.TypeFor[K](), Value: reflect.TypeFor[V]()}
 }
 
 // TopicName is the full name of topic id under application id appID.
@@ -121,22 +135,4 @@ type Task interface {
 // must not be modified: an Emitter copies what it keeps.
 type Emitter interface {
 	Emit(topic TopicID, key, value []byte)
-}
-
-// WriteDescription prints a topology's description as text, as a fenced Mermaid
-// diagram, or both (format "text", "mermaid" or "both"), as gofkagen describe and
-// a generated binary's describe command do.
-func WriteDescription(w io.Writer, text, mermaid, format string) error {
-	switch format {
-	case "text":
-		_, err := io.WriteString(w, text)
-		return err
-	case "mermaid":
-		_, err := fmt.Fprintf(w, "```mermaid\n%s```\n", mermaid)
-		return err
-	case "both":
-		_, err := fmt.Fprintf(w, "%s\n```mermaid\n%s```\n", text, mermaid)
-		return err
-	}
-	return fmt.Errorf("--format must be both, text or mermaid, not %q", format)
 }

@@ -15,16 +15,23 @@
 // so a test with several partitions shows how keys meet in tasks as they would on a
 // cluster.
 //
-// A test for a topology ClickCount that counts clicks per user:
+// Mistakes in a test fail loudly rather than read nothing or raw bits: piping to a
+// topic no source reads, reading a topic the topology never writes, or a store it
+// does not have, is an error naming the topics or stores there are; and so are
+// serdes for other key or value types than the generated program records for the
+// topic or store (Driver.ReadRaw and RawStore read bytes on purpose).
 //
-//	func TestClickCount(t *testing.T) {
+// A test of examples/clickcount, whose topology ClickCount counts the real (not bot)
+// clicks of each user into the store click-counts and the topic user-click-counts:
+//
+//	func TestCountsPerUser(t *testing.T) {
 //		d := streamstest.NewDriver(CompiledClickCount(), streamstest.WithPartitions(4))
 //		defer d.Close()
 //		clicks := streamstest.Input(d, "user-clicks", streams.String(), streams.JSON[Click]())
 //		counts := streamstest.Output(d, "user-click-counts", streams.String(), streams.Int64())
 //
-//		for _, c := range []Click{{User: "ann", Real: true}, {User: "bob", Real: true}, {User: "ann", Real: true}} {
-//			if err := clicks.Pipe("page-1", c); err != nil {
+//		for i, c := range []Click{{User: "ann"}, {User: "bob"}, {User: "crawler", Bot: true}, {User: "ann"}} {
+//			if err := clicks.Pipe(fmt.Sprintf("click-%d", i), c); err != nil {
 //				t.Fatal(err)
 //			}
 //		}

@@ -5,6 +5,9 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"iter"
+	"maps"
+	"reflect"
 	"slices"
 
 	"github.com/gofka/streams/runtime"
@@ -27,6 +30,7 @@ type Driver struct {
 
 	names   []string            // full topic name by TopicID
 	readers map[string][]reader // full topic name → the sources that read it
+	written map[string]bool     // full names of the topics sinks and stores write
 	tasks   [][]runtime.Task    // [sub-topology][partition]
 	stores  [][]*storeBackend
 	offsets map[string][]int64 // next offset by topic and partition
@@ -100,6 +104,7 @@ func NewDriver(p *runtime.Program, opts ...Option) *Driver {
 		now:        c.startTime,
 		cur:        c.startTime,
 		readers:    map[string][]reader{},
+		written:    map[string]bool{},
 		offsets:    map[string][]int64{},
 		logs:       map[string][]runtime.Record{},
 	}
@@ -107,11 +112,21 @@ func NewDriver(p *runtime.Program, opts ...Option) *Driver {
 	for id := range p.Topics {
 		d.names[id] = p.TopicName(d.appID, runtime.TopicID(id))
 	}
+	d.makeStores()
+	d.makeTasks(c.cacheEntries)
+	return d
+}
+
+// makeStores makes the memory backends of every store partition, which record
+// their writes in the store's changelog topic.
+func (d *Driver) makeStores() {
+	p := d.p
 	d.stores = make([][]*storeBackend, len(p.Stores))
 	for i, s := range p.Stores {
 		d.checkTopic(s.Changelog, fmt.Sprintf("store %q changelog", s.Name))
-		d.stores[i] = make([]*storeBackend, c.partitions)
+		d.stores[i] = make([]*storeBackend, d.partitions)
 		topic := d.names[s.Changelog]
+		d.written[topic] = true
 		for part := range d.stores[i] {
 			partition := int32(part)
 			mem := state.NewMemoryBackend()
@@ -122,6 +137,11 @@ func NewDriver(p *runtime.Program, opts ...Option) *Driver {
 			}
 		}
 	}
+}
+
+// makeTasks makes the tasks of every sub-topology, one per partition.
+func (d *Driver) makeTasks(cacheEntries int) {
+	p := d.p
 	d.tasks = make([][]runtime.Task, len(p.SubTopologies))
 	for si, st := range p.SubTopologies {
 		for src, ss := range st.Sources {
@@ -135,6 +155,7 @@ func NewDriver(p *runtime.Program, opts ...Option) *Driver {
 		for _, id := range st.Sinks {
 			d.checkTopic(id, fmt.Sprintf("sub-topology %d sink", st.ID))
 			sinks[id] = true
+			d.written[d.names[id]] = true
 		}
 		for _, idx := range st.Stores {
 			if idx < 0 || idx >= len(p.Stores) {
@@ -144,7 +165,7 @@ func NewDriver(p *runtime.Program, opts ...Option) *Driver {
 		if st.NewTask == nil {
 			panic(fmt.Sprintf("streamstest: sub-topology %d has no NewTask", st.ID))
 		}
-		d.tasks[si] = make([]runtime.Task, c.partitions)
+		d.tasks[si] = make([]runtime.Task, d.partitions)
 		for part := range d.tasks[si] {
 			backends := make([]state.Backend, len(st.Stores))
 			for j, idx := range st.Stores {
@@ -154,7 +175,7 @@ func NewDriver(p *runtime.Program, opts ...Option) *Driver {
 				Partition:    int32(part),
 				Out:          &emitter{d: d, sub: si, sinks: sinks},
 				Stores:       backends,
-				CacheEntries: c.cacheEntries,
+				CacheEntries: cacheEntries,
 			})
 			if task == nil {
 				panic(fmt.Sprintf("streamstest: sub-topology %d: NewTask returned nil", st.ID))
@@ -162,7 +183,6 @@ func NewDriver(p *runtime.Program, opts ...Option) *Driver {
 			d.tasks[si][part] = task
 		}
 	}
-	return d
 }
 
 func (d *Driver) checkTopic(id runtime.TopicID, what string) {
@@ -232,16 +252,43 @@ func (d *Driver) programName() string {
 	return "the program"
 }
 
-func (d *Driver) sourceTopics() string {
-	names := make([]string, 0, len(d.readers))
-	for name := range d.readers {
-		names = append(names, fmt.Sprintf("%q", name))
+func (d *Driver) sourceTopics() string { return quoteSorted(maps.Keys(d.readers)) }
+
+// writtenTopics lists the topics sink nodes and stores write, for error messages.
+func (d *Driver) writtenTopics() string { return quoteSorted(maps.Keys(d.written)) }
+
+func quoteSorted(names iter.Seq[string]) string {
+	var quoted []string
+	for _, name := range slices.Sorted(names) {
+		quoted = append(quoted, fmt.Sprintf("%q", name))
 	}
-	slices.Sort(names)
-	if len(names) == 0 {
+	if len(quoted) == 0 {
 		return "no topics"
 	}
-	return fmt.Sprint(names)
+	return fmt.Sprint(quoted)
+}
+
+// topicTypes is the types the program records for the records of topic, a full
+// name: none if it does not know the topic or records no types.
+func (d *Driver) topicTypes(topic string) runtime.RecordTypes {
+	if id := slices.Index(d.names, topic); id >= 0 {
+		return d.p.Topics[id].Types
+	}
+	return runtime.RecordTypes{}
+}
+
+// checkTypes compares the types of the serdes key and value a test gave, for keys
+// of type k and values of type v, with the types the program records (nil: not
+// recorded). what names the topic or store, as in `output topic "counts"`.
+func checkTypes(what string, want runtime.RecordTypes, key, value any, k, v reflect.Type) error {
+	var errs []error
+	if want.Key != nil && want.Key != k {
+		errs = append(errs, fmt.Errorf("streamstest: %s has keys of type %v, but the key serde given (%T) is for %v", what, want.Key, key, k))
+	}
+	if want.Value != nil && want.Value != v {
+		errs = append(errs, fmt.Errorf("streamstest: %s has values of type %v, but the value serde given (%T) is for %v", what, want.Value, value, v))
+	}
+	return joinErrors(errs)
 }
 
 // record makes the next record of topic, on the partition of key, owning copies of

@@ -3,6 +3,7 @@ package streamstest
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 	"slices"
 
 	streams "github.com/gofka/streams"
@@ -16,12 +17,16 @@ type InputTopic[K, V any] struct {
 	topic string
 	key   streams.Serde[K]
 	value streams.Serde[V]
+	err   error // returned by every pipe: the serdes are for other types than the topic's
 }
 
 // Input returns an InputTopic that encodes keys and values with the given serdes,
 // which must be those the topology reads topic with. topic is the full topic name.
+// Every pipe fails if no source of the program reads topic, or if the program
+// records other key or value types for topic than the serdes are for.
 func Input[K, V any](d *Driver, topic string, key streams.Serde[K], value streams.Serde[V]) *InputTopic[K, V] {
-	return &InputTopic[K, V]{d: d, topic: topic, key: key, value: value}
+	err := checkTypes(fmt.Sprintf("input topic %q", topic), d.topicTypes(topic), key, value, reflect.TypeFor[K](), reflect.TypeFor[V]())
+	return &InputTopic[K, V]{d: d, topic: topic, key: key, value: value, err: err}
 }
 
 // Pipe encodes key and value and pipes them as Driver.PipeRaw does, with the
@@ -47,6 +52,9 @@ func (in *InputTopic[K, V]) PipeAt(key K, value V, timestamp int64) error {
 
 // PipeValue pipes a record with a nil key, which goes to partition 0.
 func (in *InputTopic[K, V]) PipeValue(value V) error {
+	if in.err != nil {
+		return in.err
+	}
 	v, err := in.value.Encode(make([]byte, 0, 64), value)
 	if err != nil {
 		return fmt.Errorf("streamstest: pipe to %q: encode value: %w", in.topic, err)
@@ -58,6 +66,9 @@ func (in *InputTopic[K, V]) PipeValue(value V) error {
 // pipes them all even when some fail, and returns their errors (one as it is,
 // several joined with errors.Join).
 func (in *InputTopic[K, V]) PipeAll(kvs []streams.KeyValue[K, V]) error {
+	if in.err != nil {
+		return in.err
+	}
 	var errs []error
 	for _, kv := range kvs {
 		if err := in.Pipe(kv.Key, kv.Value); err != nil {
@@ -68,6 +79,9 @@ func (in *InputTopic[K, V]) PipeAll(kvs []streams.KeyValue[K, V]) error {
 }
 
 func (in *InputTopic[K, V]) encode(key K, value V) ([]byte, []byte, error) {
+	if in.err != nil {
+		return nil, nil, in.err
+	}
 	// Non-nil buffers, so that an empty encoding stays a non-nil key or value.
 	k, err := in.key.Encode(make([]byte, 0, 32), key)
 	if err != nil {
@@ -86,12 +100,23 @@ type OutputTopic[K, V any] struct {
 	topic string
 	key   streams.Serde[K]
 	value streams.Serde[V]
+	err   error // returned by every read: the program never writes topic, or not with these types
 }
 
 // Output returns an OutputTopic that decodes records of topic with the given serdes.
-// topic is the full topic name, as for Driver.ReadRaw.
+// topic is the full topic name, as for Driver.ReadRaw. Every read fails if the
+// program never writes topic (no sink, repartition or store writes it), or if the
+// program records other key or value types for topic than the serdes are for;
+// IsEmpty and QueueSize, which have no error to return, panic with it.
 func Output[K, V any](d *Driver, topic string, key streams.Serde[K], value streams.Serde[V]) *OutputTopic[K, V] {
-	return &OutputTopic[K, V]{d: d, topic: topic, key: key, value: value}
+	o := &OutputTopic[K, V]{d: d, topic: topic, key: key, value: value}
+	what := fmt.Sprintf("output topic %q", topic)
+	if !d.written[topic] {
+		o.err = fmt.Errorf("streamstest: %s: %s never writes this topic (it writes %s)", what, d.programName(), d.writtenTopics())
+	} else {
+		o.err = checkTypes(what, d.topicTypes(topic), key, value, reflect.TypeFor[K](), reflect.TypeFor[V]())
+	}
+	return o
 }
 
 // TestRecord is one decoded output record with its coordinates.
@@ -121,6 +146,9 @@ func (o *OutputTopic[K, V]) ReadKeyValues() ([]streams.KeyValue[K, V], error) {
 
 // ReadRecords is ReadKeyValues with each record's timestamp, partition and offset.
 func (o *OutputTopic[K, V]) ReadRecords() ([]TestRecord[K, V], error) {
+	if o.err != nil {
+		return nil, o.err
+	}
 	raw := o.d.ReadRaw(o.topic)
 	out := make([]TestRecord[K, V], 0, len(raw))
 	for _, r := range raw {
@@ -141,36 +169,65 @@ func (o *OutputTopic[K, V]) ReadRecords() ([]TestRecord[K, V], error) {
 	return out, nil
 }
 
-// IsEmpty reports whether every record produced to the topic has been read.
-func (o *OutputTopic[K, V]) IsEmpty() bool { return o.d.pendingOutput(o.topic) == 0 }
+// IsEmpty reports whether every record produced to the topic has been read. It
+// panics if reads fail (see Output), rather than report a wrong topic empty.
+func (o *OutputTopic[K, V]) IsEmpty() bool { return o.QueueSize() == 0 }
 
-// QueueSize is the number of records produced to the topic and not yet read.
-func (o *OutputTopic[K, V]) QueueSize() int { return o.d.pendingOutput(o.topic) }
+// QueueSize is the number of records produced to the topic and not yet read. It
+// panics if reads fail (see Output).
+func (o *OutputTopic[K, V]) QueueSize() int {
+	if o.err != nil {
+		panic(o.err)
+	}
+	return o.d.pendingOutput(o.topic)
+}
 
 // StoreView reads a state store of a Driver, across all its task partitions.
 type StoreView[K, V any] struct {
 	d     *Driver
 	name  string
-	idx   int // index in Program.Stores, or -1 if there is no such store
+	idx   int   // index in Program.Stores, or -1 if there is no such store
+	err   error // returned by every read: no such store, or not of these types
 	key   streams.Serde[K]
 	value streams.Serde[V]
 }
 
 // Store returns a view of the store called name, decoding with the given serdes,
 // which must be those the topology stores with. An unknown name makes every read
-// fail with an error listing the program's stores.
+// fail with an error listing the program's stores, and so do serdes for other key
+// or value types than the program records for the store's changelog topic.
 func Store[K, V any](d *Driver, name string, key streams.Serde[K], value streams.Serde[V]) *StoreView[K, V] {
-	idx := slices.IndexFunc(d.p.Stores, func(s runtime.StoreSpec) bool { return s.Name == name })
-	return &StoreView[K, V]{d: d, name: name, idx: idx, key: key, value: value}
+	s := newStoreView(d, name, key, value)
+	if s.err == nil {
+		types := d.p.Topics[d.p.Stores[s.idx].Changelog].Types
+		s.err = checkTypes(fmt.Sprintf("store %q", name), types, key, value, reflect.TypeFor[K](), reflect.TypeFor[V]())
+	}
+	return s
+}
+
+// RawStore returns a view of the store called name that reads its entries as the
+// bytes the topology's serdes encoded, whatever their types: the store's
+// counterpart of Driver.ReadRaw, for tools that print any topology's state.
+func RawStore(d *Driver, name string) *StoreView[[]byte, []byte] {
+	return newStoreView(d, name, streams.Bytes(), streams.Bytes())
+}
+
+func newStoreView[K, V any](d *Driver, name string, key streams.Serde[K], value streams.Serde[V]) *StoreView[K, V] {
+	s := &StoreView[K, V]{d: d, name: name, key: key, value: value}
+	s.idx = slices.IndexFunc(d.p.Stores, func(s runtime.StoreSpec) bool { return s.Name == name })
+	if s.idx < 0 {
+		names := make([]string, len(d.p.Stores))
+		for i, st := range d.p.Stores {
+			names[i] = fmt.Sprintf("%q", st.Name)
+		}
+		s.err = fmt.Errorf("streamstest: %s has no store %q (stores: %v)", d.programName(), name, names)
+	}
+	return s
 }
 
 func (s *StoreView[K, V]) check() error {
-	if s.idx < 0 {
-		names := make([]string, len(s.d.p.Stores))
-		for i, st := range s.d.p.Stores {
-			names[i] = fmt.Sprintf("%q", st.Name)
-		}
-		return fmt.Errorf("streamstest: %s has no store %q (stores: %v)", s.d.programName(), s.name, names)
+	if s.err != nil {
+		return s.err
 	}
 	return s.d.sync()
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -14,10 +13,9 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/gofka/streams/bench/internal/benchkit"
+	"github.com/gofka/streams/internal/testkit"
 )
 
 // brokers hands a broker to each scenario.
@@ -43,7 +41,7 @@ func (l *lease) peakRSSMB() float64 {
 	if l.pid == 0 {
 		return 0
 	}
-	return float64(benchkit.VmHWM(l.pid)) / 1024
+	return float64(testkit.VmHWM(l.pid)) / 1024
 }
 
 // pickBroker provides the broker -broker asks for. auto means a real Apache
@@ -72,7 +70,7 @@ func pickBroker(ctx context.Context, cfg config, root, bin, scratch string) (bro
 		if _, _, err := net.SplitHostPort(cfg.broker); err != nil {
 			return nil, fmt.Errorf("-broker must be auto, real, embedded or host:port, not %q", cfg.broker)
 		}
-		if err := benchkit.WaitForBroker(ctx, cfg.broker, time.Minute); err != nil {
+		if err := testkit.WaitForBroker(ctx, cfg.broker, time.Minute); err != nil {
 			return nil, fmt.Errorf("broker %s: %w", cfg.broker, err)
 		}
 		return &shared{addr: cfg.broker, kind: "a running broker at " + cfg.broker}, nil
@@ -94,7 +92,7 @@ func (e *embedded) describe() string {
 func (e *embedded) close() {}
 
 func (e *embedded) acquire(ctx context.Context, name string) (*lease, error) {
-	addr, err := benchkit.FreeAddr()
+	addr, err := testkit.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +119,7 @@ func (e *embedded) acquire(ctx context.Context, name string) (*lease, error) {
 		}
 		logFile.Close()
 	}
-	if err := benchkit.WaitForBroker(ctx, addr, 30*time.Second); err != nil {
+	if err := testkit.WaitForBroker(ctx, addr, 30*time.Second); err != nil {
 		stop()
 		return nil, fmt.Errorf("embedded broker on %s: %w\n%s", addr, err, tailFile(logPath, 20))
 	}
@@ -139,42 +137,15 @@ type shared struct {
 }
 
 func startReal(ctx context.Context, cfg config, script, scratch string) (*shared, error) {
-	if _, err := os.Stat(script); err != nil {
-		return nil, fmt.Errorf("a real broker needs %s: %w", script, err)
-	}
 	dir := filepath.Join(scratch, "kafka")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	cfg.logf("starting a real Apache Kafka broker: %s start %s\n", script, dir)
+	k, err := testkit.StartKafka(ctx, script, dir)
+	if err != nil {
 		return nil, err
 	}
-	cfg.logf("starting a real Apache Kafka broker: %s start %s\n", script, dir)
-	out, err := exec.CommandContext(ctx, script, "start", dir).CombinedOutput()
-	stop := func() {
-		if out, err := exec.Command(script, "stop", dir).CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "cluster: stopping the Kafka broker in %s: %v\n%s", dir, err, out)
-		}
-	}
-	if err != nil {
-		stop()
-		return nil, fmt.Errorf("%s start: %w\n%s", script, err, out)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "bootstrap"))
-	if err != nil {
-		stop()
-		return nil, fmt.Errorf("%s start wrote no bootstrap file: %w\n%s", script, err, out)
-	}
-	s := &shared{addr: strings.TrimSpace(string(b)), stop: stop}
-	if p, err := os.ReadFile(filepath.Join(dir, "kafka.pid")); err == nil {
-		s.pid, _ = strconv.Atoi(strings.TrimSpace(string(p)))
-	}
-	version := ""
-	if cl, err := kgo.NewClient(kgo.SeedBrokers(s.addr)); err == nil {
-		if vs, err := kadm.NewClient(cl).ApiVersions(ctx); err == nil {
-			vs.Each(func(v kadm.BrokerApiVersions) { version = v.VersionGuess() })
-		}
-		cl.Close()
-	}
+	s := &shared{addr: k.Addr, pid: k.PID, stop: k.Stop}
 	s.kind = fmt.Sprintf("real Apache Kafka, single-node KRaft on 127.0.0.1 (test/kafka/kafka.sh, heap %s), one broker for the whole run at %s", kafkaHeap(), s.addr)
-	if version != "" {
+	if version := testkit.BrokerVersion(ctx, s.addr); version != "" {
 		s.kind += "; ApiVersions says " + version
 	}
 	return s, nil
@@ -200,78 +171,23 @@ func (s *shared) acquire(ctx context.Context, name string) (*lease, error) {
 	return &lease{addr: s.addr, pid: s.pid, release: func(topics, prefixes []string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		if err := benchkit.DeleteTopics(ctx, s.addr, topics, prefixes); err != nil {
+		if err := testkit.DeleteTopics(ctx, s.addr, topics, prefixes); err != nil {
 			fmt.Fprintf(os.Stderr, "cluster: cleaning up on %s: %v\n", s.addr, err)
 		}
-		if err := deleteGroups(ctx, s.addr, prefixes); err != nil {
+		if err := testkit.DeleteGroups(ctx, s.addr, prefixes); err != nil {
 			fmt.Fprintf(os.Stderr, "cluster: cleaning up on %s: %v\n", s.addr, err)
 		}
 	}}, nil
 }
 
-// resetTopics makes topics exist, empty, with partitions partitions: any that
-// exist already are deleted first.
+// resetTopics makes topics exist, empty, with partitions partitions.
 func resetTopics(ctx context.Context, addr string, partitions int32, topics ...string) error {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	if err := benchkit.DeleteTopics(ctx, addr, topics, nil); err != nil {
-		return err
-	}
-	for _, t := range topics {
-		// Right after a deletion Kafka may still answer TOPIC_ALREADY_EXISTS.
-		err := benchkit.Retry(ctx, time.Minute, func() error {
-			resp, err := adm.CreateTopic(ctx, partitions, 1, nil, t)
-			if err != nil {
-				return err
-			}
-			return resp.Err
-		})
-		if err != nil {
-			return fmt.Errorf("create topic %s: %w", t, err)
-		}
-	}
-	return nil
-}
-
-// deleteGroups deletes the consumer groups named, when they exist (the
-// applications' committed offsets).
-func deleteGroups(ctx context.Context, addr string, groups []string) error {
-	if len(groups) == 0 {
-		return nil
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	listed, err := adm.ListGroups(ctx)
-	if err != nil {
-		return fmt.Errorf("list groups: %w", err)
-	}
-	var names []string
-	for _, g := range groups {
-		if _, ok := listed[g]; ok {
-			names = append(names, g)
-		}
-	}
-	if len(names) == 0 {
-		return nil
-	}
-	resp, err := adm.DeleteGroups(ctx, names...)
-	if err != nil && len(resp) == 0 {
-		return fmt.Errorf("delete groups %v: %w", names, err)
-	}
-	for _, r := range resp {
-		if r.Err != nil && !errors.Is(r.Err, kerr.GroupIDNotFound) {
-			return fmt.Errorf("delete group %s: %w", r.Group, r.Err)
-		}
-	}
-	return nil
+	return testkit.ResetTopics(ctx, kadm.NewClient(cl), partitions, topics...)
 }
 
 // endOffsetSum is the sum of the end offsets of topic's partitions: the records

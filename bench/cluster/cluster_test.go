@@ -24,7 +24,7 @@ func TestRestoreFromSnapshotEqualsReplay(t *testing.T) {
 		broker: "embedded", keys: keys, n: 1, runs: 1, rate: 100, partitions: 4,
 		scenarios: []string{"restore"}, checkpointInterval: time.Second, verify: true,
 		out: filepath.Join(dir, "cluster.md"), raw: filepath.Join(dir, "cluster-runs.json"),
-		command: "go test ./bench/cluster", timeout: 3 * time.Minute,
+		command: "cd bench && go test ./cluster", timeout: 3 * time.Minute,
 		logf: func(format string, args ...any) { t.Logf(strings.TrimSuffix(format, "\n"), args...) },
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)

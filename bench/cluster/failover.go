@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gofka/streams/bench/internal/benchkit"
+	"github.com/gofka/streams/internal/testkit"
 )
 
 // failoverKill is one SIGKILL and what followed it. Durations are seconds from
@@ -311,11 +311,11 @@ func newReplicas(e *env, dir, broker, appID string, n int) ([]*replica, error) {
 	var raft []string
 	rs := make([]*replica, n)
 	for i := range rs {
-		ra, err := benchkit.FreeAddr()
+		ra, err := testkit.FreeAddr()
 		if err != nil {
 			return nil, err
 		}
-		sa, err := benchkit.FreeAddr()
+		sa, err := testkit.FreeAddr()
 		if err != nil {
 			return nil, err
 		}
@@ -341,7 +341,7 @@ func newReplicas(e *env, dir, broker, appID string, n int) ([]*replica, error) {
 func waitBalanced(ctx context.Context, rs []*replica, alive []int, tasks []string, limit time.Duration) (map[string]int, time.Time, error) {
 	var owners map[string]int
 	var why string
-	err := benchkit.WaitFor(ctx, limit, func() bool {
+	err := testkit.WaitFor(ctx, limit, func() bool {
 		owners = map[string]int{}
 		per := map[int]int{}
 		for _, i := range alive {
@@ -385,7 +385,7 @@ func waitBalanced(ctx context.Context, rs []*replica, alive []int, tasks []strin
 
 // waitFlowing waits until every task has written a record after at.
 func waitFlowing(ctx context.Context, tr *tracker, at time.Time, tasks []string, rs []*replica, limit time.Duration) error {
-	if err := benchkit.WaitFor(ctx, limit, func() bool { return tr.wroteSince(at, tasks) }); err != nil {
+	if err := testkit.WaitFor(ctx, limit, func() bool { return tr.wroteSince(at, tasks) }); err != nil {
 		var logs string
 		for _, r := range rs {
 			logs += tailFile(r.logPath, 10)
@@ -398,7 +398,7 @@ func waitFlowing(ctx context.Context, tr *tracker, at time.Time, tasks []string,
 // waitCheckpoint waits until one of the replicas in alive reports a complete
 // checkpoint that started after after.
 func waitCheckpoint(ctx context.Context, rs []*replica, alive []int, after time.Time, limit time.Duration) error {
-	err := benchkit.WaitFor(ctx, limit, func() bool {
+	err := testkit.WaitFor(ctx, limit, func() bool {
 		for _, i := range alive {
 			st, err := rs[i].status(ctx)
 			if err != nil || st.Cluster == nil {

@@ -2,8 +2,10 @@
 // (examples/clickcount) run as real processes on one machine, side by side in one
 // run, as `make bench-cluster` (part of `make bench`) does:
 //
-//	go run ./bench/cluster -keys 10000000 -runs 3 -out bench/results/cluster.md   # the defaults
-//	go run ./bench/cluster -keys 200000 -n 200000 -runs 1 -broker embedded        # a quick run
+//	cd bench && go run ./cluster -keys 10000000 -runs 3 -out bench/results/cluster.md   # the defaults
+//	cd bench && go run ./cluster -keys 200000 -n 200000 -runs 1 -broker embedded        # a quick run
+//
+// (bench is a module of its own; -out and -raw are relative to the repository root.)
 //
 // Three scenarios (-scenarios picks some), each on a broker of its own choosing
 // (broker.go: a real single-node Apache Kafka through test/kafka/kafka.sh, a fresh
@@ -41,7 +43,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gofka/streams/bench/internal/benchkit"
+	"github.com/gofka/streams/internal/testkit"
 )
 
 // config is one invocation of the benchmark.
@@ -82,8 +84,8 @@ func main() {
 	flag.DurationVar(&cfg.checkpointInterval, "checkpoint-interval", 10*time.Second, "--checkpoint-interval of the replicas in the failover and restore scenarios")
 	flag.StringVar(&cfg.fillMemory, "fill-memory", "", "--memory of the restore scenario's replica while it counts the keys (default: the binary's 256MiB, as for the restores)")
 	flag.BoolVar(&cfg.verify, "verify", true, "after every restore, read the store back and check it holds exactly the expected keys and counts")
-	flag.StringVar(&cfg.out, "out", "bench/results/cluster.md", "where to write the Markdown report (empty: only print it)")
-	flag.StringVar(&cfg.raw, "raw", "bench/results/cluster-runs.json", "where to write every measurement as JSON (empty: nowhere)")
+	flag.StringVar(&cfg.out, "out", "bench/results/cluster.md", "where to write the Markdown report, relative to the repository root unless absolute (empty: only print it)")
+	flag.StringVar(&cfg.raw, "raw", "bench/results/cluster-runs.json", "where to write every measurement as JSON, relative to the repository root unless absolute (empty: nowhere)")
 	flag.StringVar(&cfg.command, "command", "", "how the benchmark was invoked, for the report (default: the go run command line)")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the scratch directory (replica logs, state, snapshots) and print its path")
 	flag.DurationVar(&cfg.timeout, "timeout", 20*time.Minute, "hang guard for one scenario")
@@ -91,7 +93,7 @@ func main() {
 	cfg.partitions = int32(*partitions)
 	cfg.scenarios = strings.Split(scenarios, ",")
 	if cfg.command == "" {
-		cfg.command = "go run ./bench/cluster " + strings.Join(os.Args[1:], " ")
+		cfg.command = "cd bench && go run ./cluster " + strings.Join(os.Args[1:], " ")
 	}
 	cfg.logf = func(format string, args ...any) {
 		fmt.Printf("%s "+format, append([]any{time.Now().Format("15:04:05")}, args...)...)
@@ -141,7 +143,7 @@ func (cfg config) wants(scenario string) bool { return slices.Contains(cfg.scena
 // writes the report; it returns the Markdown.
 func run(ctx context.Context, cfg config) (string, error) {
 	started := time.Now()
-	root, err := benchkit.RepoRoot()
+	root, err := testkit.RepoRoot()
 	if err != nil {
 		return "", err
 	}
@@ -154,7 +156,7 @@ func run(ctx context.Context, cfg config) (string, error) {
 	} else {
 		defer os.RemoveAll(scratch)
 	}
-	rep := &report{cfg: cfg, started: started, machine: benchkit.Machine(), load: loadAverage()}
+	rep := &report{cfg: cfg, started: started, machine: testkit.Machine(), load: loadAverage()}
 
 	cfg.logf("building examples/clickcount\n")
 	bin, err := buildBinary(ctx, root, scratch)
@@ -203,7 +205,7 @@ func run(ctx context.Context, cfg config) (string, error) {
 	rep.finished, rep.loadEnd = time.Now(), loadAverage()
 	md := rep.markdown()
 	if cfg.out != "" {
-		if err := writeFile(cfg.out, []byte(md)); err != nil {
+		if err := testkit.WriteFile(root, cfg.out, []byte(md)); err != nil {
 			return "", err
 		}
 		cfg.logf("wrote %s\n", cfg.out)
@@ -213,7 +215,7 @@ func run(ctx context.Context, cfg config) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if err := writeFile(cfg.raw, raw); err != nil {
+		if err := testkit.WriteFile(root, cfg.raw, raw); err != nil {
 			return "", err
 		}
 		cfg.logf("wrote %s\n", cfg.raw)

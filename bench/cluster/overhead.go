@@ -9,7 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/gofka/streams/bench/internal/benchkit"
+	"github.com/gofka/streams/internal/testkit"
 )
 
 // overheadRun is one replica processing the whole preloaded input.
@@ -70,7 +70,7 @@ func runOverhead(ctx context.Context, e *env) (*overheadResult, error) {
 	if _, err := overheadOnce(ctx, e, adm, l.addr, warm, "0", w); err != nil {
 		return nil, fmt.Errorf("warm-up run: %w", err)
 	}
-	if err := benchkit.DeleteTopics(ctx, l.addr, nil, []string{warm}); err != nil {
+	if err := testkit.DeleteTopics(ctx, l.addr, nil, []string{warm}); err != nil {
 		return nil, err
 	}
 	for run := 1; run <= e.cfg.runs; run++ {
@@ -90,7 +90,7 @@ func runOverhead(ctx context.Context, e *env) (*overheadResult, error) {
 			e.cfg.logf("checkpoint overhead run %d, --checkpoint-interval %s: %.2f s, %.0f clicks/s, %d checkpoints complete\n",
 				run, interval, or.Seconds, or.Rate, or.Checkpoints)
 			// The next run starts on a quieter broker: this one's internal topics go.
-			if err := benchkit.DeleteTopics(ctx, l.addr, nil, []string{app}); err != nil {
+			if err := testkit.DeleteTopics(ctx, l.addr, nil, []string{app}); err != nil {
 				return nil, err
 			}
 		}
@@ -121,7 +121,7 @@ func overheadOnce(ctx context.Context, e *env, adm *kadm.Client, addr, app, inte
 	if err := r.start(); err != nil {
 		return or, err
 	}
-	err = benchkit.WaitFor(ctx, 10*time.Minute, func() bool {
+	err = testkit.WaitFor(ctx, 10*time.Minute, func() bool {
 		r.sample()
 		if r.exited() {
 			return true

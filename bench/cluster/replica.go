@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,12 +13,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
-	"github.com/gofka/streams/bench/internal/benchkit"
 	"github.com/gofka/streams/coordinator"
+	"github.com/gofka/streams/internal/testkit"
 )
 
 // replica is one process of the click-count binary: its command line, its log
@@ -36,7 +34,7 @@ type replica struct {
 	logPath    string
 
 	cmd      *exec.Cmd
-	out      *logBuf
+	out      *testkit.LogBuf
 	logFile  *os.File
 	done     chan struct{}
 	err      error
@@ -44,24 +42,6 @@ type replica struct {
 	peakKB   int64   // VmHWM, sampled while it runs
 	cpuSecs  float64 // user+system CPU of the last process, once it exited
 	restarts int
-}
-
-// logBuf keeps a process's output in memory; safe for concurrent use.
-type logBuf struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuf) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuf) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // start runs the replica's process in its own process group.
@@ -73,7 +53,7 @@ func (r *replica) start() error {
 	if err != nil {
 		return err
 	}
-	r.out = &logBuf{}
+	r.out = &testkit.LogBuf{}
 	r.logFile = f
 	r.cmd = exec.Command(r.bin, r.args...)
 	w := io.MultiWriter(f, r.out)
@@ -110,7 +90,7 @@ func (r *replica) exited() bool {
 // sample records the process's peak resident set so far.
 func (r *replica) sample() {
 	if r.cmd != nil && !r.exited() {
-		r.peakKB = max(r.peakKB, benchkit.VmHWM(r.cmd.Process.Pid))
+		r.peakKB = max(r.peakKB, testkit.VmHWM(r.cmd.Process.Pid))
 	}
 }
 
@@ -310,14 +290,6 @@ func tailFile(path string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return "--- " + path + " (last lines) ---\n" + strings.Join(lines, "\n") + "\n"
-}
-
-// writeFile writes b to path, making its directory.
-func writeFile(path string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(path, b, 0o644)
 }
 
 // dirSize is the total size of the regular files under dir, in bytes.

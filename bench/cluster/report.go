@@ -138,9 +138,9 @@ func (rep *report) markdown() string {
 	}
 	p("## Commands\n\n")
 	p("    make bench-cluster                      # this report: -keys 10000000 -n 1000000 -runs 3, real Kafka when java+mvn+kcat exist\n")
-	p("    go run ./bench/cluster -keys 200000 -n 200000 -runs 1 -broker embedded -out /tmp/cluster.md   # a quick run (about a minute)\n")
-	p("    go run ./bench/cluster -scenarios failover -runs 5                                            # one scenario\n")
-	p("    go test ./bench/cluster                 # smoke test: 20,000 keys restored from a snapshot and by replay give the same, right store\n\n")
+	p("    cd bench && go run ./cluster -keys 200000 -n 200000 -runs 1 -broker embedded -out /tmp/cluster.md   # a quick run (about a minute)\n")
+	p("    cd bench && go run ./cluster -scenarios failover -runs 5                                            # one scenario\n")
+	p("    cd bench && go test ./cluster           # smoke test: 20,000 keys restored from a snapshot and by replay give the same, right store\n\n")
 	p("Every measurement, with the state each task was restored from, is in %s.\n", orDash(rep.cfg.raw))
 	return b.String()
 }

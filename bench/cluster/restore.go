@@ -15,7 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/gofka/streams/bench/internal/benchkit"
+	"github.com/gofka/streams/internal/testkit"
 	"github.com/gofka/streams/state/rocks"
 )
 
@@ -106,7 +106,7 @@ func runRestore(ctx context.Context, e *env) (*restoreResult, error) {
 		return nil, err
 	}
 	begin = time.Now()
-	err = benchkit.WaitFor(ctx, e.cfg.timeout, func() bool {
+	err = testkit.WaitFor(ctx, e.cfg.timeout, func() bool {
 		r.sample()
 		if r.exited() {
 			return true
@@ -194,7 +194,7 @@ func restoreOnce(ctx context.Context, e *env, r *replica, rr restoreRun, stateDi
 	}
 	want := len(allTasks(e.cfg.partitions))
 	var st statusDoc
-	err := benchkit.WaitFor(ctx, 30*time.Minute, func() bool {
+	err := testkit.WaitFor(ctx, 30*time.Minute, func() bool {
 		r.sample()
 		if r.exited() || !r.ready(ctx) {
 			return r.exited()

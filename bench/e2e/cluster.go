@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -11,11 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/gofka/streams/bench/internal/benchkit"
+	"github.com/gofka/streams/internal/testkit"
 )
 
 // cluster hands out a broker for each measurement.
@@ -87,7 +82,7 @@ func (e *embedded) label() string { return "embedded kfake broker" }
 func (e *embedded) close() {}
 
 func (e *embedded) acquire(ctx context.Context) (string, func([]string, []string), error) {
-	addr, err := benchkit.FreeAddr()
+	addr, err := testkit.FreeAddr()
 	if err != nil {
 		return "", nil, err
 	}
@@ -107,7 +102,7 @@ func (e *embedded) acquire(ctx context.Context) (string, func([]string, []string
 		cmd.Wait()
 		logFile.Close()
 	}
-	if err := benchkit.WaitForBroker(ctx, addr, 30*time.Second); err != nil {
+	if err := testkit.WaitForBroker(ctx, addr, 30*time.Second); err != nil {
 		stop()
 		return "", nil, fmt.Errorf("embedded broker on %s: %w\n%s", addr, err, tail(logPath, 20))
 	}
@@ -130,28 +125,14 @@ type shared struct {
 
 func startReal(ctx context.Context, cfg config, script, scratch string) (*shared, error) {
 	dir := filepath.Join(scratch, "kafka")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	cfg.logTo("starting a real Apache Kafka broker with %s start %s\n", script, dir)
+	k, err := testkit.StartKafka(ctx, script, dir)
+	if err != nil {
 		return nil, err
 	}
-	cfg.logTo("starting a real Apache Kafka broker with %s start %s\n", script, dir)
-	out, err := exec.CommandContext(ctx, script, "start", dir).CombinedOutput()
-	stop := func() {
-		if out, err := exec.Command(script, "stop", dir).CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "e2e: stopping the Kafka broker in %s: %v\n%s", dir, err, out)
-		}
-	}
-	if err != nil {
-		stop()
-		return nil, fmt.Errorf("%s start: %w\n%s", script, err, out)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "bootstrap"))
-	if err != nil {
-		stop()
-		return nil, fmt.Errorf("%s start wrote no bootstrap file: %w\n%s", script, err, out)
-	}
-	s := &shared{addr: strings.TrimSpace(string(b)), stop: stop}
+	s := &shared{addr: k.Addr, stop: k.Stop}
 	if err := s.identify(ctx, "real Apache Kafka, single-node KRaft on 127.0.0.1 (test/kafka/kafka.sh), one broker for the whole run"); err != nil {
-		stop()
+		k.Stop()
 		return nil, err
 	}
 	return s, nil
@@ -159,20 +140,10 @@ func startReal(ctx context.Context, cfg config, script, scratch string) (*shared
 
 // identify checks the broker answers and learns its version from ApiVersions.
 func (s *shared) identify(ctx context.Context, kind string) error {
-	if err := benchkit.WaitForBroker(ctx, s.addr, 2*time.Minute); err != nil {
+	if err := testkit.WaitForBroker(ctx, s.addr, 2*time.Minute); err != nil {
 		return fmt.Errorf("broker %s: %w", s.addr, err)
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.addr))
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	s.kind = kind
-	if vs, err := kadm.NewClient(cl).ApiVersions(ctx); err == nil {
-		vs.Each(func(v kadm.BrokerApiVersions) {
-			s.version = v.VersionGuess()
-		})
-	}
+	s.kind, s.version = kind, testkit.BrokerVersion(ctx, s.addr)
 	return nil
 }
 
@@ -201,7 +172,7 @@ func (s *shared) close() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := deleteGroups(ctx, s.addr, s.groups); err != nil {
+	if err := testkit.DeleteGroups(ctx, s.addr, s.groups); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: cleaning up on %s: %v\n", s.addr, err)
 	}
 }
@@ -211,94 +182,8 @@ func (s *shared) acquire(ctx context.Context) (string, func([]string, []string),
 		s.groups = append(s.groups, groups...)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		if err := benchkit.DeleteTopics(ctx, s.addr, topics, groups); err != nil {
+		if err := testkit.DeleteTopics(ctx, s.addr, topics, groups); err != nil {
 			fmt.Fprintf(os.Stderr, "e2e: cleaning up on %s: %v\n", s.addr, err)
 		}
 	}, nil
-}
-
-// deleteGroups deletes the consumer groups that exist among groups, retrying
-// those still non-empty (members whose session has not timed out yet) until ctx ends.
-func deleteGroups(ctx context.Context, addr string, groups []string) error {
-	if len(groups) == 0 {
-		return nil
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	listed, err := adm.ListGroups(ctx)
-	if err != nil {
-		return fmt.Errorf("list groups: %w", err)
-	}
-	left := map[string]bool{}
-	for _, g := range groups {
-		if _, ok := listed[g]; ok {
-			left[g] = true
-		}
-	}
-	for len(left) > 0 {
-		var names []string
-		for g := range left {
-			names = append(names, g)
-		}
-		resp, err := adm.DeleteGroups(ctx, names...)
-		if err != nil && len(resp) == 0 {
-			return fmt.Errorf("delete groups %v: %w", names, err)
-		}
-		for _, r := range resp {
-			if r.Err == nil || errors.Is(r.Err, kerr.GroupIDNotFound) {
-				delete(left, r.Group)
-			}
-		}
-		if len(left) == 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("consumer groups %v still not deleted: %w", names, ctx.Err())
-		case <-time.After(time.Second):
-		}
-	}
-	return nil
-}
-
-// createTopics creates fresh topics with partitions partitions each: any that
-// already exist (gofka's fixed names, left over from an interrupted run) are
-// deleted first.
-func createTopics(ctx context.Context, adm *kadm.Client, partitions int32, topics ...string) error {
-	listed, err := adm.ListTopics(ctx, topics...)
-	if err != nil {
-		return fmt.Errorf("list topics: %w", err)
-	}
-	var existing []string
-	for _, t := range listed {
-		if t.Err == nil {
-			existing = append(existing, t.Topic)
-		}
-	}
-	if len(existing) > 0 {
-		if _, err := adm.DeleteTopics(ctx, existing...); err != nil {
-			return fmt.Errorf("delete old topics %v: %w", existing, err)
-		}
-		if err := benchkit.WaitGone(ctx, adm, existing); err != nil {
-			return fmt.Errorf("old topics %v not deleted: %w", existing, err)
-		}
-	}
-	for _, t := range topics {
-		// Right after a deletion Kafka may still answer TOPIC_ALREADY_EXISTS.
-		err := benchkit.Retry(ctx, 60*time.Second, func() error {
-			resp, err := adm.CreateTopic(ctx, partitions, 1, nil, t)
-			if err != nil {
-				return err
-			}
-			return resp.Err
-		})
-		if err != nil {
-			return fmt.Errorf("create topic %s: %w", t, err)
-		}
-	}
-	return nil
 }

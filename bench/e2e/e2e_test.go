@@ -16,6 +16,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gofka/streams/internal/testkit"
 )
 
 // TestEveryContenderCountsCorrectly is the benchmark's smoke mode: every
@@ -40,7 +42,7 @@ func TestEveryContenderCountsCorrectly(t *testing.T) {
 		n: 20_000, runs: 1, partitions: 4, broker: "embedded", contenders: contenderIDs(),
 		out: filepath.Join(dir, "e2e.md"), chart: filepath.Join(dir, "e2e.png"),
 		timeout: 5 * time.Minute, verify: true, javaHeap: "1g", gofkaCommit: 5 * time.Second,
-		command: "go test ./bench/e2e",
+		command: "cd bench && go test ./e2e",
 		logTo:   func(format string, args ...any) { t.Log(strings.TrimRight(fmt.Sprintf(format, args...), "\n")) },
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
@@ -152,7 +154,7 @@ func TestVerifyCatchesWrongOutput(t *testing.T) {
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			topic := fmt.Sprintf("verify-%d", i)
-			if err := createTopics(ctx, adm, 2, topic); err != nil {
+			if err := testkit.ResetTopics(ctx, adm, 2, topic); err != nil {
 				t.Fatal(err)
 			}
 			for _, r := range tc.records {

@@ -2,8 +2,8 @@
 // a Kafka-protocol broker, written four ways and run side by side on one machine
 // in one run, with raw franz-go pipes as the broker-bound limits:
 //
-//	go run ./bench/e2e -n 1000000 -runs 3            # what make bench runs
-//	go run ./bench/e2e -n 20000 -runs 1 -broker embedded
+//	cd bench && go run ./e2e -n 1000000 -runs 3            # what make bench runs
+//	cd bench && go run ./e2e -n 20000 -runs 1 -broker embedded
 //
 // Contenders (contenders.go): a raw consume→produce pipe (one hop, and two hops
 // through an intermediate topic as a repartitioning topology takes), the gofka
@@ -67,9 +67,9 @@ func main() {
 	partitions := flag.Int("partitions", 4, "partitions of every topic")
 	flag.StringVar(&cfg.broker, "broker", "auto", "real (test/kafka/kafka.sh), embedded (kfake), host:port of a running broker, or auto: real when java and mvn are on the PATH")
 	flag.StringVar(&contenders, "contenders", strings.Join(contenderIDs(), ","), "comma-separated contenders to run")
-	flag.StringVar(&cfg.out, "out", "bench/results/e2e.md", "where to write the Markdown report (empty: nowhere)")
-	flag.StringVar(&cfg.chart, "chart", "bench/results/e2e.png", "where to write the PNG chart (empty: nowhere)")
-	flag.StringVar(&cfg.profileDir, "profile-dir", "bench/results", "where to write gofka.cpu.pprof and gofka-profile.txt from one extra gofka run (empty: no profile)")
+	flag.StringVar(&cfg.out, "out", "bench/results/e2e.md", "where to write the Markdown report, relative to the repository root unless absolute (empty: nowhere)")
+	flag.StringVar(&cfg.chart, "chart", "bench/results/e2e.png", "where to write the PNG chart, relative to the repository root unless absolute (empty: nowhere)")
+	flag.StringVar(&cfg.profileDir, "profile-dir", "bench/results", "where to write gofka.cpu.pprof and gofka-profile.txt from one extra gofka run, relative to the repository root unless absolute (empty: no profile)")
 	flag.DurationVar(&cfg.timeout, "timeout", 15*time.Minute, "hang guard for one measurement")
 	flag.StringVar(&cfg.command, "command", "", "how the benchmark was invoked, for the report (default: the go run command line)")
 	flag.BoolVar(&cfg.verify, "verify", true, "after each measurement, read the output back and check every count")
@@ -80,7 +80,7 @@ func main() {
 	cfg.partitions = int32(*partitions)
 	cfg.contenders = strings.Split(contenders, ",")
 	if cfg.command == "" {
-		cfg.command = "go run ./bench/e2e " + strings.Join(os.Args[1:], " ")
+		cfg.command = "cd bench && go run ./e2e " + strings.Join(os.Args[1:], " ")
 	}
 	cfg.logTo = func(format string, args ...any) { fmt.Printf(format, args...) }
 

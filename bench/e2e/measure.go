@@ -13,7 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/gofka/streams/bench/internal/benchkit"
+	"github.com/gofka/streams/internal/testkit"
 )
 
 // measurement is one contender's run: its broker, topics and scratch space.
@@ -76,7 +76,7 @@ func measure(ctx context.Context, cfg *config, cl cluster, w *workload, c conten
 	}
 	defer kcl.Close()
 	adm := kadm.NewClient(kcl)
-	if err := createTopics(ctx, adm, cfg.partitions, topics...); err != nil {
+	if err := testkit.ResetTopics(ctx, adm, cfg.partitions, topics...); err != nil {
 		return result{}, err
 	}
 	if err := w.load(ctx, addr, m.in); err != nil {
@@ -124,7 +124,7 @@ func measure(ctx context.Context, cfg *config, cl cluster, w *workload, c conten
 	}
 	var waitErr error
 	for !complete() {
-		peakKB = max(peakKB, benchkit.VmHWM(cmd.Process.Pid))
+		peakKB = max(peakKB, testkit.VmHWM(cmd.Process.Pid))
 		select {
 		case err := <-exited:
 			return result{}, fmt.Errorf("%s exited before its output was complete (%v)\n%s", c.name, err, tail(m.logPath, 30))
@@ -137,7 +137,7 @@ func measure(ctx context.Context, cfg *config, cl cluster, w *workload, c conten
 		}
 	}
 	elapsed := time.Since(start)
-	peakKB = max(peakKB, benchkit.VmHWM(cmd.Process.Pid))
+	peakKB = max(peakKB, testkit.VmHWM(cmd.Process.Pid))
 	stopProcess(cmd, exited)
 	if waitErr != nil {
 		return result{}, fmt.Errorf("%s: output incomplete after %s: %w\n%s", c.name, elapsed.Round(time.Second), waitErr, tail(m.logPath, 30))

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gofka/streams/bench/internal/benchkit"
+	"github.com/gofka/streams/internal/testkit"
 )
 
 // summary is one contender's medians.
@@ -68,7 +68,7 @@ func (rep *report) render(cfg *config, w *workload, profile string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## End-to-end click-count: gofka, Kafka Streams, goka and raw pipes\n\n")
 	fmt.Fprintf(&b, "- date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
-	fmt.Fprintf(&b, "- machine: %s\n", benchkit.Machine())
+	fmt.Fprintf(&b, "- machine: %s\n", testkit.Machine())
 	fmt.Fprintf(&b, "- broker: %s\n", rep.broker)
 	fmt.Fprintf(&b, "- input: %s clicks (%s real, %s users), %d partitions per topic; the same records are loaded into fresh topics before every measurement\n",
 		thousands(cfg.n), thousands(w.real), thousands(len(w.expected)), cfg.partitions)

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gofka/streams/bench/internal/benchkit"
+	"github.com/gofka/streams/internal/testkit"
 )
 
 // report is what a benchmark run produced.
@@ -31,7 +31,7 @@ func run(ctx context.Context, cfg config) (*report, error) {
 	if cfg.n <= 0 || cfg.runs <= 0 || cfg.partitions <= 0 {
 		return nil, fmt.Errorf("-n, -runs and -partitions must be positive")
 	}
-	root, err := benchkit.RepoRoot()
+	root, err := testkit.RepoRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func run(ctx context.Context, cfg config) (*report, error) {
 	}
 	rep.markdown = rep.render(&cfg, w, profileText)
 	if cfg.out != "" {
-		if err := writeFile(root, cfg.out, []byte(rep.markdown)); err != nil {
+		if err := testkit.WriteFile(root, cfg.out, []byte(rep.markdown)); err != nil {
 			return nil, err
 		}
 	}
@@ -121,7 +121,7 @@ func run(ctx context.Context, cfg config) (*report, error) {
 		if err != nil {
 			return nil, fmt.Errorf("chart: %w", err)
 		}
-		if err := writeFile(root, cfg.chart, png); err != nil {
+		if err := testkit.WriteFile(root, cfg.chart, png); err != nil {
 			return nil, err
 		}
 	}
@@ -131,7 +131,7 @@ func run(ctx context.Context, cfg config) (*report, error) {
 // profileGofka runs gofka once more, unmeasured, with --cpu-profile, and writes
 // the profile and the head of go tool pprof -top beside the report.
 func profileGofka(ctx context.Context, cfg *config, cl cluster, w *workload, bins *binaries, token, scratch string) (string, error) {
-	root, err := benchkit.RepoRoot()
+	root, err := testkit.RepoRoot()
 	if err != nil {
 		return "", err
 	}
@@ -184,17 +184,6 @@ func (rep *report) has(id string) bool {
 		}
 	}
 	return false
-}
-
-// writeFile writes data to path, relative to the repository root unless absolute.
-func writeFile(root, path string, data []byte) error {
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(root, path)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(path, data, 0o644)
 }
 
 func randomToken() string {

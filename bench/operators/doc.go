@@ -38,13 +38,13 @@
 // through both generated tasks allocates nothing once its keys are cached, and
 // TestGeneratedCommitAllocs that a commit allocates nothing either.
 //
-// Run from the module root:
+// Run from bench/, the benchmarks' own module (make bench-operators does):
 //
-//	go run ./cmd/gofkagen check bench/operators   # gofka_gen.go is up to date
-//	go test ./bench/operators
-//	make bench-operators   (go test -run XXX -bench ClickCount -benchmem -count 6 ./bench/operators, then benchstat)
+//	go tool gofkagen check ./operators   # gofka_gen.go is up to date
+//	go test ./operators
+//	make bench-operators   (go test -run XXX -bench ClickCount -benchmem -count 6 ./operators, then benchstat)
 //	go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da /tmp/bench.txt
-//	go test -run XXX -bench PairedRatios -benchtime 30x ./bench/operators
+//	go test -run XXX -bench PairedRatios -benchtime 30x ./operators
 //
 // BenchmarkClickCount measures each implementation on its own, a second or more at
 // a time; BenchmarkPairedRatios runs them alternately, pass by pass, timing each
@@ -62,5 +62,6 @@
 // cpu-ns/record.
 //
 // After editing topology.go, or when gofkagen changes, regenerate with
-// go generate ./bench/operators (or go run ./cmd/gofkagen bench/operators).
+// go generate ./operators in bench/ (gofkagen is a tool of the bench module, the
+// way the README's "Use it in your own module" sets it up).
 package operators

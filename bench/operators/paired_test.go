@@ -16,7 +16,7 @@ import (
 // (Linux), so time the thread spent descheduled is not counted. Run it with
 // enough ops for a median:
 //
-//	go test -run XXX -bench PairedRatios -benchtime 30x ./bench/operators
+//	cd bench && go test -run XXX -bench PairedRatios -benchtime 30x ./operators
 //
 // Metrics: gen/hw and gen/chain are the generated code's rate over the
 // hand-written loop's and the interface chain's (the targets are >= 0.8 and >= 3),

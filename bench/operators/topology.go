@@ -1,6 +1,6 @@
 package operators
 
-//go:generate go run github.com/gofka/streams/cmd/gofkagen
+//go:generate go tool gofkagen
 
 import (
 	"bytes"

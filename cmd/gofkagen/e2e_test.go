@@ -121,9 +121,15 @@ func TestGenerateBuildRun(t *testing.T) {
 			t.Errorf("describe output lacks %q:\n%s", want, out)
 		}
 	}
+	// The default, both, is for a reader: the diagram is fenced for Markdown.
+	if !strings.Contains(out, "\n```mermaid\ngraph TD\n") {
+		t.Errorf("describe output lacks a fenced Mermaid diagram:\n%s", out)
+	}
+	bin := gofkagen(t)
+	checkMermaid(t, "app describe --format mermaid", mustRun(t, dir, "./app", "describe", "--format", "mermaid"))
+	checkMermaid(t, "gofkagen describe --format mermaid", mustRun(t, dir, bin, "describe", "--format", "mermaid"))
 
 	// Regenerating is byte-for-byte the same.
-	bin := gofkagen(t)
 	mustRun(t, dir, bin)
 	again, _ := os.ReadFile(filepath.Join(dir, "gofka_gen.go"))
 	if !bytes.Equal(gen, again) {
@@ -131,6 +137,20 @@ func TestGenerateBuildRun(t *testing.T) {
 	}
 	if out := mustRun(t, dir, bin, "check"); !strings.Contains(out, "up to date") {
 		t.Fatalf("check: %s", out)
+	}
+}
+
+// checkMermaid checks the output of describe --format mermaid: the bare diagram,
+// which a .mmd file can hold, without Markdown fences or text around it.
+func checkMermaid(t *testing.T, what, out string) {
+	t.Helper()
+	if !strings.HasPrefix(out, "graph TD\n") || strings.Contains(out, "```") || strings.Contains(out, "Topology ClickCount") {
+		t.Errorf("%s: want a bare Mermaid diagram, got:\n%s", what, out)
+	}
+	for _, want := range []string{`subgraph st1["Sub-topology 1"]`, `[("user-clicks")]`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("%s lacks %q:\n%s", what, want, out)
+		}
 	}
 }
 

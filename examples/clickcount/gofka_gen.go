@@ -20,8 +20,8 @@ var (
 // Pins: each line names a user function with the signature this file was generated
 // for. A build error here means the function changed: run go generate (gofkagen) again.
 func _() {
-	runtime.GofkaGenIsStale_RerunGoGenerate[func(string, Click) bool](isRealClick)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(string, Click) (string, Click)](extractUser)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(string, Click) bool](isRealClick)
 }
 
 // CompiledClickCount returns topology ClickCount (topology.go:29) compiled for the Gofka runtime:
@@ -31,10 +31,10 @@ func CompiledClickCount() *runtime.Program {
 		Name:         "ClickCount",
 		DefaultAppID: "click-count",
 		Topics: []runtime.TopicSpec{
-			{Name: "user-clicks", Kind: runtime.SourceTopic},
-			{Name: "click-counts-repartition", Kind: runtime.RepartitionTopic},
-			{Name: "user-click-counts", Kind: runtime.SinkTopic},
-			{Name: "click-counts-changelog", Kind: runtime.ChangelogTopic},
+			{Name: "user-clicks", Kind: runtime.SourceTopic, Types: runtime.TypesOf[string, Click]()},
+			{Name: "click-counts-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[string, Click]()},
+			{Name: "user-click-counts", Kind: runtime.SinkTopic, Types: runtime.TypesOf[string, int64]()},
+			{Name: "click-counts-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[string, int64]()},
 		},
 		Stores: []runtime.StoreSpec{
 			{Name: "click-counts", Changelog: 3, Persistent: true, SubTopology: 1},
@@ -54,6 +54,136 @@ func CompiledClickCount() *runtime.Program {
 		Description: clickCountDescription,
 		Mermaid:     clickCountMermaid,
 	}
+}
+
+// clickCountTask0 runs sub-topology 0 of ClickCount on one partition:
+//
+//	Source#0 topic "user-clicks" → Filter#1 → Map#2 → Repartition#3 topic "click-counts-repartition"
+type clickCountTask0 struct {
+	out     runtime.Emitter
+	current int // index in the batch of the record in flight
+}
+
+func newClickCountTask0(ctx runtime.TaskContext) runtime.Task {
+	return &clickCountTask0{out: ctx.Out}
+}
+
+// Current implements runtime.Task.
+func (t *clickCountTask0) Current() int {
+	return t.current
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *clickCountTask0) Flush() error {
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *clickCountTask0) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processUserClicks(batch)
+	}
+	return runtime.UnknownSource("clickCountTask0", source)
+}
+
+// processUserClicks runs the chain of Source#0 (topic "user-clicks") over one batch.
+func (t *clickCountTask0) processUserClicks(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k0, err := gofkaSerdeString.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		v0, err := gofkaSerdeClick.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		if !isRealClick(k0, v0) {
+			continue
+		}
+		k2, v2 := extractUser(k0, v0)
+		_ = v2
+		t.out.Emit(1, runtime.StringBytes(k2), nil) // to topic "click-counts-repartition"; the reader needs only the key
+	}
+	return nil
+}
+
+// clickCountTask1 runs sub-topology 1 of ClickCount on one partition:
+//
+//	Source#4 topic "click-counts-repartition" → Group#5 → Count#6 store "click-counts" → ToStream#7 → Sink#8 topic "user-click-counts"
+type clickCountTask1 struct {
+	out              runtime.Emitter
+	current          int                 // index in the batch of the record in flight
+	valueBuf         []byte              // reused for every encoded value
+	storeClickCounts *state.Cache[int64] // store "click-counts"
+}
+
+func newClickCountTask1(ctx runtime.TaskContext) runtime.Task {
+	return &clickCountTask1{
+		out:              ctx.Out,
+		storeClickCounts: state.NewCache[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, ctx.CacheEntries),
+	}
+}
+
+// Current implements runtime.Task.
+func (t *clickCountTask1) Current() int {
+	return t.current
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *clickCountTask1) Flush() error {
+	if err := t.storeClickCounts.Flush(); err != nil {
+		return fmt.Errorf("store click-counts: %w", err)
+	}
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *clickCountTask1) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processClickCountsRepartition(batch)
+	}
+	return runtime.UnknownSource("clickCountTask1", source)
+}
+
+// processClickCountsRepartition runs the chain of Source#4 (topic "click-counts-repartition") over one batch.
+func (t *clickCountTask1) processClickCountsRepartition(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k4, err := gofkaSerdeString.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		var v4 Click // no step reads the value: it is not decoded
+		slot6, err := t.storeClickCounts.Slot(runtime.StringBytes(k4))
+		if err != nil {
+			return r.Fail("read store click-counts", err)
+		}
+		agg6, _ := slot6.Value()
+		agg6++
+		_ = v4 // Count reads only the key
+		t.storeClickCounts.Set(slot6, agg6)
+		value8, err := gofkaSerdeInt64.Encode(t.valueBuf[:0], agg6)
+		if err != nil {
+			return r.Fail("encode value for user-click-counts", err)
+		}
+		t.valueBuf = value8
+		t.out.Emit(2, runtime.StringBytes(k4), value8) // to topic "user-click-counts"
+	}
+	return nil
+}
+
+// main runs this package's topologies with the Gofka runtime: run the binary with
+// --help for its commands and flags. gofkagen writes it because package main has
+// no main function of its own.
+func main() {
+	app.Main(
+		CompiledClickCount(),
+	)
 }
 
 // clickCountDescription is topology ClickCount as gofkagen describe prints it.
@@ -110,131 +240,3 @@ const clickCountMermaid = `graph TD
   n6 -.changelog.-> t2
   n8 --> t3
 `
-
-// clickCountTask0 runs sub-topology 0 of ClickCount on one partition:
-// Source#0 → Filter#1 → Map#2 → Repartition#3
-type clickCountTask0 struct {
-	out     runtime.Emitter
-	current int // index in the batch of the record in flight
-}
-
-func newClickCountTask0(ctx runtime.TaskContext) runtime.Task {
-	return &clickCountTask0{out: ctx.Out}
-}
-
-// Current implements runtime.Task.
-func (t *clickCountTask0) Current() int {
-	return t.current
-}
-
-// Flush implements runtime.Task: it writes the cached state changes to the stores.
-func (t *clickCountTask0) Flush() error {
-	return nil
-}
-
-// Process implements runtime.Task: it runs the fused chain of one source over a batch.
-func (t *clickCountTask0) Process(source int, batch []runtime.Record) error {
-	switch source {
-	case 0:
-		return t.processUserClicks(batch)
-	}
-	return runtime.UnknownSource("clickCountTask0", source)
-}
-
-// processUserClicks runs the chain of Source#0 (user-clicks) over one batch.
-func (t *clickCountTask0) processUserClicks(batch []runtime.Record) error {
-	for i := range batch {
-		t.current = i
-		r := &batch[i]
-		k0, err := gofkaSerdeString.Decode(r.Key)
-		if err != nil {
-			return r.Fail("decode key", err)
-		}
-		v0, err := gofkaSerdeClick.Decode(r.Value)
-		if err != nil {
-			return r.Fail("decode value", err)
-		}
-		if !isRealClick(k0, v0) {
-			continue
-		}
-		k2, v2 := extractUser(k0, v0)
-		_ = v2
-		t.out.Emit(1, runtime.StringBytes(k2), nil) // to click-count-click-counts-repartition; the reader needs only the key
-	}
-	return nil
-}
-
-// clickCountTask1 runs sub-topology 1 of ClickCount on one partition:
-// Source#4 → Group#5 → Count#6 → ToStream#7 → Sink#8
-type clickCountTask1 struct {
-	out              runtime.Emitter
-	current          int                 // index in the batch of the record in flight
-	valueBuf         []byte              // reused for every encoded value
-	storeClickCounts *state.Cache[int64] // store click-counts
-}
-
-func newClickCountTask1(ctx runtime.TaskContext) runtime.Task {
-	return &clickCountTask1{
-		out:              ctx.Out,
-		storeClickCounts: state.NewCache[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, ctx.CacheEntries),
-	}
-}
-
-// Current implements runtime.Task.
-func (t *clickCountTask1) Current() int {
-	return t.current
-}
-
-// Flush implements runtime.Task: it writes the cached state changes to the stores.
-func (t *clickCountTask1) Flush() error {
-	if err := t.storeClickCounts.Flush(); err != nil {
-		return fmt.Errorf("store click-counts: %w", err)
-	}
-	return nil
-}
-
-// Process implements runtime.Task: it runs the fused chain of one source over a batch.
-func (t *clickCountTask1) Process(source int, batch []runtime.Record) error {
-	switch source {
-	case 0:
-		return t.processClickCountsRepartition(batch)
-	}
-	return runtime.UnknownSource("clickCountTask1", source)
-}
-
-// processClickCountsRepartition runs the chain of Source#4 (click-count-click-counts-repartition) over one batch.
-func (t *clickCountTask1) processClickCountsRepartition(batch []runtime.Record) error {
-	for i := range batch {
-		t.current = i
-		r := &batch[i]
-		k4, err := gofkaSerdeString.Decode(r.Key)
-		if err != nil {
-			return r.Fail("decode key", err)
-		}
-		var v4 Click // no step reads the value: it is not decoded
-		slot6, err := t.storeClickCounts.Slot(runtime.StringBytes(k4))
-		if err != nil {
-			return r.Fail("read store click-counts", err)
-		}
-		agg6, _ := slot6.Value()
-		agg6++
-		_ = v4 // Count reads only the key
-		t.storeClickCounts.Set(slot6, agg6)
-		value8, err := gofkaSerdeInt64.Encode(t.valueBuf[:0], agg6)
-		if err != nil {
-			return r.Fail("encode value for user-click-counts", err)
-		}
-		t.valueBuf = value8
-		t.out.Emit(2, runtime.StringBytes(k4), value8) // to user-click-counts
-	}
-	return nil
-}
-
-// main runs this package's topologies with the Gofka runtime: run the binary with
-// --help for its commands and flags. gofkagen writes it because package main has
-// no main function of its own.
-func main() {
-	app.Main(
-		CompiledClickCount(),
-	)
-}

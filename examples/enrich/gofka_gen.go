@@ -18,12 +18,12 @@ var (
 // Pins: each line names a user function with the signature this file was generated
 // for. A build error here means the function changed: run go generate (gofkagen) again.
 func _() {
-	runtime.GofkaGenIsStale_RerunGoGenerate[func(string, PageView) bool](hasBadURL)
-	runtime.GofkaGenIsStale_RerunGoGenerate[func(PageView) EnrichedView](enrich)
-	runtime.GofkaGenIsStale_RerunGoGenerate[func(string, EnrichedView)](countView)
-	runtime.GofkaGenIsStale_RerunGoGenerate[func(string, EnrichedView) bool](isAdmin)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(string, EnrichedView) bool](anyView)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(string, EnrichedView)](countAdminView)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(string, EnrichedView)](countView)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(PageView) EnrichedView](enrich)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(string, PageView) bool](hasBadURL)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(string, EnrichedView) bool](isAdmin)
 }
 
 // CompiledEnrich returns topology Enrich (topology.go:178) compiled for the Gofka runtime:
@@ -33,9 +33,9 @@ func CompiledEnrich() *runtime.Program {
 		Name:         "Enrich",
 		DefaultAppID: "enrich",
 		Topics: []runtime.TopicSpec{
-			{Name: "page-views", Kind: runtime.SourceTopic},
-			{Name: "admin-views", Kind: runtime.SinkTopic},
-			{Name: "enriched-views", Kind: runtime.SinkTopic},
+			{Name: "page-views", Kind: runtime.SourceTopic, Types: runtime.TypesOf[string, PageView]()},
+			{Name: "admin-views", Kind: runtime.SinkTopic, Types: runtime.TypesOf[string, EnrichedView]()},
+			{Name: "enriched-views", Kind: runtime.SinkTopic, Types: runtime.TypesOf[string, EnrichedView]()},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,
@@ -46,6 +46,89 @@ func CompiledEnrich() *runtime.Program {
 		Description: enrichDescription,
 		Mermaid:     enrichMermaid,
 	}
+}
+
+// enrichTask0 runs sub-topology 0 of Enrich on one partition:
+//
+//	Source#0 topic "page-views" → FilterNot#1 → MapValues#2 → Peek#3 → Branch#4
+//	├─ branch 0 (isAdmin): Peek#5 → Sink#6 topic "admin-views"
+//	└─ branch 1 (anyView): Sink#7 topic "enriched-views"
+type enrichTask0 struct {
+	out      runtime.Emitter
+	current  int    // index in the batch of the record in flight
+	valueBuf []byte // reused for every encoded value
+}
+
+func newEnrichTask0(ctx runtime.TaskContext) runtime.Task {
+	return &enrichTask0{out: ctx.Out}
+}
+
+// Current implements runtime.Task.
+func (t *enrichTask0) Current() int {
+	return t.current
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *enrichTask0) Flush() error {
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *enrichTask0) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processPageViews(batch)
+	}
+	return runtime.UnknownSource("enrichTask0", source)
+}
+
+// processPageViews runs the chain of Source#0 (topic "page-views") over one batch.
+func (t *enrichTask0) processPageViews(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k0, err := gofkaSerdeString.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		v0, err := gofkaSerdePageView.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		if hasBadURL(k0, v0) {
+			continue
+		}
+		v2 := enrich(v0)
+		countView(k0, v2)
+		if isAdmin(k0, v2) {
+			// branch 0 of Branch#4 at topology.go:183:3: isAdmin → Peek#5 → Sink#6 topic "admin-views"
+			countAdminView(k0, v2)
+			value6, err := gofkaSerdeEnrichedView.Encode(t.valueBuf[:0], v2)
+			if err != nil {
+				return r.Fail("encode value for admin-views", err)
+			}
+			t.valueBuf = value6
+			t.out.Emit(1, runtime.StringBytes(k0), value6) // to topic "admin-views"
+		} else if anyView(k0, v2) {
+			// branch 1 of Branch#4 at topology.go:183:3: anyView → Sink#7 topic "enriched-views"
+			value7, err := gofkaSerdeEnrichedView.Encode(t.valueBuf[:0], v2)
+			if err != nil {
+				return r.Fail("encode value for enriched-views", err)
+			}
+			t.valueBuf = value7
+			t.out.Emit(2, runtime.StringBytes(k0), value7) // to topic "enriched-views"
+		}
+	}
+	return nil
+}
+
+// main runs this package's topologies with the Gofka runtime: run the binary with
+// --help for its commands and flags. gofkagen writes it because package main has
+// no main function of its own.
+func main() {
+	app.Main(
+		CompiledEnrich(),
+	)
 }
 
 // enrichDescription is topology Enrich as gofkagen describe prints it.
@@ -93,81 +176,3 @@ const enrichMermaid = `graph TD
   n6 --> t1
   n7 --> t2
 `
-
-// enrichTask0 runs sub-topology 0 of Enrich on one partition:
-// Source#0 → FilterNot#1 → MapValues#2 → Peek#3 → Branch#4 → Peek#5 → Sink#6 → Sink#7
-type enrichTask0 struct {
-	out      runtime.Emitter
-	current  int    // index in the batch of the record in flight
-	valueBuf []byte // reused for every encoded value
-}
-
-func newEnrichTask0(ctx runtime.TaskContext) runtime.Task {
-	return &enrichTask0{out: ctx.Out}
-}
-
-// Current implements runtime.Task.
-func (t *enrichTask0) Current() int {
-	return t.current
-}
-
-// Flush implements runtime.Task: it writes the cached state changes to the stores.
-func (t *enrichTask0) Flush() error {
-	return nil
-}
-
-// Process implements runtime.Task: it runs the fused chain of one source over a batch.
-func (t *enrichTask0) Process(source int, batch []runtime.Record) error {
-	switch source {
-	case 0:
-		return t.processPageViews(batch)
-	}
-	return runtime.UnknownSource("enrichTask0", source)
-}
-
-// processPageViews runs the chain of Source#0 (page-views) over one batch.
-func (t *enrichTask0) processPageViews(batch []runtime.Record) error {
-	for i := range batch {
-		t.current = i
-		r := &batch[i]
-		k0, err := gofkaSerdeString.Decode(r.Key)
-		if err != nil {
-			return r.Fail("decode key", err)
-		}
-		v0, err := gofkaSerdePageView.Decode(r.Value)
-		if err != nil {
-			return r.Fail("decode value", err)
-		}
-		if hasBadURL(k0, v0) {
-			continue
-		}
-		v2 := enrich(v0)
-		countView(k0, v2)
-		if isAdmin(k0, v2) {
-			countAdminView(k0, v2)
-			value6, err := gofkaSerdeEnrichedView.Encode(t.valueBuf[:0], v2)
-			if err != nil {
-				return r.Fail("encode value for admin-views", err)
-			}
-			t.valueBuf = value6
-			t.out.Emit(1, runtime.StringBytes(k0), value6) // to admin-views
-		} else if anyView(k0, v2) {
-			value7, err := gofkaSerdeEnrichedView.Encode(t.valueBuf[:0], v2)
-			if err != nil {
-				return r.Fail("encode value for enriched-views", err)
-			}
-			t.valueBuf = value7
-			t.out.Emit(2, runtime.StringBytes(k0), value7) // to enriched-views
-		}
-	}
-	return nil
-}
-
-// main runs this package's topologies with the Gofka runtime: run the binary with
-// --help for its commands and flags. gofkagen writes it because package main has
-// no main function of its own.
-func main() {
-	app.Main(
-		CompiledEnrich(),
-	)
-}

@@ -30,10 +30,10 @@ func CompiledWordCount() *runtime.Program {
 		Name:         "WordCount",
 		DefaultAppID: "word-count",
 		Topics: []runtime.TopicSpec{
-			{Name: "text-lines", Kind: runtime.SourceTopic},
-			{Name: "word-counts-repartition", Kind: runtime.RepartitionTopic},
-			{Name: "word-counts", Kind: runtime.SinkTopic},
-			{Name: "word-counts-changelog", Kind: runtime.ChangelogTopic},
+			{Name: "text-lines", Kind: runtime.SourceTopic, Types: runtime.TypesOf[string, string]()},
+			{Name: "word-counts-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[string, string]()},
+			{Name: "word-counts", Kind: runtime.SinkTopic, Types: runtime.TypesOf[string, int64]()},
+			{Name: "word-counts-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[string, int64]()},
 		},
 		Stores: []runtime.StoreSpec{
 			{Name: "word-counts", Changelog: 3, Persistent: true, SubTopology: 1},
@@ -53,6 +53,135 @@ func CompiledWordCount() *runtime.Program {
 		Description: wordCountDescription,
 		Mermaid:     wordCountMermaid,
 	}
+}
+
+// wordCountTask0 runs sub-topology 0 of WordCount on one partition:
+//
+//	Source#0 topic "text-lines" → FlatMapValues#1 → SelectKey#2 → Repartition#3 topic "word-counts-repartition"
+type wordCountTask0 struct {
+	out     runtime.Emitter
+	current int // index in the batch of the record in flight
+}
+
+func newWordCountTask0(ctx runtime.TaskContext) runtime.Task {
+	return &wordCountTask0{out: ctx.Out}
+}
+
+// Current implements runtime.Task.
+func (t *wordCountTask0) Current() int {
+	return t.current
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *wordCountTask0) Flush() error {
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *wordCountTask0) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processTextLines(batch)
+	}
+	return runtime.UnknownSource("wordCountTask0", source)
+}
+
+// processTextLines runs the chain of Source#0 (topic "text-lines") over one batch.
+func (t *wordCountTask0) processTextLines(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k0, err := gofkaSerdeString.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		v0, err := gofkaSerdeString.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		for _, v1 := range splitWords(v0) {
+			k2 := wordKey(k0, v1)
+			_ = v1
+			t.out.Emit(1, runtime.StringBytes(k2), nil) // to topic "word-counts-repartition"; the reader needs only the key
+		}
+	}
+	return nil
+}
+
+// wordCountTask1 runs sub-topology 1 of WordCount on one partition:
+//
+//	Source#4 topic "word-counts-repartition" → Group#5 → Count#6 store "word-counts" → ToStream#7 → Sink#8 topic "word-counts"
+type wordCountTask1 struct {
+	out             runtime.Emitter
+	current         int                 // index in the batch of the record in flight
+	valueBuf        []byte              // reused for every encoded value
+	storeWordCounts *state.Cache[int64] // store "word-counts"
+}
+
+func newWordCountTask1(ctx runtime.TaskContext) runtime.Task {
+	return &wordCountTask1{
+		out:             ctx.Out,
+		storeWordCounts: state.NewCache[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, ctx.CacheEntries),
+	}
+}
+
+// Current implements runtime.Task.
+func (t *wordCountTask1) Current() int {
+	return t.current
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *wordCountTask1) Flush() error {
+	if err := t.storeWordCounts.Flush(); err != nil {
+		return fmt.Errorf("store word-counts: %w", err)
+	}
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *wordCountTask1) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processWordCountsRepartition(batch)
+	}
+	return runtime.UnknownSource("wordCountTask1", source)
+}
+
+// processWordCountsRepartition runs the chain of Source#4 (topic "word-counts-repartition") over one batch.
+func (t *wordCountTask1) processWordCountsRepartition(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k4, err := gofkaSerdeString.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		var v4 string // no step reads the value: it is not decoded
+		slot6, err := t.storeWordCounts.Slot(runtime.StringBytes(k4))
+		if err != nil {
+			return r.Fail("read store word-counts", err)
+		}
+		agg6, _ := slot6.Value()
+		agg6++
+		_ = v4 // Count reads only the key
+		t.storeWordCounts.Set(slot6, agg6)
+		value8, err := gofkaSerdeInt64.Encode(t.valueBuf[:0], agg6)
+		if err != nil {
+			return r.Fail("encode value for word-counts", err)
+		}
+		t.valueBuf = value8
+		t.out.Emit(2, runtime.StringBytes(k4), value8) // to topic "word-counts"
+	}
+	return nil
+}
+
+// main runs this package's topologies with the Gofka runtime: run the binary with
+// --help for its commands and flags. gofkagen writes it because package main has
+// no main function of its own.
+func main() {
+	app.Main(
+		CompiledWordCount(),
+	)
 }
 
 // wordCountDescription is topology WordCount as gofkagen describe prints it.
@@ -109,130 +238,3 @@ const wordCountMermaid = `graph TD
   n6 -.changelog.-> t2
   n8 --> t3
 `
-
-// wordCountTask0 runs sub-topology 0 of WordCount on one partition:
-// Source#0 → FlatMapValues#1 → SelectKey#2 → Repartition#3
-type wordCountTask0 struct {
-	out     runtime.Emitter
-	current int // index in the batch of the record in flight
-}
-
-func newWordCountTask0(ctx runtime.TaskContext) runtime.Task {
-	return &wordCountTask0{out: ctx.Out}
-}
-
-// Current implements runtime.Task.
-func (t *wordCountTask0) Current() int {
-	return t.current
-}
-
-// Flush implements runtime.Task: it writes the cached state changes to the stores.
-func (t *wordCountTask0) Flush() error {
-	return nil
-}
-
-// Process implements runtime.Task: it runs the fused chain of one source over a batch.
-func (t *wordCountTask0) Process(source int, batch []runtime.Record) error {
-	switch source {
-	case 0:
-		return t.processTextLines(batch)
-	}
-	return runtime.UnknownSource("wordCountTask0", source)
-}
-
-// processTextLines runs the chain of Source#0 (text-lines) over one batch.
-func (t *wordCountTask0) processTextLines(batch []runtime.Record) error {
-	for i := range batch {
-		t.current = i
-		r := &batch[i]
-		k0, err := gofkaSerdeString.Decode(r.Key)
-		if err != nil {
-			return r.Fail("decode key", err)
-		}
-		v0, err := gofkaSerdeString.Decode(r.Value)
-		if err != nil {
-			return r.Fail("decode value", err)
-		}
-		for _, v1 := range splitWords(v0) {
-			k2 := wordKey(k0, v1)
-			_ = v1
-			t.out.Emit(1, runtime.StringBytes(k2), nil) // to word-count-word-counts-repartition; the reader needs only the key
-		}
-	}
-	return nil
-}
-
-// wordCountTask1 runs sub-topology 1 of WordCount on one partition:
-// Source#4 → Group#5 → Count#6 → ToStream#7 → Sink#8
-type wordCountTask1 struct {
-	out             runtime.Emitter
-	current         int                 // index in the batch of the record in flight
-	valueBuf        []byte              // reused for every encoded value
-	storeWordCounts *state.Cache[int64] // store word-counts
-}
-
-func newWordCountTask1(ctx runtime.TaskContext) runtime.Task {
-	return &wordCountTask1{
-		out:             ctx.Out,
-		storeWordCounts: state.NewCache[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, ctx.CacheEntries),
-	}
-}
-
-// Current implements runtime.Task.
-func (t *wordCountTask1) Current() int {
-	return t.current
-}
-
-// Flush implements runtime.Task: it writes the cached state changes to the stores.
-func (t *wordCountTask1) Flush() error {
-	if err := t.storeWordCounts.Flush(); err != nil {
-		return fmt.Errorf("store word-counts: %w", err)
-	}
-	return nil
-}
-
-// Process implements runtime.Task: it runs the fused chain of one source over a batch.
-func (t *wordCountTask1) Process(source int, batch []runtime.Record) error {
-	switch source {
-	case 0:
-		return t.processWordCountsRepartition(batch)
-	}
-	return runtime.UnknownSource("wordCountTask1", source)
-}
-
-// processWordCountsRepartition runs the chain of Source#4 (word-count-word-counts-repartition) over one batch.
-func (t *wordCountTask1) processWordCountsRepartition(batch []runtime.Record) error {
-	for i := range batch {
-		t.current = i
-		r := &batch[i]
-		k4, err := gofkaSerdeString.Decode(r.Key)
-		if err != nil {
-			return r.Fail("decode key", err)
-		}
-		var v4 string // no step reads the value: it is not decoded
-		slot6, err := t.storeWordCounts.Slot(runtime.StringBytes(k4))
-		if err != nil {
-			return r.Fail("read store word-counts", err)
-		}
-		agg6, _ := slot6.Value()
-		agg6++
-		_ = v4 // Count reads only the key
-		t.storeWordCounts.Set(slot6, agg6)
-		value8, err := gofkaSerdeInt64.Encode(t.valueBuf[:0], agg6)
-		if err != nil {
-			return r.Fail("encode value for word-counts", err)
-		}
-		t.valueBuf = value8
-		t.out.Emit(2, runtime.StringBytes(k4), value8) // to word-counts
-	}
-	return nil
-}
-
-// main runs this package's topologies with the Gofka runtime: run the binary with
-// --help for its commands and flags. gofkagen writes it because package main has
-// no main function of its own.
-func main() {
-	app.Main(
-		CompiledWordCount(),
-	)
-}

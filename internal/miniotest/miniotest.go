@@ -18,7 +18,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -33,6 +32,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/gofka/streams/internal/testkit"
 )
 
 // Server is a running MinIO server.
@@ -154,13 +155,13 @@ func Start(t testing.TB) *Server {
 	return nil
 }
 
-func start(t testing.TB, bin, dataDir, certsDir string) (*Server, *syncBuffer, error) {
-	out := &syncBuffer{}
-	addr, err := freeAddr()
+func start(t testing.TB, bin, dataDir, certsDir string) (*Server, *testkit.LogBuf, error) {
+	out := &testkit.LogBuf{}
+	addr, err := testkit.FreeAddr()
 	if err != nil {
 		return nil, out, err
 	}
-	console, err := freeAddr()
+	console, err := testkit.FreeAddr()
 	if err != nil {
 		return nil, out, err
 	}
@@ -259,34 +260,6 @@ func createBucket(s *Server, exited <-chan struct{}) error {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-}
-
-// freeAddr returns a 127.0.0.1 address with a port nobody listens on right now.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("finding a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
-
-// syncBuffer collects the server's output from two pipes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func tail(s string, n int) string {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -15,13 +14,15 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kversion"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gofka/streams/coordinator"
+	"github.com/gofka/streams/internal/describe"
 	"github.com/gofka/streams/runtime"
 	"github.com/gofka/streams/runtime/discovery"
 	"github.com/gofka/streams/runtime/engine"
+	"github.com/gofka/streams/runtime/kafkaconf"
+	"github.com/gofka/streams/state/rocks"
 	"github.com/gofka/streams/state/snapshot"
 )
 
@@ -66,6 +67,9 @@ type runFlags struct {
 	s3Region           string
 	statusAddrSet      bool
 	discovery          bool
+
+	// TLS and SASL to the brokers
+	kafka kafkaconf.Security
 }
 
 // Command runs the command line with args and returns the exit status; ctx ends
@@ -97,72 +101,28 @@ with nothing installed.`,
 		},
 	}
 	for _, c := range []*cobra.Command{root, run} {
-		f := c.Flags()
-		f.StringVar(&rf.brokers, "brokers", os.Getenv("GOFKA_BROKERS"), "comma-separated Kafka brokers (default $GOFKA_BROKERS; none: start an embedded broker)")
-		f.StringVar(&rf.appID, "app-id", "", "application id: names the internal topics and the offsets group (default: the topology's, e.g. click-count)")
-		f.StringVar(&rf.stateDir, "state-dir", "gofka-state", "directory for local state (RocksDB)")
-		f.StringVar(&rf.replicaID, "replica-id", "0", "this replica's id, unique among the replicas of the application")
-		f.StringVar(&rf.guarantee, "guarantee", "at-least-once", "processing guarantee: at-least-once or exactly-once")
-		f.DurationVar(&rf.commitInterval, "commit-interval", 5*time.Second, "how often state is flushed and input offsets committed")
-		f.StringVar(&rf.logLevel, "log-level", "info", "debug, info, warn or error")
-		f.StringVar(&rf.embeddedListen, "embedded-listen", "127.0.0.1:9092", "address of the embedded broker, when there is no --brokers")
-		f.Int32Var(&rf.partitions, "embedded-partitions", 4, "partitions of topics the embedded broker creates")
-		f.StringVar(&rf.onBadRecord, "on-bad-record", "fail", "what to do with a record that cannot be decoded: fail, skip or dead-letter")
-		f.StringVar(&rf.deadLetter, "dead-letter-topic", "", "topic for dead-lettered records (default <app-id>-dead-letter)")
-		f.StringVar(&rf.memory, "memory", "256MiB", "memory budget for all state of the process (RocksDB block cache, memtables, caches)")
-		f.StringVar(&rf.topology, "topology", "", "which topology to run when the binary has several")
-		f.StringVar(&rf.cpuProfile, "cpu-profile", "", "write a pprof CPU profile of the run to this file")
-
-		f.StringVar(&rf.raftAddr, "raft-addr", "127.0.0.1:0", "address the coordinator (Raft and its control RPCs) listens on; give a fixed port when there are peers")
-		f.StringVar(&rf.advertise, "raft-advertise", "", "address other replicas reach this one at (default --raft-addr)")
-		f.StringVar(&rf.peers, "peers", "", "comma-separated --raft-addr of the application's replicas, this one included; the first --voters are the voters (none: a single replica)")
-		f.StringVar(&rf.peersDNS, "peers-dns", "", "find peers through this DNS name instead of --peers (SRV records _raft._tcp, else A records on --raft-addr's port), e.g. a Kubernetes headless service")
-		f.BoolVar(&rf.discovery, "discovery", true, "without --peers or --peers-dns, find the other replicas of --app-id through the topic <app-id>-gofka-replicas, so that starting another instance scales out (false: run alone)")
-		f.IntVar(&rf.voters, "voters", 3, "how many replicas vote in the Raft group: 1, 3 or 5 (the rest follow as non-voters)")
-		f.StringVar(&rf.statusAddr, "status-addr", "127.0.0.1:7070", "HTTP address of /status, /healthz, /readyz and /metrics (empty: none)")
-		f.DurationVar(&rf.failureTimeout, "failure-timeout", 3*time.Second, "a replica not heard from for this long is declared dead and its tasks move")
-		f.DurationVar(&rf.checkpointInterval, "checkpoint-interval", 10*time.Second, "how often the coordinator starts a barrier checkpoint (0: never)")
-		f.IntVar(&rf.keepCheckpoints, "keep-checkpoints", 3, "complete checkpoints kept in the snapshot store")
-		f.StringVar(&rf.snapshots, "snapshots", "", "where snapshots go: file:///path or s3://bucket/prefix (default file://<state-dir>/<app-id>/snapshots)")
-		f.StringVar(&rf.s3Endpoint, "s3-endpoint", "", "S3 endpoint URL for S3-compatible servers (MinIO, Ceph); credentials come from the AWS default chain")
-		f.BoolVar(&rf.s3PathStyle, "s3-path-style", false, "address S3 buckets by path (http://host/bucket), as most S3-compatible servers need")
-		f.StringVar(&rf.s3Region, "s3-region", "", "S3 region (default from the AWS configuration, else us-east-1)")
+		addRunFlags(c, &rf)
 	}
 	root.AddCommand(run)
 
-	var listen string
-	var partitions int32
-	broker := &cobra.Command{
-		Use:   "broker",
-		Short: "Run a standalone embedded development broker (data in memory only)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runBroker(ctx, listen, partitions, stderr)
-		},
-	}
-	broker.Flags().StringVar(&listen, "listen", "127.0.0.1:9092", "address to listen on")
-	broker.Flags().Int32Var(&partitions, "partitions", 4, "partitions of topics created automatically")
-	root.AddCommand(broker)
+	root.AddCommand(brokerCommand(ctx, stderr))
 
-	var format string
-	describe := &cobra.Command{
+	var format, describeTopology string
+	describeCmd := &cobra.Command{
 		Use:   "describe",
 		Short: "Print the topology with its sub-topologies, as text and as a Mermaid diagram",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			for i, p := range programs {
-				if i > 0 {
-					fmt.Fprintln(stdout)
-				}
-				if err := runtime.WriteDescription(stdout, p.Description, p.Mermaid, format); err != nil {
-					return err
-				}
+			var tops []describe.Topology
+			for _, p := range programs {
+				tops = append(tops, describe.Topology{Name: p.Name, Text: p.Description, Mermaid: p.Mermaid})
 			}
-			return nil
+			return describe.WriteAll(stdout, tops, describeTopology, format)
 		},
 	}
-	describe.Flags().StringVar(&format, "format", "both", "both, text or mermaid")
-	root.AddCommand(describe)
+	describeCmd.Flags().StringVar(&format, "format", "both", "both, text or mermaid (bare Mermaid, one diagram: give --topology when the binary has several)")
+	describeCmd.Flags().StringVar(&describeTopology, "topology", "", "describe only this topology (default: all)")
+	root.AddCommand(describeCmd)
 
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -172,6 +132,41 @@ with nothing installed.`,
 		return 1
 	}
 	return 0
+}
+
+// addRunFlags gives c the flags of run (the root command runs too), bound to rf.
+func addRunFlags(c *cobra.Command, rf *runFlags) {
+	f := c.Flags()
+	f.StringVar(&rf.brokers, "brokers", os.Getenv("GOFKA_BROKERS"), "comma-separated Kafka brokers (default $GOFKA_BROKERS; none: start an embedded broker)")
+	f.StringVar(&rf.appID, "app-id", "", "application id: names the internal topics and the offsets group (default: the topology's, e.g. click-count)")
+	f.StringVar(&rf.stateDir, "state-dir", "gofka-state", "directory for local state: RocksDB, the Raft log and (by default) snapshots")
+	f.StringVar(&rf.replicaID, "replica-id", "0", "this replica's id, unique among the replicas of the application")
+	f.StringVar(&rf.guarantee, "guarantee", "at-least-once", "processing guarantee: at-least-once (records may be processed again after a failure, never lost)")
+	f.DurationVar(&rf.commitInterval, "commit-interval", 5*time.Second, "how often state is flushed and input offsets committed")
+	f.StringVar(&rf.logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&rf.embeddedListen, "embedded-listen", "127.0.0.1:9092", "address of the embedded broker, when there is no --brokers")
+	f.Int32Var(&rf.partitions, "embedded-partitions", 4, "partitions of topics the embedded broker creates")
+	f.StringVar(&rf.onBadRecord, "on-bad-record", "fail", "what to do with a record that cannot be decoded: fail, skip or dead-letter")
+	f.StringVar(&rf.deadLetter, "dead-letter-topic", "", "topic for dead-lettered records (default <app-id>-dead-letter)")
+	f.StringVar(&rf.memory, "memory", "256MiB", "memory budget for all state of the process (RocksDB block cache, memtables, caches); at least 32MiB, since half is the block cache, which needs one 16 MiB shard to keep bloom filters cached")
+	f.StringVar(&rf.topology, "topology", "", "which topology to run when the binary has several")
+	f.StringVar(&rf.cpuProfile, "cpu-profile", "", "write a pprof CPU profile of the run to this file")
+
+	f.StringVar(&rf.raftAddr, "raft-addr", "127.0.0.1:0", "address the coordinator (Raft and its control RPCs) listens on; give a fixed port when there are peers")
+	f.StringVar(&rf.advertise, "raft-advertise", "", "address other replicas reach this one at (default --raft-addr)")
+	f.StringVar(&rf.peers, "peers", "", "comma-separated --raft-addr of the application's replicas, this one included; the first --voters are the voters (none: a single replica)")
+	f.StringVar(&rf.peersDNS, "peers-dns", "", "find peers through this DNS name instead of --peers (SRV records _raft._tcp, else A records on --raft-addr's port), e.g. a Kubernetes headless service")
+	f.BoolVar(&rf.discovery, "discovery", true, "without --peers or --peers-dns, find the other replicas of --app-id through the topic <app-id>-gofka-replicas, so that starting another instance scales out (false: run alone)")
+	f.IntVar(&rf.voters, "voters", 3, "how many replicas vote in the Raft group: 1, 3 or 5 (the rest follow as non-voters)")
+	f.StringVar(&rf.statusAddr, "status-addr", "127.0.0.1:7070", "HTTP address of /status, /healthz, /readyz and /metrics (empty: none)")
+	f.DurationVar(&rf.failureTimeout, "failure-timeout", 3*time.Second, "a replica not heard from for this long is declared dead and its tasks move")
+	f.DurationVar(&rf.checkpointInterval, "checkpoint-interval", 10*time.Second, "how often the coordinator starts a barrier checkpoint (0: never)")
+	f.IntVar(&rf.keepCheckpoints, "keep-checkpoints", 3, "complete checkpoints kept in the snapshot store; older ones are deleted, sparing files younger than 10 minutes (a grace period for uploads in flight)")
+	f.StringVar(&rf.snapshots, "snapshots", "", "where snapshots go: file:///path or s3://bucket/prefix (default file://<state-dir>/snapshots; keys start with the app id)")
+	f.StringVar(&rf.s3Endpoint, "s3-endpoint", "", "S3 endpoint URL for S3-compatible servers (MinIO, Ceph); credentials come from the AWS default chain")
+	f.BoolVar(&rf.s3PathStyle, "s3-path-style", false, "address S3 buckets by path (http://host/bucket), as most S3-compatible servers need")
+	f.StringVar(&rf.s3Region, "s3-region", "", "S3 region (default from the AWS configuration, else us-east-1)")
+	rf.kafka.AddFlags(f)
 }
 
 func appName() string {
@@ -210,6 +205,21 @@ func pickProgram(programs []*runtime.Program, name string) (*runtime.Program, er
 	return nil, fmt.Errorf("no topology %q: this binary has %s", name, strings.Join(names, ", "))
 }
 
+// kafkaOptions are the franz-go options of the security flags; it logs the
+// settings (never a secret).
+func kafkaOptions(ctx context.Context, sec *kafkaconf.Security, log *slog.Logger) ([]kgo.Opt, error) {
+	opts, err := sec.Options(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if sec.PasswordOnCommandLine() {
+		log.Warn("the SASL password given with --sasl-password is visible to other users of this machine in the process list; prefer $" +
+			kafkaconf.EnvPassword + " or --sasl-password-file")
+	}
+	log.Info("kafka client security", "kafka", sec)
+	return opts, nil
+}
+
 func run(ctx context.Context, programs []*runtime.Program, rf runFlags, stderr io.Writer) error {
 	log, err := newLogger(rf.logLevel, stderr)
 	if err != nil {
@@ -234,11 +244,14 @@ func run(ctx context.Context, programs []*runtime.Program, rf runFlags, stderr i
 	case "exactly-once":
 		return errors.New("--guarantee exactly-once is not yet supported; use at-least-once")
 	default:
-		return fmt.Errorf("--guarantee must be at-least-once or exactly-once, not %q", rf.guarantee)
+		return fmt.Errorf("--guarantee must be at-least-once, not %q", rf.guarantee)
 	}
 	memory, err := parseBytes(rf.memory)
 	if err != nil {
 		return fmt.Errorf("--memory: %w", err)
+	}
+	if memory < rocks.MinBudget {
+		return fmt.Errorf("--memory %s is below the minimum of %dMiB: %s", rf.memory, rocks.MinBudget>>20, engine.MinMemoryWhy)
 	}
 	cfg := engine.Config{
 		AppID: rf.appID, StateDir: rf.stateDir, ReplicaID: rf.replicaID,
@@ -259,7 +272,13 @@ func run(ctx context.Context, programs []*runtime.Program, rf runFlags, stderr i
 	}
 	if rf.brokers != "" {
 		cfg.Brokers = strings.Split(rf.brokers, ",")
+		if cfg.KafkaOptions, err = kafkaOptions(ctx, &rf.kafka, log); err != nil {
+			return err
+		}
 	} else {
+		if rf.kafka.Enabled() {
+			return errors.New("the --tls and --sasl flags need --brokers: the embedded broker is plaintext (to rehearse a secured deployment, run the broker command with --tls-cert, --tls-key and --sasl-user)")
+		}
 		cluster, err := startBroker(rf.embeddedListen, rf.partitions)
 		if err != nil {
 			return err
@@ -275,8 +294,8 @@ func run(ctx context.Context, programs []*runtime.Program, rf runFlags, stderr i
 		if !rf.discovery {
 			cfg.Cluster.Voters = 1 // a single replica
 		} else {
-			reg, err := discovery.New(discovery.Config{Brokers: cfg.Brokers, AppID: cfg.AppID, FailureTimeout: rf.failureTimeout,
-				Logger: log.With("app", cfg.AppID, "replica", rf.replicaID)})
+			reg, err := discovery.New(discovery.Config{Brokers: cfg.Brokers, ClientOpts: cfg.KafkaOptions, AppID: cfg.AppID,
+				FailureTimeout: rf.failureTimeout, Logger: log.With("app", cfg.AppID, "replica", rf.replicaID)})
 			if err != nil {
 				return err
 			}
@@ -285,45 +304,6 @@ func run(ctx context.Context, programs []*runtime.Program, rf runFlags, stderr i
 		}
 	}
 	return engine.Run(ctx, prog, cfg)
-}
-
-// startBroker starts an embedded kfake broker listening on addr. Two protocol
-// versions are held back so that Kafka's own Java clients (Kafka Streams, the
-// console tools) work against it too:
-//
-//   - CreateTopics at most v4: from v5 kfake answers each created topic's configs
-//     with config_source -1, which the Java admin client rejects ("id should be
-//     positive, id: -1");
-//   - no DescribeTopicPartitions (key 75): kfake answers it with a null
-//     eligible_leader_replicas list, on which the Java admin client throws a
-//     NullPointerException; without it the client falls back to Metadata, as
-//     with brokers older than 3.8.
-func startBroker(addr string, partitions int32) (*kfake.Cluster, error) {
-	versions := kversion.Stable()
-	versions.SetMaxKeyVersion(19, 4)  // CreateTopics
-	versions.SetMaxKeyVersion(75, -1) // DescribeTopicPartitions
-	c, err := kfake.NewCluster(
-		kfake.NumBrokers(1),
-		kfake.AllowAutoTopicCreation(),
-		kfake.DefaultNumPartitions(int(partitions)),
-		kfake.MaxVersions(versions),
-		kfake.ListenFn(func(network, _ string) (net.Listener, error) { return net.Listen(network, addr) }),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("embedded broker on %s: %w", addr, err)
-	}
-	return c, nil
-}
-
-func runBroker(ctx context.Context, listen string, partitions int32, stderr io.Writer) error {
-	c, err := startBroker(listen, partitions)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	fmt.Fprintf(stderr, "embedded development broker listening on %s (data in memory only); stop with Ctrl-C\n", c.ListenAddrs()[0])
-	<-ctx.Done()
-	return nil
 }
 
 // parseBytes reads sizes like 512MiB, 1GiB, 64MB or a plain number of bytes.

@@ -44,11 +44,11 @@ const (
 type checkpoints struct {
 	e *Engine
 
-	id      uint64           // the checkpoint in progress, 0 when none
-	pending map[taskKey]bool // running tasks not yet snapshotted for id
+	id      uint64                      // the checkpoint in progress, 0 when none
+	pending map[coordinator.TaskID]bool // running tasks not yet snapshotted for id
 	// seen[id][task][topic] is the set of upstream tasks whose barrier id the
 	// task has read on that repartition topic.
-	seen map[uint64]map[taskKey]map[string]map[string]bool
+	seen map[uint64]map[coordinator.TaskID]map[string]map[string]bool
 	// writers[topic] is how many tasks write a repartition topic: the barriers
 	// a reader waits for.
 	writers map[string]int
@@ -73,7 +73,7 @@ type checkpointRecord struct {
 }
 
 func newCheckpoints(e *Engine) *checkpoints {
-	return &checkpoints{e: e, pending: map[taskKey]bool{}, seen: map[uint64]map[taskKey]map[string]map[string]bool{}}
+	return &checkpoints{e: e, pending: map[coordinator.TaskID]bool{}, seen: map[uint64]map[coordinator.TaskID]map[string]map[string]bool{}}
 }
 
 // start begins checkpoint id on this replica: every running task owes it a snapshot.
@@ -123,7 +123,7 @@ func (c *checkpoints) finished(ctx context.Context, id uint64, complete bool) {
 }
 
 // forget drops a task that stopped running here.
-func (c *checkpoints) forget(k taskKey) { delete(c.pending, k) }
+func (c *checkpoints) forget(k coordinator.TaskID) { delete(c.pending, k) }
 
 // wait waits for the uploads and collections in flight.
 func (c *checkpoints) wait() { c.uploads.Wait() }
@@ -145,10 +145,10 @@ func (c *checkpoints) barrier(topic string, p int32, r *kgo.Record) {
 		return // an aborted or older checkpoint's barrier, replayed after a restart
 	}
 	for _, rt := range c.e.routes[topic] {
-		k := taskKey{rt.subTopology, p}
+		k := coordinator.TaskID{SubTopology: rt.subTopology, Partition: p}
 		byTask := c.seen[id]
 		if byTask == nil {
-			byTask = map[taskKey]map[string]map[string]bool{}
+			byTask = map[coordinator.TaskID]map[string]map[string]bool{}
 			c.seen[id] = byTask
 		}
 		if byTask[k] == nil {
@@ -169,7 +169,7 @@ func (c *checkpoints) aligned(t *task) bool {
 		if !internal {
 			continue
 		}
-		if len(c.seen[c.id][t.key][tp.topic]) < want {
+		if len(c.seen[c.id][t.id][tp.topic]) < want {
 			return false
 		}
 	}
@@ -194,7 +194,7 @@ func (c *checkpoints) advance(ctx context.Context) error {
 	e := c.e
 	// Barriers go downstream first, behind every record these tasks emitted.
 	for _, t := range ready {
-		for _, tid := range e.prog.SubTopologies[t.key.subTopology].Sinks {
+		for _, tid := range e.prog.SubTopologies[t.id.SubTopology].Sinks {
 			out := e.topics[tid]
 			if out.kind != runtime.RepartitionTopic {
 				continue
@@ -202,7 +202,7 @@ func (c *checkpoints) advance(ctx context.Context) error {
 			for p := int32(0); p < out.partitions; p++ {
 				e.produce(out.name, p, nil, nil, []kgo.RecordHeader{
 					{Key: barrierHeader, Value: []byte(strconv.FormatUint(id, 10))},
-					{Key: senderHeader, Value: []byte(t.key.String())},
+					{Key: senderHeader, Value: []byte(t.id.String())},
 				})
 			}
 		}
@@ -212,7 +212,7 @@ func (c *checkpoints) advance(ctx context.Context) error {
 		return fmt.Errorf("checkpoint %d: %w", id, err)
 	}
 	for _, t := range ready {
-		delete(c.pending, t.key)
+		delete(c.pending, t.id)
 		source := map[string]int64{}
 		for _, tp := range t.inputs {
 			if _, internal := c.writers[tp.topic]; !internal {
@@ -221,21 +221,21 @@ func (c *checkpoints) advance(ctx context.Context) error {
 		}
 		if t.db == nil {
 			// Nothing to snapshot (no persistent store): the task only relays the barrier.
-			c.ack(ctx, id, t.key, coordinator.CheckpointAck{SourceOffsets: source}, checkpointRecord{ID: id, Task: t.key.String()})
+			c.ack(ctx, id, t.id, coordinator.CheckpointAck{SourceOffsets: source}, checkpointRecord{ID: id, Task: t.id.String()})
 			continue
 		}
-		dir := filepath.Join(e.pool.StagingDir(), fmt.Sprintf("checkpoint-%d-%s", id, t.key))
+		dir := filepath.Join(e.pool.StagingDir(), fmt.Sprintf("checkpoint-%d-%s", id, t.id))
 		os.RemoveAll(dir)
 		info, err := t.db.Checkpoint(dir)
 		if err != nil {
-			e.log.Warn("checkpoint failed; the coordinator will abort it", "checkpoint", id, "task", t.key, "err", err)
+			e.log.Warn("checkpoint failed; the coordinator will abort it", "checkpoint", id, "task", t.id, "err", err)
 			continue
 		}
 		changelog := map[string]int64{}
 		for sp, o := range info.Offsets {
 			changelog[topicPartition{e.topics[e.storeSpec(sp.Store).Changelog].name, sp.Partition}.String()] = o
 		}
-		k := t.key
+		k := t.id
 		local := time.Since(begin)
 		c.uploads.Add(1)
 		go func() {
@@ -257,8 +257,8 @@ func (c *checkpoints) advance(ctx context.Context) error {
 	return nil
 }
 
-func (c *checkpoints) ack(ctx context.Context, id uint64, k taskKey, ack coordinator.CheckpointAck, rec checkpointRecord) {
-	if err := c.e.node.AckCheckpoint(ctx, id, k.id(), ack); err != nil {
+func (c *checkpoints) ack(ctx context.Context, id uint64, k coordinator.TaskID, ack coordinator.CheckpointAck, rec checkpointRecord) {
+	if err := c.e.node.AckCheckpoint(ctx, id, k, ack); err != nil {
 		rec.Error = err.Error()
 		c.e.log.Warn("checkpoint ack failed", "checkpoint", id, "task", k, "err", err)
 	}

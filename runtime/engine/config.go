@@ -6,7 +6,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/gofka/streams/coordinator"
+	"github.com/gofka/streams/state/rocks"
 	"github.com/gofka/streams/state/snapshot"
 )
 
@@ -23,9 +26,17 @@ const (
 	DeadLetter BadRecordPolicy = "dead-letter"
 )
 
+// MinMemoryWhy explains rocks.MinBudget, the smallest MemoryBudget, to users.
+const MinMemoryWhy = "half of it is RocksDB's block cache, which needs at least one 16 MiB shard to keep a large store's " +
+	"bloom filters cached (smaller, every lookup of a new key reads the disk), and a quarter is memtables, " +
+	"256 KiB per task with one store at their 64 KiB floor"
+
 // Config configures one replica of an application.
 type Config struct {
-	Brokers        []string
+	Brokers []string
+	// KafkaOptions go to every client the engine makes, after the brokers:
+	// TLS and SASL (kafkaconf.Security.Options gives them from flags).
+	KafkaOptions   []kgo.Opt
 	AppID          string
 	StateDir       string
 	ReplicaID      string
@@ -34,7 +45,8 @@ type Config struct {
 	// DeadLetterTopic defaults to "<app id>-dead-letter".
 	DeadLetterTopic string
 	// MemoryBudget bounds the state of the whole process: RocksDB block cache,
-	// memtables and the typed caches in front of them.
+	// memtables and the typed caches in front of them. At least rocks.MinBudget
+	// (32 MiB); 0 means 256 MiB.
 	MemoryBudget int64
 	// CreateTopics lets the engine create missing source and sink topics with
 	// DefaultPartitions partitions (the embedded development broker does this).
@@ -48,7 +60,8 @@ type Config struct {
 	// single-replica group.
 	Cluster coordinator.Config
 	// Snapshots is where barrier checkpoints go: "file:///path" or
-	// "s3://bucket/prefix" (default: file://<state dir>/<app id>/snapshots).
+	// "s3://bucket/prefix" (default: file://<state dir>/snapshots). Keys in the
+	// store start with the application id, so applications can share one.
 	Snapshots        string
 	SnapshotsOptions snapshot.Options
 	// StatusAddr serves /status, /healthz and /readyz over HTTP ("" for none).
@@ -87,6 +100,9 @@ func (c *Config) validate() error {
 	if c.MemoryBudget <= 0 {
 		c.MemoryBudget = 256 << 20
 	}
+	if c.MemoryBudget < rocks.MinBudget {
+		return fmt.Errorf("memory budget %d MiB is below the minimum of %d MiB: %s", c.MemoryBudget>>20, rocks.MinBudget>>20, MinMemoryWhy)
+	}
 	if c.DefaultPartitions <= 0 {
 		c.DefaultPartitions = 1
 	}
@@ -94,7 +110,7 @@ func (c *Config) validate() error {
 		c.Logger = slog.Default()
 	}
 	if c.Snapshots == "" {
-		abs, err := filepath.Abs(filepath.Join(c.StateDir, c.AppID, "snapshots"))
+		abs, err := filepath.Abs(filepath.Join(c.StateDir, "snapshots"))
 		if err != nil {
 			return err
 		}

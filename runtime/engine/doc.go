@@ -16,13 +16,21 @@
 //	CheckpointStarted ─▶ barriers (checkpoint.go) ─▶ RocksDB checkpoint per task ─▶ background upload ─▶ ack
 //	Fenced            ─▶ drop every task without writing anything more
 //
-// The loop, over the inputs of the tasks this replica runs (assigned partitions,
-// no consumer-group rebalancing):
+// The loop (loop.go), over the inputs of the tasks this replica runs (assigned
+// partitions, no consumer-group rebalancing), one step at a time:
 //
-//	poll ─▶ per topic-partition batch ─▶ (barrier control records counted, never handed on)
-//	     ─▶ lease valid for the task? ─▶ Task.Process (generated code) ─▶ Emit ─▶ produce (async; the lease is checked per write)
-//	every commit interval: Task.Flush (caches ─▶ RocksDB + changelog) ─▶ wait for every produce ack
-//	     ─▶ record changelog offsets in each task's RocksDB ─▶ commit input offsets
+//	events ─▶ poll ─▶ process: per topic-partition batch ─▶ (barrier control records counted, never handed on)
+//	     │              ─▶ lease valid for the task? ─▶ Task.Process (generated code) ─▶ Emit ─▶ produce (async; the lease is checked per write)
+//	     │              ─▶ a record that cannot be decoded: skipped or dead-lettered (counted per partition) or fatal
+//	     ─▶ checkpoint barriers ─▶ every commit interval, commit: Task.Flush (caches ─▶ RocksDB + changelog)
+//	     ─▶ wait for every produce ack ─▶ record changelog offsets in each task's RocksDB ─▶ commit input offsets
+//	     ─▶ reconcile with the assignment (tasks that could not start under an old lease start now)
+//
+// Every step returns its error to the loop, and one function (classify,
+// errors.go) decides: carry on, drop every task (the lease was lost), leave for
+// the graceful stop (ctx ended), or fail (after a record's failure, committing
+// what preceded it). Committing happens in one place (commit.go), which
+// exactly-once will turn into a transaction's commit.
 //
 // A crash at any instant therefore loses no input: offsets are committed only after
 // everything the processed records caused is acknowledged by the brokers, and
@@ -32,5 +40,11 @@
 // attempted after the lease ran out (a paused process) is dropped and nothing is
 // committed after it.
 //
-// status.go serves /status, /healthz, /readyz and /metrics.
+// Files: engine.go (Run, start-up, state, the coordinator node), loop.go (the
+// loop and coordinator events), process.go (batches and bad records),
+// produce.go (writes and acks), commit.go, errors.go, tasks.go (a task's life:
+// reconcile, start, stop, discard), restore.go (local state, snapshots,
+// changelog replay), checkpoint.go (barriers and uploads), topics.go (planning
+// and creating topics), status.go and metrics.go (/status, /healthz, /readyz and
+// /metrics).
 package engine

@@ -17,6 +17,8 @@ type metrics struct {
 	snapshotFallbacks prometheus.Counter
 	checkpoints       *prometheus.CounterVec
 	lag               *prometheus.GaugeVec
+	skipped           *prometheus.CounterVec
+	deadLettered      *prometheus.CounterVec
 
 	mu   sync.Mutex
 	lags map[topicPartition]int64 // records behind the high watermark, per input partition
@@ -40,16 +42,26 @@ func newMetrics() *metrics {
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "gofka_input_lag_records", Help: "Records between the last processed offset and the high watermark.",
 		}, []string{"topic", "partition"}),
+		// Kafka Streams counts these as dropped-records; the partition says where
+		// to look, the reason which policy path (decode_key, decode_value) it took.
+		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gofka_skipped_records_total", Help: "Input records skipped by --on-bad-record skip, by input topic, partition and reason.",
+		}, []string{"topic", "partition", "reason"}),
+		deadLettered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gofka_dead_lettered_records_total", Help: "Input records sent to the dead-letter topic by --on-bad-record dead-letter, by input topic and partition.",
+		}, []string{"topic", "partition"}),
 		lags: map[topicPartition]int64{},
 	}
-	m.reg.MustRegister(m.processed, m.restoreSeconds, m.snapshotFallbacks, m.checkpoints, m.lag,
+	m.reg.MustRegister(m.processed, m.restoreSeconds, m.snapshotFallbacks, m.checkpoints, m.lag, m.skipped, m.deadLettered,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
 
 // observeLag records how far a fetched partition is behind its high watermark.
+// A partition with an error has no watermark; that includes the one franz-go
+// makes up (topic "", partition -1) to report the poll's own time limit.
 func (m *metrics) observeLag(ftp kgo.FetchTopicPartition) {
-	if ftp.HighWatermark < 0 {
+	if ftp.Err != nil || ftp.Partition < 0 || ftp.HighWatermark < 0 {
 		return
 	}
 	next := ftp.HighWatermark
@@ -62,20 +74,29 @@ func (m *metrics) observeLag(ftp kgo.FetchTopicPartition) {
 	m.mu.Unlock()
 }
 
-// lagByTask sums the input lag of each running task, for heartbeats and /status.
+// lagByTask sums the input lag of each running task, for heartbeats and
+// /status, and publishes the lag of the running tasks' inputs; partitions no
+// longer read here lose their series rather than keep a stale value.
 func (m *metrics) lagByTask(e *Engine) map[string]int64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make(map[string]int64, len(e.tasks))
-	for k, t := range e.tasks {
+	read := map[topicPartition]bool{}
+	for id, t := range e.tasks {
 		var sum int64
 		for _, tp := range t.inputs {
 			sum += m.lags[tp]
+			read[tp] = true
 		}
-		out[k.String()] = sum
+		out[id.String()] = sum
 	}
 	for tp, lag := range m.lags {
-		m.lag.WithLabelValues(tp.topic, itoa(tp.partition)).Set(float64(lag))
+		if read[tp] {
+			m.lag.WithLabelValues(tp.topic, itoa(tp.partition)).Set(float64(lag))
+		} else {
+			m.lag.DeleteLabelValues(tp.topic, itoa(tp.partition))
+			delete(m.lags, tp)
+		}
 	}
 	return out
 }

@@ -1,12 +1,14 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -20,7 +22,8 @@ import (
 // The status server: one small HTTP server per replica (loopback by default).
 //
 //	GET /status   members, leader, assignment and its history, checkpoint history, this replica's tasks
-//	              with where their state came from, how long restoring took and their input lag (JSON)
+//	              with where their state came from, how long restoring took and their input lag, and the
+//	              records skipped or dead-lettered per input partition (JSON)
 //	GET /healthz  200 while the process serves requests (liveness)
 //	GET /readyz   200 once the replica is a member of the group and runs every task assigned to it,
 //	              503 with the reason otherwise (readiness)
@@ -39,7 +42,20 @@ type replicaView struct {
 	Replica   string     `json:"replica"`
 	Tasks     []taskView `json:"tasks"`
 	Processed int64      `json:"records_processed"`
-	Updated   time.Time  `json:"updated"`
+	// Skipped and DeadLettered count the bad records since the process
+	// started, in all and (BadRecords) per input partition.
+	Skipped      int64           `json:"records_skipped"`
+	DeadLettered int64           `json:"records_dead_lettered"`
+	BadRecords   []badRecordView `json:"bad_records"`
+	Updated      time.Time       `json:"updated"`
+}
+
+// badRecordView is what the bad-record policy did on one input partition.
+type badRecordView struct {
+	Topic        string `json:"topic"`
+	Partition    int32  `json:"partition"`
+	Skipped      int64  `json:"skipped"`
+	DeadLettered int64  `json:"dead_lettered"`
 }
 
 type taskView struct {
@@ -125,12 +141,19 @@ func (e *Engine) publishView(lags map[string]int64) {
 	if e.status == nil {
 		return
 	}
-	v := replicaView{App: e.cfg.AppID, Replica: e.cfg.ReplicaID, Processed: e.processed, Updated: time.Now()}
-	for k, t := range e.tasks {
-		v.Tasks = append(v.Tasks, taskView{Task: k.String(), StateFrom: t.restoredFrom,
-			RestoreSeconds: t.restoreTime.Seconds(), RestoredRecords: t.restoredRecords, Lag: lags[k.String()]})
+	v := replicaView{App: e.cfg.AppID, Replica: e.cfg.ReplicaID, Processed: e.processed,
+		Skipped: e.bad.skipped, DeadLettered: e.bad.deadLettered, BadRecords: []badRecordView{}, Updated: time.Now()}
+	for id, t := range e.tasks {
+		v.Tasks = append(v.Tasks, taskView{Task: id.String(), StateFrom: t.restoredFrom,
+			RestoreSeconds: t.restoreTime.Seconds(), RestoredRecords: t.restoredRecords, Lag: lags[id.String()]})
 	}
 	sort.Slice(v.Tasks, func(i, j int) bool { return v.Tasks[i].Task < v.Tasks[j].Task })
+	for tp, c := range e.bad.byPartition {
+		v.BadRecords = append(v.BadRecords, badRecordView{Topic: tp.topic, Partition: tp.partition, Skipped: c.skipped, DeadLettered: c.deadLettered})
+	}
+	slices.SortFunc(v.BadRecords, func(a, b badRecordView) int {
+		return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
+	})
 	e.status.mu.Lock()
 	e.status.view = v
 	e.status.mu.Unlock()

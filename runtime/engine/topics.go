@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -33,102 +35,18 @@ func (e *Engine) planTopics(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-
-	// Source topics the user owns must exist (the embedded broker creates them).
-	var missing []string
-	for _, t := range e.topics {
-		if t.kind == runtime.SourceTopic {
-			if n, ok := existing[t.name]; ok {
-				t.partitions = n
-			} else {
-				missing = append(missing, t.name)
-			}
-		}
+	plan, err := planPartitions(p, e.topics, existing, e.cfg.CreateTopics, e.cfg.DefaultPartitions)
+	if err != nil {
+		return err
 	}
-	if len(missing) > 0 {
-		if !e.cfg.CreateTopics {
-			return fmt.Errorf("source topics do not exist: %v (create them, or run without --brokers for an embedded broker)", missing)
-		}
-		if err := e.create(ctx, e.cfg.DefaultPartitions, nil, missing...); err != nil {
-			return err
-		}
-		for _, t := range e.topics {
-			if t.kind == runtime.SourceTopic && t.partitions == 0 {
-				t.partitions = e.cfg.DefaultPartitions
-			}
-		}
-	}
-
-	// A sub-topology has as many tasks as its inputs have partitions; inputs read
-	// together must agree. Repartition topics take the count of the sub-topology
-	// that writes them, so resolve until nothing changes.
-	writer := map[runtime.TopicID]int{}
-	for _, st := range p.SubTopologies {
-		for _, id := range st.Sinks {
-			writer[id] = st.ID
-		}
-	}
-	e.parts = make([]int32, len(p.SubTopologies))
-	for changed := true; changed; {
-		changed = false
-		for _, st := range p.SubTopologies {
-			if e.parts[st.ID] != 0 {
-				continue
-			}
-			n, known, err := e.inputPartitions(st, writer)
-			if err != nil {
-				return err
-			}
-			if known {
-				e.parts[st.ID] = n
-				changed = true
-			}
-		}
-	}
-	for _, st := range p.SubTopologies {
-		if e.parts[st.ID] == 0 {
-			return fmt.Errorf("cannot tell the partition count of sub-topology %d", st.ID)
-		}
-	}
-
-	// Internal topics: repartition topics as wide as their writer, changelogs as
-	// wide as their store's sub-topology, compacted.
-	wantParts := map[runtime.TopicID]int32{}
-	for id, st := range writer {
-		wantParts[id] = e.parts[st]
-	}
-	for _, s := range p.Stores {
-		wantParts[s.Changelog] = e.parts[s.SubTopology]
-	}
-	byParts := map[int32][]string{}
-	var compacted = map[int32][]string{}
-	for id, t := range e.topics {
-		want, ok := wantParts[runtime.TopicID(id)]
-		if !ok {
-			continue
-		}
-		if n, ok := existing[t.name]; ok {
-			if t.kind.Internal() && n != want {
-				return fmt.Errorf("internal topic %s has %d partitions, want %d: delete it (and the state directory) to reset the application", t.name, n, want)
-			}
-			t.partitions = n
-			continue
-		}
-		t.partitions = want
-		if t.kind == runtime.ChangelogTopic {
-			compacted[want] = append(compacted[want], t.name)
-		} else {
-			byParts[want] = append(byParts[want], t.name)
-		}
-	}
+	e.parts = plan.parts
 	compact := "compact"
-	for n, topics := range compacted {
-		if err := e.create(ctx, n, map[string]*string{"cleanup.policy": &compact}, topics...); err != nil {
-			return err
+	for _, c := range plan.create {
+		var configs map[string]*string
+		if c.compacted {
+			configs = map[string]*string{"cleanup.policy": &compact}
 		}
-	}
-	for n, topics := range byParts {
-		if err := e.create(ctx, n, nil, topics...); err != nil {
+		if err := e.create(ctx, c.partitions, configs, c.topics...); err != nil {
 			return err
 		}
 	}
@@ -146,16 +64,142 @@ func (e *Engine) planTopics(ctx context.Context) error {
 	return nil
 }
 
-// inputPartitions is the partition count shared by a sub-topology's inputs.
-func (e *Engine) inputPartitions(st runtime.SubTopologySpec, writer map[runtime.TopicID]int) (int32, bool, error) {
+// topicPlan is what planPartitions decides.
+type topicPlan struct {
+	parts  []int32       // tasks (partitions) per sub-topology
+	create []topicCreate // topics to create, sources first
+}
+
+// topicCreate is a set of topics created together.
+type topicCreate struct {
+	topics     []string
+	partitions int32
+	compacted  bool // changelogs: cleanup.policy=compact
+}
+
+// planPartitions decides, from the program and the partition counts of the
+// topics that exist, every topic's partition count (set in topics) and every
+// sub-topology's task count, and which topics to create. It touches no broker,
+// so that a plan that cannot work is refused before anything is created.
+func planPartitions(p *runtime.Program, topics []*topicInfo, existing map[string]int32, createSources bool, defaultPartitions int32) (topicPlan, error) {
+	var plan topicPlan
+	// Source topics the user owns must exist (the embedded broker creates them).
+	var missing []string
+	for _, t := range topics {
+		if t.kind != runtime.SourceTopic {
+			continue
+		}
+		if n, ok := existing[t.name]; ok {
+			t.partitions = n
+		} else {
+			missing = append(missing, t.name)
+			t.partitions = defaultPartitions
+		}
+	}
+	if len(missing) > 0 {
+		if !createSources {
+			return plan, fmt.Errorf("source topics do not exist: %v (create them, or run without --brokers for an embedded broker)", missing)
+		}
+		plan.create = append(plan.create, topicCreate{topics: missing, partitions: defaultPartitions})
+	}
+	// A sub-topology has as many tasks as its inputs have partitions; inputs read
+	// together must agree. Repartition topics take the count of the sub-topology
+	// that writes them, so resolve until nothing changes.
+	writer := map[runtime.TopicID]int{}
+	for _, st := range p.SubTopologies {
+		for _, id := range st.Sinks {
+			writer[id] = st.ID
+		}
+	}
+	plan.parts = make([]int32, len(p.SubTopologies))
+	for changed := true; changed; {
+		changed = false
+		for _, st := range p.SubTopologies {
+			if plan.parts[st.ID] != 0 {
+				continue
+			}
+			n, known, err := inputPartitions(st, topics, plan.parts, writer)
+			if err != nil {
+				return plan, err
+			}
+			if known {
+				plan.parts[st.ID] = n
+				changed = true
+			}
+		}
+	}
+	for _, st := range p.SubTopologies {
+		if plan.parts[st.ID] == 0 {
+			return plan, fmt.Errorf("cannot tell the partition count of sub-topology %d", st.ID)
+		}
+	}
+	create, err := planInternal(p, topics, existing, plan.parts, writer)
+	plan.create = append(plan.create, create...)
+	return plan, err
+}
+
+// planInternal sizes the topics the application writes: repartition topics
+// and missing sink topics as wide as their writer, changelogs as wide as their
+// store's sub-topology, and compacted. An
+// existing internal topic of another width is an error: keys would land on
+// other tasks than the state that holds them.
+func planInternal(p *runtime.Program, topics []*topicInfo, existing map[string]int32, parts []int32, writer map[runtime.TopicID]int) ([]topicCreate, error) {
+	wantParts := map[runtime.TopicID]int32{}
+	for id, st := range writer {
+		wantParts[id] = parts[st]
+	}
+	for _, s := range p.Stores {
+		wantParts[s.Changelog] = parts[s.SubTopology]
+	}
+	type group struct {
+		partitions int32
+		compacted  bool
+	}
+	groups := map[group][]string{}
+	for id, t := range topics {
+		want, ok := wantParts[runtime.TopicID(id)]
+		if !ok {
+			continue
+		}
+		if n, ok := existing[t.name]; ok {
+			if t.kind.Internal() && n != want {
+				return nil, fmt.Errorf("internal topic %s has %d partitions, want %d: delete it (and the state directory) to reset the application", t.name, n, want)
+			}
+			t.partitions = n
+			continue
+		}
+		t.partitions = want
+		g := group{want, t.kind == runtime.ChangelogTopic}
+		groups[g] = append(groups[g], t.name)
+	}
+	var out []topicCreate
+	for g, names := range groups {
+		out = append(out, topicCreate{topics: names, partitions: g.partitions, compacted: g.compacted})
+	}
+	// Compacted first, then by width: a stable order for logs and tests.
+	slices.SortFunc(out, func(a, b topicCreate) int {
+		if a.compacted != b.compacted {
+			if a.compacted {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(a.partitions, b.partitions)
+	})
+	return out, nil
+}
+
+// inputPartitions is the partition count shared by a sub-topology's inputs,
+// known once those of the sub-topologies writing its repartition inputs are.
+func inputPartitions(st runtime.SubTopologySpec, topics []*topicInfo, parts []int32, writer map[runtime.TopicID]int) (int32, bool, error) {
 	var n int32
 	var first string
 	for _, src := range st.Sources {
 		for _, id := range src.Topics {
-			t := e.topics[id]
+			t := topics[id]
 			c := t.partitions
 			if t.kind == runtime.RepartitionTopic {
-				c = e.parts[writer[id]]
+				c = parts[writer[id]]
 			}
 			if c == 0 {
 				return 0, false, nil

@@ -423,7 +423,7 @@ func TestCheckpointWhileChanging(t *testing.T) {
 			t.Fatal(err)
 		}
 		off := info.Offsets[StorePartition{"main", 0}]
-		cp := openSingle(t, info.Dir, testMem)
+		cp := openCheckpoint(t, info.Dir)
 		if off > 0 {
 			wantGet(t, store(t, cp, "main", 0), fmt.Sprintf("k%08d", off), "v")
 		}

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/bits"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,19 +13,11 @@ import (
 	"github.com/linxGnu/grocksdb"
 )
 
-// DefaultBudget is the total state budget OpenPool (and Open) assume for a zero
-// Memory field.
-const DefaultBudget int64 = 256 << 20
-
 const (
 	metaCF       = "meta"
 	defaultCF    = "default"
 	storePrefix  = "store/"
 	offsetPrefix = "offset/"
-
-	minWriteBufferSize = 64 << 10
-	maxWriteBufferSize = 64 << 20
-	maxWriteBuffers    = 2
 )
 
 // ErrClosed is returned by calls on a closed DB, on its Stores and on a closed Pool.
@@ -34,43 +25,6 @@ var ErrClosed = errors.New("rocks: db closed")
 
 // ErrDropped is returned by calls on a Store whose partition was dropped.
 var ErrDropped = errors.New("rocks: store dropped")
-
-// Memory sizes RocksDB's two process-wide memory pools (see the package doc).
-type Memory struct {
-	// BlockCache is the capacity in bytes of the LRU block cache shared by every
-	// column family of every instance of a Pool, index and filter blocks included.
-	BlockCache int64
-	// WriteBuffers bounds in bytes the memtables of all column families of all
-	// instances of a Pool together (through write_buffer_size, see WriteBufferSize).
-	WriteBuffers int64
-}
-
-// SplitBudget divides one total state budget in bytes: half to the block cache, a
-// quarter to RocksDB's write buffers, and the rest (typedCacheBytes, about a quarter)
-// to the typed write-back caches (state.Cache) in front of the stores.
-func SplitBudget(total int64) (mem Memory, typedCacheBytes int64) {
-	if total < 0 {
-		total = 0
-	}
-	mem = Memory{BlockCache: total / 2, WriteBuffers: total / 4}
-	return mem, total - mem.BlockCache - mem.WriteBuffers
-}
-
-// WriteBufferSize is the per-column-family memtable size (write_buffer_size) the
-// sizing rule gives when the write-buffer pool is divided among columnFamilies column
-// families: pool / (2 × columnFamilies) rounded down to a power of two, clamped to
-// [64 KiB, 64 MiB]. With max_write_buffer_number = 2, columnFamilies × 2 × that size
-// is at most pool unless the 64 KiB floor applies.
-func WriteBufferSize(pool int64, columnFamilies int) int64 {
-	target := pool / (int64(max(columnFamilies, 1)) * maxWriteBuffers)
-	if target < minWriteBufferSize {
-		return minWriteBufferSize
-	}
-	if target > maxWriteBufferSize {
-		return maxWriteBufferSize
-	}
-	return int64(1) << (bits.Len64(uint64(target)) - 1)
-}
 
 // StorePartition names one partition of one store.
 type StorePartition struct {
@@ -135,10 +89,9 @@ func parseStorePartition(rest string) (StorePartition, bool) {
 // column family, and a meta column family with their changelog offsets. Its methods
 // are safe for concurrent use.
 type DB struct {
-	pool     *Pool
-	name     string
-	dir      string
-	ownsPool bool // opened by the deprecated Open: Close closes the pool too
+	pool *Pool
+	name string
+	dir  string
 
 	opts *grocksdb.Options // DB options and the options of every column family; used under pool.mu once open
 	wo   *grocksdb.WriteOptions
@@ -159,50 +112,12 @@ type DB struct {
 	closed   bool
 }
 
-// Open opens (creating if needed) the RocksDB instance in dir with every existing
-// column family, as the only instance of a private pool sized by mem.
-//
-// Deprecated: use OpenPool and Pool.Open, which put one instance per task under one
-// memory budget. Open stays until its last callers move.
-func Open(dir string, mem Memory) (*DB, error) {
-	mem, err := fillMemory(mem)
-	if err != nil {
-		return nil, fmt.Errorf("rocks: open %s: %w", dir, err)
-	}
-	p := newPool("", mem)
-	d, err := p.open(dir, dir)
-	if err != nil {
-		p.Close()
-		return nil, err
-	}
-	d.ownsPool = true
-	return d, nil
-}
-
 func (d *DB) destroyOptions() {
 	d.opts.Destroy()
 	d.wo.Destroy()
 	d.ro.Destroy()
 	d.fo.Destroy()
 }
-
-// applyWriteBufferSizeLocked sets write_buffer_size on every column family and on the
-// options new ones are created with. Called under pool.mu.
-func (d *DB) applyWriteBufferSizeLocked(wbs int64) error {
-	v := []string{strconv.FormatInt(wbs, 10)}
-	for _, h := range d.handlesLocked() {
-		if err := d.rdb.SetOptionsCF(h, []string{"write_buffer_size"}, v); err != nil {
-			return fmt.Errorf("instance %s: set write_buffer_size %d: %w", d.dir, wbs, err)
-		}
-	}
-	d.opts.SetWriteBufferSize(uint64(wbs))
-	d.wbs.Store(wbs)
-	return nil
-}
-
-// Memory is the budget of the DB's pool (defaults filled in): all instances of the
-// pool share it.
-func (d *DB) Memory() Memory { return d.pool.mem }
 
 // Dir is the directory of the instance.
 func (d *DB) Dir() string { return d.dir }
@@ -358,10 +273,6 @@ func (d *DB) DropStore(name string, partition int32) error {
 	return nil
 }
 
-// WriteBufferSize is the write_buffer_size every column family of the instance has
-// now (the pool's, see Pool.WriteBufferSize).
-func (d *DB) WriteBufferSize() int64 { return d.wbs.Load() }
-
 // Flush writes every column family's memtable to SST files and waits for it.
 func (d *DB) Flush() error {
 	d.mu.Lock()
@@ -378,33 +289,6 @@ func (d *DB) Flush() error {
 		}
 	}
 	return nil
-}
-
-// MemoryUsage is what RocksDB reports holding in memory.
-type MemoryUsage struct {
-	// MemTables is the size of all memtables of all column families, flushed-pending
-	// ones included (rocksdb.size-all-mem-tables summed over column families).
-	MemTables uint64
-	// CurMemTables is rocksdb.cur-size-all-mem-tables summed over column families:
-	// the active and unflushed immutable memtables.
-	CurMemTables uint64
-	// BlockCache is the block cache's usage and BlockCachePinned the part of it that
-	// is pinned (rocksdb.block-cache-usage, rocksdb.block-cache-pinned-usage).
-	BlockCache, BlockCachePinned uint64
-	// TableReaders is the memory of table readers outside the block cache
-	// (rocksdb.estimate-table-readers-mem).
-	TableReaders uint64
-}
-
-// MemoryUsage reports RocksDB's memory use by this instance. BlockCache and
-// BlockCachePinned are those of the pool's shared cache, used by every instance.
-func (d *DB) MemoryUsage() (MemoryUsage, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
-		return MemoryUsage{}, fmt.Errorf("rocks: memory usage: %w", ErrClosed)
-	}
-	return memoryUsage([]*DB{d}, d.pool.cache)
 }
 
 // IntProperty returns an integer RocksDB property (for example
@@ -436,13 +320,10 @@ func (d *DB) handlesLocked() []*grocksdb.ColumnFamilyHandle {
 
 // Close waits for calls in flight on the DB's Stores, then closes the column family
 // handles, the instance and its options, and gives its column families back to the
-// pool's N (the other instances' write buffers may grow). A DB from the deprecated
-// Open also closes its private pool. Calling Close again does nothing.
+// pool's N (the other instances' write buffers may grow). Calling Close again does
+// nothing.
 func (d *DB) Close() error {
 	d.pool.closeDB(d)
-	if d.ownsPool {
-		return d.pool.Close()
-	}
 	return nil
 }
 

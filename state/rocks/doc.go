@@ -38,7 +38,8 @@
 //	generated code ─▶ state.Cache[V] ─Flush at commit─▶ *Store (this package) ─▶ column family store/<name>/<p> of the task's DB
 //	runtime, after the changelog writes of a commit are acknowledged ─▶ DB.SetChangelogOffsets ─▶ that DB's meta
 //	barrier ─▶ DB.Checkpoint(dir) ─▶ files (SSTs shared with earlier checkpoints + metadata) and offsets ─▶ snapshot store
-//	restore: download under Pool.StagingDir ─▶ VerifyCheckpoint ─▶ Pool.Install ─▶ Pool.Open ─▶ replay changelogs from its offsets
+//	task start ─▶ local instance, or snapshot: download under Pool.StagingDir ─▶ ReadCheckpointOffsets ─▶ Pool.Install
+//	           ─▶ Pool.Open ─▶ replay changelogs from its offsets (see Restore)
 //
 // A Store is a byte-level state.Backend: Get copies the value out of RocksDB into a
 // buffer owned by the Store (valid until the Store's next call), Put and Delete write
@@ -48,8 +49,8 @@
 // recovered without the store writes that preceded it. The changelog topic remains
 // the source of truth: a store partition whose data may be ahead of its recorded
 // offset is fixed by replaying the changelog from that offset (replaying puts and
-// deletes in order converges); one that is invalid (or has no offset at all) is
-// dropped with DropStore and restored from the beginning of its changelog.
+// deletes in order converges); an instance with a store that has no offset, or
+// one the changelog no longer covers, is not used at all (see Restore).
 //
 // A Store is for one goroutine at a time (like every state.Backend); the methods of
 // DB and Pool are safe for concurrent use. DB.Close, Pool.Close and DropStore wait
@@ -80,6 +81,38 @@
 // (0.64–1.2 s for 1M keys): a deleted, truncated or bit-flipped SST, or a missing
 // MANIFEST or CURRENT, is reported (TestCorruptCheckpointDetected);
 // ReadCheckpointOffsets catches all of these but the flipped bit.
+//
+// # Restore
+//
+// The runtime (runtime/engine, openTaskState and replayChangelogs) restores the
+// state of a task with persistent stores when it starts the task, from the first
+// source that is usable:
+//
+//  1. It lists the start and end offsets of the task's changelog partitions.
+//  2. Local state: if the pool has an instance of the task's name, Pool.Open opens
+//     it. It is usable if every store partition of the task has a recorded
+//     changelog offset (DB.ChangelogOffset) within its changelog's [start, end]:
+//     the changelog still holds every change after it. If not, the instance is
+//     closed and deleted (Pool.Remove).
+//  3. Snapshots, newest first (those of the checkpoints the coordinator recorded
+//     complete, then any other manifest of the task in the snapshot store): the
+//     snapshot is downloaded into a directory under Pool.StagingDir, every file's
+//     size and SHA-256 checked against the manifest (state/snapshot's Download);
+//     ReadCheckpointOffsets then opens it read-only, which fails unless every file
+//     the MANIFEST names is there with its size. A snapshot failing either is
+//     skipped for the next older one. A good one is put in place of the instance
+//     with Pool.Install, opened with Pool.Open and checked as local state is (a
+//     snapshot older than the changelog's retained start is deleted and the next
+//     one tried).
+//  4. Nothing usable: an empty instance, filled from the whole changelog.
+//
+// Then each store partition's changelog is replayed from the offset the state
+// holds (from the changelog's start for an empty instance) up to the end listed
+// in step 1, straight into its Store (Put, or Delete for a tombstone; not logged
+// again), and DB.SetChangelogOffsets records those ends in one write. The restore
+// path does not run VerifyCheckpoint: a full scan would cost most of the restore
+// time of a large store, and RocksDB verifies each block's checksum when it reads
+// the block later.
 //
 // Install renames the directory into place, so it must be on the pool's file system:
 // callers build it under Pool.StagingDir, which OpenPool empties. Install fsyncs the
@@ -148,8 +181,11 @@
 // Go heap are not counted. MemoryUsage (of a Pool or a DB) reports what RocksDB
 // actually holds (TestTinyBudget logs it).
 //
-// # Compatibility
+// # Files
 //
-// Open(dir, mem) opens dir itself as the only instance of a private pool; it is
-// deprecated and stays until its last callers move to OpenPool.
+// pool.go is the Pool (directory, lock, instance names, Close); instance.go opens
+// and closes instances; memory.go is the memory budget (Memory, the write-buffer
+// rule, the shared cache, usage); install.go is Install and Remove; db.go is the DB
+// and its store partitions and changelog offsets; store.go is the Store;
+// checkpoint.go is checkpoints and reading them.
 package rocks

@@ -39,15 +39,15 @@ func instance(t testing.TB, p *Pool, name string) *DB {
 	return db
 }
 
-// openSingle opens dir with the deprecated Open (one instance in dir itself).
-func openSingle(t testing.TB, dir string, mem Memory) *DB {
+// openCheckpoint opens the checkpoint in dir as the instance "cp" of a new pool,
+// which Install moves it into (dir must be on the file system of t.TempDir()).
+func openCheckpoint(t testing.TB, dir string) *DB {
 	t.Helper()
-	db, err := Open(dir, mem)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
+	p := openPool(t, t.TempDir(), testMem)
+	if err := p.Install("cp", dir); err != nil {
+		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return instance(t, p, "cp")
 }
 
 // open opens instance "0_0" of a new pool in dir.
@@ -271,7 +271,7 @@ func TestSurvivesReopen(t *testing.T) {
 
 // TestSecondOpenFails checks that a pool's directory and an open instance cannot be
 // opened twice: by a second pool in this process, by another process (the flock),
-// by the same pool, or directly with the deprecated Open (RocksDB's own LOCK).
+// or by the same pool.
 func TestSecondOpenFails(t *testing.T) {
 	dir := t.TempDir()
 	p := openPool(t, dir, testMem)
@@ -293,22 +293,6 @@ func TestSecondOpenFails(t *testing.T) {
 			db.Close()
 		}
 		t.Fatalf("second Pool.Open of an open instance: %v, want ErrInstanceOpen", err)
-	}
-	if db, err := Open(filepath.Join(dir, "0_1"), testMem); err == nil {
-		db.Close()
-		t.Fatal("Open of an instance open in a pool succeeded")
-	}
-
-	// The deprecated Open: one instance in dir itself.
-	single := t.TempDir()
-	db, err := Open(single, testMem)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if db2, err := Open(single, testMem); err == nil {
-		db2.Close()
-		t.Fatal("second Open of the same dir succeeded")
 	}
 }
 
@@ -360,11 +344,8 @@ func TestStoresIsolated(t *testing.T) {
 }
 
 func TestChangelogOffsets(t *testing.T) {
-	dir := t.TempDir()
-	db, err := Open(dir, testMem)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := openPool(t, t.TempDir(), testMem)
+	db := instance(t, p, "0_0")
 	if _, ok, err := db.ChangelogOffset("counts", 0); err != nil || ok {
 		t.Fatalf("ChangelogOffset of a fresh store = %v, %v", ok, err)
 	}
@@ -393,7 +374,7 @@ func TestChangelogOffsets(t *testing.T) {
 		t.Fatal("SetChangelogOffsets with an empty store name succeeded")
 	}
 	db.Close()
-	db = openSingle(t, dir, testMem) // the deprecated Open reopens its own directory
+	db = instance(t, p, "0_0") // the offsets survive a reopen
 	check(db)
 }
 
@@ -439,7 +420,7 @@ func TestChangelogOffsetsAtomic(t *testing.T) {
 				t.Fatalf("checkpoint %d: %v at %d, partition 0 at %d", i, sp, off, info.Offsets[StorePartition{"s", 0}])
 			}
 		}
-		cp := openSingle(t, cpDir, testMem)
+		cp := openCheckpoint(t, cpDir)
 		first, ok0, err := cp.ChangelogOffset("s", 0)
 		if err != nil {
 			t.Fatal(err)
@@ -587,8 +568,8 @@ func TestSplitBudget(t *testing.T) {
 	if db.Memory() != def {
 		t.Fatalf("zero Memory opened as %+v, want %+v", db.Memory(), def)
 	}
-	if _, err := Open(t.TempDir(), Memory{BlockCache: -1}); err == nil {
-		t.Fatal("Open with a negative budget succeeded")
+	if _, err := OpenPool(t.TempDir(), Memory{BlockCache: -1}); err == nil {
+		t.Fatal("OpenPool with a negative block cache succeeded")
 	}
 	if _, err := OpenPool(t.TempDir(), Memory{WriteBuffers: -1}); err == nil {
 		t.Fatal("OpenPool with a negative budget succeeded")

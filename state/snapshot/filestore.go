@@ -60,17 +60,18 @@ func (s *FileStore) Put(ctx context.Context, key string, r io.Reader, size int64
 	}
 	dst := s.path(key)
 	dir := filepath.Dir(dst)
-	// A concurrent Delete may remove the (then empty) directory between MkdirAll
-	// and CreateTemp or Rename; the write has not started, so trying again is safe.
+	// A concurrent Delete may remove a (then empty) directory while MkdirAll
+	// creates the levels below it, or between MkdirAll and CreateTemp; the write
+	// has not started, so trying again is safe.
 	var tmp *os.File
 	for attempt := 0; ; attempt++ {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("snapshot: put %s: %w", key, err)
-		}
-		f, err := os.CreateTemp(dir, tmpPrefix+"*")
+		err := os.MkdirAll(dir, 0o755)
 		if err == nil {
-			tmp = f
-			break
+			var f *os.File
+			if f, err = os.CreateTemp(dir, tmpPrefix+"*"); err == nil {
+				tmp = f
+				break
+			}
 		}
 		if !errors.Is(err, fs.ErrNotExist) || attempt >= 100 {
 			return fmt.Errorf("snapshot: put %s: %w", key, err)

@@ -32,6 +32,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gofka/streams/internal/testkit"
 )
 
 // brokersEnv names the variable that selects the real-Kafka tier.
@@ -62,7 +64,7 @@ func useSharedBroker(ctx context.Context, t *testing.T, addr string) *proc {
 			t.Errorf("empty the shared Kafka broker at %s after the test: %v", addr, err)
 		}
 	})
-	return &proc{name: "shared Kafka broker at " + addr, out: &logBuf{}, done: make(chan struct{})}
+	return &proc{name: "shared Kafka broker at " + addr, out: &testkit.LogBuf{}, done: make(chan struct{})}
 }
 
 // emptyBroker deletes every consumer group and every topic but Kafka's internal

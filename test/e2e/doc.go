@@ -13,6 +13,7 @@
 //	                    to a changelog replay, corrupted snapshots detected and fallen back from
 //	chaos_test.go       random SIGKILLs and restarts while clicks stream (make chaos runs it longer)
 //	badrecord_test.go, startup_test.go, kcat_test.go, examples_test.go: bad input, start-up order, an independent client, the examples
+//	ownmodule_test.go   the README's "Use it in your own module" recipe, step by step, in a fresh module outside the repository
 //
 // With GOFKA_TEST_BROKERS=host:port every test uses that broker instead of
 // starting a development broker, emptying it before and after each test: make

@@ -102,22 +102,30 @@ func TestWordCountExample(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	readLatestCounts(ctx, t, addr, "word-counts", want)
+	stopClean(ctx, t, app)
+}
+
+// readLatestCounts reads topic (key: a string, value: an int64 count, 8 bytes
+// big-endian) until the latest count of every key in want equals it, and
+// requires no other key.
+func readLatestCounts(ctx context.Context, t *testing.T, addr, topic string, want map[string]int64) {
+	t.Helper()
 	latest := map[string]int64{}
-	readUntil(ctx, t, addr, []string{"word-counts"}, func(recs []*kgo.Record) bool {
+	readUntil(ctx, t, addr, []string{topic}, func(recs []*kgo.Record) bool {
 		for _, r := range recs {
 			latest[string(r.Key)] = int64(binary.BigEndian.Uint64(r.Value))
 		}
-		for w, n := range want {
-			if latest[w] != n {
+		for k, n := range want {
+			if latest[k] != n {
 				return false
 			}
 		}
 		return true
 	})
 	if len(latest) != len(want) {
-		t.Errorf("counted %d words, want %d: %v", len(latest), len(want), latest)
+		t.Errorf("%s: %d keys counted, want %d: %v", topic, len(latest), len(want), latest)
 	}
-	stopClean(ctx, t, app)
 }
 
 // TestEnrichExample runs the stateless enrichment binary (on its embedded broker

@@ -1,36 +1,17 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gofka/streams/internal/testkit"
 )
-
-// logBuf collects a process's output; it is safe for concurrent use.
-type logBuf struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuf) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuf) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // proc is a process of the binary, in its own process group. A proc with no cmd
 // stands for a process the test does not own (the shared real broker): it never
@@ -38,7 +19,7 @@ func (b *logBuf) String() string {
 type proc struct {
 	name string
 	cmd  *exec.Cmd
-	out  *logBuf
+	out  *testkit.LogBuf
 	done chan struct{} // closed when the process has exited and its output is read
 	err  error         // what Wait returned; read after done
 }
@@ -53,7 +34,7 @@ func start(t *testing.T, name string, args ...string) *proc {
 // startBinary runs bin with args as the process called name.
 func startBinary(t *testing.T, bin, name string, args ...string) *proc {
 	t.Helper()
-	p := &proc{name: name, out: &logBuf{}, done: make(chan struct{})}
+	p := &proc{name: name, out: &testkit.LogBuf{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -173,12 +154,11 @@ func lastLines(s string, lines int) string {
 // freeAddr returns a 127.0.0.1 address with a port that was free a moment ago.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := testkit.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addr
 }
 
 // startBroker returns the address of an empty broker for the test, and its

@@ -17,10 +17,10 @@ var (
 // Pins: each line names a user function with the signature this file was generated
 // for. A build error here means the function changed: run go generate (gofkagen) again.
 func _() {
-	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, []byte) bool](isRealClick)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, []byte) ([]byte, []byte)](extractUserInfo)
-	runtime.GofkaGenIsStale_RerunGoGenerate[func() []byte](initCounter)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, []byte) []byte](incrementCounter)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func() []byte](initCounter)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, []byte) bool](isRealClick)
 }
 
 // CompiledClickCount returns topology ClickCount (topology.go:37) compiled for the Gofka runtime:
@@ -30,10 +30,10 @@ func CompiledClickCount() *runtime.Program {
 		Name:         "ClickCount",
 		DefaultAppID: "click-count",
 		Topics: []runtime.TopicSpec{
-			{Name: "user-clicks", Kind: runtime.SourceTopic},
-			{Name: "click-counts-repartition", Kind: runtime.RepartitionTopic},
-			{Name: "user-click-counts", Kind: runtime.SinkTopic},
-			{Name: "click-counts-changelog", Kind: runtime.ChangelogTopic},
+			{Name: "user-clicks", Kind: runtime.SourceTopic, Types: runtime.TypesOf[[]byte, []byte]()},
+			{Name: "click-counts-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[[]byte, []byte]()},
+			{Name: "user-click-counts", Kind: runtime.SinkTopic, Types: runtime.TypesOf[[]byte, []byte]()},
+			{Name: "click-counts-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[[]byte, []byte]()},
 		},
 		Stores: []runtime.StoreSpec{
 			{Name: "click-counts", Changelog: 3, Persistent: true, SubTopology: 1},
@@ -53,6 +53,125 @@ func CompiledClickCount() *runtime.Program {
 		Description: clickCountDescription,
 		Mermaid:     clickCountMermaid,
 	}
+}
+
+// clickCountTask0 runs sub-topology 0 of ClickCount on one partition:
+//
+//	Source#0 topic "user-clicks" → Filter#1 → Map#2 → Repartition#3 topic "click-counts-repartition"
+type clickCountTask0 struct {
+	out     runtime.Emitter
+	current int // index in the batch of the record in flight
+}
+
+func newClickCountTask0(ctx runtime.TaskContext) runtime.Task {
+	return &clickCountTask0{out: ctx.Out}
+}
+
+// Current implements runtime.Task.
+func (t *clickCountTask0) Current() int {
+	return t.current
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *clickCountTask0) Flush() error {
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *clickCountTask0) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processUserClicks(batch)
+	}
+	return runtime.UnknownSource("clickCountTask0", source)
+}
+
+// processUserClicks runs the chain of Source#0 (topic "user-clicks") over one batch.
+func (t *clickCountTask0) processUserClicks(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k0, err := gofkaSerdeBytes.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		v0, err := gofkaSerdeBytes.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		if !isRealClick(k0, v0) {
+			continue
+		}
+		k2, v2 := extractUserInfo(k0, v0)
+		t.out.Emit(1, k2, v2) // to topic "click-counts-repartition"
+	}
+	return nil
+}
+
+// clickCountTask1 runs sub-topology 1 of ClickCount on one partition:
+//
+//	Source#4 topic "click-counts-repartition" → Group#5 → Aggregate#6 store "click-counts" → Sink#7 topic "user-click-counts"
+type clickCountTask1 struct {
+	out              runtime.Emitter
+	current          int                  // index in the batch of the record in flight
+	storeClickCounts *state.Cache[[]byte] // store "click-counts"
+}
+
+func newClickCountTask1(ctx runtime.TaskContext) runtime.Task {
+	return &clickCountTask1{
+		out:              ctx.Out,
+		storeClickCounts: state.NewCache[[]byte](ctx.Stores[0], gofkaSerdeBytes.Encode, gofkaSerdeBytes.Decode, ctx.CacheEntries),
+	}
+}
+
+// Current implements runtime.Task.
+func (t *clickCountTask1) Current() int {
+	return t.current
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *clickCountTask1) Flush() error {
+	if err := t.storeClickCounts.Flush(); err != nil {
+		return fmt.Errorf("store click-counts: %w", err)
+	}
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *clickCountTask1) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processClickCountsRepartition(batch)
+	}
+	return runtime.UnknownSource("clickCountTask1", source)
+}
+
+// processClickCountsRepartition runs the chain of Source#4 (topic "click-counts-repartition") over one batch.
+func (t *clickCountTask1) processClickCountsRepartition(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k4, err := gofkaSerdeBytes.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		v4, err := gofkaSerdeBytes.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		slot6, err := t.storeClickCounts.Slot(k4)
+		if err != nil {
+			return r.Fail("read store click-counts", err)
+		}
+		agg6, found6 := slot6.Value()
+		if !found6 {
+			agg6 = initCounter()
+		}
+		agg6 = incrementCounter(agg6, v4)
+		t.storeClickCounts.Set(slot6, agg6)
+		t.out.Emit(2, k4, agg6) // to topic "user-click-counts"
+	}
+	return nil
 }
 
 // clickCountDescription is topology ClickCount as gofkagen describe prints it.
@@ -105,120 +224,3 @@ const clickCountMermaid = `graph TD
   n6 -.changelog.-> t2
   n7 --> t3
 `
-
-// clickCountTask0 runs sub-topology 0 of ClickCount on one partition:
-// Source#0 → Filter#1 → Map#2 → Repartition#3
-type clickCountTask0 struct {
-	out     runtime.Emitter
-	current int // index in the batch of the record in flight
-}
-
-func newClickCountTask0(ctx runtime.TaskContext) runtime.Task {
-	return &clickCountTask0{out: ctx.Out}
-}
-
-// Current implements runtime.Task.
-func (t *clickCountTask0) Current() int {
-	return t.current
-}
-
-// Flush implements runtime.Task: it writes the cached state changes to the stores.
-func (t *clickCountTask0) Flush() error {
-	return nil
-}
-
-// Process implements runtime.Task: it runs the fused chain of one source over a batch.
-func (t *clickCountTask0) Process(source int, batch []runtime.Record) error {
-	switch source {
-	case 0:
-		return t.processUserClicks(batch)
-	}
-	return runtime.UnknownSource("clickCountTask0", source)
-}
-
-// processUserClicks runs the chain of Source#0 (user-clicks) over one batch.
-func (t *clickCountTask0) processUserClicks(batch []runtime.Record) error {
-	for i := range batch {
-		t.current = i
-		r := &batch[i]
-		k0, err := gofkaSerdeBytes.Decode(r.Key)
-		if err != nil {
-			return r.Fail("decode key", err)
-		}
-		v0, err := gofkaSerdeBytes.Decode(r.Value)
-		if err != nil {
-			return r.Fail("decode value", err)
-		}
-		if !isRealClick(k0, v0) {
-			continue
-		}
-		k2, v2 := extractUserInfo(k0, v0)
-		t.out.Emit(1, k2, v2) // to click-count-click-counts-repartition
-	}
-	return nil
-}
-
-// clickCountTask1 runs sub-topology 1 of ClickCount on one partition:
-// Source#4 → Group#5 → Aggregate#6 → Sink#7
-type clickCountTask1 struct {
-	out              runtime.Emitter
-	current          int                  // index in the batch of the record in flight
-	storeClickCounts *state.Cache[[]byte] // store click-counts
-}
-
-func newClickCountTask1(ctx runtime.TaskContext) runtime.Task {
-	return &clickCountTask1{
-		out:              ctx.Out,
-		storeClickCounts: state.NewCache[[]byte](ctx.Stores[0], gofkaSerdeBytes.Encode, gofkaSerdeBytes.Decode, ctx.CacheEntries),
-	}
-}
-
-// Current implements runtime.Task.
-func (t *clickCountTask1) Current() int {
-	return t.current
-}
-
-// Flush implements runtime.Task: it writes the cached state changes to the stores.
-func (t *clickCountTask1) Flush() error {
-	if err := t.storeClickCounts.Flush(); err != nil {
-		return fmt.Errorf("store click-counts: %w", err)
-	}
-	return nil
-}
-
-// Process implements runtime.Task: it runs the fused chain of one source over a batch.
-func (t *clickCountTask1) Process(source int, batch []runtime.Record) error {
-	switch source {
-	case 0:
-		return t.processClickCountsRepartition(batch)
-	}
-	return runtime.UnknownSource("clickCountTask1", source)
-}
-
-// processClickCountsRepartition runs the chain of Source#4 (click-count-click-counts-repartition) over one batch.
-func (t *clickCountTask1) processClickCountsRepartition(batch []runtime.Record) error {
-	for i := range batch {
-		t.current = i
-		r := &batch[i]
-		k4, err := gofkaSerdeBytes.Decode(r.Key)
-		if err != nil {
-			return r.Fail("decode key", err)
-		}
-		v4, err := gofkaSerdeBytes.Decode(r.Value)
-		if err != nil {
-			return r.Fail("decode value", err)
-		}
-		slot6, err := t.storeClickCounts.Slot(k4)
-		if err != nil {
-			return r.Fail("read store click-counts", err)
-		}
-		agg6, found6 := slot6.Value()
-		if !found6 {
-			agg6 = initCounter()
-		}
-		agg6 = incrementCounter(agg6, v4)
-		t.storeClickCounts.Set(slot6, agg6)
-		t.out.Emit(2, k4, agg6) // to user-click-counts
-	}
-	return nil
-}

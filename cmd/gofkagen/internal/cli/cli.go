@@ -1,5 +1,10 @@
-// Package cli is gofkagen's command line: it parses flags, calls codegen, and
+// Package cli is gofkagen's command line: it parses flags, calls the compiler, and
 // writes files and messages. Nothing here knows how topologies are compiled.
+//
+// Every command starts with frontend.Load, which type-checks the package and
+// returns its lowered topologies (an ir.Package) or every error at once. generate
+// and check then call codegen.Generate, which returns the file's content without
+// writing it; describe and k8s stop after loading and generate nothing.
 package cli
 
 import (
@@ -8,14 +13,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gofka/streams/codegen"
+	"github.com/gofka/streams/frontend"
+	"github.com/gofka/streams/internal/describe"
 	"github.com/gofka/streams/ir"
-	"github.com/gofka/streams/runtime"
 	"github.com/gofka/streams/templates"
 )
 
@@ -30,9 +34,10 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		Long: `gofkagen compiles every function marked //gofka:topology in the package in dir
 (default: the current directory, as go generate runs it) into gofka_gen.go.
 
-Add this line to one file of the package:
+Add this line to one file of the package (after go get -tool
+github.com/gofka/streams/cmd/gofkagen in your module):
 
-	//go:generate go run github.com/gofka/streams/cmd/gofkagen`,
+	//go:generate go tool gofkagen`,
 		Args:          cobra.MaximumNArgs(1),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -56,17 +61,18 @@ Add this line to one file of the package:
 			return check(dirArg(args), stdout, stderr)
 		},
 	})
-	var format string
-	describe := &cobra.Command{
+	var format, topology string
+	describeCmd := &cobra.Command{
 		Use:   "describe [dir]",
 		Short: "Print the topologies with their sub-topologies, as text and as Mermaid diagrams",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return describeDir(dirArg(args), format, stdout, stderr)
+			return describeDir(dirArg(args), topology, format, stdout, stderr)
 		},
 	}
-	describe.Flags().StringVar(&format, "format", "both", "both, text or mermaid")
-	root.AddCommand(describe)
+	describeCmd.Flags().StringVar(&format, "format", "both", "both, text or mermaid (bare Mermaid, one diagram: give --topology when the package has several)")
+	describeCmd.Flags().StringVar(&topology, "topology", "", "describe only this topology (default: all)")
+	root.AddCommand(describeCmd)
 	var k k8sOptions
 	k8s := &cobra.Command{
 		Use:   "k8s [dir]",
@@ -102,31 +108,37 @@ func dirArg(args []string) string {
 	return "."
 }
 
-// report prints every error, with file names relative to the working directory
-// where that is shorter, as the go command does.
-func report(stderr io.Writer, errs []error) error {
-	wd, _ := os.Getwd()
-	for _, err := range errs {
-		if e, ok := err.(*ir.Error); ok && wd != "" {
-			if rel, rerr := filepath.Rel(wd, e.Pos.Filename); rerr == nil && !strings.HasPrefix(rel, "..") {
-				pos := e.Pos
-				pos.Filename = rel
-				err = &ir.Error{Pos: pos, Msg: e.Msg}
-			}
-		}
-		fmt.Fprintln(stderr, err)
+// load type-checks and compiles the package in dir; on failure it prints the
+// errors and returns errReported.
+func load(dir string, stderr io.Writer) (*ir.Package, error) {
+	pkg, errs := frontend.Load(dir)
+	if len(errs) > 0 {
+		return nil, report(stderr, dir, errs)
 	}
-	return errReported
+	return pkg, nil
+}
+
+// generated loads the package in dir and generates its file, without writing it.
+func generated(dir string, stderr io.Writer) (codegen.Result, error) {
+	pkg, err := load(dir, stderr)
+	if err != nil {
+		return codegen.Result{}, err
+	}
+	if len(pkg.Graphs) == 0 {
+		fmt.Fprintf(stderr, "gofkagen: no //gofka:topology function in %s\n", pkg.Dir)
+		return codegen.Result{}, errReported
+	}
+	res := codegen.Generate(pkg)
+	if len(res.Errs) > 0 {
+		return res, report(stderr, dir, res.Errs)
+	}
+	return res, nil
 }
 
 func generate(dir string, stdout, stderr io.Writer) error {
-	res, errs := codegen.GenerateDir(dir)
-	if len(errs) > 0 {
-		return report(stderr, errs)
-	}
-	if len(res.Package.Graphs) == 0 {
-		fmt.Fprintf(stderr, "gofkagen: no //gofka:topology function in %s\n", res.Package.Dir)
-		return errReported
+	res, err := generated(dir, stderr)
+	if err != nil {
+		return err
 	}
 	if old, err := os.ReadFile(res.OutputPath); err == nil && bytes.Equal(old, res.Content) {
 		return nil // unchanged: keep the file's modification time
@@ -135,9 +147,9 @@ func generate(dir string, stdout, stderr io.Writer) error {
 }
 
 func check(dir string, stdout, stderr io.Writer) error {
-	res, errs := codegen.GenerateDir(dir)
-	if len(errs) > 0 {
-		return report(stderr, errs)
+	res, err := generated(dir, stderr)
+	if err != nil {
+		return err
 	}
 	old, err := os.ReadFile(res.OutputPath)
 	switch {
@@ -152,20 +164,18 @@ func check(dir string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func describeDir(dir, format string, stdout, stderr io.Writer) error {
-	res, errs := codegen.GenerateDir(dir)
-	if len(errs) > 0 {
-		return report(stderr, errs)
+// describeDir prints the lowered topologies of the package in dir; it generates
+// nothing.
+func describeDir(dir, topology, format string, stdout, stderr io.Writer) error {
+	pkg, err := load(dir, stderr)
+	if err != nil {
+		return err
 	}
-	for i, g := range res.Package.Graphs {
-		if i > 0 {
-			fmt.Fprintln(stdout)
-		}
-		if err := runtime.WriteDescription(stdout, ir.Describe(g, res.Package.Types), ir.Mermaid(g, res.Package.Types), format); err != nil {
-			return err
-		}
+	var tops []describe.Topology
+	for _, g := range pkg.Graphs {
+		tops = append(tops, describe.Topology{Name: g.Name, Text: ir.Describe(g, pkg.Types), Mermaid: ir.Mermaid(g, pkg.Types)})
 	}
-	return nil
+	return describe.WriteAll(stdout, tops, topology, format)
 }
 
 type k8sOptions struct {
@@ -183,14 +193,14 @@ func k8sManifests(dir string, o k8sOptions, stdout, stderr io.Writer) error {
 	if o.replicas < 1 {
 		return fmt.Errorf("--replicas must be at least 1")
 	}
-	res, errs := codegen.GenerateDir(dir)
-	if len(errs) > 0 {
-		return report(stderr, errs)
+	pkg, err := load(dir, stderr)
+	if err != nil {
+		return err
 	}
-	if res.Package.Name != "main" {
-		return fmt.Errorf("package %s is not a command (package main): there is no binary to deploy", res.Package.Name)
+	if pkg.Name != "main" {
+		return fmt.Errorf("package %s is not a command (package main): there is no binary to deploy", pkg.Name)
 	}
-	for i, g := range res.Package.Graphs {
+	for i, g := range pkg.Graphs {
 		if i > 0 {
 			fmt.Fprintln(stdout, "---")
 		}

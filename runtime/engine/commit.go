@@ -1,0 +1,122 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/gofka/streams/state/rocks"
+)
+
+// Committing is the one place where processed input becomes durable, at the
+// commit interval, when tasks move away (stopTasks), at a graceful stop and
+// after a record's failure. At-least-once needs this order:
+//
+//	Task.Flush (typed caches ─▶ RocksDB + changelog) ─▶ every produce acknowledged
+//	  ─▶ changelog offsets recorded in each task's RocksDB ─▶ input offsets committed
+//
+// Exactly-once will make commitTasks the commit of the tasks' transaction
+// (and the failure paths its abort); nothing else commits.
+
+// commit makes everything the running tasks processed durable.
+func (e *Engine) commit(ctx context.Context) error {
+	tasks := make([]*task, 0, len(e.tasks))
+	for _, t := range e.tasks {
+		tasks = append(tasks, t)
+	}
+	return e.commitTasks(ctx, tasks)
+}
+
+// commitTasks makes everything the given tasks processed durable, in the order
+// at-least-once needs: state to RocksDB and changelogs, every produce
+// acknowledged, changelog offsets recorded in each task's state, and only then
+// input offsets committed.
+func (e *Engine) commitTasks(ctx context.Context, tasks []*task) error {
+	if err := e.flushTasks(ctx, tasks); err != nil {
+		return err
+	}
+	var offsets kadm.Offsets
+	for _, t := range tasks {
+		for _, tp := range t.inputs {
+			if at, ok := e.positions[tp]; ok && at >= 0 {
+				offsets.Add(kadm.Offset{Topic: tp.topic, Partition: tp.partition, At: at, LeaderEpoch: -1})
+			}
+		}
+	}
+	if len(offsets) == 0 {
+		return nil
+	}
+	return e.commitOffsets(ctx, offsets)
+}
+
+// commitOffsets commits input offsets for the application's group. Retriable
+// failures (a leader moving, metadata catching up) are retried with backoff;
+// the offsets stay uncommitted until one attempt succeeds.
+func (e *Engine) commitOffsets(ctx context.Context, offsets kadm.Offsets) error {
+	for attempt := 1; ; attempt++ {
+		resp, err := e.adm.CommitOffsets(ctx, e.cfg.AppID, offsets)
+		if err == nil {
+			err = resp.Error()
+		}
+		if err == nil {
+			return nil
+		}
+		if attempt == 10 || !kerr.IsRetriable(err) || ctx.Err() != nil {
+			return fmt.Errorf("commit offsets: %w", err)
+		}
+		e.log.Warn("commit offsets failed; retrying", "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(attempt) * 100 * time.Millisecond):
+		}
+	}
+}
+
+// flushTasks writes the tasks' cached state to their stores and changelogs,
+// waits until every produce is acknowledged, and records in each task's state
+// the changelog offsets its stores now cover.
+func (e *Engine) flushTasks(ctx context.Context, tasks []*task) error {
+	if !e.node.LeaseHeld() || e.fencedWrites > 0 {
+		return errLeaseLost
+	}
+	for _, t := range tasks {
+		if err := t.t.Flush(); err != nil {
+			return fmt.Errorf("flush task %s: %w", t.id, err)
+		}
+	}
+	if err := e.producer.Flush(ctx); err != nil {
+		return fmt.Errorf("wait for produce acks: %w", err)
+	}
+	if e.fencedWrites > 0 {
+		return errLeaseLost // some of what was flushed was dropped
+	}
+	e.mu.Lock()
+	perr := e.produceErr
+	offsets := map[*task]map[rocks.StorePartition]int64{}
+	for _, t := range tasks {
+		for _, sp := range t.stores {
+			if !sp.spec.Persistent {
+				continue
+			}
+			if o, ok := e.changelogs[topicPartition{sp.changelog, sp.partition}]; ok {
+				if offsets[t] == nil {
+					offsets[t] = map[rocks.StorePartition]int64{}
+				}
+				offsets[t][rocks.StorePartition{Store: sp.spec.Name, Partition: sp.partition}] = o
+			}
+		}
+	}
+	e.mu.Unlock()
+	if perr != nil {
+		return perr // nothing is committed past records whose output was lost
+	}
+	for t, o := range offsets {
+		if err := t.db.SetChangelogOffsets(o); err != nil {
+			return fmt.Errorf("record changelog offsets of task %s: %w", t.id, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,213 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gofka/streams/coordinator"
+)
+
+// The loop, one turn (step) at a time:
+//
+//	events ─▶ poll ─▶ process ─▶ checkpoint barriers ─▶ commit (every commit interval) ─▶ reconcile
+//
+// Each stage returns its error and the loop classifies it (errors.go). Only
+// commit (commit.go) makes processed input durable, so exactly-once can turn it
+// into a transaction's commit without touching the other stages.
+
+// loopState is what the loop carries from one turn to the next.
+type loopState struct {
+	lastCommit   time.Time
+	lastFetchErr time.Time // when a fetch error was last logged
+}
+
+// loop follows the coordinator's events, polls, processes and commits until
+// ctx ends or processing fails.
+func (e *Engine) loop(ctx context.Context) error {
+	st := loopState{lastCommit: time.Now()}
+	for {
+		err := e.step(ctx, &st)
+		switch classify(ctx, err) {
+		case carryOn:
+		case dropTasks:
+			e.discardTasks(ctx, err.Error())
+		case leave:
+			return e.stopGracefully()
+		case fail:
+			return e.failed(e.watch.Explain(err))
+		}
+	}
+}
+
+// step is one turn of the loop.
+func (e *Engine) step(ctx context.Context, st *loopState) error {
+	// The brokers refusing the credentials or the TLS settings again and again
+	// (a password changed, a certificate expired) ends the run: franz-go would
+	// retry for ever.
+	if err := e.watch.Fatal(); err != nil {
+		return err
+	}
+	if err := e.handleEvents(ctx); err != nil {
+		return err
+	}
+	if e.consumer == nil {
+		return e.idle(ctx)
+	}
+	fetches, err := e.poll(ctx, st)
+	if err != nil {
+		return err
+	}
+	if err := e.processFetches(ctx, fetches); err != nil {
+		return err
+	}
+	if err := e.ckpt.advance(ctx); err != nil {
+		return err
+	}
+	if time.Since(st.lastCommit) < e.cfg.CommitInterval {
+		return nil
+	}
+	if err := e.commit(ctx); err != nil {
+		return err
+	}
+	st.lastCommit = time.Now()
+	// Catch up with the assignment: tasks that could not start while the lease
+	// was being acquired start now.
+	return e.reconcile(ctx, e.node.Mine())
+}
+
+// idle waits for the coordinator while no task runs here, reconciling with the
+// assignment every commit interval.
+func (e *Engine) idle(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case ev := <-e.node.Events():
+		return e.handle(ctx, ev)
+	case <-time.After(e.cfg.CommitInterval):
+		return e.reconcile(ctx, e.node.Mine())
+	}
+}
+
+// poll fetches what the running tasks' inputs have. It waits briefly, so that
+// coordinator events (a task moving, a checkpoint, fencing) are handled within
+// a fraction of a second even when no record arrives, and never past the next
+// commit.
+func (e *Engine) poll(ctx context.Context, st *loopState) (kgo.Fetches, error) {
+	wait := max(min(e.cfg.CommitInterval-time.Since(st.lastCommit), 100*time.Millisecond), time.Millisecond)
+	pollCtx, cancel := context.WithTimeout(ctx, wait)
+	fetches := e.consumer.PollRecords(pollCtx, 10_000)
+	cancel()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if fetches.IsClientClosed() {
+		return nil, errors.New("poll: the consumer was closed")
+	}
+	fetches.EachError(func(topic string, p int32, err error) {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return // the poll's own time limit: nothing arrived
+		}
+		if time.Since(st.lastFetchErr) > 5*time.Second { // a broker outage would flood the log
+			e.log.Warn("fetch failed; retrying", "topic", topic, "partition", p, "err", err)
+			st.lastFetchErr = time.Now()
+		}
+	})
+	return fetches, nil
+}
+
+// catchUp follows tasks that moved while their records were being fetched: the
+// lease lapsed (every task goes), or some tasks were taken away (they stop, and
+// the consumer re-reads from the positions of what was processed, since it went
+// past what was left unprocessed).
+func (e *Engine) catchUp(ctx context.Context) error {
+	if valid, epoch := e.node.Lease(); !valid {
+		return fmt.Errorf("lease lapsed (epoch %d): %w", epoch, errLeaseLost)
+	}
+	if err := e.reconcile(ctx, e.node.Mine()); err != nil {
+		return err
+	}
+	return e.rebuildConsumer()
+}
+
+// stopGracefully ends the loop when ctx ends: what was processed is flushed and
+// committed, then the replica leaves the group so its tasks move at once.
+func (e *Engine) stopGracefully() error {
+	stop, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.commit(stop); err != nil {
+		if classify(stop, err) != dropTasks {
+			return fmt.Errorf("final commit: %w", err)
+		}
+		e.discardTasks(stop, err.Error())
+	}
+	for _, t := range e.tasks {
+		e.closeTask(t)
+	}
+	e.reportRunning()
+	if err := e.node.Leave(stop); err != nil {
+		e.log.Warn("leave the coordinator group", "err", err)
+	}
+	e.log.Info("stopped", "processed", e.processed, "skipped", e.bad.skipped, "dead_lettered", e.bad.deadLettered)
+	return nil
+}
+
+// failed ends the loop on err. After a record's failure, what was processed
+// before it is committed, so that a restart resumes at the failing record; the
+// commit is bounded, so that unreachable brokers cannot keep a failed
+// application alive.
+func (e *Engine) failed(err error) error {
+	var rf *recordFailure
+	if errors.As(err, &rf) {
+		stop, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := e.commit(stop); err != nil {
+			e.log.Error("commit after failure", "err", err)
+		}
+		cancel()
+	}
+	return err
+}
+
+// handleEvents handles every coordinator event already waiting.
+func (e *Engine) handleEvents(ctx context.Context) error {
+	for {
+		select {
+		case ev := <-e.node.Events():
+			if err := e.handle(ctx, ev); err != nil {
+				return err
+			}
+		default:
+			return nil
+		}
+	}
+}
+
+func (e *Engine) handle(ctx context.Context, ev coordinator.Event) error {
+	switch ev := ev.(type) {
+	case coordinator.AssignmentChanged:
+		e.log.Info("assignment", "epoch", ev.Epoch, "tasks", len(ev.Mine))
+		return e.reconcile(ctx, ev.Mine)
+	case coordinator.CheckpointStarted:
+		e.ckpt.start(ev.ID)
+	case coordinator.CheckpointFinished:
+		e.ckpt.finished(ctx, ev.ID, ev.Complete)
+	case coordinator.Fenced:
+		e.discardTasks(ctx, ev.Reason)
+	}
+	return nil
+}
+
+// reportRunning tells the coordinator which tasks run here (its heartbeats carry
+// them to the leader, which moves a task only once its old owner stopped it).
+func (e *Engine) reportRunning() {
+	ids := make([]coordinator.TaskID, 0, len(e.tasks))
+	for id := range e.tasks {
+		ids = append(ids, id)
+	}
+	lags := e.metrics.lagByTask(e)
+	e.node.SetRunning(ids, lags)
+	e.publishView(lags)
+}

@@ -1,0 +1,148 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gofka/streams/coordinator"
+	"github.com/gofka/streams/runtime"
+)
+
+// processFetches runs each fetched partition through the tasks reading it.
+// Nothing is processed for a task this replica may no longer run (its lease
+// lapsed, or the task was just taken away): that ends the batch, and catchUp
+// follows the change.
+func (e *Engine) processFetches(ctx context.Context, fetches kgo.Fetches) error {
+	var err error
+	moved := false
+	fetches.EachPartition(func(ftp kgo.FetchTopicPartition) {
+		if err != nil || moved {
+			return
+		}
+		e.metrics.observeLag(ftp)
+		if len(ftp.Records) == 0 {
+			return
+		}
+		for _, rt := range e.routes[ftp.Topic] {
+			id := coordinator.TaskID{SubTopology: rt.subTopology, Partition: ftp.Partition}
+			if e.tasks[id] != nil && !e.node.MayRun(id) {
+				moved = true
+				return
+			}
+		}
+		err = e.processPartition(ftp)
+	})
+	if moved {
+		return e.catchUp(ctx)
+	}
+	return err
+}
+
+// processPartition runs one fetched partition's records through every source
+// reading the topic, and advances the position to commit. Barrier control
+// records are taken out of the batch and counted; user code never sees them.
+func (e *Engine) processPartition(ftp kgo.FetchTopicPartition) error {
+	e.batch = e.batch[:0]
+	for _, r := range ftp.Records {
+		if len(r.Headers) > 0 && r.Headers[0].Key == barrierHeader {
+			e.ckpt.barrier(ftp.Topic, ftp.Partition, r)
+			continue
+		}
+		e.batch = append(e.batch, runtime.Record{
+			Topic: r.Topic, Partition: r.Partition, Offset: r.Offset,
+			Timestamp: r.Timestamp.UnixMilli(), Key: r.Key, Value: r.Value,
+		})
+	}
+	tp := topicPartition{ftp.Topic, ftp.Partition}
+	next := ftp.Records[len(ftp.Records)-1].Offset + 1
+	if len(e.batch) == 0 {
+		e.positions[tp] = next
+		return nil
+	}
+	for _, rt := range e.routes[ftp.Topic] {
+		t := e.tasks[coordinator.TaskID{SubTopology: rt.subTopology, Partition: ftp.Partition}]
+		if t == nil {
+			continue // read for another task of this replica; this one is not here
+		}
+		if failedAt, err := e.process(t, rt.source, e.batch); err != nil {
+			e.positions[tp] = min(next, failedAt)
+			return &recordFailure{err}
+		}
+	}
+	e.processed += int64(len(e.batch))
+	e.metrics.processed.Add(float64(len(e.batch)))
+	e.positions[tp] = next
+	return nil
+}
+
+// process runs a batch through a task, applying the bad-record policy to records
+// that cannot be decoded. On a fatal error it returns the offset of the record
+// that failed: nothing at or after it may be committed.
+func (e *Engine) process(t *task, source int, batch []runtime.Record) (int64, error) {
+	for len(batch) > 0 {
+		err := runtime.ProcessSafely(t.t, source, batch)
+		if err == nil {
+			return 0, nil
+		}
+		i := t.t.Current()
+		if i < 0 || i >= len(batch) {
+			return batch[0].Offset, err
+		}
+		var re *runtime.RecordError
+		if !errors.As(err, &re) || !strings.HasPrefix(re.Stage, "decode") || e.cfg.OnBadRecord == Fail {
+			if re != nil && len(re.Stack) > 0 {
+				e.log.Error("user function panicked", "topic", re.Topic, "partition", re.Partition, "offset", re.Offset, "panic", re.Err, "stack", string(re.Stack))
+			}
+			return batch[i].Offset, err
+		}
+		bad := &batch[i]
+		if e.cfg.OnBadRecord == DeadLetter {
+			e.produce(e.cfg.DeadLetterTopic, 0, bad.Key, bad.Value, []kgo.RecordHeader{
+				{Key: "gofka.error", Value: []byte(re.Error())},
+				{Key: "gofka.topic", Value: []byte(bad.Topic)},
+				{Key: "gofka.partition", Value: []byte(strconv.Itoa(int(bad.Partition)))},
+				{Key: "gofka.offset", Value: []byte(strconv.FormatInt(bad.Offset, 10))},
+			})
+		}
+		e.countBad(bad, re.Stage)
+		e.log.Warn("bad record", "policy", e.cfg.OnBadRecord, "topic", bad.Topic, "partition", bad.Partition, "offset", bad.Offset, "err", re.Err)
+		batch = batch[i+1:]
+	}
+	return 0, nil
+}
+
+// badRecords counts the records the bad-record policy skipped or dead-lettered,
+// in all and per input partition, for the final log line, /status and /metrics.
+type badRecords struct {
+	skipped, deadLettered int64
+	byPartition           map[topicPartition]*badCount
+}
+
+type badCount struct{ skipped, deadLettered int64 }
+
+// countBad counts a record that failed at stage (e.g. "decode value") and was
+// skipped or dead-lettered, as the policy says.
+func (e *Engine) countBad(r *runtime.Record, stage string) {
+	tp := topicPartition{r.Topic, r.Partition}
+	if e.bad.byPartition == nil {
+		e.bad.byPartition = map[topicPartition]*badCount{}
+	}
+	c := e.bad.byPartition[tp]
+	if c == nil {
+		c = &badCount{}
+		e.bad.byPartition[tp] = c
+	}
+	if e.cfg.OnBadRecord == DeadLetter {
+		e.bad.deadLettered++
+		c.deadLettered++
+		e.metrics.deadLettered.WithLabelValues(tp.topic, itoa(tp.partition)).Inc()
+		return
+	}
+	e.bad.skipped++
+	c.skipped++
+	e.metrics.skipped.WithLabelValues(tp.topic, itoa(tp.partition), strings.ReplaceAll(stage, " ", "_")).Inc()
+}

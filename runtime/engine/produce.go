@@ -1,0 +1,80 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gofka/streams/runtime"
+)
+
+// What tasks write (sink, repartition and changelog records, barriers, dead
+// letters) goes through produce, asynchronously; acked collects the outcome,
+// which commitTasks waits for before it commits anything.
+
+// Emit implements runtime.Emitter: records are partitioned by key as Kafka's
+// default partitioner does, so other clients agree on where a key lives.
+func (e *Engine) Emit(topic runtime.TopicID, key, value []byte) {
+	t := e.topics[topic]
+	var p int32
+	if key == nil {
+		p = int32(t.rr % uint32(t.partitions))
+		t.rr++
+	} else {
+		p = runtime.Partition(key, t.partitions)
+	}
+	e.produce(t.name, p, key, value, nil)
+}
+
+// produce copies key and value (callers reuse their buffers) and sends them
+// asynchronously; commit waits for the acks.
+func (e *Engine) produce(topic string, p int32, key, value []byte, headers []kgo.RecordHeader) {
+	if !e.node.LeaseHeld() {
+		// The lease ran out under this write (the process was paused in the
+		// middle of a batch or a flush): another replica may own the task
+		// now. Drop it; flushTasks sees the count and nothing is committed.
+		e.fencedWrites++
+		return
+	}
+	buf := make([]byte, len(key)+len(value))
+	var k, v []byte
+	if key != nil {
+		k = buf[:len(key):len(key)]
+		copy(k, key)
+	}
+	if value != nil {
+		v = buf[len(key):]
+		copy(v, value)
+	}
+	e.producer.Produce(context.Background(), &kgo.Record{Topic: topic, Partition: p, Key: k, Value: v, Headers: headers}, e.acked)
+}
+
+// acked records produce failures and the changelog offsets reached.
+func (e *Engine) acked(r *kgo.Record, err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err != nil {
+		if errors.Is(err, kgo.ErrAborting) {
+			return // dropped on purpose when the replica was fenced
+		}
+		if e.produceErr == nil {
+			e.produceErr = fmt.Errorf("produce to topic %s partition %d: %w", r.Topic, r.Partition, err)
+		}
+		return
+	}
+	tp := topicPartition{r.Topic, r.Partition}
+	if _, ok := e.changelogs[tp]; ok || e.isChangelog(r.Topic) {
+		e.changelogs[tp] = max(e.changelogs[tp], r.Offset+1)
+	}
+}
+
+func (e *Engine) isChangelog(topic string) bool {
+	for _, t := range e.topics {
+		if t.name == topic {
+			return t.kind == runtime.ChangelogTopic
+		}
+	}
+	return false
+}

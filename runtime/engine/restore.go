@@ -1,0 +1,342 @@
+package engine
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gofka/streams/coordinator"
+	"github.com/gofka/streams/runtime"
+	"github.com/gofka/streams/state/rocks"
+	"github.com/gofka/streams/state/snapshot"
+)
+
+// Restoring a task's state when it starts here: local RocksDB, else a snapshot,
+// else nothing; then its changelogs from the state's offsets to their end.
+
+// openTaskState opens the task's RocksDB instance from, in order of preference:
+// the local instance when its recorded changelog offsets lie within the
+// changelogs; the newest complete snapshot that does and that downloads and
+// verifies; an older one; or nothing (full changelog replay). It fills from with
+// the offsets the state covers and says where the state came from. Sources
+// passed over make one log line per task: an old state directory against a
+// fresh broker passes over every snapshot.
+func (e *Engine) openTaskState(ctx context.Context, t *task, bounds map[topicPartition]bounds, from map[topicPartition]int64) (stateFrom string, err error) {
+	name := t.id.String()
+	var passed []string // the sources passed over, and why
+	defer func() {
+		if len(passed) > 0 && err == nil {
+			e.log.Warn("state not usable; restored from an older source", "task", t.id, "passed_over", len(passed),
+				"newest", passed[0], "state_from", stateFrom)
+			e.log.Debug("state sources passed over", "task", t.id, "sources", strings.Join(passed, "; "))
+		}
+	}()
+	try := func(source string) (bool, error) {
+		db, err := e.pool.Open(name)
+		if err != nil {
+			return false, err
+		}
+		why, err := e.fits(t.id, bounds, from, func(sp runtime.StoreSpec, _ topicPartition) (int64, bool, error) {
+			return db.ChangelogOffset(sp.Name, t.id.Partition)
+		})
+		if err == nil && why == "" {
+			t.db = db
+			return true, nil
+		}
+		db.Close()
+		if err != nil {
+			return false, err
+		}
+		passed = append(passed, source+": "+why)
+		return false, e.pool.Remove(name)
+	}
+
+	if e.hasLocalInstance(name) {
+		if ok, err := try("local state"); ok || err != nil {
+			return "local state", err
+		}
+	}
+	for _, cp := range e.snapshotsOf(ctx, t.id) {
+		src, err := e.downloadSnapshot(ctx, t, cp, bounds, &passed)
+		if err != nil {
+			return "", err
+		}
+		if src == "" {
+			continue // passed over
+		}
+		if ok, err := try(src); ok || err != nil {
+			return src, err
+		}
+	}
+	// Nothing usable: an empty instance filled from the whole changelog.
+	if e.hasLocalInstance(name) {
+		if err := e.pool.Remove(name); err != nil {
+			return "", err
+		}
+	}
+	db, err := e.pool.Open(name)
+	if err != nil {
+		return "", err
+	}
+	t.db = db
+	return "full changelog replay", nil
+}
+
+// downloadSnapshot installs a snapshot as the task's instance and says where the
+// state came from, or returns "" (and adds to passed) for a snapshot the
+// changelogs no longer cover, which is not downloaded at all, or one that is
+// corrupt or missing, which is also logged: it is damage in the store.
+func (e *Engine) downloadSnapshot(ctx context.Context, t *task, cp snapshotCandidate, bounds map[topicPartition]bounds, passed *[]string) (string, error) {
+	source := fmt.Sprintf("snapshot of checkpoint %d", cp.ID)
+	m, err := snapshot.ReadManifest(ctx, e.snaps, cp.ManifestRef)
+	if err == nil {
+		why, _ := e.fits(t.id, bounds, map[topicPartition]int64{}, func(_ runtime.StoreSpec, tp topicPartition) (int64, bool, error) {
+			o, ok := m.ChangelogOffsets[tp.String()]
+			return o, ok, nil
+		})
+		if why != "" {
+			*passed = append(*passed, source+": "+why)
+			return "", nil
+		}
+	}
+	name := t.id.String()
+	staging := filepath.Join(e.pool.StagingDir(), fmt.Sprintf("restore-%s-%d", name, cp.ID))
+	os.RemoveAll(staging)
+	begin := time.Now()
+	// Download checks every file's size and SHA-256 against the manifest;
+	// opening the checkpoint read-only (RocksDB's paranoid checks: every file
+	// the MANIFEST names present with its size) proves it a whole database.
+	// RocksDB verifies block checksums as blocks are read afterwards. A full
+	// scan (rocks.VerifyCheckpoint) would cost most of the restore time of a
+	// large store (0.6–1.2 s per million keys, BenchmarkVerifyCheckpoint in
+	// state/rocks).
+	if err == nil {
+		m, err = snapshot.Download(ctx, e.snaps, cp.ManifestRef, staging)
+	}
+	if err == nil {
+		_, err = rocks.ReadCheckpointOffsets(staging)
+	}
+	if err != nil {
+		os.RemoveAll(staging)
+		e.log.Warn("snapshot unusable; falling back to an older checkpoint or the changelog", "task", t.id, "checkpoint", cp.ID, "err", err)
+		e.metrics.snapshotFallbacks.Inc()
+		*passed = append(*passed, source+": unusable")
+		return "", nil
+	}
+	if err := e.pool.Install(name, staging); err != nil {
+		os.RemoveAll(staging)
+		return "", err
+	}
+	return fmt.Sprintf("%s (%d files, downloaded in %s)", source, len(m.Files), time.Since(begin).Round(time.Millisecond)), nil
+}
+
+// fits says why state cannot be used with the changelogs as they are now, or ""
+// when it can, and then fills from with where each changelog's replay starts.
+// offsetOf gives the state's changelog offset for a store partition.
+func (e *Engine) fits(id coordinator.TaskID, bounds map[topicPartition]bounds, from map[topicPartition]int64,
+	offsetOf func(runtime.StoreSpec, topicPartition) (int64, bool, error)) (string, error) {
+	at := map[topicPartition]int64{}
+	for _, sp := range e.storePartitions(id) {
+		tp := topicPartition{e.topics[sp.Changelog].name, id.Partition}
+		o, found, err := offsetOf(sp, tp)
+		if err != nil {
+			return "", err
+		}
+		if !found {
+			return fmt.Sprintf("no changelog offset recorded for store %s", sp.Name), nil
+		}
+		if b := bounds[tp]; o < b.start || o > b.end {
+			return fmt.Sprintf("store %s at changelog offset %d is outside the changelog [%d, %d]", sp.Name, o, b.start, b.end), nil
+		}
+		at[tp] = o
+	}
+	maps.Copy(from, at)
+	return "", nil
+}
+
+// snapshotCandidate is a snapshot a task's state may be restored from.
+type snapshotCandidate struct {
+	ID          uint64
+	ManifestRef string
+}
+
+// snapshotsOf lists the snapshots of a task, newest first: those of the
+// checkpoints the coordinator recorded complete, then any other manifest in the
+// snapshot store (a group that lost every disk still finds its snapshots
+// there). A task's snapshot is consistent on its own, with the changelog
+// offsets it records, whether or not its checkpoint completed everywhere.
+func (e *Engine) snapshotsOf(ctx context.Context, id coordinator.TaskID) []snapshotCandidate {
+	var out []snapshotCandidate
+	seen := map[string]bool{}
+	for _, cp := range e.node.LatestComplete(id) {
+		if cp.ManifestRef != "" && !seen[cp.ManifestRef] {
+			seen[cp.ManifestRef] = true
+			out = append(out, snapshotCandidate{cp.ID, cp.ManifestRef})
+		}
+	}
+	refs, err := snapshot.ListComplete(ctx, e.snaps, e.cfg.AppID, id.String())
+	if err != nil {
+		e.log.Warn("list snapshots", "task", id, "err", err)
+	}
+	for _, r := range refs {
+		if !seen[r.Ref] {
+			seen[r.Ref] = true
+			out = append(out, snapshotCandidate{r.Checkpoint, r.Ref})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b snapshotCandidate) int { return cmp.Compare(b.ID, a.ID) })
+	return out
+}
+
+func (e *Engine) hasLocalInstance(name string) bool {
+	names, err := e.pool.Instances()
+	return err == nil && slices.Contains(names, name)
+}
+
+// storePartitions lists the specs of a task's stores.
+func (e *Engine) storePartitions(k coordinator.TaskID) []runtime.StoreSpec {
+	var out []runtime.StoreSpec
+	for _, si := range e.prog.SubTopologies[k.SubTopology].Stores {
+		out = append(out, e.prog.Stores[si])
+	}
+	return out
+}
+
+type bounds struct{ start, end int64 }
+
+// changelogBoundsOf lists the start and end offsets of a task's changelog
+// partitions, retrying while freshly created topics are not yet visible.
+func (e *Engine) changelogBoundsOf(ctx context.Context, st runtime.SubTopologySpec, p int32) (map[topicPartition]bounds, error) {
+	var topics []string
+	for _, si := range st.Stores {
+		topics = append(topics, e.topics[e.prog.Stores[si].Changelog].name)
+	}
+	out := map[topicPartition]bounds{}
+	if len(topics) == 0 {
+		return out, nil
+	}
+	for attempt := 0; ; attempt++ {
+		starts, err := e.adm.ListStartOffsets(ctx, topics...)
+		var ends kadm.ListedOffsets
+		if err == nil {
+			ends, err = e.adm.ListEndOffsets(ctx, topics...)
+		}
+		missing := false
+		if err == nil {
+			for _, topic := range topics {
+				s, ok1 := starts.Lookup(topic, p)
+				en, ok2 := ends.Lookup(topic, p)
+				if !ok1 || !ok2 || s.Err != nil || en.Err != nil {
+					missing = true
+					break
+				}
+				out[topicPartition{topic, p}] = bounds{s.Offset, en.Offset}
+			}
+		}
+		if err == nil && !missing {
+			return out, nil
+		}
+		if attempt == 50 {
+			if err == nil {
+				err = fmt.Errorf("offsets of partition %d of %v are unavailable", p, topics)
+			}
+			return nil, fmt.Errorf("list changelog offsets: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// replayChangelogs applies each store partition's changelog from from to its end,
+// writing straight to the store (not back to the changelog), and records the
+// end as the store's changelog offset.
+func (e *Engine) replayChangelogs(ctx context.Context, t *task, from map[topicPartition]int64, b map[topicPartition]bounds) (int64, error) {
+	plan := map[string]map[int32]kgo.Offset{}
+	targets := map[topicPartition]*storePartition{}
+	remaining := map[topicPartition]int64{}
+	offsets := map[rocks.StorePartition]int64{}
+	for _, sp := range t.stores {
+		tp := topicPartition{sp.changelog, sp.partition}
+		end := b[tp].end
+		e.mu.Lock()
+		e.changelogs[tp] = max(e.changelogs[tp], end)
+		e.mu.Unlock()
+		if sp.spec.Persistent {
+			offsets[rocks.StorePartition{Store: sp.spec.Name, Partition: sp.partition}] = end
+		}
+		if from[tp] >= end {
+			continue
+		}
+		if plan[sp.changelog] == nil {
+			plan[sp.changelog] = map[int32]kgo.Offset{}
+		}
+		plan[sp.changelog][sp.partition] = kgo.NewOffset().At(from[tp])
+		targets[tp] = sp
+		remaining[tp] = end
+	}
+	var applied int64
+	if len(plan) > 0 {
+		cl, err := kgo.NewClient(e.clientOpts(kgo.ConsumePartitions(plan), kgo.FetchMaxWait(100*time.Millisecond))...)
+		if err != nil {
+			return 0, err
+		}
+		defer cl.Close()
+		for len(remaining) > 0 {
+			fetches := cl.PollFetches(ctx)
+			if ctx.Err() != nil {
+				return applied, ctx.Err()
+			}
+			fetches.EachError(func(topic string, p int32, err error) {
+				e.log.Warn("restore fetch failed; retrying", "topic", topic, "partition", p, "err", err)
+			})
+			var applyErr error
+			fetches.EachPartition(func(ftp kgo.FetchTopicPartition) {
+				tp := topicPartition{ftp.Topic, ftp.Partition}
+				sp, ok := targets[tp]
+				if !ok || applyErr != nil {
+					return
+				}
+				for _, r := range ftp.Records {
+					if r.Offset >= remaining[tp] {
+						break
+					}
+					if r.Value == nil {
+						applyErr = sp.raw.Delete(r.Key)
+					} else {
+						applyErr = sp.raw.Put(r.Key, r.Value)
+					}
+					if applyErr != nil {
+						return
+					}
+					applied++
+				}
+				// The end may sit past the last record (transaction markers,
+				// compaction), so the high watermark also ends the replay.
+				if n := len(ftp.Records); (n > 0 && ftp.Records[n-1].Offset+1 >= remaining[tp]) || ftp.HighWatermark >= remaining[tp] && n > 0 && ftp.Records[n-1].Offset+1 >= ftp.HighWatermark {
+					delete(remaining, tp)
+				}
+			})
+			if applyErr != nil {
+				return applied, fmt.Errorf("restore: %w", applyErr)
+			}
+		}
+	}
+	if t.db != nil && len(offsets) > 0 {
+		if err := t.db.SetChangelogOffsets(offsets); err != nil {
+			return applied, err
+		}
+	}
+	return applied, nil
+}

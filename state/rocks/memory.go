@@ -1,0 +1,265 @@
+package rocks
+
+import (
+	"errors"
+	"fmt"
+	"math/bits"
+	"strconv"
+
+	"github.com/linxGnu/grocksdb"
+)
+
+// This file is the memory budget (see "Memory model" in the package doc): the
+// Memory type and its split, the shared block cache and per-instance options, the
+// write-buffer rule applied across a pool's column families, and usage reports.
+
+// DefaultBudget is the total state budget OpenPool assumes for a zero Memory field.
+const DefaultBudget int64 = 256 << 20
+
+const (
+	minWriteBufferSize = 64 << 10
+	maxWriteBufferSize = 64 << 20
+	maxWriteBuffers    = 2
+
+	// minTotalWalSize is the floor of an instance's max_total_wal_size.
+	minTotalWalSize = 1 << 20
+)
+
+// Memory sizes RocksDB's two process-wide memory pools (see the package doc).
+type Memory struct {
+	// BlockCache is the capacity in bytes of the LRU block cache shared by every
+	// column family of every instance of a Pool, index and filter blocks included.
+	BlockCache int64
+	// WriteBuffers bounds in bytes the memtables of all column families of all
+	// instances of a Pool together (through write_buffer_size, see WriteBufferSize).
+	WriteBuffers int64
+}
+
+// SplitBudget divides one total state budget in bytes: half to the block cache, a
+// quarter to RocksDB's write buffers, and the rest (typedCacheBytes, about a quarter)
+// to the typed write-back caches (state.Cache) in front of the stores.
+func SplitBudget(total int64) (mem Memory, typedCacheBytes int64) {
+	if total < 0 {
+		total = 0
+	}
+	mem = Memory{BlockCache: total / 2, WriteBuffers: total / 4}
+	return mem, total - mem.BlockCache - mem.WriteBuffers
+}
+
+// MinBudget is the smallest total budget (split by SplitBudget) under which the
+// pool still works as designed. The block cache gets half, and below one shard
+// of minCacheShard (16 MiB) the filter and index blocks of a large SST file are
+// evicted as soon as they are read, so every lookup of a new key goes to disk
+// (see minCacheShard). The write buffers get a quarter, 8 MiB at the minimum:
+// the memtables of 32 task instances with one store each at their floor
+// (MinWriteBuffers). Smaller budgets would not bound memory, only slow it down.
+const MinBudget = 2 * minCacheShard
+
+// MinWriteBuffers is the write-buffer pool below which the memtables of
+// columnFamilies column families no longer fit: each holds maxWriteBuffers (2)
+// memtables of at least 64 KiB (WriteBufferSize's floor), so a task instance
+// with one store (its store partition and its meta column family) needs 256 KiB.
+// Below it the pool's bound is exceeded rather than enforced.
+func MinWriteBuffers(columnFamilies int) int64 {
+	return int64(max(columnFamilies, 1)) * maxWriteBuffers * minWriteBufferSize
+}
+
+// WriteBufferSize is the per-column-family memtable size (write_buffer_size) the
+// sizing rule gives when the write-buffer pool is divided among columnFamilies column
+// families: pool / (2 × columnFamilies) rounded down to a power of two, clamped to
+// [64 KiB, 64 MiB]. With max_write_buffer_number = 2, columnFamilies × 2 × that size
+// is at most pool unless the 64 KiB floor applies.
+func WriteBufferSize(pool int64, columnFamilies int) int64 {
+	target := pool / (int64(max(columnFamilies, 1)) * maxWriteBuffers)
+	if target < minWriteBufferSize {
+		return minWriteBufferSize
+	}
+	if target > maxWriteBufferSize {
+		return maxWriteBufferSize
+	}
+	return int64(1) << (bits.Len64(uint64(target)) - 1)
+}
+
+func fillMemory(mem Memory) (Memory, error) {
+	def, _ := SplitBudget(DefaultBudget)
+	if mem.BlockCache == 0 {
+		mem.BlockCache = def.BlockCache
+	}
+	if mem.WriteBuffers == 0 {
+		mem.WriteBuffers = def.WriteBuffers
+	}
+	if mem.BlockCache < 0 || mem.WriteBuffers < 0 {
+		return mem, fmt.Errorf("negative memory budget %+v", mem)
+	}
+	return mem, nil
+}
+
+// minCacheShard is the smallest shard of the block cache. RocksDB's default
+// splits a cache into up to 64 shards (2 MiB each at 128 MiB), and a block
+// larger than its shard is evicted as soon as it is released: the bloom filter
+// of one large SST (about 3 MB at 2.5M keys) was then read again from disk on
+// every lookup of a new key, and filling such a store slowed to about 2,000
+// records/s (bench/cluster, measured with perf). Shards of at least 16 MiB keep
+// filters of stores up to about 13M keys per file.
+const minCacheShard = 16 << 20
+
+// newBlockCache is the pool's LRU block cache of capacity bytes, with as many
+// shards (a power of two, at most 64) as keep each at least minCacheShard.
+func newBlockCache(capacity int64) *grocksdb.Cache {
+	bits := 0
+	for bits < 6 && capacity>>(bits+1) >= minCacheShard {
+		bits++
+	}
+	o := grocksdb.NewLRUCacheOptions()
+	defer o.Destroy()
+	o.SetCapacity(uint(capacity))
+	o.SetNumShardBits(bits)
+	return grocksdb.NewLRUCacheWithOptions(o)
+}
+
+// dbOptions builds the options of one instance, the instances-th open one, whose
+// column families start with write_buffer_size wbs.
+func (p *Pool) dbOptions(instances int, wbs int64) *grocksdb.Options {
+	n := int64(max(instances, 1))
+	o := grocksdb.NewDefaultOptions()
+	o.SetCreateIfMissing(true)
+	o.SetCreateIfMissingColumnFamilies(true)
+	o.SetBlockBasedTableFactory(p.bbto) // copies bbto, sharing the cache
+	o.SetWriteBufferSize(uint64(wbs))
+	o.SetMaxWriteBufferNumber(maxWriteBuffers)
+	// Backstops, fixed at open (db_write_buffer_size cannot change on an open DB).
+	o.SetDbWriteBufferSize(uint64(p.mem.WriteBuffers / n))
+	o.SetMaxTotalWalSize(uint64(max(4*p.mem.WriteBuffers/n, minTotalWalSize)))
+	o.SetKeepLogFileNum(3)
+	o.SetMaxLogFileSize(4 << 20)
+	return o
+}
+
+// Memory is the budget the pool was opened with (defaults filled in).
+func (p *Pool) Memory() Memory { return p.mem }
+
+// WriteBufferSize is the write_buffer_size every column family of every open
+// instance has now.
+func (p *Pool) WriteBufferSize() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.wbs
+}
+
+// ColumnFamilies is N of the write-buffer rule: the column families of the open
+// instances (their store partitions and one meta each).
+func (p *Pool) ColumnFamilies() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cfs
+}
+
+// adjustLocked changes N by delta and, if the rule then gives a new write_buffer_size
+// (a power of two, so only when N crosses one), sets it on every column family of
+// every open instance. Every call that makes N grow does so before the column
+// families exist, so that the others shrink first.
+func (p *Pool) adjustLocked(delta int) error {
+	p.cfs += delta
+	wbs := WriteBufferSize(p.mem.WriteBuffers, p.cfs)
+	if wbs == p.wbs {
+		return nil
+	}
+	p.wbs = wbs
+	var errs []error
+	for _, d := range p.dbs {
+		if err := d.applyWriteBufferSizeLocked(wbs); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Memory is the budget of the DB's pool (defaults filled in): all instances of the
+// pool share it.
+func (d *DB) Memory() Memory { return d.pool.mem }
+
+// WriteBufferSize is the write_buffer_size every column family of the instance has
+// now (the pool's, see Pool.WriteBufferSize).
+func (d *DB) WriteBufferSize() int64 { return d.wbs.Load() }
+
+// applyWriteBufferSizeLocked sets write_buffer_size on every column family and on the
+// options new ones are created with. Called under pool.mu.
+func (d *DB) applyWriteBufferSizeLocked(wbs int64) error {
+	v := []string{strconv.FormatInt(wbs, 10)}
+	for _, h := range d.handlesLocked() {
+		if err := d.rdb.SetOptionsCF(h, []string{"write_buffer_size"}, v); err != nil {
+			return fmt.Errorf("instance %s: set write_buffer_size %d: %w", d.dir, wbs, err)
+		}
+	}
+	d.opts.SetWriteBufferSize(uint64(wbs))
+	d.wbs.Store(wbs)
+	return nil
+}
+
+// MemoryUsage is what RocksDB reports holding in memory.
+type MemoryUsage struct {
+	// MemTables is the size of all memtables of all column families, flushed-pending
+	// ones included (rocksdb.size-all-mem-tables summed over column families).
+	MemTables uint64
+	// CurMemTables is rocksdb.cur-size-all-mem-tables summed over column families:
+	// the active and unflushed immutable memtables.
+	CurMemTables uint64
+	// BlockCache is the block cache's usage and BlockCachePinned the part of it that
+	// is pinned (rocksdb.block-cache-usage, rocksdb.block-cache-pinned-usage).
+	BlockCache, BlockCachePinned uint64
+	// TableReaders is the memory of table readers outside the block cache
+	// (rocksdb.estimate-table-readers-mem).
+	TableReaders uint64
+}
+
+// MemoryUsage reports RocksDB's memory use summed over the open instances; the block
+// cache is the one shared cache.
+func (p *Pool) MemoryUsage() (MemoryUsage, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return MemoryUsage{}, fmt.Errorf("rocks: memory usage: %w", ErrClosed)
+	}
+	// Instances in p.dbs are not released while p.mu is held (closeDB removes them
+	// first), and their handles change only under p.mu.
+	dbs := make([]*DB, 0, len(p.dbs))
+	for _, d := range p.dbs {
+		dbs = append(dbs, d)
+	}
+	return memoryUsage(dbs, p.cache)
+}
+
+// MemoryUsage reports RocksDB's memory use by this instance. BlockCache and
+// BlockCachePinned are those of the pool's shared cache, used by every instance.
+func (d *DB) MemoryUsage() (MemoryUsage, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return MemoryUsage{}, fmt.Errorf("rocks: memory usage: %w", ErrClosed)
+	}
+	return memoryUsage([]*DB{d}, d.pool.cache)
+}
+
+func memoryUsage(dbs []*DB, cache *grocksdb.Cache) (MemoryUsage, error) {
+	rdbs := make([]*grocksdb.DB, len(dbs))
+	for i, d := range dbs {
+		rdbs[i] = d.rdb
+	}
+	m := MemoryUsage{BlockCache: cache.GetUsage(), BlockCachePinned: cache.GetPinnedUsage()}
+	if len(rdbs) == 0 {
+		return m, nil
+	}
+	u, err := grocksdb.GetApproximateMemoryUsageByType(rdbs, nil)
+	if err != nil {
+		return MemoryUsage{}, fmt.Errorf("rocks: memory usage: %w", err)
+	}
+	m.MemTables, m.TableReaders = u.MemTableTotal, u.MemTableReadersTotal
+	for _, d := range dbs {
+		for _, h := range d.handlesLocked() {
+			if v, ok := d.rdb.GetIntPropertyCF("rocksdb.cur-size-all-mem-tables", h); ok {
+				m.CurMemTables += v
+			}
+		}
+	}
+	return m, nil
+}
