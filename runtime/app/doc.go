@@ -11,4 +11,9 @@
 // The broker command's --tls-cert, --tls-key, --tls-client-ca and --sasl-user
 // secure the development broker (broker.go; librdkafka.go makes kcat's SASL
 // work with it).
+//
+// Without --peers or --peers-dns, run finds the other instances of its
+// --app-id through the brokers (runtime/discovery, the topic
+// <app-id>-gofka-replicas): starting another instance scales out;
+// --discovery=false runs an instance alone.
 package app

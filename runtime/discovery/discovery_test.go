@@ -96,3 +96,48 @@ func TestAnnounceOrderWithdrawAndStaleness(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// A replica stands while it keeps announcing; one that missed announcing for
+// longer than the failure timeout does not, even once it announces again,
+// until it announces anew (with a new rank).
+func TestStanding(t *testing.T) {
+	brokers := newBroker(t)
+	const ft = 200 * time.Millisecond
+	r := newRegistry(t, brokers, ft)
+	if r.Standing() {
+		t.Error("standing before announcing")
+	}
+	announce(t, r, "a:1", "a")
+	first := read(t, r).Rank
+	time.Sleep(3 * ft / 2)
+	if !r.Standing() {
+		t.Error("not standing while announcing")
+	}
+	// A pause: the last announcement looks 2×ft old when the next is due,
+	// as if the process had been stopped.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r.mu.Lock()
+		r.lastOK = time.Now().Add(-2 * ft)
+		broken := r.broken
+		r.mu.Unlock()
+		if broken {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the gap was not noticed")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(ft) // announced again since
+	if r.Standing() {
+		t.Error("standing again after a gap, without announcing anew")
+	}
+	announce(t, r, "a:1", "a")
+	if !r.Standing() {
+		t.Error("not standing after announcing anew")
+	}
+	if v := read(t, r); v.Rank <= first {
+		t.Errorf("rank after announcing anew %d, before %d", v.Rank, first)
+	}
+}
