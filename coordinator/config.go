@@ -91,6 +91,11 @@ type Config struct {
 	// level and above (default slog.Default()).
 	Logger *slog.Logger
 
+	// PeerTLS, when set, runs Raft and the control RPCs over mutual TLS
+	// (LoadPeerTLS): every replica of the group needs it, with certificates
+	// signed by the same CA.
+	PeerTLS *PeerTLS
+
 	// Discovery finds the group when neither Peers nor PeersDNS is given
 	// (see Discovery); nil without peers is a single replica. With it,
 	// Voters is the most voters the group grows to (default 3), keeping
