@@ -18,8 +18,9 @@ import (
 // so a silent connection cannot hold a goroutine) and hands the connection to
 // Raft's transport or to the control HTTP server. Consul and Nomad multiplex
 // their RPC types the same way. With PeerTLS the connection is a TLS one
-// whose handshake (which checks the dialer's certificate) comes first: the
-// protocol byte and everything after it travel inside TLS.
+// whose handshake (which checks the dialer's certificate) comes first, then
+// the accepting side's byte tlsAccepted: the protocol byte and everything
+// after it travel inside TLS.
 const (
 	protoRaft    byte = 'R'
 	protoControl byte = 'C'
