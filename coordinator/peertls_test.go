@@ -68,6 +68,9 @@ func TestPeerTLSGroupRefusesOthers(t *testing.T) {
 	c := newCluster(t, 3, 6, func(cfg *Config) { cfg.PeerTLS = pt })
 	c.waitReady()
 	c.settled(func(counts map[string]int) bool { return len(counts) == 3 })
+	if n := pt.Rejected(); n != 0 {
+		t.Fatalf("%d handshakes refused among replicas of the group", n)
+	}
 
 	bad, err := testkit.SelfSigned("impostor", "127.0.0.1")
 	if err != nil {
