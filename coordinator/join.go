@@ -146,7 +146,7 @@ func (n *Node) Leave(ctx context.Context) error {
 	joined := n.joined
 	n.mu.Unlock()
 	if !joined {
-		return nil
+		return n.withdraw(ctx)
 	}
 	cf := n.raft().GetConfiguration()
 	if err := cf.Error(); err != nil {
