@@ -91,6 +91,10 @@ type Config struct {
 	// level and above (default slog.Default()).
 	Logger *slog.Logger
 
+	// UniqueID appends to ID a suffix made once for the data directory (and
+	// kept in it), so that replicas started without distinct ids still
+	// differ.
+	UniqueID bool
 	// Discovery finds the group when neither Peers nor PeersDNS is given
 	// (see Discovery); nil without peers is a single replica. With it,
 	// Voters is the most voters the group grows to (default 3), keeping
