@@ -133,7 +133,7 @@ func (n *Node) reset(single bool, addrs []string, reason string) {
 	n.lease = lease{}
 	n.leaseUntil.Store(nil)
 	n.held = false
-	n.stopAll = n.engineBusyLocked()
+	n.stopAll = n.stopAll || n.engineBusyLocked()
 	n.joined = false
 	n.incarnation = 0
 	n.minEpoch = 0
