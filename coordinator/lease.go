@@ -8,6 +8,9 @@ import (
 	"time"
 )
 
+// Heartbeats and the lease: a replica runs tasks only while the leader has
+// acknowledged a heartbeat it sent less than 2/3 FailureTimeout ago.
+
 // lease is the right to run the assigned tasks: it lasts 2/3 of the failure
 // timeout from the moment the last heartbeat the leader acknowledged was
 // sent (a monotonic clock reading).

@@ -13,6 +13,9 @@ import (
 	"go.etcd.io/bbolt"
 )
 
+// Raft set-up: the stores in the data directory, the transport, the Raft
+// instance, and making a single replica the only voter of its old state.
+
 // keyStartedAddr is the stable-store key of the address the node last
 // started at.
 const keyStartedAddr = "gofka.started_addr"
