@@ -7,6 +7,9 @@ import (
 	"time"
 )
 
+// The checkpoint API the engine uses: the log, a task's retained acks,
+// acking its part, forcing a checkpoint.
+
 // Checkpoints returns the checkpoint log, oldest first.
 func (n *Node) Checkpoints() []Checkpoint { return n.fsm.checkpoints() }
 

@@ -91,6 +91,10 @@ type Config struct {
 	// level and above (default slog.Default()).
 	Logger *slog.Logger
 
+	// UniqueID appends to ID a suffix made once for the data directory (and
+	// kept in it), so that replicas started without distinct ids still
+	// differ.
+	UniqueID bool
 	// PeerTLS, when set, runs Raft and the control RPCs over mutual TLS
 	// (LoadPeerTLS): every replica of the group needs it, with certificates
 	// signed by the same CA.

@@ -154,7 +154,7 @@ func reachable(ctx context.Context, addrs []string) bool {
 // rediscover reads the discovery log again while a join is retried: the
 // replicas to join through change, and when none ranked before this one is
 // live any more (they crashed, or stopped before forming a group) and this
-// node has no Raft state yet, it bootstraps the group itself.
+// node has no Raft state, it bootstraps the group itself.
 func (n *Node) rediscover() {
 	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.FailureTimeout)
 	defer cancel()
@@ -170,16 +170,11 @@ func (n *Node) rediscover() {
 		n.mu.Unlock()
 		return
 	}
-	exists, err := n.hasState()
-	if err != nil {
-		return
-	}
-	if exists {
-		// Joined once, and the group is gone since: recover it alone
-		// (unless that is done already).
-		if !n.soleVoter() {
-			go n.reset(true, nil, "no live replica before this one any more: recovering the stored group as its only voter")
-		}
+	// Only a node that never was in a group bootstraps here: ranked first
+	// does not mean leading, and a member that rejoins a group must not
+	// form one of its own (a group that lost its quorum is watchQuorum's
+	// business).
+	if exists, err := n.hasState(); err != nil || exists {
 		return
 	}
 	n.log.Info("coordinator: no live replica before this one any more: bootstrapping the group", "rank", v.Rank)

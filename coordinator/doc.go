@@ -88,7 +88,11 @@
 // is assigned to the new owner. A restarted replica replays an old log in
 // which it may still own tasks that have moved: it trusts its local state
 // only once it has applied the epoch the leader had when it accepted its
-// join.
+// join. After its lease lapsed or it was fenced, no renewed lease counts
+// until the engine has reported every task stopped (SetRunning), so work
+// begun under an old lease never goes on under a new one (a paused process
+// that rejoins at once). Why recovering a discovered group's lost quorum
+// makes no second owner either: see recover.go.
 //
 // Restart time: a replica that restarts on its data directory names the
 // address that directory last started at (joinRequest.Previous). That

@@ -5,6 +5,8 @@ import (
 	"slices"
 )
 
+// Copies of the replicated state for the leader's decisions and for status.
+
 // view is a copy of the state for decisions and status.
 type view struct {
 	members    map[string]member

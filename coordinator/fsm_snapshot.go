@@ -11,6 +11,8 @@ import (
 	"github.com/hashicorp/raft"
 )
 
+// Raft snapshots of the replicated state: a header and named JSON sections.
+
 // A snapshot is a header and named sections, each a length-prefixed JSON
 // document, written one after the other to Raft's snapshot sink:
 //

@@ -9,6 +9,9 @@ import (
 	"github.com/hashicorp/raft"
 )
 
+// The control RPCs the leader serves: join, leave, heartbeat, checkpoint
+// ack and start, status.
+
 // ready returns the leader state, or answers 503 while the leader is still
 // catching up with the log.
 func (n *Node) ready(w http.ResponseWriter) *leaderState {

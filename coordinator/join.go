@@ -12,6 +12,9 @@ import (
 	"github.com/hashicorp/raft"
 )
 
+// Finding the peers, bootstrapping the group, joining it (again after being
+// declared dead) and leaving it.
+
 // startup finds the peers, bootstraps the group if this node is one of the
 // first voters, then joins. With Discovery, Start has found the peers and
 // decided whether this node bootstraps.
@@ -146,7 +149,7 @@ func (n *Node) Leave(ctx context.Context) error {
 	joined := n.joined
 	n.mu.Unlock()
 	if !joined {
-		return nil
+		return n.withdraw(ctx)
 	}
 	cf := n.raft().GetConfiguration()
 	if err := cf.Error(); err != nil {

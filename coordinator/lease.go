@@ -8,6 +8,9 @@ import (
 	"time"
 )
 
+// Heartbeats and the lease: a replica runs tasks only while the leader has
+// acknowledged a heartbeat it sent less than 2/3 FailureTimeout ago.
+
 // lease is the right to run the assigned tasks: it lasts 2/3 of the failure
 // timeout from the moment the last heartbeat the leader acknowledged was
 // sent (a monotonic clock reading).
@@ -59,7 +62,7 @@ func (n *Node) checkLease() {
 	lost := n.held && !n.leaseValidLocked(time.Now())
 	if lost {
 		n.held = false
-		n.stopAll = n.engineBusyLocked()
+		n.stopAll = n.stopAll || n.engineBusyLocked()
 	}
 	sent := n.lease.sent
 	n.mu.Unlock()
@@ -116,42 +119,7 @@ func (n *Node) heartbeat() {
 	}
 	switch resp.Status {
 	case hbOK:
-		n.mu.Lock()
-		if req.Incarnation != n.incarnation || !n.joined || n.left || n.closed {
-			n.mu.Unlock()
-			return
-		}
-		if n.held && !time.Now().Before(n.lease.until) {
-			// The lease ran out unnoticed (the process was paused): fence
-			// before renewing it, so that work begun under the old lease
-			// does not go on under the new one.
-			n.held = false
-			n.stopAll = n.engineBusyLocked()
-			n.events.push(Fenced{Reason: "lease expired (the process was paused?)"})
-		}
-		if sent.After(n.lease.sent) {
-			n.lease = lease{sent: sent, until: sent.Add(n.cfg.FailureTimeout * 2 / 3), epoch: resp.Epoch}
-			if !n.stopAll {
-				until := n.lease.until
-				n.leaseUntil.Store(&until)
-			}
-		}
-		regained := !n.held && n.leaseValidLocked(time.Now())
-		if regained {
-			// Tell the engine what to run (again): it may have stopped
-			// everything on Fenced, or never heard while catching up.
-			n.held = true
-			n.events.push(AssignmentChanged{Epoch: n.localEpoch, Mine: n.mineLocked()})
-			if cp := n.fsm.view().inflight; cp != nil && cp.ID > n.sentStart {
-				n.sentStart = cp.ID
-				n.events.push(CheckpointStarted{ID: cp.ID, Epoch: cp.Epoch})
-			}
-		}
-		tasks := len(n.localMine)
-		n.mu.Unlock()
-		if regained {
-			n.log.Info("coordinator: lease held", "epoch", resp.Epoch, "tasks", tasks)
-		}
+		n.renewLease(req.Incarnation, sent, resp.Epoch)
 	case hbDead, hbUnknown, hbStale:
 		n.fence(req.Incarnation, "the leader answered the heartbeat with "+resp.Status)
 	case hbLeft:
@@ -172,7 +140,7 @@ func (n *Node) fence(inc uint64, reason string) {
 	n.lease = lease{}
 	n.leaseUntil.Store(nil)
 	n.held = false
-	n.stopAll = n.engineBusyLocked()
+	n.stopAll = n.stopAll || n.engineBusyLocked()
 	n.joined = false
 	left := n.left
 	n.mu.Unlock()
@@ -263,4 +231,45 @@ func (n *Node) SetRunning(tasks []TaskID, lags map[string]int64) {
 // fencing set stopAll.
 func (n *Node) engineBusyLocked() bool {
 	return len(n.running) > 0 || len(n.touched) > 0
+}
+
+// renewLease takes an "ok" answer to the heartbeat of incarnation inc sent at
+// sent: the lease now lasts 2/3 FailureTimeout from then.
+func (n *Node) renewLease(inc uint64, sent time.Time, epoch uint64) {
+	n.mu.Lock()
+	if inc != n.incarnation || !n.joined || n.left || n.closed {
+		n.mu.Unlock()
+		return
+	}
+	if n.held && !time.Now().Before(n.lease.until) {
+		// The lease ran out unnoticed (the process was paused): fence
+		// before renewing it, so that work begun under the old lease
+		// does not go on under the new one.
+		n.held = false
+		n.stopAll = n.stopAll || n.engineBusyLocked()
+		n.events.push(Fenced{Reason: "lease expired (the process was paused?)"})
+	}
+	if sent.After(n.lease.sent) {
+		n.lease = lease{sent: sent, until: sent.Add(n.cfg.FailureTimeout * 2 / 3), epoch: epoch}
+		if !n.stopAll {
+			until := n.lease.until
+			n.leaseUntil.Store(&until)
+		}
+	}
+	regained := !n.held && n.leaseValidLocked(time.Now())
+	if regained {
+		// Tell the engine what to run (again): it may have stopped
+		// everything on Fenced, or never heard while catching up.
+		n.held = true
+		n.events.push(AssignmentChanged{Epoch: n.localEpoch, Mine: n.mineLocked()})
+		if cp := n.fsm.view().inflight; cp != nil && cp.ID > n.sentStart {
+			n.sentStart = cp.ID
+			n.events.push(CheckpointStarted{ID: cp.ID, Epoch: cp.Epoch})
+		}
+	}
+	tasks := len(n.localMine)
+	n.mu.Unlock()
+	if regained {
+		n.log.Info("coordinator: lease held", "epoch", epoch, "tasks", tasks)
+	}
 }

@@ -2,6 +2,9 @@ package coordinator
 
 import "slices"
 
+// What committed commands change for this replica: its tasks (localMine)
+// and the events the engine follows.
+
 func (n *Node) mineLocked() []TaskID {
 	out := make([]TaskID, 0, len(n.localMine))
 	for t := range n.localMine {

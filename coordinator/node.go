@@ -52,7 +52,8 @@ type Node struct {
 	bootstrapFirst bool
 	hooks          *testHooks // nil except in tests (Config.hooks)
 	resetMu        sync.Mutex // held while the Raft instance is replaced
-	previous       string     // the address this data directory last joined at, if not addr
+	previous       string     // the address this data directory last started at, if not addr
+	suffix         string     // added to the id (Config.UniqueID)
 
 	leading atomic.Pointer[leaderState] // set while this node leads and is ready
 
@@ -132,6 +133,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			n.cfg.Discovery.Close()
 		}
 		return nil, err
+	}
+	if n.suffix != "" {
+		n.log = cfg.Logger.With("replica", n.id)
 	}
 	n.srv = &http.Server{Handler: n.routes(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelWarn)}
 	n.wg.Add(5)

@@ -1,6 +1,8 @@
 package coordinator
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +12,9 @@ import (
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 	"go.etcd.io/bbolt"
 )
+
+// Raft set-up: the stores in the data directory, the transport, the Raft
+// instance, and making a single replica the only voter of its old state.
 
 // keyStartedAddr is the stable-store key of the address the node last
 // started at.
@@ -50,6 +55,11 @@ func (n *Node) openStore() error {
 	if err := store.Set([]byte(keyStartedAddr), []byte(n.addr)); err != nil {
 		return fmt.Errorf("coordinator: write %s: %w", path, err)
 	}
+	if n.cfg.UniqueID {
+		if err := n.uniqueID(store); err != nil {
+			return fmt.Errorf("coordinator: %s: %w", path, err)
+		}
+	}
 	n.snaps, err = raft.NewFileSnapshotStoreWithLogger(n.cfg.DataDir, 2, n.hlog)
 	if err != nil {
 		return fmt.Errorf("coordinator: snapshot store in %s: %w", n.cfg.DataDir, err)
@@ -75,10 +85,38 @@ func (n *Node) wipeStore() error {
 	if err := os.RemoveAll(filepath.Join(n.cfg.DataDir, "snapshots")); err != nil {
 		return err
 	}
-	prev := n.previous
+	prev := n.previous // the id's suffix is kept too (uniqueID)
 	err := n.openStore()
 	n.previous = prev
 	return err
+}
+
+// keySuffix is the stable-store key of the suffix UniqueID adds to the id.
+const keySuffix = "gofka.id_suffix"
+
+// uniqueID appends the data directory's suffix to the node's id, making the
+// suffix on first use.
+func (n *Node) uniqueID(store *raftboltdb.BoltStore) error {
+	suffix := n.suffix
+	if suffix == "" {
+		if b, err := store.Get([]byte(keySuffix)); err == nil && len(b) > 0 {
+			suffix = string(b)
+		} else {
+			var r [3]byte
+			if _, err := rand.Read(r[:]); err != nil {
+				return err
+			}
+			suffix = hex.EncodeToString(r[:])
+		}
+	}
+	if err := store.Set([]byte(keySuffix), []byte(suffix)); err != nil {
+		return err
+	}
+	if n.suffix == "" {
+		n.id += "-" + suffix
+	}
+	n.suffix = suffix
+	return nil
 }
 
 func (n *Node) hasState() (bool, error) {

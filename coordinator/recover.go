@@ -55,7 +55,13 @@ func (n *Node) watchQuorum() {
 			return
 		}
 		if !n.cfg.Discovery.Standing() {
-			n.reset(false, nil, "this replica's announcement lapsed (paused, or cut off from the brokers): another group may have replaced its own")
+			if err := n.reset(false, nil, "this replica's announcement lapsed (paused, or cut off from the brokers): another group may have replaced its own"); err != nil {
+				// The brokers are out of reach: try again in a while.
+				select {
+				case <-n.ctx.Done():
+				case <-time.After(time.Second):
+				}
+			}
 			leaderless = time.Time{}
 			continue
 		}
@@ -125,7 +131,7 @@ func (n *Node) recoverQuorum() bool {
 // only voter of its own state (single: addrs are the old voters, known to be
 // gone) or drops the state and joins again through addrs (or through what a
 // new announcement finds).
-func (n *Node) reset(single bool, addrs []string, reason string) {
+func (n *Node) reset(single bool, addrs []string, reason string) error {
 	n.resetMu.Lock()
 	defer n.resetMu.Unlock()
 	n.log.Warn("coordinator: resetting the raft state; stopping all tasks", "reason", reason, "single", single)
@@ -133,7 +139,7 @@ func (n *Node) reset(single bool, addrs []string, reason string) {
 	n.lease = lease{}
 	n.leaseUntil.Store(nil)
 	n.held = false
-	n.stopAll = n.engineBusyLocked()
+	n.stopAll = n.stopAll || n.engineBusyLocked()
 	n.joined = false
 	n.incarnation = 0
 	n.minEpoch = 0
@@ -155,15 +161,16 @@ func (n *Node) reset(single bool, addrs []string, reason string) {
 		peers = addrs
 	}
 	if err := n.restartRaft(single, &peers); err != nil {
-		n.log.Error("coordinator: restart raft; this replica stays out of the group", "err", err)
+		n.log.Error("coordinator: restart raft; this replica stays out of the group until it succeeds", "err", err)
 		n.mu.Lock()
 		n.startErr = err
 		n.mu.Unlock()
-		return
+		return err
 	}
 	n.mu.Lock()
 	n.peers = peers
 	n.knownGone = gone
+	n.startErr = nil
 	n.mu.Unlock()
 	if single {
 		n.campaignIfSoleVoter()
@@ -172,6 +179,7 @@ func (n *Node) reset(single bool, addrs []string, reason string) {
 	case n.joinKick <- struct{}{}:
 	default:
 	}
+	return nil
 }
 
 // restartRaft starts the new Raft instance for reset. Without single, it

@@ -6,6 +6,9 @@ import (
 	"time"
 )
 
+// The replicated state's types: members, the assignment and its history,
+// the checkpoint log.
+
 // MemberState is a member's liveness as recorded in the log.
 type MemberState string
 

@@ -9,6 +9,10 @@ import (
 	"github.com/hashicorp/raft"
 )
 
+// Who votes: voters added as members join, non-voters promoted when voters
+// are missing, dead or surplus voters removed or demoted, and leadership
+// handed over on a clean leave.
+
 // voterTarget is how many alive voters the group wants: Config.Voters with
 // static peers; with Discovery, the members come and go, and the group keeps
 // an odd number of voters, at most Config.Voters: 1 for 1 or 2 alive

@@ -67,6 +67,7 @@ type runFlags struct {
 	s3Region           string
 	statusAddrSet      bool
 	discovery          bool
+	replicaIDSet       bool
 
 	// TLS and SASL to the brokers
 	kafka kafkaconf.Security
@@ -93,6 +94,7 @@ with nothing installed.`,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			rf.statusAddrSet = cmd.Flags().Changed("status-addr")
+			rf.replicaIDSet = cmd.Flags().Changed("replica-id")
 			return run(ctx, programs, rf, stderr)
 		},
 	}
@@ -102,6 +104,7 @@ with nothing installed.`,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			rf.statusAddrSet = cmd.Flags().Changed("status-addr")
+			rf.replicaIDSet = cmd.Flags().Changed("replica-id")
 			return run(ctx, programs, rf, stderr)
 		},
 	}
@@ -319,6 +322,9 @@ func run(ctx context.Context, programs []*runtime.Program, rf runFlags, stderr i
 			}
 			defer reg.Shutdown()
 			cfg.Cluster.Discovery = reg
+			// Instances started without --replica-id (as Kafka Streams users
+			// scale out) still differ in the group.
+			cfg.Cluster.UniqueID = !rf.replicaIDSet
 		}
 	}
 	return engine.Run(ctx, prog, cfg)

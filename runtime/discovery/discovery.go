@@ -22,16 +22,25 @@
 //
 // Safety of the bootstrap rule. One partition is totally ordered, so of
 // replicas that start at the same moment exactly one has the lowest rank;
-// every other one sees it live (it announced before them) and joins. A replica
-// that starts later sees the running ones live and joins. Two groups can only
-// form if a replica's record is stale while it still runs: a process paused
-// (or cut from the brokers) for more than 2×FailureTimeout. Such a process
-// has lost its coordinator lease long before (2/3 FailureTimeout after its
-// last acknowledged heartbeat), so it processes nothing until a leader of its
-// own group renews it; the coordinator's quorum recovery (see
-// coordinator/recover.go) fences its old group's voters out. Liveness compares
-// the announcing replica's clock with the reader's: clocks must agree to well
-// within a failure timeout (NTP).
+// every other one sees it live (it announced before them) and joins it. A
+// replica that starts later sees the running ones live and joins. A replica
+// joins only an earlier one it can reach; if none answers (they all
+// crashed), it waits until their announcements are stale and then bootstraps
+// on its own Raft state.
+//
+// Two groups for one application id can only arise when a replica's
+// announcement goes stale while its process still exists: paused (SIGSTOP,
+// a long GC or VM freeze) or cut off from the brokers for 2×FailureTimeout.
+// The others may then recover a group without it (coordinator/recover.go).
+// That still never lets two processes run one task: a replica that has not
+// announced for FailureTimeout is no longer "standing" (Registry.Standing);
+// a leader that is not standing acknowledges no heartbeat, so it renews no
+// lease, and every lease it granted ran out (2/3 FailureTimeout after its
+// last acknowledged heartbeat) before the others deem it gone. When it runs
+// again it fences itself, announces anew with a new rank, drops its Raft
+// state and joins the group it finds. Liveness compares the announcer's
+// clock with the reader's: clocks must agree to well within a failure
+// timeout (NTP).
 package discovery
 
 import (

@@ -278,23 +278,22 @@ func TestPausedVoterRejoinsTheRecoveredGroup(t *testing.T) {
 	checkSilentWhileFenced(ctx, t, addr, p, []*proc{c.procs[survivor]}, pausedAt, resumedAt)
 }
 
-// TestSameReplicaIDRefused: a second instance with the replica id of a
-// running one (here both leave --replica-id at its default) refuses to start,
-// naming the running one.
+// TestSameReplicaIDRefused: a second instance given the --replica-id of a
+// running one refuses to start, naming the running one.
 func TestSameReplicaIDRefused(t *testing.T) {
 	ctx := testContext(t, 60*time.Second)
 	addr, _, _ := clickCountBroker(ctx, t)
-	first := startApp(t, "first", addr, t.TempDir(), "--status-addr", freeAddr(t))
+	first := startApp(t, "first", addr, t.TempDir(), "--status-addr", freeAddr(t), "--replica-id", "a")
 	if err := first.waitLog(ctx, "msg=consuming"); err != nil {
 		t.Fatal(err)
 	}
-	second := startApp(t, "second", addr, t.TempDir(), "--status-addr", freeAddr(t))
+	second := startApp(t, "second", addr, t.TempDir(), "--status-addr", freeAddr(t), "--replica-id", "a")
 	code, err := second.wait(ctx)
 	if err != nil || code == 0 {
 		t.Fatalf("the second instance: exit status %d, %v; want a refusal", code, err)
 	}
 	out := second.out.String()
-	if !strings.Contains(out, `replica id \"0\" is in use by the running replica at`) && !strings.Contains(out, `replica id "0" is in use by the running replica at`) {
+	if !strings.Contains(out, `replica id \"a\" is in use by the running replica at`) && !strings.Contains(out, `replica id "a" is in use by the running replica at`) {
 		t.Errorf("the second instance did not name the running one:\n%s", lastLines(out, 10))
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
@@ -498,4 +497,24 @@ func TestChaosDiscovered(t *testing.T) {
 	}
 	checkComplete(ctx, t, addr, adm, clicks)
 	checkNoOverlap(t, c.all, ends)
+}
+
+// TestScaleOutWithoutReplicaIDs: instances started as a Kafka Streams user
+// starts them, with only --app-id (its default here), a state directory and
+// a status address each, and no --replica-id, form one group and share the
+// tasks; each counts once.
+func TestScaleOutWithoutReplicaIDs(t *testing.T) {
+	ctx := testContext(t, 90*time.Second)
+	addr, cl, adm := clickCountBroker(ctx, t)
+	c := newCluster(t, addr, 2)
+	for i := range 2 {
+		p := startApp(t, fmt.Sprintf("i%d", i), addr, c.dirs[i], "--status-addr", c.status[i])
+		c.procs[i] = p
+		c.all = append(c.all, p)
+		c.everyTaskRunning(ctx, []int{0, 1}[:i+1])
+	}
+	clicks := makeClicks(0, 5000)
+	produce(ctx, t, cl, clicks)
+	checkComplete(ctx, t, addr, adm, clicks)
+	checkExact(ctx, t, addr, clicks)
 }
