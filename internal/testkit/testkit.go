@@ -98,13 +98,31 @@ func WaitFor(ctx context.Context, limit time.Duration, cond func() bool) error {
 
 // FreeAddr is a 127.0.0.1 address whose port was free a moment ago.
 func FreeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+	// The kernel may hand the same ephemeral port to two listen-and-close probes
+	// in a row; a test that asks twice (a --raft-addr and a --status-addr) must
+	// get two ports, so ports handed out before are skipped.
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", err
+		}
+		addr := l.Addr().String()
+		l.Close()
+		if !handedOut.addrs[addr] {
+			handedOut.addrs[addr] = true
+			return addr, nil
+		}
 	}
-	defer l.Close()
-	return l.Addr().String(), nil
+	return "", errors.New("testkit: no free port not handed out before")
 }
+
+// handedOut remembers the addresses FreeAddr returned in this process.
+var handedOut = struct {
+	sync.Mutex
+	addrs map[string]bool
+}{addrs: map[string]bool{}}
 
 // DeleteTopics deletes topics and every topic whose name starts with one of the
 // prefixes followed by "-" (internal topics: <app id>-...-repartition,
