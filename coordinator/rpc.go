@@ -188,6 +188,9 @@ func (n *Node) callLeader(ctx context.Context, path string, in, out any) error {
 			if err == nil {
 				return nil
 			}
+			if ctx.Err() != nil && last != nil {
+				break // cut short: the last complete attempt's error says more
+			}
 			last = fmt.Errorf("%s: %w", addr, err)
 			if !retryable(err) {
 				return last
