@@ -218,3 +218,27 @@ func TestSecuredListeners(t *testing.T) {
 		}
 	}
 }
+
+// TestSecuredClickCountSCRAM runs click-count over the SASL_SSL listener with
+// SCRAM-SHA-512 (--tls-ca, --sasl-mechanism, --sasl-username,
+// --sasl-password-file), with the test's producer and reader on the same
+// listener, and checks every user's count update by update.
+func TestSecuredClickCountSCRAM(t *testing.T) {
+	s := secured(t)
+	securedClickCount(t, s.scram(t))
+}
+
+// TestSecuredClickCountMTLS is the same over the mutual-TLS listener (--tls-ca,
+// --tls-cert, --tls-key).
+func TestSecuredClickCountMTLS(t *testing.T) {
+	s := secured(t)
+	securedClickCount(t, s.mtls())
+}
+
+func securedClickCount(t *testing.T, c conn) {
+	ctx := testContext(t, 60*time.Second)
+	// Topics are made and the group is checked over PLAINTEXT; the application
+	// and the clicks it counts go over c only.
+	_, _, adm := clickCountBroker(ctx, t)
+	countExactlyOnce(ctx, t, c, client(t, c.addr, c.opts...), adm, makeClicks(0, 3000))
+}
