@@ -86,8 +86,12 @@ func countExactlyOnce(ctx context.Context, t *testing.T, c conn, cl *kgo.Client,
 	produce(ctx, t, cl, clicks)
 
 	out := newTail(t, c.addr, outputTopic, c.opts...)
-	if err := out.until(ctx, "every user's count is reached", equalCounts(want)); err != nil {
+	done := equalCounts(want)
+	if err := out.until(ctx, "every user's count is reached", func(cs *counts) bool { return done(cs) || app.exited() }); err != nil {
 		t.Fatalf("%v: %s", err, diffCounts(out.c.latest, want))
+	}
+	if !done(out.c) {
+		t.Fatalf("%s exited (%v) before every click was counted: %s", app.name, app.err, diffCounts(out.c.latest, want))
 	}
 	// With no more input, the application must still commit what it processed
 	// within a few commit intervals, not only when more records arrive.
