@@ -152,6 +152,7 @@ secrets() {
     # A SCRAM password: hex, so that it needs no quoting in --add-scram.
     od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >scram.password
   ) >"$1/tls.log" 2>&1 || { cat "$1/tls.log" >&2; rm -rf "$tmp"; die "openssl could not make the certificates in $tls"; }
+  rm -f "$1/tls.log"
   touch "$tmp/.complete"
   rm -rf "$tls"
   mv "$tmp" "$tls"
