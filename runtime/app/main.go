@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -15,13 +14,13 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kversion"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gofka/streams/coordinator"
 	"github.com/gofka/streams/internal/describe"
 	"github.com/gofka/streams/runtime"
 	"github.com/gofka/streams/runtime/engine"
+	"github.com/gofka/streams/runtime/kafkaconf"
 	"github.com/gofka/streams/state/rocks"
 	"github.com/gofka/streams/state/snapshot"
 )
@@ -66,6 +65,9 @@ type runFlags struct {
 	s3PathStyle        bool
 	s3Region           string
 	statusAddrSet      bool
+
+	// TLS and SASL to the brokers
+	kafka kafkaconf.Security
 }
 
 // Command runs the command line with args and returns the exit status; ctx ends
@@ -101,19 +103,7 @@ with nothing installed.`,
 	}
 	root.AddCommand(run)
 
-	var listen string
-	var partitions int32
-	broker := &cobra.Command{
-		Use:   "broker",
-		Short: "Run a standalone embedded development broker (data in memory only)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runBroker(ctx, listen, partitions, stderr)
-		},
-	}
-	broker.Flags().StringVar(&listen, "listen", "127.0.0.1:9092", "address to listen on")
-	broker.Flags().Int32Var(&partitions, "partitions", 4, "partitions of topics created automatically")
-	root.AddCommand(broker)
+	root.AddCommand(brokerCommand(ctx, stderr))
 
 	var format, describeTopology string
 	describeCmd := &cobra.Command{
@@ -173,6 +163,7 @@ func addRunFlags(c *cobra.Command, rf *runFlags) {
 	f.StringVar(&rf.s3Endpoint, "s3-endpoint", "", "S3 endpoint URL for S3-compatible servers (MinIO, Ceph); credentials come from the AWS default chain")
 	f.BoolVar(&rf.s3PathStyle, "s3-path-style", false, "address S3 buckets by path (http://host/bucket), as most S3-compatible servers need")
 	f.StringVar(&rf.s3Region, "s3-region", "", "S3 region (default from the AWS configuration, else us-east-1)")
+	rf.kafka.AddFlags(f)
 }
 
 func appName() string {
@@ -209,6 +200,21 @@ func pickProgram(programs []*runtime.Program, name string) (*runtime.Program, er
 		return nil, fmt.Errorf("this binary has %d topologies (%s): choose one with --topology", len(programs), strings.Join(names, ", "))
 	}
 	return nil, fmt.Errorf("no topology %q: this binary has %s", name, strings.Join(names, ", "))
+}
+
+// kafkaOptions are the franz-go options of the security flags; it logs the
+// settings (never a secret).
+func kafkaOptions(ctx context.Context, sec *kafkaconf.Security, log *slog.Logger) ([]kgo.Opt, error) {
+	opts, err := sec.Options(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if sec.PasswordOnCommandLine() {
+		log.Warn("the SASL password given with --sasl-password is visible to other users of this machine in the process list; prefer $" +
+			kafkaconf.EnvPassword + " or --sasl-password-file")
+	}
+	log.Info("kafka client security", "kafka", sec)
+	return opts, nil
 }
 
 func run(ctx context.Context, programs []*runtime.Program, rf runFlags, stderr io.Writer) error {
@@ -266,7 +272,13 @@ func run(ctx context.Context, programs []*runtime.Program, rf runFlags, stderr i
 	}
 	if rf.brokers != "" {
 		cfg.Brokers = strings.Split(rf.brokers, ",")
+		if cfg.KafkaOptions, err = kafkaOptions(ctx, &rf.kafka, log); err != nil {
+			return err
+		}
 	} else {
+		if rf.kafka.Enabled() {
+			return errors.New("the --tls and --sasl flags need --brokers: the embedded broker is plaintext (to rehearse a secured deployment, run the broker command with --tls-cert, --tls-key and --sasl-user)")
+		}
 		cluster, err := startBroker(rf.embeddedListen, rf.partitions)
 		if err != nil {
 			return err
@@ -279,45 +291,6 @@ func run(ctx context.Context, programs []*runtime.Program, rf runFlags, stderr i
 		cfg.DefaultPartitions = rf.partitions
 	}
 	return engine.Run(ctx, prog, cfg)
-}
-
-// startBroker starts an embedded kfake broker listening on addr. Two protocol
-// versions are held back so that Kafka's own Java clients (Kafka Streams, the
-// console tools) work against it too:
-//
-//   - CreateTopics at most v4: from v5 kfake answers each created topic's configs
-//     with config_source -1, which the Java admin client rejects ("id should be
-//     positive, id: -1");
-//   - no DescribeTopicPartitions (key 75): kfake answers it with a null
-//     eligible_leader_replicas list, on which the Java admin client throws a
-//     NullPointerException; without it the client falls back to Metadata, as
-//     with brokers older than 3.8.
-func startBroker(addr string, partitions int32) (*kfake.Cluster, error) {
-	versions := kversion.Stable()
-	versions.SetMaxKeyVersion(19, 4)  // CreateTopics
-	versions.SetMaxKeyVersion(75, -1) // DescribeTopicPartitions
-	c, err := kfake.NewCluster(
-		kfake.NumBrokers(1),
-		kfake.AllowAutoTopicCreation(),
-		kfake.DefaultNumPartitions(int(partitions)),
-		kfake.MaxVersions(versions),
-		kfake.ListenFn(func(network, _ string) (net.Listener, error) { return net.Listen(network, addr) }),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("embedded broker on %s: %w", addr, err)
-	}
-	return c, nil
-}
-
-func runBroker(ctx context.Context, listen string, partitions int32, stderr io.Writer) error {
-	c, err := startBroker(listen, partitions)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	fmt.Fprintf(stderr, "embedded development broker listening on %s (data in memory only); stop with Ctrl-C\n", c.ListenAddrs()[0])
-	<-ctx.Done()
-	return nil
 }
 
 // parseBytes reads sizes like 512MiB, 1GiB, 64MB or a plain number of bytes.

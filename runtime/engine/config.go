@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/gofka/streams/coordinator"
 	"github.com/gofka/streams/state/rocks"
 	"github.com/gofka/streams/state/snapshot"
@@ -31,7 +33,10 @@ const MinMemoryWhy = "half of it is RocksDB's block cache, which needs at least 
 
 // Config configures one replica of an application.
 type Config struct {
-	Brokers        []string
+	Brokers []string
+	// KafkaOptions go to every client the engine makes, after the brokers:
+	// TLS and SASL (kafkaconf.Security.Options gives them from flags).
+	KafkaOptions   []kgo.Opt
 	AppID          string
 	StateDir       string
 	ReplicaID      string

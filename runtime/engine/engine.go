@@ -18,6 +18,7 @@ import (
 
 	"github.com/gofka/streams/coordinator"
 	"github.com/gofka/streams/runtime"
+	"github.com/gofka/streams/runtime/kafkaconf"
 	"github.com/gofka/streams/state"
 	"github.com/gofka/streams/state/rocks"
 	"github.com/gofka/streams/state/snapshot"
@@ -32,6 +33,7 @@ type Engine struct {
 	producer *kgo.Client
 	consumer *kgo.Client // over the running tasks' inputs; nil when there are none
 	adm      *kadm.Client
+	watch    *kafkaconf.Watch // sees every connection of every client, to explain failures
 	pool     *rocks.Pool
 	node     *coordinator.Node
 	snaps    snapshot.Store
@@ -108,14 +110,13 @@ func Run(ctx context.Context, prog *runtime.Program, cfg Config) error {
 		metrics: newMetrics(),
 	}
 	e.ckpt = newCheckpoints(e)
+	e.watch = kafkaconf.NewWatch(cfg.KafkaOptions)
 	defer e.close()
 	var err error
-	e.producer, err = kgo.NewClient(
-		kgo.SeedBrokers(cfg.Brokers...),
+	e.producer, err = kgo.NewClient(e.clientOpts(
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.ProducerLinger(5*time.Millisecond),
-		kgo.WithLogger(kgoLogger{e.log}),
-	)
+	)...)
 	if err != nil {
 		return fmt.Errorf("kafka client: %w", err)
 	}
@@ -135,6 +136,7 @@ func Run(ctx context.Context, prog *runtime.Program, cfg Config) error {
 		name string
 		fn   func(context.Context) error
 	}{
+		{"reach the brokers", e.checkBrokers},
 		{"plan topics", e.planTopics},
 		{"open state", e.openState},
 		{"join the coordinator group", e.startNode},
@@ -147,6 +149,9 @@ func Run(ctx context.Context, prog *runtime.Program, cfg Config) error {
 			}
 			if ctx.Err() != nil {
 				return nil // stopped during start-up
+			}
+			if err := e.watch.Explain(err); kafkaconf.IsFatal(err) {
+				return err // names the broker and the cause already
 			}
 			if !unreachable(err) {
 				return fmt.Errorf("%s: %w", s.name, err)
@@ -168,8 +173,30 @@ func Run(ctx context.Context, prog *runtime.Program, cfg Config) error {
 // unreachable reports whether err means the brokers could not be reached, as
 // opposed to an answer that retrying would not change.
 func unreachable(err error) bool {
+	if kafkaconf.IsFatal(err) {
+		return false
+	}
+	if kafkaconf.IsUnreachable(err) {
+		return true
+	}
 	var op *net.OpError
 	return errors.As(err, &op) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// clientOpts are the options of every Kafka client of the engine: the brokers,
+// the security settings, the watch, the logger, then extra.
+func (e *Engine) clientOpts(extra ...kgo.Opt) []kgo.Opt {
+	opts := []kgo.Opt{kgo.SeedBrokers(e.cfg.Brokers...), kgo.WithLogger(kgoLogger{e.log}), kgo.WithHooks(e.watch)}
+	opts = append(opts, e.cfg.KafkaOptions...)
+	return append(opts, extra...)
+}
+
+// checkBrokers connects to the brokers before anything else, so that settings
+// the brokers refuse (credentials, certificates, TLS against plaintext) end the
+// run at once with the broker and the cause named, while brokers that are only
+// unreachable are waited for (Run's steps retry).
+func (e *Engine) checkBrokers(ctx context.Context) error {
+	return e.watch.Check(ctx, e.cfg.Brokers, append(e.cfg.KafkaOptions, kgo.WithLogger(kgoLogger{e.log})), 10*time.Second)
 }
 
 func (e *Engine) close() {

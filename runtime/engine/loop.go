@@ -38,13 +38,19 @@ func (e *Engine) loop(ctx context.Context) error {
 		case leave:
 			return e.stopGracefully()
 		case fail:
-			return e.failed(err)
+			return e.failed(e.watch.Explain(err))
 		}
 	}
 }
 
 // step is one turn of the loop.
 func (e *Engine) step(ctx context.Context, st *loopState) error {
+	// The brokers refusing the credentials or the TLS settings again and again
+	// (a password changed, a certificate expired) ends the run: franz-go would
+	// retry for ever.
+	if err := e.watch.Fatal(); err != nil {
+		return err
+	}
 	if err := e.handleEvents(ctx); err != nil {
 		return err
 	}

@@ -288,8 +288,7 @@ func (e *Engine) replayChangelogs(ctx context.Context, t *task, from map[topicPa
 	}
 	var applied int64
 	if len(plan) > 0 {
-		cl, err := kgo.NewClient(kgo.SeedBrokers(e.cfg.Brokers...), kgo.ConsumePartitions(plan),
-			kgo.FetchMaxWait(100*time.Millisecond), kgo.WithLogger(kgoLogger{e.log}))
+		cl, err := kgo.NewClient(e.clientOpts(kgo.ConsumePartitions(plan), kgo.FetchMaxWait(100*time.Millisecond))...)
 		if err != nil {
 			return 0, err
 		}

@@ -272,12 +272,10 @@ func (e *Engine) rebuildConsumer() error {
 		return nil
 	}
 	var err error
-	e.consumer, err = kgo.NewClient(
-		kgo.SeedBrokers(e.cfg.Brokers...),
+	e.consumer, err = kgo.NewClient(e.clientOpts(
 		kgo.ConsumePartitions(assign),
 		kgo.FetchMaxWait(200*time.Millisecond),
-		kgo.WithLogger(kgoLogger{e.log}),
-	)
+	)...)
 	if err != nil {
 		return fmt.Errorf("kafka client: %w", err)
 	}
