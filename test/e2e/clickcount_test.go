@@ -78,7 +78,8 @@ func TestClickCountExactlyOnceWithoutCrash(t *testing.T) {
 // clicks with cl (a client connected as c), and requires exactly one update per
 // real click, user by user and count by count (1, 2, …, n), the group to have
 // committed all input, and a clean stop on SIGTERM. adm may use any listener.
-func countExactlyOnce(ctx context.Context, t *testing.T, c conn, cl *kgo.Client, adm *kadm.Client, clicks []inClick) {
+// It returns the application's process, stopped.
+func countExactlyOnce(ctx context.Context, t *testing.T, c conn, cl *kgo.Client, adm *kadm.Client, clicks []inClick) *proc {
 	t.Helper()
 	app := startApp(t, "app", c.addr, t.TempDir(), c.flags...)
 	want := expectedCounts(clicks)
@@ -118,6 +119,7 @@ func countExactlyOnce(ctx context.Context, t *testing.T, c conn, cl *kgo.Client,
 	if !strings.Contains(app.out.String(), wantLine) {
 		t.Errorf("no final log line %q", wantLine)
 	}
+	return app
 }
 
 // waitCommitted waits (at most limit) until the group has committed the end of

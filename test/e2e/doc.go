@@ -15,7 +15,7 @@
 //	badrecord_test.go, startup_test.go, kcat_test.go, examples_test.go: bad input, start-up order, an independent client, the examples
 //	ownmodule_test.go   the README's "Use it in your own module" recipe, step by step, in a fresh module outside the repository
 //	secured_test.go     real Kafka only: the SASL_SSL (SCRAM-SHA-512) and mutual-TLS listeners, with franz-go and with
-//	                    click-count's --tls-* and --sasl-* flags, counted update by update
+//	                    click-count's --tls-* and --sasl-* flags, counted update by update; misconfigurations end the run
 //
 // With GOFKA_TEST_BROKERS=host:port every test uses that broker instead of
 // starting a development broker, emptying it before and after each test: make

@@ -96,6 +96,7 @@ type conn struct {
 	addr  string
 	opts  []kgo.Opt // for the test's clients
 	flags []string  // for the application: run --brokers addr flags...
+	logs  []string  // what the application logs of its security settings
 }
 
 // plaintext is the broker at addr without TLS or SASL.
@@ -127,6 +128,7 @@ func (s *securedKafka) scram(t *testing.T) conn {
 		},
 		flags: []string{"--tls-ca", s.caFile, "--sasl-mechanism", "SCRAM-SHA-512",
 			"--sasl-username", s.scramUser, "--sasl-password-file", pw},
+		logs: []string{"kafka.tls=true", "kafka.sasl=SCRAM-SHA-512", "kafka.user=" + s.scramUser, "kafka.password_from="},
 	}
 }
 
@@ -137,6 +139,7 @@ func (s *securedKafka) mtls() conn {
 		addr:  s.mtlsAddr,
 		opts:  []kgo.Opt{kgo.DialTLSConfig(s.tlsConfig(&s.clientCert))},
 		flags: []string{"--tls-ca", s.caFile, "--tls-cert", s.certFile, "--tls-key", s.keyFile},
+		logs:  []string{"kafka.tls=true", "kafka.tls_cert=" + s.certFile},
 	}
 }
 
@@ -225,7 +228,10 @@ func TestSecuredListeners(t *testing.T) {
 // listener, and checks every user's count update by update.
 func TestSecuredClickCountSCRAM(t *testing.T) {
 	s := secured(t)
-	securedClickCount(t, s.scram(t))
+	app := securedClickCount(t, s.scram(t))
+	if strings.Contains(app.out.String(), s.scramPasswd) {
+		t.Errorf("the application's output shows the SCRAM password")
+	}
 }
 
 // TestSecuredClickCountMTLS is the same over the mutual-TLS listener (--tls-ca,
@@ -235,10 +241,67 @@ func TestSecuredClickCountMTLS(t *testing.T) {
 	securedClickCount(t, s.mtls())
 }
 
-func securedClickCount(t *testing.T, c conn) {
+func securedClickCount(t *testing.T, c conn) *proc {
 	ctx := testContext(t, 60*time.Second)
 	// Topics are made and the group is checked over PLAINTEXT; the application
 	// and the clicks it counts go over c only.
 	_, _, adm := clickCountBroker(ctx, t)
-	countExactlyOnce(ctx, t, c, client(t, c.addr, c.opts...), adm, makeClicks(0, 3000))
+	app := countExactlyOnce(ctx, t, c, client(t, c.addr, c.opts...), adm, makeClicks(0, 3000))
+	log := grepLines(app.out.String(), "kafka client security")
+	for _, w := range c.logs {
+		if !strings.Contains(log, w) {
+			t.Errorf("the application's log of its Kafka security has no %q:\n%s", w, log)
+		}
+	}
+	return app
+}
+
+// TestSecuredFailuresEndTheRun: on the real broker, each security
+// misconfiguration ends run quickly with a non-zero status and an error that
+// names the listener and the cause (runFails, as on the development broker in
+// TestSecurityFailuresEndTheRun), from the answers Apache Kafka gives: a
+// SASL_AUTHENTICATION_FAILED error code, a SaslHandshake that offers only
+// SCRAM-SHA-512, a TLS alert for a missing client certificate.
+func TestSecuredFailuresEndTheRun(t *testing.T) {
+	s := secured(t)
+	ctx := testContext(t, 4*time.Minute)
+	_, plainAddr := startBroker(ctx, t)
+	dir := t.TempDir()
+	pw, wrongPW := filepath.Join(dir, "password"), filepath.Join(dir, "wrong-password")
+	if err := os.WriteFile(pw, []byte(s.scramPasswd+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(wrongPW, []byte(s.scramPasswd+"-wrong\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sasl, mtls, plain := &secBroker{addr: s.saslAddr}, &secBroker{addr: s.mtlsAddr}, &secBroker{addr: plainAddr}
+	scram := func(mechanism, pwFile string) []string {
+		return []string{"--tls-ca", s.caFile, "--sasl-mechanism", mechanism, "--sasl-username", s.scramUser, "--sasl-password-file", pwFile}
+	}
+	for _, c := range []struct {
+		name  string
+		b     *secBroker
+		args  []string
+		wants []string
+	}{
+		{"wrong password", sasl, scram("SCRAM-SHA-512", wrongPW), []string{"SASL authentication failed"}},
+		{"mechanism the broker does not enable", sasl, scram("SCRAM-SHA-256", pw),
+			[]string{"SASL mechanism SCRAM-SHA-256 is not enabled on the broker", "the broker offers SCRAM-SHA-512"}},
+		{"system roots do not hold the test CA", sasl, []string{"--tls", "--sasl-mechanism", "SCRAM-SHA-512", "--sasl-username", s.scramUser, "--sasl-password-file", pw},
+			[]string{"TLS handshake failed: x509: certificate signed by unknown authority"}},
+		{"plaintext on the SASL_SSL listener", sasl, []string{"--sasl-mechanism", "SCRAM-SHA-512", "--sasl-username", s.scramUser, "--sasl-password-file", pw},
+			[]string{"the broker speaks TLS, this client plaintext"}},
+		{"no client certificate on the mutual-TLS listener", mtls, []string{"--tls-ca", s.caFile},
+			[]string{"the broker refused the TLS handshake", "give --tls-cert and --tls-key"}},
+		{"TLS on the PLAINTEXT listener", plain, []string{"--tls-ca", s.caFile}, []string{"the broker does not speak TLS"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			wants := append([]string{"error: broker " + c.b.addr + ": "}, c.wants...)
+			out := runFails(ctx, t, c.b, c.args, wants...)
+			t.Log(strings.TrimSpace(grepLines(out, "error: broker ")))
+			if strings.Contains(out, s.scramPasswd) {
+				t.Errorf("the output shows the SCRAM password:\n%s", out)
+			}
+		})
+	}
 }
