@@ -15,6 +15,10 @@
 //
 //	clickgen --brokers 127.0.0.1:9092 --n 10000 --verify
 //
+// It takes the application's Kafka security flags (--tls, --tls-ca, --tls-cert,
+// --tls-key, --tls-server-name, --sasl-mechanism, --sasl-username,
+// --sasl-password-file, $GOFKA_SASL_PASSWORD, --sasl-oauth-…).
+//
 // The expected counts assume the application started from empty state: run it
 // against a fresh broker (the clickcount binary's embedded one, for example).
 package main
@@ -35,6 +39,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gofka/streams/runtime/kafkaconf"
 )
 
 // Click is one click on a page: the same JSON as examples/clickcount's Click.
@@ -54,6 +60,8 @@ type options struct {
 	seed        uint64
 	verify      bool
 	timeout     time.Duration
+	security    kafkaconf.Security // --tls…, --sasl-… as the application takes them
+	kafkaOpts   []kgo.Opt          // what they give
 }
 
 func main() {
@@ -72,6 +80,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Uint64Var(&o.seed, "seed", 1, "random seed: the same seed gives the same clicks")
 	fs.BoolVar(&o.verify, "verify", false, "after producing, read the counts topic until every user's count is the expected one")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "how long --verify waits for the expected counts")
+	o.security.AddGoFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -91,6 +100,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	want := Expected(clicks)
 
 	ctx := context.Background()
+	if err := secure(ctx, &o); err != nil {
+		fmt.Fprintln(stderr, "clickgen:", err)
+		return 1
+	}
 	start := time.Now()
 	if err := produce(ctx, o, clicks); err != nil {
 		fmt.Fprintln(stderr, "clickgen:", err)
@@ -158,8 +171,27 @@ func Expected(clicks []Click) map[string]int64 {
 	return want
 }
 
+// secure turns the security flags into client options and, with any given,
+// checks them against the brokers at once: a refused password or certificate
+// ends clickgen with the broker and the cause named, instead of a timeout.
+func secure(ctx context.Context, o *options) error {
+	var err error
+	if o.kafkaOpts, err = o.security.Options(ctx); err != nil {
+		return err
+	}
+	if !o.security.Enabled() {
+		return nil
+	}
+	w := kafkaconf.NewWatch(o.kafkaOpts)
+	if err := w.Check(ctx, strings.Split(o.brokers, ","), o.kafkaOpts, 10*time.Second); kafkaconf.IsFatal(err) {
+		return err
+	}
+	return nil // reachable, or not yet: the clients retry as they do without security
+}
+
 func newClient(o options, extra ...kgo.Opt) (*kgo.Client, error) {
-	opts := append([]kgo.Opt{kgo.SeedBrokers(strings.Split(o.brokers, ",")...)}, extra...)
+	opts := append([]kgo.Opt{kgo.SeedBrokers(strings.Split(o.brokers, ",")...)}, o.kafkaOpts...)
+	opts = append(opts, extra...)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("client for %s: %w", o.brokers, err)
