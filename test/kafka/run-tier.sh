@@ -12,8 +12,8 @@
 #   GOFKA_TEST_MTLS_CERT, GOFKA_TEST_MTLS_KEY   a client certificate and key (PEM) the CA signed
 #   GOFKA_TEST_SCRAM_USER, GOFKA_TEST_SCRAM_PASSWORD   the SCRAM-SHA-512 user made at format time
 #
-#   run-tier.sh              make test-kafka: Java and Maven are required
-#   run-tier.sh --optional   make test: without java or mvn on PATH, print that
+#   run-tier.sh              make test-kafka: Java, Maven and openssl are required
+#   run-tier.sh --optional   make test: without java, mvn or openssl on PATH, print that
 #                            the tier is skipped and exit 0
 #
 # Environment: GO (default go), KAFKA_TIER_PACKAGES (default ./test/e2e/...),
@@ -27,12 +27,14 @@ go=${GO:-go}
 missing=()
 command -v java >/dev/null 2>&1 || missing+=(java)
 command -v mvn >/dev/null 2>&1 || missing+=(mvn)
+# kafka.sh makes the secured listeners' certificates with openssl.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "${1:-}" = --optional ]; then
-    echo "real-Kafka tier skipped: java/mvn not found (missing: ${missing[*]}; install openjdk-17-jre-headless and maven to run it)"
+    echo "real-Kafka tier skipped: java/mvn/openssl not found (missing: ${missing[*]}; install openjdk-17-jre-headless, maven and openssl to run it)"
     exit 0
   fi
-  echo "run-tier.sh: the real-Kafka tier needs ${missing[*]} on PATH (apt-get install openjdk-17-jre-headless maven)" >&2
+  echo "run-tier.sh: the real-Kafka tier needs ${missing[*]} on PATH (apt-get install openjdk-17-jre-headless maven openssl)" >&2
   exit 1
 fi
 
