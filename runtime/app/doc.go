@@ -5,5 +5,10 @@
 //	app broker    a standalone embedded development broker for runs with several replicas
 //	app describe  print the topology as text and as a Mermaid diagram
 //
-// Flags also read environment variables: GOFKA_BROKERS for --brokers.
+// Flags also read environment variables: GOFKA_BROKERS for --brokers,
+// GOFKA_SASL_PASSWORD for the SASL password and GOFKA_SASL_OAUTH_CLIENT_SECRET
+// for the OAuth client secret (see runtime/kafkaconf for the security flags).
+// The broker command's --tls-cert, --tls-key, --tls-client-ca and --sasl-user
+// secure the development broker (broker.go; librdkafka.go makes kcat's SASL
+// work with it).
 package app

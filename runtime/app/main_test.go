@@ -47,3 +47,60 @@ func TestMemoryBelowMinimumRefused(t *testing.T) {
 		t.Errorf("status %d, stderr %q; want the minimum and why", code, errOut)
 	}
 }
+
+// TestSecurityFlagsNeedBrokers: the embedded broker is plaintext, so security
+// flags without --brokers are refused rather than ignored.
+func TestSecurityFlagsNeedBrokers(t *testing.T) {
+	code, _, errOut := command(t, "run", "--tls")
+	if code == 0 || !strings.Contains(errOut, "the --tls and --sasl flags need --brokers") {
+		t.Errorf("status %d, stderr %q", code, errOut)
+	}
+}
+
+// TestSecurityFlagErrors: flag errors come before anything starts, and name
+// the flag without showing the password.
+func TestSecurityFlagErrors(t *testing.T) {
+	for args, want := range map[string]string{
+		"--sasl-mechanism kerberos":                                                                    `unknown SASL mechanism "kerberos": valid are PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER, AWS_MSK_IAM`,
+		"--sasl-mechanism plain --sasl-password sekrit-pw":                                             "--sasl-mechanism PLAIN needs --sasl-username",
+		"--sasl-mechanism plain --sasl-username u":                                                     "needs a password",
+		"--tls-cert only.pem --sasl-mechanism plain --sasl-username u":                                 "--tls-cert and --tls-key go together",
+		"--tls-ca /nonexistent.pem --sasl-mechanism plain --sasl-username u --sasl-password sekrit-pw": "--tls-ca: open /nonexistent.pem",
+	} {
+		code, out, errOut := command(t, append([]string{"run", "--brokers", "127.0.0.1:1"}, strings.Fields(args)...)...)
+		if code == 0 || !strings.Contains(errOut, want) {
+			t.Errorf("%s: status %d, stderr %q, want %q", args, code, errOut, want)
+		}
+		if strings.Contains(out+errOut, "sekrit-pw") {
+			t.Errorf("%s: the output shows the password: %s", args, out+errOut)
+		}
+	}
+}
+
+// TestBrokerSASLUsers: --sasl-user values are checked without showing the
+// password, and the start-up line names users and mechanisms only.
+func TestBrokerSASLUsers(t *testing.T) {
+	for v, want := range map[string]string{
+		"alice:sekrit-pw":             "--sasl-user number 1 is not MECHANISM:USER:PASSWORD",
+		"GSSAPI:alice:sekrit-pw":      `not "GSSAPI"`,
+		"OAUTHBEARER:alice:sekrit-pw": "knows PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512",
+		"scram-sha-256:alice:":        "is not MECHANISM:USER:PASSWORD",
+	} {
+		code, out, errOut := command(t, "broker", "--listen", "127.0.0.1:0", "--sasl-user", v)
+		if code == 0 || !strings.Contains(errOut, want) {
+			t.Errorf("%s: status %d, stderr %q, want %q", v, code, errOut, want)
+		}
+		if strings.Contains(out+errOut, "sekrit-pw") {
+			t.Errorf("%s: the output shows the password: %s", v, out+errOut)
+		}
+	}
+	u := saslUsers{"scram-sha-512:bob:pa:ss:word", "PLAIN:carol:x"}
+	got, err := u.parse()
+	if err != nil || len(got) != 2 || got[0] != (saslUser{"SCRAM-SHA-512", "bob", "pa:ss:word"}) || got[1].mechanism != "PLAIN" {
+		t.Errorf("parse: %+v, %v", got, err)
+	}
+	bs, err := brokerFlags{users: u}.security()
+	if err != nil || bs.desc != "SASL users bob (SCRAM-SHA-512), carol (PLAIN)" || strings.Contains(bs.desc, "pa:ss") {
+		t.Errorf("description %q, %v", bs.desc, err)
+	}
+}

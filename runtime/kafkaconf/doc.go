@@ -9,7 +9,7 @@
 //
 //	--tls                            TLS with the system's roots; any other --tls-* flag turns TLS on
 //	--tls-ca FILE                    CA certificates to verify the brokers with
-//	--tls-cert FILE, --tls-key FILE  a client certificate (both or neither)
+//	--tls-cert FILE, --tls-key FILE  a client certificate (both or neither), read again when they change
 //	--tls-server-name NAME           the name the brokers' certificates must hold
 //	--sasl-mechanism M               PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER, AWS_MSK_IAM (any case)
 //	--sasl-username USER             PLAIN and SCRAM

@@ -6,6 +6,8 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
+	"sync"
+	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -55,13 +57,53 @@ func (s *Security) TLSConfig() (*tls.Config, error) {
 		c.RootCAs = pool
 	}
 	if s.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(s.CertFile, s.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("--tls-cert %s, --tls-key %s: %w", s.CertFile, s.KeyFile, err)
+		r := &certReloader{certFile: s.CertFile, keyFile: s.KeyFile}
+		if _, err := r.get(); err != nil {
+			return nil, err
 		}
-		c.Certificates = []tls.Certificate{cert}
+		c.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return r.get() }
 	}
 	return c, nil
+}
+
+// certReloader gives the client certificate, read again when either file
+// changes (a certificate renewed in place, as cert-manager does), so that new
+// connections present the current one. If a changed pair does not load (the
+// two files caught mid-update), the previous one is used until it does.
+type certReloader struct {
+	certFile, keyFile string
+
+	mu   sync.Mutex
+	mods [2]time.Time
+	cert *tls.Certificate
+}
+
+func (r *certReloader) get() (*tls.Certificate, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var mods [2]time.Time
+	for i, f := range []string{r.certFile, r.keyFile} {
+		fi, err := os.Stat(f)
+		if err != nil {
+			if r.cert != nil {
+				return r.cert, nil
+			}
+			return nil, fmt.Errorf("--tls-cert %s, --tls-key %s: %w", r.certFile, r.keyFile, err)
+		}
+		mods[i] = fi.ModTime()
+	}
+	if r.cert != nil && mods == r.mods {
+		return r.cert, nil
+	}
+	cert, err := tls.LoadX509KeyPair(r.certFile, r.keyFile)
+	if err != nil {
+		if r.cert != nil {
+			return r.cert, nil
+		}
+		return nil, fmt.Errorf("--tls-cert %s, --tls-key %s: %w", r.certFile, r.keyFile, err)
+	}
+	r.cert, r.mods = &cert, mods
+	return r.cert, nil
 }
 
 // LoadCAs reads a PEM file of CA certificates.

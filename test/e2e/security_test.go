@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -165,8 +166,9 @@ func runFails(ctx context.Context, t *testing.T, b *secBroker, args []string, wa
 }
 
 // TestSecurityFailuresEndTheRun: each misconfiguration ends run within 60 s
-// (in practice well under a second) with a non-zero status and an error naming
-// the broker and the cause, instead of retrying for ever.
+// (in practice well under a second, but about 10 s for TLS on a plaintext
+// listener) with a non-zero status and an error naming the broker and the
+// cause, instead of retrying for ever.
 func TestSecurityFailuresEndTheRun(t *testing.T) {
 	ctx := testContext(t, 4*time.Minute)
 	b := startSecuredBroker(ctx, t)
@@ -198,6 +200,13 @@ func TestSecurityFailuresEndTheRun(t *testing.T) {
 	t.Run("plaintext on the TLS listener", func(t *testing.T) {
 		runFails(ctx, t, b, []string{"--sasl-mechanism", "SCRAM-SHA-256", "--sasl-username", secUser, "--sasl-password-file", b.pwFile},
 			broker+"the broker speaks TLS, this client plaintext", "add --tls")
+	})
+	// The other way round, kfake never answers the TLS handshake: the run
+	// ends after the start-up check's 10 s wait and a plaintext probe.
+	t.Run("TLS on a plaintext listener", func(t *testing.T) {
+		_, plain := startDevBroker(ctx, t)
+		runFails(ctx, t, &secBroker{addr: plain}, []string{"--tls-ca", b.caFile},
+			"error: broker "+plain+": the broker does not speak TLS", "remove the --tls flags")
 	})
 }
 
@@ -314,4 +323,33 @@ func TestKcatOnSecuredBroker(t *testing.T) {
 	if out, err := kc("", "-L", "-m", "3"); err == nil || !strings.Contains(out, "SASL authentication error") {
 		t.Errorf("kcat with a wrong password: %v\n%s", err, out)
 	}
+}
+
+// TestSecuredAppWaitsForUnreachableBroker: with TLS and SASL settings, a broker
+// that is only unreachable is still waited for (the start-up check retries),
+// and the run goes on once it answers. As in TestAppStartsBeforeBroker, a TCP
+// forwarder opens on the application's broker address after 3 seconds.
+func TestSecuredAppWaitsForUnreachableBroker(t *testing.T) {
+	ctx := testContext(t, 60*time.Second)
+	b := startSecuredBroker(ctx, t)
+	createTopics(ctx, t, kadm.NewClient(client(t, b.addr, b.opts()...)))
+	appAddr := freeAddr(t)
+	app := startApp(t, "app", appAddr, t.TempDir(), append(b.appFlags(), "--status-addr", "")...)
+	select {
+	case <-app.done:
+		t.Fatalf("the application exited while its broker was unreachable, instead of retrying:\n%s", lastLines(app.out.String(), 10))
+	case <-time.After(3 * time.Second):
+	}
+	if !strings.Contains(app.out.String(), "cannot reach the brokers; retrying") {
+		t.Errorf("no warning that the broker is unreachable:\n%s", lastLines(app.out.String(), 10))
+	}
+	l, err := net.Listen("tcp", appAddr)
+	if err != nil {
+		t.Fatalf("listen on the application's broker address: %v", err)
+	}
+	proxy(t, l, b.addr)
+	if err := app.waitLog(ctx, "msg=consuming"); err != nil {
+		t.Fatal(err)
+	}
+	stopClean(ctx, t, app)
 }
