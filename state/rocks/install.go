@@ -21,18 +21,11 @@ func (p *Pool) Remove(name string) error {
 		return err
 	}
 	wrap := func(err error) error { return fmt.Errorf("rocks: remove instance %q in %s: %w", name, p.dir, err) }
-	p.mu.Lock()
-	if err := p.acquireLocked(name); err != nil {
-		p.mu.Unlock()
+	trash, release, err := p.reserve(name)
+	if err != nil {
 		return wrap(err)
 	}
-	trash := p.trashLocked(name)
-	p.mu.Unlock()
-	defer func() {
-		p.mu.Lock()
-		p.releaseLocked(name)
-		p.mu.Unlock()
-	}()
+	defer release()
 
 	target := filepath.Join(p.dir, name)
 	if err := os.Rename(target, trash); err != nil {
@@ -71,18 +64,11 @@ func (p *Pool) Install(name, from string) error {
 	if !st.IsDir() {
 		return wrap(errors.New("not a directory"))
 	}
-	p.mu.Lock()
-	if err := p.acquireLocked(name); err != nil {
-		p.mu.Unlock()
+	trash, release, err := p.reserve(name)
+	if err != nil {
 		return wrap(err)
 	}
-	trash := p.trashLocked(name)
-	p.mu.Unlock()
-	defer func() {
-		p.mu.Lock()
-		p.releaseLocked(name)
-		p.mu.Unlock()
-	}()
+	defer release()
 
 	if err := syncTree(from); err != nil {
 		return wrap(err)
@@ -157,4 +143,19 @@ func syncDir(dir string) error {
 		return fmt.Errorf("fsync directory %s: %w", dir, err)
 	}
 	return nil
+}
+
+// reserve holds name against opens and other installs or removals while its
+// directory is swapped, and names the trash directory the old one moves to.
+func (p *Pool) reserve(name string) (trash string, release func(), err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.acquireLocked(name); err != nil {
+		return "", nil, err
+	}
+	return p.trashLocked(name), func() {
+		p.mu.Lock()
+		p.releaseLocked(name)
+		p.mu.Unlock()
+	}, nil
 }

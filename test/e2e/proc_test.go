@@ -125,7 +125,12 @@ func (p *proc) waitLog(ctx context.Context, s string) error {
 
 // poll calls cond every 50ms until it reports done or an error, or ctx ends.
 func poll(ctx context.Context, what string, cond func() (bool, error)) error {
-	tick := time.NewTicker(50 * time.Millisecond)
+	return pollEvery(ctx, 50*time.Millisecond, what, cond)
+}
+
+// pollEvery is poll with its own interval.
+func pollEvery(ctx context.Context, every time.Duration, what string, cond func() (bool, error)) error {
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
 		ok, err := cond()

@@ -44,26 +44,6 @@ func (c *cluster) waitProcessing(ctx context.Context, i int, started time.Time) 
 	return at
 }
 
-// pollEvery is poll with its own interval.
-func pollEvery(ctx context.Context, every time.Duration, what string, cond func() (bool, error)) error {
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		ok, err := cond()
-		if err != nil {
-			return err
-		}
-		if ok {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("waiting until %s: %w", what, ctx.Err())
-		case <-tick.C:
-		}
-	}
-}
-
 // TestSIGTERMHandsOverAndRestartsQuickly stops a worker and then the leader
 // of a three-replica group with SIGTERM while clicks stream, and starts each
 // again on its state directory. A clean stop hands the replica's tasks over

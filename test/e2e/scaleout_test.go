@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -185,6 +186,33 @@ func (c *cluster) leaderScaled(ctx context.Context, alive []int) int {
 	return -1
 }
 
+// twoUnderLoad is a group of two discovered instances (failure timeout 2s)
+// with clicks streaming in.
+type twoUnderLoad struct {
+	c        *cluster
+	addr     string
+	adm      *kadm.Client
+	clicks   []inClick
+	produced *atomic.Int64
+	prodDone <-chan error
+}
+
+// startTwoUnderLoad starts two instances one after the other, waits until they
+// share every task, and streams about 12 s of clicks into them.
+func startTwoUnderLoad(ctx context.Context, t *testing.T) twoUnderLoad {
+	t.Helper()
+	addr, cl, adm := clickCountBroker(ctx, t)
+	c := newCluster(t, addr, 2, "--checkpoint-interval", "2s", "--failure-timeout", "2s")
+	c.startScaled(0)
+	c.everyTaskRunning(ctx, []int{0})
+	c.startScaled(1)
+	c.everyTaskRunning(ctx, []int{0, 1})
+	run := twoUnderLoad{c: c, addr: addr, adm: adm, clicks: makeClicks(0, 24000), produced: new(atomic.Int64)}
+	run.prodDone = streamClicks(ctx, cl, run.clicks, run.produced, clickStream{chunk: 50, gap: 25 * time.Millisecond})
+	time.Sleep(time.Second)
+	return run
+}
+
 // TestTwoInstancesSurviveKillingTheVoter: two instances form a group with one
 // voter (the first) and one non-voter. SIGKILLing the voter leaves the other
 // without a quorum; once the dead voter's announcement is stale, the survivor
@@ -192,18 +220,8 @@ func (c *cluster) leaderScaled(ctx context.Context, alive []int) int {
 // started again, joins the survivor's group.
 func TestTwoInstancesSurviveKillingTheVoter(t *testing.T) {
 	ctx := testContext(t, 150*time.Second)
-	addr, cl, adm := clickCountBroker(ctx, t)
-	c := newCluster(t, addr, 2, "--checkpoint-interval", "2s", "--failure-timeout", "2s")
-
-	c.startScaled(0)
-	c.everyTaskRunning(ctx, []int{0})
-	c.startScaled(1)
-	c.everyTaskRunning(ctx, []int{0, 1})
-	clicks := makeClicks(0, 24000) // about 12 s of input
-	var produced atomic.Int64
-	prodDone := streamClicks(ctx, cl, clicks, &produced, clickStream{chunk: 50, gap: 25 * time.Millisecond})
-	time.Sleep(time.Second)
-
+	run := startTwoUnderLoad(ctx, t)
+	c, addr, adm, clicks, prodDone, produced := run.c, run.addr, run.adm, run.clicks, run.prodDone, run.produced
 	voter := c.leaderScaled(ctx, []int{0, 1})
 	survivor := 1 - voter
 	victim := c.procs[voter]
@@ -236,18 +254,8 @@ func TestTwoInstancesSurviveKillingTheVoter(t *testing.T) {
 // task, each on one instance. Every click is counted.
 func TestPausedVoterRejoinsTheRecoveredGroup(t *testing.T) {
 	ctx := testContext(t, 150*time.Second)
-	addr, cl, adm := clickCountBroker(ctx, t)
-	c := newCluster(t, addr, 2, "--checkpoint-interval", "2s", "--failure-timeout", "2s")
-
-	c.startScaled(0)
-	c.everyTaskRunning(ctx, []int{0})
-	c.startScaled(1)
-	c.everyTaskRunning(ctx, []int{0, 1})
-	clicks := makeClicks(0, 24000) // about 12 s of input
-	var produced atomic.Int64
-	prodDone := streamClicks(ctx, cl, clicks, &produced, clickStream{chunk: 50, gap: 25 * time.Millisecond})
-	time.Sleep(time.Second)
-
+	run := startTwoUnderLoad(ctx, t)
+	c, addr, adm, clicks, prodDone := run.c, run.addr, run.adm, run.clicks, run.prodDone
 	voter := c.leaderScaled(ctx, []int{0, 1})
 	survivor := 1 - voter
 	p := c.procs[voter]
