@@ -200,7 +200,7 @@ func (c *checkpoints) advance(ctx context.Context) error {
 				continue
 			}
 			for p := int32(0); p < out.partitions; p++ {
-				e.produce(out.name, p, nil, nil, []kgo.RecordHeader{
+				e.produce(t, out.name, p, nil, nil, []kgo.RecordHeader{
 					{Key: barrierHeader, Value: []byte(strconv.FormatUint(id, 10))},
 					{Key: senderHeader, Value: []byte(t.id.String())},
 				})
@@ -208,7 +208,13 @@ func (c *checkpoints) advance(ctx context.Context) error {
 		}
 	}
 	begin := time.Now()
-	if err := e.flushTasks(ctx, ready); err != nil {
+	// Under exactly-once the snapshot holds committed state only: the tasks'
+	// transactions commit before their RocksDB checkpoints (eos.go).
+	flush := e.flushTasks
+	if e.cfg.ExactlyOnce {
+		flush = e.commitTasks
+	}
+	if err := flush(ctx, ready); err != nil {
 		return fmt.Errorf("checkpoint %d: %w", id, err)
 	}
 	for _, t := range ready {

@@ -41,6 +41,10 @@ type Config struct {
 	StateDir       string
 	ReplicaID      string
 	CommitInterval time.Duration
+	// ExactlyOnce commits each task's output, changelog writes and input
+	// offsets in one Kafka transaction per commit interval, and reads internal
+	// topics read_committed (eos.go).
+	ExactlyOnce bool
 	OnBadRecord    BadRecordPolicy
 	// DeadLetterTopic defaults to "<app id>-dead-letter".
 	DeadLetterTopic string
