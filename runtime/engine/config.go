@@ -45,7 +45,7 @@ type Config struct {
 	// offsets in one Kafka transaction per commit interval, and reads internal
 	// topics read_committed (eos.go).
 	ExactlyOnce bool
-	OnBadRecord    BadRecordPolicy
+	OnBadRecord BadRecordPolicy
 	// DeadLetterTopic defaults to "<app id>-dead-letter".
 	DeadLetterTopic string
 	// MemoryBudget bounds the state of the whole process: RocksDB block cache,
