@@ -94,9 +94,14 @@ var errTxnAborted = errors.New("transaction aborted")
 // faultAbortCommit, for tests (GOFKA_TEST_ABORT_COMMIT=n): the n-th
 // transactional commit that produced records fails just before EndTxn and is
 // aborted. Counted per process.
+//
+// faultPanicEmit, for tests (GOFKA_TEST_PANIC_EMIT=n): the n-th record a task
+// emits panics inside the task's processing, as a user function would.
 var (
 	faultAbortCommit = envInt("GOFKA_TEST_ABORT_COMMIT")
 	txnCommits       atomic.Int64
+	faultPanicEmit   = envInt("GOFKA_TEST_PANIC_EMIT")
+	emits            atomic.Int64
 )
 
 func envInt(name string) int64 {

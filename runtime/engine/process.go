@@ -48,6 +48,9 @@ func (e *Engine) processFetches(ctx context.Context, fetches kgo.Fetches) error 
 func (e *Engine) processPartition(ftp kgo.FetchTopicPartition) error {
 	e.batch = e.batch[:0]
 	for _, r := range ftp.Records {
+		if r.Attrs.IsControl() {
+			continue // a transaction marker (exactly-once)
+		}
 		if len(r.Headers) > 0 && r.Headers[0].Key == barrierHeader {
 			e.ckpt.barrier(ftp.Topic, ftp.Partition, r)
 			continue

@@ -25,6 +25,9 @@ type taskOut struct {
 // default partitioner does, so other clients agree on where a key lives.
 func (o taskOut) Emit(topic runtime.TopicID, key, value []byte) {
 	e := o.e
+	if faultPanicEmit > 0 && emits.Add(1) == faultPanicEmit {
+		panic("fault injected by GOFKA_TEST_PANIC_EMIT") // as a user function would, mid-batch
+	}
 	t := e.topics[topic]
 	var p int32
 	if key == nil {

@@ -293,7 +293,10 @@ func (e *Engine) rebuildConsumer() error {
 	var err error
 	opts := []kgo.Opt{kgo.ConsumePartitions(assign), kgo.FetchMaxWait(200 * time.Millisecond)}
 	if e.cfg.ExactlyOnce {
-		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+		// Committed records only; transaction markers are kept (and skipped
+		// by processPartition) so that positions move past them and the
+		// committed offsets reach the end of an input.
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
 	}
 	e.consumer, err = kgo.NewClient(e.clientOpts(opts...)...)
 	if err != nil {
