@@ -29,17 +29,38 @@ func committedTail(t *testing.T, addr string) *tail {
 }
 
 // readOutput reads the whole output topic to its end, read_committed or not.
-// Every transaction must be ended: the end read_committed is the last stable
-// offset, and reaching the high watermark proves that none is left open.
 func readOutput(ctx context.Context, t *testing.T, addr string, committed bool) *counts {
 	t.Helper()
+	c := newCounts()
+	readTopic(ctx, t, addr, outputTopic, committed, func(r *kgo.Record) {
+		if err := c.add(r); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return c
+}
+
+// countRecords counts the records of topic, read_committed or not.
+func countRecords(ctx context.Context, t *testing.T, addr, topic string, committed bool) int {
+	t.Helper()
+	n := 0
+	readTopic(ctx, t, addr, topic, committed, func(*kgo.Record) { n++ })
+	return n
+}
+
+// readTopic reads topic to its end, read_committed or not, handing each data
+// record to fn. Every transaction must be ended: the end read_committed is the
+// last stable offset, and reaching the high watermark proves that none is left
+// open.
+func readTopic(ctx context.Context, t *testing.T, addr, topic string, committed bool, fn func(*kgo.Record)) {
+	t.Helper()
 	adm := kadm.NewClient(client(t, addr))
-	ends, err := adm.ListEndOffsets(ctx, outputTopic)
+	ends, err := adm.ListEndOffsets(ctx, topic)
 	if err == nil {
 		err = ends.Error()
 	}
 	if err != nil {
-		t.Fatalf("end offsets of %s: %v", outputTopic, err)
+		t.Fatalf("end offsets of %s: %v", topic, err)
 	}
 	remaining := map[int32]int64{}
 	ends.Each(func(o kadm.ListedOffset) {
@@ -47,19 +68,18 @@ func readOutput(ctx context.Context, t *testing.T, addr string, committed bool) 
 			remaining[o.Partition] = o.Offset
 		}
 	})
-	opts := []kgo.Opt{kgo.ConsumeTopics(outputTopic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+	opts := []kgo.Opt{kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchMaxWait(100 * time.Millisecond), kgo.KeepControlRecords()}
 	if committed {
 		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
 	}
 	cl := client(t, addr, opts...)
-	c := newCounts()
 	rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	for len(remaining) > 0 {
 		fetches := cl.PollFetches(rctx)
 		if rctx.Err() != nil {
-			t.Fatalf("read %s to its end (committed %v): %v; partitions left: %v (a transaction left open?)", outputTopic, committed, rctx.Err(), remaining)
+			t.Fatalf("read %s to its end (committed %v): %v; partitions left: %v (a transaction left open?)", topic, committed, rctx.Err(), remaining)
 		}
 		fetches.EachRecord(func(r *kgo.Record) {
 			end, ok := remaining[r.Partition]
@@ -67,16 +87,27 @@ func readOutput(ctx context.Context, t *testing.T, addr string, committed bool) 
 				return
 			}
 			if !r.Attrs.IsControl() {
-				if err := c.add(r); err != nil {
-					t.Fatal(err)
-				}
+				fn(r)
 			}
 			if r.Offset+1 >= end {
 				delete(remaining, r.Partition)
 			}
 		})
 	}
-	return c
+}
+
+// checkPrefix requires each user's committed updates to be 1, 2, …, k: none
+// repeated or skipped, whatever k is.
+func checkPrefix(t *testing.T, c *counts) {
+	t.Helper()
+	for user, u := range c.updates {
+		for i, v := range u {
+			if v != int64(i+1) {
+				t.Errorf("%s: committed update %d carries count %d, want %d", user, i+1, v, i+1)
+				break
+			}
+		}
+	}
 }
 
 // checkExactlyOnce requires the committed output to hold exactly one update per real
@@ -223,11 +254,16 @@ func TestExactlyOnceAbortedCommit(t *testing.T) {
 		t.Fatalf("the injected fault was not met: %v", err)
 	}
 	stopClean(ctx, t, app)
-	got := checkExactlyOnce(ctx, t, addr, clicks)
-	all := readOutput(ctx, t, addr, false)
-	t.Logf("%d records in the output log, %d of them committed", all.records, got.records)
-	if all.records <= got.records {
-		t.Errorf("read_uncommitted sees %d records, read_committed %d: the aborted transaction wrote nothing?", all.records, got.records)
+	checkExactlyOnce(ctx, t, addr, clicks)
+	// The aborted transaction's records are in the logs, invisible to read_committed.
+	inLog, committed := 0, 0
+	for _, topic := range []string{outputTopic, repartitionTopic} {
+		inLog += countRecords(ctx, t, addr, topic, false)
+		committed += countRecords(ctx, t, addr, topic, true)
+	}
+	t.Logf("%d output and repartition records in the logs, %d of them committed", inLog, committed)
+	if inLog <= committed {
+		t.Errorf("read_uncommitted sees %d records, read_committed %d: the aborted transaction wrote nothing?", inLog, committed)
 	}
 }
 
@@ -241,9 +277,15 @@ func TestExactlyOncePanic(t *testing.T) {
 	stateDir := t.TempDir()
 	clicks := makeClicks(0, 4000)
 	out := committedTail(t, addr)
-	t.Setenv("GOFKA_TEST_PANIC_EMIT", "2500")
+	// 2,000 clicks make 3,600 emits (1,800 real clicks to the repartition
+	// topic, then 1,800 counts): the panic comes in the second half.
+	t.Setenv("GOFKA_TEST_PANIC_EMIT", "5000")
 	app := startApp(t, "app-1", addr, stateDir, eosFlag...)
-	produce(ctx, t, cl, clicks)
+	produce(ctx, t, cl, clicks[:2000])
+	if err := out.until(ctx, "committed output appeared", func(c *counts) bool { return c.records > 0 }); err != nil {
+		t.Fatal(err)
+	}
+	produce(ctx, t, cl, clicks[2000:])
 	code, err := app.wait(ctx)
 	if err != nil || code == 0 {
 		t.Fatalf("after the panic: status %d, %v; want a failure", code, err)
@@ -252,8 +294,10 @@ func TestExactlyOncePanic(t *testing.T) {
 		t.Fatalf("the run did not end on the injected panic:\n%s", lastLines(app.out.String(), 20))
 	}
 	before := readOutput(ctx, t, addr, true)
-	all := readOutput(ctx, t, addr, false)
-	t.Logf("after the panic: %d committed output records, %d in the log", before.records, all.records)
+	checkPrefix(t, before)
+	all := countRecords(ctx, t, addr, outputTopic, false) + countRecords(ctx, t, addr, repartitionTopic, false)
+	committed := before.records + countRecords(ctx, t, addr, repartitionTopic, true)
+	t.Logf("after the panic: %d committed output records; output and repartition: %d in the logs, %d committed", before.records, all, committed)
 
 	t.Setenv("GOFKA_TEST_PANIC_EMIT", "")
 	app2 := startApp(t, "app-2", addr, stateDir, eosFlag...)
