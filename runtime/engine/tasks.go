@@ -223,9 +223,6 @@ func (e *Engine) discardTasks(ctx context.Context, reason string) {
 		e.log.Warn("abort buffered records", "err", err)
 	}
 	cancel()
-	e.mu.Lock()
-	e.produceErr = nil // the aborted records' errors
-	e.mu.Unlock()
 	dropped := len(e.tasks) // counted before closeTask empties the map
 	for _, t := range e.tasks {
 		e.abortTxn(ctx, t)
@@ -237,6 +234,9 @@ func (e *Engine) discardTasks(ctx context.Context, reason string) {
 			}
 		}
 	}
+	e.mu.Lock()
+	e.produceErr = nil // the aborted records' errors
+	e.mu.Unlock()
 	e.log.Warn("fenced: dropped every task without committing", "reason", reason, "tasks", dropped, "writes_dropped", e.fencedWrites)
 	e.fencedWrites = 0
 	clear(e.tasks)
