@@ -34,7 +34,10 @@ import (
 // arrive after a barrier on one input while another input is still behind are
 // processed, not held back, so a snapshot may include a little more than the
 // cut. That is exact for what a snapshot is used for here, restoring state with
-// the changelog offsets it records; exactly-once will need held-back inputs.
+// the changelog offsets it records. Exactly-once needs no held-back inputs
+// either: a task's transaction commits before its snapshot is taken, so the
+// snapshot is committed state, and the committed changelog tail brings it to
+// the committed input offsets (eos.go).
 
 const (
 	barrierHeader = "gofka.barrier" // value: checkpoint id; first header of a control record
