@@ -44,9 +44,9 @@
 //
 // Files: engine.go (Run, start-up, state, the coordinator node), loop.go (the
 // loop and coordinator events), process.go (batches and bad records),
-// produce.go (writes and acks), commit.go, eos.go (exactly-once), errors.go, tasks.go (a task's life:
-// reconcile, start, stop, discard), restore.go (local state, snapshots,
-// changelog replay), checkpoint.go (barriers and uploads), topics.go (planning
+// produce.go (writes and acks), commit.go, eos.go (exactly-once), errors.go,
+// tasks.go (a task's life: reconcile, start, stop, discard), restore.go (local
+// state, snapshots, changelog replay), checkpoint.go (barriers and uploads), topics.go (planning
 // and creating topics), status.go and metrics.go (/status, /healthz, /readyz and
 // /metrics).
 package engine
