@@ -119,7 +119,10 @@ func (e *Engine) newTxnProducer(ctx context.Context, id string) (*kgo.Client, er
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.ProducerLinger(5*time.Millisecond),
 		kgo.TransactionalID(e.cfg.AppID+"-"+id),
-		kgo.TransactionTimeout(max(60*time.Second, 4*e.cfg.CommitInterval)),
+		// Long enough for a commit interval and a slow commit; at most Kafka's
+		// default transaction.max.timeout.ms (15 min), above which
+		// InitProducerID is refused.
+		kgo.TransactionTimeout(min(max(60*time.Second, 4*e.cfg.CommitInterval), 15*time.Minute)),
 		kgo.MaxVersions(versions),
 	)...)
 	if err != nil {
