@@ -97,11 +97,15 @@ var errTxnAborted = errors.New("transaction aborted")
 //
 // faultPanicEmit, for tests (GOFKA_TEST_PANIC_EMIT=n): the n-th record a task
 // emits panics inside the task's processing, as a user function would.
+//
+// faultEndTxnTimeout, for tests (GOFKA_TEST_ENDTXN_TIMEOUT=n): the n-th such
+// commit's EndTxn runs under a context that has already timed out.
 var (
-	faultAbortCommit = envInt("GOFKA_TEST_ABORT_COMMIT")
-	txnCommits       atomic.Int64
-	faultPanicEmit   = envInt("GOFKA_TEST_PANIC_EMIT")
-	emits            atomic.Int64
+	faultEndTxnTimeout = envInt("GOFKA_TEST_ENDTXN_TIMEOUT")
+	faultAbortCommit   = envInt("GOFKA_TEST_ABORT_COMMIT")
+	txnCommits         atomic.Int64
+	faultPanicEmit     = envInt("GOFKA_TEST_PANIC_EMIT")
+	emits              atomic.Int64
 )
 
 func envInt(name string) int64 {
@@ -201,10 +205,19 @@ func (e *Engine) commitTxn(ctx context.Context, t *task) error {
 			return fmt.Errorf("transactional offset commit: %w", err)
 		}
 	}
-	if n := txnCommits.Add(1); n == faultAbortCommit {
+	n := txnCommits.Add(1)
+	if n == faultAbortCommit {
 		return errors.New("fault injected by GOFKA_TEST_ABORT_COMMIT")
 	}
-	if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+	endCtx := ctx
+	if n == faultEndTxnTimeout {
+		// EndTxn times out: kgo marks the outcome unknown and the producer
+		// id for a reload.
+		var cancel context.CancelFunc
+		endCtx, cancel = context.WithTimeout(ctx, 0)
+		defer cancel()
+	}
+	if err := cl.EndTransaction(endCtx, kgo.TryCommit); err != nil {
 		return fmt.Errorf("end transaction: %w", err)
 	}
 	t.txnRecords = 0

@@ -243,6 +243,35 @@ func TestExactlyOnceAbortedCommit(t *testing.T) {
 	t.Setenv("GOFKA_TEST_ABORT_COMMIT", "3")
 	clicks := makeClicks(0, 4000)
 	app := startApp(t, "app", addr, t.TempDir(), eosFlag...)
+	failOneCommit(ctx, t, addr, cl, app, clicks)
+	// The aborted transaction's records are in the logs, invisible to read_committed.
+	inLog, committed := 0, 0
+	for _, topic := range []string{outputTopic, repartitionTopic} {
+		inLog += countRecords(ctx, t, addr, topic, false)
+		committed += countRecords(ctx, t, addr, topic, true)
+	}
+	t.Logf("%d output and repartition records in the logs, %d of them committed", inLog, committed)
+	if inLog <= committed {
+		t.Errorf("read_uncommitted sees %d records, read_committed %d: the aborted transaction wrote nothing?", inLog, committed)
+	}
+}
+
+// TestExactlyOnceEndTxnTimeout makes one EndTxn time out (a test hook): the
+// tasks are dropped, their producers initialized again with a new epoch (which
+// aborts the transaction left open), and the results are exact.
+func TestExactlyOnceEndTxnTimeout(t *testing.T) {
+	ctx := testContext(t, 90*time.Second)
+	addr, cl, _ := clickCountBroker(ctx, t)
+	t.Setenv("GOFKA_TEST_ENDTXN_TIMEOUT", "3")
+	clicks := makeClicks(0, 4000)
+	app := startApp(t, "app", addr, t.TempDir(), eosFlag...)
+	failOneCommit(ctx, t, addr, cl, app, clicks)
+}
+
+// failOneCommit feeds clicks to app, whose commit is made to fail once by a
+// test hook, and requires exact results after it.
+func failOneCommit(ctx context.Context, t *testing.T, addr string, cl *kgo.Client, app *proc, clicks []inClick) {
+	t.Helper()
 	out := committedTail(t, addr)
 	produce(ctx, t, cl, clicks[:2000])
 	if err := out.until(ctx, "committed output appeared", func(c *counts) bool { return c.records > 0 }); err != nil {
@@ -255,16 +284,6 @@ func TestExactlyOnceAbortedCommit(t *testing.T) {
 	}
 	stopClean(ctx, t, app)
 	checkExactlyOnce(ctx, t, addr, clicks)
-	// The aborted transaction's records are in the logs, invisible to read_committed.
-	inLog, committed := 0, 0
-	for _, topic := range []string{outputTopic, repartitionTopic} {
-		inLog += countRecords(ctx, t, addr, topic, false)
-		committed += countRecords(ctx, t, addr, topic, true)
-	}
-	t.Logf("%d output and repartition records in the logs, %d of them committed", inLog, committed)
-	if inLog <= committed {
-		t.Errorf("read_uncommitted sees %d records, read_committed %d: the aborted transaction wrote nothing?", inLog, committed)
-	}
 }
 
 // TestExactlyOncePanic: a panic while processing (a test hook panics in the
