@@ -23,7 +23,7 @@ test: deps vet check-generated ## run every test (unit, golden, end-to-end, fuzz
 	cd bench && $(GO) test -count=1 -timeout 30m ./...
 	@GO=$(GO) bash test/kafka/run-tier.sh --optional
 
-test-kafka: deps ## the end-to-end tests on a real Apache Kafka broker (needs java and mvn; jars cached outside the repo)
+test-kafka: deps ## the end-to-end tests on a real Apache Kafka broker, also over SASL_SSL and mutual TLS (needs java, mvn and openssl; jars cached outside the repo)
 	@GO=$(GO) bash test/kafka/run-tier.sh
 
 chaos: deps ## SIGKILL and restart random replicas of a 3-replica click-count CHAOS_KILLS times while CHAOS_CLICKS stream in; check counts and ownership

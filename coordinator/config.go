@@ -95,6 +95,11 @@ type Config struct {
 	// kept in it), so that replicas started without distinct ids still
 	// differ.
 	UniqueID bool
+	// PeerTLS, when set, runs Raft and the control RPCs over mutual TLS
+	// (LoadPeerTLS): every replica of the group needs it, with certificates
+	// signed by the same CA.
+	PeerTLS *PeerTLS
+
 	// Discovery finds the group when neither Peers nor PeersDNS is given
 	// (see Discovery); nil without peers is a single replica. With it,
 	// Voters is the most voters the group grows to (default 3), keeping

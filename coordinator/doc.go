@@ -47,13 +47,19 @@
 //	voters.go       who votes: adding, promoting, removing Raft servers
 //	handlers.go     the control RPCs the leader serves
 //	rpc.go, mux.go  the control protocol and the shared port
+//	peertls.go      mutual TLS between replicas (Config.PeerTLS)
 //	state.go, fsm*.go  the replicated state and one apply method per command
 //	assign.go       the sticky balanced assignment plan
 //	peers.go        peers through DNS
 //	hooks.go        what tests of this package may simulate (nil in production)
 //
 // One TCP port carries both Raft and the control RPCs (JSON over HTTP): a
-// connection's first byte says which ('R' or 'C').
+// connection's first byte says which ('R' or 'C'). With Config.PeerTLS the
+// port speaks only mutual TLS: the handshake, in which each side checks the
+// other's certificate against the group's CA, comes before that byte, so a
+// process without a certificate of the CA can neither send nor read any of
+// it. Refused handshakes are counted (PeerTLS.Rejected) and logged at most
+// every 10 s.
 //
 // The engine's side of the contract:
 //

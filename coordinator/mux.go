@@ -1,6 +1,8 @@
 package coordinator
 
 import (
+	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
@@ -15,7 +17,10 @@ import (
 // naming the protocol first; the accepting side reads it (with a deadline,
 // so a silent connection cannot hold a goroutine) and hands the connection to
 // Raft's transport or to the control HTTP server. Consul and Nomad multiplex
-// their RPC types the same way.
+// their RPC types the same way. With PeerTLS the connection is a TLS one
+// whose handshake (which checks the dialer's certificate) comes first, then
+// the accepting side's byte tlsAccepted: the protocol byte and everything
+// after it travel inside TLS.
 const (
 	protoRaft    byte = 'R'
 	protoControl byte = 'C'
@@ -29,6 +34,7 @@ var errListenerClosed = errors.New("coordinator: listener closed")
 type mux struct {
 	ln     net.Listener
 	addr   advertisedAddr
+	tls    *PeerTLS // nil: plaintext
 	log    *slog.Logger
 	raft   *subListener
 	ctrl   *subListener
@@ -44,8 +50,8 @@ type advertisedAddr string
 func (a advertisedAddr) Network() string { return "tcp" }
 func (a advertisedAddr) String() string  { return string(a) }
 
-func newMux(ln net.Listener, advertise string, log *slog.Logger) *mux {
-	m := &mux{ln: ln, addr: advertisedAddr(advertise), log: log, closed: make(chan struct{})}
+func newMux(ln net.Listener, advertise string, pt *PeerTLS, log *slog.Logger) *mux {
+	m := &mux{ln: ln, addr: advertisedAddr(advertise), tls: pt, log: log, closed: make(chan struct{})}
 	m.raft = &subListener{m: m, ch: make(chan net.Conn), closed: make(chan struct{})}
 	m.ctrl = &subListener{m: m, ch: make(chan net.Conn), closed: make(chan struct{})}
 	m.wg.Add(1)
@@ -82,8 +88,17 @@ func (m *mux) serve() {
 	}
 }
 
-// route reads the protocol byte and passes the connection on.
+// route completes the TLS handshake (with PeerTLS), reads the protocol byte
+// and passes the connection on.
 func (m *mux) route(c net.Conn) {
+	if m.tls != nil {
+		tc := tls.Server(c, m.tls.server())
+		if err := m.tls.handshake(tc, m.log); err != nil {
+			c.Close()
+			return
+		}
+		c = tc
+	}
 	var b [1]byte
 	c.SetReadDeadline(time.Now().Add(firstByteTimeout))
 	if _, err := io.ReadFull(c, b[:]); err != nil {
@@ -151,22 +166,26 @@ func (s *subListener) Close() error {
 func (s *subListener) Addr() net.Addr { return s.m.addr }
 
 // raftLayer is the raft.StreamLayer over the shared port.
-type raftLayer struct{ *subListener }
+type raftLayer struct {
+	*subListener
+	tls *PeerTLS
+}
 
 var _ raft.StreamLayer = raftLayer{}
 
 func (l raftLayer) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
-	return dialProto(string(address), timeout, protoRaft)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return dialProto(ctx, l.tls, string(address), protoRaft)
 }
 
-// dialProto connects to addr and writes the protocol byte.
-func dialProto(addr string, timeout time.Duration, proto byte) (net.Conn, error) {
-	d := net.Dialer{Timeout: timeout}
-	c, err := d.Dial("tcp", addr)
+// dialProto connects to addr (over TLS with pt) and writes the protocol byte.
+func dialProto(ctx context.Context, pt *PeerTLS, addr string, proto byte) (net.Conn, error) {
+	c, err := pt.dial(ctx, addr)
 	if err != nil {
 		return nil, err
 	}
-	c.SetWriteDeadline(time.Now().Add(max(timeout, time.Second)))
+	c.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	if _, err := c.Write([]byte{proto}); err != nil {
 		c.Close()
 		return nil, err

@@ -130,7 +130,7 @@ func (n *Node) hasState() (bool, error) {
 func (n *Node) startRaft(single bool) error {
 	if n.trans == nil {
 		n.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
-			Stream: raftLayer{n.mux.raft}, MaxPool: 3, Timeout: 2 * time.Second, Logger: n.hlog})
+			Stream: raftLayer{n.mux.raft, n.cfg.PeerTLS}, MaxPool: 3, Timeout: 2 * time.Second, Logger: n.hlog})
 	}
 	logs, err := raft.NewLogCache(256, n.store)
 	if err != nil {

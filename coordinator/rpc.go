@@ -110,21 +110,12 @@ func retryable(err error) bool {
 	return true // transport errors
 }
 
-func newControlClient() *http.Client {
+func newControlClient(pt *PeerTLS) *http.Client {
 	return &http.Client{Transport: &http.Transport{
+		// Over TLS with PeerTLS: the URL stays http://, since the transport
+		// sees a connection that is already TLS.
 		DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
-			var d net.Dialer
-			c, err := d.DialContext(ctx, "tcp", addr)
-			if err != nil {
-				return nil, err
-			}
-			c.SetWriteDeadline(time.Now().Add(5 * time.Second))
-			if _, err := c.Write([]byte{protoControl}); err != nil {
-				c.Close()
-				return nil, err
-			}
-			c.SetWriteDeadline(time.Time{})
-			return c, nil
+			return dialProto(ctx, pt, addr, protoControl)
 		},
 		MaxIdleConnsPerHost: 4,
 		IdleConnTimeout:     30 * time.Second,
@@ -196,6 +187,9 @@ func (n *Node) callLeader(ctx context.Context, path string, in, out any) error {
 			cancel()
 			if err == nil {
 				return nil
+			}
+			if ctx.Err() != nil && last != nil {
+				break // cut short: the last complete attempt's error says more
 			}
 			last = fmt.Errorf("%s: %w", addr, err)
 			if !retryable(err) {

@@ -16,4 +16,9 @@
 // --app-id through the brokers (runtime/discovery, the topic
 // <app-id>-gofka-replicas): starting another instance scales out;
 // --discovery=false runs an instance alone.
+//
+// --peer-tls-ca, --peer-tls-cert and --peer-tls-key (all three or none) run
+// Raft and the control RPCs between replicas over mutual TLS;
+// --status-tls-cert, --status-tls-key and --status-token-file protect the
+// status server (security.go).
 package app

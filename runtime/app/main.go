@@ -71,6 +71,11 @@ type runFlags struct {
 
 	// TLS and SASL to the brokers
 	kafka kafkaconf.Security
+
+	// mutual TLS between replicas; TLS and a token on the status server
+	peerTLSCA, peerTLSCert, peerTLSKey string
+	statusTLSCert, statusTLSKey        string
+	statusTokenFile                    string
 }
 
 // Command runs the command line with args and returns the exit status; ctx ends
@@ -170,6 +175,13 @@ func addRunFlags(c *cobra.Command, rf *runFlags) {
 	f.BoolVar(&rf.s3PathStyle, "s3-path-style", false, "address S3 buckets by path (http://host/bucket), as most S3-compatible servers need")
 	f.StringVar(&rf.s3Region, "s3-region", "", "S3 region (default from the AWS configuration, else us-east-1)")
 	rf.kafka.AddFlags(f)
+
+	f.StringVar(&rf.peerTLSCA, "peer-tls-ca", "", "CA certificate (PEM) that signs every replica's certificate: Raft and the control RPCs between replicas run over mutual TLS (with --peer-tls-cert and --peer-tls-key)")
+	f.StringVar(&rf.peerTLSCert, "peer-tls-cert", "", "this replica's certificate (PEM), signed by --peer-tls-ca, usable for server and client authentication")
+	f.StringVar(&rf.peerTLSKey, "peer-tls-key", "", "the private key (PEM) of --peer-tls-cert")
+	f.StringVar(&rf.statusTLSCert, "status-tls-cert", "", "certificate (PEM) for the status server: it serves HTTPS (with --status-tls-key)")
+	f.StringVar(&rf.statusTLSKey, "status-tls-key", "", "the private key (PEM) of --status-tls-cert")
+	f.StringVar(&rf.statusTokenFile, "status-token-file", "", "file holding a bearer token the status server then requires for everything but /healthz and /readyz")
 }
 
 func appName() string {
@@ -254,15 +266,21 @@ func run(ctx context.Context, programs []*runtime.Program, rf runFlags, stderr i
 	if memory < rocks.MinBudget {
 		return fmt.Errorf("--memory %s is below the minimum of %dMiB: %s", rf.memory, rocks.MinBudget>>20, engine.MinMemoryWhy)
 	}
+	pt, err := replicaSecurity(rf, log)
+	if err != nil {
+		return err
+	}
 	cfg := engine.Config{
 		AppID: rf.appID, StateDir: rf.stateDir, ReplicaID: rf.replicaID,
 		CommitInterval: rf.commitInterval, ExactlyOnce: rf.guarantee == "exactly-once", OnBadRecord: engine.BadRecordPolicy(rf.onBadRecord),
 		DeadLetterTopic: rf.deadLetter, MemoryBudget: memory, Logger: log,
 		StatusAddr: rf.statusAddr, StatusAddrFallback: !rf.statusAddrSet, Snapshots: rf.snapshots,
+		StatusTLSCert: rf.statusTLSCert, StatusTLSKey: rf.statusTLSKey, StatusTokenFile: rf.statusTokenFile,
 		SnapshotsOptions: snapshot.Options{Endpoint: rf.s3Endpoint, PathStyle: rf.s3PathStyle, Region: rf.s3Region},
 		Cluster: coordinator.Config{
 			RaftAddr: rf.raftAddr, AdvertiseAddr: rf.advertise, PeersDNS: rf.peersDNS, Voters: rf.voters,
 			FailureTimeout: rf.failureTimeout, CheckpointInterval: rf.checkpointInterval, KeepCheckpoints: rf.keepCheckpoints,
+			PeerTLS: pt,
 		},
 	}
 	if rf.peers != "" {

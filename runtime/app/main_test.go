@@ -104,3 +104,25 @@ func TestBrokerSASLUsers(t *testing.T) {
 		t.Errorf("description %q, %v", bs.desc, err)
 	}
 }
+
+// TestSecurityFlagsGoTogether: the peer TLS flags come three together, the
+// status server's certificate with its key; a half-given set is refused
+// before anything starts.
+func TestSecurityFlagsGoTogether(t *testing.T) {
+	for _, args := range [][]string{
+		{"run", "--peer-tls-ca", "ca.crt"},
+		{"run", "--peer-tls-cert", "p.crt", "--peer-tls-key", "p.key"},
+		{"run", "--status-tls-cert", "s.crt"},
+	} {
+		code, _, errOut := command(t, args...)
+		if code == 0 || !strings.Contains(errOut, "go together") {
+			t.Errorf("%v: status %d, stderr %q; want a 'go together' error", args, code, errOut)
+		}
+	}
+	code, out, _ := command(t, "run", "--help")
+	for _, f := range []string{"--peer-tls-ca", "--peer-tls-cert", "--peer-tls-key", "--status-tls-cert", "--status-tls-key", "--status-token-file"} {
+		if code != 0 || !strings.Contains(out, f) {
+			t.Errorf("run --help does not offer %s", f)
+		}
+	}
+}

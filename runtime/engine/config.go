@@ -73,6 +73,12 @@ type Config struct {
 	// StatusAddrFallback serves on a free loopback port when StatusAddr is taken
 	// (for the default address: several replicas on one machine).
 	StatusAddrFallback bool
+	// StatusTLSCert and StatusTLSKey make the status server serve HTTPS
+	// (both or neither); StatusTokenFile holds a bearer token it then
+	// requires for everything but /healthz and /readyz. All are read at
+	// start.
+	StatusTLSCert, StatusTLSKey string
+	StatusTokenFile             string
 }
 
 func (c *Config) validate() error {

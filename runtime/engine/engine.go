@@ -113,6 +113,7 @@ func Run(ctx context.Context, prog *runtime.Program, cfg Config) error {
 		positions: map[topicPartition]int64{}, changelogs: map[topicPartition]int64{},
 		metrics: newMetrics(),
 	}
+	e.metrics.countPeerTLS(cfg.Cluster.PeerTLS)
 	e.ckpt = newCheckpoints(e)
 	e.watch = kafkaconf.NewWatch(cfg.KafkaOptions)
 	defer e.close()

@@ -5,6 +5,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gofka/streams/coordinator"
 )
 
 // metrics are the replica's Prometheus metrics, served at /metrics by the
@@ -55,6 +57,18 @@ func newMetrics() *metrics {
 	m.reg.MustRegister(m.processed, m.restoreSeconds, m.snapshotFallbacks, m.checkpoints, m.lag, m.skipped, m.deadLettered,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
+}
+
+// countPeerTLS publishes gofka_peer_tls_rejected_total when the replicas
+// talk over mutual TLS.
+func (m *metrics) countPeerTLS(pt *coordinator.PeerTLS) {
+	if pt == nil {
+		return
+	}
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "gofka_peer_tls_rejected_total",
+		Help: "Incoming connections to the coordinator port refused because their TLS handshake failed (no certificate of the peer CA).",
+	}, func() float64 { return float64(pt.Rejected()) }))
 }
 
 // observeLag records how far a fetched partition is behind its high watermark.

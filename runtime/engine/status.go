@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +29,10 @@ import (
 //	GET /readyz   200 once the replica is a member of the group and runs every task assigned to it,
 //	              503 with the reason otherwise (readiness)
 //	GET /metrics  Prometheus metrics
+//
+// With Config.StatusTLSCert and StatusTLSKey it serves HTTPS; with
+// StatusTokenFile every path but /healthz and /readyz needs the token as a
+// bearer token (statusauth.go).
 type statusServer struct {
 	addr string
 	srv  *http.Server
@@ -67,6 +72,10 @@ type taskView struct {
 }
 
 func startStatus(e *Engine, addr string) (*statusServer, error) {
+	sec, err := loadStatusSecurity(&e.cfg)
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("status endpoint: %w", err)
@@ -102,13 +111,19 @@ func startStatus(e *Engine, addr string) (*statusServer, error) {
 		fmt.Fprintln(w, "ready")
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(e.metrics.reg, promhttp.HandlerOpts{}))
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	s.srv = &http.Server{Handler: sec.wrap(mux), ReadHeaderTimeout: 5 * time.Second}
+	scheme := "http://"
+	if sec.tls != nil {
+		ln = tls.NewListener(ln, sec.tls)
+		scheme = "https://"
+	}
+	sec.warnExposed(s.addr, e.log)
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			e.log.Warn("status endpoint stopped", "err", err)
 		}
 	}()
-	e.log.Info("status endpoint", "addr", "http://"+s.addr)
+	e.log.Info("status endpoint", "addr", scheme+s.addr, "token", sec.token != nil)
 	return s, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // testContext bounds a test's time.
@@ -66,19 +67,32 @@ func checkUpdates(t *testing.T, c *counts, want map[string]int64) {
 func TestClickCountExactlyOnceWithoutCrash(t *testing.T) {
 	ctx := testContext(t, 60*time.Second)
 	addr, cl, adm := clickCountBroker(ctx, t)
-
-	app := startApp(t, "app", addr, t.TempDir())
 	clicks := makeClicks(0, 5000)
+	if nReal, users := realClicks(clicks), len(expectedCounts(clicks)); nReal != 4500 || users != 97 {
+		t.Fatalf("test data: %d real clicks over %d users, want 4500 over 97", nReal, users)
+	}
+	countExactlyOnce(ctx, t, plaintext(addr), cl, adm, clicks)
+}
+
+// countExactlyOnce runs one replica of the application connected as c, writes
+// clicks with cl (a client connected as c), and requires exactly one update per
+// real click, user by user and count by count (1, 2, …, n), the group to have
+// committed all input, and a clean stop on SIGTERM. adm may use any listener.
+// It returns the application's process, stopped.
+func countExactlyOnce(ctx context.Context, t *testing.T, c conn, cl *kgo.Client, adm *kadm.Client, clicks []inClick) *proc {
+	t.Helper()
+	app := startApp(t, "app", c.addr, t.TempDir(), c.flags...)
 	want := expectedCounts(clicks)
 	nReal := realClicks(clicks)
-	if nReal != 4500 || len(want) != 97 {
-		t.Fatalf("test data: %d real clicks over %d users, want 4500 over 97", nReal, len(want))
-	}
 	produce(ctx, t, cl, clicks)
 
-	out := newTail(t, addr, outputTopic)
-	if err := out.until(ctx, "every user's count is reached", equalCounts(want)); err != nil {
+	out := newTail(t, c.addr, outputTopic, c.opts...)
+	done := equalCounts(want)
+	if err := out.until(ctx, "every user's count is reached", func(cs *counts) bool { return done(cs) || app.exited() }); err != nil {
 		t.Fatalf("%v: %s", err, diffCounts(out.c.latest, want))
+	}
+	if !done(out.c) {
+		t.Fatalf("%s exited (%v) before every click was counted: %s", app.name, app.err, diffCounts(out.c.latest, want))
 	}
 	// With no more input, the application must still commit what it processed
 	// within a few commit intervals, not only when more records arrive.
@@ -88,7 +102,7 @@ func TestClickCountExactlyOnceWithoutCrash(t *testing.T) {
 	stopClean(ctx, t, app)
 
 	// Everything the application wrote, read again to the end after it stopped.
-	got := readCounts(ctx, t, addr)
+	got := readCounts(ctx, t, c.addr, c.opts...)
 	if d := diffCounts(got.latest, want); d != "" {
 		t.Errorf("latest counts: %s", d)
 	}
@@ -105,6 +119,7 @@ func TestClickCountExactlyOnceWithoutCrash(t *testing.T) {
 	if !strings.Contains(app.out.String(), wantLine) {
 		t.Errorf("no final log line %q", wantLine)
 	}
+	return app
 }
 
 // waitCommitted waits (at most limit) until the group has committed the end of

@@ -12,12 +12,17 @@
 //	                    a SIGSTOPped replica fenced before it writes, snapshot restore (directory and S3 on MinIO) equal
 //	                    to a changelog replay, corrupted snapshots detected and fallen back from
 //	chaos_test.go       random SIGKILLs and restarts while clicks stream (make chaos runs it longer)
+//	peertls_test.go     three replicas over peer mutual TLS refuse an impostor with a certificate of another CA; exact output
 //	badrecord_test.go, startup_test.go, kcat_test.go, examples_test.go: bad input, start-up order, an independent client, the examples
 //	ownmodule_test.go   the README's "Use it in your own module" recipe, step by step, in a fresh module outside the repository
+//	secured_test.go     real Kafka only: the SASL_SSL (SCRAM-SHA-512) and mutual-TLS listeners, with franz-go and with
+//	                    click-count's --tls-* and --sasl-* flags, counted update by update; misconfigurations end the run
 //
 // With GOFKA_TEST_BROKERS=host:port every test uses that broker instead of
 // starting a development broker, emptying it before and after each test: make
-// test-kafka runs them so on a real Apache Kafka broker (test/kafka). The S3 test
+// test-kafka runs them so on a real Apache Kafka broker (test/kafka), and also
+// sets the GOFKA_TEST_* variables of its secured listeners, without which the
+// tests of secured_test.go skip (test/kafka/README.md). The S3 test
 // starts MinIO through internal/miniotest. TestKcatIndependentClient also needs
 // kcat on PATH (make deps installs it).
 package e2e

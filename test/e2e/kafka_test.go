@@ -185,9 +185,10 @@ type tail struct {
 	c  *counts
 }
 
-func newTail(t *testing.T, addr, topic string) *tail {
-	cl := client(t, addr, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchMaxWait(100*time.Millisecond), kgo.MetadataMinAge(100*time.Millisecond))
+// opts are extra client options (TLS, SASL: conn.opts).
+func newTail(t *testing.T, addr, topic string, opts ...kgo.Opt) *tail {
+	cl := client(t, addr, append([]kgo.Opt{kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchMaxWait(100 * time.Millisecond), kgo.MetadataMinAge(100 * time.Millisecond)}, opts...)...)
 	return &tail{cl: cl, c: newCounts()}
 }
 
@@ -223,10 +224,11 @@ func (tl *tail) until(ctx context.Context, what string, cond func(c *counts) boo
 	return nil
 }
 
-// readAll reads a topic from its start to the end offsets it has now.
-func readAll(ctx context.Context, t *testing.T, addr, topic string) []*kgo.Record {
+// readAll reads a topic from its start to the end offsets it has now; opts are
+// extra client options (TLS, SASL: conn.opts).
+func readAll(ctx context.Context, t *testing.T, addr, topic string, opts ...kgo.Opt) []*kgo.Record {
 	t.Helper()
-	adm := kadm.NewClient(client(t, addr))
+	adm := kadm.NewClient(client(t, addr, opts...))
 	ends, err := adm.ListEndOffsets(ctx, topic)
 	if err == nil {
 		err = ends.Error()
@@ -240,7 +242,7 @@ func readAll(ctx context.Context, t *testing.T, addr, topic string) []*kgo.Recor
 			remaining[o.Partition] = o.Offset
 		}
 	})
-	cl := client(t, addr, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100*time.Millisecond))
+	cl := client(t, addr, append([]kgo.Opt{kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100 * time.Millisecond)}, opts...)...)
 	var out []*kgo.Record
 	for len(remaining) > 0 {
 		fetches := cl.PollFetches(ctx)
@@ -279,11 +281,12 @@ func endOffsetSum(ctx context.Context, t *testing.T, adm *kadm.Client, topic str
 	return n
 }
 
-// readCounts reads the whole output topic as it is now.
-func readCounts(ctx context.Context, t *testing.T, addr string) *counts {
+// readCounts reads the whole output topic as it is now; opts are extra client
+// options (TLS, SASL: conn.opts).
+func readCounts(ctx context.Context, t *testing.T, addr string, opts ...kgo.Opt) *counts {
 	t.Helper()
 	c := newCounts()
-	for _, r := range readAll(ctx, t, addr, outputTopic) {
+	for _, r := range readAll(ctx, t, addr, outputTopic, opts...) {
 		if err := c.add(r); err != nil {
 			t.Fatal(err)
 		}

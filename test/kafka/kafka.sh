@@ -16,6 +16,20 @@
 # data/ (the log directory), server.log (the broker's output), kafka.pid, and
 # bootstrap (the PLAINTEXT address, written once the broker answers).
 #
+# Besides PLAINTEXT the broker has two secured listeners, for the tests of the
+# clients' TLS and SASL (test/kafka/README.md):
+#   SASL_SSL  TLS, then SASL SCRAM-SHA-512; the user is created when the storage
+#             is formatted (kafka-storage format --add-scram)
+#   SSL       mutual TLS: ssl.client.auth=required
+# Both present a certificate for 127.0.0.1 and localhost signed by a CA made for
+# this broker with openssl; Kafka reads the PEM files directly (no keystore).
+# Their files are in <dir>/tls: ca.crt (the CA that clients trust), broker.pem
+# (the broker's key and certificate), client.crt and client.key (a certificate
+# the SSL listener accepts), scram.password (the SCRAM user's password). Once the
+# broker answers, <dir>/secured.env holds the GOFKA_TEST_* variables the
+# end-to-end tests read (NAME=value lines, shell-quoted, for `set -a; . file`).
+# The controller listener and inter-broker traffic stay PLAINTEXT.
+#
 # Every command is idempotent: start on a running broker prints its address;
 # start on a stopped one restarts it with its data and ports; stop on a stopped
 # one does nothing. The readiness check is a Kafka metadata request made with kcat
@@ -34,6 +48,9 @@ libs=$cache/libs
 say() { echo "kafka.sh: $*" >&2; }
 die() { say "$*"; exit 1; }
 need() { command -v "$1" >/dev/null 2>&1 || die "$1 is not on PATH: $2"; }
+
+# The SCRAM user of the SASL_SSL listener; its password is random, per broker.
+scramUser=gofka
 
 # fetch copies kafka_2.13 and its runtime dependencies into $libs once; a
 # complete copy has a .complete marker, so an interrupted fetch is redone.
@@ -86,32 +103,73 @@ usedPorts() {
   done | sort -un
 }
 
-# freePorts prints two distinct ports that nothing uses now, below the ephemeral
+# freePorts prints $1 distinct ports that nothing uses now, below the ephemeral
 # range (so that they cannot be taken by outgoing connections or by ":0" listeners).
 freePorts() {
-  local used p out=()
+  local n=$1 used p out=()
   used=" $(usedPorts | tr '\n' ' ') "
-  while [ ${#out[@]} -lt 2 ]; do
+  while [ ${#out[@]} -lt "$n" ]; do
     p=$((20000 + RANDOM % 12000))
     [[ $used == *" $p "* ]] && continue
-    [ ${#out[@]} -eq 1 ] && [ "${out[0]}" = "$p" ] && continue
+    [[ " ${out[*]} " == *" $p "* ]] && continue
     out+=("$p")
   done
   echo "${out[@]}"
 }
 
+# secrets makes, once, the files of the secured listeners in $1/tls with openssl:
+# a CA (its key is deleted once it has signed), the broker's key and certificate
+# (127.0.0.1 and localhost) in one PEM file, a client certificate (CN
+# gofka-client), and the SCRAM password. Keys are unencrypted PKCS#8 (EC P-256),
+# which Kafka's PEM key store reads without ssl.key.password. Valid for 30 days:
+# a stopped broker may be started again later with its files.
+secrets() {
+  local tls=$1/tls tmp ext
+  [ -f "$tls/.complete" ] && return 0
+  need openssl "install openssl: the broker's secured listeners need certificates"
+  tmp=$1/tls.tmp.$$
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  (
+    set -e
+    cd "$tmp"
+    umask 077
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+      -keyout ca.key -out ca.crt -subj "/O=gofka test/CN=gofka test CA" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+    ext=$tmp/leaf.ext
+    printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature" \
+      "extendedKeyUsage=serverAuth,clientAuth" "subjectAltName=IP:127.0.0.1,DNS:localhost" >"$ext"
+    for name in broker client; do
+      openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -keyout "$name.key" -out "$name.csr" -subj "/O=gofka test/CN=gofka-$name"
+      openssl x509 -req -in "$name.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 \
+        -extfile "$ext" -out "$name.crt"
+    done
+    cat broker.key broker.crt >broker.pem
+    rm -f ca.key ca.srl ./*.csr broker.key broker.crt leaf.ext
+    chmod 644 ca.crt client.crt
+    # A SCRAM password: hex, so that it needs no quoting in --add-scram.
+    od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >scram.password
+  ) >"$1/tls.log" 2>&1 || { cat "$1/tls.log" >&2; rm -rf "$tmp"; die "openssl could not make the certificates in $tls"; }
+  rm -f "$1/tls.log"
+  touch "$tmp/.complete"
+  rm -rf "$tls"
+  mv "$tmp" "$tls"
+}
+
 # configure writes $dir/server.properties for a fresh broker.
 configure() {
-  local dir=$1 ports broker controller
-  read -r broker controller <<<"$(freePorts)"
+  local dir=$1 broker controller sasl mtls
+  read -r broker controller sasl mtls <<<"$(freePorts 4)"
   cat >"$dir/server.properties" <<EOF
 # Written by test/kafka/kafka.sh: a single-node KRaft broker for tests.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$controller
-listeners=PLAINTEXT://127.0.0.1:$broker,CONTROLLER://127.0.0.1:$controller
-advertised.listeners=PLAINTEXT://127.0.0.1:$broker
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=PLAINTEXT://127.0.0.1:$broker,SASL_SSL://127.0.0.1:$sasl,SSL://127.0.0.1:$mtls,CONTROLLER://127.0.0.1:$controller
+advertised.listeners=PLAINTEXT://127.0.0.1:$broker,SASL_SSL://127.0.0.1:$sasl,SSL://127.0.0.1:$mtls
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL,CONTROLLER:PLAINTEXT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$dir/data
@@ -130,6 +188,17 @@ num.partitions=4
 group.initial.rebalance.delay.ms=0
 # The log cleaner (compacted changelogs) within a 512 MB heap.
 log.cleaner.dedupe.buffer.size=33554432
+# The secured listeners (SASL_SSL, SSL): TLS with the certificate of tls/,
+# read as PEM, no Java key store.
+ssl.keystore.type=PEM
+ssl.keystore.location=$dir/tls/broker.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$dir/tls/ca.crt
+# SASL_SSL: SCRAM-SHA-512 only; the user is in the metadata log (--add-scram).
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+# SSL: mutual TLS, a client must present a certificate the CA signed.
+listener.name.ssl.ssl.client.auth=required
 EOF
 }
 
@@ -143,14 +212,48 @@ format() {
   while [[ $id == -* ]]; do
     id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
   done
+  local scram=()
+  # A server.properties written before the secured listeners has no SCRAM user.
+  if [ -n "$(advertised "$dir" SASL_SSL)" ]; then
+    scram=(--add-scram "SCRAM-SHA-512=[name=$scramUser,password=$(cat "$dir/tls/scram.password")]")
+  fi
   if ! java -cp "$libs/*" -Dlog4j.configuration="file:$here/log4j.properties" \
-      kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" >>"$dir/server.log" 2>&1; then
+      kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" "${scram[@]}" >>"$dir/server.log" 2>&1; then
     tail -n 40 "$dir/server.log" >&2
     die "formatting the storage in $dir/data failed"
   fi
 }
 
-bootstrapOf() { sed -n 's/^advertised.listeners=PLAINTEXT:\/\/\(.*\)$/\1/p' "$1/server.properties"; }
+# advertised prints the address of listener $2 (PLAINTEXT, SASL_SSL, SSL) in
+# $1/server.properties, nothing when it has none.
+advertised() {
+  sed -n 's/^advertised.listeners=//p' "$1/server.properties" | tr ',' '\n' | sed -n "s|^$2://||p"
+}
+
+bootstrapOf() { advertised "$1" PLAINTEXT; }
+
+# writeEnv writes $1/secured.env: the secured listeners' addresses and files,
+# as the end-to-end tests read them (test/kafka/README.md).
+writeEnv() {
+  local dir=$1 sasl mtls
+  sasl=$(advertised "$dir" SASL_SSL)
+  mtls=$(advertised "$dir" SSL)
+  if [ -z "$sasl" ] || [ -z "$mtls" ]; then
+    rm -f "$dir/secured.env"
+    return 0
+  fi
+  {
+    echo "# Written by test/kafka/kafka.sh: the broker's secured listeners."
+    printf 'GOFKA_TEST_SASL_SSL_BROKERS=%q\n' "$sasl"
+    printf 'GOFKA_TEST_MTLS_BROKERS=%q\n' "$mtls"
+    printf 'GOFKA_TEST_KAFKA_CA=%q\n' "$dir/tls/ca.crt"
+    printf 'GOFKA_TEST_MTLS_CERT=%q\n' "$dir/tls/client.crt"
+    printf 'GOFKA_TEST_MTLS_KEY=%q\n' "$dir/tls/client.key"
+    printf 'GOFKA_TEST_SCRAM_USER=%q\n' "$scramUser"
+    printf 'GOFKA_TEST_SCRAM_PASSWORD=%q\n' "$(cat "$dir/tls/scram.password")"
+  } >"$dir/secured.env.tmp"
+  mv "$dir/secured.env.tmp" "$dir/secured.env"
+}
 
 # answers reports whether the broker at $1 lists itself in a metadata response.
 answers() {
@@ -192,6 +295,7 @@ launch() {
     fi
     sleep 0.3
   done
+  writeEnv "$dir"
   echo "$addr" >"$dir/bootstrap"
 }
 
@@ -204,12 +308,14 @@ start() {
   if pidOf "$dir" >/dev/null; then
     addr=$(bootstrapOf "$dir")
     answers "$addr" || die "a broker runs in $dir (pid $(cat "$dir/kafka.pid")) but does not answer at $addr"
+    writeEnv "$dir"
     echo "$addr" >"$dir/bootstrap"
     echo "$addr"
     return 0
   fi
-  rm -f "$dir/bootstrap"
+  rm -f "$dir/bootstrap" "$dir/secured.env"
   fetch
+  secrets "$dir"
   for attempt in 1 2 3; do
     if [ ! -f "$dir/server.properties" ]; then
       configure "$dir"
@@ -248,7 +354,7 @@ stop() {
       pidOf "$dir" >/dev/null && die "the broker in $dir (pid $pid) is still alive after SIGKILL"
     fi
   fi
-  rm -f "$dir/kafka.pid" "$dir/bootstrap"
+  rm -f "$dir/kafka.pid" "$dir/bootstrap" "$dir/secured.env"
 }
 
 status() {

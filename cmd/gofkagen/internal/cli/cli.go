@@ -20,7 +20,6 @@ import (
 	"github.com/gofka/streams/frontend"
 	"github.com/gofka/streams/internal/describe"
 	"github.com/gofka/streams/ir"
-	"github.com/gofka/streams/templates"
 )
 
 // errReported marks a failure whose details were already printed.
@@ -79,15 +78,16 @@ github.com/gofka/streams/cmd/gofkagen in your module):
 		Short: "Print Kubernetes manifests (StatefulSet, headless service, probes) for the application",
 		Long: `k8s prints, for each topology of the package (a package main), a StatefulSet
 running N replicas of the generated binary, the headless service through which
-they find each other (--peers-dns) and the probes on /healthz and /readyz.`,
+they find each other (--peers-dns) and the probes on /healthz and /readyz.
+With --kafka-secret, --peer-tls-secret, --status-token-secret and
+--status-tls-secret it mounts credentials and certificates from Secrets and
+sets the application's flags to the mounted files.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return k8sManifests(dirArg(args), k, stdout, stderr)
 		},
 	}
-	k8s.Flags().StringVar(&k.image, "image", "", "container image of the application (default <app-id>:latest)")
-	k8s.Flags().IntVar(&k.replicas, "replicas", 3, "replicas of the StatefulSet")
-	k8s.Flags().IntVar(&k.voters, "voters", 3, "replicas that vote in the Raft group: 1, 3 or 5")
+	k.addFlags(k8s)
 	root.AddCommand(k8s)
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -176,46 +176,4 @@ func describeDir(dir, topology, format string, stdout, stderr io.Writer) error {
 		tops = append(tops, describe.Topology{Name: g.Name, Text: ir.Describe(g, pkg.Types), Mermaid: ir.Mermaid(g, pkg.Types)})
 	}
 	return describe.WriteAll(stdout, tops, topology, format)
-}
-
-type k8sOptions struct {
-	image    string
-	replicas int
-	voters   int
-}
-
-func k8sManifests(dir string, o k8sOptions, stdout, stderr io.Writer) error {
-	switch o.voters {
-	case 1, 3, 5:
-	default:
-		return fmt.Errorf("--voters must be 1, 3 or 5, not %d", o.voters)
-	}
-	if o.replicas < 1 {
-		return fmt.Errorf("--replicas must be at least 1")
-	}
-	pkg, err := load(dir, stderr)
-	if err != nil {
-		return err
-	}
-	if pkg.Name != "main" {
-		return fmt.Errorf("package %s is not a command (package main): there is no binary to deploy", pkg.Name)
-	}
-	for i, g := range pkg.Graphs {
-		if i > 0 {
-			fmt.Fprintln(stdout, "---")
-		}
-		image := o.image
-		if image == "" {
-			image = g.DefaultAppID + ":latest"
-		}
-		text, err := templates.Render("statefulset.yaml.tmpl", struct {
-			Name, AppID, Topology, Image string
-			Replicas, Voters             int
-		}{g.DefaultAppID, g.DefaultAppID, g.Name, image, o.replicas, min(o.voters, o.replicas)})
-		if err != nil {
-			return err
-		}
-		io.WriteString(stdout, text)
-	}
-	return nil
 }
