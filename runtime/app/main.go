@@ -149,7 +149,7 @@ func addRunFlags(c *cobra.Command, rf *runFlags) {
 	f.StringVar(&rf.appID, "app-id", "", "application id: names the internal topics and the offsets group (default: the topology's, e.g. click-count)")
 	f.StringVar(&rf.stateDir, "state-dir", "gofka-state", "directory for local state: RocksDB, the Raft log and (by default) snapshots")
 	f.StringVar(&rf.replicaID, "replica-id", "0", "this replica's id, unique among the replicas of the application")
-	f.StringVar(&rf.guarantee, "guarantee", "at-least-once", "processing guarantee: at-least-once (records may be processed again after a failure, never lost)")
+	f.StringVar(&rf.guarantee, "guarantee", "at-least-once", "processing guarantee: at-least-once (records may be processed again after a failure, never lost) or exactly-once (each task's output, state and input offsets commit in one Kafka transaction per commit interval; consumers of the output read read_committed)")
 	f.DurationVar(&rf.commitInterval, "commit-interval", 5*time.Second, "how often state is flushed and input offsets committed")
 	f.StringVar(&rf.logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&rf.embeddedListen, "embedded-listen", "127.0.0.1:9092", "address of the embedded broker, when there is no --brokers")
@@ -255,11 +255,9 @@ func run(ctx context.Context, programs []*runtime.Program, rf runFlags, stderr i
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	switch rf.guarantee {
-	case "at-least-once":
-	case "exactly-once":
-		return errors.New("--guarantee exactly-once is not yet supported; use at-least-once")
+	case "at-least-once", "exactly-once":
 	default:
-		return fmt.Errorf("--guarantee must be at-least-once, not %q", rf.guarantee)
+		return fmt.Errorf("--guarantee must be at-least-once or exactly-once, not %q", rf.guarantee)
 	}
 	memory, err := parseBytes(rf.memory)
 	if err != nil {
@@ -274,7 +272,7 @@ func run(ctx context.Context, programs []*runtime.Program, rf runFlags, stderr i
 	}
 	cfg := engine.Config{
 		AppID: rf.appID, StateDir: rf.stateDir, ReplicaID: rf.replicaID,
-		CommitInterval: rf.commitInterval, OnBadRecord: engine.BadRecordPolicy(rf.onBadRecord),
+		CommitInterval: rf.commitInterval, ExactlyOnce: rf.guarantee == "exactly-once", OnBadRecord: engine.BadRecordPolicy(rf.onBadRecord),
 		DeadLetterTopic: rf.deadLetter, MemoryBudget: memory, Logger: log,
 		StatusAddr: rf.statusAddr, StatusAddrFallback: !rf.statusAddrSet, Snapshots: rf.snapshots,
 		StatusTLSCert: rf.statusTLSCert, StatusTLSKey: rf.statusTLSKey, StatusTokenFile: rf.statusTokenFile,

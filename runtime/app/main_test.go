@@ -17,25 +17,25 @@ func command(t *testing.T, args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
-// TestHelpOffersOnlyExistingGuarantees: exactly-once is not offered before it exists.
-func TestHelpOffersOnlyExistingGuarantees(t *testing.T) {
+// TestHelpOffersBothGuarantees: run --help lists at-least-once and exactly-once.
+func TestHelpOffersBothGuarantees(t *testing.T) {
 	code, out, _ := command(t, "run", "--help")
 	if code != 0 || !strings.Contains(out, "--guarantee") {
 		t.Fatalf("run --help: status %d\n%s", code, out)
 	}
-	if strings.Contains(out, "exactly-once") {
-		t.Errorf("run --help offers exactly-once, which does not exist yet:\n%s", out)
+	if !strings.Contains(out, "at-least-once") || !strings.Contains(out, "exactly-once") {
+		t.Errorf("run --help does not offer both guarantees:\n%s", out)
 	}
 	if !strings.Contains(out, "10 minutes") {
 		t.Errorf("--keep-checkpoints' help does not mention the grace period:\n%s", out)
 	}
 }
 
-// TestExactlyOnceNotYetSupported: the value is recognized and refused clearly.
-func TestExactlyOnceNotYetSupported(t *testing.T) {
-	code, _, errOut := command(t, "run", "--guarantee", "exactly-once")
-	if code == 0 || !strings.Contains(errOut, "not yet supported") {
-		t.Errorf("status %d, stderr %q; want a 'not yet supported' error", code, errOut)
+// TestUnknownGuaranteeRefused: a value other than the two is refused, naming both.
+func TestUnknownGuaranteeRefused(t *testing.T) {
+	code, _, errOut := command(t, "run", "--guarantee", "at-most-once")
+	if code == 0 || !strings.Contains(errOut, "at-least-once or exactly-once") {
+		t.Errorf("status %d, stderr %q; want the two valid values", code, errOut)
 	}
 }
 

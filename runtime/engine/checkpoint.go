@@ -34,7 +34,10 @@ import (
 // arrive after a barrier on one input while another input is still behind are
 // processed, not held back, so a snapshot may include a little more than the
 // cut. That is exact for what a snapshot is used for here, restoring state with
-// the changelog offsets it records; exactly-once will need held-back inputs.
+// the changelog offsets it records. Exactly-once needs no held-back inputs
+// either: a task's transaction commits before its snapshot is taken, so the
+// snapshot is committed state, and the committed changelog tail brings it to
+// the committed input offsets (eos.go).
 
 const (
 	barrierHeader = "gofka.barrier" // value: checkpoint id; first header of a control record
@@ -200,7 +203,7 @@ func (c *checkpoints) advance(ctx context.Context) error {
 				continue
 			}
 			for p := int32(0); p < out.partitions; p++ {
-				e.produce(out.name, p, nil, nil, []kgo.RecordHeader{
+				e.produce(t, out.name, p, nil, nil, []kgo.RecordHeader{
 					{Key: barrierHeader, Value: []byte(strconv.FormatUint(id, 10))},
 					{Key: senderHeader, Value: []byte(t.id.String())},
 				})
@@ -208,7 +211,13 @@ func (c *checkpoints) advance(ctx context.Context) error {
 		}
 	}
 	begin := time.Now()
-	if err := e.flushTasks(ctx, ready); err != nil {
+	// Under exactly-once the snapshot holds committed state only: the tasks'
+	// transactions commit before their RocksDB checkpoints (eos.go).
+	flush := e.flushTasks
+	if e.cfg.ExactlyOnce {
+		flush = e.commitTasks
+	}
+	if err := flush(ctx, ready); err != nil {
 		return fmt.Errorf("checkpoint %d: %w", id, err)
 	}
 	for _, t := range ready {

@@ -2,11 +2,13 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gofka/streams/state/rocks"
 )
@@ -18,8 +20,9 @@ import (
 //	Task.Flush (typed caches ─▶ RocksDB + changelog) ─▶ every produce acknowledged
 //	  ─▶ changelog offsets recorded in each task's RocksDB ─▶ input offsets committed
 //
-// Exactly-once will make commitTasks the commit of the tasks' transaction
-// (and the failure paths its abort); nothing else commits.
+// Under exactly-once commitTasks commits each task's transaction, its input
+// offsets inside it (eos.go); a transaction that cannot commit is aborted and
+// the loop drops and restores the tasks. Nothing else commits.
 
 // commit makes everything the running tasks processed durable.
 func (e *Engine) commit(ctx context.Context) error {
@@ -36,7 +39,17 @@ func (e *Engine) commit(ctx context.Context) error {
 // input offsets committed.
 func (e *Engine) commitTasks(ctx context.Context, tasks []*task) error {
 	if err := e.flushTasks(ctx, tasks); err != nil {
+		if e.cfg.ExactlyOnce && !errors.Is(err, errLeaseLost) {
+			return fmt.Errorf("%w: %w", errTxnAborted, err)
+		}
 		return err
+	}
+	if e.cfg.ExactlyOnce {
+		var plain []*task
+		if err := e.commitTxns(ctx, tasks, &plain); err != nil {
+			return err
+		}
+		tasks = plain
 	}
 	var offsets kadm.Offsets
 	for _, t := range tasks {
@@ -87,8 +100,15 @@ func (e *Engine) flushTasks(ctx context.Context, tasks []*task) error {
 			return fmt.Errorf("flush task %s: %w", t.id, err)
 		}
 	}
-	if err := e.producer.Flush(ctx); err != nil {
-		return fmt.Errorf("wait for produce acks: %w", err)
+	flushed := map[*kgo.Client]bool{}
+	for _, t := range tasks {
+		if flushed[t.producer] {
+			continue
+		}
+		flushed[t.producer] = true
+		if err := t.producer.Flush(ctx); err != nil {
+			return fmt.Errorf("wait for produce acks: %w", err)
+		}
 	}
 	if e.fencedWrites > 0 {
 		return errLeaseLost // some of what was flushed was dropped

@@ -41,7 +41,11 @@ type Config struct {
 	StateDir       string
 	ReplicaID      string
 	CommitInterval time.Duration
-	OnBadRecord    BadRecordPolicy
+	// ExactlyOnce commits each task's output, changelog writes and input
+	// offsets in one Kafka transaction per commit interval, and reads internal
+	// topics read_committed (eos.go).
+	ExactlyOnce bool
+	OnBadRecord BadRecordPolicy
 	// DeadLetterTopic defaults to "<app id>-dead-letter".
 	DeadLetterTopic string
 	// MemoryBudget bounds the state of the whole process: RocksDB block cache,

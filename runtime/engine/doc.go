@@ -29,8 +29,10 @@
 // Every step returns its error to the loop, and one function (classify,
 // errors.go) decides: carry on, drop every task (the lease was lost), leave for
 // the graceful stop (ctx ended), or fail (after a record's failure, committing
-// what preceded it). Committing happens in one place (commit.go), which
-// exactly-once will turn into a transaction's commit.
+// what preceded it). Committing happens in one place (commit.go); under
+// exactly-once it is the commit of each task's transaction (eos.go: per-task
+// transactional ids, a transaction per commit interval, read_committed internal
+// reads, rollback by restoring the tasks from committed state).
 //
 // A crash at any instant therefore loses no input: offsets are committed only after
 // everything the processed records caused is acknowledged by the brokers, and
@@ -42,9 +44,9 @@
 //
 // Files: engine.go (Run, start-up, state, the coordinator node), loop.go (the
 // loop and coordinator events), process.go (batches and bad records),
-// produce.go (writes and acks), commit.go, errors.go, tasks.go (a task's life:
-// reconcile, start, stop, discard), restore.go (local state, snapshots,
-// changelog replay), checkpoint.go (barriers and uploads), topics.go (planning
+// produce.go (writes and acks), commit.go, eos.go (exactly-once), errors.go,
+// tasks.go (a task's life: reconcile, start, stop, discard), restore.go (local
+// state, snapshots, changelog replay), checkpoint.go (barriers and uploads), topics.go (planning
 // and creating topics), status.go and metrics.go (/status, /healthz, /readyz and
 // /metrics).
 package engine

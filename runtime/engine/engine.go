@@ -70,6 +70,10 @@ type task struct {
 	db     *rocks.DB // the task's own RocksDB instance; nil without persistent stores
 	stores []*storePartition
 	inputs []topicPartition
+	// producer writes the task's output, changelog and barriers: the engine's
+	// shared producer, or under exactly-once the task's transactional one.
+	producer   *kgo.Client
+	txnRecords int64 // records produced since the last commit
 
 	restoredFrom    string
 	restoreTime     time.Duration
@@ -208,6 +212,9 @@ func (e *Engine) close() {
 	for _, t := range e.tasks {
 		if t.db != nil {
 			t.db.Close()
+		}
+		if t.producer != nil && t.producer != e.producer {
+			t.producer.Close() // an open transaction is aborted by the task's next producer, or times out
 		}
 	}
 	if e.node != nil {

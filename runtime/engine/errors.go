@@ -42,7 +42,8 @@ func (v verdict) String() string {
 //   - a record's failure stops the engine even while it is stopping anyway:
 //     exiting 0 would hide a record that fails again at every start;
 //   - a lost lease drops the tasks even while stopping: the graceful stop must
-//     not commit for tasks another replica may own;
+//     not commit for tasks another replica may own; so does an aborted
+//     transaction (exactly-once): the tasks' state may hold its updates;
 //   - any other error met once ctx is done is the stop interrupting the step
 //     (a cancelled fetch, commit or checkpoint): the graceful stop finishes it.
 func classify(ctx context.Context, err error) verdict {
@@ -52,7 +53,7 @@ func classify(ctx context.Context, err error) verdict {
 		return carryOn
 	case errors.As(err, &rf):
 		return fail
-	case errors.Is(err, errLeaseLost):
+	case errors.Is(err, errLeaseLost), errors.Is(err, errTxnAborted):
 		return dropTasks
 	case ctx.Err() != nil:
 		return leave

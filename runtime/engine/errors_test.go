@@ -26,6 +26,8 @@ func TestClassify(t *testing.T) {
 		{"lease lost", running, errLeaseLost, dropTasks},
 		{"lease lost, wrapped", running, fmt.Errorf("checkpoint 3: %w", errLeaseLost), dropTasks},
 		{"lease lost while stopping", stopping, errLeaseLost, dropTasks},
+		{"transaction aborted", running, fmt.Errorf("task 1_2: %w: %w", errTxnAborted, other), dropTasks},
+		{"transaction aborted at a checkpoint, while stopping", stopping, fmt.Errorf("checkpoint 4: %w", errTxnAborted), dropTasks},
 		{"record failure", running, record, fail},
 		{"record failure while stopping", stopping, fmt.Errorf("process: %w", record), fail},
 		{"cancelled step while stopping", stopping, context.Canceled, leave},

@@ -156,12 +156,18 @@ func (e *Engine) stopGracefully() error {
 }
 
 // failed ends the loop on err. After a record's failure, what was processed
-// before it is committed, so that a restart resumes at the failing record; the
+// before it is committed (under exactly-once, the transaction is aborted instead), so that a restart resumes at the failing record; the
 // commit is bounded, so that unreachable brokers cannot keep a failed
 // application alive.
 func (e *Engine) failed(err error) error {
 	var rf *recordFailure
-	if errors.As(err, &rf) {
+	if errors.As(err, &rf) && e.cfg.ExactlyOnce {
+		// Nothing of the failing record's transaction may become visible:
+		// abort it; a restart resumes at the last commit.
+		for _, t := range e.tasks {
+			e.abortTxn(context.Background(), t)
+		}
+	} else if errors.As(err, &rf) {
 		stop, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		if err := e.commit(stop); err != nil {
 			e.log.Error("commit after failure", "err", err)

@@ -48,6 +48,9 @@ func (e *Engine) processFetches(ctx context.Context, fetches kgo.Fetches) error 
 func (e *Engine) processPartition(ftp kgo.FetchTopicPartition) error {
 	e.batch = e.batch[:0]
 	for _, r := range ftp.Records {
+		if r.Attrs.IsControl() {
+			continue // a transaction marker (exactly-once)
+		}
 		if len(r.Headers) > 0 && r.Headers[0].Key == barrierHeader {
 			e.ckpt.barrier(ftp.Topic, ftp.Partition, r)
 			continue
@@ -101,7 +104,7 @@ func (e *Engine) process(t *task, source int, batch []runtime.Record) (int64, er
 		}
 		bad := &batch[i]
 		if e.cfg.OnBadRecord == DeadLetter {
-			e.produce(e.cfg.DeadLetterTopic, 0, bad.Key, bad.Value, []kgo.RecordHeader{
+			e.produce(t, e.cfg.DeadLetterTopic, 0, bad.Key, bad.Value, []kgo.RecordHeader{
 				{Key: "gofka.error", Value: []byte(re.Error())},
 				{Key: "gofka.topic", Value: []byte(bad.Topic)},
 				{Key: "gofka.partition", Value: []byte(strconv.Itoa(int(bad.Partition)))},

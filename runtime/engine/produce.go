@@ -14,9 +14,20 @@ import (
 // letters) goes through produce, asynchronously; acked collects the outcome,
 // which commitTasks waits for before it commits anything.
 
+// taskOut is a task's runtime.Emitter: what the task emits goes through its
+// producer (under exactly-once, into its transaction).
+type taskOut struct {
+	e *Engine
+	t *task
+}
+
 // Emit implements runtime.Emitter: records are partitioned by key as Kafka's
 // default partitioner does, so other clients agree on where a key lives.
-func (e *Engine) Emit(topic runtime.TopicID, key, value []byte) {
+func (o taskOut) Emit(topic runtime.TopicID, key, value []byte) {
+	e := o.e
+	if faultPanicEmit > 0 && emits.Add(1) == faultPanicEmit {
+		panic("fault injected by GOFKA_TEST_PANIC_EMIT") // as a user function would, mid-batch
+	}
 	t := e.topics[topic]
 	var p int32
 	if key == nil {
@@ -25,12 +36,12 @@ func (e *Engine) Emit(topic runtime.TopicID, key, value []byte) {
 	} else {
 		p = runtime.Partition(key, t.partitions)
 	}
-	e.produce(t.name, p, key, value, nil)
+	e.produce(o.t, t.name, p, key, value, nil)
 }
 
 // produce copies key and value (callers reuse their buffers) and sends them
-// asynchronously; commit waits for the acks.
-func (e *Engine) produce(topic string, p int32, key, value []byte, headers []kgo.RecordHeader) {
+// asynchronously through the task's producer; commit waits for the acks.
+func (e *Engine) produce(tk *task, topic string, p int32, key, value []byte, headers []kgo.RecordHeader) {
 	if !e.node.LeaseHeld() {
 		// The lease ran out under this write (the process was paused in the
 		// middle of a batch or a flush): another replica may own the task
@@ -48,7 +59,8 @@ func (e *Engine) produce(topic string, p int32, key, value []byte, headers []kgo
 		v = buf[len(key):]
 		copy(v, value)
 	}
-	e.producer.Produce(context.Background(), &kgo.Record{Topic: topic, Partition: p, Key: k, Value: v, Headers: headers}, e.acked)
+	tk.txnRecords++
+	tk.producer.Produce(context.Background(), &kgo.Record{Topic: topic, Partition: p, Key: k, Value: v, Headers: headers}, e.acked)
 }
 
 // acked records produce failures and the changelog offsets reached.

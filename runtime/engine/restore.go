@@ -60,7 +60,10 @@ func (e *Engine) openTaskState(ctx context.Context, t *task, bounds map[topicPar
 		return false, e.pool.Remove(name)
 	}
 
-	if e.hasLocalInstance(name) {
+	// Under exactly-once local state may hold updates of transactions that
+	// never committed (a crash between a cache flush and the commit), so only
+	// snapshots, which hold committed state, and the changelog are trusted.
+	if e.hasLocalInstance(name) && !e.cfg.ExactlyOnce {
 		if ok, err := try("local state"); ok || err != nil {
 			return "local state", err
 		}
@@ -227,7 +230,9 @@ func (e *Engine) changelogBoundsOf(ctx context.Context, st runtime.SubTopologySp
 	for attempt := 0; ; attempt++ {
 		starts, err := e.adm.ListStartOffsets(ctx, topics...)
 		var ends kadm.ListedOffsets
-		if err == nil {
+		if err == nil && e.cfg.ExactlyOnce {
+			ends, err = e.adm.ListCommittedOffsets(ctx, topics...) // the last stable offset
+		} else if err == nil {
 			ends, err = e.adm.ListEndOffsets(ctx, topics...)
 		}
 		missing := false
@@ -288,7 +293,13 @@ func (e *Engine) replayChangelogs(ctx context.Context, t *task, from map[topicPa
 	}
 	var applied int64
 	if len(plan) > 0 {
-		cl, err := kgo.NewClient(e.clientOpts(kgo.ConsumePartitions(plan), kgo.FetchMaxWait(100*time.Millisecond))...)
+		opts := []kgo.Opt{kgo.ConsumePartitions(plan), kgo.FetchMaxWait(100 * time.Millisecond)}
+		if e.cfg.ExactlyOnce {
+			// Committed records only, and the transaction markers too (never
+			// applied): the end of a changelog may be a marker.
+			opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
+		}
+		cl, err := kgo.NewClient(e.clientOpts(opts...)...)
 		if err != nil {
 			return 0, err
 		}
@@ -311,6 +322,9 @@ func (e *Engine) replayChangelogs(ctx context.Context, t *task, from map[topicPa
 				for _, r := range ftp.Records {
 					if r.Offset >= remaining[tp] {
 						break
+					}
+					if r.Attrs.IsControl() {
+						continue
 					}
 					if r.Value == nil {
 						applyErr = sp.raw.Delete(r.Key)

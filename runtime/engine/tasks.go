@@ -53,14 +53,25 @@ func (e *Engine) reconcile(ctx context.Context, mine []coordinator.TaskID) error
 	}
 	slices.SortFunc(start, compareTasks)
 	if len(start) > 0 {
-		committed, err := e.committedOffsets(ctx)
+		// Under exactly-once each new task's producer is initialized first:
+		// that fences the task's previous owner and aborts its open
+		// transaction, so the committed offsets and changelogs read next are final.
+		producers, err := e.startProducers(ctx, start)
 		if err != nil {
 			return err
 		}
+		committed, err := e.committedOffsets(ctx)
+		if err != nil {
+			closeAll(producers)
+			return err
+		}
 		for _, k := range start {
-			if err := e.startTask(ctx, k, committed); err != nil {
+			err := e.startTask(ctx, k, committed, producers[k])
+			if err != nil {
+				closeAll(producers)
 				return fmt.Errorf("start task %s: %w", k, err)
 			}
+			delete(producers, k)
 		}
 	}
 	e.reportRunning()
@@ -105,10 +116,13 @@ func (e *Engine) committedOffsets(ctx context.Context) (kadm.OffsetResponses, er
 
 // startTask restores a task's state and makes its generated task; its inputs
 // resume from the committed offsets.
-func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed kadm.OffsetResponses) error {
+func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed kadm.OffsetResponses, producer *kgo.Client) error {
 	begin := time.Now()
 	st := e.prog.SubTopologies[k.SubTopology]
-	t := &task{id: k}
+	t := &task{id: k, producer: e.producer}
+	if producer != nil {
+		t.producer = producer
+	}
 	persistent := false
 	for _, si := range st.Stores {
 		persistent = persistent || e.prog.Stores[si].Persistent
@@ -146,14 +160,14 @@ func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed 
 		t.stores = append(t.stores, sp)
 		changelog, partition := sp.changelog, k.Partition
 		backends[i] = &state.Logged{Backend: sp.raw, Log: func(key, value []byte) {
-			e.produce(changelog, partition, key, value, nil)
+			e.produce(t, changelog, partition, key, value, nil)
 		}}
 	}
 	records, err := e.replayChangelogs(ctx, t, from, bounds)
 	if err != nil {
 		return err
 	}
-	t.t = st.NewTask(runtime.TaskContext{Partition: k.Partition, Out: e, Stores: backends, CacheEntries: e.cacheEntries})
+	t.t = st.NewTask(runtime.TaskContext{Partition: k.Partition, Out: taskOut{e, t}, Stores: backends, CacheEntries: e.cacheEntries})
 	for _, src := range st.Sources {
 		for _, id := range src.Topics {
 			tp := topicPartition{e.topics[id].name, k.Partition}
@@ -209,11 +223,9 @@ func (e *Engine) discardTasks(ctx context.Context, reason string) {
 		e.log.Warn("abort buffered records", "err", err)
 	}
 	cancel()
-	e.mu.Lock()
-	e.produceErr = nil // the aborted records' errors
-	e.mu.Unlock()
 	dropped := len(e.tasks) // counted before closeTask empties the map
 	for _, t := range e.tasks {
+		e.abortTxn(ctx, t)
 		persistent := t.db != nil // closeTask forgets the instance
 		e.closeTask(t)
 		if persistent {
@@ -222,6 +234,9 @@ func (e *Engine) discardTasks(ctx context.Context, reason string) {
 			}
 		}
 	}
+	e.mu.Lock()
+	e.produceErr = nil // the aborted records' errors
+	e.mu.Unlock()
 	e.log.Warn("fenced: dropped every task without committing", "reason", reason, "tasks", dropped, "writes_dropped", e.fencedWrites)
 	e.fencedWrites = 0
 	clear(e.tasks)
@@ -250,6 +265,10 @@ func (e *Engine) closeTask(t *task) {
 		t.db = nil
 	}
 	e.ckpt.forget(t.id)
+	if t.producer != nil && t.producer != e.producer {
+		t.producer.Close() // its transaction was committed (or aborted) already
+		t.producer = nil
+	}
 }
 
 // rebuildConsumer replaces the consumer with one reading exactly the inputs of
@@ -272,10 +291,14 @@ func (e *Engine) rebuildConsumer() error {
 		return nil
 	}
 	var err error
-	e.consumer, err = kgo.NewClient(e.clientOpts(
-		kgo.ConsumePartitions(assign),
-		kgo.FetchMaxWait(200*time.Millisecond),
-	)...)
+	opts := []kgo.Opt{kgo.ConsumePartitions(assign), kgo.FetchMaxWait(200 * time.Millisecond)}
+	if e.cfg.ExactlyOnce {
+		// Committed records only; transaction markers are kept (and skipped
+		// by processPartition) so that positions move past them and the
+		// committed offsets reach the end of an input.
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
+	}
+	e.consumer, err = kgo.NewClient(e.clientOpts(opts...)...)
 	if err != nil {
 		return fmt.Errorf("kafka client: %w", err)
 	}

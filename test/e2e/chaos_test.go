@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+
 	"github.com/gofka/streams/coordinator"
 )
 
@@ -27,15 +29,54 @@ import (
 // environment: GOFKA_CHAOS_KILLS (default 4), GOFKA_CHAOS_CLICKS (default
 // 30000), GOFKA_CHAOS_SEED (default: the clock, logged so a failure replays).
 func TestChaos(t *testing.T) {
-	kills := envInt(t, "GOFKA_CHAOS_KILLS", 4)
-	total := envInt(t, "GOFKA_CHAOS_CLICKS", 30000)
+	r := runChaos(t, 4, 30000)
+	checkComplete(r.ctx, t, r.addr, r.adm, r.clicks)
+	r.checkOwnership()
+}
+
+// TestChaosExactlyOnce is TestChaos under --guarantee exactly-once (smaller in
+// make test: 3 kills, 10,000 clicks): afterwards the committed output holds, for
+// every user, exactly the counts 1, 2, …, n, and no transaction is left open.
+func TestChaosExactlyOnce(t *testing.T) {
+	r := runChaos(t, 3, 10000, eosFlag...)
+	waitCounts(r.ctx, t, committedTail(t, r.addr), r.clicks)
+	if err := poll(r.ctx, "the group commits all input", func() (bool, error) {
+		ok, _, err := consumedAll(r.ctx, r.adm)
+		return ok, err
+	}); err != nil {
+		t.Error(err)
+	}
+	r.checkOwnership()
+	for i := range r.c.procs {
+		stopClean(r.ctx, t, r.c.procs[i])
+	}
+	checkExactlyOnce(r.ctx, t, r.addr, r.clicks)
+}
+
+// chaosRun is what a chaos run leaves to check.
+type chaosRun struct {
+	t      *testing.T
+	ctx    context.Context
+	c      *cluster
+	addr   string
+	adm    *kadm.Client
+	clicks []inClick
+	ends   []procEnd // when the test killed each process
+}
+
+// runChaos starts three replicas with extra flags, streams the clicks and kills
+// and restarts random replicas while they arrive (GOFKA_CHAOS_KILLS and
+// GOFKA_CHAOS_CLICKS override the counts).
+func runChaos(t *testing.T, defKills, defClicks int, extra ...string) *chaosRun {
+	kills := envInt(t, "GOFKA_CHAOS_KILLS", defKills)
+	total := envInt(t, "GOFKA_CHAOS_CLICKS", defClicks)
 	seed := uint64(envInt(t, "GOFKA_CHAOS_SEED", int(time.Now().UnixNano()%1e9)))
 	t.Logf("chaos: %d kills, %d clicks, GOFKA_CHAOS_SEED=%d", kills, total, seed)
 	rng := rand.New(rand.NewPCG(seed, seed))
 	ctx := testContext(t, time.Duration(60+kills*20)*time.Second)
 
 	addr, cl, adm := clickCountBroker(ctx, t)
-	c := newCluster(t, addr, 3, "--checkpoint-interval", "1s")
+	c := newCluster(t, addr, 3, append([]string{"--checkpoint-interval", "1s"}, extra...)...)
 	c.startAll()
 	c.everyTaskRunning(ctx, []int{0, 1, 2})
 
@@ -45,7 +86,7 @@ func TestChaos(t *testing.T) {
 	const chunk = 100
 	prodDone := streamClicks(ctx, cl, clicks, &produced, clickStream{chunk: chunk, gap: time.Duration(kills*4) * time.Second / time.Duration(max(1, total/chunk))})
 
-	var ends []procEnd // when the test killed each process
+	r := &chaosRun{t: t, ctx: ctx, c: c, addr: addr, adm: adm, clicks: clicks}
 	for k := 0; k < kills; k++ {
 		victim := rng.IntN(3)
 		select {
@@ -55,7 +96,7 @@ func TestChaos(t *testing.T) {
 		}
 		p := c.procs[victim]
 		c.kill(victim)
-		ends = append(ends, procEnd{p.name, time.Now()})
+		r.ends = append(r.ends, procEnd{p.name, time.Now()})
 		t.Logf("kill %d: SIGKILLed %s with %d clicks produced", k+1, p.name, produced.Load())
 		time.Sleep(time.Duration(rng.IntN(2000)) * time.Millisecond)
 		c.start(victim)
@@ -65,18 +106,19 @@ func TestChaos(t *testing.T) {
 	if err := <-prodDone; err != nil {
 		t.Fatal(err)
 	}
-	checkComplete(ctx, t, addr, adm, clicks)
+	return r
+}
 
-	// The assignment history, as the leader has it.
-	leader := c.leader(ctx, []int{0, 1, 2})
-	st, err := c.fullStatusOf(ctx, leader)
+// checkOwnership checks the leader's assignment history and, from the
+// replicas' own logs, that no task ran on two live replicas at once.
+func (r *chaosRun) checkOwnership() {
+	leader := r.c.leader(r.ctx, []int{0, 1, 2})
+	st, err := r.c.fullStatusOf(r.ctx, leader)
 	if err != nil {
-		t.Fatal(err)
+		r.t.Fatal(err)
 	}
-	checkHistory(t, st)
-
-	// The replicas' own account of what they ran, and when.
-	checkNoOverlap(t, c.all, ends)
+	checkHistory(r.t, st)
+	checkNoOverlap(r.t, r.c.all, r.ends)
 }
 
 type procEnd struct {

@@ -11,7 +11,10 @@
 //	cluster_test.go     three replicas: shared and balanced tasks, a worker and the leader SIGKILLed, a rolling restart,
 //	                    a SIGSTOPped replica fenced before it writes, snapshot restore (directory and S3 on MinIO) equal
 //	                    to a changelog replay, corrupted snapshots detected and fallen back from
-//	chaos_test.go       random SIGKILLs and restarts while clicks stream (make chaos runs it longer)
+//	chaos_test.go       random SIGKILLs and restarts while clicks stream, also under exactly-once (make chaos runs them longer)
+//	eos_test.go         --guarantee exactly-once, read read_committed, every user's counts exactly 1..n: SIGKILL of one
+//	                    replica and of one of three, a SIGSTOPped replica fenced, a commit aborted by a test hook, an
+//	                    EndTxn timed out, a panic mid-transaction
 //	peertls_test.go     three replicas over peer mutual TLS refuse an impostor with a certificate of another CA; exact output
 //	badrecord_test.go, startup_test.go, kcat_test.go, examples_test.go: bad input, start-up order, an independent client, the examples
 //	ownmodule_test.go   the README's "Use it in your own module" recipe, step by step, in a fresh module outside the repository

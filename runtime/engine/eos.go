@@ -1,0 +1,280 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
+
+	"github.com/gofka/streams/coordinator"
+)
+
+// Exactly-once (--guarantee exactly-once) turns a task's commit into the
+// commit of a Kafka transaction. What it adds to the at-least-once path, which
+// is otherwise the same code:
+//
+// One transactional producer per task, transactional.id = <app id>-<task id>
+// (e.g. clicks-0_3). When a task moves, its new owner creates the producer and
+// initializes it (InitProducerID) before it reads anything: the broker bumps
+// the epoch of that id, aborts whatever transaction the old owner left open,
+// and refuses every later write or commit of the old owner (PRODUCER_FENCED).
+// The coordinator's lease already keeps two replicas from running a task at
+// once; the epoch closes what the lease cannot, a paused replica's last
+// buffered writes. KIP-447 (one producer per replica, fenced through the
+// consumer group's generation in TxnOffsetCommit) needs a group generation
+// that moves on every reassignment; our tasks are assigned by the Raft
+// coordinator, not by a consumer group, so the group has no members and no
+// generation (offsets are committed with generation -1), and a per-replica id
+// would fence nothing when a task moves. The cost of per-task ids is one
+// client (connections, buffers) per running task; with a handful of tasks per
+// replica that is small, and it is what Kafka Streams' exactly_once (v1) did.
+//
+// The transaction commits at every commit interval, as Kafka Streams does,
+// rather than when a barrier checkpoint completes (Flink's two-phase commit):
+// output becomes visible to read_committed consumers within a commit interval
+// (100 ms–5 s) rather than a checkpoint interval (tens of seconds), and a
+// failed checkpoint does not hold output back. Checkpoints keep working
+// because a task's snapshot records only committed state: when a task is
+// aligned for checkpoint n, its transaction is committed first (commitTasks),
+// then the RocksDB checkpoint is taken, so the snapshot's changelog and source
+// offsets are ends of committed transactions, and restore = snapshot +
+// committed changelog tail is exact.
+//
+// The commit of a task (commitTxn):
+//
+//	Task.Flush (caches ─▶ RocksDB + changelog, inside the transaction) ─▶ Flush (every produce acked)
+//	  ─▶ AddOffsetsToTxn(group = app id) ─▶ TxnOffsetCommit(input offsets, generation -1)
+//	  ─▶ EndTxn(commit) ─▶ BeginTransaction
+//
+// kgo offers the transactional offset commit only through GroupTransactSession
+// (a consumer-group member), so the engine sends AddOffsetsToTxn and
+// TxnOffsetCommit itself with the producer's id and epoch (Client.ProducerID),
+// and only in a transaction that produced records: EndTransaction ends only
+// transactions that added partitions, so a transaction holding offsets alone
+// would be left open. A task that produced nothing since its last commit has no
+// effect to tie its offsets to; they are committed outside any transaction.
+// TxnOffsetCommit is capped at v5 (v6 names topics by id).
+//
+// Failures. A transaction that cannot commit (produce error, offset commit
+// refused, EndTxn failed or timed out, a fault hook) is aborted and every task
+// of the replica is dropped as if fenced (discardTasks): the producers are
+// closed, local RocksDB instances removed, and the tasks restart from the
+// newest snapshot and the committed changelog tail, their inputs from the
+// committed offsets. That is the simplest correct rollback: the typed cache
+// and RocksDB may both hold updates of the aborted transaction (a cache
+// eviction writes RocksDB mid-interval), and rebuilding from committed data
+// drops them, at the cost of a restore. The new producer initializes again,
+// with a new epoch, before the next transaction, which also covers an EndTxn
+// whose outcome is unknown. A panic in a user function ends the run without
+// committing: its transaction is aborted (or left to the next owner's
+// initialization), and nothing of it becomes visible. For the same reason a
+// task never starts from local state after a crash: under exactly-once it is
+// restored from a snapshot and the changelog (Kafka Streams wipes local state
+// after an unclean shutdown for the same reason).
+//
+// Reads. Inputs, repartition topics and changelog restore read
+// read_committed. Restore replays to the changelog's last stable offset and
+// keeps control records (not applied), so it sees the transaction marker that
+// ends the partition and stops there: the end is a position, not the last
+// data record's offset + 1.
+
+// errTxnAborted: a task's transaction could not commit and was aborted. The
+// loop drops every task (their state may hold aborted updates) and restarts
+// them from committed state.
+var errTxnAborted = errors.New("transaction aborted")
+
+// faultAbortCommit, for tests (GOFKA_TEST_ABORT_COMMIT=n): the n-th
+// transactional commit that produced records fails just before EndTxn and is
+// aborted. Counted per process.
+//
+// faultPanicEmit, for tests (GOFKA_TEST_PANIC_EMIT=n): the n-th record a task
+// emits panics inside the task's processing, as a user function would.
+//
+// faultEndTxnTimeout, for tests (GOFKA_TEST_ENDTXN_TIMEOUT=n): the n-th such
+// commit's EndTxn runs under a context that has already timed out.
+var (
+	faultEndTxnTimeout = envInt("GOFKA_TEST_ENDTXN_TIMEOUT")
+	faultAbortCommit   = envInt("GOFKA_TEST_ABORT_COMMIT")
+	txnCommits         atomic.Int64
+	faultPanicEmit     = envInt("GOFKA_TEST_PANIC_EMIT")
+	emits              atomic.Int64
+)
+
+func envInt(name string) int64 {
+	n, _ := strconv.ParseInt(os.Getenv(name), 10, 64)
+	return n
+}
+
+// newTxnProducer makes and initializes the transactional producer of task id:
+// the broker fences any earlier producer of the same id and aborts its open
+// transaction before this returns.
+func (e *Engine) newTxnProducer(ctx context.Context, id string) (*kgo.Client, error) {
+	versions := kversion.Stable()
+	versions.SetMaxKeyVersion(int16(kmsg.TxnOffsetCommit), 5)
+	cl, err := kgo.NewClient(e.clientOpts(
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.ProducerLinger(5*time.Millisecond),
+		kgo.TransactionalID(e.cfg.AppID+"-"+id),
+		// Long enough for a commit interval and a slow commit; at most Kafka's
+		// default transaction.max.timeout.ms (15 min), above which
+		// InitProducerID is refused.
+		kgo.TransactionTimeout(min(max(60*time.Second, 4*e.cfg.CommitInterval), 15*time.Minute)),
+		kgo.MaxVersions(versions),
+	)...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka client: %w", err)
+	}
+	if _, _, err := cl.ProducerID(ctx); err != nil {
+		cl.Close()
+		return nil, fmt.Errorf("initialize transactional producer %s-%s: %w", e.cfg.AppID, id, err)
+	}
+	if err := cl.BeginTransaction(); err != nil {
+		cl.Close()
+		return nil, err
+	}
+	return cl, nil
+}
+
+// commitTxns commits the transaction of each task, with its input offsets.
+// Tasks that produced nothing have their offsets committed outside a
+// transaction (in plain).
+func (e *Engine) commitTxns(ctx context.Context, tasks []*task, plain *[]*task) error {
+	for _, t := range tasks {
+		if t.txnRecords == 0 {
+			*plain = append(*plain, t)
+			continue
+		}
+		if err := e.commitTxn(ctx, t); err != nil {
+			return fmt.Errorf("task %s: %w: %w", t.id, errTxnAborted, err)
+		}
+	}
+	return nil
+}
+
+// commitTxn adds the task's input offsets to its transaction and commits it,
+// then begins the next one.
+func (e *Engine) commitTxn(ctx context.Context, t *task) error {
+	cl := t.producer
+	pid, epoch, err := cl.ProducerID(ctx)
+	if err != nil {
+		return err
+	}
+	txnID := e.cfg.AppID + "-" + t.id.String()
+	add := kmsg.NewPtrAddOffsetsToTxnRequest()
+	add.TransactionalID, add.ProducerID, add.ProducerEpoch, add.Group = txnID, pid, epoch, e.cfg.AppID
+	addResp, err := add.RequestWith(ctx, cl)
+	if err == nil {
+		err = kerr.ErrorForCode(addResp.ErrorCode)
+	}
+	if err != nil {
+		return fmt.Errorf("add offsets to transaction: %w", err)
+	}
+	req := kmsg.NewPtrTxnOffsetCommitRequest()
+	req.TransactionalID, req.Group, req.ProducerID, req.ProducerEpoch = txnID, e.cfg.AppID, pid, epoch
+	req.Generation = -1
+	byTopic := map[string]int{} // index in req.Topics
+	for _, tp := range t.inputs {
+		at, ok := e.positions[tp]
+		if !ok || at < 0 {
+			continue
+		}
+		i, ok := byTopic[tp.topic]
+		if !ok {
+			i = len(req.Topics)
+			byTopic[tp.topic] = i
+			req.Topics = append(req.Topics, kmsg.TxnOffsetCommitRequestTopic{Topic: tp.topic})
+		}
+		p := kmsg.NewTxnOffsetCommitRequestTopicPartition()
+		p.Partition, p.Offset, p.LeaderEpoch = tp.partition, at, -1
+		req.Topics[i].Partitions = append(req.Topics[i].Partitions, p)
+	}
+	if len(req.Topics) > 0 {
+		resp, err := req.RequestWith(ctx, cl)
+		if err == nil {
+			err = txnOffsetErr(resp)
+		}
+		if err != nil {
+			return fmt.Errorf("transactional offset commit: %w", err)
+		}
+	}
+	n := txnCommits.Add(1)
+	if n == faultAbortCommit {
+		return errors.New("fault injected by GOFKA_TEST_ABORT_COMMIT")
+	}
+	endCtx := ctx
+	if n == faultEndTxnTimeout {
+		// EndTxn times out: kgo marks the outcome unknown and the producer
+		// id for a reload.
+		var cancel context.CancelFunc
+		endCtx, cancel = context.WithTimeout(ctx, 0)
+		defer cancel()
+	}
+	if err := cl.EndTransaction(endCtx, kgo.TryCommit); err != nil {
+		return fmt.Errorf("end transaction: %w", err)
+	}
+	t.txnRecords = 0
+	return cl.BeginTransaction()
+}
+
+func txnOffsetErr(resp *kmsg.TxnOffsetCommitResponse) error {
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+				return fmt.Errorf("%s/%d: %w", t.Topic, p.Partition, err)
+			}
+		}
+	}
+	return nil
+}
+
+// abortTxn ends a task's producer without committing: what it buffered is
+// dropped, its open transaction aborted (best effort: the next
+// initialization of the same transactional id aborts it anyway), and the
+// client closed.
+func (e *Engine) abortTxn(ctx context.Context, t *task) {
+	if t.producer == nil || t.producer == e.producer {
+		return
+	}
+	abort, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := t.producer.AbortBufferedRecords(abort); err != nil {
+		e.log.Warn("abort buffered records", "task", t.id, "err", err)
+	}
+	if err := t.producer.EndTransaction(abort, kgo.TryAbort); err != nil {
+		e.log.Debug("abort transaction", "task", t.id, "err", err)
+	}
+	t.producer.Close()
+	t.producer = nil
+}
+
+// startProducers makes the transactional producers of tasks about to start
+// (none under at-least-once: the tasks share the engine's producer).
+func (e *Engine) startProducers(ctx context.Context, ids []coordinator.TaskID) (map[coordinator.TaskID]*kgo.Client, error) {
+	out := map[coordinator.TaskID]*kgo.Client{}
+	if !e.cfg.ExactlyOnce {
+		return out, nil
+	}
+	for _, k := range ids {
+		cl, err := e.newTxnProducer(ctx, k.String())
+		if err != nil {
+			closeAll(out)
+			return nil, err
+		}
+		out[k] = cl
+	}
+	return out, nil
+}
+
+func closeAll(producers map[coordinator.TaskID]*kgo.Client) {
+	for _, cl := range producers {
+		cl.Close()
+	}
+}

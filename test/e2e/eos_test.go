@@ -1,0 +1,379 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Exactly-once (--guarantee exactly-once): the output, read read_committed,
+// carries for every user exactly the updates 1, 2, …, n, however the
+// application was stopped, killed or failed on the way (checkUpdates): an
+// update processed twice and made visible would repeat a count, a lost one
+// would skip one.
+
+var eosFlag = []string{"--guarantee", "exactly-once"}
+
+// committedTail reads the output topic read_committed as it grows.
+func committedTail(t *testing.T, addr string) *tail {
+	cl := client(t, addr, kgo.ConsumeTopics(outputTopic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchMaxWait(100*time.Millisecond), kgo.MetadataMinAge(100*time.Millisecond),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	return &tail{cl: cl, c: newCounts()}
+}
+
+// readOutput reads the whole output topic to its end, read_committed or not.
+func readOutput(ctx context.Context, t *testing.T, addr string, committed bool) *counts {
+	t.Helper()
+	c := newCounts()
+	readTopic(ctx, t, addr, outputTopic, committed, func(r *kgo.Record) {
+		if err := c.add(r); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return c
+}
+
+// countRecords counts the records of topic, read_committed or not.
+func countRecords(ctx context.Context, t *testing.T, addr, topic string, committed bool) int {
+	t.Helper()
+	n := 0
+	readTopic(ctx, t, addr, topic, committed, func(*kgo.Record) { n++ })
+	return n
+}
+
+// readTopic reads topic to its end, read_committed or not, handing each data
+// record to fn. Every transaction must be ended: the end read_committed is the
+// last stable offset, and reaching the high watermark proves that none is left
+// open.
+func readTopic(ctx context.Context, t *testing.T, addr, topic string, committed bool, fn func(*kgo.Record)) {
+	t.Helper()
+	adm := kadm.NewClient(client(t, addr))
+	ends, err := adm.ListEndOffsets(ctx, topic)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		t.Fatalf("end offsets of %s: %v", topic, err)
+	}
+	remaining := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			remaining[o.Partition] = o.Offset
+		}
+	})
+	opts := []kgo.Opt{kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchMaxWait(100 * time.Millisecond), kgo.KeepControlRecords()}
+	if committed {
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	}
+	cl := client(t, addr, opts...)
+	rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	for len(remaining) > 0 {
+		fetches := cl.PollFetches(rctx)
+		if rctx.Err() != nil {
+			t.Fatalf("read %s to its end (committed %v): %v; partitions left: %v (a transaction left open?)", topic, committed, rctx.Err(), remaining)
+		}
+		fetches.EachRecord(func(r *kgo.Record) {
+			end, ok := remaining[r.Partition]
+			if !ok || r.Offset >= end {
+				return
+			}
+			if !r.Attrs.IsControl() {
+				fn(r)
+			}
+			if r.Offset+1 >= end {
+				delete(remaining, r.Partition)
+			}
+		})
+	}
+}
+
+// checkPrefix requires each user's committed updates to be 1, 2, …, k: none
+// repeated or skipped, whatever k is.
+func checkPrefix(t *testing.T, c *counts) {
+	t.Helper()
+	for user, u := range c.updates {
+		for i, v := range u {
+			if v != int64(i+1) {
+				t.Errorf("%s: committed update %d carries count %d, want %d", user, i+1, v, i+1)
+				break
+			}
+		}
+	}
+}
+
+// checkExactlyOnce requires the committed output to hold exactly one update per real
+// click, each user's counts rising by one, with no transaction left open.
+func checkExactlyOnce(ctx context.Context, t *testing.T, addr string, clicks []inClick) *counts {
+	t.Helper()
+	want := expectedCounts(clicks)
+	got := readOutput(ctx, t, addr, true)
+	if d := diffCounts(got.latest, want); d != "" {
+		t.Errorf("final counts (read_committed): %s", d)
+	}
+	if n := realClicks(clicks); got.records != n {
+		t.Errorf("%d committed output records, want %d (one per real click)", got.records, n)
+	}
+	checkUpdates(t, got, want)
+	return got
+}
+
+// waitCounts waits until the committed output reaches every user's count.
+func waitCounts(ctx context.Context, t *testing.T, out *tail, clicks []inClick) {
+	t.Helper()
+	want := expectedCounts(clicks)
+	if err := out.until(ctx, "every user's count is reached", func(c *counts) bool {
+		for u, n := range want {
+			if c.latest[u] < n {
+				return false
+			}
+		}
+		return true
+	}); err != nil {
+		t.Fatalf("%v: %s", err, diffCounts(out.c.latest, want))
+	}
+}
+
+// TestExactlyOnceSIGKILL kills a single replica mid-stream with SIGKILL and
+// restarts it: the committed output has every update exactly once.
+func TestExactlyOnceSIGKILL(t *testing.T) {
+	ctx := testContext(t, 90*time.Second)
+	addr, cl, adm := clickCountBroker(ctx, t)
+	stateDir := t.TempDir()
+
+	const total, chunk = 8000, 250
+	clicks := makeClicks(0, total)
+	app := startApp(t, "app-1", addr, stateDir, eosFlag...)
+	out := committedTail(t, addr)
+
+	var produced atomic.Int64
+	killed := make(chan struct{})
+	resume := make(chan struct{})
+	prodDone := streamClicks(ctx, cl, clicks, &produced, clickStream{chunk: chunk, pauses: map[int]<-chan struct{}{total / 2: resume, total * 3 / 4: killed}})
+	if err := out.until(ctx, "committed output appeared", func(c *counts) bool { return c.records > 0 }); err != nil {
+		t.Fatal(err)
+	}
+	close(resume)
+	if err := poll(ctx, "the producer resumes", func() (bool, error) { return produced.Load() > total/2+chunk, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(-app.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	close(killed)
+	if code, err := app.wait(ctx); err != nil || code != -1 {
+		t.Fatalf("after SIGKILL: status %d, %v", code, err)
+	}
+	t.Logf("killed with %d of %d clicks produced, %d committed output records", produced.Load(), total, out.c.records)
+
+	app2 := startApp(t, "app-2", addr, stateDir, eosFlag...)
+	if err := <-prodDone; err != nil {
+		t.Fatalf("produce: %v", err)
+	}
+	waitCounts(ctx, t, out, clicks)
+	if err := waitCommitted(ctx, adm, app2, 20*time.Second); err != nil {
+		t.Error(err)
+	}
+	stopClean(ctx, t, app2)
+	checkExactlyOnce(ctx, t, addr, clicks)
+	if strings.Contains(app2.out.String(), `state_from="local state"`) {
+		t.Errorf("under exactly-once a task restarted from local state after SIGKILL:\n%s", grepLines(app2.out.String(), "task started"))
+	}
+}
+
+// TestExactlyOnceThreeReplicasKill runs three replicas and SIGKILLs one
+// mid-stream, then restarts it: its tasks move to the others and back, and the
+// committed output has every update exactly once.
+func TestExactlyOnceThreeReplicasKill(t *testing.T) {
+	ctx := testContext(t, 150*time.Second)
+	addr, cl, adm := clickCountBroker(ctx, t)
+	c := newCluster(t, addr, 3, append([]string{"--checkpoint-interval", "2s"}, eosFlag...)...)
+	c.startAll()
+	alive := []int{0, 1, 2}
+	c.everyTaskRunning(ctx, alive)
+
+	const total = 8000
+	clicks := makeClicks(0, total)
+	out := committedTail(t, addr)
+	var produced atomic.Int64
+	prodDone := streamClicks(ctx, cl, clicks, &produced, clickStream{chunk: 100})
+	if err := out.until(ctx, "committed output appeared", func(c *counts) bool { return c.records > 500 }); err != nil {
+		t.Fatal(err)
+	}
+	victim := 1
+	if l := c.leader(ctx, alive); l == victim {
+		victim = 2
+	}
+	c.kill(victim)
+	t.Logf("killed r%d with %d of %d clicks produced", victim, produced.Load(), total)
+	if err := out.until(ctx, "output grows after the kill", func(cs *counts) bool { return cs.records > 1500 }); err != nil {
+		t.Fatal(err)
+	}
+	c.start(victim)
+	if err := <-prodDone; err != nil {
+		t.Fatalf("produce: %v", err)
+	}
+	waitCounts(ctx, t, out, clicks)
+	if err := poll(ctx, "the group commits all input", func() (bool, error) {
+		ok, _, err := consumedAll(ctx, adm)
+		return ok, err
+	}); err != nil {
+		t.Error(err)
+	}
+	for i := range c.procs {
+		stopClean(ctx, t, c.procs[i])
+	}
+	checkExactlyOnce(ctx, t, addr, clicks)
+}
+
+// TestExactlyOnceAbortedCommit fails one transactional commit (a test hook,
+// just before EndTxn): the transaction is aborted, never visible to
+// read_committed, and the tasks recover to exact results.
+func TestExactlyOnceAbortedCommit(t *testing.T) {
+	ctx := testContext(t, 90*time.Second)
+	addr, cl, _ := clickCountBroker(ctx, t)
+	t.Setenv("GOFKA_TEST_ABORT_COMMIT", "3")
+	clicks := makeClicks(0, 4000)
+	app := startApp(t, "app", addr, t.TempDir(), eosFlag...)
+	failOneCommit(ctx, t, addr, cl, app, clicks)
+	// The aborted transaction's records are in the logs, invisible to read_committed.
+	inLog, committed := 0, 0
+	for _, topic := range []string{outputTopic, repartitionTopic} {
+		inLog += countRecords(ctx, t, addr, topic, false)
+		committed += countRecords(ctx, t, addr, topic, true)
+	}
+	t.Logf("%d output and repartition records in the logs, %d of them committed", inLog, committed)
+	if inLog <= committed {
+		t.Errorf("read_uncommitted sees %d records, read_committed %d: the aborted transaction wrote nothing?", inLog, committed)
+	}
+}
+
+// TestExactlyOnceEndTxnTimeout makes one EndTxn time out (a test hook): the
+// tasks are dropped, their producers initialized again with a new epoch (which
+// aborts the transaction left open), and the results are exact.
+func TestExactlyOnceEndTxnTimeout(t *testing.T) {
+	ctx := testContext(t, 90*time.Second)
+	addr, cl, _ := clickCountBroker(ctx, t)
+	t.Setenv("GOFKA_TEST_ENDTXN_TIMEOUT", "3")
+	clicks := makeClicks(0, 4000)
+	app := startApp(t, "app", addr, t.TempDir(), eosFlag...)
+	failOneCommit(ctx, t, addr, cl, app, clicks)
+}
+
+// failOneCommit feeds clicks to app, whose commit is made to fail once by a
+// test hook, and requires exact results after it.
+func failOneCommit(ctx context.Context, t *testing.T, addr string, cl *kgo.Client, app *proc, clicks []inClick) {
+	t.Helper()
+	out := committedTail(t, addr)
+	produce(ctx, t, cl, clicks[:2000])
+	if err := out.until(ctx, "committed output appeared", func(c *counts) bool { return c.records > 0 }); err != nil {
+		t.Fatal(err)
+	}
+	produce(ctx, t, cl, clicks[2000:])
+	waitCounts(ctx, t, out, clicks)
+	if err := app.waitLog(ctx, "transaction aborted"); err != nil {
+		t.Fatalf("the injected fault was not met: %v", err)
+	}
+	stopClean(ctx, t, app)
+	checkExactlyOnce(ctx, t, addr, clicks)
+}
+
+// TestExactlyOncePanic: a panic while processing (a test hook panics in the
+// middle of a task's output, as a user function would) ends the run, and
+// nothing of the transaction it was in becomes visible: after a restart the
+// committed output has every update exactly once.
+func TestExactlyOncePanic(t *testing.T) {
+	ctx := testContext(t, 90*time.Second)
+	addr, cl, _ := clickCountBroker(ctx, t)
+	stateDir := t.TempDir()
+	clicks := makeClicks(0, 4000)
+	out := committedTail(t, addr)
+	// 2,000 clicks make 3,600 emits (1,800 real clicks to the repartition
+	// topic, then 1,800 counts): the panic comes in the second half.
+	t.Setenv("GOFKA_TEST_PANIC_EMIT", "5000")
+	app := startApp(t, "app-1", addr, stateDir, eosFlag...)
+	produce(ctx, t, cl, clicks[:2000])
+	if err := out.until(ctx, "committed output appeared", func(c *counts) bool { return c.records > 0 }); err != nil {
+		t.Fatal(err)
+	}
+	produce(ctx, t, cl, clicks[2000:])
+	code, err := app.wait(ctx)
+	if err != nil || code == 0 {
+		t.Fatalf("after the panic: status %d, %v; want a failure", code, err)
+	}
+	if !strings.Contains(app.out.String(), "GOFKA_TEST_PANIC_EMIT") {
+		t.Fatalf("the run did not end on the injected panic:\n%s", lastLines(app.out.String(), 20))
+	}
+	before := readOutput(ctx, t, addr, true)
+	checkPrefix(t, before)
+	all := countRecords(ctx, t, addr, outputTopic, false) + countRecords(ctx, t, addr, repartitionTopic, false)
+	committed := before.records + countRecords(ctx, t, addr, repartitionTopic, true)
+	t.Logf("after the panic: %d committed output records; output and repartition: %d in the logs, %d committed", before.records, all, committed)
+
+	t.Setenv("GOFKA_TEST_PANIC_EMIT", "")
+	app2 := startApp(t, "app-2", addr, stateDir, eosFlag...)
+	waitCounts(ctx, t, out, clicks)
+	stopClean(ctx, t, app2)
+	checkExactlyOnce(ctx, t, addr, clicks)
+}
+
+// TestExactlyOncePausedReplica stops a worker with SIGSTOP past the failure
+// timeout, so that its tasks move (their new owners' producers fence its
+// transactional ids), then resumes it: it is fenced, commits nothing, and the
+// committed output still has every update exactly once.
+func TestExactlyOncePausedReplica(t *testing.T) {
+	ctx := testContext(t, 150*time.Second)
+	addr, cl, adm := clickCountBroker(ctx, t)
+	c := newCluster(t, addr, 3, eosFlag...)
+	c.startAll()
+	c.everyTaskRunning(ctx, []int{0, 1, 2})
+	clicks := makeClicks(0, 10000)
+	var produced atomic.Int64
+	prodDone := streamClicks(ctx, cl, clicks, &produced, clickStream{chunk: 100})
+	out := committedTail(t, addr)
+	if err := out.until(ctx, "committed output appeared", func(c *counts) bool { return c.records > 500 }); err != nil {
+		t.Fatal(err)
+	}
+	victim := (c.leader(ctx, []int{0, 1, 2}) + 1) % 3
+	p := c.procs[victim]
+	if err := syscall.Kill(-p.cmd.Process.Pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("SIGSTOPped r%d with %d clicks produced", victim, produced.Load())
+	var alive []int
+	for i := range 3 {
+		if i != victim {
+			alive = append(alive, i)
+		}
+	}
+	c.everyTaskRunning(ctx, alive)
+	if err := syscall.Kill(-p.cmd.Process.Pid, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.waitLog(ctx, `msg="fenced: dropped every task`); err != nil {
+		t.Fatal(err)
+	}
+	c.everyTaskRunning(ctx, []int{0, 1, 2})
+	if err := <-prodDone; err != nil {
+		t.Fatal(err)
+	}
+	waitCounts(ctx, t, out, clicks)
+	if err := poll(ctx, "the group commits all input", func() (bool, error) {
+		ok, _, err := consumedAll(ctx, adm)
+		return ok, err
+	}); err != nil {
+		t.Error(err)
+	}
+	for i := range c.procs {
+		stopClean(ctx, t, c.procs[i])
+	}
+	checkExactlyOnce(ctx, t, addr, clicks)
+}
