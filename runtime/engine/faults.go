@@ -23,7 +23,7 @@ import (
 //	GOFKA_TEST_FAULT_PRODUCE    produce        the n-th output, repartition or changelog record fails in its produce callback
 //	GOFKA_TEST_ABORT_COMMIT     offset commit  the n-th transactional commit that produced records fails after TxnOffsetCommit, before EndTxn
 //	GOFKA_TEST_ENDTXN_TIMEOUT   EndTxn         the n-th such commit's EndTxn runs under a context that has already timed out
-//	GOFKA_TEST_FAULT_UPLOAD     snapshot SST   the n-th Put of a snapshot file (an SST or other checkpoint file) fails
+//	GOFKA_TEST_FAULT_UPLOAD     snapshot SST   the n-th Put of a snapshot's SST file fails
 //	GOFKA_TEST_FAULT_MANIFEST   manifest write the n-th Put of a snapshot manifest fails
 //	GOFKA_TEST_FAULT_RESTORE    restore        the n-th snapshot download of a restoring task fails
 type fault struct {
@@ -69,11 +69,14 @@ func faultyStore(s snapshot.Store) snapshot.Store {
 type faultStore struct{ snapshot.Store }
 
 func (s faultStore) Put(ctx context.Context, key string, r io.Reader, size int64) error {
-	f := faultUpload
-	if strings.HasSuffix(key, "/manifest.json") {
+	var f *fault
+	switch {
+	case strings.HasSuffix(key, ".sst"):
+		f = faultUpload
+	case strings.HasSuffix(key, "/manifest.json"):
 		f = faultManifest
 	}
-	if f.hit() {
+	if f != nil && f.hit() {
 		return f.err()
 	}
 	return s.Store.Put(ctx, key, r, size)

@@ -377,3 +377,78 @@ func TestExactlyOncePausedReplica(t *testing.T) {
 	}
 	checkExactlyOnce(ctx, t, addr, clicks)
 }
+
+// TestExactlyOnceFaults injects a fault by a test hook (runtime/engine/faults.go)
+// in one phase of exactly-once processing, once, and requires exact results
+// after the recovery and after a restart that restores from a snapshot. The
+// processing, offset-commit and EndTxn phases have tests of their own above.
+//
+//   - flush, produce: the transaction is aborted, the tasks dropped and
+//     restored from committed state;
+//   - snapshot upload, manifest write: the checkpoint is aborted, later ones
+//     complete, and the restart restores from one of them;
+//   - restore: at the restart the first snapshot download fails; the task
+//     falls back to an older snapshot or the changelog.
+func TestExactlyOnceFaults(t *testing.T) {
+	for _, tc := range []struct {
+		phase, env, at string
+		log            string // the log line that shows the fault was met
+		atRestart      bool   // the fault is set for the restart, not the first run
+	}{
+		{"flush", "GOFKA_TEST_FAULT_FLUSH", "3", "transaction aborted", false},
+		{"produce", "GOFKA_TEST_FAULT_PRODUCE", "3000", "transaction aborted", false},
+		{"snapshot upload", "GOFKA_TEST_FAULT_UPLOAD", "1", "snapshot upload failed", false},
+		{"manifest write", "GOFKA_TEST_FAULT_MANIFEST", "1", "snapshot upload failed", false},
+		{"restore", "GOFKA_TEST_FAULT_RESTORE", "1", "snapshot unusable", true},
+	} {
+		t.Run(strings.ReplaceAll(tc.phase, " ", "_"), func(t *testing.T) {
+			ctx := testContext(t, 60*time.Second)
+			addr, cl, _ := clickCountBroker(ctx, t)
+			c := newCluster(t, addr, 1, append([]string{"--checkpoint-interval", "1s", "--voters", "1"}, eosFlag...)...)
+			clicks := makeClicks(0, 4000)
+			out := committedTail(t, addr)
+			if !tc.atRestart {
+				t.Setenv(tc.env, tc.at)
+			}
+			p := c.start(0)
+			produce(ctx, t, cl, clicks[:2000])
+			if err := out.until(ctx, "committed output appeared", func(c *counts) bool { return c.records > 0 }); err != nil {
+				t.Fatal(err)
+			}
+			produce(ctx, t, cl, clicks[2000:3000])
+			waitCounts(ctx, t, out, clicks[:3000])
+			if !tc.atRestart {
+				if err := p.waitLog(ctx, tc.log); err != nil {
+					t.Fatalf("the injected fault was not met: %v", err)
+				}
+			}
+			// Checkpoints of the processed state complete (after the failed
+			// one, for the checkpoint phases), for the restart to restore from.
+			st, err := c.statusOf(ctx, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := lastComplete(st)
+			c.waitStatus(ctx, 0, "two more checkpoints complete", func(st replicaStatus) bool { return lastComplete(st) >= n+2 })
+			stopClean(ctx, t, p)
+
+			if tc.atRestart {
+				t.Setenv(tc.env, tc.at)
+			} else {
+				t.Setenv(tc.env, "")
+			}
+			p = c.start(0)
+			if tc.atRestart {
+				if err := p.waitLog(ctx, tc.log); err != nil {
+					t.Fatalf("the injected fault was not met: %v", err)
+				}
+			} else if err := p.waitLog(ctx, `state_from="snapshot of checkpoint`); err != nil {
+				t.Errorf("no task restored from a snapshot: %v\n%s", err, grepLines(p.out.String(), "task started"))
+			}
+			produce(ctx, t, cl, clicks[3000:])
+			waitCounts(ctx, t, out, clicks)
+			stopClean(ctx, t, p)
+			checkExactlyOnce(ctx, t, addr, clicks)
+		})
+	}
+}
