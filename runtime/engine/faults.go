@@ -20,7 +20,7 @@ import (
 //	variable                    phase          what fails
 //	GOFKA_TEST_PANIC_EMIT       processing     the n-th record a task emits panics, as a user function would
 //	GOFKA_TEST_FAULT_FLUSH      flush          the n-th Task.Flush (caches ─▶ RocksDB + changelog) of a task that produced records returns an error
-//	GOFKA_TEST_FAULT_PRODUCE    produce        the n-th output, repartition or changelog record fails in its produce callback
+//	GOFKA_TEST_FAULT_PRODUCE    produce        the n-th record a task produces (output, repartition, changelog, barrier) fails as in its produce callback
 //	GOFKA_TEST_ABORT_COMMIT     offset commit  the n-th transactional commit that produced records fails after TxnOffsetCommit, before EndTxn
 //	GOFKA_TEST_ENDTXN_TIMEOUT   EndTxn         the n-th such commit's EndTxn runs under a context that has already timed out
 //	GOFKA_TEST_FAULT_UPLOAD     snapshot SST   the n-th Put of a snapshot's SST file fails
