@@ -96,6 +96,9 @@ func (e *Engine) flushTasks(ctx context.Context, tasks []*task) error {
 		return errLeaseLost
 	}
 	for _, t := range tasks {
+		if t.txnRecords > 0 && faultFlush.hit() {
+			return fmt.Errorf("flush task %s: %w", t.id, faultFlush.err())
+		}
 		if err := t.t.Flush(); err != nil {
 			return fmt.Errorf("flush task %s: %w", t.id, err)
 		}

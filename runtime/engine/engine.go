@@ -243,7 +243,7 @@ func (e *Engine) openState(ctx context.Context) error {
 	if e.snaps, err = snapshot.Open(ctx, e.cfg.Snapshots, e.cfg.SnapshotsOptions); err != nil {
 		return fmt.Errorf("snapshot store %s: %w", e.cfg.Snapshots, err)
 	}
-	e.uploader = snapshot.NewUploader(e.snaps, e.cfg.AppID, e.log)
+	e.uploader = snapshot.NewUploader(faultyStore(e.snaps), e.cfg.AppID, e.log)
 	e.warnOldSnapshots()
 	// The typed caches share their part of the budget. A replica may come to run
 	// every task, so each store partition's share assumes it does; an entry is

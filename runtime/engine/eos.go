@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -91,27 +89,9 @@ import (
 // them from committed state.
 var errTxnAborted = errors.New("transaction aborted")
 
-// faultAbortCommit, for tests (GOFKA_TEST_ABORT_COMMIT=n): the n-th
-// transactional commit that produced records fails just before EndTxn and is
-// aborted. Counted per process.
-//
-// faultPanicEmit, for tests (GOFKA_TEST_PANIC_EMIT=n): the n-th record a task
-// emits panics inside the task's processing, as a user function would.
-//
-// faultEndTxnTimeout, for tests (GOFKA_TEST_ENDTXN_TIMEOUT=n): the n-th such
-// commit's EndTxn runs under a context that has already timed out.
-var (
-	faultEndTxnTimeout = envInt("GOFKA_TEST_ENDTXN_TIMEOUT")
-	faultAbortCommit   = envInt("GOFKA_TEST_ABORT_COMMIT")
-	txnCommits         atomic.Int64
-	faultPanicEmit     = envInt("GOFKA_TEST_PANIC_EMIT")
-	emits              atomic.Int64
-)
-
-func envInt(name string) int64 {
-	n, _ := strconv.ParseInt(os.Getenv(name), 10, 64)
-	return n
-}
+// txnCommits counts transactional commits that produced records, for the
+// offset-commit and EndTxn fault hooks (faults.go).
+var txnCommits atomic.Int64
 
 // newTxnProducer makes and initializes the transactional producer of task id:
 // the broker fences any earlier producer of the same id and aborts its open
@@ -206,11 +186,11 @@ func (e *Engine) commitTxn(ctx context.Context, t *task) error {
 		}
 	}
 	n := txnCommits.Add(1)
-	if n == faultAbortCommit {
-		return errors.New("fault injected by GOFKA_TEST_ABORT_COMMIT")
+	if n == faultAbortCommit.at {
+		return faultAbortCommit.err()
 	}
 	endCtx := ctx
-	if n == faultEndTxnTimeout {
+	if n == faultEndTxnTimeout.at {
 		// EndTxn times out: kgo marks the outcome unknown and the producer
 		// id for a reload.
 		var cancel context.CancelFunc

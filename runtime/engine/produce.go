@@ -25,7 +25,7 @@ type taskOut struct {
 // default partitioner does, so other clients agree on where a key lives.
 func (o taskOut) Emit(topic runtime.TopicID, key, value []byte) {
 	e := o.e
-	if faultPanicEmit > 0 && emits.Add(1) == faultPanicEmit {
+	if faultPanicEmit.hit() {
 		panic("fault injected by GOFKA_TEST_PANIC_EMIT") // as a user function would, mid-batch
 	}
 	t := e.topics[topic]
@@ -60,7 +60,12 @@ func (e *Engine) produce(tk *task, topic string, p int32, key, value []byte, hea
 		copy(v, value)
 	}
 	tk.txnRecords++
-	tk.producer.Produce(context.Background(), &kgo.Record{Topic: topic, Partition: p, Key: k, Value: v, Headers: headers}, e.acked)
+	r := &kgo.Record{Topic: topic, Partition: p, Key: k, Value: v, Headers: headers}
+	if faultProduce.hit() {
+		e.acked(r, faultProduce.err()) // as the producer's callback would report it
+		return
+	}
+	tk.producer.Produce(context.Background(), r, e.acked)
 }
 
 // acked records produce failures and the changelog offsets reached.

@@ -122,6 +122,9 @@ func (e *Engine) downloadSnapshot(ctx context.Context, t *task, cp snapshotCandi
 	// scan (rocks.VerifyCheckpoint) would cost most of the restore time of a
 	// large store (0.6–1.2 s per million keys, BenchmarkVerifyCheckpoint in
 	// state/rocks).
+	if err == nil && faultRestore.hit() {
+		err = faultRestore.err()
+	}
 	if err == nil {
 		m, err = snapshot.Download(ctx, e.snaps, cp.ManifestRef, staging)
 	}

@@ -14,7 +14,9 @@
 //	chaos_test.go       random SIGKILLs and restarts while clicks stream, also under exactly-once (make chaos runs them longer)
 //	eos_test.go         --guarantee exactly-once, read read_committed, every user's counts exactly 1..n: SIGKILL of one
 //	                    replica and of one of three, a SIGSTOPped replica fenced, a commit aborted by a test hook, an
-//	                    EndTxn timed out, a panic mid-transaction
+//	                    EndTxn timed out, a panic mid-transaction; TestExactlyOnceFaults: a fault hook
+//	                    (runtime/engine/faults.go) in the flush, a produce, a snapshot's SST upload, its manifest
+//	                    write and a restore's download
 //	peertls_test.go     three replicas over peer mutual TLS refuse an impostor with a certificate of another CA; exact output
 //	badrecord_test.go, startup_test.go, kcat_test.go, examples_test.go: bad input, start-up order, an independent client, the examples
 //	ownmodule_test.go   the README's "Use it in your own module" recipe, step by step, in a fresh module outside the repository

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -376,4 +377,102 @@ func TestExactlyOncePausedReplica(t *testing.T) {
 		stopClean(ctx, t, c.procs[i])
 	}
 	checkExactlyOnce(ctx, t, addr, clicks)
+}
+
+// TestExactlyOnceFaults injects a fault by a test hook (runtime/engine/faults.go)
+// in one phase of exactly-once processing, once, and requires exact results
+// after the recovery and a restart. The processing, offset-commit and EndTxn
+// phases have tests of their own above.
+//
+//   - flush, produce: the transaction is aborted, the tasks dropped and
+//     restored from committed state;
+//   - snapshot upload, manifest write: the checkpoint cannot complete (it is
+//     aborted on its timeout, 30 s at least, or, as here, when the restart
+//     changes the assignment); a later checkpoint completes, and a second
+//     restart restores from it;
+//   - restore: at the restart the first snapshot download fails; the task
+//     falls back to an older snapshot or the changelog.
+func TestExactlyOnceFaults(t *testing.T) {
+	for _, tc := range []struct {
+		phase, env, at string
+		log            string // the log line that shows the fault was met
+		atRestart      bool   // the fault is set for the restart, not the first run
+		checkpoint     bool   // a fault in a checkpoint: restore from a later one
+	}{
+		{"flush", "GOFKA_TEST_FAULT_FLUSH", "3", "transaction aborted", false, false},
+		{"produce", "GOFKA_TEST_FAULT_PRODUCE", "3000", "transaction aborted", false, false},
+		{"snapshot upload", "GOFKA_TEST_FAULT_UPLOAD", "1", "snapshot upload failed", false, true},
+		{"manifest write", "GOFKA_TEST_FAULT_MANIFEST", "1", "snapshot upload failed", false, true},
+		{"restore", "GOFKA_TEST_FAULT_RESTORE", "1", "snapshot unusable", true, false},
+	} {
+		t.Run(strings.ReplaceAll(tc.phase, " ", "_"), func(t *testing.T) {
+			ctx := testContext(t, 60*time.Second)
+			begin := time.Now()
+			step := func(what string) { t.Logf("%5.1fs %s", time.Since(begin).Seconds(), what) }
+			addr, cl, _ := clickCountBroker(ctx, t)
+			c := newCluster(t, addr, 1, append([]string{"--checkpoint-interval", "1s", "--voters", "1"}, eosFlag...)...)
+			clicks := makeClicks(0, 4000)
+			out := committedTail(t, addr)
+			checkpoints := func(what string, more uint64) {
+				t.Helper()
+				st, err := c.statusOf(ctx, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := lastComplete(st)
+				st = c.waitStatus(ctx, 0, what, func(st replicaStatus) bool { return lastComplete(st) >= n+more })
+				step(fmt.Sprintf("%s: checkpoint %d complete", what, lastComplete(st)))
+			}
+
+			if !tc.atRestart {
+				t.Setenv(tc.env, tc.at)
+			}
+			p := c.start(0)
+			produce(ctx, t, cl, clicks[:2000])
+			if err := out.until(ctx, "committed output appeared", func(c *counts) bool { return c.records > 0 }); err != nil {
+				t.Fatal(err)
+			}
+			produce(ctx, t, cl, clicks[2000:3000])
+			waitCounts(ctx, t, out, clicks[:3000])
+			if tc.atRestart {
+				checkpoints("snapshots of the processed state", 2)
+			} else {
+				if err := p.waitLog(ctx, tc.log); err != nil {
+					t.Fatalf("the injected fault was not met: %v", err)
+				}
+				step("fault met")
+			}
+			stopClean(ctx, t, p)
+			step("first run stopped")
+
+			if tc.atRestart {
+				t.Setenv(tc.env, tc.at)
+			} else {
+				t.Setenv(tc.env, "")
+			}
+			p = c.start(0)
+			if tc.atRestart {
+				if err := p.waitLog(ctx, tc.log); err != nil {
+					t.Fatalf("the injected fault was not met: %v", err)
+				}
+				step("restore fault met")
+			}
+			produce(ctx, t, cl, clicks[3000:])
+			waitCounts(ctx, t, out, clicks)
+			step("restarted; output complete")
+			if tc.checkpoint {
+				checkpoints("a checkpoint after the failed one", 1)
+				stopClean(ctx, t, p)
+				p = c.start(0)
+				if err := p.waitLog(ctx, `state_from="snapshot of checkpoint`); err != nil {
+					t.Errorf("no task restored from a snapshot: %v\n%s", err, grepLines(p.out.String(), "task started"))
+				}
+				c.everyTaskRunning(ctx, []int{0})
+				step("restarted again, from a snapshot")
+			}
+			stopClean(ctx, t, p)
+			checkExactlyOnce(ctx, t, addr, clicks)
+			step("checked")
+		})
+	}
 }
