@@ -283,7 +283,22 @@ func checkComplete(ctx context.Context, t *testing.T, addr string, adm *kadm.Cli
 	return out.c
 }
 
-// startedAfter finds, in a replica's log, the tasks it started.
+// firstTaskStartAfter is when p's log says it first started a task after
+// since (zero if never).
+func firstTaskStartAfter(p *proc, since time.Time) time.Time {
+	for _, line := range strings.Split(p.out.String(), "\n") {
+		m := logLineRE.FindStringSubmatch(strings.TrimSpace(line))
+		if m == nil || m[2] != "task started" {
+			continue
+		}
+		if at, err := time.Parse(time.RFC3339Nano, m[1]); err == nil && at.After(since) {
+			return at
+		}
+	}
+	return time.Time{}
+}
+
+// startedTasks finds, in a replica's log, the tasks it started.
 var taskStartedRE = regexp.MustCompile(`msg="task started" .*?task=(\S+)`)
 
 func startedTasks(p *proc) []string {
@@ -329,7 +344,7 @@ func TestThreeReplicasShareWorkAndSurviveWorkerKill(t *testing.T) {
 			moved = append(moved, task)
 		}
 	}
-	killedAt := time.Now()
+	killedAt, killed := time.Now(), c.procs[victim]
 	c.kill(victim)
 	close(resume)
 	t.Logf("SIGKILLed r%d (tasks %v) with %d clicks produced; the leader is r%d", victim, moved, produced.Load(), leader)
@@ -351,6 +366,7 @@ func TestThreeReplicasShareWorkAndSurviveWorkerKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkComplete(ctx, t, addr, adm, clicks)
+	checkNoOverlap(t, c.all, []procEnd{{killed.name, killedAt}})
 }
 
 // TestLeaderKillElectsNewLeaderAndCheckpointsContinue SIGKILLs the Raft leader:
@@ -372,6 +388,7 @@ func TestLeaderKillElectsNewLeaderAndCheckpointsContinue(t *testing.T) {
 	before := c.waitStatus(ctx, survivor, "a checkpoint completes", func(st replicaStatus) bool {
 		return lastComplete(st) > 0
 	})
+	killed := procEnd{c.procs[leader].name, time.Now()}
 	c.kill(leader)
 	t.Logf("SIGKILLed the leader r%d after checkpoint %d completed", leader, lastComplete(before))
 	alive := []int{survivor, (leader + 2) % 3}
@@ -394,6 +411,7 @@ func TestLeaderKillElectsNewLeaderAndCheckpointsContinue(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkComplete(ctx, t, addr, adm, clicks)
+	checkNoOverlap(t, c.all, []procEnd{killed})
 }
 
 func lastComplete(st replicaStatus) uint64 {
@@ -438,6 +456,7 @@ func TestRollingRestartLosesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkComplete(ctx, t, addr, adm, clicks)
+	checkNoOverlap(t, c.all, nil) // SIGTERMed processes end with their own last log line
 }
 
 // TestSnapshotRestoreMatchesChangelogReplay loses a replica's RocksDB state (not
@@ -647,17 +666,7 @@ func TestPausedReplicaIsFencedBeforeItWrites(t *testing.T) {
 	checkComplete(ctx, t, addr, adm, clicks)
 
 	// When did it start a task again, under its new lease?
-	var restartedAt time.Time
-	for _, line := range strings.Split(p.out.String(), "\n") {
-		m := logLineRE.FindStringSubmatch(strings.TrimSpace(line))
-		if m == nil || m[2] != "task started" {
-			continue
-		}
-		if at, err := time.Parse(time.RFC3339Nano, m[1]); err == nil && at.After(resumedAt) {
-			restartedAt = at
-			break
-		}
-	}
+	restartedAt := firstTaskStartAfter(p, resumedAt)
 	if restartedAt.IsZero() {
 		t.Fatalf("r%d never started a task again after it was fenced", victim)
 	}

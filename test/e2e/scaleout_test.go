@@ -384,17 +384,7 @@ func checkSilentWhileFenced(ctx context.Context, t *testing.T, addr string, p *p
 	if len(mine) == 0 && len(theirs) == 0 {
 		t.Fatal("found no output record of a known process")
 	}
-	var restartedAt time.Time
-	for _, line := range strings.Split(p.out.String(), "\n") {
-		m := logLineRE.FindStringSubmatch(strings.TrimSpace(line))
-		if m == nil || m[2] != "task started" {
-			continue
-		}
-		if at, err := time.Parse(time.RFC3339Nano, m[1]); err == nil && at.After(resumedAt) {
-			restartedAt = at
-			break
-		}
-	}
+	restartedAt := firstTaskStartAfter(p, resumedAt)
 	if restartedAt.IsZero() {
 		restartedAt = time.Now()
 	}
