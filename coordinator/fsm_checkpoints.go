@@ -57,14 +57,48 @@ func (f *fsm) applyCheckpointAck(c *command, eff *effects) applyResult {
 	return applyResult{Checkpoint: cp.ID, Complete: cp.State == CheckpointComplete}
 }
 
-// applyCheckpointAbort aborts the in-flight checkpoint (the leader's timeout).
+// applyCheckpointAbort aborts the in-flight checkpoint: the leader's timeout
+// (no Addr), or a replica whose task's part failed (Addr and Task: the
+// task's owner reporting the failure at once rather than letting the
+// checkpoint time out).
 func (f *fsm) applyCheckpointAbort(c *command, eff *effects) applyResult {
+	if c.Addr != "" {
+		return f.applyReplicaAbort(c, eff)
+	}
 	cp := f.inflight()
 	if cp == nil || cp.ID != c.Checkpoint {
 		return applyResult{Err: fmt.Errorf("checkpoint %d is not in flight", c.Checkpoint)}
 	}
 	f.abort(cp, c.Time, c.Reason, eff)
 	return applyResult{Checkpoint: c.Checkpoint}
+}
+
+// applyReplicaAbort aborts checkpoint c.Checkpoint because task c.Task's
+// part failed on its owner c.Addr. Only the task's owner may, and only while
+// the checkpoint is in flight and expects the task; a retried request whose
+// first copy already aborted the checkpoint succeeds again.
+func (f *fsm) applyReplicaAbort(c *command, eff *effects) applyResult {
+	i := f.findCheckpoint(c.Checkpoint)
+	if i < 0 {
+		return applyResult{Err: fmt.Errorf("checkpoint %d is unknown", c.Checkpoint)}
+	}
+	cp := &f.ckpt.Log[i]
+	task := c.Task.String()
+	if cp.State == CheckpointAborted && cp.AbortedBy == c.Addr && cp.FailedTask == task {
+		return applyResult{Checkpoint: cp.ID}
+	}
+	if cp.State != CheckpointInProgress {
+		return applyResult{Err: fmt.Errorf("checkpoint %d is %s", cp.ID, cp.State)}
+	}
+	if !slices.Contains(cp.Expected, c.Task) {
+		return applyResult{Err: fmt.Errorf("checkpoint %d does not expect task %s", cp.ID, c.Task)}
+	}
+	if owner := f.asg.Owner[c.Task]; owner != c.Addr {
+		return applyResult{Err: fmt.Errorf("checkpoint %d: task %s is owned by %q, not by %s which asked to abort", cp.ID, c.Task, owner, c.Addr)}
+	}
+	cp.AbortedBy, cp.FailedTask = c.Addr, task
+	f.abort(cp, c.Time, fmt.Sprintf("aborted by replica %s: task %s failed: %s", c.Addr, task, c.Reason), eff)
+	return applyResult{Checkpoint: cp.ID}
 }
 
 func (f *fsm) abort(cp *Checkpoint, t time.Time, reason string, eff *effects) {
