@@ -111,18 +111,7 @@ func checkpointAbortedByReplica(t *testing.T, guarantee []string, env string) {
 	produce(ctx, t, cl, clicks[2000:])
 	waitCounts(ctx, t, out, clicks)
 	stopClean(ctx, t, p)
-	if eos {
-		checkExactlyOnce(ctx, t, addr, clicks)
-		return
-	}
-	// At-least-once without a crash is exact too.
-	want := expectedCounts(clicks)
-	got := readOutput(ctx, t, addr, false)
-	if d := diffCounts(got.latest, want); d != "" {
-		t.Errorf("final counts: %s", d)
-	}
-	if n := realClicks(clicks); got.records != n {
-		t.Errorf("%d output records, want %d (one per real click)", got.records, n)
-	}
-	checkUpdates(t, got, want)
+	// Without a crash at-least-once is exact too; its records, outside any
+	// transaction, are all visible to read_committed.
+	checkExactlyOnce(ctx, t, addr, clicks)
 }
