@@ -86,6 +86,9 @@ func checkpointAbortedByReplica(t *testing.T, guarantee []string, env string) {
 		t.Fatal(err)
 	}
 	t.Logf("checkpoint %d aborted by the replica: task %s", aborted, task)
+	if _, metrics := c.get(ctx, 0, "/metrics"); !strings.Contains(metrics, `gofka_checkpoint_parts_failed_total{phase="upload"} 1`) {
+		t.Errorf("/metrics does not count the failed part:\n%s", grepLines(metrics, "gofka_checkpoint"))
+	}
 
 	// A later checkpoint completes in the same process.
 	c.waitStatus(ctx, 0, "a checkpoint after the aborted one completes", func(st replicaStatus) bool { return lastComplete(st) > aborted })
