@@ -8,7 +8,7 @@ import (
 )
 
 // The checkpoint API the engine uses: the log, a task's retained acks,
-// acking its part, forcing a checkpoint.
+// acking its part or reporting that it failed, forcing a checkpoint.
 
 // Checkpoints returns the checkpoint log, oldest first.
 func (n *Node) Checkpoints() []Checkpoint { return n.fsm.checkpoints() }
@@ -45,14 +45,30 @@ var ErrCheckpointRejected = errors.New("checkpoint ack rejected")
 // AckCheckpoint reports that task's part of checkpoint id is durable. It
 // retries until the leader has applied it, refused it, or ctx ends.
 func (n *Node) AckCheckpoint(ctx context.Context, id uint64, task TaskID, ack CheckpointAck) error {
-	req := ackRequest{Addr: n.addr, Checkpoint: id, Task: task, Ack: ack}
+	return n.sendAck(ctx, ackRequest{Addr: n.addr, Checkpoint: id, Task: task, Ack: ack}, "ack")
+}
+
+// AbortCheckpoint reports that task's part of checkpoint id failed (reason
+// says how): the leader aborts the checkpoint at once, rather than after
+// Config.CheckpointTimeout, and the next one starts on schedule. It takes
+// the acks' path and retries as AckCheckpoint does; ErrCheckpointRejected
+// means the checkpoint was no longer in flight (or the task is not this
+// replica's).
+func (n *Node) AbortCheckpoint(ctx context.Context, id uint64, task TaskID, reason string) error {
+	if reason == "" {
+		reason = "no reason given"
+	}
+	return n.sendAck(ctx, ackRequest{Addr: n.addr, Checkpoint: id, Task: task, Error: reason}, "abort")
+}
+
+func (n *Node) sendAck(ctx context.Context, req ackRequest, what string) error {
 	var resp ackResponse
 	err := n.callLeader(ctx, pathAck, req, &resp)
 	if err != nil && !retryable(err) {
-		return fmt.Errorf("%w: checkpoint %d task %s: %v", ErrCheckpointRejected, id, task, err)
+		return fmt.Errorf("%w: %s of checkpoint %d task %s: %v", ErrCheckpointRejected, what, req.Checkpoint, req.Task, err)
 	}
 	if err != nil {
-		return fmt.Errorf("ack checkpoint %d task %s: %w", id, task, err)
+		return fmt.Errorf("%s checkpoint %d task %s: %w", what, req.Checkpoint, req.Task, err)
 	}
 	return nil
 }

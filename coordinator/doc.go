@@ -29,8 +29,10 @@
 // The replicated state (an unexported FSM) holds the members (alive, dead or
 // left, with the epoch they joined at), the task assignment with a
 // monotonically increasing epoch and a bounded history of its changes, and
-// the checkpoint log (started, complete or aborted; per-task acks with the
-// manifest reference; which complete checkpoints are retained). Heartbeat
+// the checkpoint log (started, complete or aborted, with who aborted it and
+// why: the leader on a timeout or an assignment change, or a replica whose
+// task's part failed; per-task acks with the manifest reference; which
+// complete checkpoints are retained). Heartbeat
 // times and what members report running live only in the leader's memory.
 //
 // Where things are:
@@ -65,7 +67,9 @@
 //
 //   - Start, then follow Events(): start the tasks an AssignmentChanged lists
 //     and stop the others; stop everything on Fenced; run the barrier
-//     protocol on CheckpointStarted and AckCheckpoint each task's part.
+//     protocol on CheckpointStarted and AckCheckpoint each task's part, or
+//     AbortCheckpoint it at once when the part failed (the checkpoint is
+//     aborted then, not after CheckpointTimeout).
 //   - Call MayRun(task) before processing a batch of a task and before
 //     committing it; a false answer means stop the task now.
 //   - Call SetRunning(tasks, lags) from the processing goroutine whenever the

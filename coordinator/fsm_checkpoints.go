@@ -26,24 +26,17 @@ func (f *fsm) applyCheckpointStart(c *command, eff *effects) applyResult {
 // applyCheckpointAck records one task's part of an in-flight checkpoint, sent
 // by the task's owner; the last expected ack completes the checkpoint.
 func (f *fsm) applyCheckpointAck(c *command, eff *effects) applyResult {
-	i := f.findCheckpoint(c.Checkpoint)
-	if i < 0 {
-		return applyResult{Err: fmt.Errorf("checkpoint %d is unknown", c.Checkpoint)}
+	cp, err := f.checkpointAt(c.Checkpoint)
+	if err != nil {
+		return applyResult{Err: err}
 	}
-	cp := &f.ckpt.Log[i]
 	key := c.Task.String()
 	if prev, ok := cp.Acks[key]; ok && prev.Replica == c.Addr {
 		// A retried ack (the first reached the log, its answer did not).
 		return applyResult{Checkpoint: cp.ID, Complete: cp.State == CheckpointComplete}
 	}
-	if cp.State != CheckpointInProgress {
-		return applyResult{Err: fmt.Errorf("checkpoint %d is %s", cp.ID, cp.State)}
-	}
-	if !slices.Contains(cp.Expected, c.Task) {
-		return applyResult{Err: fmt.Errorf("checkpoint %d does not expect task %s", cp.ID, c.Task)}
-	}
-	if owner := f.asg.Owner[c.Task]; owner != c.Addr {
-		return applyResult{Err: fmt.Errorf("checkpoint %d: task %s is owned by %q, not by %s which acked", cp.ID, c.Task, owner, c.Addr)}
+	if err := f.checkPart(cp, c, "acked"); err != nil {
+		return applyResult{Err: err}
 	}
 	ack := c.Ack
 	ack.Replica = c.Addr
@@ -57,14 +50,66 @@ func (f *fsm) applyCheckpointAck(c *command, eff *effects) applyResult {
 	return applyResult{Checkpoint: cp.ID, Complete: cp.State == CheckpointComplete}
 }
 
-// applyCheckpointAbort aborts the in-flight checkpoint (the leader's timeout).
+// applyCheckpointAbort aborts the in-flight checkpoint: the leader's timeout
+// (no Addr), or a replica whose task's part failed (Addr and Task: the
+// task's owner reporting the failure at once rather than letting the
+// checkpoint time out).
 func (f *fsm) applyCheckpointAbort(c *command, eff *effects) applyResult {
+	if c.Addr != "" {
+		return f.applyReplicaAbort(c, eff)
+	}
 	cp := f.inflight()
 	if cp == nil || cp.ID != c.Checkpoint {
 		return applyResult{Err: fmt.Errorf("checkpoint %d is not in flight", c.Checkpoint)}
 	}
 	f.abort(cp, c.Time, c.Reason, eff)
 	return applyResult{Checkpoint: c.Checkpoint}
+}
+
+// applyReplicaAbort aborts checkpoint c.Checkpoint because task c.Task's
+// part failed on its owner c.Addr. Only the task's owner may, and only while
+// the checkpoint is in flight and expects the task; a retried request whose
+// first copy already aborted the checkpoint succeeds again.
+func (f *fsm) applyReplicaAbort(c *command, eff *effects) applyResult {
+	cp, err := f.checkpointAt(c.Checkpoint)
+	if err != nil {
+		return applyResult{Err: err}
+	}
+	task := c.Task.String()
+	if cp.State == CheckpointAborted && cp.AbortedBy == c.Addr && cp.FailedTask == task {
+		return applyResult{Checkpoint: cp.ID}
+	}
+	if err := f.checkPart(cp, c, "asked to abort"); err != nil {
+		return applyResult{Err: err}
+	}
+	cp.AbortedBy, cp.FailedTask = c.Addr, task
+	f.abort(cp, c.Time, fmt.Sprintf("aborted by replica %s: task %s failed: %s", c.Addr, task, c.Reason), eff)
+	return applyResult{Checkpoint: cp.ID}
+}
+
+// checkpointAt returns the checkpoint id of the log.
+func (f *fsm) checkpointAt(id uint64) (*Checkpoint, error) {
+	i := f.findCheckpoint(id)
+	if i < 0 {
+		return nil, fmt.Errorf("checkpoint %d is unknown", id)
+	}
+	return &f.ckpt.Log[i], nil
+}
+
+// checkPart checks that a replica's report (an ack or an abort, did says
+// which) of task c.Task's part of cp may be taken: cp is in flight and
+// expects the task, and c.Addr owns it.
+func (f *fsm) checkPart(cp *Checkpoint, c *command, did string) error {
+	if cp.State != CheckpointInProgress {
+		return fmt.Errorf("checkpoint %d is %s", cp.ID, cp.State)
+	}
+	if !slices.Contains(cp.Expected, c.Task) {
+		return fmt.Errorf("checkpoint %d does not expect task %s", cp.ID, c.Task)
+	}
+	if owner := f.asg.Owner[c.Task]; owner != c.Addr {
+		return fmt.Errorf("checkpoint %d: task %s is owned by %q, not by %s which %s", cp.ID, c.Task, owner, c.Addr, did)
+	}
+	return nil
 }
 
 func (f *fsm) abort(cp *Checkpoint, t time.Time, reason string, eff *effects) {

@@ -71,6 +71,8 @@ func populated(t *testing.T) *fsm {
 	}
 	id := a.ok(command{Op: opCkptStart, BaseEpoch: 1, Expected: tasks}).Checkpoint
 	a.ok(command{Op: opCkptAbort, Checkpoint: id, Reason: "test"})
+	id = a.ok(command{Op: opCkptStart, BaseEpoch: 1, Expected: tasks}).Checkpoint
+	a.ok(command{Op: opCkptAbort, Addr: "b:1", Checkpoint: id, Task: tasks[2], Reason: "upload failed"})
 	a.ok(command{Op: opJoin, Addr: "c:1", ID: "c"})
 	a.ok(command{Op: opDead, Addr: "b:1", Incarnation: 2, Reason: "test"})
 	a.ok(command{Op: opCkptStart, BaseEpoch: 2, Expected: tasks})
@@ -94,7 +96,8 @@ func stateJSON(t *testing.T, f *fsm) string {
 func TestFSMSnapshotRoundTrip(t *testing.T) {
 	f := populated(t)
 	want := stateJSON(t, f)
-	for _, s := range []string{`"state":"dead"`, `"expired":true`, `"state":"aborted"`, `"state":"started"`, `"last_owner"`} {
+	for _, s := range []string{`"state":"dead"`, `"expired":true`, `"state":"aborted"`, `"state":"started"`, `"last_owner"`,
+		`"aborted_by":"b:1"`, `"failed_task"`} {
 		if !strings.Contains(want, s) {
 			t.Fatalf("populated state lacks %s: %s", s, want)
 		}

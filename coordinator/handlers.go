@@ -148,7 +148,14 @@ func (n *Node) handleAck(w http.ResponseWriter, r *http.Request, body []byte) {
 	if n.ready(w) == nil {
 		return
 	}
-	res, err := n.apply(command{Op: opCkptAck, Addr: req.Addr, Checkpoint: req.Checkpoint, Task: req.Task, Ack: req.Ack})
+	c := command{Op: opCkptAck, Addr: req.Addr, Checkpoint: req.Checkpoint, Task: req.Task, Ack: req.Ack}
+	if req.Error != "" {
+		c = command{Op: opCkptAbort, Addr: req.Addr, Checkpoint: req.Checkpoint, Task: req.Task, Reason: req.Error}
+	}
+	res, err := n.apply(c)
+	if err == nil && req.Error != "" {
+		n.log.Warn("coordinator: checkpoint aborted by a replica", "checkpoint", req.Checkpoint, "task", req.Task, "replica", req.Addr, "reason", req.Error)
+	}
 	if err != nil {
 		status := http.StatusConflict
 		if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) || errors.Is(err, raft.ErrEnqueueTimeout) || errors.Is(err, raft.ErrRaftShutdown) {

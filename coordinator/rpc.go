@@ -79,6 +79,9 @@ type ackRequest struct {
 	Checkpoint uint64        `json:"checkpoint"`
 	Task       TaskID        `json:"task"`
 	Ack        CheckpointAck `json:"ack"`
+	// Error, when set, says the task's part failed: the leader aborts the
+	// checkpoint, with Error as the reason (Ack is then empty).
+	Error string `json:"error,omitempty"`
 }
 
 type ackResponse struct {

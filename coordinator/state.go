@@ -98,6 +98,12 @@ type Checkpoint struct {
 	// KeepCheckpoints complete ones: what only it references may be deleted.
 	Expired bool   `json:"expired,omitempty"`
 	Reason  string `json:"reason,omitempty"`
+	// AbortedBy is the replica (advertise address) whose task's part failed
+	// and which asked for the abort, and FailedTask that task; both are empty
+	// when the leader aborted the checkpoint itself (timeout, assignment
+	// change).
+	AbortedBy  string `json:"aborted_by,omitempty"`
+	FailedTask string `json:"failed_task,omitempty"`
 }
 
 // Retained says whether the checkpoint is complete and among the newest

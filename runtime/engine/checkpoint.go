@@ -27,8 +27,12 @@ import (
 //	  ─▶ a task reading a repartition topic is aligned when it has read barrier n from every task writing
 //	     that topic (control records are counted here and never reach user code)
 //	  ─▶ the uploader sends only SST files not uploaded before, then the manifest; the task acks n
+//	  ─▶ or, if its RocksDB checkpoint or upload failed (no manifest is written then, so nothing of it
+//	     is ever restored), it reports the failure at once (AbortCheckpoint, the acks' path)
 //	coordinator: every task acked ─▶ checkpoint n complete; older ones beyond the kept K expire and the
 //	  leader's replica deletes the files only they reference.
+//	coordinator: a part failed ─▶ checkpoint n aborted at once (not after its timeout), every replica
+//	  drops it and ignores its barriers still in flight; the next one starts on the interval.
 //
 // Alignment is at-least-once (Flink's "at least once" mode): records that
 // arrive after a barrier on one input while another input is still behind are
@@ -48,6 +52,7 @@ type checkpoints struct {
 	e *Engine
 
 	id      uint64                      // the checkpoint in progress, 0 when none
+	done    uint64                      // the newest checkpoint seen finished: its barriers and older ones are ignored
 	pending map[coordinator.TaskID]bool // running tasks not yet snapshotted for id
 	// seen[id][task][topic] is the set of upstream tasks whose barrier id the
 	// task has read on that repartition topic.
@@ -114,6 +119,7 @@ func (c *checkpoints) finished(ctx context.Context, id uint64, complete bool) {
 		c.id = 0
 		clear(c.pending)
 	}
+	c.done = max(c.done, id)
 	delete(c.seen, id)
 	c.e.metrics.checkpoints.WithLabelValues(strconv.FormatBool(complete)).Inc()
 	if complete {
@@ -144,8 +150,10 @@ func (c *checkpoints) barrier(topic string, p int32, r *kgo.Record) {
 			from = string(h.Value)
 		}
 	}
-	if c.id != 0 && id < c.id {
-		return // an aborted or older checkpoint's barrier, replayed after a restart
+	if id <= c.done || (c.id != 0 && id < c.id) {
+		// A finished (aborted) checkpoint's barrier still in flight, or an
+		// older one replayed after a restart.
+		return
 	}
 	for _, rt := range c.e.routes[topic] {
 		k := coordinator.TaskID{SubTopology: rt.subTopology, Partition: p}
@@ -237,7 +245,7 @@ func (c *checkpoints) advance(ctx context.Context) error {
 		os.RemoveAll(dir)
 		info, err := t.db.Checkpoint(dir)
 		if err != nil {
-			e.log.Warn("checkpoint failed; the coordinator will abort it", "checkpoint", id, "task", t.id, "err", err)
+			c.abort(ctx, checkpointRecord{ID: id, Task: t.id.String(), Duration: time.Since(begin)}, t.id, "local", fmt.Errorf("RocksDB checkpoint: %w", err))
 			continue
 		}
 		changelog := map[string]int64{}
@@ -254,9 +262,7 @@ func (c *checkpoints) advance(ctx context.Context) error {
 			rec := checkpointRecord{ID: id, Task: k.String(), Files: stats.Files, NewFiles: stats.NewFiles,
 				Bytes: stats.Bytes, NewBytes: stats.NewBytes, Duration: local + stats.Duration}
 			if err != nil {
-				rec.Error = err.Error()
-				c.record(rec)
-				e.log.Warn("snapshot upload failed; the coordinator will abort the checkpoint", "checkpoint", id, "task", k, "err", err)
+				c.abort(ctx, rec, k, "upload", fmt.Errorf("snapshot upload: %w", err))
 				return
 			}
 			c.ack(ctx, id, k, coordinator.CheckpointAck{ManifestRef: ref, Files: stats.Files, Bytes: stats.Bytes,
@@ -270,6 +276,23 @@ func (c *checkpoints) ack(ctx context.Context, id uint64, k coordinator.TaskID, 
 	if err := c.e.node.AckCheckpoint(ctx, id, k, ack); err != nil {
 		rec.Error = err.Error()
 		c.e.log.Warn("checkpoint ack failed", "checkpoint", id, "task", k, "err", err)
+	}
+	c.record(rec)
+}
+
+// abort reports that task k's part of checkpoint rec.ID failed (in phase
+// local or upload): the coordinator aborts the checkpoint at once rather
+// than waiting out its timeout. Refused (the checkpoint already finished,
+// or the task moved), it is only logged: either way the checkpoint is not
+// completed with this part.
+func (c *checkpoints) abort(ctx context.Context, rec checkpointRecord, k coordinator.TaskID, phase string, cause error) {
+	rec.Error = cause.Error()
+	c.e.metrics.checkpointPartsFailed.WithLabelValues(phase).Inc()
+	c.e.log.Warn("checkpoint part failed; asking the coordinator to abort the checkpoint", "checkpoint", rec.ID, "task", k, "err", cause)
+	if err := c.e.node.AbortCheckpoint(ctx, rec.ID, k, cause.Error()); err != nil {
+		c.e.log.Warn("checkpoint abort not taken", "checkpoint", rec.ID, "task", k, "err", err)
+	} else {
+		c.e.log.Info("checkpoint aborted", "checkpoint", rec.ID, "task", k)
 	}
 	c.record(rec)
 }

@@ -18,9 +18,13 @@ type metrics struct {
 	restoreSeconds    *prometheus.GaugeVec
 	snapshotFallbacks prometheus.Counter
 	checkpoints       *prometheus.CounterVec
-	lag               *prometheus.GaugeVec
-	skipped           *prometheus.CounterVec
-	deadLettered      *prometheus.CounterVec
+	// checkpointPartsFailed counts this replica's task parts of a checkpoint
+	// that failed (and were reported, aborting the checkpoint), by phase:
+	// local (the RocksDB checkpoint) or upload (SST files or the manifest).
+	checkpointPartsFailed *prometheus.CounterVec
+	lag                   *prometheus.GaugeVec
+	skipped               *prometheus.CounterVec
+	deadLettered          *prometheus.CounterVec
 
 	mu   sync.Mutex
 	lags map[topicPartition]int64 // records behind the high watermark, per input partition
@@ -41,6 +45,9 @@ func newMetrics() *metrics {
 		checkpoints: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gofka_checkpoints_finished_total", Help: "Checkpoints this replica saw finish, by whether they completed.",
 		}, []string{"complete"}),
+		checkpointPartsFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gofka_checkpoint_parts_failed_total", Help: "Task snapshots of a checkpoint that failed on this replica, which then asked the coordinator to abort the checkpoint, by phase (local, upload).",
+		}, []string{"phase"}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "gofka_input_lag_records", Help: "Records between the last processed offset and the high watermark.",
 		}, []string{"topic", "partition"}),
@@ -54,7 +61,7 @@ func newMetrics() *metrics {
 		}, []string{"topic", "partition"}),
 		lags: map[topicPartition]int64{},
 	}
-	m.reg.MustRegister(m.processed, m.restoreSeconds, m.snapshotFallbacks, m.checkpoints, m.lag, m.skipped, m.deadLettered,
+	m.reg.MustRegister(m.processed, m.restoreSeconds, m.snapshotFallbacks, m.checkpoints, m.checkpointPartsFailed, m.lag, m.skipped, m.deadLettered,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

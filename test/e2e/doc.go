@@ -17,6 +17,10 @@
 //	                    EndTxn timed out, a panic mid-transaction; TestExactlyOnceFaults: a fault hook
 //	                    (runtime/engine/faults.go) in the flush, a produce, a snapshot's SST upload, its manifest
 //	                    write and a restore's download
+//	eos_zombie_test.go  a SIGSTOPped replica resumed under exactly-once: the records' producer epochs (read_uncommitted
+//	                    and read_committed) show the broker refused its writes, the group's offsets never went back
+//	checkpoint_abort_test.go  a snapshot upload or manifest write fails: the replica aborts the checkpoint at once
+//	                    (the coordinator's /status says by whom and why), a later one completes, under both guarantees
 //	peertls_test.go     three replicas over peer mutual TLS refuse an impostor with a certificate of another CA; exact output
 //	badrecord_test.go, startup_test.go, kcat_test.go, examples_test.go: bad input, start-up order, an independent client, the examples
 //	ownmodule_test.go   the README's "Use it in your own module" recipe, step by step, in a fresh module outside the repository
