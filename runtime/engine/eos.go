@@ -126,14 +126,21 @@ func (e *Engine) newTxnProducer(ctx context.Context, id string) (*kgo.Client, er
 // commitTxns commits the transaction of each task, with its input offsets.
 // Tasks that produced nothing have their offsets committed outside a
 // transaction (in plain).
+// A failure belongs to the task whose transaction failed (taskFailure): the
+// loop rolls back that task alone. A commit once begun is not interrupted by
+// the graceful stop (ctx ending): a transaction cut short between
+// TxnOffsetCommit and EndTxn would have to be thrown away, and its task with
+// it, where finishing it lets the task close cleanly.
 func (e *Engine) commitTxns(ctx context.Context, tasks []*task, plain *[]*task) error {
+	commit, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	for _, t := range tasks {
 		if t.txnRecords == 0 {
 			*plain = append(*plain, t)
 			continue
 		}
-		if err := e.commitTxn(ctx, t); err != nil {
-			return fmt.Errorf("task %s: %w: %w", t.id, errTxnAborted, err)
+		if err := e.commitTxn(commit, t); err != nil {
+			return &taskFailure{t.id, fmt.Errorf("%w: %w", errTxnAborted, err)}
 		}
 	}
 	return nil
@@ -185,7 +192,10 @@ func (e *Engine) commitTxn(ctx context.Context, t *task) error {
 			return fmt.Errorf("transactional offset commit: %w", err)
 		}
 	}
-	n := txnCommits.Add(1)
+	n := int64(-1) // not counted: matches no hook
+	if faultTask == "" || faultTask == t.id.String() {
+		n = txnCommits.Add(1)
+	}
 	if n == faultAbortCommit.at {
 		return faultAbortCommit.err()
 	}

@@ -123,6 +123,7 @@ func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed 
 	if producer != nil {
 		t.producer = producer
 	}
+	t.ack = e.ackFunc(t)
 	persistent := false
 	for _, si := range st.Stores {
 		persistent = persistent || e.prog.Stores[si].Persistent
@@ -133,7 +134,7 @@ func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed 
 	}
 	from := map[topicPartition]int64{} // where each store partition's replay starts
 	if persistent {
-		t.restoredFrom, err = e.openTaskState(ctx, t, bounds, from)
+		t.restoredFrom, err = e.openTaskState(ctx, t, bounds, committed, from)
 		if err != nil {
 			return err
 		}
@@ -186,6 +187,7 @@ func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed 
 	t.restoreTime = time.Since(begin)
 	t.restoredRecords = records
 	e.tasks[k] = t
+	e.counts(k).starts++
 	e.metrics.restoreSeconds.WithLabelValues(k.String()).Set(t.restoreTime.Seconds())
 	e.log.Info("task started", "task", k, "state_from", t.restoredFrom, "changelog_records_replayed", records,
 		"restore_duration", t.restoreTime.Round(time.Millisecond))
@@ -199,8 +201,8 @@ func (e *Engine) stopTasks(ctx context.Context, stop []*task) error {
 	if err := e.commitTasks(ctx, stop); err != nil {
 		return err
 	}
+	e.closeCleanly(stop)
 	for _, t := range stop {
-		e.closeTask(t)
 		e.log.Info("task stopped", "task", t.id)
 	}
 	return nil
