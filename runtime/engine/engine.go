@@ -59,6 +59,7 @@ type Engine struct {
 	produceErr error
 	changelogs map[topicPartition]int64 // next offset of each changelog partition, as acked
 
+	started      time.Time // when Run began
 	processed    int64
 	bad          badRecords // skipped and dead-lettered records, per input partition
 	fencedWrites int64      // writes dropped because the lease had run out
@@ -129,7 +130,7 @@ func Run(ctx context.Context, prog *runtime.Program, cfg Config) error {
 		cfg: cfg, prog: prog, log: cfg.Logger.With("app", cfg.AppID, "replica", cfg.ReplicaID),
 		tasks: map[coordinator.TaskID]*task{}, taskCounts: map[coordinator.TaskID]*taskCount{}, routes: map[string][]route{},
 		positions: map[topicPartition]int64{}, changelogs: map[topicPartition]int64{},
-		metrics: newMetrics(),
+		metrics: newMetrics(), started: time.Now(),
 	}
 	e.metrics.countPeerTLS(cfg.Cluster.PeerTLS)
 	e.ckpt = newCheckpoints(e)

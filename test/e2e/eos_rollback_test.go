@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -99,16 +100,25 @@ func TestExactlyOnceRollbackOneTask(t *testing.T) {
 
 // startedFrom maps each task with persistent state to where its state came
 // from, from a process's "task started" log lines (tasks without a store
-// start from "changelog (in-memory stores)" and are left out).
-func startedFrom(log string) map[string]string {
-	out := map[string]string{}
-	re := regexp.MustCompile(`msg="task started" .*task=(\S+) state_from="([^"]*)"`)
+// start from "changelog (in-memory stores)" and are left out), and sums their
+// restore durations and the changelog records they replayed.
+func startedFrom(t *testing.T, log string) (from map[string]string, restore time.Duration, replayed int) {
+	from = map[string]string{}
+	re := regexp.MustCompile(`msg="task started" .*task=(\S+) state_from="([^"]*)" changelog_records_replayed=(\d+) restore_duration=(\S+)`)
 	for _, m := range re.FindAllStringSubmatch(log, -1) {
-		if m[2] != "changelog (in-memory stores)" {
-			out[m[1]] = m[2]
+		if m[2] == "changelog (in-memory stores)" {
+			continue
 		}
+		from[m[1]] = m[2]
+		n, _ := strconv.Atoi(m[3])
+		d, err := time.ParseDuration(m[4])
+		if err != nil {
+			t.Fatalf("task %s: restore_duration %q: %v", m[1], m[4], err)
+		}
+		replayed += n
+		restore += d
 	}
-	return out
+	return from, restore, replayed
 }
 
 // TestExactlyOnceCleanShutdownMarker restarts a single exactly-once replica
@@ -122,8 +132,8 @@ func startedFrom(log string) map[string]string {
 //     local state: it is wiped and restored from a snapshot or the changelog;
 //   - a SIGTERM right after starts from local state again.
 //
-// The time from each start to the first record processed is logged (not
-// asserted); the committed output is exact at the end.
+// The time from each start to the first record processed (the engine's log
+// line) is logged, not asserted; the committed output is exact at the end.
 func TestExactlyOnceCleanShutdownMarker(t *testing.T) {
 	ctx := testContext(t, 120*time.Second)
 	addr, cl, _ := clickCountBroker(ctx, t)
@@ -149,10 +159,15 @@ func TestExactlyOnceCleanShutdownMarker(t *testing.T) {
 		produce(ctx, t, cl, clicks[upTo-1000:upTo]) // waiting for the restart
 		at := time.Now()
 		p = c.start(0)
-		first := c.waitProcessing(ctx, 0, at)
+		c.waitProcessing(ctx, 0, at)
 		waitCounts(ctx, t, out, clicks[:upTo])
-		from := startedFrom(p.out.String())
-		t.Logf("after %s: first record processed %s after the start; state from %v", how, first.Round(time.Millisecond), from)
+		from, restore, replayed := startedFrom(t, p.out.String())
+		first := regexp.MustCompile(`msg="first record processed" .*since_start=(\S+)`).FindStringSubmatch(p.out.String())
+		if first == nil {
+			t.Fatalf("after %s: no \"first record processed\" log line", how)
+		}
+		t.Logf("after %s: first record processed %s after the start; the stateful tasks' restores took %s in all, replaying %d changelog records; state from %v",
+			how, first[1], restore, replayed, from)
 		if len(from) != partitions {
 			t.Fatalf("after %s: %d stateful tasks started, want %d:\n%s", how, len(from), partitions, grepLines(p.out.String(), "task started"))
 		}
