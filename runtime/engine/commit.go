@@ -22,7 +22,7 @@ import (
 //
 // Under exactly-once commitTasks commits each task's transaction, its input
 // offsets inside it (eos.go); a transaction that cannot commit is aborted and
-// the loop drops and restores the tasks. Nothing else commits.
+// the loop rolls back the task it belongs to (rollback.go). Nothing else commits.
 
 // commit makes everything the running tasks processed durable.
 func (e *Engine) commit(ctx context.Context) error {

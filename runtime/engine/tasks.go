@@ -19,8 +19,9 @@ import (
 
 // A task's life on a replica: the coordinator assigns it (reconcile), startTask
 // restores its state and makes the generated task, the loop feeds it, and
-// stopTask (reassigned elsewhere: flush and commit) or discardTask (fenced:
-// nothing more may be written) ends it.
+// stopTasks (reassigned elsewhere: flush and commit, then a clean close),
+// discardTasks (fenced: nothing more may be written) or, under exactly-once,
+// a rollback of that task alone (rollback.go: its transaction aborted) ends it.
 
 // reconcile makes the running tasks those in mine: it stops the tasks that are
 // no longer this replica's first (their new owner starts them only after the

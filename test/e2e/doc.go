@@ -17,6 +17,8 @@
 //	                    EndTxn timed out, a panic mid-transaction; TestExactlyOnceFaults: a fault hook
 //	                    (runtime/engine/faults.go) in the flush, a produce, a snapshot's SST upload, its manifest
 //	                    write and a restore's download
+//	eos_rollback_test.go  exactly-once: a failed commit rolls back only its task (/status starts and rollbacks); a
+//	                    SIGTERM restart starts from local state (clean-shutdown marker), a SIGKILL restart does not
 //	peertls_test.go     three replicas over peer mutual TLS refuse an impostor with a certificate of another CA; exact output
 //	badrecord_test.go, startup_test.go, kcat_test.go, examples_test.go: bad input, start-up order, an independent client, the examples
 //	ownmodule_test.go   the README's "Use it in your own module" recipe, step by step, in a fresh module outside the repository
