@@ -119,11 +119,12 @@ func (e *Engine) takeMarker(k coordinator.TaskID) (*cleanMarker, error) {
 // committed state by replaying the changelog after it, or "" when it can:
 // the committed changelog must still hold every offset after the marker's
 // (not truncated, compacted away or recreated: fits checks the range), no
-// complete snapshot may claim a changelog end the committed changelog does
+// complete snapshot of the task (snapshots, the coordinator's) may claim a changelog end the committed changelog does
 // not reach (records the local state may hold were lost by the brokers), and
 // the committed input offsets must not be behind the marker's (offsets reset:
 // the state would be ahead of the input).
-func (e *Engine) markerFits(m *cleanMarker, k coordinator.TaskID, b map[topicPartition]bounds, committed kadm.OffsetResponses) string {
+func (e *Engine) markerFits(m *cleanMarker, k coordinator.TaskID, b map[topicPartition]bounds, committed kadm.OffsetResponses,
+	snapshots []coordinator.TaskCheckpoint) string {
 	if m.Version != markerVersion || m.App != e.cfg.AppID || m.Task != k.String() {
 		return fmt.Sprintf("marker of %s/%s version %d, not of this task", m.App, m.Task, m.Version)
 	}
@@ -134,7 +135,7 @@ func (e *Engine) markerFits(m *cleanMarker, k coordinator.TaskID, b map[topicPar
 	if why != "" {
 		return why
 	}
-	for _, cp := range e.node.LatestComplete(k) {
+	for _, cp := range snapshots {
 		for tp, o := range cp.ChangelogOffsets {
 			if end, ok := changelogEnd(b, tp); ok && o > end {
 				return fmt.Sprintf("the snapshot of checkpoint %d has %s at offset %d, past its committed end %d", cp.ID, tp, o, end)

@@ -123,7 +123,7 @@ func (e *Engine) openLocal(k coordinator.TaskID, bounds map[topicPartition]bound
 		*passed = append(*passed, "local state: no clean-shutdown marker (a crash, or a start that did not close)")
 		return "", false, e.pool.Remove(k.String())
 	}
-	if why := e.markerFits(m, k, bounds, committed); why != "" {
+	if why := e.markerFits(m, k, bounds, committed, e.node.LatestComplete(k)); why != "" {
 		*passed = append(*passed, source+": "+why)
 		return "", false, e.pool.Remove(k.String())
 	}
