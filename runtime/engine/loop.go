@@ -140,7 +140,10 @@ func (e *Engine) catchUp(ctx context.Context) error {
 }
 
 // stopGracefully ends the loop when ctx ends: what was processed is flushed and
-// committed, then the replica leaves the group so its tasks move at once.
+// committed, the tasks closed cleanly (under exactly-once their local state is
+// marked for the next start here: marker.go; a task whose transaction fails
+// now is dropped and the others still commit), then the replica leaves the
+// group so its tasks move at once.
 func (e *Engine) stopGracefully() error {
 	stop, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
