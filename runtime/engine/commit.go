@@ -22,7 +22,7 @@ import (
 //
 // Under exactly-once commitTasks commits each task's transaction, its input
 // offsets inside it (eos.go); a transaction that cannot commit is aborted and
-// the loop drops and restores the tasks. Nothing else commits.
+// the loop rolls back the task it belongs to (rollback.go). Nothing else commits.
 
 // commit makes everything the running tasks processed durable.
 func (e *Engine) commit(ctx context.Context) error {
@@ -39,10 +39,10 @@ func (e *Engine) commit(ctx context.Context) error {
 // input offsets committed.
 func (e *Engine) commitTasks(ctx context.Context, tasks []*task) error {
 	if err := e.flushTasks(ctx, tasks); err != nil {
-		if e.cfg.ExactlyOnce && !errors.Is(err, errLeaseLost) {
-			return fmt.Errorf("%w: %w", errTxnAborted, err)
+		if e.cfg.ExactlyOnce && !errors.Is(err, errLeaseLost) && ctx.Err() == nil {
+			return txnAborted(err)
 		}
-		return err
+		return err // the graceful stop (ctx ended) flushes again
 	}
 	if e.cfg.ExactlyOnce {
 		var plain []*task
@@ -63,6 +63,15 @@ func (e *Engine) commitTasks(ctx context.Context, tasks []*task) error {
 		return nil
 	}
 	return e.commitOffsets(ctx, offsets)
+}
+
+// txnAborted marks err, met while committing under exactly-once, as an
+// aborted transaction: of one task when err is that task's failure.
+func txnAborted(err error) error {
+	if tf, ok := errors.AsType[*taskFailure](err); ok {
+		return &taskFailure{tf.task, fmt.Errorf("%w: %w", errTxnAborted, tf.err)}
+	}
+	return fmt.Errorf("%w: %w", errTxnAborted, err)
 }
 
 // commitOffsets commits input offsets for the application's group. Retriable
@@ -97,10 +106,10 @@ func (e *Engine) flushTasks(ctx context.Context, tasks []*task) error {
 	}
 	for _, t := range tasks {
 		if t.txnRecords > 0 && faultFlush.hit() {
-			return fmt.Errorf("flush task %s: %w", t.id, faultFlush.err())
+			return &taskFailure{t.id, fmt.Errorf("flush: %w", faultFlush.err())}
 		}
 		if err := t.t.Flush(); err != nil {
-			return fmt.Errorf("flush task %s: %w", t.id, err)
+			return &taskFailure{t.id, fmt.Errorf("flush: %w", err)}
 		}
 	}
 	flushed := map[*kgo.Client]bool{}
@@ -110,7 +119,11 @@ func (e *Engine) flushTasks(ctx context.Context, tasks []*task) error {
 		}
 		flushed[t.producer] = true
 		if err := t.producer.Flush(ctx); err != nil {
-			return fmt.Errorf("wait for produce acks: %w", err)
+			err = fmt.Errorf("wait for produce acks: %w", err)
+			if t.producer != e.producer && ctx.Err() == nil {
+				return &taskFailure{t.id, err} // the task's own producer
+			}
+			return err
 		}
 	}
 	if e.fencedWrites > 0 {
@@ -120,6 +133,9 @@ func (e *Engine) flushTasks(ctx context.Context, tasks []*task) error {
 	perr := e.produceErr
 	offsets := map[*task]map[rocks.StorePartition]int64{}
 	for _, t := range tasks {
+		if perr == nil && t.produceErr != nil {
+			perr = &taskFailure{t.id, t.produceErr}
+		}
 		for _, sp := range t.stores {
 			if !sp.spec.Persistent {
 				continue

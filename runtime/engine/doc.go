@@ -1,6 +1,6 @@
 // Package engine runs a compiled topology (a runtime.Program) on one replica
 // against Kafka-protocol brokers through franz-go, with RocksDB state,
-// changelogs, barrier checkpoints and at-least-once processing. The replicas of
+// changelogs, barrier checkpoints and at-least-once or exactly-once processing. The replicas of
 // an application share the work through the coordinator (package coordinator).
 //
 // Start-up: describe the topics and create the internal ones (repartition
@@ -11,7 +11,8 @@
 // Raft group. From then on the engine follows the node's events:
 //
 //	AssignmentChanged ─▶ reconcile: stop the tasks taken away (flush, acks, commit) ─▶ start the new ones:
-//	                     state from local RocksDB, else the newest snapshot that verifies, else nothing,
+//	                     state from local RocksDB (under exactly-once only after a clean close: marker.go),
+//	                     else the newest snapshot that verifies, else nothing,
 //	                     then the changelog from the state's offsets to its end; input from the committed offsets
 //	CheckpointStarted ─▶ barriers (checkpoint.go) ─▶ RocksDB checkpoint per task ─▶ background upload ─▶ ack
 //	Fenced            ─▶ drop every task without writing anything more
@@ -27,12 +28,15 @@
 //	     ─▶ reconcile with the assignment (tasks that could not start under an old lease start now)
 //
 // Every step returns its error to the loop, and one function (classify,
-// errors.go) decides: carry on, drop every task (the lease was lost), leave for
-// the graceful stop (ctx ended), or fail (after a record's failure, committing
-// what preceded it). Committing happens in one place (commit.go); under
+// errors.go) decides: carry on, roll back one task (its transaction aborted:
+// rollback.go), drop every task (the lease was lost), leave for the graceful
+// stop (ctx ended), or fail (after a record's failure, committing what
+// preceded it). Committing happens in one place (commit.go); under
 // exactly-once it is the commit of each task's transaction (eos.go: per-task
 // transactional ids, a transaction per commit interval, read_committed internal
-// reads, rollback by restoring the tasks from committed state).
+// reads; a failed transaction rolls back its task alone, restored from
+// committed state while the others run on; after a clean close a task's local
+// state is kept and marked, marker.go, and used at its next start).
 //
 // A crash at any instant therefore loses no input: offsets are committed only after
 // everything the processed records caused is acknowledged by the brokers, and
@@ -44,7 +48,8 @@
 //
 // Files: engine.go (Run, start-up, state, the coordinator node), loop.go (the
 // loop and coordinator events), process.go (batches and bad records),
-// produce.go (writes and acks), commit.go, eos.go (exactly-once), errors.go,
+// produce.go (writes and acks), commit.go, eos.go (exactly-once), rollback.go
+// (rolling back one task), marker.go (clean-shutdown markers), errors.go,
 // tasks.go (a task's life: reconcile, start, stop, discard), restore.go (local
 // state, snapshots, changelog replay), checkpoint.go (barriers and uploads), topics.go (planning
 // and creating topics), status.go and metrics.go (/status, /healthz, /readyz and

@@ -45,8 +45,9 @@ type Engine struct {
 	parts        []int32 // partitions (tasks) per sub-topology
 	routes       map[string][]route
 	cacheEntries int
-	tasks        map[coordinator.TaskID]*task // the running tasks
-	batch        []runtime.Record             // reused for every fetched partition
+	tasks        map[coordinator.TaskID]*task      // the running tasks
+	taskCounts   map[coordinator.TaskID]*taskCount // starts and rollbacks, for /status
+	batch        []runtime.Record                  // reused for every fetched partition
 
 	// positions are the next input offsets to process and commit for the running
 	// tasks' inputs (-1: from the start).
@@ -58,6 +59,7 @@ type Engine struct {
 	produceErr error
 	changelogs map[topicPartition]int64 // next offset of each changelog partition, as acked
 
+	started      time.Time // when Run began
 	processed    int64
 	bad          badRecords // skipped and dead-lettered records, per input partition
 	fencedWrites int64      // writes dropped because the lease had run out
@@ -73,11 +75,28 @@ type task struct {
 	// producer writes the task's output, changelog and barriers: the engine's
 	// shared producer, or under exactly-once the task's transactional one.
 	producer   *kgo.Client
-	txnRecords int64 // records produced since the last commit
+	ack        func(*kgo.Record, error) // the produce callback (ackFunc)
+	produceErr error                    // the first write of its own producer that failed (guarded by Engine.mu)
+	txnRecords int64                    // records produced since the last commit
 
 	restoredFrom    string
 	restoreTime     time.Duration
 	restoredRecords int64
+}
+
+// taskCount is what happened to a task in this process, for /status.
+type taskCount struct {
+	starts    int // startTask succeeded
+	rollbacks int // rolled back alone after its transaction aborted (rollback.go)
+}
+
+func (e *Engine) counts(k coordinator.TaskID) *taskCount {
+	c := e.taskCounts[k]
+	if c == nil {
+		c = &taskCount{}
+		e.taskCounts[k] = c
+	}
+	return c
 }
 
 // storePartition is one partition of one store: a task's share of it.
@@ -109,9 +128,9 @@ func Run(ctx context.Context, prog *runtime.Program, cfg Config) error {
 	}
 	e := &Engine{
 		cfg: cfg, prog: prog, log: cfg.Logger.With("app", cfg.AppID, "replica", cfg.ReplicaID),
-		tasks: map[coordinator.TaskID]*task{}, routes: map[string][]route{},
+		tasks: map[coordinator.TaskID]*task{}, taskCounts: map[coordinator.TaskID]*taskCount{}, routes: map[string][]route{},
 		positions: map[topicPartition]int64{}, changelogs: map[topicPartition]int64{},
-		metrics: newMetrics(),
+		metrics: newMetrics(), started: time.Now(),
 	}
 	e.metrics.countPeerTLS(cfg.Cluster.PeerTLS)
 	e.ckpt = newCheckpoints(e)

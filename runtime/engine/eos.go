@@ -61,22 +61,40 @@ import (
 // effect to tie its offsets to; they are committed outside any transaction.
 // TxnOffsetCommit is capped at v5 (v6 names topics by id).
 //
-// Failures. A transaction that cannot commit (produce error, offset commit
-// refused, EndTxn failed or timed out, a fault hook) is aborted and every task
-// of the replica is dropped as if fenced (discardTasks): the producers are
-// closed, local RocksDB instances removed, and the tasks restart from the
-// newest snapshot and the committed changelog tail, their inputs from the
-// committed offsets. That is the simplest correct rollback: the typed cache
-// and RocksDB may both hold updates of the aborted transaction (a cache
-// eviction writes RocksDB mid-interval), and rebuilding from committed data
-// drops them, at the cost of a restore. The new producer initializes again,
-// with a new epoch, before the next transaction, which also covers an EndTxn
-// whose outcome is unknown. A panic in a user function ends the run without
-// committing: its transaction is aborted (or left to the next owner's
-// initialization), and nothing of it becomes visible. For the same reason a
-// task never starts from local state after a crash: under exactly-once it is
-// restored from a snapshot and the changelog (Kafka Streams wipes local state
-// after an unclean shutdown for the same reason).
+// Failures. A transaction belongs to one task (its producer), so a
+// transaction that cannot commit (its produce failed, its flush, its offset
+// commit refused, its EndTxn failed or timed out, a fault hook) is that task's
+// failure (taskFailure), and the task alone is rolled back (rollback.go): its
+// transaction aborted and producer closed, its local RocksDB instance and
+// caches dropped, its input positions forgotten; it starts again at once with
+// a newly initialized producer (new epoch, which also settles an EndTxn whose
+// outcome is unknown), from the newest snapshot and the committed changelog
+// tail, its inputs from the committed offsets. The other tasks of the replica
+// keep their state, their open transactions and their positions. Rebuilding
+// from committed data is the simplest correct rollback: the typed cache and
+// RocksDB may both hold updates of the aborted transaction (a cache eviction
+// writes RocksDB mid-interval). A checkpoint in progress: a rolled-back task
+// that reads only user topics is aligned again at its committed offsets and
+// snapshots its committed state; one that reads a repartition topic may have
+// counted barriers past its committed offsets, so it does not ack that
+// checkpoint, which fails (the next one completes). What cannot be pinned to
+// one task (a write of the shared producer lost, a task sharing an input
+// partition with another) still drops every task (discardTasks), and so does
+// a lost lease. A commit once begun is finished even when the graceful stop
+// comes in the middle of it, so that a SIGTERM does not cost a rollback.
+// A panic in a user function ends the run without committing: its
+// transaction is aborted (or left to the next owner's initialization), and
+// nothing of it becomes visible.
+//
+// Local state. After a crash local state may hold updates of transactions
+// that never committed, so a task does not start from it: it is wiped and the
+// task restored from a snapshot and the changelog (Kafka Streams wipes local
+// state after an unclean shutdown for the same reason). After a clean close
+// (graceful stop, a task moving away, both after a successful commit) the
+// task leaves a marker on its state, as Kafka Streams' .checkpoint file, and
+// its next start here deletes the marker and then uses the local state plus
+// the committed changelog after the marker's offsets, unless the changelog,
+// the snapshots or the committed input offsets contradict it (marker.go).
 //
 // Reads. Inputs, repartition topics and changelog restore read
 // read_committed. Restore replays to the changelog's last stable offset and
@@ -84,9 +102,9 @@ import (
 // ends the partition and stops there: the end is a position, not the last
 // data record's offset + 1.
 
-// errTxnAborted: a task's transaction could not commit and was aborted. The
-// loop drops every task (their state may hold aborted updates) and restarts
-// them from committed state.
+// errTxnAborted: a transaction could not commit and was aborted. Inside a
+// taskFailure the loop rolls back that task and restarts it from committed
+// state (its state may hold aborted updates); alone, it drops every task.
 var errTxnAborted = errors.New("transaction aborted")
 
 // txnCommits counts transactional commits that produced records, for the
@@ -126,14 +144,21 @@ func (e *Engine) newTxnProducer(ctx context.Context, id string) (*kgo.Client, er
 // commitTxns commits the transaction of each task, with its input offsets.
 // Tasks that produced nothing have their offsets committed outside a
 // transaction (in plain).
+// A failure belongs to the task whose transaction failed (taskFailure): the
+// loop rolls back that task alone. A commit once begun is not interrupted by
+// the graceful stop (ctx ending): a transaction cut short between
+// TxnOffsetCommit and EndTxn would have to be thrown away, and its task with
+// it, where finishing it lets the task close cleanly.
 func (e *Engine) commitTxns(ctx context.Context, tasks []*task, plain *[]*task) error {
+	commit, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	for _, t := range tasks {
 		if t.txnRecords == 0 {
 			*plain = append(*plain, t)
 			continue
 		}
-		if err := e.commitTxn(ctx, t); err != nil {
-			return fmt.Errorf("task %s: %w: %w", t.id, errTxnAborted, err)
+		if err := e.commitTxn(commit, t); err != nil {
+			return &taskFailure{t.id, fmt.Errorf("%w: %w", errTxnAborted, err)}
 		}
 	}
 	return nil
@@ -185,7 +210,10 @@ func (e *Engine) commitTxn(ctx context.Context, t *task) error {
 			return fmt.Errorf("transactional offset commit: %w", err)
 		}
 	}
-	n := txnCommits.Add(1)
+	n := int64(-1) // not counted: matches no hook
+	if faultTask == "" || faultTask == t.id.String() {
+		n = txnCommits.Add(1)
+	}
 	if n == faultAbortCommit.at {
 		return faultAbortCommit.err()
 	}

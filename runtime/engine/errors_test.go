@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/gofka/streams/coordinator"
 	"github.com/gofka/streams/runtime"
 )
 
@@ -15,6 +16,7 @@ func TestClassify(t *testing.T) {
 	cancel()
 	record := &recordFailure{&runtime.RecordError{Topic: "in", Partition: 0, Offset: 7, Stage: "decode value", Err: errors.New("bad")}}
 	other := errors.New("commit offsets: NOT_COORDINATOR")
+	task12 := coordinator.TaskID{SubTopology: 1, Partition: 2}
 	for _, c := range []struct {
 		name string
 		ctx  context.Context
@@ -26,7 +28,10 @@ func TestClassify(t *testing.T) {
 		{"lease lost", running, errLeaseLost, dropTasks},
 		{"lease lost, wrapped", running, fmt.Errorf("checkpoint 3: %w", errLeaseLost), dropTasks},
 		{"lease lost while stopping", stopping, errLeaseLost, dropTasks},
-		{"transaction aborted", running, fmt.Errorf("task 1_2: %w: %w", errTxnAborted, other), dropTasks},
+		{"transaction aborted, no task", running, fmt.Errorf("produce: %w: %w", errTxnAborted, other), dropTasks},
+		{"a task's transaction aborted", running, fmt.Errorf("checkpoint 4: %w", &taskFailure{task12, fmt.Errorf("%w: %w", errTxnAborted, other)}), dropTask},
+		{"a task's transaction aborted, while stopping", stopping, &taskFailure{task12, errTxnAborted}, dropTask},
+		{"a task's failure outside a transaction", running, &taskFailure{task12, other}, fail},
 		{"transaction aborted at a checkpoint, while stopping", stopping, fmt.Errorf("checkpoint 4: %w", errTxnAborted), dropTasks},
 		{"record failure", running, record, fail},
 		{"record failure while stopping", stopping, fmt.Errorf("process: %w", record), fail},

@@ -26,6 +26,10 @@ import (
 //	GOFKA_TEST_FAULT_UPLOAD     snapshot SST   the n-th Put of a snapshot's SST file fails
 //	GOFKA_TEST_FAULT_MANIFEST   manifest write the n-th Put of a snapshot manifest fails
 //	GOFKA_TEST_FAULT_RESTORE    restore        the n-th snapshot download of a restoring task fails
+//
+// GOFKA_TEST_FAULT_TASK=<task id> (e.g. 1_2) makes the offset-commit and
+// EndTxn hooks count only that task's commits, so that a test can fail the
+// transaction of a task with state.
 type fault struct {
 	name string
 	at   int64 // the occurrence that fails; 0: never
@@ -54,6 +58,8 @@ var (
 	faultUpload        = newFault("GOFKA_TEST_FAULT_UPLOAD")
 	faultManifest      = newFault("GOFKA_TEST_FAULT_MANIFEST")
 	faultRestore       = newFault("GOFKA_TEST_FAULT_RESTORE")
+
+	faultTask = os.Getenv("GOFKA_TEST_FAULT_TASK") // "": every task
 )
 
 // faultyStore wraps the snapshot store the uploader writes to when an upload

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -31,14 +33,18 @@ func (e *Engine) loop(ctx context.Context) error {
 	st := loopState{lastCommit: time.Now()}
 	for {
 		err := e.step(ctx, &st)
-		switch classify(ctx, err) {
-		case carryOn:
-		case dropTasks:
-			e.discardTasks(ctx, err.Error())
-		case leave:
-			return e.stopGracefully()
-		case fail:
-			return e.failed(e.watch.Explain(err))
+		for err != nil {
+			switch classify(ctx, err) {
+			case dropTask:
+				err = e.rollbackTask(ctx, err) // restarting the task may fail in turn
+			case dropTasks:
+				e.discardTasks(ctx, err.Error())
+				err = nil
+			case leave:
+				return e.stopGracefully()
+			case fail:
+				return e.failed(e.watch.Explain(err))
+			}
 		}
 	}
 }
@@ -134,18 +140,27 @@ func (e *Engine) catchUp(ctx context.Context) error {
 }
 
 // stopGracefully ends the loop when ctx ends: what was processed is flushed and
-// committed, then the replica leaves the group so its tasks move at once.
+// committed, the tasks closed cleanly (under exactly-once their local state is
+// marked for the next start here: marker.go; a task whose transaction fails
+// now is dropped and the others still commit), then the replica leaves the
+// group so its tasks move at once.
 func (e *Engine) stopGracefully() error {
 	stop, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := e.commit(stop); err != nil {
-		if classify(stop, err) != dropTasks {
-			return fmt.Errorf("final commit: %w", err)
+	err := e.commit(stop)
+	for classify(stop, err) == dropTask {
+		if _, ok := e.dropFailedTask(stop, err); !ok {
+			break
 		}
-		e.discardTasks(stop, err.Error())
+		err = e.commit(stop) // the others still commit and close cleanly
 	}
-	for _, t := range e.tasks {
-		e.closeTask(t)
+	switch classify(stop, err) {
+	case carryOn:
+		e.closeCleanly(slices.Collect(maps.Values(e.tasks)))
+	case dropTasks, dropTask:
+		e.discardTasks(stop, err.Error())
+	default:
+		return fmt.Errorf("final commit: %w", err)
 	}
 	e.reportRunning()
 	if err := e.node.Leave(stop); err != nil {

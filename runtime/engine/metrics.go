@@ -46,7 +46,7 @@ func newMetrics() *metrics {
 			Name: "gofka_checkpoints_finished_total", Help: "Checkpoints this replica saw finish, by whether they completed.",
 		}, []string{"complete"}),
 		checkpointPartsFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gofka_checkpoint_parts_failed_total", Help: "Task snapshots of a checkpoint that failed on this replica, which then asked the coordinator to abort the checkpoint, by phase (local, upload).",
+			Name: "gofka_checkpoint_parts_failed_total", Help: "Task snapshots of a checkpoint that failed on this replica, which then asked the coordinator to abort the checkpoint, by phase (local: the RocksDB checkpoint; upload: its files or manifest; rollback: the task was rolled back before it was aligned).",
 		}, []string{"phase"}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "gofka_input_lag_records", Help: "Records between the last processed offset and the high watermark.",

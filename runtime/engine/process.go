@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -75,6 +76,10 @@ func (e *Engine) processPartition(ftp kgo.FetchTopicPartition) error {
 			e.positions[tp] = min(next, failedAt)
 			return &recordFailure{err}
 		}
+	}
+	if e.processed == 0 {
+		// How long a (re)start takes to get back to work: restores included.
+		e.log.Info("first record processed", "since_start", time.Since(e.started).Round(time.Millisecond))
 	}
 	e.processed += int64(len(e.batch))
 	e.metrics.processed.Add(float64(len(e.batch)))

@@ -62,22 +62,34 @@ func (e *Engine) produce(tk *task, topic string, p int32, key, value []byte, hea
 	tk.txnRecords++
 	r := &kgo.Record{Topic: topic, Partition: p, Key: k, Value: v, Headers: headers}
 	if faultProduce.hit() {
-		e.acked(r, faultProduce.err()) // as the producer's callback would report it
+		tk.ack(r, faultProduce.err()) // as the producer's callback would report it
 		return
 	}
-	tk.producer.Produce(context.Background(), r, e.acked)
+	tk.producer.Produce(context.Background(), r, tk.ack)
 }
 
-// acked records produce failures and the changelog offsets reached.
-func (e *Engine) acked(r *kgo.Record, err error) {
+// ackFunc is the produce callback of a task's records: a failure of the
+// shared producer belongs to every task (e.produceErr), one of a task's own
+// transactional producer to that task alone (its produceErr), whose
+// transaction then aborts without touching the others'.
+func (e *Engine) ackFunc(t *task) func(*kgo.Record, error) {
+	if t.producer == e.producer {
+		return func(r *kgo.Record, err error) { e.acked(&e.produceErr, r, err) }
+	}
+	return func(r *kgo.Record, err error) { e.acked(&t.produceErr, r, err) }
+}
+
+// acked records a produce failure in *failed (guarded by e.mu) and the
+// changelog offsets reached.
+func (e *Engine) acked(failed *error, r *kgo.Record, err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if err != nil {
 		if errors.Is(err, kgo.ErrAborting) {
 			return // dropped on purpose when the replica was fenced
 		}
-		if e.produceErr == nil {
-			e.produceErr = fmt.Errorf("produce to topic %s partition %d: %w", r.Topic, r.Partition, err)
+		if *failed == nil {
+			*failed = fmt.Errorf("produce to topic %s partition %d: %w", r.Topic, r.Partition, err)
 		}
 		return
 	}

@@ -25,12 +25,14 @@ import (
 
 // openTaskState opens the task's RocksDB instance from, in order of preference:
 // the local instance when its recorded changelog offsets lie within the
-// changelogs; the newest complete snapshot that does and that downloads and
-// verifies; an older one; or nothing (full changelog replay). It fills from with
-// the offsets the state covers and says where the state came from. Sources
+// changelogs (under exactly-once only after a clean shutdown: marker.go); the
+// newest complete snapshot that does and that downloads and verifies; an
+// older one; or nothing (full changelog replay). It fills from with the
+// offsets the state covers and says where the state came from. Sources
 // passed over make one log line per task: an old state directory against a
 // fresh broker passes over every snapshot.
-func (e *Engine) openTaskState(ctx context.Context, t *task, bounds map[topicPartition]bounds, from map[topicPartition]int64) (stateFrom string, err error) {
+func (e *Engine) openTaskState(ctx context.Context, t *task, bounds map[topicPartition]bounds, committed kadm.OffsetResponses,
+	from map[topicPartition]int64) (stateFrom string, err error) {
 	name := t.id.String()
 	var passed []string // the sources passed over, and why
 	defer func() {
@@ -40,14 +42,22 @@ func (e *Engine) openTaskState(ctx context.Context, t *task, bounds map[topicPar
 			e.log.Debug("state sources passed over", "task", t.id, "sources", strings.Join(passed, "; "))
 		}
 	}()
-	try := func(source string) (bool, error) {
+	// try opens the instance as it is on disk and keeps it if check (when
+	// given) and the changelog bounds accept it; otherwise it removes it.
+	try := func(source string, check func(*rocks.DB) (string, error)) (bool, error) {
 		db, err := e.pool.Open(name)
 		if err != nil {
 			return false, err
 		}
-		why, err := e.fits(t.id, bounds, from, func(sp runtime.StoreSpec, _ topicPartition) (int64, bool, error) {
-			return db.ChangelogOffset(sp.Name, t.id.Partition)
-		})
+		why := ""
+		if check != nil {
+			why, err = check(db)
+		}
+		if err == nil && why == "" {
+			why, err = e.fits(t.id, bounds, from, func(sp runtime.StoreSpec, _ topicPartition) (int64, bool, error) {
+				return db.ChangelogOffset(sp.Name, t.id.Partition)
+			})
+		}
 		if err == nil && why == "" {
 			t.db = db
 			return true, nil
@@ -60,12 +70,10 @@ func (e *Engine) openTaskState(ctx context.Context, t *task, bounds map[topicPar
 		return false, e.pool.Remove(name)
 	}
 
-	// Under exactly-once local state may hold updates of transactions that
-	// never committed (a crash between a cache flush and the commit), so only
-	// snapshots, which hold committed state, and the changelog are trusted.
-	if e.hasLocalInstance(name) && !e.cfg.ExactlyOnce {
-		if ok, err := try("local state"); ok || err != nil {
-			return "local state", err
+	if e.hasLocalInstance(name) {
+		src, ok, err := e.openLocal(t.id, bounds, committed, try, &passed)
+		if ok || err != nil {
+			return src, err
 		}
 	}
 	for _, cp := range e.snapshotsOf(ctx, t.id) {
@@ -76,7 +84,7 @@ func (e *Engine) openTaskState(ctx context.Context, t *task, bounds map[topicPar
 		if src == "" {
 			continue // passed over
 		}
-		if ok, err := try(src); ok || err != nil {
+		if ok, err := try(src, nil); ok || err != nil {
 			return src, err
 		}
 	}
@@ -92,6 +100,35 @@ func (e *Engine) openTaskState(ctx context.Context, t *task, bounds map[topicPar
 	}
 	t.db = db
 	return "full changelog replay", nil
+}
+
+// openLocal tries the task's local instance. Under exactly-once local state
+// may hold updates of transactions that never committed (a crash between a
+// cache flush and the commit), so it is used only with a clean-shutdown
+// marker that fits (marker.go) and otherwise wiped: snapshots, which hold
+// committed state, and the committed changelog are trusted. The marker is
+// deleted first, under either guarantee, so that it is never used twice.
+func (e *Engine) openLocal(k coordinator.TaskID, bounds map[topicPartition]bounds, committed kadm.OffsetResponses,
+	try func(string, func(*rocks.DB) (string, error)) (bool, error), passed *[]string) (string, bool, error) {
+	m, err := e.takeMarker(k)
+	if err != nil {
+		return "", false, err
+	}
+	if !e.cfg.ExactlyOnce {
+		ok, err := try("local state", nil)
+		return "local state", ok, err
+	}
+	const source = "local state (clean shutdown)"
+	if m == nil {
+		*passed = append(*passed, "local state: no clean-shutdown marker (a crash, or a start that did not close)")
+		return "", false, e.pool.Remove(k.String())
+	}
+	if why := e.markerFits(m, k, bounds, committed, e.node.LatestComplete(k)); why != "" {
+		*passed = append(*passed, source+": "+why)
+		return "", false, e.pool.Remove(k.String())
+	}
+	ok, err := try(source, func(db *rocks.DB) (string, error) { return e.localMatchesMarker(db, m, k) })
+	return source, ok, err
 }
 
 // downloadSnapshot installs a snapshot as the task's instance and says where the

@@ -69,6 +69,11 @@ type taskView struct {
 	RestoreSeconds  float64 `json:"restore_seconds"`
 	RestoredRecords int64   `json:"changelog_records_replayed"`
 	Lag             int64   `json:"input_lag"`
+	// Starts counts the starts of the task in this process (each restores
+	// its state); Rollbacks the times it alone was rolled back after its
+	// transaction aborted (exactly-once), each followed by a start.
+	Starts    int `json:"starts"`
+	Rollbacks int `json:"rollbacks"`
 }
 
 func startStatus(e *Engine, addr string) (*statusServer, error) {
@@ -159,8 +164,10 @@ func (e *Engine) publishView(lags map[string]int64) {
 	v := replicaView{App: e.cfg.AppID, Replica: e.cfg.ReplicaID, Processed: e.processed,
 		Skipped: e.bad.skipped, DeadLettered: e.bad.deadLettered, BadRecords: []badRecordView{}, Updated: time.Now()}
 	for id, t := range e.tasks {
+		c := e.counts(id)
 		v.Tasks = append(v.Tasks, taskView{Task: id.String(), StateFrom: t.restoredFrom,
-			RestoreSeconds: t.restoreTime.Seconds(), RestoredRecords: t.restoredRecords, Lag: lags[id.String()]})
+			RestoreSeconds: t.restoreTime.Seconds(), RestoredRecords: t.restoredRecords, Lag: lags[id.String()],
+			Starts: c.starts, Rollbacks: c.rollbacks})
 	}
 	sort.Slice(v.Tasks, func(i, j int) bool { return v.Tasks[i].Task < v.Tasks[j].Task })
 	for tp, c := range e.bad.byPartition {

@@ -19,8 +19,9 @@ import (
 
 // A task's life on a replica: the coordinator assigns it (reconcile), startTask
 // restores its state and makes the generated task, the loop feeds it, and
-// stopTask (reassigned elsewhere: flush and commit) or discardTask (fenced:
-// nothing more may be written) ends it.
+// stopTasks (reassigned elsewhere: flush and commit, then a clean close),
+// discardTasks (fenced: nothing more may be written) or, under exactly-once,
+// a rollback of that task alone (rollback.go: its transaction aborted) ends it.
 
 // reconcile makes the running tasks those in mine: it stops the tasks that are
 // no longer this replica's first (their new owner starts them only after the
@@ -123,6 +124,7 @@ func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed 
 	if producer != nil {
 		t.producer = producer
 	}
+	t.ack = e.ackFunc(t)
 	persistent := false
 	for _, si := range st.Stores {
 		persistent = persistent || e.prog.Stores[si].Persistent
@@ -133,7 +135,7 @@ func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed 
 	}
 	from := map[topicPartition]int64{} // where each store partition's replay starts
 	if persistent {
-		t.restoredFrom, err = e.openTaskState(ctx, t, bounds, from)
+		t.restoredFrom, err = e.openTaskState(ctx, t, bounds, committed, from)
 		if err != nil {
 			return err
 		}
@@ -186,6 +188,7 @@ func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed 
 	t.restoreTime = time.Since(begin)
 	t.restoredRecords = records
 	e.tasks[k] = t
+	e.counts(k).starts++
 	e.metrics.restoreSeconds.WithLabelValues(k.String()).Set(t.restoreTime.Seconds())
 	e.log.Info("task started", "task", k, "state_from", t.restoredFrom, "changelog_records_replayed", records,
 		"restore_duration", t.restoreTime.Round(time.Millisecond))
@@ -199,8 +202,8 @@ func (e *Engine) stopTasks(ctx context.Context, stop []*task) error {
 	if err := e.commitTasks(ctx, stop); err != nil {
 		return err
 	}
+	e.closeCleanly(stop)
 	for _, t := range stop {
-		e.closeTask(t)
 		e.log.Info("task stopped", "task", t.id)
 	}
 	return nil

@@ -15,7 +15,9 @@
 // a store partition's column family on demand, and reopening an instance opens all of
 // them, as RocksDB requires. Pool.Instances lists the instance directories on disk,
 // Pool.Remove deletes a closed instance and Pool.Install replaces a closed instance's
-// directory with another (a downloaded checkpoint), by rename.
+// directory with another (a downloaded checkpoint), by rename. Pool.WriteMarker and
+// Pool.TakeMarker durably write and take away a small file a caller leaves in a
+// closed instance's directory (the engine's clean-shutdown marker, marker.go).
 //
 // # Why an instance per task
 //

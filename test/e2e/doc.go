@@ -21,6 +21,8 @@
 //	                    and read_committed) show the broker refused its writes, the group's offsets never went back
 //	checkpoint_abort_test.go  a snapshot upload or manifest write fails: the replica aborts the checkpoint at once
 //	                    (the coordinator's /status says by whom and why), a later one completes, under both guarantees
+//	eos_rollback_test.go  exactly-once: a failed commit rolls back only its task (/status starts and rollbacks); a
+//	                    SIGTERM restart starts from local state (clean-shutdown marker), a SIGKILL restart does not
 //	peertls_test.go     three replicas over peer mutual TLS refuse an impostor with a certificate of another CA; exact output
 //	badrecord_test.go, startup_test.go, kcat_test.go, examples_test.go: bad input, start-up order, an independent client, the examples
 //	ownmodule_test.go   the README's "Use it in your own module" recipe, step by step, in a fresh module outside the repository

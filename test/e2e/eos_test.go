@@ -388,8 +388,9 @@ func TestExactlyOncePausedReplica(t *testing.T) {
 //     restored from committed state;
 //   - snapshot upload, manifest write: the replica reports the failed part and
 //     the coordinator aborts the checkpoint at once (no restart); a later
-//     checkpoint completes, and a restart restores from it;
-//   - restore: at the restart the first snapshot download fails; the task
+//     checkpoint completes, and a restart after a SIGKILL restores from it;
+//   - restore: at the restart (after a SIGKILL: a clean stop would leave
+//     local state to start from) the first snapshot download fails; the task
 //     falls back to an older snapshot or the changelog.
 func TestExactlyOnceFaults(t *testing.T) {
 	for _, tc := range []struct {
@@ -442,7 +443,11 @@ func TestExactlyOnceFaults(t *testing.T) {
 				step("fault met")
 			}
 			if !tc.checkpoint { // a checkpoint's fault is recovered from in the same process
-				stopClean(ctx, t, p)
+				if tc.atRestart {
+					c.kill(0) // a crash: after a clean stop the restart would use the local state (marker.go)
+				} else {
+					stopClean(ctx, t, p)
+				}
 				step("first run stopped")
 				if tc.atRestart {
 					t.Setenv(tc.env, tc.at)
@@ -462,7 +467,7 @@ func TestExactlyOnceFaults(t *testing.T) {
 			step("output complete")
 			if tc.checkpoint {
 				checkpoints("a checkpoint after the failed one", 1)
-				stopClean(ctx, t, p)
+				c.kill(0) // a crash, so that the restart restores from a snapshot
 				p = c.start(0)
 				if err := p.waitLog(ctx, `state_from="snapshot of checkpoint`); err != nil {
 					t.Errorf("no task restored from a snapshot: %v\n%s", err, grepLines(p.out.String(), "task started"))
