@@ -20,7 +20,8 @@ type metrics struct {
 	checkpoints       *prometheus.CounterVec
 	// checkpointPartsFailed counts this replica's task parts of a checkpoint
 	// that failed (and were reported, aborting the checkpoint), by phase:
-	// local (the RocksDB checkpoint) or upload (SST files or the manifest).
+	// local (the RocksDB checkpoint), upload (SST files or the manifest) or
+	// rollback (the task was rolled back before it was aligned).
 	checkpointPartsFailed *prometheus.CounterVec
 	lag                   *prometheus.GaugeVec
 	skipped               *prometheus.CounterVec
