@@ -11,6 +11,9 @@
 #   GOFKA_TEST_KAFKA_CA           the CA certificate (PEM) both listeners' certificates chain to
 #   GOFKA_TEST_MTLS_CERT, GOFKA_TEST_MTLS_KEY   a client certificate and key (PEM) the CA signed
 #   GOFKA_TEST_SCRAM_USER, GOFKA_TEST_SCRAM_PASSWORD   the SCRAM-SHA-512 user made at format time
+# The tests that start a KRaft cluster of their own (test/e2e/brokers_test.go)
+# get the path of kafka.sh:
+#   GOFKA_TEST_KAFKA_SH           this directory's kafka.sh (start-cluster, stop-node, start-node)
 #
 #   run-tier.sh              make test-kafka: Java, Maven and openssl are required
 #   run-tier.sh --optional   make test: without java, mvn or openssl on PATH, print that
@@ -59,6 +62,7 @@ set -a
 . "$dir/secured.env"
 set +a
 echo "real-Kafka tier: SASL_SSL (SCRAM-SHA-512) at $GOFKA_TEST_SASL_SSL_BROKERS, mutual TLS at $GOFKA_TEST_MTLS_BROKERS"
+export GOFKA_TEST_KAFKA_SH=$here/kafka.sh
 
 cd "$root"
 args=(test -p 1 -count=1 -timeout 30m)
