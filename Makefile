@@ -30,7 +30,7 @@ test-kafka: deps ## the end-to-end tests on a real Apache Kafka broker, also ove
 
 chaos: deps ## SIGKILL and restart random replicas of a 3-replica click-count CHAOS_KILLS times while CHAOS_CLICKS stream in; check counts and ownership; then restart nodes of a 3-node Kafka cluster BROKER_RESTARTS times under BROKER_CLICKS (needs java, mvn)
 	GOFKA_CHAOS_KILLS=$(CHAOS_KILLS) GOFKA_CHAOS_CLICKS=$(CHAOS_CLICKS) $(GO) test -count=1 -timeout 30m -v -run 'TestChaos(ExactlyOnce)?$$' ./test/e2e/
-	GOFKA_BROKER_RESTARTS=$(BROKER_RESTARTS) GOFKA_BROKER_CLICKS=$(BROKER_CLICKS) KAFKA_TIER_RUN='BrokerRestarts$$' KAFKA_TIER_VERBOSE=1 GO=$(GO) bash test/kafka/run-tier.sh
+	GOFKA_BROKER_RESTARTS=$(BROKER_RESTARTS) GOFKA_BROKER_CLICKS=$(BROKER_CLICKS) KAFKA_TIER_RUN='BrokerRestarts$$' KAFKA_TIER_ARGS='-v' GO=$(GO) bash test/kafka/run-tier.sh
 
 demo: deps ## generate, build and run click-count on an embedded broker; print and check the counts
 	@bash scripts/demo.sh

@@ -136,9 +136,21 @@ func runBrokerRestarts(t *testing.T, extra ...string) *brokerRun {
 	var produced atomic.Int64
 	prodDone := streamClicks(ctx, cl, clicks, &produced, clickStream{chunk: chunk, gap: 40 * time.Millisecond, pauses: pauses})
 	out := committedTail(t, k.bootstrap)
+	// A replica that exits is a failure: say so at once, with why.
+	exited := func() error {
+		for _, p := range c.procs {
+			if p.exited() {
+				return fmt.Errorf("replica %s exited during the broker restarts (%v):\n%s", p.name, p.err, lastLines(p.out.String(), 40))
+			}
+		}
+		return nil
+	}
 	for i := range restarts {
 		before := out.c.records
-		if err := out.until(ctx, "the output grows", func(c *counts) bool { return c.records > before }); err != nil {
+		if err := out.until(ctx, "the output grows", func(c *counts) bool { return c.records > before || exited() != nil }); err != nil {
+			t.Fatal(err)
+		}
+		if err := exited(); err != nil {
 			t.Fatal(err)
 		}
 		node, kill := 1+rng.IntN(3), i%2 == 1
@@ -147,13 +159,13 @@ func runBrokerRestarts(t *testing.T, extra ...string) *brokerRun {
 			how = "SIGKILLed"
 		}
 		k.stopNode(ctx, node, kill)
-		step("restart %d: node %d %s with %d clicks produced, %d committed output records", i+1, node, how, produced.Load(), out.c.records)
+		step("restart %d: node %d %s with %d clicks produced, %d output records committed", i+1, node, how, produced.Load(), committedEnd(ctx, adm))
 		close(stopped[i])
 		// Down for a while under load: until the producer has written some
 		// of the next segment (a killed node's partitions have no leader
 		// until it is fenced), or has written everything.
 		if err := poll(ctx, "clicks are written while the node is down", func() (bool, error) {
-			return produced.Load() >= int64(min((i+1)*seg+seg/2, total)), nil
+			return produced.Load() >= int64(min((i+1)*seg+seg/2, total)), exited()
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -343,4 +355,17 @@ func (k *kafkaCluster) waitTopics(ctx context.Context, cl *kgo.Client, topics ..
 			k.t.Fatalf("%v: %s", err, last)
 		}
 	}
+}
+
+// committedEnd is the number of committed output records (the sum of the
+// output partitions' last stable offsets, control records included), or -1
+// when a node's restart cut the request off.
+func committedEnd(ctx context.Context, adm *kadm.Client) int64 {
+	ends, err := adm.ListCommittedOffsets(ctx, outputTopic)
+	if err != nil || ends.Error() != nil {
+		return -1
+	}
+	var n int64
+	ends.Each(func(o kadm.ListedOffset) { n += o.Offset })
+	return n
 }
