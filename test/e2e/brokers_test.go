@@ -158,8 +158,9 @@ func runBrokerRestarts(t *testing.T, extra ...string) *brokerRun {
 		if kill {
 			how = "SIGKILLed"
 		}
+		clicksIn, committed := produced.Load(), committedEnd(ctx, adm)
 		k.stopNode(ctx, node, kill)
-		step("restart %d: node %d %s with %d clicks produced, %d output records committed", i+1, node, how, produced.Load(), committedEnd(ctx, adm))
+		step("restart %d: node %d %s with %d clicks produced, %d output records committed", i+1, node, how, clicksIn, committed)
 		close(stopped[i])
 		// Down for a while under load: until the producer has written some
 		// of the next segment (a killed node's partitions have no leader
