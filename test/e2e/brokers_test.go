@@ -80,9 +80,11 @@ func TestAtLeastOnceBrokerRestarts(t *testing.T) {
 type brokerRun struct {
 	t      *testing.T
 	ctx    context.Context
+	step   func(format string, args ...any) // logs with the time since the start
 	k      *kafkaCluster
 	c      *cluster
 	addr   string // the bootstrap list
+	cl     *kgo.Client
 	adm    *kadm.Client
 	clicks []inClick
 }
@@ -97,36 +99,14 @@ func runBrokerRestarts(t *testing.T, extra ...string) *brokerRun {
 	seed := uint64(envInt(t, "GOFKA_BROKER_SEED", int(time.Now().UnixNano()%1e9)))
 	t.Logf("broker restarts: %d restarts, %d clicks, GOFKA_BROKER_SEED=%d", restarts, total, seed)
 	rng := rand.New(rand.NewPCG(seed, seed))
-	ctx := testContext(t, time.Duration(120+60*restarts+total/500)*time.Second)
-	begin := time.Now()
-	step := func(format string, args ...any) {
-		t.Logf("%6.1fs %s", time.Since(begin).Seconds(), fmt.Sprintf(format, args...))
-	}
-
-	k := startKafkaCluster(ctx, t, 3)
-	step("Kafka cluster of 3 nodes at %s", k.bootstrap)
-	cl := client(t, k.bootstrap)
-	adm := kadm.NewClient(cl)
-	resp, err := adm.CreateTopics(ctx, partitions, 3, nil, inputTopic, outputTopic)
-	if err == nil {
-		err = resp.Error()
-	}
-	if err != nil {
-		t.Fatalf("create topics: %v", err)
-	}
-	// The application looks its source topic up once, on any node.
-	k.waitTopics(ctx, cl, inputTopic, outputTopic)
-	c := newCluster(t, k.bootstrap, 3, append([]string{"--checkpoint-interval", "2s"}, extra...)...)
-	c.startAll()
-	c.everyTaskRunning(ctx, []int{0, 1, 2})
-	step("every task runs")
+	r := startBrokerRun(testContext(t, time.Duration(120+60*restarts+total/500)*time.Second), t, extra...)
 
 	const chunk = 100
 	seg := total / (restarts + 1) / chunk * chunk
 	if seg == 0 {
 		t.Fatalf("%d clicks are too few for %d restarts (at least %d)", total, restarts, chunk*(restarts+1))
 	}
-	clicks := makeClicks(0, total)
+	r.clicks = makeClicks(0, total)
 	stopped := make([]chan struct{}, restarts)
 	pauses := map[int]<-chan struct{}{}
 	for i := range stopped {
@@ -134,52 +114,89 @@ func runBrokerRestarts(t *testing.T, extra ...string) *brokerRun {
 		pauses[(i+1)*seg] = stopped[i]
 	}
 	var produced atomic.Int64
-	prodDone := streamClicks(ctx, cl, clicks, &produced, clickStream{chunk: chunk, gap: 40 * time.Millisecond, pauses: pauses})
-	out := committedTail(t, k.bootstrap)
-	// A replica that exits is a failure: say so at once, with why.
-	exited := func() error {
-		for _, p := range c.procs {
-			if p.exited() {
-				return fmt.Errorf("replica %s exited during the broker restarts (%v):\n%s", p.name, p.err, lastLines(p.out.String(), 40))
-			}
-		}
-		return nil
-	}
+	prodDone := streamClicks(r.ctx, r.cl, r.clicks, &produced, clickStream{chunk: chunk, gap: 40 * time.Millisecond, pauses: pauses})
+	out := committedTail(t, r.addr)
 	for i := range restarts {
 		before := out.c.records
-		if err := out.until(ctx, "the output grows", func(c *counts) bool { return c.records > before || exited() != nil }); err != nil {
+		if err := out.until(r.ctx, "the output grows", func(c *counts) bool { return c.records > before || r.exited() != nil }); err != nil {
 			t.Fatal(err)
 		}
-		if err := exited(); err != nil {
+		if err := r.exited(); err != nil {
 			t.Fatal(err)
 		}
-		node, kill := 1+rng.IntN(3), i%2 == 1
-		how := "stopped (SIGTERM)"
-		if kill {
-			how = "SIGKILLed"
-		}
-		clicksIn, committed := produced.Load(), committedEnd(ctx, adm)
-		k.stopNode(ctx, node, kill)
-		step("restart %d: node %d %s with %d clicks produced, %d output records committed", i+1, node, how, clicksIn, committed)
-		close(stopped[i])
-		// Down for a while under load: until the producer has written some
-		// of the next segment (a killed node's partitions have no leader
-		// until it is fenced), or has written everything.
-		if err := poll(ctx, "clicks are written while the node is down", func() (bool, error) {
-			return produced.Load() >= int64(min((i+1)*seg+seg/2, total)), exited()
-		}); err != nil {
-			t.Fatal(err)
-		}
-		k.startNode(ctx, node)
-		step("restart %d: node %d serves metadata again", i+1, node)
-		k.waitInSync(ctx, adm)
-		step("restart %d: no partition under-replicated", i+1)
+		r.restart(i+1, 1+rng.IntN(3), i%2 == 1, &produced, func() {
+			close(stopped[i])
+			// Down for a while under load: until the producer has written
+			// some of the next segment (a killed node's partitions have no
+			// leader until it is fenced), or has written everything.
+			if err := poll(r.ctx, "clicks are written while the node is down", func() (bool, error) {
+				return produced.Load() >= int64(min((i+1)*seg+seg/2, total)), r.exited()
+			}); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 	if err := <-prodDone; err != nil {
 		t.Fatalf("produce: %v", err)
 	}
-	step("all %d clicks produced", total)
-	return &brokerRun{t: t, ctx: ctx, k: k, c: c, addr: k.bootstrap, adm: adm, clicks: clicks}
+	r.step("all %d clicks produced", total)
+	return r
+}
+
+// startBrokerRun starts the Kafka cluster, creates click-count's topics with
+// 3 replicas, and starts three replicas with extra flags.
+func startBrokerRun(ctx context.Context, t *testing.T, extra ...string) *brokerRun {
+	begin := time.Now()
+	r := &brokerRun{t: t, ctx: ctx, step: func(format string, args ...any) {
+		t.Logf("%6.1fs %s", time.Since(begin).Seconds(), fmt.Sprintf(format, args...))
+	}}
+	r.k = startKafkaCluster(ctx, t, 3)
+	r.addr = r.k.bootstrap
+	r.step("Kafka cluster of 3 nodes at %s", r.addr)
+	r.cl = client(t, r.addr)
+	r.adm = kadm.NewClient(r.cl)
+	resp, err := r.adm.CreateTopics(ctx, partitions, 3, nil, inputTopic, outputTopic)
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
+		t.Fatalf("create topics: %v", err)
+	}
+	// The application looks its source topic up once, on any node.
+	r.k.waitTopics(ctx, r.cl, inputTopic, outputTopic)
+	r.c = newCluster(t, r.addr, 3, append([]string{"--checkpoint-interval", "2s"}, extra...)...)
+	r.c.startAll()
+	r.c.everyTaskRunning(ctx, []int{0, 1, 2})
+	r.step("every task runs")
+	return r
+}
+
+// restart stops node (SIGKILL when kill, else SIGTERM), runs down while it is
+// down, starts it again and waits until no partition is under-replicated.
+func (r *brokerRun) restart(n, node int, kill bool, produced *atomic.Int64, down func()) {
+	r.t.Helper()
+	how := "stopped (SIGTERM)"
+	if kill {
+		how = "SIGKILLed"
+	}
+	clicksIn, committed := produced.Load(), committedEnd(r.ctx, r.adm)
+	r.k.stopNode(r.ctx, node, kill)
+	r.step("restart %d: node %d %s with %d clicks produced, %d output records committed", n, node, how, clicksIn, committed)
+	down()
+	r.k.startNode(r.ctx, node)
+	r.step("restart %d: node %d serves metadata again", n, node)
+	r.k.waitInSync(r.ctx, r.adm)
+	r.step("restart %d: no partition under-replicated", n)
+}
+
+// exited says which replica exited, and why, if one did: a failure.
+func (r *brokerRun) exited() error {
+	for _, p := range r.c.procs {
+		if p.exited() {
+			return fmt.Errorf("replica %s exited during the broker restarts (%v):\n%s", p.name, p.err, lastLines(p.out.String(), 40))
+		}
+	}
+	return nil
 }
 
 // finish waits until the group has committed all input, requires that no
@@ -208,10 +225,8 @@ func (r *brokerRun) finish() {
 		}
 		r.t.Logf("replicas' logs: %d × %s", n, msg)
 	}
-	for _, p := range r.c.procs {
-		if p.exited() {
-			r.t.Errorf("replica %s exited during the broker restarts: %v\n%s", p.name, p.err, lastLines(p.out.String(), 30))
-		}
+	if err := r.exited(); err != nil {
+		r.t.Error(err)
 	}
 	if len(r.c.all) != len(r.c.procs) {
 		r.t.Errorf("%d replica processes were started, want %d", len(r.c.all), len(r.c.procs))
