@@ -75,7 +75,9 @@ func txnAborted(err error) error {
 }
 
 // commitOffsets commits input offsets for the application's group. Retriable
-// failures (a leader moving, metadata catching up) are retried with backoff;
+// failures (a leader moving, metadata catching up) are retried with backoff,
+// and so is a group coordinator that cannot be reached (a broker restarting:
+// kgo gives up dialing it before the controller has moved the coordinator);
 // the offsets stay uncommitted until one attempt succeeds.
 func (e *Engine) commitOffsets(ctx context.Context, offsets kadm.Offsets) error {
 	for attempt := 1; ; attempt++ {
@@ -86,7 +88,7 @@ func (e *Engine) commitOffsets(ctx context.Context, offsets kadm.Offsets) error 
 		if err == nil {
 			return nil
 		}
-		if attempt == 10 || !kerr.IsRetriable(err) || ctx.Err() != nil {
+		if attempt == 10 || !(kerr.IsRetriable(err) || unreachable(err)) || ctx.Err() != nil {
 			return fmt.Errorf("commit offsets: %w", err)
 		}
 		e.log.Warn("commit offsets failed; retrying", "attempt", attempt, "err", err)

@@ -93,7 +93,7 @@ func compareTasks(a, b coordinator.TaskID) int {
 // committedOffsets fetches the input offsets committed for the application.
 // Retriable errors are retried: a fresh Kafka cluster answers
 // COORDINATOR_NOT_AVAILABLE until it has created __consumer_offsets, and the
-// group coordinator can move at any time.
+// group coordinator can move at any time, or be on a broker that is restarting.
 func (e *Engine) committedOffsets(ctx context.Context) (kadm.OffsetResponses, error) {
 	for attempt := 1; ; attempt++ {
 		committed, err := e.adm.FetchOffsets(ctx, e.cfg.AppID)
@@ -103,7 +103,7 @@ func (e *Engine) committedOffsets(ctx context.Context) (kadm.OffsetResponses, er
 		if err == nil {
 			return committed, nil
 		}
-		if !kerr.IsRetriable(err) || attempt == 60 || ctx.Err() != nil {
+		if !(kerr.IsRetriable(err) || unreachable(err)) || attempt == 60 || ctx.Err() != nil {
 			return nil, fmt.Errorf("fetch committed offsets: %w", err)
 		}
 		e.log.Debug("fetch committed offsets: retrying", "attempt", attempt, "err", err)

@@ -26,6 +26,8 @@
 //	peertls_test.go     three replicas over peer mutual TLS refuse an impostor with a certificate of another CA; exact output
 //	badrecord_test.go, startup_test.go, kcat_test.go, examples_test.go: bad input, start-up order, an independent client, the examples
 //	ownmodule_test.go   the README's "Use it in your own module" recipe, step by step, in a fresh module outside the repository
+//	brokers_test.go     real Kafka only (GOFKA_TEST_KAFKA_SH): three replicas on a 3-node KRaft cluster of the test's own
+//	                    while nodes restart (clean and SIGKILL): exact under exactly-once, no loss under at-least-once
 //	secured_test.go     real Kafka only: the SASL_SSL (SCRAM-SHA-512) and mutual-TLS listeners, with franz-go and with
 //	                    click-count's --tls-* and --sasl-* flags, counted update by update; misconfigurations end the run
 //

@@ -11,13 +11,18 @@
 #   GOFKA_TEST_KAFKA_CA           the CA certificate (PEM) both listeners' certificates chain to
 #   GOFKA_TEST_MTLS_CERT, GOFKA_TEST_MTLS_KEY   a client certificate and key (PEM) the CA signed
 #   GOFKA_TEST_SCRAM_USER, GOFKA_TEST_SCRAM_PASSWORD   the SCRAM-SHA-512 user made at format time
+# The tests that start a KRaft cluster of their own (test/e2e/brokers_test.go)
+# get the path of kafka.sh:
+#   GOFKA_TEST_KAFKA_SH           this directory's kafka.sh (start-cluster, stop-node, start-node)
 #
 #   run-tier.sh              make test-kafka: Java, Maven and openssl are required
 #   run-tier.sh --optional   make test: without java, mvn or openssl on PATH, print that
 #                            the tier is skipped and exit 0
 #
 # Environment: GO (default go), KAFKA_TIER_PACKAGES (default ./test/e2e/...),
-# KAFKA_TIER_RUN (a go test -run pattern, default all), plus kafka.sh's.
+# KAFKA_TIER_RUN (a go test -run pattern, default all), KAFKA_TIER_ARGS (more go
+# test flags, e.g. '-v -timeout 90m' for make chaos), plus kafka.sh's. The tests
+# inherit the environment (make chaos's GOFKA_CHAOS_* among it).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -59,10 +64,13 @@ set -a
 . "$dir/secured.env"
 set +a
 echo "real-Kafka tier: SASL_SSL (SCRAM-SHA-512) at $GOFKA_TEST_SASL_SSL_BROKERS, mutual TLS at $GOFKA_TEST_MTLS_BROKERS"
+export GOFKA_TEST_KAFKA_SH=$here/kafka.sh
 
 cd "$root"
 args=(test -p 1 -count=1 -timeout 30m)
 [ -n "${KAFKA_TIER_RUN:-}" ] && args+=(-run "$KAFKA_TIER_RUN")
+# shellcheck disable=SC2206 # a list of flags
+[ -n "${KAFKA_TIER_ARGS:-}" ] && args+=(${KAFKA_TIER_ARGS})
 rc=0
 # shellcheck disable=SC2086 # a list of packages
 GOFKA_TEST_BROKERS=$addr "$go" "${args[@]}" ${KAFKA_TIER_PACKAGES:-./test/e2e/...} || rc=$?
