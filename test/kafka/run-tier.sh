@@ -17,7 +17,9 @@
 #                            the tier is skipped and exit 0
 #
 # Environment: GO (default go), KAFKA_TIER_PACKAGES (default ./test/e2e/...),
-# KAFKA_TIER_RUN (a go test -run pattern, default all), plus kafka.sh's.
+# KAFKA_TIER_RUN (a go test -run pattern, default all), KAFKA_TIER_ARGS (more go
+# test flags, e.g. '-v -timeout 90m' for make chaos), plus kafka.sh's. The tests
+# inherit the environment (make chaos's GOFKA_CHAOS_* among it).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -63,6 +65,8 @@ echo "real-Kafka tier: SASL_SSL (SCRAM-SHA-512) at $GOFKA_TEST_SASL_SSL_BROKERS,
 cd "$root"
 args=(test -p 1 -count=1 -timeout 30m)
 [ -n "${KAFKA_TIER_RUN:-}" ] && args+=(-run "$KAFKA_TIER_RUN")
+# shellcheck disable=SC2206 # a list of flags
+[ -n "${KAFKA_TIER_ARGS:-}" ] && args+=(${KAFKA_TIER_ARGS})
 rc=0
 # shellcheck disable=SC2086 # a list of packages
 GOFKA_TEST_BROKERS=$addr "$go" "${args[@]}" ${KAFKA_TIER_PACKAGES:-./test/e2e/...} || rc=$?
