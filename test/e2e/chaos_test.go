@@ -54,7 +54,7 @@ func TestChaos(t *testing.T) {
 	if lost > 0 {
 		t.Errorf("%d users lost clicks", lost)
 	}
-	chaosSummary(t, "at-least-once", got, r.clicks)
+	r.summary("at-least-once", got)
 }
 
 // TestChaosExactlyOnce is TestChaos under --guarantee exactly-once (smaller in
@@ -66,7 +66,7 @@ func TestChaosExactlyOnce(t *testing.T) {
 	r := runChaos(t, 3, 10000, eosFlag...)
 	r.checkOwnership()
 	got := settleExactlyOnce(r.ctx, t, r.addr, r.adm, committedTail(t, r.addr), r.c.procs, r.clicks)
-	chaosSummary(t, "exactly-once", got, r.clicks)
+	r.summary("exactly-once", got)
 }
 
 // maxChaosUsers is how many users the chaos input's clicks are drawn from at
@@ -82,6 +82,7 @@ type chaosRun struct {
 	adm    *kadm.Client
 	clicks []inClick
 	ends   []procEnd // when the test killed each process
+	began  time.Time // when the first click was produced
 }
 
 // runChaos starts three replicas with extra flags, streams the clicks and
@@ -125,9 +126,16 @@ func runChaos(t *testing.T, defKills, defClicks int, extra ...string) *chaosRun 
 	var produced atomic.Int64
 	chunk := min(500, max(50, total/400))
 	began := time.Now()
-	prodDone := streamClicks(ctx, cl, clicks, &produced, clickStream{chunk: chunk, gap: span / time.Duration(max(1, total/chunk))})
+	streaming := streamClicks(ctx, cl, clicks, &produced, clickStream{chunk: chunk, gap: span / time.Duration(max(1, total/chunk))})
+	prodDone := make(chan error, 1)
+	go func() {
+		err := <-streaming
+		took := time.Since(began)
+		t.Logf("chaos: %d clicks produced in %v (%.0f a second)", produced.Load(), took.Round(time.Second), float64(produced.Load())/took.Seconds())
+		prodDone <- err
+	}()
 
-	r := &chaosRun{t: t, ctx: ctx, c: c, addr: addr, adm: adm, clicks: clicks}
+	r := &chaosRun{t: t, ctx: ctx, c: c, addr: addr, adm: adm, clicks: clicks, began: began}
 	for k, kill := range faults {
 		select {
 		case <-ctx.Done():
@@ -144,7 +152,7 @@ func runChaos(t *testing.T, defKills, defClicks int, extra ...string) *chaosRun 
 	if err := <-prodDone; err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("chaos: faults done and %d clicks produced after %v", total, time.Since(began).Round(time.Second))
+	t.Logf("chaos: faults done after %v", time.Since(began).Round(time.Second))
 	return r
 }
 
@@ -162,10 +170,11 @@ func (r *chaosRun) fault(victim int, kill bool, what string, produced int64) {
 	r.t.Logf("%s: SIGKILLed %s with %d clicks produced", what, p.name, produced)
 }
 
-// chaosSummary logs what a chaos run's output holds: its records, the real
-// clicks, the duplicates (records beyond one per real click: clicks processed
-// again after a crash) and how many users they concern.
-func chaosSummary(t *testing.T, mode string, got *counts, clicks []inClick) {
+// summary logs what a chaos run's output holds: its records, the real clicks,
+// the duplicates (records beyond one per real click: clicks processed again
+// after a crash) and how many users they concern.
+func (r *chaosRun) summary(mode string, got *counts) {
+	t, clicks := r.t, r.clicks
 	t.Helper()
 	want := expectedCounts(clicks)
 	users := 0
@@ -174,8 +183,8 @@ func chaosSummary(t *testing.T, mode string, got *counts, clicks []inClick) {
 			users++
 		}
 	}
-	t.Logf("chaos summary (%s): %d output records, %d real clicks over %d users, %d duplicates affecting %d users",
-		mode, got.records, realClicks(clicks), len(want), got.records-realClicks(clicks), users)
+	t.Logf("chaos summary (%s): %d output records, %d real clicks over %d users, %d duplicates affecting %d users; checked %v after the first click",
+		mode, got.records, realClicks(clicks), len(want), got.records-realClicks(clicks), users, time.Since(r.began).Round(time.Second))
 }
 
 // waitConsumedAll waits until the group has committed the end of every input
