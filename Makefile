@@ -30,7 +30,7 @@ test-kafka: deps ## the end-to-end tests on a real Apache Kafka broker, also ove
 
 chaos: deps ## SIGKILL (CHAOS_KILLS times) and SIGTERM random replicas of a 3-replica click-count while CHAOS_CLICKS random clicks stream in, at least- and exactly-once, on kfake then on real Kafka; check counts, transactions and ownership
 	$(CHAOS_ENV) $(GO) test -count=1 -timeout 90m -v -run 'TestChaos(ExactlyOnce)?$$' ./test/e2e/
-	$(CHAOS_ENV) KAFKA_TIER_RUN='TestChaos(ExactlyOnce)?$$' KAFKA_TIER_ARGS='-v -timeout 90m' bash test/kafka/run-tier.sh
+	$(CHAOS_ENV) GO=$(GO) KAFKA_TIER_RUN='TestChaos(ExactlyOnce)?$$' KAFKA_TIER_ARGS='-v -timeout 90m' bash test/kafka/run-tier.sh
 
 demo: deps ## generate, build and run click-count on an embedded broker; print and check the counts
 	@bash scripts/demo.sh
