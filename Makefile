@@ -8,9 +8,12 @@ RUNS ?= 3
 KEYS ?= 10000000
 
 CHAOS_KILLS ?= 20
-CHAOS_CLICKS ?= 100000
+CHAOS_CLICKS ?= 1000000
+CHAOS_SEED ?=
 BROKER_RESTARTS ?= 10
 BROKER_CLICKS ?= 200000
+CHAOS_ENV = GOFKA_CHAOS_KILLS=$(CHAOS_KILLS) GOFKA_CHAOS_CLICKS=$(CHAOS_CLICKS) GOFKA_CHAOS_SEED=$(CHAOS_SEED) \
+  GOFKA_BROKER_RESTARTS=$(BROKER_RESTARTS) GOFKA_BROKER_CLICKS=$(BROKER_CLICKS)
 
 .PHONY: help deps test test-kafka chaos vet check-generated fuzz bench bench-operators bench-e2e bench-cluster generate demo
 
@@ -28,9 +31,9 @@ test: deps vet check-generated ## run every test (unit, golden, end-to-end, fuzz
 test-kafka: deps ## the end-to-end tests on a real Apache Kafka broker, also over SASL_SSL and mutual TLS (needs java, mvn and openssl; jars cached outside the repo)
 	@GO=$(GO) bash test/kafka/run-tier.sh
 
-chaos: deps ## SIGKILL and restart random replicas of a 3-replica click-count CHAOS_KILLS times while CHAOS_CLICKS stream in; check counts and ownership; then restart nodes of a 3-node Kafka cluster BROKER_RESTARTS times under BROKER_CLICKS (needs java, mvn)
-	GOFKA_CHAOS_KILLS=$(CHAOS_KILLS) GOFKA_CHAOS_CLICKS=$(CHAOS_CLICKS) $(GO) test -count=1 -timeout 30m -v -run 'TestChaos(ExactlyOnce)?$$' ./test/e2e/
-	GOFKA_BROKER_RESTARTS=$(BROKER_RESTARTS) GOFKA_BROKER_CLICKS=$(BROKER_CLICKS) KAFKA_TIER_RUN='BrokerRestarts$$' KAFKA_TIER_ARGS='-v' GO=$(GO) bash test/kafka/run-tier.sh
+chaos: deps ## SIGKILL (CHAOS_KILLS times) and SIGTERM random replicas of a 3-replica click-count while CHAOS_CLICKS random clicks stream in, at least- and exactly-once, on kfake then on real Kafka; then restart nodes of a 3-node Kafka cluster BROKER_RESTARTS times under BROKER_CLICKS; check counts, transactions and ownership
+	$(CHAOS_ENV) $(GO) test -count=1 -timeout 90m -v -run 'TestChaos(ExactlyOnce)?$$' ./test/e2e/
+	$(CHAOS_ENV) GO=$(GO) KAFKA_TIER_RUN='TestChaos(ExactlyOnce)?$$|BrokerRestarts$$' KAFKA_TIER_ARGS='-v -timeout 90m' bash test/kafka/run-tier.sh
 
 demo: deps ## generate, build and run click-count on an embedded broker; print and check the counts
 	@bash scripts/demo.sh

@@ -11,7 +11,8 @@
 //	cluster_test.go     three replicas: shared and balanced tasks, a worker and the leader SIGKILLed, a rolling restart,
 //	                    a SIGSTOPped replica fenced before it writes, snapshot restore (directory and S3 on MinIO) equal
 //	                    to a changelog replay, corrupted snapshots detected and fallen back from
-//	chaos_test.go       random SIGKILLs and restarts while clicks stream, also under exactly-once (make chaos runs them longer)
+//	chaos_test.go       random SIGKILLs and clean restarts while random-user clicks stream, also under exactly-once (no
+//	                    transaction left open); make chaos runs them at 1M clicks on both tiers
 //	eos_test.go         --guarantee exactly-once, read read_committed, every user's counts exactly 1..n: SIGKILL of one
 //	                    replica and of one of three, a SIGSTOPped replica fenced, a commit aborted by a test hook, an
 //	                    EndTxn timed out, a panic mid-transaction; TestExactlyOnceFaults: a fault hook

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -62,6 +63,29 @@ func makeClicks(from, n int) []inClick {
 		out[j] = inClick{
 			id: fmt.Sprintf("click-%07d", i),
 			c:  click{User: fmt.Sprintf("user-%03d", (i*7919)%97), URL: fmt.Sprintf("/page/%d", i%13), Bot: i%10 == 3},
+		}
+	}
+	return out
+}
+
+// randomClicks returns clicks number 0 to n-1 whose users rng draws from
+// users of them (user-00000, …) and of which rng makes about one in ten a bot:
+// the chaos input, the same again for the same seed. User and URL strings are
+// shared between clicks, so that a million clicks stay small.
+func randomClicks(rng *rand.Rand, n, users int) []inClick {
+	names := make([]string, users)
+	for u := range names {
+		names[u] = fmt.Sprintf("user-%05d", u)
+	}
+	urls := make([]string, 13)
+	for i := range urls {
+		urls[i] = fmt.Sprintf("/page/%d", i)
+	}
+	out := make([]inClick, n)
+	for i := range out {
+		out[i] = inClick{
+			id: fmt.Sprintf("click-%07d", i),
+			c:  click{User: names[rng.IntN(users)], URL: urls[rng.IntN(len(urls))], Bot: rng.IntN(10) == 0},
 		}
 	}
 	return out
