@@ -103,17 +103,22 @@ func (n *Node) heartbeat() {
 	n.mu.Unlock()
 	slices.SortFunc(req.Running, compareTasks)
 
-	leader, _ := n.raft().LeaderWithID()
-	if leader == "" {
-		return
-	}
 	sent := time.Now()
 	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.FailureTimeout/3)
 	defer cancel()
 	var resp heartbeatResponse
-	if err := n.call(ctx, string(leader), pathHeartbeat, req, &resp); err != nil {
+	var err error
+	if leader, _ := n.raft().LeaderWithID(); leader != "" {
+		err = n.call(ctx, string(leader), pathHeartbeat, req, &resp)
+	} else {
+		// No leader known: an election, or this node is out of the Raft
+		// configuration, where no leader contacts it. The peers forward the
+		// heartbeat to the leader, whose answer (dead) makes it join again.
+		err = n.callLeader(ctx, pathHeartbeat, req, &resp)
+	}
+	if err != nil {
 		if n.ctx.Err() == nil {
-			n.log.Debug("coordinator: heartbeat failed", "leader", leader, "err", err)
+			n.log.Debug("coordinator: heartbeat failed", "err", err)
 		}
 		return
 	}

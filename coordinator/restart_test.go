@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/raft"
 )
 
 // A single replica (no peers) restarted on its data directory at a new
@@ -48,5 +50,46 @@ func TestSingleReplicaRestartTakesTasksBackAtOnce(t *testing.T) {
 			}
 			checkHistory(t, n.fsm.history(maxAssignmentHistory))
 		})
+	}
+}
+
+// A member that is alive but missing from the Raft configuration is added
+// again. It happens when a replica leaves (SIGTERM) and starts again at once:
+// its join finds it still in the configuration, then the leave's
+// RemoveServer commits. Out of the configuration no leader contacts it; it
+// must not stay there, unable to learn of assignments or of being declared
+// dead (seen once in make chaos on real Kafka).
+func TestAliveMemberMissingFromRaftIsAddedAgain(t *testing.T) {
+	c := newCluster(t, 3, 6, nil)
+	c.waitReady()
+	c.settled(func(counts map[string]int) bool { return balanced(counts, 3, 6) })
+	leader := c.leader()
+	var victim *testNode
+	for _, n := range c.alive() {
+		if n != leader {
+			victim = n
+			break
+		}
+	}
+	// The late removal, as the leave's RemoveServer would commit it.
+	if err := leader.raft().RemoveServer(raft.ServerID(victim.addr), 0, 5*time.Second).Error(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the member back in the raft configuration", func() bool {
+		cf := c.leader().raft().GetConfiguration()
+		if cf.Error() != nil {
+			return false
+		}
+		for _, s := range cf.Configuration().Servers {
+			if string(s.ID) == victim.addr {
+				return true
+			}
+		}
+		return false
+	})
+	// Back in, it takes part in assignments again: every member runs a share.
+	c.settled(func(counts map[string]int) bool { return balanced(counts, 3, 6) })
+	if m, _ := c.leader().fsm.member(victim.addr); m.State != MemberAlive {
+		t.Errorf("%s is %s, want alive", victim.name, m.State)
 	}
 }

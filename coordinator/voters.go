@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -57,6 +58,9 @@ func oddVoters(alive, limit int) int {
 func (n *Node) reconcileVoters(ls *leaderState, v view, now time.Time) {
 	cf := n.raft().GetConfiguration()
 	if cf.Error() != nil {
+		return
+	}
+	if n.addMissingMember(v, cf.Configuration()) {
 		return
 	}
 	target := n.voterTarget(v, cf.Configuration(), "")
@@ -120,6 +124,26 @@ func (n *Node) reconcileVoters(ls *leaderState, v view, now time.Time) {
 			break
 		}
 	}
+}
+
+// addMissingMember adds to the Raft configuration an alive member that is
+// not in it, and reports whether it tried. A join is normally what adds a
+// member (addToRaft), but a removal can commit after it: a replica that left
+// (SIGTERM) and started again at once joins while the leave's RemoveServer is
+// still in flight. Out of the configuration, no leader ever contacts it, so
+// it would never learn who leads, nor that it was declared dead.
+func (n *Node) addMissingMember(v view, conf raft.Configuration) bool {
+	for addr, m := range v.members {
+		if m.State != MemberAlive || slices.ContainsFunc(conf.Servers, func(s raft.Server) bool { return string(s.ID) == addr }) {
+			continue
+		}
+		n.log.Info("coordinator: an alive member is missing from the raft configuration; adding it again", "server", addr)
+		if err := n.addToRaft(addr); err != nil {
+			n.log.Warn("coordinator: add a missing member", "server", addr, "err", err)
+		}
+		return true
+	}
+	return false
 }
 
 // addToRaft adds addr to the Raft configuration if it is not there: as a
