@@ -136,7 +136,9 @@
 //     column families of all open instances together (N = store partitions + one
 //     meta per instance; the never-written default column families are not counted).
 //     Each gets write_buffer_size = WriteBuffers / (2·N) rounded down to a power of
-//     two, clamped to [64 KiB, 64 MiB] (WriteBufferSize), and
+//     two, clamped to [64 KiB, 64 MiB] (WriteBufferSize), arena_block_size with it
+//     (wbs/8, at most 1 MiB: RocksDB derives it only at open, and aborts on a memtable
+//     whose arena block dwarfs write_buffer_size), and
 //     max_write_buffer_number = 2, so that N × 2 × write_buffer_size ≤ WriteBuffers: a
 //     full memtable is flushed while the next one fills, and if flushing falls behind
 //     RocksDB stalls that instance's writes rather than growing. The size is

@@ -126,6 +126,7 @@ func (p *Pool) dbOptions(instances int, wbs int64) *grocksdb.Options {
 	o.SetCreateIfMissingColumnFamilies(true)
 	o.SetBlockBasedTableFactory(p.bbto) // copies bbto, sharing the cache
 	o.SetWriteBufferSize(uint64(wbs))
+	o.SetArenaBlockSize(uint64(arenaBlockSize(wbs)))
 	o.SetMaxWriteBufferNumber(maxWriteBuffers)
 	// Backstops, fixed at open (db_write_buffer_size cannot change on an open DB).
 	o.SetDbWriteBufferSize(uint64(p.mem.WriteBuffers / n))
@@ -182,16 +183,27 @@ func (d *DB) Memory() Memory { return d.pool.mem }
 // now (the pool's, see Pool.WriteBufferSize).
 func (d *DB) WriteBufferSize() int64 { return d.wbs.Load() }
 
+// arenaBlockSize is the arena_block_size that goes with write_buffer_size
+// wbs: RocksDB's own default, wbs/8 up to 1 MiB, which it derives only when a
+// column family opens. It must follow every change of wbs: a memtable whose
+// arena block is much larger than wbs (over 2.5×) wants a flush before it
+// holds anything, which RocksDB asserts against when it builds the memtable.
+func arenaBlockSize(wbs int64) int64 {
+	return min(wbs/8, 1<<20)
+}
+
 // applyWriteBufferSizeLocked sets write_buffer_size on every column family and on the
 // options new ones are created with. Called under pool.mu.
 func (d *DB) applyWriteBufferSizeLocked(wbs int64) error {
-	v := []string{strconv.FormatInt(wbs, 10)}
+	keys := []string{"write_buffer_size", "arena_block_size"}
+	v := []string{strconv.FormatInt(wbs, 10), strconv.FormatInt(arenaBlockSize(wbs), 10)}
 	for _, h := range d.handlesLocked() {
-		if err := d.rdb.SetOptionsCF(h, []string{"write_buffer_size"}, v); err != nil {
+		if err := d.rdb.SetOptionsCF(h, keys, v); err != nil {
 			return fmt.Errorf("instance %s: set write_buffer_size %d: %w", d.dir, wbs, err)
 		}
 	}
 	d.opts.SetWriteBufferSize(uint64(wbs))
+	d.opts.SetArenaBlockSize(uint64(arenaBlockSize(wbs)))
 	d.wbs.Store(wbs)
 	return nil
 }

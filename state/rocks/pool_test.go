@@ -391,3 +391,42 @@ func TestPoolCloseWhileOpening(t *testing.T) {
 		wantGet(t, store(t, db, "s", int32(w)), "k", "v")
 	}
 }
+
+// A column family opened with a large write_buffer_size keeps working after
+// the rule shrinks it far below its arena block: RocksDB derives
+// arena_block_size from write_buffer_size only at open (1 MiB for 8 MiB and
+// more), and a memtable whose arena block is over 2.5× write_buffer_size
+// asks to be flushed before it holds anything, which RocksDB's MemTable
+// constructor asserts against (the process aborts). Seen with 64 partitions
+// under --memory 256MiB. arena_block_size now follows write_buffer_size.
+func TestWriteBufferShrinkKeepsArenaBlockInStep(t *testing.T) {
+	mem := Memory{BlockCache: 8 << 20, WriteBuffers: 32 << 20}
+	p := openPool(t, t.TempDir(), mem)
+	a := instance(t, p, "0_0")
+	s := store(t, a, "counts", 0) // N = 2: 8 MiB
+	b := instance(t, p, "0_1")
+	for i := range int32(70) {
+		store(t, b, "counts", i)
+	}
+	wbs := p.WriteBufferSize()
+	if wbs > 256<<10 {
+		t.Fatalf("write_buffer_size %d: the test needs it below 256 KiB", wbs)
+	}
+	for _, db := range []*DB{a, b} {
+		for cf, got := range latestOptions(t, db.Dir(), "arena_block_size") {
+			if want := arenaBlockSize(wbs); got != want {
+				t.Errorf("instance %s column family %q: arena_block_size %d, want %d for write_buffer_size %d", db.Name(), cf, got, want, wbs)
+			}
+		}
+	}
+	// New memtables of a's column families (after each flush) are built
+	// under the shrunk size.
+	for i := range 3 {
+		if err := s.Put([]byte{byte(i)}, make([]byte, 100)); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
