@@ -36,26 +36,9 @@ func run(ctx context.Context, cfg config) (*report, error) {
 		return nil, err
 	}
 	rep := &report{}
-	defaulted := strings.Join(cfg.contenders, ",") == strings.Join(contenderIDs(), ",")
-	_, javaErr := exec.LookPath("java")
-	_, mvnErr := exec.LookPath("mvn")
-	for _, id := range cfg.contenders {
-		c, err := lookupContender(strings.TrimSpace(id))
-		if err != nil {
-			return nil, err
-		}
-		if c.java && (javaErr != nil || mvnErr != nil) {
-			if !defaulted {
-				return nil, fmt.Errorf("contender %s needs java and mvn on the PATH", c.id)
-			}
-			note := fmt.Sprintf("%s left out: java and mvn are not both on the PATH", c.name)
-			cfg.logTo("NOTE: %s\n", note)
-			rep.notes = append(rep.notes, note)
-			continue
-		}
-		rep.chosen = append(rep.chosen, c)
+	if err := rep.choose(&cfg); err != nil {
+		return nil, err
 	}
-
 	env, err := setUp(ctx, &cfg, root, rep.chosen)
 	if err != nil {
 		return nil, err
@@ -108,6 +91,31 @@ func run(ctx context.Context, cfg config) (*report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// choose looks up -contenders; the Kafka Streams peers are left out (with a
+// note) when java or mvn is missing and the contenders are the default ones.
+func (rep *report) choose(cfg *config) error {
+	defaulted := strings.Join(cfg.contenders, ",") == strings.Join(contenderIDs(), ",")
+	_, javaErr := exec.LookPath("java")
+	_, mvnErr := exec.LookPath("mvn")
+	for _, id := range cfg.contenders {
+		c, err := lookupContender(strings.TrimSpace(id))
+		if err != nil {
+			return err
+		}
+		if c.java && (javaErr != nil || mvnErr != nil) {
+			if !defaulted {
+				return fmt.Errorf("contender %s needs java and mvn on the PATH", c.id)
+			}
+			note := fmt.Sprintf("%s left out: java and mvn are not both on the PATH", c.name)
+			cfg.logTo("NOTE: %s\n", note)
+			rep.notes = append(rep.notes, note)
+			continue
+		}
+		rep.chosen = append(rep.chosen, c)
+	}
+	return nil
 }
 
 // benchEnv is what a benchmark run sets up: scratch space, the binaries, the broker.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -125,15 +126,24 @@ func (e *Engine) newTxnProducer(ctx context.Context, id string) (*kgo.Client, er
 
 // commitTxns commits the transaction of each task, with its input offsets.
 // Tasks that produced nothing have their offsets committed outside a
-// transaction (in plain).
+// transaction (in plain). The tasks' transactions are independent (a producer
+// each), so they commit concurrently: a commit is three round trips to the
+// transaction and group coordinators (AddOffsetsToTxn, TxnOffsetCommit,
+// EndTxn), and one after another they would hold the loop for as many times
+// that as the replica has tasks.
 func (e *Engine) commitTxns(ctx context.Context, tasks []*task, plain *[]*task) error {
+	var txn []*task
 	for _, t := range tasks {
 		if t.txnRecords == 0 {
 			*plain = append(*plain, t)
 			continue
 		}
-		if err := e.commitTxn(ctx, t); err != nil {
-			return fmt.Errorf("task %s: %w: %w", t.id, errTxnAborted, err)
+		txn = append(txn, t)
+	}
+	errs := concurrently(len(txn), func(i int) error { return e.commitTxn(ctx, txn[i]) })
+	for i, err := range errs {
+		if err != nil {
+			return fmt.Errorf("task %s: %w: %w", txn[i].id, errTxnAborted, err)
 		}
 	}
 	return nil
@@ -236,21 +246,46 @@ func (e *Engine) abortTxn(ctx context.Context, t *task) {
 }
 
 // startProducers makes the transactional producers of tasks about to start
-// (none under at-least-once: the tasks share the engine's producer).
+// (none under at-least-once: the tasks share the engine's producer),
+// concurrently: each initialization is a round trip to the transaction
+// coordinator.
 func (e *Engine) startProducers(ctx context.Context, ids []coordinator.TaskID) (map[coordinator.TaskID]*kgo.Client, error) {
 	out := map[coordinator.TaskID]*kgo.Client{}
 	if !e.cfg.ExactlyOnce {
 		return out, nil
 	}
-	for _, k := range ids {
-		cl, err := e.newTxnProducer(ctx, k.String())
+	clients := make([]*kgo.Client, len(ids))
+	errs := concurrently(len(ids), func(i int) (err error) {
+		clients[i], err = e.newTxnProducer(ctx, ids[i].String())
+		return err
+	})
+	for i, k := range ids {
+		if clients[i] != nil {
+			out[k] = clients[i]
+		}
+	}
+	for _, err := range errs {
 		if err != nil {
 			closeAll(out)
 			return nil, err
 		}
-		out[k] = cl
 	}
 	return out, nil
+}
+
+// concurrently runs fn(0) … fn(n-1) at once and returns their errors.
+func concurrently(n int, fn func(i int) error) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn(i)
+		}()
+	}
+	wg.Wait()
+	return errs
 }
 
 func closeAll(producers map[coordinator.TaskID]*kgo.Client) {
