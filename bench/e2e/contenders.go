@@ -65,6 +65,9 @@ var contenders = []contender{
 			if m.set.eos {
 				args = append(args, "--guarantee", "exactly-once")
 			}
+			if m.set.memory != "" {
+				args = append(args, "--memory", m.set.memory)
+			}
 			if m.set.checkpoint > 0 {
 				args = append(args, "--checkpoint-interval", m.set.checkpoint.String())
 			}

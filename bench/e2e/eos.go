@@ -39,6 +39,7 @@ type eosConfig struct {
 	checkpoints  []time.Duration // checkpoint intervals of the commit-at-checkpoint rows
 	partitions   []int32         // the first: every row's; the others: extra gofka rows at partitionsAt
 	partitionsAt time.Duration
+	memory       map[int32]string // gofka's --memory at a partition count; none: its default
 	rate         float64 // paced clicks/s of the latency rows
 	warmup       time.Duration
 	duration     time.Duration
@@ -57,7 +58,7 @@ func addEOSFlags(e *eosConfig) *eosFlags {
 	f := &eosFlags{
 		intervals:   flag.String("eos-intervals", "100ms,1s,10s", "-eos: commit intervals, comma-separated"),
 		checkpoints: flag.String("eos-checkpoints", "1s,10s", "-eos: checkpoint intervals of the gofka rows that commit only at checkpoints (--commit-interval 1h); empty: none"),
-		partitions:  flag.String("eos-partitions", "8,64", "-eos: input partitions of every row, then of extra gofka rows at -eos-partitions-at (the cost of one transactional producer per task)"),
+		partitions:  flag.String("eos-partitions", "8,64", "-eos: input partitions of every row, then of extra gofka rows at -eos-partitions-at (the cost of one transactional producer per task); p:mem gives gofka --memory mem at p partitions, e.g. 64:1GiB"),
 	}
 	flag.BoolVar(&e.on, "eos", false, "run the exactly-once benchmark (eos.go) instead of the contender comparison")
 	flag.DurationVar(&e.partitionsAt, "eos-partitions-at", time.Second, "-eos: the commit interval of the extra partition rows")
@@ -82,12 +83,17 @@ func (f *eosFlags) parse(cfg *config) error {
 	if e.checkpoints, err = durations(*f.checkpoints); err != nil {
 		return fmt.Errorf("-eos-checkpoints: %w", err)
 	}
+	e.memory = map[int32]string{}
 	for _, p := range strings.Split(*f.partitions, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(p))
+		p, mem, _ := strings.Cut(strings.TrimSpace(p), ":")
+		n, err := strconv.Atoi(p)
 		if err != nil || n <= 0 {
 			return fmt.Errorf("-eos-partitions: %q is not a positive number", p)
 		}
 		e.partitions = append(e.partitions, int32(n))
+		if mem != "" {
+			e.memory[int32(n)] = mem
+		}
 	}
 	if e.on && len(e.intervals) == 0 {
 		return fmt.Errorf("-eos-intervals: give at least one")
@@ -151,7 +157,7 @@ func eosPlan(e eosConfig, kstreams bool) []*eosRow {
 			label += fmt.Sprintf("-p%d", parts)
 			name += fmt.Sprintf(", %d partitions", parts)
 		}
-		s := setting{label: label, eos: eos, commit: commit, checkpoint: ckpt, partitions: parts, committed: true}
+		s := setting{label: label, eos: eos, commit: commit, checkpoint: ckpt, partitions: parts, committed: true, memory: e.memory[parts]}
 		return &eosRow{Key: c.id + "-" + label, Name: name, Group: group, EOS: eos, Commit: commit, Ckpt: ckpt, Parts: parts,
 			latency: latency && e.latency, c: c, s: s}
 	}

@@ -38,6 +38,7 @@ type setting struct {
 	commit     time.Duration // commit interval; 0: -gofka-commit-interval
 	checkpoint time.Duration // gofka's --checkpoint-interval; 0: its default
 	partitions int32         // partitions of every topic; 0: -partitions
+	memory     string        // gofka's --memory; empty: its default
 	// committed: the output is complete once a read_committed consumer sees all
 	// of it and the group has committed every input offset (the EOS benchmark).
 	committed bool
@@ -65,7 +66,8 @@ type result struct {
 // running is a measurement's contender process.
 type running struct {
 	cmd     *exec.Cmd
-	exited  chan error
+	exited  chan struct{} // closed when the process has exited
+	waitErr error         // cmd.Wait's, once exited is closed
 	logFile *os.File
 	once    sync.Once
 }
@@ -132,8 +134,11 @@ func (m *measurement) start() (*running, error) {
 		logFile.Close()
 		return nil, fmt.Errorf("start %v: %w", args, err)
 	}
-	r := &running{cmd: cmd, exited: make(chan error, 1), logFile: logFile}
-	go func() { r.exited <- cmd.Wait() }()
+	r := &running{cmd: cmd, exited: make(chan struct{}), logFile: logFile}
+	go func() {
+		r.waitErr = cmd.Wait()
+		close(r.exited)
+	}()
 	return r, nil
 }
 
@@ -210,8 +215,8 @@ func (m *measurement) waitFor(ctx context.Context, p *running, complete func() b
 	for !complete() {
 		peakKB = max(peakKB, testkit.VmHWM(p.cmd.Process.Pid))
 		select {
-		case err := <-p.exited:
-			return peakKB, fmt.Errorf("%s exited before its output was complete (%v)", m.c.name, err)
+		case <-p.exited:
+			return peakKB, fmt.Errorf("%s exited before its output was complete (%v)", m.c.name, p.waitErr)
 		case <-ctx.Done():
 			return peakKB, ctx.Err()
 		case <-time.After(50 * time.Millisecond):
@@ -257,7 +262,7 @@ func cpuSeconds(cmd *exec.Cmd) float64 {
 
 // stopProcess sends SIGTERM (every contender then stops cleanly) and waits a
 // minute before SIGKILL.
-func stopProcess(cmd *exec.Cmd, exited <-chan error) {
+func stopProcess(cmd *exec.Cmd, exited <-chan struct{}) {
 	cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-exited:
