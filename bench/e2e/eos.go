@@ -40,7 +40,7 @@ type eosConfig struct {
 	partitions   []int32         // the first: every row's; the others: extra gofka rows at partitionsAt
 	partitionsAt time.Duration
 	memory       map[int32]string // gofka's --memory at a partition count; none: its default
-	rate         float64 // paced clicks/s of the latency rows
+	rate         float64          // paced clicks/s of the latency rows
 	warmup       time.Duration
 	duration     time.Duration
 	latency      bool
@@ -132,9 +132,22 @@ type eosRow struct {
 	c       contender
 	s       setting
 
+	Errors  []string       `json:"errors,omitempty"` // measurements that failed (reported, the run goes on)
 	Results []result       `json:"-"`
 	Rates   []float64      `json:"rates"` // records/s per run
 	Latency *latencyResult `json:"latency,omitempty"`
+}
+
+// failed records a failed measurement of the row; the run goes on unless it
+// was interrupted (failed then reports true).
+func (r *eosRow) failed(ctx context.Context, err error, logf func(string, ...any)) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	first, _, _ := strings.Cut(err.Error(), "\n")
+	r.Errors = append(r.Errors, first)
+	logf("FAILED   %s: %v\n", r.Name, err)
+	return false
 }
 
 // eosPlan lists the rows, in report order.
@@ -214,7 +227,10 @@ func runEOS(ctx context.Context, cfg config) (string, eosRows, error) {
 			}
 			res, err := measure(ctx, &cfg, env.cl, w, row.c, row.s, env.bins, r, token, env.scratch)
 			if err != nil {
-				return "", nil, fmt.Errorf("%s, run %d: %w", row.Name, r, err)
+				if row.failed(ctx, fmt.Errorf("run %d: %w", r, err), cfg.logTo) {
+					return "", nil, ctx.Err()
+				}
+				continue
 			}
 			row.Results = append(row.Results, res)
 			row.Rates = append(row.Rates, float64(cfg.n)/res.seconds)
@@ -229,7 +245,10 @@ func runEOS(ctx context.Context, cfg config) (string, eosRows, error) {
 		}
 		lat, err := measureLatency(ctx, &cfg, env.cl, lw, row.c, row.s, env.bins, token, env.scratch)
 		if err != nil {
-			return "", nil, fmt.Errorf("%s, latency: %w", row.Name, err)
+			if row.failed(ctx, fmt.Errorf("latency: %w", err), cfg.logTo) {
+				return "", nil, ctx.Err()
+			}
+			continue
 		}
 		row.Latency = &lat
 		cfg.logTo("latency  %-58s p50 %7.1f ms  p99 %7.1f ms  max %7.1f ms  (%d clicks, %.0f/s)\n", row.Name, lat.P50, lat.P99, lat.Max, lat.Measured, lat.Rate)

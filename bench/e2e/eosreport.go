@@ -50,7 +50,7 @@ type target struct {
 
 // ratioTarget compares a/b with a goal (0: none).
 func ratioTarget(what string, a, b *eosRow, goal float64) *target {
-	if a == nil || b == nil {
+	if a == nil || b == nil || len(a.Rates) == 0 || len(b.Rates) == 0 {
 		return nil
 	}
 	x := a.rate() / b.rate()
@@ -141,6 +141,9 @@ func renderEOS(cfg *config, env *benchEnv, w *workload, rows eosRows, loadBefore
 		var runs []string
 		for _, x := range r.Rates {
 			runs = append(runs, fmt.Sprintf("%.0f", x))
+		}
+		for _, e := range r.Errors {
+			runs = append(runs, "**failed**: "+strings.ReplaceAll(e, "|", "/"))
 		}
 		fmt.Fprintf(&b, "| %s | %.0f | %.2f | %.2f %s | %s |\n", r.Name, r.rate(), r.seconds(), r.cpu(), lat, strings.Join(runs, ", "))
 	}
