@@ -61,9 +61,18 @@ var contenders = []contender{
 		args: func(m *measurement) []string {
 			args := []string{m.bins.gofka, "run", "--brokers", m.addr, "--app-id", m.appID,
 				"--state-dir", m.stateDir, "--log-level", "warn",
-				"--commit-interval", m.cfg.gofkaCommit.String()}
-			if m.profile != "" {
-				args = append(args, "--cpu-profile", m.profile)
+				"--commit-interval", m.commit().String()}
+			if m.set.eos {
+				args = append(args, "--guarantee", "exactly-once")
+			}
+			if m.set.memory != "" {
+				args = append(args, "--memory", m.set.memory)
+			}
+			if m.set.checkpoint > 0 {
+				args = append(args, "--checkpoint-interval", m.set.checkpoint.String())
+			}
+			if m.set.profile != "" {
+				args = append(args, "--cpu-profile", m.set.profile)
 			}
 			return args
 		},
@@ -104,7 +113,10 @@ func kstreamsArgs(m *measurement, cacheBytes int) []string {
 		"-cp", filepath.Join(dir, "target", "classes") + string(filepath.ListSeparator) + filepath.Join(dir, "target", "lib", "*"),
 		"gofka.bench.ClickCount",
 		"--bootstrap", m.addr, "--app-id", m.appID, "--in", m.in, "--out", m.out, "--state-dir", m.stateDir,
-		"--commit-ms", strconv.FormatInt(m.cfg.gofkaCommit.Milliseconds(), 10)}
+		"--commit-ms", strconv.FormatInt(m.commit().Milliseconds(), 10)}
+	if m.set.eos {
+		args = append(args, "--guarantee", "exactly_once_v2")
+	}
 	if cacheBytes >= 0 {
 		args = append(args, "--cache-bytes", strconv.Itoa(cacheBytes))
 	}

@@ -163,7 +163,7 @@ func TestVerifyCatchesWrongOutput(t *testing.T) {
 			if err := cl.ProduceSync(ctx, tc.records...).FirstErr(); err != nil {
 				t.Fatal(err)
 			}
-			_, err := w.verify(ctx, addr, topic, tc.kind)
+			_, err := w.verify(ctx, addr, topic, tc.kind, false)
 			if tc.wrong && err == nil {
 				t.Error("verify accepted a wrong output")
 			}

@@ -4,6 +4,7 @@
 //
 //	cd bench && go run ./e2e -n 1000000 -runs 3            # what make bench runs
 //	cd bench && go run ./e2e -n 20000 -runs 1 -broker embedded
+//	cd bench && go run ./e2e -eos -n 1000000 -runs 1           # make bench-eos (eos.go)
 //
 // Contenders (contenders.go): a raw consume→produce pipe (one hop, and two hops
 // through an intermediate topic as a repartitioning topology takes), the gofka
@@ -57,6 +58,7 @@ type config struct {
 	logTo       func(format string, args ...any)
 	gofkaCommit time.Duration
 	keep        bool // keep the scratch directory (logs, state) and print where it is
+	eos         eosConfig
 }
 
 func main() {
@@ -76,7 +78,12 @@ func main() {
 	flag.StringVar(&cfg.javaHeap, "java-heap", "1g", "maximum heap of the Kafka Streams JVM (-Xmx)")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the scratch directory (each contender's log and state) and print its path")
 	flag.DurationVar(&cfg.gofkaCommit, "gofka-commit-interval", 5*time.Second, "gofka's --commit-interval (Kafka Streams gets the same commit.interval.ms)")
+	eosFlags := addEOSFlags(&cfg.eos)
 	flag.Parse()
+	if err := eosFlags.parse(&cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		os.Exit(2)
+	}
 	cfg.partitions = int32(*partitions)
 	cfg.contenders = strings.Split(contenders, ",")
 	if cfg.command == "" {
@@ -86,10 +93,19 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	rep, err := run(ctx, cfg)
+	var markdown string
+	var err error
+	if cfg.eos.on {
+		markdown, _, err = runEOS(ctx, cfg)
+	} else {
+		var rep *report
+		if rep, err = run(ctx, cfg); err == nil {
+			markdown = rep.markdown
+		}
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		os.Exit(1)
 	}
-	fmt.Print(rep.markdown)
+	fmt.Print(markdown)
 }

@@ -36,51 +36,16 @@ func run(ctx context.Context, cfg config) (*report, error) {
 		return nil, err
 	}
 	rep := &report{}
-	defaulted := strings.Join(cfg.contenders, ",") == strings.Join(contenderIDs(), ",")
-	_, javaErr := exec.LookPath("java")
-	_, mvnErr := exec.LookPath("mvn")
-	for _, id := range cfg.contenders {
-		c, err := lookupContender(strings.TrimSpace(id))
-		if err != nil {
-			return nil, err
-		}
-		if c.java && (javaErr != nil || mvnErr != nil) {
-			if !defaulted {
-				return nil, fmt.Errorf("contender %s needs java and mvn on the PATH", c.id)
-			}
-			note := fmt.Sprintf("%s left out: java and mvn are not both on the PATH", c.name)
-			cfg.logTo("NOTE: %s\n", note)
-			rep.notes = append(rep.notes, note)
-			continue
-		}
-		rep.chosen = append(rep.chosen, c)
+	if err := rep.choose(&cfg); err != nil {
+		return nil, err
 	}
-
-	scratch, err := os.MkdirTemp("", "gofka-bench-")
+	env, err := setUp(ctx, &cfg, root, rep.chosen)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.keep {
-		cfg.logTo("scratch directory (kept): %s\n", scratch)
-	} else {
-		defer os.RemoveAll(scratch)
-	}
-	cfg.logTo("building the contenders\n")
-	bins, err := build(root, scratch, rep.chosen, cfg.logTo)
-	if err != nil {
-		return nil, err
-	}
-	cl, err := pickCluster(ctx, cfg, root, bins, scratch)
-	if err != nil {
-		return nil, err
-	}
-	defer cl.close()
-	rep.broker, rep.brokerLabel = cl.describe(), cl.label()
-	for _, c := range rep.chosen {
-		if c.java {
-			rep.javaVersion = javaVersion()
-		}
-	}
+	defer env.close()
+	cl, bins, scratch := env.cl, env.bins, env.scratch
+	rep.broker, rep.brokerLabel, rep.javaVersion = env.broker, env.brokerLabel, env.javaVersion
 	w := newWorkload(cfg.n)
 	cfg.logTo("broker: %s\n%d clicks (%d real, %d users), %d partitions, %d runs per contender\n",
 		rep.broker, cfg.n, w.real, len(w.expected), cfg.partitions, cfg.runs)
@@ -94,7 +59,7 @@ func run(ctx context.Context, cfg config) (*report, error) {
 			}
 		}
 		for _, c := range order {
-			res, err := measure(ctx, &cfg, cl, w, c, bins, r, token, scratch, "")
+			res, err := measure(ctx, &cfg, cl, w, c, setting{}, bins, r, token, scratch)
 			if err != nil {
 				return nil, fmt.Errorf("%s, run %d: %w", c.name, r, err)
 			}
@@ -106,7 +71,7 @@ func run(ctx context.Context, cfg config) (*report, error) {
 
 	var profileText string
 	if cfg.profileDir != "" && rep.has("gofka") {
-		if profileText, err = profileGofka(ctx, &cfg, cl, w, bins, token, scratch); err != nil {
+		if profileText, err = profileGofka(ctx, &cfg, cl, w, bins, token, scratch, setting{}, "gofka"); err != nil {
 			return nil, err
 		}
 	}
@@ -128,9 +93,79 @@ func run(ctx context.Context, cfg config) (*report, error) {
 	return rep, nil
 }
 
-// profileGofka runs gofka once more, unmeasured, with --cpu-profile, and writes
-// the profile and the head of go tool pprof -top beside the report.
-func profileGofka(ctx context.Context, cfg *config, cl cluster, w *workload, bins *binaries, token, scratch string) (string, error) {
+// choose looks up -contenders; the Kafka Streams peers are left out (with a
+// note) when java or mvn is missing and the contenders are the default ones.
+func (rep *report) choose(cfg *config) error {
+	defaulted := strings.Join(cfg.contenders, ",") == strings.Join(contenderIDs(), ",")
+	_, javaErr := exec.LookPath("java")
+	_, mvnErr := exec.LookPath("mvn")
+	for _, id := range cfg.contenders {
+		c, err := lookupContender(strings.TrimSpace(id))
+		if err != nil {
+			return err
+		}
+		if c.java && (javaErr != nil || mvnErr != nil) {
+			if !defaulted {
+				return fmt.Errorf("contender %s needs java and mvn on the PATH", c.id)
+			}
+			note := fmt.Sprintf("%s left out: java and mvn are not both on the PATH", c.name)
+			cfg.logTo("NOTE: %s\n", note)
+			rep.notes = append(rep.notes, note)
+			continue
+		}
+		rep.chosen = append(rep.chosen, c)
+	}
+	return nil
+}
+
+// benchEnv is what a benchmark run sets up: scratch space, the binaries, the broker.
+type benchEnv struct {
+	scratch                          string
+	bins                             *binaries
+	cl                               cluster
+	broker, brokerLabel, javaVersion string
+	close                            func()
+}
+
+// setUp makes the scratch directory, builds what chosen needs and starts the
+// broker; close undoes it.
+func setUp(ctx context.Context, cfg *config, root string, chosen []contender) (*benchEnv, error) {
+	scratch, err := os.MkdirTemp("", "gofka-bench-")
+	if err != nil {
+		return nil, err
+	}
+	env := &benchEnv{scratch: scratch, close: func() { os.RemoveAll(scratch) }}
+	if cfg.keep {
+		cfg.logTo("scratch directory (kept): %s\n", scratch)
+		env.close = func() {}
+	}
+	cfg.logTo("building the contenders\n")
+	if env.bins, err = build(root, scratch, chosen, cfg.logTo); err != nil {
+		env.close()
+		return nil, err
+	}
+	if env.cl, err = pickCluster(ctx, *cfg, root, env.bins, scratch); err != nil {
+		env.close()
+		return nil, err
+	}
+	removeScratch := env.close
+	env.close = func() {
+		env.cl.close()
+		removeScratch()
+	}
+	env.broker, env.brokerLabel = env.cl.describe(), env.cl.label()
+	for _, c := range chosen {
+		if c.java {
+			env.javaVersion = javaVersion()
+		}
+	}
+	return env, nil
+}
+
+// profileGofka runs gofka once more, unmeasured, with --cpu-profile and setting
+// s, and writes the profile (<name>.cpu.pprof) and the head of go tool pprof
+// -top (<name>-profile.txt) beside the report.
+func profileGofka(ctx context.Context, cfg *config, cl cluster, w *workload, bins *binaries, token, scratch string, s setting, name string) (string, error) {
 	root, err := testkit.RepoRoot()
 	if err != nil {
 		return "", err
@@ -142,10 +177,11 @@ func profileGofka(ctx context.Context, cfg *config, cl cluster, w *workload, bin
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	prof := filepath.Join(dir, "gofka.cpu.pprof")
+	prof := filepath.Join(dir, name+".cpu.pprof")
+	s.profile = prof
 	c, _ := lookupContender("gofka")
 	cfg.logTo("profiling gofka in one more, unmeasured run\n")
-	if _, err := measure(ctx, cfg, cl, w, c, bins, cfg.runs+1, token, scratch, prof); err != nil {
+	if _, err := measure(ctx, cfg, cl, w, c, s, bins, cfg.runs+1, token, scratch); err != nil {
 		return "", fmt.Errorf("gofka profiling run: %w", err)
 	}
 	pprof := func(args ...string) (string, error) {
@@ -168,9 +204,9 @@ func profileGofka(ctx context.Context, cfg *config, cl cluster, w *workload, bin
 	if err != nil {
 		return "", err
 	}
-	text := fmt.Sprintf("gofka click-count, %d clicks, %s; %s\n\n$ go tool pprof -top -cum -nodecount=40 <gofka binary> %s\n\n%s\n$ go tool pprof -top -nodecount=40 <gofka binary> %s\n\n%s",
-		cfg.n, time.Now().UTC().Format("2006-01-02"), cfg.command, filepath.Base(prof), cum, filepath.Base(prof), flat)
-	if err := os.WriteFile(filepath.Join(dir, "gofka-profile.txt"), []byte(text), 0o644); err != nil {
+	text := fmt.Sprintf("gofka click-count (%s), %d clicks, %s; %s\n\n$ go tool pprof -top -cum -nodecount=40 <gofka binary> %s\n\n%s\n$ go tool pprof -top -nodecount=40 <gofka binary> %s\n\n%s",
+		name, cfg.n, time.Now().UTC().Format("2006-01-02"), cfg.command, filepath.Base(prof), cum, filepath.Base(prof), flat)
+	if err := os.WriteFile(filepath.Join(dir, name+"-profile.txt"), []byte(text), 0o644); err != nil {
 		return "", err
 	}
 	out := sharesTable(sharesFrom(all)) + "\n```\n" + cum

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sort"
@@ -18,6 +19,8 @@ import (
 // computed here independently of every contender.
 type workload struct {
 	keys, values [][]byte
+	users        []string         // each click's user
+	bots         []bool           // whether each click is a bot's
 	real         int              // clicks that are not bots
 	expected     map[string]int64 // real clicks per user
 }
@@ -26,18 +29,34 @@ type workload struct {
 // {"bot","url","user"} over 10,000 users and 100 pages, a tenth of them bots.
 func newWorkload(n int) *workload {
 	rng := rand.New(rand.NewPCG(7, 11))
-	w := &workload{keys: make([][]byte, n), values: make([][]byte, n), expected: map[string]int64{}}
+	w := &workload{keys: make([][]byte, n), values: make([][]byte, n), users: make([]string, n), bots: make([]bool, n)}
 	for i := range n {
 		bot := rng.IntN(10) == 0
 		user := fmt.Sprintf("user-%d", rng.IntN(10_000))
 		v, _ := json.Marshal(map[string]any{"user": user, "url": fmt.Sprintf("/page/%d", rng.IntN(100)), "bot": bot})
 		w.keys[i], w.values[i] = []byte(fmt.Sprintf("click-%d", i)), v
-		if !bot {
+		w.users[i], w.bots[i] = user, bot
+	}
+	w.count()
+	return w
+}
+
+// prefix is the workload of the first k clicks (what a paced run produced).
+func (w *workload) prefix(k int) *workload {
+	p := &workload{keys: w.keys[:k], values: w.values[:k], users: w.users[:k], bots: w.bots[:k]}
+	p.count()
+	return p
+}
+
+// count computes real and expected from the clicks.
+func (w *workload) count() {
+	w.real, w.expected = 0, map[string]int64{}
+	for i, user := range w.users {
+		if !w.bots[i] {
 			w.real++
 			w.expected[user]++
 		}
 	}
-	return w
 }
 
 // load produces every click to topic and waits for the acknowledgements.
@@ -72,7 +91,11 @@ func (w *workload) load(ctx context.Context, addr, topic string) error {
 }
 
 // readTopic calls fn for every record of topic up to the end offsets it has now.
-func readTopic(ctx context.Context, addr, topic string, fn func(*kgo.Record)) error {
+// With committed it reads read_committed, as consumers of an exactly-once
+// output do: aborted records are skipped, and since a transaction marker may
+// be a partition's last offset, reading also ends after idle seconds with no
+// record (the caller has waited until the output is complete).
+func readTopic(ctx context.Context, addr, topic string, committed bool, fn func(*kgo.Record)) error {
 	admCl, err := kgo.NewClient(kgo.SeedBrokers(addr))
 	if err != nil {
 		return err
@@ -97,18 +120,35 @@ func readTopic(ctx context.Context, addr, topic string, fn func(*kgo.Record)) er
 	if lerr != nil || len(assign) == 0 {
 		return lerr
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: assign}))
+	opts := []kgo.Opt{kgo.SeedBrokers(addr), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: assign})}
+	if committed {
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	}
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
 	for len(left) > 0 {
-		fs := cl.PollFetches(ctx)
+		pollCtx, cancel := ctx, context.CancelFunc(func() {})
+		if committed {
+			pollCtx, cancel = context.WithTimeout(ctx, readIdle)
+		}
+		fs := cl.PollFetches(pollCtx)
+		idle := pollCtx.Err() != nil && fs.NumRecords() == 0
+		cancel()
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("read %s: %w", topic, err)
 		}
+		if idle {
+			return nil
+		}
 		var ferr error
-		fs.EachError(func(t string, p int32, err error) { ferr = fmt.Errorf("read %s/%d: %w", t, p, err) })
+		fs.EachError(func(t string, p int32, err error) {
+			if !errors.Is(err, context.DeadlineExceeded) { // the idle wait
+				ferr = fmt.Errorf("read %s/%d: %w", t, p, err)
+			}
+		})
 		if ferr != nil {
 			return ferr
 		}
@@ -126,6 +166,9 @@ func readTopic(ctx context.Context, addr, topic string, fn func(*kgo.Record)) er
 	return nil
 }
 
+// readIdle ends a read_committed read of a complete output.
+const readIdle = 3 * time.Second
+
 // decodeCount reads a count as gofka's IntSerde[int64], Kafka's LongSerializer and
 // the goka peer's codec all write it: 8 bytes, big-endian.
 func decodeCount(v []byte) (int64, error) {
@@ -140,11 +183,11 @@ func decodeCount(v []byte) (int64, error) {
 // 1..expected (every update, each once); with finals every user's highest count
 // must be its expected count and none may exceed it. It returns the number of
 // output records.
-func (w *workload) verify(ctx context.Context, addr, topic string, kind outputKind) (int, error) {
+func (w *workload) verify(ctx context.Context, addr, topic string, kind outputKind, committed bool) (int, error) {
 	records := 0
 	var problems []string
 	seen := map[string][]int64{}
-	err := readTopic(ctx, addr, topic, func(r *kgo.Record) {
+	err := readTopic(ctx, addr, topic, committed, func(r *kgo.Record) {
 		records++
 		if kind == copies {
 			return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -143,25 +144,36 @@ func (e *Engine) newTxnProducer(ctx context.Context, id string) (*kgo.Client, er
 
 // commitTxns commits the transaction of each task, with its input offsets.
 // Tasks that produced nothing have their offsets committed outside a
-// transaction (in plain).
-// A failure belongs to the task whose transaction failed (taskFailure): the
-// loop rolls back that task alone. A commit once begun is not interrupted by
-// the graceful stop (ctx ending): a transaction cut short between
-// TxnOffsetCommit and EndTxn would have to be thrown away, and its task with
-// it, where finishing it lets the task close cleanly.
+// transaction (in plain). The tasks' transactions are independent (a producer
+// each), so they commit concurrently: a commit is three round trips to the
+// transaction and group coordinators (AddOffsetsToTxn, TxnOffsetCommit,
+// EndTxn), and one after another they would hold the loop for as many times
+// that as the replica has tasks.
+//
+// A failure belongs to the task whose transaction failed (taskFailure), and
+// every task whose commit failed is reported (errors.Join): each is rolled
+// back, since its state holds updates whose output was aborted. A commit once
+// begun is not interrupted by the graceful stop (ctx ending): a transaction
+// cut short between TxnOffsetCommit and EndTxn would have to be thrown away,
+// and its task with it, where finishing it lets the task close cleanly.
 func (e *Engine) commitTxns(ctx context.Context, tasks []*task, plain *[]*task) error {
 	commit, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
+	var txn []*task
 	for _, t := range tasks {
 		if t.txnRecords == 0 {
 			*plain = append(*plain, t)
 			continue
 		}
-		if err := e.commitTxn(commit, t); err != nil {
-			return &taskFailure{t.id, fmt.Errorf("%w: %w", errTxnAborted, err)}
+		txn = append(txn, t)
+	}
+	var failed []error
+	for i, err := range concurrently(len(txn), func(i int) error { return e.commitTxn(commit, txn[i]) }) {
+		if err != nil {
+			failed = append(failed, &taskFailure{txn[i].id, fmt.Errorf("%w: %w", errTxnAborted, err)})
 		}
 	}
-	return nil
+	return errors.Join(failed...)
 }
 
 // commitTxn adds the task's input offsets to its transaction and commits it,
@@ -264,21 +276,46 @@ func (e *Engine) abortTxn(ctx context.Context, t *task) {
 }
 
 // startProducers makes the transactional producers of tasks about to start
-// (none under at-least-once: the tasks share the engine's producer).
+// (none under at-least-once: the tasks share the engine's producer),
+// concurrently: each initialization is a round trip to the transaction
+// coordinator.
 func (e *Engine) startProducers(ctx context.Context, ids []coordinator.TaskID) (map[coordinator.TaskID]*kgo.Client, error) {
 	out := map[coordinator.TaskID]*kgo.Client{}
 	if !e.cfg.ExactlyOnce {
 		return out, nil
 	}
-	for _, k := range ids {
-		cl, err := e.newTxnProducer(ctx, k.String())
+	clients := make([]*kgo.Client, len(ids))
+	errs := concurrently(len(ids), func(i int) (err error) {
+		clients[i], err = e.newTxnProducer(ctx, ids[i].String())
+		return err
+	})
+	for i, k := range ids {
+		if clients[i] != nil {
+			out[k] = clients[i]
+		}
+	}
+	for _, err := range errs {
 		if err != nil {
 			closeAll(out)
 			return nil, err
 		}
-		out[k] = cl
 	}
 	return out, nil
+}
+
+// concurrently runs fn(0) … fn(n-1) at once and returns their errors.
+func concurrently(n int, fn func(i int) error) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn(i)
+		}()
+	}
+	wg.Wait()
+	return errs
 }
 
 func closeAll(producers map[coordinator.TaskID]*kgo.Client) {

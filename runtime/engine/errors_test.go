@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/gofka/streams/coordinator"
@@ -42,6 +43,35 @@ func TestClassify(t *testing.T) {
 	} {
 		if got := classify(c.ctx, c.err); got != c.want {
 			t.Errorf("%s: classify(%v) = %s, want %s", c.name, c.err, got, c.want)
+		}
+	}
+}
+
+// Every task whose concurrent commit failed is found, however the failures
+// are wrapped, so that each is rolled back.
+func TestTaskFailuresIn(t *testing.T) {
+	a, b := coordinator.TaskID{SubTopology: 0, Partition: 1}, coordinator.TaskID{SubTopology: 1, Partition: 2}
+	other := errors.New("EndTxn timed out")
+	joined := errors.Join(&taskFailure{a, fmt.Errorf("%w: %w", errTxnAborted, other)}, &taskFailure{b, errTxnAborted})
+	for _, tc := range []struct {
+		name string
+		err  error
+		want []coordinator.TaskID
+	}{
+		{"none", other, nil},
+		{"one", &taskFailure{a, errTxnAborted}, []coordinator.TaskID{a}},
+		{"two joined", joined, []coordinator.TaskID{a, b}},
+		{"two joined, wrapped", fmt.Errorf("checkpoint 4: %w", joined), []coordinator.TaskID{a, b}},
+	} {
+		var got []coordinator.TaskID
+		for _, tf := range taskFailuresIn(tc.err) {
+			got = append(got, tf.task)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: tasks %v, want %v", tc.name, got, tc.want)
+		}
+		if len(tc.want) > 0 && classify(context.Background(), tc.err) != dropTask {
+			t.Errorf("%s: not classified as dropTask", tc.name)
 		}
 	}
 }

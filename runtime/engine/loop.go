@@ -149,7 +149,7 @@ func (e *Engine) stopGracefully() error {
 	defer cancel()
 	err := e.commit(stop)
 	for classify(stop, err) == dropTask {
-		if _, ok := e.dropFailedTask(stop, err); !ok {
+		if _, ok := e.dropFailedTasks(stop, err); !ok {
 			break
 		}
 		err = e.commit(stop) // the others still commit and close cleanly

@@ -22,32 +22,64 @@ import (
 // another running task also reads (rewinding it would feed that task records
 // twice), drops every task as before (discardTasks).
 
-// rollbackTask rolls back the task err belongs to and starts it again from
-// committed state, unless ctx has ended (the graceful stop follows). Its error
-// is that of starting the task, for the loop to classify in turn.
+// rollbackTask rolls back the tasks err belongs to (one, or several whose
+// commits failed together) and starts them again from committed state, unless
+// ctx has ended (the graceful stop follows). Its error is that of starting
+// them, for the loop to classify in turn.
 func (e *Engine) rollbackTask(ctx context.Context, err error) error {
-	k, ok := e.dropFailedTask(ctx, err)
+	ids, ok := e.dropFailedTasks(ctx, err)
 	if !ok {
 		return nil // every task was dropped; reconcile starts them at the next turn
 	}
 	if ctx.Err() == nil {
-		if err := e.reconcile(ctx, e.node.Mine()); err != nil || e.tasks[k] != nil {
+		err := e.reconcile(ctx, e.node.Mine())
+		if err != nil || !slices.ContainsFunc(ids, func(k coordinator.TaskID) bool { return e.tasks[k] == nil }) {
 			return err // started again (reconcile rebuilt the consumer), or failed to
 		}
 	}
-	return e.rebuildConsumer() // without the task's inputs until it starts
+	return e.rebuildConsumer() // without the tasks' inputs until they start
 }
 
-// dropFailedTask drops the task err belongs to without committing anything
-// more for it, and deletes its local state (it may hold updates of the aborted
+// dropFailedTasks drops every task a failure in err belongs to
+// (dropFailedTask), and reports false when it had to drop every task instead.
+func (e *Engine) dropFailedTasks(ctx context.Context, err error) ([]coordinator.TaskID, bool) {
+	var ids []coordinator.TaskID
+	for _, tf := range taskFailuresIn(err) {
+		if !e.dropFailedTask(ctx, tf, err) {
+			return nil, false
+		}
+		ids = append(ids, tf.task)
+	}
+	return ids, len(ids) > 0
+}
+
+// taskFailuresIn lists the task failures in err's tree (errors.Join of
+// several, or one wrapped).
+func taskFailuresIn(err error) []*taskFailure {
+	switch x := err.(type) {
+	case nil:
+		return nil
+	case *taskFailure:
+		return []*taskFailure{x}
+	case interface{ Unwrap() []error }:
+		var out []*taskFailure
+		for _, e := range x.Unwrap() {
+			out = append(out, taskFailuresIn(e)...)
+		}
+		return out
+	}
+	return taskFailuresIn(errors.Unwrap(err))
+}
+
+// dropFailedTask drops the task of tf without committing anything more for
+// it, and deletes its local state (it may hold updates of the aborted
 // transaction: a cache eviction writes RocksDB mid-interval). It reports false
-// when it had to drop every task instead.
-func (e *Engine) dropFailedTask(ctx context.Context, err error) (coordinator.TaskID, bool) {
-	tf, _ := errors.AsType[*taskFailure](err)
+// when it had to drop every task instead (err says why).
+func (e *Engine) dropFailedTask(ctx context.Context, tf *taskFailure, err error) bool {
 	t := e.tasks[tf.task]
 	if t == nil || e.sharesInput(t) {
 		e.discardTasks(ctx, err.Error())
-		return coordinator.TaskID{}, false
+		return false
 	}
 	e.abortTxn(ctx, t)
 	e.mu.Lock()
@@ -83,9 +115,9 @@ func (e *Engine) dropFailedTask(ctx context.Context, err error) (coordinator.Tas
 	}
 	e.counts(t.id).rollbacks++
 	e.log.Warn("transaction aborted: rolled back one task; it restarts from committed state",
-		"task", t.id, "err", err, "tasks_running", len(e.tasks))
+		"task", t.id, "err", tf.err, "tasks_running", len(e.tasks))
 	e.reportRunning()
-	return t.id, true
+	return true
 }
 
 // sharesInput reports whether another running task reads one of t's input

@@ -45,7 +45,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * <p>Flags (all "--name value"): --bootstrap, --app-id, --in, --out, --state-dir,
  * --commit-ms (default 5000, gofka's default commit interval), --cache-bytes
  * (statestore.cache.max.bytes; default: Kafka Streams' own, 10 MiB; 0 forwards
- * every count update, as gofka does), --threads (num.stream.threads, default 1).
+ * every count update, as gofka does), --threads (num.stream.threads, default 1),
+ * --guarantee (processing.guarantee: at_least_once, the default, or
+ * exactly_once_v2; the exactly-once benchmark, bench/e2e -eos, runs both).
  * It runs until SIGTERM, then closes cleanly; it exits 1 if the streams client
  * fails.
  */
@@ -138,6 +140,13 @@ public final class ClickCount {
       props.put(StreamsConfig.STATE_DIR_CONFIG, need(flags, "state-dir"));
       props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, flags.getOrDefault("commit-ms", "5000"));
       props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, flags.getOrDefault("threads", "1"));
+      String guarantee = flags.getOrDefault("guarantee", StreamsConfig.AT_LEAST_ONCE);
+      if (!guarantee.equals(StreamsConfig.AT_LEAST_ONCE)
+          && !guarantee.equals(StreamsConfig.EXACTLY_ONCE_V2)) {
+        throw new IllegalArgumentException(
+            "--guarantee must be at_least_once or exactly_once_v2, not " + guarantee);
+      }
+      props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
       if (flags.containsKey("cache-bytes")) {
         props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, flags.get("cache-bytes"));
       }

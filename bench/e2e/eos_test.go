@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestExactlyOnceBenchmarkSmall is make bench-eos in miniature on embedded
+// kfake brokers: gofka at-least-once and exactly-once, one commit interval, a
+// few thousand clicks. measure and measureLatency fail unless every output,
+// read back read_committed, holds exactly the expected counts; this checks on
+// top that every latency comes from a real click mapped to a real output
+// (one per real click of the measured phase, each within the run's span) and
+// that the report has its rows and ratios. It asserts no speed.
+func TestExactlyOnceBenchmarkSmall(t *testing.T) {
+	dir := t.TempDir()
+	cfg := config{
+		n: 3000, runs: 1, broker: "embedded", out: filepath.Join(dir, "eos.md"),
+		timeout: 2 * time.Minute, verify: true, command: "cd bench && go test ./e2e",
+		logTo: func(format string, args ...any) { t.Log(strings.TrimRight(fmt.Sprintf(format, args...), "\n")) },
+		eos: eosConfig{
+			on: true, intervals: []time.Duration{time.Second}, partitions: []int32{4},
+			partitionsAt: time.Second, rate: 400, warmup: time.Second, duration: 3 * time.Second,
+			latency: true, raw: filepath.Join(dir, "eos.json"),
+		},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	start := time.Now()
+	_, rows, err := runEOS(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].EOS || !rows[1].EOS {
+		t.Fatalf("want gofka at-least-once and exactly-once rows, got %d rows", len(rows))
+	}
+	span := float64(time.Since(start).Milliseconds())
+	raw, err := os.ReadFile(cfg.eos.raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{`"gofka-alos-1s"`, `"gofka-eos-1s"`, `"p99_ms"`} {
+		if !strings.Contains(string(raw), key) {
+			t.Errorf("the raw results have no %s:\n%s", key, raw)
+		}
+	}
+	md, err := os.ReadFile(cfg.out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| gofka click-count at-least-once, commit 1s |", "| gofka click-count exactly-once, commit 1s |", "gofka exactly-once / at-least-once, commit 1s"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("the report has no %q:\n%s", want, md)
+		}
+	}
+	for _, row := range rows {
+		checkLatency(t, &cfg, row, span)
+	}
+}
+
+// checkLatency checks that row's latencies are one per real click of the
+// measured phase, each within the span of the whole run.
+func checkLatency(t *testing.T, cfg *config, row *eosRow, span float64) {
+	t.Helper()
+	if row.Latency == nil {
+		t.Fatalf("%s: no latency", row.Name)
+	}
+	lat := row.Latency
+	lw := newWorkload(int(cfg.eos.rate*(cfg.eos.warmup+cfg.eos.duration).Seconds()) + 600)
+	measuredReal := 0
+	for i := range lat.Produced {
+		if !lw.bots[i] {
+			measuredReal++
+		}
+	}
+	if lat.Measured == 0 || lat.Measured >= measuredReal {
+		t.Errorf("%s: %d latencies for %d real clicks produced: want one per real click of the measured phase only", row.Name, lat.Measured, measuredReal)
+	}
+	if len(lat.samples) != lat.Measured || lat.samples[0] <= 0 || lat.Max > span || lat.P50 > lat.P99 || lat.P99 > lat.Max {
+		t.Errorf("%s: implausible latencies: %d samples, min %v, p50 %v, p99 %v, max %v ms (run took %v ms)", row.Name, len(lat.samples), lat.samples[0], lat.P50, lat.P99, lat.Max, span)
+	}
+	if lat.TSChecked == 0 {
+		t.Errorf("%s: no output record was mapped to its input", row.Name)
+	}
+}
