@@ -77,5 +77,5 @@ bench-cluster: deps ## distributed runtime: failover time (3 replicas, SIGKILL),
 	  -command "make $(or $(MAKECMDGOALS),bench-cluster) KEYS=$(KEYS) N=$(N) RUNS=$(RUNS)"
 
 bench-eos: deps ## exactly-once vs at-least-once, gofka vs Kafka Streams exactly_once_v2, commit 100ms/1s/10s: throughput on N clicks (EOS_RUNS runs), p50/p99 latency at RATE clicks/s, commit at checkpoints, 8 vs 64 partitions
-	cd bench && $(GO) run ./e2e -eos -n $(N) -runs $(EOS_RUNS) -rate $(RATE) -eos-partitions 8,64:1GiB -out bench/results/eos.md -raw bench/results/eos-runs.json \
+	cd bench && $(GO) run ./e2e -eos -n $(N) -runs $(EOS_RUNS) -rate $(RATE) -eos-partitions 8,64 -out bench/results/eos.md -raw bench/results/eos-runs.json \
 	  -profile-dir bench/results -command "make $(or $(MAKECMDGOALS),bench-eos) N=$(N) EOS_RUNS=$(EOS_RUNS) RATE=$(RATE)"

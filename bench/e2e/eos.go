@@ -132,10 +132,12 @@ type eosRow struct {
 	c       contender
 	s       setting
 
-	Errors  []string       `json:"errors,omitempty"` // measurements that failed (reported, the run goes on)
-	Results []result       `json:"-"`
-	Rates   []float64      `json:"rates"` // records/s per run
-	Latency *latencyResult `json:"latency,omitempty"`
+	Errors  []string  `json:"errors,omitempty"` // measurements that failed (reported, the run goes on)
+	Results []result  `json:"-"`
+	Rates   []float64 `json:"rates"` // records/s per run, start to completion
+	// Sustained is records/s per run while the output went from 10% to 90%.
+	Sustained []float64      `json:"sustained"`
+	Latency   *latencyResult `json:"latency,omitempty"`
 }
 
 // failed records a failed measurement of the row; the run goes on unless it
@@ -234,7 +236,10 @@ func runEOS(ctx context.Context, cfg config) (string, eosRows, error) {
 			}
 			row.Results = append(row.Results, res)
 			row.Rates = append(row.Rates, float64(cfg.n)/res.seconds)
-			cfg.logTo("run %d  %-58s %7.2f s %9.0f rec/s  cpu %6.2f s\n", r, row.Name, res.seconds, float64(cfg.n)/res.seconds, res.cpu)
+			if res.sustained > 0 {
+				row.Sustained = append(row.Sustained, res.sustained)
+			}
+			cfg.logTo("run %d  %-58s %7.2f s %9.0f rec/s  sustained %9.0f rec/s  cpu %6.2f s\n", r, row.Name, res.seconds, float64(cfg.n)/res.seconds, res.sustained, res.cpu)
 		}
 	}
 	// Enough clicks for a minute of probes, the warm-up and the measured phase.

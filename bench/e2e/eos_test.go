@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // TestExactlyOnceBenchmarkSmall is make bench-eos in miniature on embedded
@@ -86,5 +89,35 @@ func checkLatency(t *testing.T, cfg *config, row *eosRow, span float64) {
 	}
 	if lat.TSChecked == 0 {
 		t.Errorf("%s: no output record was mapped to its input", row.Name)
+	}
+}
+
+// The sustained rate counts the real clicks the output covers (a user's
+// highest count, capped at its expected one; a cache may skip intermediate
+// counts) and times 10% and 90% of them.
+func TestSustainedRate(t *testing.T) {
+	start := time.Unix(1000, 0)
+	tr := &outputTracker{best: map[string]int64{}, want: map[string]int64{"a": 5, "b": 5}, real: 10}
+	count := func(user string, n int64, at time.Duration) {
+		v := binary.BigEndian.AppendUint64(nil, uint64(n))
+		tr.add(&kgo.Record{Key: []byte(user), Value: v}, start.Add(at))
+	}
+	if got := tr.sustained(20); got != 0 {
+		t.Fatalf("sustained before any output = %v, want 0", got)
+	}
+	count("a", 1, time.Second)   // 1 of 10: 10%
+	count("a", 1, 2*time.Second) // a duplicate covers nothing more
+	count("b", 4, 3*time.Second) // a cache skipped 1..3: 5 of 10
+	count("x", 9, 4*time.Second) // not a user of the workload
+	count("b", 5, 5*time.Second) // 6 of 10
+	count("a", 4, 7*time.Second) // 9 of 10: 90%
+	count("a", 5, 8*time.Second) // 10 of 10
+	count("a", 7, 9*time.Second) // above its expected count: covers nothing more
+	if tr.covered != 10 || tr.matched != 2 {
+		t.Fatalf("covered %d, matched %d; want 10 and 2", tr.covered, tr.matched)
+	}
+	// 20 input records, 80% of them in the 6 s from 10% to 90%.
+	if got, want := tr.sustained(20), 0.8*20/6; got != want {
+		t.Errorf("sustained = %v, want %v", got, want)
 	}
 }

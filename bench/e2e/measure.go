@@ -58,9 +58,13 @@ type result struct {
 	id      string
 	run     int
 	seconds float64 // from start until the whole input is reflected in the output
-	cpu     float64 // user+system CPU seconds of the contender's process
-	rssMB   float64 // peak resident set (VmHWM)
-	records int     // output records
+	// sustained is records/s while the output went from 10% to 90% of the
+	// real clicks covered: the steady rate, without start-up (a JVM, a
+	// restore) and without the last commit intervals' wait (0: not tracked).
+	sustained float64
+	cpu       float64 // user+system CPU seconds of the contender's process
+	rssMB     float64 // peak resident set (VmHWM)
+	records   int     // output records
 }
 
 // running is a measurement's contender process.
@@ -198,6 +202,9 @@ func measure(ctx context.Context, cfg *config, cl cluster, w *workload, c conten
 		return result{}, fmt.Errorf("%s: output incomplete after %s: %w\n%s", c.name, elapsed.Round(time.Second), waitErr, tail(m.logPath, 30))
 	}
 	res := result{id: c.id, run: run, seconds: elapsed.Seconds(), rssMB: float64(peakKB) / 1024, cpu: cpuSeconds(p.cmd)}
+	if tracker != nil {
+		res.sustained = tracker.sustained(cfg.n)
+	}
 	if cfg.verify {
 		vctx, vcancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer vcancel()
@@ -283,8 +290,13 @@ type outputTracker struct {
 	matched int
 	records int64
 	want    map[string]int64
-	cancel  context.CancelFunc
-	done    chan struct{}
+	// covered counts the real clicks the output reflects so far (the sum of
+	// every user's highest count); at10 and at90 are when it reached 10% and
+	// 90% of real.
+	covered, real int64
+	at10, at90    time.Time
+	cancel        context.CancelFunc
+	done          chan struct{}
 }
 
 // trackOutput starts an outputTracker on topic. seen, if not nil, is called
@@ -299,7 +311,7 @@ func trackOutput(ctx context.Context, addr, topic string, w *workload, committed
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	t := &outputTracker{best: map[string]int64{}, want: w.expected, cancel: cancel, done: make(chan struct{})}
+	t := &outputTracker{best: map[string]int64{}, want: w.expected, real: int64(w.real), cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(t.done)
 		defer cl.Close()
@@ -312,7 +324,7 @@ func trackOutput(ctx context.Context, addr, topic string, w *workload, committed
 				if seen != nil {
 					seen(r, at)
 				}
-				t.add(r)
+				t.add(r, at)
 			})
 			t.mu.Unlock()
 		}
@@ -320,8 +332,8 @@ func trackOutput(ctx context.Context, addr, topic string, w *workload, committed
 	return t, nil
 }
 
-// add follows one user's highest count.
-func (t *outputTracker) add(r *kgo.Record) {
+// add follows one user's highest count, seen at at.
+func (t *outputTracker) add(r *kgo.Record, at time.Time) {
 	n, err := decodeCount(r.Value)
 	if err != nil {
 		return // verify reports it
@@ -334,7 +346,26 @@ func (t *outputTracker) add(r *kgo.Record) {
 	if t.best[user] != want && n == want {
 		t.matched++
 	}
+	t.covered += min(n, want) - min(t.best[user], want)
 	t.best[user] = n
+	if t.at10.IsZero() && 10*t.covered >= t.real {
+		t.at10 = at
+	}
+	if t.at90.IsZero() && 10*t.covered >= 9*t.real {
+		t.at90 = at
+	}
+}
+
+// sustained is the input rate (n input records in all) while the output went
+// from 10% to 90% of the real clicks; 0 if it has not, or did within a second
+// (a few polls: too short to time).
+func (t *outputTracker) sustained(n int) float64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.at10.IsZero() || t.at90.Sub(t.at10) < time.Second {
+		return 0
+	}
+	return 0.8 * float64(n) / t.at90.Sub(t.at10).Seconds()
 }
 
 // complete: every user's final count is visible (finals), or want records are.
