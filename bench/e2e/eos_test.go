@@ -102,7 +102,7 @@ func TestSustainedRate(t *testing.T) {
 		v := binary.BigEndian.AppendUint64(nil, uint64(n))
 		tr.add(&kgo.Record{Key: []byte(user), Value: v}, start.Add(at))
 	}
-	if got := tr.sustained(20); got != 0 {
+	if got := tr.sustained(20, time.Second); got != 0 {
 		t.Fatalf("sustained before any output = %v, want 0", got)
 	}
 	count("a", 1, time.Second)   // 1 of 10: 10%
@@ -117,7 +117,10 @@ func TestSustainedRate(t *testing.T) {
 		t.Fatalf("covered %d, matched %d; want 10 and 2", tr.covered, tr.matched)
 	}
 	// 20 input records, 80% of them in the 6 s from 10% to 90%.
-	if got, want := tr.sustained(20), 0.8*20/6; got != want {
+	if got, want := tr.sustained(20, time.Second), 0.8*20/6; got != want {
 		t.Errorf("sustained = %v, want %v", got, want)
+	}
+	if got := tr.sustained(20, 10*time.Second); got != 0 {
+		t.Errorf("sustained over a 6 s span with a 10 s minimum = %v, want 0 (too few commits to time)", got)
 	}
 }

@@ -134,7 +134,7 @@ func renderEOS(cfg *config, env *benchEnv, w *workload, rows eosRows, loadBefore
 	fmt.Fprintf(&b, "- date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&b, "- machine: %s; load average (1, 5, 15 min) %s before the run, %s after (the machine is shared)\n", testkit.Machine(), loadBefore, loadAverage())
 	fmt.Fprintf(&b, "- broker: %s\n", env.broker)
-	fmt.Fprintf(&b, "- throughput: %s clicks (%s real) preloaded into %d input partitions; time from starting the contender until a read_committed consumer sees the whole output **and** the group has committed every input offset (records/s = clicks ÷ that time), and, sustained, the input rate while the output went from 10%% to 90%% of the real clicks (no start-up, no final commit waits); every output then read back read_committed and checked count by count. %d run(s) per row, the order reversed every other run; medians\n",
+	fmt.Fprintf(&b, "- throughput: %s clicks (%s real) preloaded into %d input partitions; time from starting the contender until a read_committed consumer sees the whole output **and** the group has committed every input offset (records/s = clicks ÷ that time), and, sustained, the input rate while the output went from 10%% to 90%% of the real clicks (no start-up, no final commit waits; – when that took less than ten commit intervals, since read_committed output arrives in one burst per commit); every output then read back read_committed and checked count by count. %d run(s) per row, the order reversed every other run; medians\n",
 		thousands(cfg.n), thousands(w.real), e.partitions[0], cfg.runs)
 	if e.latency {
 		fmt.Fprintf(&b, "- latency: %.0f clicks/s paced, %s warm-up then %s measured; per real click, (visible to a read_committed consumer) − (produce time, the input record's Kafka timestamp); nearest-rank percentiles\n", e.rate, e.warmup, e.duration)
@@ -154,7 +154,11 @@ func renderEOS(cfg *config, env *benchEnv, w *workload, rows eosRows, loadBefore
 		for _, e := range r.Errors {
 			runs = append(runs, "**failed**: "+strings.ReplaceAll(e, "|", "/"))
 		}
-		fmt.Fprintf(&b, "| %s | %.0f | %.0f | %.2f | %.2f %s | %s |\n", r.Name, r.rate(), r.steady(), r.seconds(), r.cpu(), lat, strings.Join(runs, ", "))
+		steady := "–"
+		if r.steady() > 0 {
+			steady = fmt.Sprintf("%.0f", r.steady())
+		}
+		fmt.Fprintf(&b, "| %s | %.0f | %s | %.2f | %.2f %s | %s |\n", r.Name, r.rate(), steady, r.seconds(), r.cpu(), lat, strings.Join(runs, ", "))
 	}
 	b.WriteString("\n### Targets (issue 13; reported, not asserted)\n\n| ratio | measured | verdict |\n|---|---:|---|\n")
 	for _, t := range eosTargets(cfg, rows) {

@@ -45,6 +45,17 @@ type setting struct {
 	profile   string // gofka's --cpu-profile, if any
 }
 
+// cycle is how often the contender's output becomes visible: its commit
+// interval, or its checkpoint interval when that is shorter (exactly-once
+// commits at checkpoints too).
+func (m *measurement) cycle() time.Duration {
+	c := m.commit()
+	if m.set.checkpoint > 0 && m.set.checkpoint < c {
+		c = m.set.checkpoint
+	}
+	return c
+}
+
 // commit is the contender's commit interval.
 func (m *measurement) commit() time.Duration {
 	if m.set.commit > 0 {
@@ -203,7 +214,7 @@ func measure(ctx context.Context, cfg *config, cl cluster, w *workload, c conten
 	}
 	res := result{id: c.id, run: run, seconds: elapsed.Seconds(), rssMB: float64(peakKB) / 1024, cpu: cpuSeconds(p.cmd)}
 	if tracker != nil {
-		res.sustained = tracker.sustained(cfg.n)
+		res.sustained = tracker.sustained(cfg.n, 10*m.cycle())
 	}
 	if cfg.verify {
 		vctx, vcancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -357,12 +368,14 @@ func (t *outputTracker) add(r *kgo.Record, at time.Time) {
 }
 
 // sustained is the input rate (n input records in all) while the output went
-// from 10% to 90% of the real clicks; 0 if it has not, or did within a second
-// (a few polls: too short to time).
-func (t *outputTracker) sustained(n int) float64 {
+// from 10% to 90% of the real clicks; 0 if it has not, or did in less than
+// minSpan. Output read read_committed arrives in bursts, one per commit, so
+// a span of a few commit intervals times the bursts, not the processing:
+// callers ask for ten.
+func (t *outputTracker) sustained(n int, minSpan time.Duration) float64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.at10.IsZero() || t.at90.Sub(t.at10) < time.Second {
+	if t.at10.IsZero() || t.at90.Sub(t.at10) < max(minSpan, time.Second) {
 		return 0
 	}
 	return 0.8 * float64(n) / t.at90.Sub(t.at10).Seconds()
