@@ -156,7 +156,7 @@ func run(ctx context.Context, cfg config) (string, error) {
 	} else {
 		defer os.RemoveAll(scratch)
 	}
-	rep := &report{cfg: cfg, started: started, machine: testkit.Machine(), load: loadAverage()}
+	rep := &report{cfg: cfg, started: started, machine: testkit.Machine(), load: testkit.LoadAverage()}
 
 	cfg.logf("building examples/clickcount\n")
 	bin, err := buildBinary(ctx, root, scratch)
@@ -202,7 +202,7 @@ func run(ctx context.Context, cfg config) (string, error) {
 	if ctx.Err() != nil {
 		return "", fmt.Errorf("interrupted: %w (no report written)", ctx.Err())
 	}
-	rep.finished, rep.loadEnd = time.Now(), loadAverage()
+	rep.finished, rep.loadEnd = time.Now(), testkit.LoadAverage()
 	md := rep.markdown()
 	if cfg.out != "" {
 		if err := testkit.WriteFile(root, cfg.out, []byte(md)); err != nil {

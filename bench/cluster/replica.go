@@ -265,20 +265,6 @@ func buildBinary(ctx context.Context, root, dir string) (string, error) {
 	return bin, nil
 }
 
-// loadAverage is /proc/loadavg's first three fields: other work on the machine
-// while the benchmark ran skews its figures.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
-}
-
 // tailFile returns the last n lines of a file, for error messages.
 func tailFile(path string, n int) string {
 	b, err := os.ReadFile(path)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -202,7 +201,7 @@ func runEOS(ctx context.Context, cfg config) (string, eosRows, error) {
 		return "", nil, err
 	}
 	cfg.partitions = cfg.eos.partitions[0]
-	loadBefore := loadAverage()
+	loadBefore := testkit.LoadAverage()
 	gofka, _ := lookupContender("gofka")
 	chosen := []contender{gofka}
 	if cfg.eos.kstreams {
@@ -323,17 +322,4 @@ func warmBroker(ctx context.Context, cl cluster) error {
 		return fmt.Errorf("warm the broker: %w", err)
 	}
 	return nil
-}
-
-// loadAverage is /proc/loadavg's first three fields, for the report.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }

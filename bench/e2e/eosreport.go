@@ -132,7 +132,7 @@ func renderEOS(cfg *config, env *benchEnv, w *workload, rows eosRows, loadBefore
 	e := cfg.eos
 	fmt.Fprintf(&b, "## Exactly-once: gofka and Kafka Streams, at-least-once and exactly-once\n\n")
 	fmt.Fprintf(&b, "- date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
-	fmt.Fprintf(&b, "- machine: %s; load average (1, 5, 15 min) %s before the run, %s after (the machine is shared)\n", testkit.Machine(), loadBefore, loadAverage())
+	fmt.Fprintf(&b, "- machine: %s; load average (1, 5, 15 min) %s before the run, %s after (the machine is shared)\n", testkit.Machine(), loadBefore, testkit.LoadAverage())
 	fmt.Fprintf(&b, "- broker: %s\n", env.broker)
 	fmt.Fprintf(&b, "- throughput: %s clicks (%s real) preloaded into %d input partitions; time from starting the contender until a read_committed consumer sees the whole output **and** the group has committed every input offset (records/s = clicks ÷ that time), and, sustained, the input rate while the output went from 10%% to 90%% of the real clicks (no start-up, no final commit waits; – when that took less than ten commit intervals, since read_committed output arrives in one burst per commit); every output then read back read_committed and checked count by count. %d run(s) per row, the order reversed every other run; medians\n",
 		thousands(cfg.n), thousands(w.real), e.partitions[0], cfg.runs)

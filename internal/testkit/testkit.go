@@ -359,6 +359,20 @@ func ProcField(path, name string) int64 {
 	return 0
 }
 
+// LoadAverage is /proc/loadavg's first three fields, for a benchmark's report:
+// other work on the machine while it ran skews its figures.
+func LoadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
 // Machine describes this computer for the report: cores, memory, CPU model, kernel.
 func Machine() string {
 	model := "unknown CPU"
