@@ -56,6 +56,10 @@ func (e *Engine) processPartition(ftp kgo.FetchTopicPartition) error {
 			e.ckpt.barrier(ftp.Topic, ftp.Partition, r)
 			continue
 		}
+		if len(r.Headers) > 0 && r.Headers[0].Key == watermarkHeader {
+			e.wm.control(topicPartition{ftp.Topic, ftp.Partition}, r)
+			continue
+		}
 		e.batch = append(e.batch, runtime.Record{
 			Topic: r.Topic, Partition: r.Partition, Offset: r.Offset,
 			Timestamp: r.Timestamp.UnixMilli(), Key: r.Key, Value: r.Value,
@@ -75,6 +79,14 @@ func (e *Engine) processPartition(ftp kgo.FetchTopicPartition) error {
 		if failedAt, err := e.process(t, rt.source, e.batch); err != nil {
 			e.positions[tp] = min(next, failedAt)
 			return &recordFailure{err}
+		}
+		if e.wm.enabled() {
+			now := time.Now()
+			e.wm.read(tp, e.batch, now)
+			if err := e.wm.advance(t, now); err != nil {
+				e.positions[tp] = next // the batch was processed
+				return err
+			}
 		}
 	}
 	if e.processed == 0 {

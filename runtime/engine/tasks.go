@@ -183,8 +183,10 @@ func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed 
 			}
 		}
 	}
+	tt := committedTaskTime(committed, t.inputs)
 	t.t = st.NewTask(runtime.TaskContext{Partition: k.Partition, Out: taskOut{e, t}, Stores: backends, CacheEntries: e.cacheEntries,
-		StreamTime: committedStreamTime(committed, t.inputs)})
+		StreamTime: tt.stream, Watermark: tt.watermark})
+	e.wm.start(t, tt.watermark)
 	e.uploader.Forget(k.String()) // the next upload compares with the store, not with what this replica uploaded before
 	t.restoreTime = time.Since(begin)
 	t.restoredRecords = records
@@ -245,6 +247,7 @@ func (e *Engine) discardTasks(ctx context.Context, reason string) {
 	e.fencedWrites = 0
 	clear(e.tasks)
 	clear(e.positions)
+	e.wm.clear()
 	e.closeConsumer()
 	e.reportRunning()
 }
@@ -253,6 +256,7 @@ func (e *Engine) discardTasks(ctx context.Context, reason string) {
 // reads them too) and its RocksDB instance.
 func (e *Engine) closeTask(t *task) {
 	delete(e.tasks, t.id)
+	e.wm.stop(t)
 	for _, tp := range t.inputs {
 		shared := false
 		for _, o := range e.tasks {
