@@ -49,6 +49,7 @@ type Engine struct {
 	tasks        map[coordinator.TaskID]*task      // the running tasks
 	taskCounts   map[coordinator.TaskID]*taskCount // starts and rollbacks, for /status
 	batch        []runtime.Record                  // reused for every fetched partition
+	batchTimes   []int64                           // the batch's Kafka timestamps, when several sources read its topic
 
 	// positions are the next input offsets to process and commit for the running
 	// tasks' inputs (-1: from the start).

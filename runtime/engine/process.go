@@ -71,10 +71,24 @@ func (e *Engine) processPartition(ftp kgo.FetchTopicPartition) error {
 		e.positions[tp] = next
 		return nil
 	}
-	for _, rt := range e.routes[ftp.Topic] {
+	routes := e.routes[ftp.Topic]
+	if len(routes) > 1 {
+		// A source's timestamp extractor rewrites Timestamp in place; each
+		// source reading the topic must start from the Kafka records' own.
+		e.batchTimes = e.batchTimes[:0]
+		for i := range e.batch {
+			e.batchTimes = append(e.batchTimes, e.batch[i].Timestamp)
+		}
+	}
+	for i, rt := range routes {
 		t := e.tasks[coordinator.TaskID{SubTopology: rt.subTopology, Partition: ftp.Partition}]
 		if t == nil {
 			continue // read for another task of this replica; this one is not here
+		}
+		if i > 0 {
+			for j := range e.batch {
+				e.batch[j].Timestamp = e.batchTimes[j]
+			}
 		}
 		if failedAt, err := e.process(t, rt.source, e.batch); err != nil {
 			e.positions[tp] = min(next, failedAt)
