@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -52,10 +53,11 @@ func countRecords(ctx context.Context, t *testing.T, addr, topic string, committ
 // readTopic reads topic to its end, read_committed or not, handing each data
 // record to fn. Every transaction must be ended: the end read_committed is the
 // last stable offset, and reaching the high watermark proves that none is left
-// open.
-func readTopic(ctx context.Context, t *testing.T, addr, topic string, committed bool, fn func(*kgo.Record)) {
+// open. opts are extra client options (TLS, SASL: conn.opts); a fetch error
+// other than a poll's time limit fails the test.
+func readTopic(ctx context.Context, t *testing.T, addr, topic string, committed bool, fn func(*kgo.Record), opts ...kgo.Opt) {
 	t.Helper()
-	adm := kadm.NewClient(client(t, addr))
+	adm := kadm.NewClient(client(t, addr, opts...))
 	ends, err := adm.ListEndOffsets(ctx, topic)
 	if err == nil {
 		err = ends.Error()
@@ -69,12 +71,12 @@ func readTopic(ctx context.Context, t *testing.T, addr, topic string, committed 
 			remaining[o.Partition] = o.Offset
 		}
 	})
-	opts := []kgo.Opt{kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchMaxWait(100 * time.Millisecond), kgo.KeepControlRecords()}
+	copts := append([]kgo.Opt{kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchMaxWait(100 * time.Millisecond), kgo.KeepControlRecords()}, opts...)
 	if committed {
-		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+		copts = append(copts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
 	}
-	cl := client(t, addr, opts...)
+	cl := client(t, addr, copts...)
 	// A stall, not the whole read, is bounded: a chaos run's output is millions
 	// of records.
 	progress := time.Now()
@@ -86,6 +88,11 @@ func readTopic(ctx context.Context, t *testing.T, addr, topic string, committed 
 			t.Fatalf("read %s to its end (committed %v): no progress for %v (%v); partitions left: %v (a transaction left open?)",
 				topic, committed, time.Since(progress).Round(time.Second), ctx.Err(), remaining)
 		}
+		fetches.EachError(func(_ string, p int32, err error) {
+			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+				t.Fatalf("read %s partition %d: %v", topic, p, err)
+			}
+		})
 		fetches.EachRecord(func(r *kgo.Record) {
 			end, ok := remaining[r.Partition]
 			if !ok || r.Offset >= end {
