@@ -66,8 +66,13 @@ func (e *Engine) reconcile(ctx context.Context, mine []coordinator.TaskID) error
 			closeAll(producers)
 			return err
 		}
+		bounds, err := e.changelogBounds(ctx, start) // every starting task's in one listing
+		if err != nil {
+			closeAll(producers)
+			return err
+		}
 		for _, k := range start {
-			err := e.startTask(ctx, k, committed, producers[k])
+			err := e.startTask(ctx, k, committed, bounds, producers[k])
 			if err != nil {
 				closeAll(producers)
 				return fmt.Errorf("start task %s: %w", k, err)
@@ -117,7 +122,7 @@ func (e *Engine) committedOffsets(ctx context.Context) (kadm.OffsetResponses, er
 
 // startTask restores a task's state and makes its generated task; its inputs
 // resume from the committed offsets.
-func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed kadm.OffsetResponses, producer *kgo.Client) error {
+func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed kadm.OffsetResponses, bounds map[topicPartition]bounds, producer *kgo.Client) error {
 	begin := time.Now()
 	st := e.prog.SubTopologies[k.SubTopology]
 	t := &task{id: k, producer: e.producer}
@@ -129,11 +134,8 @@ func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed 
 	for _, si := range st.Stores {
 		persistent = persistent || e.prog.Stores[si].Persistent
 	}
-	bounds, err := e.changelogBoundsOf(ctx, st, k.Partition)
-	if err != nil {
-		return err
-	}
 	from := map[topicPartition]int64{} // where each store partition's replay starts
+	var err error
 	if persistent {
 		t.restoredFrom, err = e.openTaskState(ctx, t, bounds, committed, from)
 		if err != nil {
