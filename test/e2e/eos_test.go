@@ -344,49 +344,6 @@ func TestExactlyOncePanic(t *testing.T) {
 	checkExactlyOnce(ctx, t, addr, clicks)
 }
 
-// TestExactlyOncePausedReplica stops a worker with SIGSTOP past the failure
-// timeout, so that its tasks move (their new owners' producers fence its
-// transactional ids), then resumes it: it is fenced, commits nothing, and the
-// committed output still has every update exactly once.
-func TestExactlyOncePausedReplica(t *testing.T) {
-	ctx := testContext(t, 150*time.Second)
-	addr, cl, adm := clickCountBroker(ctx, t)
-	c := newCluster(t, addr, 3, eosFlag...)
-	c.startAll()
-	c.everyTaskRunning(ctx, []int{0, 1, 2})
-	clicks := makeClicks(0, 10000)
-	var produced atomic.Int64
-	prodDone := streamClicks(ctx, cl, clicks, &produced, clickStream{chunk: 100})
-	out := committedTail(t, addr)
-	if err := out.until(ctx, "committed output appeared", func(c *counts) bool { return c.records > 500 }); err != nil {
-		t.Fatal(err)
-	}
-	victim := (c.leader(ctx, []int{0, 1, 2}) + 1) % 3
-	p := c.procs[victim]
-	if err := syscall.Kill(-p.cmd.Process.Pid, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("SIGSTOPped r%d with %d clicks produced", victim, produced.Load())
-	var alive []int
-	for i := range 3 {
-		if i != victim {
-			alive = append(alive, i)
-		}
-	}
-	c.everyTaskRunning(ctx, alive)
-	if err := syscall.Kill(-p.cmd.Process.Pid, syscall.SIGCONT); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.waitLog(ctx, `msg="fenced: dropped every task`); err != nil {
-		t.Fatal(err)
-	}
-	c.everyTaskRunning(ctx, []int{0, 1, 2})
-	if err := <-prodDone; err != nil {
-		t.Fatal(err)
-	}
-	settleExactlyOnce(ctx, t, addr, adm, out, c.procs, clicks)
-}
-
 // TestExactlyOnceFaults injects a fault by a test hook (runtime/engine/faults.go)
 // in one phase of exactly-once processing, once, and requires exact results
 // after the recovery and a restart. The processing, offset-commit and EndTxn
