@@ -250,6 +250,7 @@ func (e *Engine) discardTasks(ctx context.Context, reason string) {
 	clear(e.tasks)
 	clear(e.positions)
 	e.wm.clear()
+	e.metrics.restoreSeconds.Reset()
 	e.closeConsumer()
 	e.reportRunning()
 }
@@ -259,6 +260,7 @@ func (e *Engine) discardTasks(ctx context.Context, reason string) {
 func (e *Engine) closeTask(t *task) {
 	delete(e.tasks, t.id)
 	e.wm.stop(t)
+	e.metrics.restoreSeconds.DeleteLabelValues(t.id.String()) // a task that left has no restore time here
 	for _, tp := range t.inputs {
 		shared := false
 		for _, o := range e.tasks {
