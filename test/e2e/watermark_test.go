@@ -10,7 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// TestWatermarksThroughRepartition runs examples/pageviews (event time from
+// TestWatermarksThroughRepartition runs examples/eventtime (event time from
 // the value, a watermark 5 s behind, a repartition by page) and checks in
 // /status that each upstream task's watermark is the largest event time of its
 // partition minus 5 s minus 1 ms, and that each downstream task's, carried
@@ -19,7 +19,7 @@ func TestWatermarksThroughRepartition(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	status := freeAddr(t)
-	_, addr := startExampleWith(ctx, t, buildExample(ctx, t, "pageviews"), []string{"--status-addr", status}, "page-views", "page-view-counts")
+	_, addr := startExampleWith(ctx, t, buildExample(ctx, t, "eventtime"), []string{"--status-addr", status}, "page-views", "views-by-page")
 
 	cl := client(t, addr)
 	base := time.Date(2025, 6, 1, 8, 0, 0, 0, time.UTC).UnixMilli()

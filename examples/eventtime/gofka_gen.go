@@ -25,80 +25,80 @@ func _() {
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(string, PageView) time.Time](viewedAt)
 }
 
-// CompiledPageViews returns topology PageViews (topology.go:49) compiled for the Gofka runtime:
+// CompiledEventTime returns topology EventTime (topology.go:49) compiled for the Gofka runtime:
 // hand it to runtime.Main, or to streamstest.NewDriver in tests.
-func CompiledPageViews() *runtime.Program {
+func CompiledEventTime() *runtime.Program {
 	return &runtime.Program{
-		Name:         "PageViews",
-		DefaultAppID: "page-views",
+		Name:         "EventTime",
+		DefaultAppID: "event-time",
 		Topics: []runtime.TopicSpec{
 			{Name: "page-views", Kind: runtime.SourceTopic, Types: runtime.TypesOf[string, PageView]()},
-			{Name: "page-view-counts-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[string, PageView]()},
-			{Name: "page-view-counts", Kind: runtime.SinkTopic, Types: runtime.TypesOf[string, int64]()},
-			{Name: "page-view-counts-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[string, int64]()},
+			{Name: "views-by-page-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[string, PageView]()},
+			{Name: "views-by-page", Kind: runtime.SinkTopic, Types: runtime.TypesOf[string, int64]()},
+			{Name: "views-by-page-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[string, int64]()},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "page-view-counts", Changelog: 3, Persistent: true, SubTopology: 1},
+			{Name: "views-by-page", Changelog: 3, Persistent: true, SubTopology: 1},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,
 			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{0}, Watermark: &runtime.WatermarkSpec{MaxOutOfOrderness: 5 * time.Second, IdleTimeout: time.Minute}}},
 			Sinks:   []runtime.TopicID{1},
-			NewTask: newPageViewsTask0,
+			NewTask: newEventTimeTask0,
 		}, {
 			ID:      1,
 			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{1}}},
 			Sinks:   []runtime.TopicID{2},
 			Stores:  []int{0},
-			NewTask: newPageViewsTask1,
+			NewTask: newEventTimeTask1,
 		}},
-		Description: pageViewsDescription,
-		Mermaid:     pageViewsMermaid,
+		Description: eventTimeDescription,
+		Mermaid:     eventTimeMermaid,
 	}
 }
 
-// pageViewsTask0 runs sub-topology 0 of PageViews on one partition:
+// eventTimeTask0 runs sub-topology 0 of EventTime on one partition:
 //
-//	Source#0 topic "page-views" → SelectKey#1 → Repartition#2 topic "page-view-counts-repartition"
-type pageViewsTask0 struct {
+//	Source#0 topic "page-views" → SelectKey#1 → Repartition#2 topic "views-by-page-repartition"
+type eventTimeTask0 struct {
 	out        runtime.Emitter
 	current    int   // index in the batch of the record in flight
 	streamTime int64 // the largest timestamp read, before any filter
 }
 
-func newPageViewsTask0(ctx runtime.TaskContext) runtime.Task {
-	return &pageViewsTask0{
+func newEventTimeTask0(ctx runtime.TaskContext) runtime.Task {
+	return &eventTimeTask0{
 		out:        ctx.Out,
 		streamTime: ctx.StreamTime,
 	}
 }
 
 // Current implements runtime.Task.
-func (t *pageViewsTask0) Current() int {
+func (t *eventTimeTask0) Current() int {
 	return t.current
 }
 
 // StreamTime implements runtime.Task.
-func (t *pageViewsTask0) StreamTime() int64 {
+func (t *eventTimeTask0) StreamTime() int64 {
 	return t.streamTime
 }
 
 // Flush implements runtime.Task: it writes the cached state changes to the stores.
-func (t *pageViewsTask0) Flush() error {
+func (t *eventTimeTask0) Flush() error {
 	return nil
 }
 
 // Process implements runtime.Task: it runs the fused chain of one source over a batch.
-func (t *pageViewsTask0) Process(source int, batch []runtime.Record) error {
+func (t *eventTimeTask0) Process(source int, batch []runtime.Record) error {
 	switch source {
 	case 0:
 		return t.processPageViews(batch)
 	}
-	return runtime.UnknownSource("pageViewsTask0", source)
+	return runtime.UnknownSource("eventTimeTask0", source)
 }
 
 // processPageViews runs the chain of Source#0 (topic "page-views") over one batch.
-func (t *pageViewsTask0) processPageViews(batch []runtime.Record) error {
+func (t *eventTimeTask0) processPageViews(batch []runtime.Record) error {
 	for i := range batch {
 		t.current = i
 		r := &batch[i]
@@ -117,59 +117,59 @@ func (t *pageViewsTask0) processPageViews(batch []runtime.Record) error {
 		t.streamTime = max(t.streamTime, r.Timestamp)
 		k1 := page(k0, v0)
 		_ = v0
-		t.out.Emit(1, runtime.StringBytes(k1), nil, r.Timestamp) // to topic "page-view-counts-repartition"; the reader needs only the key
+		t.out.Emit(1, runtime.StringBytes(k1), nil, r.Timestamp) // to topic "views-by-page-repartition"; the reader needs only the key
 	}
 	return nil
 }
 
-// pageViewsTask1 runs sub-topology 1 of PageViews on one partition:
+// eventTimeTask1 runs sub-topology 1 of EventTime on one partition:
 //
-//	Source#3 topic "page-view-counts-repartition" → Group#4 → Count#5 store "page-view-counts" → ToStream#6 → Sink#7 topic "page-view-counts"
-type pageViewsTask1 struct {
-	out                 runtime.Emitter
-	current             int                 // index in the batch of the record in flight
-	streamTime          int64               // the largest timestamp read, before any filter
-	valueBuf            []byte              // reused for every encoded value
-	storePageViewCounts *state.Cache[int64] // store "page-view-counts"
+//	Source#3 topic "views-by-page-repartition" → Group#4 → Count#5 store "views-by-page" → ToStream#6 → Sink#7 topic "views-by-page"
+type eventTimeTask1 struct {
+	out              runtime.Emitter
+	current          int                 // index in the batch of the record in flight
+	streamTime       int64               // the largest timestamp read, before any filter
+	valueBuf         []byte              // reused for every encoded value
+	storeViewsByPage *state.Cache[int64] // store "views-by-page"
 }
 
-func newPageViewsTask1(ctx runtime.TaskContext) runtime.Task {
-	return &pageViewsTask1{
-		out:                 ctx.Out,
-		storePageViewCounts: state.NewCache[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, ctx.CacheEntries),
-		streamTime:          ctx.StreamTime,
+func newEventTimeTask1(ctx runtime.TaskContext) runtime.Task {
+	return &eventTimeTask1{
+		out:              ctx.Out,
+		storeViewsByPage: state.NewCache[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, ctx.CacheEntries),
+		streamTime:       ctx.StreamTime,
 	}
 }
 
 // Current implements runtime.Task.
-func (t *pageViewsTask1) Current() int {
+func (t *eventTimeTask1) Current() int {
 	return t.current
 }
 
 // StreamTime implements runtime.Task.
-func (t *pageViewsTask1) StreamTime() int64 {
+func (t *eventTimeTask1) StreamTime() int64 {
 	return t.streamTime
 }
 
 // Flush implements runtime.Task: it writes the cached state changes to the stores.
-func (t *pageViewsTask1) Flush() error {
-	if err := t.storePageViewCounts.Flush(); err != nil {
-		return fmt.Errorf("store page-view-counts: %w", err)
+func (t *eventTimeTask1) Flush() error {
+	if err := t.storeViewsByPage.Flush(); err != nil {
+		return fmt.Errorf("store views-by-page: %w", err)
 	}
 	return nil
 }
 
 // Process implements runtime.Task: it runs the fused chain of one source over a batch.
-func (t *pageViewsTask1) Process(source int, batch []runtime.Record) error {
+func (t *eventTimeTask1) Process(source int, batch []runtime.Record) error {
 	switch source {
 	case 0:
-		return t.processPageViewCountsRepartition(batch)
+		return t.processViewsByPageRepartition(batch)
 	}
-	return runtime.UnknownSource("pageViewsTask1", source)
+	return runtime.UnknownSource("eventTimeTask1", source)
 }
 
-// processPageViewCountsRepartition runs the chain of Source#3 (topic "page-view-counts-repartition") over one batch.
-func (t *pageViewsTask1) processPageViewCountsRepartition(batch []runtime.Record) error {
+// processViewsByPageRepartition runs the chain of Source#3 (topic "views-by-page-repartition") over one batch.
+func (t *eventTimeTask1) processViewsByPageRepartition(batch []runtime.Record) error {
 	for i := range batch {
 		t.current = i
 		r := &batch[i]
@@ -182,20 +182,20 @@ func (t *pageViewsTask1) processPageViewCountsRepartition(batch []runtime.Record
 		}
 		t.streamTime = max(t.streamTime, r.Timestamp)
 		var v3 PageView // no step reads the value: it is not decoded
-		slot5, err := t.storePageViewCounts.Slot(runtime.StringBytes(k3))
+		slot5, err := t.storeViewsByPage.Slot(runtime.StringBytes(k3))
 		if err != nil {
-			return r.Fail("read store page-view-counts", err)
+			return r.Fail("read store views-by-page", err)
 		}
 		agg5, _ := slot5.Value()
 		agg5++
 		_ = v3 // Count reads only the key
-		t.storePageViewCounts.Set(slot5, agg5)
+		t.storeViewsByPage.Set(slot5, agg5)
 		value7, err := gofkaSerdeInt64.Encode(t.valueBuf[:0], agg5)
 		if err != nil {
-			return r.Fail("encode value for page-view-counts", err)
+			return r.Fail("encode value for views-by-page", err)
 		}
 		t.valueBuf = value7
-		t.out.Emit(2, runtime.StringBytes(k3), value7, r.Timestamp) // to topic "page-view-counts"
+		t.out.Emit(2, runtime.StringBytes(k3), value7, r.Timestamp) // to topic "views-by-page"
 	}
 	return nil
 }
@@ -205,32 +205,32 @@ func (t *pageViewsTask1) processPageViewCountsRepartition(batch []runtime.Record
 // no main function of its own.
 func main() {
 	app.Main(
-		CompiledPageViews(),
+		CompiledEventTime(),
 	)
 }
 
-// pageViewsDescription is topology PageViews as gofkagen describe prints it.
-const pageViewsDescription = `Topology PageViews (application id "page-views")
+// eventTimeDescription is topology EventTime as gofkagen describe prints it.
+const eventTimeDescription = `Topology EventTime (application id "event-time")
   Sub-topology 0
     #0 Source timestamp viewedAt from page-views watermark 5s out of order, idle after 1m0s -> key string, value PageView  (topology.go:50:4)
         --> #1
     #1 SelectKey page -> key string, value PageView  (topology.go:51:3)
         --> #2
-    #2 Repartition topic page-views-page-view-counts-repartition  (topology.go:51:3)
+    #2 Repartition topic event-time-views-by-page-repartition  (topology.go:51:3)
   Sub-topology 1
-    #3 Source from page-views-page-view-counts-repartition -> key string, value PageView  (topology.go:51:3)
+    #3 Source from event-time-views-by-page-repartition -> key string, value PageView  (topology.go:51:3)
         --> #4
     #4 Group  (topology.go:51:3)
         --> #5
-    #5 Count store page-view-counts (changelog page-views-page-view-counts-changelog) -> key string, value int64  (topology.go:52:3)
+    #5 Count store views-by-page (changelog event-time-views-by-page-changelog) -> key string, value int64  (topology.go:52:3)
         --> #6
     #6 ToStream  (topology.go:53:3)
         --> #7
-    #7 Sink topic page-view-counts  (topology.go:54:3)
+    #7 Sink topic views-by-page  (topology.go:54:3)
 `
 
-// pageViewsMermaid is topology PageViews as a Mermaid diagram.
-const pageViewsMermaid = `graph TD
+// eventTimeMermaid is topology EventTime as a Mermaid diagram.
+const eventTimeMermaid = `graph TD
   subgraph st0["Sub-topology 0"]
     n0["#0 Source<br/>timestamp viewedAt"]
     n1["#1 SelectKey<br/>page"]
@@ -239,14 +239,14 @@ const pageViewsMermaid = `graph TD
   subgraph st1["Sub-topology 1"]
     n3["#3 Source"]
     n4["#4 Group"]
-    n5["#5 Count<br/>store page-view-counts"]
+    n5["#5 Count<br/>store views-by-page"]
     n6["#6 ToStream"]
     n7["#7 Sink"]
   end
   t0[("page-views")]
-  t1[("page-views-page-view-counts-repartition")]
-  t2[("page-views-page-view-counts-changelog")]
-  t3[("page-view-counts")]
+  t1[("event-time-views-by-page-repartition")]
+  t2[("event-time-views-by-page-changelog")]
+  t3[("views-by-page")]
   n0 --> n1
   n1 --> n2
   n3 --> n4
