@@ -71,10 +71,10 @@ type segmented[V any] struct {
 	next    []uint32
 	indexed int
 
-	kbuf  []byte  // the store key being built
-	hits  []hit   // a query's dirty entries
+	kbuf  []byte     // the store key being built
+	hits  []hit      // a query's dirty entries
 	found []entry[V] // a query's results
-	ebuf  []byte  // the scan bounds being built
+	ebuf  []byte     // the scan bounds being built
 }
 
 // hit is a dirty cache entry a query matched.

@@ -146,6 +146,6 @@ func (h timeHeap) Less(i, j int) bool {
 	}
 	return h[i].key < h[j].key
 }
-func (h timeHeap) Swap(i, j int)  { h[i], h[j] = h[j], h[i] }
-func (h *timeHeap) Push(x any)    { *h = append(*h, x.(timeKey)) }
-func (h *timeHeap) Pop() any      { x := (*h)[len(*h)-1]; *h = (*h)[:len(*h)-1]; return x }
+func (h timeHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *timeHeap) Push(x any)   { *h = append(*h, x.(timeKey)) }
+func (h *timeHeap) Pop() any     { x := (*h)[len(*h)-1]; *h = (*h)[:len(*h)-1]; return x }
