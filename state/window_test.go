@@ -11,7 +11,9 @@ import (
 	"github.com/gofka/streams/state"
 )
 
-func encodeInt(dst []byte, v int64) ([]byte, error) { return binary.BigEndian.AppendUint64(dst, uint64(v)), nil }
+func encodeInt(dst []byte, v int64) ([]byte, error) {
+	return binary.BigEndian.AppendUint64(dst, uint64(v)), nil
+}
 
 func decodeInt(b []byte) (int64, error) {
 	if len(b) != 8 {
@@ -55,7 +57,7 @@ func TestWindowStoreFetch(t *testing.T) {
 		add(t, w, "a", 25, 2, 27)
 		add(t, w, "ab", 5, 10, 6) // a longer key with the same prefix
 		add(t, w, "a", 15, 4, 16)
-		add(t, w, "", 15, 7, 15) // the empty key is a key
+		add(t, w, "", 15, 7, 15)  // the empty key is a key
 		add(t, w, "a", 15, 1, 12) // ts stays the latest, 16
 		check := func(when string) {
 			t.Helper()
