@@ -4,8 +4,13 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"log/slog"
+	"path"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +20,7 @@ import (
 
 	"github.com/gofka/streams/runtime"
 	"github.com/gofka/streams/state"
+	"github.com/gofka/streams/state/snapshot"
 )
 
 // windowCountTask counts records per key and tumbling window of winSize ms in
@@ -75,12 +81,19 @@ func windowCountProgram() *runtime.Program {
 	}
 }
 
-// TestWindowStoreRestoredByChangelogReplay runs a windowed count in the engine
-// on the embedded broker, stops it, and starts it again on an empty state
-// directory, so its window store is restored by the engine's changelog replay;
-// windows that span the restart go on counting from the restored values, and
-// the last count of every window equals a brute-force count of the input.
-func TestWindowStoreRestoredByChangelogReplay(t *testing.T) {
+// TestWindowStoreRestore runs a windowed count in the engine on the embedded
+// broker, stops it, and starts it again on an empty state directory, so that
+// its window store is restored by the engine: by replaying the changelog, or
+// from the snapshot of a checkpoint then the changelog's tail. Windows that
+// span the restart go on counting from the restored values, and the last count
+// of every window equals a brute-force count of the input.
+func TestWindowStoreRestore(t *testing.T) {
+	for _, from := range []string{"changelog", "snapshot"} {
+		t.Run(from, func(t *testing.T) { windowStoreRestore(t, from == "snapshot") })
+	}
+}
+
+func windowStoreRestore(t *testing.T, fromSnapshot bool) {
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "clicks"))
 	if err != nil {
 		t.Fatal(err)
@@ -122,23 +135,40 @@ func TestWindowStoreRestoredByChangelogReplay(t *testing.T) {
 			})
 		}
 	}
-	run := func(stateDir string, work func()) {
+	snapshots := "file://" + t.TempDir()
+	run := func(work func()) []string {
+		logs := &startLog{}
+		cfg := Config{Brokers: c.ListenAddrs(), AppID: "wc", StateDir: t.TempDir(), CommitInterval: 100 * time.Millisecond,
+			Logger: slog.New(logs), Snapshots: snapshots}
+		if fromSnapshot {
+			cfg.Cluster.CheckpointInterval = 200 * time.Millisecond
+		}
 		rctx, stop := context.WithCancel(ctx)
 		done := make(chan error, 1)
-		go func() {
-			done <- Run(rctx, windowCountProgram(), Config{Brokers: c.ListenAddrs(), AppID: "wc", StateDir: stateDir,
-				CommitInterval: 100 * time.Millisecond, Logger: quietLogger()})
-		}()
+		go func() { done <- Run(rctx, windowCountProgram(), cfg) }()
 		work()
 		stop()
 		if err := <-done; err != nil && !strings.Contains(err.Error(), "context canceled") {
 			t.Fatalf("engine: %v", err)
 		}
+		return logs.stateFrom()
 	}
 	// 400 clicks over 4 s, then 400 more from 3.5 s on in a new process with no
 	// local state: the windows of 3 s (and 2 s, retained) continue after the restore.
-	run(t.TempDir(), func() { produce(1_000_000, 400) })
-	run(t.TempDir(), func() { produce(1_003_500, 400) })
+	run(func() {
+		produce(1_000_000, 400)
+		if fromSnapshot {
+			waitForSnapshots(ctx, t, strings.TrimPrefix(snapshots, "file://"), "wc", "0_0", "0_1")
+		}
+	})
+	restored := run(func() { produce(1_003_500, 400) })
+	wantFrom := "full changelog replay"
+	if fromSnapshot {
+		wantFrom = "snapshot of checkpoint"
+	}
+	if len(restored) != 2 || !strings.HasPrefix(restored[0], wantFrom) || !strings.HasPrefix(restored[1], wantFrom) {
+		t.Errorf("the tasks' state came from %q, want %s", restored, wantFrom)
+	}
 	for k, n := range want {
 		if last[k] != n {
 			t.Errorf("window %s: last count %d, want %d", k, last[k], n)
@@ -151,7 +181,15 @@ func TestWindowStoreRestoredByChangelogReplay(t *testing.T) {
 	if n := last["user-0@1003000"]; n != 30 {
 		t.Errorf("user-0's window at 3 s counted %d, want 20 before the restart + 10 after", n)
 	}
-	// The engine created the changelog compacted and deleted by time.
+	if !fromSnapshot {
+		checkWindowChangelogConfigs(ctx, t, cl)
+	}
+}
+
+// checkWindowChangelogConfigs checks that the engine created the window
+// store's changelog compacted and deleted by time.
+func checkWindowChangelogConfigs(ctx context.Context, t *testing.T, cl *kgo.Client) {
+	t.Helper()
 	rcs, err := kadm.NewClient(cl).DescribeTopicConfigs(ctx, "wc-counts-changelog")
 	if err != nil {
 		t.Fatal(err)
@@ -169,4 +207,53 @@ func TestWindowStoreRestoredByChangelogReplay(t *testing.T) {
 	if got["cleanup.policy"] != "compact,delete" || got["retention.ms"] != "86403000" {
 		t.Errorf("changelog cleanup.policy=%q retention.ms=%q, want compact,delete and 86403000 (3 s + 1 day)", got["cleanup.policy"], got["retention.ms"])
 	}
+}
+
+// waitForSnapshots waits until the file snapshot store in dir holds a manifest
+// of every one of the tasks.
+func waitForSnapshots(ctx context.Context, t *testing.T, dir, app string, tasks ...string) {
+	t.Helper()
+	for _, task := range tasks {
+		// <app>/tasks/<task>/<checkpoint>/<manifest>, of any checkpoint.
+		pattern := filepath.Join(dir, app, "tasks", task, "*", path.Base(snapshot.ManifestKey(app, task, 0)))
+		for {
+			if found, _ := filepath.Glob(pattern); len(found) > 0 {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("no snapshot of task %s in %s", task, dir)
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// startLog is a slog handler that keeps where each started task's state came from.
+type startLog struct {
+	mu   sync.Mutex
+	from []string
+}
+
+func (l *startLog) Enabled(context.Context, slog.Level) bool { return true }
+func (l *startLog) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *startLog) WithGroup(string) slog.Handler            { return l }
+func (l *startLog) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "task started" {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "state_from" {
+				l.mu.Lock()
+				l.from = append(l.from, a.Value.String())
+				l.mu.Unlock()
+			}
+			return true
+		})
+	}
+	return nil
+}
+
+func (l *startLog) stateFrom() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.from)
 }
