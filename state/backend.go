@@ -23,12 +23,14 @@ type Backend interface {
 // cost a map operation (a new key is only listed), and the first Scan after
 // them sorts the new keys and merges them in, once, so a store written at every
 // commit and scanned in between pays one merge per commit, not one per write.
-// It copies what it is given.
+// A backend never scanned (a key-value store's) keeps no order at all. It
+// copies what it is given.
 type MemoryBackend struct {
-	m      map[string][]byte
-	sorted []string // keys in order; may still hold keys deleted since the last merge
-	added  []string // keys put since the last merge, unordered
-	stale  bool     // a listed key was deleted since the last merge
+	m       map[string][]byte
+	ordered bool     // scanned once: sorted and added are kept
+	sorted  []string // keys in order; may still hold keys deleted since the last merge
+	added   []string // keys put since the last merge, unordered
+	stale   bool     // a listed key was deleted since the last merge
 }
 
 var _ OrderedBackend = (*MemoryBackend)(nil)
@@ -49,10 +51,14 @@ func (b *MemoryBackend) Put(key, value []byte) error {
 		return nil
 	}
 	k := string(key)
-	if _, ok := b.m[k]; !ok {
-		b.added = append(b.added, k)
-	}
+	_, had := b.m[k]
 	b.m[k] = bytes.Clone(value)
+	if !had && b.ordered {
+		b.added = append(b.added, k)
+		if len(b.added) > 2*len(b.m)+64 {
+			b.order() // mostly keys deleted again: do not let them pile up
+		}
+	}
 	return nil
 }
 
@@ -67,6 +73,12 @@ func (b *MemoryBackend) Delete(key []byte) error {
 
 // order brings the sorted keys up to date: exactly the keys of the map, in order.
 func (b *MemoryBackend) order() {
+	if !b.ordered {
+		b.ordered, b.stale = true, true
+		for k := range b.m {
+			b.added = append(b.added, k)
+		}
+	}
 	if len(b.added) == 0 && !b.stale {
 		return
 	}
