@@ -323,11 +323,13 @@ func TestWindowStoreHotPathAllocatesNothing(t *testing.T) {
 	})
 }
 
+var benchKeys = 10_000
+
 // BenchmarkWindowStoreHit is the hot path of a windowed count, Slot and Set of
 // a cached window, over 10,000 keys, beside the same over a key-value Cache
 // (Cache): the price of the window's longer key (segment, length, key, start).
 func BenchmarkWindowStoreHit(b *testing.B) {
-	keys := make([][]byte, 10_000)
+	keys := make([][]byte, benchKeys)
 	for i := range keys {
 		keys[i] = fmt.Appendf(nil, "user-%d", i)
 	}
