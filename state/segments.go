@@ -65,6 +65,9 @@ type segmented[V any] struct {
 	// firstLive is the first segment Expire kept (math.MinInt64 before the first
 	// Expire), and minTime the first time it kept: queries start there.
 	firstLive, minTime int64
+	// lastSeg is at least the last segment with entries, once lastKnown.
+	lastSeg   int64
+	lastKnown bool
 
 	// The dirty index: heads[hash of key] is the position + 1 of the last slot of
 	// a key with that hash to become dirty, next[pos] the position + 1 of the one
@@ -100,7 +103,7 @@ func newSegmented[V any](b Backend, encode func([]byte, V) ([]byte, error), deco
 	}
 	s := &segmented[V]{
 		b: orderedOrNot(b), decode: decode, interval: interval, retention: retention, times: times,
-		firstLive: math.MinInt64, minTime: math.MinInt64,
+		firstLive: math.MinInt64, minTime: math.MinInt64, lastSeg: math.MinInt64,
 		seed: maphash.MakeSeed(), heads: map[uint64]uint32{},
 	}
 	s.cache = NewCache[timed[V]](storeKeys[V]{s}, func(dst []byte, t timed[V]) ([]byte, error) {
@@ -210,6 +213,8 @@ func (s *segmented[V]) set(sl *Slot[timed[V]], v timed[V], present bool) {
 	if !sl.dirty {
 		s.index(sl.pos)
 		s.cache.markDirty(sl)
+		_, suffix := s.splitCached(bytesOf(sl.key))
+		s.lastSeg = max(s.lastSeg, s.segment(readTime(suffix)))
 	}
 	sl.value, sl.present = v, present
 }
@@ -354,37 +359,78 @@ func (s *segmented[V]) dirtyHits(key, lo, hi []byte, keep func(t1, t2 int64) boo
 }
 
 // eachSegment calls fn for the segments in [first, last] that may hold entries:
-// every one when there are few, else the ones the backend has, found by seeking.
+// every one up to the last segment written when there are few, else the ones
+// the backend has, found by seeking.
 func (s *segmented[V]) eachSegment(first, last int64, fn func(seg int64) error) error {
-	first = max(first, s.firstLive)
-	if last >= first && uint64(last-first) < 4 { // the difference as unsigned: no overflow
+	lastSeg, err := s.lastSegment()
+	if err != nil {
+		return err
+	}
+	first, last = max(first, s.firstLive), min(last, lastSeg)
+	if last < first {
+		return nil
+	}
+	if uint64(last-first) < 4 { // the difference as unsigned: no overflow
 		for seg := first; ; seg++ {
 			if err := fn(seg); err != nil || seg == last {
 				return err
 			}
 		}
 	}
-	for seg := first; seg <= last; seg++ {
-		found := false
-		var to []byte
-		if last < math.MaxInt64 {
-			to = appendTime(nil, last+1)
-		}
-		err := s.b.Scan(appendTime(nil, seg), to, func(k, _ []byte) error {
-			seg, found = readTime(k), true
-			return errStop
-		})
-		if err != nil && err != errStop {
+	for seg := first; ; seg++ {
+		next, ok, err := s.nextSegment(seg, last)
+		if err != nil || !ok {
 			return err
 		}
-		if !found {
-			return nil
-		}
-		if err := fn(seg); err != nil || seg == math.MaxInt64 {
+		if err := fn(next); err != nil || next == last {
 			return err
 		}
+		seg = next
 	}
-	return nil
+}
+
+// nextSegment returns the first segment in [from, last] with entries in the
+// backend (one seek).
+func (s *segmented[V]) nextSegment(from, last int64) (seg int64, found bool, err error) {
+	var to []byte
+	if last < math.MaxInt64 {
+		to = appendTime(nil, last+1)
+	}
+	err = s.b.Scan(appendTime(nil, from), to, func(k, _ []byte) error {
+		seg, found = readTime(k), true
+		return errStop
+	})
+	if err == errStop {
+		err = nil
+	}
+	return seg, found, err
+}
+
+// lastSegment is the last segment that may hold entries: the last one the
+// backend held when first asked (found by seeking from segment to segment), or
+// a later one written since (set keeps lastSeg up to date). Queries stop there,
+// so a session query, whose ends have no upper bound, scans only the segments
+// that exist.
+func (s *segmented[V]) lastSegment() (int64, error) {
+	if s.lastKnown {
+		return s.lastSeg, nil
+	}
+	for seg := s.firstLive; ; seg++ {
+		next, ok, err := s.nextSegment(seg, math.MaxInt64)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			break
+		}
+		s.lastSeg = max(s.lastSeg, next)
+		if next == math.MaxInt64 {
+			break
+		}
+		seg = next
+	}
+	s.lastKnown = true
+	return s.lastSeg, nil
 }
 
 // bytesOf lends the bytes of a cache key, which nobody writes to.
