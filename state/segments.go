@@ -260,11 +260,10 @@ func (s *segmented[V]) expire(streamTime int64) error {
 	if live <= s.firstLive {
 		return nil
 	}
-	var from []byte // the first Expire also removes what a restore brought back from before
-	if s.firstLive != math.MinInt64 {
-		from = appendTime(nil, s.firstLive)
-	}
-	if err := s.b.DeleteRange(from, appendTime(nil, live)); err != nil {
+	// From the start of the store, not from the last segment removed: one range
+	// either way, and it also removes what a restore brought back from before,
+	// and a late write to an expired window that the caller let through.
+	if err := s.b.DeleteRange(nil, appendTime(nil, live)); err != nil {
 		return fmt.Errorf("expire segments before %d: %w", live, err)
 	}
 	s.cache.drop(func(sl *Slot[timed[V]]) bool {

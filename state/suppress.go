@@ -87,7 +87,21 @@ func (sb *SuppressBuffer) Put(key []byte, closeTime int64, value []byte, ts int6
 // it with that entry still buffered. key and value are valid only during fn.
 // The backend sees the removals at the next Flush.
 func (sb *SuppressBuffer) EvictUntil(t int64, fn func(key, value []byte, ts int64) error) error {
-	for len(sb.byTime) > 0 && sb.byTime[0].closeTime <= t {
+	return sb.evict(func(closeTime int64) bool { return closeTime <= t }, fn)
+}
+
+// EvictOldest evicts as EvictUntil does, but the n entries with the earliest
+// close times, whatever the time: for a buffer bounded by a number of records
+// (UntilTimeLimit's maxRecords), which emits early when full, as Kafka Streams'
+// emitEarlyWhenFull.
+func (sb *SuppressBuffer) EvictOldest(n int, fn func(key, value []byte, ts int64) error) error {
+	target := max(len(sb.entries)-n, 0)
+	return sb.evict(func(int64) bool { return len(sb.entries) > target }, fn)
+}
+
+// evict evicts entries in close-time order while more(close time of the next) holds.
+func (sb *SuppressBuffer) evict(more func(closeTime int64) bool, fn func(key, value []byte, ts int64) error) error {
+	for len(sb.byTime) > 0 && more(sb.byTime[0].closeTime) {
 		top := sb.byTime[0]
 		p, ok := sb.entries[top.key]
 		if !ok || p.closeTime != top.closeTime {

@@ -105,3 +105,27 @@ func TestSuppressBuffer(t *testing.T) {
 		}
 	})
 }
+
+func TestSuppressBufferEvictOldest(t *testing.T) {
+	sb := newSuppress(t, state.NewMemoryBackend())
+	for i, k := range []string{"c", "a", "d", "b"} {
+		suppressPut(t, sb, k, int64(100-10*i), k+"1", int64(i))
+	}
+	suppressPut(t, sb, "c", 50, "c2", 9) // moved: its old place in the order is stale
+	var got []string
+	if err := sb.EvictOldest(2, func(k, v []byte, ts int64) error {
+		got = append(got, string(k)+"="+string(v))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"c=c2", "b=b1"}; !slices.Equal(got, want) {
+		t.Errorf("EvictOldest(2) = %q, want %q", got, want)
+	}
+	if sb.Len() != 2 {
+		t.Errorf("Len = %d, want 2", sb.Len())
+	}
+	if got := evict(t, sb, 1000); !slices.Equal(got, []string{"d=d1@2", "a=a1@1"}) {
+		t.Errorf("the rest: %q", got)
+	}
+}

@@ -166,6 +166,21 @@ func TestWindowStoreExpire(t *testing.T) {
 		if got := len(scanKeys(t, b, nil, nil)); got != 4 {
 			t.Errorf("backend holds %d windows, want 4 (60..90)", got)
 		}
+		// A write to an expired window that the caller let through is never
+		// listed, and goes at the next segment's expiry.
+		add(t, w, "k", 10, 1, 10)
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if got := fetch(t, w, "k", 0, 100); !slices.Equal(got, want[2:]) {
+			t.Errorf("after a late write: %v, want %v", got, want[2:])
+		}
+		if err := w.Expire(115); err != nil { // 115-30+1 = 86: segment 4 ([80,100)) is the first live one
+			t.Fatal(err)
+		}
+		if got := len(scanKeys(t, b, nil, nil)); got != 2 {
+			t.Errorf("backend holds %d windows, want 2 (80, 90)", got)
+		}
 	})
 }
 
