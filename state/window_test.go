@@ -342,7 +342,8 @@ var benchKeys = 10_000
 
 // BenchmarkWindowStoreHit is the hot path of a windowed count, Slot and Set of
 // a cached window, over 10,000 keys, beside the same over a key-value Cache
-// (Cache): the price of the window's longer key (segment, length, key, start).
+// (Cache): the price of the window's longer key (key and start), and beside a
+// Go map of (key, window start) as a hand-written loop would keep (GoMap).
 func BenchmarkWindowStoreHit(b *testing.B) {
 	keys := make([][]byte, benchKeys)
 	for i := range keys {
@@ -359,6 +360,24 @@ func BenchmarkWindowStoreHit(b *testing.B) {
 			s, _ := w.Slot(keys[i%len(keys)], 0)
 			v, _ := s.Value()
 			w.Set(s, v+1, int64(i))
+			i++
+		}
+	})
+	b.Run("GoMap", func(b *testing.B) { // a hand-written loop's map of (key, window start)
+		type window struct {
+			key   string
+			start int64
+		}
+		strs := make([]string, len(keys))
+		m := map[window]int64{}
+		for i, k := range keys {
+			strs[i] = string(k)
+			m[window{strs[i], 0}] = 1
+		}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			m[window{strs[i%len(strs)], 0}]++
 			i++
 		}
 	})
