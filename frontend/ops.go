@@ -95,7 +95,7 @@ func (e *evaluator) opFrom(_ value, call *ast.CallExpr, pos token.Pos) value {
 }
 
 func (e *evaluator) opStream(_ value, call *ast.CallExpr, pos token.Pos) value {
-	key, val, ok := e.withSerdes(call.Args[0])
+	key, val, srcTime, ok := e.sourceSerdes("Stream", call.Args[0])
 	if !ok {
 		return nil
 	}
@@ -111,11 +111,12 @@ func (e *evaluator) opStream(_ value, call *ast.CallExpr, pos token.Pos) value {
 	}
 	n.Key, n.Value = key.Type, val.Type
 	n.KeySerde, n.ValueSerde = key, val
+	srcTime.set(n)
 	return streamVal{port: ir.Port{Node: n}}
 }
 
 func (e *evaluator) opTable(_ value, call *ast.CallExpr, pos token.Pos) value {
-	key, val, ok := e.withSerdes(call.Args[0])
+	key, val, srcTime, ok := e.sourceSerdes("Table", call.Args[0])
 	topic, tok := e.sourceTopic(call.Args[1])
 	if !ok || !tok {
 		return nil
@@ -124,6 +125,7 @@ func (e *evaluator) opTable(_ value, call *ast.CallExpr, pos token.Pos) value {
 	n.Topics = []*ir.Topic{{Name: topic}}
 	n.Key, n.Value = key.Type, val.Type
 	n.KeySerde, n.ValueSerde = key, val
+	srcTime.set(n)
 	if !e.store(n, call.Args[2], key, val) {
 		return nil
 	}

@@ -37,14 +37,24 @@ func Describe(g *Graph, pkg *types.Package) string {
 	return b.String()
 }
 
+// fnNames lists the user functions of n as describe shows them; a source's
+// function is its timestamp extractor.
+func fnNames(n *Node) string {
+	names := make([]string, len(n.Fns))
+	for i, f := range n.Fns {
+		names[i] = f.Display
+	}
+	list := strings.Join(names, ", ")
+	if n.Op == OpSource || n.Op == OpTable {
+		return "timestamp " + list
+	}
+	return list
+}
+
 func nodeDetail(n *Node, appID string, q types.Qualifier) string {
 	var parts []string
 	if len(n.Fns) > 0 {
-		names := make([]string, len(n.Fns))
-		for i, f := range n.Fns {
-			names[i] = f.Display
-		}
-		parts = append(parts, strings.Join(names, ", "))
+		parts = append(parts, fnNames(n))
 	}
 	if len(n.Topics) > 0 {
 		names := make([]string, len(n.Topics))
@@ -56,6 +66,9 @@ func nodeDetail(n *Node, appID string, q types.Qualifier) string {
 			word = "from"
 		}
 		parts = append(parts, word+" "+strings.Join(names, ", "))
+	}
+	if w := n.Watermark; w != nil {
+		parts = append(parts, fmt.Sprintf("watermark %v out of order, idle after %v", w.MaxOutOfOrderness, w.IdleTimeout))
 	}
 	if n.Store != nil {
 		parts = append(parts, fmt.Sprintf("store %s (changelog %s)", n.Store.Name, n.Store.Changelog.FullName(appID)))
@@ -97,11 +110,7 @@ func Mermaid(g *Graph, pkg *types.Package) string {
 		for _, n := range st.Nodes {
 			label := fmt.Sprintf("#%d %s", n.ID, n.Op)
 			if len(n.Fns) > 0 {
-				names := make([]string, len(n.Fns))
-				for i, f := range n.Fns {
-					names[i] = f.Display
-				}
-				label += "<br/>" + strings.Join(names, ", ")
+				label += "<br/>" + fnNames(n)
 			}
 			if n.Store != nil {
 				label += "<br/>store " + n.Store.Name

@@ -4,14 +4,15 @@ import (
 	"fmt"
 	"go/token"
 	"go/types"
+	"time"
 )
 
 // Op is the kind of a node.
 type Op uint8
 
 const (
-	OpSource        Op = iota // reads topics (or a repartition topic) and decodes key and value
-	OpTable                   // reads a topic as a table into a store, then emits the upserts
+	OpSource        Op = iota // reads topics (or a repartition topic), decodes key and value; Fns[0](k, v) -> time.Time, if any, is the record's timestamp
+	OpTable                   // reads a topic as a table into a store, then emits the upserts; Fns[0] as for OpSource
 	OpFilter                  // keeps records for which Fns[0] holds
 	OpFilterNot               // drops records for which Fns[0] holds
 	OpMap                     // Fns[0](k, v) -> (k2, v2)
@@ -69,6 +70,13 @@ func (op Op) Stateful() bool {
 // Terminal reports whether a node of this op needs no consumer.
 func (op Op) Terminal() bool { return op == OpSink || op.Stateful() }
 
+// Watermark is a source's bounded out-of-orderness watermark: per partition,
+// the largest timestamp seen minus MaxOutOfOrderness; a partition without a
+// record for IdleTimeout (0: never) stops holding the others back.
+type Watermark struct {
+	MaxOutOfOrderness, IdleTimeout time.Duration
+}
+
 // Port is one output of a node: Index 0, or the branch number of a Branch.
 type Port struct {
 	Node  *Node
@@ -90,6 +98,8 @@ type Node struct {
 	Fns []*Func
 	// SeedAdder marks the seed API's Aggregate, whose adder is func(agg, value).
 	SeedAdder bool
+	// Watermark is a source's watermark option (WithWatermark), if any.
+	Watermark *Watermark
 	// Topics are read (Source, Table) or written (Sink, Repartition: one topic).
 	Topics []*Topic
 	// Store is the state store of a stateful node.

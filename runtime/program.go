@@ -143,6 +143,15 @@ type SubTopologySpec struct {
 // SourceSpec is one source node: the topics it reads.
 type SourceSpec struct {
 	Topics []TopicID
+	// Watermark is the source's watermark option (streams WithWatermark), or nil.
+	Watermark *WatermarkSpec
+}
+
+// WatermarkSpec is a bounded out-of-orderness watermark: on each partition, the
+// largest timestamp seen minus MaxOutOfOrderness minus 1 ms; a partition
+// without a record for IdleTimeout (0: never) stops holding the others back.
+type WatermarkSpec struct {
+	MaxOutOfOrderness, IdleTimeout time.Duration
 }
 
 // TaskContext is what a runner hands a new task.
@@ -153,7 +162,25 @@ type TaskContext struct {
 	Stores []state.Backend
 	// CacheEntries bounds each store's typed write-back cache; 0 means state.DefaultCacheEntries.
 	CacheEntries int
+	// StreamTime is the task's stream time when it last committed (see
+	// Task.StreamTime), or NoTimestamp for a task that has seen no record.
+	StreamTime int64
+	// Watermark is the task's watermark when it last committed, or
+	// NoTimestamp; it only matters to a WatermarkTask.
+	Watermark int64
 }
+
+// WatermarkTask is a Task whose operators act on the watermark (windows that
+// close by it). A runner calls AdvanceWatermark between batches whenever the
+// task's watermark (the smallest over its inputs, streams WithWatermark) moves
+// forward; ms only grows.
+type WatermarkTask interface {
+	Task
+	AdvanceWatermark(ms int64) error
+}
+
+// NoTimestamp is the stream time of a task that has seen no record yet.
+const NoTimestamp int64 = -1
 
 // Task runs one sub-topology on one partition. Generated code implements it.
 type Task interface {
@@ -165,11 +192,18 @@ type Task interface {
 	Current() int
 	// Flush writes the cached state changes to the stores' backends.
 	Flush() error
+	// StreamTime is the largest timestamp the task has read, counted at its
+	// sources before any filter (Kafka Streams' stream time), or NoTimestamp.
+	// A runner keeps it with the committed offsets and hands it back in
+	// TaskContext.StreamTime when the task starts again, here or elsewhere.
+	StreamTime() int64
 }
 
 // Emitter receives the records a task produces. key and value are valid only during
 // the call (the task reuses its buffers, or lends a view of a decoded value) and
-// must not be modified: an Emitter copies what it keeps.
+// must not be modified: an Emitter copies what it keeps. timestamp (milliseconds
+// since the Unix epoch) is the record's: the input record's, as Kafka Streams
+// gives it, for a record derived from one.
 type Emitter interface {
-	Emit(topic TopicID, key, value []byte)
+	Emit(topic TopicID, key, value []byte, timestamp int64)
 }
