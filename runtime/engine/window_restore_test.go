@@ -35,8 +35,9 @@ type windowCountTask struct {
 
 const winSize = 1000
 
-func (t *windowCountTask) Current() int { return t.current }
-func (t *windowCountTask) Flush() error { return t.ws.Flush() }
+func (t *windowCountTask) Current() int      { return t.current }
+func (t *windowCountTask) StreamTime() int64 { return t.streamTime }
+func (t *windowCountTask) Flush() error      { return t.ws.Flush() }
 func (t *windowCountTask) Process(_ int, batch []runtime.Record) error {
 	for i := range batch {
 		t.current = i
@@ -52,7 +53,7 @@ func (t *windowCountTask) Process(_ int, batch []runtime.Record) error {
 		}
 		n, _ := s.Value()
 		t.ws.Set(s, n+1, r.Timestamp)
-		t.out.Emit(2, fmt.Appendf(nil, "%s@%d", r.Key, start), strconv.AppendInt(nil, n+1, 10))
+		t.out.Emit(2, fmt.Appendf(nil, "%s@%d", r.Key, start), strconv.AppendInt(nil, n+1, 10), s.Timestamp())
 	}
 	return nil
 }
@@ -75,7 +76,7 @@ func windowCountProgram() *runtime.Program {
 				enc := func(dst []byte, v int64) ([]byte, error) { return binary.BigEndian.AppendUint64(dst, uint64(v)), nil }
 				dec := func(b []byte) (int64, error) { return int64(binary.BigEndian.Uint64(b)), nil }
 				spec := state.WindowSpec{Size: winSize, Retention: 3 * winSize, SegmentInterval: winSize}
-				return &windowCountTask{out: ctx.Out, ws: state.NewWindowStore(ctx.Stores[0], enc, dec, spec, ctx.CacheEntries), streamTime: -1 << 62}
+				return &windowCountTask{out: ctx.Out, ws: state.NewWindowStore(ctx.Stores[0], enc, dec, spec, ctx.CacheEntries), streamTime: ctx.StreamTime}
 			},
 		}},
 	}
