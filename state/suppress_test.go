@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gofka/streams/state"
@@ -23,11 +24,7 @@ func evict(t testing.TB, sb *state.SuppressBuffer, until int64) []string {
 
 func newSuppress(t testing.TB, b state.Backend) *state.SuppressBuffer {
 	t.Helper()
-	sb, err := state.NewSuppressBuffer(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sb
+	return state.NewSuppressBuffer(b)
 }
 
 func suppressPut(t testing.TB, sb *state.SuppressBuffer, key string, closeTime int64, value string, ts int64) {
@@ -127,5 +124,22 @@ func TestSuppressBufferEvictOldest(t *testing.T) {
 	}
 	if got := evict(t, sb, 1000); !slices.Equal(got, []string{"d=d1@2", "a=a1@1"}) {
 		t.Errorf("the rest: %q", got)
+	}
+}
+
+func TestSuppressBufferBadStoredEntry(t *testing.T) {
+	b := state.NewMemoryBackend()
+	if err := b.Put([]byte("k"), []byte("short")); err != nil {
+		t.Fatal(err)
+	}
+	sb := state.NewSuppressBuffer(b)
+	for name, err := range map[string]error{
+		"Put":        sb.Put([]byte("a"), 1, nil, 1),
+		"EvictUntil": sb.EvictUntil(1, func([]byte, []byte, int64) error { return nil }),
+		"Flush":      sb.Flush(),
+	} {
+		if err == nil || !strings.Contains(err.Error(), `load suppress buffer: entry "k" has 5 bytes, want at least 16`) {
+			t.Errorf("%s: err = %v", name, err)
+		}
 	}
 }
