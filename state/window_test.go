@@ -396,3 +396,31 @@ func BenchmarkWindowStoreHit(b *testing.B) {
 		}
 	})
 }
+
+// TestWindowStoreTimesBeforeTheEpoch: times sort as numbers and segments are
+// floored, so windows before 1970 are ordered, fetched and expired correctly.
+func TestWindowStoreTimesBeforeTheEpoch(t *testing.T) {
+	forEachOrdered(t, func(t *testing.T, newBackend func() state.OrderedBackend) {
+		w := state.NewWindowStore(newBackend(), encodeInt, decodeInt, state.WindowSpec{Size: 10, Retention: 100, SegmentInterval: 40}, 0)
+		for _, start := range []int64{50, -100, 0, -41, -40, -1} {
+			add(t, w, "k", start, 1, start)
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		all := []win{{-100, 1, -100}, {-41, 1, -41}, {-40, 1, -40}, {-1, 1, -1}, {0, 1, 0}, {50, 1, 50}}
+		if got := fetch(t, w, "k", -1000, 1000); !slices.Equal(got, all) {
+			t.Errorf("Fetch = %v, want %v", got, all)
+		}
+		if got := fetch(t, w, "k", -41, -1); !slices.Equal(got, all[1:4]) {
+			t.Errorf("Fetch(-41, -1) = %v, want %v", got, all[1:4])
+		}
+		// Stream time 40: windows before -59 expire; segment [-120, -80) goes, [-80, -40) stays.
+		if err := w.Expire(40); err != nil {
+			t.Fatal(err)
+		}
+		if got := fetch(t, w, "k", -1000, 1000); !slices.Equal(got, all[1:]) {
+			t.Errorf("after Expire(40): %v, want %v", got, all[1:])
+		}
+	})
+}
