@@ -24,13 +24,11 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// engineWarmup clicks are processed before the measurement starts: tasks
-// started, caches filled with every user, buffers grown.
-const engineWarmup = 20_000
-
-// clickWorkload is n+engineWarmup clicks as JSON, keyed by click id.
+// clickWorkload is n clicks after a warm-up of as many (enginetest.Warmup),
+// as JSON, keyed by click id.
 func clickWorkload(n int, exactlyOnce bool) enginetest.Workload {
-	cs := clicks(n + engineWarmup)
+	warmup := enginetest.Warmup(n)
+	cs := clicks(n + warmup)
 	recs := make([]*kgo.Record, len(cs))
 	real := make([]int64, len(cs)+1) // real[i]: real clicks among the first i
 	for i, c := range cs {
@@ -42,7 +40,7 @@ func clickWorkload(n int, exactlyOnce bool) enginetest.Workload {
 		}
 	}
 	return enginetest.Workload{
-		Program: CompiledClickCount(), Input: "user-clicks", Records: recs, Warmup: engineWarmup,
+		Program: CompiledClickCount(), Input: "user-clicks", Records: recs, Warmup: warmup,
 		Last: func(n int) int64 { return real[n] }, Partitions: 4, ExactlyOnce: exactlyOnce,
 	}
 }

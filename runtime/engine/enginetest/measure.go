@@ -19,7 +19,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	goruntime "runtime"
+	"runtime/pprof"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -44,6 +48,14 @@ type Workload struct {
 	ExactlyOnce    bool
 	CommitInterval time.Duration // 100 ms when zero
 }
+
+// Warmup is how many records to process before a window of n: as many as the
+// window, at least 20,000. The warm-up then meets every peak the window
+// meets (the records in flight, which the engine recycles, are as many as
+// they get), so that what the window allocates is what every further record
+// costs; a few thousand records would start the tasks and fill the caches,
+// but not the producers' buffers.
+func Warmup(n int) int { return max(n, 20_000) }
 
 // Result is what the window cost.
 type Result struct {
@@ -104,6 +116,7 @@ func Measure(tb testing.TB, b *Broker, w Workload, win Window) Result {
 	time.Sleep(3 * cmpOr(w.CommitInterval, defaultCommit))
 
 	var before, after goruntime.MemStats
+	writeAllocs(tb, "start")
 	if win.Start != nil {
 		win.Start()
 	}
@@ -118,12 +131,39 @@ func Measure(tb testing.TB, b *Broker, w Workload, win Window) Result {
 	if win.Stop != nil {
 		win.Stop()
 	}
+	writeAllocs(tb, "end")
 	if err := b.Produced(); err != nil {
 		tb.Fatal(err)
 	}
 	return Result{
 		Records: len(w.Records) - w.Warmup, Elapsed: elapsed,
 		Mallocs: after.Mallocs - before.Mallocs, Bytes: after.TotalAlloc - before.TotalAlloc,
+	}
+}
+
+// ProfileEnv names a directory: Measure then writes the allocation profile
+// as the window opens and as it closes (<test>-start.prof, <test>-end.prof),
+// and the window's allocations by stack are their difference:
+//
+//	GOFKA_ENGINETEST_PROFILE=/tmp/p go test -run X -bench Y -benchtime 200000x -memprofilerate 1 ./pkg/
+//	go tool pprof -sample_index=alloc_objects -diff_base /tmp/p/Y-start.prof -top pkg.test /tmp/p/Y-end.prof
+const ProfileEnv = "GOFKA_ENGINETEST_PROFILE"
+
+// writeAllocs writes the allocation profile to the ProfileEnv directory, if set.
+func writeAllocs(tb testing.TB, edge string) {
+	dir := os.Getenv(ProfileEnv)
+	if dir == "" {
+		return
+	}
+	goruntime.GC() // the profile is as of the last collection
+	name := strings.NewReplacer("/", "_", "=", "-").Replace(tb.Name())
+	f, err := os.Create(filepath.Join(dir, name+"-"+edge+".prof"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		tb.Fatal(err)
 	}
 }
 
