@@ -60,6 +60,7 @@ func BenchmarkEngine(b *testing.B) {
 			w := clickWorkload(b.N, eos)
 			r := enginetest.Measure(b, enginetest.StartBroker(b, 4), w, enginetest.Window{Start: b.StartTimer, Stop: b.StopTimer})
 			b.ReportMetric(r.RecordsPerSecond(), "records/s")
+			b.ReportMetric(float64(r.CPUPerRecord().Nanoseconds()), "cpu-ns/record")
 		})
 	}
 }

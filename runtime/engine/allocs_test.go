@@ -54,6 +54,7 @@ func BenchmarkEngineSum(b *testing.B) {
 			b.StopTimer()
 			r := enginetest.Measure(b, enginetest.StartBroker(b, 4), sumWorkload(b.N, eos), enginetest.Window{Start: b.StartTimer, Stop: b.StopTimer})
 			b.ReportMetric(r.RecordsPerSecond(), "records/s")
+			b.ReportMetric(float64(r.CPUPerRecord().Nanoseconds()), "cpu-ns/record")
 		})
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"runtime/pprof"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -63,6 +64,9 @@ type Result struct {
 	Mallocs uint64        // heap objects allocated in the window
 	Bytes   uint64        // heap bytes allocated in the window
 	Elapsed time.Duration // the window's length
+	// CPU is the CPU time (user and system) this process spent in the
+	// window: less sensitive than Elapsed to other processes on the machine.
+	CPU time.Duration
 }
 
 // AllocsPerRecord is the window's allocations per input record.
@@ -71,12 +75,15 @@ func (r Result) AllocsPerRecord() float64 { return float64(r.Mallocs) / float64(
 // BytesPerRecord is the window's allocated bytes per input record.
 func (r Result) BytesPerRecord() float64 { return float64(r.Bytes) / float64(r.Records) }
 
+// CPUPerRecord is the window's CPU time of this process per input record.
+func (r Result) CPUPerRecord() time.Duration { return r.CPU / time.Duration(r.Records) }
+
 // RecordsPerSecond is the window's throughput in input records.
 func (r Result) RecordsPerSecond() float64 { return float64(r.Records) / r.Elapsed.Seconds() }
 
 func (r Result) String() string {
-	return fmt.Sprintf("%d records in %s: %.0f records/s, %.3f allocs/record, %.1f B/record",
-		r.Records, r.Elapsed.Round(time.Millisecond), r.RecordsPerSecond(), r.AllocsPerRecord(), r.BytesPerRecord())
+	return fmt.Sprintf("%d records in %s: %.0f records/s, %s CPU/record, %.3f allocs/record, %.1f B/record",
+		r.Records, r.Elapsed.Round(time.Millisecond), r.RecordsPerSecond(), r.CPUPerRecord(), r.AllocsPerRecord(), r.BytesPerRecord())
 }
 
 // Window is called as the measurement window starts and stops (a benchmark's
@@ -121,12 +128,14 @@ func Measure(tb testing.TB, b *Broker, w Workload, win Window) Result {
 		win.Start()
 	}
 	goruntime.ReadMemStats(&before)
+	cpu0 := cpuTime()
 	begin := time.Now()
 	if err := b.Produce(w.Input, rest); err != nil {
 		tb.Fatal(err)
 	}
 	run.wait(tb, last, w.Last(len(w.Records)))
 	elapsed := time.Since(begin)
+	cpu := cpuTime() - cpu0
 	goruntime.ReadMemStats(&after)
 	if win.Stop != nil {
 		win.Stop()
@@ -136,9 +145,18 @@ func Measure(tb testing.TB, b *Broker, w Workload, win Window) Result {
 		tb.Fatal(err)
 	}
 	return Result{
-		Records: len(w.Records) - w.Warmup, Elapsed: elapsed,
+		Records: len(w.Records) - w.Warmup, Elapsed: elapsed, CPU: cpu,
 		Mallocs: after.Mallocs - before.Mallocs, Bytes: after.TotalAlloc - before.TotalAlloc,
 	}
+}
+
+// cpuTime is the CPU time this process (not its children: the broker) used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // ProfileEnv names a directory: Measure then writes the allocation profile
