@@ -21,6 +21,7 @@ func (e *Engine) processFetches(ctx context.Context, fetches kgo.Fetches) error 
 	var err error
 	moved := false
 	fetches.EachPartition(func(ftp kgo.FetchTopicPartition) {
+		defer recycleFetched(ftp.Records)
 		if err != nil || moved {
 			return
 		}
@@ -41,6 +42,17 @@ func (e *Engine) processFetches(ctx context.Context, fetches kgo.Fetches) error 
 		return e.catchUp(ctx)
 	}
 	return err
+}
+
+// recycleFetched gives the fetched records back to franz-go's pool
+// (fetchedRecords), which hands their memory to later fetches. What the
+// engine keeps of a record (runtime.Record, barriers) is copied out or points
+// into the fetched bytes, which are not pooled: decoded values and caches may
+// alias keys and values for as long as they like.
+func recycleFetched(records []*kgo.Record) {
+	for _, r := range records {
+		r.Recycle()
+	}
 }
 
 // processPartition runs one fetched partition's records through every source
