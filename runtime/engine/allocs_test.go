@@ -26,11 +26,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// maxAllocsPerRecord bounds what the runtime may allocate per input record in
-// steady state: what is left is per batch and per commit (fetches, produce
-// requests, offset commits, transactions), a few hundred records apart.
-const maxAllocsPerRecord = 0.05
-
 // TestNoAllocationPerRecord fails if the runtime path allocates per record
 // again. Allocation counts do not depend on timing the way durations do: the
 // bound has room for per-batch work at any batch size the engine reaches.
@@ -39,9 +34,9 @@ func TestNoAllocationPerRecord(t *testing.T) {
 		t.Run(fmt.Sprintf("exactly-once=%v", eos), func(t *testing.T) {
 			r := enginetest.Measure(t, enginetest.StartBroker(t, 4), sumWorkload(200_000, eos), enginetest.Window{})
 			t.Log(r)
-			if r.AllocsPerRecord() > maxAllocsPerRecord {
+			if r.AllocsPerRecord() > enginetest.MaxRuntimeAllocsPerRecord {
 				t.Errorf("%.3f allocations per record in steady state, want at most %.2f (go test -run XXX -bench EngineSum -memprofile m.prof, then go tool pprof -sample_index=alloc_objects m.prof)",
-					r.AllocsPerRecord(), maxAllocsPerRecord)
+					r.AllocsPerRecord(), enginetest.MaxRuntimeAllocsPerRecord)
 			}
 		})
 	}
