@@ -16,10 +16,14 @@ import (
 type fetchedRecords struct {
 	mu   sync.Mutex
 	free [][]kgo.Record
+	held int // records in free
 }
 
-// maxFetchedFree bounds the slices kept: as many batches as a few polls hold.
-const maxFetchedFree = 1024
+// maxFetchedHeld bounds the records the free slices hold (about 5.5 MB):
+// enough for the batches of a few polls in steady state. Behind a backlog
+// franz-go buffers far more; what is beyond the bound is left to the
+// collector rather than kept for good.
+const maxFetchedHeld = 1 << 15
 
 // GetRecords implements kgo.PoolRecords. A slice shorter than n is grown by
 // franz-go, and the grown one comes back, so the slices settle at the
@@ -34,6 +38,7 @@ func (p *fetchedRecords) GetRecords(n int) []kgo.Record {
 	s := p.free[last]
 	p.free[last] = nil
 	p.free = p.free[:last]
+	p.held -= cap(s)
 	return s[:0]
 }
 
@@ -42,7 +47,8 @@ func (p *fetchedRecords) GetRecords(n int) []kgo.Record {
 func (p *fetchedRecords) PutRecords(s []kgo.Record) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if len(p.free) < maxFetchedFree {
+	if p.held+cap(s) <= maxFetchedHeld {
 		p.free = append(p.free, s)
+		p.held += cap(s)
 	}
 }
