@@ -29,12 +29,14 @@ func TestMain(m *testing.M) {
 // TestNoAllocationPerRecord fails if the runtime path allocates per record
 // again. Allocation counts do not depend on timing the way durations do: the
 // bound has room for per-batch work at any batch size the engine reaches.
+// Under the race detector it checks only that the records get through (with
+// the pools' goroutines watched for races), not the count.
 func TestNoAllocationPerRecord(t *testing.T) {
 	for _, eos := range []bool{false, true} {
 		t.Run(fmt.Sprintf("exactly-once=%v", eos), func(t *testing.T) {
 			r := enginetest.Measure(t, enginetest.StartBroker(t, 4), sumWorkload(200_000, eos), enginetest.Window{})
 			t.Log(r)
-			if r.AllocsPerRecord() > enginetest.MaxRuntimeAllocsPerRecord {
+			if r.AllocsPerRecord() > enginetest.MaxRuntimeAllocsPerRecord && !enginetest.RaceEnabled {
 				t.Errorf("%.3f allocations per record in steady state, want at most %.2f (go test -run XXX -bench EngineSum -memprofile m.prof, then go tool pprof -sample_index=alloc_objects m.prof)",
 					r.AllocsPerRecord(), enginetest.MaxRuntimeAllocsPerRecord)
 			}

@@ -101,8 +101,9 @@ type outRecord struct {
 // one per producer (the engine's shared one under at-least-once, each task's
 // under exactly-once): a producer has at most its buffer limit (franz-go's
 // MaxBufferedRecords, 50,000) in flight, so the list never grows much past
-// that, and steady state allocates nothing. One per task under a shared producer
-// would grow each task's list to its own peak.
+// that (about 256 bytes a record), and steady state allocates nothing. One
+// per task under a shared producer would grow each task's list to its own
+// peak.
 type outPool struct {
 	mu   sync.Mutex
 	free []*outRecord
@@ -132,10 +133,17 @@ func (p *outPool) get() *outRecord {
 	return o
 }
 
+// maxKeptBuf is the largest buffer a recycled outRecord keeps: a rare large
+// record (a dead letter, a big aggregate) does not pin its memory for good.
+const maxKeptBuf = 4 << 10
+
 // put gives back r, the Record of an outRecord from get, once it is acknowledged.
 func (p *outPool) put(r *kgo.Record) {
 	o := (*outRecord)(unsafe.Pointer(r))
 	o.Record = kgo.Record{} // drop the references (headers, context)
+	if cap(o.buf) > maxKeptBuf {
+		o.buf = o.inline[:0]
+	}
 	p.mu.Lock()
 	p.free = append(p.free, o)
 	p.mu.Unlock()
