@@ -49,7 +49,7 @@
 // Files: engine.go (Run, start-up, state, the coordinator node), loop.go (the
 // loop and coordinator events), process.go (batches and bad records),
 // produce.go (writes and acks; produced records are recycled after their
-// ack), fetchpool.go (fetched records are recycled after their batch), commit.go, eos.go (exactly-once), rollback.go
+// ack), commit.go, eos.go (exactly-once), rollback.go
 // (rolling back one task), marker.go (clean-shutdown markers), errors.go,
 // tasks.go (a task's life: reconcile, start, stop, discard), restore.go (local
 // state, snapshots, changelog replay), checkpoint.go (barriers and uploads), topics.go (planning

@@ -33,7 +33,6 @@ type Engine struct {
 	producer *kgo.Client
 	out      *outPool    // recycles the records of producer
 	consumer *kgo.Client // over the running tasks' inputs; nil when there are none
-	fetched  fetchedRecords
 	adm      *kadm.Client
 	watch    *kafkaconf.Watch // sees every connection of every client, to explain failures
 	pool     *rocks.Pool

@@ -294,7 +294,7 @@ func (e *Engine) rebuildConsumer() error {
 		return nil
 	}
 	var err error
-	opts := []kgo.Opt{kgo.ConsumePartitions(assign), kgo.FetchMaxWait(200 * time.Millisecond), kgo.WithPools(&e.fetched)}
+	opts := []kgo.Opt{kgo.ConsumePartitions(assign), kgo.FetchMaxWait(200 * time.Millisecond)}
 	if e.cfg.ExactlyOnce {
 		// Committed records only; transaction markers are kept (and skipped
 		// by processPartition) so that positions move past them and the
