@@ -106,7 +106,10 @@ type outRecord struct {
 // peak.
 type outPool struct {
 	mu   sync.Mutex
-	free []*outRecord
+	free []*outRecord // given back by the callbacks
+	// taken is the loop goroutine's own stock, refilled from free outTake
+	// at a time, so that taking a record does not lock the pool.
+	taken []*outRecord
 }
 
 // outSlab is how many outRecords the pool allocates at once when it is empty,
@@ -114,23 +117,40 @@ type outPool struct {
 // broker's pace) costs one allocation per outSlab records.
 const outSlab = 256
 
+// outTake is how many records the loop takes from the free list at once.
+const outTake = 64
+
+// get returns a record to produce. Only the loop's goroutine calls it.
 func (p *outPool) get() *outRecord {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.free) == 0 {
-		slab := make([]outRecord, outSlab)
-		for i := range slab {
-			o := &slab[i]
-			// Never nil, so that an empty key or value stays non-nil
-			// (nil means a null key or a tombstone).
-			o.buf = o.inline[:0]
-			p.free = append(p.free, o)
-		}
+	if len(p.taken) == 0 {
+		p.refill()
 	}
-	n := len(p.free)
-	o := p.free[n-1]
-	p.free = p.free[:n-1]
+	n := len(p.taken) - 1
+	o := p.taken[n]
+	p.taken = p.taken[:n]
 	return o
+}
+
+// refill moves up to outTake records from the free list to the loop's
+// stock, or a new slab of them when the list is empty.
+func (p *outPool) refill() {
+	p.mu.Lock()
+	n := min(len(p.free), outTake)
+	p.taken = append(p.taken, p.free[len(p.free)-n:]...)
+	clear(p.free[len(p.free)-n:])
+	p.free = p.free[:len(p.free)-n]
+	p.mu.Unlock()
+	if n > 0 {
+		return
+	}
+	slab := make([]outRecord, outSlab)
+	for i := range slab {
+		o := &slab[i]
+		// Never nil, so that an empty key or value stays non-nil (nil
+		// means a null key or a tombstone).
+		o.buf = o.inline[:0]
+		p.taken = append(p.taken, o)
+	}
 }
 
 // maxKeptBuf is the largest buffer a recycled outRecord keeps: a rare large
@@ -140,7 +160,9 @@ const maxKeptBuf = 4 << 10
 // put gives back r, the Record of an outRecord from get, once it is acknowledged.
 func (p *outPool) put(r *kgo.Record) {
 	o := (*outRecord)(unsafe.Pointer(r))
-	o.Record = kgo.Record{} // drop the references (headers, context)
+	// produce sets every field again; only what is not the pool's own needs
+	// dropping (Key and Value point into buf, Topic names are long-lived).
+	o.Headers, o.Context = nil, nil
 	if cap(o.buf) > maxKeptBuf {
 		o.buf = o.inline[:0]
 	}
