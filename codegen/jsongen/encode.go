@@ -69,9 +69,9 @@ func selector(f field) *jen.Statement {
 }
 
 // encodeStruct writes the members in field order, omitting empty omitempty
-// fields. While no omitempty field has been met, the separators are known when
-// generating and are folded into the member names; after one, a variable
-// holds the next separator.
+// fields. Separators known when generating are folded into the member names;
+// only while the first member written depends on omitted fields does a
+// variable hold the next separator.
 func (g *Gen) encodeStruct(t types.Type) []jen.Code {
 	const (
 		first   = iota // nothing written yet
@@ -97,12 +97,11 @@ func (g *Gen) encodeStruct(t types.Type) []jen.Code {
 			continue
 		}
 		switch state {
+		case written: // the separator is a comma whether or not the field is written
+			body = append(body, jen.If(nonEmpty(f.typ, selector(f))).Block(jen.Id("e").Dot("Raw").Call(lit(","+name)), write))
+			continue
 		case first:
 			body = append(body, jen.Id("sep").Op(":=").Byte().Parens(jen.LitRune('{')))
-		case written:
-			body = append(body, jen.Id("sep").Op(":=").Byte().Parens(jen.LitRune(',')))
-		}
-		if state != dynamic {
 			state = dynamic
 		}
 		body = append(body, jen.If(nonEmpty(f.typ, selector(f))).Block(

@@ -14,11 +14,11 @@ import (
 // their tag or Go name, with Go's embedding rules (changed by tags) deciding
 // which of several same-named fields survives.
 type field struct {
-	name      string      // the JSON name
-	tagged    bool        // the name came from a tag
-	index     []int       // field indexes from the outer struct
+	name      string       // the JSON name
+	tagged    bool         // the name came from a tag
+	index     []int        // field indexes from the outer struct
 	path      []*types.Var // the Go fields along index, for the selector
-	typ       types.Type  // the field's type
+	typ       types.Type   // the field's type
 	omitEmpty bool
 	omitZero  bool
 	quoted    bool // the ",string" option on a type it applies to

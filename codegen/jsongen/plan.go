@@ -11,20 +11,20 @@ import (
 type kind int
 
 const (
-	kStd         kind = iota // hand the value to encoding/json
-	kMarshaler               // call MarshalJSON / UnmarshalJSON
-	kText                    // call MarshalText / UnmarshalText
-	kBool                    // the scalars, by their underlying type
-	kInt                     //
-	kUint                    //
-	kFloat32                 //
-	kFloat64                 //
-	kString                  //
-	kBytes                   // base64
-	kPtr                     // null or the element
-	kSlice                   // null or an array
-	kMap                     // null or an object; string keys
-	kStruct                  // an object of the fields structFields finds
+	kStd       kind = iota // hand the value to encoding/json
+	kMarshaler             // call MarshalJSON / UnmarshalJSON
+	kText                  // call MarshalText / UnmarshalText
+	kBool                  // the scalars, by their underlying type
+	kInt                   //
+	kUint                  //
+	kFloat32               //
+	kFloat64               //
+	kString                //
+	kBytes                 // base64
+	kPtr                   // null or the element
+	kSlice                 // null or an array
+	kMap                   // null or an object; string keys
+	kStruct                // an object of the fields structFields finds
 )
 
 // The signatures encoding/json looks for.

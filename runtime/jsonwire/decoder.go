@@ -20,6 +20,7 @@ type Decoder struct {
 	depth int
 	err   error
 	key   []byte   // the current member's name, unescaped (see Key)
+	keys  []byte   // room for names with escapes, reused (key may alias the input instead)
 	fold  [32]byte // room for FoldedKey, so short names fold without allocating
 }
 
@@ -169,7 +170,11 @@ func (d *Decoder) memberName() bool {
 		d.syntax("looking for beginning of object key string")
 		return false
 	}
-	d.key = d.readString(d.key[:0])
+	key, unescaped := d.readString(d.keys[:0])
+	if unescaped {
+		d.keys = key
+	}
+	d.key = key
 	if d.err != nil {
 		return false
 	}
@@ -419,18 +424,18 @@ func hexValue(c byte) rune {
 // readString reads the string at d.pos (at its quote). When it has no escapes
 // and is valid UTF-8 it returns a slice of the input; otherwise it appends the
 // unescaped text to buf, as encoding/json unquotes: invalid UTF-8 and lone
-// surrogates become U+FFFD.
-func (d *Decoder) readString(buf []byte) []byte {
+// surrogates become U+FFFD. unescaped reports the second case.
+func (d *Decoder) readString(buf []byte) (s []byte, unescaped bool) {
 	start := d.pos + 1
 	d.skipString()
 	if d.err != nil {
-		return nil
+		return nil, false
 	}
-	s := d.data[start : d.pos-1]
+	s = d.data[start : d.pos-1]
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c == '\\' {
-			return unquote(buf, s)
+			return unquote(buf, s), true
 		}
 		if c < utf8.RuneSelf {
 			i++
@@ -438,11 +443,11 @@ func (d *Decoder) readString(buf []byte) []byte {
 		}
 		r, n := utf8.DecodeRune(s[i:])
 		if r == utf8.RuneError && n == 1 {
-			return unquote(buf, s)
+			return unquote(buf, s), true
 		}
 		i += n
 	}
-	return s
+	return s, false
 }
 
 // unquote appends the unescaped form of s, a validated string body.

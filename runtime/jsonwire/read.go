@@ -21,7 +21,7 @@ func ReadString[T ~string](d *Decoder, p *T) {
 		d.mismatch("string")
 		return
 	}
-	s := d.readString(nil)
+	s, _ := d.readString(nil)
 	if d.err == nil {
 		*p = T(bytesString(s))
 	}
@@ -166,7 +166,7 @@ func ReadBytes[T ~[]byte](d *Decoder, p *T) {
 		d.mismatch("[]byte")
 		return
 	}
-	s := d.readString(nil)
+	s, _ := d.readString(nil)
 	if d.err != nil {
 		return
 	}
@@ -275,7 +275,7 @@ func ReadTextUnmarshaler[P encoding.TextUnmarshaler](d *Decoder, p P) {
 		d.mismatch("encoding.TextUnmarshaler")
 		return
 	}
-	s := d.readString(nil)
+	s, _ := d.readString(nil)
 	if d.err == nil {
 		d.Fail(p.UnmarshalText(s))
 	}
