@@ -46,7 +46,7 @@ func (g *Gen) emitDecode(name string, t types.Type, k kind) {
 		body, lookup = g.decodeStruct(name, t)
 	}
 	g.decls = append(g.decls,
-		jen.Commentf("%s decodes into *v as encoding/json decodes into a %s.", name, types.TypeString(t, types.RelativeTo(g.pkg))),
+		jen.Commentf("%s decodes into *v as encoding/json decodes into a value of type %s.", name, types.TypeString(t, types.RelativeTo(g.pkg))),
 		jen.Func().Id(name).Params(jen.Id("d").Op("*").Qual(wirePath, "Decoder"), jen.Id("v").Op("*").Add(g.typ(t))).Block(body...),
 		jen.Line())
 	g.decls = append(g.decls, lookup...)

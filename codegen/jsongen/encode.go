@@ -54,7 +54,7 @@ func (g *Gen) emitEncode(name string, t types.Type, k kind) {
 		body = g.encodeStruct(t)
 	}
 	g.decls = append(g.decls,
-		jen.Commentf("%s appends v as encoding/json encodes a %s.", name, types.TypeString(t, types.RelativeTo(g.pkg))),
+		jen.Commentf("%s appends v as encoding/json encodes a value of type %s.", name, types.TypeString(t, types.RelativeTo(g.pkg))),
 		jen.Func().Id(name).Params(jen.Id("e").Op("*").Qual(wirePath, "Encoder"), jen.Id("v").Add(g.typ(t))).Block(body...),
 		jen.Line())
 }

@@ -195,7 +195,14 @@ func (c *check) fail(format string, args ...any) {
 	}
 }
 
-func (c *check) q(t types.Type) string { return types.TypeString(t, types.RelativeTo(c.pkg)) }
+func (c *check) q(t types.Type) string {
+	return types.TypeString(t, func(p *types.Package) string {
+		if p == c.pkg {
+			return ""
+		}
+		return p.Name()
+	})
+}
 
 func (c *check) noteStd(t types.Type, why string) {
 	if s := c.q(t); !c.stdSeen[s] {
@@ -328,9 +335,8 @@ func stdReason(t types.Type) string {
 // t that the generated serde still hands to encoding/json, and why.
 func Fallback(t types.Type, pkg *types.Package) (reason string, std []string) {
 	c := newCheck(pkg)
-	if encodeKind(t) != kStruct && encodeKind(t) != kPtr {
-		// a root with its own methods (or not a struct): nothing to gain
-		return "its type has MarshalJSON, UnmarshalJSON, MarshalText or UnmarshalText methods, which encoding/json calls", nil
+	if encodeKind(t) == kStd && decodeKind(t) == kStd {
+		return stdReason(t), nil
 	}
 	c.walk(t)
 	if c.problem != "" {

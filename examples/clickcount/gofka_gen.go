@@ -7,7 +7,7 @@ import (
 	"github.com/gofka/streams"
 	"github.com/gofka/streams/runtime"
 	"github.com/gofka/streams/runtime/app"
-	jsonwire "github.com/gofka/streams/runtime/jsonwire"
+	"github.com/gofka/streams/runtime/jsonwire"
 	"github.com/gofka/streams/state"
 )
 
@@ -40,7 +40,7 @@ func (gofkaJSONClick) Decode(data []byte) (Click, error) {
 	return v, d.End()
 }
 
-// gofkaJSONEncodeClick appends v as encoding/json encodes a Click.
+// gofkaJSONEncodeClick appends v as encoding/json encodes a value of type Click.
 func gofkaJSONEncodeClick(e *jsonwire.Encoder, v Click) {
 	e.Raw(`{"user":`)
 	jsonwire.WriteString(e, v.User)
@@ -51,7 +51,7 @@ func gofkaJSONEncodeClick(e *jsonwire.Encoder, v Click) {
 	e.Byte('}')
 }
 
-// gofkaJSONDecodeClick decodes into *v as encoding/json decodes into a Click.
+// gofkaJSONDecodeClick decodes into *v as encoding/json decodes into a value of type Click.
 func gofkaJSONDecodeClick(d *jsonwire.Decoder, v *Click) {
 	if d.Null() {
 		return

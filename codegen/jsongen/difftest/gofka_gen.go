@@ -41,7 +41,7 @@ func (gofkaJSONFlat) Decode(data []byte) (Flat, error) {
 	return v, d.End()
 }
 
-// gofkaJSONEncodeFlat appends v as encoding/json encodes a Flat.
+// gofkaJSONEncodeFlat appends v as encoding/json encodes a value of type Flat.
 func gofkaJSONEncodeFlat(e *jsonwire.Encoder, v Flat) {
 	e.Raw(`{"id":`)
 	jsonwire.WriteInt(e, v.ID)
@@ -74,7 +74,7 @@ func gofkaJSONEncodeFlat(e *jsonwire.Encoder, v Flat) {
 	e.Byte('}')
 }
 
-// gofkaJSONDecodeFlat decodes into *v as encoding/json decodes into a Flat.
+// gofkaJSONDecodeFlat decodes into *v as encoding/json decodes into a value of type Flat.
 func gofkaJSONDecodeFlat(d *jsonwire.Decoder, v *Flat) {
 	if d.Null() {
 		return
@@ -190,7 +190,7 @@ func (gofkaJSONNested) Decode(data []byte) (Nested, error) {
 	return v, d.End()
 }
 
-// gofkaJSONEncodeNested appends v as encoding/json encodes a Nested.
+// gofkaJSONEncodeNested appends v as encoding/json encodes a value of type Nested.
 func gofkaJSONEncodeNested(e *jsonwire.Encoder, v Nested) {
 	e.Raw(`{"O":`)
 	jsonwire.WriteInt(e, v.Other.O)
@@ -253,7 +253,7 @@ func gofkaJSONEncodeNested(e *jsonwire.Encoder, v Nested) {
 	e.Byte('}')
 }
 
-// gofkaJSONDecodeNested decodes into *v as encoding/json decodes into a Nested.
+// gofkaJSONDecodeNested decodes into *v as encoding/json decodes into a value of type Nested.
 func gofkaJSONDecodeNested(d *jsonwire.Decoder, v *Nested) {
 	if d.Null() {
 		return
@@ -431,7 +431,7 @@ func gofkaJSONFieldNested(d *jsonwire.Decoder) int {
 	return -1
 }
 
-// gofkaJSONEncodeInner appends v as encoding/json encodes a Inner.
+// gofkaJSONEncodeInner appends v as encoding/json encodes a value of type Inner.
 func gofkaJSONEncodeInner(e *jsonwire.Encoder, v Inner) {
 	e.Raw(`{"A":`)
 	jsonwire.WriteInt(e, v.A)
@@ -442,7 +442,7 @@ func gofkaJSONEncodeInner(e *jsonwire.Encoder, v Inner) {
 	e.Byte('}')
 }
 
-// gofkaJSONEncodePtrInner appends v as encoding/json encodes a *Inner.
+// gofkaJSONEncodePtrInner appends v as encoding/json encodes a value of type *Inner.
 func gofkaJSONEncodePtrInner(e *jsonwire.Encoder, v *Inner) {
 	if v == nil {
 		e.Raw("null")
@@ -451,7 +451,7 @@ func gofkaJSONEncodePtrInner(e *jsonwire.Encoder, v *Inner) {
 	gofkaJSONEncodeInner(e, *v)
 }
 
-// gofkaJSONEncodePtrPtrInt appends v as encoding/json encodes a **int.
+// gofkaJSONEncodePtrPtrInt appends v as encoding/json encodes a value of type **int.
 func gofkaJSONEncodePtrPtrInt(e *jsonwire.Encoder, v **int) {
 	if v == nil {
 		e.Raw("null")
@@ -460,27 +460,27 @@ func gofkaJSONEncodePtrPtrInt(e *jsonwire.Encoder, v **int) {
 	gofkaJSONEncodePtrInt(e, *v)
 }
 
-// gofkaJSONEncodeSliceOfInner appends v as encoding/json encodes a []Inner.
+// gofkaJSONEncodeSliceOfInner appends v as encoding/json encodes a value of type []Inner.
 func gofkaJSONEncodeSliceOfInner(e *jsonwire.Encoder, v []Inner) {
 	jsonwire.WriteSlice(e, v, gofkaJSONEncodeInner)
 }
 
-// gofkaJSONEncodeSliceOfInt appends v as encoding/json encodes a []int.
+// gofkaJSONEncodeSliceOfInt appends v as encoding/json encodes a value of type []int.
 func gofkaJSONEncodeSliceOfInt(e *jsonwire.Encoder, v []int) {
 	jsonwire.WriteSlice(e, v, jsonwire.WriteInt[int])
 }
 
-// gofkaJSONEncodeMapOfInner appends v as encoding/json encodes a map[string]Inner.
+// gofkaJSONEncodeMapOfInner appends v as encoding/json encodes a value of type map[string]Inner.
 func gofkaJSONEncodeMapOfInner(e *jsonwire.Encoder, v map[string]Inner) {
 	jsonwire.WriteMap(e, v, gofkaJSONEncodeInner)
 }
 
-// gofkaJSONEncodeMapOfInt appends v as encoding/json encodes a map[Key]int.
+// gofkaJSONEncodeMapOfInt appends v as encoding/json encodes a value of type map[Key]int.
 func gofkaJSONEncodeMapOfInt(e *jsonwire.Encoder, v map[Key]int) {
 	jsonwire.WriteMap(e, v, jsonwire.WriteInt[int])
 }
 
-// gofkaJSONEncodePtrTime appends v as encoding/json encodes a *time.Time.
+// gofkaJSONEncodePtrTime appends v as encoding/json encodes a value of type *time.Time.
 func gofkaJSONEncodePtrTime(e *jsonwire.Encoder, v *time.Time) {
 	if v == nil {
 		e.Raw("null")
@@ -489,7 +489,7 @@ func gofkaJSONEncodePtrTime(e *jsonwire.Encoder, v *time.Time) {
 	jsonwire.WriteMarshaler(e, v)
 }
 
-// gofkaJSONEncodePtrLevel appends v as encoding/json encodes a *Level.
+// gofkaJSONEncodePtrLevel appends v as encoding/json encodes a value of type *Level.
 func gofkaJSONEncodePtrLevel(e *jsonwire.Encoder, v *Level) {
 	if v == nil {
 		e.Raw("null")
@@ -498,7 +498,7 @@ func gofkaJSONEncodePtrLevel(e *jsonwire.Encoder, v *Level) {
 	jsonwire.WriteTextMarshaler(e, v)
 }
 
-// gofkaJSONEncodePtrCustom appends v as encoding/json encodes a *Custom.
+// gofkaJSONEncodePtrCustom appends v as encoding/json encodes a value of type *Custom.
 func gofkaJSONEncodePtrCustom(e *jsonwire.Encoder, v *Custom) {
 	if v == nil {
 		e.Raw("null")
@@ -507,12 +507,12 @@ func gofkaJSONEncodePtrCustom(e *jsonwire.Encoder, v *Custom) {
 	jsonwire.WriteMarshaler(e, v)
 }
 
-// gofkaJSONEncodeSliceOfString appends v as encoding/json encodes a []string.
+// gofkaJSONEncodeSliceOfString appends v as encoding/json encodes a value of type []string.
 func gofkaJSONEncodeSliceOfString(e *jsonwire.Encoder, v []string) {
 	jsonwire.WriteSlice(e, v, jsonwire.WriteString[string])
 }
 
-// gofkaJSONDecodeInner decodes into *v as encoding/json decodes into a Inner.
+// gofkaJSONDecodeInner decodes into *v as encoding/json decodes into a value of type Inner.
 func gofkaJSONDecodeInner(d *jsonwire.Decoder, v *Inner) {
 	if d.Null() {
 		return
@@ -546,57 +546,57 @@ func gofkaJSONFieldInner(d *jsonwire.Decoder) int {
 	return -1
 }
 
-// gofkaJSONDecodePtrInner decodes into *v as encoding/json decodes into a *Inner.
+// gofkaJSONDecodePtrInner decodes into *v as encoding/json decodes into a value of type *Inner.
 func gofkaJSONDecodePtrInner(d *jsonwire.Decoder, v **Inner) {
 	jsonwire.ReadPtr(d, v, gofkaJSONDecodeInner)
 }
 
-// gofkaJSONDecodePtrPtrInt decodes into *v as encoding/json decodes into a **int.
+// gofkaJSONDecodePtrPtrInt decodes into *v as encoding/json decodes into a value of type **int.
 func gofkaJSONDecodePtrPtrInt(d *jsonwire.Decoder, v ***int) {
 	jsonwire.ReadPtr(d, v, gofkaJSONDecodePtrInt)
 }
 
-// gofkaJSONDecodeSliceOfInner decodes into *v as encoding/json decodes into a []Inner.
+// gofkaJSONDecodeSliceOfInner decodes into *v as encoding/json decodes into a value of type []Inner.
 func gofkaJSONDecodeSliceOfInner(d *jsonwire.Decoder, v *[]Inner) {
 	jsonwire.ReadSlice(d, v, gofkaJSONDecodeInner)
 }
 
-// gofkaJSONDecodeSliceOfInt decodes into *v as encoding/json decodes into a []int.
+// gofkaJSONDecodeSliceOfInt decodes into *v as encoding/json decodes into a value of type []int.
 func gofkaJSONDecodeSliceOfInt(d *jsonwire.Decoder, v *[]int) {
 	jsonwire.ReadSlice(d, v, jsonwire.ReadInt[int])
 }
 
-// gofkaJSONDecodeMapOfInner decodes into *v as encoding/json decodes into a map[string]Inner.
+// gofkaJSONDecodeMapOfInner decodes into *v as encoding/json decodes into a value of type map[string]Inner.
 func gofkaJSONDecodeMapOfInner(d *jsonwire.Decoder, v *map[string]Inner) {
 	jsonwire.ReadMap(d, v, gofkaJSONDecodeInner)
 }
 
-// gofkaJSONDecodeMapOfInt decodes into *v as encoding/json decodes into a map[Key]int.
+// gofkaJSONDecodeMapOfInt decodes into *v as encoding/json decodes into a value of type map[Key]int.
 func gofkaJSONDecodeMapOfInt(d *jsonwire.Decoder, v *map[Key]int) {
 	jsonwire.ReadMap(d, v, jsonwire.ReadInt[int])
 }
 
-// gofkaJSONDecodePtrTime decodes into *v as encoding/json decodes into a *time.Time.
+// gofkaJSONDecodePtrTime decodes into *v as encoding/json decodes into a value of type *time.Time.
 func gofkaJSONDecodePtrTime(d *jsonwire.Decoder, v **time.Time) {
 	jsonwire.ReadPtr(d, v, jsonwire.ReadUnmarshaler[*time.Time])
 }
 
-// gofkaJSONDecodePtrLevel decodes into *v as encoding/json decodes into a *Level.
+// gofkaJSONDecodePtrLevel decodes into *v as encoding/json decodes into a value of type *Level.
 func gofkaJSONDecodePtrLevel(d *jsonwire.Decoder, v **Level) {
 	jsonwire.ReadPtr(d, v, jsonwire.ReadTextUnmarshaler[*Level])
 }
 
-// gofkaJSONDecodePtrCustom decodes into *v as encoding/json decodes into a *Custom.
+// gofkaJSONDecodePtrCustom decodes into *v as encoding/json decodes into a value of type *Custom.
 func gofkaJSONDecodePtrCustom(d *jsonwire.Decoder, v **Custom) {
 	jsonwire.ReadPtr(d, v, jsonwire.ReadUnmarshaler[*Custom])
 }
 
-// gofkaJSONDecodeSliceOfString decodes into *v as encoding/json decodes into a []string.
+// gofkaJSONDecodeSliceOfString decodes into *v as encoding/json decodes into a value of type []string.
 func gofkaJSONDecodeSliceOfString(d *jsonwire.Decoder, v *[]string) {
 	jsonwire.ReadSlice(d, v, jsonwire.ReadString[string])
 }
 
-// gofkaJSONEncodePtrInt appends v as encoding/json encodes a *int.
+// gofkaJSONEncodePtrInt appends v as encoding/json encodes a value of type *int.
 func gofkaJSONEncodePtrInt(e *jsonwire.Encoder, v *int) {
 	if v == nil {
 		e.Raw("null")
@@ -605,7 +605,7 @@ func gofkaJSONEncodePtrInt(e *jsonwire.Encoder, v *int) {
 	jsonwire.WriteInt(e, *v)
 }
 
-// gofkaJSONDecodePtrInt decodes into *v as encoding/json decodes into a *int.
+// gofkaJSONDecodePtrInt decodes into *v as encoding/json decodes into a value of type *int.
 func gofkaJSONDecodePtrInt(d *jsonwire.Decoder, v **int) {
 	jsonwire.ReadPtr(d, v, jsonwire.ReadInt[int])
 }
@@ -632,7 +632,7 @@ func (gofkaJSONNode) Decode(data []byte) (Node, error) {
 	return v, d.End()
 }
 
-// gofkaJSONEncodeNode appends v as encoding/json encodes a Node.
+// gofkaJSONEncodeNode appends v as encoding/json encodes a value of type Node.
 func gofkaJSONEncodeNode(e *jsonwire.Encoder, v Node) {
 	e.Raw(`{"V":`)
 	jsonwire.WriteInt(e, v.V)
@@ -645,7 +645,7 @@ func gofkaJSONEncodeNode(e *jsonwire.Encoder, v Node) {
 	e.Byte('}')
 }
 
-// gofkaJSONDecodeNode decodes into *v as encoding/json decodes into a Node.
+// gofkaJSONDecodeNode decodes into *v as encoding/json decodes into a value of type Node.
 func gofkaJSONDecodeNode(d *jsonwire.Decoder, v *Node) {
 	if d.Null() {
 		return
@@ -685,7 +685,7 @@ func gofkaJSONFieldNode(d *jsonwire.Decoder) int {
 	return -1
 }
 
-// gofkaJSONEncodePtrNode appends v as encoding/json encodes a *Node.
+// gofkaJSONEncodePtrNode appends v as encoding/json encodes a value of type *Node.
 func gofkaJSONEncodePtrNode(e *jsonwire.Encoder, v *Node) {
 	if v == nil {
 		e.Raw("null")
@@ -694,17 +694,17 @@ func gofkaJSONEncodePtrNode(e *jsonwire.Encoder, v *Node) {
 	gofkaJSONEncodeNode(e, *v)
 }
 
-// gofkaJSONEncodeSliceOfNode appends v as encoding/json encodes a []Node.
+// gofkaJSONEncodeSliceOfNode appends v as encoding/json encodes a value of type []Node.
 func gofkaJSONEncodeSliceOfNode(e *jsonwire.Encoder, v []Node) {
 	jsonwire.WriteSlice(e, v, gofkaJSONEncodeNode)
 }
 
-// gofkaJSONDecodePtrNode decodes into *v as encoding/json decodes into a *Node.
+// gofkaJSONDecodePtrNode decodes into *v as encoding/json decodes into a value of type *Node.
 func gofkaJSONDecodePtrNode(d *jsonwire.Decoder, v **Node) {
 	jsonwire.ReadPtr(d, v, gofkaJSONDecodeNode)
 }
 
-// gofkaJSONDecodeSliceOfNode decodes into *v as encoding/json decodes into a []Node.
+// gofkaJSONDecodeSliceOfNode decodes into *v as encoding/json decodes into a value of type []Node.
 func gofkaJSONDecodeSliceOfNode(d *jsonwire.Decoder, v *[]Node) {
 	jsonwire.ReadSlice(d, v, gofkaJSONDecodeNode)
 }
@@ -731,7 +731,7 @@ func (gofkaJSONPtrFlat) Decode(data []byte) (*Flat, error) {
 	return v, d.End()
 }
 
-// gofkaJSONEncodePtrFlat appends v as encoding/json encodes a *Flat.
+// gofkaJSONEncodePtrFlat appends v as encoding/json encodes a value of type *Flat.
 func gofkaJSONEncodePtrFlat(e *jsonwire.Encoder, v *Flat) {
 	if v == nil {
 		e.Raw("null")
@@ -740,7 +740,7 @@ func gofkaJSONEncodePtrFlat(e *jsonwire.Encoder, v *Flat) {
 	gofkaJSONEncodeFlat(e, *v)
 }
 
-// gofkaJSONDecodePtrFlat decodes into *v as encoding/json decodes into a *Flat.
+// gofkaJSONDecodePtrFlat decodes into *v as encoding/json decodes into a value of type *Flat.
 func gofkaJSONDecodePtrFlat(d *jsonwire.Decoder, v **Flat) {
 	jsonwire.ReadPtr(d, v, gofkaJSONDecodeFlat)
 }
@@ -1091,6 +1091,8 @@ const recordsDescription = `Topology Records (application id "records")
     #8 Source from quoted -> key string, value Quoted  (topology.go:14:4)
         --> #9
     #9 Sink topic quoted-out  (topology.go:14:77)
+  JSON serde of Nested: generated; left to encoding/json: map[int]string (map keys other than plain strings are left to encoding/json), [2]int (arrays are left to encoding/json), json.Number (json.Number), any (an interface: the dynamic type is known only at run time)
+  JSON serde of Quoted: encoding/json, as field N of Quoted has the ",string" option, left to encoding/json
 `
 
 // recordsMermaid is topology Records as a Mermaid diagram.
