@@ -427,6 +427,16 @@ func hexValue(c byte) rune {
 // surrogates become U+FFFD. unescaped reports the second case.
 func (d *Decoder) readString(buf []byte) (s []byte, unescaped bool) {
 	start := d.pos + 1
+	// Fast path: ASCII without escapes or control characters, up to the quote.
+	for i := start; i < len(d.data); i++ {
+		if c := d.data[i]; !plainASCII[c] {
+			if c == '"' {
+				d.pos = i + 1
+				return d.data[start:i], false
+			}
+			break
+		}
+	}
 	d.skipString()
 	if d.err != nil {
 		return nil, false
@@ -509,3 +519,12 @@ func bytesString(b []byte) string {
 	}
 	return unsafe.String(&b[0], len(b))
 }
+
+// plainASCII reports the bytes a string's fast path copies as they are:
+// ASCII other than control characters, the quote and the backslash.
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
