@@ -123,7 +123,7 @@ func gofkaJSONEncodeBid(e *jsonwire.Encoder, v Bid) {
 	e.Raw(`,"url":`)
 	jsonwire.WriteString(e, v.URL)
 	e.Raw(`,"dateTime":`)
-	jsonwire.WriteMarshaler(e, v.DateTime)
+	e.Marshaled(v.DateTime.MarshalJSON())
 	e.Raw(`,"extra":`)
 	jsonwire.WriteString(e, v.Extra)
 	e.Byte('}')
@@ -147,7 +147,9 @@ func gofkaJSONDecodeBid(d *jsonwire.Decoder, v *Bid) {
 		case 4:
 			jsonwire.ReadString(d, &v.URL)
 		case 5:
-			jsonwire.ReadUnmarshaler(d, &v.DateTime)
+			if raw := d.Raw(); raw != nil {
+				d.Fail(v.DateTime.UnmarshalJSON(raw))
+			}
 		case 6:
 			jsonwire.ReadString(d, &v.Extra)
 		default:

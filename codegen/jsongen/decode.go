@@ -52,6 +52,22 @@ func (g *Gen) emitDecode(name string, t types.Type, k kind) {
 	g.decls = append(g.decls, lookup...)
 }
 
+// decodeStmt decodes into x, of type t. Methods are called directly, not
+// through jsonwire's generic wrappers, so that the value does not escape.
+func (g *Gen) decodeStmt(t types.Type, x *jen.Statement) jen.Code {
+	d := jen.Id("d")
+	switch f := g.decodeFunc(t); f.wire {
+	case "ReadUnmarshaler":
+		return jen.If(jen.Id("raw").Op(":=").Id("d").Dot("Raw").Call(), jen.Id("raw").Op("!=").Nil()).Block(
+			d.Dot("Fail").Call(x.Dot("UnmarshalJSON").Call(jen.Id("raw"))))
+	case "ReadTextUnmarshaler":
+		return jen.If(jen.List(jen.Id("s"), jen.Id("ok")).Op(":=").Id("d").Dot("Text").Call(), jen.Id("ok")).Block(
+			d.Dot("Fail").Call(x.Dot("UnmarshalText").Call(jen.Id("s"))))
+	default:
+		return call(f, d, jen.Op("&").Add(x))
+	}
+}
+
 // decodeStruct reads an object member by member: a known name decodes into its
 // field (merging into what is there, so a repeated name's last value wins),
 // others are skipped; null leaves the struct as it is.
@@ -69,7 +85,7 @@ func (g *Gen) decodeStruct(name string, t types.Type) (body, lookup []jen.Code) 
 	field := g.name(name[:len("gofkaJSON")] + "Field" + name[len("gofkaJSONDecode"):])
 	var cases []jen.Code
 	for i, f := range fields {
-		cases = append(cases, jen.Case(jen.Lit(i)).Block(call(g.decodeFunc(f.typ), jen.Id("d"), jen.Op("&").Add(selector(f)))))
+		cases = append(cases, jen.Case(jen.Lit(i)).Block(g.decodeStmt(f.typ, selector(f))))
 	}
 	cases = append(cases, jen.Default().Block(jen.Id("d").Dot("Skip").Call()))
 	body = append(body, loop(jen.Switch(jen.Id(field).Call(jen.Id("d"))).Block(cases...)))

@@ -40,9 +40,9 @@ func (g *Gen) emitEncode(name string, t types.Type, k kind) {
 		body = append(body, jen.If(v.Clone().Op("==").Nil()).Block(jen.Id("e").Dot("Raw").Call(jen.Lit("null")), jen.Return()))
 		switch k {
 		case kMarshaler:
-			body = append(body, jen.Qual(wirePath, "WriteMarshaler").Call(e, v))
+			body = append(body, e.Clone().Dot("Marshaled").Call(v.Clone().Dot("MarshalJSON").Call()))
 		case kText:
-			body = append(body, jen.Qual(wirePath, "WriteTextMarshaler").Call(e, v))
+			body = append(body, e.Clone().Dot("MarshaledText").Call(v.Clone().Dot("MarshalText").Call()))
 		default:
 			body = append(body, call(g.encodeFunc(t.Underlying().(*types.Pointer).Elem()), e, jen.Op("*").Id("v")))
 		}
@@ -57,6 +57,20 @@ func (g *Gen) emitEncode(name string, t types.Type, k kind) {
 		jen.Commentf("%s appends v as encoding/json encodes a value of type %s.", name, types.TypeString(t, types.RelativeTo(g.pkg))),
 		jen.Func().Id(name).Params(jen.Id("e").Op("*").Qual(wirePath, "Encoder"), jen.Id("v").Add(g.typ(t))).Block(body...),
 		jen.Line())
+}
+
+// encodeStmt encodes x, of type t. Methods are called directly, not through
+// jsonwire's generic wrappers, so that the value does not escape.
+func (g *Gen) encodeStmt(t types.Type, x *jen.Statement) jen.Code {
+	e := jen.Id("e")
+	switch f := g.encodeFunc(t); f.wire {
+	case "WriteMarshaler":
+		return e.Dot("Marshaled").Call(x.Dot("MarshalJSON").Call())
+	case "WriteTextMarshaler":
+		return e.Dot("MarshaledText").Call(x.Dot("MarshalText").Call())
+	default:
+		return call(f, e, x)
+	}
 }
 
 // selector is v.A.B for a field's path.
@@ -82,7 +96,7 @@ func (g *Gen) encodeStruct(t types.Type) []jen.Code {
 	var body []jen.Code
 	sep := jen.Id("sep")
 	for _, f := range structFields(t) {
-		write := call(g.encodeFunc(f.typ), jen.Id("e"), selector(f))
+		write := g.encodeStmt(f.typ, selector(f))
 		name := memberName(f.name)
 		if !f.omitEmpty {
 			switch state {

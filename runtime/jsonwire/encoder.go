@@ -141,27 +141,28 @@ func WriteMap[K ~string, T any](e *Encoder, m map[K]T, write func(*Encoder, T)) 
 	e.Buf = append(e.Buf, '}')
 }
 
-// WriteMarshaler appends what v's MarshalJSON returns, checked and compacted
-// with <, >, & and U+2028/U+2029 escaped, as encoding/json does.
-func WriteMarshaler[T json.Marshaler](e *Encoder, v T) {
-	b, err := v.MarshalJSON()
-	if err != nil {
-		e.Fail(fmt.Errorf("json: error calling MarshalJSON for type %T: %w", v, err))
-		return
+// WriteMarshaler appends what v's MarshalJSON returns (see Marshaled).
+func WriteMarshaler[T json.Marshaler](e *Encoder, v T) { e.Marshaled(v.MarshalJSON()) }
+
+// Marshaled appends b, what a MarshalJSON method returned, checked and
+// compacted with <, >, & and U+2028/U+2029 escaped, as encoding/json does.
+// Generated code calls the method itself and hands its results here.
+func (e *Encoder) Marshaled(b []byte, err error) {
+	if err == nil {
+		e.Buf, err = AppendCompact(e.Buf, b)
 	}
-	out, err := AppendCompact(e.Buf, b)
 	if err != nil {
-		e.Fail(fmt.Errorf("json: error calling MarshalJSON for type %T: %w", v, err))
-		return
+		e.Fail(fmt.Errorf("json: error calling MarshalJSON: %w", err))
 	}
-	e.Buf = out
 }
 
-// WriteTextMarshaler appends what v's MarshalText returns, as a JSON string.
-func WriteTextMarshaler[T encoding.TextMarshaler](e *Encoder, v T) {
-	b, err := v.MarshalText()
+// WriteTextMarshaler appends what v's MarshalText returns (see MarshaledText).
+func WriteTextMarshaler[T encoding.TextMarshaler](e *Encoder, v T) { e.MarshaledText(v.MarshalText()) }
+
+// MarshaledText appends b, what a MarshalText method returned, as a JSON string.
+func (e *Encoder) MarshaledText(b []byte, err error) {
 	if err != nil {
-		e.Fail(fmt.Errorf("json: error calling MarshalText for type %T: %w", v, err))
+		e.Fail(fmt.Errorf("json: error calling MarshalText: %w", err))
 		return
 	}
 	e.Buf = AppendString(e.Buf, bytesString(b))

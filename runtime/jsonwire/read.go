@@ -256,10 +256,10 @@ func ReadMap[K ~string, T any](d *Decoder, p *map[K]T, read func(*Decoder, *T)) 
 }
 
 // ReadUnmarshaler hands the next value, validated, to p's UnmarshalJSON, as
-// encoding/json does (null included).
+// encoding/json does (null included). Generated code calls the method itself
+// where it can: if raw := d.Raw(); raw != nil { d.Fail(v.F.UnmarshalJSON(raw)) }.
 func ReadUnmarshaler[P json.Unmarshaler](d *Decoder, p P) {
-	raw := d.Raw()
-	if d.err == nil {
+	if raw := d.Raw(); raw != nil {
 		d.Fail(p.UnmarshalJSON(raw))
 	}
 }
@@ -268,17 +268,23 @@ func ReadUnmarshaler[P json.Unmarshaler](d *Decoder, p P) {
 // UnmarshalText; null leaves the value as it is. For types that are not
 // pointers, slices, maps or interfaces (codegen checks).
 func ReadTextUnmarshaler[P encoding.TextUnmarshaler](d *Decoder, p P) {
+	if s, ok := d.Text(); ok {
+		d.Fail(p.UnmarshalText(s))
+	}
+}
+
+// Text reads the next value for an UnmarshalText method: a string, unquoted,
+// is returned with true; null is skipped (false); another kind is an error.
+func (d *Decoder) Text() ([]byte, bool) {
 	if d.err != nil || d.Null() {
-		return
+		return nil, false
 	}
 	if d.peek() != '"' {
 		d.mismatch("encoding.TextUnmarshaler")
-		return
+		return nil, false
 	}
 	s, _ := d.readString(nil)
-	if d.err == nil {
-		d.Fail(p.UnmarshalText(s))
-	}
+	return s, d.err == nil
 }
 
 // ReadStd decodes the next value with encoding/json, for the types generated

@@ -223,23 +223,23 @@ func gofkaJSONEncodeNested(e *jsonwire.Encoder, v Nested) {
 	e.Raw(`,"B":`)
 	jsonwire.WriteBytes(e, v.B)
 	e.Raw(`,"T":`)
-	jsonwire.WriteMarshaler(e, v.T)
+	e.Marshaled(v.T.MarshalJSON())
 	if v.TP != nil {
 		e.Raw(`,"tp":`)
 		gofkaJSONEncodePtrTime(e, v.TP)
 	}
 	e.Raw(`,"Raw":`)
-	jsonwire.WriteMarshaler(e, v.Raw)
+	e.Marshaled(v.Raw.MarshalJSON())
 	e.Raw(`,"N":`)
 	jsonwire.WriteStd(e, v.N)
 	e.Raw(`,"Any":`)
 	jsonwire.WriteStd(e, v.Any)
 	e.Raw(`,"Lvl":`)
-	jsonwire.WriteTextMarshaler(e, v.Lvl)
+	e.MarshaledText(v.Lvl.MarshalText())
 	e.Raw(`,"LP":`)
 	gofkaJSONEncodePtrLevel(e, v.LP)
 	e.Raw(`,"Cust":`)
-	jsonwire.WriteMarshaler(e, v.Cust)
+	e.Marshaled(v.Cust.MarshalJSON())
 	e.Raw(`,"CP":`)
 	gofkaJSONEncodePtrCustom(e, v.CP)
 	if len(v.Named) != 0 {
@@ -289,21 +289,29 @@ func gofkaJSONDecodeNested(d *jsonwire.Decoder, v *Nested) {
 		case 13:
 			jsonwire.ReadBytes(d, &v.B)
 		case 14:
-			jsonwire.ReadUnmarshaler(d, &v.T)
+			if raw := d.Raw(); raw != nil {
+				d.Fail(v.T.UnmarshalJSON(raw))
+			}
 		case 15:
 			gofkaJSONDecodePtrTime(d, &v.TP)
 		case 16:
-			jsonwire.ReadUnmarshaler(d, &v.Raw)
+			if raw := d.Raw(); raw != nil {
+				d.Fail(v.Raw.UnmarshalJSON(raw))
+			}
 		case 17:
 			jsonwire.ReadStd(d, &v.N)
 		case 18:
 			jsonwire.ReadStd(d, &v.Any)
 		case 19:
-			jsonwire.ReadTextUnmarshaler(d, &v.Lvl)
+			if s, ok := d.Text(); ok {
+				d.Fail(v.Lvl.UnmarshalText(s))
+			}
 		case 20:
 			gofkaJSONDecodePtrLevel(d, &v.LP)
 		case 21:
-			jsonwire.ReadUnmarshaler(d, &v.Cust)
+			if raw := d.Raw(); raw != nil {
+				d.Fail(v.Cust.UnmarshalJSON(raw))
+			}
 		case 22:
 			gofkaJSONDecodePtrCustom(d, &v.CP)
 		case 23:
@@ -486,7 +494,7 @@ func gofkaJSONEncodePtrTime(e *jsonwire.Encoder, v *time.Time) {
 		e.Raw("null")
 		return
 	}
-	jsonwire.WriteMarshaler(e, v)
+	e.Marshaled(v.MarshalJSON())
 }
 
 // gofkaJSONEncodePtrLevel appends v as encoding/json encodes a value of type *Level.
@@ -495,7 +503,7 @@ func gofkaJSONEncodePtrLevel(e *jsonwire.Encoder, v *Level) {
 		e.Raw("null")
 		return
 	}
-	jsonwire.WriteTextMarshaler(e, v)
+	e.MarshaledText(v.MarshalText())
 }
 
 // gofkaJSONEncodePtrCustom appends v as encoding/json encodes a value of type *Custom.
@@ -504,7 +512,7 @@ func gofkaJSONEncodePtrCustom(e *jsonwire.Encoder, v *Custom) {
 		e.Raw("null")
 		return
 	}
-	jsonwire.WriteMarshaler(e, v)
+	e.Marshaled(v.MarshalJSON())
 }
 
 // gofkaJSONEncodeSliceOfString appends v as encoding/json encodes a value of type []string.
