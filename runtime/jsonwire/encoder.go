@@ -188,6 +188,9 @@ func AppendCompact(dst, src []byte) ([]byte, error) {
 	if err := d.End(); err != nil {
 		return dst, err
 	}
+	if !slices.ContainsFunc(src, needsCompacting) {
+		return append(dst, src...), nil // the common case: a method that writes compact JSON
+	}
 	inString := false
 	for i := 0; i < len(src); i++ {
 		c := src[i]
@@ -214,6 +217,11 @@ func AppendCompact(dst, src []byte) ([]byte, error) {
 	return dst, nil
 }
 
+// needsCompacting reports the bytes that make AppendCompact rewrite its input.
+func needsCompacting(c byte) bool {
+	return c <= ' ' || c == '<' || c == '>' || c == '&' || c == 0xE2
+}
+
 const hexDigits = "0123456789abcdef"
 
 // AppendString appends s as a JSON string, escaped exactly as encoding/json does
@@ -223,6 +231,10 @@ func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		if i+8 <= len(s) && safe8(s[i:i+8]) {
+			i += 8
+			continue
+		}
 		if b := s[i]; b < utf8.RuneSelf {
 			if htmlSafe[b] {
 				i++
@@ -268,6 +280,18 @@ func AppendString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// safe8 reports whether the 8 bytes of s are all htmlSafe ASCII, testing them
+// at once: no byte below 0x20 or from 0x80, none of " \\ < > &.
+func safe8(s string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	hasZero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
+	bad := x&highs | (x-ones*0x20)&^x&highs |
+		hasZero(x^(ones*'"')) | hasZero(x^(ones*'\\')) | hasZero(x^(ones*'<')) | hasZero(x^(ones*'>')) | hasZero(x^(ones*'&'))
+	return bad == 0
 }
 
 // htmlSafe reports the ASCII bytes AppendString copies as they are.
