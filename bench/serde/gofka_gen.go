@@ -123,7 +123,7 @@ func gofkaJSONEncodeBid(e *jsonwire.Encoder, v Bid) {
 	e.Raw(`,"url":`)
 	jsonwire.WriteString(e, v.URL)
 	e.Raw(`,"dateTime":`)
-	e.Marshaled(v.DateTime.MarshalJSON())
+	jsonwire.WriteTime(e, v.DateTime)
 	e.Raw(`,"extra":`)
 	jsonwire.WriteString(e, v.Extra)
 	e.Byte('}')

@@ -12,6 +12,8 @@ func (g *Gen) encodeFunc(t types.Type) fn {
 	k := encodeKind(t)
 	_, isPtr := t.Underlying().(*types.Pointer)
 	switch {
+	case isTime(t): // the common timestamp: same bytes as its MarshalJSON, written in place
+		return fn{wire: "WriteTime", arg: t, g: g}
 	case k == kMarshaler && !isPtr:
 		return fn{wire: "WriteMarshaler", arg: t, g: g}
 	case k == kText && !isPtr:

@@ -363,6 +363,10 @@ func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 func (d *Decoder) skipString() {
 	d.pos++
 	for d.pos < len(d.data) {
+		if d.pos+8 <= len(d.data) && !stringStops(word8(d.data[d.pos:])) {
+			d.pos += 8
+			continue
+		}
 		c := d.data[d.pos]
 		switch {
 		case c == '"':
@@ -428,7 +432,14 @@ func hexValue(c byte) rune {
 func (d *Decoder) readString(buf []byte) (s []byte, unescaped bool) {
 	start := d.pos + 1
 	// Fast path: ASCII without escapes or control characters, up to the quote.
-	for i := start; i < len(d.data); i++ {
+	i := start
+	for i+8 <= len(d.data) {
+		if x := word8(d.data[i:]); x&highs != 0 || stringStops(x) {
+			break
+		}
+		i += 8
+	}
+	for ; i < len(d.data); i++ {
 		if c := d.data[i]; !plainASCII[c] {
 			if c == '"' {
 				d.pos = i + 1
@@ -518,6 +529,22 @@ func bytesString(b []byte) string {
 		return ""
 	}
 	return unsafe.String(&b[0], len(b))
+}
+
+// word8 loads 8 bytes little-endian.
+func word8(b []byte) uint64 {
+	_ = b[7]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+const ones, highs = 0x0101010101010101, 0x8080808080808080
+
+// stringStops reports, for 8 bytes at once, whether any is a quote, a
+// backslash or a control character: the bytes a string scan must stop at.
+func stringStops(x uint64) bool {
+	hasZero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
+	return (x-ones*0x20)&^x&highs|hasZero(x^(ones*'"'))|hasZero(x^(ones*'\\')) != 0
 }
 
 // plainASCII reports the bytes a string's fast path copies as they are:

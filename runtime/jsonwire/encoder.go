@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -301,3 +302,18 @@ var htmlSafe = func() (t [utf8.RuneSelf]bool) {
 	}
 	return t
 }()
+
+// WriteTime appends t as encoding/json does, through Time.MarshalJSON: the
+// RFC 3339 text with nanoseconds, quoted; a year outside [0,9999] is an error.
+// It calls Time.AppendText, which writes the same text into e.Buf, so that
+// the time needs neither MarshalJSON's buffer nor a check of its output (the
+// text has nothing to escape).
+func WriteTime(e *Encoder, t time.Time) {
+	e.Buf = append(e.Buf, '"')
+	b, err := t.AppendText(e.Buf)
+	if err != nil {
+		e.Fail(fmt.Errorf("json: error calling MarshalJSON for type time.Time: %w", err))
+		return
+	}
+	e.Buf = append(b, '"')
+}

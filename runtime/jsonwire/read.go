@@ -76,6 +76,10 @@ func ReadInt[T Signed](d *Decoder, p *T) {
 	if d.err != nil || d.Null() {
 		return
 	}
+	if n, ok := d.smallInt(); ok && int64(T(n)) == n {
+		*p = T(n)
+		return
+	}
 	start := d.pos
 	text := d.numberText("integer")
 	if text == nil {
@@ -88,6 +92,35 @@ func ReadInt[T Signed](d *Decoder, p *T) {
 		return
 	}
 	*p = T(n)
+}
+
+// smallInt reads, when it can, an integer of at most 18 digits without
+// fraction or exponent (so it cannot overflow int64) ending where a value may
+// end; otherwise it consumes nothing and reports false, and the general path
+// (with encoding/json's errors) runs.
+func (d *Decoder) smallInt() (int64, bool) {
+	c := d.peek()
+	i, neg := d.pos, c == '-'
+	if neg {
+		i++
+	}
+	if i >= len(d.data) || !isDigit(d.data[i]) || d.data[i] == '0' && i+1 < len(d.data) && isDigit(d.data[i+1]) {
+		return 0, false
+	}
+	var n int64
+	digits := 0
+	for ; i < len(d.data) && isDigit(d.data[i]); i++ {
+		n = n*10 + int64(d.data[i]-'0')
+		digits++
+	}
+	if digits > 18 || i < len(d.data) && (d.data[i] == '.' || d.data[i] == 'e' || d.data[i] == 'E') {
+		return 0, false
+	}
+	d.pos = i
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 // ReadUint decodes an unsigned integer.

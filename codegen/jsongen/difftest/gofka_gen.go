@@ -223,7 +223,7 @@ func gofkaJSONEncodeNested(e *jsonwire.Encoder, v Nested) {
 	e.Raw(`,"B":`)
 	jsonwire.WriteBytes(e, v.B)
 	e.Raw(`,"T":`)
-	e.Marshaled(v.T.MarshalJSON())
+	jsonwire.WriteTime(e, v.T)
 	if v.TP != nil {
 		e.Raw(`,"tp":`)
 		gofkaJSONEncodePtrTime(e, v.TP)
