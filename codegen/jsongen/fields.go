@@ -24,8 +24,16 @@ type field struct {
 	quoted    bool // the ",string" option on a type it applies to
 }
 
-// structFields returns the JSON members of struct type t in field order.
+// structFields returns the JSON members of struct type t in field order: the
+// candidates, then for each name the one that dominates.
 func structFields(t types.Type) []field {
+	return dominantFields(candidateFields(t))
+}
+
+// candidateFields walks t and its embedded structs breadth first, as
+// typeFields does, and returns every named field found, with duplicates where
+// a struct was embedded more than once at one depth.
+func candidateFields(t types.Type) []field {
 	type queued struct {
 		typ   types.Type
 		index []int
@@ -94,6 +102,12 @@ func structFields(t types.Type) []field {
 			}
 		}
 	}
+	return fields
+}
+
+// dominantFields keeps, of the fields of each name, the shallowest, a tagged
+// one before an untagged one at the same depth, and none when two tie.
+func dominantFields(fields []field) []field {
 	slices.SortFunc(fields, func(a, b field) int {
 		if c := strings.Compare(a.name, b.name); c != 0 {
 			return c

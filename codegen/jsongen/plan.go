@@ -254,9 +254,10 @@ func (c *check) accessible(t types.Type) bool {
 	return ok
 }
 
-// walk visits t as a value that is encoded (not addressable) and decoded.
-func (c *check) walk(t types.Type) {
-	key := types.TypeString(t, nil)
+// walk visits t as a value that is decoded and, when byValue, encoded by value
+// (not through a pointer whose own methods encode it).
+func (c *check) walk(t types.Type, byValue bool) {
+	key := fmt.Sprint(types.TypeString(t, nil), byValue)
 	if c.seen[key] || c.problem != "" {
 		return
 	}
@@ -265,14 +266,15 @@ func (c *check) walk(t types.Type) {
 		c.fail("%s is not accessible from the generated code (unexported in another package, or generic)", c.q(t))
 		return
 	}
-	if !hasMethod(t, "MarshalJSON", marshalSig) && hasMethod(types.NewPointer(t), "MarshalJSON", marshalSig) ||
-		!hasMethod(t, "MarshalText", marshalSig) && hasMethod(types.NewPointer(t), "MarshalText", marshalSig) {
-		if _, isPtr := t.Underlying().(*types.Pointer); !isPtr {
-			c.fail("%s has MarshalJSON or MarshalText on its pointer receiver only, which encoding/json calls only for addressable values", c.q(t))
-			return
-		}
+	_, isPtr := t.Underlying().(*types.Pointer)
+	if byValue && !isPtr && (ptrOnly(t, "MarshalJSON") || ptrOnly(t, "MarshalText")) {
+		c.fail("%s has MarshalJSON or MarshalText on its pointer receiver only, which encoding/json calls only for addressable values", c.q(t))
+		return
 	}
 	enc, dec := encodeKind(t), decodeKind(t)
+	if !byValue {
+		enc = kMarshaler // encoded by the pointer's method, not here
+	}
 	if enc == kStd || dec == kStd {
 		c.noteStd(t, stdReason(t))
 	}
@@ -281,16 +283,21 @@ func (c *check) walk(t types.Type) {
 	}
 	switch u := t.Underlying().(type) {
 	case *types.Pointer:
-		c.walk(u.Elem())
+		c.walk(u.Elem(), enc == kPtr)
 	case *types.Slice:
-		c.walk(u.Elem())
+		c.walk(u.Elem(), true)
 	case *types.Map:
-		c.walk(u.Elem())
+		c.walk(u.Elem(), true)
 	case *types.Struct:
 		if enc == kStruct || dec == kStruct {
 			c.walkStruct(t)
 		}
 	}
+}
+
+// ptrOnly reports whether *t has method name but t does not.
+func ptrOnly(t types.Type, name string) bool {
+	return !hasMethod(t, name, marshalSig) && hasMethod(types.NewPointer(t), name, marshalSig)
 }
 
 func (c *check) walkStruct(t types.Type) {
@@ -309,7 +316,7 @@ func (c *check) walkStruct(t types.Type) {
 				c.fail("%s embeds the unexported %s of another package", c.q(t), v.Name())
 			}
 		}
-		c.walk(f.typ)
+		c.walk(f.typ, true)
 	}
 }
 
@@ -343,7 +350,7 @@ func Fallback(t types.Type, pkg *types.Package) (reason string, std []string) {
 	if encodeKind(t) == kStd && decodeKind(t) == kStd {
 		return stdReason(t), nil
 	}
-	c.walk(t)
+	c.walk(t, true)
 	if c.problem != "" {
 		return c.problem, nil
 	}
