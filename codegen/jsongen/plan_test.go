@@ -71,7 +71,7 @@ func TestFallback(t *testing.T) {
 	}
 	lookup := func(name string) types.Type { return pkg.Scope().Lookup(name).Type() }
 	for _, c := range []struct {
-		typ          types.Type
+		typ         types.Type
 		reason, std string // substrings; "" for none
 	}{
 		{lookup("Plain"), "", ""},
