@@ -39,9 +39,9 @@ func (g *Gen) emitDecode(name string, t types.Type, k kind) {
 	case kPtr:
 		body = append(body, jen.Qual(wirePath, "ReadPtr").Call(d, v, g.decodeFunc(t.Underlying().(*types.Pointer).Elem()).value()))
 	case kSlice:
-		body = append(body, jen.Qual(wirePath, "ReadSlice").Call(d, v, g.decodeFunc(t.Underlying().(*types.Slice).Elem()).value()))
+		body = append(body, jen.Qual(wirePath, "ReadSlice").Call(d, g.asUnderlying(t, true), g.decodeFunc(t.Underlying().(*types.Slice).Elem()).value()))
 	case kMap:
-		body = append(body, jen.Qual(wirePath, "ReadMap").Call(d, v, g.decodeFunc(t.Underlying().(*types.Map).Elem()).value()))
+		body = append(body, jen.Qual(wirePath, "ReadMap").Call(d, g.asUnderlying(t, true), g.decodeFunc(t.Underlying().(*types.Map).Elem()).value()))
 	case kStruct:
 		body, lookup = g.decodeStruct(name, t)
 	}
@@ -50,6 +50,19 @@ func (g *Gen) emitDecode(name string, t types.Type, k kind) {
 		jen.Func().Id(name).Params(jen.Id("d").Op("*").Qual(wirePath, "Decoder"), jen.Id("v").Op("*").Add(g.typ(t))).Block(body...),
 		jen.Line())
 	g.decls = append(g.decls, lookup...)
+}
+
+// asUnderlying is v (or, pointer, the pointer v) converted to t's underlying
+// type when t is named, for jsonwire's generic slice and map functions, which
+// cannot infer their type arguments from a named type behind a pointer.
+func (g *Gen) asUnderlying(t types.Type, pointer bool) jen.Code {
+	if !isNamed(t) {
+		return jen.Id("v")
+	}
+	if pointer {
+		return jen.Parens(jen.Op("*").Add(g.typ(t.Underlying()))).Call(jen.Id("v"))
+	}
+	return jen.Add(g.typ(t.Underlying())).Call(jen.Id("v"))
 }
 
 // decodeStmt decodes into x, of type t. Methods are called directly, not

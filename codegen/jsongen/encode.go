@@ -49,9 +49,9 @@ func (g *Gen) emitEncode(name string, t types.Type, k kind) {
 			body = append(body, call(g.encodeFunc(t.Underlying().(*types.Pointer).Elem()), e, jen.Op("*").Id("v")))
 		}
 	case kSlice:
-		body = append(body, jen.Qual(wirePath, "WriteSlice").Call(e, v, g.encodeFunc(t.Underlying().(*types.Slice).Elem()).value()))
+		body = append(body, jen.Qual(wirePath, "WriteSlice").Call(e, g.asUnderlying(t, false), g.encodeFunc(t.Underlying().(*types.Slice).Elem()).value()))
 	case kMap:
-		body = append(body, jen.Qual(wirePath, "WriteMap").Call(e, v, g.encodeFunc(t.Underlying().(*types.Map).Elem()).value()))
+		body = append(body, jen.Qual(wirePath, "WriteMap").Call(e, g.asUnderlying(t, false), g.encodeFunc(t.Underlying().(*types.Map).Elem()).value()))
 	case kStruct:
 		body = g.encodeStruct(t)
 	}

@@ -94,6 +94,11 @@ var cases = []string{
 	`{"Cust":null,"CP":null}`,
 	`{"Cust":"x"}`,
 	`{"named":"k","F":-1.5e-7}`,
+	// named slices and maps, anonymous and generic structs
+	`{"Tags":["a","b"],"Dict":{"x":1.5,"y":-2},"Meta":{"a":3,"List":["z"]},"Pair":{"first":"1","second":"2"},"pi":{"first":4}}`,
+	`{"Tags":null,"Dict":null,"Meta":null,"Pair":null,"pi":null}`,
+	`{"Tags":[],"Dict":{},"Meta":{},"Pair":{"first":null}}`,
+	`{"Tags":[1],"Dict":{"x":"y"},"Meta":{"a":"b"},"pi":{"first":"x"}}`,
 	// recursion
 	`{"V":1,"next":{"V":2,"next":{"V":3}},"Kids":[{"V":4,"Kids":[{"V":5}]}]}`,
 	`{"V":1,"next":null,"Kids":null}`,

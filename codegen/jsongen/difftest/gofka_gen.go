@@ -250,6 +250,16 @@ func gofkaJSONEncodeNested(e *jsonwire.Encoder, v Nested) {
 	jsonwire.WriteFloat64(e, v.F)
 	e.Raw(`,"Strs":`)
 	gofkaJSONEncodeSliceOfString(e, v.Strs)
+	e.Raw(`,"Tags":`)
+	gofkaJSONEncodeTags(e, v.Tags)
+	e.Raw(`,"Dict":`)
+	gofkaJSONEncodeDict(e, v.Dict)
+	e.Raw(`,"Meta":`)
+	gofkaJSONEncodeStruct(e, v.Meta)
+	e.Raw(`,"Pair":`)
+	gofkaJSONEncodePairString(e, v.Pair)
+	e.Raw(`,"pi":`)
+	gofkaJSONEncodePtrPairInt(e, v.PI)
 	e.Byte('}')
 }
 
@@ -320,6 +330,16 @@ func gofkaJSONDecodeNested(d *jsonwire.Decoder, v *Nested) {
 			jsonwire.ReadFloat64(d, &v.F)
 		case 25:
 			gofkaJSONDecodeSliceOfString(d, &v.Strs)
+		case 26:
+			gofkaJSONDecodeTags(d, &v.Tags)
+		case 27:
+			gofkaJSONDecodeDict(d, &v.Dict)
+		case 28:
+			gofkaJSONDecodeStruct(d, &v.Meta)
+		case 29:
+			gofkaJSONDecodePairString(d, &v.Pair)
+		case 30:
+			gofkaJSONDecodePtrPairInt(d, &v.PI)
 		default:
 			d.Skip()
 		}
@@ -381,6 +401,16 @@ func gofkaJSONFieldNested(d *jsonwire.Decoder) int {
 		return 24
 	case "Strs":
 		return 25
+	case "Tags":
+		return 26
+	case "Dict":
+		return 27
+	case "Meta":
+		return 28
+	case "Pair":
+		return 29
+	case "pi":
+		return 30
 	}
 	switch string(d.FoldedKey()) {
 	case "O":
@@ -435,6 +465,16 @@ func gofkaJSONFieldNested(d *jsonwire.Decoder) int {
 		return 24
 	case "STRS":
 		return 25
+	case "TAGS":
+		return 26
+	case "DICT":
+		return 27
+	case "META":
+		return 28
+	case "PAIR":
+		return 29
+	case "PI":
+		return 30
 	}
 	return -1
 }
@@ -518,6 +558,50 @@ func gofkaJSONEncodePtrCustom(e *jsonwire.Encoder, v *Custom) {
 // gofkaJSONEncodeSliceOfString appends v as encoding/json encodes a value of type []string.
 func gofkaJSONEncodeSliceOfString(e *jsonwire.Encoder, v []string) {
 	jsonwire.WriteSlice(e, v, jsonwire.WriteString[string])
+}
+
+// gofkaJSONEncodeTags appends v as encoding/json encodes a value of type Tags.
+func gofkaJSONEncodeTags(e *jsonwire.Encoder, v Tags) {
+	jsonwire.WriteSlice(e, []string(v), jsonwire.WriteString[string])
+}
+
+// gofkaJSONEncodeDict appends v as encoding/json encodes a value of type Dict.
+func gofkaJSONEncodeDict(e *jsonwire.Encoder, v Dict) {
+	jsonwire.WriteMap(e, map[string]float64(v), jsonwire.WriteFloat64[float64])
+}
+
+// gofkaJSONEncodeStruct appends v as encoding/json encodes a value of type struct{A int "json:\"a\""; List []string "json:\",omitempty\""}.
+func gofkaJSONEncodeStruct(e *jsonwire.Encoder, v struct {
+	A    int      `json:"a"`
+	List []string `json:",omitempty"`
+}) {
+	e.Raw(`{"a":`)
+	jsonwire.WriteInt(e, v.A)
+	if len(v.List) != 0 {
+		e.Raw(`,"List":`)
+		gofkaJSONEncodeSliceOfString(e, v.List)
+	}
+	e.Byte('}')
+}
+
+// gofkaJSONEncodePairString appends v as encoding/json encodes a value of type Pair[string].
+func gofkaJSONEncodePairString(e *jsonwire.Encoder, v Pair[string]) {
+	e.Raw(`{"first":`)
+	jsonwire.WriteString(e, v.First)
+	if len(v.Second) != 0 {
+		e.Raw(`,"second":`)
+		jsonwire.WriteString(e, v.Second)
+	}
+	e.Byte('}')
+}
+
+// gofkaJSONEncodePtrPairInt appends v as encoding/json encodes a value of type *Pair[int].
+func gofkaJSONEncodePtrPairInt(e *jsonwire.Encoder, v *Pair[int]) {
+	if v == nil {
+		e.Raw("null")
+		return
+	}
+	gofkaJSONEncodePairInt(e, *v)
 }
 
 // gofkaJSONDecodeInner decodes into *v as encoding/json decodes into a value of type Inner.
@@ -604,6 +688,92 @@ func gofkaJSONDecodeSliceOfString(d *jsonwire.Decoder, v *[]string) {
 	jsonwire.ReadSlice(d, v, jsonwire.ReadString[string])
 }
 
+// gofkaJSONDecodeTags decodes into *v as encoding/json decodes into a value of type Tags.
+func gofkaJSONDecodeTags(d *jsonwire.Decoder, v *Tags) {
+	jsonwire.ReadSlice(d, (*[]string)(v), jsonwire.ReadString[string])
+}
+
+// gofkaJSONDecodeDict decodes into *v as encoding/json decodes into a value of type Dict.
+func gofkaJSONDecodeDict(d *jsonwire.Decoder, v *Dict) {
+	jsonwire.ReadMap(d, (*map[string]float64)(v), jsonwire.ReadFloat64[float64])
+}
+
+// gofkaJSONDecodeStruct decodes into *v as encoding/json decodes into a value of type struct{A int "json:\"a\""; List []string "json:\",omitempty\""}.
+func gofkaJSONDecodeStruct(d *jsonwire.Decoder, v *struct {
+	A    int      `json:"a"`
+	List []string `json:",omitempty"`
+}) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("struct{A int \"json:\\\"a\\\"\"; List []string \"json:\\\",omitempty\\\"\"}"); more; more = d.NextMember() {
+		switch gofkaJSONFieldStruct(d) {
+		case 0:
+			jsonwire.ReadInt(d, &v.A)
+		case 1:
+			gofkaJSONDecodeSliceOfString(d, &v.List)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldStruct returns the index of the field of struct{A int "json:\"a\""; List []string "json:\",omitempty\""} that the current member names, -1 for none.
+func gofkaJSONFieldStruct(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "a":
+		return 0
+	case "List":
+		return 1
+	}
+	switch string(d.FoldedKey()) {
+	case "A":
+		return 0
+	case "LIST":
+		return 1
+	}
+	return -1
+}
+
+// gofkaJSONDecodePairString decodes into *v as encoding/json decodes into a value of type Pair[string].
+func gofkaJSONDecodePairString(d *jsonwire.Decoder, v *Pair[string]) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("Pair[string]"); more; more = d.NextMember() {
+		switch gofkaJSONFieldPairString(d) {
+		case 0:
+			jsonwire.ReadString(d, &v.First)
+		case 1:
+			jsonwire.ReadString(d, &v.Second)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldPairString returns the index of the field of Pair[string] that the current member names, -1 for none.
+func gofkaJSONFieldPairString(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "first":
+		return 0
+	case "second":
+		return 1
+	}
+	switch string(d.FoldedKey()) {
+	case "FIRST":
+		return 0
+	case "SECOND":
+		return 1
+	}
+	return -1
+}
+
+// gofkaJSONDecodePtrPairInt decodes into *v as encoding/json decodes into a value of type *Pair[int].
+func gofkaJSONDecodePtrPairInt(d *jsonwire.Decoder, v **Pair[int]) {
+	jsonwire.ReadPtr(d, v, gofkaJSONDecodePairInt)
+}
+
 // gofkaJSONEncodePtrInt appends v as encoding/json encodes a value of type *int.
 func gofkaJSONEncodePtrInt(e *jsonwire.Encoder, v *int) {
 	if v == nil {
@@ -613,9 +783,54 @@ func gofkaJSONEncodePtrInt(e *jsonwire.Encoder, v *int) {
 	jsonwire.WriteInt(e, *v)
 }
 
+// gofkaJSONEncodePairInt appends v as encoding/json encodes a value of type Pair[int].
+func gofkaJSONEncodePairInt(e *jsonwire.Encoder, v Pair[int]) {
+	e.Raw(`{"first":`)
+	jsonwire.WriteInt(e, v.First)
+	if v.Second != 0 {
+		e.Raw(`,"second":`)
+		jsonwire.WriteInt(e, v.Second)
+	}
+	e.Byte('}')
+}
+
 // gofkaJSONDecodePtrInt decodes into *v as encoding/json decodes into a value of type *int.
 func gofkaJSONDecodePtrInt(d *jsonwire.Decoder, v **int) {
 	jsonwire.ReadPtr(d, v, jsonwire.ReadInt[int])
+}
+
+// gofkaJSONDecodePairInt decodes into *v as encoding/json decodes into a value of type Pair[int].
+func gofkaJSONDecodePairInt(d *jsonwire.Decoder, v *Pair[int]) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("Pair[int]"); more; more = d.NextMember() {
+		switch gofkaJSONFieldPairInt(d) {
+		case 0:
+			jsonwire.ReadInt(d, &v.First)
+		case 1:
+			jsonwire.ReadInt(d, &v.Second)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldPairInt returns the index of the field of Pair[int] that the current member names, -1 for none.
+func gofkaJSONFieldPairInt(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "first":
+		return 0
+	case "second":
+		return 1
+	}
+	switch string(d.FoldedKey()) {
+	case "FIRST":
+		return 0
+	case "SECOND":
+		return 1
+	}
+	return -1
 }
 
 // gofkaJSONNode is the JSON serde of Node: it encodes and decodes exactly as encoding/json

@@ -146,6 +146,26 @@ type Nested struct {
 	Named Key `json:"named,omitempty"`
 	F     float64
 	Strs  []string
+	Tags  Tags
+	Dict  Dict
+	Meta  struct {
+		A    int      `json:"a"`
+		List []string `json:",omitempty"`
+	}
+	Pair Pair[string]
+	PI   *Pair[int] `json:"pi"`
+}
+
+// Tags is a named slice.
+type Tags []string
+
+// Dict is a named map.
+type Dict map[string]float64
+
+// Pair is generic.
+type Pair[T any] struct {
+	First  T `json:"first"`
+	Second T `json:"second,omitempty"`
 }
 
 // Node is recursive.
