@@ -54,8 +54,10 @@ generate: ## regenerate every gofka_gen.go in the repository (the library's modu
 	$(GO) generate ./...
 	cd bench && $(GO) generate ./...
 
-fuzz: ## fuzz the frontend with mutated topologies for FUZZTIME (default 60s)
+fuzz: ## fuzz the frontend with mutated topologies, and the generated JSON serdes against encoding/json (decode, encode), each for FUZZTIME (default 60s)
 	$(GO) test ./frontend -run XXX -fuzz FuzzCompile -fuzztime $(FUZZTIME)
+	$(GO) test ./codegen/jsongen/difftest -run XXX -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+	$(GO) test ./codegen/jsongen/difftest -run XXX -fuzz FuzzEncode -fuzztime $(FUZZTIME)
 
 # The benchmarks are a module of their own (bench/go.mod: gonum/plot and what
 # only they need stay out of the library's go.mod); they run from bench/, and
