@@ -85,3 +85,49 @@ func TestDepthLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestReadStringMatchesEncodingJSON: every byte value at every position of the
+// 8-byte fast path, raw and escaped, decodes as encoding/json decodes it, or
+// fails where it fails.
+func TestReadStringMatchesEncodingJSON(t *testing.T) {
+	var inputs []string
+	for c := 0; c < 256; c++ {
+		for pos := 0; pos < 10; pos++ {
+			pad := strings.Repeat("a", pos)
+			inputs = append(inputs, `"`+pad+string([]byte{byte(c)})+`bbbbbbbbbb"`, `"`+pad+`\`+string([]byte{byte(c)})+`bbbbbbbbb"`)
+		}
+	}
+	inputs = append(inputs, `"\ud83d\ude00"`, `"\ud83d"`, `"\ude00\ud83d"`, `"\ud83d\u0041"`, `"\u00"`, `"abc`, `"`, `"\`, "\"\xed\xa0\x80\"")
+	for _, in := range inputs {
+		checkRead(t, in, ReadString[string])
+	}
+}
+
+// TestReadNumbersMatchEncodingJSON: integers at and past the limits of each
+// width, with fractions and exponents, as encoding/json accepts or rejects
+// them, and the same texts as floats.
+func TestReadNumbersMatchEncodingJSON(t *testing.T) {
+	for _, in := range []string{"0", "-0", "1", "-1", "127", "128", "-128", "-129", "255", "256", "32767", "65535", "65536",
+		"2147483647", "2147483648", "4294967295", "4294967296", "999999999999999999", "1000000000000000000",
+		"9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
+		"18446744073709551615", "18446744073709551616", "1.0", "1e2", "1E2", "01", "-", "- 1", "1.", "null", `"1"`, "true", "{}", "[]"} {
+		checkRead(t, in, ReadInt[int8])
+		checkRead(t, in, ReadInt[int32])
+		checkRead(t, in, ReadInt[int64])
+		checkRead(t, in, ReadUint[uint8])
+		checkRead(t, in, ReadUint[uint64])
+		checkRead(t, in, ReadFloat32[float32])
+		checkRead(t, in, ReadFloat64[float64])
+	}
+}
+
+// checkRead decodes in with read and with encoding/json and compares.
+func checkRead[T comparable](t *testing.T, in string, read func(*Decoder, *T)) {
+	var got, want T
+	wantErr := json.Unmarshal([]byte(in), &want)
+	d := NewDecoder([]byte(in))
+	read(&d, &got)
+	if err := d.End(); (err == nil) != (wantErr == nil) || err == nil && got != want {
+		t.Errorf("%T %q: %v, %v; encoding/json %v, %v", got, in, got, err, want, wantErr)
+	}
+}
