@@ -223,8 +223,9 @@ func (c *check) accessible(t types.Type) bool {
 	walk = func(t types.Type) {
 		switch t := types.Unalias(t).(type) {
 		case *types.Named:
-			if obj := t.Obj(); obj.Pkg() != nil && obj.Pkg() != c.pkg && !obj.Exported() {
-				ok = false
+			obj := t.Obj()
+			if obj.Pkg() != nil && (obj.Pkg() != c.pkg && !obj.Exported() || obj.Parent() != obj.Pkg().Scope()) {
+				ok = false // unexported elsewhere, or declared inside a function
 			}
 			for i := 0; i < t.TypeArgs().Len(); i++ {
 				walk(t.TypeArgs().At(i))
@@ -263,7 +264,7 @@ func (c *check) walk(t types.Type, byValue bool) {
 	}
 	c.seen[key] = true
 	if !c.accessible(t) {
-		c.fail("%s is not accessible from the generated code (unexported in another package, or generic)", c.q(t))
+		c.fail("%s is not accessible from the generated code (unexported in another package, declared in a function, or a type parameter)", c.q(t))
 		return
 	}
 	_, isPtr := t.Underlying().(*types.Pointer)
