@@ -57,7 +57,7 @@ generate: ## regenerate every gofka_gen.go in the repository (the library's modu
 fuzz: ## fuzz the frontend with mutated topologies, and the generated JSON serdes against encoding/json (decode, encode), each for FUZZTIME (default 60s)
 	$(GO) test ./frontend -run XXX -fuzz FuzzCompile -fuzztime $(FUZZTIME)
 	$(GO) test ./codegen/jsongen/difftest -run XXX -fuzz FuzzDecode -fuzztime $(FUZZTIME)
-	$(GO) test ./codegen/jsongen/difftest -run XXX -fuzz FuzzEncode -fuzztime $(FUZZTIME)
+	$(GO) test ./codegen/jsongen/difftest -run XXX -fuzz FuzzEncode -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 
 # The benchmarks are a module of their own (bench/go.mod: gonum/plot and what
 # only they need stay out of the library's go.mod); they run from bench/, and
