@@ -12,4 +12,10 @@
 // (which methods are called, in its order). What is not generated is handed to
 // encoding/json, per value (interfaces, arrays, json.Number, maps with non-string
 // keys) or for the whole type (Fallback says why; gofkagen describe prints it).
+//
+// Methods are called directly in the generated code (v.T.UnmarshalJSON(raw)),
+// not through an interface, so that the value does not escape to the heap. One
+// type is special-cased: time.Time is written with its AppendText, which gives
+// the bytes of its MarshalJSON without MarshalJSON's buffer; it is still read
+// with its UnmarshalJSON.
 package jsongen

@@ -94,15 +94,6 @@ func WriteBytes[T ~[]byte](e *Encoder, v T) {
 	e.Buf = append(e.Buf, '"')
 }
 
-// WritePtr appends *p, or null for a nil pointer.
-func WritePtr[T any](e *Encoder, p *T, write func(*Encoder, T)) {
-	if p == nil {
-		e.Raw("null")
-		return
-	}
-	write(e, *p)
-}
-
 // WriteSlice appends a slice as an array; nil is null.
 func WriteSlice[T any](e *Encoder, s []T, write func(*Encoder, T)) {
 	if s == nil {
