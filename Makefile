@@ -72,8 +72,8 @@ bench-operators: ## generated code vs hand-written loop vs interface chain vs li
 
 bench-serde: ## JSON serdes: generated vs encoding/json vs goccy/go-json vs sonic, decoding and encoding a click and a Nexmark bid (SERDE_BENCH="-benchtime 100000x" to shorten)
 	@mkdir -p bench/results
-	cd bench && $(GO) test -run XXX -bench 'Serde/' -benchmem -count 6 $(SERDE_BENCH) ./serde | tee results/serde.txt
-	cd bench && $(GO) test -run XXX -bench 'SerdePaired' -benchtime 30x ./serde | tee -a results/serde.txt
+	cd bench && $(GO) test -run XXX -bench '^BenchmarkSerde$$' -benchmem -count 6 $(SERDE_BENCH) ./serde | tee results/serde.txt
+	cd bench && $(GO) test -run XXX -bench '^BenchmarkSerdePaired$$' -benchtime 30x ./serde | tee -a results/serde.txt
 	cd bench && $(GO) run ./serde/report -in results/serde.txt -out results/serde.md -command "make bench-serde $(if $(SERDE_BENCH),SERDE_BENCH='$(SERDE_BENCH)')"
 
 bench-e2e: deps ## click-count end to end: gofka vs Kafka Streams vs goka vs raw pipes, one broker (real Kafka with java+mvn), N records, RUNS runs
