@@ -236,7 +236,7 @@ func (e *evaluator) serde(x ast.Expr, t types.Type) *ir.Serde {
 		}
 	}
 	_, isVar := e.Info.Uses[id].(*types.Var)
-	return &ir.Serde{Type: t, Code: code, Variable: id != nil && isVar}
+	return &ir.Serde{Type: t, Code: code, Variable: id != nil && isVar, SerdeType: e.Info.Types[x].Type}
 }
 
 // options reads the options of a boundary step: at most one streams.With, whose

@@ -18,7 +18,7 @@ func Describe(g *Graph, pkg *types.Package) string {
 	for _, st := range g.SubTopologies {
 		fmt.Fprintf(&b, "  Sub-topology %d\n", st.ID)
 		for _, n := range st.Nodes {
-			fmt.Fprintf(&b, "    #%d %s%s  (%s)\n", n.ID, n.Op, nodeDetail(n, g.DefaultAppID, q), shortPos(n.Pos))
+			fmt.Fprintf(&b, "    #%d %s%s  (%s)\n", n.ID, n.Op, nodeDetail(g, n, q), shortPos(n.Pos))
 			var next []string
 			for port := 0; port < n.Outputs(); port++ {
 				for _, c := range g.Consumers(n, port) {
@@ -37,7 +37,8 @@ func Describe(g *Graph, pkg *types.Package) string {
 	return b.String()
 }
 
-func nodeDetail(n *Node, appID string, q types.Qualifier) string {
+func nodeDetail(g *Graph, n *Node, q types.Qualifier) string {
+	appID := g.DefaultAppID
 	var parts []string
 	if len(n.Fns) > 0 {
 		names := make([]string, len(n.Fns))
@@ -46,7 +47,7 @@ func nodeDetail(n *Node, appID string, q types.Qualifier) string {
 		}
 		parts = append(parts, strings.Join(names, ", "))
 	}
-	if len(n.Topics) > 0 {
+	if len(n.Topics) > 0 && n.Window == nil {
 		names := make([]string, len(n.Topics))
 		for i, t := range n.Topics {
 			names[i] = t.FullName(appID)
@@ -60,6 +61,7 @@ func nodeDetail(n *Node, appID string, q types.Qualifier) string {
 	if n.Store != nil {
 		parts = append(parts, fmt.Sprintf("store %s (changelog %s)", n.Store.Name, n.Store.Changelog.FullName(appID)))
 	}
+	parts = append(parts, windowDetail(g, n, appID)...)
 	switch n.Op {
 	case OpSource, OpTable, OpMap, OpFlatMap, OpSelectKey, OpMapValues, OpFlatMapValues, OpCount, OpReduce, OpAggregate:
 		parts = append(parts, fmt.Sprintf("-> key %s, value %s", types.TypeString(n.Key, q), types.TypeString(n.Value, q)))
@@ -106,6 +108,7 @@ func Mermaid(g *Graph, pkg *types.Package) string {
 			if n.Store != nil {
 				label += "<br/>store " + n.Store.Name
 			}
+			label += windowLabel(n)
 			fmt.Fprintf(&b, "    n%d[%q]\n", n.ID, strings.ReplaceAll(label, `"`, "'"))
 		}
 		b.WriteString("  end\n")
