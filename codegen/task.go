@@ -87,6 +87,13 @@ func (t *taskGen) emit() []jen.Code {
 		}
 	}
 	fields = append(fields, storeFields...)
+	if hasWindows(t.st) {
+		fields = append(fields,
+			jen.Id("streamTime").Int64().Comment("the largest record time seen: windows close by it"),
+			jen.Id("late").Op("*").Qual(runtimePath, "LateCounter").Comment("records that fell in no open window"),
+		)
+		ctor[jen.Id("late")] = jen.Id(t.l("ctx")).Dot("Late")
+	}
 
 	out := append(t.doc(),
 		jen.Type().Id(t.typ).Struct(fields...),
@@ -157,6 +164,11 @@ func (t *taskGen) sourceLoop(recv jen.Code, method string, src *ir.Node) []jen.C
 		jen.Id(t.l("r")).Op(":=").Op("&").Id(t.l("batch")).Index(jen.Id(t.l("i"))),
 		jen.List(jen.Id(k), jen.Id(t.l("err"))).Op(":=").Add(t.serde(ks)).Dot("Decode").Call(jen.Id(t.l("r")).Dot("Key")),
 		t.fail("decode key"),
+	}
+	if hasWindows(t.st) {
+		body = append(body, jen.If(jen.Id(t.l("r")).Dot("Timestamp").Op(">").Id(t.l("t")).Dot("streamTime")).Block(
+			jen.Id(t.l("t")).Dot("streamTime").Op("=").Id(t.l("r")).Dot("Timestamp").Comment("stream time counts every record, before any filter"),
+		))
 	}
 	rest := t.children(src, 0, k, v, modeLoop)
 	if src.Op == ir.OpTable {
@@ -331,6 +343,9 @@ func (t *taskGen) node(n *ir.Node, k, v string, m mode) []jen.Code {
 		return t.emitRecord(n, k, v)
 
 	case ir.OpCount, ir.OpReduce, ir.OpAggregate:
+		if n.Window != nil {
+			return t.windowed(n, k, v)
+		}
 		return append(t.aggregate(n, k, v), t.children(n, 0, k, t.l(fmt.Sprintf("agg%d", n.ID)), m)...)
 	}
 	panic(fmt.Sprintf("codegen: unexpected %s in a sub-topology", n))
@@ -379,14 +394,20 @@ func (t *taskGen) emitRecord(n *ir.Node, k, v string) []jen.Code {
 // record that fails leaves the store as it was. The new aggregate is in agg<ID>.
 func (t *taskGen) aggregate(n *ir.Node, k, v string) []jen.Code {
 	s := n.Store
+	out, key := t.encode(s.KeySerde, k, "storeKey", t.l(fmt.Sprintf("sk%d", n.ID)), "encode key for store "+s.Name)
+	return append(out, t.update(n, k, v, key)...)
+}
+
+// update is the read-modify-write of aggregate's comment, for the store key in key.
+func (t *taskGen) update(n *ir.Node, k, v string, key jen.Code) []jen.Code {
+	s := n.Store
 	field := t.stores[s]
 	slot, agg, found := t.l(fmt.Sprintf("slot%d", n.ID)), t.l(fmt.Sprintf("agg%d", n.ID)), t.l(fmt.Sprintf("found%d", n.ID))
-	out, key := t.encode(s.KeySerde, k, "storeKey", t.l(fmt.Sprintf("sk%d", n.ID)), "encode key for store "+s.Name)
 	errID := jen.Id(t.l("err"))
-	out = append(out,
+	out := []jen.Code{
 		jen.List(jen.Id(slot), errID).Op(":=").Id(t.l("t")).Dot(field).Dot("Slot").Call(key),
-		t.fail("read store "+s.Name),
-	)
+		t.fail("read store " + s.Name),
+	}
 	foundVar := jen.Id(found)
 	if n.Op == ir.OpCount {
 		foundVar = jen.Id("_")

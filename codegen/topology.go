@@ -83,6 +83,8 @@ func (tg *topologyGen) assignTopics() {
 				tg.topicID(t, "RepartitionTopic", n.KeySerde, n.ValueSerde)
 			case n.Op == ir.OpSink:
 				tg.topicID(t, "SinkTopic", n.KeySerde, n.ValueSerde)
+			case n.Window != nil: // late records, as they came in
+				tg.topicID(t, "SinkTopic", nil, nil)
 			default:
 				tg.topicID(t, "SourceTopic", n.KeySerde, n.ValueSerde)
 			}
@@ -169,7 +171,7 @@ func (tg *topologyGen) program() []jen.Code {
 		}
 		var sinks []jen.Code
 		for _, n := range st.Nodes {
-			if n.Op == ir.OpSink || n.Op == ir.OpRepartition {
+			if n.Op == ir.OpSink || n.Op == ir.OpRepartition || (n.Window != nil && len(n.Topics) > 0) {
 				sinks = append(sinks, jen.Lit(tg.topicIDs[topicKey{n.Topics[0].Name, n.Topics[0].Kind != ir.ExternalTopic}]))
 			}
 		}

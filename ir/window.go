@@ -120,13 +120,14 @@ func emitMode(g *Graph, n *Node) string {
 func windowDetail(g *Graph, n *Node, appID string) []string {
 	var parts []string
 	if n.Window != nil {
-		parts = append(parts, "windowed "+n.Window.String()+", "+emitMode(g, n))
+		w := "[" + n.Window.String() + ", " + emitMode(g, n)
 		if len(n.Topics) > 0 {
-			parts = append(parts, "late records to "+n.Topics[0].FullName(appID))
+			w += ", late records to " + n.Topics[0].FullName(appID)
 		}
+		parts = append(parts, w+"]")
 	}
 	if n.Suppress != nil {
-		parts = append(parts, n.Suppress.String())
+		parts = append(parts, "["+n.Suppress.String()+"]")
 	}
 	return parts
 }

@@ -116,6 +116,8 @@ type TaskContext struct {
 	Stores []state.Backend
 	// CacheEntries bounds each store's typed write-back cache; 0 means state.DefaultCacheEntries.
 	CacheEntries int
+	// Late counts the task's late records (windowed aggregations); may be nil.
+	Late *LateCounter
 }
 
 // Task runs one sub-topology on one partition. Generated code implements it.
