@@ -32,6 +32,7 @@ type Driver struct {
 	readers map[string][]reader // full topic name → the sources that read it
 	written map[string]bool     // full names of the topics sinks and stores write
 	tasks   [][]runtime.Task    // [sub-topology][partition]
+	late    runtime.LateCounter // late records of every task (windowed aggregations)
 	stores  [][]*storeBackend
 	offsets map[string][]int64 // next offset by topic and partition
 	logs    map[string][]runtime.Record
@@ -176,6 +177,7 @@ func (d *Driver) makeTasks(cacheEntries int) {
 				Out:          &emitter{d: d, sub: si, sinks: sinks},
 				Stores:       backends,
 				CacheEntries: cacheEntries,
+				Late:         &d.late,
 			})
 			if task == nil {
 				panic(fmt.Sprintf("streamstest: sub-topology %d: NewTask returned nil", st.ID))
@@ -203,6 +205,10 @@ func (d *Driver) TopicName(id runtime.TopicID) string { return d.names[id] }
 
 // Partitions is the number of partitions of every topic.
 func (d *Driver) Partitions() int32 { return d.partitions }
+
+// LateRecords is the number of records windowed aggregations did not add because
+// every window they fall in had closed, summed over the tasks.
+func (d *Driver) LateRecords() int64 { return d.late.Load() }
 
 // Now is the timestamp the next record piped without an explicit one will get.
 func (d *Driver) Now() int64 { return d.now }
