@@ -35,15 +35,16 @@ func (t *taskGen) emit() []jen.Code {
 	t.stores = map[*ir.Store]string{}
 	t.merges = map[*ir.Node]string{}
 	local := newNamer(nil)
-	for _, m := range []string{"out", "current", "keyBuf", "valueBuf", "storeKey"} {
+	for _, m := range []string{"out", "current", "streamTime", "keyBuf", "valueBuf", "storeKey"} {
 		local.used[m] = true
 	}
 	t.buffers = map[string]bool{}
 	fields := []jen.Code{
 		jen.Id("out").Qual(runtimePath, "Emitter"),
 		jen.Id("current").Int().Comment("index in the batch of the record in flight"),
+		jen.Id("streamTime").Int64().Comment("the largest timestamp read, before any filter"),
 	}
-	ctor := jen.Dict{jen.Id("out"): jen.Id(t.l("ctx")).Dot("Out")}
+	ctor := jen.Dict{jen.Id("out"): jen.Id(t.l("ctx")).Dot("Out"), jen.Id("streamTime"): jen.Id(t.l("ctx")).Dot("StreamTime")}
 	var storeFields []jen.Code
 	var flush []jen.Code
 	for i, s := range t.st.Stores {
@@ -88,10 +89,7 @@ func (t *taskGen) emit() []jen.Code {
 	}
 	fields = append(fields, storeFields...)
 	if hasWindows(t.st) {
-		fields = append(fields,
-			jen.Id("streamTime").Int64().Comment("the largest record time seen: windows close by it"),
-			jen.Id("late").Op("*").Qual(runtimePath, "LateCounter").Comment("records that fell in no open window"),
-		)
+		fields = append(fields, jen.Id("late").Op("*").Qual(runtimePath, "LateCounter").Comment("records that fell in no open window"))
 		ctor[jen.Id("late")] = jen.Id(t.l("ctx")).Dot("Late")
 	}
 
@@ -104,6 +102,9 @@ func (t *taskGen) emit() []jen.Code {
 		jen.Line(),
 		jen.Comment("Current implements runtime.Task."),
 		jen.Func().Params(recv).Id("Current").Params().Int().Block(jen.Return(jen.Id(t.l("t")).Dot("current"))),
+		jen.Line(),
+		jen.Comment("StreamTime implements runtime.Task."),
+		jen.Func().Params(recv).Id("StreamTime").Params().Int64().Block(jen.Return(jen.Id(t.l("t")).Dot("streamTime"))),
 		jen.Line(),
 		jen.Comment("Flush implements runtime.Task: it writes the cached state changes to the stores."),
 		jen.Func().Params(recv).Id("Flush").Params().Error().Block(append(flush, jen.Return(jen.Nil()))...),
@@ -165,23 +166,30 @@ func (t *taskGen) sourceLoop(recv jen.Code, method string, src *ir.Node) []jen.C
 		jen.List(jen.Id(k), jen.Id(t.l("err"))).Op(":=").Add(t.serde(ks)).Dot("Decode").Call(jen.Id(t.l("r")).Dot("Key")),
 		t.fail("decode key"),
 	}
-	if hasWindows(t.st) {
-		body = append(body, jen.If(jen.Id(t.l("r")).Dot("Timestamp").Op(">").Id(t.l("t")).Dot("streamTime")).Block(
-			jen.Id(t.l("t")).Dot("streamTime").Op("=").Id(t.l("r")).Dot("Timestamp").Comment("stream time counts every record, before any filter"),
-		))
-	}
 	rest := t.children(src, 0, k, v, modeLoop)
+	if len(src.Fns) == 0 {
+		body = append(body, t.recordTime(src, k, v)...)
+	}
 	if src.Op == ir.OpTable {
 		field := t.stores[src.Store]
+		var tombstoneTime []jen.Code
+		if len(src.Fns) > 0 {
+			tombstoneTime = t.recordTime(&ir.Node{Op: ir.OpTable}, k, v) // no value to extract a time from
+		}
 		body = append(body,
-			jen.If(jen.Id(t.l("r")).Dot("Value").Op("==").Nil()).Block(
+			jen.If(jen.Id(t.l("r")).Dot("Value").Op("==").Nil()).Block(append(tombstoneTime,
 				jen.Comment("a tombstone deletes the key"),
 				jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Delete").Call(jen.Id(t.l("r")).Dot("Key")), jen.Id(t.l("err")).Op("!=").Nil()).Block(
 					jen.Return(jen.Id(t.l("r")).Dot("Fail").Call(jen.Lit("write store "+src.Store.Name), jen.Id(t.l("err"))))),
 				jen.Continue(),
-			),
+			)...),
 			jen.List(jen.Id(v), jen.Id(t.l("err"))).Op(":=").Add(t.serde(vs)).Dot("Decode").Call(jen.Id(t.l("r")).Dot("Value")),
 			t.fail("decode value"),
+		)
+		if len(src.Fns) > 0 {
+			body = append(body, t.recordTime(src, k, v)...)
+		}
+		body = append(body,
 			jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Put").Call(jen.Id(t.l("r")).Dot("Key"), jen.Id(v)), jen.Id(t.l("err")).Op("!=").Nil()).Block(
 				jen.Return(jen.Id(t.l("r")).Dot("Fail").Call(jen.Lit("write store "+src.Store.Name), jen.Id(t.l("err"))))),
 		)
@@ -193,6 +201,9 @@ func (t *taskGen) sourceLoop(recv jen.Code, method string, src *ir.Node) []jen.C
 			jen.List(jen.Id(v), jen.Id(t.l("err"))).Op(":=").Add(t.serde(vs)).Dot("Decode").Call(jen.Id(t.l("r")).Dot("Value")),
 			t.fail("decode value"),
 		)
+		if len(src.Fns) > 0 {
+			body = append(body, t.recordTime(src, k, v)...)
+		}
 	} else {
 		body = append(body, jen.Var().Id(v).Add(typ(src.Value)).Comment("no step reads the value: it is not decoded"))
 	}
@@ -204,6 +215,23 @@ func (t *taskGen) sourceLoop(recv jen.Code, method string, src *ir.Node) []jen.C
 			jen.Return(jen.Nil()),
 		),
 	}
+}
+
+// recordTime emits what a source does with the time of a decoded record: take it
+// from the source's timestamp extractor if it has one, send a time before the
+// epoch to the bad-record policy, and advance the task's stream time.
+func (t *taskGen) recordTime(src *ir.Node, k, v string) []jen.Code {
+	ts := jen.Id(t.l("r")).Dot("Timestamp")
+	var out []jen.Code
+	if len(src.Fns) > 0 {
+		out = append(out, jen.Id(t.l("r")).Dot("Timestamp").Op("=").Add(t.call(src.Fns[0], jen.Id(k), jen.Id(v))).Dot("UnixMilli").Call().Comment("the source's timestamp extractor"))
+	}
+	return append(out,
+		jen.If(ts.Clone().Op("<").Lit(0)).Block(
+			jen.Return(jen.Id(t.l("r")).Dot("Fail").Call(jen.Lit("decode timestamp"), jen.Qual(runtimePath, "NegativeTimestamp").Call(ts.Clone()))),
+		),
+		jen.Id(t.l("t")).Dot("streamTime").Op("=").Max(jen.Id(t.l("t")).Dot("streamTime"), ts.Clone()),
+	)
 }
 
 func (t *taskGen) mergeMethod(recv jen.Code, n *ir.Node) []jen.Code {
@@ -381,12 +409,16 @@ func (t *taskGen) emitRecord(n *ir.Node, k, v string) []jen.Code {
 	out, key := t.encode(n.KeySerde, k, "keyBuf", t.l(fmt.Sprintf("key%d", n.ID)), "encode key for "+name)
 	if n.Op == ir.OpRepartition && !t.graph.ValueUsed(n) {
 		// Only the key matters to the reader (a count): send no value.
-		return append(out, jen.Id("_").Op("=").Id(v), jen.Id(t.l("t")).Dot("out").Dot("Emit").Call(jen.Lit(id), key, jen.Nil()).Commentf("to %s; the reader needs only the key", topicRef(topic)))
+		return append(out, jen.Id("_").Op("=").Id(v), jen.Id(t.l("t")).Dot("out").Dot("Emit").Call(jen.Lit(id), key, jen.Nil(), t.timestamp()).Commentf("to %s; the reader needs only the key", topicRef(topic)))
 	}
 	vcode, val := t.encode(n.ValueSerde, v, "valueBuf", t.l(fmt.Sprintf("value%d", n.ID)), "encode value for "+name)
 	out = append(out, vcode...)
-	return append(out, jen.Id(t.l("t")).Dot("out").Dot("Emit").Call(jen.Lit(id), key, val).Comment("to "+topicRef(topic)))
+	return append(out, jen.Id(t.l("t")).Dot("out").Dot("Emit").Call(jen.Lit(id), key, val, t.timestamp()).Comment("to "+topicRef(topic)))
 }
+
+// timestamp is the time of the record a chain emits: the input record's, as
+// Kafka Streams gives it to records derived from one.
+func (t *taskGen) timestamp() jen.Code { return jen.Id(t.l("r")).Dot("Timestamp") }
 
 // aggregate emits a read-modify-write of the node's store through its typed cache:
 // one lookup (Slot) reads the current aggregate, the user's functions compute the

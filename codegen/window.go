@@ -118,7 +118,7 @@ func (t *taskGen) late(n *ir.Node, open string) []jen.Code {
 	if len(n.Topics) > 0 {
 		topic := n.Topics[0]
 		id := t.topicIDs[topicKey{topic.Name, false}]
-		stmts = append(stmts, jen.Id(t.l("t")).Dot("out").Dot("Emit").Call(jen.Lit(id), jen.Id(t.l("r")).Dot("Key"), jen.Id(t.l("r")).Dot("Value")).
+		stmts = append(stmts, jen.Id(t.l("t")).Dot("out").Dot("Emit").Call(jen.Lit(id), jen.Id(t.l("r")).Dot("Key"), jen.Id(t.l("r")).Dot("Value"), jen.Id(t.l("r")).Dot("Timestamp")).
 			Commentf("unchanged, to the late records' %s", topicRef(topic)))
 	}
 	return []jen.Code{jen.If(jen.Op("!").Id(open)).Block(append([]jen.Code{jen.Comment("late: every window it falls in has closed")}, stmts...)...)}

@@ -37,15 +37,25 @@ func Describe(g *Graph, pkg *types.Package) string {
 	return b.String()
 }
 
+// fnNames lists the user functions of n as describe shows them; a source's
+// function is its timestamp extractor.
+func fnNames(n *Node) string {
+	names := make([]string, len(n.Fns))
+	for i, f := range n.Fns {
+		names[i] = f.Display
+	}
+	list := strings.Join(names, ", ")
+	if n.Op == OpSource || n.Op == OpTable {
+		return "timestamp " + list
+	}
+	return list
+}
+
 func nodeDetail(g *Graph, n *Node, q types.Qualifier) string {
 	appID := g.DefaultAppID
 	var parts []string
 	if len(n.Fns) > 0 {
-		names := make([]string, len(n.Fns))
-		for i, f := range n.Fns {
-			names[i] = f.Display
-		}
-		parts = append(parts, strings.Join(names, ", "))
+		parts = append(parts, fnNames(n))
 	}
 	if len(n.Topics) > 0 && n.Window == nil {
 		names := make([]string, len(n.Topics))
@@ -99,11 +109,7 @@ func Mermaid(g *Graph, pkg *types.Package) string {
 		for _, n := range st.Nodes {
 			label := fmt.Sprintf("#%d %s", n.ID, n.Op)
 			if len(n.Fns) > 0 {
-				names := make([]string, len(n.Fns))
-				for i, f := range n.Fns {
-					names[i] = f.Display
-				}
-				label += "<br/>" + strings.Join(names, ", ")
+				label += "<br/>" + fnNames(n)
 			}
 			if n.Store != nil {
 				label += "<br/>store " + n.Store.Name

@@ -11,8 +11,8 @@ import (
 type Op uint8
 
 const (
-	OpSource        Op = iota // reads topics (or a repartition topic) and decodes key and value
-	OpTable                   // reads a topic as a table into a store, then emits the upserts
+	OpSource        Op = iota // reads topics (or a repartition topic), decodes key and value; Fns[0](k, v) -> time.Time, if any, is the record's timestamp
+	OpTable                   // reads a topic as a table into a store, then emits the upserts; Fns[0] as for OpSource
 	OpFilter                  // keeps records for which Fns[0] holds
 	OpFilterNot               // drops records for which Fns[0] holds
 	OpMap                     // Fns[0](k, v) -> (k2, v2)

@@ -6,6 +6,9 @@ package ir
 // repartition topic of such a count carries keys with empty values, since the
 // program that owns it is also its only reader.
 func (g *Graph) ValueUsed(n *Node) bool {
+	if n.Op == OpSource && len(n.Fns) > 0 {
+		return true // its timestamp extractor reads it
+	}
 	if n.Op == OpRepartition && len(g.Consumers(n, 0)) == 0 {
 		// After Split, the reading side is the Source that shares the topic.
 		for _, s := range g.Nodes {

@@ -6,7 +6,7 @@
 //
 //	fetch batch of one topic-partition ─▶ Task.Process(source, batch)
 //	    └─ generated straight-line code: decode ▶ user functions ▶ typed store cache ▶ encode
-//	         └─ Emitter.Emit(topic, key, value) ─▶ runner: partition by key, produce
+//	         └─ Emitter.Emit(topic, key, value, timestamp) ─▶ runner: partition by key, produce
 //	commit point ─▶ Task.Flush() ─▶ state.Backend (and its changelog) ─▶ commit offsets
 //
 // The generated code calls nothing in this package per record except Emit, so the

@@ -116,9 +116,15 @@ type TaskContext struct {
 	Stores []state.Backend
 	// CacheEntries bounds each store's typed write-back cache; 0 means state.DefaultCacheEntries.
 	CacheEntries int
+	// StreamTime is the task's stream time when it last committed (see
+	// Task.StreamTime), or NoTimestamp for a task that has seen no record.
+	StreamTime int64
 	// Late counts the task's late records (windowed aggregations); may be nil.
 	Late *LateCounter
 }
+
+// NoTimestamp is the stream time of a task that has seen no record yet.
+const NoTimestamp int64 = -1
 
 // Task runs one sub-topology on one partition. Generated code implements it.
 type Task interface {
@@ -130,11 +136,18 @@ type Task interface {
 	Current() int
 	// Flush writes the cached state changes to the stores' backends.
 	Flush() error
+	// StreamTime is the largest timestamp the task has read, counted at its
+	// sources before any filter (Kafka Streams' stream time), or NoTimestamp.
+	// A runner keeps it with the committed offsets and hands it back in
+	// TaskContext.StreamTime when the task starts again, here or elsewhere.
+	StreamTime() int64
 }
 
 // Emitter receives the records a task produces. key and value are valid only during
 // the call (the task reuses its buffers, or lends a view of a decoded value) and
-// must not be modified: an Emitter copies what it keeps.
+// must not be modified: an Emitter copies what it keeps. timestamp (milliseconds
+// since the Unix epoch) is the record's: the input record's, as Kafka Streams
+// gives it, for a record derived from one.
 type Emitter interface {
-	Emit(topic TopicID, key, value []byte)
+	Emit(topic TopicID, key, value []byte, timestamp int64)
 }

@@ -6,7 +6,9 @@ import (
 )
 
 // Record is one record of a topic partition. A runner never modifies Key or Value
-// after handing a record to a task, so decoded values may alias them.
+// after handing a record to a task, so decoded values may alias them. A source
+// with a timestamp extractor replaces Timestamp with the extracted time, so that
+// the records derived from this one carry it.
 type Record struct {
 	Topic     string
 	Partition int32
@@ -54,6 +56,14 @@ func ProcessSafely(task Task, source int, batch []Record) (err error) {
 		}
 	}()
 	return task.Process(source, batch)
+}
+
+// NegativeTimestamp is the error for a record whose timestamp (the Kafka
+// record's, or the one a timestamp extractor gave it) is before the Unix
+// epoch: the generated code fails it at stage "decode timestamp", so it goes to
+// the bad-record policy like a record that cannot be decoded.
+func NegativeTimestamp(ms int64) error {
+	return fmt.Errorf("negative timestamp %d: a record's time must not be before the Unix epoch", ms)
 }
 
 // UnknownSource is the error a generated task returns for a source number it does not have.

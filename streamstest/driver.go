@@ -177,6 +177,7 @@ func (d *Driver) makeTasks(cacheEntries int) {
 				Out:          &emitter{d: d, sub: si, sinks: sinks},
 				Stores:       backends,
 				CacheEntries: cacheEntries,
+				StreamTime:   runtime.NoTimestamp,
 				Late:         &d.late,
 			})
 			if task == nil {
@@ -466,13 +467,13 @@ type emitter struct {
 // Emit copies the record and produces it to topic, on the partition of its key. A
 // topic the sub-topology does not declare in SubTopologySpec.Sinks is a bug in the
 // generated code, and panics.
-func (e *emitter) Emit(topic runtime.TopicID, key, value []byte) {
+func (e *emitter) Emit(topic runtime.TopicID, key, value []byte, timestamp int64) {
 	d := e.d
 	if topic < 0 || int(topic) >= len(e.sinks) || !e.sinks[topic] {
 		panic(fmt.Sprintf("streamstest: sub-topology %d emitted to topic %d, which is not among its sinks %v",
 			d.p.SubTopologies[e.sub].ID, topic, d.p.SubTopologies[e.sub].Sinks))
 	}
-	d.produce(d.record(d.names[topic], key, value, d.cur))
+	d.produce(d.record(d.names[topic], key, value, timestamp))
 }
 
 // storeBackend is a store backend of one task partition: a memory backend whose

@@ -75,8 +75,9 @@ type splitTask struct {
 	key, op []byte // reused for every record, as generated code does
 }
 
-func (t *splitTask) Current() int { return t.cur }
-func (t *splitTask) Flush() error { return nil }
+func (t *splitTask) Current() int      { return t.cur }
+func (t *splitTask) Flush() error      { return nil }
+func (t *splitTask) StreamTime() int64 { return runtime.NoTimestamp }
 
 func (t *splitTask) Process(source int, batch []runtime.Record) error {
 	for i := range batch {
@@ -94,7 +95,7 @@ func (t *splitTask) Process(source int, batch []runtime.Record) error {
 				w, t.op[0] = name, '-'
 			}
 			t.key = append(t.key[:0], w...)
-			t.out.Emit(topicRepartition, t.key, t.op)
+			t.out.Emit(topicRepartition, t.key, t.op, batch[i].Timestamp)
 			// Scribble over the buffers: the emitter must have copied them.
 			for j := range t.key {
 				t.key[j] = '#'
@@ -114,8 +115,9 @@ type countTask struct {
 	buf        []byte
 }
 
-func (t *countTask) Current() int { return t.cur }
-func (t *countTask) Flush() error { return t.cache.Flush() }
+func (t *countTask) Current() int      { return t.cur }
+func (t *countTask) Flush() error      { return t.cache.Flush() }
+func (t *countTask) StreamTime() int64 { return runtime.NoTimestamp }
 
 func (t *countTask) Process(source int, batch []runtime.Record) error {
 	for i := range batch {
@@ -134,7 +136,7 @@ func (t *countTask) Process(source int, batch []runtime.Record) error {
 			if err := t.cache.Delete(rec.Key); err != nil {
 				return rec.Fail("delete count", err)
 			}
-			t.ctx.Out.Emit(topicCounts, rec.Key, nil)
+			t.ctx.Out.Emit(topicCounts, rec.Key, nil, rec.Timestamp)
 			continue
 		}
 		c, _, err := t.cache.Get(rec.Key)
@@ -146,7 +148,7 @@ func (t *countTask) Process(source int, batch []runtime.Record) error {
 			return rec.Fail("put count", err)
 		}
 		t.buf, _ = streams.Int64().Encode(t.buf[:0], c)
-		t.ctx.Out.Emit(topicCounts, rec.Key, t.buf)
+		t.ctx.Out.Emit(topicCounts, rec.Key, t.buf, rec.Timestamp)
 	}
 	return nil
 }

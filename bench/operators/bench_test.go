@@ -49,7 +49,7 @@ func (t *repartitionTopic) nextChunk(n int) {
 	t.buf = make([]byte, 0, max(chunkSize, n))
 }
 
-func (t *repartitionTopic) Emit(topic runtime.TopicID, key, value []byte) {
+func (t *repartitionTopic) Emit(topic runtime.TopicID, key, value []byte, _ int64) {
 	if topic != t.topic {
 		t.misrouted++
 		return
@@ -107,7 +107,7 @@ type sinkTopic struct {
 	misrouted int
 }
 
-func (s *sinkTopic) Emit(topic runtime.TopicID, key, value []byte) {
+func (s *sinkTopic) Emit(topic runtime.TopicID, key, value []byte, _ int64) {
 	if topic != s.topic {
 		s.misrouted++
 		return

@@ -59,17 +59,26 @@ func CompiledClickCount() *runtime.Program {
 //
 //	Source#0 topic "user-clicks" → Filter#1 → Map#2 → Repartition#3 topic "click-counts-repartition"
 type clickCountTask0 struct {
-	out     runtime.Emitter
-	current int // index in the batch of the record in flight
+	out        runtime.Emitter
+	current    int   // index in the batch of the record in flight
+	streamTime int64 // the largest timestamp read, before any filter
 }
 
 func newClickCountTask0(ctx runtime.TaskContext) runtime.Task {
-	return &clickCountTask0{out: ctx.Out}
+	return &clickCountTask0{
+		out:        ctx.Out,
+		streamTime: ctx.StreamTime,
+	}
 }
 
 // Current implements runtime.Task.
 func (t *clickCountTask0) Current() int {
 	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *clickCountTask0) StreamTime() int64 {
+	return t.streamTime
 }
 
 // Flush implements runtime.Task: it writes the cached state changes to the stores.
@@ -95,6 +104,10 @@ func (t *clickCountTask0) processUserClicks(batch []runtime.Record) error {
 		if err != nil {
 			return r.Fail("decode key", err)
 		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
 		v0, err := gofkaSerdeBytes.Decode(r.Value)
 		if err != nil {
 			return r.Fail("decode value", err)
@@ -103,7 +116,7 @@ func (t *clickCountTask0) processUserClicks(batch []runtime.Record) error {
 			continue
 		}
 		k2, v2 := extractUserInfo(k0, v0)
-		t.out.Emit(1, k2, v2) // to topic "click-counts-repartition"
+		t.out.Emit(1, k2, v2, r.Timestamp) // to topic "click-counts-repartition"
 	}
 	return nil
 }
@@ -114,6 +127,7 @@ func (t *clickCountTask0) processUserClicks(batch []runtime.Record) error {
 type clickCountTask1 struct {
 	out              runtime.Emitter
 	current          int                  // index in the batch of the record in flight
+	streamTime       int64                // the largest timestamp read, before any filter
 	storeClickCounts *state.Cache[[]byte] // store "click-counts"
 }
 
@@ -121,12 +135,18 @@ func newClickCountTask1(ctx runtime.TaskContext) runtime.Task {
 	return &clickCountTask1{
 		out:              ctx.Out,
 		storeClickCounts: state.NewCache[[]byte](ctx.Stores[0], gofkaSerdeBytes.Encode, gofkaSerdeBytes.Decode, ctx.CacheEntries),
+		streamTime:       ctx.StreamTime,
 	}
 }
 
 // Current implements runtime.Task.
 func (t *clickCountTask1) Current() int {
 	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *clickCountTask1) StreamTime() int64 {
+	return t.streamTime
 }
 
 // Flush implements runtime.Task: it writes the cached state changes to the stores.
@@ -155,6 +175,10 @@ func (t *clickCountTask1) processClickCountsRepartition(batch []runtime.Record) 
 		if err != nil {
 			return r.Fail("decode key", err)
 		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
 		v4, err := gofkaSerdeBytes.Decode(r.Value)
 		if err != nil {
 			return r.Fail("decode value", err)
@@ -169,7 +193,7 @@ func (t *clickCountTask1) processClickCountsRepartition(batch []runtime.Record) 
 		}
 		agg6 = incrementCounter(agg6, v4)
 		t.storeClickCounts.Set(slot6, agg6)
-		t.out.Emit(2, k4, agg6) // to topic "user-click-counts"
+		t.out.Emit(2, k4, agg6, r.Timestamp) // to topic "user-click-counts"
 	}
 	return nil
 }

@@ -20,9 +20,11 @@ func repoRoot(t *testing.T) string {
 	return root
 }
 
+// topologySrc is a user's topology file. Its go:generate line is spliced in, so
+// that go generate in this repository does not take it for one of its own.
 const topologySrc = `package main
 
-//go:generate go run github.com/gofka/streams/cmd/gofkagen
+` + "//go:" + `generate go run github.com/gofka/streams/cmd/gofkagen
 
 import (
 	"strings"

@@ -60,17 +60,26 @@ func CompiledClickCount() *runtime.Program {
 //
 //	Source#0 topic "user-clicks" → Filter#1 → Map#2 → Repartition#3 topic "click-counts-repartition"
 type clickCountTask0 struct {
-	out     runtime.Emitter
-	current int // index in the batch of the record in flight
+	out        runtime.Emitter
+	current    int   // index in the batch of the record in flight
+	streamTime int64 // the largest timestamp read, before any filter
 }
 
 func newClickCountTask0(ctx runtime.TaskContext) runtime.Task {
-	return &clickCountTask0{out: ctx.Out}
+	return &clickCountTask0{
+		out:        ctx.Out,
+		streamTime: ctx.StreamTime,
+	}
 }
 
 // Current implements runtime.Task.
 func (t *clickCountTask0) Current() int {
 	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *clickCountTask0) StreamTime() int64 {
+	return t.streamTime
 }
 
 // Flush implements runtime.Task: it writes the cached state changes to the stores.
@@ -96,6 +105,10 @@ func (t *clickCountTask0) processUserClicks(batch []runtime.Record) error {
 		if err != nil {
 			return r.Fail("decode key", err)
 		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
 		v0, err := gofkaSerdeClick.Decode(r.Value)
 		if err != nil {
 			return r.Fail("decode value", err)
@@ -105,7 +118,7 @@ func (t *clickCountTask0) processUserClicks(batch []runtime.Record) error {
 		}
 		k2, v2 := extractUser(k0, v0)
 		_ = v2
-		t.out.Emit(1, runtime.StringBytes(k2), nil) // to topic "click-counts-repartition"; the reader needs only the key
+		t.out.Emit(1, runtime.StringBytes(k2), nil, r.Timestamp) // to topic "click-counts-repartition"; the reader needs only the key
 	}
 	return nil
 }
@@ -116,6 +129,7 @@ func (t *clickCountTask0) processUserClicks(batch []runtime.Record) error {
 type clickCountTask1 struct {
 	out              runtime.Emitter
 	current          int                 // index in the batch of the record in flight
+	streamTime       int64               // the largest timestamp read, before any filter
 	valueBuf         []byte              // reused for every encoded value
 	storeClickCounts *state.Cache[int64] // store "click-counts"
 }
@@ -124,12 +138,18 @@ func newClickCountTask1(ctx runtime.TaskContext) runtime.Task {
 	return &clickCountTask1{
 		out:              ctx.Out,
 		storeClickCounts: state.NewCache[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, ctx.CacheEntries),
+		streamTime:       ctx.StreamTime,
 	}
 }
 
 // Current implements runtime.Task.
 func (t *clickCountTask1) Current() int {
 	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *clickCountTask1) StreamTime() int64 {
+	return t.streamTime
 }
 
 // Flush implements runtime.Task: it writes the cached state changes to the stores.
@@ -158,6 +178,10 @@ func (t *clickCountTask1) processClickCountsRepartition(batch []runtime.Record) 
 		if err != nil {
 			return r.Fail("decode key", err)
 		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
 		var v4 Click // no step reads the value: it is not decoded
 		slot6, err := t.storeClickCounts.Slot(runtime.StringBytes(k4))
 		if err != nil {
@@ -172,7 +196,7 @@ func (t *clickCountTask1) processClickCountsRepartition(batch []runtime.Record) 
 			return r.Fail("encode value for user-click-counts", err)
 		}
 		t.valueBuf = value8
-		t.out.Emit(2, runtime.StringBytes(k4), value8) // to topic "user-click-counts"
+		t.out.Emit(2, runtime.StringBytes(k4), value8, r.Timestamp) // to topic "user-click-counts"
 	}
 	return nil
 }

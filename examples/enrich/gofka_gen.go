@@ -54,18 +54,27 @@ func CompiledEnrich() *runtime.Program {
 //	├─ branch 0 (isAdmin): Peek#5 → Sink#6 topic "admin-views"
 //	└─ branch 1 (anyView): Sink#7 topic "enriched-views"
 type enrichTask0 struct {
-	out      runtime.Emitter
-	current  int    // index in the batch of the record in flight
-	valueBuf []byte // reused for every encoded value
+	out        runtime.Emitter
+	current    int    // index in the batch of the record in flight
+	streamTime int64  // the largest timestamp read, before any filter
+	valueBuf   []byte // reused for every encoded value
 }
 
 func newEnrichTask0(ctx runtime.TaskContext) runtime.Task {
-	return &enrichTask0{out: ctx.Out}
+	return &enrichTask0{
+		out:        ctx.Out,
+		streamTime: ctx.StreamTime,
+	}
 }
 
 // Current implements runtime.Task.
 func (t *enrichTask0) Current() int {
 	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *enrichTask0) StreamTime() int64 {
+	return t.streamTime
 }
 
 // Flush implements runtime.Task: it writes the cached state changes to the stores.
@@ -91,6 +100,10 @@ func (t *enrichTask0) processPageViews(batch []runtime.Record) error {
 		if err != nil {
 			return r.Fail("decode key", err)
 		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
 		v0, err := gofkaSerdePageView.Decode(r.Value)
 		if err != nil {
 			return r.Fail("decode value", err)
@@ -108,7 +121,7 @@ func (t *enrichTask0) processPageViews(batch []runtime.Record) error {
 				return r.Fail("encode value for admin-views", err)
 			}
 			t.valueBuf = value6
-			t.out.Emit(1, runtime.StringBytes(k0), value6) // to topic "admin-views"
+			t.out.Emit(1, runtime.StringBytes(k0), value6, r.Timestamp) // to topic "admin-views"
 		} else if anyView(k0, v2) {
 			// branch 1 of Branch#4 at topology.go:183:3: anyView → Sink#7 topic "enriched-views"
 			value7, err := gofkaSerdeEnrichedView.Encode(t.valueBuf[:0], v2)
@@ -116,7 +129,7 @@ func (t *enrichTask0) processPageViews(batch []runtime.Record) error {
 				return r.Fail("encode value for enriched-views", err)
 			}
 			t.valueBuf = value7
-			t.out.Emit(2, runtime.StringBytes(k0), value7) // to topic "enriched-views"
+			t.out.Emit(2, runtime.StringBytes(k0), value7, r.Timestamp) // to topic "enriched-views"
 		}
 	}
 	return nil

@@ -55,11 +55,11 @@ func CompiledPageViews() *runtime.Program {
 type pageViewsTask0 struct {
 	out                 runtime.Emitter
 	current             int                  // index in the batch of the record in flight
+	streamTime          int64                // the largest timestamp read, before any filter
 	keyBuf              []byte               // reused for every encoded key
 	valueBuf            []byte               // reused for every encoded value
 	storeKey            []byte               // reused for every encoded store key
 	storeViewsPerMinute *state.Cache[int64]  // store "views-per-minute"
-	streamTime          int64                // the largest record time seen: windows close by it
 	late                *runtime.LateCounter // records that fell in no open window
 }
 
@@ -68,12 +68,18 @@ func newPageViewsTask0(ctx runtime.TaskContext) runtime.Task {
 		late:                ctx.Late,
 		out:                 ctx.Out,
 		storeViewsPerMinute: state.NewCache[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, ctx.CacheEntries),
+		streamTime:          ctx.StreamTime,
 	}
 }
 
 // Current implements runtime.Task.
 func (t *pageViewsTask0) Current() int {
 	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *pageViewsTask0) StreamTime() int64 {
+	return t.streamTime
 }
 
 // Flush implements runtime.Task: it writes the cached state changes to the stores.
@@ -102,9 +108,10 @@ func (t *pageViewsTask0) processPageViews(batch []runtime.Record) error {
 		if err != nil {
 			return r.Fail("decode key", err)
 		}
-		if r.Timestamp > t.streamTime {
-			t.streamTime = r.Timestamp // stream time counts every record, before any filter
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
 		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
 		var v0 []byte // no step reads the value: it is not decoded
 		// Count#2 over tumbling windows of 1m0s: every window the record falls in, oldest first.
 		ts2 := r.Timestamp
@@ -137,12 +144,12 @@ func (t *pageViewsTask0) processPageViews(batch []runtime.Record) error {
 				return r.Fail("encode value for page-views-per-minute", err)
 			}
 			t.valueBuf = value4
-			t.out.Emit(2, key4, value4) // to topic "page-views-per-minute"
+			t.out.Emit(2, key4, value4, r.Timestamp) // to topic "page-views-per-minute"
 		}
 		if !open2 {
 			// late: every window it falls in has closed
 			t.late.Inc()
-			t.out.Emit(1, r.Key, r.Value) // unchanged, to the late records' topic "late-page-views"
+			t.out.Emit(1, r.Key, r.Value, r.Timestamp) // unchanged, to the late records' topic "late-page-views"
 		}
 	}
 	return nil

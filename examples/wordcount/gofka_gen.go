@@ -59,17 +59,26 @@ func CompiledWordCount() *runtime.Program {
 //
 //	Source#0 topic "text-lines" → FlatMapValues#1 → SelectKey#2 → Repartition#3 topic "word-counts-repartition"
 type wordCountTask0 struct {
-	out     runtime.Emitter
-	current int // index in the batch of the record in flight
+	out        runtime.Emitter
+	current    int   // index in the batch of the record in flight
+	streamTime int64 // the largest timestamp read, before any filter
 }
 
 func newWordCountTask0(ctx runtime.TaskContext) runtime.Task {
-	return &wordCountTask0{out: ctx.Out}
+	return &wordCountTask0{
+		out:        ctx.Out,
+		streamTime: ctx.StreamTime,
+	}
 }
 
 // Current implements runtime.Task.
 func (t *wordCountTask0) Current() int {
 	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *wordCountTask0) StreamTime() int64 {
+	return t.streamTime
 }
 
 // Flush implements runtime.Task: it writes the cached state changes to the stores.
@@ -95,6 +104,10 @@ func (t *wordCountTask0) processTextLines(batch []runtime.Record) error {
 		if err != nil {
 			return r.Fail("decode key", err)
 		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
 		v0, err := gofkaSerdeString.Decode(r.Value)
 		if err != nil {
 			return r.Fail("decode value", err)
@@ -102,7 +115,7 @@ func (t *wordCountTask0) processTextLines(batch []runtime.Record) error {
 		for _, v1 := range splitWords(v0) {
 			k2 := wordKey(k0, v1)
 			_ = v1
-			t.out.Emit(1, runtime.StringBytes(k2), nil) // to topic "word-counts-repartition"; the reader needs only the key
+			t.out.Emit(1, runtime.StringBytes(k2), nil, r.Timestamp) // to topic "word-counts-repartition"; the reader needs only the key
 		}
 	}
 	return nil
@@ -114,6 +127,7 @@ func (t *wordCountTask0) processTextLines(batch []runtime.Record) error {
 type wordCountTask1 struct {
 	out             runtime.Emitter
 	current         int                 // index in the batch of the record in flight
+	streamTime      int64               // the largest timestamp read, before any filter
 	valueBuf        []byte              // reused for every encoded value
 	storeWordCounts *state.Cache[int64] // store "word-counts"
 }
@@ -122,12 +136,18 @@ func newWordCountTask1(ctx runtime.TaskContext) runtime.Task {
 	return &wordCountTask1{
 		out:             ctx.Out,
 		storeWordCounts: state.NewCache[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, ctx.CacheEntries),
+		streamTime:      ctx.StreamTime,
 	}
 }
 
 // Current implements runtime.Task.
 func (t *wordCountTask1) Current() int {
 	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *wordCountTask1) StreamTime() int64 {
+	return t.streamTime
 }
 
 // Flush implements runtime.Task: it writes the cached state changes to the stores.
@@ -156,6 +176,10 @@ func (t *wordCountTask1) processWordCountsRepartition(batch []runtime.Record) er
 		if err != nil {
 			return r.Fail("decode key", err)
 		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
 		var v4 string // no step reads the value: it is not decoded
 		slot6, err := t.storeWordCounts.Slot(runtime.StringBytes(k4))
 		if err != nil {
@@ -170,7 +194,7 @@ func (t *wordCountTask1) processWordCountsRepartition(batch []runtime.Record) er
 			return r.Fail("encode value for word-counts", err)
 		}
 		t.valueBuf = value8
-		t.out.Emit(2, runtime.StringBytes(k4), value8) // to topic "word-counts"
+		t.out.Emit(2, runtime.StringBytes(k4), value8, r.Timestamp) // to topic "word-counts"
 	}
 	return nil
 }

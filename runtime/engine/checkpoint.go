@@ -211,7 +211,7 @@ func (c *checkpoints) advance(ctx context.Context) error {
 				continue
 			}
 			for p := int32(0); p < out.partitions; p++ {
-				e.produce(t, out.name, p, nil, nil, []kgo.RecordHeader{
+				e.produce(t, out.name, p, nil, nil, runtime.NoTimestamp, []kgo.RecordHeader{
 					{Key: barrierHeader, Value: []byte(strconv.FormatUint(id, 10))},
 					{Key: senderHeader, Value: []byte(t.id.String())},
 				})

@@ -19,12 +19,13 @@ type copyTask struct {
 	current int
 }
 
-func (t *copyTask) Current() int { return t.current }
-func (t *copyTask) Flush() error { return nil }
+func (t *copyTask) Current() int      { return t.current }
+func (t *copyTask) Flush() error      { return nil }
+func (t *copyTask) StreamTime() int64 { return runtime.NoTimestamp }
 func (t *copyTask) Process(source int, batch []runtime.Record) error {
 	for i := range batch {
 		t.current = i
-		t.out.Emit(2, batch[i].Key, batch[i].Value)
+		t.out.Emit(2, batch[i].Key, batch[i].Value, batch[i].Timestamp)
 	}
 	return nil
 }

@@ -203,6 +203,7 @@ func (e *Engine) commitTxn(ctx context.Context, t *task) error {
 	req.TransactionalID, req.Group, req.ProducerID, req.ProducerEpoch = txnID, e.cfg.AppID, pid, epoch
 	req.Generation = -1
 	byTopic := map[string]int{} // index in req.Topics
+	md := streamTimeMetadata(t.t.StreamTime())
 	for _, tp := range t.inputs {
 		at, ok := e.positions[tp]
 		if !ok || at < 0 {
@@ -215,7 +216,7 @@ func (e *Engine) commitTxn(ctx context.Context, t *task) error {
 			req.Topics = append(req.Topics, kmsg.TxnOffsetCommitRequestTopic{Topic: tp.topic})
 		}
 		p := kmsg.NewTxnOffsetCommitRequestTopicPartition()
-		p.Partition, p.Offset, p.LeaderEpoch = tp.partition, at, -1
+		p.Partition, p.Offset, p.LeaderEpoch, p.Metadata = tp.partition, at, -1, &md
 		req.Topics[i].Partitions = append(req.Topics[i].Partitions, p)
 	}
 	if len(req.Topics) > 0 {

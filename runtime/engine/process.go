@@ -109,7 +109,7 @@ func (e *Engine) process(t *task, source int, batch []runtime.Record) (int64, er
 		}
 		bad := &batch[i]
 		if e.cfg.OnBadRecord == DeadLetter {
-			e.produce(t, e.cfg.DeadLetterTopic, 0, bad.Key, bad.Value, []kgo.RecordHeader{
+			e.produce(t, e.cfg.DeadLetterTopic, 0, bad.Key, bad.Value, bad.Timestamp, []kgo.RecordHeader{
 				{Key: "gofka.error", Value: []byte(re.Error())},
 				{Key: "gofka.topic", Value: []byte(bad.Topic)},
 				{Key: "gofka.partition", Value: []byte(strconv.Itoa(int(bad.Partition)))},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -23,7 +24,7 @@ type taskOut struct {
 
 // Emit implements runtime.Emitter: records are partitioned by key as Kafka's
 // default partitioner does, so other clients agree on where a key lives.
-func (o taskOut) Emit(topic runtime.TopicID, key, value []byte) {
+func (o taskOut) Emit(topic runtime.TopicID, key, value []byte, timestamp int64) {
 	e := o.e
 	if faultPanicEmit.hit() {
 		panic("fault injected by GOFKA_TEST_PANIC_EMIT") // as a user function would, mid-batch
@@ -36,12 +37,14 @@ func (o taskOut) Emit(topic runtime.TopicID, key, value []byte) {
 	} else {
 		p = runtime.Partition(key, t.partitions)
 	}
-	e.produce(o.t, t.name, p, key, value, nil)
+	e.produce(o.t, t.name, p, key, value, timestamp, nil)
 }
 
 // produce copies key and value (callers reuse their buffers) and sends them
-// asynchronously through the task's producer; commit waits for the acks.
-func (e *Engine) produce(tk *task, topic string, p int32, key, value []byte, headers []kgo.RecordHeader) {
+// asynchronously through the task's producer; commit waits for the acks. A
+// negative timestamp (runtime.NoTimestamp for changelogs and barriers, or a bad
+// record's) lets the producer stamp the record with the time it is sent.
+func (e *Engine) produce(tk *task, topic string, p int32, key, value []byte, timestamp int64, headers []kgo.RecordHeader) {
 	if !e.node.LeaseHeld() {
 		// The lease ran out under this write (the process was paused in the
 		// middle of a batch or a flush): another replica may own the task
@@ -61,6 +64,9 @@ func (e *Engine) produce(tk *task, topic string, p int32, key, value []byte, hea
 	}
 	tk.txnRecords++
 	r := &kgo.Record{Topic: topic, Partition: p, Key: k, Value: v, Headers: headers}
+	if timestamp >= 0 {
+		r.Timestamp = time.UnixMilli(timestamp)
+	}
 	if faultProduce.hit() {
 		tk.ack(r, faultProduce.err()) // as the producer's callback would report it
 		return

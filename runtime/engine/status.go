@@ -23,8 +23,8 @@ import (
 // The status server: one small HTTP server per replica (loopback by default).
 //
 //	GET /status   members, leader, assignment and its history, checkpoint history, this replica's tasks
-//	              with where their state came from, how long restoring took and their input lag, and the
-//	              records skipped or dead-lettered per input partition (JSON)
+//	              with where their state came from, how long restoring took, their input lag and stream
+//	              time, and the records skipped or dead-lettered per input partition (JSON)
 //	GET /healthz  200 while the process serves requests (liveness)
 //	GET /readyz   200 once the replica is a member of the group and runs every task assigned to it,
 //	              503 with the reason otherwise (readiness)
@@ -74,6 +74,10 @@ type taskView struct {
 	// transaction aborted (exactly-once), each followed by a start.
 	Starts    int `json:"starts"`
 	Rollbacks int `json:"rollbacks"`
+	// StreamTime is the largest record timestamp the task has read (ms since
+	// the epoch; -1 before its first record), carried across restarts and
+	// moves with the committed offsets (streamtime.go).
+	StreamTime int64 `json:"stream_time_ms"`
 }
 
 func startStatus(e *Engine, addr string) (*statusServer, error) {
@@ -167,7 +171,7 @@ func (e *Engine) publishView(lags map[string]int64) {
 		c := e.counts(id)
 		v.Tasks = append(v.Tasks, taskView{Task: id.String(), StateFrom: t.restoredFrom,
 			RestoreSeconds: t.restoreTime.Seconds(), RestoredRecords: t.restoredRecords, Lag: lags[id.String()],
-			Starts: c.starts, Rollbacks: c.rollbacks})
+			Starts: c.starts, Rollbacks: c.rollbacks, StreamTime: t.t.StreamTime()})
 	}
 	sort.Slice(v.Tasks, func(i, j int) bool { return v.Tasks[i].Task < v.Tasks[j].Task })
 	for tp, c := range e.bad.byPartition {

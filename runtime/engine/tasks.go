@@ -162,14 +162,13 @@ func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed 
 		t.stores = append(t.stores, sp)
 		changelog, partition := sp.changelog, k.Partition
 		backends[i] = &state.Logged{Backend: sp.raw, Log: func(key, value []byte) {
-			e.produce(t, changelog, partition, key, value, nil)
+			e.produce(t, changelog, partition, key, value, runtime.NoTimestamp, nil)
 		}}
 	}
 	records, err := e.replayChangelogs(ctx, t, from, bounds)
 	if err != nil {
 		return err
 	}
-	t.t = st.NewTask(runtime.TaskContext{Partition: k.Partition, Out: taskOut{e, t}, Stores: backends, CacheEntries: e.cacheEntries})
 	for _, src := range st.Sources {
 		for _, id := range src.Topics {
 			tp := topicPartition{e.topics[id].name, k.Partition}
@@ -184,6 +183,8 @@ func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed 
 			}
 		}
 	}
+	t.t = st.NewTask(runtime.TaskContext{Partition: k.Partition, Out: taskOut{e, t}, Stores: backends, CacheEntries: e.cacheEntries,
+		StreamTime: committedStreamTime(committed, t.inputs)})
 	e.uploader.Forget(k.String()) // the next upload compares with the store, not with what this replica uploaded before
 	t.restoreTime = time.Since(begin)
 	t.restoredRecords = records
