@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"reflect"
+	"time"
 
 	"github.com/gofka/streams/state"
 )
@@ -91,7 +92,43 @@ type StoreSpec struct {
 	Changelog   TopicID
 	Persistent  bool // RocksDB rather than memory
 	SubTopology int
+	Kind        StoreKind
+	// Retention is how long a windowed store keeps an entry (window size +
+	// grace; session gap + grace): its changelog topic keeps records for
+	// Retention + WindowChangelogExtraRetention, so expired windows leave it too.
+	// Zero for key-value stores and suppression buffers.
+	Retention time.Duration
 }
+
+// StoreKind says what a store holds, and so how its changelog is cleaned up.
+type StoreKind uint8
+
+const (
+	KeyValueStore  StoreKind = iota // state.Cache: one value per key, forever
+	WindowStore                     // state.WindowStore: one value per key and window, expiring
+	SessionStore                    // state.SessionStore: one value per key and session, expiring
+	SuppressBuffer                  // state.SuppressBuffer: pending emit-final results
+)
+
+var storeKindNames = [...]string{
+	KeyValueStore:  "key-value",
+	WindowStore:    "window",
+	SessionStore:   "session",
+	SuppressBuffer: "suppress",
+}
+
+func (k StoreKind) String() string { return storeKindNames[k] }
+
+// Windowed reports whether the store's entries expire, so its changelog is
+// compacted and deleted by time (cleanup.policy=compact,delete).
+func (k StoreKind) Windowed() bool { return k == WindowStore || k == SessionStore }
+
+// WindowChangelogExtraRetention is what a windowed store's changelog keeps
+// beyond the store's retention, as Kafka Streams'
+// windowstore.changelog.additional.retention.ms (default 1 day): records a
+// restore still needs are not deleted before the store expires them, even with
+// clocks apart.
+const WindowChangelogExtraRetention = 24 * time.Hour
 
 // SubTopologySpec describes one sub-topology: a part of the topology connected
 // without a repartition topic, run as one task per input partition.

@@ -2,7 +2,8 @@ package state
 
 import (
 	"bytes"
-	"sort"
+	"slices"
+	"unsafe"
 )
 
 // Backend is a byte-level key-value store. Implementations copy the keys and values
@@ -17,10 +18,16 @@ type Backend interface {
 	Range(fn func(key, value []byte) error) error
 }
 
-// MemoryBackend is a Backend kept in a Go map. It copies what it is given.
+// MemoryBackend is an OrderedBackend kept in a Go map, with its keys also in a
+// sorted slice for ordered scans (a new key costs a binary search and a move of
+// the keys after it: simple, and fast enough for tests and the test driver). It
+// copies what it is given.
 type MemoryBackend struct {
-	m map[string][]byte
+	m    map[string][]byte
+	keys []string // the keys of m, sorted
 }
+
+var _ OrderedBackend = (*MemoryBackend)(nil)
 
 // NewMemoryBackend returns an empty MemoryBackend.
 func NewMemoryBackend() *MemoryBackend { return &MemoryBackend{m: map[string][]byte{}} }
@@ -37,28 +44,67 @@ func (b *MemoryBackend) Put(key, value []byte) error {
 		copy(old, value) // in place: no map assignment, so no key allocation
 		return nil
 	}
-	b.m[string(key)] = bytes.Clone(value)
+	k := string(key)
+	if _, ok := b.m[k]; !ok {
+		i, _ := slices.BinarySearch(b.keys, k)
+		b.keys = slices.Insert(b.keys, i, k)
+	}
+	b.m[k] = bytes.Clone(value)
 	return nil
 }
 
 // Delete implements Backend.
 func (b *MemoryBackend) Delete(key []byte) error {
+	if _, ok := b.m[string(key)]; !ok {
+		return nil
+	}
 	delete(b.m, string(key))
+	i, _ := slices.BinarySearch(b.keys, string(key))
+	b.keys = slices.Delete(b.keys, i, i+1)
 	return nil
 }
 
 // Range implements Backend.
 func (b *MemoryBackend) Range(fn func(key, value []byte) error) error {
-	keys := make([]string, 0, len(b.m))
-	for k := range b.m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if err := fn([]byte(k), b.m[k]); err != nil {
+	return b.Scan(nil, nil, fn)
+}
+
+// Scan implements OrderedBackend. After each entry it finds the next key by a
+// binary search, so fn may write to the backend.
+func (b *MemoryBackend) Scan(from, to []byte, fn func(key, value []byte) error) error {
+	i, _ := slices.BinarySearch(b.keys, string(from))
+	for i < len(b.keys) {
+		k := b.keys[i]
+		if to != nil && k >= string(to) {
+			return nil
+		}
+		// Keys are never written to (Backend's contract): lend the string's bytes.
+		if err := fn(unsafe.Slice(unsafe.StringData(k), len(k)), b.m[k]); err != nil {
 			return err
 		}
+		j, found := slices.BinarySearch(b.keys, k)
+		if found {
+			j++
+		}
+		i = j
 	}
+	return nil
+}
+
+// DeleteRange implements OrderedBackend.
+func (b *MemoryBackend) DeleteRange(from, to []byte) error {
+	i, _ := slices.BinarySearch(b.keys, string(from))
+	j := len(b.keys)
+	if to != nil {
+		j, _ = slices.BinarySearch(b.keys, string(to))
+	}
+	if j <= i {
+		return nil
+	}
+	for _, k := range b.keys[i:j] {
+		delete(b.m, k)
+	}
+	b.keys = slices.Delete(b.keys, i, j)
 	return nil
 }
 
