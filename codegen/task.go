@@ -18,6 +18,9 @@ type taskGen struct {
 	merges  map[*ir.Node]string  // merge node -> method name
 	methods [][]jen.Code
 	buffers map[string]bool // buffer fields the code uses
+	// resultTime names the variable holding the timestamp of the records being
+	// emitted, when it is not the input record's: a window's result time.
+	resultTime string
 }
 
 // mode says how the code at hand drops a record.
@@ -50,10 +53,9 @@ func (t *taskGen) emit() []jen.Code {
 	for i, s := range t.st.Stores {
 		field := local.name("store" + camel(s.Name))
 		t.stores[s] = field
-		storeFields = append(storeFields, jen.Id(field).Op("*").Qual(statePath, "Cache").Types(typ(s.Value)).Comment(storeRef(s)))
-		vs := s.ValueSerde
-		ctor[jen.Id(field)] = jen.Qual(statePath, "NewCache").Types(typ(s.Value)).Call(
-			jen.Id(t.l("ctx")).Dot("Stores").Index(jen.Lit(i)), t.serde(vs).Dot("Encode"), t.serde(vs).Dot("Decode"), jen.Id(t.l("ctx")).Dot("CacheEntries"))
+		fieldType, init := t.storeField(i, s)
+		storeFields = append(storeFields, jen.Id(field).Add(fieldType).Comment(storeRef(s)))
+		ctor[jen.Id(field)] = init
 		flush = append(flush, jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Flush").Call(), jen.Id(t.l("err")).Op("!=").Nil()).Block(
 			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("store %s: %%w", s.Name)), jen.Id(t.l("err")))),
 		))
@@ -418,7 +420,13 @@ func (t *taskGen) emitRecord(n *ir.Node, k, v string) []jen.Code {
 
 // timestamp is the time of the record a chain emits: the input record's, as
 // Kafka Streams gives it to records derived from one.
-func (t *taskGen) timestamp() jen.Code { return jen.Id(t.l("r")).Dot("Timestamp") }
+// Under a windowed aggregation it is the window's (resultTime).
+func (t *taskGen) timestamp() jen.Code {
+	if t.resultTime != "" {
+		return jen.Id(t.resultTime)
+	}
+	return jen.Id(t.l("r")).Dot("Timestamp")
+}
 
 // aggregate emits a read-modify-write of the node's store through its typed cache:
 // one lookup (Slot) reads the current aggregate, the user's functions compute the
@@ -427,17 +435,23 @@ func (t *taskGen) timestamp() jen.Code { return jen.Id(t.l("r")).Dot("Timestamp"
 func (t *taskGen) aggregate(n *ir.Node, k, v string) []jen.Code {
 	s := n.Store
 	out, key := t.encode(s.KeySerde, k, "storeKey", t.l(fmt.Sprintf("sk%d", n.ID)), "encode key for store "+s.Name)
-	return append(out, t.update(n, k, v, key)...)
+	return append(out, t.update(n, k, v, key, nil)...)
 }
 
-// update is the read-modify-write of aggregate's comment, for the store key in key.
-func (t *taskGen) update(n *ir.Node, k, v string, key jen.Code) []jen.Code {
+// update is the read-modify-write of aggregate's comment, for the store key in
+// key; with a window start (a window store), of that window, whose timestamp
+// becomes the latest of the records that contributed.
+func (t *taskGen) update(n *ir.Node, k, v string, key, start jen.Code) []jen.Code {
 	s := n.Store
 	field := t.stores[s]
 	slot, agg, found := t.l(fmt.Sprintf("slot%d", n.ID)), t.l(fmt.Sprintf("agg%d", n.ID)), t.l(fmt.Sprintf("found%d", n.ID))
 	errID := jen.Id(t.l("err"))
+	slotArgs, setTime := []jen.Code{key}, []jen.Code(nil)
+	if start != nil {
+		slotArgs, setTime = append(slotArgs, start), []jen.Code{t.timestamp()}
+	}
 	out := []jen.Code{
-		jen.List(jen.Id(slot), errID).Op(":=").Id(t.l("t")).Dot(field).Dot("Slot").Call(key),
+		jen.List(jen.Id(slot), errID).Op(":=").Id(t.l("t")).Dot(field).Dot("Slot").Call(slotArgs...),
 		t.fail("read store " + s.Name),
 	}
 	foundVar := jen.Id(found)
@@ -462,5 +476,5 @@ func (t *taskGen) update(n *ir.Node, k, v string, key jen.Code) []jen.Code {
 			out = append(out, jen.Id(agg).Op("=").Add(t.call(n.Fns[1], jen.Id(k), jen.Id(v), jen.Id(agg))))
 		}
 	}
-	return append(out, jen.Id(t.l("t")).Dot(field).Dot("Set").Call(jen.Id(slot), jen.Id(agg)))
+	return append(out, jen.Id(t.l("t")).Dot(field).Dot("Set").Call(append([]jen.Code{jen.Id(slot), jen.Id(agg)}, setTime...)...))
 }

@@ -91,6 +91,10 @@ func (tg *topologyGen) assignTopics() {
 		}
 	}
 	for _, s := range tg.graph.Stores {
+		if s.Node.Window != nil { // the window store's own layout: no record types
+			tg.topicID(s.Changelog, "ChangelogTopic", nil, nil)
+			continue
+		}
 		tg.topicID(s.Changelog, "ChangelogTopic", s.KeySerde, s.ValueSerde)
 	}
 }
@@ -152,12 +156,13 @@ func (tg *topologyGen) program() []jen.Code {
 	stores := make([]jen.Code, len(g.Stores))
 	for i, s := range g.Stores {
 		storeIndex[s] = i
-		stores[i] = jen.Values(
+		spec := []jen.Code{
 			jen.Id("Name").Op(":").Lit(s.Name),
-			jen.Id("Changelog").Op(":").Lit(tg.topicID(s.Changelog, "ChangelogTopic", s.KeySerde, s.ValueSerde)),
+			jen.Id("Changelog").Op(":").Lit(tg.topicIDs[topicKey{s.Changelog.Name, true}]),
 			jen.Id("Persistent").Op(":").Lit(s.Persistent),
 			jen.Id("SubTopology").Op(":").Lit(s.Node.SubTopology),
-		)
+		}
+		stores[i] = jen.Values(append(spec, storeKind(s)...)...)
 	}
 	subs := make([]jen.Code, len(g.SubTopologies))
 	for i, st := range g.SubTopologies {

@@ -18,16 +18,17 @@ import (
 // late topic. As in Kafka Streams' KStreamWindowAggregate, a record partly late
 // (a hopping window closed, a later one open) updates only the open windows.
 //
-// The store is the aggregation's typed cache keyed by the plain key's bytes and
-// the window start (8 bytes big-endian), the layout of Kafka Streams' windowed
-// keys, so one key's windows sort by start.
+// The store is a state.WindowStore (one value per key and window start, with the
+// latest timestamp that contributed, which is the result record's timestamp);
+// windows that can no longer change are expired as stream time advances.
 //
+//	t.store.Expire(t.streamTime)
 //	start5 := max(0, ts5-size+advance) / advance * advance   // the oldest window
 //	for ; start5 <= ts5; start5 += advance {
 //		if start5+size+grace <= t.streamTime { continue }      // closed
-//		... read-modify-write of sk5 = key | start5 ...
+//		... read-modify-write of (key, start5), timestamp max(its, ts5) ...
 //		w5 := streams.Windowed[K]{Key: k, Start: ..., End: ...}
-//		... what follows the aggregation, with w5 and agg5 ...
+//		... what follows the aggregation, with w5, agg5 and the window's timestamp ...
 //	}
 
 // unsupported reports the windowed steps this version cannot generate yet, at
@@ -63,52 +64,50 @@ func (t *taskGen) windowed(n *ir.Node, k, v string) []jen.Code {
 	w := n.Window
 	size, advance, grace := int(w.Size.Milliseconds()), int(w.Advance.Milliseconds()), int(w.Grace.Milliseconds())
 	ts, start, open := t.l(fmt.Sprintf("ts%d", n.ID)), t.l(fmt.Sprintf("start%d", n.ID)), t.l(fmt.Sprintf("open%d", n.ID))
-	sk, skLen := t.l(fmt.Sprintf("sk%d", n.ID)), t.l(fmt.Sprintf("skLen%d", n.ID))
-	wk := t.l(fmt.Sprintf("w%d", n.ID))
 	s := n.Store
-	t.buffers["storeKey"] = true
+	field := t.stores[s]
 
 	out := []jen.Code{
 		jen.Commentf("%s over %s windows of %s: every window the record falls in, oldest first.", n, w.Kind, w.Size),
+		jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Expire").Call(jen.Id(t.l("t")).Dot("streamTime")), jen.Id(t.l("err")).Op("!=").Nil()).Block(
+			jen.Return(jen.Id(t.l("r")).Dot("Fail").Call(jen.Lit("expire store "+s.Name), jen.Id(t.l("err")))),
+		),
 		jen.Id(ts).Op(":=").Id(t.l("r")).Dot("Timestamp"),
 	}
-	// The store key: the plain key's bytes, then the window start. The key is
-	// encoded once; each window rewrites the last 8 bytes.
-	enc, key := t.encode(s.KeySerde, k, "storeKey", sk, "encode key for store "+s.Name)
-	if len(enc) == 0 {
-		out = append(out, jen.Id(sk).Op(":=").Append(jen.Id(t.l("t")).Dot("storeKey").Index(jen.Empty(), jen.Lit(0)), jen.Add(key).Op("...")))
-	} else {
-		out = append(out, enc...)
-	}
+	enc, key := t.encode(s.KeySerde, k, "storeKey", t.l(fmt.Sprintf("sk%d", n.ID)), "encode key for store "+s.Name)
+	out = append(out, enc...)
 	out = append(out,
-		jen.Id(skLen).Op(":=").Len(jen.Id(sk)),
 		jen.Id(open).Op(":=").False().Comment("whether some window was still open"),
 		jen.For(
 			jen.Id(start).Op(":=").Max(jen.Lit(0), jen.Id(ts).Op("-").Lit(size).Op("+").Lit(advance)).Op("/").Lit(advance).Op("*").Lit(advance),
 			jen.Id(start).Op("<=").Id(ts),
 			jen.Id(start).Op("+=").Lit(advance),
-		).Block(t.windowBody(n, k, v, start, sk, skLen, wk, size, grace)...),
+		).Block(t.windowBody(n, k, v, key, start, size, grace)...),
 	)
 	return append(out, t.late(n, open)...)
 }
 
 // windowBody is one window's step: skip it if closed, else update its aggregate
-// and run what follows.
-func (t *taskGen) windowBody(n *ir.Node, k, v, start, sk, skLen, wk string, size, grace int) []jen.Code {
+// and run what follows with the window's key and timestamp.
+func (t *taskGen) windowBody(n *ir.Node, k, v string, key jen.Code, start string, size, grace int) []jen.Code {
+	wk := t.l(fmt.Sprintf("w%d", n.ID))
 	body := []jen.Code{
-		jen.If(jen.Id(start).Op("+").Lit(size + grace).Op("<=").Id(t.l("t")).Dot("streamTime")).Block(
+		jen.If(jen.Id(start).Op("+").Lit(size+grace).Op("<=").Id(t.l("t")).Dot("streamTime")).Block(
 			jen.Continue().Comment("closed: its end plus grace has passed"),
 		),
 		jen.Id(t.l(fmt.Sprintf("open%d", n.ID))).Op("=").True(),
-		jen.Id(sk).Op("=").Qual("encoding/binary", "BigEndian").Dot("AppendUint64").Call(jen.Id(sk).Index(jen.Empty(), jen.Id(skLen)), jen.Uint64().Call(jen.Id(start))),
-		jen.Id(t.l("t")).Dot("storeKey").Op("=").Id(sk),
 	}
-	body = append(body, t.update(n, k, v, jen.Id(sk))...)
+	body = append(body, t.update(n, k, v, key, jen.Id(start))...)
+	wts := t.l(fmt.Sprintf("wts%d", n.ID))
+	body = append(body, jen.Id(wts).Op(":=").Id(t.l(fmt.Sprintf("slot%d", n.ID))).Dot("Timestamp").Call().Comment("the latest time that contributed: the result's"))
 	body = append(body, jen.Id(wk).Op(":=").Qual(streamsPath, "Windowed").Types(typ(n.Inputs[0].Node.Key)).Values(
 		jen.Id("Key").Op(":").Id(k),
 		jen.Id("Start").Op(":").Qual("time", "UnixMilli").Call(jen.Id(start)).Dot("UTC").Call(),
 		jen.Id("End").Op(":").Qual("time", "UnixMilli").Call(jen.Id(start).Op("+").Lit(size)).Dot("UTC").Call(),
 	))
+	outer := t.resultTime
+	t.resultTime = wts
+	defer func() { t.resultTime = outer }()
 	return append(body, t.children(n, 0, wk, t.l(fmt.Sprintf("agg%d", n.ID)), modeLoop)...)
 }
 
@@ -142,4 +141,37 @@ func windowedSerde(g *gen, s *ir.Serde) (string, jen.Code) {
 	}
 	id := fmt.Sprintf("%s[%s] of %s, %d", s.Builtin, types.TypeString(s.Type, nil), g.serdeVar(inner), s.WindowSize)
 	return id, jen.Qual(streamsPath, s.Builtin).Types(typ(inner.Type), innerType).Values(fields)
+}
+
+// storeField is the type of a store's task field and the expression that makes
+// it: a typed Cache for a key-value store, a WindowStore for a windowed
+// aggregation's store.
+func (t *taskGen) storeField(i int, s *ir.Store) (jen.Code, jen.Code) {
+	vs := s.ValueSerde
+	backend := jen.Id(t.l("ctx")).Dot("Stores").Index(jen.Lit(i))
+	codec := []jen.Code{backend, t.serde(vs).Dot("Encode"), t.serde(vs).Dot("Decode")}
+	if w := s.Node.Window; w != nil {
+		spec := jen.Qual(statePath, "WindowSpec").Values(
+			jen.Id("Size").Op(":").Lit(int(w.Size.Milliseconds())),
+			jen.Id("Retention").Op(":").Lit(int(w.Retention().Milliseconds())), // size + grace, ms
+		)
+		return jen.Op("*").Qual(statePath, "WindowStore").Types(typ(s.Value)),
+			jen.Qual(statePath, "NewWindowStore").Types(typ(s.Value)).Call(append(codec, spec, jen.Id(t.l("ctx")).Dot("CacheEntries"))...)
+	}
+	return jen.Op("*").Qual(statePath, "Cache").Types(typ(s.Value)),
+		jen.Qual(statePath, "NewCache").Types(typ(s.Value)).Call(append(codec, jen.Id(t.l("ctx")).Dot("CacheEntries"))...)
+}
+
+// storeKind is the Kind and Retention of a windowed store's StoreSpec, which
+// the engine needs to give its changelog a time retention; nothing for a
+// key-value store.
+func storeKind(s *ir.Store) []jen.Code {
+	w := s.Node.Window
+	if w == nil {
+		return nil
+	}
+	return []jen.Code{
+		jen.Id("Kind").Op(":").Qual(runtimePath, "WindowStore"),
+		jen.Id("Retention").Op(":").Lit(int(w.Retention().Milliseconds())).Op("*").Qual("time", "Millisecond"),
+	}
 }

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"encoding/binary"
 	"fmt"
 	"github.com/gofka/streams"
 	"github.com/gofka/streams/runtime"
@@ -32,10 +31,10 @@ func CompiledPageViews() *runtime.Program {
 			{Name: "page-views", Kind: runtime.SourceTopic, Types: runtime.TypesOf[string, []byte]()},
 			{Name: "late-page-views", Kind: runtime.SinkTopic},
 			{Name: "page-views-per-minute", Kind: runtime.SinkTopic, Types: runtime.TypesOf[streams.Windowed[string], int64]()},
-			{Name: "views-per-minute-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[string, int64]()},
+			{Name: "views-per-minute-changelog", Kind: runtime.ChangelogTopic},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "views-per-minute", Changelog: 3, Persistent: true, SubTopology: 0},
+			{Name: "views-per-minute", Changelog: 3, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 70000 * time.Millisecond},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,
@@ -54,20 +53,19 @@ func CompiledPageViews() *runtime.Program {
 //	Source#0 topic "page-views" → Group#1 → Count#2 store "views-per-minute" → ToStream#3 → Sink#4 topic "page-views-per-minute"
 type pageViewsTask0 struct {
 	out                 runtime.Emitter
-	current             int                  // index in the batch of the record in flight
-	streamTime          int64                // the largest timestamp read, before any filter
-	keyBuf              []byte               // reused for every encoded key
-	valueBuf            []byte               // reused for every encoded value
-	storeKey            []byte               // reused for every encoded store key
-	storeViewsPerMinute *state.Cache[int64]  // store "views-per-minute"
-	late                *runtime.LateCounter // records that fell in no open window
+	current             int                       // index in the batch of the record in flight
+	streamTime          int64                     // the largest timestamp read, before any filter
+	keyBuf              []byte                    // reused for every encoded key
+	valueBuf            []byte                    // reused for every encoded value
+	storeViewsPerMinute *state.WindowStore[int64] // store "views-per-minute"
+	late                *runtime.LateCounter      // records that fell in no open window
 }
 
 func newPageViewsTask0(ctx runtime.TaskContext) runtime.Task {
 	return &pageViewsTask0{
 		late:                ctx.Late,
 		out:                 ctx.Out,
-		storeViewsPerMinute: state.NewCache[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, ctx.CacheEntries),
+		storeViewsPerMinute: state.NewWindowStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 60000, Retention: 70000}, ctx.CacheEntries),
 		streamTime:          ctx.StreamTime,
 	}
 }
@@ -114,25 +112,25 @@ func (t *pageViewsTask0) processPageViews(batch []runtime.Record) error {
 		t.streamTime = max(t.streamTime, r.Timestamp)
 		var v0 []byte // no step reads the value: it is not decoded
 		// Count#2 over tumbling windows of 1m0s: every window the record falls in, oldest first.
+		if err := t.storeViewsPerMinute.Expire(t.streamTime); err != nil {
+			return r.Fail("expire store views-per-minute", err)
+		}
 		ts2 := r.Timestamp
-		sk2 := append(t.storeKey[:0], runtime.StringBytes(k0)...)
-		skLen2 := len(sk2)
 		open2 := false // whether some window was still open
 		for start2 := max(0, ts2-60000+60000) / 60000 * 60000; start2 <= ts2; start2 += 60000 {
 			if start2+70000 <= t.streamTime {
 				continue // closed: its end plus grace has passed
 			}
 			open2 = true
-			sk2 = binary.BigEndian.AppendUint64(sk2[:skLen2], uint64(start2))
-			t.storeKey = sk2
-			slot2, err := t.storeViewsPerMinute.Slot(sk2)
+			slot2, err := t.storeViewsPerMinute.Slot(runtime.StringBytes(k0), start2)
 			if err != nil {
 				return r.Fail("read store views-per-minute", err)
 			}
 			agg2, _ := slot2.Value()
 			agg2++
 			_ = v0 // Count reads only the key
-			t.storeViewsPerMinute.Set(slot2, agg2)
+			t.storeViewsPerMinute.Set(slot2, agg2, r.Timestamp)
+			wts2 := slot2.Timestamp() // the latest time that contributed: the result's
 			w2 := streams.Windowed[string]{Key: k0, Start: time.UnixMilli(start2).UTC(), End: time.UnixMilli(start2 + 60000).UTC()}
 			key4, err := gofkaSerdeWindowed.Encode(t.keyBuf[:0], w2)
 			if err != nil {
@@ -144,7 +142,7 @@ func (t *pageViewsTask0) processPageViews(batch []runtime.Record) error {
 				return r.Fail("encode value for page-views-per-minute", err)
 			}
 			t.valueBuf = value4
-			t.out.Emit(2, key4, value4, r.Timestamp) // to topic "page-views-per-minute"
+			t.out.Emit(2, key4, value4, wts2) // to topic "page-views-per-minute"
 		}
 		if !open2 {
 			// late: every window it falls in has closed

@@ -22,6 +22,7 @@ type update struct {
 	page       string
 	start, end int64
 	count      int64
+	ts         int64 // the latest time of the views counted: the result's timestamp
 }
 
 // views makes n views of a few pages, about 2 a second, each up to 25 s earlier
@@ -41,7 +42,7 @@ func views(n int) []view {
 // its window's end plus 10 s grace is at or before stream time.
 func bruteForce(in []view) (updates []update, late []view) {
 	const size, grace = 60_000, 10_000
-	counts := map[[2]any]int64{}
+	counts, latest := map[[2]any]int64{}, map[[2]any]int64{}
 	streamTime := int64(-1)
 	for _, v := range in {
 		streamTime = max(streamTime, v.ts)
@@ -52,7 +53,8 @@ func bruteForce(in []view) (updates []update, late []view) {
 		}
 		key := [2]any{v.page, start}
 		counts[key]++
-		updates = append(updates, update{v.page, start, start + size, counts[key]})
+		latest[key] = max(latest[key], v.ts)
+		updates = append(updates, update{v.page, start, start + size, counts[key], latest[key]})
 	}
 	return updates, late
 }
@@ -83,7 +85,7 @@ func TestPageViewsMatchesBruteForce(t *testing.T) {
 		}
 	}
 
-	got, err := perMinute.ReadKeyValues()
+	got, err := perMinute.ReadRecords()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,12 +93,12 @@ func TestPageViewsMatchesBruteForce(t *testing.T) {
 		t.Fatalf("got %d updates, want %d", len(got), len(wantUpdates))
 	}
 	for i, kv := range got {
-		g := update{kv.Key.Key, kv.Key.Start.UnixMilli(), kv.Key.End.UnixMilli(), kv.Value}
+		g := update{kv.Key.Key, kv.Key.Start.UnixMilli(), kv.Key.End.UnixMilli(), kv.Value, kv.Timestamp}
 		if g != wantUpdates[i] {
 			t.Fatalf("update %d = %+v, want %+v", i, g, wantUpdates[i])
 		}
 	}
-	lates, err := lateOut.ReadKeyValues()
+	lates, err := lateOut.ReadRecords()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,8 +106,8 @@ func TestPageViewsMatchesBruteForce(t *testing.T) {
 		t.Fatalf("got %d late records, want %d", len(lates), len(wantLate))
 	}
 	for i, kv := range lates {
-		if kv.Key != wantLate[i].page || string(kv.Value) != fmt.Sprint(wantLate[i].id) {
-			t.Fatalf("late record %d is %q=%q, want it unchanged: %q=%d", i, kv.Key, kv.Value, wantLate[i].page, wantLate[i].id)
+		if kv.Key != wantLate[i].page || string(kv.Value) != fmt.Sprint(wantLate[i].id) || kv.Timestamp != wantLate[i].ts {
+			t.Fatalf("late record %d is %q=%q at %d, want it unchanged: %q=%d at %d", i, kv.Key, kv.Value, kv.Timestamp, wantLate[i].page, wantLate[i].id, wantLate[i].ts)
 		}
 	}
 	if n := d.LateRecords(); n != int64(len(wantLate)) {
