@@ -92,7 +92,7 @@ func (t *taskGen) windowed(n *ir.Node, k, v string) []jen.Code {
 func (t *taskGen) windowBody(n *ir.Node, k, v string, key jen.Code, start string, size, grace int) []jen.Code {
 	wk := t.l(fmt.Sprintf("w%d", n.ID))
 	body := []jen.Code{
-		jen.If(jen.Id(start).Op("+").Lit(size+grace).Op("<=").Id(t.l("t")).Dot("streamTime")).Block(
+		jen.If(jen.Id(start).Op("+").Lit(size + grace).Op("<=").Id(t.l("t")).Dot("streamTime")).Block(
 			jen.Continue().Comment("closed: its end plus grace has passed"),
 		),
 		jen.Id(t.l(fmt.Sprintf("open%d", n.ID))).Op("=").True(),
