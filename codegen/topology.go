@@ -91,7 +91,7 @@ func (tg *topologyGen) assignTopics() {
 		}
 	}
 	for _, s := range tg.graph.Stores {
-		if s.Node.Window != nil { // the window store's own layout: no record types
+		if s.Node.Window != nil || s.Node.Op == ir.OpSuppress { // the store's own layout: no record types
 			tg.topicID(s.Changelog, "ChangelogTopic", nil, nil)
 			continue
 		}

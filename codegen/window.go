@@ -40,8 +40,8 @@ func unsupported(pkg *ir.Package) []error {
 			switch {
 			case n.Window != nil && n.Window.Kind != ir.TumblingWindow && n.Window.Kind != ir.HoppingWindow:
 				errs = append(errs, ir.Errorf(n.Pos, "%s over %s windows: gofkagen does not generate this yet (only tumbling and hopping windows)", n.Op, n.Window.Kind))
-			case n.Op == ir.OpSuppress:
-				errs = append(errs, ir.Errorf(n.Pos, "Suppress: gofkagen does not generate suppression yet (it waits for the suppression buffer store)"))
+			case n.Op == ir.OpSuppress && (n.Suppress.Kind != ir.UntilWindowCloses || n.Store == nil):
+				errs = append(errs, ir.Errorf(n.Pos, "Suppress: gofkagen does not generate UntilTimeLimit yet (only UntilWindowCloses, after a windowed aggregation)"))
 			}
 		}
 	}
@@ -150,6 +150,9 @@ func (t *taskGen) storeField(i int, s *ir.Store) (jen.Code, jen.Code) {
 	vs := s.ValueSerde
 	backend := jen.Id(t.l("ctx")).Dot("Stores").Index(jen.Lit(i))
 	codec := []jen.Code{backend, t.serde(vs).Dot("Encode"), t.serde(vs).Dot("Decode")}
+	if s.Node.Op == ir.OpSuppress {
+		return jen.Op("*").Qual(statePath, "SuppressBuffer"), nil // loaded by open
+	}
 	if w := s.Node.Window; w != nil {
 		spec := jen.Qual(statePath, "WindowSpec").Values(
 			jen.Id("Size").Op(":").Lit(int(w.Size.Milliseconds())),
@@ -166,6 +169,9 @@ func (t *taskGen) storeField(i int, s *ir.Store) (jen.Code, jen.Code) {
 // the engine needs to give its changelog a time retention; nothing for a
 // key-value store.
 func storeKind(s *ir.Store) []jen.Code {
+	if s.Node.Op == ir.OpSuppress {
+		return []jen.Code{jen.Id("Kind").Op(":").Qual(runtimePath, "SuppressBuffer")}
+	}
 	w := s.Node.Window
 	if w == nil {
 		return nil

@@ -290,7 +290,36 @@ func (e *evaluator) opSuppress(recv value, call *ast.CallExpr, pos token.Pos) va
 	}
 	n := e.next(ir.OpSuppress, pos, streamVal{port: ir.Port{Node: t.node}})
 	n.Suppress = s.s
+	if origin := windowOf(t.node); origin != nil {
+		e.suppressBuffer(n, origin, pos)
+	}
 	return tableVal{node: n}
+}
+
+// suppressBuffer gives a Suppress of a windowed table its buffer, a store named
+// after the aggregation's ("<store>-suppress"), whose changelog keeps pending
+// results across restarts. Entries are keyed by the windowed key's bytes and
+// hold the encoded aggregate.
+func (e *evaluator) suppressBuffer(n, origin *ir.Node, pos token.Pos) {
+	if origin.Store == nil {
+		return // reported at the aggregation
+	}
+	name := origin.Store.Name + "-suppress"
+	if first, dup := e.stores[name]; dup {
+		e.errorf(pos, "Suppress: its buffer is named %q, which the store at %s already uses: rename that store", name, first)
+		return
+	}
+	e.stores[name] = n.Pos
+	key := e.windowedKeySerde("Suppress", n, pos)
+	if key == nil {
+		return
+	}
+	s := &ir.Store{
+		Name: name, Pos: n.Pos, Persistent: origin.Store.Persistent,
+		Key: n.Key, Value: n.Value, KeySerde: key, ValueSerde: origin.Store.ValueSerde, Node: n,
+	}
+	n.Store = s
+	e.g.Stores = append(e.g.Stores, s)
 }
 
 // windowedKeySerde is the default serde of a streams.Windowed[K] key at a
