@@ -111,7 +111,7 @@ func (t *taskGen) emit() []jen.Code {
 		jen.Comment("Process implements runtime.Task: it runs the fused chain of one source over a batch."),
 		jen.Func().Params(recv).Id("Process").Params(jen.Id(t.l("source")).Int(), jen.Id(t.l("batch")).Index().Qual(runtimePath, "Record")).Error().Block(
 			append(prelude, jen.Switch(jen.Id(t.l("source"))).Block(cases...),
-			jen.Return(jen.Qual(runtimePath, "UnknownSource").Call(jen.Lit(t.typ), jen.Id(t.l("source")))))...,
+				jen.Return(jen.Qual(runtimePath, "UnknownSource").Call(jen.Lit(t.typ), jen.Id(t.l("source")))))...,
 		),
 		jen.Line(),
 	)

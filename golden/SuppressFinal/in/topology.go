@@ -13,7 +13,7 @@ import (
 func SuppressFinal(b *streams.StreamsBuilder) {
 	b.Stream(streams.With(streams.String(), streams.String()), "views").
 		GroupByKey().
-		WindowedBy(streams.TumblingWindows(3*time.Millisecond).Grace(time.Millisecond)).
+		WindowedBy(streams.TumblingWindows(3 * time.Millisecond).Grace(time.Millisecond)).
 		Count(streams.RocksDBStore("views-per-window")).
 		Suppress(streams.UntilWindowCloses()).
 		ToStream().
