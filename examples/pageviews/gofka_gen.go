@@ -31,16 +31,19 @@ func CompiledPageViews() *runtime.Program {
 			{Name: "page-views", Kind: runtime.SourceTopic, Types: runtime.TypesOf[string, []byte]()},
 			{Name: "late-page-views", Kind: runtime.SinkTopic},
 			{Name: "page-views-per-minute", Kind: runtime.SinkTopic, Types: runtime.TypesOf[streams.Windowed[string], int64]()},
+			{Name: "page-views-per-minute-final", Kind: runtime.SinkTopic, Types: runtime.TypesOf[streams.Windowed[string], int64]()},
 			{Name: "views-per-minute-changelog", Kind: runtime.ChangelogTopic},
+			{Name: "views-per-minute-suppress-changelog", Kind: runtime.ChangelogTopic},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "views-per-minute", Changelog: 3, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 70000 * time.Millisecond},
+			{Name: "views-per-minute", Changelog: 4, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 70000 * time.Millisecond},
+			{Name: "views-per-minute-suppress", Changelog: 5, Persistent: true, SubTopology: 0, Kind: runtime.SuppressBuffer},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,
 			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{0}}},
-			Sinks:   []runtime.TopicID{1, 2},
-			Stores:  []int{0},
+			Sinks:   []runtime.TopicID{1, 2, 3},
+			Stores:  []int{0, 1},
 			NewTask: newPageViewsTask0,
 		}},
 		Description: pageViewsDescription,
@@ -50,19 +53,24 @@ func CompiledPageViews() *runtime.Program {
 
 // pageViewsTask0 runs sub-topology 0 of PageViews on one partition:
 //
-//	Source#0 topic "page-views" → Group#1 → Count#2 store "views-per-minute" → ToStream#3 → Sink#4 topic "page-views-per-minute"
+//	Source#0 topic "page-views" → Group#1 → Count#2 store "views-per-minute"
+//	├─ ToStream#3 → Sink#4 topic "page-views-per-minute"
+//	└─ Suppress#5 store "views-per-minute-suppress" → ToStream#6 → Sink#7 topic "page-views-per-minute-final"
 type pageViewsTask0 struct {
-	out                 runtime.Emitter
-	current             int                       // index in the batch of the record in flight
-	streamTime          int64                     // the largest timestamp read, before any filter
-	keyBuf              []byte                    // reused for every encoded key
-	valueBuf            []byte                    // reused for every encoded value
-	storeViewsPerMinute *state.WindowStore[int64] // store "views-per-minute"
-	late                *runtime.LateCounter      // records that fell in no open window
+	out                         runtime.Emitter
+	current                     int                       // index in the batch of the record in flight
+	streamTime                  int64                     // the largest timestamp read, before any filter
+	keyBuf                      []byte                    // reused for every encoded key
+	valueBuf                    []byte                    // reused for every encoded value
+	storeViewsPerMinute         *state.WindowStore[int64] // store "views-per-minute"
+	storeViewsPerMinuteSuppress *state.SuppressBuffer     // store "views-per-minute-suppress"
+	late                        *runtime.LateCounter      // records that fell in no open window
+	backends                    []state.Backend           // the stores' backends: suppression buffers load from them
 }
 
 func newPageViewsTask0(ctx runtime.TaskContext) runtime.Task {
 	return &pageViewsTask0{
+		backends:            ctx.Stores,
 		late:                ctx.Late,
 		out:                 ctx.Out,
 		storeViewsPerMinute: state.NewWindowStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 60000, Retention: 70000}, ctx.CacheEntries),
@@ -85,16 +93,38 @@ func (t *pageViewsTask0) Flush() error {
 	if err := t.storeViewsPerMinute.Flush(); err != nil {
 		return fmt.Errorf("store views-per-minute: %w", err)
 	}
+	if t.storeViewsPerMinuteSuppress != nil {
+		if err := t.storeViewsPerMinuteSuppress.Flush(); err != nil {
+			return fmt.Errorf("store views-per-minute-suppress: %w", err)
+		}
+	}
 	return nil
 }
 
 // Process implements runtime.Task: it runs the fused chain of one source over a batch.
 func (t *pageViewsTask0) Process(source int, batch []runtime.Record) error {
+	if err := t.open(); err != nil {
+		return err
+	}
 	switch source {
 	case 0:
 		return t.processPageViews(batch)
 	}
 	return runtime.UnknownSource("pageViewsTask0", source)
+}
+
+// open loads the suppression buffers' pending results on the first Process:
+// loading can fail, and NewTask cannot.
+func (t *pageViewsTask0) open() error {
+	if t.storeViewsPerMinuteSuppress != nil {
+		return nil
+	}
+	buf, err := state.NewSuppressBuffer(t.backends[1])
+	if err != nil {
+		return fmt.Errorf("load store views-per-minute-suppress: %w", err)
+	}
+	t.storeViewsPerMinuteSuppress = buf
+	return nil
 }
 
 // processPageViews runs the chain of Source#0 (topic "page-views") over one batch.
@@ -132,17 +162,40 @@ func (t *pageViewsTask0) processPageViews(batch []runtime.Record) error {
 			t.storeViewsPerMinute.Set(slot2, agg2, r.Timestamp)
 			wts2 := slot2.Timestamp() // the latest time that contributed: the result's
 			w2 := streams.Windowed[string]{Key: k0, Start: time.UnixMilli(start2).UTC(), End: time.UnixMilli(start2 + 60000).UTC()}
-			key4, err := gofkaSerdeWindowed.Encode(t.keyBuf[:0], w2)
-			if err != nil {
-				return r.Fail("encode key for page-views-per-minute", err)
+			{
+				// fan-out 1 of 2 from Count#2: ToStream#3 → Sink#4 topic "page-views-per-minute"
+				key4, err := gofkaSerdeWindowed.Encode(t.keyBuf[:0], w2)
+				if err != nil {
+					return r.Fail("encode key for page-views-per-minute", err)
+				}
+				t.keyBuf = key4
+				value4, err := gofkaSerdeInt64.Encode(t.valueBuf[:0], agg2)
+				if err != nil {
+					return r.Fail("encode value for page-views-per-minute", err)
+				}
+				t.valueBuf = value4
+				t.out.Emit(2, key4, value4, wts2) // to topic "page-views-per-minute"
 			}
-			t.keyBuf = key4
-			value4, err := gofkaSerdeInt64.Encode(t.valueBuf[:0], agg2)
+			// fan-out 2 of 2 from Count#2: Suppress#5 store "views-per-minute-suppress" → ToStream#6 → Sink#7 topic "page-views-per-minute-final"
+			// Suppress#5: the window's latest result waits in store "views-per-minute-suppress" until the window closes.
+			bk5, err := gofkaSerdeWindowed.Encode(t.keyBuf[:0], w2)
 			if err != nil {
-				return r.Fail("encode value for page-views-per-minute", err)
+				return r.Fail("encode key for store views-per-minute-suppress", err)
 			}
-			t.valueBuf = value4
-			t.out.Emit(2, key4, value4, wts2) // to topic "page-views-per-minute"
+			t.keyBuf = bk5
+			bv5, err := gofkaSerdeInt64.Encode(t.valueBuf[:0], agg2)
+			if err != nil {
+				return r.Fail("encode value for store views-per-minute-suppress", err)
+			}
+			t.valueBuf = bv5
+			if err := t.storeViewsPerMinuteSuppress.Put(bk5, w2.End.UnixMilli()+10000, bv5, wts2); err != nil {
+				return r.Fail("write store views-per-minute-suppress", err)
+			}
+			if err := t.storeViewsPerMinuteSuppress.EvictUntil(t.streamTime, func(key []byte, value []byte, ts int64) error {
+				return t.final5(r, key, value, ts)
+			}); err != nil {
+				return err
+			}
 		}
 		if !open2 {
 			// late: every window it falls in has closed
@@ -150,6 +203,31 @@ func (t *pageViewsTask0) processPageViews(batch []runtime.Record) error {
 			t.out.Emit(1, r.Key, r.Value, r.Timestamp) // unchanged, to the late records' topic "late-page-views"
 		}
 	}
+	return nil
+}
+
+// final5 runs the chain after Suppress#5 (at topology.go:44:9) on a window's final result, as the
+// record r was being processed; key and value are valid only during the call.
+func (t *pageViewsTask0) final5(r *runtime.Record, key []byte, value []byte, ts int64) error {
+	k5, err := gofkaSerdeWindowed.Decode(key)
+	if err != nil {
+		return r.Fail("decode key of store views-per-minute-suppress", err)
+	}
+	v5, err := gofkaSerdeInt64.Decode(value)
+	if err != nil {
+		return r.Fail("decode value of store views-per-minute-suppress", err)
+	}
+	key7, err := gofkaSerdeWindowed.Encode(t.keyBuf[:0], k5)
+	if err != nil {
+		return r.Fail("encode key for page-views-per-minute-final", err)
+	}
+	t.keyBuf = key7
+	value7, err := gofkaSerdeInt64.Encode(t.valueBuf[:0], v5)
+	if err != nil {
+		return r.Fail("encode value for page-views-per-minute-final", err)
+	}
+	t.valueBuf = value7
+	t.out.Emit(3, key7, value7, ts) // to topic "page-views-per-minute-final"
 	return nil
 }
 
@@ -165,15 +243,20 @@ func main() {
 // pageViewsDescription is topology PageViews as gofkagen describe prints it.
 const pageViewsDescription = `Topology PageViews (application id "page-views")
   Sub-topology 0
-    #0 Source from page-views -> key string, value []byte  (topology.go:39:4)
+    #0 Source from page-views -> key string, value []byte  (topology.go:39:14)
         --> #1
     #1 Group  (topology.go:40:3)
         --> #2
-    #2 Count store views-per-minute (changelog page-views-views-per-minute-changelog) [tumbling 1m0s, grace 10s, emit every update, late records to late-page-views] -> key github.com/gofka/streams.Windowed[string], value int64  (topology.go:42:3)
-        --> #3
-    #3 ToStream  (topology.go:43:3)
+    #2 Count store views-per-minute (changelog page-views-views-per-minute-changelog) [tumbling 1m0s, grace 10s, emit final, late records to late-page-views] -> key github.com/gofka/streams.Windowed[string], value int64  (topology.go:42:3)
+        --> #3, #5
+    #3 ToStream  (topology.go:43:9)
         --> #4
-    #4 Sink topic page-views-per-minute  (topology.go:44:3)
+    #4 Sink topic page-views-per-minute  (topology.go:43:20)
+    #5 Suppress store views-per-minute-suppress (changelog page-views-views-per-minute-suppress-changelog) [emit final (until the window closes)]  (topology.go:44:9)
+        --> #6
+    #6 ToStream  (topology.go:44:47)
+        --> #7
+    #7 Sink topic page-views-per-minute-final  (topology.go:44:58)
 `
 
 // pageViewsMermaid is topology PageViews as a Mermaid diagram.
@@ -184,17 +267,27 @@ const pageViewsMermaid = `graph TD
     n2["#2 Count<br/>store views-per-minute<br/>tumbling 1m0s, grace 10s"]
     n3["#3 ToStream"]
     n4["#4 Sink"]
+    n5["#5 Suppress<br/>store views-per-minute-suppress<br/>emit final (until the window closes)"]
+    n6["#6 ToStream"]
+    n7["#7 Sink"]
   end
   t0[("page-views")]
   t1[("late-page-views")]
   t2[("page-views-views-per-minute-changelog")]
   t3[("page-views-per-minute")]
+  t4[("page-views-views-per-minute-suppress-changelog")]
+  t5[("page-views-per-minute-final")]
   n0 --> n1
   n1 --> n2
   n2 --> n3
   n3 --> n4
+  n2 --> n5
+  n5 --> n6
+  n6 --> n7
   t0 --> n0
   n2 --> t1
   n2 -.changelog.-> t2
   n4 --> t3
+  n5 -.changelog.-> t4
+  n7 --> t5
 `

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
+	"strings"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -37,12 +40,21 @@ func views(n int) []view {
 	return out
 }
 
+// window is a page's one-minute window, by its start.
+type window struct {
+	page  string
+	start int64
+}
+
 // bruteForce windows the views without the DSL or the runtime: one-minute windows
 // aligned to the epoch, stream time the largest timestamp so far, a view late when
-// its window's end plus 10 s grace is at or before stream time.
-func bruteForce(in []view) (updates []update, late []view) {
+// its window's end plus 10 s grace is at or before stream time. Final results are
+// due once stream time reaches end + grace; they are emitted after a view that
+// is counted, oldest first, then by page.
+func bruteForce(in []view) (updates, finals []update, late []view) {
 	const size, grace = 60_000, 10_000
-	counts, latest := map[[2]any]int64{}, map[[2]any]int64{}
+	counts, latest := map[window]int64{}, map[window]int64{}
+	pending := map[window]bool{}
 	streamTime := int64(-1)
 	for _, v := range in {
 		streamTime = max(streamTime, v.ts)
@@ -51,17 +63,29 @@ func bruteForce(in []view) (updates []update, late []view) {
 			late = append(late, v)
 			continue
 		}
-		key := [2]any{v.page, start}
-		counts[key]++
-		latest[key] = max(latest[key], v.ts)
-		updates = append(updates, update{v.page, start, start + size, counts[key], latest[key]})
+		w := window{v.page, start}
+		counts[w]++
+		latest[w] = max(latest[w], v.ts)
+		updates = append(updates, update{v.page, start, start + size, counts[w], latest[w]})
+		pending[w] = true
+		var due []window
+		for p := range pending {
+			if p.start+size+grace <= streamTime {
+				due = append(due, p)
+			}
+		}
+		slices.SortFunc(due, func(a, b window) int { return cmp.Or(cmp.Compare(a.start, b.start), strings.Compare(a.page, b.page)) })
+		for _, p := range due {
+			finals = append(finals, update{p.page, p.start, p.start + size, counts[p], latest[p]})
+			delete(pending, p)
+		}
 	}
-	return updates, late
+	return updates, finals, late
 }
 
 func TestPageViewsMatchesBruteForce(t *testing.T) {
 	in := views(3000)
-	wantUpdates, wantLate := bruteForce(in)
+	wantUpdates, wantFinals, wantLate := bruteForce(in)
 	// The input must exercise both sides: out-of-order views that still count, and late ones.
 	outOfOrder := 0
 	for i := 1; i < len(in); i++ {
@@ -78,6 +102,8 @@ func TestPageViewsMatchesBruteForce(t *testing.T) {
 	input := streamstest.Input(d, "page-views", streams.String(), streams.Bytes())
 	perMinute := streamstest.Output(d, "page-views-per-minute",
 		streams.TimeWindowedSerde[string, streams.StringSerde[string]]{Size: time.Minute}, streams.Int64())
+	final := streamstest.Output(d, "page-views-per-minute-final",
+		streams.TimeWindowedSerde[string, streams.StringSerde[string]]{Size: time.Minute}, streams.Int64())
 	lateOut := streamstest.Output(d, "late-page-views", streams.String(), streams.Bytes())
 	for i, v := range in {
 		if err := input.PipeAt(v.page, []byte(fmt.Sprint(i)), v.ts); err != nil {
@@ -85,19 +111,8 @@ func TestPageViewsMatchesBruteForce(t *testing.T) {
 		}
 	}
 
-	got, err := perMinute.ReadRecords()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != len(wantUpdates) {
-		t.Fatalf("got %d updates, want %d", len(got), len(wantUpdates))
-	}
-	for i, kv := range got {
-		g := update{kv.Key.Key, kv.Key.Start.UnixMilli(), kv.Key.End.UnixMilli(), kv.Value, kv.Timestamp}
-		if g != wantUpdates[i] {
-			t.Fatalf("update %d = %+v, want %+v", i, g, wantUpdates[i])
-		}
-	}
+	got := checkUpdates(t, "page-views-per-minute", perMinute, wantUpdates)
+	finals := checkUpdates(t, "page-views-per-minute-final", final, wantFinals)
 	lates, err := lateOut.ReadRecords()
 	if err != nil {
 		t.Fatal(err)
@@ -113,5 +128,25 @@ func TestPageViewsMatchesBruteForce(t *testing.T) {
 	if n := d.LateRecords(); n != int64(len(wantLate)) {
 		t.Errorf("LateRecords() = %d, want %d", n, len(wantLate))
 	}
-	t.Logf("%d views: %d updates, %d late (%d out of order)", len(in), len(got), len(lates), outOfOrder)
+	t.Logf("%d views: %d updates, %d final results, %d late (%d out of order)", len(in), got, finals, len(lates), outOfOrder)
+}
+
+// checkUpdates compares the records of a windowed output with want, in order,
+// and returns how many there are.
+func checkUpdates(t *testing.T, topic string, out *streamstest.OutputTopic[streams.Windowed[string], int64], want []update) int {
+	t.Helper()
+	got, err := out.ReadRecords()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%s: got %d records, want %d", topic, len(got), len(want))
+	}
+	for i, kv := range got {
+		g := update{kv.Key.Key, kv.Key.Start.UnixMilli(), kv.Key.End.UnixMilli(), kv.Value, kv.Timestamp}
+		if g != want[i] {
+			t.Fatalf("%s: record %d = %+v, want %+v", topic, i, g, want[i])
+		}
+	}
+	return len(got)
 }

@@ -1,5 +1,6 @@
 // Command pageviews counts the views of each page per minute: a tumbling windowed
-// count, as a Gofka Streams topology.
+// count, as a Gofka Streams topology, emitted both as every update and as one
+// final count per window.
 //
 // Each record of page-views is keyed by the page; its timestamp is when the page
 // was viewed. Views are counted per page in one-minute windows aligned to the
@@ -7,19 +8,18 @@
 // time seen). Every update of a window's count is written to page-views-per-minute
 // with the key streams.Windowed[string] (Kafka Streams' time-windowed layout:
 // the page's bytes, then the window start as 8 bytes big-endian milliseconds);
-// later views are not counted but written unchanged to late-page-views.
+// later views are not counted but written unchanged to late-page-views. Once
+// stream time passes a window's end plus the grace, its final count goes to
+// page-views-per-minute-final: exactly one record per window.
 //
 //	page-views (key: page, value: anything)
 //	  │
 //	  ├─ GroupByKey
 //	  ├─ WindowedBy(TumblingWindows(time.Minute).Grace(10 * time.Second))
 //	  ├─ Count into store views-per-minute      ──late──▶ late-page-views
-//	  └─ ToStream
-//	  ▼
-//	page-views-per-minute (key: Windowed[page], value: int64 count)
-//
-// Emit-final (one record per window once it closes, with
-// Suppress(streams.UntilWindowCloses())) is not generated yet: see issue 14.
+//	  ├─ ToStream ─▶ page-views-per-minute (key: Windowed[page], value: int64 count)
+//	  └─ Suppress(UntilWindowCloses()) into store views-per-minute-suppress
+//	     └─ ToStream ─▶ page-views-per-minute-final (one final count per window)
 //
 // # Running it
 //
@@ -36,10 +36,10 @@ import (
 
 //gofka:topology
 func PageViews(b *streams.StreamsBuilder) {
-	b.Stream(streams.With(streams.String(), streams.Bytes()), "page-views").
+	counts := b.Stream(streams.With(streams.String(), streams.Bytes()), "page-views").
 		GroupByKey().
 		WindowedBy(streams.TumblingWindows(time.Minute).Grace(10*time.Second)).
-		Count(streams.RocksDBStore("views-per-minute"), streams.LateRecordsTo("late-page-views")).
-		ToStream().
-		To("page-views-per-minute")
+		Count(streams.RocksDBStore("views-per-minute"), streams.LateRecordsTo("late-page-views"))
+	counts.ToStream().To("page-views-per-minute")
+	counts.Suppress(streams.UntilWindowCloses()).ToStream().To("page-views-per-minute-final")
 }
