@@ -184,7 +184,7 @@ func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed 
 		}
 	}
 	t.t = st.NewTask(runtime.TaskContext{Partition: k.Partition, Out: taskOut{e, t}, Stores: backends, CacheEntries: e.cacheEntries,
-		StreamTime: committedStreamTime(committed, t.inputs)})
+		StreamTime: committedStreamTime(committed, t.inputs), Late: &t.late})
 	e.uploader.Forget(k.String()) // the next upload compares with the store, not with what this replica uploaded before
 	t.restoreTime = time.Since(begin)
 	t.restoredRecords = records
