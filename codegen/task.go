@@ -377,7 +377,7 @@ func (t *taskGen) node(n *ir.Node, k, v string, m mode) []jen.Code {
 
 	case ir.OpCount, ir.OpReduce, ir.OpAggregate:
 		if n.Window != nil {
-			return t.windowed(n, k, v)
+			return t.windowed(n, k, v, m)
 		}
 		return append(t.aggregate(n, k, v), t.children(n, 0, k, t.l(fmt.Sprintf("agg%d", n.ID)), m)...)
 	}
@@ -462,22 +462,27 @@ func (t *taskGen) update(n *ir.Node, k, v string, key, start jen.Code) []jen.Cod
 		foundVar = jen.Id("_")
 	}
 	out = append(out, jen.List(jen.Id(agg), foundVar).Op(":=").Id(slot).Dot("Value").Call())
+	out = append(out, t.fold(n, k, v, jen.Id(agg), jen.Id(found))...)
+	return append(out, jen.Id(t.l("t")).Dot(field).Dot("Set").Call(append([]jen.Code{jen.Id(slot), jen.Id(agg)}, setTime...)...))
+}
+
+// fold emits the step of Count, Reduce or Aggregate that adds the record in k, v
+// to the aggregate agg; found says whether agg held a value before (Count does not
+// read it).
+func (t *taskGen) fold(n *ir.Node, k, v string, agg, found *jen.Statement) []jen.Code {
 	switch n.Op {
 	case ir.OpCount:
-		out = append(out, jen.Id(agg).Op("++"), jen.Id("_").Op("=").Id(v).Comment("Count reads only the key"))
+		return []jen.Code{agg.Clone().Op("++"), jen.Id("_").Op("=").Id(v).Comment("Count reads only the key")}
 	case ir.OpReduce:
-		out = append(out, jen.If(jen.Id(found)).Block(
-			jen.Id(agg).Op("=").Add(t.call(n.Fns[0], jen.Id(agg), jen.Id(v))),
+		return []jen.Code{jen.If(found).Block(
+			agg.Clone().Op("=").Add(t.call(n.Fns[0], agg.Clone(), jen.Id(v))),
 		).Else().Block(
-			jen.Id(agg).Op("=").Id(v),
-		))
-	case ir.OpAggregate:
-		out = append(out, jen.If(jen.Op("!").Id(found)).Block(jen.Id(agg).Op("=").Add(t.call(n.Fns[0]))))
-		if n.SeedAdder {
-			out = append(out, jen.Id(agg).Op("=").Add(t.call(n.Fns[1], jen.Id(agg), jen.Id(v))))
-		} else {
-			out = append(out, jen.Id(agg).Op("=").Add(t.call(n.Fns[1], jen.Id(k), jen.Id(v), jen.Id(agg))))
-		}
+			agg.Clone().Op("=").Id(v),
+		)}
 	}
-	return append(out, jen.Id(t.l("t")).Dot(field).Dot("Set").Call(append([]jen.Code{jen.Id(slot), jen.Id(agg)}, setTime...)...))
+	out := []jen.Code{jen.If(jen.Op("!").Add(found)).Block(agg.Clone().Op("=").Add(t.call(n.Fns[0])))}
+	if n.SeedAdder {
+		return append(out, agg.Clone().Op("=").Add(t.call(n.Fns[1], agg.Clone(), jen.Id(v))))
+	}
+	return append(out, agg.Clone().Op("=").Add(t.call(n.Fns[1], jen.Id(k), jen.Id(v), agg.Clone())))
 }

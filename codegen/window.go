@@ -38,8 +38,8 @@ func unsupported(pkg *ir.Package) []error {
 	for _, g := range pkg.Graphs {
 		for _, n := range g.Nodes {
 			switch {
-			case n.Window != nil && n.Window.Kind != ir.TumblingWindow && n.Window.Kind != ir.HoppingWindow:
-				errs = append(errs, ir.Errorf(n.Pos, "%s over %s windows: gofkagen does not generate this yet (only tumbling and hopping windows)", n.Op, n.Window.Kind))
+			case n.Window != nil && (n.Window.Kind == ir.SessionWindow || n.Window.Kind == ir.SlidingWindow):
+				errs = append(errs, ir.Errorf(n.Pos, "%s over %s windows: gofkagen does not generate this yet (only tumbling, hopping and count windows)", n.Op, n.Window.Kind))
 			case n.Op == ir.OpSuppress && (n.Suppress.Kind != ir.UntilWindowCloses || n.Store == nil):
 				errs = append(errs, ir.Errorf(n.Pos, "Suppress: gofkagen does not generate UntilTimeLimit yet (only UntilWindowCloses, after a windowed aggregation)"))
 			}
@@ -60,8 +60,11 @@ func hasWindows(st *ir.SubTopology) bool {
 
 // windowed emits a tumbling or hopping windowed aggregation of the record in k, v
 // and what follows it, once per open window.
-func (t *taskGen) windowed(n *ir.Node, k, v string) []jen.Code {
+func (t *taskGen) windowed(n *ir.Node, k, v string, m mode) []jen.Code {
 	w := n.Window
+	if w.Kind == ir.CountWindow {
+		return t.countWindowed(n, k, v, m)
+	}
 	size, advance, grace := int(w.Size.Milliseconds()), int(w.Advance.Milliseconds()), int(w.Grace.Milliseconds())
 	ts, start, open := t.l(fmt.Sprintf("ts%d", n.ID)), t.l(fmt.Sprintf("start%d", n.ID)), t.l(fmt.Sprintf("open%d", n.ID))
 	s := n.Store
@@ -153,7 +156,7 @@ func (t *taskGen) storeField(i int, s *ir.Store) (jen.Code, jen.Code) {
 	if s.Node.Op == ir.OpSuppress {
 		return jen.Op("*").Qual(statePath, "SuppressBuffer"), nil // loaded by open
 	}
-	if w := s.Node.Window; w != nil {
+	if w := s.Node.Window; w != nil && w.Timed() {
 		spec := jen.Qual(statePath, "WindowSpec").Values(
 			jen.Id("Size").Op(":").Lit(int(w.Size.Milliseconds())),
 			jen.Id("Retention").Op(":").Lit(int(w.Retention().Milliseconds())), // size + grace, ms
@@ -173,11 +176,58 @@ func storeKind(s *ir.Store) []jen.Code {
 		return []jen.Code{jen.Id("Kind").Op(":").Qual(runtimePath, "SuppressBuffer")}
 	}
 	w := s.Node.Window
-	if w == nil {
-		return nil
+	if w == nil || !w.Timed() {
+		return nil // count windows keep one entry per key
 	}
 	return []jen.Code{
 		jen.Id("Kind").Op(":").Qual(runtimePath, "WindowStore"),
 		jen.Id("Retention").Op(":").Lit(int(w.Retention().Milliseconds())).Op("*").Qual("time", "Millisecond"),
 	}
+}
+
+// countWindowed emits a count-windowed aggregation: the key's entry in a plain
+// key-value store counts the key's records and holds the current window's
+// aggregate, which starts afresh every Count records.
+//
+//	st, _ := slot.Value()               // streams.CountWindowed[A]
+//	if st.Seen%n == 0 { a new window: Start = ts, the aggregate starts empty }
+//	st.Seen++; st.End = max(st.End, ts); fold the record into st.Agg
+func (t *taskGen) countWindowed(n *ir.Node, k, v string, m mode) []jen.Code {
+	s := n.Store
+	field := t.stores[s]
+	slot, st, started := t.l(fmt.Sprintf("slot%d", n.ID)), t.l(fmt.Sprintf("st%d", n.ID)), t.l(fmt.Sprintf("started%d", n.ID))
+	agg, wk := t.l(fmt.Sprintf("agg%d", n.ID)), t.l(fmt.Sprintf("w%d", n.ID))
+	ts := t.timestamp()
+	out := []jen.Code{jen.Commentf("%s over count windows of %d records per key.", n, n.Window.Count)}
+	enc, key := t.encode(s.KeySerde, k, "storeKey", t.l(fmt.Sprintf("sk%d", n.ID)), "encode key for store "+s.Name)
+	out = append(out, enc...)
+	out = append(out,
+		jen.List(jen.Id(slot), jen.Id(t.l("err"))).Op(":=").Id(t.l("t")).Dot(field).Dot("Slot").Call(key),
+		t.fail("read store "+s.Name),
+		jen.List(jen.Id(st), jen.Id("_")).Op(":=").Id(slot).Dot("Value").Call(),
+		jen.Id(started).Op(":=").Id(st).Dot("Seen").Op("%").Lit(int(n.Window.Count)).Op("!=").Lit(0).Comment("the key's current window has records"),
+		jen.If(jen.Op("!").Id(started)).Block(
+			jen.Id(st).Op("=").Qual(streamsPath, "CountWindowed").Types(typ(n.Value)).Values(
+				jen.Id("Seen").Op(":").Id(st).Dot("Seen"), jen.Id("Start").Op(":").Add(ts), jen.Id("End").Op(":").Add(ts),
+			).Comment("the record opens a new window"),
+		),
+		jen.List(jen.Id(st).Dot("Seen"), jen.Id(st).Dot("End")).Op("=").List(jen.Id(st).Dot("Seen").Op("+").Lit(1), jen.Max(jen.Id(st).Dot("End"), ts)),
+		jen.Id(agg).Op(":=").Id(st).Dot("Agg"),
+	)
+	out = append(out, t.fold(n, k, v, jen.Id(agg), jen.Id(started))...)
+	out = append(out,
+		jen.Id(st).Dot("Agg").Op("=").Id(agg),
+		jen.Id(t.l("t")).Dot(field).Dot("Set").Call(jen.Id(slot), jen.Id(st)),
+		jen.Id(wk).Op(":=").Qual(streamsPath, "Windowed").Types(typ(n.Inputs[0].Node.Key)).Values(
+			jen.Id("Key").Op(":").Id(k),
+			jen.Id("Start").Op(":").Qual("time", "UnixMilli").Call(jen.Id(st).Dot("Start")).Dot("UTC").Call(),
+			jen.Id("End").Op(":").Qual("time", "UnixMilli").Call(jen.Id(st).Dot("End")).Dot("UTC").Call(),
+		),
+	)
+	wts := t.l(fmt.Sprintf("wts%d", n.ID))
+	out = append(out, jen.Id(wts).Op(":=").Id(st).Dot("End").Comment("the latest time that contributed: the result's"))
+	outer := t.resultTime
+	t.resultTime = wts
+	defer func() { t.resultTime = outer }()
+	return append(out, t.children(n, 0, wk, agg, m)...)
 }
