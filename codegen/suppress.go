@@ -42,6 +42,7 @@ func (t *taskGen) windowFields(fields *[]jen.Code, ctor jen.Dict) []jen.Code {
 	if hasWindows(t.st) {
 		*fields = append(*fields, jen.Id("late").Op("*").Qual(runtimePath, "LateCounter").Comment("records that fell in no open window"))
 		ctor[jen.Id("late")] = jen.Id(t.l("ctx")).Dot("Late")
+		*fields = append(*fields, t.sessionFields()...)
 	}
 	if len(t.suppressStores()) == 0 {
 		return nil

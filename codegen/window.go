@@ -38,8 +38,10 @@ func unsupported(pkg *ir.Package) []error {
 	for _, g := range pkg.Graphs {
 		for _, n := range g.Nodes {
 			switch {
-			case n.Window != nil && (n.Window.Kind == ir.SessionWindow || n.Window.Kind == ir.SlidingWindow):
-				errs = append(errs, ir.Errorf(n.Pos, "%s over %s windows: gofkagen does not generate this yet (only tumbling, hopping and count windows)", n.Op, n.Window.Kind))
+			case n.Window != nil && n.Window.Kind == ir.SlidingWindow:
+				errs = append(errs, ir.Errorf(n.Pos, "%s over %s windows: gofkagen does not generate this yet (only tumbling, hopping, session and count windows)", n.Op, n.Window.Kind))
+			case n.Op == ir.OpSuppress && windowNode(n) != nil && windowNode(n).Window.Kind == ir.SessionWindow:
+				errs = append(errs, ir.Errorf(n.Pos, "Suppress over session windows: gofkagen does not generate this yet (a merged session's pending result would have to be withdrawn)"))
 			case n.Op == ir.OpSuppress && (n.Suppress.Kind != ir.UntilWindowCloses || n.Store == nil):
 				errs = append(errs, ir.Errorf(n.Pos, "Suppress: gofkagen does not generate UntilTimeLimit yet (only UntilWindowCloses, after a windowed aggregation)"))
 			}
@@ -62,8 +64,11 @@ func hasWindows(st *ir.SubTopology) bool {
 // and what follows it, once per open window.
 func (t *taskGen) windowed(n *ir.Node, k, v string, m mode) []jen.Code {
 	w := n.Window
-	if w.Kind == ir.CountWindow {
+	switch w.Kind {
+	case ir.CountWindow:
 		return t.countWindowed(n, k, v, m)
+	case ir.SessionWindow:
+		return t.sessionWindowed(n, k, v, m)
 	}
 	size, advance, grace := int(w.Size.Milliseconds()), int(w.Advance.Milliseconds()), int(w.Grace.Milliseconds())
 	ts, start, open := t.l(fmt.Sprintf("ts%d", n.ID)), t.l(fmt.Sprintf("start%d", n.ID)), t.l(fmt.Sprintf("open%d", n.ID))
@@ -116,6 +121,13 @@ func (t *taskGen) windowBody(n *ir.Node, k, v string, key jen.Code, start string
 
 // late emits what happens to a record that fell in no open window.
 func (t *taskGen) late(n *ir.Node, open string) []jen.Code {
+	stmts := append([]jen.Code{jen.Comment("late: every window it falls in has closed")}, t.lateRecord(n)...)
+	return []jen.Code{jen.If(jen.Op("!").Id(open)).Block(stmts...)}
+}
+
+// lateRecord counts a late record and, with LateRecordsTo, writes it unchanged to
+// the late topic.
+func (t *taskGen) lateRecord(n *ir.Node) []jen.Code {
 	stmts := []jen.Code{jen.Id(t.l("t")).Dot("late").Dot("Inc").Call()}
 	if len(n.Topics) > 0 {
 		topic := n.Topics[0]
@@ -123,7 +135,7 @@ func (t *taskGen) late(n *ir.Node, open string) []jen.Code {
 		stmts = append(stmts, jen.Id(t.l("t")).Dot("out").Dot("Emit").Call(jen.Lit(id), jen.Id(t.l("r")).Dot("Key"), jen.Id(t.l("r")).Dot("Value"), jen.Id(t.l("r")).Dot("Timestamp")).
 			Commentf("unchanged, to the late records' %s", topicRef(topic)))
 	}
-	return []jen.Code{jen.If(jen.Op("!").Id(open)).Block(append([]jen.Code{jen.Comment("late: every window it falls in has closed")}, stmts...)...)}
+	return stmts
 }
 
 // windowedSerde is the identity and the value of a Windowed[K] key serde: Kafka
@@ -156,6 +168,9 @@ func (t *taskGen) storeField(i int, s *ir.Store) (jen.Code, jen.Code) {
 	if s.Node.Op == ir.OpSuppress {
 		return jen.Op("*").Qual(statePath, "SuppressBuffer"), nil // loaded by open
 	}
+	if w := s.Node.Window; w != nil && w.Kind == ir.SessionWindow {
+		return t.sessionStoreField(s, codec)
+	}
 	if w := s.Node.Window; w != nil && w.Timed() {
 		spec := jen.Qual(statePath, "WindowSpec").Values(
 			jen.Id("Size").Op(":").Lit(int(w.Size.Milliseconds())),
@@ -179,8 +194,12 @@ func storeKind(s *ir.Store) []jen.Code {
 	if w == nil || !w.Timed() {
 		return nil // count windows keep one entry per key
 	}
+	kind := "WindowStore"
+	if w.Kind == ir.SessionWindow {
+		kind = "SessionStore"
+	}
 	return []jen.Code{
-		jen.Id("Kind").Op(":").Qual(runtimePath, "WindowStore"),
+		jen.Id("Kind").Op(":").Qual(runtimePath, kind),
 		jen.Id("Retention").Op(":").Lit(int(w.Retention().Milliseconds())).Op("*").Qual("time", "Millisecond"),
 	}
 }
