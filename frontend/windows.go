@@ -376,3 +376,17 @@ func (e *evaluator) windowedKeySerde(opName string, n *ir.Node, pos token.Pos) *
 	}
 	return s
 }
+
+// windowOption reports whether o is streams.LateRecordsTo(...) or
+// streams.SessionMerger(...), which only a windowed aggregation takes.
+func windowOption(e *evaluator, o ast.Expr) bool {
+	call, isCall := ast.Unparen(o).(*ast.CallExpr)
+	if !isCall {
+		return false
+	}
+	if tv := e.Info.Types[call.Fun]; tv.IsType() && isStreamsType(tv.Type, "LateRecordsTo", false) {
+		return true
+	}
+	name, _ := e.callee(call)
+	return name == "SessionMerger"
+}
