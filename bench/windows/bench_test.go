@@ -109,6 +109,12 @@ func BenchmarkHopping(b *testing.B) {
 	b.Run("handwritten", func(b *testing.B) { benchHandwritten(b, 10_000, 2_000, 10_000) })
 }
 
+// BenchmarkSession: a session count (gap 30 s) over the same records; the issue
+// asks only for a report, there being no hand-written loop to compare with.
+func BenchmarkSession(b *testing.B) {
+	b.Run("generated", func(b *testing.B) { benchGenerated(b, CompiledSessionCount()) })
+}
+
 // TestSameOutput: the generated task and the hand-written loop emit the same
 // records for the same input, so the benchmark compares equal work.
 func TestSameOutput(t *testing.T) {
