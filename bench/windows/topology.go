@@ -37,7 +37,7 @@ func HoppingCount(b *streams.StreamsBuilder) {
 func SessionCount(b *streams.StreamsBuilder) {
 	b.Stream(streams.With(streams.String(), streams.Bytes()), "events").
 		GroupByKey().
-		WindowedBy(streams.SessionWindows(30*time.Second).Grace(10*time.Second)).
+		WindowedBy(streams.SessionWindows(30 * time.Second).Grace(10 * time.Second)).
 		Count(streams.InMemoryStore("sessions")).
 		ToStream().
 		To("sessions")
