@@ -430,7 +430,7 @@ const tumblingCountDescription = `Topology TumblingCount (application id "tumbli
         --> #1
     #1 Group  (topology.go:19:3)
         --> #2
-    #2 Count store per-minute (changelog tumbling-count-per-minute-changelog) [tumbling 1m0s, grace 10s, emit every update] -> key github.com/gofka/streams.Windowed[string], value int64  (topology.go:21:3)
+    #2 Count store per-minute (changelog tumbling-count-per-minute-changelog) [tumbling 1m0s, grace 10s, emit every update] -> key streams.Windowed[string], value int64  (topology.go:21:3)
         --> #3
     #3 ToStream  (topology.go:22:3)
         --> #4
@@ -465,7 +465,7 @@ const hoppingCountDescription = `Topology HoppingCount (application id "hopping-
         --> #1
     #1 Group  (topology.go:29:3)
         --> #2
-    #2 Count store hopping (changelog hopping-count-hopping-changelog) [hopping 10s advance 2s, grace 10s, emit every update] -> key github.com/gofka/streams.Windowed[string], value int64  (topology.go:31:3)
+    #2 Count store hopping (changelog hopping-count-hopping-changelog) [hopping 10s advance 2s, grace 10s, emit every update] -> key streams.Windowed[string], value int64  (topology.go:31:3)
         --> #3
     #3 ToStream  (topology.go:32:3)
         --> #4
@@ -500,7 +500,7 @@ const sessionCountDescription = `Topology SessionCount (application id "session-
         --> #1
     #1 Group  (topology.go:39:3)
         --> #2
-    #2 Count store sessions (changelog session-count-sessions-changelog) [session gap 30s, grace 10s, emit every update] -> key github.com/gofka/streams.Windowed[string], value int64  (topology.go:41:3)
+    #2 Count store sessions (changelog session-count-sessions-changelog) [session gap 30s, grace 10s, emit every update] -> key streams.Windowed[string], value int64  (topology.go:41:3)
         --> #3
     #3 ToStream  (topology.go:42:3)
         --> #4

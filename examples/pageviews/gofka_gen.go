@@ -247,7 +247,7 @@ const pageViewsDescription = `Topology PageViews (application id "page-views")
         --> #1
     #1 Group  (topology.go:40:3)
         --> #2
-    #2 Count store views-per-minute (changelog page-views-views-per-minute-changelog) [tumbling 1m0s, grace 10s, emit final, late records to late-page-views] -> key github.com/gofka/streams.Windowed[string], value int64  (topology.go:42:3)
+    #2 Count store views-per-minute (changelog page-views-views-per-minute-changelog) [tumbling 1m0s, grace 10s, emit every update, and final through Suppress, late records to late-page-views] -> key streams.Windowed[string], value int64  (topology.go:42:3)
         --> #3, #5
     #3 ToStream  (topology.go:43:9)
         --> #4

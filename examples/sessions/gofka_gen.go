@@ -174,7 +174,7 @@ const sessionsDescription = `Topology Sessions (application id "sessions")
         --> #1
     #1 Group  (topology.go:34:3)
         --> #2
-    #2 Count store clicks-per-session (changelog sessions-clicks-per-session-changelog) [session gap 5m0s, grace 1m0s, emit every update, late records to late-clicks] -> key github.com/gofka/streams.Windowed[string], value int64  (topology.go:36:3)
+    #2 Count store clicks-per-session (changelog sessions-clicks-per-session-changelog) [session gap 5m0s, grace 1m0s, emit every update, late records to late-clicks] -> key streams.Windowed[string], value int64  (topology.go:36:3)
         --> #3
     #3 ToStream  (topology.go:37:3)
         --> #4
