@@ -55,10 +55,10 @@ func (t *taskGen) emit() []jen.Code {
 		t.stores[s] = field
 		fieldType, init := t.storeField(i, s)
 		storeFields = append(storeFields, jen.Id(field).Add(fieldType).Comment(storeRef(s)))
-		if init != nil {
-			ctor[jen.Id(field)] = init
-		}
-		flush = append(flush, t.flushStore(s, field))
+		ctor[jen.Id(field)] = init
+		flush = append(flush, jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Flush").Call(), jen.Id(t.l("err")).Op("!=").Nil()).Block(
+			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("store %s: %%w", s.Name)), jen.Id(t.l("err")))),
+		))
 	}
 	for _, n := range t.st.Segments {
 		if n.Op == ir.OpMerge {
@@ -90,7 +90,7 @@ func (t *taskGen) emit() []jen.Code {
 		}
 	}
 	fields = append(fields, storeFields...)
-	prelude := t.windowFields(&fields, ctor)
+	t.windowFields(&fields, ctor)
 
 	out := append(t.doc(),
 		jen.Type().Id(t.typ).Struct(fields...),
@@ -110,14 +110,11 @@ func (t *taskGen) emit() []jen.Code {
 		jen.Line(),
 		jen.Comment("Process implements runtime.Task: it runs the fused chain of one source over a batch."),
 		jen.Func().Params(recv).Id("Process").Params(jen.Id(t.l("source")).Int(), jen.Id(t.l("batch")).Index().Qual(runtimePath, "Record")).Error().Block(
-			append(prelude, jen.Switch(jen.Id(t.l("source"))).Block(cases...),
-				jen.Return(jen.Qual(runtimePath, "UnknownSource").Call(jen.Lit(t.typ), jen.Id(t.l("source")))))...,
+			jen.Switch(jen.Id(t.l("source"))).Block(cases...),
+			jen.Return(jen.Qual(runtimePath, "UnknownSource").Call(jen.Lit(t.typ), jen.Id(t.l("source")))),
 		),
 		jen.Line(),
 	)
-	if open := t.openMethod(recv); open != nil {
-		out = append(out, open...)
-	}
 	for _, c := range append(loops, t.methods...) {
 		out = append(out, c...)
 		out = append(out, jen.Line())

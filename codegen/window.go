@@ -166,7 +166,7 @@ func (t *taskGen) storeField(i int, s *ir.Store) (jen.Code, jen.Code) {
 	backend := jen.Id(t.l("ctx")).Dot("Stores").Index(jen.Lit(i))
 	codec := []jen.Code{backend, t.serde(vs).Dot("Encode"), t.serde(vs).Dot("Decode")}
 	if s.Node.Op == ir.OpSuppress {
-		return jen.Op("*").Qual(statePath, "SuppressBuffer"), nil // loaded by open
+		return jen.Op("*").Qual(statePath, "SuppressBuffer"), jen.Qual(statePath, "NewSuppressBuffer").Call(backend)
 	}
 	if w := s.Node.Window; w != nil && w.Kind == ir.SessionWindow {
 		return t.sessionStoreField(s, codec)

@@ -68,6 +68,9 @@ func nodeDetail(g *Graph, n *Node, q types.Qualifier) string {
 		}
 		parts = append(parts, word+" "+strings.Join(names, ", "))
 	}
+	if w := n.Watermark; w != nil {
+		parts = append(parts, fmt.Sprintf("watermark %v out of order, idle after %v", w.MaxOutOfOrderness, w.IdleTimeout))
+	}
 	if n.Store != nil {
 		parts = append(parts, fmt.Sprintf("store %s (changelog %s)", n.Store.Name, n.Store.Changelog.FullName(appID)))
 	}

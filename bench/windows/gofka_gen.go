@@ -25,7 +25,7 @@ var (
 	gofkaSerdeWindowed3 = streams.SessionWindowedSerde[string, streams.StringSerde[string]]{Inner: gofkaSerdeString}
 )
 
-// CompiledTumblingCount returns topology TumblingCount (topology.go:17) compiled for the Gofka runtime:
+// CompiledTumblingCount returns topology TumblingCount (topology.go:16) compiled for the Gofka runtime:
 // hand it to runtime.Main, or to streamstest.NewDriver in tests.
 func CompiledTumblingCount() *runtime.Program {
 	return &runtime.Program{
@@ -37,7 +37,7 @@ func CompiledTumblingCount() *runtime.Program {
 			{Name: "per-minute-changelog", Kind: runtime.ChangelogTopic},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "per-minute", Changelog: 2, Persistent: false, SubTopology: 0, Kind: runtime.WindowStore, Retention: 70000 * time.Millisecond},
+			{Name: "per-minute", Changelog: 2, Persistent: false, SubTopology: 0, Kind: runtime.WindowStore, Retention: 90000 * time.Millisecond},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,
@@ -68,7 +68,7 @@ func newTumblingCountTask0(ctx runtime.TaskContext) runtime.Task {
 	return &tumblingCountTask0{
 		late:           ctx.Late,
 		out:            ctx.Out,
-		storePerMinute: state.NewWindowStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 60000, Retention: 70000}, ctx.CacheEntries),
+		storePerMinute: state.NewWindowStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 60000, Retention: 90000}, ctx.CacheEntries),
 		streamTime:     ctx.StreamTime,
 	}
 }
@@ -121,7 +121,7 @@ func (t *tumblingCountTask0) processEvents(batch []runtime.Record) error {
 		ts2 := r.Timestamp
 		open2 := false // whether some window was still open
 		for start2 := max(0, ts2-60000+60000) / 60000 * 60000; start2 <= ts2; start2 += 60000 {
-			if start2+70000 <= t.streamTime {
+			if start2+90000 <= t.streamTime {
 				continue // closed: its end plus grace has passed
 			}
 			open2 = true
@@ -155,7 +155,7 @@ func (t *tumblingCountTask0) processEvents(batch []runtime.Record) error {
 	return nil
 }
 
-// CompiledHoppingCount returns topology HoppingCount (topology.go:27) compiled for the Gofka runtime:
+// CompiledHoppingCount returns topology HoppingCount (topology.go:26) compiled for the Gofka runtime:
 // hand it to runtime.Main, or to streamstest.NewDriver in tests.
 func CompiledHoppingCount() *runtime.Program {
 	return &runtime.Program{
@@ -167,7 +167,7 @@ func CompiledHoppingCount() *runtime.Program {
 			{Name: "hopping-changelog", Kind: runtime.ChangelogTopic},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "hopping", Changelog: 2, Persistent: false, SubTopology: 0, Kind: runtime.WindowStore, Retention: 20000 * time.Millisecond},
+			{Name: "hopping", Changelog: 2, Persistent: false, SubTopology: 0, Kind: runtime.WindowStore, Retention: 40000 * time.Millisecond},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,
@@ -198,7 +198,7 @@ func newHoppingCountTask0(ctx runtime.TaskContext) runtime.Task {
 	return &hoppingCountTask0{
 		late:         ctx.Late,
 		out:          ctx.Out,
-		storeHopping: state.NewWindowStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 10000, Retention: 20000}, ctx.CacheEntries),
+		storeHopping: state.NewWindowStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 10000, Retention: 40000}, ctx.CacheEntries),
 		streamTime:   ctx.StreamTime,
 	}
 }
@@ -251,7 +251,7 @@ func (t *hoppingCountTask0) processEvents(batch []runtime.Record) error {
 		ts2 := r.Timestamp
 		open2 := false // whether some window was still open
 		for start2 := max(0, ts2-10000+2000) / 2000 * 2000; start2 <= ts2; start2 += 2000 {
-			if start2+20000 <= t.streamTime {
+			if start2+40000 <= t.streamTime {
 				continue // closed: its end plus grace has passed
 			}
 			open2 = true
@@ -285,7 +285,7 @@ func (t *hoppingCountTask0) processEvents(batch []runtime.Record) error {
 	return nil
 }
 
-// CompiledSessionCount returns topology SessionCount (topology.go:37) compiled for the Gofka runtime:
+// CompiledSessionCount returns topology SessionCount (topology.go:36) compiled for the Gofka runtime:
 // hand it to runtime.Main, or to streamstest.NewDriver in tests.
 func CompiledSessionCount() *runtime.Program {
 	return &runtime.Program{
@@ -426,15 +426,15 @@ func (t *sessionCountTask0) processEvents(batch []runtime.Record) error {
 // tumblingCountDescription is topology TumblingCount as gofkagen describe prints it.
 const tumblingCountDescription = `Topology TumblingCount (application id "tumbling-count")
   Sub-topology 0
-    #0 Source from events -> key string, value []byte  (topology.go:18:4)
+    #0 Source from events -> key string, value []byte  (topology.go:17:4)
         --> #1
-    #1 Group  (topology.go:19:3)
+    #1 Group  (topology.go:18:3)
         --> #2
-    #2 Count store per-minute (changelog tumbling-count-per-minute-changelog) [tumbling 1m0s, grace 10s, emit every update] -> key streams.Windowed[string], value int64  (topology.go:21:3)
+    #2 Count store per-minute (changelog tumbling-count-per-minute-changelog) [tumbling 1m0s, grace 30s, emit every update] -> key streams.Windowed[string], value int64  (topology.go:20:3)
         --> #3
-    #3 ToStream  (topology.go:22:3)
+    #3 ToStream  (topology.go:21:3)
         --> #4
-    #4 Sink topic per-minute  (topology.go:23:3)
+    #4 Sink topic per-minute  (topology.go:22:3)
 `
 
 // tumblingCountMermaid is topology TumblingCount as a Mermaid diagram.
@@ -442,7 +442,7 @@ const tumblingCountMermaid = `graph TD
   subgraph st0["Sub-topology 0"]
     n0["#0 Source"]
     n1["#1 Group"]
-    n2["#2 Count<br/>store per-minute<br/>tumbling 1m0s, grace 10s"]
+    n2["#2 Count<br/>store per-minute<br/>tumbling 1m0s, grace 30s"]
     n3["#3 ToStream"]
     n4["#4 Sink"]
   end
@@ -461,15 +461,15 @@ const tumblingCountMermaid = `graph TD
 // hoppingCountDescription is topology HoppingCount as gofkagen describe prints it.
 const hoppingCountDescription = `Topology HoppingCount (application id "hopping-count")
   Sub-topology 0
-    #0 Source from events -> key string, value []byte  (topology.go:28:4)
+    #0 Source from events -> key string, value []byte  (topology.go:27:4)
         --> #1
-    #1 Group  (topology.go:29:3)
+    #1 Group  (topology.go:28:3)
         --> #2
-    #2 Count store hopping (changelog hopping-count-hopping-changelog) [hopping 10s advance 2s, grace 10s, emit every update] -> key streams.Windowed[string], value int64  (topology.go:31:3)
+    #2 Count store hopping (changelog hopping-count-hopping-changelog) [hopping 10s advance 2s, grace 30s, emit every update] -> key streams.Windowed[string], value int64  (topology.go:30:3)
         --> #3
-    #3 ToStream  (topology.go:32:3)
+    #3 ToStream  (topology.go:31:3)
         --> #4
-    #4 Sink topic hopping  (topology.go:33:3)
+    #4 Sink topic hopping  (topology.go:32:3)
 `
 
 // hoppingCountMermaid is topology HoppingCount as a Mermaid diagram.
@@ -477,7 +477,7 @@ const hoppingCountMermaid = `graph TD
   subgraph st0["Sub-topology 0"]
     n0["#0 Source"]
     n1["#1 Group"]
-    n2["#2 Count<br/>store hopping<br/>hopping 10s advance 2s, grace 10s"]
+    n2["#2 Count<br/>store hopping<br/>hopping 10s advance 2s, grace 30s"]
     n3["#3 ToStream"]
     n4["#4 Sink"]
   end
@@ -496,15 +496,15 @@ const hoppingCountMermaid = `graph TD
 // sessionCountDescription is topology SessionCount as gofkagen describe prints it.
 const sessionCountDescription = `Topology SessionCount (application id "session-count")
   Sub-topology 0
-    #0 Source from events -> key string, value []byte  (topology.go:38:4)
+    #0 Source from events -> key string, value []byte  (topology.go:37:4)
         --> #1
-    #1 Group  (topology.go:39:3)
+    #1 Group  (topology.go:38:3)
         --> #2
-    #2 Count store sessions (changelog session-count-sessions-changelog) [session gap 30s, grace 10s, emit every update] -> key streams.Windowed[string], value int64  (topology.go:41:3)
+    #2 Count store sessions (changelog session-count-sessions-changelog) [session gap 30s, grace 10s, emit every update] -> key streams.Windowed[string], value int64  (topology.go:40:3)
         --> #3
-    #3 ToStream  (topology.go:42:3)
+    #3 ToStream  (topology.go:41:3)
         --> #4
-    #4 Sink topic sessions  (topology.go:43:3)
+    #4 Sink topic sessions  (topology.go:42:3)
 `
 
 // sessionCountMermaid is topology SessionCount as a Mermaid diagram.
