@@ -9,12 +9,13 @@
 //     commit to a state.MemoryBackend. windowing.go holds the window rules it
 //     follows, Kafka Streams' TimeWindows; windows_test.go checks it against a
 //     brute-force count written from the definition.
+//
 //   - generated (topology.go, gofka_gen.go, generated_test.go): the same counts
 //     as gofkagen generates them, run by their task over the same batches,
 //     committing to state.MemoryBackend stores; TestGeneratedMatchesHandwritten
 //     checks that both write the same output bytes, batch by batch.
 //
-//	go test -run '^$' -bench . -benchmem -benchtime 2x ./windows/
+//     go test -run '^$' -bench . -benchmem -benchtime 2x ./windows/
 //
 // ns/record is per input record. Both sides commit to a state.MemoryBackend,
 // whose ordered key slice makes each new key an O(n) insert: with many live
