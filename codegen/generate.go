@@ -143,7 +143,9 @@ func (g *gen) serde(s *ir.Serde) *jen.Statement {
 func (g *gen) serdeVar(s *ir.Serde) string {
 	var id string
 	var value jen.Code
-	if s.Builtin != "" {
+	if s.Inner != nil {
+		id, value = windowedSerde(g, s)
+	} else if s.Builtin != "" {
 		id = s.Builtin + "[" + types.TypeString(s.Type, nil) + "]"
 		value = jen.Qual(streamsPath, s.Builtin).Types(typ(s.Type)).Values()
 	} else {

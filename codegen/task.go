@@ -18,6 +18,9 @@ type taskGen struct {
 	merges  map[*ir.Node]string  // merge node -> method name
 	methods [][]jen.Code
 	buffers map[string]bool // buffer fields the code uses
+	// resultTime names the variable holding the timestamp of the records being
+	// emitted, when it is not the input record's: a window's result time.
+	resultTime string
 }
 
 // mode says how the code at hand drops a record.
@@ -50,10 +53,9 @@ func (t *taskGen) emit() []jen.Code {
 	for i, s := range t.st.Stores {
 		field := local.name("store" + camel(s.Name))
 		t.stores[s] = field
-		storeFields = append(storeFields, jen.Id(field).Op("*").Qual(statePath, "Cache").Types(typ(s.Value)).Comment(storeRef(s)))
-		vs := s.ValueSerde
-		ctor[jen.Id(field)] = jen.Qual(statePath, "NewCache").Types(typ(s.Value)).Call(
-			jen.Id(t.l("ctx")).Dot("Stores").Index(jen.Lit(i)), t.serde(vs).Dot("Encode"), t.serde(vs).Dot("Decode"), jen.Id(t.l("ctx")).Dot("CacheEntries"))
+		fieldType, init := t.storeField(i, s)
+		storeFields = append(storeFields, jen.Id(field).Add(fieldType).Comment(storeRef(s)))
+		ctor[jen.Id(field)] = init
 		flush = append(flush, jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Flush").Call(), jen.Id(t.l("err")).Op("!=").Nil()).Block(
 			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("store %s: %%w", s.Name)), jen.Id(t.l("err")))),
 		))
@@ -88,6 +90,7 @@ func (t *taskGen) emit() []jen.Code {
 		}
 	}
 	fields = append(fields, storeFields...)
+	t.windowFields(&fields, ctor)
 
 	out := append(t.doc(),
 		jen.Type().Id(t.typ).Struct(fields...),
@@ -366,7 +369,13 @@ func (t *taskGen) node(n *ir.Node, k, v string, m mode) []jen.Code {
 	case ir.OpSink, ir.OpRepartition:
 		return t.emitRecord(n, k, v)
 
+	case ir.OpSuppress:
+		return t.suppress(n, k, v)
+
 	case ir.OpCount, ir.OpReduce, ir.OpAggregate:
+		if n.Window != nil {
+			return t.windowed(n, k, v, m)
+		}
 		return append(t.aggregate(n, k, v), t.children(n, 0, k, t.l(fmt.Sprintf("agg%d", n.ID)), m)...)
 	}
 	panic(fmt.Sprintf("codegen: unexpected %s in a sub-topology", n))
@@ -411,7 +420,13 @@ func (t *taskGen) emitRecord(n *ir.Node, k, v string) []jen.Code {
 
 // timestamp is the time of the record a chain emits: the input record's, as
 // Kafka Streams gives it to records derived from one.
-func (t *taskGen) timestamp() jen.Code { return jen.Id(t.l("r")).Dot("Timestamp") }
+// Under a windowed aggregation it is the window's (resultTime).
+func (t *taskGen) timestamp() jen.Code {
+	if t.resultTime != "" {
+		return jen.Id(t.resultTime)
+	}
+	return jen.Id(t.l("r")).Dot("Timestamp")
+}
 
 // aggregate emits a read-modify-write of the node's store through its typed cache:
 // one lookup (Slot) reads the current aggregate, the user's functions compute the
@@ -419,35 +434,52 @@ func (t *taskGen) timestamp() jen.Code { return jen.Id(t.l("r")).Dot("Timestamp"
 // record that fails leaves the store as it was. The new aggregate is in agg<ID>.
 func (t *taskGen) aggregate(n *ir.Node, k, v string) []jen.Code {
 	s := n.Store
+	out, key := t.encode(s.KeySerde, k, "storeKey", t.l(fmt.Sprintf("sk%d", n.ID)), "encode key for store "+s.Name)
+	return append(out, t.update(n, k, v, key, nil)...)
+}
+
+// update is the read-modify-write of aggregate's comment, for the store key in
+// key; with a window start (a window store), of that window, whose timestamp
+// becomes the latest of the records that contributed.
+func (t *taskGen) update(n *ir.Node, k, v string, key, start jen.Code) []jen.Code {
+	s := n.Store
 	field := t.stores[s]
 	slot, agg, found := t.l(fmt.Sprintf("slot%d", n.ID)), t.l(fmt.Sprintf("agg%d", n.ID)), t.l(fmt.Sprintf("found%d", n.ID))
-	out, key := t.encode(s.KeySerde, k, "storeKey", t.l(fmt.Sprintf("sk%d", n.ID)), "encode key for store "+s.Name)
 	errID := jen.Id(t.l("err"))
-	out = append(out,
-		jen.List(jen.Id(slot), errID).Op(":=").Id(t.l("t")).Dot(field).Dot("Slot").Call(key),
-		t.fail("read store "+s.Name),
-	)
+	slotArgs, setTime := []jen.Code{key}, []jen.Code(nil)
+	if start != nil {
+		slotArgs, setTime = append(slotArgs, start), []jen.Code{t.timestamp()}
+	}
+	out := []jen.Code{
+		jen.List(jen.Id(slot), errID).Op(":=").Id(t.l("t")).Dot(field).Dot("Slot").Call(slotArgs...),
+		t.fail("read store " + s.Name),
+	}
 	foundVar := jen.Id(found)
 	if n.Op == ir.OpCount {
 		foundVar = jen.Id("_")
 	}
 	out = append(out, jen.List(jen.Id(agg), foundVar).Op(":=").Id(slot).Dot("Value").Call())
+	out = append(out, t.fold(n, k, v, jen.Id(agg), jen.Id(found))...)
+	return append(out, jen.Id(t.l("t")).Dot(field).Dot("Set").Call(append([]jen.Code{jen.Id(slot), jen.Id(agg)}, setTime...)...))
+}
+
+// fold emits the step of Count, Reduce or Aggregate that adds the record in k, v
+// to the aggregate agg; found says whether agg held a value before (Count does not
+// read it).
+func (t *taskGen) fold(n *ir.Node, k, v string, agg, found *jen.Statement) []jen.Code {
 	switch n.Op {
 	case ir.OpCount:
-		out = append(out, jen.Id(agg).Op("++"), jen.Id("_").Op("=").Id(v).Comment("Count reads only the key"))
+		return []jen.Code{agg.Clone().Op("++"), jen.Id("_").Op("=").Id(v).Comment("Count reads only the key")}
 	case ir.OpReduce:
-		out = append(out, jen.If(jen.Id(found)).Block(
-			jen.Id(agg).Op("=").Add(t.call(n.Fns[0], jen.Id(agg), jen.Id(v))),
+		return []jen.Code{jen.If(found).Block(
+			agg.Clone().Op("=").Add(t.call(n.Fns[0], agg.Clone(), jen.Id(v))),
 		).Else().Block(
-			jen.Id(agg).Op("=").Id(v),
-		))
-	case ir.OpAggregate:
-		out = append(out, jen.If(jen.Op("!").Id(found)).Block(jen.Id(agg).Op("=").Add(t.call(n.Fns[0]))))
-		if n.SeedAdder {
-			out = append(out, jen.Id(agg).Op("=").Add(t.call(n.Fns[1], jen.Id(agg), jen.Id(v))))
-		} else {
-			out = append(out, jen.Id(agg).Op("=").Add(t.call(n.Fns[1], jen.Id(k), jen.Id(v), jen.Id(agg))))
-		}
+			agg.Clone().Op("=").Id(v),
+		)}
 	}
-	return append(out, jen.Id(t.l("t")).Dot(field).Dot("Set").Call(jen.Id(slot), jen.Id(agg)))
+	out := []jen.Code{jen.If(jen.Op("!").Add(found)).Block(agg.Clone().Op("=").Add(t.call(n.Fns[0])))}
+	if n.SeedAdder {
+		return append(out, agg.Clone().Op("=").Add(t.call(n.Fns[1], agg.Clone(), jen.Id(v))))
+	}
+	return append(out, agg.Clone().Op("=").Add(t.call(n.Fns[1], jen.Id(k), jen.Id(v), agg.Clone())))
 }

@@ -84,12 +84,18 @@ func (tg *topologyGen) assignTopics() {
 				tg.topicID(t, "RepartitionTopic", n.KeySerde, n.ValueSerde)
 			case n.Op == ir.OpSink:
 				tg.topicID(t, "SinkTopic", n.KeySerde, n.ValueSerde)
+			case n.Window != nil: // late records, as they came in
+				tg.topicID(t, "SinkTopic", nil, nil)
 			default:
 				tg.topicID(t, "SourceTopic", n.KeySerde, n.ValueSerde)
 			}
 		}
 	}
 	for _, s := range tg.graph.Stores {
+		if s.Node.Window != nil || s.Node.Op == ir.OpSuppress { // the store's own layout: no record types
+			tg.topicID(s.Changelog, "ChangelogTopic", nil, nil)
+			continue
+		}
 		tg.topicID(s.Changelog, "ChangelogTopic", s.KeySerde, s.ValueSerde)
 	}
 }
@@ -151,12 +157,13 @@ func (tg *topologyGen) program() []jen.Code {
 	stores := make([]jen.Code, len(g.Stores))
 	for i, s := range g.Stores {
 		storeIndex[s] = i
-		stores[i] = jen.Values(
+		spec := []jen.Code{
 			jen.Id("Name").Op(":").Lit(s.Name),
-			jen.Id("Changelog").Op(":").Lit(tg.topicID(s.Changelog, "ChangelogTopic", s.KeySerde, s.ValueSerde)),
+			jen.Id("Changelog").Op(":").Lit(tg.topicIDs[topicKey{s.Changelog.Name, true}]),
 			jen.Id("Persistent").Op(":").Lit(s.Persistent),
 			jen.Id("SubTopology").Op(":").Lit(s.Node.SubTopology),
-		)
+		}
+		stores[i] = jen.Values(append(spec, storeKind(s)...)...)
 	}
 	subs := make([]jen.Code, len(g.SubTopologies))
 	for i, st := range g.SubTopologies {
@@ -175,7 +182,7 @@ func (tg *topologyGen) program() []jen.Code {
 		}
 		var sinks []jen.Code
 		for _, n := range st.Nodes {
-			if n.Op == ir.OpSink || n.Op == ir.OpRepartition {
+			if n.Op == ir.OpSink || n.Op == ir.OpRepartition || (n.Window != nil && len(n.Topics) > 0) {
 				sinks = append(sinks, jen.Lit(tg.topicIDs[topicKey{n.Topics[0].Name, n.Topics[0].Kind != ir.ExternalTopic}]))
 			}
 		}

@@ -353,6 +353,10 @@ func receiverFits(name string, recv value) bool {
 		return typ == "GroupedStream" || typ == "KGroupedStream"
 	case tableVal:
 		return typ == "KTable"
+	case windowsVal:
+		return typ == "Windows"
+	case windowedVal:
+		return typ == "WindowedKStream"
 	}
 	return false
 }

@@ -236,7 +236,7 @@ func (e *evaluator) serde(x ast.Expr, t types.Type) *ir.Serde {
 		}
 	}
 	_, isVar := e.Info.Uses[id].(*types.Var)
-	return &ir.Serde{Type: t, Code: code, Variable: id != nil && isVar}
+	return &ir.Serde{Type: t, Code: code, Variable: id != nil && isVar, SerdeType: e.Info.Types[x].Type}
 }
 
 // options reads the options of a boundary step: at most one streams.With, whose
@@ -282,6 +282,11 @@ func (e *evaluator) options(opName string, opts []ast.Expr, key, val types.Type)
 				ks, vs = k, v
 				continue
 			}
+		}
+		if windowOption(e, o) {
+			e.errorf(o.Pos(), "%s: %s is an option of a windowed aggregation (after WindowedBy)", opName, types.ExprString(o))
+			ok = false
+			continue
 		}
 		e.errorf(o.Pos(), "option must be streams.With(keySerde, valueSerde) or streams.Named(\"name\"), written in place")
 		ok = false

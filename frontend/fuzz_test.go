@@ -14,7 +14,7 @@ import (
 )
 
 // fuzzImports are the packages fuzzed topologies may import; they are loaded once.
-var fuzzImports = []string{StreamsPath, "strings", "bytes", "encoding/binary", "fmt"}
+var fuzzImports = []string{StreamsPath, "strings", "bytes", "encoding/binary", "fmt", "time"}
 
 var (
 	importsOnce sync.Once

@@ -16,7 +16,7 @@ type opFunc func(recv value, call *ast.CallExpr, pos token.Pos) value
 
 // ops is the table of DSL calls, keyed as callee names them.
 func (e *evaluator) ops() map[string]opFunc {
-	return map[string]opFunc{
+	ops := map[string]opFunc{
 		"NewBuilder":               e.opNewBuilder,
 		"StreamsBuilder.Build":     e.opBuild,
 		"StreamsBuilder.From":      e.opFrom,
@@ -47,6 +47,8 @@ func (e *evaluator) ops() map[string]opFunc {
 		"KGroupedStream.Aggregate": e.opAggregate,
 		"KTable.ToStream":          e.opToStream,
 	}
+	e.windowOps(ops)
+	return ops
 }
 
 var bytesType = types.NewSlice(types.Universe.Lookup("byte").Type())
@@ -61,8 +63,15 @@ func (e *evaluator) next(op ir.Op, pos token.Pos, s streamVal) *ir.Node {
 	return n
 }
 
+// typeString prints a type as the user writes it: names of this package bare,
+// others qualified by package name (streams.Windowed[string]).
 func (e *evaluator) typeString(t types.Type) string {
-	return types.TypeString(t, types.RelativeTo(e.Types))
+	return types.TypeString(t, func(p *types.Package) string {
+		if p == e.Types {
+			return ""
+		}
+		return p.Name()
+	})
 }
 
 func (e *evaluator) opNewBuilder(_ value, call *ast.CallExpr, pos token.Pos) value {
@@ -362,7 +371,9 @@ func (e *evaluator) boundary(opName string, n *ir.Node, opts []ast.Expr, pos tok
 	}
 	n.RepartitionName = named
 	n.KeySerde, n.ValueSerde = key, val
-	if n.KeySerde == nil {
+	if n.KeySerde == nil && isStreamsType(n.Key, "Windowed", false) {
+		n.KeySerde = e.windowedKeySerde(opName, n, pos)
+	} else if n.KeySerde == nil {
 		n.KeySerde = e.defaultSerde(opName, "key", n.Key, pos)
 	}
 	if n.ValueSerde == nil {
@@ -424,38 +435,57 @@ func (e *evaluator) opCount(recv value, call *ast.CallExpr, pos token.Pos) value
 
 func (e *evaluator) opReduce(recv value, call *ast.CallExpr, pos token.Pos) value {
 	g := recv.(groupedVal)
-	in := g.node
-	f, sig := e.userFunc("Reduce", call.Args[0])
-	if f == nil {
+	f, ok := e.reducer(g, call.Args[0])
+	if !ok {
 		return nil
+	}
+	return e.aggregation(ir.OpReduce, g, []*ir.Func{f}, g.node.Value, call.Args[1], call.Args[2:], pos)
+}
+
+// reducer checks Reduce's function: func(agg, value V) V.
+func (e *evaluator) reducer(g groupedVal, arg ast.Expr) (*ir.Func, bool) {
+	in := g.node
+	f, sig := e.userFunc("Reduce", arg)
+	if f == nil {
+		return nil, false
 	}
 	if !e.params(sig, in.Value, in.Value) || !e.results(sig, in.Value) {
 		v := e.typeString(in.Value)
 		e.wrongSig("Reduce", f, fmt.Sprintf("func(agg %s, value %s) %s", v, v, v))
-		return nil
+		return nil, false
 	}
-	return e.aggregation(ir.OpReduce, g, []*ir.Func{f}, in.Value, call.Args[1], call.Args[2:], pos)
+	return f, true
 }
 
 func (e *evaluator) opAggregate(recv value, call *ast.CallExpr, pos token.Pos) value {
 	g := recv.(groupedVal)
-	in := g.node
-	init, isig := e.userFunc("Aggregate", call.Args[0])
-	adder, asig := e.userFunc("Aggregate", call.Args[1])
-	if init == nil || adder == nil {
+	fns, agg, ok := e.aggregator(g, call.Args[0], call.Args[1])
+	if !ok {
 		return nil
+	}
+	return e.aggregation(ir.OpAggregate, g, fns, agg, call.Args[2], call.Args[3:], pos)
+}
+
+// aggregator checks Aggregate's initializer and adder and returns them with the
+// aggregate type.
+func (e *evaluator) aggregator(g groupedVal, initArg, adderArg ast.Expr) ([]*ir.Func, types.Type, bool) {
+	in := g.node
+	init, isig := e.userFunc("Aggregate", initArg)
+	adder, asig := e.userFunc("Aggregate", adderArg)
+	if init == nil || adder == nil {
+		return nil, nil, false
 	}
 	if isig.Params().Len() != 0 || isig.Results().Len() != 1 {
 		e.wrongSig("Aggregate", init, "func() agg, the initializer")
-		return nil
+		return nil, nil, false
 	}
 	agg := isig.Results().At(0).Type()
 	if !e.params(asig, in.Key, in.Value, agg) || !e.results(asig, agg) {
 		a := e.typeString(agg)
 		e.wrongSig("Aggregate", adder, fmt.Sprintf("func(key %s, value %s, agg %s) %s, the adder", e.typeString(in.Key), e.typeString(in.Value), a, a))
-		return nil
+		return nil, nil, false
 	}
-	return e.aggregation(ir.OpAggregate, g, []*ir.Func{init, adder}, agg, call.Args[2], call.Args[3:], pos)
+	return []*ir.Func{init, adder}, agg, true
 }
 
 // aggregation adds a Count, Reduce or Aggregate node with its store.

@@ -15,12 +15,12 @@ import (
 // golden tests compare it, and gofkagen describe prints it.
 func Describe(g *Graph, pkg *types.Package) string {
 	var b strings.Builder
-	q := types.RelativeTo(pkg)
+	q := qualifier(pkg)
 	fmt.Fprintf(&b, "Topology %s (application id %q)\n", g.Name, g.DefaultAppID)
 	for _, st := range g.SubTopologies {
 		fmt.Fprintf(&b, "  Sub-topology %d\n", st.ID)
 		for _, n := range st.Nodes {
-			fmt.Fprintf(&b, "    #%d %s%s  (%s)\n", n.ID, n.Op, nodeDetail(n, g.DefaultAppID, q), shortPos(n.Pos))
+			fmt.Fprintf(&b, "    #%d %s%s  (%s)\n", n.ID, n.Op, nodeDetail(g, n, q), shortPos(n.Pos))
 			var next []string
 			for port := 0; port < n.Outputs(); port++ {
 				for _, c := range g.Consumers(n, port) {
@@ -82,12 +82,13 @@ func describeJSON(b *strings.Builder, g *Graph, pkg *types.Package, q types.Qual
 	}
 }
 
-func nodeDetail(n *Node, appID string, q types.Qualifier) string {
+func nodeDetail(g *Graph, n *Node, q types.Qualifier) string {
+	appID := g.DefaultAppID
 	var parts []string
 	if len(n.Fns) > 0 {
 		parts = append(parts, fnNames(n))
 	}
-	if len(n.Topics) > 0 {
+	if len(n.Topics) > 0 && n.Window == nil {
 		names := make([]string, len(n.Topics))
 		for i, t := range n.Topics {
 			names[i] = t.FullName(appID)
@@ -104,6 +105,7 @@ func nodeDetail(n *Node, appID string, q types.Qualifier) string {
 	if n.Store != nil {
 		parts = append(parts, fmt.Sprintf("store %s (changelog %s)", n.Store.Name, n.Store.Changelog.FullName(appID)))
 	}
+	parts = append(parts, windowDetail(g, n, appID)...)
 	switch n.Op {
 	case OpSource, OpTable, OpMap, OpFlatMap, OpSelectKey, OpMapValues, OpFlatMapValues, OpCount, OpReduce, OpAggregate:
 		parts = append(parts, fmt.Sprintf("-> key %s, value %s", types.TypeString(n.Key, q), types.TypeString(n.Value, q)))
@@ -112,6 +114,21 @@ func nodeDetail(n *Node, appID string, q types.Qualifier) string {
 		return ""
 	}
 	return " " + strings.Join(parts, " ")
+}
+
+// streamsPath is the DSL package's import path.
+const streamsPath = "github.com/gofka/streams"
+
+// qualifier prints the types of pkg bare, the DSL's as the user writes them
+// (streams.Windowed[string]), and others with their import path.
+func qualifier(pkg *types.Package) types.Qualifier {
+	rel := types.RelativeTo(pkg)
+	return func(p *types.Package) string {
+		if p.Path() == streamsPath {
+			return p.Name()
+		}
+		return rel(p)
+	}
 }
 
 // shortPos prints a position with the file's base name, so descriptions do not
@@ -146,6 +163,7 @@ func Mermaid(g *Graph, pkg *types.Package) string {
 			if n.Store != nil {
 				label += "<br/>store " + n.Store.Name
 			}
+			label += windowLabel(n)
 			fmt.Fprintf(&b, "    n%d[%q]\n", n.ID, strings.ReplaceAll(label, `"`, "'"))
 		}
 		b.WriteString("  end\n")

@@ -29,6 +29,7 @@ const (
 	OpReduce                  // Fns[0](agg, v) -> agg per key into Store
 	OpAggregate               // Fns[0]() -> agg; Fns[1](k, v, agg) -> agg per key into Store
 	OpToStream                // turns a table's updates into a stream
+	OpSuppress                // holds back a table's updates as Suppress says (ir/window.go)
 	OpSink                    // encodes and writes to a topic
 	numOps
 )
@@ -52,6 +53,7 @@ var opNames = [...]string{
 	OpReduce:        "Reduce",
 	OpAggregate:     "Aggregate",
 	OpToStream:      "ToStream",
+	OpSuppress:      "Suppress",
 	OpSink:          "Sink",
 }
 
@@ -109,6 +111,10 @@ type Node struct {
 	KeySerde, ValueSerde *Serde
 	// RepartitionName is the Named option of a Repartition or Group, if any.
 	RepartitionName string
+	// Window is set on a windowed Count, Reduce or Aggregate; Topics then holds
+	// the topic late records go to, if any. Suppress is set on OpSuppress.
+	Window   *Window
+	Suppress *Suppression
 	// SubTopology is set by Split.
 	SubTopology int
 }
@@ -174,6 +180,14 @@ type Serde struct {
 	// Variable reports that Code names a package-level variable, which the
 	// generated code then uses directly rather than copying at initialisation.
 	Variable bool
+	// SerdeType is the type of Code's value, which a windowed serde wrapping this
+	// one names as a type argument.
+	SerdeType types.Type
+	// Inner and WindowSize are set on the windowed key serdes (Builtin
+	// "TimeWindowedSerde" or "SessionWindowedSerde"): the plain key's serde, and
+	// the window size that rebuilds a time window's End when decoding.
+	Inner      *Serde
+	WindowSize time.Duration
 }
 
 // Code is Go source text in which references to other packages are kept apart, so

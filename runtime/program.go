@@ -165,6 +165,8 @@ type TaskContext struct {
 	// StreamTime is the task's stream time when it last committed (see
 	// Task.StreamTime), or NoTimestamp for a task that has seen no record.
 	StreamTime int64
+	// Late counts the task's late records (windowed aggregations); may be nil.
+	Late *LateCounter
 	// Watermark is the task's watermark when it last committed, or
 	// NoTimestamp; it only matters to a WatermarkTask.
 	Watermark int64

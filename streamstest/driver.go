@@ -32,6 +32,7 @@ type Driver struct {
 	readers map[string][]reader // full topic name → the sources that read it
 	written map[string]bool     // full names of the topics sinks and stores write
 	tasks   [][]runtime.Task    // [sub-topology][partition]
+	late    runtime.LateCounter // late records of every task (windowed aggregations)
 	stores  [][]*storeBackend
 	offsets map[string][]int64 // next offset by topic and partition
 	logs    map[string][]runtime.Record
@@ -177,6 +178,7 @@ func (d *Driver) makeTasks(cacheEntries int) {
 				Stores:       backends,
 				CacheEntries: cacheEntries,
 				StreamTime:   runtime.NoTimestamp,
+				Late:         &d.late,
 			})
 			if task == nil {
 				panic(fmt.Sprintf("streamstest: sub-topology %d: NewTask returned nil", st.ID))
@@ -204,6 +206,10 @@ func (d *Driver) TopicName(id runtime.TopicID) string { return d.names[id] }
 
 // Partitions is the number of partitions of every topic.
 func (d *Driver) Partitions() int32 { return d.partitions }
+
+// LateRecords is the number of records windowed aggregations did not add because
+// every window they fall in had closed, summed over the tasks.
+func (d *Driver) LateRecords() int64 { return d.late.Load() }
 
 // Now is the timestamp the next record piped without an explicit one will get.
 func (d *Driver) Now() int64 { return d.now }

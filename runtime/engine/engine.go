@@ -86,6 +86,11 @@ type task struct {
 	restoredFrom    string
 	restoreTime     time.Duration
 	restoredRecords int64
+
+	// late counts the records its windowed aggregations found late; lateShown is
+	// how many of them /metrics already counts (publishView).
+	late      runtime.LateCounter
+	lateShown int64
 }
 
 // taskCount is what happened to a task in this process, for /status.

@@ -26,6 +26,7 @@ type metrics struct {
 	lag                   *prometheus.GaugeVec
 	skipped               *prometheus.CounterVec
 	deadLettered          *prometheus.CounterVec
+	late                  *prometheus.CounterVec
 
 	mu   sync.Mutex
 	lags map[topicPartition]int64 // records behind the high watermark, per input partition
@@ -60,9 +61,13 @@ func newMetrics() *metrics {
 		deadLettered: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gofka_dead_lettered_records_total", Help: "Input records sent to the dead-letter topic by --on-bad-record dead-letter, by input topic and partition.",
 		}, []string{"topic", "partition"}),
+		// Kafka Streams counts these in its task-level dropped-records metric.
+		late: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gofka_late_records_total", Help: "Records a windowed aggregation did not add because every window they fall in had closed (end plus grace passed), by task.",
+		}, []string{"task"}),
 		lags: map[topicPartition]int64{},
 	}
-	m.reg.MustRegister(m.processed, m.restoreSeconds, m.snapshotFallbacks, m.checkpoints, m.checkpointPartsFailed, m.lag, m.skipped, m.deadLettered,
+	m.reg.MustRegister(m.processed, m.restoreSeconds, m.snapshotFallbacks, m.checkpoints, m.checkpointPartsFailed, m.lag, m.skipped, m.deadLettered, m.late,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

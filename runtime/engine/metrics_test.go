@@ -88,3 +88,29 @@ func TestBadRecordsCounted(t *testing.T) {
 		t.Errorf("/status bad_records %+v, want %+v", v.BadRecords, wantView)
 	}
 }
+
+// TestLateRecordsCounted: the late records a task's generated code counts in
+// its TaskContext.Late reach /metrics (per task, as deltas at each publication)
+// and /status.
+func TestLateRecordsCounted(t *testing.T) {
+	e := &Engine{metrics: newMetrics(), status: &statusServer{}, taskCounts: map[coordinator.TaskID]*taskCount{}}
+	id := coordinator.TaskID{SubTopology: 0, Partition: 1}
+	tk := &task{id: id, t: &copyTask{}}
+	e.tasks = map[coordinator.TaskID]*task{id: tk}
+	for range 3 {
+		tk.late.Inc()
+	}
+	e.publishView(nil)
+	if got, want := scrape(e.metrics.reg, "gofka_late_records_total"), []string{`gofka_late_records_total{task="0_1"} 3`}; !slices.Equal(got, want) {
+		t.Errorf("late series %q, want %q", got, want)
+	}
+	tk.late.Inc()
+	tk.late.Inc()
+	e.publishView(nil)
+	if got, want := scrape(e.metrics.reg, "gofka_late_records_total"), []string{`gofka_late_records_total{task="0_1"} 5`}; !slices.Equal(got, want) {
+		t.Errorf("late series %q after 2 more, want %q", got, want)
+	}
+	if v := e.status.view; len(v.Tasks) != 1 || v.Tasks[0].LateRecords != 5 {
+		t.Errorf("/status tasks %+v, want one with late_records 5", v.Tasks)
+	}
+}

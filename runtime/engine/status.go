@@ -78,6 +78,9 @@ type taskView struct {
 	// the epoch; -1 before its first record), carried across restarts and
 	// moves with the committed offsets (streamtime.go).
 	StreamTime int64 `json:"stream_time_ms"`
+	// LateRecords counts the records the task's windowed aggregations did not
+	// add because their windows had closed, since the task started here.
+	LateRecords int64 `json:"late_records"`
 	// Watermark is the task's watermark (-1: none, or none yet): the
 	// smallest over its inputs (watermark.go).
 	Watermark int64 `json:"watermark_ms"`
@@ -165,6 +168,12 @@ func (e *Engine) notReady() string {
 // publishView refreshes what /status shows of this replica; the loop calls it
 // when tasks change and at every commit.
 func (e *Engine) publishView(lags map[string]int64) {
+	for id, t := range e.tasks {
+		if n := t.late.Load(); n > t.lateShown {
+			e.metrics.late.WithLabelValues(id.String()).Add(float64(n - t.lateShown))
+			t.lateShown = n
+		}
+	}
 	if e.status == nil {
 		return
 	}
@@ -174,7 +183,7 @@ func (e *Engine) publishView(lags map[string]int64) {
 		c := e.counts(id)
 		v.Tasks = append(v.Tasks, taskView{Task: id.String(), StateFrom: t.restoredFrom,
 			RestoreSeconds: t.restoreTime.Seconds(), RestoredRecords: t.restoredRecords, Lag: lags[id.String()],
-			Starts: c.starts, Rollbacks: c.rollbacks, StreamTime: t.t.StreamTime(), Watermark: e.wm.of(id)})
+			Starts: c.starts, Rollbacks: c.rollbacks, StreamTime: t.t.StreamTime(), Watermark: e.wm.of(id), LateRecords: t.late.Load()})
 	}
 	sort.Slice(v.Tasks, func(i, j int) bool { return v.Tasks[i].Task < v.Tasks[j].Task })
 	for tp, c := range e.bad.byPartition {

@@ -1,0 +1,95 @@
+package codegen
+
+import (
+	"fmt"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/gofka/streams/ir"
+)
+
+// Suppress(UntilWindowCloses()) after a windowed aggregation. Each update of a
+// window replaces the window's pending result in a state.SuppressBuffer (a store
+// with a changelog, so a restart loses no pending result), due when stream time
+// reaches the window's end plus grace. After each update the buffer hands back,
+// oldest first, the results that are due, and a method per Suppress node
+// (final<ID>) runs the rest of the chain on each: exactly one record per window,
+// with the window's timestamp.
+//
+//	t.storeX.Put(windowed key bytes, end+grace, aggregate bytes, window time)
+//	t.storeX.EvictUntil(t.streamTime, func(key, value []byte, ts int64) error {
+//		return t.final5(r, key, value, ts)
+//	})
+//
+// A buffer reads its backend (what a restart restored) at its first call.
+
+// windowFields adds the task field windows need: the late-record counter, and
+// the sessions a record merges.
+func (t *taskGen) windowFields(fields *[]jen.Code, ctor jen.Dict) {
+	if !hasWindows(t.st) {
+		return
+	}
+	*fields = append(*fields, jen.Id("late").Op("*").Qual(runtimePath, "LateCounter").Comment("records that fell in no open window"))
+	ctor[jen.Id("late")] = jen.Id(t.l("ctx")).Dot("Late")
+	*fields = append(*fields, t.sessionFields()...)
+}
+
+// suppress buffers the window update in k, v and emits the results now due.
+func (t *taskGen) suppress(n *ir.Node, k, v string) []jen.Code {
+	s := n.Store
+	field := t.stores[s]
+	grace := int(windowNode(n).Window.Grace.Milliseconds()) // the frontend gives only a windowed Suppress a buffer
+	out := []jen.Code{jen.Commentf("%s: the window's latest result waits in %s until the window closes.", n, storeRef(s))}
+	kc, key := t.encode(s.KeySerde, k, "keyBuf", t.l(fmt.Sprintf("bk%d", n.ID)), "encode key for store "+s.Name)
+	vc, val := t.encode(s.ValueSerde, v, "valueBuf", t.l(fmt.Sprintf("bv%d", n.ID)), "encode value for store "+s.Name)
+	out = append(append(out, kc...), vc...)
+	out = append(out,
+		jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Put").Call(key, jen.Id(k).Dot("End").Dot("UnixMilli").Call().Op("+").Lit(grace), val, t.timestamp()), jen.Id(t.l("err")).Op("!=").Nil()).Block(
+			jen.Return(jen.Id(t.l("r")).Dot("Fail").Call(jen.Lit("write store "+s.Name), jen.Id(t.l("err")))),
+		),
+	)
+	method := fmt.Sprintf("final%d", n.ID)
+	evict := jen.Func().Params(jen.Id(t.l("key")).Index().Byte(), jen.Id(t.l("value")).Index().Byte(), jen.Id(t.l("ts")).Int64()).Error().Block(
+		jen.Return(jen.Id(t.l("t")).Dot(method).Call(jen.Id(t.l("r")), jen.Id(t.l("key")), jen.Id(t.l("value")), jen.Id(t.l("ts")))),
+	)
+	out = append(out, jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("EvictUntil").Call(jen.Id(t.l("t")).Dot("streamTime"), evict), jen.Id(t.l("err")).Op("!=").Nil()).Block(
+		jen.Return(jen.Id(t.l("err"))),
+	))
+	t.methods = append(t.methods, t.finalMethod(n, method))
+	return out
+}
+
+// windowNode is the windowed aggregation a Suppress node reads.
+func windowNode(n *ir.Node) *ir.Node {
+	for n != nil && n.Window == nil && len(n.Inputs) > 0 {
+		n = n.Inputs[0].Node
+	}
+	if n == nil || n.Window == nil {
+		return nil
+	}
+	return n
+}
+
+// finalMethod runs the chain after Suppress node n on one final result.
+func (t *taskGen) finalMethod(n *ir.Node, method string) []jen.Code {
+	s := n.Store
+	k, v := t.vars(n)
+	outer := t.resultTime
+	t.resultTime = t.l("ts")
+	defer func() { t.resultTime = outer }()
+	body := []jen.Code{
+		jen.List(jen.Id(k), jen.Id(t.l("err"))).Op(":=").Add(t.serde(s.KeySerde)).Dot("Decode").Call(jen.Id(t.l("key"))),
+		t.fail("decode key of store " + s.Name),
+		jen.List(jen.Id(v), jen.Id(t.l("err"))).Op(":=").Add(t.serde(s.ValueSerde)).Dot("Decode").Call(jen.Id(t.l("value"))),
+		t.fail("decode value of store " + s.Name),
+	}
+	body = append(body, t.children(n, 0, k, v, modeMethod)...)
+	recv := jen.Id(t.l("t")).Op("*").Id(t.typ)
+	return []jen.Code{
+		jen.Commentf("%s runs the chain after %s (at %s) on a window's final result, as the", method, n, posRef(n)),
+		jen.Commentf("record r was being processed; key and value are valid only during the call."),
+		jen.Func().Params(recv).Id(method).Params(
+			jen.Id(t.l("r")).Op("*").Qual(runtimePath, "Record"), jen.Id(t.l("key")).Index().Byte(), jen.Id(t.l("value")).Index().Byte(), jen.Id(t.l("ts")).Int64(),
+		).Error().Block(append(body, jen.Return(jen.Nil()))...),
+	}
+}
