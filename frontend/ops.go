@@ -46,6 +46,7 @@ func (e *evaluator) ops() map[string]opFunc {
 		"KGroupedStream.Reduce":    e.opReduce,
 		"KGroupedStream.Aggregate": e.opAggregate,
 		"KTable.ToStream":          e.opToStream,
+		"KStream.Process":          e.opProcess,
 	}
 }
 

@@ -28,6 +28,7 @@ const (
 	OpReduce                  // Fns[0](agg, v) -> agg per key into Store
 	OpAggregate               // Fns[0]() -> agg; Fns[1](k, v, agg) -> agg per key into Store
 	OpToStream                // turns a table's updates into a stream
+	OpProcess                 // Fns[0](ctx, k, v, stores...) forwards records; Proc has its timers and stores
 	OpSink                    // encodes and writes to a topic
 	numOps
 )
@@ -51,6 +52,7 @@ var opNames = [...]string{
 	OpReduce:        "Reduce",
 	OpAggregate:     "Aggregate",
 	OpToStream:      "ToStream",
+	OpProcess:       "Process",
 	OpSink:          "Sink",
 }
 
@@ -94,6 +96,8 @@ type Node struct {
 	Topics []*Topic
 	// Store is the state store of a stateful node.
 	Store *Store
+	// Proc is what a Process node runs, with its stores (AllStores).
+	Proc *Processor
 	// KeySerde and ValueSerde encode or decode at a byte boundary: Source, Table,
 	// Sink, Repartition, and Group (for the repartition it may need).
 	KeySerde, ValueSerde *Serde

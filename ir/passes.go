@@ -186,9 +186,7 @@ func Split(g *Graph) {
 		}
 		n.SubTopology = st.ID
 		st.Nodes = append(st.Nodes, n)
-		if n.Store != nil {
-			st.Stores = append(st.Stores, n.Store)
-		}
+		st.Stores = append(st.Stores, n.AllStores()...)
 	}
 }
 
