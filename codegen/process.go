@@ -53,7 +53,7 @@ func (t *taskGen) procStore(s *ir.Store, i int) (field, init jen.Code, ok bool) 
 	if s == s.Node.Proc.Timers {
 		var ps []jen.Code
 		for _, p := range s.Node.Proc.Punctuators {
-			ps = append(ps, jen.Values(jen.Id("Domain").Op(":").Add(domain(p.WallClock)), jen.Id("Interval").Op(":").Lit(p.IntervalMs)))
+			ps = append(ps, jen.Qual(runtimePath, "Punctuation").Values(jen.Id("Domain").Op(":").Add(domain(p.WallClock)), jen.Id("Interval").Op(":").Lit(int(p.IntervalMs))))
 		}
 		return jen.Op("*").Qual(runtimePath, "Timers"), jen.Qual(runtimePath, "NewTimers").Call(append([]jen.Code{backend}, ps...)...), true
 	}

@@ -67,8 +67,8 @@ func nodeDetail(n *Node, appID string, q types.Qualifier) string {
 		}
 		parts = append(parts, word+" "+strings.Join(names, ", "))
 	}
-	if n.Store != nil {
-		parts = append(parts, fmt.Sprintf("store %s (changelog %s)", n.Store.Name, n.Store.Changelog.FullName(appID)))
+	for _, st := range n.AllStores() {
+		parts = append(parts, fmt.Sprintf("store %s (changelog %s)", st.Name, st.Changelog.FullName(appID)))
 	}
 	switch n.Op {
 	case OpSource, OpTable, OpMap, OpFlatMap, OpSelectKey, OpMapValues, OpFlatMapValues, OpCount, OpReduce, OpAggregate:
@@ -109,8 +109,8 @@ func Mermaid(g *Graph, pkg *types.Package) string {
 			if len(n.Fns) > 0 {
 				label += "<br/>" + fnNames(n)
 			}
-			if n.Store != nil {
-				label += "<br/>store " + n.Store.Name
+			for _, s := range n.AllStores() {
+				label += "<br/>store " + s.Name
 			}
 			fmt.Fprintf(&b, "    n%d[%q]\n", n.ID, strings.ReplaceAll(label, `"`, "'"))
 		}
@@ -134,8 +134,8 @@ func Mermaid(g *Graph, pkg *types.Package) string {
 				edges = append(edges, fmt.Sprintf("  n%d --> %s", n.ID, id))
 			}
 		}
-		if n.Store != nil {
-			id := topic(n.Store.Changelog.FullName(g.DefaultAppID))
+		for _, s := range n.AllStores() {
+			id := topic(s.Changelog.FullName(g.DefaultAppID))
 			edges = append(edges, fmt.Sprintf("  n%d -.changelog.-> %s", n.ID, id))
 		}
 	}

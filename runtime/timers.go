@@ -50,8 +50,8 @@ type Timers struct {
 	live        map[string]bool // backend keys of the registered timers
 	dirty       map[string]bool // backend keys changed since Flush: true put, false delete
 	punctuators []Punctuation
-	next        []int64    // per punctuator: when it fires next; 0 before the first time is known
-	due         [2]int64   // per domain: the earliest time anything may fire (a lower bound)
+	next        []int64  // per punctuator: when it fires next; 0 before the first time is known
+	due         [2]int64 // per domain: the earliest time anything may fire (a lower bound)
 	buf         [9 + 64]byte
 }
 
