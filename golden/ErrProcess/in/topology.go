@@ -21,7 +21,9 @@ func mapStore(ctx *streams.ProcessorContext[string, string], key, value string, 
 }
 
 // forwardString forwards strings.
-func forwardString(ctx *streams.ProcessorContext[string, string], key, value string) error { return nil }
+func forwardString(ctx *streams.ProcessorContext[string, string], key, value string) error {
+	return nil
+}
 
 // forwardMore forwards strings too.
 func forwardMore(ctx *streams.ProcessorContext[string, string], key, value string) error { return nil }
