@@ -188,3 +188,14 @@ func (s *KeyValueStore[K, V]) Flush() error { return s.cache.Flush() }
 type Punctuator interface {
 	Punctuate(nowMs int64) error
 }
+
+// PunctuateSafely calls p.Punctuate and turns a panic in a user function into
+// an error.
+func PunctuateSafely(p Punctuator, nowMs int64) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic in user function: %v", r)
+		}
+	}()
+	return p.Punctuate(nowMs)
+}
