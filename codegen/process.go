@@ -20,7 +20,7 @@ import (
 // when stream time has reached the earliest timer; Punctuate (runtime.Punctuator)
 // calls it with wall-clock time.
 //
-//	t.proc3.Begin(r.Timestamp, t.streamTime, tk3)
+//	t.proc3.BeginRecord(r.Timestamp, t.streamTime, tk3)
 //	if err := dedup(&t.proc3, k2, v2, t.storeSeen); err != nil {
 //		return r.Fail("Process dedup", err)
 //	}
@@ -104,12 +104,12 @@ func (t *taskGen) storeArgs(n *ir.Node) []jen.Code {
 // callProc emits one call of a processor, timer or punctuator function f with
 // the node's context first, then args, then the stores, and sends on what it
 // forwarded as record rec (set first by setRec).
-func (t *taskGen) callProc(n *ir.Node, f *ir.Func, fail jen.Code, begin, setRec jen.Code, args ...jen.Code) []jen.Code {
+func (t *taskGen) callProc(n *ir.Node, f *ir.Func, beginMethod string, fail jen.Code, begin, setRec jen.Code, args ...jen.Code) []jen.Code {
 	names := t.procs[n]
 	ctx := jen.Op("&").Id(t.l("t")).Dot(names.ctx)
 	call := t.call(f, append(append([]jen.Code{ctx}, args...), t.storeArgs(n)...)...)
 	return []jen.Code{
-		jen.Id(t.l("t")).Dot(names.ctx).Dot("Begin").Add(begin),
+		jen.Id(t.l("t")).Dot(names.ctx).Dot(beginMethod).Add(begin),
 		jen.If(jen.Id(t.l("err")).Op(":=").Add(call), jen.Id(t.l("err")).Op("!=").Nil()).Block(jen.Return(fail)),
 		setRec,
 		jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(names.forward).Call(jen.Op("&").Id(t.l("t")).Dot(names.rec)), jen.Id(t.l("err")).Op("!=").Nil()).Block(
@@ -134,7 +134,7 @@ func (t *taskGen) process(n *ir.Node, k, v string) []jen.Code {
 	begin := jen.Call(r.Clone().Dot("Timestamp"), jen.Id(t.l("t")).Dot("streamTime"), key)
 	setRec := jen.Id(t.l("t")).Dot(names.rec).Op("=").Op("*").Add(r.Clone())
 	out = append(out, jen.Commentf("%s at %s: %s", n, posRef(n), t.fnRef(n.Fns[0])))
-	return append(out, t.callProc(n, n.Fns[0], fail, begin, setRec, jen.Id(k), jen.Id(v))...)
+	return append(out, t.callProc(n, n.Fns[0], "BeginRecord", fail, begin, setRec, jen.Id(k), jen.Id(v))...)
 }
 
 // forwardMethod runs the chain after n over the records n forwarded, each sent
@@ -184,13 +184,13 @@ func (t *taskGen) fireMethod(n *ir.Node) []jen.Code {
 			jen.If(jen.Id(t.l("err")).Op("!=").Nil()).Block(jen.Return(errf("decode the key of a timer"))),
 		}
 		begin := jen.Call(ts, jen.Id(t.l("t")).Dot("streamTime"), key)
-		loop = append(loop, t.callProc(n, f, errf("timer "+f.Display), begin, setRec, timer)...)
+		loop = append(loop, t.callProc(n, f, "Begin", errf("timer "+f.Display), begin, setRec, timer)...)
 		body = append(body, jen.For().Block(loop...))
 	}
 	for i, p := range n.Proc.Punctuators {
 		begin := jen.Call(ts, jen.Id(t.l("t")).Dot("streamTime"), jen.Nil())
 		body = append(body, jen.If(jen.List(ts, jen.Id(t.l("ok"))).Op(":=").Add(timers.Clone()).Dot("Punctuate").Call(jen.Lit(i), d, now), jen.Id(t.l("ok"))).Block(
-			t.callProc(n, p.Fn, errf("punctuator "+p.Fn.Display), begin, setRec)...))
+			t.callProc(n, p.Fn, "Begin", errf("punctuator "+p.Fn.Display), begin, setRec)...))
 	}
 	body = append(body, jen.Return(jen.Nil()))
 	return []jen.Code{

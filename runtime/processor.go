@@ -45,13 +45,25 @@ func NewProcessorContext[KOut, VOut any](timers *Timers) ProcessorContext[KOut, 
 	return ProcessorContext[KOut, VOut]{timers: timers}
 }
 
-// Begin is called by generated code before the processor function runs: the
-// time of the record (or timer, or punctuation) at hand, the task's stream time,
-// and the encoded key timers are registered for (valid during the call).
+// Begin is called by generated code before a timer or punctuator function
+// runs: the time it fires for, the task's stream time, and the encoded key of
+// the timer (nil for a punctuator, which has no current key), valid during the
+// call.
 func (c *ProcessorContext[KOut, VOut]) Begin(timestamp, streamTime int64, key []byte) {
 	c.out = c.out[:0]
 	c.timestamp, c.streamTime, c.key = timestamp, streamTime, key
 }
+
+// BeginRecord is Begin for a record, whose encoded key (nil for a record
+// without a key) timers are registered for.
+func (c *ProcessorContext[KOut, VOut]) BeginRecord(timestamp, streamTime int64, key []byte) {
+	if key == nil {
+		key = noKey
+	}
+	c.Begin(timestamp, streamTime, key)
+}
+
+var noKey = []byte{}
 
 // Forwarded is called by generated code after the processor function returned:
 // the records it forwarded, in order.

@@ -152,7 +152,7 @@ func (t *sessionsTask0) processClicks(batch []runtime.Record) error {
 		}
 		t.streamTime = max(t.streamTime, r.Timestamp)
 		// Process#1 at topology.go:155:3: track
-		t.proc1.Begin(r.Timestamp, t.streamTime, runtime.StringBytes(k0))
+		t.proc1.BeginRecord(r.Timestamp, t.streamTime, runtime.StringBytes(k0))
 		if err := track(&t.proc1, k0, v0, t.storeSessions, t.storeOpenSessions); err != nil {
 			return r.Fail("Process track", err)
 		}
