@@ -83,8 +83,8 @@ func (t *taskGen) procFields() (fields, init []jen.Code) {
 			jen.Id(names.ctx).Add(ctxType).Commentf("what %s forwards", n),
 			jen.Id(names.rec).Qual(runtimePath, "Record").Commentf("the record %s's output is sent on as", n),
 		)
-		timers := jen.Nil()
-		if n.Proc.Timers != nil {
+		timers := jen.Nil() // without OnTimer, registering a timer is an error
+		if n.Proc.OnTimer != nil {
 			timers = jen.Id(t.l("t")).Dot(t.stores[n.Proc.Timers])
 		}
 		init = append(init, jen.Id(t.l("t")).Dot(names.ctx).Op("=").Qual(runtimePath, "NewProcessorContext").Types(typ(n.Key), typ(n.Value)).Call(timers))
@@ -125,6 +125,8 @@ func (t *taskGen) process(n *ir.Node, k, v string) []jen.Code {
 	var out []jen.Code
 	if n.Proc.Timers != nil {
 		t.methods = append(t.methods, t.fireMethod(n))
+	}
+	if n.Proc.OnTimer != nil {
 		var enc []jen.Code
 		enc, key = t.encode(n.Proc.KeySerde, k, "timerKey", t.l(fmt.Sprintf("tk%d", n.ID)), "encode key for timers of "+n.Proc.Timers.Name)
 		out = append(out, enc...)

@@ -254,8 +254,9 @@ func (e *evaluator) procStores(n *ir.Node, call *ast.CallExpr, sig procSig) {
 // timerStore adds the store of a processor's timers and punctuation schedules,
 // named after its first store, or else its function.
 func (e *evaluator) timerStore(n *ir.Node, call *ast.CallExpr) {
-	in := n.Inputs[0].Node
-	n.Proc.KeySerde = e.defaultSerde("Process OnTimer", "key", in.Key, call.Pos())
+	if n.Proc.OnTimer != nil { // timers are kept by encoded key
+		n.Proc.KeySerde = e.defaultSerde("Process OnTimer", "key", n.Inputs[0].Node.Key, call.Pos())
+	}
 	var base string
 	switch {
 	case len(n.Proc.Stores) > 0:
