@@ -108,19 +108,26 @@ func (t *taskGen) callProc(n *ir.Node, f *ir.Func, beginMethod string, fail jen.
 	names := t.procs[n]
 	ctx := jen.Op("&").Id(t.l("t")).Dot(names.ctx)
 	call := t.call(f, append(append([]jen.Code{ctx}, args...), t.storeArgs(n)...)...)
-	return []jen.Code{
+	out := []jen.Code{
 		jen.Id(t.l("t")).Dot(names.ctx).Dot(beginMethod).Add(begin),
 		jen.If(jen.Id(t.l("err")).Op(":=").Add(call), jen.Id(t.l("err")).Op("!=").Nil()).Block(jen.Return(fail)),
+	}
+	if len(t.consumers(n, 0)) == 0 {
+		return append(out, jen.Comment("nothing reads what it forwards: the processor only keeps its stores"))
+	}
+	return append(out,
 		setRec,
 		jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(names.forward).Call(jen.Op("&").Id(t.l("t")).Dot(names.rec)), jen.Id(t.l("err")).Op("!=").Nil()).Block(
 			jen.Return(jen.Id(t.l("err")))),
-	}
+	)
 }
 
 // process emits a Process node on the record path, and queues its methods.
 func (t *taskGen) process(n *ir.Node, k, v string) []jen.Code {
 	names := t.procs[n]
-	t.methods = append(t.methods, t.forwardMethod(n))
+	if len(t.consumers(n, 0)) > 0 {
+		t.methods = append(t.methods, t.forwardMethod(n))
+	}
 	var key jen.Code = jen.Nil()
 	var out []jen.Code
 	if n.Proc.Timers != nil {
