@@ -79,10 +79,14 @@ func (e *evaluator) processorSpec(x ast.Expr, n *ir.Node) *ir.Processor {
 	var chain []*ast.CallExpr
 	for isCall && name != "Processor" {
 		chain = append(chain, call)
-		call, isCall = ast.Unparen(call.Fun.(*ast.SelectorExpr).X).(*ast.CallExpr)
+		sel, isSel := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+		if !isSel {
+			break
+		}
+		call, isCall = ast.Unparen(sel.X).(*ast.CallExpr)
 		name, _ = e.callee(call)
 	}
-	if !isCall || len(call.Args) != 1 {
+	if !isCall || name != "Processor" || len(call.Args) != 1 {
 		e.errorf(x.Pos(), "write the processor in place as streams.Processor(f).OnTimer(g).Punctuate(interval, clock, p)")
 		return nil
 	}
@@ -103,8 +107,8 @@ func (e *evaluator) processorSpec(x ast.Expr, n *ir.Node) *ir.Processor {
 
 // specStep reads one OnTimer or Punctuate call of a processor spec.
 func (e *evaluator) specStep(c *ast.CallExpr, n *ir.Node) bool {
-	switch name, _ := e.callee(c); name {
-	case "ProcessorSpec.OnTimer":
+	switch name, _ := e.callee(c); {
+	case name == "ProcessorSpec.OnTimer" && len(c.Args) == 1:
 		if n.Proc.OnTimer != nil {
 			e.errorf(c.Pos(), "Process: OnTimer is given twice")
 			return false
@@ -113,7 +117,7 @@ func (e *evaluator) specStep(c *ast.CallExpr, n *ir.Node) bool {
 		n.Proc.OnTimer = f
 		n.Fns = append(n.Fns, f)
 		return f != nil
-	case "ProcessorSpec.Punctuate":
+	case name == "ProcessorSpec.Punctuate" && len(c.Args) == 3:
 		tv := e.Info.Types[c.Args[0]]
 		iv, exact := int64(0), false
 		if tv.Value != nil && tv.Value.Kind() == constant.Int {
