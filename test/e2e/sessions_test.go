@@ -30,7 +30,8 @@ const (
 // stores and timers come back from their changelogs), then reads clicks that
 // move every partition's stream time past the timers. Each session must end
 // exactly once under exactly-once (read_committed), at least once under
-// at-least-once, with its three clicks.
+// at-least-once, with its three clicks. Then, with no more input, the
+// wall-clock punctuator still reports the open sessions.
 func TestProcessorTimersSurviveSIGKILL(t *testing.T) {
 	for _, guarantee := range []string{"at-least-once", "exactly-once"} {
 		t.Run(guarantee, func(t *testing.T) { timersSurviveSIGKILL(t, guarantee) })
@@ -100,6 +101,14 @@ func timersSurviveSIGKILL(t *testing.T, guarantee string) {
 	if len(ended) != sessionUsers {
 		t.Errorf("%d users' sessions ended, want %d (the ticks' sessions stay open)", len(ended), sessionUsers)
 	}
+
+	// With no more input, the engine still gives the tasks wall-clock time: the
+	// punctuator reports each task's one open session (its tick's).
+	if err := poll(ctx, "a wall-clock report of one open session", func() (bool, error) {
+		return openReports(ctx, t, addr)[1] > 0, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	stopClean(ctx, t, app)
 }
 
@@ -146,6 +155,22 @@ func endedSessions(ctx context.Context, t *testing.T, addr string) map[string][]
 		}
 		if ev.Kind == "ended" {
 			out[ev.User] = append(out[ev.User], ev)
+		}
+	})
+	return out
+}
+
+// openReports counts the committed reports of open sessions by their count.
+func openReports(ctx context.Context, t *testing.T, addr string) map[int64]int {
+	t.Helper()
+	out := map[int64]int{}
+	readTopic(ctx, t, addr, "session-events", true, func(r *kgo.Record) {
+		var ev struct {
+			Kind string `json:"kind"`
+			Open int64  `json:"open"`
+		}
+		if !r.Attrs.IsControl() && json.Unmarshal(r.Value, &ev) == nil && ev.Kind == "open" {
+			out[ev.Open]++
 		}
 	})
 	return out
