@@ -40,6 +40,9 @@ func Describe(g *Graph, pkg *types.Package) string {
 // fnNames lists the user functions of n as describe shows them; a source's
 // function is its timestamp extractor.
 func fnNames(n *Node) string {
+	if n.Proc != nil && n.Fns[0] != nil {
+		return n.Proc.describe(n.Fns[0])
+	}
 	names := make([]string, len(n.Fns))
 	for i, f := range n.Fns {
 		names[i] = f.Display
@@ -71,7 +74,7 @@ func nodeDetail(n *Node, appID string, q types.Qualifier) string {
 		parts = append(parts, fmt.Sprintf("store %s (changelog %s)", st.Name, st.Changelog.FullName(appID)))
 	}
 	switch n.Op {
-	case OpSource, OpTable, OpMap, OpFlatMap, OpSelectKey, OpMapValues, OpFlatMapValues, OpCount, OpReduce, OpAggregate:
+	case OpSource, OpTable, OpMap, OpFlatMap, OpSelectKey, OpMapValues, OpFlatMapValues, OpCount, OpReduce, OpAggregate, OpProcess:
 		parts = append(parts, fmt.Sprintf("-> key %s, value %s", types.TypeString(n.Key, q), types.TypeString(n.Value, q)))
 	}
 	if len(parts) == 0 {

@@ -1,5 +1,11 @@
 package ir
 
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
 // Processor is what an OpProcess node runs besides its processor function
 // (Fns[0]): the functions, stores and schedules of a KStream.Process step.
 type Processor struct {
@@ -36,4 +42,21 @@ func (n *Node) AllStores() []*Store {
 		return n.Proc.Stores
 	}
 	return append(n.Proc.Stores[:len(n.Proc.Stores):len(n.Proc.Stores)], n.Proc.Timers)
+}
+
+// describe lists a processor's functions as describe shows them:
+// "track, timers sessionEnded, punctuate reportOpen every 10s of wall-clock time".
+func (p *Processor) describe(process *Func) string {
+	parts := []string{process.Display}
+	if p.OnTimer != nil {
+		parts = append(parts, "timers "+p.OnTimer.Display)
+	}
+	for _, pu := range p.Punctuators {
+		clock := "stream time"
+		if pu.WallClock {
+			clock = "wall-clock time"
+		}
+		parts = append(parts, fmt.Sprintf("punctuate %s every %s of %s", pu.Fn.Display, time.Duration(pu.IntervalMs)*time.Millisecond, clock))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -248,7 +248,7 @@ const sessionsDescription = `Topology Sessions (application id "sessions")
   Sub-topology 0
     #0 Source timestamp clickTime from clicks -> key string, value Click  (topology.go:154:4)
         --> #1
-    #1 Process track, sessionEnded, reportOpen store sessions (changelog sessions-sessions-changelog) store open-sessions (changelog sessions-open-sessions-changelog) store sessions-timers (changelog sessions-sessions-timers-changelog)  (topology.go:155:3)
+    #1 Process track, timers sessionEnded, punctuate reportOpen every 10s of wall-clock time store sessions (changelog sessions-sessions-changelog) store open-sessions (changelog sessions-open-sessions-changelog) store sessions-timers (changelog sessions-sessions-timers-changelog) -> key string, value SessionEvent  (topology.go:155:3)
         --> #2
     #2 Sink topic session-events  (topology.go:157:3)
 `
@@ -257,7 +257,7 @@ const sessionsDescription = `Topology Sessions (application id "sessions")
 const sessionsMermaid = `graph TD
   subgraph st0["Sub-topology 0"]
     n0["#0 Source<br/>timestamp clickTime"]
-    n1["#1 Process<br/>track, sessionEnded, reportOpen<br/>store sessions<br/>store open-sessions<br/>store sessions-timers"]
+    n1["#1 Process<br/>track, timers sessionEnded, punctuate reportOpen every 10s of wall-clock time<br/>store sessions<br/>store open-sessions<br/>store sessions-timers"]
     n2["#2 Sink"]
   end
   t0[("clicks")]
