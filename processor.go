@@ -60,7 +60,8 @@ func (p ProcessorSpec) OnTimer(f any) ProcessorSpec { return p }
 // It fires when the clock reaches a multiple of interval counted from the Unix
 // epoch, once however far the clock jumped, with ctx.Timestamp() that multiple.
 // Its next time is kept in the timer store, so a restart neither repeats nor
-// skips a punctuation on stream time.
+// skips a punctuation on stream time; on wall-clock time, a restart after a
+// pause longer than interval fires it once at once for the time missed.
 func (p ProcessorSpec) Punctuate(interval time.Duration, clock PunctuationType, f any) ProcessorSpec {
 	return p
 }
