@@ -62,8 +62,15 @@ func (e *evaluator) next(op ir.Op, pos token.Pos, s streamVal) *ir.Node {
 	return n
 }
 
+// typeString writes t as the user's code does: the package's own types bare,
+// others qualified by package name (streams.Timer, not github.com/…/streams.Timer).
 func (e *evaluator) typeString(t types.Type) string {
-	return types.TypeString(t, types.RelativeTo(e.Types))
+	return types.TypeString(t, func(p *types.Package) string {
+		if p == e.Types {
+			return ""
+		}
+		return p.Name()
+	})
 }
 
 func (e *evaluator) opNewBuilder(_ value, call *ast.CallExpr, pos token.Pos) value {
