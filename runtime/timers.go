@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"container/heap"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -86,7 +85,7 @@ func (t *Timers) Load() error {
 				d = ProcessingTime
 			}
 			t.live[string(key)] = true
-			heap.Push(&t.heaps[d], timerEntry{int64(binary.BigEndian.Uint64(key[1:9])), string(key[9:])})
+			t.heaps[d].push(timerEntry{int64(binary.BigEndian.Uint64(key[1:9])), string(key[9:])})
 		case len(key) == 2 && key[0] == 's' && len(value) == 8:
 			if i := int(key[1]); i < len(t.next) {
 				t.next[i] = int64(binary.BigEndian.Uint64(value))
@@ -118,7 +117,7 @@ func (t *Timers) Register(d TimeDomain, ts int64, key []byte) {
 	}
 	t.live[k] = true
 	t.dirty[k] = true
-	heap.Push(&t.heaps[d], timerEntry{ts, k[9:]})
+	t.heaps[d].push(timerEntry{ts, k[9:]})
 	t.due[d] = min(t.due[d], ts)
 }
 
@@ -135,8 +134,8 @@ func (t *Timers) Delete(d TimeDomain, ts int64, key []byte) {
 // now, if any: timers fire in time order, and equal times in key order.
 func (t *Timers) PopDue(d TimeDomain, now int64) (key []byte, ts int64, ok bool) {
 	h := &t.heaps[d]
-	for h.Len() > 0 && (*h)[0].ts <= now {
-		e := heap.Pop(h).(timerEntry)
+	for len(*h) > 0 && (*h)[0].ts <= now {
+		e := h.pop()
 		k := t.backendKey(d, e.ts, []byte(e.key))
 		if !t.live[k] {
 			continue // deleted, or registered twice before a Load
@@ -182,7 +181,7 @@ func (t *Timers) setNext(i int, next int64) {
 func (t *Timers) updateDue() {
 	for d := range t.due {
 		t.due[d] = math.MaxInt64
-		if h := t.heaps[d]; h.Len() > 0 {
+		if h := t.heaps[d]; len(h) > 0 {
 			t.due[d] = h[0].ts
 		}
 	}
@@ -226,17 +225,48 @@ type timerEntry struct {
 	key string
 }
 
+// timerHeap is a binary min-heap by (time, key), kept by hand rather than with
+// container/heap, whose interface boxes every entry pushed or popped.
 type timerHeap []timerEntry
 
-func (h timerHeap) Len() int { return len(h) }
-func (h timerHeap) Less(i, j int) bool {
-	return h[i].ts < h[j].ts || (h[i].ts == h[j].ts && h[i].key < h[j].key)
+func (e timerEntry) before(o timerEntry) bool {
+	return e.ts < o.ts || (e.ts == o.ts && e.key < o.key)
 }
-func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *timerHeap) Push(x any)   { *h = append(*h, x.(timerEntry)) }
-func (h *timerHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return e
+
+func (h *timerHeap) push(e timerEntry) {
+	*h = append(*h, e)
+	a := *h
+	for i := len(a) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !a[i].before(a[parent]) {
+			break
+		}
+		a[i], a[parent] = a[parent], a[i]
+		i = parent
+	}
+}
+
+func (h *timerHeap) pop() timerEntry {
+	a := *h
+	top := a[0]
+	last := len(a) - 1
+	a[0] = a[last]
+	a[last] = timerEntry{}
+	a = a[:last]
+	for i := 0; ; {
+		least, l, r := i, 2*i+1, 2*i+2
+		if l < len(a) && a[l].before(a[least]) {
+			least = l
+		}
+		if r < len(a) && a[r].before(a[least]) {
+			least = r
+		}
+		if least == i {
+			break
+		}
+		a[i], a[least] = a[least], a[i]
+		i = least
+	}
+	*h = a
+	return top
 }

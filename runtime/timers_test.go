@@ -1,6 +1,8 @@
 package runtime_test
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/gofka/streams/runtime"
@@ -104,4 +106,29 @@ func TestTimersSurviveFlushAndLoad(t *testing.T) {
 	}
 	equalFired(t, popAll(t, again, runtime.EventTime, 1000), fired{"pending", 500})
 	equalFired(t, popAll(t, again, runtime.ProcessingTime, 1000), fired{"wall", 9})
+}
+
+// TestTimersHeapOrdersManyTimers: many timers, some at equal times, come out
+// sorted by time then key, each once.
+func TestTimersHeapOrdersManyTimers(t *testing.T) {
+	tm := runtime.NewTimers(state.NewMemoryBackend())
+	if err := tm.Load(); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	want := map[fired]bool{}
+	for range 2000 {
+		f := fired{fmt.Sprintf("k%d", rng.IntN(300)), rng.Int64N(500)}
+		want[f] = true
+		tm.Register(runtime.EventTime, f.ts, []byte(f.key))
+	}
+	got := popAll(t, tm, runtime.EventTime, 500)
+	if len(got) != len(want) {
+		t.Fatalf("fired %d timers, want %d distinct", len(got), len(want))
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].ts < got[i-1].ts || (got[i].ts == got[i-1].ts && got[i].key <= got[i-1].key) {
+			t.Fatalf("fired %v after %v", got[i], got[i-1])
+		}
+	}
 }
