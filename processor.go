@@ -81,7 +81,7 @@ const (
 // StreamTime) and registers per-key timers.
 type ProcessorContext[KOut, VOut any] = runtime.ProcessorContext[KOut, VOut]
 
-// KeyValueStore is a processor's store, with Get, Put and Delete.
+// KeyValueStore is a processor's store, with Get, Put, Delete and Range.
 type KeyValueStore[K, V any] = runtime.KeyValueStore[K, V]
 
 // Timer is a timer that fired, as an OnTimer function receives it.

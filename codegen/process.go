@@ -59,7 +59,7 @@ func (t *taskGen) procStore(s *ir.Store, i int) (field, init jen.Code, ok bool) 
 	}
 	types := []jen.Code{typ(s.Key), typ(s.Value)}
 	return jen.Op("*").Qual(runtimePath, "KeyValueStore").Types(types...),
-		jen.Qual(runtimePath, "NewKeyValueStore").Types(types...).Call(backend, t.serde(s.KeySerde).Dot("Encode"),
+		jen.Qual(runtimePath, "NewKeyValueStore").Types(types...).Call(backend, t.serde(s.KeySerde).Dot("Encode"), t.serde(s.KeySerde).Dot("Decode"),
 			t.serde(s.ValueSerde).Dot("Encode"), t.serde(s.ValueSerde).Dot("Decode"), jen.Id(t.l("ctx")).Dot("CacheEntries")), true
 }
 

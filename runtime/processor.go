@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -139,16 +140,21 @@ type Timer[K any] struct {
 // commit, like the store of an aggregation.
 type KeyValueStore[K, V any] struct {
 	cache     *state.Cache[V]
+	backend   state.Backend
 	encodeKey func([]byte, K) ([]byte, error)
+	decodeKey func([]byte) (K, error)
+	decode    func([]byte) (V, error)
 	keyBuf    []byte
+	ranging   bool // inside Range, which writes must not disturb
 }
 
 // NewKeyValueStore is called by generated code with the store's backend and the
 // serdes of its keys and values.
-func NewKeyValueStore[K, V any](b state.Backend, encodeKey func([]byte, K) ([]byte, error),
+func NewKeyValueStore[K, V any](b state.Backend, encodeKey func([]byte, K) ([]byte, error), decodeKey func([]byte) (K, error),
 	encode func([]byte, V) ([]byte, error), decode func([]byte) (V, error), maxEntries int,
 ) *KeyValueStore[K, V] {
-	return &KeyValueStore[K, V]{cache: state.NewCache(b, encode, decode, maxEntries), encodeKey: encodeKey}
+	return &KeyValueStore[K, V]{cache: state.NewCache(b, encode, decode, maxEntries), backend: b,
+		encodeKey: encodeKey, decodeKey: decodeKey, decode: decode}
 }
 
 func (s *KeyValueStore[K, V]) encode(key K) ([]byte, error) {
@@ -172,6 +178,9 @@ func (s *KeyValueStore[K, V]) Get(key K) (V, bool, error) {
 
 // Put stores value under key.
 func (s *KeyValueStore[K, V]) Put(key K, value V) error {
+	if s.ranging {
+		return errWriteInRange
+	}
 	b, err := s.encode(key)
 	if err != nil {
 		return err
@@ -181,12 +190,41 @@ func (s *KeyValueStore[K, V]) Put(key K, value V) error {
 
 // Delete removes key.
 func (s *KeyValueStore[K, V]) Delete(key K) error {
+	if s.ranging {
+		return errWriteInRange
+	}
 	b, err := s.encode(key)
 	if err != nil {
 		return err
 	}
 	return s.cache.Delete(b)
 }
+
+// Range calls fn for every entry, in the order of the encoded keys (for a
+// string key, its byte order), until fn returns an error, which Range returns.
+// It first writes the cached changes to the backend (and its changelog), as a
+// commit would, then reads the backend: a scan costs as many reads as the store
+// has entries. fn must not Put or Delete: collect the keys, and change them after.
+func (s *KeyValueStore[K, V]) Range(fn func(key K, value V) error) error {
+	if err := s.cache.Flush(); err != nil {
+		return err
+	}
+	s.ranging = true
+	defer func() { s.ranging = false }()
+	return s.backend.Range(func(kb, vb []byte) error {
+		k, err := s.decodeKey(kb)
+		if err != nil {
+			return fmt.Errorf("decode store key %q: %w", kb, err)
+		}
+		v, err := s.decode(vb)
+		if err != nil {
+			return fmt.Errorf("decode store value of key %q: %w", kb, err)
+		}
+		return fn(k, v)
+	})
+}
+
+var errWriteInRange = errors.New("a store cannot be changed inside its Range: collect the keys, and change them after")
 
 // Flush writes the cached changes to the backend; the task's Flush calls it.
 func (s *KeyValueStore[K, V]) Flush() error { return s.cache.Flush() }

@@ -76,8 +76,8 @@ type sessionsTask0 struct {
 func newSessionsTask0(ctx runtime.TaskContext) runtime.Task {
 	t := &sessionsTask0{
 		out:                 ctx.Out,
-		storeOpenSessions:   runtime.NewKeyValueStore[string, int64](ctx.Stores[1], gofkaSerdeString.Encode, gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, ctx.CacheEntries),
-		storeSessions:       runtime.NewKeyValueStore[string, Session](ctx.Stores[0], gofkaSerdeString.Encode, gofkaSerdeSession.Encode, gofkaSerdeSession.Decode, ctx.CacheEntries),
+		storeOpenSessions:   runtime.NewKeyValueStore[string, int64](ctx.Stores[1], gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, ctx.CacheEntries),
+		storeSessions:       runtime.NewKeyValueStore[string, Session](ctx.Stores[0], gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeSession.Encode, gofkaSerdeSession.Decode, ctx.CacheEntries),
 		storeSessionsTimers: runtime.NewTimers(ctx.Stores[2], runtime.Punctuation{Domain: runtime.ProcessingTime, Interval: 10000}),
 		streamTime:          ctx.StreamTime,
 	}
