@@ -82,7 +82,7 @@ const (
 type ProcessorContext[KOut, VOut any] = runtime.ProcessorContext[KOut, VOut]
 
 // KeyValueStore is a processor's store, with Get, Put, Delete and Range.
-type KeyValueStore[K, V any] = runtime.KeyValueStore[K, V]
+type KeyValueStore[K, V any] = runtime.ProcessorStore[K, V]
 
 // Timer is a timer that fired, as an OnTimer function receives it.
 type Timer[K any] = runtime.Timer[K]

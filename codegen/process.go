@@ -12,7 +12,7 @@ import (
 //
 //	proc<ID>  runtime.ProcessorContext[KOut, VOut]  what the user's functions forward into
 //	rec<ID>   runtime.Record                        the record the forwarded ones are sent on as
-//	store<Name> per store, *runtime.KeyValueStore[K, V]; and *runtime.Timers for its timer store
+//	store<Name> per store, *runtime.ProcessorStore[K, V]; and *runtime.Timers for its timer store
 //
 // and two methods: forward<ID> runs the rest of the chain over what a call
 // forwarded, and fire<ID> (with timers) runs the timers and punctuators that are
@@ -58,8 +58,8 @@ func (t *taskGen) procStore(s *ir.Store, i int) (field, init jen.Code, ok bool) 
 		return jen.Op("*").Qual(runtimePath, "Timers"), jen.Qual(runtimePath, "NewTimers").Call(append([]jen.Code{backend}, ps...)...), true
 	}
 	types := []jen.Code{typ(s.Key), typ(s.Value)}
-	return jen.Op("*").Qual(runtimePath, "KeyValueStore").Types(types...),
-		jen.Qual(runtimePath, "NewKeyValueStore").Types(types...).Call(backend, t.serde(s.KeySerde).Dot("Encode"), t.serde(s.KeySerde).Dot("Decode"),
+	return jen.Op("*").Qual(runtimePath, "ProcessorStore").Types(types...),
+		jen.Qual(runtimePath, "NewProcessorStore").Types(types...).Call(backend, t.serde(s.KeySerde).Dot("Encode"), t.serde(s.KeySerde).Dot("Decode"),
 			t.serde(s.ValueSerde).Dot("Encode"), t.serde(s.ValueSerde).Dot("Decode"), jen.Id(t.l("ctx")).Dot("CacheEntries")), true
 }
 

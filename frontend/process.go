@@ -239,7 +239,7 @@ func (e *evaluator) procStores(n *ir.Node, call *ast.CallExpr, sig procSig) {
 		if i >= len(sig.stores) {
 			break
 		}
-		args, ok := runtimeGeneric(sig.stores[i], "KeyValueStore")
+		args, ok := runtimeGeneric(sig.stores[i], "ProcessorStore")
 		if !ok {
 			e.errs = append(e.errs, ir.Errorf(n.Fns[0].Pos, "Process: store parameter %d of %s has type %s, want *streams.KeyValueStore[K, V]",
 				i+1, n.Fns[0].Display, e.typeString(sig.stores[i])))

@@ -70,6 +70,9 @@ func nodeDetail(n *Node, appID string, q types.Qualifier) string {
 		}
 		parts = append(parts, word+" "+strings.Join(names, ", "))
 	}
+	if w := n.Watermark; w != nil {
+		parts = append(parts, fmt.Sprintf("watermark %v out of order, idle after %v", w.MaxOutOfOrderness, w.IdleTimeout))
+	}
 	for _, st := range n.AllStores() {
 		parts = append(parts, fmt.Sprintf("store %s (changelog %s)", st.Name, st.Changelog.FullName(appID)))
 	}

@@ -135,10 +135,10 @@ type Timer[K any] struct {
 	Domain TimeDomain
 }
 
-// KeyValueStore is a processor's typed key-value store: a write-back cache
+// ProcessorStore is a processor's typed key-value store: a write-back cache
 // over the store's backend, flushed (and so written to its changelog) at every
 // commit, like the store of an aggregation.
-type KeyValueStore[K, V any] struct {
+type ProcessorStore[K, V any] struct {
 	cache     *state.Cache[V]
 	backend   state.Backend
 	encodeKey func([]byte, K) ([]byte, error)
@@ -148,16 +148,16 @@ type KeyValueStore[K, V any] struct {
 	ranging   bool // inside Range, which writes must not disturb
 }
 
-// NewKeyValueStore is called by generated code with the store's backend and the
+// NewProcessorStore is called by generated code with the store's backend and the
 // serdes of its keys and values.
-func NewKeyValueStore[K, V any](b state.Backend, encodeKey func([]byte, K) ([]byte, error), decodeKey func([]byte) (K, error),
+func NewProcessorStore[K, V any](b state.Backend, encodeKey func([]byte, K) ([]byte, error), decodeKey func([]byte) (K, error),
 	encode func([]byte, V) ([]byte, error), decode func([]byte) (V, error), maxEntries int,
-) *KeyValueStore[K, V] {
-	return &KeyValueStore[K, V]{cache: state.NewCache(b, encode, decode, maxEntries), backend: b,
+) *ProcessorStore[K, V] {
+	return &ProcessorStore[K, V]{cache: state.NewCache(b, encode, decode, maxEntries), backend: b,
 		encodeKey: encodeKey, decodeKey: decodeKey, decode: decode}
 }
 
-func (s *KeyValueStore[K, V]) encode(key K) ([]byte, error) {
+func (s *ProcessorStore[K, V]) encode(key K) ([]byte, error) {
 	b, err := s.encodeKey(s.keyBuf[:0], key)
 	if err != nil {
 		return nil, fmt.Errorf("encode store key: %w", err)
@@ -167,7 +167,7 @@ func (s *KeyValueStore[K, V]) encode(key K) ([]byte, error) {
 }
 
 // Get returns the value stored under key, and whether there is one.
-func (s *KeyValueStore[K, V]) Get(key K) (V, bool, error) {
+func (s *ProcessorStore[K, V]) Get(key K) (V, bool, error) {
 	b, err := s.encode(key)
 	if err != nil {
 		var zero V
@@ -177,7 +177,7 @@ func (s *KeyValueStore[K, V]) Get(key K) (V, bool, error) {
 }
 
 // Put stores value under key.
-func (s *KeyValueStore[K, V]) Put(key K, value V) error {
+func (s *ProcessorStore[K, V]) Put(key K, value V) error {
 	if s.ranging {
 		return errWriteInRange
 	}
@@ -189,7 +189,7 @@ func (s *KeyValueStore[K, V]) Put(key K, value V) error {
 }
 
 // Delete removes key.
-func (s *KeyValueStore[K, V]) Delete(key K) error {
+func (s *ProcessorStore[K, V]) Delete(key K) error {
 	if s.ranging {
 		return errWriteInRange
 	}
@@ -205,7 +205,7 @@ func (s *KeyValueStore[K, V]) Delete(key K) error {
 // It first writes the cached changes to the backend (and its changelog), as a
 // commit would, then reads the backend: a scan costs as many reads as the store
 // has entries. fn must not Put or Delete: collect the keys, and change them after.
-func (s *KeyValueStore[K, V]) Range(fn func(key K, value V) error) error {
+func (s *ProcessorStore[K, V]) Range(fn func(key K, value V) error) error {
 	if err := s.cache.Flush(); err != nil {
 		return err
 	}
@@ -227,7 +227,7 @@ func (s *KeyValueStore[K, V]) Range(fn func(key K, value V) error) error {
 var errWriteInRange = errors.New("a store cannot be changed inside its Range: collect the keys, and change them after")
 
 // Flush writes the cached changes to the backend; the task's Flush calls it.
-func (s *KeyValueStore[K, V]) Flush() error { return s.cache.Flush() }
+func (s *ProcessorStore[K, V]) Flush() error { return s.cache.Flush() }
 
 // Punctuator is a task whose processors act on wall-clock time (punctuators on
 // wall-clock time, processing-time timers). A runner calls Punctuate from the

@@ -13,7 +13,7 @@ import (
 // in key order, refuses writes inside it, and the store is usable after.
 func TestKeyValueStoreRange(t *testing.T) {
 	b := state.NewMemoryBackend()
-	s := runtime.NewKeyValueStore[string, int64](b, streams.String().Encode, streams.String().Decode,
+	s := runtime.NewProcessorStore[string, int64](b, streams.String().Encode, streams.String().Decode,
 		streams.Int64().Encode, streams.Int64().Decode, 0)
 	for k, v := range map[string]int64{"b": 2, "a": 1, "c": 3} {
 		if err := s.Put(k, v); err != nil {

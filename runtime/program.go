@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"reflect"
+	"time"
 
 	"github.com/gofka/streams/state"
 )
@@ -91,7 +92,43 @@ type StoreSpec struct {
 	Changelog   TopicID
 	Persistent  bool // RocksDB rather than memory
 	SubTopology int
+	Kind        StoreKind
+	// Retention is how long a windowed store keeps an entry (window size +
+	// grace; session gap + grace): its changelog topic keeps records for
+	// Retention + WindowChangelogExtraRetention, so expired windows leave it too.
+	// Zero for key-value stores and suppression buffers.
+	Retention time.Duration
 }
+
+// StoreKind says what a store holds, and so how its changelog is cleaned up.
+type StoreKind uint8
+
+const (
+	KeyValueStore  StoreKind = iota // state.Cache: one value per key, forever
+	WindowStore                     // state.WindowStore: one value per key and window, expiring
+	SessionStore                    // state.SessionStore: one value per key and session, expiring
+	SuppressBuffer                  // state.SuppressBuffer: pending emit-final results
+)
+
+var storeKindNames = [...]string{
+	KeyValueStore:  "key-value",
+	WindowStore:    "window",
+	SessionStore:   "session",
+	SuppressBuffer: "suppress",
+}
+
+func (k StoreKind) String() string { return storeKindNames[k] }
+
+// Windowed reports whether the store's entries expire, so its changelog is
+// compacted and deleted by time (cleanup.policy=compact,delete).
+func (k StoreKind) Windowed() bool { return k == WindowStore || k == SessionStore }
+
+// WindowChangelogExtraRetention is what a windowed store's changelog keeps
+// beyond the store's retention, as Kafka Streams'
+// windowstore.changelog.additional.retention.ms (default 1 day): records a
+// restore still needs are not deleted before the store expires them, even with
+// clocks apart.
+const WindowChangelogExtraRetention = 24 * time.Hour
 
 // SubTopologySpec describes one sub-topology: a part of the topology connected
 // without a repartition topic, run as one task per input partition.
@@ -106,6 +143,15 @@ type SubTopologySpec struct {
 // SourceSpec is one source node: the topics it reads.
 type SourceSpec struct {
 	Topics []TopicID
+	// Watermark is the source's watermark option (streams WithWatermark), or nil.
+	Watermark *WatermarkSpec
+}
+
+// WatermarkSpec is a bounded out-of-orderness watermark: on each partition, the
+// largest timestamp seen minus MaxOutOfOrderness minus 1 ms; a partition
+// without a record for IdleTimeout (0: never) stops holding the others back.
+type WatermarkSpec struct {
+	MaxOutOfOrderness, IdleTimeout time.Duration
 }
 
 // TaskContext is what a runner hands a new task.
@@ -119,6 +165,18 @@ type TaskContext struct {
 	// StreamTime is the task's stream time when it last committed (see
 	// Task.StreamTime), or NoTimestamp for a task that has seen no record.
 	StreamTime int64
+	// Watermark is the task's watermark when it last committed, or
+	// NoTimestamp; it only matters to a WatermarkTask.
+	Watermark int64
+}
+
+// WatermarkTask is a Task whose operators act on the watermark (windows that
+// close by it). A runner calls AdvanceWatermark between batches whenever the
+// task's watermark (the smallest over its inputs, streams WithWatermark) moves
+// forward; ms only grows.
+type WatermarkTask interface {
+	Task
+	AdvanceWatermark(ms int64) error
 }
 
 // NoTimestamp is the stream time of a task that has seen no record yet.

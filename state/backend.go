@@ -2,7 +2,8 @@ package state
 
 import (
 	"bytes"
-	"sort"
+	"slices"
+	"unsafe"
 )
 
 // Backend is a byte-level key-value store. Implementations copy the keys and values
@@ -17,10 +18,22 @@ type Backend interface {
 	Range(fn func(key, value []byte) error) error
 }
 
-// MemoryBackend is a Backend kept in a Go map. It copies what it is given.
+// MemoryBackend is an OrderedBackend kept in a Go map. For ordered reads it also
+// keeps the keys in a sorted slice, brought up to date lazily: Put and Delete
+// cost a map operation (a new key is only listed), and the first Scan after
+// them sorts the new keys and merges them in, once, so a store written at every
+// commit and scanned in between pays one merge per commit, not one per write.
+// A backend never scanned (a key-value store's) keeps no order at all. It
+// copies what it is given.
 type MemoryBackend struct {
-	m map[string][]byte
+	m       map[string][]byte
+	ordered bool     // scanned once: sorted and added are kept
+	sorted  []string // keys in order; may still hold keys deleted since the last merge
+	added   []string // keys put since the last merge, unordered
+	stale   bool     // a listed key was deleted since the last merge
 }
+
+var _ OrderedBackend = (*MemoryBackend)(nil)
 
 // NewMemoryBackend returns an empty MemoryBackend.
 func NewMemoryBackend() *MemoryBackend { return &MemoryBackend{m: map[string][]byte{}} }
@@ -37,28 +50,102 @@ func (b *MemoryBackend) Put(key, value []byte) error {
 		copy(old, value) // in place: no map assignment, so no key allocation
 		return nil
 	}
-	b.m[string(key)] = bytes.Clone(value)
+	k := string(key)
+	_, had := b.m[k]
+	b.m[k] = bytes.Clone(value)
+	if !had && b.ordered {
+		b.added = append(b.added, k)
+		if len(b.added) > 2*len(b.m)+64 {
+			b.order() // mostly keys deleted again: do not let them pile up
+		}
+	}
 	return nil
 }
 
 // Delete implements Backend.
 func (b *MemoryBackend) Delete(key []byte) error {
-	delete(b.m, string(key))
+	if _, ok := b.m[string(key)]; ok {
+		delete(b.m, string(key))
+		b.stale = true
+	}
 	return nil
+}
+
+// order brings the sorted keys up to date: exactly the keys of the map, in order.
+func (b *MemoryBackend) order() {
+	if !b.ordered {
+		b.ordered, b.stale = true, true
+		for k := range b.m {
+			b.added = append(b.added, k)
+		}
+	}
+	if len(b.added) == 0 && !b.stale {
+		return
+	}
+	slices.Sort(b.added)
+	merged := make([]string, 0, len(b.m))
+	i, j := 0, 0
+	for i < len(b.sorted) || j < len(b.added) {
+		var k string
+		if j == len(b.added) || (i < len(b.sorted) && b.sorted[i] <= b.added[j]) {
+			k, i = b.sorted[i], i+1
+		} else {
+			k, j = b.added[j], j+1
+		}
+		// A key deleted (and maybe put again) since the last merge is listed
+		// twice, or no longer in the map.
+		if _, ok := b.m[k]; ok && (len(merged) == 0 || merged[len(merged)-1] != k) {
+			merged = append(merged, k)
+		}
+	}
+	b.sorted, b.added, b.stale = merged, b.added[:0], false
 }
 
 // Range implements Backend.
 func (b *MemoryBackend) Range(fn func(key, value []byte) error) error {
-	keys := make([]string, 0, len(b.m))
-	for k := range b.m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if err := fn([]byte(k), b.m[k]); err != nil {
-			return err
+	return b.Scan(nil, nil, fn)
+}
+
+// Scan implements OrderedBackend. After each entry it finds the next key by a
+// binary search, so fn may write to the backend (even scan it).
+func (b *MemoryBackend) Scan(from, to []byte, fn func(key, value []byte) error) error {
+	b.order()
+	i, _ := slices.BinarySearch(b.sorted, string(from))
+	for i < len(b.sorted) {
+		k := b.sorted[i]
+		if to != nil && k >= string(to) {
+			return nil
 		}
+		if v, ok := b.m[k]; ok { // not deleted by fn
+			// Keys are never written to (Backend's contract): lend the string's bytes.
+			if err := fn(unsafe.Slice(unsafe.StringData(k), len(k)), v); err != nil {
+				return err
+			}
+		}
+		j, found := slices.BinarySearch(b.sorted, k)
+		if found {
+			j++
+		}
+		i = j
 	}
+	return nil
+}
+
+// DeleteRange implements OrderedBackend.
+func (b *MemoryBackend) DeleteRange(from, to []byte) error {
+	b.order()
+	i, _ := slices.BinarySearch(b.sorted, string(from))
+	j := len(b.sorted)
+	if to != nil {
+		j, _ = slices.BinarySearch(b.sorted, string(to))
+	}
+	if j <= i {
+		return nil
+	}
+	for _, k := range b.sorted[i:j] {
+		delete(b.m, k)
+	}
+	b.sorted = slices.Delete(b.sorted, i, j)
 	return nil
 }
 

@@ -298,6 +298,11 @@ func (c *Cache[V]) empty(h uint64) int {
 // grow doubles the index, placing every slot again by its hash.
 func (c *Cache[V]) grow() {
 	c.index = make([]uint64, 2*len(c.index))
+	c.placeAll()
+}
+
+// placeAll places every slot in the empty index by its hash.
+func (c *Cache[V]) placeAll() {
 	for pos := range c.slots {
 		s := &c.slots[pos]
 		h := s.a // a long key's hash

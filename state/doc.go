@@ -10,4 +10,31 @@
 // commit, encodes the changed entries and writes them to the Backend. A Backend is a
 // byte-level key-value store: MemoryBackend here, RocksDB in the broker runtime; the
 // runtime wraps a backend to send every write to the store's changelog topic.
+//
+// # Windows, sessions and emit-final
+//
+// Windowed aggregations keep one value per key and window, which must be found
+// by time range and dropped when the window expires. They use an
+// OrderedBackend (ordered.go: a Backend with Scan and DeleteRange; both
+// backends implement it, Logged forwards it) laid out by time segment:
+//
+//	segment (8 bytes) | len(key) | key | window start        WindowStore (window.go)
+//	segment (8 bytes) | len(key) | key | session end | start SessionStore (session.go)
+//
+// so one key's windows over a time range are one ordered scan per segment, and
+// expiry removes whole segments with one DeleteRange (segments.go). The typed
+// Cache sits in front as for key-value stores; an index of its dirty entries
+// by key lets a query see unflushed writes. Expiry by range removal was
+// measured against point deletes and against a key-first layout with a range
+// delete per key (state/rocks BenchmarkWindowExpiry) and is the cheapest.
+//
+// The changelog carries the backend's keys, so a replay rebuilds the same
+// layout; range removals are not logged (the changelog topic is
+// compact,delete with the store's retention plus a day, as in Kafka Streams),
+// and the first Expire after a restore removes what the replay brought back
+// from expired segments.
+//
+// SuppressBuffer (suppress.go) holds emit-final results until their window
+// closes: in memory, ordered by close time, with the backend (and so the
+// changelog) as its durable copy, read back when it is made.
 package state

@@ -23,9 +23,9 @@ var (
 // for. A build error here means the function changed: run go generate (gofkagen) again.
 func _() {
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(string, Click) time.Time](clickTime)
-	runtime.GofkaGenIsStale_RerunGoGenerate[func(*runtime.ProcessorContext[string, SessionEvent], *runtime.KeyValueStore[string, Session], *runtime.KeyValueStore[string, int64]) error](reportOpen)
-	runtime.GofkaGenIsStale_RerunGoGenerate[func(*runtime.ProcessorContext[string, SessionEvent], runtime.Timer[string], *runtime.KeyValueStore[string, Session], *runtime.KeyValueStore[string, int64]) error](sessionEnded)
-	runtime.GofkaGenIsStale_RerunGoGenerate[func(*runtime.ProcessorContext[string, SessionEvent], string, Click, *runtime.KeyValueStore[string, Session], *runtime.KeyValueStore[string, int64]) error](track)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(*runtime.ProcessorContext[string, SessionEvent], *runtime.ProcessorStore[string, Session], *runtime.ProcessorStore[string, int64]) error](reportOpen)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(*runtime.ProcessorContext[string, SessionEvent], runtime.Timer[string], *runtime.ProcessorStore[string, Session], *runtime.ProcessorStore[string, int64]) error](sessionEnded)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(*runtime.ProcessorContext[string, SessionEvent], string, Click, *runtime.ProcessorStore[string, Session], *runtime.ProcessorStore[string, int64]) error](track)
 }
 
 // CompiledSessions returns topology Sessions (topology.go:153) compiled for the Gofka runtime:
@@ -66,8 +66,8 @@ type sessionsTask0 struct {
 	current             int                                            // index in the batch of the record in flight
 	streamTime          int64                                          // the largest timestamp read, before any filter
 	valueBuf            []byte                                         // reused for every encoded value
-	storeSessions       *runtime.KeyValueStore[string, Session]        // store "sessions"
-	storeOpenSessions   *runtime.KeyValueStore[string, int64]          // store "open-sessions"
+	storeSessions       *runtime.ProcessorStore[string, Session]       // store "sessions"
+	storeOpenSessions   *runtime.ProcessorStore[string, int64]         // store "open-sessions"
 	storeSessionsTimers *runtime.Timers                                // store "sessions-timers"
 	proc1               runtime.ProcessorContext[string, SessionEvent] // what Process#1 forwards
 	rec1                runtime.Record                                 // the record Process#1's output is sent on as
@@ -76,8 +76,8 @@ type sessionsTask0 struct {
 func newSessionsTask0(ctx runtime.TaskContext) runtime.Task {
 	t := &sessionsTask0{
 		out:                 ctx.Out,
-		storeOpenSessions:   runtime.NewKeyValueStore[string, int64](ctx.Stores[1], gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, ctx.CacheEntries),
-		storeSessions:       runtime.NewKeyValueStore[string, Session](ctx.Stores[0], gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeSession.Encode, gofkaSerdeSession.Decode, ctx.CacheEntries),
+		storeOpenSessions:   runtime.NewProcessorStore[string, int64](ctx.Stores[1], gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, ctx.CacheEntries),
+		storeSessions:       runtime.NewProcessorStore[string, Session](ctx.Stores[0], gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeSession.Encode, gofkaSerdeSession.Decode, ctx.CacheEntries),
 		storeSessionsTimers: runtime.NewTimers(ctx.Stores[2], runtime.Punctuation{Domain: runtime.ProcessingTime, Interval: 10000}),
 		streamTime:          ctx.StreamTime,
 	}

@@ -78,6 +78,9 @@ type taskView struct {
 	// the epoch; -1 before its first record), carried across restarts and
 	// moves with the committed offsets (streamtime.go).
 	StreamTime int64 `json:"stream_time_ms"`
+	// Watermark is the task's watermark (-1: none, or none yet): the
+	// smallest over its inputs (watermark.go).
+	Watermark int64 `json:"watermark_ms"`
 }
 
 func startStatus(e *Engine, addr string) (*statusServer, error) {
@@ -171,7 +174,7 @@ func (e *Engine) publishView(lags map[string]int64) {
 		c := e.counts(id)
 		v.Tasks = append(v.Tasks, taskView{Task: id.String(), StateFrom: t.restoredFrom,
 			RestoreSeconds: t.restoreTime.Seconds(), RestoredRecords: t.restoredRecords, Lag: lags[id.String()],
-			Starts: c.starts, Rollbacks: c.rollbacks, StreamTime: t.t.StreamTime()})
+			Starts: c.starts, Rollbacks: c.rollbacks, StreamTime: t.t.StreamTime(), Watermark: e.wm.of(id)})
 	}
 	sort.Slice(v.Tasks, func(i, j int) bool { return v.Tasks[i].Task < v.Tasks[j].Task })
 	for tp, c := range e.bad.byPartition {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
@@ -40,13 +42,8 @@ func (e *Engine) planTopics(ctx context.Context) error {
 		return err
 	}
 	e.parts = plan.parts
-	compact := "compact"
 	for _, c := range plan.create {
-		var configs map[string]*string
-		if c.compacted {
-			configs = map[string]*string{"cleanup.policy": &compact}
-		}
-		if err := e.create(ctx, c.partitions, configs, c.topics...); err != nil {
+		if err := e.create(ctx, c.partitions, c.configs(), c.topics...); err != nil {
 			return err
 		}
 	}
@@ -75,6 +72,23 @@ type topicCreate struct {
 	topics     []string
 	partitions int32
 	compacted  bool // changelogs: cleanup.policy=compact
+	// retention is set for the changelogs of windowed stores, which are
+	// compacted and deleted by time: cleanup.policy=compact,delete and
+	// retention.ms = retention (the store's + WindowChangelogExtraRetention).
+	retention time.Duration
+}
+
+// configs are the topic configs to create the topics with.
+func (c topicCreate) configs() map[string]*string {
+	switch {
+	case c.retention > 0:
+		policy, ms := "compact,delete", strconv.FormatInt(c.retention.Milliseconds(), 10)
+		return map[string]*string{"cleanup.policy": &policy, "retention.ms": &ms}
+	case c.compacted:
+		policy := "compact"
+		return map[string]*string{"cleanup.policy": &policy}
+	}
+	return nil
 }
 
 // planPartitions decides, from the program and the partition counts of the
@@ -148,12 +162,17 @@ func planInternal(p *runtime.Program, topics []*topicInfo, existing map[string]i
 	for id, st := range writer {
 		wantParts[id] = parts[st]
 	}
+	retention := map[runtime.TopicID]time.Duration{}
 	for _, s := range p.Stores {
 		wantParts[s.Changelog] = parts[s.SubTopology]
+		if s.Kind.Windowed() {
+			retention[s.Changelog] = s.Retention + runtime.WindowChangelogExtraRetention
+		}
 	}
 	type group struct {
 		partitions int32
 		compacted  bool
+		retention  time.Duration
 	}
 	groups := map[group][]string{}
 	for id, t := range topics {
@@ -169,14 +188,14 @@ func planInternal(p *runtime.Program, topics []*topicInfo, existing map[string]i
 			continue
 		}
 		t.partitions = want
-		g := group{want, t.kind == runtime.ChangelogTopic}
+		g := group{want, t.kind == runtime.ChangelogTopic, retention[runtime.TopicID(id)]}
 		groups[g] = append(groups[g], t.name)
 	}
 	var out []topicCreate
 	for g, names := range groups {
-		out = append(out, topicCreate{topics: names, partitions: g.partitions, compacted: g.compacted})
+		out = append(out, topicCreate{topics: names, partitions: g.partitions, compacted: g.compacted, retention: g.retention})
 	}
-	// Compacted first, then by width: a stable order for logs and tests.
+	// Compacted first, then by width, then by retention: a stable order for logs and tests.
 	slices.SortFunc(out, func(a, b topicCreate) int {
 		if a.compacted != b.compacted {
 			if a.compacted {
@@ -184,7 +203,7 @@ func planInternal(p *runtime.Program, topics []*topicInfo, existing map[string]i
 			}
 			return 1
 		}
-		return cmp.Compare(a.partitions, b.partitions)
+		return cmp.Or(cmp.Compare(a.partitions, b.partitions), cmp.Compare(a.retention, b.retention))
 	})
 	return out, nil
 }

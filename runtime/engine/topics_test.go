@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofka/streams/runtime"
 )
@@ -96,5 +97,61 @@ func TestPlanPartitionsCoPartitioning(t *testing.T) {
 	// A missing sink topic is created as wide as the sub-topology writing it.
 	if want := []topicCreate{{topics: []string{"out"}, partitions: 5}}; err != nil || !reflect.DeepEqual(plan.parts, []int32{5}) || !reflect.DeepEqual(plan.create, want) {
 		t.Errorf("plan %+v, err %v; want 5 tasks and out created with 5 partitions", plan, err)
+	}
+}
+
+// TestPlanWindowedChangelogs checks that the changelogs of window and session
+// stores are created compacted and deleted by time, kept for the store's
+// retention plus a day (Kafka Streams' windowstore.changelog.additional.retention.ms),
+// while those of key-value stores and suppression buffers are only compacted.
+func TestPlanWindowedChangelogs(t *testing.T) {
+	p := &runtime.Program{
+		Topics: []runtime.TopicSpec{
+			{Name: "in", Kind: runtime.SourceTopic},
+			{Name: "kv-changelog", Kind: runtime.ChangelogTopic},
+			{Name: "win-changelog", Kind: runtime.ChangelogTopic},
+			{Name: "sess-changelog", Kind: runtime.ChangelogTopic},
+			{Name: "sup-changelog", Kind: runtime.ChangelogTopic},
+			{Name: "win2-changelog", Kind: runtime.ChangelogTopic},
+		},
+		SubTopologies: []runtime.SubTopologySpec{
+			{ID: 0, Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{0}}}, Sinks: []runtime.TopicID{1, 2, 3, 4, 5}, Stores: []int{0, 1, 2, 3, 4}},
+		},
+		Stores: []runtime.StoreSpec{
+			{Name: "kv", Changelog: 1, Persistent: true},
+			{Name: "win", Changelog: 2, Persistent: true, Kind: runtime.WindowStore, Retention: time.Minute + 30*time.Second},
+			{Name: "sess", Changelog: 3, Persistent: true, Kind: runtime.SessionStore, Retention: 5 * time.Minute},
+			{Name: "sup", Changelog: 4, Persistent: true, Kind: runtime.SuppressBuffer},
+			{Name: "win2", Changelog: 5, Persistent: true, Kind: runtime.WindowStore, Retention: time.Minute + 30*time.Second},
+		},
+	}
+	plan, err := planPartitions(p, infos(p), map[string]int32{"in": 3}, false, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := 24 * time.Hour
+	want := []topicCreate{
+		{topics: []string{"kv-changelog", "sup-changelog"}, partitions: 3, compacted: true},
+		{topics: []string{"win-changelog", "win2-changelog"}, partitions: 3, compacted: true, retention: 90*time.Second + day},
+		{topics: []string{"sess-changelog"}, partitions: 3, compacted: true, retention: 5*time.Minute + day},
+	}
+	if !reflect.DeepEqual(plan.create, want) {
+		t.Fatalf("create %+v, want %+v", plan.create, want)
+	}
+	for i, wantConfigs := range []map[string]string{
+		{"cleanup.policy": "compact"},
+		{"cleanup.policy": "compact,delete", "retention.ms": "86490000"},
+		{"cleanup.policy": "compact,delete", "retention.ms": "86700000"},
+	} {
+		got := map[string]string{}
+		for k, v := range plan.create[i].configs() {
+			got[k] = *v
+		}
+		if !reflect.DeepEqual(got, wantConfigs) {
+			t.Errorf("configs of %v = %v, want %v", plan.create[i].topics, got, wantConfigs)
+		}
+	}
+	if got := (topicCreate{topics: []string{"rep"}}).configs(); got != nil {
+		t.Errorf("configs of a repartition topic = %v, want none", got)
 	}
 }

@@ -55,7 +55,8 @@ type Store struct {
 	db         *DB
 	f          *family
 	val        []byte // Get's result, valid until the next call
-	kbuf, vbuf []byte // Range's key and value, valid during fn
+	kbuf, vbuf []byte // Range's and Scan's key and value, valid during fn
+	upper      []byte // Scan's upper bound, which RocksDB reads while the iterator lives
 }
 
 var _ state.Backend = (*Store)(nil)
