@@ -72,4 +72,19 @@ func Mistakes(b *streams.StreamsBuilder) {
 		Process(countStore, streams.RocksDBStore("g-counts")).
 		GroupByKey().
 		Count(streams.RocksDBStore("g-counts"))
+	b.Stream(streams.With(streams.String(), streams.String()), "h").
+		Process(streams.Processor(func(ctx *streams.ProcessorContext[string, string], k, v string) error { return nil }).
+			OnTimer(timerString)).
+		To("h-out")
+	b.Stream(streams.With(streams.String(), streams.String()), "i").
+		Process(streams.Processor(oneStore).OnTimer(timerString).OnTimer(timerString), streams.RocksDBStore("i-store")).
+		To("i-out")
+	b.Stream(streams.With(streams.String(), streams.String()), "j").
+		Process(streams.Processor(oneStore).Punctuate(time.Second, streams.WallClockTime, tick), streams.RocksDBStore("j-store")).
+		To("j-out")
+}
+
+// timerString fits a stream of string keys and values, with no stores.
+func timerString(ctx *streams.ProcessorContext[string, string], timer streams.Timer[string]) error {
+	return nil
 }
