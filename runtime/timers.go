@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"slices"
+	"unsafe"
 
 	"github.com/gofka/streams/state"
 )
@@ -136,10 +136,12 @@ func (t *Timers) PopDue(d TimeDomain, now int64) (key []byte, ts int64, ok bool)
 	h := &t.heaps[d]
 	for len(*h) > 0 && (*h)[0].ts <= now {
 		e := h.pop()
-		k := t.backendKey(d, e.ts, []byte(e.key))
-		if !t.live[k] {
+		b := binary.BigEndian.AppendUint64(append(t.buf[:0], "ep"[d]), uint64(e.ts))
+		b = append(b, e.key...)
+		if !t.live[string(b)] { // a lookup by converted bytes does not allocate
 			continue // deleted, or registered twice before a Load
 		}
+		k := string(b)
 		delete(t.live, k)
 		t.dirty[k] = false
 		return []byte(e.key), e.ts, true
@@ -194,22 +196,21 @@ func (t *Timers) updateDue() {
 	}
 }
 
-// Flush writes the changes since the last Flush to the backend, in key order.
+// Flush writes the changes since the last Flush to the backend. Each key
+// changed once at most, so their order does not matter; a key not written
+// stays dirty, for the next Flush.
 func (t *Timers) Flush() error {
-	keys := make([]string, 0, len(t.dirty))
-	for k := range t.dirty {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for k, put := range t.dirty {
+		// Backends copy what they keep and never write to a key: lend the string.
+		key := unsafe.Slice(unsafe.StringData(k), len(k))
 		var err error
 		switch {
 		case k[0] == 's':
-			err = t.backend.Put([]byte(k), binary.BigEndian.AppendUint64(nil, uint64(t.next[k[1]])))
-		case t.dirty[k]:
-			err = t.backend.Put([]byte(k), []byte{})
+			err = t.backend.Put(key, binary.BigEndian.AppendUint64(t.buf[:0], uint64(t.next[k[1]])))
+		case put:
+			err = t.backend.Put(key, []byte{})
 		default:
-			err = t.backend.Delete([]byte(k))
+			err = t.backend.Delete(key)
 		}
 		if err != nil {
 			return fmt.Errorf("flush timers: %w", err)
