@@ -35,8 +35,10 @@
 // function directly (so the Go compiler can inline it), keeps state in a typed
 // state.Cache, and encodes once into buffers reused for every record. A Filter
 // becomes `continue`, a Branch an if/else chain, a FlatMap a range loop; the chain
-// after a Merge becomes one method that both inputs call. There is no interface,
-// closure, channel or goroutine between two operators.
+// after a Merge becomes one method that both inputs call; the chain after a
+// Process becomes a method run over what the processor forwarded, and its timers
+// a method the record loops call when stream time reaches them (process.go).
+// There is no interface, closure, channel or goroutine between two operators.
 //
 // Output is gofmt'd and deterministic: names come from node numbers and topic
 // names, and nothing is emitted in map order.

@@ -49,8 +49,8 @@ func (t *taskGen) label(n *ir.Node) string {
 	case ir.OpMerge:
 		s += " (below)"
 	}
-	if n.Store != nil {
-		s += " " + storeRef(n.Store)
+	for _, st := range n.AllStores() {
+		s += " " + storeRef(st)
 	}
 	return s
 }

@@ -21,6 +21,7 @@ type taskGen struct {
 	// resultTime names the variable holding the timestamp of the records being
 	// emitted, when it is not the input record's: a window's result time.
 	resultTime string
+	procs   map[*ir.Node]procNames
 }
 
 // mode says how the code at hand drops a record.
@@ -53,9 +54,14 @@ func (t *taskGen) emit() []jen.Code {
 	for i, s := range t.st.Stores {
 		field := local.name("store" + camel(s.Name))
 		t.stores[s] = field
-		fieldType, init := t.storeField(i, s)
-		storeFields = append(storeFields, jen.Id(field).Add(fieldType).Comment(storeRef(s)))
-		ctor[jen.Id(field)] = init
+		if ftype, init, ok := t.procStore(s, i); ok {
+			storeFields = append(storeFields, jen.Id(field).Add(ftype).Comment(storeRef(s)))
+			ctor[jen.Id(field)] = init
+		} else {
+			fieldType, init := t.storeField(i, s)
+			storeFields = append(storeFields, jen.Id(field).Add(fieldType).Comment(storeRef(s)))
+			ctor[jen.Id(field)] = init
+		}
 		flush = append(flush, jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Flush").Call(), jen.Id(t.l("err")).Op("!=").Nil()).Block(
 			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("store %s: %%w", s.Name)), jen.Id(t.l("err")))),
 		))
@@ -65,6 +71,7 @@ func (t *taskGen) emit() []jen.Code {
 			t.merges[n] = fmt.Sprintf("merge%d", n.ID)
 		}
 	}
+	procFields, procInit := t.procFields()
 
 	recv := jen.Id(t.l("t")).Op("*").Id(t.typ)
 	var cases []jen.Code
@@ -84,20 +91,23 @@ func (t *taskGen) emit() []jen.Code {
 		{"keyBuf", "reused for every encoded key"},
 		{"valueBuf", "reused for every encoded value"},
 		{"storeKey", "reused for every encoded store key"},
+		{"timerKey", "reused for every key encoded for a processor's timers"},
 	} {
 		if t.buffers[b.name] {
 			fields = append(fields, jen.Id(b.name).Index().Byte().Comment(b.doc))
 		}
 	}
-	fields = append(fields, storeFields...)
+	fields = append(append(fields, storeFields...), procFields...)
 	t.windowFields(&fields, ctor)
+	newTask := []jen.Code{jen.Return(jen.Op("&").Id(t.typ).Values(ctor))}
+	if len(procInit) > 0 {
+		newTask = append(append([]jen.Code{jen.Id(t.l("t")).Op(":=").Op("&").Id(t.typ).Values(ctor)}, procInit...), jen.Return(jen.Id(t.l("t"))))
+	}
 
 	out := append(t.doc(),
 		jen.Type().Id(t.typ).Struct(fields...),
 		jen.Line(),
-		jen.Func().Id(names.constructor).Params(jen.Id(t.l("ctx")).Qual(runtimePath, "TaskContext")).Qual(runtimePath, "Task").Block(
-			jen.Return(jen.Op("&").Id(t.typ).Values(ctor)),
-		),
+		jen.Func().Id(names.constructor).Params(jen.Id(t.l("ctx")).Qual(runtimePath, "TaskContext")).Qual(runtimePath, "Task").Block(newTask...),
 		jen.Line(),
 		jen.Comment("Current implements runtime.Task."),
 		jen.Func().Params(recv).Id("Current").Params().Int().Block(jen.Return(jen.Id(t.l("t")).Dot("current"))),
@@ -115,6 +125,7 @@ func (t *taskGen) emit() []jen.Code {
 		),
 		jen.Line(),
 	)
+	out = append(out, t.punctuateMethod()...)
 	for _, c := range append(loops, t.methods...) {
 		out = append(out, c...)
 		out = append(out, jen.Line())
@@ -159,12 +170,13 @@ func (t *taskGen) fail(stage string) jen.Code {
 func (t *taskGen) sourceLoop(recv jen.Code, method string, src *ir.Node) []jen.Code {
 	k, v := t.vars(src)
 	ks, vs := src.KeySerde, src.ValueSerde
-	body := []jen.Code{
-		jen.Id(t.l("t")).Dot("current").Op("=").Id(t.l("i")),
+	fire := t.fireDue() // timers that the previous record's time reached
+	body := append([]jen.Code{jen.Id(t.l("t")).Dot("current").Op("=").Id(t.l("i"))}, fire...)
+	body = append(body,
 		jen.Id(t.l("r")).Op(":=").Op("&").Id(t.l("batch")).Index(jen.Id(t.l("i"))),
 		jen.List(jen.Id(k), jen.Id(t.l("err"))).Op(":=").Add(t.serde(ks)).Dot("Decode").Call(jen.Id(t.l("r")).Dot("Key")),
 		t.fail("decode key"),
-	}
+	)
 	rest := t.children(src, 0, k, v, modeLoop)
 	if len(src.Fns) == 0 {
 		body = append(body, t.recordTime(src, k, v)...)
@@ -210,8 +222,7 @@ func (t *taskGen) sourceLoop(recv jen.Code, method string, src *ir.Node) []jen.C
 	return []jen.Code{
 		jen.Commentf("%s runs the chain of %s (%s) over one batch.", method, src, topicsRef(src.Topics)),
 		jen.Func().Params(recv).Id(method).Params(jen.Id(t.l("batch")).Index().Qual(runtimePath, "Record")).Error().Block(
-			jen.For(jen.Id(t.l("i")).Op(":=").Range().Id(t.l("batch"))).Block(body...),
-			jen.Return(jen.Nil()),
+			append(append([]jen.Code{jen.For(jen.Id(t.l("i")).Op(":=").Range().Id(t.l("batch"))).Block(body...)}, fire...), jen.Return(jen.Nil()))...,
 		),
 	}
 }
@@ -371,6 +382,8 @@ func (t *taskGen) node(n *ir.Node, k, v string, m mode) []jen.Code {
 
 	case ir.OpSuppress:
 		return t.suppress(n, k, v)
+	case ir.OpProcess:
+		return t.process(n, k, v)
 
 	case ir.OpCount, ir.OpReduce, ir.OpAggregate:
 		if n.Window != nil {

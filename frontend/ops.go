@@ -46,6 +46,7 @@ func (e *evaluator) ops() map[string]opFunc {
 		"KGroupedStream.Reduce":    e.opReduce,
 		"KGroupedStream.Aggregate": e.opAggregate,
 		"KTable.ToStream":          e.opToStream,
+		"KStream.Process":          e.opProcess,
 	}
 	e.windowOps(ops)
 	return ops
@@ -63,8 +64,8 @@ func (e *evaluator) next(op ir.Op, pos token.Pos, s streamVal) *ir.Node {
 	return n
 }
 
-// typeString prints a type as the user writes it: names of this package bare,
-// others qualified by package name (streams.Windowed[string]).
+// typeString writes t as the user's code does: the package's own types bare,
+// others qualified by package name (streams.Windowed[string], streams.Timer).
 func (e *evaluator) typeString(t types.Type) string {
 	return types.TypeString(t, func(p *types.Package) string {
 		if p == e.Types {

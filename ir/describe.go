@@ -43,6 +43,9 @@ func Describe(g *Graph, pkg *types.Package) string {
 // fnNames lists the user functions of n as describe shows them; a source's
 // function is its timestamp extractor.
 func fnNames(n *Node) string {
+	if n.Proc != nil && n.Fns[0] != nil {
+		return n.Proc.describe(n.Fns[0])
+	}
 	names := make([]string, len(n.Fns))
 	for i, f := range n.Fns {
 		names[i] = f.Display
@@ -102,12 +105,12 @@ func nodeDetail(g *Graph, n *Node, q types.Qualifier) string {
 	if w := n.Watermark; w != nil {
 		parts = append(parts, fmt.Sprintf("watermark %v out of order, idle after %v", w.MaxOutOfOrderness, w.IdleTimeout))
 	}
-	if n.Store != nil {
-		parts = append(parts, fmt.Sprintf("store %s (changelog %s)", n.Store.Name, n.Store.Changelog.FullName(appID)))
+	for _, st := range n.AllStores() {
+		parts = append(parts, fmt.Sprintf("store %s (changelog %s)", st.Name, st.Changelog.FullName(appID)))
 	}
 	parts = append(parts, windowDetail(g, n, appID)...)
 	switch n.Op {
-	case OpSource, OpTable, OpMap, OpFlatMap, OpSelectKey, OpMapValues, OpFlatMapValues, OpCount, OpReduce, OpAggregate:
+	case OpSource, OpTable, OpMap, OpFlatMap, OpSelectKey, OpMapValues, OpFlatMapValues, OpCount, OpReduce, OpAggregate, OpProcess:
 		parts = append(parts, fmt.Sprintf("-> key %s, value %s", types.TypeString(n.Key, q), types.TypeString(n.Value, q)))
 	}
 	if len(parts) == 0 {
@@ -160,8 +163,8 @@ func Mermaid(g *Graph, pkg *types.Package) string {
 			if len(n.Fns) > 0 {
 				label += "<br/>" + fnNames(n)
 			}
-			if n.Store != nil {
-				label += "<br/>store " + n.Store.Name
+			for _, s := range n.AllStores() {
+				label += "<br/>store " + s.Name
 			}
 			label += windowLabel(n)
 			fmt.Fprintf(&b, "    n%d[%q]\n", n.ID, strings.ReplaceAll(label, `"`, "'"))
@@ -186,8 +189,8 @@ func Mermaid(g *Graph, pkg *types.Package) string {
 				edges = append(edges, fmt.Sprintf("  n%d --> %s", n.ID, id))
 			}
 		}
-		if n.Store != nil {
-			id := topic(n.Store.Changelog.FullName(g.DefaultAppID))
+		for _, s := range n.AllStores() {
+			id := topic(s.Changelog.FullName(g.DefaultAppID))
 			edges = append(edges, fmt.Sprintf("  n%d -.changelog.-> %s", n.ID, id))
 		}
 	}

@@ -30,6 +30,7 @@ const (
 	OpAggregate               // Fns[0]() -> agg; Fns[1](k, v, agg) -> agg per key into Store
 	OpToStream                // turns a table's updates into a stream
 	OpSuppress                // holds back a table's updates as Suppress says (ir/window.go)
+	OpProcess                 // Fns[0](ctx, k, v, stores...) forwards records; Proc has its timers and stores
 	OpSink                    // encodes and writes to a topic
 	numOps
 )
@@ -54,6 +55,7 @@ var opNames = [...]string{
 	OpAggregate:     "Aggregate",
 	OpToStream:      "ToStream",
 	OpSuppress:      "Suppress",
+	OpProcess:       "Process",
 	OpSink:          "Sink",
 }
 
@@ -106,6 +108,8 @@ type Node struct {
 	Topics []*Topic
 	// Store is the state store of a stateful node.
 	Store *Store
+	// Proc is what a Process node runs, with its stores (AllStores).
+	Proc *Processor
 	// KeySerde and ValueSerde encode or decode at a byte boundary: Source, Table,
 	// Sink, Repartition, and Group (for the repartition it may need).
 	KeySerde, ValueSerde *Serde

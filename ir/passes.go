@@ -44,7 +44,7 @@ func CheckTopicName(name string) error {
 func Validate(g *Graph) []error {
 	var errs []error
 	for _, n := range g.Nodes {
-		if n.Op.Terminal() {
+		if n.Op.Terminal() || (n.Proc != nil && len(n.Proc.Stores) > 0) { // a processor may only keep stores
 			continue
 		}
 		for port := 0; port < n.Outputs(); port++ {
@@ -186,9 +186,7 @@ func Split(g *Graph) {
 		}
 		n.SubTopology = st.ID
 		st.Nodes = append(st.Nodes, n)
-		if n.Store != nil {
-			st.Stores = append(st.Stores, n.Store)
-		}
+		st.Stores = append(st.Stores, n.AllStores()...)
 	}
 }
 

@@ -10,5 +10,8 @@
 //	commit point ─▶ Task.Flush() ─▶ state.Backend (and its changelog) ─▶ commit offsets
 //
 // The generated code calls nothing in this package per record except Emit, so the
-// cost of the runtime is per batch, not per record.
+// cost of the runtime is per batch, not per record. The exception is a Process
+// step (processor.go, timers.go): its ProcessorContext, KeyValueStores and
+// Timers are this package's types, called directly by the generated code; a
+// task with timers is also a Punctuator, to which a runner gives wall-clock time.
 package runtime

@@ -10,6 +10,12 @@
 // all reflect the record. Nothing runs in the background, so a test sees the same
 // result on every run.
 //
+// Two clocks drive time, both only when the test moves them: record time (each
+// piped record's timestamp: Now, AdvanceTime, PipeRawAt), which moves stream
+// time and so closes windows and fires stream-time timers and punctuators; and
+// the wall clock (WallClockTime, AdvanceWallClockTime), which fires wall-clock
+// punctuators and processing-time timers, as the engine's wall clock does.
+//
 // Every topic has the same number of partitions (WithPartitions, default 1), and the
 // driver routes keyed records with runtime.Partition, Kafka's default partitioner,
 // so a test with several partitions shows how keys meet in tasks as they would on a

@@ -27,6 +27,7 @@ type Driver struct {
 	partitions int32
 	now        int64 // timestamp of the next piped record without an explicit one
 	cur        int64 // timestamp of the record being processed, given to what it produces
+	wall       int64 // wall-clock time given to punctuators (wallclock.go)
 
 	names   []string            // full topic name by TopicID
 	readers map[string][]reader // full topic name → the sources that read it
@@ -104,6 +105,7 @@ func NewDriver(p *runtime.Program, opts ...Option) *Driver {
 		partitions: c.partitions,
 		now:        c.startTime,
 		cur:        c.startTime,
+		wall:       c.startTime,
 		readers:    map[string][]reader{},
 		written:    map[string]bool{},
 		offsets:    map[string][]int64{},

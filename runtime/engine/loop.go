@@ -15,7 +15,7 @@ import (
 
 // The loop, one turn (step) at a time:
 //
-//	events ─▶ poll ─▶ process ─▶ checkpoint barriers ─▶ commit (every commit interval) ─▶ reconcile
+//	events ─▶ poll ─▶ process ─▶ punctuate ─▶ checkpoint barriers ─▶ commit (every commit interval) ─▶ reconcile
 //
 // Each stage returns its error and the loop classifies it (errors.go). Only
 // commit (commit.go) makes processed input durable, so exactly-once can turn it
@@ -68,6 +68,9 @@ func (e *Engine) step(ctx context.Context, st *loopState) error {
 		return err
 	}
 	if err := e.processFetches(ctx, fetches); err != nil {
+		return err
+	}
+	if err := e.punctuate(); err != nil {
 		return err
 	}
 	if err := e.ckpt.advance(ctx); err != nil {
