@@ -221,3 +221,5 @@ func TestAvroDecodeErrors(t *testing.T) {
 		}
 	}
 }
+
+var timestampForTests = time.UnixMilli(1_700_000_000_123).UTC()
