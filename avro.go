@@ -34,7 +34,7 @@ type avroCodec struct {
 	writers sync.Pool // *avro.Writer, so that Encode appends to dst without a copy of its own
 	readers sync.Pool // *avro.Reader
 
-	mu      sync.Mutex
+	mu       sync.Mutex
 	resolved map[int]avro.Schema // writer schema id → resolved read schema
 }
 
