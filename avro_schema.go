@@ -155,6 +155,9 @@ func (d *avroDeriver) record(t reflect.Type, path, name string) (any, error) {
 func (d *avroDeriver) fields(t reflect.Type, path, record string, out *[]any) error {
 	for i := range t.NumField() {
 		f := t.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct {
+			return fmt.Errorf("avro: embedded field %s is a pointer to a struct: embed the struct itself", f.Name)
+		}
 		if f.Anonymous && f.Type.Kind() == reflect.Struct {
 			if err := d.fields(f.Type, path, record, out); err != nil {
 				return err
