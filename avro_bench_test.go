@@ -167,11 +167,15 @@ func (h handSerde[T]) Encode(dst []byte, v T) ([]byte, error) { return h.enc(dst
 func (h handSerde[T]) Decode(b []byte) (T, error)             { return h.dec(b) }
 
 func BenchmarkAvroClick(b *testing.B) {
-	b.Run("hamba", func(b *testing.B) { benchSerde(b, streams.Serde[benchClick](streams.Avro[benchClick]()), benchClickValue) })
+	b.Run("hamba", func(b *testing.B) {
+		benchSerde(b, streams.Serde[benchClick](streams.Avro[benchClick]()), benchClickValue)
+	})
 	b.Run("specialized", func(b *testing.B) {
 		benchSerde(b, streams.Serde[benchClick](handSerde[benchClick]{encodeClickAvro, decodeClickAvro}), benchClickValue)
 	})
-	b.Run("encoding-json", func(b *testing.B) { benchSerde(b, streams.Serde[benchClick](streams.JSON[benchClick]()), benchClickValue) })
+	b.Run("encoding-json", func(b *testing.B) {
+		benchSerde(b, streams.Serde[benchClick](streams.JSON[benchClick]()), benchClickValue)
+	})
 }
 
 func BenchmarkAvroBid(b *testing.B) {
