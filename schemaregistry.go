@@ -81,11 +81,13 @@ func newWireFormat(schemaType, schema string, opts []SerdeOption) (*wireFormat, 
 	if o.subject == "" {
 		return nil, errors.New("schema registry: the subject is empty")
 	}
-	return &wireFormat{
+	w := &wireFormat{
 		client:  registry.Shared(o.registryURL),
 		subject: o.subject,
 		schema:  registry.Schema{Schema: schema, SchemaType: schemaType},
-	}, nil
+	}
+	registry.Track(registry.Use{URL: o.registryURL, Subject: o.subject, Schema: w.schema})
+	return w, nil
 }
 
 // register registers the schema, once; a failure is kept and returned from then
