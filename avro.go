@@ -67,7 +67,7 @@ func newAvro[T any](schemaJSON, tagKey string, err error, opts []SerdeOption) Av
 	c.writers.New = func() any { return avro.NewWriter(nil, 256, avro.WithWriterConfig(c.api)) }
 	c.readers.New = func() any { return avro.NewReader(nil, 0, avro.WithReaderConfig(c.api)) }
 	if err == nil {
-		c.schema, err = avro.Parse(schemaJSON)
+		c.schema, err = avro.ParseWithCache(schemaJSON, "", &avro.SchemaCache{})
 	}
 	if err == nil {
 		// Compile the codecs now, so that a type that does not fit the schema is
@@ -172,7 +172,7 @@ func (c *avroCodec) readSchema(id int) (avro.Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	writer, err := avro.Parse(text)
+	writer, err := avro.ParseWithCache(text, "", &avro.SchemaCache{})
 	if err != nil {
 		return nil, fmt.Errorf("avro: writer schema %d: %w", id, err)
 	}

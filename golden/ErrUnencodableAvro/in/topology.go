@@ -38,6 +38,9 @@ type Wrapped struct {
 	Name string
 }
 
+// badSchema misses the fields of its record.
+const badSchema = `{"type":"record","name":"Click"}`
+
 func heatmap(k string, c Click) Heatmap { return Heatmap{} }
 
 func totals(k string, c Click) Totals { return Totals{} }
@@ -54,4 +57,5 @@ func Clicks(b *streams.StreamsBuilder) {
 	clicks.MapValues(tagless).To("tagless", streams.With(streams.String(), streams.Avro[Tagless]()))
 	clicks.MapValues(wrapped).To("wrapped", streams.With(streams.Avro[string](), streams.Avro[Wrapped]()))
 	clicks.To("clicks-copy", streams.With(streams.Avro[uint](), streams.Avro[Click]()))
+	clicks.To("clicks-bad-schema", streams.With(streams.String(), streams.AvroWithSchema[Click](badSchema)))
 }
