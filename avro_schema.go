@@ -21,7 +21,12 @@ import (
 //	[]E                         array of E
 //	map[string]E                map of E
 //	*E                          union ["null", E], default null
-//	time.Time                   long with logicalType timestamp-millis
+//	time.Time                   long with logicalType timestamp-millis (milliseconds; decoded in UTC)
+//
+// Records are named after their Go types (an unnamed struct after its field), with
+// no namespace. Avro resolves a record written with one schema version into
+// another by name, so renaming a Go type breaks reading older records: keep the
+// name, or give the schema with AvroWithSchema.
 //
 // Field names come from `avro` tags when any struct of the type has one, else from
 // `json` tags, else from the Go field name: the same rule the encoder (hamba/avro,
