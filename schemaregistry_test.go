@@ -236,3 +236,15 @@ func TestRegistryClient(t *testing.T) {
 		t.Fatalf("a new subject: %+v, %v", res, err)
 	}
 }
+
+// BenchmarkAvroRegistry measures the wire format's cost over bare Avro: the
+// header, and decoding through the schema resolved for the record's id.
+func BenchmarkAvroRegistry(b *testing.B) {
+	r := srfake.New()
+	defer r.Close()
+	b.Run("bare", func(b *testing.B) { benchSerde(b, streams.Serde[benchBid](streams.Avro[benchBid]()), benchBidValue) })
+	b.Run("registry", func(b *testing.B) {
+		s := streams.Avro[benchBid](streams.Registry(r.URL(), "bids-value"))
+		benchSerde(b, streams.Serde[benchBid](s), benchBidValue)
+	})
+}
