@@ -8,10 +8,13 @@ import (
 	"sync"
 
 	"github.com/hamba/avro/v2"
+
+	"github.com/gofka/streams/internal/avroschema"
 )
 
 // AvroSerde encodes values of type T in Avro's binary encoding, with the schema
-// derived from T (see avro_schema.go for the mapping) or given by the user. The
+// derived from T (package internal/avroschema documents the mapping) or given by
+// the user. The
 // encoding itself is github.com/hamba/avro/v2: it compiles a codec per (schema,
 // type) once, and its encoder and decoder do not reflect per record.
 //
@@ -43,10 +46,12 @@ type avroCodec struct {
 //	streams.Avro[Click]()
 //	streams.Avro[Click](streams.Registry("http://registry:8081", streams.ValueSubject("user-clicks")))
 func Avro[T any](opts ...SerdeOption) AvroSerde[T] {
-	t := reflect.TypeFor[T]()
-	key := avroTagKey(t)
-	schema, err := avroSchemaOf(t, key)
-	return newAvro[T](schema, key, err, opts)
+	t := reflectType{reflect.TypeFor[T]()}
+	schema, err := avroschema.Derive(t)
+	if err != nil {
+		err = fmt.Errorf("cannot derive a schema: %w", err)
+	}
+	return newAvro[T](schema, avroschema.TagKey(t), err, opts)
 }
 
 // AvroWithSchema is the Avro serde for T with a schema given as Avro JSON (the

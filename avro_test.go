@@ -195,9 +195,9 @@ func TestAvroRefusesWhatItCannotEncode(t *testing.T) {
 		err  error
 		want string
 	}{
-		{streams.Avro[bad]().Err(), "field Ch has type map[int]string: Avro maps have string keys"},
-		{streams.Avro[uint64]().Err(), "cannot encode uint64"},
-		{streams.Avro[noName]().Err(), "field A: its json tag gives no name"},
+		{streams.Avro[bad]().Err(), "field Ch has type map[int]string, which is a map whose keys are not strings"},
+		{streams.Avro[uint64]().Err(), "uint64 has no Avro type"},
+		{streams.Avro[noName]().Err(), "field A has type string, which has a json tag that gives no name"},
 		{streams.AvroWithSchema[bad](`{"type":"record"`).Err(), "avro serde for"},
 	} {
 		if c.err == nil || !strings.Contains(c.err.Error(), c.want) {
