@@ -1,6 +1,7 @@
 package ir
 
 import (
+	"go/token"
 	"go/types"
 	"reflect"
 
@@ -21,6 +22,18 @@ func AvroProblem(t types.Type, q types.Qualifier) string {
 		return err.Error()
 	}
 	return ""
+}
+
+// SchemaUse is a serde of a topology that writes to a schema registry
+// (streams.Avro, AvroWithSchema or JSONSchema with a streams.Registry option whose
+// subject is a constant): `gofkagen check --registry` checks its schema for
+// compatibility with the subject's latest version, and `gofkagen schemas
+// register` registers it, each reporting at Pos.
+type SchemaUse struct {
+	Pos     token.Position
+	Subject string
+	Type    string // the registry's schema type: AVRO or JSON
+	Schema  string // as the serde registers it (Avro in canonical form)
 }
 
 // goType is a types.Type as avroschema sees it.
