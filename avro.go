@@ -6,6 +6,7 @@ import (
 	"io"
 	"reflect"
 	"sync"
+	"unsafe"
 
 	"github.com/hamba/avro/v2"
 
@@ -33,6 +34,7 @@ type avroCodec struct {
 	schema avro.Schema
 	err    error
 	wire   *wireFormat // nil without Registry
+	flat   *avroFlat   // for flat records with the derived schema, else nil (see avro_flat.go)
 
 	writers sync.Pool // *avro.Writer, so that Encode appends to dst without a copy of its own
 	readers sync.Pool // *avro.Reader
@@ -51,19 +53,24 @@ func Avro[T any](opts ...SerdeOption) AvroSerde[T] {
 	if err != nil {
 		err = fmt.Errorf("cannot derive a schema: %w", err)
 	}
-	return newAvro[T](schema, avroschema.TagKey(t), err, opts)
+	s := newAvro[T](schema, avroschema.TagKey(t), err, opts)
+	if s.c.err == nil {
+		s.c.flat = newAvroFlat(t.t, avroschema.TagKey(t))
+	}
+	return s
 }
 
 // AvroWithSchema is the Avro serde for T with a schema given as Avro JSON (the
 // content of an .avsc file; with //go:embed, a string variable holding the
-// file). Fields are matched to T's fields by their `avro` tags, else by the Go
-// field names.
+// file). Schema fields are matched to T's fields by name, the names T's fields
+// get as in Avro[T]: from `avro` tags if T has any, else `json` tags, else the
+// Go names. It always goes through hamba/avro (the field order is the schema's).
 //
 //	//go:embed click.avsc
 //	var clickSchema string
 //	... streams.AvroWithSchema[Click](clickSchema) ...
 func AvroWithSchema[T any](schemaJSON string, opts ...SerdeOption) AvroSerde[T] {
-	return newAvro[T](schemaJSON, "avro", nil, opts)
+	return newAvro[T](schemaJSON, avroschema.TagKey(reflectType{reflect.TypeFor[T]()}), nil, opts)
 }
 
 func newAvro[T any](schemaJSON, tagKey string, err error, opts []SerdeOption) AvroSerde[T] {
@@ -112,6 +119,15 @@ func (s AvroSerde[T]) Encode(dst []byte, v T) ([]byte, error) {
 			return dst, err
 		}
 	}
+	if c.flat != nil {
+		return c.flat.encode(dst, unsafe.Pointer(&v)), nil
+	}
+	return hambaEncode(c, dst, v)
+}
+
+// hambaEncode is apart from Encode so that only its copy of v escapes (into
+// hamba's interface): the flat path's v stays on the stack.
+func hambaEncode[T any](c *avroCodec, dst []byte, v T) ([]byte, error) {
 	w := c.writers.Get().(*avro.Writer)
 	defer c.writers.Put(w)
 	w.Reset(nil)
@@ -141,7 +157,18 @@ func (s AvroSerde[T]) Decode(data []byte) (T, error) {
 		}
 		data = payload
 	}
-	return v, c.unmarshal(schema, data, &v)
+	if c.flat != nil && schema == c.schema {
+		err := c.flat.decode(data, unsafe.Pointer(&v))
+		return v, err
+	}
+	return hambaDecode[T](c, schema, data)
+}
+
+// hambaDecode is apart from Decode for the reason hambaEncode is.
+func hambaDecode[T any](c *avroCodec, schema avro.Schema, data []byte) (T, error) {
+	var v T
+	err := c.unmarshal(schema, data, &v)
+	return v, err
 }
 
 // unmarshal reads exactly one value from data. (hamba's own Unmarshal takes
@@ -180,6 +207,10 @@ func (c *avroCodec) readSchema(id int) (avro.Schema, error) {
 	writer, err := avro.ParseWithCache(text, "", &avro.SchemaCache{})
 	if err != nil {
 		return nil, fmt.Errorf("avro: writer schema %d: %w", id, err)
+	}
+	if writer.String() == c.schema.String() {
+		c.resolved[id] = c.schema // our own schema: no resolution, and the flat decoder applies
+		return c.schema, nil
 	}
 	resolved, err := avro.NewSchemaCompatibility().Resolve(c.schema, writer)
 	if err != nil {
