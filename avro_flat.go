@@ -97,24 +97,36 @@ func (f *avroFlat) encode(dst []byte, p unsafe.Pointer) []byte {
 	return dst
 }
 
+type flatInt interface {
+	~int8 | ~int16 | ~int32 | ~uint8 | ~uint16 | ~uint32 | ~int | ~int64
+}
+
+func load[I flatInt](at unsafe.Pointer) int64 { return int64(*(*I)(at)) }
+
+// store stores v and reports whether it fits I.
+func store[I flatInt](at unsafe.Pointer, v int64) bool {
+	*(*I)(at) = I(v)
+	return int64(I(v)) == v
+}
+
 func loadInt(at unsafe.Pointer, k reflect.Kind) int64 {
 	switch k {
 	case reflect.Int8:
-		return int64(*(*int8)(at))
+		return load[int8](at)
 	case reflect.Int16:
-		return int64(*(*int16)(at))
+		return load[int16](at)
 	case reflect.Int32:
-		return int64(*(*int32)(at))
+		return load[int32](at)
 	case reflect.Uint8:
-		return int64(*(*uint8)(at))
+		return load[uint8](at)
 	case reflect.Uint16:
-		return int64(*(*uint16)(at))
+		return load[uint16](at)
 	case reflect.Uint32:
-		return int64(*(*uint32)(at))
+		return load[uint32](at)
 	case reflect.Int:
-		return int64(*(*int)(at))
+		return load[int](at)
 	}
-	return *(*int64)(at)
+	return load[int64](at)
 }
 
 var errFlatShort = errors.New("avro: the record ends early")
@@ -184,27 +196,19 @@ func storeFlat(at unsafe.Pointer, k reflect.Kind, v int64, data []byte) ([]byte,
 func storeInt(at unsafe.Pointer, k reflect.Kind, v int64) bool {
 	switch k {
 	case reflect.Int8:
-		*(*int8)(at) = int8(v)
-		return v == int64(int8(v))
+		return store[int8](at, v)
 	case reflect.Int16:
-		*(*int16)(at) = int16(v)
-		return v == int64(int16(v))
+		return store[int16](at, v)
 	case reflect.Int32:
-		*(*int32)(at) = int32(v)
-		return v == int64(int32(v))
+		return store[int32](at, v)
 	case reflect.Uint8:
-		*(*uint8)(at) = uint8(v)
-		return v == int64(uint8(v))
+		return store[uint8](at, v)
 	case reflect.Uint16:
-		*(*uint16)(at) = uint16(v)
-		return v == int64(uint16(v))
+		return store[uint16](at, v)
 	case reflect.Uint32:
-		*(*uint32)(at) = uint32(v)
-		return v == int64(uint32(v))
+		return store[uint32](at, v)
 	case reflect.Int:
-		*(*int)(at) = int(v)
-	default:
-		*(*int64)(at) = v
+		return store[int](at, v)
 	}
-	return true
+	return store[int64](at, v)
 }
