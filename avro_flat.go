@@ -133,6 +133,14 @@ var errFlatShort = errors.New("avro: the record ends early")
 
 // decode reads one record into the zeroed struct at p; data must hold exactly it.
 func (f *avroFlat) decode(data []byte, p unsafe.Pointer) error {
+	err := f.decodeFields(data, p)
+	if err == errFlatShort {
+		return fmt.Errorf("avro: the record ends early (%d bytes)", len(data)) // as hamba's path says it
+	}
+	return err
+}
+
+func (f *avroFlat) decodeFields(data []byte, p unsafe.Pointer) error {
 	for _, s := range f.steps {
 		at := unsafe.Add(p, s.off)
 		switch s.kind {
