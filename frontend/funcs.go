@@ -218,7 +218,7 @@ func (e *evaluator) serde(x ast.Expr, t types.Type) *ir.Serde {
 			}
 		}
 	}
-	if !e.noCaptures("serde", x) {
+	if !e.noCaptures("serde", x) || !e.schemaSerde(x, t) {
 		return nil
 	}
 	code, err := e.code(x)

@@ -243,6 +243,7 @@ type Graph struct {
 	DefaultAppID string
 	Nodes        []*Node // in creation order; IDs are indexes
 	Stores       []*Store
+	Schemas      []SchemaUse // serdes that write to a schema registry
 	// Set by passes.
 	SubTopologies []*SubTopology
 }

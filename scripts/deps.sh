@@ -2,13 +2,15 @@
 # Installs the Debian packages the build and tests need when they are missing:
 # librocksdb-dev (RocksDB 7.8.3, which grocksdb v1.7.14 binds) and kcat (an
 # independent Kafka client the end-to-end tests use) and openssl (the real-Kafka
-# tier makes its broker's certificates with it). Says what it does.
+# tier makes its broker's certificates with it) and protobuf-compiler (protoc: the
+# Protobuf serde's test compiles the .proto it prints). Says what it does.
 set -euo pipefail
 
 need=()
 [ -f /usr/include/rocksdb/c.h ] || need+=(librocksdb-dev)
 command -v kcat >/dev/null 2>&1 || need+=(kcat)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v protoc >/dev/null 2>&1 || need+=(protobuf-compiler)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 echo "deps: installing ${need[*]} with apt-get"

@@ -114,6 +114,7 @@ with nothing installed.`,
 	root.AddCommand(run)
 
 	root.AddCommand(brokerCommand(ctx, stderr))
+	root.AddCommand(schemasCommand(ctx, stdout))
 
 	var format, describeTopology string
 	describeCmd := &cobra.Command{

@@ -52,14 +52,21 @@ github.com/gofka/streams/cmd/gofkagen in your module):
 			return generate(dirArg(args), stdout, stderr)
 		},
 	})
-	root.AddCommand(&cobra.Command{
+	var registryURL string
+	checkCmd := &cobra.Command{
 		Use:   "check [dir]",
-		Short: "Exit 1 if regenerating would change gofka_gen.go (for CI)",
+		Short: "Exit 1 if regenerating would change gofka_gen.go (for CI); with --registry, also if a schema is not compatible with its subject",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return check(dirArg(args), stdout, stderr)
+			if err := check(dirArg(args), stdout, stderr); err != nil || registryURL == "" {
+				return err
+			}
+			return registryCheck(dirArg(args), registryURL, stdout, stderr)
 		},
-	})
+	}
+	checkCmd.Flags().StringVar(&registryURL, "registry", "", "check each schema a serde writes to a schema registry against the subject's latest version in this registry (its compatibility level, BACKWARD by default)")
+	root.AddCommand(checkCmd)
+	root.AddCommand(schemasCommand(stdout, stderr))
 	var format, topology string
 	describeCmd := &cobra.Command{
 		Use:   "describe [dir]",
