@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+
+	"github.com/gofka/streams/internal/testkit"
 )
 
 // outputKind says what a contender's output holds once its input is processed,
@@ -108,12 +110,9 @@ var contenders = []contender{
 }
 
 func kstreamsArgs(m *measurement, cacheBytes int) []string {
-	dir := m.bins.kstreams
-	args := []string{"java", "-Xmx" + m.cfg.javaHeap,
-		"-cp", filepath.Join(dir, "target", "classes") + string(filepath.ListSeparator) + filepath.Join(dir, "target", "lib", "*"),
-		"gofka.bench.ClickCount",
+	args := testkit.KStreamsPeerCommand(m.bins.kstreams, m.cfg.javaHeap, "gofka.bench.ClickCount",
 		"--bootstrap", m.addr, "--app-id", m.appID, "--in", m.in, "--out", m.out, "--state-dir", m.stateDir,
-		"--commit-ms", strconv.FormatInt(m.commit().Milliseconds(), 10)}
+		"--commit-ms", strconv.FormatInt(m.commit().Milliseconds(), 10))
 	if m.set.eos {
 		args = append(args, "--guarantee", "exactly_once_v2")
 	}
