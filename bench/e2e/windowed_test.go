@@ -10,6 +10,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gofka/streams/internal/testkit"
 )
 
 // TestWindowedCountsCorrectly is the windowed benchmark's smoke mode: gofka's
@@ -98,5 +104,94 @@ func TestViewBruteForce(t *testing.T) {
 	}
 	if w.late != 2 || w.outOfOrder != 4 || w.updates() != 6 {
 		t.Errorf("late %d, out of order %d, updates %d; want 2, 4, 6", w.late, w.outOfOrder, w.updates())
+	}
+}
+
+// TestViewVerifyCatchesWrongOutput checks that the windowed output check
+// rejects what a wrong implementation would write: a lost or duplicated
+// update, a final count that is wrong, duplicated, missing or of a window
+// still open, a window the input has not.
+func TestViewVerifyCatchesWrongOutput(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DefaultNumPartitions(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	addr := c.ListenAddrs()[0]
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	w := newViewWorkload(3000, 2)
+	var open string
+	for k := range w.counts {
+		if !w.closed[k] {
+			open = k
+		}
+	}
+	// right is the output of a right implementation, with change applied.
+	type output struct{ updates, finals []*kgo.Record }
+	right := func(change func(o *output)) output {
+		var o output
+		for k, n := range w.counts {
+			for i := range n {
+				o.updates = append(o.updates, &kgo.Record{Key: []byte(k), Value: encodeCount(i + 1)})
+			}
+			if w.closed[k] {
+				o.finals = append(o.finals, &kgo.Record{Key: []byte(k), Value: encodeCount(n)})
+			}
+		}
+		change(&o)
+		return o
+	}
+	cases := []struct {
+		name   string
+		change func(o *output)
+		wrong  bool
+	}{
+		{"right", func(o *output) {}, false},
+		{"a lost update", func(o *output) { o.updates = o.updates[1:] }, true},
+		{"a duplicated update", func(o *output) { o.updates = append(o.updates, o.updates[0]) }, true},
+		{"a duplicated final", func(o *output) { o.finals = append(o.finals, o.finals[0]) }, true},
+		{"a missing final", func(o *output) { o.finals = o.finals[1:] }, true},
+		{"a final one short", func(o *output) {
+			n, _ := decodeCount(o.finals[0].Value)
+			o.finals[0] = &kgo.Record{Key: o.finals[0].Key, Value: encodeCount(n - 1)}
+		}, true},
+		{"a final of an open window", func(o *output) {
+			o.finals = append(o.finals, &kgo.Record{Key: []byte(open), Value: encodeCount(w.counts[open])})
+		}, true},
+		{"a window the input has not", func(o *output) {
+			o.updates = append(o.updates, &kgo.Record{Key: []byte(windowedKey([]byte("/nowhere"), 0)), Value: encodeCount(1)})
+		}, true},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o := right(tc.change)
+			topics := []string{fmt.Sprintf("updates-%d", i), fmt.Sprintf("finals-%d", i)}
+			if err := testkit.ResetTopics(ctx, adm, 2, topics...); err != nil {
+				t.Fatal(err)
+			}
+			var recs []*kgo.Record
+			for j, rs := range [][]*kgo.Record{o.updates, o.finals} {
+				for _, r := range rs {
+					recs = append(recs, &kgo.Record{Topic: topics[j], Key: r.Key, Value: r.Value})
+				}
+			}
+			if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+			_, err := w.verify(ctx, addr, topics[0], topics[1])
+			if tc.wrong && err == nil {
+				t.Error("verify accepted a wrong output")
+			}
+			if !tc.wrong && err != nil {
+				t.Errorf("verify rejected a right output: %v", err)
+			}
+		})
 	}
 }
