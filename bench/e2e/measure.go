@@ -101,18 +101,17 @@ func prepare(ctx context.Context, cfg *config, cl cluster, c contender, s settin
 		stateDir: filepath.Join(scratch, prefix, "state"),
 		logPath:  filepath.Join(scratch, prefix+".log"),
 	}
+	if c.windowed {
+		m.in, m.final, m.late = prefix+"-views", prefix+"-final", prefix+"-late"
+	}
 	if c.fixedIn != "" {
-		m.in, m.out = c.fixedIn, c.fixedOut
+		m.in, m.out, m.final, m.late = c.fixedIn, c.fixedOut, c.fixedFinal, c.fixedLate
 	}
 	topics := []string{m.in, m.out}
 	if c.mid {
 		topics = append(topics, m.mid)
 	}
 	if c.windowed {
-		m.final, m.late = prefix+"-final", prefix+"-late"
-		if c.fixedFinal != "" {
-			m.final, m.late = c.fixedFinal, c.fixedLate
-		}
 		topics = append(topics, m.final, m.late)
 	}
 	if err := os.MkdirAll(m.stateDir, 0o755); err != nil {

@@ -24,8 +24,14 @@ const (
 	viewPages  = 10_000
 )
 
-// viewsBase is the first view's event time.
-var viewsBase = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+// viewsBase is the first view's event time for n views: a whole minute, so
+// that every run has the same windows, about an hour and n ms before now, so
+// that the closing views (an hour after the others) are about now. Brokers
+// delete records by their timestamps (retention.ms, 7 days by default):
+// event times long past would vanish from the topics during the benchmark.
+func viewsBase(n int) int64 {
+	return time.Now().Add(-time.Hour - time.Duration(n)*time.Millisecond).Truncate(time.Minute).UnixMilli()
+}
 
 // viewWorkload is the input of the windowed benchmark and the counts it must
 // produce, computed here by brute force, independently of both contenders.
@@ -43,23 +49,24 @@ type viewWorkload struct {
 	outOfOrder int // views earlier than the one before them
 }
 
-// newViewWorkload makes n views of 10,000 pages, 1 ms apart in event time,
-// 1% of them up to 9.999 s earlier (out of order, within the grace), and then
-// one view per partition an hour later, so that every window of the n views
-// closes and has its final count. Each view goes to its page's partition
+// newViewWorkload makes n views of 10,000 pages, 1 ms apart in event time
+// from viewsBase, 1% of them up to 9.999 s earlier (out of order, within the
+// grace), and then one view per partition an hour later, so that every window
+// of the n views closes and has its final count. Each view goes to its page's partition
 // (runtime.Partition, as Kafka's default partitioner places keys).
 func newViewWorkload(n int, partitions int32) *viewWorkload {
 	rng := rand.New(rand.NewPCG(14, 10))
 	w := &viewWorkload{}
+	base := viewsBase(n)
 	for i := range n {
 		page := []byte(fmt.Sprintf("/page/%d", rng.IntN(viewPages)))
-		ts := viewsBase + int64(i)
+		ts := base + int64(i)
 		if rng.IntN(100) == 0 {
 			ts -= 1 + rng.Int64N(viewGrace-1)
 		}
 		w.add(page, ts, runtime.Partition(page, partitions))
 	}
-	closing := viewsBase + int64(n) + time.Hour.Milliseconds()
+	closing := base + int64(n) + time.Hour.Milliseconds()
 	for p := range partitions {
 		w.add([]byte(fmt.Sprintf("/closing/%d", p)), closing, p)
 	}
