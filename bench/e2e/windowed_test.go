@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gofka/streams/internal/testkit"
@@ -112,20 +110,7 @@ func TestViewBruteForce(t *testing.T) {
 // update, a final count that is wrong, duplicated, missing or of a window
 // still open, a window the input has not.
 func TestViewVerifyCatchesWrongOutput(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DefaultNumPartitions(2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	addr := c.ListenAddrs()[0]
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	ctx, addr, cl, adm := scratchBroker(t)
 	w := newViewWorkload(3000, 2)
 	var open string
 	for k := range w.counts {
