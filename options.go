@@ -1,5 +1,7 @@
 package streams
 
+import "time"
+
 // Option adjusts a boundary step (a sink, a grouping, a repartition or a store):
 // which serdes to use, or how an internal topic is named.
 type Option interface{ isOption() }
@@ -31,3 +33,16 @@ func (Named) isOption() {}
 //
 //	b.Stream(streams.With(streams.String(), streams.JSON[Click]()).WithTimestamp(clickTime), "clicks")
 func (s Serdes) WithTimestamp(extractor any) Serdes { return s }
+
+// WithWatermark gives the source a watermark, as Flink's bounded
+// out-of-orderness strategy does: on each partition it reads, the watermark is
+// the largest timestamp seen minus maxOutOfOrderness (minus 1 ms), and a task's
+// watermark is the smallest over its input partitions, so windows close only
+// once every partition has passed them. A partition with no record for
+// idleTimeout (wall-clock time; 0 never) stops holding the others back until
+// its next record. Downstream of a repartition topic, a task's watermark is the
+// smallest of the watermarks the upstream tasks wrote into it. Both durations
+// must be constants.
+//
+//	streams.With(streams.String(), streams.JSON[Click]()).WithTimestamp(clickTime).WithWatermark(5*time.Second, time.Minute)
+func (s Serdes) WithWatermark(maxOutOfOrderness, idleTimeout time.Duration) Serdes { return s }

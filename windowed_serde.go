@@ -82,3 +82,42 @@ func (s SessionWindowedSerde[K, S]) Decode(data []byte) (Windowed[K], error) {
 	w.Key, w.Start, w.End = key, time.UnixMilli(start).UTC(), time.UnixMilli(end).UTC()
 	return w, nil
 }
+
+// CountWindowed is what a count-windowed aggregation keeps per key: how many of
+// the key's records it has seen, the first and the latest record time of the
+// current window, and the current window's aggregate. Generated code uses it; its
+// serde is CountWindowedSerde.
+type CountWindowed[A any] struct {
+	Seen       int64
+	Start, End int64 // ms since the epoch
+	Agg        A
+}
+
+// CountWindowedSerde encodes a CountWindowed[A] as Seen, Start and End (8 bytes
+// big-endian each), then the aggregate with Inner.
+type CountWindowedSerde[A any, S Serde[A]] struct {
+	Inner S
+}
+
+// Encode appends the three counters, then the aggregate.
+func (s CountWindowedSerde[A, S]) Encode(dst []byte, c CountWindowed[A]) ([]byte, error) {
+	dst = binary.BigEndian.AppendUint64(dst, uint64(c.Seen))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(c.Start))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(c.End))
+	return s.Inner.Encode(dst, c.Agg)
+}
+
+// Decode reads what Encode writes.
+func (s CountWindowedSerde[A, S]) Decode(data []byte) (CountWindowed[A], error) {
+	var c CountWindowed[A]
+	if len(data) < 24 {
+		return c, fmt.Errorf("count window state: want at least 24 bytes, got %d", len(data))
+	}
+	agg, err := s.Inner.Decode(data[24:])
+	if err != nil {
+		return c, err
+	}
+	c.Seen, c.Start, c.End = int64(binary.BigEndian.Uint64(data)), int64(binary.BigEndian.Uint64(data[8:])), int64(binary.BigEndian.Uint64(data[16:]))
+	c.Agg = agg
+	return c, nil
+}

@@ -66,3 +66,20 @@ func TestWindowedSerdeShortInput(t *testing.T) {
 		t.Error("session-windowed Decode of 15 bytes: want an error")
 	}
 }
+
+func TestCountWindowedSerdeRoundTrip(t *testing.T) {
+	s := CountWindowedSerde[int64, IntSerde[int64]]{}
+	c := CountWindowed[int64]{Seen: 5, Start: 1000, End: 1200, Agg: 42}
+	b, err := s.Encode(nil, c)
+	want := []byte{0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0x03, 0xe8, 0, 0, 0, 0, 0, 0, 0x04, 0xb0, 0, 0, 0, 0, 0, 0, 0, 42}
+	if err != nil || !bytes.Equal(b, want) {
+		t.Fatalf("Encode = %x, %v; want %x", b, err, want)
+	}
+	back, err := s.Decode(b)
+	if err != nil || back != c {
+		t.Fatalf("Decode = %+v, %v; want %+v", back, err, c)
+	}
+	if _, err := s.Decode(b[:20]); err == nil {
+		t.Error("Decode of 20 bytes: want an error")
+	}
+}

@@ -21,74 +21,17 @@ import (
 //		return t.final5(r, key, value, ts)
 //	})
 //
-// A buffer is loaded from its backend on the task's first Process, since loading
-// can fail and NewTask cannot.
+// A buffer reads its backend (what a restart restored) at its first call.
 
-// suppressStores are the suppression buffers of the sub-topology.
-func (t *taskGen) suppressStores() []*ir.Store {
-	var out []*ir.Store
-	for _, s := range t.st.Stores {
-		if s.Node.Op == ir.OpSuppress {
-			out = append(out, s)
-		}
+// windowFields adds the task field windows need: the late-record counter, and
+// the sessions a record merges.
+func (t *taskGen) windowFields(fields *[]jen.Code, ctor jen.Dict) {
+	if !hasWindows(t.st) {
+		return
 	}
-	return out
-}
-
-// windowFields adds the task fields windows need (the late-record counter; the
-// backends of suppression buffers, loaded later) and returns what Process does
-// first (load the buffers).
-func (t *taskGen) windowFields(fields *[]jen.Code, ctor jen.Dict) []jen.Code {
-	if hasWindows(t.st) {
-		*fields = append(*fields, jen.Id("late").Op("*").Qual(runtimePath, "LateCounter").Comment("records that fell in no open window"))
-		ctor[jen.Id("late")] = jen.Id(t.l("ctx")).Dot("Late")
-	}
-	if len(t.suppressStores()) == 0 {
-		return nil
-	}
-	*fields = append(*fields, jen.Id("backends").Index().Qual(statePath, "Backend").Comment("the stores' backends: suppression buffers load from them"))
-	ctor[jen.Id("backends")] = jen.Id(t.l("ctx")).Dot("Stores")
-	return []jen.Code{jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot("open").Call(), jen.Id(t.l("err")).Op("!=").Nil()).Block(jen.Return(jen.Id(t.l("err"))))}
-}
-
-// openMethod loads the suppression buffers, once.
-func (t *taskGen) openMethod(recv jen.Code) []jen.Code {
-	stores := t.suppressStores()
-	if len(stores) == 0 {
-		return nil
-	}
-	body := []jen.Code{jen.If(jen.Id(t.l("t")).Dot(t.stores[stores[0]]).Op("!=").Nil()).Block(jen.Return(jen.Nil()))}
-	for _, s := range stores {
-		i := 0
-		for j, o := range t.st.Stores {
-			if o == s {
-				i = j
-			}
-		}
-		body = append(body,
-			jen.List(jen.Id(t.l("buf")), jen.Id(t.l("err"))).Op(":=").Qual(statePath, "NewSuppressBuffer").Call(jen.Id(t.l("t")).Dot("backends").Index(jen.Lit(i))),
-			jen.If(jen.Id(t.l("err")).Op("!=").Nil()).Block(jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("load store %s: %%w", s.Name)), jen.Id(t.l("err"))))),
-			jen.Id(t.l("t")).Dot(t.stores[s]).Op("=").Id(t.l("buf")),
-		)
-	}
-	return []jen.Code{
-		jen.Comment("open loads the suppression buffers' pending results on the first Process:"),
-		jen.Comment("loading can fail, and NewTask cannot."),
-		jen.Func().Params(recv).Id("open").Params().Error().Block(append(body, jen.Return(jen.Nil()))...),
-		jen.Line(),
-	}
-}
-
-// flushStore writes a store's changes at a commit; a suppression buffer not
-// loaded yet has none.
-func (t *taskGen) flushStore(s *ir.Store, field string) jen.Code {
-	flush := jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Flush").Call(), jen.Id(t.l("err")).Op("!=").Nil()).Block(
-		jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("store %s: %%w", s.Name)), jen.Id(t.l("err")))),
-	)
-	if s.Node.Op != ir.OpSuppress {
-		return flush
-	}
-	return jen.If(jen.Id(t.l("t")).Dot(field).Op("!=").Nil()).Block(flush)
+	*fields = append(*fields, jen.Id("late").Op("*").Qual(runtimePath, "LateCounter").Comment("records that fell in no open window"))
+	ctor[jen.Id("late")] = jen.Id(t.l("ctx")).Dot("Late")
+	*fields = append(*fields, t.sessionFields()...)
 }
 
 // suppress buffers the window update in k, v and emits the results now due.

@@ -55,10 +55,10 @@ func (t *taskGen) emit() []jen.Code {
 		t.stores[s] = field
 		fieldType, init := t.storeField(i, s)
 		storeFields = append(storeFields, jen.Id(field).Add(fieldType).Comment(storeRef(s)))
-		if init != nil {
-			ctor[jen.Id(field)] = init
-		}
-		flush = append(flush, t.flushStore(s, field))
+		ctor[jen.Id(field)] = init
+		flush = append(flush, jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Flush").Call(), jen.Id(t.l("err")).Op("!=").Nil()).Block(
+			jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("store %s: %%w", s.Name)), jen.Id(t.l("err")))),
+		))
 	}
 	for _, n := range t.st.Segments {
 		if n.Op == ir.OpMerge {
@@ -90,7 +90,7 @@ func (t *taskGen) emit() []jen.Code {
 		}
 	}
 	fields = append(fields, storeFields...)
-	prelude := t.windowFields(&fields, ctor)
+	t.windowFields(&fields, ctor)
 
 	out := append(t.doc(),
 		jen.Type().Id(t.typ).Struct(fields...),
@@ -110,14 +110,11 @@ func (t *taskGen) emit() []jen.Code {
 		jen.Line(),
 		jen.Comment("Process implements runtime.Task: it runs the fused chain of one source over a batch."),
 		jen.Func().Params(recv).Id("Process").Params(jen.Id(t.l("source")).Int(), jen.Id(t.l("batch")).Index().Qual(runtimePath, "Record")).Error().Block(
-			append(prelude, jen.Switch(jen.Id(t.l("source"))).Block(cases...),
-				jen.Return(jen.Qual(runtimePath, "UnknownSource").Call(jen.Lit(t.typ), jen.Id(t.l("source")))))...,
+			jen.Switch(jen.Id(t.l("source"))).Block(cases...),
+			jen.Return(jen.Qual(runtimePath, "UnknownSource").Call(jen.Lit(t.typ), jen.Id(t.l("source")))),
 		),
 		jen.Line(),
 	)
-	if open := t.openMethod(recv); open != nil {
-		out = append(out, open...)
-	}
 	for _, c := range append(loops, t.methods...) {
 		out = append(out, c...)
 		out = append(out, jen.Line())
@@ -377,7 +374,7 @@ func (t *taskGen) node(n *ir.Node, k, v string, m mode) []jen.Code {
 
 	case ir.OpCount, ir.OpReduce, ir.OpAggregate:
 		if n.Window != nil {
-			return t.windowed(n, k, v)
+			return t.windowed(n, k, v, m)
 		}
 		return append(t.aggregate(n, k, v), t.children(n, 0, k, t.l(fmt.Sprintf("agg%d", n.ID)), m)...)
 	}
@@ -462,22 +459,27 @@ func (t *taskGen) update(n *ir.Node, k, v string, key, start jen.Code) []jen.Cod
 		foundVar = jen.Id("_")
 	}
 	out = append(out, jen.List(jen.Id(agg), foundVar).Op(":=").Id(slot).Dot("Value").Call())
+	out = append(out, t.fold(n, k, v, jen.Id(agg), jen.Id(found))...)
+	return append(out, jen.Id(t.l("t")).Dot(field).Dot("Set").Call(append([]jen.Code{jen.Id(slot), jen.Id(agg)}, setTime...)...))
+}
+
+// fold emits the step of Count, Reduce or Aggregate that adds the record in k, v
+// to the aggregate agg; found says whether agg held a value before (Count does not
+// read it).
+func (t *taskGen) fold(n *ir.Node, k, v string, agg, found *jen.Statement) []jen.Code {
 	switch n.Op {
 	case ir.OpCount:
-		out = append(out, jen.Id(agg).Op("++"), jen.Id("_").Op("=").Id(v).Comment("Count reads only the key"))
+		return []jen.Code{agg.Clone().Op("++"), jen.Id("_").Op("=").Id(v).Comment("Count reads only the key")}
 	case ir.OpReduce:
-		out = append(out, jen.If(jen.Id(found)).Block(
-			jen.Id(agg).Op("=").Add(t.call(n.Fns[0], jen.Id(agg), jen.Id(v))),
+		return []jen.Code{jen.If(found).Block(
+			agg.Clone().Op("=").Add(t.call(n.Fns[0], agg.Clone(), jen.Id(v))),
 		).Else().Block(
-			jen.Id(agg).Op("=").Id(v),
-		))
-	case ir.OpAggregate:
-		out = append(out, jen.If(jen.Op("!").Id(found)).Block(jen.Id(agg).Op("=").Add(t.call(n.Fns[0]))))
-		if n.SeedAdder {
-			out = append(out, jen.Id(agg).Op("=").Add(t.call(n.Fns[1], jen.Id(agg), jen.Id(v))))
-		} else {
-			out = append(out, jen.Id(agg).Op("=").Add(t.call(n.Fns[1], jen.Id(k), jen.Id(v), jen.Id(agg))))
-		}
+			agg.Clone().Op("=").Id(v),
+		)}
 	}
-	return append(out, jen.Id(t.l("t")).Dot(field).Dot("Set").Call(append([]jen.Code{jen.Id(slot), jen.Id(agg)}, setTime...)...))
+	out := []jen.Code{jen.If(jen.Op("!").Add(found)).Block(agg.Clone().Op("=").Add(t.call(n.Fns[0])))}
+	if n.SeedAdder {
+		return append(out, agg.Clone().Op("=").Add(t.call(n.Fns[1], agg.Clone(), jen.Id(v))))
+	}
+	return append(out, agg.Clone().Op("=").Add(t.call(n.Fns[1], jen.Id(k), jen.Id(v), agg.Clone())))
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"go/types"
 	"path/filepath"
+	"time"
 
 	"github.com/dave/jennifer/jen"
 
@@ -167,12 +168,17 @@ func (tg *topologyGen) program() []jen.Code {
 	subs := make([]jen.Code, len(g.SubTopologies))
 	for i, st := range g.SubTopologies {
 		var sources []jen.Code
-		for _, src := range st.Sources() {
+		for _, srcNode := range st.Sources() {
 			var ids []jen.Code
-			for _, t := range src.Topics {
+			for _, t := range srcNode.Topics {
 				ids = append(ids, jen.Lit(tg.topicIDs[topicKey{t.Name, t.Kind != ir.ExternalTopic}]))
 			}
-			sources = append(sources, jen.Values(jen.Id("Topics").Op(":").Index().Qual(runtimePath, "TopicID").Values(ids...)))
+			src := []jen.Code{field("Topics", jen.Index().Qual(runtimePath, "TopicID").Values(ids...))}
+			if w := srcNode.Watermark; w != nil {
+				src = append(src, field("Watermark", jen.Op("&").Qual(runtimePath, "WatermarkSpec").Values(
+					field("MaxOutOfOrderness", duration(w.MaxOutOfOrderness)), field("IdleTimeout", duration(w.IdleTimeout)))))
+			}
+			sources = append(sources, jen.Values(src...))
 		}
 		var sinks []jen.Code
 		for _, n := range st.Nodes {
@@ -250,4 +256,25 @@ func fieldList(fields []jen.Code) []jen.Code {
 		out = append(out, jen.Line().Add(f))
 	}
 	return append(out, jen.Line())
+}
+
+// duration writes d as a reader would: 0, time.Minute, 5 * time.Second,
+// 1500 * time.Millisecond.
+func duration(d time.Duration) jen.Code {
+	if d == 0 {
+		return jen.Lit(0)
+	}
+	units := []struct {
+		name string
+		d    time.Duration
+	}{{"Hour", time.Hour}, {"Minute", time.Minute}, {"Second", time.Second}, {"Millisecond", time.Millisecond}, {"Microsecond", time.Microsecond}}
+	for _, u := range units {
+		if d%u.d == 0 {
+			if d == u.d {
+				return jen.Qual("time", u.name)
+			}
+			return jen.Lit(int(d/u.d)).Op("*").Qual("time", u.name)
+		}
+	}
+	return jen.Qual("time", "Duration").Call(jen.Lit(int64(d)))
 }

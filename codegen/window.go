@@ -38,8 +38,10 @@ func unsupported(pkg *ir.Package) []error {
 	for _, g := range pkg.Graphs {
 		for _, n := range g.Nodes {
 			switch {
-			case n.Window != nil && n.Window.Kind != ir.TumblingWindow && n.Window.Kind != ir.HoppingWindow:
-				errs = append(errs, ir.Errorf(n.Pos, "%s over %s windows: gofkagen does not generate this yet (only tumbling and hopping windows)", n.Op, n.Window.Kind))
+			case n.Window != nil && n.Window.Kind == ir.SlidingWindow:
+				errs = append(errs, ir.Errorf(n.Pos, "%s over %s windows: gofkagen does not generate this yet (only tumbling, hopping, session and count windows)", n.Op, n.Window.Kind))
+			case n.Op == ir.OpSuppress && windowNode(n) != nil && windowNode(n).Window.Kind == ir.SessionWindow:
+				errs = append(errs, ir.Errorf(n.Pos, "Suppress over session windows: gofkagen does not generate this yet (a merged session's pending result would have to be withdrawn)"))
 			case n.Op == ir.OpSuppress && (n.Suppress.Kind != ir.UntilWindowCloses || n.Store == nil):
 				errs = append(errs, ir.Errorf(n.Pos, "Suppress: gofkagen does not generate UntilTimeLimit yet (only UntilWindowCloses, after a windowed aggregation)"))
 			}
@@ -60,8 +62,14 @@ func hasWindows(st *ir.SubTopology) bool {
 
 // windowed emits a tumbling or hopping windowed aggregation of the record in k, v
 // and what follows it, once per open window.
-func (t *taskGen) windowed(n *ir.Node, k, v string) []jen.Code {
+func (t *taskGen) windowed(n *ir.Node, k, v string, m mode) []jen.Code {
 	w := n.Window
+	switch w.Kind {
+	case ir.CountWindow:
+		return t.countWindowed(n, k, v, m)
+	case ir.SessionWindow:
+		return t.sessionWindowed(n, k, v, m)
+	}
 	size, advance, grace := int(w.Size.Milliseconds()), int(w.Advance.Milliseconds()), int(w.Grace.Milliseconds())
 	ts, start, open := t.l(fmt.Sprintf("ts%d", n.ID)), t.l(fmt.Sprintf("start%d", n.ID)), t.l(fmt.Sprintf("open%d", n.ID))
 	s := n.Store
@@ -113,6 +121,13 @@ func (t *taskGen) windowBody(n *ir.Node, k, v string, key jen.Code, start string
 
 // late emits what happens to a record that fell in no open window.
 func (t *taskGen) late(n *ir.Node, open string) []jen.Code {
+	stmts := append([]jen.Code{jen.Comment("late: every window it falls in has closed")}, t.lateRecord(n)...)
+	return []jen.Code{jen.If(jen.Op("!").Id(open)).Block(stmts...)}
+}
+
+// lateRecord counts a late record and, with LateRecordsTo, writes it unchanged to
+// the late topic.
+func (t *taskGen) lateRecord(n *ir.Node) []jen.Code {
 	stmts := []jen.Code{jen.Id(t.l("t")).Dot("late").Dot("Inc").Call()}
 	if len(n.Topics) > 0 {
 		topic := n.Topics[0]
@@ -120,7 +135,7 @@ func (t *taskGen) late(n *ir.Node, open string) []jen.Code {
 		stmts = append(stmts, jen.Id(t.l("t")).Dot("out").Dot("Emit").Call(jen.Lit(id), jen.Id(t.l("r")).Dot("Key"), jen.Id(t.l("r")).Dot("Value"), jen.Id(t.l("r")).Dot("Timestamp")).
 			Commentf("unchanged, to the late records' %s", topicRef(topic)))
 	}
-	return []jen.Code{jen.If(jen.Op("!").Id(open)).Block(append([]jen.Code{jen.Comment("late: every window it falls in has closed")}, stmts...)...)}
+	return stmts
 }
 
 // windowedSerde is the identity and the value of a Windowed[K] key serde: Kafka
@@ -151,9 +166,12 @@ func (t *taskGen) storeField(i int, s *ir.Store) (jen.Code, jen.Code) {
 	backend := jen.Id(t.l("ctx")).Dot("Stores").Index(jen.Lit(i))
 	codec := []jen.Code{backend, t.serde(vs).Dot("Encode"), t.serde(vs).Dot("Decode")}
 	if s.Node.Op == ir.OpSuppress {
-		return jen.Op("*").Qual(statePath, "SuppressBuffer"), nil // loaded by open
+		return jen.Op("*").Qual(statePath, "SuppressBuffer"), jen.Qual(statePath, "NewSuppressBuffer").Call(backend)
 	}
-	if w := s.Node.Window; w != nil {
+	if w := s.Node.Window; w != nil && w.Kind == ir.SessionWindow {
+		return t.sessionStoreField(s, codec)
+	}
+	if w := s.Node.Window; w != nil && w.Timed() {
 		spec := jen.Qual(statePath, "WindowSpec").Values(
 			jen.Id("Size").Op(":").Lit(int(w.Size.Milliseconds())),
 			jen.Id("Retention").Op(":").Lit(int(w.Retention().Milliseconds())), // size + grace, ms
@@ -173,11 +191,62 @@ func storeKind(s *ir.Store) []jen.Code {
 		return []jen.Code{jen.Id("Kind").Op(":").Qual(runtimePath, "SuppressBuffer")}
 	}
 	w := s.Node.Window
-	if w == nil {
-		return nil
+	if w == nil || !w.Timed() {
+		return nil // count windows keep one entry per key
+	}
+	kind := "WindowStore"
+	if w.Kind == ir.SessionWindow {
+		kind = "SessionStore"
 	}
 	return []jen.Code{
-		jen.Id("Kind").Op(":").Qual(runtimePath, "WindowStore"),
+		jen.Id("Kind").Op(":").Qual(runtimePath, kind),
 		jen.Id("Retention").Op(":").Lit(int(w.Retention().Milliseconds())).Op("*").Qual("time", "Millisecond"),
 	}
+}
+
+// countWindowed emits a count-windowed aggregation: the key's entry in a plain
+// key-value store counts the key's records and holds the current window's
+// aggregate, which starts afresh every Count records.
+//
+//	st, _ := slot.Value()               // streams.CountWindowed[A]
+//	if st.Seen%n == 0 { a new window: Start = ts, the aggregate starts empty }
+//	st.Seen++; st.End = max(st.End, ts); fold the record into st.Agg
+func (t *taskGen) countWindowed(n *ir.Node, k, v string, m mode) []jen.Code {
+	s := n.Store
+	field := t.stores[s]
+	slot, st, started := t.l(fmt.Sprintf("slot%d", n.ID)), t.l(fmt.Sprintf("st%d", n.ID)), t.l(fmt.Sprintf("started%d", n.ID))
+	agg, wk := t.l(fmt.Sprintf("agg%d", n.ID)), t.l(fmt.Sprintf("w%d", n.ID))
+	ts := t.timestamp()
+	out := []jen.Code{jen.Commentf("%s over count windows of %d records per key.", n, n.Window.Count)}
+	enc, key := t.encode(s.KeySerde, k, "storeKey", t.l(fmt.Sprintf("sk%d", n.ID)), "encode key for store "+s.Name)
+	out = append(out, enc...)
+	out = append(out,
+		jen.List(jen.Id(slot), jen.Id(t.l("err"))).Op(":=").Id(t.l("t")).Dot(field).Dot("Slot").Call(key),
+		t.fail("read store "+s.Name),
+		jen.List(jen.Id(st), jen.Id("_")).Op(":=").Id(slot).Dot("Value").Call(),
+		jen.Id(started).Op(":=").Id(st).Dot("Seen").Op("%").Lit(int(n.Window.Count)).Op("!=").Lit(0).Comment("the key's current window has records"),
+		jen.If(jen.Op("!").Id(started)).Block(
+			jen.Id(st).Op("=").Qual(streamsPath, "CountWindowed").Types(typ(n.Value)).Values(
+				jen.Id("Seen").Op(":").Id(st).Dot("Seen"), jen.Id("Start").Op(":").Add(ts), jen.Id("End").Op(":").Add(ts),
+			).Comment("the record opens a new window"),
+		),
+		jen.List(jen.Id(st).Dot("Seen"), jen.Id(st).Dot("End")).Op("=").List(jen.Id(st).Dot("Seen").Op("+").Lit(1), jen.Max(jen.Id(st).Dot("End"), ts)),
+		jen.Id(agg).Op(":=").Id(st).Dot("Agg"),
+	)
+	out = append(out, t.fold(n, k, v, jen.Id(agg), jen.Id(started))...)
+	out = append(out,
+		jen.Id(st).Dot("Agg").Op("=").Id(agg),
+		jen.Id(t.l("t")).Dot(field).Dot("Set").Call(jen.Id(slot), jen.Id(st)),
+		jen.Id(wk).Op(":=").Qual(streamsPath, "Windowed").Types(typ(n.Inputs[0].Node.Key)).Values(
+			jen.Id("Key").Op(":").Id(k),
+			jen.Id("Start").Op(":").Qual("time", "UnixMilli").Call(jen.Id(st).Dot("Start")).Dot("UTC").Call(),
+			jen.Id("End").Op(":").Qual("time", "UnixMilli").Call(jen.Id(st).Dot("End")).Dot("UTC").Call(),
+		),
+	)
+	wts := t.l(fmt.Sprintf("wts%d", n.ID))
+	out = append(out, jen.Id(wts).Op(":=").Id(st).Dot("End").Comment("the latest time that contributed: the result's"))
+	outer := t.resultTime
+	t.resultTime = wts
+	defer func() { t.resultTime = outer }()
+	return append(out, t.children(n, 0, wk, agg, m)...)
 }

@@ -283,6 +283,11 @@ func (e *evaluator) options(opName string, opts []ast.Expr, key, val types.Type)
 				continue
 			}
 		}
+		if windowOption(e, o) {
+			e.errorf(o.Pos(), "%s: %s is an option of a windowed aggregation (after WindowedBy)", opName, types.ExprString(o))
+			ok = false
+			continue
+		}
 		e.errorf(o.Pos(), "option must be streams.With(keySerde, valueSerde) or streams.Named(\"name\"), written in place")
 		ok = false
 	}

@@ -104,7 +104,7 @@ func (e *evaluator) opFrom(_ value, call *ast.CallExpr, pos token.Pos) value {
 }
 
 func (e *evaluator) opStream(_ value, call *ast.CallExpr, pos token.Pos) value {
-	key, val, extractor, ok := e.sourceSerdes("Stream", call.Args[0])
+	key, val, srcTime, ok := e.sourceSerdes("Stream", call.Args[0])
 	if !ok {
 		return nil
 	}
@@ -120,14 +120,12 @@ func (e *evaluator) opStream(_ value, call *ast.CallExpr, pos token.Pos) value {
 	}
 	n.Key, n.Value = key.Type, val.Type
 	n.KeySerde, n.ValueSerde = key, val
-	if extractor != nil {
-		n.Fns = []*ir.Func{extractor}
-	}
+	srcTime.set(n)
 	return streamVal{port: ir.Port{Node: n}}
 }
 
 func (e *evaluator) opTable(_ value, call *ast.CallExpr, pos token.Pos) value {
-	key, val, extractor, ok := e.sourceSerdes("Table", call.Args[0])
+	key, val, srcTime, ok := e.sourceSerdes("Table", call.Args[0])
 	topic, tok := e.sourceTopic(call.Args[1])
 	if !ok || !tok {
 		return nil
@@ -136,45 +134,11 @@ func (e *evaluator) opTable(_ value, call *ast.CallExpr, pos token.Pos) value {
 	n.Topics = []*ir.Topic{{Name: topic}}
 	n.Key, n.Value = key.Type, val.Type
 	n.KeySerde, n.ValueSerde = key, val
-	if extractor != nil {
-		n.Fns = []*ir.Func{extractor}
-	}
+	srcTime.set(n)
 	if !e.store(n, call.Args[2], key, val) {
 		return nil
 	}
 	return tableVal{node: n}
-}
-
-// sourceSerdes reads the serdes of a source (Stream or Table) written in place:
-// streams.With(keySerde, valueSerde), optionally followed by
-// .WithTimestamp(extractor), whose signature it checks against the serdes' types.
-func (e *evaluator) sourceSerdes(opName string, x ast.Expr) (key, val *ir.Serde, extractor *ir.Func, ok bool) {
-	var extractorArg ast.Expr
-	if call, isCall := ast.Unparen(x).(*ast.CallExpr); isCall && len(call.Args) == 1 {
-		if name, _ := e.callee(call); name == "Serdes.WithTimestamp" {
-			x, extractorArg = call.Fun.(*ast.SelectorExpr).X, call.Args[0]
-		}
-	}
-	key, val, ok = e.withSerdes(x)
-	if !ok || extractorArg == nil {
-		return key, val, nil, ok
-	}
-	what := opName + " WithTimestamp"
-	f, sig := e.userFunc(what, extractorArg)
-	if f == nil {
-		return key, val, nil, false
-	}
-	if !e.params(sig, key.Type, val.Type) || sig.Results().Len() != 1 || !isTimeTime(sig.Results().At(0).Type()) {
-		e.wrongSig(what, f, fmt.Sprintf("func(%s, %s) time.Time", e.typeString(key.Type), e.typeString(val.Type)))
-		return key, val, nil, false
-	}
-	return key, val, f, true
-}
-
-// isTimeTime reports whether t is time.Time.
-func isTimeTime(t types.Type) bool {
-	n, ok := types.Unalias(t).(*types.Named)
-	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "time" && n.Obj().Name() == "Time"
 }
 
 func (e *evaluator) opFilter(op ir.Op) opFunc {

@@ -213,22 +213,33 @@ func (e *evaluator) windowed(op ir.Op, wv windowedVal, fns []*ir.Func, agg types
 	if late != "" {
 		n.Topics = []*ir.Topic{{Name: late}}
 	}
-	wk := e.windowedType(wv.group.node.Key)
+	wk := e.streamsGeneric("Windowed", wv.group.node.Key)
 	if wk == nil {
 		e.errorf(pos, "%s: the streams package has no Windowed type: is it an old version?", op)
 		return nil
 	}
 	n.Key = wk
+	if wv.w.Kind == ir.CountWindow && n.Store != nil {
+		// The store keeps, per key, the records seen and the current window.
+		st := e.streamsGeneric("CountWindowed", agg)
+		if st == nil {
+			e.errorf(pos, "%s: the streams package has no CountWindowed type: is it an old version?", op)
+			return nil
+		}
+		n.Store.Value = st
+		n.Store.ValueSerde = &ir.Serde{Type: st, Builtin: "CountWindowedSerde", Inner: n.Store.ValueSerde}
+	}
 	return t
 }
 
-// windowedType is streams.Windowed[key].
-func (e *evaluator) windowedType(key types.Type) types.Type {
+// streamsGeneric is the streams package's generic type name instantiated with arg.
+func (e *evaluator) streamsGeneric(name string, arg types.Type) types.Type {
+	key := arg
 	for _, imp := range e.Types.Imports() {
 		if imp.Path() != StreamsPath {
 			continue
 		}
-		obj, ok := imp.Scope().Lookup("Windowed").(*types.TypeName)
+		obj, ok := imp.Scope().Lookup(name).(*types.TypeName)
 		if !ok {
 			return nil
 		}
@@ -279,8 +290,12 @@ func (e *evaluator) opSuppress(recv value, call *ast.CallExpr, pos token.Pos) va
 	if !ok {
 		return nil
 	}
-	windowed := windowOf(t.node) != nil
+	origin := windowOf(t.node)
+	windowed := origin != nil
 	switch {
+	case windowed && origin.Window.Kind == ir.CountWindow:
+		e.errorf(call.Args[0].Pos(), "Suppress: count windows close by count, not by time, and every update of one is already its result; suppress a time-windowed table")
+		return nil
 	case s.s.Kind == ir.UntilWindowCloses && !windowed:
 		e.errorf(call.Args[0].Pos(), "Suppress: UntilWindowCloses needs a windowed table (an aggregation after WindowedBy); this table's keys never close: use UntilTimeLimit(d, maxRecords)")
 		return nil
@@ -290,7 +305,7 @@ func (e *evaluator) opSuppress(recv value, call *ast.CallExpr, pos token.Pos) va
 	}
 	n := e.next(ir.OpSuppress, pos, streamVal{port: ir.Port{Node: t.node}})
 	n.Suppress = s.s
-	if origin := windowOf(t.node); origin != nil {
+	if windowed {
 		e.suppressBuffer(n, origin, pos)
 	}
 	return tableVal{node: n}
@@ -356,8 +371,22 @@ func (e *evaluator) windowedKeySerde(opName string, n *ir.Node, pos token.Pos) *
 	switch origin.Window.Kind {
 	case ir.SessionWindow:
 		s.Builtin, s.WindowSize = "SessionWindowedSerde", 0
-	case ir.CountWindow:
-		s.WindowSize = 0 // a count window's bounds are record times: End is written as Start
+	case ir.CountWindow: // bounds are the first and latest record times, both written
+		s.Builtin, s.WindowSize = "SessionWindowedSerde", 0
 	}
 	return s
+}
+
+// windowOption reports whether o is streams.LateRecordsTo(...) or
+// streams.SessionMerger(...), which only a windowed aggregation takes.
+func windowOption(e *evaluator, o ast.Expr) bool {
+	call, isCall := ast.Unparen(o).(*ast.CallExpr)
+	if !isCall {
+		return false
+	}
+	if tv := e.Info.Types[call.Fun]; tv.IsType() && isStreamsType(tv.Type, "LateRecordsTo", false) {
+		return true
+	}
+	name, _ := e.callee(call)
+	return name == "SessionMerger"
 }

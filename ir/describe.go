@@ -13,7 +13,7 @@ import (
 // golden tests compare it, and gofkagen describe prints it.
 func Describe(g *Graph, pkg *types.Package) string {
 	var b strings.Builder
-	q := types.RelativeTo(pkg)
+	q := qualifier(pkg)
 	fmt.Fprintf(&b, "Topology %s (application id %q)\n", g.Name, g.DefaultAppID)
 	for _, st := range g.SubTopologies {
 		fmt.Fprintf(&b, "  Sub-topology %d\n", st.ID)
@@ -68,6 +68,9 @@ func nodeDetail(g *Graph, n *Node, q types.Qualifier) string {
 		}
 		parts = append(parts, word+" "+strings.Join(names, ", "))
 	}
+	if w := n.Watermark; w != nil {
+		parts = append(parts, fmt.Sprintf("watermark %v out of order, idle after %v", w.MaxOutOfOrderness, w.IdleTimeout))
+	}
 	if n.Store != nil {
 		parts = append(parts, fmt.Sprintf("store %s (changelog %s)", n.Store.Name, n.Store.Changelog.FullName(appID)))
 	}
@@ -80,6 +83,21 @@ func nodeDetail(g *Graph, n *Node, q types.Qualifier) string {
 		return ""
 	}
 	return " " + strings.Join(parts, " ")
+}
+
+// streamsPath is the DSL package's import path.
+const streamsPath = "github.com/gofka/streams"
+
+// qualifier prints the types of pkg bare, the DSL's as the user writes them
+// (streams.Windowed[string]), and others with their import path.
+func qualifier(pkg *types.Package) types.Qualifier {
+	rel := types.RelativeTo(pkg)
+	return func(p *types.Package) string {
+		if p.Path() == streamsPath {
+			return p.Name()
+		}
+		return rel(p)
+	}
 }
 
 // shortPos prints a position with the file's base name, so descriptions do not

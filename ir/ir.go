@@ -72,6 +72,13 @@ func (op Op) Stateful() bool {
 // Terminal reports whether a node of this op needs no consumer.
 func (op Op) Terminal() bool { return op == OpSink || op.Stateful() }
 
+// Watermark is a source's bounded out-of-orderness watermark: per partition,
+// the largest timestamp seen minus MaxOutOfOrderness; a partition without a
+// record for IdleTimeout (0: never) stops holding the others back.
+type Watermark struct {
+	MaxOutOfOrderness, IdleTimeout time.Duration
+}
+
 // Port is one output of a node: Index 0, or the branch number of a Branch.
 type Port struct {
 	Node  *Node
@@ -93,6 +100,8 @@ type Node struct {
 	Fns []*Func
 	// SeedAdder marks the seed API's Aggregate, whose adder is func(agg, value).
 	SeedAdder bool
+	// Watermark is a source's watermark option (WithWatermark), if any.
+	Watermark *Watermark
 	// Topics are read (Source, Table) or written (Sink, Repartition: one topic).
 	Topics []*Topic
 	// Store is the state store of a stateful node.

@@ -108,10 +108,19 @@ func (s *Suppression) String() string {
 // emitMode describes what a windowed aggregation's consumers receive: every
 // update, or (when a Suppress follows) the final result only.
 func emitMode(g *Graph, n *Node) string {
+	final, updates := false, false
 	for _, c := range g.Consumers(n, 0) {
 		if c.Op == OpSuppress && c.Suppress != nil && c.Suppress.Kind == UntilWindowCloses {
-			return "emit final"
+			final = true
+		} else {
+			updates = true
 		}
+	}
+	switch {
+	case final && updates:
+		return "emit every update, and final through Suppress"
+	case final:
+		return "emit final"
 	}
 	return "emit every update"
 }

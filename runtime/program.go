@@ -143,6 +143,15 @@ type SubTopologySpec struct {
 // SourceSpec is one source node: the topics it reads.
 type SourceSpec struct {
 	Topics []TopicID
+	// Watermark is the source's watermark option (streams WithWatermark), or nil.
+	Watermark *WatermarkSpec
+}
+
+// WatermarkSpec is a bounded out-of-orderness watermark: on each partition, the
+// largest timestamp seen minus MaxOutOfOrderness minus 1 ms; a partition
+// without a record for IdleTimeout (0: never) stops holding the others back.
+type WatermarkSpec struct {
+	MaxOutOfOrderness, IdleTimeout time.Duration
 }
 
 // TaskContext is what a runner hands a new task.
@@ -158,6 +167,18 @@ type TaskContext struct {
 	StreamTime int64
 	// Late counts the task's late records (windowed aggregations); may be nil.
 	Late *LateCounter
+	// Watermark is the task's watermark when it last committed, or
+	// NoTimestamp; it only matters to a WatermarkTask.
+	Watermark int64
+}
+
+// WatermarkTask is a Task whose operators act on the watermark (windows that
+// close by it). A runner calls AdvanceWatermark between batches whenever the
+// task's watermark (the smallest over its inputs, streams WithWatermark) moves
+// forward; ms only grows.
+type WatermarkTask interface {
+	Task
+	AdvanceWatermark(ms int64) error
 }
 
 // NoTimestamp is the stream time of a task that has seen no record yet.

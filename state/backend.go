@@ -18,13 +18,19 @@ type Backend interface {
 	Range(fn func(key, value []byte) error) error
 }
 
-// MemoryBackend is an OrderedBackend kept in a Go map, with its keys also in a
-// sorted slice for ordered scans (a new key costs a binary search and a move of
-// the keys after it: simple, and fast enough for tests and the test driver). It
+// MemoryBackend is an OrderedBackend kept in a Go map. For ordered reads it also
+// keeps the keys in a sorted slice, brought up to date lazily: Put and Delete
+// cost a map operation (a new key is only listed), and the first Scan after
+// them sorts the new keys and merges them in, once, so a store written at every
+// commit and scanned in between pays one merge per commit, not one per write.
+// A backend never scanned (a key-value store's) keeps no order at all. It
 // copies what it is given.
 type MemoryBackend struct {
-	m    map[string][]byte
-	keys []string // the keys of m, sorted
+	m       map[string][]byte
+	ordered bool     // scanned once: sorted and added are kept
+	sorted  []string // keys in order; may still hold keys deleted since the last merge
+	added   []string // keys put since the last merge, unordered
+	stale   bool     // a listed key was deleted since the last merge
 }
 
 var _ OrderedBackend = (*MemoryBackend)(nil)
@@ -45,23 +51,54 @@ func (b *MemoryBackend) Put(key, value []byte) error {
 		return nil
 	}
 	k := string(key)
-	if _, ok := b.m[k]; !ok {
-		i, _ := slices.BinarySearch(b.keys, k)
-		b.keys = slices.Insert(b.keys, i, k)
-	}
+	_, had := b.m[k]
 	b.m[k] = bytes.Clone(value)
+	if !had && b.ordered {
+		b.added = append(b.added, k)
+		if len(b.added) > 2*len(b.m)+64 {
+			b.order() // mostly keys deleted again: do not let them pile up
+		}
+	}
 	return nil
 }
 
 // Delete implements Backend.
 func (b *MemoryBackend) Delete(key []byte) error {
-	if _, ok := b.m[string(key)]; !ok {
-		return nil
+	if _, ok := b.m[string(key)]; ok {
+		delete(b.m, string(key))
+		b.stale = true
 	}
-	delete(b.m, string(key))
-	i, _ := slices.BinarySearch(b.keys, string(key))
-	b.keys = slices.Delete(b.keys, i, i+1)
 	return nil
+}
+
+// order brings the sorted keys up to date: exactly the keys of the map, in order.
+func (b *MemoryBackend) order() {
+	if !b.ordered {
+		b.ordered, b.stale = true, true
+		for k := range b.m {
+			b.added = append(b.added, k)
+		}
+	}
+	if len(b.added) == 0 && !b.stale {
+		return
+	}
+	slices.Sort(b.added)
+	merged := make([]string, 0, len(b.m))
+	i, j := 0, 0
+	for i < len(b.sorted) || j < len(b.added) {
+		var k string
+		if j == len(b.added) || (i < len(b.sorted) && b.sorted[i] <= b.added[j]) {
+			k, i = b.sorted[i], i+1
+		} else {
+			k, j = b.added[j], j+1
+		}
+		// A key deleted (and maybe put again) since the last merge is listed
+		// twice, or no longer in the map.
+		if _, ok := b.m[k]; ok && (len(merged) == 0 || merged[len(merged)-1] != k) {
+			merged = append(merged, k)
+		}
+	}
+	b.sorted, b.added, b.stale = merged, b.added[:0], false
 }
 
 // Range implements Backend.
@@ -70,19 +107,22 @@ func (b *MemoryBackend) Range(fn func(key, value []byte) error) error {
 }
 
 // Scan implements OrderedBackend. After each entry it finds the next key by a
-// binary search, so fn may write to the backend.
+// binary search, so fn may write to the backend (even scan it).
 func (b *MemoryBackend) Scan(from, to []byte, fn func(key, value []byte) error) error {
-	i, _ := slices.BinarySearch(b.keys, string(from))
-	for i < len(b.keys) {
-		k := b.keys[i]
+	b.order()
+	i, _ := slices.BinarySearch(b.sorted, string(from))
+	for i < len(b.sorted) {
+		k := b.sorted[i]
 		if to != nil && k >= string(to) {
 			return nil
 		}
-		// Keys are never written to (Backend's contract): lend the string's bytes.
-		if err := fn(unsafe.Slice(unsafe.StringData(k), len(k)), b.m[k]); err != nil {
-			return err
+		if v, ok := b.m[k]; ok { // not deleted by fn
+			// Keys are never written to (Backend's contract): lend the string's bytes.
+			if err := fn(unsafe.Slice(unsafe.StringData(k), len(k)), v); err != nil {
+				return err
+			}
 		}
-		j, found := slices.BinarySearch(b.keys, k)
+		j, found := slices.BinarySearch(b.sorted, k)
 		if found {
 			j++
 		}
@@ -93,18 +133,19 @@ func (b *MemoryBackend) Scan(from, to []byte, fn func(key, value []byte) error) 
 
 // DeleteRange implements OrderedBackend.
 func (b *MemoryBackend) DeleteRange(from, to []byte) error {
-	i, _ := slices.BinarySearch(b.keys, string(from))
-	j := len(b.keys)
+	b.order()
+	i, _ := slices.BinarySearch(b.sorted, string(from))
+	j := len(b.sorted)
 	if to != nil {
-		j, _ = slices.BinarySearch(b.keys, string(to))
+		j, _ = slices.BinarySearch(b.sorted, string(to))
 	}
 	if j <= i {
 		return nil
 	}
-	for _, k := range b.keys[i:j] {
+	for _, k := range b.sorted[i:j] {
 		delete(b.m, k)
 	}
-	b.keys = slices.Delete(b.keys, i, j)
+	b.sorted = slices.Delete(b.sorted, i, j)
 	return nil
 }
 

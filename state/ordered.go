@@ -27,15 +27,6 @@ type OrderedBackend interface {
 // wraps is not an OrderedBackend.
 var ErrNotOrdered = errors.New("state: backend does not support ordered scans")
 
-// Ordered returns b as an OrderedBackend, or an error naming what b is.
-// Generated code calls it on the backends a TaskContext hands it.
-func Ordered(b Backend) (OrderedBackend, error) {
-	if o, ok := b.(OrderedBackend); ok {
-		return o, nil
-	}
-	return nil, fmt.Errorf("%w: %T", ErrNotOrdered, b)
-}
-
 // Scan implements OrderedBackend by forwarding to the wrapped backend.
 func (l *Logged) Scan(from, to []byte, fn func(key, value []byte) error) error {
 	o, ok := l.Backend.(OrderedBackend)

@@ -3,6 +3,7 @@ package state_test
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -170,3 +171,77 @@ func (p plainBackend) Get(k []byte) ([]byte, bool, error)     { return p.b.Get(k
 func (p plainBackend) Put(k, v []byte) error                  { return p.b.Put(k, v) }
 func (p plainBackend) Delete(k []byte) error                  { return p.b.Delete(k) }
 func (p plainBackend) Range(fn func(k, v []byte) error) error { return p.b.Range(fn) }
+
+// TestMemoryBackendOrderModel puts and deletes random keys (many deleted and
+// put again between scans) and checks every scan against a sorted model.
+func TestMemoryBackendOrderModel(t *testing.T) {
+	b := state.NewMemoryBackend()
+	model := map[string]string{}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range 20000 {
+		// Few keys and rare scans: many keys are put again after a delete between
+		// scans, enough to make the backend compact its list of new keys.
+		k := fmt.Sprintf("k%03d", rng.IntN(50))
+		switch op := rng.IntN(2000); {
+		case op < 1000:
+			v := fmt.Sprint(i % 7) // values of a few lengths: some Puts overwrite in place
+			if i%2 == 0 {
+				v += "-longer"
+			}
+			if err := b.Put([]byte(k), []byte(v)); err != nil {
+				t.Fatal(err)
+			}
+			model[k] = v
+		case op < 1996:
+			if err := b.Delete([]byte(k)); err != nil {
+				t.Fatal(err)
+			}
+			delete(model, k)
+		case op < 1997:
+			to := fmt.Sprintf("k%03d", rng.IntN(50))
+			if err := b.DeleteRange([]byte(k), []byte(to)); err != nil {
+				t.Fatal(err)
+			}
+			for mk := range model {
+				if mk >= k && mk < to {
+					delete(model, mk)
+				}
+			}
+		default:
+			var want []string
+			for mk, v := range model {
+				want = append(want, mk+"="+v)
+			}
+			slices.Sort(want)
+			if got := scanKeys(t, b, nil, nil); !slices.Equal(got, want) {
+				t.Fatalf("op %d: Scan = %q, want %q", i, got, want)
+			}
+		}
+		if b.Len() != len(model) {
+			t.Fatalf("op %d: Len = %d, want %d", i, b.Len(), len(model))
+		}
+	}
+}
+
+// TestMemoryBackendCompactsNewKeys puts and deletes many keys between scans
+// (the list of new keys outgrows the map, and is compacted on the way) and
+// keeps every fourth: the scan lists exactly those.
+func TestMemoryBackendCompactsNewKeys(t *testing.T) {
+	b := state.NewMemoryBackend()
+	scanKeys(t, b, nil, nil) // from now on the backend keeps its keys in order
+	var want []string
+	for i := range 4000 {
+		k := fmt.Appendf(nil, "k%05d", i)
+		if err := b.Put(k, []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+		if i%4 == 3 {
+			want = append(want, string(k)+"=v")
+		} else if err := b.Delete(k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := scanKeys(t, b, nil, nil); !slices.Equal(got, want) {
+		t.Errorf("Scan lists %d keys, want %d", len(got), len(want))
+	}
+}

@@ -31,9 +31,12 @@ import (
 // expired segments are removed again by the first Expire after a restore, and
 // queries never return entries older than the retention.
 //
-// Queries must see the cache's unflushed writes without scanning the cache: an
-// index lists the dirty slots of each key (by the key's hash), so a query merges
-// the few dirty entries of its key with the backend's scan.
+// The cache is keyed by key | times only (shorter, so faster to hash and
+// compare); storeKeys adds the segment and length when the cache reads or
+// writes the backend. Queries must see the cache's unflushed writes without
+// scanning the cache: an index lists the dirty slots of each key (by the key's
+// hash), so a query merges the few dirty entries of its key with the
+// backend's scan.
 
 // DefaultSegmentInterval is Kafka Streams' rule for the segment interval of a
 // store retaining retention milliseconds: max(retention/2, 60 s).
@@ -62,6 +65,9 @@ type segmented[V any] struct {
 	// firstLive is the first segment Expire kept (math.MinInt64 before the first
 	// Expire), and minTime the first time it kept: queries start there.
 	firstLive, minTime int64
+	// lastSeg is at least the last segment with entries, once lastKnown.
+	lastSeg   int64
+	lastKnown bool
 
 	// The dirty index: heads[hash of key] is the position + 1 of the last slot of
 	// a key with that hash to become dirty, next[pos] the position + 1 of the one
@@ -71,7 +77,8 @@ type segmented[V any] struct {
 	next    []uint32
 	indexed int
 
-	kbuf  []byte     // the store key being built
+	kbuf  []byte     // the cache key being built
+	skbuf []byte     // the store key being built
 	hits  []hit      // a query's dirty entries
 	found []entry[V] // a query's results
 	ebuf  []byte     // the scan bounds being built
@@ -96,10 +103,10 @@ func newSegmented[V any](b Backend, encode func([]byte, V) ([]byte, error), deco
 	}
 	s := &segmented[V]{
 		b: orderedOrNot(b), decode: decode, interval: interval, retention: retention, times: times,
-		firstLive: math.MinInt64, minTime: math.MinInt64,
+		firstLive: math.MinInt64, minTime: math.MinInt64, lastSeg: math.MinInt64,
 		seed: maphash.MakeSeed(), heads: map[uint64]uint32{},
 	}
-	s.cache = NewCache(b, func(dst []byte, t timed[V]) ([]byte, error) {
+	s.cache = NewCache[timed[V]](storeKeys[V]{s}, func(dst []byte, t timed[V]) ([]byte, error) {
 		return encode(appendTime(dst, t.ts), t.v)
 	}, s.decodeTimed, maxEntries)
 	return s
@@ -122,15 +129,44 @@ func (s *segmented[V]) segment(t int64) int64 {
 	return q
 }
 
-// key builds the store key of key at times t (t2 only for sessions) in s.kbuf.
+// key builds the cache key of key at times t (t2 only for sessions) in s.kbuf:
+// the key then the times, with neither segment nor length, which the fixed
+// width of the times makes unnecessary. Keeping it short keeps the cache fast
+// (a key of up to 8 bytes makes a cache key of 16, which the cache hashes and
+// compares as two words); storeKeys adds them on the way to the backend.
 func (s *segmented[V]) key(key []byte, t1, t2 int64) []byte {
-	b := s.prefix(s.kbuf[:0], s.segment(t1), key)
-	b = appendTime(b, t1)
+	b := appendTime(append(s.kbuf[:0], key...), t1)
 	if s.times == 2 {
 		b = appendTime(b, t2)
 	}
 	s.kbuf = b
 	return b
+}
+
+// splitCached returns the key and the times of a cache key.
+func (s *segmented[V]) splitCached(k []byte) (key, suffix []byte) {
+	n := len(k) - 8*s.times
+	return k[:n], k[n:]
+}
+
+// storeKeys is the backend as the cache sees it: cache keys in, store keys
+// out (segment and key length added), on a miss and at Flush only.
+type storeKeys[V any] struct{ s *segmented[V] }
+
+func (b storeKeys[V]) storeKey(k []byte) []byte {
+	s := b.s
+	key, suffix := s.splitCached(k)
+	s.skbuf = append(s.prefix(s.skbuf[:0], s.segment(readTime(suffix)), key), suffix...)
+	return s.skbuf
+}
+
+func (b storeKeys[V]) Get(k []byte) ([]byte, bool, error) { return b.s.b.Get(b.storeKey(k)) }
+func (b storeKeys[V]) Put(k, v []byte) error              { return b.s.b.Put(b.storeKey(k), v) }
+func (b storeKeys[V]) Delete(k []byte) error              { return b.s.b.Delete(b.storeKey(k)) }
+
+// Range is not used by the cache.
+func (b storeKeys[V]) Range(func(k, v []byte) error) error {
+	return errors.New("state: segmented store: Range through the cache")
 }
 
 // prefix appends the segment and key part of a store key.
@@ -177,13 +213,15 @@ func (s *segmented[V]) set(sl *Slot[timed[V]], v timed[V], present bool) {
 	if !sl.dirty {
 		s.index(sl.pos)
 		s.cache.markDirty(sl)
+		_, suffix := s.splitCached(bytesOf(sl.key))
+		s.lastSeg = max(s.lastSeg, s.segment(readTime(suffix)))
 	}
 	sl.value, sl.present = v, present
 }
 
 // index adds the slot at pos to the dirty index.
 func (s *segmented[V]) index(pos uint32) {
-	key, _, _ := split(bytesOf(s.cache.slots[pos].key))
+	key, _ := s.splitCached(bytesOf(s.cache.slots[pos].key))
 	h := maphash.Bytes(s.seed, key)
 	for int(pos) >= len(s.next) {
 		s.next = append(s.next, 0)
@@ -222,15 +260,15 @@ func (s *segmented[V]) expire(streamTime int64) error {
 	if live <= s.firstLive {
 		return nil
 	}
-	var from []byte // the first Expire also removes what a restore brought back from before
-	if s.firstLive != math.MinInt64 {
-		from = appendTime(nil, s.firstLive)
-	}
-	if err := s.b.DeleteRange(from, appendTime(nil, live)); err != nil {
+	// From the start of the store, not from the last segment removed: one range
+	// either way, and it also removes what a restore brought back from before,
+	// and a late write to an expired window that the caller let through.
+	if err := s.b.DeleteRange(nil, appendTime(nil, live)); err != nil {
 		return fmt.Errorf("expire segments before %d: %w", live, err)
 	}
 	s.cache.drop(func(sl *Slot[timed[V]]) bool {
-		return len(sl.key) >= 8 && readTime(bytesOf(sl.key)) < live
+		_, suffix := s.splitCached(bytesOf(sl.key))
+		return s.segment(readTime(suffix)) < live
 	})
 	s.firstLive = live
 	s.reindex()
@@ -309,9 +347,8 @@ func (s *segmented[V]) t2(suffix []byte) int64 {
 func (s *segmented[V]) dirtyHits(key, lo, hi []byte, keep func(t1, t2 int64) bool) {
 	s.hits = s.hits[:0]
 	for p := s.heads[maphash.Bytes(s.seed, key)]; p != 0; p = s.next[p-1] {
-		k := bytesOf(s.cache.slots[p-1].key)
-		kk, suffix, ok := split(k)
-		if !ok || !bytes.Equal(kk, key) || bytes.Compare(suffix, lo) < 0 || (hi != nil && bytes.Compare(suffix, hi) >= 0) ||
+		kk, suffix := s.splitCached(bytesOf(s.cache.slots[p-1].key))
+		if !bytes.Equal(kk, key) || bytes.Compare(suffix, lo) < 0 || (hi != nil && bytes.Compare(suffix, hi) >= 0) ||
 			!keep(readTime(suffix), s.t2(suffix)) {
 			continue
 		}
@@ -321,37 +358,78 @@ func (s *segmented[V]) dirtyHits(key, lo, hi []byte, keep func(t1, t2 int64) boo
 }
 
 // eachSegment calls fn for the segments in [first, last] that may hold entries:
-// every one when there are few, else the ones the backend has, found by seeking.
+// every one up to the last segment written when there are few, else the ones
+// the backend has, found by seeking.
 func (s *segmented[V]) eachSegment(first, last int64, fn func(seg int64) error) error {
-	first = max(first, s.firstLive)
-	if last >= first && uint64(last-first) < 4 { // the difference as unsigned: no overflow
+	lastSeg, err := s.lastSegment()
+	if err != nil {
+		return err
+	}
+	first, last = max(first, s.firstLive), min(last, lastSeg)
+	if last < first {
+		return nil
+	}
+	if uint64(last-first) < 4 { // the difference as unsigned: no overflow
 		for seg := first; ; seg++ {
 			if err := fn(seg); err != nil || seg == last {
 				return err
 			}
 		}
 	}
-	for seg := first; seg <= last; seg++ {
-		found := false
-		var to []byte
-		if last < math.MaxInt64 {
-			to = appendTime(nil, last+1)
-		}
-		err := s.b.Scan(appendTime(nil, seg), to, func(k, _ []byte) error {
-			seg, found = readTime(k), true
-			return errStop
-		})
-		if err != nil && err != errStop {
+	for seg := first; ; seg++ {
+		next, ok, err := s.nextSegment(seg, last)
+		if err != nil || !ok {
 			return err
 		}
-		if !found {
-			return nil
-		}
-		if err := fn(seg); err != nil || seg == math.MaxInt64 {
+		if err := fn(next); err != nil || next == last {
 			return err
 		}
+		seg = next
 	}
-	return nil
+}
+
+// nextSegment returns the first segment in [from, last] with entries in the
+// backend (one seek).
+func (s *segmented[V]) nextSegment(from, last int64) (seg int64, found bool, err error) {
+	var to []byte
+	if last < math.MaxInt64 {
+		to = appendTime(nil, last+1)
+	}
+	err = s.b.Scan(appendTime(nil, from), to, func(k, _ []byte) error {
+		seg, found = readTime(k), true
+		return errStop
+	})
+	if err == errStop {
+		err = nil
+	}
+	return seg, found, err
+}
+
+// lastSegment is the last segment that may hold entries: the last one the
+// backend held when first asked (found by seeking from segment to segment), or
+// a later one written since (set keeps lastSeg up to date). Queries stop there,
+// so a session query, whose ends have no upper bound, scans only the segments
+// that exist.
+func (s *segmented[V]) lastSegment() (int64, error) {
+	if s.lastKnown {
+		return s.lastSeg, nil
+	}
+	for seg := s.firstLive; ; seg++ {
+		next, ok, err := s.nextSegment(seg, math.MaxInt64)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			break
+		}
+		s.lastSeg = max(s.lastSeg, next)
+		if next == math.MaxInt64 {
+			break
+		}
+		seg = next
+	}
+	s.lastKnown = true
+	return s.lastSeg, nil
 }
 
 // bytesOf lends the bytes of a cache key, which nobody writes to.

@@ -19,11 +19,13 @@ import (
 //
 // In the backend an entry is key ─▶ close time (8 bytes) | timestamp (8 bytes) |
 // value, so replaying the changelog, or restoring a snapshot, restores the
-// buffer, and NewSuppressBuffer reads it back: a restart loses no pending
-// result. Its memory is its entries (at most one per key and open window); it is
+// buffer, and the buffer reads it back at its first call: a restart loses no
+// pending result. Its memory is its entries (at most one per key and open window); it is
 // not bounded by the cache budget, as an emit-final result cannot be dropped.
 type SuppressBuffer struct {
 	b       Backend
+	loaded  bool
+	loadErr error // why reading the backend failed: every call returns it
 	entries map[string]*pending
 	byTime  timeHeap
 	changed map[string]bool // keys changed since the last Flush: true if present
@@ -38,20 +40,30 @@ type pending struct {
 	value     []byte
 }
 
-// NewSuppressBuffer returns the buffer kept in b, loading what b holds.
-func NewSuppressBuffer(b Backend) (*SuppressBuffer, error) {
-	sb := &SuppressBuffer{b: b, entries: map[string]*pending{}, changed: map[string]bool{}}
-	err := b.Range(func(key, value []byte) error {
+// NewSuppressBuffer returns the buffer kept in b. It reads what b holds at its
+// first call (a task is made before it can report errors; its first record
+// can), and that call returns any error reading it.
+func NewSuppressBuffer(b Backend) *SuppressBuffer {
+	return &SuppressBuffer{b: b, entries: map[string]*pending{}, changed: map[string]bool{}}
+}
+
+// load reads the backend's entries, once.
+func (sb *SuppressBuffer) load() error {
+	if sb.loaded {
+		return sb.loadErr
+	}
+	sb.loaded = true
+	err := sb.b.Range(func(key, value []byte) error {
 		if len(value) < 16 {
-			return fmt.Errorf("suppress buffer: entry %q has %d bytes, want at least 16", key, len(value))
+			return fmt.Errorf("entry %q has %d bytes, want at least 16", key, len(value))
 		}
 		sb.add(string(key), readTime(value), readTime(value[8:]), bytes.Clone(value[16:]))
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("load suppress buffer: %w", err)
+		sb.loadErr = fmt.Errorf("load suppress buffer: %w", err)
 	}
-	return sb, nil
+	return sb.loadErr
 }
 
 // add sets key's entry, pushing it on the heap when its close time is new.
@@ -71,6 +83,9 @@ func (sb *SuppressBuffer) add(key string, closeTime, ts int64, value []byte) {
 // once time passes closeTime, replacing the key's pending entry. It copies key
 // and value.
 func (sb *SuppressBuffer) Put(key []byte, closeTime int64, value []byte, ts int64) error {
+	if err := sb.load(); err != nil {
+		return err
+	}
 	if p, ok := sb.entries[string(key)]; ok {
 		sb.add(p.key, closeTime, ts, append(p.value[:0], value...))
 		sb.changed[p.key] = true
@@ -87,7 +102,24 @@ func (sb *SuppressBuffer) Put(key []byte, closeTime int64, value []byte, ts int6
 // it with that entry still buffered. key and value are valid only during fn.
 // The backend sees the removals at the next Flush.
 func (sb *SuppressBuffer) EvictUntil(t int64, fn func(key, value []byte, ts int64) error) error {
-	for len(sb.byTime) > 0 && sb.byTime[0].closeTime <= t {
+	return sb.evict(func(closeTime int64) bool { return closeTime <= t }, fn)
+}
+
+// EvictOldest evicts as EvictUntil does, but the n entries with the earliest
+// close times, whatever the time: for a buffer bounded by a number of records
+// (UntilTimeLimit's maxRecords), which emits early when full, as Kafka Streams'
+// emitEarlyWhenFull.
+func (sb *SuppressBuffer) EvictOldest(n int, fn func(key, value []byte, ts int64) error) error {
+	target := max(sb.Len()-n, 0)
+	return sb.evict(func(int64) bool { return len(sb.entries) > target }, fn)
+}
+
+// evict evicts entries in close-time order while more(close time of the next) holds.
+func (sb *SuppressBuffer) evict(more func(closeTime int64) bool, fn func(key, value []byte, ts int64) error) error {
+	if err := sb.load(); err != nil {
+		return err
+	}
+	for len(sb.byTime) > 0 && more(sb.byTime[0].closeTime) {
 		top := sb.byTime[0]
 		p, ok := sb.entries[top.key]
 		if !ok || p.closeTime != top.closeTime {
@@ -104,12 +136,19 @@ func (sb *SuppressBuffer) EvictUntil(t int64, fn func(key, value []byte, ts int6
 	return nil
 }
 
-// Len is the number of buffered entries.
-func (sb *SuppressBuffer) Len() int { return len(sb.entries) }
+// Len is the number of buffered entries (of those read, if reading failed: the
+// next other call returns the error).
+func (sb *SuppressBuffer) Len() int {
+	_ = sb.load() // an error is returned by the next other call
+	return len(sb.entries)
+}
 
 // Flush writes the entries changed since the last Flush to the backend, and
 // deletes the emitted ones, in key order.
 func (sb *SuppressBuffer) Flush() error {
+	if err := sb.load(); err != nil {
+		return err
+	}
 	keys := make([]string, 0, len(sb.changed))
 	for k := range sb.changed {
 		keys = append(keys, k)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gofka/streams/state"
@@ -23,11 +24,7 @@ func evict(t testing.TB, sb *state.SuppressBuffer, until int64) []string {
 
 func newSuppress(t testing.TB, b state.Backend) *state.SuppressBuffer {
 	t.Helper()
-	sb, err := state.NewSuppressBuffer(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sb
+	return state.NewSuppressBuffer(b)
 }
 
 func suppressPut(t testing.TB, sb *state.SuppressBuffer, key string, closeTime int64, value string, ts int64) {
@@ -104,4 +101,45 @@ func TestSuppressBuffer(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestSuppressBufferEvictOldest(t *testing.T) {
+	sb := newSuppress(t, state.NewMemoryBackend())
+	for i, k := range []string{"c", "a", "d", "b"} {
+		suppressPut(t, sb, k, int64(100-10*i), k+"1", int64(i))
+	}
+	suppressPut(t, sb, "c", 50, "c2", 9) // moved: its old place in the order is stale
+	var got []string
+	if err := sb.EvictOldest(2, func(k, v []byte, ts int64) error {
+		got = append(got, string(k)+"="+string(v))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"c=c2", "b=b1"}; !slices.Equal(got, want) {
+		t.Errorf("EvictOldest(2) = %q, want %q", got, want)
+	}
+	if sb.Len() != 2 {
+		t.Errorf("Len = %d, want 2", sb.Len())
+	}
+	if got := evict(t, sb, 1000); !slices.Equal(got, []string{"d=d1@2", "a=a1@1"}) {
+		t.Errorf("the rest: %q", got)
+	}
+}
+
+func TestSuppressBufferBadStoredEntry(t *testing.T) {
+	b := state.NewMemoryBackend()
+	if err := b.Put([]byte("k"), []byte("short")); err != nil {
+		t.Fatal(err)
+	}
+	sb := state.NewSuppressBuffer(b)
+	for name, err := range map[string]error{
+		"Put":        sb.Put([]byte("a"), 1, nil, 1),
+		"EvictUntil": sb.EvictUntil(1, func([]byte, []byte, int64) error { return nil }),
+		"Flush":      sb.Flush(),
+	} {
+		if err == nil || !strings.Contains(err.Error(), `load suppress buffer: entry "k" has 5 bytes, want at least 16`) {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
 }

@@ -166,6 +166,21 @@ func TestWindowStoreExpire(t *testing.T) {
 		if got := len(scanKeys(t, b, nil, nil)); got != 4 {
 			t.Errorf("backend holds %d windows, want 4 (60..90)", got)
 		}
+		// A write to an expired window that the caller let through is never
+		// listed, and goes at the next segment's expiry.
+		add(t, w, "k", 10, 1, 10)
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if got := fetch(t, w, "k", 0, 100); !slices.Equal(got, want[2:]) {
+			t.Errorf("after a late write: %v, want %v", got, want[2:])
+		}
+		if err := w.Expire(115); err != nil { // 115-30+1 = 86: segment 4 ([80,100)) is the first live one
+			t.Fatal(err)
+		}
+		if got := len(scanKeys(t, b, nil, nil)); got != 2 {
+			t.Errorf("backend holds %d windows, want 2 (80, 90)", got)
+		}
 	})
 }
 
@@ -319,6 +334,93 @@ func TestWindowStoreHotPathAllocatesNothing(t *testing.T) {
 		})
 		if allocs != 0 {
 			t.Errorf("Slot+Set on a cached window: %v allocations, want 0", allocs)
+		}
+	})
+}
+
+var benchKeys = 10_000
+
+// BenchmarkWindowStoreHit is the hot path of a windowed count, Slot and Set of
+// a cached window, over 10,000 keys, beside the same over a key-value Cache
+// (Cache): the price of the window's longer key (key and start), and beside a
+// Go map of (key, window start) as a hand-written loop would keep (GoMap).
+func BenchmarkWindowStoreHit(b *testing.B) {
+	keys := make([][]byte, benchKeys)
+	for i := range keys {
+		keys[i] = fmt.Appendf(nil, "user-%d", i)
+	}
+	b.Run("WindowStore", func(b *testing.B) {
+		w := state.NewWindowStore(state.NewMemoryBackend(), encodeInt, decodeInt, state.WindowSpec{Size: 60_000, Retention: 60_000}, 0)
+		for _, k := range keys {
+			add(b, w, string(k), 0, 1, 0)
+		}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			s, _ := w.Slot(keys[i%len(keys)], 0)
+			v, _ := s.Value()
+			w.Set(s, v+1, int64(i))
+			i++
+		}
+	})
+	b.Run("GoMap", func(b *testing.B) { // a hand-written loop's map of (key, window start)
+		type window struct {
+			key   string
+			start int64
+		}
+		strs := make([]string, len(keys))
+		m := map[window]int64{}
+		for i, k := range keys {
+			strs[i] = string(k)
+			m[window{strs[i], 0}] = 1
+		}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			m[window{strs[i%len(strs)], 0}]++
+			i++
+		}
+	})
+	b.Run("Cache", func(b *testing.B) {
+		c := state.NewCache(state.NewMemoryBackend(), encodeInt, decodeInt, 0)
+		for _, k := range keys {
+			_ = c.Put(k, 1)
+		}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			s, _ := c.Slot(keys[i%len(keys)])
+			v, _ := s.Value()
+			c.Set(s, v+1)
+			i++
+		}
+	})
+}
+
+// TestWindowStoreTimesBeforeTheEpoch: times sort as numbers and segments are
+// floored, so windows before 1970 are ordered, fetched and expired correctly.
+func TestWindowStoreTimesBeforeTheEpoch(t *testing.T) {
+	forEachOrdered(t, func(t *testing.T, newBackend func() state.OrderedBackend) {
+		w := state.NewWindowStore(newBackend(), encodeInt, decodeInt, state.WindowSpec{Size: 10, Retention: 100, SegmentInterval: 40}, 0)
+		for _, start := range []int64{50, -100, 0, -41, -40, -1} {
+			add(t, w, "k", start, 1, start)
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		all := []win{{-100, 1, -100}, {-41, 1, -41}, {-40, 1, -40}, {-1, 1, -1}, {0, 1, 0}, {50, 1, 50}}
+		if got := fetch(t, w, "k", -1000, 1000); !slices.Equal(got, all) {
+			t.Errorf("Fetch = %v, want %v", got, all)
+		}
+		if got := fetch(t, w, "k", -41, -1); !slices.Equal(got, all[1:4]) {
+			t.Errorf("Fetch(-41, -1) = %v, want %v", got, all[1:4])
+		}
+		// Stream time 40: windows before -59 expire; segment [-120, -80) goes, [-80, -40) stays.
+		if err := w.Expire(40); err != nil {
+			t.Fatal(err)
+		}
+		if got := fetch(t, w, "k", -1000, 1000); !slices.Equal(got, all[1:]) {
+			t.Errorf("after Expire(40): %v, want %v", got, all[1:])
 		}
 	})
 }

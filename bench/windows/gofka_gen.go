@@ -22,6 +22,7 @@ var (
 		Inner: gofkaSerdeString,
 		Size:  10000 * time.Millisecond,
 	}
+	gofkaSerdeWindowed3 = streams.SessionWindowedSerde[string, streams.StringSerde[string]]{Inner: gofkaSerdeString}
 )
 
 // CompiledTumblingCount returns topology TumblingCount (topology.go:16) compiled for the Gofka runtime:
@@ -36,7 +37,7 @@ func CompiledTumblingCount() *runtime.Program {
 			{Name: "per-minute-changelog", Kind: runtime.ChangelogTopic},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "per-minute", Changelog: 2, Persistent: false, SubTopology: 0, Kind: runtime.WindowStore, Retention: 70000 * time.Millisecond},
+			{Name: "per-minute", Changelog: 2, Persistent: false, SubTopology: 0, Kind: runtime.WindowStore, Retention: 90000 * time.Millisecond},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,
@@ -67,7 +68,7 @@ func newTumblingCountTask0(ctx runtime.TaskContext) runtime.Task {
 	return &tumblingCountTask0{
 		late:           ctx.Late,
 		out:            ctx.Out,
-		storePerMinute: state.NewWindowStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 60000, Retention: 70000}, ctx.CacheEntries),
+		storePerMinute: state.NewWindowStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 60000, Retention: 90000}, ctx.CacheEntries),
 		streamTime:     ctx.StreamTime,
 	}
 }
@@ -120,7 +121,7 @@ func (t *tumblingCountTask0) processEvents(batch []runtime.Record) error {
 		ts2 := r.Timestamp
 		open2 := false // whether some window was still open
 		for start2 := max(0, ts2-60000+60000) / 60000 * 60000; start2 <= ts2; start2 += 60000 {
-			if start2+70000 <= t.streamTime {
+			if start2+90000 <= t.streamTime {
 				continue // closed: its end plus grace has passed
 			}
 			open2 = true
@@ -166,7 +167,7 @@ func CompiledHoppingCount() *runtime.Program {
 			{Name: "hopping-changelog", Kind: runtime.ChangelogTopic},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "hopping", Changelog: 2, Persistent: false, SubTopology: 0, Kind: runtime.WindowStore, Retention: 20000 * time.Millisecond},
+			{Name: "hopping", Changelog: 2, Persistent: false, SubTopology: 0, Kind: runtime.WindowStore, Retention: 40000 * time.Millisecond},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,
@@ -197,7 +198,7 @@ func newHoppingCountTask0(ctx runtime.TaskContext) runtime.Task {
 	return &hoppingCountTask0{
 		late:         ctx.Late,
 		out:          ctx.Out,
-		storeHopping: state.NewWindowStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 10000, Retention: 20000}, ctx.CacheEntries),
+		storeHopping: state.NewWindowStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 10000, Retention: 40000}, ctx.CacheEntries),
 		streamTime:   ctx.StreamTime,
 	}
 }
@@ -250,7 +251,7 @@ func (t *hoppingCountTask0) processEvents(batch []runtime.Record) error {
 		ts2 := r.Timestamp
 		open2 := false // whether some window was still open
 		for start2 := max(0, ts2-10000+2000) / 2000 * 2000; start2 <= ts2; start2 += 2000 {
-			if start2+20000 <= t.streamTime {
+			if start2+40000 <= t.streamTime {
 				continue // closed: its end plus grace has passed
 			}
 			open2 = true
@@ -284,6 +285,144 @@ func (t *hoppingCountTask0) processEvents(batch []runtime.Record) error {
 	return nil
 }
 
+// CompiledSessionCount returns topology SessionCount (topology.go:36) compiled for the Gofka runtime:
+// hand it to runtime.Main, or to streamstest.NewDriver in tests.
+func CompiledSessionCount() *runtime.Program {
+	return &runtime.Program{
+		Name:         "SessionCount",
+		DefaultAppID: "session-count",
+		Topics: []runtime.TopicSpec{
+			{Name: "events", Kind: runtime.SourceTopic, Types: runtime.TypesOf[string, []byte]()},
+			{Name: "sessions", Kind: runtime.SinkTopic, Types: runtime.TypesOf[streams.Windowed[string], int64]()},
+			{Name: "sessions-changelog", Kind: runtime.ChangelogTopic},
+		},
+		Stores: []runtime.StoreSpec{
+			{Name: "sessions", Changelog: 2, Persistent: false, SubTopology: 0, Kind: runtime.SessionStore, Retention: 40000 * time.Millisecond},
+		},
+		SubTopologies: []runtime.SubTopologySpec{{
+			ID:      0,
+			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{0}}},
+			Sinks:   []runtime.TopicID{1},
+			Stores:  []int{0},
+			NewTask: newSessionCountTask0,
+		}},
+		Description: sessionCountDescription,
+		Mermaid:     sessionCountMermaid,
+	}
+}
+
+// sessionCountTask0 runs sub-topology 0 of SessionCount on one partition:
+//
+//	Source#0 topic "events" → Group#1 → Count#2 store "sessions" → ToStream#3 → Sink#4 topic "sessions"
+type sessionCountTask0 struct {
+	out           runtime.Emitter
+	current       int                        // index in the batch of the record in flight
+	streamTime    int64                      // the largest timestamp read, before any filter
+	keyBuf        []byte                     // reused for every encoded key
+	valueBuf      []byte                     // reused for every encoded value
+	storeSessions *state.SessionStore[int64] // store "sessions"
+	late          *runtime.LateCounter       // records that fell in no open window
+	sessions2     [][2]int64                 // the sessions a record of Count#2 merges, [start, end]
+}
+
+func newSessionCountTask0(ctx runtime.TaskContext) runtime.Task {
+	return &sessionCountTask0{
+		late:          ctx.Late,
+		out:           ctx.Out,
+		storeSessions: state.NewSessionStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.SessionSpec{Retention: 40001}, ctx.CacheEntries),
+		streamTime:    ctx.StreamTime,
+	}
+}
+
+// Current implements runtime.Task.
+func (t *sessionCountTask0) Current() int {
+	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *sessionCountTask0) StreamTime() int64 {
+	return t.streamTime
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *sessionCountTask0) Flush() error {
+	if err := t.storeSessions.Flush(); err != nil {
+		return fmt.Errorf("store sessions: %w", err)
+	}
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *sessionCountTask0) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processEvents(batch)
+	}
+	return runtime.UnknownSource("sessionCountTask0", source)
+}
+
+// processEvents runs the chain of Source#0 (topic "events") over one batch.
+func (t *sessionCountTask0) processEvents(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k0, err := gofkaSerdeString.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		var v0 []byte // no step reads the value: it is not decoded
+		// Count#2 over session windows (gap 30s): the record joins the sessions it reaches.
+		if err := t.storeSessions.Expire(t.streamTime); err != nil {
+			return r.Fail("expire store sessions", err)
+		}
+		ts2 := r.Timestamp
+		start2, end2, latest2 := ts2, ts2, ts2
+		var agg2 int64
+		t.sessions2 = t.sessions2[:0]
+		if err := t.storeSessions.FindSessions(runtime.StringBytes(k0), ts2-30000, ts2+30000, func(s, e int64, sv int64, sts int64) error {
+			t.sessions2 = append(t.sessions2, [2]int64{s, e})
+			start2, end2, latest2 = min(start2, s), max(end2, e), max(latest2, sts)
+			agg2 += sv
+			return nil
+		}); err != nil {
+			return r.Fail("read store sessions", err)
+		}
+		if end2+40000 < t.streamTime {
+			// late: the session closed (its end + gap + grace passed)
+			t.late.Inc()
+		} else {
+			for _, se := range t.sessions2 {
+				if err := t.storeSessions.Remove(runtime.StringBytes(k0), se[0], se[1]); err != nil {
+					return r.Fail("write store sessions", err)
+				}
+			}
+			agg2++
+			_ = v0 // Count reads only the key
+			if err := t.storeSessions.Put(runtime.StringBytes(k0), start2, end2, agg2, latest2); err != nil {
+				return r.Fail("write store sessions", err)
+			}
+			w2 := streams.Windowed[string]{Key: k0, Start: time.UnixMilli(start2).UTC(), End: time.UnixMilli(end2).UTC()}
+			wts2 := latest2 // the latest time that contributed: the result's
+			key4, err := gofkaSerdeWindowed3.Encode(t.keyBuf[:0], w2)
+			if err != nil {
+				return r.Fail("encode key for sessions", err)
+			}
+			t.keyBuf = key4
+			value4, err := gofkaSerdeInt64.Encode(t.valueBuf[:0], agg2)
+			if err != nil {
+				return r.Fail("encode value for sessions", err)
+			}
+			t.valueBuf = value4
+			t.out.Emit(1, key4, value4, wts2) // to topic "sessions"
+		}
+	}
+	return nil
+}
+
 // tumblingCountDescription is topology TumblingCount as gofkagen describe prints it.
 const tumblingCountDescription = `Topology TumblingCount (application id "tumbling-count")
   Sub-topology 0
@@ -291,7 +430,7 @@ const tumblingCountDescription = `Topology TumblingCount (application id "tumbli
         --> #1
     #1 Group  (topology.go:18:3)
         --> #2
-    #2 Count store per-minute (changelog tumbling-count-per-minute-changelog) [tumbling 1m0s, grace 10s, emit every update] -> key github.com/gofka/streams.Windowed[string], value int64  (topology.go:20:3)
+    #2 Count store per-minute (changelog tumbling-count-per-minute-changelog) [tumbling 1m0s, grace 30s, emit every update] -> key streams.Windowed[string], value int64  (topology.go:20:3)
         --> #3
     #3 ToStream  (topology.go:21:3)
         --> #4
@@ -303,7 +442,7 @@ const tumblingCountMermaid = `graph TD
   subgraph st0["Sub-topology 0"]
     n0["#0 Source"]
     n1["#1 Group"]
-    n2["#2 Count<br/>store per-minute<br/>tumbling 1m0s, grace 10s"]
+    n2["#2 Count<br/>store per-minute<br/>tumbling 1m0s, grace 30s"]
     n3["#3 ToStream"]
     n4["#4 Sink"]
   end
@@ -326,7 +465,7 @@ const hoppingCountDescription = `Topology HoppingCount (application id "hopping-
         --> #1
     #1 Group  (topology.go:28:3)
         --> #2
-    #2 Count store hopping (changelog hopping-count-hopping-changelog) [hopping 10s advance 2s, grace 10s, emit every update] -> key github.com/gofka/streams.Windowed[string], value int64  (topology.go:30:3)
+    #2 Count store hopping (changelog hopping-count-hopping-changelog) [hopping 10s advance 2s, grace 30s, emit every update] -> key streams.Windowed[string], value int64  (topology.go:30:3)
         --> #3
     #3 ToStream  (topology.go:31:3)
         --> #4
@@ -338,13 +477,48 @@ const hoppingCountMermaid = `graph TD
   subgraph st0["Sub-topology 0"]
     n0["#0 Source"]
     n1["#1 Group"]
-    n2["#2 Count<br/>store hopping<br/>hopping 10s advance 2s, grace 10s"]
+    n2["#2 Count<br/>store hopping<br/>hopping 10s advance 2s, grace 30s"]
     n3["#3 ToStream"]
     n4["#4 Sink"]
   end
   t0[("events")]
   t1[("hopping-count-hopping-changelog")]
   t2[("hopping")]
+  n0 --> n1
+  n1 --> n2
+  n2 --> n3
+  n3 --> n4
+  t0 --> n0
+  n2 -.changelog.-> t1
+  n4 --> t2
+`
+
+// sessionCountDescription is topology SessionCount as gofkagen describe prints it.
+const sessionCountDescription = `Topology SessionCount (application id "session-count")
+  Sub-topology 0
+    #0 Source from events -> key string, value []byte  (topology.go:37:4)
+        --> #1
+    #1 Group  (topology.go:38:3)
+        --> #2
+    #2 Count store sessions (changelog session-count-sessions-changelog) [session gap 30s, grace 10s, emit every update] -> key streams.Windowed[string], value int64  (topology.go:40:3)
+        --> #3
+    #3 ToStream  (topology.go:41:3)
+        --> #4
+    #4 Sink topic sessions  (topology.go:42:3)
+`
+
+// sessionCountMermaid is topology SessionCount as a Mermaid diagram.
+const sessionCountMermaid = `graph TD
+  subgraph st0["Sub-topology 0"]
+    n0["#0 Source"]
+    n1["#1 Group"]
+    n2["#2 Count<br/>store sessions<br/>session gap 30s, grace 10s"]
+    n3["#3 ToStream"]
+    n4["#4 Sink"]
+  end
+  t0[("events")]
+  t1[("session-count-sessions-changelog")]
+  t2[("sessions")]
   n0 --> n1
   n1 --> n2
   n2 --> n3

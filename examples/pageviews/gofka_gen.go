@@ -65,16 +65,15 @@ type pageViewsTask0 struct {
 	storeViewsPerMinute         *state.WindowStore[int64] // store "views-per-minute"
 	storeViewsPerMinuteSuppress *state.SuppressBuffer     // store "views-per-minute-suppress"
 	late                        *runtime.LateCounter      // records that fell in no open window
-	backends                    []state.Backend           // the stores' backends: suppression buffers load from them
 }
 
 func newPageViewsTask0(ctx runtime.TaskContext) runtime.Task {
 	return &pageViewsTask0{
-		backends:            ctx.Stores,
-		late:                ctx.Late,
-		out:                 ctx.Out,
-		storeViewsPerMinute: state.NewWindowStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 60000, Retention: 70000}, ctx.CacheEntries),
-		streamTime:          ctx.StreamTime,
+		late:                        ctx.Late,
+		out:                         ctx.Out,
+		storeViewsPerMinute:         state.NewWindowStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 60000, Retention: 70000}, ctx.CacheEntries),
+		storeViewsPerMinuteSuppress: state.NewSuppressBuffer(ctx.Stores[1]),
+		streamTime:                  ctx.StreamTime,
 	}
 }
 
@@ -93,38 +92,19 @@ func (t *pageViewsTask0) Flush() error {
 	if err := t.storeViewsPerMinute.Flush(); err != nil {
 		return fmt.Errorf("store views-per-minute: %w", err)
 	}
-	if t.storeViewsPerMinuteSuppress != nil {
-		if err := t.storeViewsPerMinuteSuppress.Flush(); err != nil {
-			return fmt.Errorf("store views-per-minute-suppress: %w", err)
-		}
+	if err := t.storeViewsPerMinuteSuppress.Flush(); err != nil {
+		return fmt.Errorf("store views-per-minute-suppress: %w", err)
 	}
 	return nil
 }
 
 // Process implements runtime.Task: it runs the fused chain of one source over a batch.
 func (t *pageViewsTask0) Process(source int, batch []runtime.Record) error {
-	if err := t.open(); err != nil {
-		return err
-	}
 	switch source {
 	case 0:
 		return t.processPageViews(batch)
 	}
 	return runtime.UnknownSource("pageViewsTask0", source)
-}
-
-// open loads the suppression buffers' pending results on the first Process:
-// loading can fail, and NewTask cannot.
-func (t *pageViewsTask0) open() error {
-	if t.storeViewsPerMinuteSuppress != nil {
-		return nil
-	}
-	buf, err := state.NewSuppressBuffer(t.backends[1])
-	if err != nil {
-		return fmt.Errorf("load store views-per-minute-suppress: %w", err)
-	}
-	t.storeViewsPerMinuteSuppress = buf
-	return nil
 }
 
 // processPageViews runs the chain of Source#0 (topic "page-views") over one batch.
@@ -247,7 +227,7 @@ const pageViewsDescription = `Topology PageViews (application id "page-views")
         --> #1
     #1 Group  (topology.go:40:3)
         --> #2
-    #2 Count store views-per-minute (changelog page-views-views-per-minute-changelog) [tumbling 1m0s, grace 10s, emit final, late records to late-page-views] -> key github.com/gofka/streams.Windowed[string], value int64  (topology.go:42:3)
+    #2 Count store views-per-minute (changelog page-views-views-per-minute-changelog) [tumbling 1m0s, grace 10s, emit every update, and final through Suppress, late records to late-page-views] -> key streams.Windowed[string], value int64  (topology.go:42:3)
         --> #3, #5
     #3 ToStream  (topology.go:43:9)
         --> #4

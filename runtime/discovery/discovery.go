@@ -233,11 +233,24 @@ func (r *Registry) produce(ctx context.Context, key string, rec *record) (int64,
 		}
 		kr.Value = v
 	}
-	res := r.cl.ProduceSync(ctx, kr)
-	if err := res.FirstErr(); err != nil {
-		return 0, fmt.Errorf("discovery: write to %s: %w", r.topic, err)
+	for attempt := 1; ; attempt++ {
+		res := r.cl.ProduceSync(ctx, kr)
+		err := res.FirstErr()
+		if err == nil {
+			return res[0].Record.Offset, nil
+		}
+		// Right after the topic's creation the brokers may not know it yet,
+		// for longer than the client's own few retries.
+		if !errors.Is(err, kerr.UnknownTopicOrPartition) || ctx.Err() != nil {
+			return 0, fmt.Errorf("discovery: write to %s: %w", r.topic, err)
+		}
+		r.log.Debug("discovery: topic not known yet; writing again", "topic", r.topic, "attempt", attempt)
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("discovery: write to %s: %w", r.topic, err)
+		case <-time.After(min(time.Duration(attempt)*50*time.Millisecond, time.Second)):
+		}
 	}
-	return res[0].Record.Offset, nil
 }
 
 // Read reads the topic to its end and returns the live replicas.

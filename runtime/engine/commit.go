@@ -53,7 +53,7 @@ func (e *Engine) commitTasks(ctx context.Context, tasks []*task) error {
 	}
 	var offsets kadm.Offsets
 	for _, t := range tasks {
-		md := streamTimeMetadata(t.t.StreamTime())
+		md := e.timeOf(t).metadata()
 		for _, tp := range t.inputs {
 			if at, ok := e.positions[tp]; ok && at >= 0 {
 				offsets.Add(kadm.Offset{Topic: tp.topic, Partition: tp.partition, At: at, LeaderEpoch: -1, Metadata: md})

@@ -44,10 +44,12 @@ type Engine struct {
 	topics       []*topicInfo
 	parts        []int32 // partitions (tasks) per sub-topology
 	routes       map[string][]route
+	wm           *watermarks // event-time progress of the running tasks (WithWatermark)
 	cacheEntries int
 	tasks        map[coordinator.TaskID]*task      // the running tasks
 	taskCounts   map[coordinator.TaskID]*taskCount // starts and rollbacks, for /status
 	batch        []runtime.Record                  // reused for every fetched partition
+	batchTimes   []int64                           // the batch's Kafka timestamps, when several sources read its topic
 
 	// positions are the next input offsets to process and commit for the running
 	// tasks' inputs (-1: from the start).
@@ -288,6 +290,7 @@ func (e *Engine) openState(ctx context.Context) error {
 			}
 		}
 	}
+	e.wm = newWatermarks(e)
 	e.log.Info("state opened", "dir", dir, "snapshots", e.cfg.Snapshots, "block_cache_bytes", mem.BlockCache,
 		"write_buffer_bytes", mem.WriteBuffers, "cache_entries_per_store", e.cacheEntries)
 	e.checkMemory(mem)

@@ -203,7 +203,7 @@ func (e *Engine) commitTxn(ctx context.Context, t *task) error {
 	req.TransactionalID, req.Group, req.ProducerID, req.ProducerEpoch = txnID, e.cfg.AppID, pid, epoch
 	req.Generation = -1
 	byTopic := map[string]int{} // index in req.Topics
-	md := streamTimeMetadata(t.t.StreamTime())
+	md := e.timeOf(t).metadata()
 	for _, tp := range t.inputs {
 		at, ok := e.positions[tp]
 		if !ok || at < 0 {

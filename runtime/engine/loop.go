@@ -76,6 +76,11 @@ func (e *Engine) step(ctx context.Context, st *loopState) error {
 	if time.Since(st.lastCommit) < e.cfg.CommitInterval {
 		return nil
 	}
+	if e.wm.enabled() {
+		if err := e.wm.announce(); err != nil {
+			return err
+		}
+	}
 	if err := e.commit(ctx); err != nil {
 		return err
 	}

@@ -56,6 +56,10 @@ func (e *Engine) processPartition(ftp kgo.FetchTopicPartition) error {
 			e.ckpt.barrier(ftp.Topic, ftp.Partition, r)
 			continue
 		}
+		if len(r.Headers) > 0 && r.Headers[0].Key == watermarkHeader {
+			e.wm.control(topicPartition{ftp.Topic, ftp.Partition}, r)
+			continue
+		}
 		e.batch = append(e.batch, runtime.Record{
 			Topic: r.Topic, Partition: r.Partition, Offset: r.Offset,
 			Timestamp: r.Timestamp.UnixMilli(), Key: r.Key, Value: r.Value,
@@ -67,14 +71,36 @@ func (e *Engine) processPartition(ftp kgo.FetchTopicPartition) error {
 		e.positions[tp] = next
 		return nil
 	}
-	for _, rt := range e.routes[ftp.Topic] {
+	routes := e.routes[ftp.Topic]
+	if len(routes) > 1 {
+		// A source's timestamp extractor rewrites Timestamp in place; each
+		// source reading the topic must start from the Kafka records' own.
+		e.batchTimes = e.batchTimes[:0]
+		for i := range e.batch {
+			e.batchTimes = append(e.batchTimes, e.batch[i].Timestamp)
+		}
+	}
+	for i, rt := range routes {
 		t := e.tasks[coordinator.TaskID{SubTopology: rt.subTopology, Partition: ftp.Partition}]
 		if t == nil {
 			continue // read for another task of this replica; this one is not here
 		}
+		if i > 0 {
+			for j := range e.batch {
+				e.batch[j].Timestamp = e.batchTimes[j]
+			}
+		}
 		if failedAt, err := e.process(t, rt.source, e.batch); err != nil {
 			e.positions[tp] = min(next, failedAt)
 			return &recordFailure{err}
+		}
+		if e.wm.enabled() {
+			now := time.Now()
+			e.wm.read(tp, e.batch, now)
+			if err := e.wm.advance(t, now); err != nil {
+				e.positions[tp] = next // the batch was processed
+				return err
+			}
 		}
 	}
 	if e.processed == 0 {

@@ -256,12 +256,21 @@ func (e *Engine) storePartitions(k coordinator.TaskID) []runtime.StoreSpec {
 
 type bounds struct{ start, end int64 }
 
-// changelogBoundsOf lists the start and end offsets of a task's changelog
-// partitions, retrying while freshly created topics are not yet visible.
-func (e *Engine) changelogBoundsOf(ctx context.Context, st runtime.SubTopologySpec, p int32) (map[topicPartition]bounds, error) {
+// changelogBounds lists the start and end offsets of the changelog partitions
+// of the given tasks, all in one listing (a replica starting many tasks asks
+// once, not twice per task), retrying while freshly created topics are not yet
+// visible.
+func (e *Engine) changelogBounds(ctx context.Context, tasks []coordinator.TaskID) (map[topicPartition]bounds, error) {
 	var topics []string
-	for _, si := range st.Stores {
-		topics = append(topics, e.topics[e.prog.Stores[si].Changelog].name)
+	var want []topicPartition
+	for _, k := range tasks {
+		for _, si := range e.prog.SubTopologies[k.SubTopology].Stores {
+			topic := e.topics[e.prog.Stores[si].Changelog].name
+			if !slices.Contains(topics, topic) {
+				topics = append(topics, topic)
+			}
+			want = append(want, topicPartition{topic, k.Partition})
+		}
 	}
 	out := map[topicPartition]bounds{}
 	if len(topics) == 0 {
@@ -275,24 +284,24 @@ func (e *Engine) changelogBoundsOf(ctx context.Context, st runtime.SubTopologySp
 		} else if err == nil {
 			ends, err = e.adm.ListEndOffsets(ctx, topics...)
 		}
-		missing := false
+		var missing *topicPartition
 		if err == nil {
-			for _, topic := range topics {
-				s, ok1 := starts.Lookup(topic, p)
-				en, ok2 := ends.Lookup(topic, p)
+			for _, tp := range want {
+				s, ok1 := starts.Lookup(tp.topic, tp.partition)
+				en, ok2 := ends.Lookup(tp.topic, tp.partition)
 				if !ok1 || !ok2 || s.Err != nil || en.Err != nil {
-					missing = true
+					missing = &tp
 					break
 				}
-				out[topicPartition{topic, p}] = bounds{s.Offset, en.Offset}
+				out[tp] = bounds{s.Offset, en.Offset}
 			}
 		}
-		if err == nil && !missing {
+		if err == nil && missing == nil {
 			return out, nil
 		}
 		if attempt == 50 {
 			if err == nil {
-				err = fmt.Errorf("offsets of partition %d of %v are unavailable", p, topics)
+				err = fmt.Errorf("offsets of %s are unavailable", missing)
 			}
 			return nil, fmt.Errorf("list changelog offsets: %w", err)
 		}

@@ -81,6 +81,9 @@ type taskView struct {
 	// LateRecords counts the records the task's windowed aggregations did not
 	// add because their windows had closed, since the task started here.
 	LateRecords int64 `json:"late_records"`
+	// Watermark is the task's watermark (-1: none, or none yet): the
+	// smallest over its inputs (watermark.go).
+	Watermark int64 `json:"watermark_ms"`
 }
 
 func startStatus(e *Engine, addr string) (*statusServer, error) {
@@ -180,7 +183,7 @@ func (e *Engine) publishView(lags map[string]int64) {
 		c := e.counts(id)
 		v.Tasks = append(v.Tasks, taskView{Task: id.String(), StateFrom: t.restoredFrom,
 			RestoreSeconds: t.restoreTime.Seconds(), RestoredRecords: t.restoredRecords, Lag: lags[id.String()],
-			Starts: c.starts, Rollbacks: c.rollbacks, StreamTime: t.t.StreamTime(), LateRecords: t.late.Load()})
+			Starts: c.starts, Rollbacks: c.rollbacks, StreamTime: t.t.StreamTime(), Watermark: e.wm.of(id), LateRecords: t.late.Load()})
 	}
 	sort.Slice(v.Tasks, func(i, j int) bool { return v.Tasks[i].Task < v.Tasks[j].Task })
 	for tp, c := range e.bad.byPartition {

@@ -10,45 +10,64 @@ import (
 )
 
 // A task's stream time (the largest timestamp it has read, runtime.Task's
-// StreamTime) travels with its committed input offsets, as Kafka Streams keeps
-// partition time in the offset metadata: whoever starts the task next, here or
-// on another replica, resumes windows and grace at the time the committed
-// offsets stand for, not at the first record it happens to read.
+// StreamTime) and its watermark (watermark.go) travel with its committed input
+// offsets, as Kafka Streams keeps partition time in the offset metadata:
+// whoever starts the task next, here or on another replica, resumes windows
+// and grace at the time the committed offsets stand for, not at the first
+// record it happens to read.
 //
-//	commit ─▶ offset metadata "gofka-stream-time=<ms>" on each input partition
-//	startTask ─▶ committed offsets ─▶ max over the inputs ─▶ TaskContext.StreamTime
+//	commit ─▶ offset metadata "gofka-stream-time=<ms>[;gofka-watermark=<ms>]" on each input partition
+//	startTask ─▶ committed offsets ─▶ max over the inputs ─▶ TaskContext.StreamTime, .Watermark
 
-const streamTimeKey = "gofka-stream-time="
+const (
+	streamTimeKey = "gofka-stream-time="
+	watermarkKey  = "gofka-watermark="
+)
 
-// streamTimeMetadata is the offset metadata that records stream time ms.
-func streamTimeMetadata(ms int64) string {
-	if ms == runtime.NoTimestamp {
-		return ""
+// taskTime is what a task's committed offsets say of its time.
+type taskTime struct{ stream, watermark int64 }
+
+// metadata is the offset metadata that records tt.
+func (tt taskTime) metadata() string {
+	var parts []string
+	if tt.stream != runtime.NoTimestamp {
+		parts = append(parts, streamTimeKey+strconv.FormatInt(tt.stream, 10))
 	}
-	return streamTimeKey + strconv.FormatInt(ms, 10)
+	if tt.watermark != runtime.NoTimestamp {
+		parts = append(parts, watermarkKey+strconv.FormatInt(tt.watermark, 10))
+	}
+	return strings.Join(parts, ";")
 }
 
-// parseStreamTime reads stream time from offset metadata, or NoTimestamp.
-func parseStreamTime(metadata string) int64 {
-	v, ok := strings.CutPrefix(metadata, streamTimeKey)
-	if !ok {
-		return runtime.NoTimestamp
-	}
-	ms, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || ms < 0 {
-		return runtime.NoTimestamp
-	}
-	return ms
-}
-
-// committedStreamTime is the stream time a task resumes at: the largest
-// recorded with the committed offsets of its input partitions.
-func committedStreamTime(committed kadm.OffsetResponses, inputs []topicPartition) int64 {
-	st := runtime.NoTimestamp
-	for _, tp := range inputs {
-		if o, ok := committed.Lookup(tp.topic, tp.partition); ok && o.Err == nil {
-			st = max(st, parseStreamTime(o.Metadata))
+// parseTaskTime reads offset metadata; what it does not hold is NoTimestamp.
+func parseTaskTime(metadata string) taskTime {
+	tt := taskTime{runtime.NoTimestamp, runtime.NoTimestamp}
+	for part := range strings.SplitSeq(metadata, ";") {
+		for key, field := range map[string]*int64{streamTimeKey: &tt.stream, watermarkKey: &tt.watermark} {
+			if v, ok := strings.CutPrefix(part, key); ok {
+				if ms, err := strconv.ParseInt(v, 10, 64); err == nil && ms >= 0 {
+					*field = ms
+				}
+			}
 		}
 	}
-	return st
+	return tt
+}
+
+// committedTaskTime is the time a task resumes at: the largest recorded with
+// the committed offsets of its input partitions.
+func committedTaskTime(committed kadm.OffsetResponses, inputs []topicPartition) taskTime {
+	tt := taskTime{runtime.NoTimestamp, runtime.NoTimestamp}
+	for _, tp := range inputs {
+		if o, ok := committed.Lookup(tp.topic, tp.partition); ok && o.Err == nil {
+			c := parseTaskTime(o.Metadata)
+			tt.stream, tt.watermark = max(tt.stream, c.stream), max(tt.watermark, c.watermark)
+		}
+	}
+	return tt
+}
+
+// timeOf is task t's time as it commits it now.
+func (e *Engine) timeOf(t *task) taskTime {
+	return taskTime{t.t.StreamTime(), e.wm.of(t.id)}
 }

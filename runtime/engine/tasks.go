@@ -66,8 +66,13 @@ func (e *Engine) reconcile(ctx context.Context, mine []coordinator.TaskID) error
 			closeAll(producers)
 			return err
 		}
+		bounds, err := e.changelogBounds(ctx, start) // every starting task's in one listing
+		if err != nil {
+			closeAll(producers)
+			return err
+		}
 		for _, k := range start {
-			err := e.startTask(ctx, k, committed, producers[k])
+			err := e.startTask(ctx, k, committed, bounds, producers[k])
 			if err != nil {
 				closeAll(producers)
 				return fmt.Errorf("start task %s: %w", k, err)
@@ -117,7 +122,7 @@ func (e *Engine) committedOffsets(ctx context.Context) (kadm.OffsetResponses, er
 
 // startTask restores a task's state and makes its generated task; its inputs
 // resume from the committed offsets.
-func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed kadm.OffsetResponses, producer *kgo.Client) error {
+func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed kadm.OffsetResponses, bounds map[topicPartition]bounds, producer *kgo.Client) error {
 	begin := time.Now()
 	st := e.prog.SubTopologies[k.SubTopology]
 	t := &task{id: k, producer: e.producer}
@@ -129,11 +134,8 @@ func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed 
 	for _, si := range st.Stores {
 		persistent = persistent || e.prog.Stores[si].Persistent
 	}
-	bounds, err := e.changelogBoundsOf(ctx, st, k.Partition)
-	if err != nil {
-		return err
-	}
 	from := map[topicPartition]int64{} // where each store partition's replay starts
+	var err error
 	if persistent {
 		t.restoredFrom, err = e.openTaskState(ctx, t, bounds, committed, from)
 		if err != nil {
@@ -183,8 +185,10 @@ func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed 
 			}
 		}
 	}
+	tt := committedTaskTime(committed, t.inputs)
 	t.t = st.NewTask(runtime.TaskContext{Partition: k.Partition, Out: taskOut{e, t}, Stores: backends, CacheEntries: e.cacheEntries,
-		StreamTime: committedStreamTime(committed, t.inputs), Late: &t.late})
+		StreamTime: tt.stream, Watermark: tt.watermark, Late: &t.late})
+	e.wm.start(t, tt.watermark)
 	e.uploader.Forget(k.String()) // the next upload compares with the store, not with what this replica uploaded before
 	t.restoreTime = time.Since(begin)
 	t.restoredRecords = records
@@ -245,6 +249,8 @@ func (e *Engine) discardTasks(ctx context.Context, reason string) {
 	e.fencedWrites = 0
 	clear(e.tasks)
 	clear(e.positions)
+	e.wm.clear()
+	e.metrics.restoreSeconds.Reset()
 	e.closeConsumer()
 	e.reportRunning()
 }
@@ -253,6 +259,8 @@ func (e *Engine) discardTasks(ctx context.Context, reason string) {
 // reads them too) and its RocksDB instance.
 func (e *Engine) closeTask(t *task) {
 	delete(e.tasks, t.id)
+	e.wm.stop(t)
+	e.metrics.restoreSeconds.DeleteLabelValues(t.id.String()) // a task that left has no restore time here
 	for _, tp := range t.inputs {
 		shared := false
 		for _, o := range e.tasks {

@@ -58,12 +58,16 @@
 // with RocksDB's iterate_upper_bound, and DeleteRange writes one range tombstone,
 // which is how window and session stores drop expired segments. Measured with
 // BenchmarkWindowExpiry (10,000 keys, insert/expire churn with a commit every
-// 10,000 records, 400,000 records, 3 runs each, medians, on the shared 2-core
-// machine): range tombstones 5.1 µs/record, dropping SST files in the range
-// first (DeleteFilesInRange) 4.9 µs (within the noise, and RocksDB's range for
-// it includes its end key, so it is not used), deleting each expired window
-// 11.0 µs, and a key-first layout without segments (a range delete per key)
-// 10.6 µs with 7× the SST bytes left (5.1 MB vs 0.73 MB).
+// 10,000 records; go test -run XXX -bench BenchmarkWindowExpiry
+// -benchtime=400000x -count=3 ./state/rocks/, medians, on the shared 2-core
+// machine, two sessions): range tombstones 5.1 and 6.2 µs per record; dropping
+// the SST files inside the range first (DeleteFilesInRange) 4.9 and 8.0 µs (no
+// steady gain, and RocksDB's range for it includes its end key, so it is not
+// used); deleting each expired window 11.0 and 10.3 µs; a key-first layout
+// without segments (a range delete per key) 10.6 and 11.7 µs, with 7× the SST
+// bytes left (5.1 MB vs 0.73 MB). A session-merging count on the same keys
+// (BenchmarkSessionMerge) costs 16–21 µs per record, about half of it the
+// flush's writes and half the query's iterator, both cgo calls.
 //
 // A Store is for one goroutine at a time (like every state.Backend); the methods of
 // DB and Pool are safe for concurrent use. DB.Close, Pool.Close and DropStore wait

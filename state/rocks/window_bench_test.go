@@ -206,3 +206,48 @@ func deletePoints(s *Store, from, to []byte) error {
 	}
 	return nil
 }
+
+// BenchmarkSessionMerge is a session-windowed count on real RocksDB, per
+// record: 10,000 keys, each with a record every 50 ms of stream time, an
+// inactivity gap of 100 ms (so every record extends its key's session: find,
+// remove, put the merge) and a grace of 100 ms, a commit every 10,000 records
+// and Expire at every record.
+func BenchmarkSessionMerge(b *testing.B) {
+	s := benchStore(b)
+	const gap = 100
+	ss := state.NewSessionStore(s, benchEncode, benchDecode, state.SessionSpec{Retention: 2 * gap}, 40_000)
+	keys := benchKeys()
+	type found struct{ start, end, n int64 }
+	var sessions []found
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ts := int64(i / recordsPerMs)
+		k := keys[i%len(keys)]
+		sessions = sessions[:0]
+		if err := ss.FindSessions(k, ts-gap, ts+gap, func(start, end, n, _ int64) error {
+			sessions = append(sessions, found{start, end, n})
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+		merged := found{ts, ts, 1}
+		for _, f := range sessions {
+			if err := ss.Remove(k, f.start, f.end); err != nil {
+				b.Fatal(err)
+			}
+			merged = found{min(merged.start, f.start), max(merged.end, f.end), merged.n + f.n}
+		}
+		if err := ss.Put(k, merged.start, merged.end, merged.n, ts); err != nil {
+			b.Fatal(err)
+		}
+		if err := ss.Expire(ts); err != nil {
+			b.Fatal(err)
+		}
+		if i%10_000 == 9_999 {
+			if err := ss.Flush(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

@@ -40,8 +40,14 @@ func buildExample(ctx context.Context, t *testing.T, name string) string {
 // internal topics.
 func startExample(ctx context.Context, t *testing.T, bin string, topics ...string) (*proc, string) {
 	t.Helper()
+	return startExampleWith(ctx, t, bin, nil, topics...)
+}
+
+// startExampleWith is startExample with more flags for the binary.
+func startExampleWith(ctx context.Context, t *testing.T, bin string, flags []string, topics ...string) (*proc, string) {
+	t.Helper()
 	name := filepath.Base(bin)
-	args := []string{"--state-dir", t.TempDir(), "--commit-interval", "200ms"}
+	args := append([]string{"--state-dir", t.TempDir(), "--commit-interval", "200ms"}, flags...)
 	var addr string
 	if sharedBroker() != "" {
 		_, addr = startBroker(ctx, t)

@@ -250,45 +250,12 @@ func (tl *tail) until(ctx context.Context, what string, cond func(c *counts) boo
 	return nil
 }
 
-// readAll reads a topic from its start to the end offsets it has now; opts are
-// extra client options (TLS, SASL: conn.opts).
+// readAll reads a topic from its start to the end offsets it has now
+// (read_uncommitted); opts are extra client options (TLS, SASL: conn.opts).
 func readAll(ctx context.Context, t *testing.T, addr, topic string, opts ...kgo.Opt) []*kgo.Record {
 	t.Helper()
-	adm := kadm.NewClient(client(t, addr, opts...))
-	ends, err := adm.ListEndOffsets(ctx, topic)
-	if err == nil {
-		err = ends.Error()
-	}
-	if err != nil {
-		t.Fatalf("end offsets of %s: %v", topic, err)
-	}
-	remaining := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Offset > 0 {
-			remaining[o.Partition] = o.Offset
-		}
-	})
-	cl := client(t, addr, append([]kgo.Opt{kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100 * time.Millisecond)}, opts...)...)
 	var out []*kgo.Record
-	for len(remaining) > 0 {
-		fetches := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			t.Fatalf("read %s to its end: %v (%d records read, partitions left: %v)", topic, ctx.Err(), len(out), remaining)
-		}
-		if err := fetches.Err(); err != nil {
-			t.Fatalf("read %s: %v", topic, err)
-		}
-		fetches.EachRecord(func(r *kgo.Record) {
-			end, ok := remaining[r.Partition]
-			if !ok || r.Offset >= end {
-				return
-			}
-			out = append(out, r)
-			if r.Offset+1 >= end {
-				delete(remaining, r.Partition)
-			}
-		})
-	}
+	readTopic(ctx, t, addr, topic, false, func(r *kgo.Record) { out = append(out, r) }, opts...)
 	return out
 }
 

@@ -1,5 +1,7 @@
 // Package errsuppressunbounded suppresses an unwindowed table without bounding the
-// buffer, and asks an unwindowed table to wait until its windows close.
+// buffer, asks an unwindowed table to wait until its windows close, gives an
+// unwindowed Count a late-records topic, and suppresses count windows, which
+// close by count, not time.
 package errsuppressunbounded
 
 import (
@@ -19,4 +21,17 @@ func Suppressed(b *streams.StreamsBuilder) {
 		Suppress(streams.UntilWindowCloses()).
 		ToStream().
 		To("finals")
+}
+
+//gofka:topology
+func WindowOptions(b *streams.StreamsBuilder) {
+	g := b.Stream(streams.With(streams.String(), streams.String()), "clicks").GroupByKey()
+	g.Count(streams.RocksDBStore("clicks"), streams.LateRecordsTo("late")).
+		ToStream().
+		To("clicks-total")
+	g.WindowedBy(streams.CountWindows(10)).
+		Count(streams.RocksDBStore("per-10")).
+		Suppress(streams.UntilWindowCloses()).
+		ToStream().
+		To("per-10")
 }
