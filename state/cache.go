@@ -48,6 +48,7 @@ type Cache[V any] struct {
 	dirty      []uint32 // positions of the slots changed since the last Flush, in order of first change
 	maxEntries int
 	buf        []byte // reused for every encoded value
+	keys       keyArena
 	seed       maphash.Seed
 	k0, k1     uint64 // random keys of the inline hash of short keys
 }
@@ -268,6 +269,7 @@ func (c *Cache[V]) insert(key []byte, place int, v V, present, dirty bool) (*Slo
 		}
 		clear(c.slots) // drop the values, so they can be collected
 		c.slots = c.slots[:0]
+		c.keys.reset() // no slot refers to the keys any more
 		clear(c.index)
 		place = int(h & uint64(len(c.index)-1))
 	}
@@ -276,7 +278,7 @@ func (c *Cache[V]) insert(key []byte, place int, v V, present, dirty bool) (*Slo
 		place = c.empty(h)
 	}
 	pos := len(c.slots)
-	c.slots = append(c.slots, Slot[V]{a: a, b: b, key: string(key), pos: uint32(pos), value: v, present: present})
+	c.slots = append(c.slots, Slot[V]{a: a, b: b, key: c.keys.add(key), pos: uint32(pos), value: v, present: present})
 	c.index[place] = h>>32<<32 | uint64(pos+1)
 	s := &c.slots[pos]
 	if dirty {
@@ -339,6 +341,53 @@ func (c *Cache[V]) Flush() error {
 	}
 	c.dirty = c.dirty[:0]
 	return nil
+}
+
+// keyArena holds the bytes of the cached keys: a slot's key is a string
+// into one of its chunks. Keys arriving after an eviction reuse the chunks,
+// so a cache whose keys outnumber its bound allocates nothing per new key
+// (it did one string per key). Safe because the keys never leave the cache:
+// Flush lends them to the backend, which copies what it keeps, and an
+// eviction drops every slot before the arena is reset.
+type keyArena struct {
+	chunks [][]byte // filled in order; chunks[cur] is being filled
+	cur    int
+}
+
+const (
+	minKeyChunk = 1 << 10  // the first chunk, for small caches
+	maxKeyChunk = 64 << 10 // chunks double up to this
+)
+
+// add copies key into the arena and returns it as a string.
+func (a *keyArena) add(key []byte) string {
+	if len(key) == 0 {
+		return ""
+	}
+	if len(key) > maxKeyChunk/4 {
+		return string(key) // a rare huge key gets its own allocation
+	}
+	for ; a.cur < len(a.chunks); a.cur++ {
+		if c := a.chunks[a.cur]; cap(c)-len(c) >= len(key) {
+			n := len(c)
+			a.chunks[a.cur] = append(c, key...)
+			return unsafe.String(&a.chunks[a.cur][n], len(key))
+		}
+	}
+	size := minKeyChunk
+	if n := len(a.chunks); n > 0 {
+		size = min(2*cap(a.chunks[n-1]), maxKeyChunk)
+	}
+	a.chunks = append(a.chunks, append(make([]byte, 0, size), key...))
+	return unsafe.String(&a.chunks[a.cur][0], len(key))
+}
+
+// reset empties the arena, keeping its chunks for the next keys.
+func (a *keyArena) reset() {
+	for i := range a.chunks {
+		a.chunks[i] = a.chunks[i][:0]
+	}
+	a.cur = 0
 }
 
 // Len is the number of cached entries.

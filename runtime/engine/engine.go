@@ -31,6 +31,7 @@ type Engine struct {
 	log  *slog.Logger
 
 	producer *kgo.Client
+	out      *outPool    // recycles the records of producer
 	consumer *kgo.Client // over the running tasks' inputs; nil when there are none
 	adm      *kadm.Client
 	watch    *kafkaconf.Watch // sees every connection of every client, to explain failures
@@ -78,6 +79,7 @@ type task struct {
 	// shared producer, or under exactly-once the task's transactional one.
 	producer   *kgo.Client
 	ack        func(*kgo.Record, error) // the produce callback (ackFunc)
+	out        *outPool                 // recycles the records of producer
 	produceErr error                    // the first write of its own producer that failed (guarded by Engine.mu)
 	txnRecords int64                    // records produced since the last commit
 
@@ -137,7 +139,7 @@ func Run(ctx context.Context, prog *runtime.Program, cfg Config) error {
 		cfg: cfg, prog: prog, log: cfg.Logger.With("app", cfg.AppID, "replica", cfg.ReplicaID),
 		tasks: map[coordinator.TaskID]*task{}, taskCounts: map[coordinator.TaskID]*taskCount{}, routes: map[string][]route{},
 		positions: map[topicPartition]int64{}, changelogs: map[topicPartition]int64{},
-		metrics: newMetrics(), started: time.Now(),
+		metrics: newMetrics(), started: time.Now(), out: &outPool{},
 	}
 	e.metrics.countPeerTLS(cfg.Cluster.PeerTLS)
 	e.ckpt = newCheckpoints(e)

@@ -46,6 +46,14 @@ func (e *Engine) processFetches(ctx context.Context, fetches kgo.Fetches) error 
 // processPartition runs one fetched partition's records through every source
 // reading the topic, and advances the position to commit. Barrier control
 // records are taken out of the batch and counted; user code never sees them.
+//
+// franz-go decodes a fetched batch into one []kgo.Record, so fetching costs
+// allocations per batch, not per record. Its pool for those slices
+// (kgo.PoolRecords) was measured and left out: it saves no allocation, only
+// about 170 bytes a record of garbage, at the price of a Recycle per record
+// and, behind a backlog, of tens of megabytes kept (peak RSS 203 MB instead
+// of 178 MB on bench/e2e). The keys and values (the fetched bytes) could not
+// be pooled anyway: decoded values and caches alias them.
 func (e *Engine) processPartition(ftp kgo.FetchTopicPartition) error {
 	e.batch = e.batch[:0]
 	for _, r := range ftp.Records {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -41,9 +43,12 @@ func (o taskOut) Emit(topic runtime.TopicID, key, value []byte, timestamp int64)
 }
 
 // produce copies key and value (callers reuse their buffers) and sends them
-// asynchronously through the task's producer; commit waits for the acks. A
-// negative timestamp (runtime.NoTimestamp for changelogs and barriers, or a bad
-// record's) lets the producer stamp the record with the time it is sent.
+// asynchronously through the task's producer; commit waits for the acks. The
+// record and the buffer of the copy come from the producer's free list
+// (outPool) and go back to it once acknowledged, so in steady state writing
+// allocates nothing. A negative timestamp (runtime.NoTimestamp for changelogs
+// and barriers, or a bad record's) lets the producer stamp the record with the
+// time it is sent.
 func (e *Engine) produce(tk *task, topic string, p int32, key, value []byte, timestamp int64, headers []kgo.RecordHeader) {
 	if !e.node.LeaseHeld() {
 		// The lease ran out under this write (the process was paused in the
@@ -52,37 +57,124 @@ func (e *Engine) produce(tk *task, topic string, p int32, key, value []byte, tim
 		e.fencedWrites++
 		return
 	}
-	buf := make([]byte, len(key)+len(value))
+	o := tk.out.get()
+	o.buf = append(append(o.buf[:0], key...), value...)
 	var k, v []byte
 	if key != nil {
-		k = buf[:len(key):len(key)]
-		copy(k, key)
+		k = o.buf[:len(key):len(key)]
 	}
 	if value != nil {
-		v = buf[len(key):]
-		copy(v, value)
+		v = o.buf[len(key):len(o.buf):len(o.buf)]
 	}
 	tk.txnRecords++
-	r := &kgo.Record{Topic: topic, Partition: p, Key: k, Value: v, Headers: headers}
+	o.Record = kgo.Record{Topic: topic, Partition: p, Key: k, Value: v, Headers: headers}
 	if timestamp >= 0 {
-		r.Timestamp = time.UnixMilli(timestamp)
+		o.Record.Timestamp = time.UnixMilli(timestamp)
 	}
 	if faultProduce.hit() {
-		tk.ack(r, faultProduce.err()) // as the producer's callback would report it
+		tk.ack(&o.Record, faultProduce.err()) // as the producer's callback would report it
 		return
 	}
-	tk.producer.Produce(context.Background(), r, tk.ack)
+	tk.producer.Produce(context.Background(), &o.Record, tk.ack)
 }
 
 // ackFunc is the produce callback of a task's records: a failure of the
 // shared producer belongs to every task (e.produceErr), one of a task's own
 // transactional producer to that task alone (its produceErr), whose
-// transaction then aborts without touching the others'.
+// transaction then aborts without touching the others'. The record then goes
+// back to its free list: franz-go does not touch a record after its callback.
 func (e *Engine) ackFunc(t *task) func(*kgo.Record, error) {
+	failed, out := &t.produceErr, t.out
 	if t.producer == e.producer {
-		return func(r *kgo.Record, err error) { e.acked(&e.produceErr, r, err) }
+		failed = &e.produceErr
 	}
-	return func(r *kgo.Record, err error) { e.acked(&t.produceErr, r, err) }
+	return func(r *kgo.Record, err error) {
+		e.acked(failed, r, err)
+		out.put(r)
+	}
+}
+
+// outRecord is a record being produced and the buffer its key and value are
+// copied into: inline for most records, one allocation for both.
+type outRecord struct {
+	kgo.Record // first, so that outPool.put finds the outRecord from the callback's *kgo.Record
+	buf        []byte
+	inline     [48]byte
+}
+
+// outPool is a free list of outRecords: produce takes them on the loop's
+// goroutine, the produce callbacks give them back on franz-go's. There is
+// one per producer (the engine's shared one under at-least-once, each task's
+// under exactly-once): a producer has at most its buffer limit (franz-go's
+// MaxBufferedRecords, 50,000) in flight, so the list never grows much past
+// that (about 256 bytes a record), and steady state allocates nothing. One
+// per task under a shared producer would grow each task's list to its own
+// peak.
+type outPool struct {
+	mu   sync.Mutex
+	free []*outRecord // given back by the callbacks
+	// taken is the loop goroutine's own stock, refilled from free outTake
+	// at a time, so that taking a record does not lock the pool.
+	taken []*outRecord
+}
+
+// outSlab is how many outRecords the pool allocates at once when it is empty,
+// so that growing to a new peak of records in flight (which varies with the
+// broker's pace) costs one allocation per outSlab records.
+const outSlab = 256
+
+// outTake is how many records the loop takes from the free list at once.
+const outTake = 64
+
+// get returns a record to produce. Only the loop's goroutine calls it.
+func (p *outPool) get() *outRecord {
+	if len(p.taken) == 0 {
+		p.refill()
+	}
+	n := len(p.taken) - 1
+	o := p.taken[n]
+	p.taken = p.taken[:n]
+	return o
+}
+
+// refill moves up to outTake records from the free list to the loop's
+// stock, or a new slab of them when the list is empty.
+func (p *outPool) refill() {
+	p.mu.Lock()
+	n := min(len(p.free), outTake)
+	p.taken = append(p.taken, p.free[len(p.free)-n:]...)
+	clear(p.free[len(p.free)-n:])
+	p.free = p.free[:len(p.free)-n]
+	p.mu.Unlock()
+	if n > 0 {
+		return
+	}
+	slab := make([]outRecord, outSlab)
+	for i := range slab {
+		o := &slab[i]
+		// Never nil, so that an empty key or value stays non-nil (nil
+		// means a null key or a tombstone).
+		o.buf = o.inline[:0]
+		p.taken = append(p.taken, o)
+	}
+}
+
+// maxKeptBuf is the largest buffer a recycled outRecord keeps: a rare large
+// record (a dead letter, a big aggregate) does not pin its memory for good.
+const maxKeptBuf = 4 << 10
+
+// put gives back r, the Record of an outRecord from get, once it is acknowledged.
+func (p *outPool) put(r *kgo.Record) {
+	o := (*outRecord)(unsafe.Pointer(r))
+	// produce sets every field again; only what is not the pool's own needs
+	// dropping (Key and Value point into buf, Topic names are long-lived).
+	o.Headers, o.Context = nil, nil
+	if cap(o.buf) > maxKeptBuf {
+		o.buf = o.inline[:0]
+	}
+	p.mu.Lock()
+	p.free = append(p.free, o)
+	p.mu.Unlock()
 }
 
 // acked records a produce failure in *failed (guarded by e.mu) and the

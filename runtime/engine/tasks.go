@@ -125,9 +125,9 @@ func (e *Engine) committedOffsets(ctx context.Context) (kadm.OffsetResponses, er
 func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed kadm.OffsetResponses, bounds map[topicPartition]bounds, producer *kgo.Client) error {
 	begin := time.Now()
 	st := e.prog.SubTopologies[k.SubTopology]
-	t := &task{id: k, producer: e.producer}
+	t := &task{id: k, producer: e.producer, out: e.out}
 	if producer != nil {
-		t.producer = producer
+		t.producer, t.out = producer, &outPool{}
 	}
 	t.ack = e.ackFunc(t)
 	persistent := false
