@@ -17,7 +17,7 @@ BROKER_CLICKS ?= 200000
 CHAOS_ENV = GOFKA_CHAOS_KILLS=$(CHAOS_KILLS) GOFKA_CHAOS_CLICKS=$(CHAOS_CLICKS) GOFKA_CHAOS_SEED=$(CHAOS_SEED) \
   GOFKA_BROKER_RESTARTS=$(BROKER_RESTARTS) GOFKA_BROKER_CLICKS=$(BROKER_CLICKS)
 
-.PHONY: help deps test test-kafka chaos vet check-generated fuzz bench bench-operators bench-e2e bench-cluster bench-eos bench-windowed generate demo
+.PHONY: help deps test test-kafka chaos vet check-generated fuzz bench bench-operators bench-e2e bench-cluster bench-eos bench-serde bench-windowed generate demo
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -54,19 +54,27 @@ generate: ## regenerate every gofka_gen.go in the repository (the library's modu
 	$(GO) generate ./...
 	cd bench && $(GO) generate ./...
 
-fuzz: ## fuzz the frontend with mutated topologies for FUZZTIME (default 60s)
+fuzz: ## fuzz the frontend with mutated topologies, and the generated JSON serdes against encoding/json (decode, encode), each for FUZZTIME (default 60s)
 	$(GO) test ./frontend -run XXX -fuzz FuzzCompile -fuzztime $(FUZZTIME)
+	$(GO) test ./codegen/jsongen/difftest -run XXX -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+	$(GO) test ./codegen/jsongen/difftest -run XXX -fuzz FuzzEncode -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 
 # The benchmarks are a module of their own (bench/go.mod: gonum/plot and what
 # only they need stay out of the library's go.mod); they run from bench/, and
 # their -out, -chart, -raw and -profile-dir paths are relative to the repository root.
-bench: bench-operators bench-e2e bench-cluster bench-eos bench-windowed ## every benchmark below, in one go (results in bench/results/)
+bench: bench-operators bench-serde bench-e2e bench-cluster bench-eos bench-windowed ## every benchmark below, in one go (results in bench/results/)
 
 bench-operators: ## generated code vs hand-written loop vs interface chain vs library-style chain, 1M in-memory records
 	@mkdir -p bench/results
 	cd bench && $(GO) test -run XXX -bench ClickCount -benchmem -count 6 ./operators | tee results/operators.txt
 	$(BENCHSTAT) -col /impl bench/results/operators.txt | tee bench/results/operators-benchstat.txt
 	cd bench && $(GO) test -run XXX -bench PairedRatios -benchtime 30x ./operators | tee results/operators-paired.txt
+
+bench-serde: ## JSON serdes: generated vs encoding/json vs goccy/go-json vs sonic, decoding and encoding a click and a Nexmark bid (SERDE_BENCH="-benchtime 100000x" to shorten)
+	@mkdir -p bench/results
+	cd bench && $(GO) test -run XXX -bench '^BenchmarkSerde$$' -benchmem -count 6 $(SERDE_BENCH) ./serde | tee results/serde.txt
+	cd bench && $(GO) test -run XXX -bench '^BenchmarkSerdePaired$$' -benchtime 30x ./serde | tee -a results/serde.txt
+	cd bench && $(GO) run ./serde/report -in results/serde.txt -out results/serde.md -command "make bench-serde $(if $(SERDE_BENCH),SERDE_BENCH='$(SERDE_BENCH)')"
 
 bench-e2e: deps ## click-count end to end: gofka vs Kafka Streams vs goka vs raw pipes, one broker (real Kafka with java+mvn), N records, RUNS runs
 	cd bench && $(GO) run ./e2e -n $(N) -runs $(RUNS) -out bench/results/e2e.md -chart bench/results/e2e.png \

@@ -10,9 +10,16 @@ import (
 
 // Serde converts values of type T to and from bytes. Encode appends the encoding
 // of v to dst (which it may grow) and returns the result, so a caller can reuse one
-// buffer for every record. Decode must not keep a reference to data unless T is a
-// []byte or string type: input bytes are never modified after they are handed to a
-// task, so aliasing them is safe.
+// buffer for every record.
+//
+// Decode may return a value that shares data's memory, but only through strings
+// and byte slices: the runtime never modifies a record's bytes after it hands them
+// to a task (runtime.Record), nor recycles them, so a string that aliases them
+// stays valid as long as it is referenced (a store or a later record may keep
+// it). StringSerde and BytesSerde return data itself; the JSON serdes gofkagen
+// generates (codegen/jsongen) return strings without escapes as slices of data,
+// and build strings with escapes in fresh memory. Anything else Decode keeps
+// must be copied.
 //
 // The generated code calls a serde's methods on its concrete type, so a serde that
 // is a plain struct value costs no interface dispatch.
@@ -169,7 +176,10 @@ func (BoolSerde[T]) Decode(data []byte) (T, error) {
 	return data[0] == 1, nil
 }
 
-// JSONSerde encodes values with encoding/json.
+// JSONSerde encodes values with encoding/json. It is the default serde of structs
+// and pointers to structs; gofkagen replaces it in the generated code by a serde
+// specialized to T that behaves exactly the same (see codegen/jsongen), unless
+// T cannot be specialized (gofkagen describe says why).
 type JSONSerde[T any] struct{}
 
 // JSON is the serde for T as JSON; it is the default for structs and pointers to structs.

@@ -13,7 +13,10 @@
 //	func _() { runtime.GofkaGenIsStale_…[sig](fn) }   a pin per user function
 //	<topology>Description, <topology>Mermaid  what describe prints
 //
-// The file reads top-down: serde variables, the pins (each function once, sorted
+//	gofkaJSON<T>                             the JSON serde of a record type T, specialized
+//	                                         by codegen/jsongen (encoding/json's behaviour)
+//
+// The file reads top-down: serde variables, the generated JSON serdes, the pins (each function once, sorted
 // by name), then per topology its function literals, Compiled<Topology> and its
 // task types; main, when gofkagen writes one; and last the description constants,
 // which only describe reads.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
+	"github.com/gofka/streams/codegen/jsongen"
 	"github.com/gofka/streams/ir"
 	"github.com/gofka/streams/templates"
 )
@@ -31,6 +32,7 @@ type gen struct {
 	decls  []jen.Code          // serde variables, in first-use order
 	pins   map[string]jen.Code // signature pins, by function and signature: each once
 	tail   []jen.Code          // the description constants, which end the file
+	json   *jsongen.Gen        // the generated JSON serdes
 	locals map[string]string   // local variable names, clear of the user's package-level names
 }
 
@@ -59,10 +61,12 @@ func source(in *ir.Package) ([]byte, error) {
 		pins:   map[string]jen.Code{},
 		locals: map[string]string{},
 	}
+	g.json = jsongen.New(in.Types, typ, g.names.name)
 	g.f.HeaderComment(Header)
 	g.f.ImportName(streamsPath, "streams")
 	g.f.ImportName(runtimePath, "runtime")
 	g.f.ImportName(statePath, "state")
+	g.f.ImportName(jsongen.WirePath, "jsonwire")
 
 	var body []jen.Code
 	var programs []string
@@ -76,6 +80,9 @@ func source(in *ir.Package) ([]byte, error) {
 		g.f.Comment("Serdes chosen at generation time; tasks call their methods directly.")
 		g.f.Var().Defs(g.decls...)
 		g.f.Line()
+	}
+	for _, c := range g.json.Decls() {
+		g.f.Add(c)
 	}
 	if len(g.pins) > 0 {
 		g.f.Comment("Pins: each line names a user function with the signature this file was generated")
@@ -154,6 +161,12 @@ func (g *gen) serdeVar(s *ir.Serde) string {
 	}
 	name := g.names.name(base)
 	g.serdes[id] = name
+	if s.Builtin == "JSONSerde" {
+		// generated for the type when it can be (codegen/jsongen), else encoding/json
+		if generated := g.json.Serde(s.Type); generated != "" {
+			value = jen.Id(generated).Values()
+		}
+	}
 	g.decls = append(g.decls, jen.Id(name).Op("=").Add(value))
 	return name
 }

@@ -6,6 +6,8 @@ import (
 	"go/types"
 	"path/filepath"
 	"strings"
+
+	"github.com/gofka/streams/codegen/jsongen"
 )
 
 // Describe renders a lowered graph as text: sub-topologies, and in each the nodes
@@ -34,6 +36,7 @@ func Describe(g *Graph, pkg *types.Package) string {
 			}
 		}
 	}
+	describeJSON(&b, g, pkg, q)
 	return b.String()
 }
 
@@ -49,6 +52,34 @@ func fnNames(n *Node) string {
 		return "timestamp " + list
 	}
 	return list
+}
+
+// describeJSON says, for each JSON serde codegen generates (codegen/jsongen),
+// what it leaves to encoding/json and why: the whole type, or types inside it.
+// A serde generated entirely says nothing, which keeps most descriptions as
+// they were.
+func describeJSON(b *strings.Builder, g *Graph, pkg *types.Package, q types.Qualifier) {
+	seen := map[string]bool{}
+	check := func(s *Serde) {
+		if s == nil || s.Builtin != "JSONSerde" || seen[types.TypeString(s.Type, nil)] {
+			return
+		}
+		seen[types.TypeString(s.Type, nil)] = true
+		switch reason, std := jsongen.Fallback(s.Type, pkg); {
+		case reason != "":
+			fmt.Fprintf(b, "  JSON serde of %s: encoding/json, as %s\n", types.TypeString(s.Type, q), reason)
+		case len(std) > 0:
+			fmt.Fprintf(b, "  JSON serde of %s: generated; left to encoding/json: %s\n", types.TypeString(s.Type, q), strings.Join(std, ", "))
+		}
+	}
+	for _, n := range g.Nodes {
+		check(n.KeySerde)
+		check(n.ValueSerde)
+	}
+	for _, st := range g.Stores {
+		check(st.KeySerde)
+		check(st.ValueSerde)
+	}
 }
 
 func nodeDetail(g *Graph, n *Node, q types.Qualifier) string {

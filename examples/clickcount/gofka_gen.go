@@ -7,15 +7,89 @@ import (
 	"github.com/gofka/streams"
 	"github.com/gofka/streams/runtime"
 	"github.com/gofka/streams/runtime/app"
+	"github.com/gofka/streams/runtime/jsonwire"
 	"github.com/gofka/streams/state"
 )
 
 // Serdes chosen at generation time; tasks call their methods directly.
 var (
 	gofkaSerdeString = streams.StringSerde[string]{}
-	gofkaSerdeClick  = streams.JSONSerde[Click]{}
+	gofkaSerdeClick  = gofkaJSONClick{}
 	gofkaSerdeInt64  = streams.IntSerde[int64]{}
 )
+
+// gofkaJSONClick is the JSON serde of Click: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONClick struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONClick) Encode(dst []byte, v Click) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodeClick(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONClick) Decode(data []byte) (Click, error) {
+	var v Click
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodeClick(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodeClick appends v as encoding/json encodes a value of type Click.
+func gofkaJSONEncodeClick(e *jsonwire.Encoder, v Click) {
+	e.Raw(`{"user":`)
+	jsonwire.WriteString(e, v.User)
+	e.Raw(`,"url":`)
+	jsonwire.WriteString(e, v.URL)
+	e.Raw(`,"bot":`)
+	jsonwire.WriteBool(e, v.Bot)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodeClick decodes into *v as encoding/json decodes into a value of type Click.
+func gofkaJSONDecodeClick(d *jsonwire.Decoder, v *Click) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("Click"); more; more = d.NextMember() {
+		switch gofkaJSONFieldClick(d) {
+		case 0:
+			jsonwire.ReadString(d, &v.User)
+		case 1:
+			jsonwire.ReadString(d, &v.URL)
+		case 2:
+			jsonwire.ReadBool(d, &v.Bot)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldClick returns the index of the field of Click that the current member names, -1 for none.
+func gofkaJSONFieldClick(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "user":
+		return 0
+	case "url":
+		return 1
+	case "bot":
+		return 2
+	}
+	switch string(d.FoldedKey()) {
+	case "USER":
+		return 0
+	case "URL":
+		return 1
+	case "BOT":
+		return 2
+	}
+	return -1
+}
 
 // Pins: each line names a user function with the signature this file was generated
 // for. A build error here means the function changed: run go generate (gofkagen) again.

@@ -6,14 +6,231 @@ import (
 	"github.com/gofka/streams"
 	"github.com/gofka/streams/runtime"
 	"github.com/gofka/streams/runtime/app"
+	"github.com/gofka/streams/runtime/jsonwire"
 )
 
 // Serdes chosen at generation time; tasks call their methods directly.
 var (
 	gofkaSerdeString       = streams.StringSerde[string]{}
-	gofkaSerdeEnrichedView = streams.JSONSerde[EnrichedView]{}
-	gofkaSerdePageView     = streams.JSONSerde[PageView]{}
+	gofkaSerdeEnrichedView = gofkaJSONEnrichedView{}
+	gofkaSerdePageView     = gofkaJSONPageView{}
 )
+
+// gofkaJSONEnrichedView is the JSON serde of EnrichedView: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONEnrichedView struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONEnrichedView) Encode(dst []byte, v EnrichedView) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodeEnrichedView(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONEnrichedView) Decode(data []byte) (EnrichedView, error) {
+	var v EnrichedView
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodeEnrichedView(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodeEnrichedView appends v as encoding/json encodes a value of type EnrichedView.
+func gofkaJSONEncodeEnrichedView(e *jsonwire.Encoder, v EnrichedView) {
+	e.Raw(`{"user":`)
+	jsonwire.WriteString(e, v.User)
+	e.Raw(`,"url":`)
+	jsonwire.WriteString(e, v.URL)
+	e.Raw(`,"timestamp_ms":`)
+	jsonwire.WriteInt(e, v.TimestampMs)
+	if len(v.UserAgent) != 0 {
+		e.Raw(`,"user_agent":`)
+		jsonwire.WriteString(e, v.UserAgent)
+	}
+	if len(v.Host) != 0 {
+		e.Raw(`,"host":`)
+		jsonwire.WriteString(e, v.Host)
+	}
+	e.Raw(`,"path":`)
+	jsonwire.WriteString(e, v.Path)
+	e.Raw(`,"section":`)
+	jsonwire.WriteString(e, v.Section)
+	e.Raw(`,"hour":`)
+	jsonwire.WriteInt(e, v.Hour)
+	e.Raw(`,"day_part":`)
+	jsonwire.WriteString(e, v.DayPart)
+	e.Raw(`,"is_mobile":`)
+	jsonwire.WriteBool(e, v.IsMobile)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodeEnrichedView decodes into *v as encoding/json decodes into a value of type EnrichedView.
+func gofkaJSONDecodeEnrichedView(d *jsonwire.Decoder, v *EnrichedView) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("EnrichedView"); more; more = d.NextMember() {
+		switch gofkaJSONFieldEnrichedView(d) {
+		case 0:
+			jsonwire.ReadString(d, &v.User)
+		case 1:
+			jsonwire.ReadString(d, &v.URL)
+		case 2:
+			jsonwire.ReadInt(d, &v.TimestampMs)
+		case 3:
+			jsonwire.ReadString(d, &v.UserAgent)
+		case 4:
+			jsonwire.ReadString(d, &v.Host)
+		case 5:
+			jsonwire.ReadString(d, &v.Path)
+		case 6:
+			jsonwire.ReadString(d, &v.Section)
+		case 7:
+			jsonwire.ReadInt(d, &v.Hour)
+		case 8:
+			jsonwire.ReadString(d, &v.DayPart)
+		case 9:
+			jsonwire.ReadBool(d, &v.IsMobile)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldEnrichedView returns the index of the field of EnrichedView that the current member names, -1 for none.
+func gofkaJSONFieldEnrichedView(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "user":
+		return 0
+	case "url":
+		return 1
+	case "timestamp_ms":
+		return 2
+	case "user_agent":
+		return 3
+	case "host":
+		return 4
+	case "path":
+		return 5
+	case "section":
+		return 6
+	case "hour":
+		return 7
+	case "day_part":
+		return 8
+	case "is_mobile":
+		return 9
+	}
+	switch string(d.FoldedKey()) {
+	case "USER":
+		return 0
+	case "URL":
+		return 1
+	case "TIMESTAMP_MS":
+		return 2
+	case "USER_AGENT":
+		return 3
+	case "HOST":
+		return 4
+	case "PATH":
+		return 5
+	case "SECTION":
+		return 6
+	case "HOUR":
+		return 7
+	case "DAY_PART":
+		return 8
+	case "IS_MOBILE":
+		return 9
+	}
+	return -1
+}
+
+// gofkaJSONPageView is the JSON serde of PageView: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONPageView struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONPageView) Encode(dst []byte, v PageView) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodePageView(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONPageView) Decode(data []byte) (PageView, error) {
+	var v PageView
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodePageView(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodePageView appends v as encoding/json encodes a value of type PageView.
+func gofkaJSONEncodePageView(e *jsonwire.Encoder, v PageView) {
+	e.Raw(`{"user":`)
+	jsonwire.WriteString(e, v.User)
+	e.Raw(`,"url":`)
+	jsonwire.WriteString(e, v.URL)
+	e.Raw(`,"timestamp_ms":`)
+	jsonwire.WriteInt(e, v.TimestampMs)
+	if len(v.UserAgent) != 0 {
+		e.Raw(`,"user_agent":`)
+		jsonwire.WriteString(e, v.UserAgent)
+	}
+	e.Byte('}')
+}
+
+// gofkaJSONDecodePageView decodes into *v as encoding/json decodes into a value of type PageView.
+func gofkaJSONDecodePageView(d *jsonwire.Decoder, v *PageView) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("PageView"); more; more = d.NextMember() {
+		switch gofkaJSONFieldPageView(d) {
+		case 0:
+			jsonwire.ReadString(d, &v.User)
+		case 1:
+			jsonwire.ReadString(d, &v.URL)
+		case 2:
+			jsonwire.ReadInt(d, &v.TimestampMs)
+		case 3:
+			jsonwire.ReadString(d, &v.UserAgent)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldPageView returns the index of the field of PageView that the current member names, -1 for none.
+func gofkaJSONFieldPageView(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "user":
+		return 0
+	case "url":
+		return 1
+	case "timestamp_ms":
+		return 2
+	case "user_agent":
+		return 3
+	}
+	switch string(d.FoldedKey()) {
+	case "USER":
+		return 0
+	case "URL":
+		return 1
+	case "TIMESTAMP_MS":
+		return 2
+	case "USER_AGENT":
+		return 3
+	}
+	return -1
+}
 
 // Pins: each line names a user function with the signature this file was generated
 // for. A build error here means the function changed: run go generate (gofkagen) again.

@@ -7,6 +7,7 @@ import (
 	"github.com/gofka/streams"
 	"github.com/gofka/streams/runtime"
 	"github.com/gofka/streams/runtime/app"
+	"github.com/gofka/streams/runtime/jsonwire"
 	"github.com/gofka/streams/state"
 	"time"
 )
@@ -14,9 +15,74 @@ import (
 // Serdes chosen at generation time; tasks call their methods directly.
 var (
 	gofkaSerdeString   = streams.StringSerde[string]{}
-	gofkaSerdePageView = streams.JSONSerde[PageView]{}
+	gofkaSerdePageView = gofkaJSONPageView{}
 	gofkaSerdeInt64    = streams.IntSerde[int64]{}
 )
+
+// gofkaJSONPageView is the JSON serde of PageView: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONPageView struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONPageView) Encode(dst []byte, v PageView) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodePageView(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONPageView) Decode(data []byte) (PageView, error) {
+	var v PageView
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodePageView(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodePageView appends v as encoding/json encodes a value of type PageView.
+func gofkaJSONEncodePageView(e *jsonwire.Encoder, v PageView) {
+	e.Raw(`{"page":`)
+	jsonwire.WriteString(e, v.Page)
+	e.Raw(`,"viewed_at":`)
+	jsonwire.WriteInt(e, v.ViewedAt)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodePageView decodes into *v as encoding/json decodes into a value of type PageView.
+func gofkaJSONDecodePageView(d *jsonwire.Decoder, v *PageView) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("PageView"); more; more = d.NextMember() {
+		switch gofkaJSONFieldPageView(d) {
+		case 0:
+			jsonwire.ReadString(d, &v.Page)
+		case 1:
+			jsonwire.ReadInt(d, &v.ViewedAt)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldPageView returns the index of the field of PageView that the current member names, -1 for none.
+func gofkaJSONFieldPageView(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "page":
+		return 0
+	case "viewed_at":
+		return 1
+	}
+	switch string(d.FoldedKey()) {
+	case "PAGE":
+		return 0
+	case "VIEWED_AT":
+		return 1
+	}
+	return -1
+}
 
 // Pins: each line names a user function with the signature this file was generated
 // for. A build error here means the function changed: run go generate (gofkagen) again.
