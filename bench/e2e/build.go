@@ -14,6 +14,7 @@ import (
 // binaries are the programs a benchmark runs, built once per invocation.
 type binaries struct {
 	gofka, pipe, goka string
+	pageviews         string // examples/pageviews, for -windowed
 	kstreams          string // the Maven project's directory, built in place
 }
 
@@ -22,10 +23,11 @@ type binaries struct {
 // mvn package when its classes are older than its sources.
 func build(root, dir string, chosen []contender, logf func(string, ...any)) (*binaries, error) {
 	b := &binaries{
-		gofka:    filepath.Join(dir, "clickcount"),
-		pipe:     filepath.Join(dir, "pipe"),
-		goka:     filepath.Join(dir, "goka-clickcount"),
-		kstreams: testkit.KStreamsPeerDir(root),
+		gofka:     filepath.Join(dir, "clickcount"),
+		pipe:      filepath.Join(dir, "pipe"),
+		goka:      filepath.Join(dir, "goka-clickcount"),
+		pageviews: filepath.Join(dir, "pageviews"),
+		kstreams:  testkit.KStreamsPeerDir(root),
 	}
 	goBuild := func(workdir, out, pkg string) error {
 		cmd := exec.Command("go", "build", "-o", out, pkg)
@@ -46,6 +48,11 @@ func build(root, dir string, chosen []contender, logf func(string, ...any)) (*bi
 	for _, c := range chosen {
 		if c.id == "goka" {
 			if err := goBuild(filepath.Join(root, "bench", "peers", "goka"), b.goka, "."); err != nil {
+				return nil, err
+			}
+		}
+		if c.id == "gofka-windowed" {
+			if err := goBuild(root, b.pageviews, "./examples/pageviews"); err != nil {
 				return nil, err
 			}
 		}

@@ -31,9 +31,14 @@ type contender struct {
 	// (gofka's topology names them); otherwise every measurement gets fresh ones.
 	fixedIn, fixedOut string
 	mid               bool // needs an intermediate topic (the two-hop pipe)
-	kind              outputKind
-	java              bool   // needs java and mvn (the Kafka Streams peer)
-	note              string // its settings, for the report
+	// windowed: a windowed page-view count (windowed.go), which also writes
+	// final counts (fixedFinal, if named by the topology) and, gofka only,
+	// late views (fixedLate).
+	windowed              bool
+	fixedFinal, fixedLate string
+	kind                  outputKind
+	java                  bool   // needs java and mvn (the Kafka Streams peer)
+	note                  string // its settings, for the report
 }
 
 var contenders = []contender{
@@ -57,26 +62,9 @@ var contenders = []contender{
 		note: "the same pipe through an intermediate topic: the limit for a topology with one repartition, as click-count has",
 	},
 	{
-		id:   "gofka",
-		name: "gofka click-count",
-		args: func(m *measurement) []string {
-			args := []string{m.bins.gofka, "run", "--brokers", m.addr, "--app-id", m.appID,
-				"--state-dir", m.stateDir, "--log-level", "warn",
-				"--commit-interval", m.commit().String()}
-			if m.set.eos {
-				args = append(args, "--guarantee", "exactly-once")
-			}
-			if m.set.memory != "" {
-				args = append(args, "--memory", m.set.memory)
-			}
-			if m.set.checkpoint > 0 {
-				args = append(args, "--checkpoint-interval", m.set.checkpoint.String())
-			}
-			if m.set.profile != "" {
-				args = append(args, "--cpu-profile", m.set.profile)
-			}
-			return args
-		},
+		id:      "gofka",
+		name:    "gofka click-count",
+		args:    func(m *measurement) []string { return gofkaArgs(m, m.bins.gofka) },
 		fixedIn: "user-clicks", fixedOut: "user-click-counts",
 		kind: updates,
 		note: "the binary generated from examples/clickcount: defaults (RocksDB store behind gofka's typed write-back cache, --memory 256MiB, at-least-once), --commit-interval as above; forwards every count update; the repartition topic carries the key only",
@@ -84,7 +72,7 @@ var contenders = []contender{
 	{
 		id:   "kstreams",
 		name: "Kafka Streams (10 MiB cache)",
-		args: func(m *measurement) []string { return kstreamsArgs(m, -1) },
+		args: func(m *measurement) []string { return kstreamsArgs(m, "gofka.bench.ClickCount", -1) },
 		kind: finals,
 		java: true,
 		note: "bench/peers/kstreams, Kafka Streams 3.9.1 defaults: statestore.cache.max.bytes 10 MiB (so only the latest count of a user is forwarded at each commit), RocksDB store, 1 stream thread, commit.interval.ms as gofka's; the repartition topic carries the click as JSON",
@@ -92,7 +80,7 @@ var contenders = []contender{
 	{
 		id:   "kstreams-nocache",
 		name: "Kafka Streams (no cache)",
-		args: func(m *measurement) []string { return kstreamsArgs(m, 0) },
+		args: func(m *measurement) []string { return kstreamsArgs(m, "gofka.bench.ClickCount", 0) },
 		kind: updates,
 		java: true,
 		note: "the same with statestore.cache.max.bytes=0: every count update is forwarded (gofka's output) and written to the changelog",
@@ -108,8 +96,30 @@ var contenders = []contender{
 	},
 }
 
-func kstreamsArgs(m *measurement, cacheBytes int) []string {
-	args := testkit.KStreamsPeerCommand(m.bins.kstreams, m.cfg.javaHeap, "gofka.bench.ClickCount",
+// gofkaArgs runs the gofka binary bin with the measurement's settings.
+func gofkaArgs(m *measurement, bin string) []string {
+	args := []string{bin, "run", "--brokers", m.addr, "--app-id", m.appID,
+		"--state-dir", m.stateDir, "--log-level", "warn",
+		"--commit-interval", m.commit().String()}
+	if m.set.eos {
+		args = append(args, "--guarantee", "exactly-once")
+	}
+	if m.set.memory != "" {
+		args = append(args, "--memory", m.set.memory)
+	}
+	if m.set.checkpoint > 0 {
+		args = append(args, "--checkpoint-interval", m.set.checkpoint.String())
+	}
+	if m.set.profile != "" {
+		args = append(args, "--cpu-profile", m.set.profile)
+	}
+	return args
+}
+
+// kstreamsArgs runs the peer's class with the measurement's settings, then
+// extra flags; cacheBytes < 0 leaves Kafka Streams' default cache.
+func kstreamsArgs(m *measurement, class string, cacheBytes int, extra ...string) []string {
+	args := testkit.KStreamsPeerCommand(m.bins.kstreams, m.cfg.javaHeap, class,
 		"--bootstrap", m.addr, "--app-id", m.appID, "--in", m.in, "--out", m.out, "--state-dir", m.stateDir,
 		"--commit-ms", strconv.FormatInt(m.commit().Milliseconds(), 10))
 	if m.set.eos {
@@ -118,22 +128,26 @@ func kstreamsArgs(m *measurement, cacheBytes int) []string {
 	if cacheBytes >= 0 {
 		args = append(args, "--cache-bytes", strconv.Itoa(cacheBytes))
 	}
-	return args
+	return append(args, extra...)
 }
 
-func contenderIDs() []string {
+func contenderIDs() []string { return idsOf(contenders) }
+
+func idsOf(list []contender) []string {
 	var ids []string
-	for _, c := range contenders {
+	for _, c := range list {
 		ids = append(ids, c.id)
 	}
 	return ids
 }
 
-func lookupContender(id string) (contender, error) {
-	for _, c := range contenders {
+func lookupContender(id string) (contender, error) { return lookupIn(contenders, id) }
+
+func lookupIn(list []contender, id string) (contender, error) {
+	for _, c := range list {
 		if c.id == id {
 			return c, nil
 		}
 	}
-	return contender{}, fmt.Errorf("no contender %q (there are %v)", id, contenderIDs())
+	return contender{}, fmt.Errorf("no contender %q (there are %v)", id, idsOf(list))
 }

@@ -87,20 +87,7 @@ func TestEveryContenderCountsCorrectly(t *testing.T) {
 // wrong implementation would write: a lost update, a duplicated one, a wrong
 // final count, a bot counted, an undecodable count.
 func TestVerifyCatchesWrongOutput(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DefaultNumPartitions(2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	addr := c.ListenAddrs()[0]
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	ctx, addr, cl, adm := scratchBroker(t)
 	w := newWorkload(2000)
 
 	// everyUpdate writes one count update per real click, in input order, then
@@ -172,6 +159,23 @@ func TestVerifyCatchesWrongOutput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// scratchBroker starts an embedded broker for the test, with a client and an
+// admin client on it; a minute bounds what ctx allows.
+func scratchBroker(t *testing.T) (ctx context.Context, addr string, cl *kgo.Client, adm *kadm.Client) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DefaultNumPartitions(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	if cl, err = kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()[0])); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return ctx, c.ListenAddrs()[0], cl, kadm.NewClient(cl)
 }
 
 func parseClick(t *testing.T, v []byte) (user string, bot bool) {

@@ -5,6 +5,7 @@
 //	cd bench && go run ./e2e -n 1000000 -runs 3            # what make bench runs
 //	cd bench && go run ./e2e -n 20000 -runs 1 -broker embedded
 //	cd bench && go run ./e2e -eos -n 1000000 -runs 1           # make bench-eos (eos.go)
+//	cd bench && go run ./e2e -windowed -n 1000000 -runs 1      # make bench-windowed (windowed.go)
 //
 // Contenders (contenders.go): a raw consume→produce pipe (one hop, and two hops
 // through an intermediate topic as a repartitioning topology takes), the gofka
@@ -59,6 +60,7 @@ type config struct {
 	gofkaCommit time.Duration
 	keep        bool // keep the scratch directory (logs, state) and print where it is
 	eos         eosConfig
+	windowed    bool // the windowed benchmark (windowed.go)
 }
 
 func main() {
@@ -78,11 +80,20 @@ func main() {
 	flag.StringVar(&cfg.javaHeap, "java-heap", "1g", "maximum heap of the Kafka Streams JVM (-Xmx)")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the scratch directory (each contender's log and state) and print its path")
 	flag.DurationVar(&cfg.gofkaCommit, "gofka-commit-interval", 5*time.Second, "gofka's --commit-interval (Kafka Streams gets the same commit.interval.ms)")
+	flag.BoolVar(&cfg.windowed, "windowed", false, "run the windowed benchmark (windowed.go: examples/pageviews vs Kafka Streams' WindowedCount) instead of click-count; -out defaults to bench/results/windowed.md, -contenders to "+strings.Join(idsOf(windowedContenders), ","))
 	eosFlags := addEOSFlags(&cfg.eos)
 	flag.Parse()
 	if err := eosFlags.parse(&cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		os.Exit(2)
+	}
+	if cfg.windowed {
+		if !eosFlags.set["out"] {
+			cfg.out = "bench/results/windowed.md"
+		}
+		if !eosFlags.set["contenders"] {
+			contenders = strings.Join(idsOf(windowedContenders), ",")
+		}
 	}
 	cfg.partitions = int32(*partitions)
 	cfg.contenders = strings.Split(contenders, ",")
@@ -95,9 +106,15 @@ func main() {
 	defer stop()
 	var markdown string
 	var err error
-	if cfg.eos.on {
+	switch {
+	case cfg.eos.on:
 		markdown, _, err = runEOS(ctx, cfg)
-	} else {
+	case cfg.windowed:
+		var rep *report
+		if rep, err = runWindowed(ctx, cfg); err == nil {
+			markdown = rep.markdown
+		}
+	default:
 		var rep *report
 		if rep, err = run(ctx, cfg); err == nil {
 			markdown = rep.markdown

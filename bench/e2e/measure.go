@@ -25,6 +25,7 @@ type measurement struct {
 	bins         *binaries
 	addr         string
 	in, mid, out string
+	final, late  string // a windowed contender's final counts and late views
 	appID        string // application id, consumer group, goka group
 	stateDir     string
 	logPath      string // the contender's stdout and stderr
@@ -100,12 +101,18 @@ func prepare(ctx context.Context, cfg *config, cl cluster, c contender, s settin
 		stateDir: filepath.Join(scratch, prefix, "state"),
 		logPath:  filepath.Join(scratch, prefix+".log"),
 	}
+	if c.windowed {
+		m.in, m.final, m.late = prefix+"-views", prefix+"-final", prefix+"-late"
+	}
 	if c.fixedIn != "" {
-		m.in, m.out = c.fixedIn, c.fixedOut
+		m.in, m.out, m.final, m.late = c.fixedIn, c.fixedOut, c.fixedFinal, c.fixedLate
 	}
 	topics := []string{m.in, m.out}
 	if c.mid {
 		topics = append(topics, m.mid)
+	}
+	if c.windowed {
+		topics = append(topics, m.final, m.late)
 	}
 	if err := os.MkdirAll(m.stateDir, 0o755); err != nil {
 		return nil, nil, nil, err
@@ -186,11 +193,6 @@ func measure(ctx context.Context, cfg *config, cl cluster, w *workload, c conten
 		}
 		defer tracker.stop()
 	}
-	start := time.Now()
-	p, err := m.start()
-	if err != nil {
-		return result{}, err
-	}
 	want := int64(w.real)
 	if c.kind == copies {
 		want = int64(len(w.keys))
@@ -206,13 +208,10 @@ func measure(ctx context.Context, cfg *config, cl cluster, w *workload, c conten
 		}
 		return outputEnds(ctx, adm, m.out) >= want
 	}
-	peakKB, waitErr := m.waitFor(ctx, p, complete)
-	elapsed := time.Since(start)
-	p.stop()
-	if waitErr != nil {
-		return result{}, fmt.Errorf("%s: output incomplete after %s: %w\n%s", c.name, elapsed.Round(time.Second), waitErr, tail(m.logPath, 30))
+	res, err := m.runUntil(ctx, complete)
+	if err != nil {
+		return res, err
 	}
-	res := result{id: c.id, run: run, seconds: elapsed.Seconds(), rssMB: float64(peakKB) / 1024, cpu: cpuSeconds(p.cmd)}
 	if tracker != nil {
 		res.sustained = tracker.sustained(cfg.n, 10*m.cycle())
 	}
@@ -224,6 +223,23 @@ func measure(ctx context.Context, cfg *config, cl cluster, w *workload, c conten
 		}
 	}
 	return res, nil
+}
+
+// runUntil starts the contender, waits until complete, stops it and returns
+// the time from start until complete, its CPU seconds and peak RSS.
+func (m *measurement) runUntil(ctx context.Context, complete func() bool) (result, error) {
+	start := time.Now()
+	p, err := m.start()
+	if err != nil {
+		return result{}, err
+	}
+	peakKB, waitErr := m.waitFor(ctx, p, complete)
+	elapsed := time.Since(start)
+	p.stop()
+	if waitErr != nil {
+		return result{}, fmt.Errorf("%s: output incomplete after %s: %w\n%s", m.c.name, elapsed.Round(time.Second), waitErr, tail(m.logPath, 30))
+	}
+	return result{id: m.c.id, run: m.run, seconds: elapsed.Seconds(), rssMB: float64(peakKB) / 1024, cpu: cpuSeconds(p.cmd)}, nil
 }
 
 // waitFor polls complete every 50 ms while the contender runs, and returns its

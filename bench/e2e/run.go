@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,7 +37,7 @@ func run(ctx context.Context, cfg config) (*report, error) {
 		return nil, err
 	}
 	rep := &report{}
-	if err := rep.choose(&cfg); err != nil {
+	if err := rep.choose(&cfg, contenders); err != nil {
 		return nil, err
 	}
 	env, err := setUp(ctx, &cfg, root, rep.chosen)
@@ -52,13 +53,7 @@ func run(ctx context.Context, cfg config) (*report, error) {
 
 	token := randomToken()
 	for r := 1; r <= cfg.runs; r++ {
-		order := append([]contender(nil), rep.chosen...)
-		if r%2 == 0 {
-			for i, j := 0, len(order)-1; i < j; i, j = i+1, j-1 {
-				order[i], order[j] = order[j], order[i]
-			}
-		}
-		for _, c := range order {
+		for _, c := range runOrder(rep.chosen, r) {
 			res, err := measure(ctx, &cfg, cl, w, c, setting{}, bins, r, token, scratch)
 			if err != nil {
 				return nil, fmt.Errorf("%s, run %d: %w", c.name, r, err)
@@ -93,14 +88,15 @@ func run(ctx context.Context, cfg config) (*report, error) {
 	return rep, nil
 }
 
-// choose looks up -contenders; the Kafka Streams peers are left out (with a
-// note) when java or mvn is missing and the contenders are the default ones.
-func (rep *report) choose(cfg *config) error {
-	defaulted := strings.Join(cfg.contenders, ",") == strings.Join(contenderIDs(), ",")
+// choose looks up -contenders in list; the Kafka Streams peers are left out
+// (with a note) when java or mvn is missing and the contenders are the default
+// ones.
+func (rep *report) choose(cfg *config, list []contender) error {
+	defaulted := strings.Join(cfg.contenders, ",") == strings.Join(idsOf(list), ",")
 	_, javaErr := exec.LookPath("java")
 	_, mvnErr := exec.LookPath("mvn")
 	for _, id := range cfg.contenders {
-		c, err := lookupContender(strings.TrimSpace(id))
+		c, err := lookupIn(list, strings.TrimSpace(id))
 		if err != nil {
 			return err
 		}
@@ -211,6 +207,16 @@ func profileGofka(ctx context.Context, cfg *config, cl cluster, w *workload, bin
 	}
 	out := sharesTable(sharesFrom(all)) + "\n```\n" + cum
 	return string(out), nil
+}
+
+// runOrder is the order of the contenders in run r (1-based): as chosen in
+// odd runs, reversed in even ones.
+func runOrder(chosen []contender, r int) []contender {
+	order := append([]contender(nil), chosen...)
+	if r%2 == 0 {
+		slices.Reverse(order)
+	}
+	return order
 }
 
 func (rep *report) has(id string) bool {

@@ -61,20 +61,30 @@ func (w *workload) count() {
 
 // load produces every click to topic and waits for the acknowledgements.
 func (w *workload) load(ctx context.Context, addr, topic string) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ProducerLinger(5*time.Millisecond))
+	return produceAll(ctx, addr, topic, len(w.keys), func(i int) *kgo.Record {
+		return &kgo.Record{Key: w.keys[i], Value: w.values[i]}
+	})
+}
+
+// produceAll produces the n records rec makes to topic, in order, through a
+// client with opts, and waits for the acknowledgements.
+func produceAll(ctx context.Context, addr, topic string, n int, rec func(i int) *kgo.Record, opts ...kgo.Opt) error {
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr), kgo.ProducerLinger(5 * time.Millisecond)}, opts...)...)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
 	var first error
 	failed := make(chan struct{})
-	for i := range w.keys {
+	for i := range n {
 		select {
 		case <-failed:
 			return fmt.Errorf("load %s: %w", topic, first)
 		default:
 		}
-		cl.Produce(ctx, &kgo.Record{Topic: topic, Key: w.keys[i], Value: w.values[i]}, func(_ *kgo.Record, err error) {
+		r := rec(i)
+		r.Topic = topic
+		cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
 			if err != nil && first == nil { // callbacks run one at a time
 				first = err
 				close(failed)
