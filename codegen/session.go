@@ -61,7 +61,7 @@ func (t *taskGen) sessionWindowed(n *ir.Node, k, v string, m mode) []jen.Code {
 	merged := jen.Id(t.l("t")).Dot(fmt.Sprintf("sessions%d", n.ID))
 	out := []jen.Code{
 		jen.Commentf("%s over session windows (gap %v): the record joins the sessions it reaches.", n, w.Gap),
-		jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Expire").Call(jen.Id(t.l("t")).Dot("streamTime")), jen.Id(t.l("err")).Op("!=").Nil()).Block(
+		jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Expire").Call(t.clock()), jen.Id(t.l("err")).Op("!=").Nil()).Block(
 			jen.Return(jen.Id(t.l("r")).Dot("Fail").Call(jen.Lit("expire store "+s.Name), jen.Id(t.l("err")))),
 		),
 	}
@@ -112,7 +112,7 @@ func (t *taskGen) sessionWindowed(n *ir.Node, k, v string, m mode) []jen.Code {
 	open = append(open, t.children(n, 0, wk, agg, m)...)
 	t.resultTime = outer
 	late := append([]jen.Code{jen.Comment("late: the session closed (its end + gap + grace passed)")}, t.lateRecord(n)...)
-	return append(out, jen.If(jen.Id(end).Op("+").Lit(gap+grace).Op("<").Id(t.l("t")).Dot("streamTime")).Block(late...).Else().Block(open...))
+	return append(out, jen.If(jen.Id(end).Op("+").Lit(gap+grace).Op("<").Add(t.clock())).Block(late...).Else().Block(open...))
 }
 
 // mergeSession emits how a found session's aggregate sv joins agg.

@@ -52,7 +52,7 @@ func (t *taskGen) suppress(n *ir.Node, k, v string) []jen.Code {
 	evict := jen.Func().Params(jen.Id(t.l("key")).Index().Byte(), jen.Id(t.l("value")).Index().Byte(), jen.Id(t.l("ts")).Int64()).Error().Block(
 		jen.Return(jen.Id(t.l("t")).Dot(method).Call(jen.Id(t.l("r")), jen.Id(t.l("key")), jen.Id(t.l("value")), jen.Id(t.l("ts")))),
 	)
-	out = append(out, jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("EvictUntil").Call(jen.Id(t.l("t")).Dot("streamTime"), evict), jen.Id(t.l("err")).Op("!=").Nil()).Block(
+	out = append(out, jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("EvictUntil").Call(t.clock(), evict), jen.Id(t.l("err")).Op("!=").Nil()).Block(
 		jen.Return(jen.Id(t.l("err"))),
 	))
 	t.methods = append(t.methods, t.finalMethod(n, method))

@@ -21,7 +21,9 @@ type taskGen struct {
 	// resultTime names the variable holding the timestamp of the records being
 	// emitted, when it is not the input record's: a window's result time.
 	resultTime string
-	procs   map[*ir.Node]procNames
+	// byWatermark: windows close by the task's watermark, not its stream time (watermark.go).
+	byWatermark bool
+	procs       map[*ir.Node]procNames
 }
 
 // mode says how the code at hand drops a record.
@@ -36,6 +38,7 @@ const (
 func (t *taskGen) emit() []jen.Code {
 	names := t.tasks[t.st.ID]
 	t.typ = names.typ
+	t.byWatermark = hasWindows(t.st) && watermarked(t.graph, t.st)
 	t.stores = map[*ir.Store]string{}
 	t.merges = map[*ir.Node]string{}
 	local := newNamer(nil)
@@ -99,6 +102,7 @@ func (t *taskGen) emit() []jen.Code {
 	}
 	fields = append(append(fields, storeFields...), procFields...)
 	t.windowFields(&fields, ctor)
+	t.watermarkFields(&fields, ctor)
 	newTask := []jen.Code{jen.Return(jen.Op("&").Id(t.typ).Values(ctor))}
 	if len(procInit) > 0 {
 		newTask = append(append([]jen.Code{jen.Id(t.l("t")).Op(":=").Op("&").Id(t.typ).Values(ctor)}, procInit...), jen.Return(jen.Id(t.l("t"))))
@@ -126,6 +130,7 @@ func (t *taskGen) emit() []jen.Code {
 		jen.Line(),
 	)
 	out = append(out, t.punctuateMethod()...)
+	out = append(out, t.watermarkMethod()...)
 	for _, c := range append(loops, t.methods...) {
 		out = append(out, c...)
 		out = append(out, jen.Line())

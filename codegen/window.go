@@ -77,7 +77,7 @@ func (t *taskGen) windowed(n *ir.Node, k, v string, m mode) []jen.Code {
 
 	out := []jen.Code{
 		jen.Commentf("%s over %s windows of %s: every window the record falls in, oldest first.", n, w.Kind, w.Size),
-		jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Expire").Call(jen.Id(t.l("t")).Dot("streamTime")), jen.Id(t.l("err")).Op("!=").Nil()).Block(
+		jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Expire").Call(t.clock()), jen.Id(t.l("err")).Op("!=").Nil()).Block(
 			jen.Return(jen.Id(t.l("r")).Dot("Fail").Call(jen.Lit("expire store "+s.Name), jen.Id(t.l("err")))),
 		),
 		jen.Id(ts).Op(":=").Id(t.l("r")).Dot("Timestamp"),
@@ -100,7 +100,7 @@ func (t *taskGen) windowed(n *ir.Node, k, v string, m mode) []jen.Code {
 func (t *taskGen) windowBody(n *ir.Node, k, v string, key jen.Code, start string, size, grace int) []jen.Code {
 	wk := t.l(fmt.Sprintf("w%d", n.ID))
 	body := []jen.Code{
-		jen.If(jen.Id(start).Op("+").Lit(size + grace).Op("<=").Id(t.l("t")).Dot("streamTime")).Block(
+		jen.If(jen.Id(start).Op("+").Lit(size + grace).Op("<=").Add(t.clock())).Block(
 			jen.Continue().Comment("closed: its end plus grace has passed"),
 		),
 		jen.Id(t.l(fmt.Sprintf("open%d", n.ID))).Op("=").True(),

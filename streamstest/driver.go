@@ -34,6 +34,7 @@ type Driver struct {
 	written map[string]bool     // full names of the topics sinks and stores write
 	tasks   [][]runtime.Task    // [sub-topology][partition]
 	late    runtime.LateCounter // late records of every task (windowed aggregations)
+	wm      watermarks          // watermarked sources' marks (watermark.go)
 	stores  [][]*storeBackend
 	offsets map[string][]int64 // next offset by topic and partition
 	logs    map[string][]runtime.Record
@@ -352,12 +353,16 @@ func (d *Driver) run() error {
 			processed++
 			d.cur = rec.Timestamp
 			for _, r := range d.readers[rec.Topic] {
-				err := runtime.ProcessSafely(d.tasks[r.sub][rec.Partition], r.source, []runtime.Record{rec})
+				batch := []runtime.Record{rec}
+				err := runtime.ProcessSafely(d.tasks[r.sub][rec.Partition], r.source, batch)
 				d.logChangelog()
 				if err != nil {
 					errs = append(errs, err)
+				} else {
+					d.observe(r.sub, rec.Topic, rec.Partition, batch[0].Timestamp) // as the source's extractor left it
 				}
 			}
+			errs = append(errs, d.advanceWatermarks()...)
 		}
 		errs = append(errs, d.flushTasks()...)
 		if len(d.queue) == 0 {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"strconv"
 	"time"
 
@@ -235,11 +236,22 @@ func (w *watermarks) advance(t *task, now time.Time) error {
 	}
 	tm.ms = wm
 	if wt, ok := t.t.(runtime.WatermarkTask); ok {
-		if err := wt.AdvanceWatermark(wm); err != nil {
+		if err := advanceSafely(wt, wm); err != nil {
 			return &taskFailure{t.id, err}
 		}
 	}
 	return nil
+}
+
+// advanceSafely hands a task its watermark; the suppressed results it closes
+// run user functions, whose panic becomes the task's error.
+func advanceSafely(wt runtime.WatermarkTask, ms int64) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("watermark %d: panic in user function: %v", ms, p)
+		}
+	}()
+	return wt.AdvanceWatermark(ms)
 }
 
 // announce brings every running task's watermark up to date and sends it into
