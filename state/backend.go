@@ -2,8 +2,9 @@ package state
 
 import (
 	"bytes"
-	"slices"
 	"unsafe"
+
+	"github.com/google/btree"
 )
 
 // Backend is a byte-level key-value store. Implementations copy the keys and values
@@ -18,19 +19,15 @@ type Backend interface {
 	Range(fn func(key, value []byte) error) error
 }
 
-// MemoryBackend is an OrderedBackend kept in a Go map. For ordered reads it also
-// keeps the keys in a sorted slice, brought up to date lazily: Put and Delete
-// cost a map operation (a new key is only listed), and the first Scan after
-// them sorts the new keys and merges them in, once, so a store written at every
-// commit and scanned in between pays one merge per commit, not one per write.
-// A backend never scanned (a key-value store's) keeps no order at all. It
-// copies what it is given.
+// MemoryBackend is an OrderedBackend kept in a Go map. For ordered reads it
+// also keeps its keys in a B-tree (github.com/google/btree), built at the first
+// Scan or DeleteRange and kept from then on: a backend never scanned (a
+// key-value store's) costs a map operation per write and keeps no order at
+// all; an ordered one (a window store's) adds O(log n) per new or deleted key.
+// It copies what it is given.
 type MemoryBackend struct {
-	m       map[string][]byte
-	ordered bool     // scanned once: sorted and added are kept
-	sorted  []string // keys in order; may still hold keys deleted since the last merge
-	added   []string // keys put since the last merge, unordered
-	stale   bool     // a listed key was deleted since the last merge
+	m    map[string][]byte
+	keys *btree.BTreeG[string] // nil until the first ordered read
 }
 
 var _ OrderedBackend = (*MemoryBackend)(nil)
@@ -53,11 +50,8 @@ func (b *MemoryBackend) Put(key, value []byte) error {
 	k := string(key)
 	_, had := b.m[k]
 	b.m[k] = bytes.Clone(value)
-	if !had && b.ordered {
-		b.added = append(b.added, k)
-		if len(b.added) > 2*len(b.m)+64 {
-			b.order() // mostly keys deleted again: do not let them pile up
-		}
+	if !had && b.keys != nil {
+		b.keys.ReplaceOrInsert(k)
 	}
 	return nil
 }
@@ -66,39 +60,33 @@ func (b *MemoryBackend) Put(key, value []byte) error {
 func (b *MemoryBackend) Delete(key []byte) error {
 	if _, ok := b.m[string(key)]; ok {
 		delete(b.m, string(key))
-		b.stale = true
+		if b.keys != nil {
+			b.keys.Delete(string(key))
+		}
 	}
 	return nil
 }
 
-// order brings the sorted keys up to date: exactly the keys of the map, in order.
+// order builds the key index at the first ordered read.
 func (b *MemoryBackend) order() {
-	if !b.ordered {
-		b.ordered, b.stale = true, true
-		for k := range b.m {
-			b.added = append(b.added, k)
-		}
-	}
-	if len(b.added) == 0 && !b.stale {
+	if b.keys != nil {
 		return
 	}
-	slices.Sort(b.added)
-	merged := make([]string, 0, len(b.m))
-	i, j := 0, 0
-	for i < len(b.sorted) || j < len(b.added) {
-		var k string
-		if j == len(b.added) || (i < len(b.sorted) && b.sorted[i] <= b.added[j]) {
-			k, i = b.sorted[i], i+1
-		} else {
-			k, j = b.added[j], j+1
-		}
-		// A key deleted (and maybe put again) since the last merge is listed
-		// twice, or no longer in the map.
-		if _, ok := b.m[k]; ok && (len(merged) == 0 || merged[len(merged)-1] != k) {
-			merged = append(merged, k)
-		}
+	b.keys = btree.NewG(32, func(a, b string) bool { return a < b })
+	for k := range b.m {
+		b.keys.ReplaceOrInsert(k)
 	}
-	b.sorted, b.added, b.stale = merged, b.added[:0], false
+}
+
+// next is the first key at or after from (below to, unless to is nil).
+func (b *MemoryBackend) next(from string, to []byte) (string, bool) {
+	var key string
+	found := false
+	b.keys.AscendGreaterOrEqual(from, func(k string) bool {
+		key, found = k, to == nil || k < string(to)
+		return false
+	})
+	return key, found
 }
 
 // Range implements Backend.
@@ -106,27 +94,19 @@ func (b *MemoryBackend) Range(fn func(key, value []byte) error) error {
 	return b.Scan(nil, nil, fn)
 }
 
-// Scan implements OrderedBackend. After each entry it finds the next key by a
-// binary search, so fn may write to the backend (even scan it).
+// Scan implements OrderedBackend. It finds each next key in the index afresh,
+// so fn may write to the backend (even scan it).
 func (b *MemoryBackend) Scan(from, to []byte, fn func(key, value []byte) error) error {
 	b.order()
-	i, _ := slices.BinarySearch(b.sorted, string(from))
-	for i < len(b.sorted) {
-		k := b.sorted[i]
-		if to != nil && k >= string(to) {
-			return nil
-		}
-		if v, ok := b.m[k]; ok { // not deleted by fn
+	k, ok := b.next(string(from), to)
+	for ok {
+		if v, present := b.m[k]; present {
 			// Keys are never written to (Backend's contract): lend the string's bytes.
 			if err := fn(unsafe.Slice(unsafe.StringData(k), len(k)), v); err != nil {
 				return err
 			}
 		}
-		j, found := slices.BinarySearch(b.sorted, k)
-		if found {
-			j++
-		}
-		i = j
+		k, ok = b.next(k+"\x00", to)
 	}
 	return nil
 }
@@ -134,18 +114,20 @@ func (b *MemoryBackend) Scan(from, to []byte, fn func(key, value []byte) error) 
 // DeleteRange implements OrderedBackend.
 func (b *MemoryBackend) DeleteRange(from, to []byte) error {
 	b.order()
-	i, _ := slices.BinarySearch(b.sorted, string(from))
-	j := len(b.sorted)
-	if to != nil {
-		j, _ = slices.BinarySearch(b.sorted, string(to))
+	var doomed []string
+	visit := func(k string) bool {
+		doomed = append(doomed, k)
+		return true
 	}
-	if j <= i {
-		return nil
+	if to == nil {
+		b.keys.AscendGreaterOrEqual(string(from), visit)
+	} else {
+		b.keys.AscendRange(string(from), string(to), visit)
 	}
-	for _, k := range b.sorted[i:j] {
+	for _, k := range doomed {
 		delete(b.m, k)
+		b.keys.Delete(k)
 	}
-	b.sorted = slices.Delete(b.sorted, i, j)
 	return nil
 }
 
