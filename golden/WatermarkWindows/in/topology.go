@@ -28,7 +28,7 @@ func pageSecond(w streams.Windowed[string], n int64) (string, int64) {
 func WatermarkWindows(b *streams.StreamsBuilder) {
 	b.Stream(streams.With(streams.String(), streams.JSON[View]()).WithTimestamp(viewedAt).WithWatermark(5*time.Second, 0), "views").
 		GroupByKey().
-		WindowedBy(streams.TumblingWindows(10*time.Second)).
+		WindowedBy(streams.TumblingWindows(10 * time.Second)).
 		Count(streams.InMemoryStore("views-per-10s")).
 		Suppress(streams.UntilWindowCloses()).
 		ToStream().
