@@ -15,7 +15,7 @@ import (
 
 // sessionsBase is the event time of the first click of
 // TestProcessorTimersSurviveSIGKILL.
-var sessionsBase = time.Date(2024, 5, 1, 9, 0, 0, 0, time.UTC).UnixMilli()
+var sessionsBase = time.Now().Add(-24 * time.Hour).Truncate(time.Hour).UnixMilli() // inside a broker's default retention (7 days)
 
 const (
 	sessionUsers  = 60

@@ -14,9 +14,10 @@ import (
 )
 
 // timestampBase is the event time of the first click of TestRecordTimestamps:
-// far from the time the test runs, so that a record stamped when it is sent
-// cannot pass for one stamped with its input's time.
-var timestampBase = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC).UnixMilli()
+// three days before the test runs, so that a record stamped when it is sent
+// cannot pass for one stamped with its input's time, yet well inside a broker's
+// default retention (7 days), which would otherwise delete the input midway.
+var timestampBase = time.Now().Add(-72 * time.Hour).Truncate(time.Second).UnixMilli()
 
 // TestRecordTimestamps checks record time end to end, under both guarantees:
 // every record the application writes carries the timestamp of the input record

@@ -47,7 +47,9 @@ type pageView struct {
 // one view per partition an hour later, which closes every window.
 func pageViewsInput(n int) []pageView {
 	rng := rand.New(rand.NewPCG(14, 2026))
-	base := time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC).UnixMilli()
+	// Two hours ago, on a whole minute: recent enough that the broker's default
+	// retention (7 days) keeps the records for the whole test.
+	base := time.Now().Add(-2 * time.Hour).Truncate(time.Minute).UnixMilli()
 	var out []pageView
 	for i := range n {
 		page := fmt.Sprintf("/page/%02d", rng.IntN(20))
