@@ -47,13 +47,33 @@ type cleanMarker struct {
 
 const markerVersion = 1
 
-// closeCleanly closes tasks whose last commit succeeded; under exactly-once
-// it leaves a marker on the local state of each, so that their next start
-// here uses it.
+// localNeedsMarker reports whether a task's local state is trusted at its next
+// start only with a clean-shutdown marker. Under exactly-once it may hold
+// updates of transactions that never committed. A window, session or
+// suppression store may hold deletes ahead of the last commit under either
+// guarantee (expiry removes windows as stream time passes, at once, not at
+// the next flush), and replaying the input after them would count the
+// replayed records into windows already gone; so after a crash such a task
+// restores from a snapshot and the changelog, which hold committed state.
+func (e *Engine) localNeedsMarker(k coordinator.TaskID) bool {
+	if e.cfg.ExactlyOnce {
+		return true
+	}
+	for _, si := range e.prog.SubTopologies[k.SubTopology].Stores {
+		if e.prog.Stores[si].Kind != runtime.KeyValueStore {
+			return true
+		}
+	}
+	return false
+}
+
+// closeCleanly closes tasks whose last commit succeeded; where local state
+// needs a marker to be trusted (localNeedsMarker) it leaves one on the local
+// state of each, so that their next start here uses it.
 func (e *Engine) closeCleanly(tasks []*task) {
 	for _, t := range tasks {
 		var m *cleanMarker
-		if e.cfg.ExactlyOnce && t.db != nil {
+		if e.localNeedsMarker(t.id) && t.db != nil {
 			var err error
 			if m, err = e.markerOf(t); err != nil {
 				e.log.Warn("no clean-shutdown marker: the next start restores from a snapshot", "task", t.id, "err", err)

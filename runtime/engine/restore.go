@@ -104,9 +104,10 @@ func (e *Engine) openTaskState(ctx context.Context, t *task, bounds map[topicPar
 
 // openLocal tries the task's local instance. Under exactly-once local state
 // may hold updates of transactions that never committed (a crash between a
-// cache flush and the commit), so it is used only with a clean-shutdown
-// marker that fits (marker.go) and otherwise wiped: snapshots, which hold
-// committed state, and the committed changelog are trusted. The marker is
+// cache flush and the commit), and a windowed store deletes ahead of the
+// commit under either guarantee (localNeedsMarker), so such state is used only
+// with a clean-shutdown marker that fits (marker.go) and otherwise wiped:
+// snapshots, which hold committed state, and the committed changelog are trusted. The marker is
 // deleted first, under either guarantee, so that it is never used twice.
 func (e *Engine) openLocal(k coordinator.TaskID, bounds map[topicPartition]bounds, committed kadm.OffsetResponses,
 	try func(string, func(*rocks.DB) (string, error)) (bool, error), passed *[]string) (string, bool, error) {
@@ -114,7 +115,7 @@ func (e *Engine) openLocal(k coordinator.TaskID, bounds map[topicPartition]bound
 	if err != nil {
 		return "", false, err
 	}
-	if !e.cfg.ExactlyOnce {
+	if !e.localNeedsMarker(k) {
 		ok, err := try("local state", nil)
 		return "local state", ok, err
 	}
