@@ -20,6 +20,25 @@ import (
 	"github.com/gofka/streams/internal/testkit"
 )
 
+// smokeConfig is a smoke test's run of the benchmark: 20,000 records, one run
+// per contender, 4 partitions on embedded brokers, every output verified, the
+// progress logged to t. It fails the test when java or mvn, which the Kafka
+// Streams peer needs, is missing.
+func smokeConfig(t *testing.T, contenders []string) config {
+	t.Helper()
+	for _, tool := range []string{"java", "mvn"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("the Kafka Streams peer (bench/peers/kstreams) needs %s on the PATH: install openjdk-17-jdk-headless and maven", tool)
+		}
+	}
+	return config{
+		n: 20_000, runs: 1, partitions: 4, broker: "embedded", contenders: contenders,
+		timeout: 5 * time.Minute, verify: true, javaHeap: "1g", gofkaCommit: 5 * time.Second,
+		command: "cd bench && go test ./e2e",
+		logTo:   func(format string, args ...any) { t.Log(strings.TrimRight(fmt.Sprintf(format, args...), "\n")) },
+	}
+}
+
 // TestEveryContenderCountsCorrectly is the benchmark's smoke mode: every
 // contender (raw pipes, gofka, Kafka Streams with and without its cache, goka)
 // runs once on 20,000 clicks, and each one's whole output is read back and
@@ -32,19 +51,9 @@ import (
 // does the same checks on a real broker of its own. It needs java and mvn for
 // the Kafka Streams peer.
 func TestEveryContenderCountsCorrectly(t *testing.T) {
-	for _, tool := range []string{"java", "mvn"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("the Kafka Streams peer (bench/peers/kstreams) needs %s on the PATH: install openjdk-17-jdk-headless and maven", tool)
-		}
-	}
+	cfg := smokeConfig(t, contenderIDs())
 	dir := t.TempDir()
-	cfg := config{
-		n: 20_000, runs: 1, partitions: 4, broker: "embedded", contenders: contenderIDs(),
-		out: filepath.Join(dir, "e2e.md"), chart: filepath.Join(dir, "e2e.png"),
-		timeout: 5 * time.Minute, verify: true, javaHeap: "1g", gofkaCommit: 5 * time.Second,
-		command: "cd bench && go test ./e2e",
-		logTo:   func(format string, args ...any) { t.Log(strings.TrimRight(fmt.Sprintf(format, args...), "\n")) },
-	}
+	cfg.out, cfg.chart = filepath.Join(dir, "e2e.md"), filepath.Join(dir, "e2e.png")
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	rep, err := run(ctx, cfg)

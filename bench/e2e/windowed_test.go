@@ -5,9 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -25,18 +23,8 @@ import (
 // before, so both windows of a page and their closing are exercised. It needs
 // java and mvn for the Kafka Streams peer.
 func TestWindowedCountsCorrectly(t *testing.T) {
-	for _, tool := range []string{"java", "mvn"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("the Kafka Streams peer (bench/peers/kstreams) needs %s on the PATH: install openjdk-17-jdk-headless and maven", tool)
-		}
-	}
-	dir := t.TempDir()
-	cfg := config{
-		n: 20_000, runs: 1, partitions: 4, broker: "embedded", contenders: idsOf(windowedContenders), windowed: true,
-		out: filepath.Join(dir, "windowed.md"), timeout: 5 * time.Minute, verify: true, javaHeap: "1g", gofkaCommit: 5 * time.Second,
-		command: "cd bench && go test ./e2e",
-		logTo:   func(format string, args ...any) { t.Log(strings.TrimRight(fmt.Sprintf(format, args...), "\n")) },
-	}
+	cfg := smokeConfig(t, idsOf(windowedContenders))
+	cfg.windowed, cfg.out = true, filepath.Join(t.TempDir(), "windowed.md")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	rep, err := runWindowed(ctx, cfg)
