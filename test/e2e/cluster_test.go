@@ -599,6 +599,41 @@ func grepLines(s, sub string) string {
 	return strings.Join(out, "\n")
 }
 
+// appendTimeTopics makes every topic click-count writes stamp its records with
+// the broker's append time (message.timestamp.type=LogAppendTime): records
+// carry their input's timestamp, so only the broker's time says when a record
+// was written. The internal topics are created here, as the application would
+// (the changelog compacted), before it starts.
+func appendTimeTopics(ctx context.Context, t *testing.T, adm *kadm.Client) {
+	t.Helper()
+	appendTime := kadm.StringPtr("LogAppendTime")
+	cfg := map[string]*string{"message.timestamp.type": appendTime}
+	resp, err := adm.CreateTopics(ctx, partitions, 1, cfg, repartitionTopic)
+	if err == nil {
+		err = resp.Error()
+	}
+	if err == nil {
+		resp, err = adm.CreateTopics(ctx, partitions, 1, map[string]*string{"message.timestamp.type": appendTime, "cleanup.policy": kadm.StringPtr("compact")}, changelogTopic)
+		if err == nil {
+			err = resp.Error()
+		}
+	}
+	if err == nil {
+		var alter kadm.AlterConfigsResponses
+		alter, err = adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "message.timestamp.type", Value: appendTime}}, outputTopic)
+		if err == nil {
+			for _, a := range alter {
+				if a.Err != nil {
+					err = a.Err
+				}
+			}
+		}
+	}
+	if err != nil {
+		t.Fatalf("topics stamped with the broker's append time: %v", err)
+	}
+}
+
 // TestPausedReplicaIsFencedBeforeItWrites stops a worker with SIGSTOP for
 // longer than the failure timeout: the coordinator declares it dead and moves
 // its tasks. When it continues (SIGCONT) with its old assignment in memory, it
@@ -609,6 +644,7 @@ func grepLines(s, sub string) string {
 func TestPausedReplicaIsFencedBeforeItWrites(t *testing.T) {
 	ctx := testContext(t, 120*time.Second)
 	addr, cl, adm := clickCountBroker(ctx, t)
+	appendTimeTopics(ctx, t, adm)
 
 	c := newCluster(t, addr, 3)
 	c.startAll()
