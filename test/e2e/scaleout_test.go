@@ -202,6 +202,7 @@ type twoUnderLoad struct {
 func startTwoUnderLoad(ctx context.Context, t *testing.T) twoUnderLoad {
 	t.Helper()
 	addr, cl, adm := clickCountBroker(ctx, t)
+	appendTimeTopics(ctx, t, adm) // checkSilentWhileFenced reads write times from record timestamps
 	c := newCluster(t, addr, 2, "--checkpoint-interval", "2s", "--failure-timeout", "2s")
 	c.startScaled(0)
 	c.everyTaskRunning(ctx, []int{0})
