@@ -1,0 +1,160 @@
+package queries
+
+import (
+	"time"
+
+	"github.com/gofka/streams"
+	"github.com/gofka/streams/examples/nexmark/model"
+)
+
+// everything is the one grouping key of q5 and q7: their windows take all bids
+// (the SQL groups by window only), so one task holds each window.
+func everything(_ []byte, _ model.Event) int64 { return 0 }
+
+// AuctionCounts is q5's aggregate: the bids per auction in one window, as two
+// parallel lists (auction ids in order of their first bid).
+type AuctionCounts struct {
+	Auctions []int64 `json:"auctions"`
+	Counts   []int64 `json:"counts"`
+}
+
+func newAuctionCounts() AuctionCounts { return AuctionCounts{} }
+
+func countBid(_ int64, e model.Event, c AuctionCounts) AuctionCounts {
+	for i, a := range c.Auctions {
+		if a == e.Auction {
+			c.Counts[i]++
+			return c
+		}
+	}
+	c.Auctions = append(c.Auctions, e.Auction)
+	c.Counts = append(c.Counts, 1)
+	return c
+}
+
+// Q5Row is a row of q5.
+type Q5Row struct {
+	Auction int64 `json:"auction"`
+	Num     int64 `json:"num"`
+}
+
+// hottest is the SQL's join of AuctionBids with MaxBids on num >= maxn: the
+// auctions with the window's top count, every tie.
+func hottest(c AuctionCounts) []Q5Row {
+	top := int64(0)
+	for _, n := range c.Counts {
+		top = max(top, n)
+	}
+	var rows []Q5Row
+	for i, n := range c.Counts {
+		if n >= top {
+			rows = append(rows, Q5Row{c.Auctions[i], n})
+		}
+	}
+	return rows
+}
+
+// Q5 finds the hot items: per hopping window of 10 s every 2 s, the auctions
+// with the most bids.
+//
+//gofka:topology
+func Q5(b *streams.StreamsBuilder) {
+	b.Stream(streams.With(streams.Bytes(), streams.JSON[model.Event]()).WithTimestamp(eventTime).WithWatermark(4*time.Second, 0), "nexmark-events").
+		Filter(isBid).
+		GroupBy(everything).
+		WindowedBy(streams.HoppingWindows(10*time.Second, 2*time.Second)).
+		Aggregate(newAuctionCounts, countBid, streams.RocksDBStore("q5-counts")).
+		Suppress(streams.UntilWindowCloses()).
+		ToStream().
+		FlatMapValues(hottest).
+		To("nexmark-q5")
+}
+
+// q7Window is q7's TUMBLE size, in milliseconds.
+const q7Window = 10_000
+
+// TopBids is q7's aggregate of one 10 s window: its top price, the bids at that
+// price, and the bids at the window's first millisecond (which the SQL's
+// BETWEEN also joins with the previous window's top price).
+type TopBids struct {
+	Max     int64    `json:"max"`
+	Top     []BidRow `json:"top"`
+	AtStart []BidRow `json:"atStart"`
+}
+
+func newTopBids() TopBids { return TopBids{} }
+
+func addTopBid(_ int64, e model.Event, t TopBids) TopBids {
+	switch {
+	case len(t.Top) == 0 || e.Price > t.Max:
+		t.Max, t.Top = e.Price, append(t.Top[:0], bidRow(e))
+	case e.Price == t.Max:
+		t.Top = append(t.Top, bidRow(e))
+	}
+	if e.DateTime%q7Window == 0 {
+		t.AtStart = append(t.AtStart, bidRow(e))
+	}
+	return t
+}
+
+// Edge is what q7 knows of one window boundary (a window's end, the next one's
+// start): the top price of the window that ends there, once it closed, and the
+// bids at that instant waiting for it.
+type Edge struct {
+	Max     int64    `json:"max"`
+	Closed  bool     `json:"closed"`
+	Pending []BidRow `json:"pending"`
+}
+
+// joinTopBids is the SQL's join of every bid with each window's top price on
+// price = top and dateTime BETWEEN end − 10 s AND end: the window's own top
+// bids, and the bids at its end instant (the next window's first millisecond)
+// at its top price. Windows may close in any order, so the bids at a boundary
+// wait there for the window that ends at it.
+func joinTopBids(ctx *streams.ProcessorContext[int64, BidRow], w streams.Windowed[int64], t TopBids, edges *streams.KeyValueStore[int64, Edge]) error {
+	for _, b := range t.Top {
+		ctx.Forward(b.Auction, b)
+	}
+	start, end := w.Start.UnixMilli(), w.End.UnixMilli()
+	before, ok, err := edges.Get(start)
+	if err != nil {
+		return err
+	}
+	if ok && before.Closed {
+		forwardAt(ctx, t.AtStart, before.Max)
+	} else if err := edges.Put(start, Edge{Pending: t.AtStart}); err != nil {
+		return err
+	}
+	after, _, err := edges.Get(end)
+	if err != nil {
+		return err
+	}
+	forwardAt(ctx, after.Pending, t.Max)
+	return edges.Put(end, Edge{Max: t.Max, Closed: true})
+}
+
+// forwardAt forwards the bids at price.
+func forwardAt(ctx *streams.ProcessorContext[int64, BidRow], bids []BidRow, price int64) {
+	for _, b := range bids {
+		if b.Price == price {
+			ctx.Forward(b.Auction, b)
+		}
+	}
+}
+
+// Q7 finds the highest bids: per 10 s tumbling window, every bid at the
+// window's top price.
+//
+//gofka:topology
+func Q7(b *streams.StreamsBuilder) {
+	b.Stream(streams.With(streams.Bytes(), streams.JSON[model.Event]()).WithTimestamp(eventTime).WithWatermark(4*time.Second, 0), "nexmark-events").
+		Filter(isBid).
+		GroupBy(everything).
+		WindowedBy(streams.TumblingWindows(10*time.Second)).
+		Aggregate(newTopBids, addTopBid, streams.RocksDBStore("q7-top")).
+		Suppress(streams.UntilWindowCloses()).
+		ToStream().
+		Repartition(streams.Named("q7-windows")). // gofkagen's Process right after Suppress does not build yet
+		Process(joinTopBids, streams.RocksDBStore("q7-edges")).
+		To("nexmark-q7")
+}
