@@ -17,9 +17,10 @@
 //
 // # nexmark query --query qN --events FILE --out FILE
 //
-// Runs the generated topology of query qN (topology.go, gofka_gen.go) over the
-// events in the in-process driver (package streamstest: the generated tasks, one
-// partition), and writes its final rows.
+// Runs the generated topology of query qN (package queries) over the events in
+// process (queries.Runner: the generated tasks, one partition, in-memory
+// stores, batches of 500 events each followed by the watermark and a commit),
+// and writes its final rows.
 //
 //	events FILE ──one record per line──▶ topic nexmark-events ──Compiled<qN>──▶ topic nexmark-<qN> ──sorted──▶ out FILE
 //	            then one end-of-input mark: {"type":"end","dateTime":last + 1 h}
@@ -53,7 +54,6 @@ import (
 	"github.com/gofka/streams/examples/nexmark/generator"
 	"github.com/gofka/streams/examples/nexmark/queries"
 	"github.com/gofka/streams/runtime"
-	"github.com/gofka/streams/streamstest"
 )
 
 // query is one Nexmark query as this command runs it.
@@ -167,37 +167,56 @@ func queryCommand() *cobra.Command {
 // than any window, gap and watermark delay of the queries.
 const endMarkDelay = 3_600_000
 
-// Run pipes each line of events (JSON events) through q's topology in the
-// in-process driver, then the end-of-input mark, and returns the rows written
-// to q's sink, sorted by their bytes.
+// batchSize is how many events Run hands the tasks at once, as one fetch would.
+const batchSize = 500
+
+// Run runs each line of events (JSON events) through q's topology (a
+// queries.Runner: the generated tasks, one partition, a watermark after every
+// batch of 500, a commit after every batch), then the end-of-input mark, and
+// returns the rows written to q's sink, sorted by their bytes.
 func Run(q query, events []byte) ([][]byte, error) {
-	d := streamstest.NewDriver(q.program())
-	defer d.Close()
+	r, err := queries.NewRunner(q.program())
+	if err != nil {
+		return nil, err
+	}
+	var rows [][]byte
+	r.Sink = func(_, value []byte) { rows = append(rows, bytes.Clone(value)) }
+	var batch []runtime.Record
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := r.Process(batch); err != nil {
+			return err
+		}
+		batch = batch[:0]
+		return r.Commit()
+	}
 	last := int64(0)
 	sc := bufio.NewScanner(bytes.NewReader(events))
 	sc.Buffer(nil, 1<<24)
-	for line := 1; sc.Scan(); line++ {
+	for line := int64(0); sc.Scan(); line++ {
 		var t struct {
 			DateTime int64 `json:"dateTime"`
 		}
 		if err := json.Unmarshal(sc.Bytes(), &t); err != nil {
-			return nil, fmt.Errorf("events line %d: %w", line, err)
+			return nil, fmt.Errorf("events line %d: %w", line+1, err)
 		}
 		last = max(last, t.DateTime)
-		if err := d.PipeRawAt(queries.EventsTopic, nil, sc.Bytes(), t.DateTime); err != nil {
-			return nil, fmt.Errorf("events line %d: %w", line, err)
+		batch = append(batch, runtime.Record{Topic: queries.EventsTopic, Offset: line, Timestamp: t.DateTime, Value: bytes.Clone(sc.Bytes())})
+		if len(batch) == batchSize {
+			if err := flush(); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
 	}
 	mark := fmt.Appendf(nil, `{"type":"end","dateTime":%d}`, last+endMarkDelay)
-	if err := d.PipeRawAt(queries.EventsTopic, nil, mark, last+endMarkDelay); err != nil {
-		return nil, fmt.Errorf("end-of-input mark: %w", err)
-	}
-	var rows [][]byte
-	for _, r := range d.ReadRaw(q.out) {
-		rows = append(rows, r.Value)
+	batch = append(batch, runtime.Record{Topic: queries.EventsTopic, Offset: -1, Timestamp: last + endMarkDelay, Value: mark})
+	if err := flush(); err != nil {
+		return nil, fmt.Errorf("end of input: %w", err)
 	}
 	slices.SortFunc(rows, func(a, b []byte) int { return cmp.Compare(string(a), string(b)) })
 	return rows, nil

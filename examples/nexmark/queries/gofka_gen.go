@@ -1229,7 +1229,7 @@ func (t *q2Task0) processNexmarkEvents(batch []runtime.Record) error {
 	return nil
 }
 
-// CompiledQ11 returns topology Q11 (topology.go:190) compiled for the Gofka runtime:
+// CompiledQ11 returns topology Q11 (topology.go:198) compiled for the Gofka runtime:
 // hand it to runtime.Main, or to streamstest.NewDriver in tests.
 func CompiledQ11() *runtime.Program {
 	return &runtime.Program{
@@ -1265,7 +1265,7 @@ func CompiledQ11() *runtime.Program {
 
 // q11Task0 runs sub-topology 0 of Q11 on one partition:
 //
-//	Source#0 topic "nexmark-events" → Filter#1 → SelectKey#2 → Repartition#3 topic "q11-by-bidder-repartition"
+//	Source#0 topic "nexmark-events" → SelectKey#1 → Repartition#2 topic "q11-by-bidder-repartition"
 type q11Task0 struct {
 	out        runtime.Emitter
 	current    int    // index in the batch of the record in flight
@@ -1323,28 +1323,25 @@ func (t *q11Task0) processNexmarkEvents(batch []runtime.Record) error {
 			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
 		}
 		t.streamTime = max(t.streamTime, r.Timestamp)
-		if !isBid(k0, v0) {
-			continue
-		}
-		k2 := bidder(k0, v0)
-		key3, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k2)
+		k1 := bidder(k0, v0)
+		key2, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k1)
 		if err != nil {
 			return r.Fail("encode key for q11-q11-by-bidder-repartition", err)
 		}
-		t.keyBuf = key3
-		value3, err := gofkaSerdeEvent.Encode(t.valueBuf[:0], v0)
+		t.keyBuf = key2
+		value2, err := gofkaSerdeEvent.Encode(t.valueBuf[:0], v0)
 		if err != nil {
 			return r.Fail("encode value for q11-q11-by-bidder-repartition", err)
 		}
-		t.valueBuf = value3
-		t.out.Emit(1, key3, value3, r.Timestamp) // to topic "q11-by-bidder-repartition"
+		t.valueBuf = value2
+		t.out.Emit(1, key2, value2, r.Timestamp) // to topic "q11-by-bidder-repartition"
 	}
 	return nil
 }
 
 // q11Task1 runs sub-topology 1 of Q11 on one partition:
 //
-//	Source#4 topic "q11-by-bidder-repartition" → Process#5 store "q11-sessions" store "q11-sessions-timers" → Sink#6 topic "nexmark-q11"
+//	Source#3 topic "q11-by-bidder-repartition" → Process#4 store "q11-sessions" store "q11-sessions-timers" → Sink#5 topic "nexmark-q11"
 type q11Task1 struct {
 	out                    runtime.Emitter
 	current                int                                     // index in the batch of the record in flight
@@ -1354,8 +1351,8 @@ type q11Task1 struct {
 	timerKey               []byte                                  // reused for every key encoded for a processor's timers
 	storeQ11Sessions       *runtime.ProcessorStore[int64, Session] // store "q11-sessions"
 	storeQ11SessionsTimers *runtime.Timers                         // store "q11-sessions-timers"
-	proc5                  runtime.ProcessorContext[int64, Q11Row] // what Process#5 forwards
-	rec5                   runtime.Record                          // the record Process#5's output is sent on as
+	proc4                  runtime.ProcessorContext[int64, Q11Row] // what Process#4 forwards
+	rec4                   runtime.Record                          // the record Process#4's output is sent on as
 }
 
 func newQ11Task1(ctx runtime.TaskContext) runtime.Task {
@@ -1365,7 +1362,7 @@ func newQ11Task1(ctx runtime.TaskContext) runtime.Task {
 		storeQ11SessionsTimers: runtime.NewTimers(ctx.Stores[1]),
 		streamTime:             ctx.StreamTime,
 	}
-	t.proc5 = runtime.NewProcessorContext[int64, Q11Row](t.storeQ11SessionsTimers)
+	t.proc4 = runtime.NewProcessorContext[int64, Q11Row](t.storeQ11SessionsTimers)
 	return t
 }
 
@@ -1402,24 +1399,24 @@ func (t *q11Task1) Process(source int, batch []runtime.Record) error {
 // Punctuate implements runtime.Punctuator: it runs the timers and punctuators on wall-clock time.
 func (t *q11Task1) Punctuate(now int64) error {
 	if t.storeQ11SessionsTimers.Due(runtime.ProcessingTime, now) {
-		if err := t.fire5(runtime.ProcessingTime, now); err != nil {
+		if err := t.fire4(runtime.ProcessingTime, now); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// processQ11ByBidderRepartition runs the chain of Source#4 (topic "q11-by-bidder-repartition") over one batch.
+// processQ11ByBidderRepartition runs the chain of Source#3 (topic "q11-by-bidder-repartition") over one batch.
 func (t *q11Task1) processQ11ByBidderRepartition(batch []runtime.Record) error {
 	for i := range batch {
 		t.current = i
 		if t.storeQ11SessionsTimers.Due(runtime.EventTime, t.streamTime) {
-			if err := t.fire5(runtime.EventTime, t.streamTime); err != nil {
+			if err := t.fire4(runtime.EventTime, t.streamTime); err != nil {
 				return err
 			}
 		}
 		r := &batch[i]
-		k4, err := gofkaSerdeInt64.Decode(r.Key)
+		k3, err := gofkaSerdeInt64.Decode(r.Key)
 		if err != nil {
 			return r.Fail("decode key", err)
 		}
@@ -1427,55 +1424,55 @@ func (t *q11Task1) processQ11ByBidderRepartition(batch []runtime.Record) error {
 			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
 		}
 		t.streamTime = max(t.streamTime, r.Timestamp)
-		v4, err := gofkaSerdeEvent.Decode(r.Value)
+		v3, err := gofkaSerdeEvent.Decode(r.Value)
 		if err != nil {
 			return r.Fail("decode value", err)
 		}
-		tk5, err := gofkaSerdeInt64.Encode(t.timerKey[:0], k4)
+		tk4, err := gofkaSerdeInt64.Encode(t.timerKey[:0], k3)
 		if err != nil {
 			return r.Fail("encode key for timers of q11-sessions-timers", err)
 		}
-		t.timerKey = tk5
-		// Process#5 at topology.go:195:3: trackSession
-		t.proc5.BeginRecord(r.Timestamp, t.streamTime, tk5)
-		if err := trackSession(&t.proc5, k4, v4, t.storeQ11Sessions); err != nil {
+		t.timerKey = tk4
+		// Process#4 at topology.go:202:3: trackSession
+		t.proc4.BeginRecord(r.Timestamp, t.streamTime, tk4)
+		if err := trackSession(&t.proc4, k3, v3, t.storeQ11Sessions); err != nil {
 			return r.Fail("Process trackSession", err)
 		}
-		t.rec5 = *r
-		if err := t.forward5(&t.rec5); err != nil {
+		t.rec4 = *r
+		if err := t.forward4(&t.rec4); err != nil {
 			return err
 		}
 	}
 	if t.storeQ11SessionsTimers.Due(runtime.EventTime, t.streamTime) {
-		if err := t.fire5(runtime.EventTime, t.streamTime); err != nil {
+		if err := t.fire4(runtime.EventTime, t.streamTime); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// forward5 runs the chain after Process#5 (at topology.go:195:3) for each record it forwarded.
-func (t *q11Task1) forward5(r *runtime.Record) error {
-	for _, fw := range t.proc5.Forwarded() {
+// forward4 runs the chain after Process#4 (at topology.go:202:3) for each record it forwarded.
+func (t *q11Task1) forward4(r *runtime.Record) error {
+	for _, fw := range t.proc4.Forwarded() {
 		r.Timestamp = fw.Timestamp
-		k5, v5 := fw.Key, fw.Value
-		key6, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k5)
+		k4, v4 := fw.Key, fw.Value
+		key5, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k4)
 		if err != nil {
 			return r.Fail("encode key for nexmark-q11", err)
 		}
-		t.keyBuf = key6
-		value6, err := gofkaSerdeQ11Row.Encode(t.valueBuf[:0], v5)
+		t.keyBuf = key5
+		value5, err := gofkaSerdeQ11Row.Encode(t.valueBuf[:0], v4)
 		if err != nil {
 			return r.Fail("encode value for nexmark-q11", err)
 		}
-		t.valueBuf = value6
-		t.out.Emit(2, key6, value6, r.Timestamp) // to topic "nexmark-q11"
+		t.valueBuf = value5
+		t.out.Emit(2, key5, value5, r.Timestamp) // to topic "nexmark-q11"
 	}
 	return nil
 }
 
-// fire5 runs the timers of Process#5 at topology.go:195:3 that are due at now on clock d, in time order, then its punctuators on that clock.
-func (t *q11Task1) fire5(d runtime.TimeDomain, now int64) error {
+// fire4 runs the timers of Process#4 at topology.go:202:3 that are due at now on clock d, in time order, then its punctuators on that clock.
+func (t *q11Task1) fire4(d runtime.TimeDomain, now int64) error {
 	if err := t.storeQ11SessionsTimers.Load(); err != nil {
 		return err
 	}
@@ -1486,23 +1483,23 @@ func (t *q11Task1) fire5(d runtime.TimeDomain, now int64) error {
 		}
 		tk, err := gofkaSerdeInt64.Decode(key)
 		if err != nil {
-			return fmt.Errorf("Process#5 at topology.go:195:3: decode the key of a timer at %d: %w", ts, err)
+			return fmt.Errorf("Process#4 at topology.go:202:3: decode the key of a timer at %d: %w", ts, err)
 		}
-		t.proc5.Begin(ts, t.streamTime, key)
-		if err := sessionClosed(&t.proc5, runtime.Timer[int64]{
+		t.proc4.Begin(ts, t.streamTime, key)
+		if err := sessionClosed(&t.proc4, runtime.Timer[int64]{
 			Domain: d,
 			Key:    tk,
 			Time:   time.UnixMilli(ts),
 		}, t.storeQ11Sessions); err != nil {
-			return fmt.Errorf("Process#5 at topology.go:195:3: timer sessionClosed at %d: %w", ts, err)
+			return fmt.Errorf("Process#4 at topology.go:202:3: timer sessionClosed at %d: %w", ts, err)
 		}
-		t.rec5 = runtime.Record{
+		t.rec4 = runtime.Record{
 			Offset:    -1,
 			Partition: -1,
 			Timestamp: ts,
-			Topic:     "(timers of Process#5)",
+			Topic:     "(timers of Process#4)",
 		}
-		if err := t.forward5(&t.rec5); err != nil {
+		if err := t.forward4(&t.rec4); err != nil {
 			return err
 		}
 	}
@@ -2279,33 +2276,30 @@ const q2Mermaid = `graph TD
 // q11Description is topology Q11 as gofkagen describe prints it.
 const q11Description = `Topology Q11 (application id "q11")
   Sub-topology 0
-    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:191:4)
+    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:199:4)
         --> #1
-    #1 Filter isBid  (topology.go:192:3)
+    #1 SelectKey bidder -> key int64, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:200:3)
         --> #2
-    #2 SelectKey bidder -> key int64, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:193:3)
-        --> #3
-    #3 Repartition topic q11-q11-by-bidder-repartition  (topology.go:194:3)
+    #2 Repartition topic q11-q11-by-bidder-repartition  (topology.go:201:3)
   Sub-topology 1
-    #4 Source from q11-q11-by-bidder-repartition -> key int64, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:194:3)
+    #3 Source from q11-q11-by-bidder-repartition -> key int64, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:201:3)
+        --> #4
+    #4 Process trackSession, timers sessionClosed store q11-sessions (changelog q11-q11-sessions-changelog) store q11-sessions-timers (changelog q11-q11-sessions-timers-changelog) -> key int64, value Q11Row  (topology.go:202:3)
         --> #5
-    #5 Process trackSession, timers sessionClosed store q11-sessions (changelog q11-q11-sessions-changelog) store q11-sessions-timers (changelog q11-q11-sessions-timers-changelog) -> key int64, value Q11Row  (topology.go:195:3)
-        --> #6
-    #6 Sink topic nexmark-q11  (topology.go:196:3)
+    #5 Sink topic nexmark-q11  (topology.go:203:3)
 `
 
 // q11Mermaid is topology Q11 as a Mermaid diagram.
 const q11Mermaid = `graph TD
   subgraph st0["Sub-topology 0"]
     n0["#0 Source<br/>timestamp eventTime"]
-    n1["#1 Filter<br/>isBid"]
-    n2["#2 SelectKey<br/>bidder"]
-    n3["#3 Repartition"]
+    n1["#1 SelectKey<br/>bidder"]
+    n2["#2 Repartition"]
   end
   subgraph st1["Sub-topology 1"]
-    n4["#4 Source"]
-    n5["#5 Process<br/>trackSession, timers sessionClosed<br/>store q11-sessions<br/>store q11-sessions-timers"]
-    n6["#6 Sink"]
+    n3["#3 Source"]
+    n4["#4 Process<br/>trackSession, timers sessionClosed<br/>store q11-sessions<br/>store q11-sessions-timers"]
+    n5["#5 Sink"]
   end
   t0[("nexmark-events")]
   t1[("q11-q11-by-bidder-repartition")]
@@ -2314,15 +2308,14 @@ const q11Mermaid = `graph TD
   t4[("nexmark-q11")]
   n0 --> n1
   n1 --> n2
-  n2 --> n3
+  n3 --> n4
   n4 --> n5
-  n5 --> n6
   t0 --> n0
-  n3 --> t1
-  t1 --> n4
-  n5 -.changelog.-> t2
-  n5 -.changelog.-> t3
-  n6 --> t4
+  n2 --> t1
+  t1 --> n3
+  n4 -.changelog.-> t2
+  n4 -.changelog.-> t3
+  n5 --> t4
 `
 
 // q5Description is topology Q5 as gofkagen describe prints it.

@@ -143,7 +143,13 @@ func (s Session) row(bidder int64) Q11Row {
 // after the last one (exactly the gap included) extends it; a later one ends it,
 // and starts the next. A bid whose own session [t, t+gap) the watermark has
 // passed is late and dropped, as Flink drops it.
+//
+// It sees every event, not only bids, so that its stream time, which closes
+// sessions, follows the whole input as the suite's watermark does.
 func trackSession(ctx *streams.ProcessorContext[int64, Q11Row], bidder int64, e model.Event, open *streams.KeyValueStore[int64, Session]) error {
+	if e.Type != model.TypeBid {
+		return nil
+	}
 	t := e.DateTime
 	if t+sessionGap.Milliseconds()-1 <= ctx.StreamTime().UnixMilli()-4000 {
 		return nil
@@ -185,11 +191,12 @@ func sessionClosed(ctx *streams.ProcessorContext[int64, Q11Row], timer streams.T
 // Q11 counts each bidder's bids per session (10 s of inactivity ends one), one
 // final row per session. Suppress does not take session windows yet, so a
 // processor keeps each bidder's open session and an event-time timer closes it.
+// Every event goes through the repartition (persons and auctions under key 0)
+// so that stream time downstream follows all of them.
 //
 //gofka:topology
 func Q11(b *streams.StreamsBuilder) {
 	b.Stream(streams.With(streams.Bytes(), streams.JSON[model.Event]()).WithTimestamp(eventTime).WithWatermark(4*time.Second, 0), "nexmark-events").
-		Filter(isBid).
 		SelectKey(bidder).
 		Repartition(streams.Named("q11-by-bidder")).
 		Process(streams.Processor(trackSession).OnTimer(sessionClosed), streams.RocksDBStore("q11-sessions")).
