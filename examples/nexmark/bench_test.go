@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"strconv"
+	"testing"
+
+	"github.com/gofka/streams/examples/nexmark/generator"
+	"github.com/gofka/streams/examples/nexmark/queries"
+	"github.com/gofka/streams/runtime"
+)
+
+// benchEvents is how many events one benchmark op runs through a query.
+const benchEvents = 100_000
+
+// BenchmarkNexmark is issue 15's point 8a, in process: per query, the events
+// are generated and encoded ahead (JSON lines as record values, in memory);
+// one op runs them all through the query's generated tasks (queries.Runner, a
+// fresh one per op, so state starts empty), in batches of 500 with the
+// watermark and a commit after each, then the end-of-input mark, into a sink
+// that discards what it gets. Run it on one core:
+//
+//	go test -run '^$' -bench Nexmark -benchmem -cpu 1 ./examples/nexmark/
+//
+// events/s is per core; B/op and allocs/op are per op (benchEvents events).
+func BenchmarkNexmark(b *testing.B) {
+	var buf bytes.Buffer
+	if err := generator.New(generator.Default()).Write(&buf, benchEvents); err != nil {
+		b.Fatal(err)
+	}
+	var records []runtime.Record
+	for line := range bytes.Lines(buf.Bytes()) {
+		records = append(records, runtime.Record{Topic: queries.EventsTopic, Offset: int64(len(records)), Value: bytes.TrimSuffix(line, []byte("\n"))})
+	}
+	last := generator.Default().TimestampForEvent(benchEvents)
+	mark := runtime.Record{Topic: queries.EventsTopic, Offset: -1, Value: []byte(`{"type":"end","dateTime":` + itoa(last+endMarkDelay) + `}`)}
+	for _, q := range table {
+		if q.program == nil {
+			continue
+		}
+		b.Run(q.name, func(b *testing.B) {
+			p := q.program()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if err := runAll(p, records, mark); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*benchEvents)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
+// runAll runs records, then mark, through a fresh runner of p.
+func runAll(p *runtime.Program, records []runtime.Record, mark runtime.Record) error {
+	r, err := queries.NewRunner(p)
+	if err != nil {
+		return err
+	}
+	for len(records) > 0 {
+		n := min(batchSize, len(records))
+		if err := r.Process(records[:n]); err != nil {
+			return err
+		}
+		if err := r.Commit(); err != nil {
+			return err
+		}
+		records = records[n:]
+	}
+	if err := r.Process([]runtime.Record{mark}); err != nil {
+		return err
+	}
+	return r.Commit()
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
