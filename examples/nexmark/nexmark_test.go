@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,11 +19,13 @@ import (
 // testEvents is how many events each query is checked on (issue 15: at least 100,000).
 const testEvents = 100_000
 
-// events generates testEvents events once, as `nexmark gen` writes them.
-func events(t *testing.T) ([]byte, []model.Event) {
+// events generates testEvents events at rate events/s, as `nexmark gen` writes them.
+func events(t *testing.T, rate int) ([]byte, []model.Event) {
 	t.Helper()
+	cfg := generator.Default()
+	cfg.Rate = rate
 	var buf bytes.Buffer
-	if err := generator.New(generator.Default()).Write(&buf, testEvents); err != nil {
+	if err := generator.New(cfg).Write(&buf, testEvents); err != nil {
 		t.Fatal(err)
 	}
 	var evs []model.Event
@@ -64,8 +67,17 @@ func canonical(t *testing.T, row []byte) string {
 
 // TestQueriesMatchReference runs every built query over 100,000 generated
 // events and compares the multiset of its rows with the brute-force reference's.
+// At the suite's rate, 10,000 events/s, the events span 10 s, one q7 window and
+// sessions that all end with the input; at 1,000/s they span 100 s, so windows
+// and sessions also close while events still arrive.
 func TestQueriesMatchReference(t *testing.T) {
-	raw, evs := events(t)
+	for _, rate := range []int{10_000, 1_000} {
+		t.Run(fmt.Sprintf("rate=%d", rate), func(t *testing.T) { matchReference(t, rate) })
+	}
+}
+
+func matchReference(t *testing.T, rate int) {
+	raw, evs := events(t, rate)
 	for _, q := range table {
 		if q.program == nil {
 			continue
@@ -98,6 +110,7 @@ func TestQueriesMatchReference(t *testing.T) {
 			if !slices.Equal(have, want) {
 				t.Errorf("%s: %d rows, reference %d; first differences:\n%s", q.name, len(have), len(want), diff(have, want))
 			}
+			t.Logf("%s: %d rows", q.name, len(have))
 		})
 	}
 }

@@ -14,18 +14,23 @@ import (
 
 // Serdes chosen at generation time; tasks call their methods directly.
 var (
-	gofkaSerdeBytes         = streams.BytesSerde[[]byte]{}
-	gofkaSerdeBidRow        = gofkaJSONBidRow{}
-	gofkaSerdeEvent         = gofkaJSONEvent{}
-	gofkaSerdeQ1Row         = gofkaJSONQ1Row{}
-	gofkaSerdeQ2Row         = gofkaJSONQ2Row{}
-	gofkaSerdeInt64         = streams.IntSerde[int64]{}
-	gofkaSerdeSession       = gofkaJSONSession{}
-	gofkaSerdeQ11Row        = gofkaJSONQ11Row{}
-	gofkaSerdeAuctionCounts = gofkaJSONAuctionCounts{}
-	gofkaSerdeWindowed      = streams.TimeWindowedSerde[int64, streams.IntSerde[int64]]{
+	gofkaSerdeBytes        = streams.BytesSerde[[]byte]{}
+	gofkaSerdeBidRow       = gofkaJSONBidRow{}
+	gofkaSerdeEvent        = gofkaJSONEvent{}
+	gofkaSerdeQ1Row        = gofkaJSONQ1Row{}
+	gofkaSerdeQ2Row        = gofkaJSONQ2Row{}
+	gofkaSerdeInt64        = streams.IntSerde[int64]{}
+	gofkaSerdeSession      = gofkaJSONSession{}
+	gofkaSerdeQ11Row       = gofkaJSONQ11Row{}
+	gofkaSerdeAuctionCount = gofkaJSONAuctionCount{}
+	gofkaSerdeWindowed     = streams.TimeWindowedSerde[int64, streams.IntSerde[int64]]{
 		Inner: gofkaSerdeInt64,
 		Size:  10000 * time.Millisecond,
+	}
+	gofkaSerdeTopAuctions = gofkaJSONTopAuctions{}
+	gofkaSerdeWindowed2   = streams.TimeWindowedSerde[int64, streams.IntSerde[int64]]{
+		Inner: gofkaSerdeInt64,
+		Size:  2000 * time.Millisecond,
 	}
 	gofkaSerdeQ5Row   = gofkaJSONQ5Row{}
 	gofkaSerdeEdge    = gofkaJSONEdge{}
@@ -630,14 +635,14 @@ func gofkaJSONFieldQ11Row(d *jsonwire.Decoder) int {
 	return -1
 }
 
-// gofkaJSONAuctionCounts is the JSON serde of AuctionCounts: it encodes and decodes exactly as encoding/json
+// gofkaJSONAuctionCount is the JSON serde of AuctionCount: it encodes and decodes exactly as encoding/json
 // does, with the code below specialized to the type (see package runtime/jsonwire).
-type gofkaJSONAuctionCounts struct{}
+type gofkaJSONAuctionCount struct{}
 
 // Encode appends the JSON encoding of v.
-func (gofkaJSONAuctionCounts) Encode(dst []byte, v AuctionCounts) ([]byte, error) {
+func (gofkaJSONAuctionCount) Encode(dst []byte, v AuctionCount) ([]byte, error) {
 	e := jsonwire.NewEncoder(dst)
-	gofkaJSONEncodeAuctionCounts(&e, v)
+	gofkaJSONEncodeAuctionCount(&e, v)
 	if err := e.Err(); err != nil {
 		return dst, err
 	}
@@ -645,51 +650,116 @@ func (gofkaJSONAuctionCounts) Encode(dst []byte, v AuctionCounts) ([]byte, error
 }
 
 // Decode parses data into a new value. Strings without escapes share data's memory.
-func (gofkaJSONAuctionCounts) Decode(data []byte) (AuctionCounts, error) {
-	var v AuctionCounts
+func (gofkaJSONAuctionCount) Decode(data []byte) (AuctionCount, error) {
+	var v AuctionCount
 	d := jsonwire.NewDecoder(data)
-	gofkaJSONDecodeAuctionCounts(&d, &v)
+	gofkaJSONDecodeAuctionCount(&d, &v)
 	return v, d.End()
 }
 
-// gofkaJSONEncodeAuctionCounts appends v as encoding/json encodes a value of type AuctionCounts.
-func gofkaJSONEncodeAuctionCounts(e *jsonwire.Encoder, v AuctionCounts) {
-	e.Raw(`{"auctions":`)
-	gofkaJSONEncodeSliceOfInt64(e, v.Auctions)
-	e.Raw(`,"counts":`)
-	gofkaJSONEncodeSliceOfInt64(e, v.Counts)
+// gofkaJSONEncodeAuctionCount appends v as encoding/json encodes a value of type AuctionCount.
+func gofkaJSONEncodeAuctionCount(e *jsonwire.Encoder, v AuctionCount) {
+	e.Raw(`{"auction":`)
+	jsonwire.WriteInt(e, v.Auction)
+	e.Raw(`,"num":`)
+	jsonwire.WriteInt(e, v.Num)
 	e.Byte('}')
 }
 
-// gofkaJSONDecodeAuctionCounts decodes into *v as encoding/json decodes into a value of type AuctionCounts.
-func gofkaJSONDecodeAuctionCounts(d *jsonwire.Decoder, v *AuctionCounts) {
+// gofkaJSONDecodeAuctionCount decodes into *v as encoding/json decodes into a value of type AuctionCount.
+func gofkaJSONDecodeAuctionCount(d *jsonwire.Decoder, v *AuctionCount) {
 	if d.Null() {
 		return
 	}
-	for more := d.OpenObject("AuctionCounts"); more; more = d.NextMember() {
-		switch gofkaJSONFieldAuctionCounts(d) {
+	for more := d.OpenObject("AuctionCount"); more; more = d.NextMember() {
+		switch gofkaJSONFieldAuctionCount(d) {
 		case 0:
-			gofkaJSONDecodeSliceOfInt64(d, &v.Auctions)
+			jsonwire.ReadInt(d, &v.Auction)
 		case 1:
-			gofkaJSONDecodeSliceOfInt64(d, &v.Counts)
+			jsonwire.ReadInt(d, &v.Num)
 		default:
 			d.Skip()
 		}
 	}
 }
 
-// gofkaJSONFieldAuctionCounts returns the index of the field of AuctionCounts that the current member names, -1 for none.
-func gofkaJSONFieldAuctionCounts(d *jsonwire.Decoder) int {
+// gofkaJSONFieldAuctionCount returns the index of the field of AuctionCount that the current member names, -1 for none.
+func gofkaJSONFieldAuctionCount(d *jsonwire.Decoder) int {
 	switch string(d.Key()) {
-	case "auctions":
+	case "auction":
 		return 0
-	case "counts":
+	case "num":
 		return 1
 	}
 	switch string(d.FoldedKey()) {
-	case "AUCTIONS":
+	case "AUCTION":
 		return 0
-	case "COUNTS":
+	case "NUM":
+		return 1
+	}
+	return -1
+}
+
+// gofkaJSONTopAuctions is the JSON serde of TopAuctions: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONTopAuctions struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONTopAuctions) Encode(dst []byte, v TopAuctions) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodeTopAuctions(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONTopAuctions) Decode(data []byte) (TopAuctions, error) {
+	var v TopAuctions
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodeTopAuctions(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodeTopAuctions appends v as encoding/json encodes a value of type TopAuctions.
+func gofkaJSONEncodeTopAuctions(e *jsonwire.Encoder, v TopAuctions) {
+	e.Raw(`{"num":`)
+	jsonwire.WriteInt(e, v.Num)
+	e.Raw(`,"auctions":`)
+	gofkaJSONEncodeSliceOfInt64(e, v.Auctions)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodeTopAuctions decodes into *v as encoding/json decodes into a value of type TopAuctions.
+func gofkaJSONDecodeTopAuctions(d *jsonwire.Decoder, v *TopAuctions) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("TopAuctions"); more; more = d.NextMember() {
+		switch gofkaJSONFieldTopAuctions(d) {
+		case 0:
+			jsonwire.ReadInt(d, &v.Num)
+		case 1:
+			gofkaJSONDecodeSliceOfInt64(d, &v.Auctions)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldTopAuctions returns the index of the field of TopAuctions that the current member names, -1 for none.
+func gofkaJSONFieldTopAuctions(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "num":
+		return 0
+	case "auctions":
+		return 1
+	}
+	switch string(d.FoldedKey()) {
+	case "NUM":
+		return 0
+	case "AUCTIONS":
 		return 1
 	}
 	return -1
@@ -929,17 +999,20 @@ func gofkaJSONFieldTopBids(d *jsonwire.Decoder) int {
 // Pins: each line names a user function with the signature this file was generated
 // for. A build error here means the function changed: run go generate (gofkagen) again.
 func _() {
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, AuctionCount, TopAuctions) TopAuctions](addTopAuction)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, model.Event, TopBids) TopBids](addTopBid)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(*runtime.ProcessorContext[int64, AuctionCount], int64, AuctionCount) error](atWindowEnd)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) (int64, int64)](bidOnAuction)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(model.Event) BidRow](bidRow)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) int64](bidder)
-	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, model.Event, AuctionCounts) AuctionCounts](countBid)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(streams.Windowed[int64], int64) (int64, AuctionCount)](byWindow)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) time.Time](eventTime)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) int64](everything)
-	runtime.GofkaGenIsStale_RerunGoGenerate[func(AuctionCounts) []Q5Row](hottest)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(TopAuctions) []Q5Row](hottest)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(model.Event) Q1Row](inEuros)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) bool](isBid)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(*runtime.ProcessorContext[int64, BidRow], streams.Windowed[int64], TopBids, *runtime.ProcessorStore[int64, Edge]) error](joinTopBids)
-	runtime.GofkaGenIsStale_RerunGoGenerate[func() AuctionCounts](newAuctionCounts)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func() TopAuctions](newTopAuctions)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func() TopBids](newTopBids)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) bool](onChosenAuction)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(model.Event) Q2Row](q2Row)
@@ -1506,7 +1579,7 @@ func (t *q11Task1) fire4(d runtime.TimeDomain, now int64) error {
 	return nil
 }
 
-// CompiledQ5 returns topology Q5 (windowed.go:61) compiled for the Gofka runtime:
+// CompiledQ5 returns topology Q5 (windowed.go:80) compiled for the Gofka runtime:
 // hand it to runtime.Main, or to streamstest.NewDriver in tests.
 func CompiledQ5() *runtime.Program {
 	return &runtime.Program{
@@ -1514,14 +1587,20 @@ func CompiledQ5() *runtime.Program {
 		DefaultAppID: "q5",
 		Topics: []runtime.TopicSpec{
 			{Name: "nexmark-events", Kind: runtime.SourceTopic, Types: runtime.TypesOf[[]byte, model.Event]()},
-			{Name: "q5-counts-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[int64, model.Event]()},
+			{Name: "q5-by-auction-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[int64, int64]()},
+			{Name: "q5-by-window-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[int64, AuctionCount]()},
+			{Name: "q5-window-counts-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[int64, AuctionCount]()},
 			{Name: "nexmark-q5", Kind: runtime.SinkTopic, Types: runtime.TypesOf[streams.Windowed[int64], Q5Row]()},
 			{Name: "q5-counts-changelog", Kind: runtime.ChangelogTopic},
 			{Name: "q5-counts-suppress-changelog", Kind: runtime.ChangelogTopic},
+			{Name: "q5-top-changelog", Kind: runtime.ChangelogTopic},
+			{Name: "q5-top-suppress-changelog", Kind: runtime.ChangelogTopic},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "q5-counts", Changelog: 3, Persistent: true, SubTopology: 1, Kind: runtime.WindowStore, Retention: 10000 * time.Millisecond},
-			{Name: "q5-counts-suppress", Changelog: 4, Persistent: true, SubTopology: 1, Kind: runtime.SuppressBuffer},
+			{Name: "q5-counts", Changelog: 5, Persistent: true, SubTopology: 2, Kind: runtime.WindowStore, Retention: 10000 * time.Millisecond},
+			{Name: "q5-counts-suppress", Changelog: 6, Persistent: true, SubTopology: 2, Kind: runtime.SuppressBuffer},
+			{Name: "q5-top", Changelog: 7, Persistent: true, SubTopology: 3, Kind: runtime.WindowStore, Retention: 12000 * time.Millisecond},
+			{Name: "q5-top-suppress", Changelog: 8, Persistent: true, SubTopology: 3, Kind: runtime.SuppressBuffer},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,
@@ -1530,10 +1609,21 @@ func CompiledQ5() *runtime.Program {
 			NewTask: newQ5Task0,
 		}, {
 			ID:      1,
+			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{2}}},
+			Sinks:   []runtime.TopicID{3},
+			NewTask: newQ5Task1,
+		}, {
+			ID:      2,
 			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{1}}},
 			Sinks:   []runtime.TopicID{2},
 			Stores:  []int{0, 1},
-			NewTask: newQ5Task1,
+			NewTask: newQ5Task2,
+		}, {
+			ID:      3,
+			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{3}}},
+			Sinks:   []runtime.TopicID{4},
+			Stores:  []int{2, 3},
+			NewTask: newQ5Task3,
 		}},
 		Description: q5Description,
 		Mermaid:     q5Mermaid,
@@ -1542,13 +1632,12 @@ func CompiledQ5() *runtime.Program {
 
 // q5Task0 runs sub-topology 0 of Q5 on one partition:
 //
-//	Source#0 topic "nexmark-events" → Filter#1 → SelectKey#2 → Repartition#3 topic "q5-counts-repartition"
+//	Source#0 topic "nexmark-events" → Filter#1 → Map#2 → Repartition#3 topic "q5-by-auction-repartition"
 type q5Task0 struct {
 	out        runtime.Emitter
 	current    int    // index in the batch of the record in flight
 	streamTime int64  // the largest timestamp read, before any filter
 	keyBuf     []byte // reused for every encoded key
-	valueBuf   []byte // reused for every encoded value
 }
 
 func newQ5Task0(ctx runtime.TaskContext) runtime.Task {
@@ -1603,47 +1692,38 @@ func (t *q5Task0) processNexmarkEvents(batch []runtime.Record) error {
 		if !isBid(k0, v0) {
 			continue
 		}
-		k2 := everything(k0, v0)
+		k2, v2 := bidOnAuction(k0, v0)
 		key3, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k2)
 		if err != nil {
-			return r.Fail("encode key for q5-q5-counts-repartition", err)
+			return r.Fail("encode key for q5-q5-by-auction-repartition", err)
 		}
 		t.keyBuf = key3
-		value3, err := gofkaSerdeEvent.Encode(t.valueBuf[:0], v0)
-		if err != nil {
-			return r.Fail("encode value for q5-q5-counts-repartition", err)
-		}
-		t.valueBuf = value3
-		t.out.Emit(1, key3, value3, r.Timestamp) // to topic "q5-counts-repartition"
+		_ = v2
+		t.out.Emit(1, key3, nil, r.Timestamp) // to topic "q5-by-auction-repartition"; the reader needs only the key
 	}
 	return nil
 }
 
 // q5Task1 runs sub-topology 1 of Q5 on one partition:
 //
-//	Source#4 topic "q5-counts-repartition" → Group#5 → Aggregate#6 store "q5-counts" → Suppress#7 store "q5-counts-suppress" → ToStream#8 → FlatMapValues#9 → Sink#10 topic "nexmark-q5"
+//	Source#4 topic "q5-by-window-repartition" → Process#5 → Repartition#6 topic "q5-window-counts-repartition"
 type q5Task1 struct {
-	out                   runtime.Emitter
-	current               int                               // index in the batch of the record in flight
-	streamTime            int64                             // the largest timestamp read, before any filter
-	keyBuf                []byte                            // reused for every encoded key
-	valueBuf              []byte                            // reused for every encoded value
-	storeKey              []byte                            // reused for every encoded store key
-	storeQ5Counts         *state.WindowStore[AuctionCounts] // store "q5-counts"
-	storeQ5CountsSuppress *state.SuppressBuffer             // store "q5-counts-suppress"
-	late                  *runtime.LateCounter              // records that fell in no open window
-	watermark             int64                             // windows close by it: the smallest over the inputs (runtime.WatermarkTask)
+	out        runtime.Emitter
+	current    int                                           // index in the batch of the record in flight
+	streamTime int64                                         // the largest timestamp read, before any filter
+	keyBuf     []byte                                        // reused for every encoded key
+	valueBuf   []byte                                        // reused for every encoded value
+	proc5      runtime.ProcessorContext[int64, AuctionCount] // what Process#5 forwards
+	rec5       runtime.Record                                // the record Process#5's output is sent on as
 }
 
 func newQ5Task1(ctx runtime.TaskContext) runtime.Task {
-	return &q5Task1{
-		late:                  ctx.Late,
-		out:                   ctx.Out,
-		storeQ5Counts:         state.NewWindowStore[AuctionCounts](ctx.Stores[0], gofkaSerdeAuctionCounts.Encode, gofkaSerdeAuctionCounts.Decode, state.WindowSpec{Size: 10000, Retention: 10000}, ctx.CacheEntries),
-		storeQ5CountsSuppress: state.NewSuppressBuffer(ctx.Stores[1]),
-		streamTime:            ctx.StreamTime,
-		watermark:             ctx.Watermark,
+	t := &q5Task1{
+		out:        ctx.Out,
+		streamTime: ctx.StreamTime,
 	}
+	t.proc5 = runtime.NewProcessorContext[int64, AuctionCount](nil)
+	return t
 }
 
 // Current implements runtime.Task.
@@ -1658,12 +1738,6 @@ func (t *q5Task1) StreamTime() int64 {
 
 // Flush implements runtime.Task: it writes the cached state changes to the stores.
 func (t *q5Task1) Flush() error {
-	if err := t.storeQ5Counts.Flush(); err != nil {
-		return fmt.Errorf("store q5-counts: %w", err)
-	}
-	if err := t.storeQ5CountsSuppress.Flush(); err != nil {
-		return fmt.Errorf("store q5-counts-suppress: %w", err)
-	}
 	return nil
 }
 
@@ -1671,29 +1745,13 @@ func (t *q5Task1) Flush() error {
 func (t *q5Task1) Process(source int, batch []runtime.Record) error {
 	switch source {
 	case 0:
-		return t.processQ5CountsRepartition(batch)
+		return t.processQ5ByWindowRepartition(batch)
 	}
 	return runtime.UnknownSource("q5Task1", source)
 }
 
-// AdvanceWatermark implements runtime.WatermarkTask: windows close by the watermark.
-func (t *q5Task1) AdvanceWatermark(ms int64) error {
-	t.watermark = ms
-	r := &runtime.Record{
-		Offset:    -1,
-		Timestamp: ms,
-		Topic:     "(watermark)",
-	} // no input record: errors name the watermark
-	if err := t.storeQ5CountsSuppress.EvictUntil(t.watermark, func(key []byte, value []byte, ts int64) error {
-		return t.final7(r, key, value, ts)
-	}); err != nil {
-		return err
-	}
-	return nil
-}
-
-// processQ5CountsRepartition runs the chain of Source#4 (topic "q5-counts-repartition") over one batch.
-func (t *q5Task1) processQ5CountsRepartition(batch []runtime.Record) error {
+// processQ5ByWindowRepartition runs the chain of Source#4 (topic "q5-by-window-repartition") over one batch.
+func (t *q5Task1) processQ5ByWindowRepartition(batch []runtime.Record) error {
 	for i := range batch {
 		t.current = i
 		r := &batch[i]
@@ -1705,59 +1763,177 @@ func (t *q5Task1) processQ5CountsRepartition(batch []runtime.Record) error {
 			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
 		}
 		t.streamTime = max(t.streamTime, r.Timestamp)
-		v4, err := gofkaSerdeEvent.Decode(r.Value)
+		v4, err := gofkaSerdeAuctionCount.Decode(r.Value)
 		if err != nil {
 			return r.Fail("decode value", err)
 		}
-		// Aggregate#6 over hopping windows of 10s: every window the record falls in, oldest first.
+		// Process#5 at windowed.go:91:3: atWindowEnd
+		t.proc5.BeginRecord(r.Timestamp, t.streamTime, nil)
+		if err := atWindowEnd(&t.proc5, k4, v4); err != nil {
+			return r.Fail("Process atWindowEnd", err)
+		}
+		t.rec5 = *r
+		if err := t.forward5(&t.rec5); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// forward5 runs the chain after Process#5 (at windowed.go:91:3) for each record it forwarded.
+func (t *q5Task1) forward5(r *runtime.Record) error {
+	for _, fw := range t.proc5.Forwarded() {
+		r.Timestamp = fw.Timestamp
+		k5, v5 := fw.Key, fw.Value
+		key6, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k5)
+		if err != nil {
+			return r.Fail("encode key for q5-q5-window-counts-repartition", err)
+		}
+		t.keyBuf = key6
+		value6, err := gofkaSerdeAuctionCount.Encode(t.valueBuf[:0], v5)
+		if err != nil {
+			return r.Fail("encode value for q5-q5-window-counts-repartition", err)
+		}
+		t.valueBuf = value6
+		t.out.Emit(3, key6, value6, r.Timestamp) // to topic "q5-window-counts-repartition"
+	}
+	return nil
+}
+
+// q5Task2 runs sub-topology 2 of Q5 on one partition:
+//
+//	Source#7 topic "q5-by-auction-repartition" → Group#8 → Count#9 store "q5-counts" → Suppress#10 store "q5-counts-suppress" → ToStream#11 → Map#12 → Repartition#13 topic "q5-by-window-repartition"
+type q5Task2 struct {
+	out                   runtime.Emitter
+	current               int                       // index in the batch of the record in flight
+	streamTime            int64                     // the largest timestamp read, before any filter
+	keyBuf                []byte                    // reused for every encoded key
+	valueBuf              []byte                    // reused for every encoded value
+	storeKey              []byte                    // reused for every encoded store key
+	storeQ5Counts         *state.WindowStore[int64] // store "q5-counts"
+	storeQ5CountsSuppress *state.SuppressBuffer     // store "q5-counts-suppress"
+	late                  *runtime.LateCounter      // records that fell in no open window
+	watermark             int64                     // windows close by it: the smallest over the inputs (runtime.WatermarkTask)
+}
+
+func newQ5Task2(ctx runtime.TaskContext) runtime.Task {
+	return &q5Task2{
+		late:                  ctx.Late,
+		out:                   ctx.Out,
+		storeQ5Counts:         state.NewWindowStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 10000, Retention: 10000}, ctx.CacheEntries),
+		storeQ5CountsSuppress: state.NewSuppressBuffer(ctx.Stores[1]),
+		streamTime:            ctx.StreamTime,
+		watermark:             ctx.Watermark,
+	}
+}
+
+// Current implements runtime.Task.
+func (t *q5Task2) Current() int {
+	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *q5Task2) StreamTime() int64 {
+	return t.streamTime
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *q5Task2) Flush() error {
+	if err := t.storeQ5Counts.Flush(); err != nil {
+		return fmt.Errorf("store q5-counts: %w", err)
+	}
+	if err := t.storeQ5CountsSuppress.Flush(); err != nil {
+		return fmt.Errorf("store q5-counts-suppress: %w", err)
+	}
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *q5Task2) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processQ5ByAuctionRepartition(batch)
+	}
+	return runtime.UnknownSource("q5Task2", source)
+}
+
+// AdvanceWatermark implements runtime.WatermarkTask: windows close by the watermark.
+func (t *q5Task2) AdvanceWatermark(ms int64) error {
+	t.watermark = ms
+	r := &runtime.Record{
+		Offset:    -1,
+		Timestamp: ms,
+		Topic:     "(watermark)",
+	} // no input record: errors name the watermark
+	if err := t.storeQ5CountsSuppress.EvictUntil(t.watermark, func(key []byte, value []byte, ts int64) error {
+		return t.final10(r, key, value, ts)
+	}); err != nil {
+		return err
+	}
+	return nil
+}
+
+// processQ5ByAuctionRepartition runs the chain of Source#7 (topic "q5-by-auction-repartition") over one batch.
+func (t *q5Task2) processQ5ByAuctionRepartition(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k7, err := gofkaSerdeInt64.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		var v7 int64 // no step reads the value: it is not decoded
+		// Count#9 over hopping windows of 10s: every window the record falls in, oldest first.
 		if err := t.storeQ5Counts.Expire(t.watermark); err != nil {
 			return r.Fail("expire store q5-counts", err)
 		}
-		ts6 := r.Timestamp
-		sk6, err := gofkaSerdeInt64.Encode(t.storeKey[:0], k4)
+		ts9 := r.Timestamp
+		sk9, err := gofkaSerdeInt64.Encode(t.storeKey[:0], k7)
 		if err != nil {
 			return r.Fail("encode key for store q5-counts", err)
 		}
-		t.storeKey = sk6
-		open6 := false // whether some window was still open
-		for start6 := max(0, ts6-10000+2000) / 2000 * 2000; start6 <= ts6; start6 += 2000 {
-			if start6+10000 <= t.watermark {
+		t.storeKey = sk9
+		open9 := false // whether some window was still open
+		for start9 := max(0, ts9-10000+2000) / 2000 * 2000; start9 <= ts9; start9 += 2000 {
+			if start9+10000 <= t.watermark {
 				continue // closed: its end plus grace has passed
 			}
-			open6 = true
-			slot6, err := t.storeQ5Counts.Slot(sk6, start6)
+			open9 = true
+			slot9, err := t.storeQ5Counts.Slot(sk9, start9)
 			if err != nil {
 				return r.Fail("read store q5-counts", err)
 			}
-			agg6, found6 := slot6.Value()
-			if !found6 {
-				agg6 = newAuctionCounts()
-			}
-			agg6 = countBid(k4, v4, agg6)
-			t.storeQ5Counts.Set(slot6, agg6, r.Timestamp)
-			wts6 := slot6.Timestamp() // the latest time that contributed: the result's
-			w6 := streams.Windowed[int64]{Key: k4, Start: time.UnixMilli(start6).UTC(), End: time.UnixMilli(start6 + 10000).UTC()}
-			// Suppress#7: the window's latest result waits in store "q5-counts-suppress" until the window closes.
-			bk7, err := gofkaSerdeWindowed.Encode(t.keyBuf[:0], w6)
+			agg9, _ := slot9.Value()
+			agg9++
+			_ = v7 // Count reads only the key
+			t.storeQ5Counts.Set(slot9, agg9, r.Timestamp)
+			wts9 := slot9.Timestamp() // the latest time that contributed: the result's
+			w9 := streams.Windowed[int64]{Key: k7, Start: time.UnixMilli(start9).UTC(), End: time.UnixMilli(start9 + 10000).UTC()}
+			// Suppress#10: the window's latest result waits in store "q5-counts-suppress" until the window closes.
+			bk10, err := gofkaSerdeWindowed.Encode(t.keyBuf[:0], w9)
 			if err != nil {
 				return r.Fail("encode key for store q5-counts-suppress", err)
 			}
-			t.keyBuf = bk7
-			bv7, err := gofkaSerdeAuctionCounts.Encode(t.valueBuf[:0], agg6)
+			t.keyBuf = bk10
+			bv10, err := gofkaSerdeInt64.Encode(t.valueBuf[:0], agg9)
 			if err != nil {
 				return r.Fail("encode value for store q5-counts-suppress", err)
 			}
-			t.valueBuf = bv7
-			if err := t.storeQ5CountsSuppress.Put(bk7, w6.End.UnixMilli()+0, bv7, wts6); err != nil {
+			t.valueBuf = bv10
+			if err := t.storeQ5CountsSuppress.Put(bk10, w9.End.UnixMilli()+0, bv10, wts9); err != nil {
 				return r.Fail("write store q5-counts-suppress", err)
 			}
 			if err := t.storeQ5CountsSuppress.EvictUntil(t.watermark, func(key []byte, value []byte, ts int64) error {
-				return t.final7(r, key, value, ts)
+				return t.final10(r, key, value, ts)
 			}); err != nil {
 				return err
 			}
 		}
-		if !open6 {
+		if !open9 {
 			// late: every window it falls in has closed
 			t.late.Inc()
 		}
@@ -1765,34 +1941,206 @@ func (t *q5Task1) processQ5CountsRepartition(batch []runtime.Record) error {
 	return nil
 }
 
-// final7 runs the chain after Suppress#7 (at windowed.go:67:3) on a window's final result, as the
+// final10 runs the chain after Suppress#10 (at windowed.go:87:3) on a window's final result, as the
 // record r was being processed; key and value are valid only during the call.
-func (t *q5Task1) final7(r *runtime.Record, key []byte, value []byte, ts int64) error {
-	k7, err := gofkaSerdeWindowed.Decode(key)
+func (t *q5Task2) final10(r *runtime.Record, key []byte, value []byte, ts int64) error {
+	k10, err := gofkaSerdeWindowed.Decode(key)
 	if err != nil {
 		return r.Fail("decode key of store q5-counts-suppress", err)
 	}
-	v7, err := gofkaSerdeAuctionCounts.Decode(value)
+	v10, err := gofkaSerdeInt64.Decode(value)
 	if err != nil {
 		return r.Fail("decode value of store q5-counts-suppress", err)
 	}
-	for _, v9 := range hottest(v7) {
-		key10, err := gofkaSerdeWindowed.Encode(t.keyBuf[:0], k7)
-		if err != nil {
-			return r.Fail("encode key for nexmark-q5", err)
-		}
-		t.keyBuf = key10
-		value10, err := gofkaSerdeQ5Row.Encode(t.valueBuf[:0], v9)
-		if err != nil {
-			return r.Fail("encode value for nexmark-q5", err)
-		}
-		t.valueBuf = value10
-		t.out.Emit(2, key10, value10, ts) // to topic "nexmark-q5"
+	k12, v12 := byWindow(k10, v10)
+	key13, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k12)
+	if err != nil {
+		return r.Fail("encode key for q5-q5-by-window-repartition", err)
+	}
+	t.keyBuf = key13
+	value13, err := gofkaSerdeAuctionCount.Encode(t.valueBuf[:0], v12)
+	if err != nil {
+		return r.Fail("encode value for q5-q5-by-window-repartition", err)
+	}
+	t.valueBuf = value13
+	t.out.Emit(2, key13, value13, ts) // to topic "q5-by-window-repartition"
+	return nil
+}
+
+// q5Task3 runs sub-topology 3 of Q5 on one partition:
+//
+//	Source#14 topic "q5-window-counts-repartition" → Group#15 → Aggregate#16 store "q5-top" → Suppress#17 store "q5-top-suppress" → ToStream#18 → FlatMapValues#19 → Sink#20 topic "nexmark-q5"
+type q5Task3 struct {
+	out                runtime.Emitter
+	current            int                             // index in the batch of the record in flight
+	streamTime         int64                           // the largest timestamp read, before any filter
+	keyBuf             []byte                          // reused for every encoded key
+	valueBuf           []byte                          // reused for every encoded value
+	storeKey           []byte                          // reused for every encoded store key
+	storeQ5Top         *state.WindowStore[TopAuctions] // store "q5-top"
+	storeQ5TopSuppress *state.SuppressBuffer           // store "q5-top-suppress"
+	late               *runtime.LateCounter            // records that fell in no open window
+	watermark          int64                           // windows close by it: the smallest over the inputs (runtime.WatermarkTask)
+}
+
+func newQ5Task3(ctx runtime.TaskContext) runtime.Task {
+	return &q5Task3{
+		late:               ctx.Late,
+		out:                ctx.Out,
+		storeQ5Top:         state.NewWindowStore[TopAuctions](ctx.Stores[0], gofkaSerdeTopAuctions.Encode, gofkaSerdeTopAuctions.Decode, state.WindowSpec{Size: 2000, Retention: 12000}, ctx.CacheEntries),
+		storeQ5TopSuppress: state.NewSuppressBuffer(ctx.Stores[1]),
+		streamTime:         ctx.StreamTime,
+		watermark:          ctx.Watermark,
+	}
+}
+
+// Current implements runtime.Task.
+func (t *q5Task3) Current() int {
+	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *q5Task3) StreamTime() int64 {
+	return t.streamTime
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *q5Task3) Flush() error {
+	if err := t.storeQ5Top.Flush(); err != nil {
+		return fmt.Errorf("store q5-top: %w", err)
+	}
+	if err := t.storeQ5TopSuppress.Flush(); err != nil {
+		return fmt.Errorf("store q5-top-suppress: %w", err)
 	}
 	return nil
 }
 
-// CompiledQ7 returns topology Q7 (windowed.go:149) compiled for the Gofka runtime:
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *q5Task3) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processQ5WindowCountsRepartition(batch)
+	}
+	return runtime.UnknownSource("q5Task3", source)
+}
+
+// AdvanceWatermark implements runtime.WatermarkTask: windows close by the watermark.
+func (t *q5Task3) AdvanceWatermark(ms int64) error {
+	t.watermark = ms
+	r := &runtime.Record{
+		Offset:    -1,
+		Timestamp: ms,
+		Topic:     "(watermark)",
+	} // no input record: errors name the watermark
+	if err := t.storeQ5TopSuppress.EvictUntil(t.watermark, func(key []byte, value []byte, ts int64) error {
+		return t.final17(r, key, value, ts)
+	}); err != nil {
+		return err
+	}
+	return nil
+}
+
+// processQ5WindowCountsRepartition runs the chain of Source#14 (topic "q5-window-counts-repartition") over one batch.
+func (t *q5Task3) processQ5WindowCountsRepartition(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k14, err := gofkaSerdeInt64.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		v14, err := gofkaSerdeAuctionCount.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		// Aggregate#16 over tumbling windows of 2s: every window the record falls in, oldest first.
+		if err := t.storeQ5Top.Expire(t.watermark); err != nil {
+			return r.Fail("expire store q5-top", err)
+		}
+		ts16 := r.Timestamp
+		sk16, err := gofkaSerdeInt64.Encode(t.storeKey[:0], k14)
+		if err != nil {
+			return r.Fail("encode key for store q5-top", err)
+		}
+		t.storeKey = sk16
+		open16 := false // whether some window was still open
+		for start16 := max(0, ts16-2000+2000) / 2000 * 2000; start16 <= ts16; start16 += 2000 {
+			if start16+12000 <= t.watermark {
+				continue // closed: its end plus grace has passed
+			}
+			open16 = true
+			slot16, err := t.storeQ5Top.Slot(sk16, start16)
+			if err != nil {
+				return r.Fail("read store q5-top", err)
+			}
+			agg16, found16 := slot16.Value()
+			if !found16 {
+				agg16 = newTopAuctions()
+			}
+			agg16 = addTopAuction(k14, v14, agg16)
+			t.storeQ5Top.Set(slot16, agg16, r.Timestamp)
+			wts16 := slot16.Timestamp() // the latest time that contributed: the result's
+			w16 := streams.Windowed[int64]{Key: k14, Start: time.UnixMilli(start16).UTC(), End: time.UnixMilli(start16 + 2000).UTC()}
+			// Suppress#17: the window's latest result waits in store "q5-top-suppress" until the window closes.
+			bk17, err := gofkaSerdeWindowed2.Encode(t.keyBuf[:0], w16)
+			if err != nil {
+				return r.Fail("encode key for store q5-top-suppress", err)
+			}
+			t.keyBuf = bk17
+			bv17, err := gofkaSerdeTopAuctions.Encode(t.valueBuf[:0], agg16)
+			if err != nil {
+				return r.Fail("encode value for store q5-top-suppress", err)
+			}
+			t.valueBuf = bv17
+			if err := t.storeQ5TopSuppress.Put(bk17, w16.End.UnixMilli()+10000, bv17, wts16); err != nil {
+				return r.Fail("write store q5-top-suppress", err)
+			}
+			if err := t.storeQ5TopSuppress.EvictUntil(t.watermark, func(key []byte, value []byte, ts int64) error {
+				return t.final17(r, key, value, ts)
+			}); err != nil {
+				return err
+			}
+		}
+		if !open16 {
+			// late: every window it falls in has closed
+			t.late.Inc()
+		}
+	}
+	return nil
+}
+
+// final17 runs the chain after Suppress#17 (at windowed.go:95:3) on a window's final result, as the
+// record r was being processed; key and value are valid only during the call.
+func (t *q5Task3) final17(r *runtime.Record, key []byte, value []byte, ts int64) error {
+	k17, err := gofkaSerdeWindowed2.Decode(key)
+	if err != nil {
+		return r.Fail("decode key of store q5-top-suppress", err)
+	}
+	v17, err := gofkaSerdeTopAuctions.Decode(value)
+	if err != nil {
+		return r.Fail("decode value of store q5-top-suppress", err)
+	}
+	for _, v19 := range hottest(v17) {
+		key20, err := gofkaSerdeWindowed2.Encode(t.keyBuf[:0], k17)
+		if err != nil {
+			return r.Fail("encode key for nexmark-q5", err)
+		}
+		t.keyBuf = key20
+		value20, err := gofkaSerdeQ5Row.Encode(t.valueBuf[:0], v19)
+		if err != nil {
+			return r.Fail("encode value for nexmark-q5", err)
+		}
+		t.valueBuf = value20
+		t.out.Emit(4, key20, value20, ts) // to topic "nexmark-q5"
+	}
+	return nil
+}
+
+// CompiledQ7 returns topology Q7 (windowed.go:177) compiled for the Gofka runtime:
 // hand it to runtime.Main, or to streamstest.NewDriver in tests.
 func CompiledQ7() *runtime.Program {
 	return &runtime.Program{
@@ -1982,7 +2330,7 @@ func (t *q7Task1) processQ7WindowsRepartition(batch []runtime.Record) error {
 		if err != nil {
 			return r.Fail("decode value", err)
 		}
-		// Process#5 at windowed.go:158:3: joinTopBids
+		// Process#5 at windowed.go:186:3: joinTopBids
 		t.proc5.BeginRecord(r.Timestamp, t.streamTime, nil)
 		if err := joinTopBids(&t.proc5, k4, v4, t.storeQ7Edges); err != nil {
 			return r.Fail("Process joinTopBids", err)
@@ -1995,7 +2343,7 @@ func (t *q7Task1) processQ7WindowsRepartition(batch []runtime.Record) error {
 	return nil
 }
 
-// forward5 runs the chain after Process#5 (at windowed.go:158:3) for each record it forwarded.
+// forward5 runs the chain after Process#5 (at windowed.go:186:3) for each record it forwarded.
 func (t *q7Task1) forward5(r *runtime.Record) error {
 	for _, fw := range t.proc5.Forwarded() {
 		r.Timestamp = fw.Timestamp
@@ -2161,7 +2509,7 @@ func (t *q7Task2) processQ7TopRepartition(batch []runtime.Record) error {
 	return nil
 }
 
-// final10 runs the chain after Suppress#10 (at windowed.go:155:3) on a window's final result, as the
+// final10 runs the chain after Suppress#10 (at windowed.go:183:3) on a window's final result, as the
 // record r was being processed; key and value are valid only during the call.
 func (t *q7Task2) final10(r *runtime.Record, key []byte, value []byte, ts int64) error {
 	k10, err := gofkaSerdeWindowed.Decode(key)
@@ -2321,27 +2669,47 @@ const q11Mermaid = `graph TD
 // q5Description is topology Q5 as gofkagen describe prints it.
 const q5Description = `Topology Q5 (application id "q5")
   Sub-topology 0
-    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (windowed.go:62:4)
+    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (windowed.go:81:4)
         --> #1
-    #1 Filter isBid  (windowed.go:63:3)
+    #1 Filter isBid  (windowed.go:82:3)
         --> #2
-    #2 SelectKey everything -> key int64, value github.com/gofka/streams/examples/nexmark/model.Event  (windowed.go:64:3)
+    #2 Map bidOnAuction -> key int64, value int64  (windowed.go:83:3)
         --> #3
-    #3 Repartition topic q5-q5-counts-repartition  (windowed.go:64:3)
+    #3 Repartition topic q5-q5-by-auction-repartition  (windowed.go:84:3)
   Sub-topology 1
-    #4 Source from q5-q5-counts-repartition -> key int64, value github.com/gofka/streams/examples/nexmark/model.Event  (windowed.go:64:3)
+    #4 Source from q5-q5-by-window-repartition -> key int64, value AuctionCount  (windowed.go:90:3)
         --> #5
-    #5 Group  (windowed.go:64:3)
+    #5 Process atWindowEnd -> key int64, value AuctionCount  (windowed.go:91:3)
         --> #6
-    #6 Aggregate newAuctionCounts, countBid store q5-counts (changelog q5-q5-counts-changelog) [hopping 10s advance 2s, grace 0s, emit final] -> key streams.Windowed[int64], value AuctionCounts  (windowed.go:66:3)
-        --> #7
-    #7 Suppress store q5-counts-suppress (changelog q5-q5-counts-suppress-changelog) [emit final (until the window closes)]  (windowed.go:67:3)
+    #6 Repartition topic q5-q5-window-counts-repartition  (windowed.go:92:3)
+  Sub-topology 2
+    #7 Source from q5-q5-by-auction-repartition -> key int64, value int64  (windowed.go:84:3)
         --> #8
-    #8 ToStream  (windowed.go:68:3)
+    #8 Group  (windowed.go:84:3)
         --> #9
-    #9 FlatMapValues hottest -> key streams.Windowed[int64], value Q5Row  (windowed.go:69:3)
+    #9 Count store q5-counts (changelog q5-q5-counts-changelog) [hopping 10s advance 2s, grace 0s, emit final] -> key streams.Windowed[int64], value int64  (windowed.go:86:3)
         --> #10
-    #10 Sink topic nexmark-q5  (windowed.go:70:3)
+    #10 Suppress store q5-counts-suppress (changelog q5-q5-counts-suppress-changelog) [emit final (until the window closes)]  (windowed.go:87:3)
+        --> #11
+    #11 ToStream  (windowed.go:88:3)
+        --> #12
+    #12 Map byWindow -> key int64, value AuctionCount  (windowed.go:89:3)
+        --> #13
+    #13 Repartition topic q5-q5-by-window-repartition  (windowed.go:90:3)
+  Sub-topology 3
+    #14 Source from q5-q5-window-counts-repartition -> key int64, value AuctionCount  (windowed.go:92:3)
+        --> #15
+    #15 Group  (windowed.go:92:3)
+        --> #16
+    #16 Aggregate newTopAuctions, addTopAuction store q5-top (changelog q5-q5-top-changelog) [tumbling 2s, grace 10s, emit final] -> key streams.Windowed[int64], value TopAuctions  (windowed.go:94:3)
+        --> #17
+    #17 Suppress store q5-top-suppress (changelog q5-q5-top-suppress-changelog) [emit final (until the window closes)]  (windowed.go:95:3)
+        --> #18
+    #18 ToStream  (windowed.go:96:3)
+        --> #19
+    #19 FlatMapValues hottest -> key streams.Windowed[int64], value Q5Row  (windowed.go:97:3)
+        --> #20
+    #20 Sink topic nexmark-q5  (windowed.go:98:3)
 `
 
 // q5Mermaid is topology Q5 as a Mermaid diagram.
@@ -2349,68 +2717,100 @@ const q5Mermaid = `graph TD
   subgraph st0["Sub-topology 0"]
     n0["#0 Source<br/>timestamp eventTime"]
     n1["#1 Filter<br/>isBid"]
-    n2["#2 SelectKey<br/>everything"]
+    n2["#2 Map<br/>bidOnAuction"]
     n3["#3 Repartition"]
   end
   subgraph st1["Sub-topology 1"]
     n4["#4 Source"]
-    n5["#5 Group"]
-    n6["#6 Aggregate<br/>newAuctionCounts, countBid<br/>store q5-counts<br/>hopping 10s advance 2s, grace 0s"]
-    n7["#7 Suppress<br/>store q5-counts-suppress<br/>emit final (until the window closes)"]
-    n8["#8 ToStream"]
-    n9["#9 FlatMapValues<br/>hottest"]
-    n10["#10 Sink"]
+    n5["#5 Process<br/>atWindowEnd"]
+    n6["#6 Repartition"]
+  end
+  subgraph st2["Sub-topology 2"]
+    n7["#7 Source"]
+    n8["#8 Group"]
+    n9["#9 Count<br/>store q5-counts<br/>hopping 10s advance 2s, grace 0s"]
+    n10["#10 Suppress<br/>store q5-counts-suppress<br/>emit final (until the window closes)"]
+    n11["#11 ToStream"]
+    n12["#12 Map<br/>byWindow"]
+    n13["#13 Repartition"]
+  end
+  subgraph st3["Sub-topology 3"]
+    n14["#14 Source"]
+    n15["#15 Group"]
+    n16["#16 Aggregate<br/>newTopAuctions, addTopAuction<br/>store q5-top<br/>tumbling 2s, grace 10s"]
+    n17["#17 Suppress<br/>store q5-top-suppress<br/>emit final (until the window closes)"]
+    n18["#18 ToStream"]
+    n19["#19 FlatMapValues<br/>hottest"]
+    n20["#20 Sink"]
   end
   t0[("nexmark-events")]
-  t1[("q5-q5-counts-repartition")]
-  t2[("q5-q5-counts-changelog")]
-  t3[("q5-q5-counts-suppress-changelog")]
-  t4[("nexmark-q5")]
+  t1[("q5-q5-by-auction-repartition")]
+  t2[("q5-q5-by-window-repartition")]
+  t3[("q5-q5-window-counts-repartition")]
+  t4[("q5-q5-counts-changelog")]
+  t5[("q5-q5-counts-suppress-changelog")]
+  t6[("q5-q5-top-changelog")]
+  t7[("q5-q5-top-suppress-changelog")]
+  t8[("nexmark-q5")]
   n0 --> n1
   n1 --> n2
   n2 --> n3
   n4 --> n5
   n5 --> n6
-  n6 --> n7
   n7 --> n8
   n8 --> n9
   n9 --> n10
+  n10 --> n11
+  n11 --> n12
+  n12 --> n13
+  n14 --> n15
+  n15 --> n16
+  n16 --> n17
+  n17 --> n18
+  n18 --> n19
+  n19 --> n20
   t0 --> n0
   n3 --> t1
-  t1 --> n4
-  n6 -.changelog.-> t2
-  n7 -.changelog.-> t3
-  n10 --> t4
+  t2 --> n4
+  n6 --> t3
+  t1 --> n7
+  n9 -.changelog.-> t4
+  n10 -.changelog.-> t5
+  n13 --> t2
+  t3 --> n14
+  n16 -.changelog.-> t6
+  n17 -.changelog.-> t7
+  n20 --> t8
 `
 
 // q7Description is topology Q7 as gofkagen describe prints it.
 const q7Description = `Topology Q7 (application id "q7")
   Sub-topology 0
-    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (windowed.go:150:4)
+    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (windowed.go:178:4)
         --> #1
-    #1 Filter isBid  (windowed.go:151:3)
+    #1 Filter isBid  (windowed.go:179:3)
         --> #2
-    #2 SelectKey everything -> key int64, value github.com/gofka/streams/examples/nexmark/model.Event  (windowed.go:152:3)
+    #2 SelectKey everything -> key int64, value github.com/gofka/streams/examples/nexmark/model.Event  (windowed.go:180:3)
         --> #3
-    #3 Repartition topic q7-q7-top-repartition  (windowed.go:152:3)
+    #3 Repartition topic q7-q7-top-repartition  (windowed.go:180:3)
   Sub-topology 1
-    #4 Source from q7-q7-windows-repartition -> key streams.Windowed[int64], value TopBids  (windowed.go:157:3)
+    #4 Source from q7-q7-windows-repartition -> key streams.Windowed[int64], value TopBids  (windowed.go:185:3)
         --> #5
-    #5 Process joinTopBids store q7-edges (changelog q7-q7-edges-changelog) -> key int64, value BidRow  (windowed.go:158:3)
+    #5 Process joinTopBids store q7-edges (changelog q7-q7-edges-changelog) -> key int64, value BidRow  (windowed.go:186:3)
         --> #6
-    #6 Sink topic nexmark-q7  (windowed.go:159:3)
+    #6 Sink topic nexmark-q7  (windowed.go:187:3)
   Sub-topology 2
-    #7 Source from q7-q7-top-repartition -> key int64, value github.com/gofka/streams/examples/nexmark/model.Event  (windowed.go:152:3)
+    #7 Source from q7-q7-top-repartition -> key int64, value github.com/gofka/streams/examples/nexmark/model.Event  (windowed.go:180:3)
         --> #8
-    #8 Group  (windowed.go:152:3)
+    #8 Group  (windowed.go:180:3)
         --> #9
-    #9 Aggregate newTopBids, addTopBid store q7-top (changelog q7-q7-top-changelog) [tumbling 10s, grace 0s, emit final] -> key streams.Windowed[int64], value TopBids  (windowed.go:154:3)
+    #9 Aggregate newTopBids, addTopBid store q7-top (changelog q7-q7-top-changelog) [tumbling 10s, grace 0s, emit final] -> key streams.Windowed[int64], value TopBids  (windowed.go:182:3)
         --> #10
-    #10 Suppress store q7-top-suppress (changelog q7-q7-top-suppress-changelog) [emit final (until the window closes)]  (windowed.go:155:3)
+    #10 Suppress store q7-top-suppress (changelog q7-q7-top-suppress-changelog) [emit final (until the window closes)]  (windowed.go:183:3)
         --> #11
-    #11 ToStream  (windowed.go:156:3)
+    #11 ToStream  (windowed.go:184:3)
         --> #12
-    #12 Repartition topic q7-q7-windows-repartition  (windowed.go:157:3)
+    #12 Repartition topic q7-q7-windows-repartition  (windowed.go:185:3)
 `
 
 // q7Mermaid is topology Q7 as a Mermaid diagram.

@@ -11,25 +11,48 @@ import (
 // (the SQL groups by window only), so one task holds each window.
 func everything(_ []byte, _ model.Event) int64 { return 0 }
 
-// AuctionCounts is q5's aggregate: the bids per auction in one window, as two
-// parallel lists (auction ids in order of their first bid).
-type AuctionCounts struct {
-	Auctions []int64 `json:"auctions"`
-	Counts   []int64 `json:"counts"`
+// bidOnAuction keys a bid by its auction; the value is not needed to count.
+func bidOnAuction(_ []byte, e model.Event) (int64, int64) { return e.Auction, 0 }
+
+// q5Size and q5Slide are q5's HOP window, in milliseconds.
+const q5Size, q5Slide = 10_000, 2_000
+
+// AuctionCount is one auction's bid count in one q5 window.
+type AuctionCount struct {
+	Auction int64 `json:"auction"`
+	Num     int64 `json:"num"`
 }
 
-func newAuctionCounts() AuctionCounts { return AuctionCounts{} }
+// byWindow keys an auction's final count by the start of its window.
+func byWindow(w streams.Windowed[int64], n int64) (int64, AuctionCount) {
+	return w.Start.UnixMilli(), AuctionCount{w.Key, n}
+}
 
-func countBid(_ int64, e model.Event, c AuctionCounts) AuctionCounts {
-	for i, a := range c.Auctions {
-		if a == e.Auction {
-			c.Counts[i]++
-			return c
-		}
+// atWindowEnd stamps each count with its window's last millisecond, so that the
+// counts of one window meet in one 2 s tumbling window of the next step (the
+// one ending at the window's end), which their Grace keeps open while they
+// arrive. Process is the DSL's only way to set a record's time.
+func atWindowEnd(ctx *streams.ProcessorContext[int64, AuctionCount], start int64, c AuctionCount) error {
+	ctx.ForwardAt(start, c, time.UnixMilli(start+q5Size-1))
+	return nil
+}
+
+// TopAuctions is the top count of one window and the auctions that have it.
+type TopAuctions struct {
+	Num      int64   `json:"num"`
+	Auctions []int64 `json:"auctions"`
+}
+
+func newTopAuctions() TopAuctions { return TopAuctions{} }
+
+func addTopAuction(_ int64, c AuctionCount, t TopAuctions) TopAuctions {
+	switch {
+	case c.Num > t.Num:
+		t.Num, t.Auctions = c.Num, append(t.Auctions[:0], c.Auction)
+	case c.Num == t.Num:
+		t.Auctions = append(t.Auctions, c.Auction)
 	}
-	c.Auctions = append(c.Auctions, e.Auction)
-	c.Counts = append(c.Counts, 1)
-	return c
+	return t
 }
 
 // Q5Row is a row of q5.
@@ -40,30 +63,35 @@ type Q5Row struct {
 
 // hottest is the SQL's join of AuctionBids with MaxBids on num >= maxn: the
 // auctions with the window's top count, every tie.
-func hottest(c AuctionCounts) []Q5Row {
-	top := int64(0)
-	for _, n := range c.Counts {
-		top = max(top, n)
-	}
-	var rows []Q5Row
-	for i, n := range c.Counts {
-		if n >= top {
-			rows = append(rows, Q5Row{c.Auctions[i], n})
-		}
+func hottest(t TopAuctions) []Q5Row {
+	rows := make([]Q5Row, len(t.Auctions))
+	for i, a := range t.Auctions {
+		rows[i] = Q5Row{a, t.Num}
 	}
 	return rows
 }
 
 // Q5 finds the hot items: per hopping window of 10 s every 2 s, the auctions
-// with the most bids.
+// with the most bids. First the count of each auction per window (final once
+// the window closes), then, per window, the top count and the auctions that
+// reach it.
 //
 //gofka:topology
 func Q5(b *streams.StreamsBuilder) {
 	b.Stream(streams.With(streams.Bytes(), streams.JSON[model.Event]()).WithTimestamp(eventTime).WithWatermark(4*time.Second, 0), "nexmark-events").
 		Filter(isBid).
-		GroupBy(everything).
+		Map(bidOnAuction).
+		GroupByKey(streams.Named("q5-by-auction")).
 		WindowedBy(streams.HoppingWindows(10*time.Second, 2*time.Second)).
-		Aggregate(newAuctionCounts, countBid, streams.RocksDBStore("q5-counts")).
+		Count(streams.RocksDBStore("q5-counts")).
+		Suppress(streams.UntilWindowCloses()).
+		ToStream().
+		Map(byWindow).
+		Repartition(streams.Named("q5-by-window")).
+		Process(atWindowEnd).
+		GroupByKey(streams.Named("q5-window-counts")).
+		WindowedBy(streams.TumblingWindows(2*time.Second).Grace(10*time.Second)).
+		Aggregate(newTopAuctions, addTopAuction, streams.RocksDBStore("q5-top")).
 		Suppress(streams.UntilWindowCloses()).
 		ToStream().
 		FlatMapValues(hottest).
