@@ -174,7 +174,10 @@ const batchSize = 500
 // queries.Runner: the generated tasks, one partition, a watermark after every
 // batch of 500, a commit after every batch), then the end-of-input mark, and
 // returns the rows written to q's sink, sorted by their bytes.
-func Run(q query, events []byte) ([][]byte, error) {
+func Run(q query, events []byte) ([][]byte, error) { return runBatches(q, events, batchSize) }
+
+// runBatches is Run with batches of size events.
+func runBatches(q query, events []byte, size int) ([][]byte, error) {
 	r, err := queries.NewRunner(q.program())
 	if err != nil {
 		return nil, err
@@ -204,7 +207,7 @@ func Run(q query, events []byte) ([][]byte, error) {
 		}
 		last = max(last, t.DateTime)
 		batch = append(batch, runtime.Record{Topic: queries.EventsTopic, Offset: line, Timestamp: t.DateTime, Value: bytes.Clone(sc.Bytes())})
-		if len(batch) == batchSize {
+		if len(batch) == size {
 			if err := flush(); err != nil {
 				return nil, err
 			}

@@ -41,7 +41,7 @@ func main() {
 }
 
 type result struct {
-	rates          []float64
+	rates         []float64
 	bytes, allocs string
 }
 
