@@ -191,7 +191,7 @@ func TestEdgeCases(t *testing.T) {
 			bid(4, 4, 50, base+10_000), bid(5, 5, 70, base+20_000), bid(6, 6, 70, base+30_000), bid(7, 7, 1, base+31_000)},
 		"q11": {bid(1, 5, 1, base), bid(1, 5, 1, base+10_000), bid(1, 6, 1, base+12_000), bid(1, 5, 1, base+20_001),
 			bid(1, 6, 1, base+40_000), bid(1, 6, 1, base+50_000), bid(1, 5, 1, base+80_000)},
-		"q5": {bid(1, 9, 5, base+1_000), bid(2, 9, 5, base+1_500), bid(1, 9, 5, base+9_000), bid(3, 9, 5, base+9_500), bid(3, 9, 5, base+9_600)},
+		"q5":   {bid(1, 9, 5, base+1_000), bid(2, 9, 5, base+1_500), bid(1, 9, 5, base+9_000), bid(3, 9, 5, base+9_500), bid(3, 9, 5, base+9_600)},
 		"late": {bid(1, 1, 10, base+1_000), bid(2, 2, 20, base+30_000), bid(3, 3, 99, base+5_000)},
 	}
 	for name, evs := range inputs {
