@@ -20,6 +20,7 @@ var (
 	gofkaSerdeQ1Row        = gofkaJSONQ1Row{}
 	gofkaSerdeQ2Row        = gofkaJSONQ2Row{}
 	gofkaSerdeInt64        = streams.IntSerde[int64]{}
+	gofkaSerdeBidTime      = gofkaJSONBidTime{}
 	gofkaSerdeSession      = gofkaJSONSession{}
 	gofkaSerdeQ11Row       = gofkaJSONQ11Row{}
 	gofkaSerdeAuctionCount = gofkaJSONAuctionCount{}
@@ -476,6 +477,71 @@ func gofkaJSONFieldQ2Row(d *jsonwire.Decoder) int {
 	case "AUCTION":
 		return 0
 	case "PRICE":
+		return 1
+	}
+	return -1
+}
+
+// gofkaJSONBidTime is the JSON serde of BidTime: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONBidTime struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONBidTime) Encode(dst []byte, v BidTime) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodeBidTime(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONBidTime) Decode(data []byte) (BidTime, error) {
+	var v BidTime
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodeBidTime(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodeBidTime appends v as encoding/json encodes a value of type BidTime.
+func gofkaJSONEncodeBidTime(e *jsonwire.Encoder, v BidTime) {
+	e.Raw(`{"bid":`)
+	jsonwire.WriteBool(e, v.Bid)
+	e.Raw(`,"dateTime":`)
+	jsonwire.WriteInt(e, v.DateTime)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodeBidTime decodes into *v as encoding/json decodes into a value of type BidTime.
+func gofkaJSONDecodeBidTime(d *jsonwire.Decoder, v *BidTime) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("BidTime"); more; more = d.NextMember() {
+		switch gofkaJSONFieldBidTime(d) {
+		case 0:
+			jsonwire.ReadBool(d, &v.Bid)
+		case 1:
+			jsonwire.ReadInt(d, &v.DateTime)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldBidTime returns the index of the field of BidTime that the current member names, -1 for none.
+func gofkaJSONFieldBidTime(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "bid":
+		return 0
+	case "dateTime":
+		return 1
+	}
+	switch string(d.FoldedKey()) {
+	case "BID":
+		return 0
+	case "DATETIME":
 		return 1
 	}
 	return -1
@@ -1000,14 +1066,15 @@ func gofkaJSONFieldTopBids(d *jsonwire.Decoder) int {
 // for. A build error here means the function changed: run go generate (gofkagen) again.
 func _() {
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, AuctionCount, TopAuctions) TopAuctions](addTopAuction)
-	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, model.Event, TopBids) TopBids](addTopBid)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, BidRow, TopBids) TopBids](addTopBid)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(*runtime.ProcessorContext[int64, AuctionCount], int64, AuctionCount) error](atWindowEnd)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) (int64, int64)](bidOnAuction)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(model.Event) BidRow](bidRow)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(model.Event) BidTime](bidTime)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) int64](bidder)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(streams.Windowed[int64], int64) (int64, AuctionCount)](byWindow)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) time.Time](eventTime)
-	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) int64](everything)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, BidRow) int64](everything)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(TopAuctions) []Q5Row](hottest)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(model.Event) Q1Row](inEuros)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) bool](isBid)
@@ -1017,7 +1084,7 @@ func _() {
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) bool](onChosenAuction)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(model.Event) Q2Row](q2Row)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(*runtime.ProcessorContext[int64, Q11Row], runtime.Timer[int64], *runtime.ProcessorStore[int64, Session]) error](sessionClosed)
-	runtime.GofkaGenIsStale_RerunGoGenerate[func(*runtime.ProcessorContext[int64, Q11Row], int64, model.Event, *runtime.ProcessorStore[int64, Session]) error](trackSession)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(*runtime.ProcessorContext[int64, Q11Row], int64, BidTime, *runtime.ProcessorStore[int64, Session]) error](trackSession)
 }
 
 // CompiledQ0 returns topology Q0 (topology.go:58) compiled for the Gofka runtime:
@@ -1302,7 +1369,7 @@ func (t *q2Task0) processNexmarkEvents(batch []runtime.Record) error {
 	return nil
 }
 
-// CompiledQ11 returns topology Q11 (topology.go:198) compiled for the Gofka runtime:
+// CompiledQ11 returns topology Q11 (topology.go:207) compiled for the Gofka runtime:
 // hand it to runtime.Main, or to streamstest.NewDriver in tests.
 func CompiledQ11() *runtime.Program {
 	return &runtime.Program{
@@ -1310,7 +1377,7 @@ func CompiledQ11() *runtime.Program {
 		DefaultAppID: "q11",
 		Topics: []runtime.TopicSpec{
 			{Name: "nexmark-events", Kind: runtime.SourceTopic, Types: runtime.TypesOf[[]byte, model.Event]()},
-			{Name: "q11-by-bidder-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[int64, model.Event]()},
+			{Name: "q11-by-bidder-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[int64, BidTime]()},
 			{Name: "nexmark-q11", Kind: runtime.SinkTopic, Types: runtime.TypesOf[int64, Q11Row]()},
 			{Name: "q11-sessions-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int64, Session]()},
 			{Name: "q11-sessions-timers-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[[]byte, []byte]()},
@@ -1338,7 +1405,7 @@ func CompiledQ11() *runtime.Program {
 
 // q11Task0 runs sub-topology 0 of Q11 on one partition:
 //
-//	Source#0 topic "nexmark-events" → SelectKey#1 → Repartition#2 topic "q11-by-bidder-repartition"
+//	Source#0 topic "nexmark-events" → SelectKey#1 → MapValues#2 → Repartition#3 topic "q11-by-bidder-repartition"
 type q11Task0 struct {
 	out        runtime.Emitter
 	current    int    // index in the batch of the record in flight
@@ -1397,24 +1464,25 @@ func (t *q11Task0) processNexmarkEvents(batch []runtime.Record) error {
 		}
 		t.streamTime = max(t.streamTime, r.Timestamp)
 		k1 := bidder(k0, v0)
-		key2, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k1)
+		v2 := bidTime(v0)
+		key3, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k1)
 		if err != nil {
 			return r.Fail("encode key for q11-q11-by-bidder-repartition", err)
 		}
-		t.keyBuf = key2
-		value2, err := gofkaSerdeEvent.Encode(t.valueBuf[:0], v0)
+		t.keyBuf = key3
+		value3, err := gofkaSerdeBidTime.Encode(t.valueBuf[:0], v2)
 		if err != nil {
 			return r.Fail("encode value for q11-q11-by-bidder-repartition", err)
 		}
-		t.valueBuf = value2
-		t.out.Emit(1, key2, value2, r.Timestamp) // to topic "q11-by-bidder-repartition"
+		t.valueBuf = value3
+		t.out.Emit(1, key3, value3, r.Timestamp) // to topic "q11-by-bidder-repartition"
 	}
 	return nil
 }
 
 // q11Task1 runs sub-topology 1 of Q11 on one partition:
 //
-//	Source#3 topic "q11-by-bidder-repartition" → Process#4 store "q11-sessions" store "q11-sessions-timers" → Sink#5 topic "nexmark-q11"
+//	Source#4 topic "q11-by-bidder-repartition" → Process#5 store "q11-sessions" store "q11-sessions-timers" → Sink#6 topic "nexmark-q11"
 type q11Task1 struct {
 	out                    runtime.Emitter
 	current                int                                     // index in the batch of the record in flight
@@ -1424,8 +1492,8 @@ type q11Task1 struct {
 	timerKey               []byte                                  // reused for every key encoded for a processor's timers
 	storeQ11Sessions       *runtime.ProcessorStore[int64, Session] // store "q11-sessions"
 	storeQ11SessionsTimers *runtime.Timers                         // store "q11-sessions-timers"
-	proc4                  runtime.ProcessorContext[int64, Q11Row] // what Process#4 forwards
-	rec4                   runtime.Record                          // the record Process#4's output is sent on as
+	proc5                  runtime.ProcessorContext[int64, Q11Row] // what Process#5 forwards
+	rec5                   runtime.Record                          // the record Process#5's output is sent on as
 }
 
 func newQ11Task1(ctx runtime.TaskContext) runtime.Task {
@@ -1435,7 +1503,7 @@ func newQ11Task1(ctx runtime.TaskContext) runtime.Task {
 		storeQ11SessionsTimers: runtime.NewTimers(ctx.Stores[1]),
 		streamTime:             ctx.StreamTime,
 	}
-	t.proc4 = runtime.NewProcessorContext[int64, Q11Row](t.storeQ11SessionsTimers)
+	t.proc5 = runtime.NewProcessorContext[int64, Q11Row](t.storeQ11SessionsTimers)
 	return t
 }
 
@@ -1472,24 +1540,24 @@ func (t *q11Task1) Process(source int, batch []runtime.Record) error {
 // Punctuate implements runtime.Punctuator: it runs the timers and punctuators on wall-clock time.
 func (t *q11Task1) Punctuate(now int64) error {
 	if t.storeQ11SessionsTimers.Due(runtime.ProcessingTime, now) {
-		if err := t.fire4(runtime.ProcessingTime, now); err != nil {
+		if err := t.fire5(runtime.ProcessingTime, now); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// processQ11ByBidderRepartition runs the chain of Source#3 (topic "q11-by-bidder-repartition") over one batch.
+// processQ11ByBidderRepartition runs the chain of Source#4 (topic "q11-by-bidder-repartition") over one batch.
 func (t *q11Task1) processQ11ByBidderRepartition(batch []runtime.Record) error {
 	for i := range batch {
 		t.current = i
 		if t.storeQ11SessionsTimers.Due(runtime.EventTime, t.streamTime) {
-			if err := t.fire4(runtime.EventTime, t.streamTime); err != nil {
+			if err := t.fire5(runtime.EventTime, t.streamTime); err != nil {
 				return err
 			}
 		}
 		r := &batch[i]
-		k3, err := gofkaSerdeInt64.Decode(r.Key)
+		k4, err := gofkaSerdeInt64.Decode(r.Key)
 		if err != nil {
 			return r.Fail("decode key", err)
 		}
@@ -1497,55 +1565,55 @@ func (t *q11Task1) processQ11ByBidderRepartition(batch []runtime.Record) error {
 			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
 		}
 		t.streamTime = max(t.streamTime, r.Timestamp)
-		v3, err := gofkaSerdeEvent.Decode(r.Value)
+		v4, err := gofkaSerdeBidTime.Decode(r.Value)
 		if err != nil {
 			return r.Fail("decode value", err)
 		}
-		tk4, err := gofkaSerdeInt64.Encode(t.timerKey[:0], k3)
+		tk5, err := gofkaSerdeInt64.Encode(t.timerKey[:0], k4)
 		if err != nil {
 			return r.Fail("encode key for timers of q11-sessions-timers", err)
 		}
-		t.timerKey = tk4
-		// Process#4 at topology.go:202:3: trackSession
-		t.proc4.BeginRecord(r.Timestamp, t.streamTime, tk4)
-		if err := trackSession(&t.proc4, k3, v3, t.storeQ11Sessions); err != nil {
+		t.timerKey = tk5
+		// Process#5 at topology.go:212:3: trackSession
+		t.proc5.BeginRecord(r.Timestamp, t.streamTime, tk5)
+		if err := trackSession(&t.proc5, k4, v4, t.storeQ11Sessions); err != nil {
 			return r.Fail("Process trackSession", err)
 		}
-		t.rec4 = *r
-		if err := t.forward4(&t.rec4); err != nil {
+		t.rec5 = *r
+		if err := t.forward5(&t.rec5); err != nil {
 			return err
 		}
 	}
 	if t.storeQ11SessionsTimers.Due(runtime.EventTime, t.streamTime) {
-		if err := t.fire4(runtime.EventTime, t.streamTime); err != nil {
+		if err := t.fire5(runtime.EventTime, t.streamTime); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// forward4 runs the chain after Process#4 (at topology.go:202:3) for each record it forwarded.
-func (t *q11Task1) forward4(r *runtime.Record) error {
-	for _, fw := range t.proc4.Forwarded() {
+// forward5 runs the chain after Process#5 (at topology.go:212:3) for each record it forwarded.
+func (t *q11Task1) forward5(r *runtime.Record) error {
+	for _, fw := range t.proc5.Forwarded() {
 		r.Timestamp = fw.Timestamp
-		k4, v4 := fw.Key, fw.Value
-		key5, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k4)
+		k5, v5 := fw.Key, fw.Value
+		key6, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k5)
 		if err != nil {
 			return r.Fail("encode key for nexmark-q11", err)
 		}
-		t.keyBuf = key5
-		value5, err := gofkaSerdeQ11Row.Encode(t.valueBuf[:0], v4)
+		t.keyBuf = key6
+		value6, err := gofkaSerdeQ11Row.Encode(t.valueBuf[:0], v5)
 		if err != nil {
 			return r.Fail("encode value for nexmark-q11", err)
 		}
-		t.valueBuf = value5
-		t.out.Emit(2, key5, value5, r.Timestamp) // to topic "nexmark-q11"
+		t.valueBuf = value6
+		t.out.Emit(2, key6, value6, r.Timestamp) // to topic "nexmark-q11"
 	}
 	return nil
 }
 
-// fire4 runs the timers of Process#4 at topology.go:202:3 that are due at now on clock d, in time order, then its punctuators on that clock.
-func (t *q11Task1) fire4(d runtime.TimeDomain, now int64) error {
+// fire5 runs the timers of Process#5 at topology.go:212:3 that are due at now on clock d, in time order, then its punctuators on that clock.
+func (t *q11Task1) fire5(d runtime.TimeDomain, now int64) error {
 	if err := t.storeQ11SessionsTimers.Load(); err != nil {
 		return err
 	}
@@ -1556,23 +1624,23 @@ func (t *q11Task1) fire4(d runtime.TimeDomain, now int64) error {
 		}
 		tk, err := gofkaSerdeInt64.Decode(key)
 		if err != nil {
-			return fmt.Errorf("Process#4 at topology.go:202:3: decode the key of a timer at %d: %w", ts, err)
+			return fmt.Errorf("Process#5 at topology.go:212:3: decode the key of a timer at %d: %w", ts, err)
 		}
-		t.proc4.Begin(ts, t.streamTime, key)
-		if err := sessionClosed(&t.proc4, runtime.Timer[int64]{
+		t.proc5.Begin(ts, t.streamTime, key)
+		if err := sessionClosed(&t.proc5, runtime.Timer[int64]{
 			Domain: d,
 			Key:    tk,
 			Time:   time.UnixMilli(ts),
 		}, t.storeQ11Sessions); err != nil {
-			return fmt.Errorf("Process#4 at topology.go:202:3: timer sessionClosed at %d: %w", ts, err)
+			return fmt.Errorf("Process#5 at topology.go:212:3: timer sessionClosed at %d: %w", ts, err)
 		}
-		t.rec4 = runtime.Record{
+		t.rec5 = runtime.Record{
 			Offset:    -1,
 			Partition: -1,
 			Timestamp: ts,
-			Topic:     "(timers of Process#4)",
+			Topic:     "(timers of Process#5)",
 		}
-		if err := t.forward4(&t.rec4); err != nil {
+		if err := t.forward5(&t.rec5); err != nil {
 			return err
 		}
 	}
@@ -2148,7 +2216,7 @@ func CompiledQ7() *runtime.Program {
 		DefaultAppID: "q7",
 		Topics: []runtime.TopicSpec{
 			{Name: "nexmark-events", Kind: runtime.SourceTopic, Types: runtime.TypesOf[[]byte, model.Event]()},
-			{Name: "q7-top-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[int64, model.Event]()},
+			{Name: "q7-top-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[int64, BidRow]()},
 			{Name: "q7-windows-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[streams.Windowed[int64], TopBids]()},
 			{Name: "nexmark-q7", Kind: runtime.SinkTopic, Types: runtime.TypesOf[int64, BidRow]()},
 			{Name: "q7-edges-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int64, Edge]()},
@@ -2185,7 +2253,7 @@ func CompiledQ7() *runtime.Program {
 
 // q7Task0 runs sub-topology 0 of Q7 on one partition:
 //
-//	Source#0 topic "nexmark-events" → Filter#1 → SelectKey#2 → Repartition#3 topic "q7-top-repartition"
+//	Source#0 topic "nexmark-events" → Filter#1 → MapValues#2 → SelectKey#3 → Repartition#4 topic "q7-top-repartition"
 type q7Task0 struct {
 	out        runtime.Emitter
 	current    int    // index in the batch of the record in flight
@@ -2246,25 +2314,26 @@ func (t *q7Task0) processNexmarkEvents(batch []runtime.Record) error {
 		if !isBid(k0, v0) {
 			continue
 		}
-		k2 := everything(k0, v0)
-		key3, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k2)
+		v2 := bidRow(v0)
+		k3 := everything(k0, v2)
+		key4, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k3)
 		if err != nil {
 			return r.Fail("encode key for q7-q7-top-repartition", err)
 		}
-		t.keyBuf = key3
-		value3, err := gofkaSerdeEvent.Encode(t.valueBuf[:0], v0)
+		t.keyBuf = key4
+		value4, err := gofkaSerdeBidRow.Encode(t.valueBuf[:0], v2)
 		if err != nil {
 			return r.Fail("encode value for q7-q7-top-repartition", err)
 		}
-		t.valueBuf = value3
-		t.out.Emit(1, key3, value3, r.Timestamp) // to topic "q7-top-repartition"
+		t.valueBuf = value4
+		t.out.Emit(1, key4, value4, r.Timestamp) // to topic "q7-top-repartition"
 	}
 	return nil
 }
 
 // q7Task1 runs sub-topology 1 of Q7 on one partition:
 //
-//	Source#4 topic "q7-windows-repartition" → Process#5 store "q7-edges" → Sink#6 topic "nexmark-q7"
+//	Source#5 topic "q7-windows-repartition" → Process#6 store "q7-edges" → Sink#7 topic "nexmark-q7"
 type q7Task1 struct {
 	out          runtime.Emitter
 	current      int                                     // index in the batch of the record in flight
@@ -2272,8 +2341,8 @@ type q7Task1 struct {
 	keyBuf       []byte                                  // reused for every encoded key
 	valueBuf     []byte                                  // reused for every encoded value
 	storeQ7Edges *runtime.ProcessorStore[int64, Edge]    // store "q7-edges"
-	proc5        runtime.ProcessorContext[int64, BidRow] // what Process#5 forwards
-	rec5         runtime.Record                          // the record Process#5's output is sent on as
+	proc6        runtime.ProcessorContext[int64, BidRow] // what Process#6 forwards
+	rec6         runtime.Record                          // the record Process#6's output is sent on as
 }
 
 func newQ7Task1(ctx runtime.TaskContext) runtime.Task {
@@ -2282,7 +2351,7 @@ func newQ7Task1(ctx runtime.TaskContext) runtime.Task {
 		storeQ7Edges: runtime.NewProcessorStore[int64, Edge](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, gofkaSerdeEdge.Encode, gofkaSerdeEdge.Decode, ctx.CacheEntries),
 		streamTime:   ctx.StreamTime,
 	}
-	t.proc5 = runtime.NewProcessorContext[int64, BidRow](nil)
+	t.proc6 = runtime.NewProcessorContext[int64, BidRow](nil)
 	return t
 }
 
@@ -2313,12 +2382,12 @@ func (t *q7Task1) Process(source int, batch []runtime.Record) error {
 	return runtime.UnknownSource("q7Task1", source)
 }
 
-// processQ7WindowsRepartition runs the chain of Source#4 (topic "q7-windows-repartition") over one batch.
+// processQ7WindowsRepartition runs the chain of Source#5 (topic "q7-windows-repartition") over one batch.
 func (t *q7Task1) processQ7WindowsRepartition(batch []runtime.Record) error {
 	for i := range batch {
 		t.current = i
 		r := &batch[i]
-		k4, err := gofkaSerdeWindowed.Decode(r.Key)
+		k5, err := gofkaSerdeWindowed.Decode(r.Key)
 		if err != nil {
 			return r.Fail("decode key", err)
 		}
@@ -2326,46 +2395,46 @@ func (t *q7Task1) processQ7WindowsRepartition(batch []runtime.Record) error {
 			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
 		}
 		t.streamTime = max(t.streamTime, r.Timestamp)
-		v4, err := gofkaSerdeTopBids.Decode(r.Value)
+		v5, err := gofkaSerdeTopBids.Decode(r.Value)
 		if err != nil {
 			return r.Fail("decode value", err)
 		}
-		// Process#5 at windowed.go:186:3: joinTopBids
-		t.proc5.BeginRecord(r.Timestamp, t.streamTime, nil)
-		if err := joinTopBids(&t.proc5, k4, v4, t.storeQ7Edges); err != nil {
+		// Process#6 at windowed.go:187:3: joinTopBids
+		t.proc6.BeginRecord(r.Timestamp, t.streamTime, nil)
+		if err := joinTopBids(&t.proc6, k5, v5, t.storeQ7Edges); err != nil {
 			return r.Fail("Process joinTopBids", err)
 		}
-		t.rec5 = *r
-		if err := t.forward5(&t.rec5); err != nil {
+		t.rec6 = *r
+		if err := t.forward6(&t.rec6); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// forward5 runs the chain after Process#5 (at windowed.go:186:3) for each record it forwarded.
-func (t *q7Task1) forward5(r *runtime.Record) error {
-	for _, fw := range t.proc5.Forwarded() {
+// forward6 runs the chain after Process#6 (at windowed.go:187:3) for each record it forwarded.
+func (t *q7Task1) forward6(r *runtime.Record) error {
+	for _, fw := range t.proc6.Forwarded() {
 		r.Timestamp = fw.Timestamp
-		k5, v5 := fw.Key, fw.Value
-		key6, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k5)
+		k6, v6 := fw.Key, fw.Value
+		key7, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k6)
 		if err != nil {
 			return r.Fail("encode key for nexmark-q7", err)
 		}
-		t.keyBuf = key6
-		value6, err := gofkaSerdeBidRow.Encode(t.valueBuf[:0], v5)
+		t.keyBuf = key7
+		value7, err := gofkaSerdeBidRow.Encode(t.valueBuf[:0], v6)
 		if err != nil {
 			return r.Fail("encode value for nexmark-q7", err)
 		}
-		t.valueBuf = value6
-		t.out.Emit(3, key6, value6, r.Timestamp) // to topic "nexmark-q7"
+		t.valueBuf = value7
+		t.out.Emit(3, key7, value7, r.Timestamp) // to topic "nexmark-q7"
 	}
 	return nil
 }
 
 // q7Task2 runs sub-topology 2 of Q7 on one partition:
 //
-//	Source#7 topic "q7-top-repartition" → Group#8 → Aggregate#9 store "q7-top" → Suppress#10 store "q7-top-suppress" → ToStream#11 → Repartition#12 topic "q7-windows-repartition"
+//	Source#8 topic "q7-top-repartition" → Group#9 → Aggregate#10 store "q7-top" → Suppress#11 store "q7-top-suppress" → ToStream#12 → Repartition#13 topic "q7-windows-repartition"
 type q7Task2 struct {
 	out                runtime.Emitter
 	current            int                         // index in the batch of the record in flight
@@ -2429,19 +2498,19 @@ func (t *q7Task2) AdvanceWatermark(ms int64) error {
 		Topic:     "(watermark)",
 	} // no input record: errors name the watermark
 	if err := t.storeQ7TopSuppress.EvictUntil(t.watermark, func(key []byte, value []byte, ts int64) error {
-		return t.final10(r, key, value, ts)
+		return t.final11(r, key, value, ts)
 	}); err != nil {
 		return err
 	}
 	return nil
 }
 
-// processQ7TopRepartition runs the chain of Source#7 (topic "q7-top-repartition") over one batch.
+// processQ7TopRepartition runs the chain of Source#8 (topic "q7-top-repartition") over one batch.
 func (t *q7Task2) processQ7TopRepartition(batch []runtime.Record) error {
 	for i := range batch {
 		t.current = i
 		r := &batch[i]
-		k7, err := gofkaSerdeInt64.Decode(r.Key)
+		k8, err := gofkaSerdeInt64.Decode(r.Key)
 		if err != nil {
 			return r.Fail("decode key", err)
 		}
@@ -2449,59 +2518,59 @@ func (t *q7Task2) processQ7TopRepartition(batch []runtime.Record) error {
 			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
 		}
 		t.streamTime = max(t.streamTime, r.Timestamp)
-		v7, err := gofkaSerdeEvent.Decode(r.Value)
+		v8, err := gofkaSerdeBidRow.Decode(r.Value)
 		if err != nil {
 			return r.Fail("decode value", err)
 		}
-		// Aggregate#9 over tumbling windows of 10s: every window the record falls in, oldest first.
+		// Aggregate#10 over tumbling windows of 10s: every window the record falls in, oldest first.
 		if err := t.storeQ7Top.Expire(t.watermark); err != nil {
 			return r.Fail("expire store q7-top", err)
 		}
-		ts9 := r.Timestamp
-		sk9, err := gofkaSerdeInt64.Encode(t.storeKey[:0], k7)
+		ts10 := r.Timestamp
+		sk10, err := gofkaSerdeInt64.Encode(t.storeKey[:0], k8)
 		if err != nil {
 			return r.Fail("encode key for store q7-top", err)
 		}
-		t.storeKey = sk9
-		open9 := false // whether some window was still open
-		for start9 := max(0, ts9-10000+10000) / 10000 * 10000; start9 <= ts9; start9 += 10000 {
-			if start9+10000 <= t.watermark {
+		t.storeKey = sk10
+		open10 := false // whether some window was still open
+		for start10 := max(0, ts10-10000+10000) / 10000 * 10000; start10 <= ts10; start10 += 10000 {
+			if start10+10000 <= t.watermark {
 				continue // closed: its end plus grace has passed
 			}
-			open9 = true
-			slot9, err := t.storeQ7Top.Slot(sk9, start9)
+			open10 = true
+			slot10, err := t.storeQ7Top.Slot(sk10, start10)
 			if err != nil {
 				return r.Fail("read store q7-top", err)
 			}
-			agg9, found9 := slot9.Value()
-			if !found9 {
-				agg9 = newTopBids()
+			agg10, found10 := slot10.Value()
+			if !found10 {
+				agg10 = newTopBids()
 			}
-			agg9 = addTopBid(k7, v7, agg9)
-			t.storeQ7Top.Set(slot9, agg9, r.Timestamp)
-			wts9 := slot9.Timestamp() // the latest time that contributed: the result's
-			w9 := streams.Windowed[int64]{Key: k7, Start: time.UnixMilli(start9).UTC(), End: time.UnixMilli(start9 + 10000).UTC()}
-			// Suppress#10: the window's latest result waits in store "q7-top-suppress" until the window closes.
-			bk10, err := gofkaSerdeWindowed.Encode(t.keyBuf[:0], w9)
+			agg10 = addTopBid(k8, v8, agg10)
+			t.storeQ7Top.Set(slot10, agg10, r.Timestamp)
+			wts10 := slot10.Timestamp() // the latest time that contributed: the result's
+			w10 := streams.Windowed[int64]{Key: k8, Start: time.UnixMilli(start10).UTC(), End: time.UnixMilli(start10 + 10000).UTC()}
+			// Suppress#11: the window's latest result waits in store "q7-top-suppress" until the window closes.
+			bk11, err := gofkaSerdeWindowed.Encode(t.keyBuf[:0], w10)
 			if err != nil {
 				return r.Fail("encode key for store q7-top-suppress", err)
 			}
-			t.keyBuf = bk10
-			bv10, err := gofkaSerdeTopBids.Encode(t.valueBuf[:0], agg9)
+			t.keyBuf = bk11
+			bv11, err := gofkaSerdeTopBids.Encode(t.valueBuf[:0], agg10)
 			if err != nil {
 				return r.Fail("encode value for store q7-top-suppress", err)
 			}
-			t.valueBuf = bv10
-			if err := t.storeQ7TopSuppress.Put(bk10, w9.End.UnixMilli()+0, bv10, wts9); err != nil {
+			t.valueBuf = bv11
+			if err := t.storeQ7TopSuppress.Put(bk11, w10.End.UnixMilli()+0, bv11, wts10); err != nil {
 				return r.Fail("write store q7-top-suppress", err)
 			}
 			if err := t.storeQ7TopSuppress.EvictUntil(t.watermark, func(key []byte, value []byte, ts int64) error {
-				return t.final10(r, key, value, ts)
+				return t.final11(r, key, value, ts)
 			}); err != nil {
 				return err
 			}
 		}
-		if !open9 {
+		if !open10 {
 			// late: every window it falls in has closed
 			t.late.Inc()
 		}
@@ -2509,28 +2578,28 @@ func (t *q7Task2) processQ7TopRepartition(batch []runtime.Record) error {
 	return nil
 }
 
-// final10 runs the chain after Suppress#10 (at windowed.go:183:3) on a window's final result, as the
+// final11 runs the chain after Suppress#11 (at windowed.go:184:3) on a window's final result, as the
 // record r was being processed; key and value are valid only during the call.
-func (t *q7Task2) final10(r *runtime.Record, key []byte, value []byte, ts int64) error {
-	k10, err := gofkaSerdeWindowed.Decode(key)
+func (t *q7Task2) final11(r *runtime.Record, key []byte, value []byte, ts int64) error {
+	k11, err := gofkaSerdeWindowed.Decode(key)
 	if err != nil {
 		return r.Fail("decode key of store q7-top-suppress", err)
 	}
-	v10, err := gofkaSerdeTopBids.Decode(value)
+	v11, err := gofkaSerdeTopBids.Decode(value)
 	if err != nil {
 		return r.Fail("decode value of store q7-top-suppress", err)
 	}
-	key12, err := gofkaSerdeWindowed.Encode(t.keyBuf[:0], k10)
+	key13, err := gofkaSerdeWindowed.Encode(t.keyBuf[:0], k11)
 	if err != nil {
 		return r.Fail("encode key for q7-q7-windows-repartition", err)
 	}
-	t.keyBuf = key12
-	value12, err := gofkaSerdeTopBids.Encode(t.valueBuf[:0], v10)
+	t.keyBuf = key13
+	value13, err := gofkaSerdeTopBids.Encode(t.valueBuf[:0], v11)
 	if err != nil {
 		return r.Fail("encode value for q7-q7-windows-repartition", err)
 	}
-	t.valueBuf = value12
-	t.out.Emit(2, key12, value12, ts) // to topic "q7-windows-repartition"
+	t.valueBuf = value13
+	t.out.Emit(2, key13, value13, ts) // to topic "q7-windows-repartition"
 	return nil
 }
 
@@ -2624,17 +2693,19 @@ const q2Mermaid = `graph TD
 // q11Description is topology Q11 as gofkagen describe prints it.
 const q11Description = `Topology Q11 (application id "q11")
   Sub-topology 0
-    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:199:4)
+    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:208:4)
         --> #1
-    #1 SelectKey bidder -> key int64, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:200:3)
+    #1 SelectKey bidder -> key int64, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:209:3)
         --> #2
-    #2 Repartition topic q11-q11-by-bidder-repartition  (topology.go:201:3)
+    #2 MapValues bidTime -> key int64, value BidTime  (topology.go:210:3)
+        --> #3
+    #3 Repartition topic q11-q11-by-bidder-repartition  (topology.go:211:3)
   Sub-topology 1
-    #3 Source from q11-q11-by-bidder-repartition -> key int64, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:201:3)
-        --> #4
-    #4 Process trackSession, timers sessionClosed store q11-sessions (changelog q11-q11-sessions-changelog) store q11-sessions-timers (changelog q11-q11-sessions-timers-changelog) -> key int64, value Q11Row  (topology.go:202:3)
+    #4 Source from q11-q11-by-bidder-repartition -> key int64, value BidTime  (topology.go:211:3)
         --> #5
-    #5 Sink topic nexmark-q11  (topology.go:203:3)
+    #5 Process trackSession, timers sessionClosed store q11-sessions (changelog q11-q11-sessions-changelog) store q11-sessions-timers (changelog q11-q11-sessions-timers-changelog) -> key int64, value Q11Row  (topology.go:212:3)
+        --> #6
+    #6 Sink topic nexmark-q11  (topology.go:213:3)
 `
 
 // q11Mermaid is topology Q11 as a Mermaid diagram.
@@ -2642,12 +2713,13 @@ const q11Mermaid = `graph TD
   subgraph st0["Sub-topology 0"]
     n0["#0 Source<br/>timestamp eventTime"]
     n1["#1 SelectKey<br/>bidder"]
-    n2["#2 Repartition"]
+    n2["#2 MapValues<br/>bidTime"]
+    n3["#3 Repartition"]
   end
   subgraph st1["Sub-topology 1"]
-    n3["#3 Source"]
-    n4["#4 Process<br/>trackSession, timers sessionClosed<br/>store q11-sessions<br/>store q11-sessions-timers"]
-    n5["#5 Sink"]
+    n4["#4 Source"]
+    n5["#5 Process<br/>trackSession, timers sessionClosed<br/>store q11-sessions<br/>store q11-sessions-timers"]
+    n6["#6 Sink"]
   end
   t0[("nexmark-events")]
   t1[("q11-q11-by-bidder-repartition")]
@@ -2656,14 +2728,15 @@ const q11Mermaid = `graph TD
   t4[("nexmark-q11")]
   n0 --> n1
   n1 --> n2
-  n3 --> n4
+  n2 --> n3
   n4 --> n5
+  n5 --> n6
   t0 --> n0
-  n2 --> t1
-  t1 --> n3
-  n4 -.changelog.-> t2
-  n4 -.changelog.-> t3
-  n5 --> t4
+  n3 --> t1
+  t1 --> n4
+  n5 -.changelog.-> t2
+  n5 -.changelog.-> t3
+  n6 --> t4
 `
 
 // q5Description is topology Q5 as gofkagen describe prints it.
@@ -2790,27 +2863,29 @@ const q7Description = `Topology Q7 (application id "q7")
         --> #1
     #1 Filter isBid  (windowed.go:179:3)
         --> #2
-    #2 SelectKey everything -> key int64, value github.com/gofka/streams/examples/nexmark/model.Event  (windowed.go:180:3)
+    #2 MapValues bidRow -> key []byte, value BidRow  (windowed.go:180:3)
         --> #3
-    #3 Repartition topic q7-q7-top-repartition  (windowed.go:180:3)
+    #3 SelectKey everything -> key int64, value BidRow  (windowed.go:181:3)
+        --> #4
+    #4 Repartition topic q7-q7-top-repartition  (windowed.go:181:3)
   Sub-topology 1
-    #4 Source from q7-q7-windows-repartition -> key streams.Windowed[int64], value TopBids  (windowed.go:185:3)
-        --> #5
-    #5 Process joinTopBids store q7-edges (changelog q7-q7-edges-changelog) -> key int64, value BidRow  (windowed.go:186:3)
+    #5 Source from q7-q7-windows-repartition -> key streams.Windowed[int64], value TopBids  (windowed.go:186:3)
         --> #6
-    #6 Sink topic nexmark-q7  (windowed.go:187:3)
+    #6 Process joinTopBids store q7-edges (changelog q7-q7-edges-changelog) -> key int64, value BidRow  (windowed.go:187:3)
+        --> #7
+    #7 Sink topic nexmark-q7  (windowed.go:188:3)
   Sub-topology 2
-    #7 Source from q7-q7-top-repartition -> key int64, value github.com/gofka/streams/examples/nexmark/model.Event  (windowed.go:180:3)
-        --> #8
-    #8 Group  (windowed.go:180:3)
+    #8 Source from q7-q7-top-repartition -> key int64, value BidRow  (windowed.go:181:3)
         --> #9
-    #9 Aggregate newTopBids, addTopBid store q7-top (changelog q7-q7-top-changelog) [tumbling 10s, grace 0s, emit final] -> key streams.Windowed[int64], value TopBids  (windowed.go:182:3)
+    #9 Group  (windowed.go:181:3)
         --> #10
-    #10 Suppress store q7-top-suppress (changelog q7-q7-top-suppress-changelog) [emit final (until the window closes)]  (windowed.go:183:3)
+    #10 Aggregate newTopBids, addTopBid store q7-top (changelog q7-q7-top-changelog) [tumbling 10s, grace 0s, emit final] -> key streams.Windowed[int64], value TopBids  (windowed.go:183:3)
         --> #11
-    #11 ToStream  (windowed.go:184:3)
+    #11 Suppress store q7-top-suppress (changelog q7-q7-top-suppress-changelog) [emit final (until the window closes)]  (windowed.go:184:3)
         --> #12
-    #12 Repartition topic q7-q7-windows-repartition  (windowed.go:185:3)
+    #12 ToStream  (windowed.go:185:3)
+        --> #13
+    #13 Repartition topic q7-q7-windows-repartition  (windowed.go:186:3)
 `
 
 // q7Mermaid is topology Q7 as a Mermaid diagram.
@@ -2818,21 +2893,22 @@ const q7Mermaid = `graph TD
   subgraph st0["Sub-topology 0"]
     n0["#0 Source<br/>timestamp eventTime"]
     n1["#1 Filter<br/>isBid"]
-    n2["#2 SelectKey<br/>everything"]
-    n3["#3 Repartition"]
+    n2["#2 MapValues<br/>bidRow"]
+    n3["#3 SelectKey<br/>everything"]
+    n4["#4 Repartition"]
   end
   subgraph st1["Sub-topology 1"]
-    n4["#4 Source"]
-    n5["#5 Process<br/>joinTopBids<br/>store q7-edges"]
-    n6["#6 Sink"]
+    n5["#5 Source"]
+    n6["#6 Process<br/>joinTopBids<br/>store q7-edges"]
+    n7["#7 Sink"]
   end
   subgraph st2["Sub-topology 2"]
-    n7["#7 Source"]
-    n8["#8 Group"]
-    n9["#9 Aggregate<br/>newTopBids, addTopBid<br/>store q7-top<br/>tumbling 10s, grace 0s"]
-    n10["#10 Suppress<br/>store q7-top-suppress<br/>emit final (until the window closes)"]
-    n11["#11 ToStream"]
-    n12["#12 Repartition"]
+    n8["#8 Source"]
+    n9["#9 Group"]
+    n10["#10 Aggregate<br/>newTopBids, addTopBid<br/>store q7-top<br/>tumbling 10s, grace 0s"]
+    n11["#11 Suppress<br/>store q7-top-suppress<br/>emit final (until the window closes)"]
+    n12["#12 ToStream"]
+    n13["#13 Repartition"]
   end
   t0[("nexmark-events")]
   t1[("q7-q7-top-repartition")]
@@ -2844,20 +2920,21 @@ const q7Mermaid = `graph TD
   n0 --> n1
   n1 --> n2
   n2 --> n3
-  n4 --> n5
+  n3 --> n4
   n5 --> n6
-  n7 --> n8
+  n6 --> n7
   n8 --> n9
   n9 --> n10
   n10 --> n11
   n11 --> n12
+  n12 --> n13
   t0 --> n0
-  n3 --> t1
-  t2 --> n4
-  n5 -.changelog.-> t3
-  n6 --> t4
-  t1 --> n7
-  n9 -.changelog.-> t5
-  n10 -.changelog.-> t6
-  n12 --> t2
+  n4 --> t1
+  t2 --> n5
+  n6 -.changelog.-> t3
+  n7 --> t4
+  t1 --> n8
+  n10 -.changelog.-> t5
+  n11 -.changelog.-> t6
+  n13 --> t2
 `

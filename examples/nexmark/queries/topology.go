@@ -139,6 +139,15 @@ func (s Session) row(bidder int64) Q11Row {
 	return Q11Row{bidder, s.Count, s.Start, s.Last + sessionGap.Milliseconds()}
 }
 
+// BidTime is what q11's processor needs of an event, and all that crosses the
+// repartition: whether it is a bid, and its time.
+type BidTime struct {
+	Bid      bool  `json:"bid"`
+	DateTime int64 `json:"dateTime"`
+}
+
+func bidTime(e model.Event) BidTime { return BidTime{e.Type == model.TypeBid, e.DateTime} }
+
 // trackSession adds a bid to its bidder's session: a bid no more than the gap
 // after the last one (exactly the gap included) extends it; a later one ends it,
 // and starts the next. A bid whose own session [t, t+gap) the watermark has
@@ -146,8 +155,8 @@ func (s Session) row(bidder int64) Q11Row {
 //
 // It sees every event, not only bids, so that its stream time, which closes
 // sessions, follows the whole input as the suite's watermark does.
-func trackSession(ctx *streams.ProcessorContext[int64, Q11Row], bidder int64, e model.Event, open *streams.KeyValueStore[int64, Session]) error {
-	if e.Type != model.TypeBid {
+func trackSession(ctx *streams.ProcessorContext[int64, Q11Row], bidder int64, e BidTime, open *streams.KeyValueStore[int64, Session]) error {
+	if !e.Bid {
 		return nil
 	}
 	t := e.DateTime
@@ -198,6 +207,7 @@ func sessionClosed(ctx *streams.ProcessorContext[int64, Q11Row], timer streams.T
 func Q11(b *streams.StreamsBuilder) {
 	b.Stream(streams.With(streams.Bytes(), streams.JSON[model.Event]()).WithTimestamp(eventTime).WithWatermark(4*time.Second, 0), "nexmark-events").
 		SelectKey(bidder).
+		MapValues(bidTime).
 		Repartition(streams.Named("q11-by-bidder")).
 		Process(streams.Processor(trackSession).OnTimer(sessionClosed), streams.RocksDBStore("q11-sessions")).
 		To("nexmark-q11")

@@ -7,9 +7,9 @@ import (
 	"github.com/gofka/streams/examples/nexmark/model"
 )
 
-// everything is the one grouping key of q5 and q7: their windows take all bids
-// (the SQL groups by window only), so one task holds each window.
-func everything(_ []byte, _ model.Event) int64 { return 0 }
+// everything is the one grouping key of q7: its windows take all bids (the SQL
+// groups by window only), so one task holds each window.
+func everything(_ []byte, _ BidRow) int64 { return 0 }
 
 // bidOnAuction keys a bid by its auction; the value is not needed to count.
 func bidOnAuction(_ []byte, e model.Event) (int64, int64) { return e.Auction, 0 }
@@ -112,15 +112,15 @@ type TopBids struct {
 
 func newTopBids() TopBids { return TopBids{} }
 
-func addTopBid(_ int64, e model.Event, t TopBids) TopBids {
+func addTopBid(_ int64, b BidRow, t TopBids) TopBids {
 	switch {
-	case len(t.Top) == 0 || e.Price > t.Max:
-		t.Max, t.Top = e.Price, append(t.Top[:0], bidRow(e))
-	case e.Price == t.Max:
-		t.Top = append(t.Top, bidRow(e))
+	case len(t.Top) == 0 || b.Price > t.Max:
+		t.Max, t.Top = b.Price, append(t.Top[:0], b)
+	case b.Price == t.Max:
+		t.Top = append(t.Top, b)
 	}
-	if e.DateTime%q7Window == 0 {
-		t.AtStart = append(t.AtStart, bidRow(e))
+	if b.DateTime%q7Window == 0 {
+		t.AtStart = append(t.AtStart, b)
 	}
 	return t
 }
@@ -177,6 +177,7 @@ func forwardAt(ctx *streams.ProcessorContext[int64, BidRow], bids []BidRow, pric
 func Q7(b *streams.StreamsBuilder) {
 	b.Stream(streams.With(streams.Bytes(), streams.JSON[model.Event]()).WithTimestamp(eventTime).WithWatermark(4*time.Second, 0), "nexmark-events").
 		Filter(isBid).
+		MapValues(bidRow).
 		GroupBy(everything).
 		WindowedBy(streams.TumblingWindows(10*time.Second)).
 		Aggregate(newTopBids, addTopBid, streams.RocksDBStore("q7-top")).
