@@ -97,4 +97,4 @@ NEXMARK_BENCH ?= -benchtime 3x
 nexmark: ## Nexmark (issue 15, 8a): each built query in process on one core (100,000 events per op), events/s beside Flink 1.13 and Feldera; writes bench/results/nexmark.md (NEXMARK_BENCH="-benchtime 1x" to shorten)
 	@mkdir -p bench/results
 	$(GO) test -run '^$$' -bench '^BenchmarkNexmark$$' -benchmem -cpu 1 $(NEXMARK_BENCH) ./examples/nexmark/ | tee bench/results/nexmark.txt
-	$(GO) run ./examples/nexmark/benchreport -in bench/results/nexmark.txt -out bench/results/nexmark.md -command "make nexmark$(if $(filter-out -benchtime 3x,$(NEXMARK_BENCH)), NEXMARK_BENCH='$(NEXMARK_BENCH)')"
+	$(GO) run ./examples/nexmark/benchreport -in bench/results/nexmark.txt -out bench/results/nexmark.md -load "$$(cut -d' ' -f1-3 /proc/loadavg)" -command "make nexmark$(if $(filter-out -benchtime 3x,$(NEXMARK_BENCH)), NEXMARK_BENCH='$(NEXMARK_BENCH)')"

@@ -33,8 +33,9 @@ func main() {
 	in := flag.String("in", "bench/results/nexmark.txt", "go test -bench output")
 	out := flag.String("out", "bench/results/nexmark.md", "report to write")
 	command := flag.String("command", "make nexmark", "the command that made the input, for the report")
+	load := flag.String("load", "", "the machine's load averages during the run, for the report")
 	flag.Parse()
-	if err := run(*in, *out, *command); err != nil {
+	if err := run(*in, *out, *command, *load); err != nil {
 		fmt.Fprintln(os.Stderr, "benchreport:", err)
 		os.Exit(1)
 	}
@@ -45,7 +46,10 @@ type result struct {
 	bytes, allocs string
 }
 
-func run(in, out, command string) error {
+// eventsPerOp is BenchmarkNexmark's events per op.
+const eventsPerOp = 100_000
+
+func run(in, out, command, load string) error {
 	f, err := os.Open(in)
 	if err != nil {
 		return err
@@ -81,9 +85,10 @@ func run(in, out, command string) error {
 	fmt.Fprintf(&b, "# Nexmark, in process, one core\n\n")
 	fmt.Fprintf(&b, "Made by `%s` (BenchmarkNexmark in examples/nexmark: 100,000 generated events per op, decoded from\n", command)
 	fmt.Fprintf(&b, "their JSON by the generated tasks, through each query's topology into a discarding sink, `-cpu 1`).\n")
-	fmt.Fprintf(&b, "CPU: %s. The machine is shared (2 cores, other jobs running), so figures are lower bounds.\n", cpu)
+	fmt.Fprintf(&b, "CPU: %s. The machine is shared (2 cores, other jobs running; load averages at the end: %s), so\n", cpu, load)
+	fmt.Fprintf(&b, "figures are lower bounds and vary by 1.5× between runs; each is the median of the runs in the input.\n")
 	fmt.Fprintf(&b, "Flink 1.13 and Feldera are their published per-core figures, not run here.\n\n")
-	fmt.Fprintf(&b, "| query | gofka events/s per core | Flink 1.13 | × Flink | Feldera | × Feldera | B/op | allocs/op |\n")
+	fmt.Fprintf(&b, "| query | gofka events/s per core | Flink 1.13 | × Flink | Feldera | × Feldera | B/event | allocs/event |\n")
 	fmt.Fprintf(&b, "|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	var chart []string
 	for _, q := range order {
@@ -93,7 +98,7 @@ func run(in, out, command string) error {
 			continue
 		}
 		rate := median(r.rates)
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", q, k(rate), k(flink[q]), ratio(rate, flink[q]), k(feldera[q]), ratio(rate, feldera[q]), r.bytes, r.allocs)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", q, k(rate), k(flink[q]), ratio(rate, flink[q]), k(feldera[q]), ratio(rate, feldera[q]), perEvent(r.bytes), perEvent(r.allocs))
 		chart = append(chart, fmt.Sprintf("%-4s gofka   %s %s", q, bar(rate), k(rate)),
 			fmt.Sprintf("%-4s Flink   %s %s", "", bar(flink[q]), k(flink[q])))
 		if feldera[q] > 0 {
@@ -102,6 +107,11 @@ func run(in, out, command string) error {
 	}
 	fmt.Fprintf(&b, "\nEvents/s per core (one # = 50K):\n\n```\n%s\n```\n", strings.Join(chart, "\n"))
 	return os.WriteFile(out, []byte(b.String()), 0o644)
+}
+
+func perEvent(n string) string {
+	x, _ := strconv.ParseFloat(n, 64)
+	return strconv.FormatFloat(x/eventsPerOp, 'f', 2, 64)
 }
 
 func median(xs []float64) float64 {
