@@ -31,6 +31,7 @@ type Runner struct {
 	largest int64
 	given   int64
 	queue   []queued
+	batch   []runtime.Record // reused for each batch of queued records
 	names   []string // topic names, for errors
 	// Sink receives each record written to a topic no task reads; key and value
 	// are valid only during the call.
@@ -117,13 +118,21 @@ func (r *Runner) Process(batch []runtime.Record) error {
 	return nil
 }
 
-// drain processes the queued repartition records, in the order they were written.
+// drain processes the queued repartition records, in the order they were
+// written: each run of records of one topic as one batch, as a fetch gives them.
 func (r *Runner) drain() error {
 	for len(r.queue) > 0 {
-		q := r.queue[0]
-		r.queue = r.queue[1:]
-		for _, rd := range r.readers[q.topic] {
-			if err := r.tasks[rd.sub].Process(rd.source, []runtime.Record{q.rec}); err != nil {
+		topic, n := r.queue[0].topic, 1
+		for n < len(r.queue) && r.queue[n].topic == topic {
+			n++
+		}
+		r.batch = r.batch[:0]
+		for _, q := range r.queue[:n] {
+			r.batch = append(r.batch, q.rec)
+		}
+		r.queue = r.queue[n:]
+		for _, rd := range r.readers[topic] {
+			if err := r.tasks[rd.sub].Process(rd.source, r.batch); err != nil {
 				return err
 			}
 		}
