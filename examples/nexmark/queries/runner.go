@@ -32,7 +32,7 @@ type Runner struct {
 	given   int64
 	queue   []queued
 	batch   []runtime.Record // reused for each batch of queued records
-	names   []string // topic names, for errors
+	names   []string         // topic names, for errors
 	// Sink receives each record written to a topic no task reads; key and value
 	// are valid only during the call.
 	Sink func(key, value []byte)
