@@ -2208,7 +2208,7 @@ func (t *q5Task3) final17(r *runtime.Record, key []byte, value []byte, ts int64)
 	return nil
 }
 
-// CompiledQ7 returns topology Q7 (windowed.go:177) compiled for the Gofka runtime:
+// CompiledQ7 returns topology Q7 (windowed.go:187) compiled for the Gofka runtime:
 // hand it to runtime.Main, or to streamstest.NewDriver in tests.
 func CompiledQ7() *runtime.Program {
 	return &runtime.Program{
@@ -2399,7 +2399,7 @@ func (t *q7Task1) processQ7WindowsRepartition(batch []runtime.Record) error {
 		if err != nil {
 			return r.Fail("decode value", err)
 		}
-		// Process#6 at windowed.go:187:3: joinTopBids
+		// Process#6 at windowed.go:197:3: joinTopBids
 		t.proc6.BeginRecord(r.Timestamp, t.streamTime, nil)
 		if err := joinTopBids(&t.proc6, k5, v5, t.storeQ7Edges); err != nil {
 			return r.Fail("Process joinTopBids", err)
@@ -2412,7 +2412,7 @@ func (t *q7Task1) processQ7WindowsRepartition(batch []runtime.Record) error {
 	return nil
 }
 
-// forward6 runs the chain after Process#6 (at windowed.go:187:3) for each record it forwarded.
+// forward6 runs the chain after Process#6 (at windowed.go:197:3) for each record it forwarded.
 func (t *q7Task1) forward6(r *runtime.Record) error {
 	for _, fw := range t.proc6.Forwarded() {
 		r.Timestamp = fw.Timestamp
@@ -2578,7 +2578,7 @@ func (t *q7Task2) processQ7TopRepartition(batch []runtime.Record) error {
 	return nil
 }
 
-// final11 runs the chain after Suppress#11 (at windowed.go:184:3) on a window's final result, as the
+// final11 runs the chain after Suppress#11 (at windowed.go:194:3) on a window's final result, as the
 // record r was being processed; key and value are valid only during the call.
 func (t *q7Task2) final11(r *runtime.Record, key []byte, value []byte, ts int64) error {
 	k11, err := gofkaSerdeWindowed.Decode(key)
@@ -2859,33 +2859,33 @@ const q5Mermaid = `graph TD
 // q7Description is topology Q7 as gofkagen describe prints it.
 const q7Description = `Topology Q7 (application id "q7")
   Sub-topology 0
-    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (windowed.go:178:4)
+    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (windowed.go:188:4)
         --> #1
-    #1 Filter isBid  (windowed.go:179:3)
+    #1 Filter isBid  (windowed.go:189:3)
         --> #2
-    #2 MapValues bidRow -> key []byte, value BidRow  (windowed.go:180:3)
+    #2 MapValues bidRow -> key []byte, value BidRow  (windowed.go:190:3)
         --> #3
-    #3 SelectKey everything -> key int64, value BidRow  (windowed.go:181:3)
+    #3 SelectKey everything -> key int64, value BidRow  (windowed.go:191:3)
         --> #4
-    #4 Repartition topic q7-q7-top-repartition  (windowed.go:181:3)
+    #4 Repartition topic q7-q7-top-repartition  (windowed.go:191:3)
   Sub-topology 1
-    #5 Source from q7-q7-windows-repartition -> key streams.Windowed[int64], value TopBids  (windowed.go:186:3)
+    #5 Source from q7-q7-windows-repartition -> key streams.Windowed[int64], value TopBids  (windowed.go:196:3)
         --> #6
-    #6 Process joinTopBids store q7-edges (changelog q7-q7-edges-changelog) -> key int64, value BidRow  (windowed.go:187:3)
+    #6 Process joinTopBids store q7-edges (changelog q7-q7-edges-changelog) -> key int64, value BidRow  (windowed.go:197:3)
         --> #7
-    #7 Sink topic nexmark-q7  (windowed.go:188:3)
+    #7 Sink topic nexmark-q7  (windowed.go:198:3)
   Sub-topology 2
-    #8 Source from q7-q7-top-repartition -> key int64, value BidRow  (windowed.go:181:3)
+    #8 Source from q7-q7-top-repartition -> key int64, value BidRow  (windowed.go:191:3)
         --> #9
-    #9 Group  (windowed.go:181:3)
+    #9 Group  (windowed.go:191:3)
         --> #10
-    #10 Aggregate newTopBids, addTopBid store q7-top (changelog q7-q7-top-changelog) [tumbling 10s, grace 0s, emit final] -> key streams.Windowed[int64], value TopBids  (windowed.go:183:3)
+    #10 Aggregate newTopBids, addTopBid store q7-top (changelog q7-q7-top-changelog) [tumbling 10s, grace 0s, emit final] -> key streams.Windowed[int64], value TopBids  (windowed.go:193:3)
         --> #11
-    #11 Suppress store q7-top-suppress (changelog q7-q7-top-suppress-changelog) [emit final (until the window closes)]  (windowed.go:184:3)
+    #11 Suppress store q7-top-suppress (changelog q7-q7-top-suppress-changelog) [emit final (until the window closes)]  (windowed.go:194:3)
         --> #12
-    #12 ToStream  (windowed.go:185:3)
+    #12 ToStream  (windowed.go:195:3)
         --> #13
-    #13 Repartition topic q7-q7-windows-repartition  (windowed.go:186:3)
+    #13 Repartition topic q7-q7-windows-repartition  (windowed.go:196:3)
 `
 
 // q7Mermaid is topology Q7 as a Mermaid diagram.

@@ -137,27 +137,37 @@ type Edge struct {
 // joinTopBids is the SQL's join of every bid with each window's top price on
 // price = top and dateTime BETWEEN end − 10 s AND end: the window's own top
 // bids, and the bids at its end instant (the next window's first millisecond)
-// at its top price. Windows may close in any order, so the bids at a boundary
-// wait there for the window that ends at it.
+// at its top price. Windows may close in any order, so whichever side of a
+// boundary comes first waits in the store for the other, and the boundary is
+// deleted once both have been seen.
 func joinTopBids(ctx *streams.ProcessorContext[int64, BidRow], w streams.Windowed[int64], t TopBids, edges *streams.KeyValueStore[int64, Edge]) error {
 	for _, b := range t.Top {
 		ctx.Forward(b.Auction, b)
 	}
 	start, end := w.Start.UnixMilli(), w.End.UnixMilli()
+	// The boundary at the start: the window before it closed first, or it waits for us.
 	before, ok, err := edges.Get(start)
 	if err != nil {
 		return err
 	}
 	if ok && before.Closed {
 		forwardAt(ctx, t.AtStart, before.Max)
-	} else if err := edges.Put(start, Edge{Pending: t.AtStart}); err != nil {
-		return err
+		err = edges.Delete(start) // both sides of it are done
+	} else {
+		err = edges.Put(start, Edge{Pending: t.AtStart})
 	}
-	after, _, err := edges.Get(end)
 	if err != nil {
 		return err
 	}
-	forwardAt(ctx, after.Pending, t.Max)
+	// The boundary at the end: the window after it came first, or it waits.
+	after, ok, err := edges.Get(end)
+	if err != nil {
+		return err
+	}
+	if ok {
+		forwardAt(ctx, after.Pending, t.Max)
+		return edges.Delete(end)
+	}
 	return edges.Put(end, Edge{Max: t.Max, Closed: true})
 }
 
