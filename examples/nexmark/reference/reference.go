@@ -25,6 +25,7 @@ package reference
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/gofka/streams/examples/nexmark/model"
 )
@@ -127,12 +128,17 @@ func Q0(events []model.Event) []any {
 	return rows
 }
 
-// Q1 converts each bid's price to euros: 0.908 * price, exact to the thousandth
-// (the DECIMAL the suite computes), as the nearest float64.
+// Q1 converts each bid's price to euros: 0.908 * price, the DECIMAL(23, 3) the
+// suite computes, written out digit by digit and read as the nearest float64.
 func Q1(events []model.Event) []any {
 	var rows []any
 	for _, b := range bids(events) {
-		rows = append(rows, Q1Row{b.Auction, b.Bidder, float64(b.Price*908) / 1000, b.DateTime, b.Extra})
+		milli := b.Price * 908 // 0.908 = 908 thousandths
+		euros, err := strconv.ParseFloat(fmt.Sprintf("%d.%03d", milli/1000, milli%1000), 64)
+		if err != nil {
+			panic(err) // a non-negative integer and three digits always parse
+		}
+		rows = append(rows, Q1Row{b.Auction, b.Bidder, euros, b.DateTime, b.Extra})
 	}
 	return rows
 }
