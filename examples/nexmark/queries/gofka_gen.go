@@ -1071,7 +1071,7 @@ func _() {
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) (int64, int64)](bidOnAuction)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(model.Event) BidRow](bidRow)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(model.Event) BidTime](bidTime)
-	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) int64](bidder)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) int64](bidderOrID)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(streams.Windowed[int64], int64) (int64, AuctionCount)](byWindow)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) time.Time](eventTime)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, BidRow) int64](everything)
@@ -1369,7 +1369,7 @@ func (t *q2Task0) processNexmarkEvents(batch []runtime.Record) error {
 	return nil
 }
 
-// CompiledQ11 returns topology Q11 (topology.go:207) compiled for the Gofka runtime:
+// CompiledQ11 returns topology Q11 (topology.go:214) compiled for the Gofka runtime:
 // hand it to runtime.Main, or to streamstest.NewDriver in tests.
 func CompiledQ11() *runtime.Program {
 	return &runtime.Program{
@@ -1463,7 +1463,7 @@ func (t *q11Task0) processNexmarkEvents(batch []runtime.Record) error {
 			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
 		}
 		t.streamTime = max(t.streamTime, r.Timestamp)
-		k1 := bidder(k0, v0)
+		k1 := bidderOrID(k0, v0)
 		v2 := bidTime(v0)
 		key3, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k1)
 		if err != nil {
@@ -1574,7 +1574,7 @@ func (t *q11Task1) processQ11ByBidderRepartition(batch []runtime.Record) error {
 			return r.Fail("encode key for timers of q11-sessions-timers", err)
 		}
 		t.timerKey = tk5
-		// Process#5 at topology.go:212:3: trackSession
+		// Process#5 at topology.go:219:3: trackSession
 		t.proc5.BeginRecord(r.Timestamp, t.streamTime, tk5)
 		if err := trackSession(&t.proc5, k4, v4, t.storeQ11Sessions); err != nil {
 			return r.Fail("Process trackSession", err)
@@ -1592,7 +1592,7 @@ func (t *q11Task1) processQ11ByBidderRepartition(batch []runtime.Record) error {
 	return nil
 }
 
-// forward5 runs the chain after Process#5 (at topology.go:212:3) for each record it forwarded.
+// forward5 runs the chain after Process#5 (at topology.go:219:3) for each record it forwarded.
 func (t *q11Task1) forward5(r *runtime.Record) error {
 	for _, fw := range t.proc5.Forwarded() {
 		r.Timestamp = fw.Timestamp
@@ -1612,7 +1612,7 @@ func (t *q11Task1) forward5(r *runtime.Record) error {
 	return nil
 }
 
-// fire5 runs the timers of Process#5 at topology.go:212:3 that are due at now on clock d, in time order, then its punctuators on that clock.
+// fire5 runs the timers of Process#5 at topology.go:219:3 that are due at now on clock d, in time order, then its punctuators on that clock.
 func (t *q11Task1) fire5(d runtime.TimeDomain, now int64) error {
 	if err := t.storeQ11SessionsTimers.Load(); err != nil {
 		return err
@@ -1624,7 +1624,7 @@ func (t *q11Task1) fire5(d runtime.TimeDomain, now int64) error {
 		}
 		tk, err := gofkaSerdeInt64.Decode(key)
 		if err != nil {
-			return fmt.Errorf("Process#5 at topology.go:212:3: decode the key of a timer at %d: %w", ts, err)
+			return fmt.Errorf("Process#5 at topology.go:219:3: decode the key of a timer at %d: %w", ts, err)
 		}
 		t.proc5.Begin(ts, t.streamTime, key)
 		if err := sessionClosed(&t.proc5, runtime.Timer[int64]{
@@ -1632,7 +1632,7 @@ func (t *q11Task1) fire5(d runtime.TimeDomain, now int64) error {
 			Key:    tk,
 			Time:   time.UnixMilli(ts),
 		}, t.storeQ11Sessions); err != nil {
-			return fmt.Errorf("Process#5 at topology.go:212:3: timer sessionClosed at %d: %w", ts, err)
+			return fmt.Errorf("Process#5 at topology.go:219:3: timer sessionClosed at %d: %w", ts, err)
 		}
 		t.rec5 = runtime.Record{
 			Offset:    -1,
@@ -2693,26 +2693,26 @@ const q2Mermaid = `graph TD
 // q11Description is topology Q11 as gofkagen describe prints it.
 const q11Description = `Topology Q11 (application id "q11")
   Sub-topology 0
-    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:208:4)
+    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:215:4)
         --> #1
-    #1 SelectKey bidder -> key int64, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:209:3)
+    #1 SelectKey bidderOrID -> key int64, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:216:3)
         --> #2
-    #2 MapValues bidTime -> key int64, value BidTime  (topology.go:210:3)
+    #2 MapValues bidTime -> key int64, value BidTime  (topology.go:217:3)
         --> #3
-    #3 Repartition topic q11-q11-by-bidder-repartition  (topology.go:211:3)
+    #3 Repartition topic q11-q11-by-bidder-repartition  (topology.go:218:3)
   Sub-topology 1
-    #4 Source from q11-q11-by-bidder-repartition -> key int64, value BidTime  (topology.go:211:3)
+    #4 Source from q11-q11-by-bidder-repartition -> key int64, value BidTime  (topology.go:218:3)
         --> #5
-    #5 Process trackSession, timers sessionClosed store q11-sessions (changelog q11-q11-sessions-changelog) store q11-sessions-timers (changelog q11-q11-sessions-timers-changelog) -> key int64, value Q11Row  (topology.go:212:3)
+    #5 Process trackSession, timers sessionClosed store q11-sessions (changelog q11-q11-sessions-changelog) store q11-sessions-timers (changelog q11-q11-sessions-timers-changelog) -> key int64, value Q11Row  (topology.go:219:3)
         --> #6
-    #6 Sink topic nexmark-q11  (topology.go:213:3)
+    #6 Sink topic nexmark-q11  (topology.go:220:3)
 `
 
 // q11Mermaid is topology Q11 as a Mermaid diagram.
 const q11Mermaid = `graph TD
   subgraph st0["Sub-topology 0"]
     n0["#0 Source<br/>timestamp eventTime"]
-    n1["#1 SelectKey<br/>bidder"]
+    n1["#1 SelectKey<br/>bidderOrID"]
     n2["#2 MapValues<br/>bidTime"]
     n3["#3 Repartition"]
   end

@@ -117,7 +117,14 @@ type Q11Row struct {
 	EndTime   int64 `json:"endtime"`
 }
 
-func bidder(_ []byte, e model.Event) int64 { return e.Bidder }
+// bidderOrID keys a bid by its bidder, and a person or an auction by its id, so
+// that they spread over the partitions and move stream time on each.
+func bidderOrID(_ []byte, e model.Event) int64 {
+	if e.Type == model.TypeBid {
+		return e.Bidder
+	}
+	return e.ID
+}
 
 // sessionGap is q11's SESSION gap.
 const sessionGap = 10 * time.Second
@@ -200,13 +207,13 @@ func sessionClosed(ctx *streams.ProcessorContext[int64, Q11Row], timer streams.T
 // Q11 counts each bidder's bids per session (10 s of inactivity ends one), one
 // final row per session. Suppress does not take session windows yet, so a
 // processor keeps each bidder's open session and an event-time timer closes it.
-// Every event goes through the repartition (persons and auctions under key 0)
-// so that stream time downstream follows all of them.
+// Every event goes through the repartition (persons and auctions under their
+// ids) so that stream time downstream follows all of them.
 //
 //gofka:topology
 func Q11(b *streams.StreamsBuilder) {
 	b.Stream(streams.With(streams.Bytes(), streams.JSON[model.Event]()).WithTimestamp(eventTime).WithWatermark(4*time.Second, 0), "nexmark-events").
-		SelectKey(bidder).
+		SelectKey(bidderOrID).
 		MapValues(bidTime).
 		Repartition(streams.Named("q11-by-bidder")).
 		Process(streams.Processor(trackSession).OnTimer(sessionClosed), streams.RocksDBStore("q11-sessions")).
