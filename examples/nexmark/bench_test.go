@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"strconv"
 	"testing"
 
 	"github.com/gofka/streams/examples/nexmark/generator"
@@ -16,9 +15,9 @@ const benchEvents = 100_000
 // BenchmarkNexmark is issue 15's point 8a, in process: per query, the events
 // are generated and encoded ahead (JSON lines as record values, in memory);
 // one op runs them all through the query's generated tasks (queries.Runner, a
-// fresh one per op, so state starts empty), in batches of 500 with the
-// watermark and a commit after each, then the end-of-input mark, into a sink
-// that discards what it gets. Run it on one core:
+// fresh one per op, so state starts empty) as `nexmark query` does (batches of
+// 500 with the watermark after each, a commit every 10,000 events, then the
+// end-of-input mark), into a sink that discards what it gets. Run it on one core:
 //
 //	go test -run '^$' -bench Nexmark -benchmem -cpu 1 ./examples/nexmark/
 //
@@ -32,12 +31,10 @@ func BenchmarkNexmark(b *testing.B) {
 	if err := generator.New(generator.Default()).Write(&buf, benchEvents); err != nil {
 		b.Fatal(err)
 	}
-	var records []runtime.Record
-	for line := range bytes.Lines(buf.Bytes()) {
-		records = append(records, runtime.Record{Topic: queries.EventsTopic, Offset: int64(len(records)), Value: bytes.TrimSuffix(line, []byte("\n"))})
+	records, mark, err := decodeEvents(buf.Bytes())
+	if err != nil {
+		b.Fatal(err)
 	}
-	last := generator.Default().TimestampForEvent(benchEvents)
-	mark := runtime.Record{Topic: queries.EventsTopic, Offset: -1, Value: []byte(`{"type":"end","dateTime":` + itoa(last+endMarkDelay) + `}`)}
 	for _, q := range table {
 		if q.program == nil {
 			continue
@@ -60,26 +57,12 @@ func BenchmarkNexmark(b *testing.B) {
 	}
 }
 
-// runAll runs records, then mark, through a fresh runner of p.
+// runAll runs records, then mark, through a fresh runner of p, as `nexmark
+// query` does.
 func runAll(p *runtime.Program, records []runtime.Record, mark runtime.Record) error {
 	r, err := queries.NewRunner(p)
 	if err != nil {
 		return err
 	}
-	for len(records) > 0 {
-		n := min(batchSize, len(records))
-		if err := r.Process(records[:n]); err != nil {
-			return err
-		}
-		if err := r.Commit(); err != nil {
-			return err
-		}
-		records = records[n:]
-	}
-	if err := r.Process([]runtime.Record{mark}); err != nil {
-		return err
-	}
-	return r.Commit()
+	return feed(r, records, mark, batchSize)
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -167,34 +167,42 @@ func queryCommand() *cobra.Command {
 // than any window, gap and watermark delay of the queries.
 const endMarkDelay = 3_600_000
 
-// batchSize is how many events Run hands the tasks at once, as one fetch would.
-const batchSize = 500
+// batchSize is how many events Run hands the tasks at once, as one fetch would,
+// and commitEvery how many between two commits: 1 s of event time at the
+// suite's rate; the engine commits every 5 s of wall-clock time by default.
+const (
+	batchSize   = 500
+	commitEvery = 10_000
+)
 
 // Run runs each line of events (JSON events) through q's topology (a
 // queries.Runner: the generated tasks, one partition, a watermark after every
-// batch of 500, a commit after every batch), then the end-of-input mark, and
+// batch of 500, a commit every 10,000 events), then the end-of-input mark, and
 // returns the rows written to q's sink, sorted by their bytes.
 func Run(q query, events []byte) ([][]byte, error) { return runBatches(q, events, batchSize) }
 
 // runBatches is Run with batches of size events.
 func runBatches(q query, events []byte, size int) ([][]byte, error) {
+	records, mark, err := decodeEvents(events)
+	if err != nil {
+		return nil, err
+	}
 	r, err := queries.NewRunner(q.program())
 	if err != nil {
 		return nil, err
 	}
 	var rows [][]byte
 	r.Sink = func(_, value []byte) { rows = append(rows, bytes.Clone(value)) }
-	var batch []runtime.Record
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		if err := r.Process(batch); err != nil {
-			return err
-		}
-		batch = batch[:0]
-		return r.Commit()
+	if err := feed(r, records, mark, size); err != nil {
+		return nil, err
 	}
+	slices.SortFunc(rows, func(a, b []byte) int { return cmp.Compare(string(a), string(b)) })
+	return rows, nil
+}
+
+// decodeEvents makes a nexmark-events record of each line, stamped with its
+// dateTime and numbered from 0, and the end-of-input mark after them.
+func decodeEvents(events []byte) (records []runtime.Record, mark runtime.Record, err error) {
 	last := int64(0)
 	sc := bufio.NewScanner(bytes.NewReader(events))
 	sc.Buffer(nil, 1<<24)
@@ -203,24 +211,37 @@ func runBatches(q query, events []byte, size int) ([][]byte, error) {
 			DateTime int64 `json:"dateTime"`
 		}
 		if err := json.Unmarshal(sc.Bytes(), &t); err != nil {
-			return nil, fmt.Errorf("events line %d: %w", line+1, err)
+			return nil, mark, fmt.Errorf("events line %d: %w", line+1, err)
 		}
 		last = max(last, t.DateTime)
-		batch = append(batch, runtime.Record{Topic: queries.EventsTopic, Offset: line, Timestamp: t.DateTime, Value: bytes.Clone(sc.Bytes())})
-		if len(batch) == size {
-			if err := flush(); err != nil {
-				return nil, err
-			}
-		}
+		records = append(records, runtime.Record{Topic: queries.EventsTopic, Offset: line, Timestamp: t.DateTime, Value: bytes.Clone(sc.Bytes())})
 	}
 	if err := sc.Err(); err != nil {
-		return nil, err
+		return nil, mark, err
 	}
-	mark := fmt.Appendf(nil, `{"type":"end","dateTime":%d}`, last+endMarkDelay)
-	batch = append(batch, runtime.Record{Topic: queries.EventsTopic, Offset: -1, Timestamp: last + endMarkDelay, Value: mark})
-	if err := flush(); err != nil {
-		return nil, fmt.Errorf("end of input: %w", err)
+	end := last + endMarkDelay
+	mark = runtime.Record{Topic: queries.EventsTopic, Offset: int64(len(records)), Timestamp: end,
+		Value: fmt.Appendf(nil, `{"type":"end","dateTime":%d}`, end)}
+	return records, mark, nil
+}
+
+// feed runs records through r in batches of size, with a commit every
+// commitEvery records, then mark, and commits.
+func feed(r *queries.Runner, records []runtime.Record, mark runtime.Record, size int) error {
+	for done := 0; done < len(records); {
+		n := min(size, len(records)-done)
+		if err := r.Process(records[done : done+n]); err != nil {
+			return err
+		}
+		if done/commitEvery != (done+n)/commitEvery {
+			if err := r.Commit(); err != nil {
+				return err
+			}
+		}
+		done += n
 	}
-	slices.SortFunc(rows, func(a, b []byte) int { return cmp.Compare(string(a), string(b)) })
-	return rows, nil
+	if err := r.Process([]runtime.Record{mark}); err != nil {
+		return fmt.Errorf("end of input: %w", err)
+	}
+	return r.Commit()
 }
