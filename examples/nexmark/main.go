@@ -19,8 +19,8 @@
 //
 // Runs the generated topology of query qN (package queries) over the events in
 // process (queries.Runner: the generated tasks, one partition, in-memory
-// stores, batches of 500 events each followed by the watermark and a commit),
-// and writes its final rows.
+// stores, batches of 500 events each followed by the watermark, a commit every
+// 10,000 events), and writes its final rows.
 //
 //	events FILE ──one record per line──▶ topic nexmark-events ──Compiled<qN>──▶ topic nexmark-<qN> ──sorted──▶ out FILE
 //	            then one end-of-input mark: {"type":"end","dateTime":last + 1 h}
