@@ -51,11 +51,11 @@ type Cache[V any] struct {
 	keys       keyArena
 	// evict, when set, makes room in a full cache in place of flushing and
 	// emptying it (the window and session stores evict their oldest windows).
-	evict      func() error
-	spare      keyArena // the arena evict compacts the kept keys into (cache_evict.go)
-	moved      []uint32 // drop's scratch
-	seed       maphash.Seed
-	k0, k1     uint64 // random keys of the inline hash of short keys
+	evict  func() error
+	spare  keyArena // the arena evict compacts the kept keys into (cache_evict.go)
+	moved  []uint32 // drop's scratch
+	seed   maphash.Seed
+	k0, k1 uint64 // random keys of the inline hash of short keys
 }
 
 // Slot is the cache's place for one key, returned by Cache.Slot for a
