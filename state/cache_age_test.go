@@ -172,3 +172,33 @@ func TestWindowStoreReadsWhatItsBackendHeldAtStart(t *testing.T) {
 		}
 	})
 }
+
+// TestWindowStoreTinyCaches: caches of one, two and three windows evict on
+// almost every new window, old or new, and lose no count.
+func TestWindowStoreTinyCaches(t *testing.T) {
+	for _, bound := range []int{1, 2, 3} {
+		b := state.NewMemoryBackend()
+		w := state.NewWindowStore(b, encodeInt, decodeInt, state.WindowSpec{Size: 10, Retention: 1 << 40}, bound)
+		want := map[int64]int64{}
+		for i := int64(0); i < 500; i++ {
+			start := (i * 7919) % 37 // every start, in no order, many times
+			add(t, w, "k", start, 1, i)
+			want[start]++
+			if w.Len() > bound {
+				t.Fatalf("bound %d: %d windows cached", bound, w.Len())
+			}
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		got := fetch(t, w, "k", 0, 100)
+		if len(got) != len(want) {
+			t.Fatalf("bound %d: %d windows, want %d", bound, len(got), len(want))
+		}
+		for _, x := range got {
+			if x.v != want[x.start] {
+				t.Fatalf("bound %d: window %d = %d, want %d", bound, x.start, x.v, want[x.start])
+			}
+		}
+	}
+}

@@ -54,7 +54,7 @@ func (c *Cache[V]) evictOldest(timeOf func(key string) int64, dead int64, keep i
 				counts[uint64(t-lo)/width]++
 			}
 		}
-		for n := 0; n < need; n += counts[last+1] {
+		for n := 0; n < need; n += counts[last] { // ends: need <= live, the sum of counts
 			last++
 		}
 	}
