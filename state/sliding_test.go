@@ -1,0 +1,227 @@
+package state_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/gofka/streams/state"
+)
+
+// slidingAgg runs records through WindowStore.Slide and Put as generated code
+// does, with Kafka Streams' MockAggregator.TOSTRING_ADDER (agg + "+" + value,
+// from "0") or, reduce set, MockReducer.STRING_ADDER (agg + "+" + value, from the
+// first value). It collects the forwarded updates.
+type slidingAgg struct {
+	t          *testing.T
+	w          *state.WindowStore[string]
+	d, grace   int64
+	reduce     bool
+	streamTime int64
+	steps      []state.SlidingStep[string]
+	out        []slidingOut
+	dropped    int
+}
+
+type slidingOut struct {
+	start int64
+	v     string
+	ts    int64
+}
+
+func newSlidingAgg(t *testing.T, b state.Backend, d, grace int64) *slidingAgg {
+	enc := func(dst []byte, s string) ([]byte, error) { return append(dst, s...), nil }
+	dec := func(b []byte) (string, error) { return string(b), nil }
+	w := state.NewWindowStore(b, enc, dec, state.WindowSpec{Size: d, Retention: 2*d + grace}, 0)
+	return &slidingAgg{t: t, w: w, d: d, grace: grace}
+}
+
+func (a *slidingAgg) pipe(ts int64, v string) {
+	a.t.Helper()
+	a.streamTime = max(a.streamTime, ts)
+	if err := a.w.Expire(a.streamTime); err != nil {
+		a.t.Fatal(err)
+	}
+	closeTime := a.streamTime - a.grace
+	if ts+1+a.d <= closeTime {
+		a.dropped++
+		return
+	}
+	var err error
+	a.steps, err = a.w.Slide([]byte("A"), ts, a.d, closeTime, a.steps)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	for _, st := range a.steps {
+		agg, wts := st.Agg, st.TS
+		if !st.Copy {
+			switch {
+			case !st.Found && a.reduce:
+				agg = v
+			case !st.Found:
+				agg = "0+" + v
+			default:
+				agg += "+" + v
+			}
+			wts = max(wts, ts)
+		}
+		if err := a.w.Put([]byte("A"), st.Start, agg, wts); err != nil {
+			a.t.Fatal(err)
+		}
+		a.out = append(a.out, slidingOut{st.Start, agg, wts})
+	}
+}
+
+// byStart groups the updates by window start, as Kafka Streams' test compares
+// them (a set per start).
+func (a *slidingAgg) byStart() map[int64][]string {
+	m := map[int64][]string{}
+	for _, o := range a.out {
+		m[o.start] = append(m[o.start], fmt.Sprintf("%s@%d", o.v, o.ts))
+	}
+	for _, vs := range m {
+		slices.Sort(vs)
+	}
+	return m
+}
+
+func sorted(vs ...string) []string { return slices.Sorted(slices.Values(vs)) }
+
+func checkByStart(t *testing.T, got, want map[int64][]string) {
+	t.Helper()
+	for start, w := range want {
+		if !slices.Equal(got[start], w) {
+			t.Errorf("window start %d: got %v, want %v", start, got[start], w)
+		}
+	}
+	for start, g := range got {
+		if _, ok := want[start]; !ok {
+			t.Errorf("window start %d: got %v, want none", start, g)
+		}
+	}
+}
+
+// TestSlidingAggregateSmallInput ports KStreamSlidingWindowAggregateTest.
+// testAggregateSmallInput (emit on every update): same input, same expected updates.
+func TestSlidingAggregateSmallInput(t *testing.T) {
+	forEachOrdered(t, func(t *testing.T, newBackend func() state.OrderedBackend) {
+		a := newSlidingAgg(t, newBackend(), 10, 5)
+		for _, r := range []struct {
+			v  string
+			ts int64
+		}{{"1", 10}, {"2", 10}, {"3", 14}, {"4", 15}, {"5", 20}, {"6", 22}, {"7", 30}} {
+			a.pipe(r.ts, r.v)
+		}
+		checkByStart(t, a.byStart(), map[int64][]string{
+			0:  sorted("0+1@10", "0+1+2@10"),
+			4:  sorted("0+1+2+3@14"),
+			5:  sorted("0+1+2+3+4@15"),
+			10: sorted("0+1+2+3+4+5@20"),
+			11: sorted("0+3@14", "0+3+4@15", "0+3+4+5@20"),
+			12: sorted("0+3+4+5+6@22"),
+			15: sorted("0+4@15", "0+4+5@20", "0+4+5+6@22"),
+			16: sorted("0+5@20", "0+5+6@22"),
+			20: sorted("0+5+6+7@30"),
+			21: sorted("0+6@22", "0+6+7@30"),
+			23: sorted("0+7@30"),
+		})
+	})
+}
+
+// TestSlidingReduceSmallInput ports KStreamSlidingWindowAggregateTest.testReduceSmallInput.
+func TestSlidingReduceSmallInput(t *testing.T) {
+	forEachOrdered(t, func(t *testing.T, newBackend func() state.OrderedBackend) {
+		a := newSlidingAgg(t, newBackend(), 10, 5)
+		a.reduce = true
+		for _, r := range []struct {
+			v  string
+			ts int64
+		}{{"1", 10}, {"2", 14}, {"3", 15}, {"4", 22}, {"5", 26}, {"6", 30}} {
+			a.pipe(r.ts, r.v)
+		}
+		checkByStart(t, a.byStart(), map[int64][]string{
+			0:  sorted("1@10"),
+			4:  sorted("1+2@14"),
+			5:  sorted("1+2+3@15"),
+			11: sorted("2@14", "2+3@15"),
+			12: sorted("2+3+4@22"),
+			15: sorted("3@15", "3+4@22"),
+			16: sorted("4@22", "4+5@26"),
+			20: sorted("4+5+6@30"),
+			23: sorted("5@26", "5+6@30"),
+			27: sorted("6@30"),
+		})
+	})
+}
+
+// TestSlidingMatchesBruteForce pipes random input, out of order within the
+// grace, and checks every window's final aggregate against a brute force: the
+// windows of a key are the left window [t-d, t] of each record at t ([0, d] when
+// t < d) and the right window [t+1, t+1+d] of each record with a later one within
+// d; each holds the records whose times it covers.
+func TestSlidingMatchesBruteForce(t *testing.T) {
+	forEachOrdered(t, func(t *testing.T, newBackend func() state.OrderedBackend) {
+		for seed := range uint64(20) {
+			rng := rand.New(rand.NewPCG(seed, 14))
+			const d, grace = 10, 1000
+			a := newSlidingAgg(t, newBackend(), d, grace)
+			a.reduce = true
+			var times []int64
+			for i := range 60 {
+				ts := int64(rng.IntN(200))
+				times = append(times, ts)
+				a.pipe(ts, fmt.Sprint(i))
+			}
+			// The final aggregate of each window: the last update of each start.
+			got := map[int64]int{}
+			for _, o := range a.out {
+				got[o.start] = len(splitPlus(o.v))
+			}
+			want := map[int64]int{}
+			count := func(lo, hi int64) int {
+				n := 0
+				for _, x := range times {
+					if lo <= x && x <= hi {
+						n++
+					}
+				}
+				return n
+			}
+			for _, x := range times {
+				left := max(x-d, 0)
+				want[left] = count(left, left+d)
+				for _, y := range times {
+					if x < y && y <= x+d {
+						want[x+1] = count(x+1, x+1+d)
+					}
+				}
+			}
+			if a.dropped != 0 {
+				t.Fatalf("seed %d: %d records dropped within the grace", seed, a.dropped)
+			}
+			for start, n := range want {
+				if got[start] != n {
+					t.Errorf("seed %d: window [%d, %d]: %d records, want %d", seed, start, start+d, got[start], n)
+				}
+			}
+			for start := range got {
+				if _, ok := want[start]; !ok {
+					t.Errorf("seed %d: window [%d, %d] made, want none", seed, start, start+d)
+				}
+			}
+		}
+	})
+}
+
+func splitPlus(s string) []string {
+	var out []string
+	from := 0
+	for i := range len(s) {
+		if s[i] == '+' {
+			out = append(out, s[from:i])
+			from = i + 1
+		}
+	}
+	return append(out, s[from:])
+}
