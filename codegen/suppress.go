@@ -23,8 +23,8 @@ import (
 //
 // A buffer reads its backend (what a restart restored) at its first call.
 
-// windowFields adds the task field windows need: the late-record counter, and
-// the sessions a record merges.
+// windowFields adds the task field windows need: the late-record counter, the
+// sessions a record merges and the sliding windows a record updates.
 func (t *taskGen) windowFields(fields *[]jen.Code, ctor jen.Dict) {
 	if !hasWindows(t.st) {
 		return
@@ -32,6 +32,7 @@ func (t *taskGen) windowFields(fields *[]jen.Code, ctor jen.Dict) {
 	*fields = append(*fields, jen.Id("late").Op("*").Qual(runtimePath, "LateCounter").Comment("records that fell in no open window"))
 	ctor[jen.Id("late")] = jen.Id(t.l("ctx")).Dot("Late")
 	*fields = append(*fields, t.sessionFields()...)
+	*fields = append(*fields, t.slidingFields()...)
 }
 
 // suppress buffers the window update in k, v and emits the results now due.

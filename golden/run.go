@@ -28,16 +28,21 @@ type InputRecord struct {
 	Line       int
 	Topic      string
 	Key, Value []byte // nil for the word nil
+	// Time is the record's timestamp in ms when the line gives one (@N);
+	// otherwise the driver's clock, which advances 1 ms per record.
+	Time    int64
+	HasTime bool
 }
 
 // ParseInput reads an input.txt. Each line is
 //
-//	<topic> <key> <value>
+//	<topic> <key> <value> [@<timestamp>]
 //
 // where key and value are each a Go string literal (interpreted or raw, e.g.
 // "alice" or `{"User":"ann"}`), int64(N) for N as 8 big-endian bytes (the int64
 // serde), float64(F) for F as 8 big-endian IEEE 754 bytes (the float64 serde), or
-// nil. Blank lines and lines starting with # are skipped.
+// nil, and the optional @N gives the record the timestamp N ms (without it,
+// records get 0, 1, 2, ... ms). Blank lines and lines starting with # are skipped.
 func ParseInput(data []byte) ([]InputRecord, error) {
 	var recs []InputRecord
 	for i, line := range strings.Split(string(data), "\n") {
@@ -57,10 +62,17 @@ func ParseInput(data []byte) ([]InputRecord, error) {
 		if err != nil {
 			return nil, fmt.Errorf("input.txt:%d: value: %v", i+1, err)
 		}
+		rec := InputRecord{Line: i + 1, Topic: topic, Key: key, Value: value}
+		if at, ok := strings.CutPrefix(strings.TrimSpace(rest), "@"); ok {
+			if rec.Time, err = strconv.ParseInt(at, 10, 64); err != nil {
+				return nil, fmt.Errorf("input.txt:%d: timestamp: %v", i+1, err)
+			}
+			rec.HasTime, rest = true, ""
+		}
 		if strings.TrimSpace(rest) != "" {
 			return nil, fmt.Errorf("input.txt:%d: unexpected %q after the value", i+1, rest)
 		}
-		recs = append(recs, InputRecord{Line: i + 1, Topic: topic, Key: key, Value: value})
+		recs = append(recs, rec)
 	}
 	return recs, nil
 }
@@ -183,7 +195,11 @@ func runProgram(w io.Writer, p *runtime.Program, recs []InputRecord, read []bool
 			continue
 		}
 		read[i] = true
-		if err := d.PipeRaw(r.Topic, r.Key, r.Value); err != nil {
+		pipe := d.PipeRaw
+		if r.HasTime {
+			pipe = func(topic string, key, value []byte) error { return d.PipeRawAt(topic, key, value, r.Time) }
+		}
+		if err := pipe(r.Topic, r.Key, r.Value); err != nil {
 			msg := strings.ReplaceAll(err.Error(), "\n", "\n  ")
 			fmt.Fprintf(w, "error: input line %d: %s\n", r.Line, msg)
 		}

@@ -52,13 +52,16 @@ type Window struct {
 func (w *Window) Timed() bool { return w.Kind != CountWindow }
 
 // Retention is how long a window must be kept after its start: its length plus
-// grace (sessions: gap plus grace, counted from the session's end).
+// grace (sessions: gap plus grace, counted from the session's end; sliding
+// windows: twice the time difference plus grace).
 func (w *Window) Retention() time.Duration {
 	switch w.Kind {
 	case SessionWindow:
 		return w.Gap + w.Grace
 	case CountWindow:
 		return 0
+	case SlidingWindow: // Kafka Streams' default: a record within grace may need a window that starts 2d before it
+		return 2*w.Size + w.Grace
 	}
 	return w.Size + w.Grace
 }
