@@ -42,12 +42,15 @@ type InputRecord struct {
 // "alice" or `{"User":"ann"}`), int64(N) for N as 8 big-endian bytes (the int64
 // serde), float64(F) for F as 8 big-endian IEEE 754 bytes (the float64 serde), or
 // nil, and the optional @N gives the record the timestamp N ms (without it,
-// records get 0, 1, 2, ... ms). Blank lines and lines starting with # are skipped.
+// records get 0, 1, 2, ... ms). Blank lines and lines starting with # are skipped;
+// a line "@partitions N" makes topics have N partitions instead of Partitions
+// (for a scenario ported from a single-partition test, whose stream time and
+// buffers are those of one task).
 func ParseInput(data []byte) ([]InputRecord, error) {
 	var recs []InputRecord
 	for i, line := range strings.Split(string(data), "\n") {
 		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
+		if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "@partitions ") {
 			continue
 		}
 		topic, rest, ok := strings.Cut(line, " ")
@@ -157,11 +160,21 @@ func Run(w io.Writer, programs []*runtime.Program, input []byte) error {
 	if err != nil {
 		return err
 	}
+	parts := streamstest.WithPartitions(Partitions)
+	for _, line := range strings.Split(string(input), "\n") {
+		if n, ok := strings.CutPrefix(strings.TrimSpace(line), "@partitions "); ok {
+			np, err := strconv.ParseInt(strings.TrimSpace(n), 10, 32)
+			if err != nil || np < 1 {
+				return fmt.Errorf("input.txt: %q: want @partitions N, N >= 1", line)
+			}
+			parts = streamstest.WithPartitions(int32(np))
+		}
+	}
 	read := make([]bool, len(recs))
 	for _, p := range programs {
 		var report, small bytes.Buffer
-		runProgram(&report, p, recs, read)
-		runProgram(&small, p, recs, read, streamstest.WithCacheEntries(1))
+		runProgram(&report, p, recs, read, parts)
+		runProgram(&small, p, recs, read, parts, streamstest.WithCacheEntries(1))
 		w.Write(report.Bytes())
 		if !bytes.Equal(report.Bytes(), small.Bytes()) {
 			fmt.Fprintf(w, "error: with a store cache of 1 entry, the report is instead:\n%s", small.Bytes())
@@ -175,10 +188,11 @@ func Run(w io.Writer, programs []*runtime.Program, input []byte) error {
 	return nil
 }
 
-// runProgram pipes recs into a new driver of p and writes the report of Run.
+// runProgram pipes recs into a new driver of p (with opts, which set its
+// partitions) and writes the report of Run.
 func runProgram(w io.Writer, p *runtime.Program, recs []InputRecord, read []bool, opts ...streamstest.Option) {
 	fmt.Fprintf(w, "program %s\n", p.Name)
-	d := streamstest.NewDriver(p, append([]streamstest.Option{streamstest.WithPartitions(Partitions)}, opts...)...)
+	d := streamstest.NewDriver(p, opts...)
 	sources := map[string]bool{}
 	var sinks []string
 	for id, t := range p.Topics {
