@@ -1,9 +1,11 @@
 package state_test
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gofka/streams/state"
@@ -25,6 +27,7 @@ type slidingAgg struct {
 }
 
 type slidingOut struct {
+	key   string
 	start int64
 	v     string
 	ts    int64
@@ -37,7 +40,9 @@ func newSlidingAgg(t *testing.T, b state.Backend, d, grace int64) *slidingAgg {
 	return &slidingAgg{t: t, w: w, d: d, grace: grace}
 }
 
-func (a *slidingAgg) pipe(ts int64, v string) {
+func (a *slidingAgg) pipe(ts int64, v string) { a.pipeKey("A", ts, v) }
+
+func (a *slidingAgg) pipeKey(key string, ts int64, v string) {
 	a.t.Helper()
 	a.streamTime = max(a.streamTime, ts)
 	if err := a.w.Expire(a.streamTime); err != nil {
@@ -49,7 +54,7 @@ func (a *slidingAgg) pipe(ts int64, v string) {
 		return
 	}
 	var err error
-	a.steps, err = a.w.Slide([]byte("A"), ts, a.d, closeTime, a.steps)
+	a.steps, err = a.w.Slide([]byte(key), ts, a.d, closeTime, a.steps)
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -66,10 +71,10 @@ func (a *slidingAgg) pipe(ts int64, v string) {
 			}
 			wts = max(wts, ts)
 		}
-		if err := a.w.Put([]byte("A"), st.Start, agg, wts); err != nil {
+		if err := a.w.Put([]byte(key), st.Start, agg, wts); err != nil {
 			a.t.Fatal(err)
 		}
-		a.out = append(a.out, slidingOut{st.Start, agg, wts})
+		a.out = append(a.out, slidingOut{key, st.Start, agg, wts})
 	}
 }
 
@@ -224,4 +229,56 @@ func splitPlus(s string) []string {
 		}
 	}
 	return append(out, s[from:])
+}
+
+// TestSlidingAggregateLargeInput ports KStreamSlidingWindowAggregateTest.
+// testAggregateLargeInput (emit on every update, grace 50 ms): four keys, each
+// with records out of order. The test sorts the updates by key and window start
+// (a stable sort: a window's updates stay in forwarding order) and compares them
+// with this list.
+func TestSlidingAggregateLargeInput(t *testing.T) {
+	forEachOrdered(t, func(t *testing.T, newBackend func() state.OrderedBackend) {
+		a := newSlidingAgg(t, newBackend(), 10, 50)
+		for _, r := range []struct {
+			key, v string
+			ts     int64
+		}{
+			{"A", "1", 10}, {"A", "2", 20}, {"A", "3", 22}, {"A", "4", 15},
+			{"B", "1", 12}, {"B", "2", 13}, {"B", "3", 18}, {"B", "4", 19}, {"B", "5", 25}, {"B", "6", 14},
+			{"C", "1", 11}, {"C", "2", 15}, {"C", "3", 16}, {"C", "4", 21}, {"C", "5", 23},
+			{"D", "4", 11}, {"D", "2", 12}, {"D", "3", 29}, {"D", "5", 16},
+		} {
+			a.pipeKey(r.key, r.ts, r.v)
+		}
+		out := slices.Clone(a.out)
+		slices.SortStableFunc(out, func(x, y slidingOut) int {
+			if x.key != y.key {
+				return strings.Compare(x.key, y.key)
+			}
+			return cmp.Compare(x.start, y.start)
+		})
+		var got []string
+		for _, o := range out {
+			got = append(got, fmt.Sprintf("%s [%d,%d] %s@%d", o.key, o.start, o.start+10, o.v, o.ts))
+		}
+		want := []string{
+			"A [0,10] 0+1@10", "A [5,15] 0+1+4@15", "A [10,20] 0+1+2@20", "A [10,20] 0+1+2+4@20",
+			"A [11,21] 0+2@20", "A [11,21] 0+2+4@20", "A [12,22] 0+2+3@22", "A [12,22] 0+2+3+4@22",
+			"A [16,26] 0+2+3@22", "A [21,31] 0+3@22",
+			"B [2,12] 0+1@12", "B [3,13] 0+1+2@13", "B [4,14] 0+1+2+6@14", "B [8,18] 0+1+2+3@18",
+			"B [8,18] 0+1+2+3+6@18", "B [9,19] 0+1+2+3+4@19", "B [9,19] 0+1+2+3+4+6@19",
+			"B [13,23] 0+2@13", "B [13,23] 0+2+3@18", "B [13,23] 0+2+3+4@19", "B [13,23] 0+2+3+4+6@19",
+			"B [14,24] 0+3@18", "B [14,24] 0+3+4@19", "B [14,24] 0+3+4+6@19", "B [15,25] 0+3+4+5@25",
+			"B [19,29] 0+4@19", "B [19,29] 0+4+5@25", "B [20,30] 0+5@25",
+			"C [1,11] 0+1@11", "C [5,15] 0+1+2@15", "C [6,16] 0+1+2+3@16", "C [11,21] 0+1+2+3+4@21",
+			"C [12,22] 0+2@15", "C [12,22] 0+2+3@16", "C [12,22] 0+2+3+4@21", "C [13,23] 0+2+3+4+5@23",
+			"C [16,26] 0+3@16", "C [16,26] 0+3+4@21", "C [16,26] 0+3+4+5@23", "C [17,27] 0+4@21",
+			"C [17,27] 0+4+5@23", "C [22,32] 0+5@23",
+			"D [1,11] 0+4@11", "D [2,12] 0+4+2@12", "D [6,16] 0+4+2+5@16", "D [12,22] 0+2@12",
+			"D [12,22] 0+2+5@16", "D [13,23] 0+5@16", "D [19,29] 0+3@29",
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("updates sorted by key and start:\n got %q\nwant %q", got, want)
+		}
+	})
 }
