@@ -11,15 +11,25 @@ import (
 // Suppress(UntilWindowCloses()) after a windowed aggregation. Each update of a
 // window replaces the window's pending result in a state.SuppressBuffer (a store
 // with a changelog, so a restart loses no pending result), due when stream time
-// reaches the window's end plus grace. After each update the buffer hands back,
-// oldest first, the results that are due, and a method per Suppress node
-// (final<ID>) runs the rest of the chain on each: exactly one record per window,
-// with the window's timestamp.
+// reaches the window's end plus grace (sessions: end plus gap plus grace). After
+// each update the buffer hands back, oldest first, the results that are due, and
+// a method per Suppress node (final<ID>) runs the rest of the chain on each:
+// exactly one record per window, with the window's timestamp. A session merged
+// away is removed from the buffer (session.go), so it is never emitted.
 //
 //	t.storeX.Put(windowed key bytes, end+grace, aggregate bytes, window time)
 //	t.storeX.EvictUntil(t.streamTime, func(key, value []byte, ts int64) error {
 //		return t.final5(r, key, value, ts)
 //	})
+//
+// Suppress(UntilTimeLimit(d, maxRecords)), on any table, uses the same buffer:
+// a key's entry is due d after its first buffered update (Update keeps that
+// time while the key waits, as Kafka Streams' buffer does), and when more than
+// maxRecords keys wait the oldest are emitted early (EvictOldest):
+//
+//	t.storeX.Update(key bytes, record time, value bytes, record time)
+//	t.storeX.EvictUntil(t.streamTime-d, ...)
+//	if n := t.storeX.Len() - maxRecords; n > 0 { t.storeX.EvictOldest(n, ...) }
 //
 // A buffer reads its backend (what a restart restored) at its first call.
 
