@@ -282,3 +282,34 @@ func TestSlidingAggregateLargeInput(t *testing.T) {
 		}
 	})
 }
+
+// TestSlidingAllocs bounds the allocations of one record's Slide and Puts in
+// steady state (cached windows, a reused steps slice). They are not 0 yet: the
+// fetch's bounds and callbacks (Fetch, shared with hopping windows) and the
+// record's new windows in the cache allocate.
+func TestSlidingAllocs(t *testing.T) {
+	a := newSlidingAgg(t, state.NewMemoryBackend(), 10, 1000)
+	a.reduce = true
+	for i := range 200 {
+		a.pipeKey("k", int64(i), "x")
+	}
+	key := []byte("k")
+	ts := int64(200)
+	var steps []state.SlidingStep[string]
+	allocs := testing.AllocsPerRun(200, func() {
+		var err error
+		steps, err = a.w.Slide(key, ts, 10, ts-1000, steps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range steps {
+			if err := a.w.Put(key, st.Start, st.Agg, st.TS); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ts++
+	})
+	if allocs > 5 {
+		t.Errorf("Slide and Put: %v allocations per record, want at most 5", allocs)
+	}
+}
