@@ -91,7 +91,7 @@ type SuppressKind uint8
 
 const (
 	UntilWindowCloses SuppressKind = iota + 1 // one final record per window
-	UntilTimeLimit                            // each key's latest update after Limit, or when MaxRecords are buffered
+	UntilTimeLimit                            // each key's latest update after Limit, or when more than MaxRecords (if > 0) are buffered
 )
 
 // Suppression is the configuration of a Suppress node.
@@ -104,6 +104,9 @@ type Suppression struct {
 func (s *Suppression) String() string {
 	if s.Kind == UntilWindowCloses {
 		return "emit final (until the window closes)"
+	}
+	if s.MaxRecords <= 0 {
+		return fmt.Sprintf("emit after %v, unbounded buffer", s.Limit)
 	}
 	return fmt.Sprintf("emit after %v or %d buffered keys", s.Limit, s.MaxRecords)
 }

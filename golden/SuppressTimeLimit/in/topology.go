@@ -8,7 +8,8 @@
 // those very updates, same keys, counts and timestamps, from a topic, and
 // Suppress gets the same input as in the test. Its unbounded buffers are
 // bounds of 1,000 keys here (an unwindowed table needs a bound), which the
-// scenarios never reach; Long.MAX_VALUE ms is 100 years.
+// scenarios never reach; Long.MAX_VALUE ms is 100 years. WindowedTimeLimit
+// suppresses a windowed count the same way, unbounded (maxRecords 0).
 package suppresstimelimit
 
 import (
@@ -39,4 +40,15 @@ func RecordLimit(b *streams.StreamsBuilder) {
 		Suppress(streams.UntilTimeLimit(100*365*24*time.Hour, 1)).
 		ToStream().
 		To("records-suppressed")
+}
+
+//gofka:topology
+func WindowedTimeLimit(b *streams.StreamsBuilder) {
+	b.Stream(streams.With(streams.String(), streams.String()), "views").
+		GroupByKey().
+		WindowedBy(streams.TumblingWindows(10 * time.Millisecond)).
+		Count(streams.RocksDBStore("views-per-window")).
+		Suppress(streams.UntilTimeLimit(2*time.Millisecond, 0)).
+		ToStream().
+		To("views-suppressed")
 }
