@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
@@ -8,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/gofka/streams/internal/testkit"
 	"github.com/gofka/streams/runtime"
 )
 
@@ -105,48 +108,111 @@ func TestSlidingWindowsMatchBruteForce(t *testing.T) {
 	if len(wantLate) == 0 || len(wantFinals) < 1000 {
 		t.Fatalf("the input gives %d late views and %d windows: it tests too little", len(wantLate), len(wantFinals))
 	}
+	produceSliding(ctx, t, addr, in)
+	waitSlidingFinals(ctx, t, addr, app, "page-views-sliding", wantFinals, len(wantLate))
+	t.Logf("%d views: %d windows, %d late views, as the brute force", len(in), len(wantFinals), len(wantLate))
+	stopClean(ctx, t, app)
+}
 
+// TestSlidingWindowsMatchKafkaStreams runs examples/slidingviews and the same
+// sliding-window count in Kafka Streams 3.9.1 (bench/peers/kstreams
+// WindowedCount --sliding, no record cache, so every update is forwarded) on
+// the same input, and compares the two outputs record for record: for each
+// window, the same sequence of counts with the same timestamps. Both must also
+// end on bruteForceSliding's counts. It runs on the real-Kafka tier, where a
+// Kafka Streams client belongs.
+func TestSlidingWindowsMatchKafkaStreams(t *testing.T) {
+	if sharedBroker() == "" {
+		t.Skipf("compares with Kafka Streams on a real broker: runs in the real-Kafka tier (test/kafka/run-tier.sh, make test-kafka), which sets %s", brokersEnv)
+	}
+	ctx := testContext(t, 4*time.Minute)
+	root, err := repoRoot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := testkit.KStreamsPeerDir(root)
+	if err := testkit.BuildKStreamsPeer(peer, t.Logf); err != nil {
+		t.Fatal(err)
+	}
+	in := slidingInput(3000)
+	wantFinals, wantLate := bruteForceSliding(t, in)
+	gofka, addr := startExample(ctx, t, buildExample(ctx, t, "slidingviews"), "page-views", "page-views-sliding", "late-page-views")
+	adm := kadm.NewClient(client(t, addr))
+	if resp, err := adm.CreateTopics(ctx, viewsPartitions, 1, nil, "ks-page-views-sliding"); err != nil || resp.Error() != nil {
+		t.Fatalf("create the Kafka Streams peer's output topic: %v %v", err, resp.Error())
+	}
+	ks := startBinary(t, "java", "kstreams", testkit.KStreamsPeerCommand(peer, "512m", "gofka.bench.WindowedCount",
+		"--bootstrap", addr, "--app-id", "ks-sliding-views", "--state-dir", t.TempDir(), "--commit-ms", "200", "--cache-bytes", "0",
+		"--in", "page-views", "--out", "ks-page-views-sliding", "--sliding", "true",
+		"--size-ms", fmt.Sprint(slidingDiff), "--grace-ms", fmt.Sprint(slidingGrace))[1:]...)
+	produceSliding(ctx, t, addr, in)
+	waitSlidingFinals(ctx, t, addr, gofka, "page-views-sliding", wantFinals, len(wantLate))
+	waitSlidingFinals(ctx, t, addr, ks, "ks-page-views-sliding", wantFinals, -1)
+	gotGofka := byWindow(readAll(ctx, t, addr, "page-views-sliding"))
+	gotKS := byWindow(readAll(ctx, t, addr, "ks-page-views-sliding"))
+	compareWindows(t, "sliding updates, gofka vs Kafka Streams", gotGofka, gotKS)
+	n := 0
+	for _, u := range gotKS {
+		n += len(u)
+	}
+	t.Logf("%d views: %d windows, %d updates, the same from gofka and Kafka Streams", len(in), len(gotKS), n)
+	stopClean(ctx, t, gofka)
+}
+
+// produceSliding writes the views to page-views, each to its key's partition
+// with its event time.
+func produceSliding(ctx context.Context, t *testing.T, addr string, in []pageView) {
+	t.Helper()
 	cl := client(t, addr, kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	var recs []*kgo.Record
 	for _, v := range in {
 		recs = append(recs, &kgo.Record{Topic: "page-views", Partition: v.p, Key: []byte(v.page), Value: []byte("view"), Timestamp: time.UnixMilli(v.ts)})
 	}
 	produceSync(ctx, t, cl, recs...)
+}
 
-	// The last update of each window; a window key always goes to one partition,
-	// where its updates are in order.
+// waitSlidingFinals waits until the last update of every window in topic (a
+// window key always goes to one partition, where its updates are in order) is
+// wantFinals', and, with wantLate >= 0, late-page-views holds wantLate views.
+func waitSlidingFinals(ctx context.Context, t *testing.T, addr string, app *proc, topic string, wantFinals map[string]windowedRecord, wantLate int) {
+	t.Helper()
 	var got map[string]windowedRecord
-	var lateGot int
-	if err := poll(ctx, "every window's final count and every late view", func() (bool, error) {
+	lateGot := 0
+	err := poll(ctx, "every window's final count in "+topic, func() (bool, error) {
 		if app.exited() {
-			return false, fmt.Errorf("slidingviews exited: %v", app.err)
+			return false, fmt.Errorf("%s exited: %v", app.name, app.err)
 		}
 		got = map[string]windowedRecord{}
-		readTopic(ctx, t, addr, "page-views-sliding", false, func(r *kgo.Record) {
+		readTopic(ctx, t, addr, topic, false, func(r *kgo.Record) {
 			if len(r.Value) == 8 {
 				got[string(r.Key)] = windowedRecord{string(r.Key), int64(binary.BigEndian.Uint64(r.Value)), r.Timestamp.UnixMilli()}
 			}
 		})
-		lateGot = 0
-		readTopic(ctx, t, addr, "late-page-views", false, func(*kgo.Record) { lateGot++ })
-		same := len(got) == len(wantFinals)
+		if wantLate >= 0 {
+			lateGot = 0
+			readTopic(ctx, t, addr, "late-page-views", false, func(*kgo.Record) { lateGot++ })
+		}
+		same := len(got) == len(wantFinals) && (wantLate < 0 || lateGot == wantLate)
 		for k, w := range wantFinals {
 			same = same && got[k] == w
 		}
-		return same && lateGot == len(wantLate), nil
-	}); err != nil {
-		for k, w := range wantFinals {
-			if g, ok := got[k]; !ok || g != w {
-				t.Errorf("window %q of %d: got %+v (present %v), want count %d at %d", k[:len(k)-8], binary.BigEndian.Uint64([]byte(k[len(k)-8:])), g, ok, w.count, w.ts)
-			}
-		}
-		for k := range got {
-			if _, ok := wantFinals[k]; !ok {
-				t.Errorf("window %q of %d: made, want none", k[:len(k)-8], binary.BigEndian.Uint64([]byte(k[len(k)-8:])))
-			}
-		}
-		t.Fatalf("%v (late views: got %d, want %d)", err, lateGot, len(wantLate))
+		return same, nil
+	})
+	if err == nil {
+		return
 	}
-	t.Logf("%d views: %d windows, %d late views, as the brute force", len(in), len(got), lateGot)
-	stopClean(ctx, t, app)
+	bad := 0
+	for k, w := range wantFinals {
+		if g, ok := got[k]; (!ok || g != w) && bad < 5 {
+			bad++
+			t.Errorf("%s: window %q of %d: got %+v (present %v), want count %d at %d", topic, k[:len(k)-8], binary.BigEndian.Uint64([]byte(k[len(k)-8:])), g, ok, w.count, w.ts)
+		}
+	}
+	for k := range got {
+		if _, ok := wantFinals[k]; !ok && bad < 10 {
+			bad++
+			t.Errorf("%s: window %q of %d: made, want none", topic, k[:len(k)-8], binary.BigEndian.Uint64([]byte(k[len(k)-8:])))
+		}
+	}
+	t.Fatalf("%v (late views: got %d, want %d)", err, lateGot, wantLate)
 }
