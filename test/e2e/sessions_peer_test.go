@@ -23,7 +23,7 @@ const (
 	sessionGrace = int64(60_000)
 )
 
-// sessionClicks is 100 minutes of clicks of 60 users, about 4 s apart, one in
+// sessionClicksInput is 100 minutes of clicks of 60 users, about 4 s apart, one in
 // ten up to 6 minutes out of order (often bridging two sessions), one in thirty
 // 10 to 20 minutes behind (often late).
 func sessionClicksInput(n int) []pageView {
