@@ -3,8 +3,8 @@ package main
 import (
 	"cmp"
 	"fmt"
-	"slices"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/gofka/streams"
