@@ -313,3 +313,39 @@ func TestSlidingAllocs(t *testing.T) {
 		t.Errorf("Slide and Put: %v allocations per record, want at most 5", allocs)
 	}
 }
+
+// BenchmarkSlide is the store side of a sliding-window count (Slide and the
+// Puts of one record) over 1,000 keys, 100 records per second of event time,
+// windows of 10 s, a flush and expiry every 1,000 records (as commits do), on
+// the memory backend.
+func BenchmarkSlide(b *testing.B) {
+	w := state.NewWindowStore(state.NewMemoryBackend(), encodeInt, decodeInt, state.WindowSpec{Size: 10_000, Retention: 20_000}, 0)
+	keys := make([][]byte, 1000)
+	for i := range keys {
+		keys[i] = fmt.Appendf(nil, "user-%d", i)
+	}
+	var steps []state.SlidingStep[int64]
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		ts := int64(i) * 10
+		key := keys[i%len(keys)]
+		var err error
+		if steps, err = w.Slide(key, ts, 10_000, ts, steps); err != nil {
+			b.Fatal(err)
+		}
+		for _, st := range steps {
+			if err := w.Put(key, st.Start, st.Agg+1, max(st.TS, ts)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if i++; i%1000 == 0 {
+			if err := w.Flush(); err != nil {
+				b.Fatal(err)
+			}
+			if err := w.Expire(ts); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
