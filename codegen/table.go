@@ -190,6 +190,8 @@ func (t *taskGen) tableGroupBy(n *ir.Node, c change) []jen.Code {
 	return append(out, send(c.nv, c.hasNew, ir.ChangeAdd, "new"))
 }
 
+var markNames = map[byte]string{ir.ChangeAdd: "mark 0: add", ir.ChangeSubtract: "mark 1: subtract"}
+
 // emitChange writes one side of a change to repartition node r: the key, and the
 // value after its mark byte.
 func (t *taskGen) emitChange(r *ir.Node, k, v string, mark byte) []jen.Code {
@@ -201,7 +203,7 @@ func (t *taskGen) emitChange(r *ir.Node, k, v string, mark byte) []jen.Code {
 	val := t.l(fmt.Sprintf("value%d", r.ID))
 	return append(out,
 		jen.List(jen.Id(val), jen.Id(t.l("err"))).Op(":=").Add(t.serde(r.ValueSerde)).Dot("Encode").Call(
-			jen.Append(jen.Id(t.l("t")).Dot("valueBuf").Index(jen.Empty(), jen.Lit(0)), jen.Lit(int(mark))), jen.Id(v)),
+			jen.Append(jen.Id(t.l("t")).Dot("valueBuf").Index(jen.Empty(), jen.Lit(0)), jen.Lit(int(mark))), jen.Id(v)).Comment(markNames[mark]),
 		t.fail("encode value for "+name),
 		jen.Id(t.l("t")).Dot("valueBuf").Op("=").Id(val),
 		jen.Id(t.l("t")).Dot("out").Dot("Emit").Call(jen.Lit(id), key, jen.Id(val), t.timestamp()).Comment("to "+topicRef(topic)),

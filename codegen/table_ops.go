@@ -75,7 +75,7 @@ func (t *taskGen) tableAggregate(n *ir.Node, c change, m mode) []jen.Code {
 	switch n.Op {
 	case ir.OpTableCount:
 		sub = []jen.Code{a.Clone().Op("--")}
-		add = []jen.Code{a.Clone().Op("++")}
+		add = []jen.Code{a.Clone().Op("++"), jen.Id("_").Op("=").Id(c.nv).Comment("Count reads only the key")}
 	case ir.OpTableReduce:
 		sub = []jen.Code{a.Clone().Op("=").Add(t.call(n.Fns[1], a.Clone(), jen.Id(c.ov)))}
 		add = []jen.Code{jen.If(jen.Id(found)).Block(a.Clone().Op("=").Add(t.call(n.Fns[0], a.Clone(), jen.Id(c.nv)))).Else().Block(a.Clone().Op("=").Id(c.nv))}
@@ -92,7 +92,8 @@ func (t *taskGen) tableAggregate(n *ir.Node, c change, m mode) []jen.Code {
 		jen.Id(t.l("t")).Dot(t.stores[s]).Dot("Set").Call(jen.Id(slot), a.Clone()),
 	}, t.tableChildren(n, next, m)...)
 	cond := jen.Id(found).Op("||").Id(c.hasNew)
-	return append(out, t.skipUnless(cond, m, append([]jen.Code{jen.Comment("a subtraction from a group without an aggregate changes nothing")}, rest...))...)
+	out = append(out, jen.Comment("a subtraction from a group without an aggregate changes nothing"))
+	return append(out, t.skipUnless(cond, m, rest)...)
 }
 
 // streamTableJoin joins the stream's record with the table's current value for
