@@ -256,11 +256,21 @@ func (t *taskGen) tableSource(src *ir.Node, k, v string) []jen.Code {
 		jen.If(jen.Id(has)).Block(upsert...).Else().Block(append(tombstoneTime,
 			writeFail(jen.Id(t.l("t")).Dot(field).Dot("Delete").Call(jen.Id(t.l("r")).Dot("Key"))))...),
 	)
-	rest := t.tableChildren(src, c, modeLoop)
-	if len(rest) == 0 {
-		return append(out, jen.List(jen.Id("_"), jen.Id("_")).Op("=").List(jen.Id(k), jen.Id(v)))
+	if t.lookedUpOnly(src) {
+		return append(out, jen.List(jen.Id("_"), jen.Id("_")).Op("=").List(jen.Id(k), jen.Id(v)).Comment("the table is only read by joins"))
 	}
-	return append(out, rest...)
+	return append(out, t.tableChildren(src, c, modeLoop)...)
+}
+
+// lookedUpOnly reports a table whose changes no step reads: only stream-table
+// joins look it up.
+func (t *taskGen) lookedUpOnly(n *ir.Node) bool {
+	for _, c := range t.graph.Consumers(n, 0) {
+		if c.Op != ir.OpStreamTableJoin {
+			return false
+		}
+	}
+	return true
 }
 
 // dropNullKey drops and counts a record whose key is null (cond) before a
