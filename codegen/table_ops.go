@@ -128,7 +128,7 @@ func (t *taskGen) streamTableJoin(n *ir.Node, k, v string, m mode) []jen.Code {
 
 // tableJoin emits a table-table join for a change of one side: it reads the
 // other side's current value and computes the joined change, as Kafka Streams'
-// KTableKTable{Inner,Left,Outer}Join do. For an inner join, and for a left join
+// KTableKTable{Inner,Left,Outer}Join do (without old values). For an inner join, and for a left join
 // updated on its right side, nothing is emitted while the other side (the left
 // one for a left join) holds no value.
 func (t *taskGen) tableJoin(from, n *ir.Node, c change, m mode) []jen.Code {
@@ -188,11 +188,16 @@ func (t *taskGen) tableJoin(from, n *ir.Node, c change, m mode) []jen.Code {
 		body = append(body, join(next.ov, next.hasOld, c.ov, c.hasOld)...)
 	}
 	body = append(body, t.tableChildren(n, next, m)...)
-	needOther := j.Kind == ir.InnerJoin || (j.Kind == ir.LeftJoin && !leftSide)
-	if needOther {
+	// Inner joins, and left joins updated on the right, need the other side;
+	// otherwise a change in which neither side has a row is dropped.
+	if j.Kind == ir.InnerJoin || (j.Kind == ir.LeftJoin && !leftSide) {
 		return append(out, t.skipUnless(jen.Id(found), m, body)...)
 	}
-	return append(out, body...)
+	cond := jen.Id(found).Op("||").Id(c.hasNew)
+	if c.ov != "" {
+		cond = cond.Op("||").Id(c.hasOld)
+	}
+	return append(out, t.skipUnless(cond, m, body)...)
 }
 
 // typOfVar is the type of a joiner's optional side: tag ends in "l" for the left
