@@ -248,7 +248,7 @@ func (e *evaluator) streamTableJoin(s streamVal, t tableVal, kind ir.JoinKind, c
 		opName = "KStream.LeftJoin"
 	}
 	in := s.port.Node
-	store := e.materialized(opName, "", t.node, call.Args[0].Pos())
+	store := e.materialized(opName, "joined", t.node, call.Args[0].Pos())
 	keysOK := e.sameKeys(opName, in, t.node, call.Args[0].Pos())
 	right := t.node.Value
 	if kind == ir.LeftJoin {
