@@ -11,7 +11,6 @@ import (
 	"github.com/gofka/streams"
 )
 
-
 func sameKey(k, v string) (string, string) { return k, v }
 
 func init0() string { return "0" }

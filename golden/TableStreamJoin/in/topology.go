@@ -32,7 +32,9 @@ type Click struct {
 
 func byUser(_ string, c Click) string { return c.User }
 
-func describe(user string, c Click, name string) string { return name + " (" + user + ") clicked " + c.Page }
+func describe(user string, c Click, name string) string {
+	return name + " (" + user + ") clicked " + c.Page
+}
 
 //gofka:topology
 func Clicks(b *streams.StreamsBuilder) {
