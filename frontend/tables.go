@@ -48,6 +48,16 @@ func (e *evaluator) nextTable(op ir.Op, pos token.Pos, t tableVal) *ir.Node {
 	return e.next(op, pos, streamVal{port: ir.Port{Node: t.node}})
 }
 
+// changesTable reports a table whose rows are not changes of a key-value table:
+// a windowed aggregation or a Suppress, which the table steps do not take yet.
+func (e *evaluator) changesTable(opName string, t tableVal, pos token.Pos) bool {
+	if ir.EmitsChanges(t.node) {
+		return true
+	}
+	e.errorf(pos, "%s: the table is windowed or suppressed; table steps take a table read with Table, made by ToTable, or an unwindowed aggregation (turn this one into a stream with ToStream first)", opName)
+	return false
+}
+
 func (e *evaluator) opToTable(recv value, call *ast.CallExpr, pos token.Pos) value {
 	s := recv.(streamVal)
 	n := e.next(ir.OpToTable, pos, s)
@@ -64,6 +74,9 @@ func (e *evaluator) opTableFilter(op ir.Op) opFunc {
 		t := recv.(tableVal)
 		in := t.node
 		name := "KTable." + op.String()[len("Table"):]
+		if !e.changesTable(name, t, pos) {
+			return nil
+		}
 		f, sig := e.userFunc(name, call.Args[0])
 		if f != nil && (!e.params(sig, in.Key, in.Value) || !e.results(sig, types.Typ[types.Bool])) {
 			e.wrongSig(name, f, fmt.Sprintf("func(%s, %s) bool", e.typeString(in.Key), e.typeString(in.Value)))
@@ -77,6 +90,9 @@ func (e *evaluator) opTableFilter(op ir.Op) opFunc {
 func (e *evaluator) opTableMapValues(recv value, call *ast.CallExpr, pos token.Pos) value {
 	t := recv.(tableVal)
 	in := t.node
+	if !e.changesTable("KTable.MapValues", t, pos) {
+		return nil
+	}
 	f, sig := e.userFunc("KTable.MapValues", call.Args[0])
 	if f == nil {
 		return nil
@@ -99,6 +115,9 @@ func (e *evaluator) opTableMapValues(recv value, call *ast.CallExpr, pos token.P
 func (e *evaluator) opTableGroupBy(recv value, call *ast.CallExpr, pos token.Pos) value {
 	t := recv.(tableVal)
 	in := t.node
+	if !e.changesTable("KTable.GroupBy", t, pos) {
+		return nil
+	}
 	f, sig := e.userFunc("KTable.GroupBy", call.Args[0])
 	if f == nil {
 		return nil

@@ -1,6 +1,10 @@
 package errtableops
 
-import "github.com/gofka/streams"
+import (
+	"time"
+
+	"github.com/gofka/streams"
+)
 
 func isEmpty(v string) bool { return v == "" }
 
@@ -20,6 +24,8 @@ func trim(agg string) string { return agg }
 
 func regroup(k, v string) (string, string) { return v, k }
 
+func positive(_ streams.Windowed[string], n int64) bool { return n > 0 }
+
 //gofka:topology
 func Ops(b *streams.StreamsBuilder) {
 	t := b.Table(streams.With(streams.String(), streams.String()), "t", streams.InMemoryStore("t"))
@@ -28,4 +34,9 @@ func Ops(b *streams.StreamsBuilder) {
 	t.GroupBy(byLength).Count(streams.InMemoryStore("c"))
 	t.GroupBy(regroup).Aggregate(zero, add, subWrong, streams.InMemoryStore("d")).ToStream().To("d")
 	t.GroupBy(regroup).Reduce(concat, trim, streams.InMemoryStore("e")).ToStream().To("e")
+	b.Stream(streams.With(streams.String(), streams.String()), "s").
+		GroupByKey().
+		WindowedBy(streams.TumblingWindows(time.Minute)).
+		Count(streams.InMemoryStore("f")).
+		Filter(positive).ToStream().To("f")
 }
