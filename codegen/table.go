@@ -224,13 +224,12 @@ func (t *taskGen) changeSource(src *ir.Node, k, v string) []jen.Code {
 	}, t.tableChildren(src, change{k: k, nv: v, hasNew: add, ov: v, hasOld: "!" + add}, modeLoop)...)
 }
 
-// tableSource emits what a Table source does with a record: drop a null key,
-// upsert or (for a tombstone) delete in its store, and hand on the change.
+// tableSource emits what a Table source does with a record: upsert or (for a tombstone) delete in its store, and hand on the change.
 func (t *taskGen) tableSource(src *ir.Node, k, v string) []jen.Code {
 	field := t.stores[src.Store]
 	has := t.l(fmt.Sprintf("has%d", src.ID))
 	c := change{k: k, nv: v, hasNew: has}
-	out := t.dropNullKey(jen.Id(t.l("r")).Dot("Key").Op("==").Nil(), modeLoop, nil)
+	var out []jen.Code // a null key was dropped before its decoding (sourceLoop)
 	if t.graph.NeedsOld(src) {
 		c.ov, c.hasOld = t.l(fmt.Sprintf("old%d", src.ID)), t.l(fmt.Sprintf("hadOld%d", src.ID))
 		out = append(out, jen.List(jen.Id(c.ov), jen.Id(c.hasOld), jen.Id(t.l("err"))).Op(":=").Id(t.l("t")).Dot(field).Dot("Get").Call(jen.Id(t.l("r")).Dot("Key")),

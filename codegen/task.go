@@ -182,8 +182,11 @@ func (t *taskGen) sourceLoop(recv jen.Code, method string, src *ir.Node) []jen.C
 	ks, vs := src.KeySerde, src.ValueSerde
 	fire := t.fireDue() // timers that the previous record's time reached
 	body := append([]jen.Code{jen.Id(t.l("t")).Dot("current").Op("=").Id(t.l("i"))}, fire...)
+	body = append(body, jen.Id(t.l("r")).Op(":=").Op("&").Id(t.l("batch")).Index(jen.Id(t.l("i"))))
+	if src.Op == ir.OpTable { // before the key serde sees it
+		body = append(body, t.dropNullKey(jen.Id(t.l("r")).Dot("Key").Op("==").Nil(), modeLoop, nil)...)
+	}
 	body = append(body,
-		jen.Id(t.l("r")).Op(":=").Op("&").Id(t.l("batch")).Index(jen.Id(t.l("i"))),
 		jen.List(jen.Id(k), jen.Id(t.l("err"))).Op(":=").Add(t.serde(ks)).Dot("Decode").Call(jen.Id(t.l("r")).Dot("Key")),
 		t.fail("decode key"),
 	)

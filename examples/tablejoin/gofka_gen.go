@@ -351,6 +351,10 @@ func (t *tableJoinTask0) processCustomers(batch []runtime.Record) error {
 	for i := range batch {
 		t.current = i
 		r := &batch[i]
+		if r.Key == nil {
+			t.nullKeys.Inc() // a null key: dropped before a stateful step
+			continue
+		}
 		k0, err := gofkaSerdeString.Decode(r.Key)
 		if err != nil {
 			return r.Fail("decode key", err)
@@ -359,10 +363,6 @@ func (t *tableJoinTask0) processCustomers(batch []runtime.Record) error {
 			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
 		}
 		t.streamTime = max(t.streamTime, r.Timestamp)
-		if r.Key == nil {
-			t.nullKeys.Inc() // a null key: dropped before a stateful step
-			continue
-		}
 		old0, hadOld0, err := t.storeCustomers.Get(r.Key)
 		if err != nil {
 			return r.Fail("read store customers", err)
