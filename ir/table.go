@@ -74,7 +74,7 @@ func (g *Graph) NeedsOld(n *Node) bool {
 		switch c.Op {
 		case OpTableGroupBy:
 			return true
-		case OpTableFilter, OpTableFilterNot, OpTableMapValues:
+		case OpTableFilter, OpTableFilterNot, OpTableMapValues, OpTableJoin:
 			if g.NeedsOld(c) {
 				return true
 			}
