@@ -4,7 +4,11 @@
 // subtracted from the old team.
 package tablejoingroupby
 
-import "github.com/gofka/streams"
+import (
+	"strconv"
+
+	"github.com/gofka/streams"
+)
 
 func team(t, _ string) string { return t }
 
@@ -19,4 +23,21 @@ func ActivePerTeam(b *streams.StreamsBuilder) {
 		Count(streams.InMemoryStore("active-per-team")).
 		ToStream().
 		To("active-per-team")
+}
+
+func byCount(user string, n int64) (string, string) { return strconv.FormatInt(n, 10), user }
+
+// UsersPerCount counts the users who clicked n times, for each n: the table of a
+// stream's Count hands on its old counts to GroupBy, which moves a user from
+// n-1 to n.
+//
+//gofka:topology
+func UsersPerCount(b *streams.StreamsBuilder) {
+	b.Stream(streams.With(streams.String(), streams.String()), "clicks").
+		GroupByKey().
+		Count(streams.InMemoryStore("clicks-per-user")).
+		GroupBy(byCount).
+		Count(streams.InMemoryStore("users-per-count")).
+		ToStream().
+		To("users-per-count")
 }
