@@ -395,7 +395,7 @@ func (t *taskGen) stepNode(n *ir.Node, k, v string, m mode) []jen.Code {
 
 	case ir.OpCount, ir.OpReduce, ir.OpAggregate:
 		if n.Window != nil {
-			return t.windowed(n, k, v, m)
+			return t.guardNullKey(n, k, m, t.windowed(n, k, v, m))
 		}
 		agg := t.l(fmt.Sprintf("agg%d", n.ID))
 		return t.guardNullKey(n, k, m, append(t.aggregate(n, k, v), t.tableChildren(n, t.aggChange(n, k, agg), m)...))
