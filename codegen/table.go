@@ -224,6 +224,22 @@ func (t *taskGen) changeSource(src *ir.Node, k, v string) []jen.Code {
 	}, t.tableChildren(src, change{k: k, nv: v, hasNew: add, ov: v, hasOld: "!" + add}, modeLoop)...)
 }
 
+// deletesSource emits what a Source reading back a repartition topic written
+// after ToStream does with a record: a tombstone is a delete again, a record
+// without a value for the steps that follow.
+func (t *taskGen) deletesSource(src *ir.Node, k, v string) []jen.Code {
+	has := t.l(fmt.Sprintf("has%d", src.ID))
+	out := []jen.Code{
+		jen.Var().Id(v).Add(typ(src.Value)),
+		jen.Id(has).Op(":=").Id(t.l("r")).Dot("Value").Op("!=").Nil().Comment("a tombstone: a delete forwarded by ToStream"),
+		jen.If(jen.Id(has)).Block(
+			jen.List(jen.Id(v), jen.Id(t.l("err"))).Op("=").Add(t.serde(src.ValueSerde)).Dot("Decode").Call(jen.Id(t.l("r")).Dot("Value")),
+			t.fail("decode value"),
+		),
+	}
+	return append(out, t.withPresent(v, has, func() []jen.Code { return t.children(src, 0, k, v, modeLoop) })...)
+}
+
 // tableSource emits what a Table source does with a record: upsert or (for a tombstone) delete in its store, and hand on the change.
 func (t *taskGen) tableSource(src *ir.Node, k, v string) []jen.Code {
 	field := t.stores[src.Store]

@@ -194,10 +194,12 @@ func (t *taskGen) sourceLoop(recv jen.Code, method string, src *ir.Node) []jen.C
 		body = append(body, t.recordTime(src, k, v)...)
 	}
 	var rest []jen.Code
-	if src.Op != ir.OpTable && !src.Changes {
+	if src.Op != ir.OpTable && !src.Changes && !t.graph.MayDelete(src) {
 		rest = t.children(src, 0, k, v, modeLoop)
 	}
-	if src.Op == ir.OpTable {
+	if src.Op == ir.OpSource && t.graph.MayDelete(src) && t.graph.ValueUsed(src) {
+		body = append(body, t.deletesSource(src, k, v)...)
+	} else if src.Op == ir.OpTable {
 		body = append(body, t.tableSource(src, k, v)...)
 	} else if src.Changes {
 		body = append(body, t.changeSource(src, k, v)...)

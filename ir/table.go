@@ -127,3 +127,25 @@ func joinDetail(n *Node) []string {
 	}
 	return out
 }
+
+// MayDelete reports whether the records n emits may lack a value: deletes a
+// ToStream forwards, through the steps that pass them on (MapValues and
+// repartition topics; codegen drops them elsewhere).
+func (g *Graph) MayDelete(n *Node) bool {
+	switch n.Op {
+	case OpToStream:
+		return true
+	case OpMapValues, OpRepartition:
+		return g.MayDelete(n.Inputs[0].Node)
+	case OpSource:
+		if n.Changes || len(n.Topics) != 1 || n.Topics[0].Kind != RepartitionTopic {
+			return false
+		}
+		for _, r := range g.Nodes {
+			if r.Op == OpRepartition && len(r.Topics) == 1 && r.Topics[0] == n.Topics[0] {
+				return g.MayDelete(r)
+			}
+		}
+	}
+	return false
+}

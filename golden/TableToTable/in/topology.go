@@ -27,3 +27,17 @@ func Latest(b *streams.StreamsBuilder) {
 		ToStream().
 		To("latest-logins")
 }
+
+// Moves sends a table's changes, deletes included, through an explicit
+// repartition topic into another table: a tombstone read back is a delete again.
+//
+//gofka:topology
+func Moves(b *streams.StreamsBuilder) {
+	b.Table(streams.With(streams.String(), streams.String()), "homes", streams.InMemoryStore("homes")).
+		ToStream().
+		MapValues(strings.ToUpper).
+		Repartition(streams.Named("homes-copy")).
+		ToTable(streams.InMemoryStore("homes-copy")).
+		ToStream().
+		To("home-changes")
+}
