@@ -298,6 +298,10 @@ func (e *evaluator) opTableJoin(kind ir.JoinKind) opFunc {
 			return nil
 		}
 		opName := "KTable." + [...]string{"Join", "LeftJoin", "OuterJoin"}[kind]
+		if l.node == r.node {
+			e.errorf(call.Args[0].Pos(), "%s: a table joined with itself: every key matches itself; use MapValues", opName)
+			return nil
+		}
 		ls := e.materialized(opName, "left", l.node, pos)
 		rs := e.materialized(opName, "right", r.node, call.Args[0].Pos())
 		keysOK := e.sameKeys(opName, l.node, r.node, call.Args[0].Pos())

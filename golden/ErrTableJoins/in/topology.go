@@ -20,4 +20,5 @@ func Joins(b *streams.StreamsBuilder) {
 	s.Join(names.Filter(isLong), joinStrings).To("c")
 	names.Join(byID, joinStrings).ToStream().To("d")
 	names.OuterJoin(names.MapValues(func(v string) string { return v }), wrongResults).ToStream().To("e")
+	names.Join(names, joinStrings).ToStream().To("f")
 }
