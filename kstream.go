@@ -79,7 +79,9 @@ func (g *KGroupedStream) Aggregate(initializer, adder any, store StateStoreConfi
 // KTable is a changelog of the latest value per key, materialized in a store.
 type KTable struct{ _ [0]func() }
 
-// ToStream turns the table's updates into a record stream.
+// ToStream turns the table's updates into a record stream. A delete becomes a
+// record without a value: To writes it as a tombstone, MapValues and ToTable pass
+// it on without calling a function, other steps drop it.
 func (t *KTable) ToStream() *KStream { return &KStream{} }
 
 // KeyValue is one record produced by a FlatMap function.

@@ -38,6 +38,9 @@
 // after a Merge becomes one method that both inputs call; the chain after a
 // Process becomes a method run over what the processor forwarded, and its timers
 // a method the record loops call when stream time reaches them (process.go).
+// A table step hands the next one a change (key, new value and whether it
+// exists, and the old value when a later GroupBy subtracts it) in plain local
+// variables; joins read the other side's typed cache (table.go, table_ops.go).
 // There is no interface, closure, channel or goroutine between two operators.
 //
 // Output is gofmt'd and deterministic: names come from node numbers and topic

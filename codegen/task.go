@@ -24,6 +24,10 @@ type taskGen struct {
 	// byWatermark: windows close by the task's watermark, not its stream time (watermark.go).
 	byWatermark bool
 	procs       map[*ir.Node]procNames
+	// present maps a value variable to the variable saying whether the record
+	// has a value (a stream after ToStream); nullKeys: a step counts null keys (table.go).
+	present  map[string]string
+	nullKeys bool
 }
 
 // mode says how the code at hand drops a record.
@@ -103,6 +107,7 @@ func (t *taskGen) emit() []jen.Code {
 	fields = append(append(fields, storeFields...), procFields...)
 	t.windowFields(&fields, ctor)
 	t.watermarkFields(&fields, ctor)
+	t.nullKeyFields(&fields, ctor)
 	newTask := []jen.Code{jen.Return(jen.Op("&").Id(t.typ).Values(ctor))}
 	if len(procInit) > 0 {
 		newTask = append(append([]jen.Code{jen.Id(t.l("t")).Op(":=").Op("&").Id(t.typ).Values(ctor)}, procInit...), jen.Return(jen.Id(t.l("t"))))
@@ -177,41 +182,27 @@ func (t *taskGen) sourceLoop(recv jen.Code, method string, src *ir.Node) []jen.C
 	ks, vs := src.KeySerde, src.ValueSerde
 	fire := t.fireDue() // timers that the previous record's time reached
 	body := append([]jen.Code{jen.Id(t.l("t")).Dot("current").Op("=").Id(t.l("i"))}, fire...)
+	body = append(body, jen.Id(t.l("r")).Op(":=").Op("&").Id(t.l("batch")).Index(jen.Id(t.l("i"))))
+	if src.Op == ir.OpTable { // before the key serde sees it
+		body = append(body, t.dropNullKey(jen.Id(t.l("r")).Dot("Key").Op("==").Nil(), modeLoop, nil)...)
+	}
 	body = append(body,
-		jen.Id(t.l("r")).Op(":=").Op("&").Id(t.l("batch")).Index(jen.Id(t.l("i"))),
 		jen.List(jen.Id(k), jen.Id(t.l("err"))).Op(":=").Add(t.serde(ks)).Dot("Decode").Call(jen.Id(t.l("r")).Dot("Key")),
 		t.fail("decode key"),
 	)
-	rest := t.children(src, 0, k, v, modeLoop)
 	if len(src.Fns) == 0 {
 		body = append(body, t.recordTime(src, k, v)...)
 	}
-	if src.Op == ir.OpTable {
-		field := t.stores[src.Store]
-		var tombstoneTime []jen.Code
-		if len(src.Fns) > 0 {
-			tombstoneTime = t.recordTime(&ir.Node{Op: ir.OpTable}, k, v) // no value to extract a time from
-		}
-		body = append(body,
-			jen.If(jen.Id(t.l("r")).Dot("Value").Op("==").Nil()).Block(append(tombstoneTime,
-				jen.Comment("a tombstone deletes the key"),
-				jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Delete").Call(jen.Id(t.l("r")).Dot("Key")), jen.Id(t.l("err")).Op("!=").Nil()).Block(
-					jen.Return(jen.Id(t.l("r")).Dot("Fail").Call(jen.Lit("write store "+src.Store.Name), jen.Id(t.l("err"))))),
-				jen.Continue(),
-			)...),
-			jen.List(jen.Id(v), jen.Id(t.l("err"))).Op(":=").Add(t.serde(vs)).Dot("Decode").Call(jen.Id(t.l("r")).Dot("Value")),
-			t.fail("decode value"),
-		)
-		if len(src.Fns) > 0 {
-			body = append(body, t.recordTime(src, k, v)...)
-		}
-		body = append(body,
-			jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Put").Call(jen.Id(t.l("r")).Dot("Key"), jen.Id(v)), jen.Id(t.l("err")).Op("!=").Nil()).Block(
-				jen.Return(jen.Id(t.l("r")).Dot("Fail").Call(jen.Lit("write store "+src.Store.Name), jen.Id(t.l("err"))))),
-		)
-		if len(rest) == 0 {
-			body = append(body, jen.List(jen.Id("_"), jen.Id("_")).Op("=").List(jen.Id(k), jen.Id(v)))
-		}
+	var rest []jen.Code
+	if src.Op != ir.OpTable && !src.Changes && !t.graph.MayDelete(src) {
+		rest = t.children(src, 0, k, v, modeLoop)
+	}
+	if src.Op == ir.OpSource && t.graph.MayDelete(src) && t.graph.ValueUsed(src) {
+		body = append(body, t.deletesSource(src, k, v)...)
+	} else if src.Op == ir.OpTable {
+		body = append(body, t.tableSource(src, k, v)...)
+	} else if src.Changes {
+		body = append(body, t.changeSource(src, k, v)...)
 	} else if t.graph.ValueUsed(src) {
 		body = append(body,
 			jen.List(jen.Id(v), jen.Id(t.l("err"))).Op(":=").Add(t.serde(vs)).Dot("Decode").Call(jen.Id(t.l("r")).Dot("Value")),
@@ -262,6 +253,11 @@ func (t *taskGen) mergeMethod(recv jen.Code, n *ir.Node) []jen.Code {
 
 // children emits the consumers of port of n, given the variables holding the record.
 func (t *taskGen) children(n *ir.Node, port int, k, v string, m mode) []jen.Code {
+	return t.fanOut(n, port, m, func(c *ir.Node, cm mode) []jen.Code { return t.node(c, k, v, cm) })
+}
+
+// fanOut emits each consumer of port of n with gen, in the blocks children describes.
+func (t *taskGen) fanOut(n *ir.Node, port int, m mode, gen func(c *ir.Node, m mode) []jen.Code) []jen.Code {
 	// A fan-out: every consumer but the last gets its own block, which must not
 	// skip what follows it. Each consumer's code starts with a comment naming it.
 	/*
@@ -284,7 +280,7 @@ func (t *taskGen) children(n *ir.Node, port int, k, v string, m mode) []jen.Code
 		if len(consumers) > 1 {
 			stmts = append(stmts, jen.Comment(t.fanOutComment(n, c, i, len(consumers))))
 		}
-		stmts = append(stmts, t.node(c, k, v, cm)...)
+		stmts = append(stmts, gen(c, cm)...)
 		if last {
 			out = append(out, stmts...)
 		} else {
@@ -296,6 +292,11 @@ func (t *taskGen) children(n *ir.Node, port int, k, v string, m mode) []jen.Code
 
 // node emits node n reading the record in variables k and v, then what follows it.
 func (t *taskGen) node(n *ir.Node, k, v string, m mode) []jen.Code {
+	return t.dropDeletes(n, v, m, func() []jen.Code { return t.stepNode(n, k, v, m) })
+}
+
+// stepNode is node for a record that has a value, or a step deletes pass.
+func (t *taskGen) stepNode(n *ir.Node, k, v string, m mode) []jen.Code {
 	nk, nv := t.vars(n)
 	kv := []jen.Code{jen.Id(k), jen.Id(v)}
 	switch n.Op {
@@ -329,6 +330,10 @@ func (t *taskGen) node(n *ir.Node, k, v string, m mode) []jen.Code {
 		args := []jen.Code{jen.Id(v)}
 		if n.Fns[0].Sig.Params().Len() == 2 {
 			args = kv
+		}
+		if has, ok := t.present[v]; ok { // a delete stays a delete
+			return append([]jen.Code{jen.Var().Id(nv).Add(typ(n.Value)), jen.If(jen.Id(has)).Block(jen.Id(nv).Op("=").Add(t.call(n.Fns[0], args...)))},
+				t.withPresent(nv, has, func() []jen.Code { return t.children(n, 0, k, nv, m) })...)
 		}
 		return append([]jen.Code{jen.Id(nv).Op(":=").Add(t.call(n.Fns[0], args...))},
 			t.children(n, 0, k, nv, m)...)
@@ -392,9 +397,14 @@ func (t *taskGen) node(n *ir.Node, k, v string, m mode) []jen.Code {
 
 	case ir.OpCount, ir.OpReduce, ir.OpAggregate:
 		if n.Window != nil {
-			return t.windowed(n, k, v, m)
+			return t.guardNullKey(n, k, m, t.windowed(n, k, v, m))
 		}
-		return append(t.aggregate(n, k, v), t.children(n, 0, k, t.l(fmt.Sprintf("agg%d", n.ID)), m)...)
+		agg := t.l(fmt.Sprintf("agg%d", n.ID))
+		return t.guardNullKey(n, k, m, append(t.aggregate(n, k, v), t.tableChildren(n, t.aggChange(n, k, agg), m)...))
+	case ir.OpToTable:
+		return t.toTable(n, k, v, m)
+	case ir.OpStreamTableJoin:
+		return t.streamTableJoin(n, k, v, m)
 	}
 	panic(fmt.Sprintf("codegen: unexpected %s in a sub-topology", n))
 }
@@ -432,6 +442,11 @@ func (t *taskGen) emitRecord(n *ir.Node, k, v string) []jen.Code {
 		return append(out, jen.Id("_").Op("=").Id(v), jen.Id(t.l("t")).Dot("out").Dot("Emit").Call(jen.Lit(id), key, jen.Nil(), t.timestamp()).Commentf("to %s; the reader needs only the key", topicRef(topic)))
 	}
 	vcode, val := t.encode(n.ValueSerde, v, "valueBuf", t.l(fmt.Sprintf("value%d", n.ID)), "encode value for "+name)
+	if has, ok := t.present[v]; ok { // a record without a value is written as a tombstone
+		ptr := t.l(fmt.Sprintf("bytes%d", n.ID))
+		out = append(out, jen.Var().Id(ptr).Index().Byte(), jen.If(jen.Id(has)).Block(append(vcode, jen.Id(ptr).Op("=").Add(val))...))
+		return append(out, jen.Id(t.l("t")).Dot("out").Dot("Emit").Call(jen.Lit(id), key, jen.Id(ptr), t.timestamp()).Comment("to "+topicRef(topic)+"; nil: a tombstone"))
+	}
 	out = append(out, vcode...)
 	return append(out, jen.Id(t.l("t")).Dot("out").Dot("Emit").Call(jen.Lit(id), key, val, t.timestamp()).Comment("to "+topicRef(topic)))
 }
@@ -473,10 +488,15 @@ func (t *taskGen) update(n *ir.Node, k, v string, key, start jen.Code) []jen.Cod
 		t.fail("read store " + s.Name),
 	}
 	foundVar := jen.Id(found)
-	if n.Op == ir.OpCount {
+	needOld := start == nil && t.graph.NeedsOld(n)
+	if n.Op == ir.OpCount && !needOld {
 		foundVar = jen.Id("_")
 	}
 	out = append(out, jen.List(jen.Id(agg), foundVar).Op(":=").Id(slot).Dot("Value").Call())
+	if needOld {
+		c := t.aggChange(n, k, agg)
+		out = append(out, jen.List(jen.Id(c.ov), jen.Id(c.hasOld)).Op(":=").List(jen.Id(agg), jen.Id(found)))
+	}
 	out = append(out, t.fold(n, k, v, jen.Id(agg), jen.Id(found))...)
 	return append(out, jen.Id(t.l("t")).Dot(field).Dot("Set").Call(append([]jen.Code{jen.Id(slot), jen.Id(agg)}, setTime...)...))
 }

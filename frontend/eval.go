@@ -353,6 +353,8 @@ func receiverFits(name string, recv value) bool {
 		return typ == "GroupedStream" || typ == "KGroupedStream"
 	case tableVal:
 		return typ == "KTable"
+	case groupedTableVal:
+		return typ == "KGroupedTable"
 	case windowsVal:
 		return typ == "Windows"
 	case windowedVal:

@@ -109,6 +109,10 @@ func nodeDetail(g *Graph, n *Node, q types.Qualifier) string {
 		parts = append(parts, fmt.Sprintf("store %s (changelog %s)", st.Name, st.Changelog.FullName(appID)))
 	}
 	parts = append(parts, windowDetail(g, n, appID)...)
+	parts = append(parts, joinDetail(n)...)
+	if n.Op.tableTyped() {
+		parts = append(parts, fmt.Sprintf("-> key %s, value %s", types.TypeString(n.Key, q), types.TypeString(n.Value, q)))
+	}
 	switch n.Op {
 	case OpSource, OpTable, OpMap, OpFlatMap, OpSelectKey, OpMapValues, OpFlatMapValues, OpCount, OpReduce, OpAggregate, OpProcess:
 		parts = append(parts, fmt.Sprintf("-> key %s, value %s", types.TypeString(n.Key, q), types.TypeString(n.Value, q)))

@@ -32,6 +32,17 @@ const (
 	OpSuppress                // holds back a table's updates as Suppress says (ir/window.go)
 	OpProcess                 // Fns[0](ctx, k, v, stores...) forwards records; Proc has its timers and stores
 	OpSink                    // encodes and writes to a topic
+	// Table operators (ir/table.go): their records are changes (new and old value).
+	OpToTable         // a stream's records upserted into Store, a record without a value deleting its key
+	OpTableFilter     // a row for which Fns[0](k, v) fails becomes a delete
+	OpTableFilterNot  // a row for which Fns[0](k, v) holds becomes a delete
+	OpTableMapValues  // Fns[0](v) or (k, v) -> v2 on new and old values
+	OpTableGroupBy    // Fns[0](k, v) -> (k2, v2); feeds a Repartition carrying changes
+	OpTableCount      // counts rows per group into Store, adding new rows and subtracting old ones
+	OpTableReduce     // Fns[0](agg, v) adds, Fns[1](agg, v) subtracts, per group into Store
+	OpTableAggregate  // Fns[0]() -> agg; Fns[1](k, v, agg) adds, Fns[2](k, v, agg) subtracts
+	OpStreamTableJoin // Inputs[0] a stream, Inputs[1] a materialized table: Fns[0](v, vt) or (k, v, vt)
+	OpTableJoin       // two materialized tables, Join.Kind inner, left or outer: Fns[0](v1, v2) or (k, v1, v2)
 	numOps
 )
 
@@ -57,6 +68,17 @@ var opNames = [...]string{
 	OpSuppress:      "Suppress",
 	OpProcess:       "Process",
 	OpSink:          "Sink",
+
+	OpToTable:         "ToTable",
+	OpTableFilter:     "TableFilter",
+	OpTableFilterNot:  "TableFilterNot",
+	OpTableMapValues:  "TableMapValues",
+	OpTableGroupBy:    "TableGroupBy",
+	OpTableCount:      "TableCount",
+	OpTableReduce:     "TableReduce",
+	OpTableAggregate:  "TableAggregate",
+	OpStreamTableJoin: "StreamTableJoin",
+	OpTableJoin:       "TableJoin",
 }
 
 func (op Op) String() string {
@@ -68,7 +90,7 @@ func (op Op) String() string {
 
 // Stateful reports whether the op keeps a store.
 func (op Op) Stateful() bool {
-	return op == OpTable || op == OpCount || op == OpReduce || op == OpAggregate
+	return op == OpTable || op == OpCount || op == OpReduce || op == OpAggregate || op.tableStateful()
 }
 
 // Terminal reports whether a node of this op needs no consumer.
@@ -121,6 +143,10 @@ type Node struct {
 	Suppress *Suppression
 	// SubTopology is set by Split.
 	SubTopology int
+	// Join is set on the join ops (ir/table.go). Changes marks a Repartition, and
+	// the Source reading it back, whose records are table changes (ir/table.go).
+	Join    *Join
+	Changes bool
 }
 
 func (n *Node) String() string { return fmt.Sprintf("%s#%d", n.Op, n.ID) }

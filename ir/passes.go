@@ -14,6 +14,7 @@ func Lower(g *Graph) []error {
 		return errs
 	}
 	InsertRepartitions(g)
+	InsertTableRepartitions(g)
 	if errs := Name(g); len(errs) > 0 {
 		return errs
 	}
@@ -143,6 +144,7 @@ func Split(g *Graph) {
 		src.Key, src.Value = r.Key, r.Value
 		src.KeySerde, src.ValueSerde = r.KeySerde, r.ValueSerde
 		src.Topics = r.Topics
+		src.Changes = r.Changes
 		for _, c := range consumers {
 			for i := range c.Inputs {
 				if c.Inputs[i].Node == r {

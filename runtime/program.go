@@ -167,6 +167,9 @@ type TaskContext struct {
 	StreamTime int64
 	// Late counts the task's late records (windowed aggregations); may be nil.
 	Late *LateCounter
+	// NullKeys counts the records dropped for a null key before a stateful step
+	// or a join; may be nil.
+	NullKeys *LateCounter
 	// Watermark is the task's watermark when it last committed, or
 	// NoTimestamp; it only matters to a WatermarkTask.
 	Watermark int64

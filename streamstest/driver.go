@@ -34,6 +34,7 @@ type Driver struct {
 	written map[string]bool     // full names of the topics sinks and stores write
 	tasks   [][]runtime.Task    // [sub-topology][partition]
 	late    runtime.LateCounter // late records of every task (windowed aggregations)
+	nullKey runtime.LateCounter // records every task dropped for a null key
 	wm      watermarks          // watermarked sources' marks (watermark.go)
 	stores  [][]*storeBackend
 	offsets map[string][]int64 // next offset by topic and partition
@@ -182,6 +183,7 @@ func (d *Driver) makeTasks(cacheEntries int) {
 				CacheEntries: cacheEntries,
 				StreamTime:   runtime.NoTimestamp,
 				Late:         &d.late,
+				NullKeys:     &d.nullKey,
 			})
 			if task == nil {
 				panic(fmt.Sprintf("streamstest: sub-topology %d: NewTask returned nil", st.ID))
@@ -213,6 +215,10 @@ func (d *Driver) Partitions() int32 { return d.partitions }
 // LateRecords is the number of records windowed aggregations did not add because
 // every window they fall in had closed, summed over the tasks.
 func (d *Driver) LateRecords() int64 { return d.late.Load() }
+
+// NullKeyRecords is the number of records the tasks dropped for a null key
+// before a stateful step or a join.
+func (d *Driver) NullKeyRecords() int64 { return d.nullKey.Load() }
 
 // Now is the timestamp the next record piped without an explicit one will get.
 func (d *Driver) Now() int64 { return d.now }

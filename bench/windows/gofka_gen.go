@@ -62,11 +62,13 @@ type tumblingCountTask0 struct {
 	valueBuf       []byte                    // reused for every encoded value
 	storePerMinute *state.WindowStore[int64] // store "per-minute"
 	late           *runtime.LateCounter      // records that fell in no open window
+	nullKeys       *runtime.LateCounter      // records dropped for a null key
 }
 
 func newTumblingCountTask0(ctx runtime.TaskContext) runtime.Task {
 	return &tumblingCountTask0{
 		late:           ctx.Late,
+		nullKeys:       ctx.NullKeys,
 		out:            ctx.Out,
 		storePerMinute: state.NewWindowStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 60000, Retention: 90000}, ctx.CacheEntries),
 		streamTime:     ctx.StreamTime,
@@ -114,6 +116,10 @@ func (t *tumblingCountTask0) processEvents(batch []runtime.Record) error {
 		}
 		t.streamTime = max(t.streamTime, r.Timestamp)
 		var v0 []byte // no step reads the value: it is not decoded
+		if r.Key == nil {
+			t.nullKeys.Inc() // a null key: dropped before a stateful step
+			continue
+		}
 		// Count#2 over tumbling windows of 1m0s: every window the record falls in, oldest first.
 		if err := t.storePerMinute.Expire(t.streamTime); err != nil {
 			return r.Fail("expire store per-minute", err)
@@ -192,11 +198,13 @@ type hoppingCountTask0 struct {
 	valueBuf     []byte                    // reused for every encoded value
 	storeHopping *state.WindowStore[int64] // store "hopping"
 	late         *runtime.LateCounter      // records that fell in no open window
+	nullKeys     *runtime.LateCounter      // records dropped for a null key
 }
 
 func newHoppingCountTask0(ctx runtime.TaskContext) runtime.Task {
 	return &hoppingCountTask0{
 		late:         ctx.Late,
+		nullKeys:     ctx.NullKeys,
 		out:          ctx.Out,
 		storeHopping: state.NewWindowStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 10000, Retention: 40000}, ctx.CacheEntries),
 		streamTime:   ctx.StreamTime,
@@ -244,6 +252,10 @@ func (t *hoppingCountTask0) processEvents(batch []runtime.Record) error {
 		}
 		t.streamTime = max(t.streamTime, r.Timestamp)
 		var v0 []byte // no step reads the value: it is not decoded
+		if r.Key == nil {
+			t.nullKeys.Inc() // a null key: dropped before a stateful step
+			continue
+		}
 		// Count#2 over hopping windows of 10s: every window the record falls in, oldest first.
 		if err := t.storeHopping.Expire(t.streamTime); err != nil {
 			return r.Fail("expire store hopping", err)
@@ -323,11 +335,13 @@ type sessionCountTask0 struct {
 	storeSessions *state.SessionStore[int64] // store "sessions"
 	late          *runtime.LateCounter       // records that fell in no open window
 	sessions2     [][2]int64                 // the sessions a record of Count#2 merges, [start, end]
+	nullKeys      *runtime.LateCounter       // records dropped for a null key
 }
 
 func newSessionCountTask0(ctx runtime.TaskContext) runtime.Task {
 	return &sessionCountTask0{
 		late:          ctx.Late,
+		nullKeys:      ctx.NullKeys,
 		out:           ctx.Out,
 		storeSessions: state.NewSessionStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.SessionSpec{Retention: 40000}, ctx.CacheEntries),
 		streamTime:    ctx.StreamTime,
@@ -375,6 +389,10 @@ func (t *sessionCountTask0) processEvents(batch []runtime.Record) error {
 		}
 		t.streamTime = max(t.streamTime, r.Timestamp)
 		var v0 []byte // no step reads the value: it is not decoded
+		if r.Key == nil {
+			t.nullKeys.Inc() // a null key: dropped before a stateful step
+			continue
+		}
 		// Count#2 over session windows (gap 30s): the record joins the sessions it reaches.
 		if err := t.storeSessions.Expire(t.streamTime); err != nil {
 			return r.Fail("expire store sessions", err)

@@ -65,11 +65,13 @@ type pageViewsTask0 struct {
 	storeViewsPerMinute         *state.WindowStore[int64] // store "views-per-minute"
 	storeViewsPerMinuteSuppress *state.SuppressBuffer     // store "views-per-minute-suppress"
 	late                        *runtime.LateCounter      // records that fell in no open window
+	nullKeys                    *runtime.LateCounter      // records dropped for a null key
 }
 
 func newPageViewsTask0(ctx runtime.TaskContext) runtime.Task {
 	return &pageViewsTask0{
 		late:                        ctx.Late,
+		nullKeys:                    ctx.NullKeys,
 		out:                         ctx.Out,
 		storeViewsPerMinute:         state.NewWindowStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 60000, Retention: 70000}, ctx.CacheEntries),
 		storeViewsPerMinuteSuppress: state.NewSuppressBuffer(ctx.Stores[1]),
@@ -121,6 +123,10 @@ func (t *pageViewsTask0) processPageViews(batch []runtime.Record) error {
 		}
 		t.streamTime = max(t.streamTime, r.Timestamp)
 		var v0 []byte // no step reads the value: it is not decoded
+		if r.Key == nil {
+			t.nullKeys.Inc() // a null key: dropped before a stateful step
+			continue
+		}
 		// Count#2 over tumbling windows of 1m0s: every window the record falls in, oldest first.
 		if err := t.storeViewsPerMinute.Expire(t.streamTime); err != nil {
 			return r.Fail("expire store views-per-minute", err)

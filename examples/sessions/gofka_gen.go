@@ -57,11 +57,13 @@ type sessionsTask0 struct {
 	storeClicksPerSession *state.SessionStore[int64] // store "clicks-per-session"
 	late                  *runtime.LateCounter       // records that fell in no open window
 	sessions2             [][2]int64                 // the sessions a record of Count#2 merges, [start, end]
+	nullKeys              *runtime.LateCounter       // records dropped for a null key
 }
 
 func newSessionsTask0(ctx runtime.TaskContext) runtime.Task {
 	return &sessionsTask0{
 		late:                  ctx.Late,
+		nullKeys:              ctx.NullKeys,
 		out:                   ctx.Out,
 		storeClicksPerSession: state.NewSessionStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.SessionSpec{Retention: 360000}, ctx.CacheEntries),
 		streamTime:            ctx.StreamTime,
@@ -109,6 +111,10 @@ func (t *sessionsTask0) processClicks(batch []runtime.Record) error {
 		}
 		t.streamTime = max(t.streamTime, r.Timestamp)
 		var v0 []byte // no step reads the value: it is not decoded
+		if r.Key == nil {
+			t.nullKeys.Inc() // a null key: dropped before a stateful step
+			continue
+		}
 		// Count#2 over session windows (gap 5m0s): the record joins the sessions it reaches.
 		if err := t.storeClicksPerSession.Expire(t.streamTime); err != nil {
 			return r.Fail("expire store clicks-per-session", err)

@@ -60,11 +60,13 @@ type slidingViewsTask0 struct {
 	storeViewsSliding *state.WindowStore[int64]  // store "views-sliding"
 	late              *runtime.LateCounter       // records that fell in no open window
 	slide2            []state.SlidingStep[int64] // the windows a record of Count#2 updates or creates
+	nullKeys          *runtime.LateCounter       // records dropped for a null key
 }
 
 func newSlidingViewsTask0(ctx runtime.TaskContext) runtime.Task {
 	return &slidingViewsTask0{
 		late:              ctx.Late,
+		nullKeys:          ctx.NullKeys,
 		out:               ctx.Out,
 		storeViewsSliding: state.NewWindowStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 5000, Retention: 20000}, ctx.CacheEntries),
 		streamTime:        ctx.StreamTime,
@@ -112,6 +114,10 @@ func (t *slidingViewsTask0) processPageViews(batch []runtime.Record) error {
 		}
 		t.streamTime = max(t.streamTime, r.Timestamp)
 		var v0 []byte // no step reads the value: it is not decoded
+		if r.Key == nil {
+			t.nullKeys.Inc() // a null key: dropped before a stateful step
+			continue
+		}
 		// Count#2 over sliding windows (time difference 5s): the windows the record updates or creates.
 		if err := t.storeViewsSliding.Expire(t.streamTime); err != nil {
 			return r.Fail("expire store views-sliding", err)

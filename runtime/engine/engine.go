@@ -92,6 +92,10 @@ type task struct {
 	// how many of them /metrics already counts (publishView).
 	late      runtime.LateCounter
 	lateShown int64
+	// nullKeys counts the records dropped for a null key before a stateful step
+	// or a join; nullKeysShown as lateShown.
+	nullKeys      runtime.LateCounter
+	nullKeysShown int64
 }
 
 // taskCount is what happened to a task in this process, for /status.

@@ -27,6 +27,7 @@ type metrics struct {
 	skipped               *prometheus.CounterVec
 	deadLettered          *prometheus.CounterVec
 	late                  *prometheus.CounterVec
+	dropped               *prometheus.CounterVec
 
 	mu   sync.Mutex
 	lags map[topicPartition]int64 // records behind the high watermark, per input partition
@@ -65,9 +66,12 @@ func newMetrics() *metrics {
 		late: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gofka_late_records_total", Help: "Records a windowed aggregation did not add because every window they fall in had closed (end plus grace passed), by task.",
 		}, []string{"task"}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gofka_dropped_records_total", Help: "Records dropped before a stateful step or a join, by task and reason (null-key: the record had a null key).",
+		}, []string{"task", "reason"}),
 		lags: map[topicPartition]int64{},
 	}
-	m.reg.MustRegister(m.processed, m.restoreSeconds, m.snapshotFallbacks, m.checkpoints, m.checkpointPartsFailed, m.lag, m.skipped, m.deadLettered, m.late,
+	m.reg.MustRegister(m.processed, m.restoreSeconds, m.snapshotFallbacks, m.checkpoints, m.checkpointPartsFailed, m.lag, m.skipped, m.deadLettered, m.late, m.dropped,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

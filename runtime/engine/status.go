@@ -81,6 +81,9 @@ type taskView struct {
 	// LateRecords counts the records the task's windowed aggregations did not
 	// add because their windows had closed, since the task started here.
 	LateRecords int64 `json:"late_records"`
+	// NullKeyRecords counts the records dropped for a null key before a
+	// stateful step or a join, since the task started here.
+	NullKeyRecords int64 `json:"null_key_records"`
 	// Watermark is the task's watermark (-1: none, or none yet): the
 	// smallest over its inputs (watermark.go).
 	Watermark int64 `json:"watermark_ms"`
@@ -173,6 +176,10 @@ func (e *Engine) publishView(lags map[string]int64) {
 			e.metrics.late.WithLabelValues(id.String()).Add(float64(n - t.lateShown))
 			t.lateShown = n
 		}
+		if n := t.nullKeys.Load(); n > t.nullKeysShown {
+			e.metrics.dropped.WithLabelValues(id.String(), "null-key").Add(float64(n - t.nullKeysShown))
+			t.nullKeysShown = n
+		}
 	}
 	if e.status == nil {
 		return
@@ -183,7 +190,7 @@ func (e *Engine) publishView(lags map[string]int64) {
 		c := e.counts(id)
 		v.Tasks = append(v.Tasks, taskView{Task: id.String(), StateFrom: t.restoredFrom,
 			RestoreSeconds: t.restoreTime.Seconds(), RestoredRecords: t.restoredRecords, Lag: lags[id.String()],
-			Starts: c.starts, Rollbacks: c.rollbacks, StreamTime: t.t.StreamTime(), Watermark: e.wm.of(id), LateRecords: t.late.Load()})
+			Starts: c.starts, Rollbacks: c.rollbacks, StreamTime: t.t.StreamTime(), Watermark: e.wm.of(id), LateRecords: t.late.Load(), NullKeyRecords: t.nullKeys.Load()})
 	}
 	sort.Slice(v.Tasks, func(i, j int) bool { return v.Tasks[i].Task < v.Tasks[j].Task })
 	for tp, c := range e.bad.byPartition {

@@ -2395,10 +2395,18 @@ func (t *q7Task1) processQ7WindowsRepartition(batch []runtime.Record) error {
 			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
 		}
 		t.streamTime = max(t.streamTime, r.Timestamp)
-		v5, err := gofkaSerdeTopBids.Decode(r.Value)
-		if err != nil {
-			return r.Fail("decode value", err)
+		var v5 TopBids
+		has5 := r.Value != nil // a tombstone: a delete forwarded by ToStream
+		if has5 {
+			v5, err = gofkaSerdeTopBids.Decode(r.Value)
+			if err != nil {
+				return r.Fail("decode value", err)
+			}
 		}
+		if !(has5) {
+			continue
+		}
+		// Process#6 sees only records with a value
 		// Process#6 at windowed.go:197:3: joinTopBids
 		t.proc6.BeginRecord(r.Timestamp, t.streamTime, nil)
 		if err := joinTopBids(&t.proc6, k5, v5, t.storeQ7Edges); err != nil {

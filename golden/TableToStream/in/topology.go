@@ -1,5 +1,7 @@
 // Package tabletostream reads a topic as a table into an in-memory store and turns
-// its updates back into a stream. A record with a nil value deletes its key.
+// its updates back into a stream. A record with a nil value deletes its key;
+// ToStream forwards the delete, MapValues passes it on without calling its
+// function, and To writes it as a tombstone.
 package tabletostream
 
 import (
