@@ -24,6 +24,8 @@ type taskGen struct {
 	// byWatermark: windows close by the task's watermark, not its stream time (watermark.go).
 	byWatermark bool
 	procs       map[*ir.Node]procNames
+	// from is the port the node being emitted reads: a join runs the method of that side.
+	from ir.Port
 }
 
 // mode says how the code at hand drops a record.
@@ -89,12 +91,18 @@ func (t *taskGen) emit() []jen.Code {
 			t.methods = append(t.methods, t.mergeMethod(recv, n))
 		}
 	}
+	for _, n := range t.st.Segments {
+		if n.Op == ir.OpJoin {
+			t.methods = append(t.methods, t.joinMethods(recv, n)...)
+		}
+	}
 
 	for _, b := range []struct{ name, doc string }{
 		{"keyBuf", "reused for every encoded key"},
 		{"valueBuf", "reused for every encoded value"},
 		{"storeKey", "reused for every encoded store key"},
 		{"timerKey", "reused for every key encoded for a processor's timers"},
+		{"joinKey", "reused for every key encoded for a join's stores"},
 	} {
 		if t.buffers[b.name] {
 			fields = append(fields, jen.Id(b.name).Index().Byte().Comment(b.doc))
@@ -284,6 +292,7 @@ func (t *taskGen) children(n *ir.Node, port int, k, v string, m mode) []jen.Code
 		if len(consumers) > 1 {
 			stmts = append(stmts, jen.Comment(t.fanOutComment(n, c, i, len(consumers))))
 		}
+		t.from = ir.Port{Node: n, Index: port}
 		stmts = append(stmts, t.node(c, k, v, cm)...)
 		if last {
 			out = append(out, stmts...)
@@ -389,6 +398,8 @@ func (t *taskGen) node(n *ir.Node, k, v string, m mode) []jen.Code {
 		return t.suppress(n, k, v)
 	case ir.OpProcess:
 		return t.process(n, k, v)
+	case ir.OpJoin:
+		return t.joinCall(n, t.from, k, v)
 
 	case ir.OpCount, ir.OpReduce, ir.OpAggregate:
 		if n.Window != nil {

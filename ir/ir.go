@@ -32,6 +32,7 @@ const (
 	OpSuppress                // holds back a table's updates as Suppress says (ir/window.go)
 	OpProcess                 // Fns[0](ctx, k, v, stores...) forwards records; Proc has its timers and stores
 	OpSink                    // encodes and writes to a topic
+	OpJoin                    // joins Inputs[0] (left) with Inputs[1] (right) by key; Fns[0] is the joiner; Join says how (ir/join.go)
 	numOps
 )
 
@@ -57,6 +58,7 @@ var opNames = [...]string{
 	OpSuppress:      "Suppress",
 	OpProcess:       "Process",
 	OpSink:          "Sink",
+	OpJoin:          "Join",
 }
 
 func (op Op) String() string {
@@ -119,6 +121,8 @@ type Node struct {
 	// the topic late records go to, if any. Suppress is set on OpSuppress.
 	Window   *Window
 	Suppress *Suppression
+	// Join is set on OpJoin: its kind, window and stores (ir/join.go).
+	Join *Join
 	// SubTopology is set by Split.
 	SubTopology int
 }
