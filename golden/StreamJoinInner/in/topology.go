@@ -21,7 +21,9 @@ func byOrder(payment, body string) string {
 }
 
 // paid pairs an order's item with a payment.
-func paid(order string, item, payment string) string { return order + ": " + item + " paid by " + payment }
+func paid(order string, item, payment string) string {
+	return order + ": " + item + " paid by " + payment
+}
 
 //gofka:topology
 func StreamJoinInner(b *streams.StreamsBuilder) {
