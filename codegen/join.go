@@ -253,3 +253,23 @@ func (t *taskGen) joinEmit(recv jen.Code, n *ir.Node) []jen.Code {
 		).Error().Block(body...),
 	}
 }
+
+// copartitionFields is the Program's CopartitionGroups field, if the topology
+// has joins: the topics each join reads, which the engine checks at start-up.
+func (tg *topologyGen) copartitionFields() []jen.Code {
+	var groups []jen.Code
+	for _, g := range ir.CopartitionGroups(tg.graph) {
+		var ids []jen.Code
+		for _, t := range g.Topics {
+			ids = append(ids, jen.Lit(tg.topicIDs[topicKey{t.Name, t.Kind != ir.ExternalTopic}]))
+		}
+		groups = append(groups, jen.Values(
+			field("Topics", jen.Index().Qual(runtimePath, "TopicID").Values(ids...)),
+			field("Reason", jen.Lit(g.Reason)),
+		))
+	}
+	if len(groups) == 0 {
+		return nil
+	}
+	return []jen.Code{field("CopartitionGroups", jen.Index().Qual(runtimePath, "CopartitionGroup").Values(fieldList(groups)...))}
+}

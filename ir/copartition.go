@@ -1,5 +1,7 @@
 package ir
 
+import "fmt"
+
 // Co-partitioning. Records with equal keys meet in one task only if the topics
 // a task reads together are partitioned alike: the same number of partitions
 // (and the same partitioner, which every Gofka and Kafka Streams producer
@@ -18,8 +20,8 @@ package ir
 // duplicates. Run it after Split, so repartitioned sides name their
 // repartition topics. Groups that share a topic are merged, as Kafka Streams
 // does with its co-partition groups.
-func CopartitionGroups(g *Graph) [][]*Topic {
-	var groups [][]*Topic
+func CopartitionGroups(g *Graph) []CopartitionGroup {
+	var groups []CopartitionGroup
 	for _, n := range g.Nodes {
 		if n.Op != OpJoin || len(n.Inputs) < 2 {
 			continue
@@ -34,7 +36,7 @@ func CopartitionGroups(g *Graph) [][]*Topic {
 				}
 			}
 		}
-		groups = mergeGroups(append(groups, group))
+		groups = mergeGroups(append(groups, CopartitionGroup{Topics: group, Reason: fmt.Sprintf("%s at %s", n, shortPos(n.Pos))}))
 	}
 	return groups
 }
@@ -52,18 +54,25 @@ func sourceTopics(n *Node) []*Topic {
 	return out
 }
 
+// CopartitionGroup is a set of topics read together by key.
+type CopartitionGroup struct {
+	Topics []*Topic
+	Reason string // the nodes that read them together: "Join#5 at topology.go:30:9"
+}
+
 // mergeGroups joins the groups that share a topic, keeping first-seen order.
-func mergeGroups(groups [][]*Topic) [][]*Topic {
+func mergeGroups(groups []CopartitionGroup) []CopartitionGroup {
 	for i := 0; i < len(groups); i++ {
 		for j := i + 1; j < len(groups); j++ {
-			if !shares(groups[i], groups[j]) {
+			if !shares(groups[i].Topics, groups[j].Topics) {
 				continue
 			}
-			for _, t := range groups[j] {
-				if !contains(groups[i], t) {
-					groups[i] = append(groups[i], t)
+			for _, t := range groups[j].Topics {
+				if !contains(groups[i].Topics, t) {
+					groups[i].Topics = append(groups[i].Topics, t)
 				}
 			}
+			groups[i].Reason += ", " + groups[j].Reason
 			groups = append(groups[:j], groups[j+1:]...)
 			j = i // look again: the grown group may share with earlier ones
 		}
