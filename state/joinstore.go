@@ -102,7 +102,11 @@ func (j *JoinStore[V]) Len() int { return j.s.cache.Len() }
 // that they list in time order, plus a sequence number for records of equal
 // time, side and key:
 //
-//	time (8 bytes) | side (1: left, 0: right) | key | sequence (8 bytes)
+//	time (8 bytes) | side (1: left, 0: right) | key | 0x00 | sequence (8 bytes)
+//
+// The zero byte ends the key, so that at equal times and sides keys list in
+// byte order ("a" before "aa") as in Kafka Streams' store, for all keys but
+// those with a zero byte followed by more bytes than a shorter key they start with.
 //
 // The value is the record's encoded value. It writes to its backend directly
 // (a changelogged backend logs each change); it has no cache, since most
@@ -136,9 +140,9 @@ func sideByte(left bool) byte {
 	return 0
 }
 
-// prefix builds time | side | key in o.kbuf.
+// prefix builds time | side | key | 0x00 in o.kbuf.
 func (o *OuterJoinStore) prefix(ts int64, left bool, key []byte) []byte {
-	o.kbuf = append(append(binary.BigEndian.AppendUint64(o.kbuf[:0], uint64(ts)^(1<<63)), sideByte(left)), key...)
+	o.kbuf = append(append(append(binary.BigEndian.AppendUint64(o.kbuf[:0], uint64(ts)^(1<<63)), sideByte(left)), key...), 0)
 	return o.kbuf
 }
 
@@ -201,7 +205,7 @@ func (o *OuterJoinStore) EmitClosed(streamTime, leftLookBack, rightLookBack int6
 	o.pending = o.pending[:0]
 	o.minTime, o.known = math.MaxInt64, true
 	err := o.b.Scan(nil, nil, func(k, v []byte) error {
-		if len(k) < 17 {
+		if len(k) < 18 {
 			return fmt.Errorf("outer join store: key of %d bytes", len(k))
 		}
 		ts, left := readTime(k), k[8] == 1
@@ -213,7 +217,7 @@ func (o *OuterJoinStore) EmitClosed(streamTime, leftLookBack, rightLookBack int6
 			o.minTime = ts
 			return errStop
 		}
-		o.pending = append(o.pending, outerEntry{ts: ts, left: left, key: bytes.Clone(k[9 : len(k)-8]), value: bytes.Clone(v), storeKey: bytes.Clone(k)})
+		o.pending = append(o.pending, outerEntry{ts: ts, left: left, key: bytes.Clone(k[9 : len(k)-9]), value: bytes.Clone(v), storeKey: bytes.Clone(k)})
 		return nil
 	})
 	if err != nil && err != errStop {
