@@ -13,15 +13,14 @@ import (
 // emit through one method that runs the rest of the chain at a given time.
 //
 //	func (t *T) join5Left(r *runtime.Record, k5 K, v V1, ts int64) error {
-//		key := encode(k5)                                   // the stores' key
 //		t.storeThis.Expire(t.streamTime); t.storeOther.Expire(t.streamTime)
 //		if ts == t.streamTime { t.join5Closed(r) }          // left/outer: emit closed non-matches
+//		key := encode(k5)                                   // the stores' key
 //		t.storeThis.Put(key, ts, v)
-//		t.storeOther.Fetch(key, ts-before, ts+after, func(ots int64, ov V2) error {
-//			t.storeOuter.Remove(ots, right, key)            // left/outer: it has joined now
-//			return t.join5Emit(r, k5, joiner(k5, v, ov), max(ts, ots))
-//		})
-//		no match (left/outer): emit with nil if its window has closed, else t.storeOuter.Put(ts, left, key, v)
+//		n, _ := t.storeOther.Fetch(key, ts-before, ts+after)    // the matches, in the store
+//		for i := range n { t.storeOuter.Remove(ots(i), right, key) } // left/outer: they have joined now
+//		for i := range n { ots, ov := t.storeOther.At(i); t.join5Emit(r, k5, joiner(k5, v, ov), max(ts, ots)) }
+//		n == 0 (left/outer): emit with nil if its window has closed, else t.storeOuter.Put(ts, left, key, v)
 //	}
 //
 // The right side mirrors it (before and after swapped). Stream time is the
@@ -114,7 +113,7 @@ func (t *taskGen) joinSide(recv jen.Code, n *ir.Node, side int) []jen.Code {
 	j := n.Join
 	k, _ := t.vars(n)
 	v, ts, key := t.l("v"), t.l(fmt.Sprintf("ts%d", n.ID)), t.l(fmt.Sprintf("jk%d", n.ID))
-	ov, ots := t.l("ov"), t.l("ots")
+	ov, ots, cnt, i := t.l("ov"), t.l("ots"), t.l("found"), t.l("i")
 	errID, r := jen.Id(t.l("err")), jen.Id(t.l("r"))
 	this, other := j.This, j.Other
 	before, after := j.Before.Milliseconds(), j.After.Milliseconds()
@@ -128,58 +127,51 @@ func (t *taskGen) joinSide(recv jen.Code, n *ir.Node, side int) []jen.Code {
 	failOn := func(call jen.Code, stage string) jen.Code {
 		return jen.If(errID.Clone().Op(":=").Add(call), errID.Clone().Op("!=").Nil()).Block(jen.Return(r.Clone().Dot("Fail").Call(jen.Lit(stage), errID.Clone())))
 	}
-	enc, keyExpr := t.encode(j.KeySerde, k, "joinKey", key, "encode key for store "+this.Name)
-	body := append([]jen.Code{jen.Var().Add(errID.Clone()).Error()}, enc...)
-	body = append(body,
+	emit := func(value jen.Code, at jen.Code) jen.Code {
+		return jen.If(errID.Clone().Op(":=").Id(t.l("t")).Dot(fmt.Sprintf("join%dEmit", n.ID)).Call(r, jen.Id(k), value, at), errID.Clone().Op("!=").Nil()).Block(jen.Return(errID.Clone()))
+	}
+	body := []jen.Code{
 		failOn(field(j.This).Dot("Expire").Call(jen.Id(t.l("t")).Dot("streamTime")), "expire store "+j.This.Name),
 		failOn(field(j.Other).Dot("Expire").Call(jen.Id(t.l("t")).Dot("streamTime")), "expire store "+j.Other.Name),
+	}
+	if j.Outer != nil {
+		// Before the key is encoded: what it emits may reuse the key buffer.
+		body = append(body, jen.Comment("Stream time moved: emit the non-matches whose window closed."), jen.If(jen.Id(ts).Op("==").Id(t.l("t")).Dot("streamTime")).Block(
+			jen.If(errID.Clone().Op(":=").Id(t.l("t")).Dot(fmt.Sprintf("join%dClosed", n.ID)).Call(r), errID.Clone().Op("!=").Nil()).Block(jen.Return(errID.Clone())),
+		))
+	}
+	enc, keyExpr := t.encode(j.KeySerde, k, "joinKey", key, "encode key for store "+this.Name)
+	body = append(body, enc...)
+	body = append(body,
+		failOn(field(this).Dot("Put").Call(keyExpr, jen.Id(ts), jen.Id(v)), "write store "+this.Name),
+		jen.List(jen.Id(cnt), errID.Clone()).Op(":=").Add(field(other)).Dot("Fetch").Call(keyExpr, jen.Max(jen.Lit(0), jen.Id(ts).Op("-").Lit(int(before))), jen.Max(jen.Lit(0), jen.Id(ts).Op("+").Lit(int(after)))),
+		jen.If(errID.Clone().Op("!=").Nil()).Block(jen.Return(r.Clone().Dot("Fail").Call(jen.Lit("read store "+other.Name), errID.Clone()))),
 	)
 	if j.Outer != nil {
-		body = append(body, jen.If(jen.Id(ts).Op("==").Id(t.l("t")).Dot("streamTime")).Block(
-			jen.If(errID.Clone().Op(":=").Id(t.l("t")).Dot(fmt.Sprintf("join%dClosed", n.ID)).Call(r), errID.Clone().Op("!=").Nil()).Block(jen.Return(errID.Clone())),
-		).Comment("stream time moved: emit the non-matches whose window closed"))
+		// Removed before any is emitted: what the chain after the join does may reuse the key buffer.
+		body = append(body, jen.Comment("They have joined now: they are no longer non-matches."), jen.For(jen.Id(i).Op(":=").Range().Id(cnt)).Block(
+			jen.List(jen.Id(ots), jen.Id("_")).Op(":=").Add(field(other)).Dot("At").Call(jen.Id(i)),
+			failOn(field(j.Outer).Dot("Remove").Call(jen.Id(ots), jen.Lit(side == 1), keyExpr), "write store "+j.Outer.Name),
+		))
 	}
-	body = append(body, failOn(field(this).Dot("Put").Call(keyExpr, jen.Id(ts), jen.Id(v)), "write store "+this.Name))
-
 	// The joined value: joiner(left, right), this side's value on its side.
 	var l, rv jen.Code = jen.Id(v), jen.Id(ov)
 	if side == 1 {
 		l, rv = rv, l
 	}
-	matchBody := []jen.Code{}
-	if emitsNonMatch {
-		matchBody = append(matchBody, jen.Id(t.l("matched")).Op("=").True())
-	}
-	if j.Outer != nil {
-		matchBody = append(matchBody, jen.If(errID.Clone().Op(":=").Id(t.l("t")).Dot(t.stores[j.Outer]).Dot("Remove").Call(jen.Id(ots), jen.Lit(side == 1), keyExpr), errID.Clone().Op("!=").Nil()).Block(
-			jen.Id(t.l("failed")).Op("=").Add(r.Clone().Dot("Fail").Call(jen.Lit("write store "+j.Outer.Name), errID.Clone())),
-			jen.Return(jen.Id(t.l("failed"))),
-		).Comment("it has joined now"))
-	}
-	matchBody = append(matchBody,
-		jen.Id(t.l("failed")).Op("=").Id(t.l("t")).Dot(fmt.Sprintf("join%dEmit", n.ID)).Call(r, jen.Id(k), t.call(n.Fns[0], joinArgs(n, k, l, rv, false, false)...), jen.Max(jen.Id(ts), jen.Id(ots))),
-		jen.Return(jen.Id(t.l("failed"))),
-	)
-	if emitsNonMatch {
-		body = append(body, jen.Id(t.l("matched")).Op(":=").False())
-	}
-	body = append(body,
-		jen.Var().Id(t.l("failed")).Error().Comment("an error of the chain after the join, which names its record"),
-		errID.Clone().Op("=").Add(field(other)).Dot("Fetch").Call(keyExpr, jen.Max(jen.Lit(0), jen.Id(ts).Op("-").Lit(int(before))), jen.Max(jen.Lit(0), jen.Id(ts).Op("+").Lit(int(after))),
-			jen.Func().Params(jen.Id(ots).Int64(), jen.Id(ov).Add(typ(n.Inputs[1-side].Node.Value))).Error().Block(matchBody...)),
-		jen.If(jen.Id(t.l("failed")).Op("!=").Nil()).Block(jen.Return(jen.Id(t.l("failed")))),
-		jen.If(errID.Clone().Op("!=").Nil()).Block(jen.Return(r.Clone().Dot("Fail").Call(jen.Lit("read store "+other.Name), errID.Clone()))),
-	)
+	body = append(body, jen.For(jen.Id(i).Op(":=").Range().Id(cnt)).Block(
+		jen.List(jen.Id(ots), jen.Id(ov)).Op(":=").Add(field(other)).Dot("At").Call(jen.Id(i)),
+		emit(t.call(n.Fns[0], joinArgs(n, k, l, rv, false, false)...), jen.Max(jen.Id(ts), jen.Id(ots))),
+	))
 	if emitsNonMatch {
 		lAbsent, rAbsent := side == 1, side == 0
-		enc, val := t.encode(n.Join.SideSerde(side), v, "valueBuf", t.l(fmt.Sprintf("jv%d", n.ID)), "encode value for store "+j.Outer.Name)
-		body = append(body, jen.If(jen.Op("!").Id(t.l("matched"))).Block(
+		put, val := t.encode(n.Join.SideSerde(side), v, "valueBuf", t.l(fmt.Sprintf("jv%d", n.ID)), "encode value for store "+j.Outer.Name)
+		put = append(put, failOn(field(j.Outer).Dot("Put").Call(jen.Id(ts), jen.Lit(side == 0), keyExpr, val), "write store "+j.Outer.Name))
+		body = append(body, jen.Comment("No match: it waits in the outer store for its window to close."), jen.If(jen.Id(cnt).Op("==").Lit(0)).Block(append([]jen.Code{
 			jen.If(jen.Max(jen.Lit(0), jen.Id(ts).Op("+").Lit(int(after))).Op("<").Id(t.l("t")).Dot("streamTime")).Block(
-				jen.Comment("its window has closed already: nothing can join it any more"),
+				jen.Comment("Its window has closed already: nothing can join it any more."),
 				jen.Return(jen.Id(t.l("t")).Dot(fmt.Sprintf("join%dEmit", n.ID)).Call(r, jen.Id(k), t.call(n.Fns[0], joinArgs(n, k, l, rv, lAbsent, rAbsent)...), jen.Id(ts))),
-			),
-			jen.Block(append(enc,
-				failOn(jen.Id(t.l("t")).Dot(t.stores[j.Outer]).Dot("Put").Call(jen.Id(ts), jen.Lit(side == 0), keyExpr, val), "write store "+j.Outer.Name))...),
+			)}, put...)...,
 		))
 	}
 	body = append(body, jen.Return(jen.Nil()))

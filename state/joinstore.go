@@ -66,25 +66,37 @@ func (j *JoinStore[V]) Put(key []byte, ts int64, v V) error {
 	}
 }
 
-// Fetch calls fn for each record of key with from <= time <= to, in time order
-// then in the order they were put, the cache's unflushed records included,
-// until fn returns an error, which Fetch returns. Expired records are not
-// listed. fn may call Put but not Fetch.
-func (j *JoinStore[V]) Fetch(key []byte, from, to int64, fn func(ts int64, v V) error) error {
+// Fetch finds the records of key with from <= time <= to, in time order then
+// in the order they were put, the cache's unflushed records included, and
+// returns how many; At(i) reads them. Expired records are not found. The
+// results stay valid until the next Fetch: Put may be called meanwhile. No
+// callback, so a generated join loops over the results without allocating.
+func (j *JoinStore[V]) Fetch(key []byte, from, to int64) (int, error) {
 	s := j.s
+	s.found = s.found[:0]
 	from = max(from, s.minTime)
 	if from > to {
-		return nil
+		return 0, nil
 	}
 	var hi []byte // exclusive
 	if to < math.MaxInt64 {
-		hi = appendTime(nil, to+1)
+		hi = appendTime(s.ebufHi[:0], to+1)
+		s.ebufHi = hi
 	}
-	all := func(int64, int64) bool { return true }
-	if err := s.query(key, s.segment(from), s.segment(to), appendTime(nil, from), hi, all); err != nil {
-		return fmt.Errorf("fetch join records: %w", err)
+	s.ebufLo = appendTime(s.ebufLo[:0], from)
+	if err := s.query(key, s.segment(from), s.segment(to), s.ebufLo, hi, joinAll); err != nil {
+		return 0, fmt.Errorf("fetch join records: %w", err)
 	}
-	return s.results(func(e *entry[V]) error { return fn(e.t1, e.v.v) })
+	return len(s.found), nil
+}
+
+// joinAll keeps every record a fetch's bounds select.
+func joinAll(int64, int64) bool { return true }
+
+// At is the time and value of the i-th record the last Fetch found.
+func (j *JoinStore[V]) At(i int) (ts int64, v V) {
+	e := &j.s.found[i]
+	return e.t1, e.v.v
 }
 
 // Expire removes the records with time < streamTime - Retention + 1, a whole

@@ -21,11 +21,13 @@ type jrec struct {
 func fetchJoin(t testing.TB, s *state.JoinStore[int64], key string, from, to int64) []jrec {
 	t.Helper()
 	var out []jrec
-	if err := s.Fetch([]byte(key), from, to, func(ts, v int64) error {
-		out = append(out, jrec{key, ts, v})
-		return nil
-	}); err != nil {
+	n, err := s.Fetch([]byte(key), from, to)
+	if err != nil {
 		t.Fatal(err)
+	}
+	for i := range n {
+		ts, v := s.At(i)
+		out = append(out, jrec{key, ts, v})
 	}
 	return out
 }

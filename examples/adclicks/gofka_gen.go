@@ -375,52 +375,51 @@ func (t *adClicksTask0) processImpressionClicksRightRepartition(batch []runtime.
 
 // join5Left runs Join#5 (at topology.go:67:14) for a record of its left side at time ts5.
 func (t *adClicksTask0) join5Left(r *runtime.Record, k5 string, v Impression, ts5 int64) error {
-	var err error
 	if err := t.storeImpressionClicksThis.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store impression-clicks-this", err)
 	}
 	if err := t.storeImpressionClicksOther.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store impression-clicks-other", err)
 	}
+	// Stream time moved: emit the non-matches whose window closed.
 	if ts5 == t.streamTime {
 		if err := t.join5Closed(r); err != nil {
 			return err
 		}
-	} // stream time moved: emit the non-matches whose window closed
+	}
 	if err := t.storeImpressionClicksThis.Put(runtime.StringBytes(k5), ts5, v); err != nil {
 		return r.Fail("write store impression-clicks-this", err)
 	}
-	matched := false
-	var failed error // an error of the chain after the join, which names its record
-	err = t.storeImpressionClicksOther.Fetch(runtime.StringBytes(k5), max(0, ts5-0), max(0, ts5+600000), func(ots int64, ov Click) error {
-		matched = true
-		if err := t.storeImpressionClicksOuter.Remove(ots, false, runtime.StringBytes(k5)); err != nil {
-			failed = r.Fail("write store impression-clicks-outer", err)
-			return failed
-		} // it has joined now
-		failed = t.join5Emit(r, k5, attribute(v, &ov), max(ts5, ots))
-		return failed
-	})
-	if failed != nil {
-		return failed
-	}
+	found, err := t.storeImpressionClicksOther.Fetch(runtime.StringBytes(k5), max(0, ts5-0), max(0, ts5+600000))
 	if err != nil {
 		return r.Fail("read store impression-clicks-other", err)
 	}
-	if !matched {
+	// They have joined now: they are no longer non-matches.
+	for i := range found {
+		ots, _ := t.storeImpressionClicksOther.At(i)
+		if err := t.storeImpressionClicksOuter.Remove(ots, false, runtime.StringBytes(k5)); err != nil {
+			return r.Fail("write store impression-clicks-outer", err)
+		}
+	}
+	for i := range found {
+		ots, ov := t.storeImpressionClicksOther.At(i)
+		if err := t.join5Emit(r, k5, attribute(v, &ov), max(ts5, ots)); err != nil {
+			return err
+		}
+	}
+	// No match: it waits in the outer store for its window to close.
+	if found == 0 {
 		if max(0, ts5+600000) < t.streamTime {
-			// its window has closed already: nothing can join it any more
+			// Its window has closed already: nothing can join it any more.
 			return t.join5Emit(r, k5, attribute(v, nil), ts5)
 		}
-		{
-			jv5, err := gofkaSerdeImpression.Encode(t.valueBuf[:0], v)
-			if err != nil {
-				return r.Fail("encode value for store impression-clicks-outer", err)
-			}
-			t.valueBuf = jv5
-			if err := t.storeImpressionClicksOuter.Put(ts5, true, runtime.StringBytes(k5), jv5); err != nil {
-				return r.Fail("write store impression-clicks-outer", err)
-			}
+		jv5, err := gofkaSerdeImpression.Encode(t.valueBuf[:0], v)
+		if err != nil {
+			return r.Fail("encode value for store impression-clicks-outer", err)
+		}
+		t.valueBuf = jv5
+		if err := t.storeImpressionClicksOuter.Put(ts5, true, runtime.StringBytes(k5), jv5); err != nil {
+			return r.Fail("write store impression-clicks-outer", err)
 		}
 	}
 	return nil
@@ -428,35 +427,37 @@ func (t *adClicksTask0) join5Left(r *runtime.Record, k5 string, v Impression, ts
 
 // join5Right runs Join#5 (at topology.go:67:14) for a record of its right side at time ts5.
 func (t *adClicksTask0) join5Right(r *runtime.Record, k5 string, v Click, ts5 int64) error {
-	var err error
 	if err := t.storeImpressionClicksThis.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store impression-clicks-this", err)
 	}
 	if err := t.storeImpressionClicksOther.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store impression-clicks-other", err)
 	}
+	// Stream time moved: emit the non-matches whose window closed.
 	if ts5 == t.streamTime {
 		if err := t.join5Closed(r); err != nil {
 			return err
 		}
-	} // stream time moved: emit the non-matches whose window closed
+	}
 	if err := t.storeImpressionClicksOther.Put(runtime.StringBytes(k5), ts5, v); err != nil {
 		return r.Fail("write store impression-clicks-other", err)
 	}
-	var failed error // an error of the chain after the join, which names its record
-	err = t.storeImpressionClicksThis.Fetch(runtime.StringBytes(k5), max(0, ts5-600000), max(0, ts5+0), func(ots int64, ov Impression) error {
-		if err := t.storeImpressionClicksOuter.Remove(ots, true, runtime.StringBytes(k5)); err != nil {
-			failed = r.Fail("write store impression-clicks-outer", err)
-			return failed
-		} // it has joined now
-		failed = t.join5Emit(r, k5, attribute(ov, &v), max(ts5, ots))
-		return failed
-	})
-	if failed != nil {
-		return failed
-	}
+	found, err := t.storeImpressionClicksThis.Fetch(runtime.StringBytes(k5), max(0, ts5-600000), max(0, ts5+0))
 	if err != nil {
 		return r.Fail("read store impression-clicks-this", err)
+	}
+	// They have joined now: they are no longer non-matches.
+	for i := range found {
+		ots, _ := t.storeImpressionClicksThis.At(i)
+		if err := t.storeImpressionClicksOuter.Remove(ots, true, runtime.StringBytes(k5)); err != nil {
+			return r.Fail("write store impression-clicks-outer", err)
+		}
+	}
+	for i := range found {
+		ots, ov := t.storeImpressionClicksThis.At(i)
+		if err := t.join5Emit(r, k5, attribute(ov, &v), max(ts5, ots)); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -166,62 +166,58 @@ func (t *inner100Task0) processTopic2(batch []runtime.Record) error {
 
 // join2Left runs Join#2 (at topology.go:44:5) for a record of its left side at time ts2.
 func (t *inner100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int64) error {
-	var err error
-	jk2, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k2)
-	if err != nil {
-		return r.Fail("encode key for store join-0-this", err)
-	}
-	t.joinKey = jk2
 	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
 	if err := t.storeJoin0Other.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-other", err)
 	}
+	jk2, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k2)
+	if err != nil {
+		return r.Fail("encode key for store join-0-this", err)
+	}
+	t.joinKey = jk2
 	if err := t.storeJoin0This.Put(jk2, ts2, v); err != nil {
 		return r.Fail("write store join-0-this", err)
 	}
-	var failed error // an error of the chain after the join, which names its record
-	err = t.storeJoin0Other.Fetch(jk2, max(0, ts2-100), max(0, ts2+100), func(ots int64, ov string) error {
-		failed = t.join2Emit(r, k2, toString(v, ov), max(ts2, ots))
-		return failed
-	})
-	if failed != nil {
-		return failed
-	}
+	found, err := t.storeJoin0Other.Fetch(jk2, max(0, ts2-100), max(0, ts2+100))
 	if err != nil {
 		return r.Fail("read store join-0-other", err)
+	}
+	for i := range found {
+		ots, ov := t.storeJoin0Other.At(i)
+		if err := t.join2Emit(r, k2, toString(v, ov), max(ts2, ots)); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
 // join2Right runs Join#2 (at topology.go:44:5) for a record of its right side at time ts2.
 func (t *inner100Task0) join2Right(r *runtime.Record, k2 int32, v string, ts2 int64) error {
-	var err error
-	jk2, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k2)
-	if err != nil {
-		return r.Fail("encode key for store join-0-other", err)
-	}
-	t.joinKey = jk2
 	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
 	if err := t.storeJoin0Other.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-other", err)
 	}
+	jk2, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k2)
+	if err != nil {
+		return r.Fail("encode key for store join-0-other", err)
+	}
+	t.joinKey = jk2
 	if err := t.storeJoin0Other.Put(jk2, ts2, v); err != nil {
 		return r.Fail("write store join-0-other", err)
 	}
-	var failed error // an error of the chain after the join, which names its record
-	err = t.storeJoin0This.Fetch(jk2, max(0, ts2-100), max(0, ts2+100), func(ots int64, ov string) error {
-		failed = t.join2Emit(r, k2, toString(ov, v), max(ts2, ots))
-		return failed
-	})
-	if failed != nil {
-		return failed
-	}
+	found, err := t.storeJoin0This.Fetch(jk2, max(0, ts2-100), max(0, ts2+100))
 	if err != nil {
 		return r.Fail("read store join-0-this", err)
+	}
+	for i := range found {
+		ots, ov := t.storeJoin0This.At(i)
+		if err := t.join2Emit(r, k2, toString(ov, v), max(ts2, ots)); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -384,52 +380,51 @@ func (t *left100Task0) processTopic2(batch []runtime.Record) error {
 
 // join2Left runs Join#2 (at topology.go:53:5) for a record of its left side at time ts2.
 func (t *left100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int64) error {
-	var err error
-	jk2, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k2)
-	if err != nil {
-		return r.Fail("encode key for store join-0-this", err)
-	}
-	t.joinKey = jk2
 	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
 	if err := t.storeJoin0Other.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-other", err)
 	}
+	// Stream time moved: emit the non-matches whose window closed.
 	if ts2 == t.streamTime {
 		if err := t.join2Closed(r); err != nil {
 			return err
 		}
-	} // stream time moved: emit the non-matches whose window closed
+	}
+	jk2, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k2)
+	if err != nil {
+		return r.Fail("encode key for store join-0-this", err)
+	}
+	t.joinKey = jk2
 	if err := t.storeJoin0This.Put(jk2, ts2, v); err != nil {
 		return r.Fail("write store join-0-this", err)
 	}
-	matched := false
-	var failed error // an error of the chain after the join, which names its record
-	err = t.storeJoin0Other.Fetch(jk2, max(0, ts2-100), max(0, ts2+100), func(ots int64, ov string) error {
-		matched = true
-		if err := t.storeJoin0Outer.Remove(ots, false, jk2); err != nil {
-			failed = r.Fail("write store join-0-outer", err)
-			return failed
-		} // it has joined now
-		failed = t.join2Emit(r, k2, toStringLeft(v, &ov), max(ts2, ots))
-		return failed
-	})
-	if failed != nil {
-		return failed
-	}
+	found, err := t.storeJoin0Other.Fetch(jk2, max(0, ts2-100), max(0, ts2+100))
 	if err != nil {
 		return r.Fail("read store join-0-other", err)
 	}
-	if !matched {
+	// They have joined now: they are no longer non-matches.
+	for i := range found {
+		ots, _ := t.storeJoin0Other.At(i)
+		if err := t.storeJoin0Outer.Remove(ots, false, jk2); err != nil {
+			return r.Fail("write store join-0-outer", err)
+		}
+	}
+	for i := range found {
+		ots, ov := t.storeJoin0Other.At(i)
+		if err := t.join2Emit(r, k2, toStringLeft(v, &ov), max(ts2, ots)); err != nil {
+			return err
+		}
+	}
+	// No match: it waits in the outer store for its window to close.
+	if found == 0 {
 		if max(0, ts2+100) < t.streamTime {
-			// its window has closed already: nothing can join it any more
+			// Its window has closed already: nothing can join it any more.
 			return t.join2Emit(r, k2, toStringLeft(v, nil), ts2)
 		}
-		{
-			if err := t.storeJoin0Outer.Put(ts2, true, jk2, runtime.StringBytes(v)); err != nil {
-				return r.Fail("write store join-0-outer", err)
-			}
+		if err := t.storeJoin0Outer.Put(ts2, true, jk2, runtime.StringBytes(v)); err != nil {
+			return r.Fail("write store join-0-outer", err)
 		}
 	}
 	return nil
@@ -437,40 +432,42 @@ func (t *left100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int6
 
 // join2Right runs Join#2 (at topology.go:53:5) for a record of its right side at time ts2.
 func (t *left100Task0) join2Right(r *runtime.Record, k2 int32, v string, ts2 int64) error {
-	var err error
-	jk2, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k2)
-	if err != nil {
-		return r.Fail("encode key for store join-0-other", err)
-	}
-	t.joinKey = jk2
 	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
 	if err := t.storeJoin0Other.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-other", err)
 	}
+	// Stream time moved: emit the non-matches whose window closed.
 	if ts2 == t.streamTime {
 		if err := t.join2Closed(r); err != nil {
 			return err
 		}
-	} // stream time moved: emit the non-matches whose window closed
+	}
+	jk2, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k2)
+	if err != nil {
+		return r.Fail("encode key for store join-0-other", err)
+	}
+	t.joinKey = jk2
 	if err := t.storeJoin0Other.Put(jk2, ts2, v); err != nil {
 		return r.Fail("write store join-0-other", err)
 	}
-	var failed error // an error of the chain after the join, which names its record
-	err = t.storeJoin0This.Fetch(jk2, max(0, ts2-100), max(0, ts2+100), func(ots int64, ov string) error {
-		if err := t.storeJoin0Outer.Remove(ots, true, jk2); err != nil {
-			failed = r.Fail("write store join-0-outer", err)
-			return failed
-		} // it has joined now
-		failed = t.join2Emit(r, k2, toStringLeft(ov, &v), max(ts2, ots))
-		return failed
-	})
-	if failed != nil {
-		return failed
-	}
+	found, err := t.storeJoin0This.Fetch(jk2, max(0, ts2-100), max(0, ts2+100))
 	if err != nil {
 		return r.Fail("read store join-0-this", err)
+	}
+	// They have joined now: they are no longer non-matches.
+	for i := range found {
+		ots, _ := t.storeJoin0This.At(i)
+		if err := t.storeJoin0Outer.Remove(ots, true, jk2); err != nil {
+			return r.Fail("write store join-0-outer", err)
+		}
+	}
+	for i := range found {
+		ots, ov := t.storeJoin0This.At(i)
+		if err := t.join2Emit(r, k2, toStringLeft(ov, &v), max(ts2, ots)); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -663,52 +660,51 @@ func (t *leftGraceTask0) processTopic2(batch []runtime.Record) error {
 
 // join2Left runs Join#2 (at topology.go:62:5) for a record of its left side at time ts2.
 func (t *leftGraceTask0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int64) error {
-	var err error
-	jk2, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k2)
-	if err != nil {
-		return r.Fail("encode key for store join-0-this", err)
-	}
-	t.joinKey = jk2
 	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
 	if err := t.storeJoin0Other.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-other", err)
 	}
+	// Stream time moved: emit the non-matches whose window closed.
 	if ts2 == t.streamTime {
 		if err := t.join2Closed(r); err != nil {
 			return err
 		}
-	} // stream time moved: emit the non-matches whose window closed
+	}
+	jk2, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k2)
+	if err != nil {
+		return r.Fail("encode key for store join-0-this", err)
+	}
+	t.joinKey = jk2
 	if err := t.storeJoin0This.Put(jk2, ts2, v); err != nil {
 		return r.Fail("write store join-0-this", err)
 	}
-	matched := false
-	var failed error // an error of the chain after the join, which names its record
-	err = t.storeJoin0Other.Fetch(jk2, max(0, ts2-100), max(0, ts2+100), func(ots int64, ov string) error {
-		matched = true
-		if err := t.storeJoin0Outer.Remove(ots, false, jk2); err != nil {
-			failed = r.Fail("write store join-0-outer", err)
-			return failed
-		} // it has joined now
-		failed = t.join2Emit(r, k2, toStringLeft(v, &ov), max(ts2, ots))
-		return failed
-	})
-	if failed != nil {
-		return failed
-	}
+	found, err := t.storeJoin0Other.Fetch(jk2, max(0, ts2-100), max(0, ts2+100))
 	if err != nil {
 		return r.Fail("read store join-0-other", err)
 	}
-	if !matched {
+	// They have joined now: they are no longer non-matches.
+	for i := range found {
+		ots, _ := t.storeJoin0Other.At(i)
+		if err := t.storeJoin0Outer.Remove(ots, false, jk2); err != nil {
+			return r.Fail("write store join-0-outer", err)
+		}
+	}
+	for i := range found {
+		ots, ov := t.storeJoin0Other.At(i)
+		if err := t.join2Emit(r, k2, toStringLeft(v, &ov), max(ts2, ots)); err != nil {
+			return err
+		}
+	}
+	// No match: it waits in the outer store for its window to close.
+	if found == 0 {
 		if max(0, ts2+100) < t.streamTime {
-			// its window has closed already: nothing can join it any more
+			// Its window has closed already: nothing can join it any more.
 			return t.join2Emit(r, k2, toStringLeft(v, nil), ts2)
 		}
-		{
-			if err := t.storeJoin0Outer.Put(ts2, true, jk2, runtime.StringBytes(v)); err != nil {
-				return r.Fail("write store join-0-outer", err)
-			}
+		if err := t.storeJoin0Outer.Put(ts2, true, jk2, runtime.StringBytes(v)); err != nil {
+			return r.Fail("write store join-0-outer", err)
 		}
 	}
 	return nil
@@ -716,40 +712,42 @@ func (t *leftGraceTask0) join2Left(r *runtime.Record, k2 int32, v string, ts2 in
 
 // join2Right runs Join#2 (at topology.go:62:5) for a record of its right side at time ts2.
 func (t *leftGraceTask0) join2Right(r *runtime.Record, k2 int32, v string, ts2 int64) error {
-	var err error
-	jk2, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k2)
-	if err != nil {
-		return r.Fail("encode key for store join-0-other", err)
-	}
-	t.joinKey = jk2
 	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
 	if err := t.storeJoin0Other.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-other", err)
 	}
+	// Stream time moved: emit the non-matches whose window closed.
 	if ts2 == t.streamTime {
 		if err := t.join2Closed(r); err != nil {
 			return err
 		}
-	} // stream time moved: emit the non-matches whose window closed
+	}
+	jk2, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k2)
+	if err != nil {
+		return r.Fail("encode key for store join-0-other", err)
+	}
+	t.joinKey = jk2
 	if err := t.storeJoin0Other.Put(jk2, ts2, v); err != nil {
 		return r.Fail("write store join-0-other", err)
 	}
-	var failed error // an error of the chain after the join, which names its record
-	err = t.storeJoin0This.Fetch(jk2, max(0, ts2-100), max(0, ts2+100), func(ots int64, ov string) error {
-		if err := t.storeJoin0Outer.Remove(ots, true, jk2); err != nil {
-			failed = r.Fail("write store join-0-outer", err)
-			return failed
-		} // it has joined now
-		failed = t.join2Emit(r, k2, toStringLeft(ov, &v), max(ts2, ots))
-		return failed
-	})
-	if failed != nil {
-		return failed
-	}
+	found, err := t.storeJoin0This.Fetch(jk2, max(0, ts2-100), max(0, ts2+100))
 	if err != nil {
 		return r.Fail("read store join-0-this", err)
+	}
+	// They have joined now: they are no longer non-matches.
+	for i := range found {
+		ots, _ := t.storeJoin0This.At(i)
+		if err := t.storeJoin0Outer.Remove(ots, true, jk2); err != nil {
+			return r.Fail("write store join-0-outer", err)
+		}
+	}
+	for i := range found {
+		ots, ov := t.storeJoin0This.At(i)
+		if err := t.join2Emit(r, k2, toStringLeft(ov, &v), max(ts2, ots)); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -943,52 +941,51 @@ func (t *outer100Task0) processTopic2(batch []runtime.Record) error {
 
 // join2Left runs Join#2 (at topology.go:71:5) for a record of its left side at time ts2.
 func (t *outer100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int64) error {
-	var err error
-	jk2, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k2)
-	if err != nil {
-		return r.Fail("encode key for store join-0-this", err)
-	}
-	t.joinKey = jk2
 	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
 	if err := t.storeJoin0Other.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-other", err)
 	}
+	// Stream time moved: emit the non-matches whose window closed.
 	if ts2 == t.streamTime {
 		if err := t.join2Closed(r); err != nil {
 			return err
 		}
-	} // stream time moved: emit the non-matches whose window closed
+	}
+	jk2, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k2)
+	if err != nil {
+		return r.Fail("encode key for store join-0-this", err)
+	}
+	t.joinKey = jk2
 	if err := t.storeJoin0This.Put(jk2, ts2, v); err != nil {
 		return r.Fail("write store join-0-this", err)
 	}
-	matched := false
-	var failed error // an error of the chain after the join, which names its record
-	err = t.storeJoin0Other.Fetch(jk2, max(0, ts2-100), max(0, ts2+100), func(ots int64, ov int64) error {
-		matched = true
-		if err := t.storeJoin0Outer.Remove(ots, false, jk2); err != nil {
-			failed = r.Fail("write store join-0-outer", err)
-			return failed
-		} // it has joined now
-		failed = t.join2Emit(r, k2, toStringOuter(&v, &ov), max(ts2, ots))
-		return failed
-	})
-	if failed != nil {
-		return failed
-	}
+	found, err := t.storeJoin0Other.Fetch(jk2, max(0, ts2-100), max(0, ts2+100))
 	if err != nil {
 		return r.Fail("read store join-0-other", err)
 	}
-	if !matched {
+	// They have joined now: they are no longer non-matches.
+	for i := range found {
+		ots, _ := t.storeJoin0Other.At(i)
+		if err := t.storeJoin0Outer.Remove(ots, false, jk2); err != nil {
+			return r.Fail("write store join-0-outer", err)
+		}
+	}
+	for i := range found {
+		ots, ov := t.storeJoin0Other.At(i)
+		if err := t.join2Emit(r, k2, toStringOuter(&v, &ov), max(ts2, ots)); err != nil {
+			return err
+		}
+	}
+	// No match: it waits in the outer store for its window to close.
+	if found == 0 {
 		if max(0, ts2+100) < t.streamTime {
-			// its window has closed already: nothing can join it any more
+			// Its window has closed already: nothing can join it any more.
 			return t.join2Emit(r, k2, toStringOuter(&v, nil), ts2)
 		}
-		{
-			if err := t.storeJoin0Outer.Put(ts2, true, jk2, runtime.StringBytes(v)); err != nil {
-				return r.Fail("write store join-0-outer", err)
-			}
+		if err := t.storeJoin0Outer.Put(ts2, true, jk2, runtime.StringBytes(v)); err != nil {
+			return r.Fail("write store join-0-outer", err)
 		}
 	}
 	return nil
@@ -996,57 +993,56 @@ func (t *outer100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int
 
 // join2Right runs Join#2 (at topology.go:71:5) for a record of its right side at time ts2.
 func (t *outer100Task0) join2Right(r *runtime.Record, k2 int32, v int64, ts2 int64) error {
-	var err error
-	jk2, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k2)
-	if err != nil {
-		return r.Fail("encode key for store join-0-other", err)
-	}
-	t.joinKey = jk2
 	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
 	if err := t.storeJoin0Other.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-other", err)
 	}
+	// Stream time moved: emit the non-matches whose window closed.
 	if ts2 == t.streamTime {
 		if err := t.join2Closed(r); err != nil {
 			return err
 		}
-	} // stream time moved: emit the non-matches whose window closed
+	}
+	jk2, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k2)
+	if err != nil {
+		return r.Fail("encode key for store join-0-other", err)
+	}
+	t.joinKey = jk2
 	if err := t.storeJoin0Other.Put(jk2, ts2, v); err != nil {
 		return r.Fail("write store join-0-other", err)
 	}
-	matched := false
-	var failed error // an error of the chain after the join, which names its record
-	err = t.storeJoin0This.Fetch(jk2, max(0, ts2-100), max(0, ts2+100), func(ots int64, ov string) error {
-		matched = true
-		if err := t.storeJoin0Outer.Remove(ots, true, jk2); err != nil {
-			failed = r.Fail("write store join-0-outer", err)
-			return failed
-		} // it has joined now
-		failed = t.join2Emit(r, k2, toStringOuter(&ov, &v), max(ts2, ots))
-		return failed
-	})
-	if failed != nil {
-		return failed
-	}
+	found, err := t.storeJoin0This.Fetch(jk2, max(0, ts2-100), max(0, ts2+100))
 	if err != nil {
 		return r.Fail("read store join-0-this", err)
 	}
-	if !matched {
+	// They have joined now: they are no longer non-matches.
+	for i := range found {
+		ots, _ := t.storeJoin0This.At(i)
+		if err := t.storeJoin0Outer.Remove(ots, true, jk2); err != nil {
+			return r.Fail("write store join-0-outer", err)
+		}
+	}
+	for i := range found {
+		ots, ov := t.storeJoin0This.At(i)
+		if err := t.join2Emit(r, k2, toStringOuter(&ov, &v), max(ts2, ots)); err != nil {
+			return err
+		}
+	}
+	// No match: it waits in the outer store for its window to close.
+	if found == 0 {
 		if max(0, ts2+100) < t.streamTime {
-			// its window has closed already: nothing can join it any more
+			// Its window has closed already: nothing can join it any more.
 			return t.join2Emit(r, k2, toStringOuter(nil, &v), ts2)
 		}
-		{
-			jv2, err := gofkaSerdeInt64.Encode(t.valueBuf[:0], v)
-			if err != nil {
-				return r.Fail("encode value for store join-0-outer", err)
-			}
-			t.valueBuf = jv2
-			if err := t.storeJoin0Outer.Put(ts2, false, jk2, jv2); err != nil {
-				return r.Fail("write store join-0-outer", err)
-			}
+		jv2, err := gofkaSerdeInt64.Encode(t.valueBuf[:0], v)
+		if err != nil {
+			return r.Fail("encode value for store join-0-outer", err)
+		}
+		t.valueBuf = jv2
+		if err := t.storeJoin0Outer.Put(ts2, false, jk2, jv2); err != nil {
+			return r.Fail("write store join-0-outer", err)
 		}
 	}
 	return nil
@@ -1246,52 +1242,51 @@ func (t *outerGraceTask0) processTopic2(batch []runtime.Record) error {
 
 // join2Left runs Join#2 (at topology.go:80:5) for a record of its left side at time ts2.
 func (t *outerGraceTask0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int64) error {
-	var err error
-	jk2, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k2)
-	if err != nil {
-		return r.Fail("encode key for store join-0-this", err)
-	}
-	t.joinKey = jk2
 	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
 	if err := t.storeJoin0Other.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-other", err)
 	}
+	// Stream time moved: emit the non-matches whose window closed.
 	if ts2 == t.streamTime {
 		if err := t.join2Closed(r); err != nil {
 			return err
 		}
-	} // stream time moved: emit the non-matches whose window closed
+	}
+	jk2, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k2)
+	if err != nil {
+		return r.Fail("encode key for store join-0-this", err)
+	}
+	t.joinKey = jk2
 	if err := t.storeJoin0This.Put(jk2, ts2, v); err != nil {
 		return r.Fail("write store join-0-this", err)
 	}
-	matched := false
-	var failed error // an error of the chain after the join, which names its record
-	err = t.storeJoin0Other.Fetch(jk2, max(0, ts2-100), max(0, ts2+100), func(ots int64, ov int64) error {
-		matched = true
-		if err := t.storeJoin0Outer.Remove(ots, false, jk2); err != nil {
-			failed = r.Fail("write store join-0-outer", err)
-			return failed
-		} // it has joined now
-		failed = t.join2Emit(r, k2, toStringOuter(&v, &ov), max(ts2, ots))
-		return failed
-	})
-	if failed != nil {
-		return failed
-	}
+	found, err := t.storeJoin0Other.Fetch(jk2, max(0, ts2-100), max(0, ts2+100))
 	if err != nil {
 		return r.Fail("read store join-0-other", err)
 	}
-	if !matched {
+	// They have joined now: they are no longer non-matches.
+	for i := range found {
+		ots, _ := t.storeJoin0Other.At(i)
+		if err := t.storeJoin0Outer.Remove(ots, false, jk2); err != nil {
+			return r.Fail("write store join-0-outer", err)
+		}
+	}
+	for i := range found {
+		ots, ov := t.storeJoin0Other.At(i)
+		if err := t.join2Emit(r, k2, toStringOuter(&v, &ov), max(ts2, ots)); err != nil {
+			return err
+		}
+	}
+	// No match: it waits in the outer store for its window to close.
+	if found == 0 {
 		if max(0, ts2+100) < t.streamTime {
-			// its window has closed already: nothing can join it any more
+			// Its window has closed already: nothing can join it any more.
 			return t.join2Emit(r, k2, toStringOuter(&v, nil), ts2)
 		}
-		{
-			if err := t.storeJoin0Outer.Put(ts2, true, jk2, runtime.StringBytes(v)); err != nil {
-				return r.Fail("write store join-0-outer", err)
-			}
+		if err := t.storeJoin0Outer.Put(ts2, true, jk2, runtime.StringBytes(v)); err != nil {
+			return r.Fail("write store join-0-outer", err)
 		}
 	}
 	return nil
@@ -1299,57 +1294,56 @@ func (t *outerGraceTask0) join2Left(r *runtime.Record, k2 int32, v string, ts2 i
 
 // join2Right runs Join#2 (at topology.go:80:5) for a record of its right side at time ts2.
 func (t *outerGraceTask0) join2Right(r *runtime.Record, k2 int32, v int64, ts2 int64) error {
-	var err error
-	jk2, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k2)
-	if err != nil {
-		return r.Fail("encode key for store join-0-other", err)
-	}
-	t.joinKey = jk2
 	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
 	if err := t.storeJoin0Other.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-other", err)
 	}
+	// Stream time moved: emit the non-matches whose window closed.
 	if ts2 == t.streamTime {
 		if err := t.join2Closed(r); err != nil {
 			return err
 		}
-	} // stream time moved: emit the non-matches whose window closed
+	}
+	jk2, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k2)
+	if err != nil {
+		return r.Fail("encode key for store join-0-other", err)
+	}
+	t.joinKey = jk2
 	if err := t.storeJoin0Other.Put(jk2, ts2, v); err != nil {
 		return r.Fail("write store join-0-other", err)
 	}
-	matched := false
-	var failed error // an error of the chain after the join, which names its record
-	err = t.storeJoin0This.Fetch(jk2, max(0, ts2-100), max(0, ts2+100), func(ots int64, ov string) error {
-		matched = true
-		if err := t.storeJoin0Outer.Remove(ots, true, jk2); err != nil {
-			failed = r.Fail("write store join-0-outer", err)
-			return failed
-		} // it has joined now
-		failed = t.join2Emit(r, k2, toStringOuter(&ov, &v), max(ts2, ots))
-		return failed
-	})
-	if failed != nil {
-		return failed
-	}
+	found, err := t.storeJoin0This.Fetch(jk2, max(0, ts2-100), max(0, ts2+100))
 	if err != nil {
 		return r.Fail("read store join-0-this", err)
 	}
-	if !matched {
+	// They have joined now: they are no longer non-matches.
+	for i := range found {
+		ots, _ := t.storeJoin0This.At(i)
+		if err := t.storeJoin0Outer.Remove(ots, true, jk2); err != nil {
+			return r.Fail("write store join-0-outer", err)
+		}
+	}
+	for i := range found {
+		ots, ov := t.storeJoin0This.At(i)
+		if err := t.join2Emit(r, k2, toStringOuter(&ov, &v), max(ts2, ots)); err != nil {
+			return err
+		}
+	}
+	// No match: it waits in the outer store for its window to close.
+	if found == 0 {
 		if max(0, ts2+100) < t.streamTime {
-			// its window has closed already: nothing can join it any more
+			// Its window has closed already: nothing can join it any more.
 			return t.join2Emit(r, k2, toStringOuter(nil, &v), ts2)
 		}
-		{
-			jv2, err := gofkaSerdeInt64.Encode(t.valueBuf[:0], v)
-			if err != nil {
-				return r.Fail("encode value for store join-0-outer", err)
-			}
-			t.valueBuf = jv2
-			if err := t.storeJoin0Outer.Put(ts2, false, jk2, jv2); err != nil {
-				return r.Fail("write store join-0-outer", err)
-			}
+		jv2, err := gofkaSerdeInt64.Encode(t.valueBuf[:0], v)
+		if err != nil {
+			return r.Fail("encode value for store join-0-outer", err)
+		}
+		t.valueBuf = jv2
+		if err := t.storeJoin0Outer.Put(ts2, false, jk2, jv2); err != nil {
+			return r.Fail("write store join-0-outer", err)
 		}
 	}
 	return nil
