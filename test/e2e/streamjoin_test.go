@@ -48,11 +48,11 @@ type adAttribution struct {
 
 // adInput is n impressions, 100 ms apart, over 20 ads and 50 users; each is
 // clicked 0, 1 or 2 times, from a minute before it (which does not count: a
-// click must follow its impression) to eight minutes after. The runtime reads
-// the impressions and the re-keyed clicks of a task in batches, not merged by
-// time, so one side may run ahead of the other by the whole input: the input
-// spans less than the join's ten minutes, so that no record is ever late (a
-// late impression with no click yet would be written unclicked at once).
+// click must follow its impression) to eight minutes after. A task processes
+// what it has fetched of each input, so one side (the clicks come through a
+// repartition topic) may run ahead of the other by as much as the whole input:
+// the input spans less than the join's ten minutes, so that no record is ever
+// late (a late impression with no click yet would be written unclicked at once).
 func adInput(n int) []adEvent {
 	rng := rand.New(rand.NewPCG(15, 3))
 	var evs []adEvent
