@@ -283,6 +283,9 @@ func (t *taskGen) children(n *ir.Node, port int, k, v string, m mode) []jen.Code
 	consumers := t.consumers(n, port)
 	var out []jen.Code
 	for i, c := range consumers {
+		if c.Op == ir.OpJoin && i > 0 && consumers[i-1] == c {
+			continue // a self-join: its first entry called both sides (joinCall)
+		}
 		last := i == len(consumers)-1
 		cm := m
 		if !last {
