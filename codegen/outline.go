@@ -46,7 +46,7 @@ func (t *taskGen) label(n *ir.Node) string {
 		s += " " + topicsRef(n.Topics)
 	case ir.OpSink, ir.OpRepartition:
 		s += " " + topicRef(n.Topics[0])
-	case ir.OpMerge:
+	case ir.OpMerge, ir.OpJoin:
 		s += " (below)"
 	}
 	for _, st := range n.AllStores() {
@@ -74,7 +74,7 @@ func (t *taskGen) consumers(n *ir.Node, port int) []*ir.Node {
 // end of the line.
 func (t *taskGen) chain(n *ir.Node) (string, *ir.Node) {
 	s := t.label(n)
-	for n.Op != ir.OpMerge && n.Op != ir.OpBranch {
+	for !n.Op.Meets() && n.Op != ir.OpBranch {
 		cs := t.consumers(n, 0)
 		if len(cs) != 1 {
 			break
@@ -144,7 +144,7 @@ func (t *taskGen) outline() []string {
 		}
 		var head string
 		end := seg
-		if seg.Op == ir.OpMerge {
+		if seg.Op.Meets() {
 			from := make([]string, len(seg.Inputs))
 			for i, in := range seg.Inputs {
 				from[i] = in.Node.String()
@@ -159,7 +159,7 @@ func (t *taskGen) outline() []string {
 			head, end = t.chain(seg)
 		}
 		lines = append(lines, head)
-		if end.Op != ir.OpMerge || end == seg {
+		if !end.Op.Meets() || end == seg {
 			lines = t.drawAfter(lines, end, "")
 		}
 	}
@@ -181,7 +181,7 @@ func (t *taskGen) drawAfter(lines []string, n *ir.Node, indent string) []string 
 		case 1:
 			s, end := t.chain(cs[0])
 			lines = append(lines, prefix+": "+s)
-			if end.Op != ir.OpMerge {
+			if !end.Op.Meets() {
 				lines = t.drawAfter(lines, end, indent+more)
 			}
 		default:
@@ -199,7 +199,7 @@ func (t *taskGen) drawPort(lines []string, n *ir.Node, port int, indent string) 
 		glyph, more := treeGlyphs(i, len(cs))
 		s, end := t.chain(c)
 		lines = append(lines, indent+glyph+s)
-		if end.Op != ir.OpMerge {
+		if !end.Op.Meets() {
 			lines = t.drawAfter(lines, end, indent+more)
 		}
 	}

@@ -100,17 +100,17 @@ func (t *taskGen) tableAggregate(n *ir.Node, c change, m mode) []jen.Code {
 // its key: an inner join drops the record when the table has none, a left join
 // passes nil.
 func (t *taskGen) streamTableJoin(n *ir.Node, k, v string, m mode) []jen.Code {
-	s := n.Join.Right
+	s := n.TableJoin.Right
 	out, key := t.storeKey(n, s, k)
 	vt, found := t.l(fmt.Sprintf("vt%d", n.ID)), t.l(fmt.Sprintf("found%d", n.ID))
 	out = append(out, t.lookup(s, key, vt, found)...)
 	_, nv := t.vars(n)
 	args := []jen.Code{jen.Id(v)}
-	if n.Join.WithKey {
+	if n.TableJoin.WithKey {
 		args = []jen.Code{jen.Id(k), jen.Id(v)}
 	}
 	var rest []jen.Code
-	if n.Join.Kind == ir.LeftJoin {
+	if n.TableJoin.Kind == ir.LeftJoin {
 		ptr := t.l(fmt.Sprintf("pt%d", n.ID))
 		rest = []jen.Code{
 			jen.Var().Id(ptr).Op("*").Add(typ(s.Value)).Comment("nil: the table holds no value for the key"),
@@ -132,7 +132,7 @@ func (t *taskGen) streamTableJoin(n *ir.Node, k, v string, m mode) []jen.Code {
 // updated on its right side, nothing is emitted while the other side (the left
 // one for a left join) holds no value.
 func (t *taskGen) tableJoin(from, n *ir.Node, c change, m mode) []jen.Code {
-	j := n.Join
+	j := n.TableJoin
 	leftSide := n.Inputs[0].Node == from
 	other := j.Right
 	if !leftSide {
@@ -204,9 +204,9 @@ func (t *taskGen) tableJoin(from, n *ir.Node, c change, m mode) []jen.Code {
 // table's value type, "r" for the right's.
 func typOfVar(t *taskGen, n *ir.Node, tag string) jen.Code {
 	if tag[len(tag)-1] == 'l' {
-		return typ(n.Join.Left.Value)
+		return typ(n.TableJoin.Left.Value)
 	}
-	return typ(n.Join.Right.Value)
+	return typ(n.TableJoin.Right.Value)
 }
 
 // aggChange is the change an unwindowed stream aggregation hands on: its new

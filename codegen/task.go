@@ -28,6 +28,8 @@ type taskGen struct {
 	// has a value (a stream after ToStream); nullKeys: a step counts null keys (table.go).
 	present  map[string]string
 	nullKeys bool
+	// from is the port the node being emitted reads: a join runs the method of that side.
+	from ir.Port
 }
 
 // mode says how the code at hand drops a record.
@@ -93,12 +95,18 @@ func (t *taskGen) emit() []jen.Code {
 			t.methods = append(t.methods, t.mergeMethod(recv, n))
 		}
 	}
+	for _, n := range t.st.Segments {
+		if n.Op == ir.OpJoin {
+			t.methods = append(t.methods, t.joinMethods(recv, n)...)
+		}
+	}
 
 	for _, b := range []struct{ name, doc string }{
 		{"keyBuf", "reused for every encoded key"},
 		{"valueBuf", "reused for every encoded value"},
 		{"storeKey", "reused for every encoded store key"},
 		{"timerKey", "reused for every key encoded for a processor's timers"},
+		{"joinKey", "reused for every key encoded for a join's stores"},
 	} {
 		if t.buffers[b.name] {
 			fields = append(fields, jen.Id(b.name).Index().Byte().Comment(b.doc))
@@ -271,6 +279,9 @@ func (t *taskGen) fanOut(n *ir.Node, port int, m mode, gen func(c *ir.Node, m mo
 	consumers := t.consumers(n, port)
 	var out []jen.Code
 	for i, c := range consumers {
+		if c.Op == ir.OpJoin && i > 0 && consumers[i-1] == c {
+			continue // a self-join: its first entry called both sides (joinCall)
+		}
 		last := i == len(consumers)-1
 		cm := m
 		if !last {
@@ -280,6 +291,7 @@ func (t *taskGen) fanOut(n *ir.Node, port int, m mode, gen func(c *ir.Node, m mo
 		if len(consumers) > 1 {
 			stmts = append(stmts, jen.Comment(t.fanOutComment(n, c, i, len(consumers))))
 		}
+		t.from = ir.Port{Node: n, Index: port}
 		stmts = append(stmts, gen(c, cm)...)
 		if last {
 			out = append(out, stmts...)
@@ -394,6 +406,8 @@ func (t *taskGen) stepNode(n *ir.Node, k, v string, m mode) []jen.Code {
 		return t.suppress(n, k, v)
 	case ir.OpProcess:
 		return t.process(n, k, v)
+	case ir.OpJoin:
+		return t.joinCall(n, t.from, k, v)
 
 	case ir.OpCount, ir.OpReduce, ir.OpAggregate:
 		if n.Window != nil {

@@ -216,6 +216,7 @@ func (tg *topologyGen) program() []jen.Code {
 		field("Description", jen.Id(describe)),
 		field("Mermaid", jen.Id(mermaid)),
 	)
+	fields = append(fields, tg.copartitionFields()...)
 	pos := g.Pos
 	return []jen.Code{
 		jen.Commentf("%s returns topology %s (%s:%d) compiled for the Gofka runtime:", tg.compiled, g.Name, filepath.Base(pos.Filename), pos.Line),

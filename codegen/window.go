@@ -148,6 +148,9 @@ func (t *taskGen) storeField(i int, s *ir.Store) (jen.Code, jen.Code) {
 	vs := s.ValueSerde
 	backend := jen.Id(t.l("ctx")).Dot("Stores").Index(jen.Lit(i))
 	codec := []jen.Code{backend, t.serde(vs).Dot("Encode"), t.serde(vs).Dot("Decode")}
+	if s.Node.Op == ir.OpJoin {
+		return t.joinStoreField(i, s)
+	}
 	if s.Node.Op == ir.OpSuppress {
 		return jen.Op("*").Qual(statePath, "SuppressBuffer"), jen.Qual(statePath, "NewSuppressBuffer").Call(backend)
 	}
@@ -170,6 +173,9 @@ func (t *taskGen) storeField(i int, s *ir.Store) (jen.Code, jen.Code) {
 // the engine needs to give its changelog a time retention; nothing for a
 // key-value store.
 func storeKind(s *ir.Store) []jen.Code {
+	if s.Node.Op == ir.OpJoin {
+		return joinStoreKind(s)
+	}
 	if s.Node.Op == ir.OpSuppress {
 		return []jen.Code{jen.Id("Kind").Op(":").Qual(runtimePath, "SuppressBuffer")}
 	}

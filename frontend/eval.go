@@ -359,6 +359,8 @@ func receiverFits(name string, recv value) bool {
 		return typ == "Windows"
 	case windowedVal:
 		return typ == "WindowedKStream"
+	case joinWindowsVal:
+		return typ == "JoinWindowsSpec"
 	}
 	return false
 }

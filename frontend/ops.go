@@ -50,6 +50,7 @@ func (e *evaluator) ops() map[string]opFunc {
 	}
 	e.windowOps(ops)
 	e.tableOps(ops)
+	e.joinOps(ops)
 	return ops
 }
 

@@ -37,10 +37,6 @@ func (e *evaluator) tableOps(ops map[string]opFunc) {
 	ops["KTable.Join"] = e.opTableJoin(ir.InnerJoin)
 	ops["KTable.LeftJoin"] = e.opTableJoin(ir.LeftJoin)
 	ops["KTable.OuterJoin"] = e.opTableJoin(ir.OuterJoin)
-	if _, ok := ops["KStream.Join"]; !ok { // the stream-stream join's dispatch calls streamTableJoin
-		ops["KStream.Join"] = e.opStreamJoinTable(ir.InnerJoin)
-		ops["KStream.LeftJoin"] = e.opStreamJoinTable(ir.LeftJoin)
-	}
 }
 
 // nextTable adds a node reading table t, with its types.
@@ -230,7 +226,7 @@ func (e *evaluator) sameKeys(opName string, a, b *ir.Node, at token.Pos) bool {
 // joiner checks a join's function: func(L, R) VR or func(K, L, R) VR, where
 // a side that may be absent is a pointer. It returns the function, its result
 // type and whether it takes the key.
-func (e *evaluator) joiner(opName string, arg ast.Expr, key, left, right types.Type) (*ir.Func, types.Type, bool) {
+func (e *evaluator) tableJoiner(opName string, arg ast.Expr, key, left, right types.Type) (*ir.Func, types.Type, bool) {
 	f, sig := e.userFunc(opName, arg)
 	if f == nil {
 		return nil, nil, false
@@ -242,20 +238,6 @@ func (e *evaluator) joiner(opName string, arg ast.Expr, key, left, right types.T
 		return nil, nil, false
 	}
 	return f, sig.Results().At(0).Type(), withKey
-}
-
-// opStreamJoinTable is KStream.Join and LeftJoin until the stream-stream join's
-// dispatch replaces it: it handles a *KTable as other.
-func (e *evaluator) opStreamJoinTable(kind ir.JoinKind) opFunc {
-	return func(recv value, call *ast.CallExpr, pos token.Pos) value {
-		s := recv.(streamVal)
-		t, ok := e.eval(call.Args[0]).(tableVal)
-		if !ok {
-			e.errorf(call.Args[0].Pos(), "Join: join a stream with a *KTable here")
-			return nil
-		}
-		return e.streamTableJoin(s, t, kind, call, pos)
-	}
 }
 
 // streamTableJoin adds a KStream-KTable join: each stream record looks up the
@@ -273,14 +255,14 @@ func (e *evaluator) streamTableJoin(s streamVal, t tableVal, kind ir.JoinKind, c
 	if kind == ir.LeftJoin {
 		right = types.NewPointer(right)
 	}
-	f, out, withKey := e.joiner(opName, call.Args[1], in.Key, in.Value, right)
+	f, out, withKey := e.tableJoiner(opName, call.Args[1], in.Key, in.Value, right)
 	if store == nil || !keysOK || f == nil {
 		return nil
 	}
 	n := e.next(ir.OpStreamTableJoin, pos, s)
 	n.Inputs = append(n.Inputs, ir.Port{Node: t.node})
 	n.Fns = []*ir.Func{f}
-	n.Join = &ir.Join{Kind: kind, Right: store, WithKey: withKey}
+	n.TableJoin = &ir.TableJoin{Kind: kind, Right: store, WithKey: withKey}
 	// A stream whose key changed is repartitioned by it first
 	// (ir.InsertTableRepartitions), with the serdes of its records.
 	if in.KeyChanged && !e.boundary(opName, n, call.Args[2:], pos) {
@@ -297,7 +279,7 @@ func (e *evaluator) opTableJoin(kind ir.JoinKind) opFunc {
 		if !ok {
 			return nil
 		}
-		opName := "KTable." + [...]string{"Join", "LeftJoin", "OuterJoin"}[kind]
+		opName := "KTable." + kind.String()
 		if l.node == r.node {
 			e.errorf(call.Args[0].Pos(), "%s: a table joined with itself: every key matches itself; use MapValues", opName)
 			return nil
@@ -312,7 +294,7 @@ func (e *evaluator) opTableJoin(kind ir.JoinKind) opFunc {
 		if kind == ir.OuterJoin {
 			lt = types.NewPointer(lt)
 		}
-		f, out, withKey := e.joiner(opName, call.Args[1], l.node.Key, lt, rt)
+		f, out, withKey := e.tableJoiner(opName, call.Args[1], l.node.Key, lt, rt)
 		if ls == nil || rs == nil || !keysOK || f == nil {
 			return nil
 		}
@@ -320,7 +302,7 @@ func (e *evaluator) opTableJoin(kind ir.JoinKind) opFunc {
 		n.Inputs = append(n.Inputs, r.port())
 		n.Fns = []*ir.Func{f}
 		n.Value = out
-		n.Join = &ir.Join{Kind: kind, Left: ls, Right: rs, WithKey: withKey}
+		n.TableJoin = &ir.TableJoin{Kind: kind, Left: ls, Right: rs, WithKey: withKey}
 		return tableVal{node: n}
 	}
 }

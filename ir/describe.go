@@ -110,11 +110,12 @@ func nodeDetail(g *Graph, n *Node, q types.Qualifier) string {
 	}
 	parts = append(parts, windowDetail(g, n, appID)...)
 	parts = append(parts, joinDetail(n)...)
+	parts = append(parts, tableJoinDetail(n)...)
 	if n.Op.tableTyped() {
 		parts = append(parts, fmt.Sprintf("-> key %s, value %s", types.TypeString(n.Key, q), types.TypeString(n.Value, q)))
 	}
 	switch n.Op {
-	case OpSource, OpTable, OpMap, OpFlatMap, OpSelectKey, OpMapValues, OpFlatMapValues, OpCount, OpReduce, OpAggregate, OpProcess:
+	case OpSource, OpTable, OpMap, OpFlatMap, OpSelectKey, OpMapValues, OpFlatMapValues, OpCount, OpReduce, OpAggregate, OpProcess, OpJoin:
 		parts = append(parts, fmt.Sprintf("-> key %s, value %s", types.TypeString(n.Key, q), types.TypeString(n.Value, q)))
 	}
 	if len(parts) == 0 {
@@ -171,6 +172,9 @@ func Mermaid(g *Graph, pkg *types.Package) string {
 				label += "<br/>store " + s.Name
 			}
 			label += windowLabel(n)
+			if n.Join != nil {
+				label += "<br/>" + n.Join.String()
+			}
 			fmt.Fprintf(&b, "    n%d[%q]\n", n.ID, strings.ReplaceAll(label, `"`, "'"))
 		}
 		b.WriteString("  end\n")

@@ -42,7 +42,8 @@ const (
 	OpTableReduce     // Fns[0](agg, v) adds, Fns[1](agg, v) subtracts, per group into Store
 	OpTableAggregate  // Fns[0]() -> agg; Fns[1](k, v, agg) adds, Fns[2](k, v, agg) subtracts
 	OpStreamTableJoin // Inputs[0] a stream, Inputs[1] a materialized table: Fns[0](v, vt) or (k, v, vt)
-	OpTableJoin       // two materialized tables, Join.Kind inner, left or outer: Fns[0](v1, v2) or (k, v1, v2)
+	OpTableJoin       // two materialized tables, TableJoin.Kind inner, left or outer: Fns[0](v1, v2) or (k, v1, v2)
+	OpJoin            // joins Inputs[0] (left) with Inputs[1] (right) by key; Fns[0] is the joiner; Join says how (ir/join.go)
 	numOps
 )
 
@@ -79,6 +80,7 @@ var opNames = [...]string{
 	OpTableAggregate:  "TableAggregate",
 	OpStreamTableJoin: "StreamTableJoin",
 	OpTableJoin:       "TableJoin",
+	OpJoin:            "Join",
 }
 
 func (op Op) String() string {
@@ -141,12 +143,15 @@ type Node struct {
 	// the topic late records go to, if any. Suppress is set on OpSuppress.
 	Window   *Window
 	Suppress *Suppression
+	// Join is set on OpJoin: its kind, window and stores (ir/join.go).
+	Join *Join
 	// SubTopology is set by Split.
 	SubTopology int
-	// Join is set on the join ops (ir/table.go). Changes marks a Repartition, and
-	// the Source reading it back, whose records are table changes (ir/table.go).
-	Join    *Join
-	Changes bool
+	// TableJoin is set on StreamTableJoin and TableJoin. Changes marks a
+	// Repartition, and the Source reading it back, whose records are table
+	// changes (ir/table.go).
+	TableJoin *TableJoin
+	Changes   bool
 }
 
 func (n *Node) String() string { return fmt.Sprintf("%s#%d", n.Op, n.ID) }

@@ -231,8 +231,8 @@ func renumber(g *Graph) {
 }
 
 // Fuse finds each sub-topology's segments: the source nodes, whose chains become
-// one loop over the fetched batch, and the merge nodes, where two chains join and
-// the rest of the chain becomes one method both call.
+// one loop over the fetched batch, and the merge and join nodes, where two chains
+// meet and the rest of the chain becomes one method both call.
 func Fuse(g *Graph) {
 	for _, st := range g.SubTopologies {
 		st.Segments = nil
@@ -242,7 +242,7 @@ func Fuse(g *Graph) {
 			}
 		}
 		for _, n := range st.Nodes {
-			if n.Op == OpMerge {
+			if n.Op.Meets() {
 				st.Segments = append(st.Segments, n)
 			}
 		}

@@ -32,6 +32,9 @@ type Punctuator struct {
 // AllStores are the stores of a node: its Store, or a processor's stores and
 // then its timer store.
 func (n *Node) AllStores() []*Store {
+	if n.Join != nil {
+		return n.Join.Stores()
+	}
 	if n.Proc == nil {
 		if n.Store == nil {
 			return nil

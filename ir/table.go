@@ -24,23 +24,11 @@ const (
 	ChangeSubtract byte = 1
 )
 
-// JoinKind is the kind of a join.
-type JoinKind uint8
-
-const (
-	InnerJoin JoinKind = iota // both sides have a value
-	LeftJoin                  // the left (or stream) side has a value
-	OuterJoin                 // either side has a value
-)
-
-var joinKindNames = [...]string{InnerJoin: "inner", LeftJoin: "left", OuterJoin: "outer"}
-
-func (k JoinKind) String() string { return joinKindNames[k] }
-
-// Join describes a StreamTableJoin or TableJoin node. Inputs[0] is the stream or
+// TableJoin describes a StreamTableJoin or TableJoin node (the kinds are
+// ir/join.go's). Inputs[0] is the stream or
 // the left table, Inputs[1] the right table; the tables are read through their
 // stores (Left, Right; Left is nil for a stream-table join).
-type Join struct {
+type TableJoin struct {
 	Kind        JoinKind
 	Left, Right *Store
 	// WithKey reports that the joiner takes the key first.
@@ -98,8 +86,8 @@ func InsertTableRepartitions(g *Graph) {
 		r.RepartitionName = n.RepartitionName
 		if r.RepartitionName == "" && n.Store != nil {
 			r.RepartitionName = n.Store.Name
-		} else if r.RepartitionName == "" && n.Join != nil {
-			r.RepartitionName = n.Join.Right.Name + "-join"
+		} else if r.RepartitionName == "" && n.TableJoin != nil {
+			r.RepartitionName = n.TableJoin.Right.Name + "-join"
 		}
 		n.Inputs[0] = Port{Node: r}
 	}
@@ -114,16 +102,18 @@ func (op Op) tableTyped() bool {
 	return false
 }
 
-// joinDetail is how describe shows a join: its kind and the stores it reads.
-func joinDetail(n *Node) []string {
-	if n.Join == nil {
+// tableJoinDetail is how describe shows a table join: its kind and the stores
+// it reads.
+func tableJoinDetail(n *Node) []string {
+	j := n.TableJoin
+	if j == nil {
 		return nil
 	}
-	out := []string{n.Join.Kind.String()}
-	if n.Join.Left != nil {
-		out = append(out, "reads "+n.Join.Left.Name+" and "+n.Join.Right.Name)
+	out := []string{j.Kind.Word()}
+	if j.Left != nil {
+		out = append(out, "reads "+j.Left.Name+" and "+j.Right.Name)
 	} else {
-		out = append(out, "reads "+n.Join.Right.Name)
+		out = append(out, "reads "+j.Right.Name)
 	}
 	return out
 }

@@ -17,6 +17,15 @@ type Program struct {
 	SubTopologies []SubTopologySpec
 	Description   string // the topology as text (gofkagen describe)
 	Mermaid       string // the topology as a Mermaid diagram
+	// CopartitionGroups are the sets of topics that must have equal partition
+	// counts (both inputs of a join): the engine checks them at start-up.
+	CopartitionGroups []CopartitionGroup
+}
+
+// CopartitionGroup is a set of topics read together by key (ir.CopartitionGroups).
+type CopartitionGroup struct {
+	Topics []TopicID
+	Reason string // what reads them together, as errors name it: "Join#5 at topology.go:30:9"
 }
 
 // TopicID indexes Program.Topics; generated code names topics by it.

@@ -20,6 +20,7 @@
 //
 //	segment (8 bytes) | len(key) | key | window start        WindowStore (window.go)
 //	segment (8 bytes) | len(key) | key | session end | start SessionStore (session.go)
+//	segment (8 bytes) | len(key) | key | time | sequence     JoinStore (joinstore.go)
 //
 // so one key's windows over a time range are one ordered scan per segment, and
 // expiry removes whole segments with one DeleteRange (segments.go). The typed
@@ -37,4 +38,12 @@
 // SuppressBuffer (suppress.go) holds emit-final results until their window
 // closes: in memory, ordered by close time, with the backend (and so the
 // changelog) as its durable copy, read back when it is made.
+//
+// # Joins
+//
+// A windowed stream-stream join buffers each side in a JoinStore, every record
+// kept (the sequence tells apart records of one key and time) for before +
+// after + grace; a left or outer join keeps the records that joined nothing in
+// an OuterJoinStore, ordered by time across keys, until stream time closes
+// their window (joinstore.go).
 package state

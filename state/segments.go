@@ -90,6 +90,8 @@ type segmented[V any] struct {
 	hits  []hit      // a query's dirty entries
 	found []entry[V] // a query's results
 	ebuf  []byte     // the scan bounds being built
+
+	ebufLo, ebufHi []byte // a join fetch's time bounds (joinstore.go)
 }
 
 // hit is a dirty cache entry a query matched.

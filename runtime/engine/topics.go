@@ -116,6 +116,10 @@ func planPartitions(p *runtime.Program, topics []*topicInfo, existing map[string
 		}
 		plan.create = append(plan.create, topicCreate{topics: missing, partitions: defaultPartitions})
 	}
+	forced, err := copartitionSizes(p, topics)
+	if err != nil {
+		return plan, err
+	}
 	// A sub-topology has as many tasks as its inputs have partitions; inputs read
 	// together must agree. Repartition topics take the count of the sub-topology
 	// that writes them, so resolve until nothing changes.
@@ -132,7 +136,7 @@ func planPartitions(p *runtime.Program, topics []*topicInfo, existing map[string
 			if plan.parts[st.ID] != 0 {
 				continue
 			}
-			n, known, err := inputPartitions(st, topics, plan.parts, writer)
+			n, known, err := inputPartitions(st, topics, plan.parts, writer, forced)
 			if err != nil {
 				return plan, err
 			}
@@ -147,7 +151,7 @@ func planPartitions(p *runtime.Program, topics []*topicInfo, existing map[string
 			return plan, fmt.Errorf("cannot tell the partition count of sub-topology %d", st.ID)
 		}
 	}
-	create, err := planInternal(p, topics, existing, plan.parts, writer)
+	create, err := planInternal(p, topics, existing, plan.parts, writer, forced)
 	plan.create = append(plan.create, create...)
 	return plan, err
 }
@@ -157,10 +161,13 @@ func planPartitions(p *runtime.Program, topics []*topicInfo, existing map[string
 // store's sub-topology, and compacted. An
 // existing internal topic of another width is an error: keys would land on
 // other tasks than the state that holds them.
-func planInternal(p *runtime.Program, topics []*topicInfo, existing map[string]int32, parts []int32, writer map[runtime.TopicID]int) ([]topicCreate, error) {
+func planInternal(p *runtime.Program, topics []*topicInfo, existing map[string]int32, parts []int32, writer map[runtime.TopicID]int, forced map[runtime.TopicID]int32) ([]topicCreate, error) {
 	wantParts := map[runtime.TopicID]int32{}
 	for id, st := range writer {
 		wantParts[id] = parts[st]
+	}
+	for id, n := range forced { // repartition topics of a co-partition group (copartition.go)
+		wantParts[id] = n
 	}
 	retention := map[runtime.TopicID]time.Duration{}
 	for _, s := range p.Stores {
@@ -210,14 +217,16 @@ func planInternal(p *runtime.Program, topics []*topicInfo, existing map[string]i
 
 // inputPartitions is the partition count shared by a sub-topology's inputs,
 // known once those of the sub-topologies writing its repartition inputs are.
-func inputPartitions(st runtime.SubTopologySpec, topics []*topicInfo, parts []int32, writer map[runtime.TopicID]int) (int32, bool, error) {
+func inputPartitions(st runtime.SubTopologySpec, topics []*topicInfo, parts []int32, writer map[runtime.TopicID]int, forced map[runtime.TopicID]int32) (int32, bool, error) {
 	var n int32
 	var first string
 	for _, src := range st.Sources {
 		for _, id := range src.Topics {
 			t := topics[id]
 			c := t.partitions
-			if t.kind == runtime.RepartitionTopic {
+			if n, ok := forced[id]; ok {
+				c = n
+			} else if t.kind == runtime.RepartitionTopic {
 				c = parts[writer[id]]
 			}
 			if c == 0 {
