@@ -103,6 +103,7 @@ func (t *taskGen) emit() []jen.Code {
 	fields = append(append(fields, storeFields...), procFields...)
 	t.windowFields(&fields, ctor)
 	t.watermarkFields(&fields, ctor)
+	t.globalFields(&fields, ctor)
 	newTask := []jen.Code{jen.Return(jen.Op("&").Id(t.typ).Values(ctor))}
 	if len(procInit) > 0 {
 		newTask = append(append([]jen.Code{jen.Id(t.l("t")).Op(":=").Op("&").Id(t.typ).Values(ctor)}, procInit...), jen.Return(jen.Id(t.l("t"))))
@@ -389,6 +390,8 @@ func (t *taskGen) node(n *ir.Node, k, v string, m mode) []jen.Code {
 		return t.suppress(n, k, v)
 	case ir.OpProcess:
 		return t.process(n, k, v)
+	case ir.OpJoinGlobal, ir.OpLeftGlobal:
+		return t.joinGlobal(n, k, v, m)
 
 	case ir.OpCount, ir.OpReduce, ir.OpAggregate:
 		if n.Window != nil {

@@ -49,6 +49,7 @@ func (e *evaluator) ops() map[string]opFunc {
 		"KStream.Process":          e.opProcess,
 	}
 	e.windowOps(ops)
+	e.globalOps(ops)
 	return ops
 }
 

@@ -32,6 +32,8 @@ const (
 	OpSuppress                // holds back a table's updates as Suppress says (ir/window.go)
 	OpProcess                 // Fns[0](ctx, k, v, stores...) forwards records; Proc has its timers and stores
 	OpSink                    // encodes and writes to a topic
+	OpJoinGlobal              // Fns[0](k, v) -> kg; Fns[1](v, vg) or (k, v, vg) -> vr with the row of Global; no row: dropped (ir/global.go)
+	OpLeftGlobal              // LeftJoinGlobal: as OpJoinGlobal, but no row gives Fns[1] a nil *vg
 	numOps
 )
 
@@ -57,6 +59,8 @@ var opNames = [...]string{
 	OpSuppress:      "Suppress",
 	OpProcess:       "Process",
 	OpSink:          "Sink",
+	OpJoinGlobal:    "JoinGlobal",
+	OpLeftGlobal:    "LeftJoinGlobal",
 }
 
 func (op Op) String() string {
@@ -119,6 +123,8 @@ type Node struct {
 	// the topic late records go to, if any. Suppress is set on OpSuppress.
 	Window   *Window
 	Suppress *Suppression
+	// Global is the global table a JoinGlobal or LeftJoinGlobal reads.
+	Global *Global
 	// SubTopology is set by Split.
 	SubTopology int
 }
@@ -244,6 +250,7 @@ type Graph struct {
 	Nodes        []*Node // in creation order; IDs are indexes
 	Stores       []*Store
 	Schemas      []SchemaUse // serdes that write to a schema registry
+	Globals      []*Global   // global tables, read whole by every replica (ir/global.go)
 	// Set by passes.
 	SubTopologies []*SubTopology
 }
