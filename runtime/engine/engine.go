@@ -58,6 +58,8 @@ type Engine struct {
 
 	ckpt *checkpoints
 
+	globals *globalTables // global tables (global.go); nil without any
+
 	mu         sync.Mutex // guards what produce callbacks write
 	produceErr error
 	changelogs map[topicPartition]int64 // next offset of each changelog partition, as acked
@@ -172,6 +174,7 @@ func Run(ctx context.Context, prog *runtime.Program, cfg Config) error {
 		{"reach the brokers", e.checkBrokers},
 		{"plan topics", e.planTopics},
 		{"open state", e.openState},
+		{"restore global tables", e.startGlobals},
 		{"join the coordinator group", e.startNode},
 	}
 	for _, s := range steps {
@@ -234,6 +237,7 @@ func (e *Engine) checkBrokers(ctx context.Context) error {
 
 func (e *Engine) close() {
 	e.closeConsumer()
+	e.closeGlobals()
 	if e.ckpt != nil {
 		e.ckpt.wait() // uploads in flight finish (or fail) before the state closes
 	}
