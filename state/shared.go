@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 )
 
 // Shared is a Backend that one writer updates while others read it through
@@ -16,9 +17,13 @@ import (
 // goroutines cannot promise each other: each view copies the value out under
 // the lock into a buffer of its own.
 type Shared struct {
-	mu sync.Mutex // a backend's Get may reuse a buffer: reads are exclusive too
-	b  Backend
+	mu      sync.Mutex // a backend's Get may reuse a buffer: reads are exclusive too
+	b       Backend
+	version atomic.Uint64 // counts the writes: ReadCache forgets what it read when it moves
 }
+
+// Version implements Versioned.
+func (s *Shared) Version() uint64 { return s.version.Load() }
 
 // NewShared wraps b, which from then on must be used only through the Shared.
 func NewShared(b Backend) *Shared { return &Shared{b: b} }
@@ -27,6 +32,7 @@ func NewShared(b Backend) *Shared { return &Shared{b: b} }
 func (s *Shared) Put(key, value []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.version.Add(1) // after the write: a reader that sees the new version finds it
 	return s.b.Put(key, value)
 }
 
@@ -34,6 +40,7 @@ func (s *Shared) Put(key, value []byte) error {
 func (s *Shared) Delete(key []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.version.Add(1)
 	return s.b.Delete(key)
 }
 
@@ -73,6 +80,9 @@ func (v *sharedView) Get(key []byte) ([]byte, bool, error) {
 	v.buf = append(v.buf[:0], val...)
 	return v.buf, true, nil
 }
+
+// Version implements Versioned.
+func (v *sharedView) Version() uint64 { return v.s.Version() }
 
 func (v *sharedView) Put(key, value []byte) error { return ErrReadOnly }
 func (v *sharedView) Delete(key []byte) error     { return ErrReadOnly }

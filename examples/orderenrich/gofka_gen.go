@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bytes"
 	"github.com/gofka/streams"
 	"github.com/gofka/streams/runtime"
 	"github.com/gofka/streams/runtime/app"
@@ -14,83 +13,10 @@ import (
 // Serdes chosen at generation time; tasks call their methods directly.
 var (
 	gofkaSerdeString        = streams.StringSerde[string]{}
-	gofkaSerdeProduct       = gofkaJSONProduct{}
 	gofkaSerdeEnrichedOrder = gofkaJSONEnrichedOrder{}
 	gofkaSerdeOrder         = gofkaJSONOrder{}
+	gofkaSerdeProduct       = gofkaJSONProduct{}
 )
-
-// gofkaJSONProduct is the JSON serde of Product: it encodes and decodes exactly as encoding/json
-// does, with the code below specialized to the type (see package runtime/jsonwire).
-type gofkaJSONProduct struct{}
-
-// Encode appends the JSON encoding of v.
-func (gofkaJSONProduct) Encode(dst []byte, v Product) ([]byte, error) {
-	e := jsonwire.NewEncoder(dst)
-	gofkaJSONEncodeProduct(&e, v)
-	if err := e.Err(); err != nil {
-		return dst, err
-	}
-	return e.Buf, nil
-}
-
-// Decode parses data into a new value. Strings without escapes share data's memory.
-func (gofkaJSONProduct) Decode(data []byte) (Product, error) {
-	var v Product
-	d := jsonwire.NewDecoder(data)
-	gofkaJSONDecodeProduct(&d, &v)
-	return v, d.End()
-}
-
-// gofkaJSONEncodeProduct appends v as encoding/json encodes a value of type Product.
-func gofkaJSONEncodeProduct(e *jsonwire.Encoder, v Product) {
-	e.Raw(`{"id":`)
-	jsonwire.WriteString(e, v.ID)
-	e.Raw(`,"name":`)
-	jsonwire.WriteString(e, v.Name)
-	e.Raw(`,"price_cents":`)
-	jsonwire.WriteInt(e, v.PriceCents)
-	e.Byte('}')
-}
-
-// gofkaJSONDecodeProduct decodes into *v as encoding/json decodes into a value of type Product.
-func gofkaJSONDecodeProduct(d *jsonwire.Decoder, v *Product) {
-	if d.Null() {
-		return
-	}
-	for more := d.OpenObject("Product"); more; more = d.NextMember() {
-		switch gofkaJSONFieldProduct(d) {
-		case 0:
-			jsonwire.ReadString(d, &v.ID)
-		case 1:
-			jsonwire.ReadString(d, &v.Name)
-		case 2:
-			jsonwire.ReadInt(d, &v.PriceCents)
-		default:
-			d.Skip()
-		}
-	}
-}
-
-// gofkaJSONFieldProduct returns the index of the field of Product that the current member names, -1 for none.
-func gofkaJSONFieldProduct(d *jsonwire.Decoder) int {
-	switch string(d.Key()) {
-	case "id":
-		return 0
-	case "name":
-		return 1
-	case "price_cents":
-		return 2
-	}
-	switch string(d.FoldedKey()) {
-	case "ID":
-		return 0
-	case "NAME":
-		return 1
-	case "PRICE_CENTS":
-		return 2
-	}
-	return -1
-}
 
 // gofkaJSONEnrichedOrder is the JSON serde of EnrichedOrder: it encodes and decodes exactly as encoding/json
 // does, with the code below specialized to the type (see package runtime/jsonwire).
@@ -264,6 +190,79 @@ func gofkaJSONFieldOrder(d *jsonwire.Decoder) int {
 	return -1
 }
 
+// gofkaJSONProduct is the JSON serde of Product: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONProduct struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONProduct) Encode(dst []byte, v Product) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodeProduct(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONProduct) Decode(data []byte) (Product, error) {
+	var v Product
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodeProduct(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodeProduct appends v as encoding/json encodes a value of type Product.
+func gofkaJSONEncodeProduct(e *jsonwire.Encoder, v Product) {
+	e.Raw(`{"id":`)
+	jsonwire.WriteString(e, v.ID)
+	e.Raw(`,"name":`)
+	jsonwire.WriteString(e, v.Name)
+	e.Raw(`,"price_cents":`)
+	jsonwire.WriteInt(e, v.PriceCents)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodeProduct decodes into *v as encoding/json decodes into a value of type Product.
+func gofkaJSONDecodeProduct(d *jsonwire.Decoder, v *Product) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("Product"); more; more = d.NextMember() {
+		switch gofkaJSONFieldProduct(d) {
+		case 0:
+			jsonwire.ReadString(d, &v.ID)
+		case 1:
+			jsonwire.ReadString(d, &v.Name)
+		case 2:
+			jsonwire.ReadInt(d, &v.PriceCents)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldProduct returns the index of the field of Product that the current member names, -1 for none.
+func gofkaJSONFieldProduct(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "id":
+		return 0
+	case "name":
+		return 1
+	case "price_cents":
+		return 2
+	}
+	switch string(d.FoldedKey()) {
+	case "ID":
+		return 0
+	case "NAME":
+		return 1
+	case "PRICE_CENTS":
+		return 2
+	}
+	return -1
+}
+
 // Pins: each line names a user function with the signature this file was generated
 // for. A build error here means the function changed: run go generate (gofkagen) again.
 func _() {
@@ -306,15 +305,15 @@ func CompiledOrderEnrich() *runtime.Program {
 //	└─ LeftJoinGlobal#3 → Filter#4 → Sink#5 topic "orders-without-product"
 type orderEnrichTask0 struct {
 	out            runtime.Emitter
-	current        int           // index in the batch of the record in flight
-	streamTime     int64         // the largest timestamp read, before any filter
-	valueBuf       []byte        // reused for every encoded value
-	globalProducts state.Backend // global table "products", read-only
+	current        int                       // index in the batch of the record in flight
+	streamTime     int64                     // the largest timestamp read, before any filter
+	valueBuf       []byte                    // reused for every encoded value
+	globalProducts *state.ReadCache[Product] // global table "products", read-only
 }
 
 func newOrderEnrichTask0(ctx runtime.TaskContext) runtime.Task {
 	return &orderEnrichTask0{
-		globalProducts: ctx.Globals[0],
+		globalProducts: state.NewReadCache[Product](ctx.Globals[0], gofkaSerdeProduct.Decode, ctx.CacheEntries),
 		out:            ctx.Out,
 		streamTime:     ctx.StreamTime,
 	}
@@ -364,15 +363,11 @@ func (t *orderEnrichTask0) processOrders(batch []runtime.Record) error {
 		{
 			// fan-out 1 of 2 from Source#0: JoinGlobal#1 → Sink#2 topic "enriched-orders"
 			kg1 := productID(k0, v0) // the key of global table "products"
-			raw1, found1, err := t.globalProducts.Get(runtime.StringBytes(kg1))
+			row1, found1, err := t.globalProducts.Get(runtime.StringBytes(kg1))
 			if err != nil {
 				return r.Fail("read global table products", err)
 			}
 			if found1 {
-				row1, err := gofkaSerdeProduct.Decode(bytes.Clone(raw1))
-				if err != nil {
-					return r.Fail("decode global table products value", err)
-				}
 				v1 := enrich(v0, row1)
 				value2, err := gofkaSerdeEnrichedOrder.Encode(t.valueBuf[:0], v1)
 				if err != nil {
@@ -384,19 +379,15 @@ func (t *orderEnrichTask0) processOrders(batch []runtime.Record) error {
 		}
 		// fan-out 2 of 2 from Source#0: LeftJoinGlobal#3 → Filter#4 → Sink#5 topic "orders-without-product"
 		kg3 := productID(k0, v0) // the key of global table "products"
-		raw3, found3, err := t.globalProducts.Get(runtime.StringBytes(kg3))
+		row3, found3, err := t.globalProducts.Get(runtime.StringBytes(kg3))
 		if err != nil {
 			return r.Fail("read global table products", err)
 		}
-		var row3 *Product // nil: the table has no row for the key
+		var rowp3 *Product // nil: the table has no row for the key
 		if found3 {
-			vg3, err := gofkaSerdeProduct.Decode(bytes.Clone(raw3))
-			if err != nil {
-				return r.Fail("decode global table products value", err)
-			}
-			row3 = &vg3
+			rowp3 = &row3 // a copy of the cached row
 		}
-		v3 := missing(v0, row3)
+		v3 := missing(v0, rowp3)
 		if !isMissing(k0, v3) {
 			continue
 		}

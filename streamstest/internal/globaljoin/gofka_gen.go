@@ -3,7 +3,6 @@
 package globaljoin
 
 import (
-	"bytes"
 	"github.com/gofka/streams"
 	"github.com/gofka/streams/runtime"
 	"github.com/gofka/streams/state"
@@ -53,15 +52,15 @@ func CompiledJoin() *runtime.Program {
 //	Source#0 topic "streamTopic" → JoinGlobal#1 → Sink#2 topic "output"
 type joinTask0 struct {
 	out               runtime.Emitter
-	current           int           // index in the batch of the record in flight
-	streamTime        int64         // the largest timestamp read, before any filter
-	keyBuf            []byte        // reused for every encoded key
-	globalGlobalTable state.Backend // global table "global-table", read-only
+	current           int                      // index in the batch of the record in flight
+	streamTime        int64                    // the largest timestamp read, before any filter
+	keyBuf            []byte                   // reused for every encoded key
+	globalGlobalTable *state.ReadCache[string] // global table "global-table", read-only
 }
 
 func newJoinTask0(ctx runtime.TaskContext) runtime.Task {
 	return &joinTask0{
-		globalGlobalTable: ctx.Globals[0],
+		globalGlobalTable: state.NewReadCache[string](ctx.Globals[0], gofkaSerdeString.Decode, ctx.CacheEntries),
 		out:               ctx.Out,
 		streamTime:        ctx.StreamTime,
 	}
@@ -109,16 +108,12 @@ func (t *joinTask0) processStreamTopic(batch []runtime.Record) error {
 			return r.Fail("decode value", err)
 		}
 		kg1 := foreignKey(k0, v0) // the key of global table "global-table"
-		raw1, found1, err := t.globalGlobalTable.Get(runtime.StringBytes(kg1))
+		row1, found1, err := t.globalGlobalTable.Get(runtime.StringBytes(kg1))
 		if err != nil {
 			return r.Fail("read global table global-table", err)
 		}
 		if !found1 {
 			continue // no row: an inner join drops the record
-		}
-		row1, err := gofkaSerdeString.Decode(bytes.Clone(raw1))
-		if err != nil {
-			return r.Fail("decode global table global-table value", err)
 		}
 		v1 := joined(v0, row1)
 		key2, err := gofkaSerdeInt32.Encode(t.keyBuf[:0], k0)
@@ -161,15 +156,15 @@ func CompiledLeftJoin() *runtime.Program {
 //	Source#0 topic "streamTopic" → LeftJoinGlobal#1 → Sink#2 topic "output"
 type leftJoinTask0 struct {
 	out               runtime.Emitter
-	current           int           // index in the batch of the record in flight
-	streamTime        int64         // the largest timestamp read, before any filter
-	keyBuf            []byte        // reused for every encoded key
-	globalGlobalTable state.Backend // global table "global-table", read-only
+	current           int                      // index in the batch of the record in flight
+	streamTime        int64                    // the largest timestamp read, before any filter
+	keyBuf            []byte                   // reused for every encoded key
+	globalGlobalTable *state.ReadCache[string] // global table "global-table", read-only
 }
 
 func newLeftJoinTask0(ctx runtime.TaskContext) runtime.Task {
 	return &leftJoinTask0{
-		globalGlobalTable: ctx.Globals[0],
+		globalGlobalTable: state.NewReadCache[string](ctx.Globals[0], gofkaSerdeString.Decode, ctx.CacheEntries),
 		out:               ctx.Out,
 		streamTime:        ctx.StreamTime,
 	}
@@ -217,19 +212,15 @@ func (t *leftJoinTask0) processStreamTopic(batch []runtime.Record) error {
 			return r.Fail("decode value", err)
 		}
 		kg1 := foreignKey(k0, v0) // the key of global table "global-table"
-		raw1, found1, err := t.globalGlobalTable.Get(runtime.StringBytes(kg1))
+		row1, found1, err := t.globalGlobalTable.Get(runtime.StringBytes(kg1))
 		if err != nil {
 			return r.Fail("read global table global-table", err)
 		}
-		var row1 *string // nil: the table has no row for the key
+		var rowp1 *string // nil: the table has no row for the key
 		if found1 {
-			vg1, err := gofkaSerdeString.Decode(bytes.Clone(raw1))
-			if err != nil {
-				return r.Fail("decode global table global-table value", err)
-			}
-			row1 = &vg1
+			rowp1 = &row1 // a copy of the cached row
 		}
-		v1 := leftJoined(v0, row1)
+		v1 := leftJoined(v0, rowp1)
 		key2, err := gofkaSerdeInt32.Encode(t.keyBuf[:0], k0)
 		if err != nil {
 			return r.Fail("encode key for output", err)
