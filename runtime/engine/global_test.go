@@ -65,6 +65,7 @@ type globalHarness struct {
 	dir     string
 	status  string
 	prog    *runtime.Program
+	eos     bool
 	stop    context.CancelFunc
 	done    chan error
 	table   map[string]string // the brute-force table: every dim record produced so far
@@ -90,12 +91,37 @@ func (h *globalHarness) produce(topic, key, value string) {
 	}
 }
 
+// produceTxn writes a dim record in a transaction that commits or aborts: a
+// read_committed table applies the first and never sees the second, and the
+// transaction markers take offsets of their own.
+func (h *globalHarness) produceTxn(key, value string, commit bool) {
+	h.t.Helper()
+	tx, err := kgo.NewClient(kgo.SeedBrokers(h.brokers...), kgo.TransactionalID("dim-writer"))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer tx.Close()
+	if err := tx.BeginTransaction(); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := tx.ProduceSync(h.ctx, &kgo.Record{Topic: "dim", Key: []byte(key), Value: []byte(value)}).FirstErr(); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := tx.EndTransaction(h.ctx, kgo.TransactionEndTry(commit)); err != nil {
+		h.t.Fatal(err)
+	}
+	if commit {
+		h.dimOut++
+		h.table[key] = value
+	}
+}
+
 func (h *globalHarness) start() {
 	ctx, stop := context.WithCancel(h.ctx)
 	h.stop, h.done = stop, make(chan error, 1)
 	go func() {
 		h.done <- Run(ctx, h.prog, Config{Brokers: h.brokers, AppID: "lookup", StateDir: h.dir, Logger: quietLogger(),
-			CommitInterval: 100 * time.Millisecond, StatusAddr: h.status})
+			CommitInterval: 100 * time.Millisecond, StatusAddr: h.status, ExactlyOnce: h.eos})
 	}()
 }
 
@@ -178,10 +204,13 @@ func freeLocalAddr(t *testing.T) string {
 // embedded broker: the table is read whole before the first lookup, follows
 // updates and deletes while running, and a restart reads only what was
 // written while it was stopped (RocksDB and its recorded offsets), where an
-// in-memory table reads the whole topic again.
+// in-memory table reads the whole topic again. Under exactly-once the table
+// is read read_committed, to the last stable offset: a committed transaction's
+// row is applied, an aborted one's never.
 func TestGlobalTableRestoreFollowAndCheckpoint(t *testing.T) {
-	for _, persistent := range []bool{true, false} {
-		t.Run(fmt.Sprintf("persistent=%v", persistent), func(t *testing.T) {
+	for _, tc := range []struct{ persistent, eos bool }{{true, false}, {false, false}, {true, true}} {
+		persistent := tc.persistent
+		t.Run(fmt.Sprintf("persistent=%v,eos=%v", tc.persistent, tc.eos), func(t *testing.T) {
 			c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "in"), kfake.SeedTopics(3, "dim"), kfake.SeedTopics(1, "out"))
 			if err != nil {
 				t.Fatal(err)
@@ -195,7 +224,7 @@ func TestGlobalTableRestoreFollowAndCheckpoint(t *testing.T) {
 			}
 			defer cl.Close()
 			h := &globalHarness{t: t, ctx: ctx, cl: cl, brokers: c.ListenAddrs(), dir: t.TempDir(), status: freeLocalAddr(t),
-				prog: lookupProgram(persistent), table: map[string]string{}}
+				prog: lookupProgram(persistent), table: map[string]string{}, eos: tc.eos}
 			var keys []string
 			for i := range 60 {
 				keys = append(keys, fmt.Sprintf("k%d", i))
@@ -203,6 +232,10 @@ func TestGlobalTableRestoreFollowAndCheckpoint(t *testing.T) {
 			}
 			h.produce("dim", "k7", "") // a tombstone
 			h.produce("dim", "k8", "v8-bis")
+			if tc.eos {
+				h.produceTxn("k5", "aborted", false)
+				h.produceTxn("k6", "v6-in-a-transaction", true)
+			}
 
 			h.start()
 			st := h.globalStatus(int64(h.dimOut))
