@@ -91,3 +91,10 @@ bench-eos: deps ## exactly-once vs at-least-once, gofka vs Kafka Streams exactly
 bench-windowed: deps ## windowed count end to end (issue 14): examples/pageviews vs Kafka Streams WindowedCount, one broker (real Kafka with java+mvn), N page views, RUNS runs
 	cd bench && $(GO) run ./e2e -windowed -n $(N) -runs $(RUNS) -out bench/results/windowed.md \
 	  -command "make $(or $(MAKECMDGOALS),bench-windowed) N=$(N) RUNS=$(RUNS)"
+
+.PHONY: nexmark
+NEXMARK_BENCH ?= -benchtime 3x
+nexmark: ## Nexmark (issue 15, 8a): each built query in process on one core (100,000 events per op), events/s beside Flink 1.13 and Feldera; writes bench/results/nexmark.md (NEXMARK_BENCH="-benchtime 1x" to shorten)
+	@mkdir -p bench/results
+	$(GO) test -run '^$$' -bench '^BenchmarkNexmark$$' -benchmem -cpu 1 $(NEXMARK_BENCH) ./examples/nexmark/ | tee bench/results/nexmark.txt
+	$(GO) run ./examples/nexmark/benchreport -in bench/results/nexmark.txt -out bench/results/nexmark.md -load "$$(cut -d' ' -f1-3 /proc/loadavg)" -command "make nexmark$(if $(filter-out -benchtime 3x,$(NEXMARK_BENCH)), NEXMARK_BENCH='$(NEXMARK_BENCH)')"

@@ -140,8 +140,12 @@ func (t *taskGen) process(n *ir.Node, k, v string) []jen.Code {
 	}
 	r := jen.Id(t.l("r"))
 	fail := r.Clone().Dot("Fail").Call(jen.Lit("Process "+n.Fns[0].Display), jen.Id(t.l("err")))
-	begin := jen.Call(r.Clone().Dot("Timestamp"), jen.Id(t.l("t")).Dot("streamTime"), key)
-	setRec := jen.Id(t.l("t")).Dot(names.rec).Op("=").Op("*").Add(r.Clone())
+	begin := jen.Call(t.timestamp(), jen.Id(t.l("t")).Dot("streamTime"), key)
+	var setRec jen.Code = jen.Id(t.l("t")).Dot(names.rec).Op("=").Op("*").Add(r.Clone())
+	if t.resultTime != "" {
+		// On a window's result the record's time is the window's, not r's.
+		setRec = jen.Block(setRec, jen.Id(t.l("t")).Dot(names.rec).Dot("Timestamp").Op("=").Id(t.resultTime))
+	}
 	out = append(out, jen.Commentf("%s at %s: %s", n, posRef(n), t.fnRef(n.Fns[0])))
 	return append(out, t.callProc(n, n.Fns[0], "BeginRecord", fail, begin, setRec, jen.Id(k), jen.Id(v))...)
 }
@@ -152,6 +156,11 @@ func (t *taskGen) forwardMethod(n *ir.Node) []jen.Code {
 	names := t.procs[n]
 	k, v := t.vars(n)
 	fw := t.l("fw")
+	// Forwarded records carry their own time in r, even when n runs on a
+	// window's result (whose time variable is out of scope here).
+	outer := t.resultTime
+	t.resultTime = ""
+	defer func() { t.resultTime = outer }()
 	body := append([]jen.Code{
 		jen.Id(t.l("r")).Dot("Timestamp").Op("=").Id(fw).Dot("Timestamp"),
 		jen.List(jen.Id(k), jen.Id(v)).Op(":=").List(jen.Id(fw).Dot("Key"), jen.Id(fw).Dot("Value")),

@@ -42,15 +42,16 @@ type Engine struct {
 	status   *statusServer
 	metrics  *metrics
 
-	topics       []*topicInfo
-	parts        []int32 // partitions (tasks) per sub-topology
-	routes       map[string][]route
-	wm           *watermarks // event-time progress of the running tasks (WithWatermark)
-	cacheEntries int
-	tasks        map[coordinator.TaskID]*task      // the running tasks
-	taskCounts   map[coordinator.TaskID]*taskCount // starts and rollbacks, for /status
-	batch        []runtime.Record                  // reused for every fetched partition
-	batchTimes   []int64                           // the batch's Kafka timestamps, when several sources read its topic
+	topics        []*topicInfo
+	parts         []int32 // partitions (tasks) per sub-topology
+	routes        map[string][]route
+	orderedTopics map[string]bool // topics whose records are merged in time order with others' (order.go)
+	wm            *watermarks     // event-time progress of the running tasks (WithWatermark)
+	cacheEntries  int
+	tasks         map[coordinator.TaskID]*task      // the running tasks
+	taskCounts    map[coordinator.TaskID]*taskCount // starts and rollbacks, for /status
+	batch         []runtime.Record                  // reused for every fetched partition
+	batchTimes    []int64                           // the batch's Kafka timestamps, when several sources read its topic
 
 	// positions are the next input offsets to process and commit for the running
 	// tasks' inputs (-1: from the start).
@@ -296,6 +297,7 @@ func (e *Engine) openState(ctx context.Context) error {
 			}
 		}
 	}
+	e.orderedTopics = orderedTopics(e.routes)
 	e.wm = newWatermarks(e)
 	e.log.Info("state opened", "dir", dir, "snapshots", e.cfg.Snapshots, "block_cache_bytes", mem.BlockCache,
 		"write_buffer_bytes", mem.WriteBuffers, "cache_entries_per_store", e.cacheEntries)

@@ -20,22 +20,20 @@ import (
 func (e *Engine) processFetches(ctx context.Context, fetches kgo.Fetches) error {
 	var err error
 	moved := false
-	fetches.EachPartition(func(ftp kgo.FetchTopicPartition) {
-		if err != nil || moved {
-			return
-		}
+	inTimeOrder(fetches, e.orderedTopics, func(ftp kgo.FetchTopicPartition) bool {
 		e.metrics.observeLag(ftp)
 		if len(ftp.Records) == 0 {
-			return
+			return true
 		}
 		for _, rt := range e.routes[ftp.Topic] {
 			id := coordinator.TaskID{SubTopology: rt.subTopology, Partition: ftp.Partition}
 			if e.tasks[id] != nil && !e.node.MayRun(id) {
 				moved = true
-				return
+				return false
 			}
 		}
 		err = e.processPartition(ftp)
+		return err == nil
 	})
 	if moved {
 		return e.catchUp(ctx)
