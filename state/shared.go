@@ -59,6 +59,14 @@ func (s *Shared) Range(fn func(key, value []byte) error) error {
 	return s.b.Range(fn)
 }
 
+// Locked calls fn with the backend under the lock, for what Backend does not
+// offer (MemoryBackend.Len).
+func (s *Shared) Locked(fn func(Backend)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn(s.b)
+}
+
 // View returns a read-only Backend over s for one reader (one goroutine).
 func (s *Shared) View() Backend { return &sharedView{s: s} }
 

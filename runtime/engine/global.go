@@ -340,7 +340,7 @@ func (gt *globalTable) checkpoint() error {
 func (gt *globalTable) rows() int64 {
 	if gt.mem != nil {
 		var n int64
-		_ = gt.shared.Range(func(_, _ []byte) error { n++; return nil })
+		gt.shared.Locked(func(state.Backend) { n = int64(gt.mem.Len()) })
 		return n
 	}
 	sp := rocks.StorePartition{Store: gt.spec.Name, Partition: 0}
