@@ -67,6 +67,15 @@ func (s *Shared) Locked(fn func(Backend)) {
 	fn(s.b)
 }
 
+// Update runs write, which changes the backend by other means than Put and
+// Delete (a RocksDB write batch), under the lock, and counts it as a write.
+func (s *Shared) Update(write func() error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.version.Add(1)
+	return write()
+}
+
 // View returns a read-only Backend over s for one reader (one goroutine).
 func (s *Shared) View() Backend { return &sharedView{s: s} }
 

@@ -47,6 +47,7 @@ type globalTable struct {
 	shared     *state.Shared
 	mem        *state.MemoryBackend // nil for RocksDB
 	db         *rocks.DB            // nil in memory
+	batch      *rocks.Batch         // RocksDB: each fetched batch is written at once
 
 	mu       sync.Mutex
 	next     map[int32]int64 // next offset to apply, per partition
@@ -188,7 +189,7 @@ func (e *Engine) openGlobal(gt *globalTable, b map[int32]bounds) error {
 	if err != nil {
 		return err
 	}
-	gt.shared = state.NewShared(store)
+	gt.shared, gt.batch = state.NewShared(store), store.NewBatch()
 	return nil
 }
 
@@ -284,38 +285,61 @@ func (e *Engine) pollGlobals(ctx context.Context, g *globalTables) error {
 	return failed
 }
 
-// apply writes the records of one fetched partition to the table.
+// apply writes the records of one fetched partition to the table: in one
+// RocksDB write batch, or one by one in memory. The offsets move only once the
+// records are written.
 func (gt *globalTable) apply(ftp kgo.FetchTopicPartition, readCommitted bool) error {
 	gt.mu.Lock()
 	defer gt.mu.Unlock()
 	if gt.failed != nil {
 		return nil
 	}
+	p := ftp.Partition
+	next, first, applied := gt.next[p], int64(-1), int64(0)
 	for _, r := range ftp.Records {
-		if r.Offset < gt.next[ftp.Partition] {
+		if r.Offset < next {
 			continue
 		}
+		if first < 0 {
+			first = r.Offset
+		}
 		if !r.Attrs.IsControl() { // transaction markers take an offset and hold no row
-			var err error
-			if r.Value == nil {
-				err = gt.shared.Delete(r.Key)
-			} else {
-				err = gt.shared.Put(r.Key, r.Value)
-			}
-			if err != nil {
-				gt.failed = fmt.Errorf("global table %s: %s partition %d offset %d: %w", gt.spec.Name, ftp.Topic, ftp.Partition, r.Offset, err)
+			if err := gt.write(r.Key, r.Value); err != nil {
+				gt.failed = fmt.Errorf("global table %s: %s partition %d offset %d: %w", gt.spec.Name, ftp.Topic, p, r.Offset, err)
 				return gt.failed
 			}
-			gt.applied++
+			applied++
 		}
-		gt.next[ftp.Partition] = r.Offset + 1
+		next = r.Offset + 1
 	}
+	if gt.batch != nil && gt.batch.Len() > 0 {
+		if err := gt.shared.Update(gt.batch.Write); err != nil {
+			gt.failed = fmt.Errorf("global table %s: %s partition %d offsets %d to %d: %w", gt.spec.Name, ftp.Topic, p, first, next-1, err)
+			return gt.failed
+		}
+	}
+	gt.next[p], gt.applied = next, gt.applied+applied
 	end := ftp.HighWatermark
 	if readCommitted {
 		end = ftp.LastStableOffset
 	}
 	if ftp.Err == nil && end >= 0 {
-		gt.ends[ftp.Partition] = max(gt.ends[ftp.Partition], end)
+		gt.ends[p] = max(gt.ends[p], end)
+	}
+	return nil
+}
+
+// write applies one record (nil value: a delete): into the batch, or to memory.
+func (gt *globalTable) write(key, value []byte) error {
+	switch {
+	case gt.batch != nil && value == nil:
+		gt.batch.Delete(key)
+	case gt.batch != nil:
+		gt.batch.Put(key, value)
+	case value == nil:
+		return gt.shared.Delete(key)
+	default:
+		return gt.shared.Put(key, value)
 	}
 	return nil
 }
@@ -328,6 +352,10 @@ func (gt *globalTable) checkpoint() error {
 		return nil
 	}
 	gt.mu.Lock()
+	if gt.failed != nil {
+		gt.mu.Unlock()
+		return nil // the rows may be behind the offsets: keep the last good ones
+	}
 	offsets := make(map[rocks.StorePartition]int64, len(gt.next))
 	for p, off := range gt.next {
 		offsets[rocks.StorePartition{Store: gt.spec.Name, Partition: p}] = off
@@ -391,6 +419,9 @@ func (g *globalTables) close(e *Engine) {
 	for _, gt := range g.tables {
 		if gt.db == nil {
 			continue
+		}
+		if gt.batch != nil {
+			gt.batch.Close()
 		}
 		if gt.shared != nil && gt.failed == nil {
 			if err := gt.checkpoint(); err != nil {
