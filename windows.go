@@ -30,8 +30,9 @@ func SlidingWindows(timeDifference time.Duration) Windows { return Windows{} }
 
 // SessionWindows group a key's records into sessions: a session ends when no record
 // arrives for inactivityGap, and a record that bridges two sessions merges them
-// (Aggregate needs the SessionMerger option to merge two aggregates).
-// inactivityGap must be positive.
+// (Aggregate needs the SessionMerger option to merge two aggregates). As in
+// Kafka Streams, the sessions a record replaces are forwarded as deletes (a
+// sink gets a tombstone for each). inactivityGap must be positive.
 func SessionWindows(inactivityGap time.Duration) Windows { return Windows{} }
 
 // CountWindows are a window per n records of a key: the first n records of a key
@@ -103,11 +104,16 @@ func SessionMerger(merger any) SessionMergerOption { return SessionMergerOption{
 type Suppressed struct{ _ [0]func() }
 
 // UntilWindowCloses emits exactly one final result per window, when stream time
-// passes the window's end plus grace. Only a windowed table can use it.
+// reaches the window's end plus grace (sessions: end plus gap plus grace; a
+// session merged into another is never emitted). Only a time-windowed table can
+// use it.
 func UntilWindowCloses() Suppressed { return Suppressed{} }
 
-// UntilTimeLimit holds each key's updates back for d of stream time, or until
-// maxRecords keys are buffered, and then emits the latest. d must be constant.
+// UntilTimeLimit holds each key's updates back until d of stream time has
+// passed since the first of them, and then emits the latest; when more than
+// maxRecords keys wait, the oldest are emitted early (Kafka Streams'
+// maxRecords(n).emitEarlyWhenFull()). d and maxRecords must be constant; an
+// unwindowed table needs maxRecords > 0, on a windowed one 0 is unbounded.
 func UntilTimeLimit(d time.Duration, maxRecords int) Suppressed { return Suppressed{} }
 
 // Suppress holds back a table's updates as s says.

@@ -19,9 +19,6 @@ type Result struct {
 // writes nothing.
 func Generate(pkg *ir.Package) Result {
 	res := Result{PkgPath: pkg.Path, OutputPath: filepath.Join(pkg.Dir, ir.GeneratedFile)}
-	if res.Errs = unsupported(pkg); len(res.Errs) > 0 {
-		return res
-	}
 	content, err := source(pkg)
 	if err != nil {
 		res.Errs = []error{err}

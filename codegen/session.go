@@ -17,8 +17,13 @@ import (
 // record is late when its merged session ends more than gap + grace before stream
 // time: it is then counted, sent to the late topic if any, and not added.
 //
-// Unlike Kafka Streams, the sessions merged away are not forwarded as tombstones
-// (the chain after an aggregation carries typed values, which have no "deleted").
+// As in Kafka Streams, unless the new session is just [ts, ts], each session
+// merged away (or grown) is forwarded as a delete of its key, with its end as
+// timestamp, before the new session: a sink after ToStream gets a tombstone (a
+// nil value), and a Suppress(UntilWindowCloses()) drops the session's pending
+// result, so a merged-away session is never emitted. The chain's user functions
+// (Map, Filter, ...) take typed values, which have no "deleted": a delete stops
+// before the first of them (tombstones).
 //
 //	t.sessions5 = t.sessions5[:0]
 //	t.store.FindSessions(key, ts-gap, ts+gap, func(s, e int64, v V, vts int64) error {
@@ -30,10 +35,7 @@ import (
 // sessionStoreField is the field type and constructor of a session store.
 func (t *taskGen) sessionStoreField(s *ir.Store, codec []jen.Code) (jen.Code, jen.Code) {
 	w := s.Node.Window
-	// A session closes when stream time passes end + gap + grace (Kafka Streams'
-	// rule, strictly), and SessionStore expires sessions with end + Retention <=
-	// stream time, hence the extra millisecond: a session is kept while it can grow.
-	spec := jen.Qual(statePath, "SessionSpec").Values(jen.Id("Retention").Op(":").Lit(int(w.Retention().Milliseconds()) + 1)) // gap + grace + 1, ms
+	spec := jen.Qual(statePath, "SessionSpec").Values(jen.Id("Retention").Op(":").Lit(int(w.Retention().Milliseconds()))) // gap + grace, ms
 	return jen.Op("*").Qual(statePath, "SessionStore").Types(typ(s.Value)),
 		jen.Qual(statePath, "NewSessionStore").Types(typ(s.Value)).Call(append(codec, spec, jen.Id(t.l("ctx")).Dot("CacheEntries"))...)
 }
@@ -87,13 +89,17 @@ func (t *taskGen) sessionWindowed(n *ir.Node, k, v string, m mode) []jen.Code {
 			jen.Func().Params(jen.List(jen.Id(ss), jen.Id(se)).Int64(), jen.Id(sv).Add(typ(n.Value)), jen.Id(sts).Int64()).Error().Block(append(merge, jen.Return(jen.Nil()))...),
 		), jen.Id(t.l("err")).Op("!=").Nil()).Block(jen.Return(jen.Id(t.l("r")).Dot("Fail").Call(jen.Lit("read store "+s.Name), jen.Id(t.l("err"))))),
 	)
-	open := []jen.Code{
-		jen.For(jen.List(jen.Id("_"), jen.Id(t.l("se"))).Op(":=").Range().Add(merged.Clone())).Block(
-			jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Remove").Call(key, jen.Id(t.l("se")).Index(jen.Lit(0)), jen.Id(t.l("se")).Index(jen.Lit(1))), jen.Id(t.l("err")).Op("!=").Nil()).Block(
-				jen.Return(jen.Id(t.l("r")).Dot("Fail").Call(jen.Lit("write store "+s.Name), jen.Id(t.l("err")))),
-			),
+	gone := t.l("se")
+	retire := []jen.Code{
+		jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Remove").Call(key, jen.Id(gone).Index(jen.Lit(0)), jen.Id(gone).Index(jen.Lit(1))), jen.Id(t.l("err")).Op("!=").Nil()).Block(
+			jen.Return(jen.Id(t.l("r")).Dot("Fail").Call(jen.Lit("write store "+s.Name), jen.Id(t.l("err")))),
 		),
 	}
+	if del := t.tombstones(n, k, gone); len(del) > 0 {
+		retire = append(retire, jen.If(jen.Id(start).Op("!=").Id(ts).Op("||").Id(end).Op("!=").Id(ts)).Block(del...).
+			Comment("Kafka Streams forwards a delete unless the new session is [ts, ts]"))
+	}
+	open := []jen.Code{jen.For(jen.List(jen.Id("_"), jen.Id(gone)).Op(":=").Range().Add(merged.Clone())).Block(retire...)}
 	open = append(open, t.fold(n, k, v, jen.Id(agg), jen.Id(found))...)
 	wk, wts := id("w"), id("wts")
 	open = append(open,
@@ -130,4 +136,51 @@ func (t *taskGen) mergeSession(n *ir.Node, k, agg, found, sv string) []jen.Code 
 		jen.If(jen.Op("!").Id(found)).Block(jen.Id(agg).Op("=").Add(t.call(n.Fns[0])), jen.Id(found).Op("=").True()),
 		jen.Id(agg).Op("=").Add(t.call(n.Fns[2], jen.Id(k), jen.Id(agg), jen.Id(sv))),
 	}
+}
+
+// tombstones emits the delete of the session [se[0], se[1]] of key k along the
+// chain after session aggregation n: through ToStream to each sink (a nil
+// value, timestamp the session's end) and each Suppress (its pending result is
+// dropped). It stops at any other step: those take typed values.
+func (t *taskGen) tombstones(n *ir.Node, k, se string) []jen.Code {
+	/*
+		wd5 := streams.Windowed[string]{Key: k0, Start: time.UnixMilli(se[0]).UTC(), End: time.UnixMilli(se[1]).UTC()}
+		key7, err := serde.Encode(t.keyBuf[:0], wd5) ...
+		t.out.Emit(1, key7, nil, se[1]) // a tombstone, to topic "sessions"
+	*/
+	wd := t.l(fmt.Sprintf("wd%d", n.ID))
+	var out []jen.Code
+	var walk func(c *ir.Node)
+	walk = func(c *ir.Node) {
+		switch c.Op {
+		case ir.OpToStream:
+			for _, d := range t.consumers(c, 0) {
+				walk(d)
+			}
+		case ir.OpSink:
+			topic := c.Topics[0]
+			id := t.topicIDs[topicKey{topic.Name, topic.Kind != ir.ExternalTopic}]
+			enc, kb := t.encode(c.KeySerde, wd, "keyBuf", t.l(fmt.Sprintf("dk%d", c.ID)), "encode key for "+topic.FullName(t.graph.DefaultAppID))
+			out = append(out, enc...)
+			out = append(out, jen.Id(t.l("t")).Dot("out").Dot("Emit").Call(jen.Lit(id), kb, jen.Nil(), jen.Id(se).Index(jen.Lit(1))).Comment("a tombstone, to "+topicRef(topic)))
+		case ir.OpSuppress:
+			s := c.Store
+			enc, kb := t.encode(s.KeySerde, wd, "keyBuf", t.l(fmt.Sprintf("dk%d", c.ID)), "encode key for store "+s.Name)
+			out = append(out, enc...)
+			out = append(out, jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(t.stores[s]).Dot("Remove").Call(kb), jen.Id(t.l("err")).Op("!=").Nil()).Block(
+				jen.Return(jen.Id(t.l("r")).Dot("Fail").Call(jen.Lit("write store "+s.Name), jen.Id(t.l("err")))),
+			).Comment("a merged-away session is never emitted"))
+		}
+	}
+	for _, c := range t.consumers(n, 0) {
+		walk(c)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return append([]jen.Code{jen.Id(wd).Op(":=").Qual(streamsPath, "Windowed").Types(typ(n.Inputs[0].Node.Key)).Values(
+		jen.Id("Key").Op(":").Id(k),
+		jen.Id("Start").Op(":").Qual("time", "UnixMilli").Call(jen.Id(se).Index(jen.Lit(0))).Dot("UTC").Call(),
+		jen.Id("End").Op(":").Qual("time", "UnixMilli").Call(jen.Id(se).Index(jen.Lit(1))).Dot("UTC").Call(),
+	)}, out...)
 }

@@ -11,20 +11,30 @@ import (
 // Suppress(UntilWindowCloses()) after a windowed aggregation. Each update of a
 // window replaces the window's pending result in a state.SuppressBuffer (a store
 // with a changelog, so a restart loses no pending result), due when stream time
-// reaches the window's end plus grace. After each update the buffer hands back,
-// oldest first, the results that are due, and a method per Suppress node
-// (final<ID>) runs the rest of the chain on each: exactly one record per window,
-// with the window's timestamp.
+// reaches the window's end plus grace (sessions: end plus gap plus grace). After
+// each update the buffer hands back, oldest first, the results that are due, and
+// a method per Suppress node (final<ID>) runs the rest of the chain on each:
+// exactly one record per window, with the window's timestamp. A session merged
+// away is removed from the buffer (session.go), so it is never emitted.
 //
 //	t.storeX.Put(windowed key bytes, end+grace, aggregate bytes, window time)
 //	t.storeX.EvictUntil(t.streamTime, func(key, value []byte, ts int64) error {
 //		return t.final5(r, key, value, ts)
 //	})
 //
+// Suppress(UntilTimeLimit(d, maxRecords)), on any table, uses the same buffer:
+// a key's entry is due d after its first buffered update (Update keeps that
+// time while the key waits, as Kafka Streams' buffer does), and when more than
+// maxRecords keys wait the oldest are emitted early (EvictOldest):
+//
+//	t.storeX.Update(key bytes, record time, value bytes, record time)
+//	t.storeX.EvictUntil(t.streamTime-d, ...)
+//	if n := t.storeX.Len() - maxRecords; n > 0 { t.storeX.EvictOldest(n, ...) }
+//
 // A buffer reads its backend (what a restart restored) at its first call.
 
-// windowFields adds the task field windows need: the late-record counter, and
-// the sessions a record merges.
+// windowFields adds the task field windows need: the late-record counter, the
+// sessions a record merges and the sliding windows a record updates.
 func (t *taskGen) windowFields(fields *[]jen.Code, ctor jen.Dict) {
 	if !hasWindows(t.st) {
 		return
@@ -32,19 +42,34 @@ func (t *taskGen) windowFields(fields *[]jen.Code, ctor jen.Dict) {
 	*fields = append(*fields, jen.Id("late").Op("*").Qual(runtimePath, "LateCounter").Comment("records that fell in no open window"))
 	ctor[jen.Id("late")] = jen.Id(t.l("ctx")).Dot("Late")
 	*fields = append(*fields, t.sessionFields()...)
+	*fields = append(*fields, t.slidingFields()...)
 }
 
-// suppress buffers the window update in k, v and emits the results now due.
+// suppress buffers the update in k, v and emits the results now due.
 func (t *taskGen) suppress(n *ir.Node, k, v string) []jen.Code {
 	s := n.Store
 	field := t.stores[s]
-	grace := int(windowNode(n).Window.Grace.Milliseconds()) // the frontend gives only a windowed Suppress a buffer
-	out := []jen.Code{jen.Commentf("%s: the window's latest result waits in %s until the window closes.", n, storeRef(s))}
+	buf := jen.Id(t.l("t")).Dot(field)
 	kc, key := t.encode(s.KeySerde, k, "keyBuf", t.l(fmt.Sprintf("bk%d", n.ID)), "encode key for store "+s.Name)
 	vc, val := t.encode(s.ValueSerde, v, "valueBuf", t.l(fmt.Sprintf("bv%d", n.ID)), "encode value for store "+s.Name)
+	var out []jen.Code
+	var put jen.Code
+	var due *jen.Statement
+	if n.Suppress.Kind == ir.UntilWindowCloses {
+		out = append(out, jen.Commentf("%s: the window's latest result waits in %s until the window closes.", n, storeRef(s)))
+		put = buf.Clone().Dot("Put").Call(key, closeTime(n, k), val, t.timestamp())
+		due = t.clock()
+	} else {
+		out = append(out, jen.Commentf("%s: the key's latest update waits in %s until %v of stream time has passed since its first.", n, storeRef(s), n.Suppress.Limit))
+		put = buf.Clone().Dot("Update").Call(key, t.timestamp(), val, t.timestamp())
+		due = t.clock()
+		if limit := int(n.Suppress.Limit.Milliseconds()); limit > 0 {
+			due = due.Op("-").Lit(limit)
+		}
+	}
 	out = append(append(out, kc...), vc...)
 	out = append(out,
-		jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Put").Call(key, jen.Id(k).Dot("End").Dot("UnixMilli").Call().Op("+").Lit(grace), val, t.timestamp()), jen.Id(t.l("err")).Op("!=").Nil()).Block(
+		jen.If(jen.Id(t.l("err")).Op(":=").Add(put), jen.Id(t.l("err")).Op("!=").Nil()).Block(
 			jen.Return(jen.Id(t.l("r")).Dot("Fail").Call(jen.Lit("write store "+s.Name), jen.Id(t.l("err")))),
 		),
 	)
@@ -52,11 +77,36 @@ func (t *taskGen) suppress(n *ir.Node, k, v string) []jen.Code {
 	evict := jen.Func().Params(jen.Id(t.l("key")).Index().Byte(), jen.Id(t.l("value")).Index().Byte(), jen.Id(t.l("ts")).Int64()).Error().Block(
 		jen.Return(jen.Id(t.l("t")).Dot(method).Call(jen.Id(t.l("r")), jen.Id(t.l("key")), jen.Id(t.l("value")), jen.Id(t.l("ts")))),
 	)
-	out = append(out, jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("EvictUntil").Call(t.clock(), evict), jen.Id(t.l("err")).Op("!=").Nil()).Block(
+	out = append(out, jen.If(jen.Id(t.l("err")).Op(":=").Add(buf.Clone()).Dot("EvictUntil").Call(due, evict), jen.Id(t.l("err")).Op("!=").Nil()).Block(
 		jen.Return(jen.Id(t.l("err"))),
 	))
+	if max := n.Suppress.MaxRecords; n.Suppress.Kind == ir.UntilTimeLimit && max > 0 {
+		/*
+			if n := t.buffer.Len() - 2; n > 0 { // over maxRecords: the oldest go early
+				t.buffer.EvictOldest(n, ...)
+			}
+		*/
+		over := t.l(fmt.Sprintf("over%d", n.ID))
+		out = append(out, jen.If(jen.Id(over).Op(":=").Add(buf.Clone()).Dot("Len").Call().Op("-").Lit(max), jen.Id(over).Op(">").Lit(0)).Block(
+			jen.If(jen.Id(t.l("err")).Op(":=").Add(buf.Clone()).Dot("EvictOldest").Call(jen.Id(over), evict), jen.Id(t.l("err")).Op("!=").Nil()).Block(
+				jen.Return(jen.Id(t.l("err"))),
+			),
+		).Commentf("over %d buffered keys: the oldest are emitted early", max))
+	}
 	t.methods = append(t.methods, t.finalMethod(n, method))
 	return out
+}
+
+// closeTime is when the window of the windowed key in k closes: its end plus
+// grace (sessions: plus gap and grace, as Kafka Streams' suppression of a
+// session-windowed table).
+func closeTime(n *ir.Node, k string) jen.Code {
+	w := windowNode(n).Window // the frontend gives UntilWindowCloses only to a windowed table
+	after := w.Grace
+	if w.Kind == ir.SessionWindow {
+		after += w.Gap
+	}
+	return jen.Id(k).Dot("End").Dot("UnixMilli").Call().Op("+").Lit(int(after.Milliseconds()))
 }
 
 // windowNode is the windowed aggregation a Suppress node reads.
@@ -86,7 +136,7 @@ func (t *taskGen) finalMethod(n *ir.Node, method string) []jen.Code {
 	body = append(body, t.children(n, 0, k, v, modeMethod)...)
 	recv := jen.Id(t.l("t")).Op("*").Id(t.typ)
 	return []jen.Code{
-		jen.Commentf("%s runs the chain after %s (at %s) on a window's final result, as the", method, n, posRef(n)),
+		jen.Commentf("%s runs the chain after %s (at %s) on a result it releases, as the", method, n, posRef(n)),
 		jen.Commentf("record r was being processed; key and value are valid only during the call."),
 		jen.Func().Params(recv).Id(method).Params(
 			jen.Id(t.l("r")).Op("*").Qual(runtimePath, "Record"), jen.Id(t.l("key")).Index().Byte(), jen.Id(t.l("value")).Index().Byte(), jen.Id(t.l("ts")).Int64(),

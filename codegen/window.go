@@ -31,25 +31,6 @@ import (
 //		... what follows the aggregation, with w5, agg5 and the window's timestamp ...
 //	}
 
-// unsupported reports the windowed steps this version cannot generate yet, at
-// their DSL call, so that no topology compiles into code that does something else.
-func unsupported(pkg *ir.Package) []error {
-	var errs []error
-	for _, g := range pkg.Graphs {
-		for _, n := range g.Nodes {
-			switch {
-			case n.Window != nil && n.Window.Kind == ir.SlidingWindow:
-				errs = append(errs, ir.Errorf(n.Pos, "%s over %s windows: gofkagen does not generate this yet (only tumbling, hopping, session and count windows)", n.Op, n.Window.Kind))
-			case n.Op == ir.OpSuppress && windowNode(n) != nil && windowNode(n).Window.Kind == ir.SessionWindow:
-				errs = append(errs, ir.Errorf(n.Pos, "Suppress over session windows: gofkagen does not generate this yet (a merged session's pending result would have to be withdrawn)"))
-			case n.Op == ir.OpSuppress && (n.Suppress.Kind != ir.UntilWindowCloses || n.Store == nil):
-				errs = append(errs, ir.Errorf(n.Pos, "Suppress: gofkagen does not generate UntilTimeLimit yet (only UntilWindowCloses, after a windowed aggregation)"))
-			}
-		}
-	}
-	return errs
-}
-
 // hasWindows reports whether a sub-topology keeps stream time for windows.
 func hasWindows(st *ir.SubTopology) bool {
 	for _, n := range st.Nodes {
@@ -69,6 +50,8 @@ func (t *taskGen) windowed(n *ir.Node, k, v string, m mode) []jen.Code {
 		return t.countWindowed(n, k, v, m)
 	case ir.SessionWindow:
 		return t.sessionWindowed(n, k, v, m)
+	case ir.SlidingWindow:
+		return t.slidingWindowed(n, k, v)
 	}
 	size, advance, grace := int(w.Size.Milliseconds()), int(w.Advance.Milliseconds()), int(w.Grace.Milliseconds())
 	ts, start, open := t.l(fmt.Sprintf("ts%d", n.ID)), t.l(fmt.Sprintf("start%d", n.ID)), t.l(fmt.Sprintf("open%d", n.ID))

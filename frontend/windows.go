@@ -305,18 +305,27 @@ func (e *evaluator) opSuppress(recv value, call *ast.CallExpr, pos token.Pos) va
 	}
 	n := e.next(ir.OpSuppress, pos, streamVal{port: ir.Port{Node: t.node}})
 	n.Suppress = s.s
-	if windowed {
-		e.suppressBuffer(n, origin, pos)
+	if !windowed {
+		origin = tableOrigin(t.node)
 	}
+	e.suppressBuffer(n, origin, windowed, pos)
 	return tableVal{node: n}
 }
 
-// suppressBuffer gives a Suppress of a windowed table its buffer, a store named
-// after the aggregation's ("<store>-suppress"), whose changelog keeps pending
-// results across restarts. Entries are keyed by the windowed key's bytes and
-// hold the encoded aggregate.
-func (e *evaluator) suppressBuffer(n, origin *ir.Node, pos token.Pos) {
-	if origin.Store == nil {
+// tableOrigin is the node whose store holds an unwindowed table's values: the
+// aggregation or table source before any Suppress.
+func tableOrigin(n *ir.Node) *ir.Node {
+	for n != nil && n.Op == ir.OpSuppress && len(n.Inputs) > 0 {
+		n = n.Inputs[0].Node
+	}
+	return n
+}
+
+// suppressBuffer gives a Suppress its buffer, a store named after the table's
+// ("<store>-suppress"), whose changelog keeps pending results across restarts.
+// Entries are keyed by the (windowed) key's bytes and hold the encoded value.
+func (e *evaluator) suppressBuffer(n, origin *ir.Node, windowed bool, pos token.Pos) {
+	if origin == nil || origin.Store == nil {
 		return // reported at the aggregation
 	}
 	name := origin.Store.Name + "-suppress"
@@ -325,7 +334,10 @@ func (e *evaluator) suppressBuffer(n, origin *ir.Node, pos token.Pos) {
 		return
 	}
 	e.stores[name] = n.Pos
-	key := e.windowedKeySerde("Suppress", n, pos)
+	key := origin.Store.KeySerde
+	if windowed {
+		key = e.windowedKeySerde("Suppress", n, pos)
+	}
 	if key == nil {
 		return
 	}

@@ -40,7 +40,8 @@
 //
 // The format of input.txt and output.txt is documented on ParseInput and Run. In
 // short, an input line is "<topic> <key> <value>", each of key and value a Go
-// string literal, int64(N), float64(F) or nil; the output lists, per program,
+// string literal, int64(N), float64(F) or nil, optionally followed by @N, the
+// record's timestamp in ms; the output lists, per program,
 // "<topic> <key> <value>" for each sink record and "store <name> <key> <value>"
 // for each store entry, %q-quoted, an 8-byte binary value followed by the int64 it
 // encodes, and "error: ..." for a record that failed. Topics have Partitions

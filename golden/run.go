@@ -28,21 +28,29 @@ type InputRecord struct {
 	Line       int
 	Topic      string
 	Key, Value []byte // nil for the word nil
+	// Time is the record's timestamp in ms when the line gives one (@N);
+	// otherwise the driver's clock, which advances 1 ms per record.
+	Time    int64
+	HasTime bool
 }
 
 // ParseInput reads an input.txt. Each line is
 //
-//	<topic> <key> <value>
+//	<topic> <key> <value> [@<timestamp>]
 //
 // where key and value are each a Go string literal (interpreted or raw, e.g.
 // "alice" or `{"User":"ann"}`), int64(N) for N as 8 big-endian bytes (the int64
 // serde), float64(F) for F as 8 big-endian IEEE 754 bytes (the float64 serde), or
-// nil. Blank lines and lines starting with # are skipped.
+// nil, and the optional @N gives the record the timestamp N ms (without it,
+// records get 0, 1, 2, ... ms). Blank lines and lines starting with # are skipped;
+// a line "@partitions N" makes topics have N partitions instead of Partitions
+// (for a scenario ported from a single-partition test, whose stream time and
+// buffers are those of one task).
 func ParseInput(data []byte) ([]InputRecord, error) {
 	var recs []InputRecord
 	for i, line := range strings.Split(string(data), "\n") {
 		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
+		if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "@partitions ") {
 			continue
 		}
 		topic, rest, ok := strings.Cut(line, " ")
@@ -57,10 +65,17 @@ func ParseInput(data []byte) ([]InputRecord, error) {
 		if err != nil {
 			return nil, fmt.Errorf("input.txt:%d: value: %v", i+1, err)
 		}
+		rec := InputRecord{Line: i + 1, Topic: topic, Key: key, Value: value}
+		if at, ok := strings.CutPrefix(strings.TrimSpace(rest), "@"); ok {
+			if rec.Time, err = strconv.ParseInt(at, 10, 64); err != nil {
+				return nil, fmt.Errorf("input.txt:%d: timestamp: %v", i+1, err)
+			}
+			rec.HasTime, rest = true, ""
+		}
 		if strings.TrimSpace(rest) != "" {
 			return nil, fmt.Errorf("input.txt:%d: unexpected %q after the value", i+1, rest)
 		}
-		recs = append(recs, InputRecord{Line: i + 1, Topic: topic, Key: key, Value: value})
+		recs = append(recs, rec)
 	}
 	return recs, nil
 }
@@ -145,11 +160,21 @@ func Run(w io.Writer, programs []*runtime.Program, input []byte) error {
 	if err != nil {
 		return err
 	}
+	parts := streamstest.WithPartitions(Partitions)
+	for _, line := range strings.Split(string(input), "\n") {
+		if n, ok := strings.CutPrefix(strings.TrimSpace(line), "@partitions "); ok {
+			np, err := strconv.ParseInt(strings.TrimSpace(n), 10, 32)
+			if err != nil || np < 1 {
+				return fmt.Errorf("input.txt: %q: want @partitions N, N >= 1", line)
+			}
+			parts = streamstest.WithPartitions(int32(np))
+		}
+	}
 	read := make([]bool, len(recs))
 	for _, p := range programs {
 		var report, small bytes.Buffer
-		runProgram(&report, p, recs, read)
-		runProgram(&small, p, recs, read, streamstest.WithCacheEntries(1))
+		runProgram(&report, p, recs, read, parts)
+		runProgram(&small, p, recs, read, parts, streamstest.WithCacheEntries(1))
 		w.Write(report.Bytes())
 		if !bytes.Equal(report.Bytes(), small.Bytes()) {
 			fmt.Fprintf(w, "error: with a store cache of 1 entry, the report is instead:\n%s", small.Bytes())
@@ -163,10 +188,11 @@ func Run(w io.Writer, programs []*runtime.Program, input []byte) error {
 	return nil
 }
 
-// runProgram pipes recs into a new driver of p and writes the report of Run.
+// runProgram pipes recs into a new driver of p (with opts, which set its
+// partitions) and writes the report of Run.
 func runProgram(w io.Writer, p *runtime.Program, recs []InputRecord, read []bool, opts ...streamstest.Option) {
 	fmt.Fprintf(w, "program %s\n", p.Name)
-	d := streamstest.NewDriver(p, append([]streamstest.Option{streamstest.WithPartitions(Partitions)}, opts...)...)
+	d := streamstest.NewDriver(p, opts...)
 	sources := map[string]bool{}
 	var sinks []string
 	for id, t := range p.Topics {
@@ -183,7 +209,11 @@ func runProgram(w io.Writer, p *runtime.Program, recs []InputRecord, read []bool
 			continue
 		}
 		read[i] = true
-		if err := d.PipeRaw(r.Topic, r.Key, r.Value); err != nil {
+		pipe := d.PipeRaw
+		if r.HasTime {
+			pipe = func(topic string, key, value []byte) error { return d.PipeRawAt(topic, key, value, r.Time) }
+		}
+		if err := pipe(r.Topic, r.Key, r.Value); err != nil {
 			msg := strings.ReplaceAll(err.Error(), "\n", "\n  ")
 			fmt.Fprintf(w, "error: input line %d: %s\n", r.Line, msg)
 		}

@@ -15,7 +15,9 @@ func TestParseInput(t *testing.T) {
 		"t1 \"k\" \"v w\"\n" +
 		"t2 nil `{\"a\":1}`\n" +
 		"t3 int64(-2) float64(2.5)\n" +
-		"t4 \"\" nil\n"
+		"t4 \"\" nil\n" +
+		"@partitions 1\n" +
+		"t5 \"k\" \"v\" @42\n"
 	recs, err := ParseInput([]byte(in))
 	if err != nil {
 		t.Fatal(err)
@@ -25,19 +27,20 @@ func TestParseInput(t *testing.T) {
 		{Line: 4, Topic: "t2", Key: nil, Value: []byte(`{"a":1}`)},
 		{Line: 5, Topic: "t3", Key: binary.BigEndian.AppendUint64(nil, uint64(math.MaxUint64-1)), Value: binary.BigEndian.AppendUint64(nil, math.Float64bits(2.5))},
 		{Line: 6, Topic: "t4", Key: []byte{}, Value: nil},
+		{Line: 8, Topic: "t5", Key: []byte("k"), Value: []byte("v"), Time: 42, HasTime: true},
 	}
 	if len(recs) != len(want) {
 		t.Fatalf("got %d records, want %d", len(recs), len(want))
 	}
 	for i, r := range recs {
 		w := want[i]
-		if r.Line != w.Line || r.Topic != w.Topic || !slices.Equal(r.Key, w.Key) || !slices.Equal(r.Value, w.Value) ||
+		if r.Line != w.Line || r.Topic != w.Topic || r.Time != w.Time || r.HasTime != w.HasTime || !slices.Equal(r.Key, w.Key) || !slices.Equal(r.Value, w.Value) ||
 			(r.Key == nil) != (w.Key == nil) || (r.Value == nil) != (w.Value == nil) {
 			t.Errorf("record %d = %+v, want %+v", i, r, w)
 		}
 	}
 
-	for _, bad := range []string{"t1", "t1 \"k\"", "t1 \"k\" \"v\" extra", "t1 k v", "t1 int64(x) nil", "t1 \"k nil"} {
+	for _, bad := range []string{"t1", "t1 \"k\"", "t1 \"k\" \"v\" extra", "t1 k v", "t1 int64(x) nil", "t1 \"k nil", "t1 \"k\" \"v\" @x", "t1 \"k\" \"v\" @1 2"} {
 		if _, err := ParseInput([]byte(bad)); err == nil {
 			t.Errorf("ParseInput(%q) succeeded, want an error", bad)
 		}

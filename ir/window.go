@@ -52,13 +52,16 @@ type Window struct {
 func (w *Window) Timed() bool { return w.Kind != CountWindow }
 
 // Retention is how long a window must be kept after its start: its length plus
-// grace (sessions: gap plus grace, counted from the session's end).
+// grace (sessions: gap plus grace, counted from the session's end; sliding
+// windows: twice the time difference plus grace).
 func (w *Window) Retention() time.Duration {
 	switch w.Kind {
 	case SessionWindow:
 		return w.Gap + w.Grace
 	case CountWindow:
 		return 0
+	case SlidingWindow: // Kafka Streams' default: a record within grace may need a window that starts 2d before it
+		return 2*w.Size + w.Grace
 	}
 	return w.Size + w.Grace
 }
@@ -88,7 +91,7 @@ type SuppressKind uint8
 
 const (
 	UntilWindowCloses SuppressKind = iota + 1 // one final record per window
-	UntilTimeLimit                            // each key's latest update after Limit, or when MaxRecords are buffered
+	UntilTimeLimit                            // each key's latest update after Limit, or when more than MaxRecords (if > 0) are buffered
 )
 
 // Suppression is the configuration of a Suppress node.
@@ -101,6 +104,9 @@ type Suppression struct {
 func (s *Suppression) String() string {
 	if s.Kind == UntilWindowCloses {
 		return "emit final (until the window closes)"
+	}
+	if s.MaxRecords <= 0 {
+		return fmt.Sprintf("emit after %v, unbounded buffer", s.Limit)
 	}
 	return fmt.Sprintf("emit after %v or %d buffered keys", s.Limit, s.MaxRecords)
 }

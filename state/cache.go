@@ -49,8 +49,13 @@ type Cache[V any] struct {
 	maxEntries int
 	buf        []byte // reused for every encoded value
 	keys       keyArena
-	seed       maphash.Seed
-	k0, k1     uint64 // random keys of the inline hash of short keys
+	// evict, when set, makes room in a full cache in place of flushing and
+	// emptying it (the window and session stores evict their oldest windows).
+	evict  func() error
+	spare  keyArena // the arena evict compacts the kept keys into (cache_evict.go)
+	moved  []uint32 // drop's scratch
+	seed   maphash.Seed
+	k0, k1 uint64 // random keys of the inline hash of short keys
 }
 
 // Slot is the cache's place for one key, returned by Cache.Slot for a
@@ -264,14 +269,10 @@ func (c *Cache[V]) markDirty(s *Slot[V]) {
 func (c *Cache[V]) insert(key []byte, place int, v V, present, dirty bool) (*Slot[V], error) {
 	a, b, h := c.keyHash(key)
 	if len(c.slots) >= c.maxEntries {
-		if err := c.Flush(); err != nil {
+		if err := c.makeRoom(); err != nil {
 			return nil, err
 		}
-		clear(c.slots) // drop the values, so they can be collected
-		c.slots = c.slots[:0]
-		c.keys.reset() // no slot refers to the keys any more
-		clear(c.index)
-		place = int(h & uint64(len(c.index)-1))
+		place = c.empty(h) // the index was rebuilt
 	}
 	if (len(c.slots)+1)*4 > len(c.index)*3 {
 		c.grow()
@@ -285,6 +286,21 @@ func (c *Cache[V]) insert(key []byte, place int, v V, present, dirty bool) (*Slo
 		c.markDirty(s) // listed only once the slot is in the cache
 	}
 	return s, nil
+}
+
+// makeRoom empties a full cache after flushing it, or lets evict make room.
+func (c *Cache[V]) makeRoom() error {
+	if c.evict != nil {
+		return c.evict()
+	}
+	if err := c.Flush(); err != nil {
+		return err
+	}
+	clear(c.slots) // drop the values, so they can be collected
+	c.slots = c.slots[:0]
+	c.keys.reset() // no slot refers to the keys any more
+	clear(c.index)
+	return nil
 }
 
 // empty is the first empty place of the index on the probe of hash h.
@@ -321,21 +337,9 @@ func (c *Cache[V]) placeAll() {
 func (c *Cache[V]) Flush() error {
 	for i, pos := range c.dirty {
 		s := &c.slots[pos]
-		// Backends copy what they keep and never write to a key, so the slot's
-		// key string can be lent as bytes without a copy.
-		key := unsafe.Slice(unsafe.StringData(s.key), len(s.key))
-		var err error
-		if s.present {
-			c.buf, err = c.encode(c.buf[:0], s.value)
-			if err == nil {
-				err = c.backend.Put(key, c.buf)
-			}
-		} else {
-			err = c.backend.Delete(key)
-		}
-		if err != nil {
+		if err := c.write(s); err != nil {
 			c.dirty = c.dirty[:copy(c.dirty, c.dirty[i:])]
-			return fmt.Errorf("flush key %q: %w", s.key, err)
+			return err
 		}
 		s.dirty = false
 	}
@@ -352,6 +356,7 @@ func (c *Cache[V]) Flush() error {
 type keyArena struct {
 	chunks [][]byte // filled in order; chunks[cur] is being filled
 	cur    int
+	used   int // bytes of the keys added since the last reset
 }
 
 const (
@@ -367,6 +372,7 @@ func (a *keyArena) add(key []byte) string {
 	if len(key) > maxKeyChunk/4 {
 		return string(key) // a rare huge key gets its own allocation
 	}
+	a.used += len(key)
 	for ; a.cur < len(a.chunks); a.cur++ {
 		if c := a.chunks[a.cur]; cap(c)-len(c) >= len(key) {
 			n := len(c)
@@ -387,7 +393,7 @@ func (a *keyArena) reset() {
 	for i := range a.chunks {
 		a.chunks[i] = a.chunks[i][:0]
 	}
-	a.cur = 0
+	a.cur, a.used = 0, 0
 }
 
 // Len is the number of cached entries.

@@ -6,7 +6,11 @@ package state
 // removal, so the cache must forget them too. Positions of the remaining slots
 // change; the dirty list keeps its order. It costs one pass over the cache.
 func (c *Cache[V]) drop(gone func(s *Slot[V]) bool) {
-	moved := make([]uint32, len(c.slots)) // old position → new position + 1 (0: dropped)
+	moved := c.moved[:0]
+	for range c.slots {
+		moved = append(moved, 0) // old position → new position + 1 (0: dropped)
+	}
+	c.moved = moved
 	n := 0
 	for i := range c.slots {
 		if gone(&c.slots[i]) {

@@ -68,6 +68,14 @@ type segmented[V any] struct {
 	// lastSeg is at least the last segment with entries, once lastKnown.
 	lastSeg   int64
 	lastKnown bool
+	// An entry with a first time from fresh on is in the backend only if it is
+	// cached, so a miss there needs no backend read (a new window, the common
+	// case). The store is its backend's only writer: what it writes comes
+	// from the cache, and leaves the cache only by expiry (the backend loses it
+	// too) or by eviction, which moves fresh past what it evicts. It starts
+	// after the last segment the backend holds (freshKnown).
+	fresh      int64
+	freshKnown bool
 
 	// The dirty index: heads[hash of key] is the position + 1 of the last slot of
 	// a key with that hash to become dirty, next[pos] the position + 1 of the one
@@ -109,7 +117,27 @@ func newSegmented[V any](b Backend, encode func([]byte, V) ([]byte, error), deco
 	s.cache = NewCache[timed[V]](storeKeys[V]{s}, func(dst []byte, t timed[V]) ([]byte, error) {
 		return encode(appendTime(dst, t.ts), t.v)
 	}, s.decodeTimed, maxEntries)
+	s.cache.evict = s.evict
 	return s
+}
+
+// evict makes room in the full cache (cache_evict.go): it drops the expired
+// entries and then the oldest ones, down to three quarters of the cache.
+func (s *segmented[V]) evict() error {
+	newest, err := s.cache.evictOldest(s.time, s.minTime, s.cache.maxEntries*3/4)
+	s.reindex() // positions moved
+	if err == nil && newest >= s.fresh {
+		s.fresh = newest + 1
+		if newest == math.MaxInt64 {
+			s.fresh = newest // nothing is fresh any more but MaxInt64 itself: rare enough
+		}
+	}
+	return err
+}
+
+// time is the first time of a cache key: what expiry and eviction go by.
+func (s *segmented[V]) time(k string) int64 {
+	return readTime(bytesOf(k)[len(k)-8*s.times:])
 }
 
 func (s *segmented[V]) decodeTimed(b []byte) (timed[V], error) {
@@ -191,10 +219,15 @@ func split(k []byte) (key, suffix []byte, ok bool) {
 // slot returns key's slot at times t1, t2, loading it from the backend on a
 // miss when load is set (otherwise a miss gives an empty slot).
 func (s *segmented[V]) slot(key []byte, t1, t2 int64, load bool) (*Slot[timed[V]], error) {
+	if !s.freshKnown {
+		if err := s.findFresh(); err != nil {
+			return nil, err
+		}
+	}
 	k := s.key(key, t1, t2)
 	var sl *Slot[timed[V]]
 	var err error
-	if load {
+	if load && t1 < s.fresh {
 		sl, err = s.cache.Slot(k)
 	} else {
 		var place int
@@ -206,6 +239,25 @@ func (s *segmented[V]) slot(key []byte, t1, t2 int64, load bool) (*Slot[timed[V]
 		s.reindex() // the cache was full: it flushed and emptied itself
 	}
 	return sl, err
+}
+
+// findFresh sets fresh to the start of the segment after the last one the
+// backend holds (one seek per segment it holds, once).
+func (s *segmented[V]) findFresh() error {
+	last, err := s.lastSegment()
+	if err != nil {
+		return fmt.Errorf("find the last segment: %w", err)
+	}
+	switch {
+	case last == math.MaxInt64 || last > 0 && last >= math.MaxInt64/s.interval:
+		s.fresh = math.MaxInt64
+	case last+1 < 0 && last+1 < math.MinInt64/s.interval:
+		s.fresh = math.MinInt64 // an empty backend (last is math.MinInt64)
+	default:
+		s.fresh = (last + 1) * s.interval
+	}
+	s.freshKnown = true
+	return nil
 }
 
 // set gives sl the value v (present) or removes it, indexing it if it becomes dirty.

@@ -8,7 +8,9 @@ import (
 // SessionSpec describes a session store. Times are milliseconds.
 type SessionSpec struct {
 	// Retention is how long a session stays after its end: inactivity gap +
-	// grace. A session with end < stream time - Retention + 1 is expired.
+	// grace. A session with end < stream time - Retention is expired: that is
+	// when it closes (Kafka Streams' rule, end + gap + grace < stream time),
+	// and until then a record may still join it.
 	Retention int64
 	// SegmentInterval is as in WindowSpec (0: DefaultSegmentInterval), over
 	// session ends.
@@ -75,9 +77,16 @@ func (ss *SessionStore[V]) Remove(key []byte, start, end int64) error {
 	return nil
 }
 
-// Expire removes the sessions with end < streamTime - Retention + 1, a whole
-// segment at a time, from the backend (not logged) and from the cache.
-func (ss *SessionStore[V]) Expire(streamTime int64) error { return ss.s.expire(streamTime) }
+// Expire removes the sessions with end < streamTime - Retention, the closed
+// ones, a whole segment at a time, from the backend (not logged) and from the
+// cache. (The segmented core keeps times >= its argument - Retention + 1, as a
+// window store does; a session is kept one millisecond longer.)
+func (ss *SessionStore[V]) Expire(streamTime int64) error {
+	if streamTime == math.MinInt64 {
+		return nil
+	}
+	return ss.s.expire(streamTime - 1)
+}
 
 // Flush writes the changed sessions to the backend.
 func (ss *SessionStore[V]) Flush() error { return ss.s.flush() }

@@ -81,7 +81,7 @@ func TestSessionStoreFindSessions(t *testing.T) {
 		if got, want := find(t, s, "a", 0, 1000), []sess{a0, {10, 140, 6, 140}}; !slices.Equal(got, want) {
 			t.Errorf("after the merge: %v, want %v", got, want)
 		}
-		// Expiry by end: stream time 1030 expires ends < 31 (a0, and aa's session).
+		// Expiry by end: stream time 1030 expires ends < 30 (a0, and aa's session).
 		if err := s.Expire(1030); err != nil {
 			t.Fatal(err)
 		}
@@ -136,7 +136,7 @@ func TestSessionStoreModel(t *testing.T) {
 				if err := s.Expire(streamTime); err != nil {
 					t.Fatal(err)
 				}
-				minEnd = streamTime - spec.Retention + 1
+				minEnd = streamTime - spec.Retention // a session closes when end + retention < stream time
 			default:
 				e, l := end-rng.Int64N(100), end+rng.Int64N(100)-50
 				if got, want := find(t, s, key, e, l), modelFind(model[key], max(e, minEnd), l); !slices.Equal(got, want) {
@@ -176,4 +176,24 @@ func modelFind(m map[[2]int64]sess, earliestEnd, latestStart int64) []sess {
 		return int(a.start - b.start)
 	})
 	return out
+}
+
+// TestSessionStoreExpiresByKafkasCloseRule: a session is kept while a record can
+// still join it, end + retention >= stream time (Kafka Streams: late when
+// end + gap + grace < stream time), and expires the millisecond after.
+func TestSessionStoreExpiresByKafkasCloseRule(t *testing.T) {
+	s := state.NewSessionStore(state.NewMemoryBackend(), encodeInt, decodeInt, state.SessionSpec{Retention: 100, SegmentInterval: 1}, 0)
+	putSession(t, s, "a", sess{0, 50, 1, 50})
+	if err := s.Expire(150); err != nil {
+		t.Fatal(err)
+	}
+	if got := find(t, s, "a", 0, 1000); len(got) != 1 {
+		t.Errorf("at stream time 150 = end + retention: %v, want the session", got)
+	}
+	if err := s.Expire(151); err != nil {
+		t.Fatal(err)
+	}
+	if got := find(t, s, "a", 0, 1000); got != nil {
+		t.Errorf("at stream time 151: %v, want none", got)
+	}
 }

@@ -97,6 +97,33 @@ func (sb *SuppressBuffer) Put(key []byte, closeTime int64, value []byte, ts int6
 	return nil
 }
 
+// Update is Put for a time-limited suppression (UntilTimeLimit): a key with a
+// pending entry keeps its close time, which its first buffered update set (as
+// Kafka Streams' buffer does: a key's place in time order does not reset), and
+// takes the new value and timestamp.
+func (sb *SuppressBuffer) Update(key []byte, closeTime int64, value []byte, ts int64) error {
+	if err := sb.load(); err != nil {
+		return err
+	}
+	if p, ok := sb.entries[string(key)]; ok {
+		closeTime = p.closeTime
+	}
+	return sb.Put(key, closeTime, value, ts)
+}
+
+// Remove drops key's pending entry, if any: a session merged into another is
+// never emitted (Kafka Streams buffers its tombstone, and drops it when due).
+func (sb *SuppressBuffer) Remove(key []byte) error {
+	if err := sb.load(); err != nil {
+		return err
+	}
+	if p, ok := sb.entries[string(key)]; ok {
+		delete(sb.entries, p.key) // its heap item is skipped as stale
+		sb.changed[p.key] = false
+	}
+	return nil
+}
+
 // EvictUntil calls fn, in close-time order (then key order), for every entry with
 // closeTime <= t, and removes each after fn returns nil; an error from fn stops
 // it with that entry still buffered. key and value are valid only during fn.

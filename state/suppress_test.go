@@ -143,3 +143,32 @@ func TestSuppressBufferBadStoredEntry(t *testing.T) {
 		}
 	}
 }
+
+// TestSuppressBufferUpdateKeepsFirstTime: Update keeps a pending key's close
+// time (its first update's), takes the latest value, and Remove drops a pending
+// key for good, also from the backend at Flush.
+func TestSuppressBufferUpdateKeepsFirstTime(t *testing.T) {
+	b := state.NewMemoryBackend()
+	sb := newSuppress(t, b)
+	for _, u := range []struct {
+		key   string
+		close int64
+		value string
+	}{{"a", 10, "a1"}, {"b", 12, "b1"}, {"a", 20, "a2"}, {"c", 5, "c1"}, {"c", 30, "c2"}} {
+		if err := sb.Update([]byte(u.key), u.close, []byte(u.value), u.close); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sb.Remove([]byte("b")); err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got := evict(t, newSuppress(t, b), 10); !slices.Equal(got, []string{"c=c2@30", "a=a2@20"}) {
+		t.Errorf("restored and evicted until 10: %q, want c (first at 5) and a (first at 10) with their latest values, not b", got)
+	}
+	if got := evict(t, sb, 1000); !slices.Equal(got, []string{"c=c2@30", "a=a2@20"}) {
+		t.Errorf("evicted until 1000: %q", got)
+	}
+}

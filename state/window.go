@@ -26,6 +26,15 @@ type WindowSpec struct {
 // writes it with Set (with no allocation when the window is cached), lists a
 // key's windows with Fetch (sliding windows), calls Expire as stream time
 // advances and Flush at every commit.
+//
+// A full cache evicts its oldest windows, not all of them (cache_evict.go):
+// the expired ones without writing them (nobody may read them again), then
+// the oldest live ones, written to the backend first. A window newer than
+// anything evicted, and than the backend's last segment when the store was
+// made, is not looked up in the backend on a miss: it cannot be there, and
+// most windows of a hopping or tumbling count are new ones. The store must
+// therefore be its backend's only writer once made (a restore happens
+// before).
 type WindowStore[V any] struct {
 	s    *segmented[V]
 	size int64

@@ -329,7 +329,7 @@ func newSessionCountTask0(ctx runtime.TaskContext) runtime.Task {
 	return &sessionCountTask0{
 		late:          ctx.Late,
 		out:           ctx.Out,
-		storeSessions: state.NewSessionStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.SessionSpec{Retention: 40001}, ctx.CacheEntries),
+		storeSessions: state.NewSessionStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.SessionSpec{Retention: 40000}, ctx.CacheEntries),
 		streamTime:    ctx.StreamTime,
 	}
 }
@@ -399,6 +399,15 @@ func (t *sessionCountTask0) processEvents(batch []runtime.Record) error {
 				if err := t.storeSessions.Remove(runtime.StringBytes(k0), se[0], se[1]); err != nil {
 					return r.Fail("write store sessions", err)
 				}
+				if start2 != ts2 || end2 != ts2 {
+					wd2 := streams.Windowed[string]{Key: k0, Start: time.UnixMilli(se[0]).UTC(), End: time.UnixMilli(se[1]).UTC()}
+					dk4, err := gofkaSerdeWindowed3.Encode(t.keyBuf[:0], wd2)
+					if err != nil {
+						return r.Fail("encode key for sessions", err)
+					}
+					t.keyBuf = dk4
+					t.out.Emit(1, dk4, nil, se[1]) // a tombstone, to topic "sessions"
+				} // Kafka Streams forwards a delete unless the new session is [ts, ts]
 			}
 			agg2++
 			_ = v0 // Count reads only the key

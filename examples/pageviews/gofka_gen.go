@@ -186,7 +186,7 @@ func (t *pageViewsTask0) processPageViews(batch []runtime.Record) error {
 	return nil
 }
 
-// final5 runs the chain after Suppress#5 (at topology.go:44:9) on a window's final result, as the
+// final5 runs the chain after Suppress#5 (at topology.go:44:9) on a result it releases, as the
 // record r was being processed; key and value are valid only during the call.
 func (t *pageViewsTask0) final5(r *runtime.Record, key []byte, value []byte, ts int64) error {
 	k5, err := gofkaSerdeWindowed.Decode(key)

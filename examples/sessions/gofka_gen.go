@@ -63,7 +63,7 @@ func newSessionsTask0(ctx runtime.TaskContext) runtime.Task {
 	return &sessionsTask0{
 		late:                  ctx.Late,
 		out:                   ctx.Out,
-		storeClicksPerSession: state.NewSessionStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.SessionSpec{Retention: 360001}, ctx.CacheEntries),
+		storeClicksPerSession: state.NewSessionStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.SessionSpec{Retention: 360000}, ctx.CacheEntries),
 		streamTime:            ctx.StreamTime,
 	}
 }
@@ -134,6 +134,15 @@ func (t *sessionsTask0) processClicks(batch []runtime.Record) error {
 				if err := t.storeClicksPerSession.Remove(runtime.StringBytes(k0), se[0], se[1]); err != nil {
 					return r.Fail("write store clicks-per-session", err)
 				}
+				if start2 != ts2 || end2 != ts2 {
+					wd2 := streams.Windowed[string]{Key: k0, Start: time.UnixMilli(se[0]).UTC(), End: time.UnixMilli(se[1]).UTC()}
+					dk4, err := gofkaSerdeWindowed.Encode(t.keyBuf[:0], wd2)
+					if err != nil {
+						return r.Fail("encode key for clicks-per-session", err)
+					}
+					t.keyBuf = dk4
+					t.out.Emit(2, dk4, nil, se[1]) // a tombstone, to topic "clicks-per-session"
+				} // Kafka Streams forwards a delete unless the new session is [ts, ts]
 			}
 			agg2++
 			_ = v0 // Count reads only the key

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/gofka/streams"
@@ -11,7 +13,8 @@ import (
 
 const gap, grace = 5 * 60_000, 60_000
 
-// session is one output record: a user's session bounds, its count and timestamp.
+// session is one output record: a user's session bounds, its count and
+// timestamp; a count of -1 is a delete (a nil value) of a session merged away.
 type session struct {
 	user       string
 	start, end int64
@@ -35,7 +38,11 @@ func read(t *testing.T, out *streamstest.OutputTopic[streams.Windowed[string], i
 	}
 	var got []session
 	for _, r := range recs {
-		got = append(got, session{r.Key.Key, r.Key.Start.UnixMilli(), r.Key.End.UnixMilli(), r.Value, r.Timestamp})
+		n := r.Value
+		if r.NilValue {
+			n = -1
+		}
+		got = append(got, session{r.Key.Key, r.Key.Start.UnixMilli(), r.Key.End.UnixMilli(), n, r.Timestamp})
 	}
 	return got
 }
@@ -49,7 +56,7 @@ func check(t *testing.T, got, want []session) {
 
 // Ported from Kafka Streams' KStreamSessionWindowAggregateProcessorTest
 // shouldMergeSessions: a record between two sessions, within the gap of each,
-// merges them into one of three records.
+// merges them into one of three records, after a delete of each.
 func TestMergeSessions(t *testing.T) {
 	_, in, out := newDriver(t)
 	for _, ts := range []int64{0, gap + 1, gap / 2} {
@@ -60,13 +67,16 @@ func TestMergeSessions(t *testing.T) {
 	check(t, read(t, out), []session{
 		{"mel", 0, 0, 1, 0},
 		{"mel", gap + 1, gap + 1, 1, gap + 1},
+		{"mel", 0, 0, -1, 0},
+		{"mel", gap + 1, gap + 1, -1, gap + 1},
 		{"mel", 0, gap + 1, 3, gap + 1},
 	})
 }
 
-// Ported from shouldImmediatelyForwardRemovedSessionsWhenMerging (without the
-// tombstone Kafka Streams forwards for the session [0, 0]) and
-// shouldHaveMultipleSessionsForSameIdWhenTimestampApartBySessionGap.
+// Ported from shouldImmediatelyForwardRemovedSessionsWhenMerging (the delete of
+// the session [0, 0], then [0, 5]) and
+// shouldHaveMultipleSessionsForSameIdWhenTimestampApartBySessionGap (a second
+// record at gap + 6 leaves the session [gap+6, gap+6] as it is: no delete).
 func TestSessionsApartByGap(t *testing.T) {
 	_, in, out := newDriver(t)
 	for _, ts := range []int64{0, 5, gap + 6, gap + 6, 2*gap + 7} {
@@ -76,6 +86,7 @@ func TestSessionsApartByGap(t *testing.T) {
 	}
 	check(t, read(t, out), []session{
 		{"a", 0, 0, 1, 0},
+		{"a", 0, 0, -1, 0},
 		{"a", 0, 5, 2, 5},
 		{"a", gap + 6, gap + 6, 1, gap + 6},
 		{"a", gap + 6, gap + 6, 2, gap + 6},
@@ -132,6 +143,18 @@ func TestSessionsMatchBruteForce(t *testing.T) {
 		}
 		if joined > 1 {
 			bridges++
+		}
+		if merged.start != c.ts || merged.end != c.ts { // the merged-away sessions' deletes, by end then start
+			var gone []sess
+			for _, s := range byUser[c.user] {
+				if !slices.Contains(keep, s) {
+					gone = append(gone, s)
+				}
+			}
+			slices.SortFunc(gone, func(a, b sess) int { return cmp.Or(cmp.Compare(a.end, b.end), cmp.Compare(a.start, b.start)) })
+			for _, s := range gone {
+				want = append(want, session{c.user, s.start, s.end, -1, s.end})
+			}
 		}
 		byUser[c.user] = append(keep, merged)
 		want = append(want, session{c.user, merged.start, merged.end, merged.count, merged.ts})

@@ -12,8 +12,8 @@
 //	clicks-per-session (key: Windowed[user] in Kafka Streams' session layout:
 //	                    the user, the session's end, its start; value: int64 count)
 //
-// A merged session's new count is written under its new bounds; unlike Kafka
-// Streams, the sessions it replaced are not written as tombstones.
+// A merged session's new count is written under its new bounds, after a
+// tombstone (a nil value) for each session it replaced, as Kafka Streams does.
 //
 // # Running it
 //

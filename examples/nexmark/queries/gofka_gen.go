@@ -2009,7 +2009,7 @@ func (t *q5Task2) processQ5ByAuctionRepartition(batch []runtime.Record) error {
 	return nil
 }
 
-// final10 runs the chain after Suppress#10 (at windowed.go:87:3) on a window's final result, as the
+// final10 runs the chain after Suppress#10 (at windowed.go:87:3) on a result it releases, as the
 // record r was being processed; key and value are valid only during the call.
 func (t *q5Task2) final10(r *runtime.Record, key []byte, value []byte, ts int64) error {
 	k10, err := gofkaSerdeWindowed.Decode(key)
@@ -2181,7 +2181,7 @@ func (t *q5Task3) processQ5WindowCountsRepartition(batch []runtime.Record) error
 	return nil
 }
 
-// final17 runs the chain after Suppress#17 (at windowed.go:95:3) on a window's final result, as the
+// final17 runs the chain after Suppress#17 (at windowed.go:95:3) on a result it releases, as the
 // record r was being processed; key and value are valid only during the call.
 func (t *q5Task3) final17(r *runtime.Record, key []byte, value []byte, ts int64) error {
 	k17, err := gofkaSerdeWindowed2.Decode(key)
@@ -2578,7 +2578,7 @@ func (t *q7Task2) processQ7TopRepartition(batch []runtime.Record) error {
 	return nil
 }
 
-// final11 runs the chain after Suppress#11 (at windowed.go:194:3) on a window's final result, as the
+// final11 runs the chain after Suppress#11 (at windowed.go:194:3) on a result it releases, as the
 // record r was being processed; key and value are valid only during the call.
 func (t *q7Task2) final11(r *runtime.Record, key []byte, value []byte, ts int64) error {
 	k11, err := gofkaSerdeWindowed.Decode(key)

@@ -12,10 +12,13 @@ import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.SessionWindows;
+import org.apache.kafka.streams.kstream.SlidingWindows;
 import org.apache.kafka.streams.kstream.Suppressed;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.kstream.WindowedSerdes;
+import org.apache.kafka.streams.state.SessionStore;
 import org.apache.kafka.streams.state.WindowStore;
 
 /**
@@ -25,7 +28,9 @@ import org.apache.kafka.streams.state.WindowStore;
  *
  * <pre>
  * page-views (key: page, value: anything; event time = the record's timestamp)
- *   → groupByKey → windowedBy(TimeWindows of --size-ms, advancing --advance-ms, grace --grace-ms)
+ *   → groupByKey → windowedBy(TimeWindows of --size-ms, advancing --advance-ms, grace --grace-ms;
+ *                            with --sliding, SlidingWindows of time difference --size-ms;
+ *                            with --session, SessionWindows of inactivity gap --size-ms)
  *   → count(store views-per-minute)
  *   → toStream → --out (every update)
  *   [→ suppress(untilWindowCloses) → toStream → --out-final (one final count per window), with --out-final]
@@ -37,7 +42,10 @@ import org.apache.kafka.streams.state.WindowStore;
  *
  * <p>Flags: those of {@link Peer}, and --size-ms (default 60000), --advance-ms
  * (default: the size, a tumbling window), --grace-ms (default 10000),
- * --out-final (a topic for the suppressed final counts; default none).
+ * --out-final (a topic for the suppressed final counts; default none),
+ * --sliding (true: sliding windows, the peer of examples/slidingviews),
+ * --session (true: session windows, keys in the session-windowed serde's bytes,
+ * the peer of examples/sessions).
  */
 public final class WindowedCount {
   private WindowedCount() {}
@@ -50,18 +58,41 @@ public final class WindowedCount {
     long advance = Long.parseLong(flags.getOrDefault("advance-ms", Long.toString(size)));
     long grace = Long.parseLong(flags.getOrDefault("grace-ms", "10000"));
 
-    Serde<Windowed<String>> windowed = WindowedSerdes.timeWindowedSerdeFrom(String.class, size);
+    boolean session = Boolean.parseBoolean(flags.getOrDefault("session", "false"));
+    Serde<Windowed<String>> windowed =
+        session
+            ? WindowedSerdes.sessionWindowedSerdeFrom(String.class)
+            : WindowedSerdes.timeWindowedSerdeFrom(String.class, size);
+    boolean sliding = Boolean.parseBoolean(flags.getOrDefault("sliding", "false"));
     StreamsBuilder b = new StreamsBuilder();
-    KTable<Windowed<String>, Long> counts =
+    var grouped =
         b.stream(in, Consumed.with(Serdes.String(), Serdes.ByteArray()))
-            .groupByKey(Grouped.with(Serdes.String(), Serdes.ByteArray()))
-            .windowedBy(
-                TimeWindows.ofSizeAndGrace(Duration.ofMillis(size), Duration.ofMillis(grace))
-                    .advanceBy(Duration.ofMillis(advance)))
-            .count(
-                Materialized.<String, Long, WindowStore<Bytes, byte[]>>as("views-per-minute")
-                    .withKeySerde(Serdes.String())
-                    .withValueSerde(Serdes.Long()));
+            .groupByKey(Grouped.with(Serdes.String(), Serdes.ByteArray()));
+    Materialized<String, Long, WindowStore<Bytes, byte[]>> store =
+        Materialized.<String, Long, WindowStore<Bytes, byte[]>>as("views-per-minute")
+            .withKeySerde(Serdes.String())
+            .withValueSerde(Serdes.Long());
+    KTable<Windowed<String>, Long> counts =
+        session
+            ? grouped
+                .windowedBy(
+                    SessionWindows.ofInactivityGapAndGrace(
+                        Duration.ofMillis(size), Duration.ofMillis(grace)))
+                .count(
+                    Materialized.<String, Long, SessionStore<Bytes, byte[]>>as("views-per-minute")
+                        .withKeySerde(Serdes.String())
+                        .withValueSerde(Serdes.Long()))
+            : sliding
+            ? grouped
+                .windowedBy(
+                    SlidingWindows.ofTimeDifferenceAndGrace(
+                        Duration.ofMillis(size), Duration.ofMillis(grace)))
+                .count(store)
+            : grouped
+                .windowedBy(
+                    TimeWindows.ofSizeAndGrace(Duration.ofMillis(size), Duration.ofMillis(grace))
+                        .advanceBy(Duration.ofMillis(advance)))
+                .count(store);
     counts.toStream().to(out, Produced.with(windowed, Serdes.Long()));
     if (outFinal != null) {
       counts
