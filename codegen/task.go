@@ -116,6 +116,7 @@ func (t *taskGen) emit() []jen.Code {
 	t.windowFields(&fields, ctor)
 	t.watermarkFields(&fields, ctor)
 	t.nullKeyFields(&fields, ctor)
+	t.globalFields(&fields, ctor)
 	newTask := []jen.Code{jen.Return(jen.Op("&").Id(t.typ).Values(ctor))}
 	if len(procInit) > 0 {
 		newTask = append(append([]jen.Code{jen.Id(t.l("t")).Op(":=").Op("&").Id(t.typ).Values(ctor)}, procInit...), jen.Return(jen.Id(t.l("t"))))
@@ -408,6 +409,8 @@ func (t *taskGen) stepNode(n *ir.Node, k, v string, m mode) []jen.Code {
 		return t.process(n, k, v)
 	case ir.OpJoin:
 		return t.joinCall(n, t.from, k, v)
+	case ir.OpJoinGlobal, ir.OpLeftGlobal:
+		return t.joinGlobal(n, k, v, m)
 
 	case ir.OpCount, ir.OpReduce, ir.OpAggregate:
 		if n.Window != nil {

@@ -98,6 +98,7 @@ func (tg *topologyGen) assignTopics() {
 		}
 		tg.topicID(s.Changelog, "ChangelogTopic", s.KeySerde, s.ValueSerde)
 	}
+	tg.globalTopics()
 }
 
 // literalFuncs declares each function literal of the topology as a package-level
@@ -217,6 +218,7 @@ func (tg *topologyGen) program() []jen.Code {
 		field("Mermaid", jen.Id(mermaid)),
 	)
 	fields = append(fields, tg.copartitionFields()...)
+	fields = append(fields, tg.globalsField()...)
 	pos := g.Pos
 	return []jen.Code{
 		jen.Commentf("%s returns topology %s (%s:%d) compiled for the Gofka runtime:", tg.compiled, g.Name, filepath.Base(pos.Filename), pos.Line),

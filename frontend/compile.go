@@ -169,7 +169,7 @@ func isStreamsType(t types.Type, name string, ptr bool) bool {
 
 // dslTypes are the DSL's builder-chain types: a value of one of them is a piece of
 // the topology, which must be built by straight-line calls.
-var dslTypes = []string{"StreamsBuilder", "Topology", "Stream", "GroupedStream", "KStream", "KGroupedStream", "KTable", "KGroupedTable", "WindowedKStream"}
+var dslTypes = []string{"StreamsBuilder", "Topology", "Stream", "GroupedStream", "KStream", "KGroupedStream", "KTable", "KGroupedTable", "WindowedKStream", "GlobalKTable"}
 
 func isDSLType(t types.Type) bool {
 	if t == nil {

@@ -7,6 +7,7 @@
 // Each directory golden/<CaseName> (CamelCase) is one case:
 //
 //	<CaseName>/in/*.go           the topology package, named like the case, lowercased
+//	<CaseName>/in/*.go.txt       error cases only: a file the Go type checker rejects, copied as *.go
 //	<CaseName>/in/input.txt      working cases: the records to pipe in
 //	<CaseName>/want/gofka_gen.go.golden   working cases: the exact generated file
 //	<CaseName>/want/output.txt   working cases: the expected run, written by hand

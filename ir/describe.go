@@ -36,6 +36,7 @@ func Describe(g *Graph, pkg *types.Package) string {
 			}
 		}
 	}
+	describeGlobals(&b, g, q)
 	describeJSON(&b, g, pkg, q)
 	return b.String()
 }
@@ -111,11 +112,12 @@ func nodeDetail(g *Graph, n *Node, q types.Qualifier) string {
 	parts = append(parts, windowDetail(g, n, appID)...)
 	parts = append(parts, joinDetail(n)...)
 	parts = append(parts, tableJoinDetail(n)...)
+	parts = append(parts, globalDetail(n)...)
 	if n.Op.tableTyped() {
 		parts = append(parts, fmt.Sprintf("-> key %s, value %s", types.TypeString(n.Key, q), types.TypeString(n.Value, q)))
 	}
 	switch n.Op {
-	case OpSource, OpTable, OpMap, OpFlatMap, OpSelectKey, OpMapValues, OpFlatMapValues, OpCount, OpReduce, OpAggregate, OpProcess, OpJoin:
+	case OpSource, OpTable, OpMap, OpFlatMap, OpSelectKey, OpMapValues, OpFlatMapValues, OpCount, OpReduce, OpAggregate, OpProcess, OpJoin, OpJoinGlobal, OpLeftGlobal:
 		parts = append(parts, fmt.Sprintf("-> key %s, value %s", types.TypeString(n.Key, q), types.TypeString(n.Value, q)))
 	}
 	if len(parts) == 0 {
@@ -202,6 +204,7 @@ func Mermaid(g *Graph, pkg *types.Package) string {
 			edges = append(edges, fmt.Sprintf("  n%d -.changelog.-> %s", n.ID, id))
 		}
 	}
+	edges = append(edges, mermaidGlobals(g, topic)...)
 	b.WriteString(strings.Join(edges, "\n"))
 	b.WriteString("\n")
 	return b.String()

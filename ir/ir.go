@@ -44,6 +44,8 @@ const (
 	OpStreamTableJoin // Inputs[0] a stream, Inputs[1] a materialized table: Fns[0](v, vt) or (k, v, vt)
 	OpTableJoin       // two materialized tables, TableJoin.Kind inner, left or outer: Fns[0](v1, v2) or (k, v1, v2)
 	OpJoin            // joins Inputs[0] (left) with Inputs[1] (right) by key; Fns[0] is the joiner; Join says how (ir/join.go)
+	OpJoinGlobal      // Fns[0](k, v) -> kg; Fns[1](v, vg) or (k, v, vg) -> vr with the row of Global; no row: dropped (ir/global.go)
+	OpLeftGlobal      // LeftJoinGlobal: as OpJoinGlobal, but no row gives Fns[1] a nil *vg
 	numOps
 )
 
@@ -81,6 +83,8 @@ var opNames = [...]string{
 	OpStreamTableJoin: "StreamTableJoin",
 	OpTableJoin:       "TableJoin",
 	OpJoin:            "Join",
+	OpJoinGlobal:      "JoinGlobal",
+	OpLeftGlobal:      "LeftJoinGlobal",
 }
 
 func (op Op) String() string {
@@ -145,6 +149,8 @@ type Node struct {
 	Suppress *Suppression
 	// Join is set on OpJoin: its kind, window and stores (ir/join.go).
 	Join *Join
+	// Global is the global table a JoinGlobal or LeftJoinGlobal reads.
+	Global *Global
 	// SubTopology is set by Split.
 	SubTopology int
 	// TableJoin is set on StreamTableJoin and TableJoin. Changes marks a
@@ -275,6 +281,7 @@ type Graph struct {
 	Nodes        []*Node // in creation order; IDs are indexes
 	Stores       []*Store
 	Schemas      []SchemaUse // serdes that write to a schema registry
+	Globals      []*Global   // global tables, read whole by every replica (ir/global.go)
 	// Set by passes.
 	SubTopologies []*SubTopology
 }

@@ -17,6 +17,8 @@ type Program struct {
 	SubTopologies []SubTopologySpec
 	Description   string // the topology as text (gofkagen describe)
 	Mermaid       string // the topology as a Mermaid diagram
+	// Globals are the global tables (global.go).
+	Globals []GlobalSpec
 	// CopartitionGroups are the sets of topics that must have equal partition
 	// counts (both inputs of a join): the engine checks them at start-up.
 	CopartitionGroups []CopartitionGroup
@@ -182,6 +184,9 @@ type TaskContext struct {
 	// Watermark is the task's watermark when it last committed, or
 	// NoTimestamp; it only matters to a WatermarkTask.
 	Watermark int64
+	// Globals are read-only views of the replica's global tables, in
+	// Program.Globals order (GlobalSpec).
+	Globals []state.Backend
 }
 
 // WatermarkTask is a Task whose operators act on the watermark (windows that

@@ -21,6 +21,11 @@
 // so a test with several partitions shows how keys meet in tasks as they would on a
 // cluster.
 //
+// A global table (streams.GlobalTable) is one table shared by every task, as on a
+// replica: a record piped to its topic (or written there by a sink) updates it at
+// once, before the next pipe, and emits nothing; a nil value deletes the key
+// (GlobalLen counts its rows).
+//
 // Mistakes in a test fail loudly rather than read nothing or raw bits: piping to a
 // topic no source reads, reading a topic the topology never writes, or a store it
 // does not have, is an error naming the topics or stores there are; and so are

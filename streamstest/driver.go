@@ -43,6 +43,8 @@ type Driver struct {
 	queue   []runtime.Record // records produced to topics that sources read, not yet processed
 	pending []runtime.Record // changelog records written by backends, not yet ordered and logged
 	closed  bool
+
+	globals []*driverGlobal // global tables (global.go)
 }
 
 // reader is one source node: the source-th source of sub-topology sub.
@@ -118,6 +120,7 @@ func NewDriver(p *runtime.Program, opts ...Option) *Driver {
 		d.names[id] = p.TopicName(d.appID, runtime.TopicID(id))
 	}
 	d.makeStores()
+	d.makeGlobals()
 	d.makeTasks(c.cacheEntries)
 	return d
 }
@@ -184,6 +187,7 @@ func (d *Driver) makeTasks(cacheEntries int) {
 				StreamTime:   runtime.NoTimestamp,
 				Late:         &d.late,
 				NullKeys:     &d.nullKey,
+				Globals:      d.globalViews(),
 			})
 			if task == nil {
 				panic(fmt.Sprintf("streamstest: sub-topology %d: NewTask returned nil", st.ID))
@@ -249,6 +253,9 @@ func (d *Driver) PipeRawAt(topic string, key, value []byte, timestamp int64) err
 func (d *Driver) pipe(topic string, key, value []byte, timestamp int64, tick bool) error {
 	if d.closed {
 		return fmt.Errorf("streamstest: pipe to %q: driver is closed", topic)
+	}
+	if g := d.globalOf(topic); g != nil && len(d.readers[topic]) == 0 {
+		return d.pipeGlobal(g, key, value, timestamp, tick)
 	}
 	if len(d.readers[topic]) == 0 {
 		return fmt.Errorf("streamstest: pipe to %q: no source of %s reads this topic (sources read %s)", topic, d.programName(), d.sourceTopics())
@@ -333,6 +340,11 @@ func (d *Driver) record(topic string, key, value []byte, timestamp int64) runtim
 
 // produce logs rec for ReadRaw and, if a source reads its topic, queues it.
 func (d *Driver) produce(rec runtime.Record) {
+	if g := d.globalOf(rec.Topic); g != nil {
+		if err := g.apply(rec); err != nil {
+			panic(err) // a memory backend does not fail
+		}
+	}
 	if len(d.readers[rec.Topic]) > 0 {
 		d.queue = append(d.queue, rec)
 		// The queued record is handed to tasks, which may keep aliases of its bytes;

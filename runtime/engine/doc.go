@@ -51,6 +51,8 @@
 // produce.go (writes and acks; produced records are recycled after their
 // ack), commit.go, eos.go (exactly-once), rollback.go
 // (rolling back one task), marker.go (clean-shutdown markers), errors.go,
+// global.go (global tables: restored after the state opens and before the
+// node starts, then followed by a goroutine of their own),
 // tasks.go (a task's life: reconcile, start, stop, discard), restore.go (local
 // state, snapshots, changelog replay), checkpoint.go (barriers and uploads), topics.go (planning
 // and creating topics), status.go and metrics.go (/status, /healthz, /readyz and

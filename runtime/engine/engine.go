@@ -59,6 +59,8 @@ type Engine struct {
 
 	ckpt *checkpoints
 
+	globals *globalTables // global tables (global.go); nil without any
+
 	mu         sync.Mutex // guards what produce callbacks write
 	produceErr error
 	changelogs map[topicPartition]int64 // next offset of each changelog partition, as acked
@@ -177,6 +179,7 @@ func Run(ctx context.Context, prog *runtime.Program, cfg Config) error {
 		{"reach the brokers", e.checkBrokers},
 		{"plan topics", e.planTopics},
 		{"open state", e.openState},
+		{"restore global tables", e.startGlobals},
 		{"join the coordinator group", e.startNode},
 	}
 	for _, s := range steps {
@@ -239,6 +242,7 @@ func (e *Engine) checkBrokers(ctx context.Context) error {
 
 func (e *Engine) close() {
 	e.closeConsumer()
+	e.closeGlobals()
 	if e.ckpt != nil {
 		e.ckpt.wait() // uploads in flight finish (or fail) before the state closes
 	}

@@ -53,6 +53,8 @@ type replicaView struct {
 	DeadLettered int64           `json:"records_dead_lettered"`
 	BadRecords   []badRecordView `json:"bad_records"`
 	Updated      time.Time       `json:"updated"`
+	// Globals are the global tables, read whole by every replica.
+	Globals []globalTableView `json:"global_tables,omitempty"`
 }
 
 // badRecordView is what the bad-record policy did on one input partition.
@@ -199,6 +201,7 @@ func (e *Engine) publishView(lags map[string]int64) {
 	slices.SortFunc(v.BadRecords, func(a, b badRecordView) int {
 		return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
 	})
+	v.Globals = e.globalStatus()
 	e.status.mu.Lock()
 	e.status.view = v
 	e.status.mu.Unlock()

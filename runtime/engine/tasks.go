@@ -187,7 +187,8 @@ func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed 
 	}
 	tt := committedTaskTime(committed, t.inputs)
 	t.t = st.NewTask(runtime.TaskContext{Partition: k.Partition, Out: taskOut{e, t}, Stores: backends, CacheEntries: e.cacheEntries,
-		StreamTime: tt.stream, Watermark: tt.watermark, Late: &t.late, NullKeys: &t.nullKeys})
+		StreamTime: tt.stream, Watermark: tt.watermark, Late: &t.late, NullKeys: &t.nullKeys,
+		Globals: e.globalViews()})
 	e.wm.start(t, tt.watermark)
 	e.uploader.Forget(k.String()) // the next upload compares with the store, not with what this replica uploaded before
 	t.restoreTime = time.Since(begin)

@@ -25,6 +25,8 @@
 //	eos_rollback_test.go  exactly-once: a failed commit rolls back only its task (/status starts and rollbacks); a
 //	                    SIGTERM restart starts from local state (clean-shutdown marker), a SIGKILL restart does not
 //	peertls_test.go     three replicas over peer mutual TLS refuse an impostor with a certificate of another CA; exact output
+//	global_test.go      two replicas of examples/orderenrich (a global table): outputs equal a brute-force join; a restart
+//	                    after SIGTERM, and after SIGKILL, reads only the tail of the table's topic (/status restored_records)
 //	badrecord_test.go, startup_test.go, kcat_test.go, examples_test.go: bad input, start-up order, an independent client, the examples
 //	ownmodule_test.go   the README's "Use it in your own module" recipe, step by step, in a fresh module outside the repository
 //	brokers_test.go     real Kafka only (GOFKA_TEST_KAFKA_SH): three replicas on a 3-node KRaft cluster of the test's own
