@@ -41,28 +41,19 @@ func (e *Engine) commit(ctx context.Context) error {
 func (e *Engine) commitTasks(ctx context.Context, tasks []*task) error {
 	var took commitTimes
 	start := time.Now()
-	var txns *txnCommit
-	var prepare func()
-	if e.cfg.ExactlyOnce {
-		// The offsets go into the transactions while the acks are awaited.
-		prepare = func() { txns = e.prepareTxns(ctx, tasks) }
-	}
-	if err := e.flushTimed(ctx, tasks, &took, prepare); err != nil {
-		if txns != nil {
-			txns.wait() // before a rollback touches the producers
-			txns.cancel()
-		}
+	if err := e.flushTimed(ctx, tasks, &took); err != nil {
 		if e.cfg.ExactlyOnce && !errors.Is(err, errLeaseLost) && ctx.Err() == nil {
 			return txnAborted(err)
 		}
 		return err // the graceful stop (ctx ended) flushes again
 	}
 	defer took.log(e.log, len(tasks), start)
-	if txns != nil {
-		if err := e.commitTxns(txns, &took); err != nil {
+	if e.cfg.ExactlyOnce {
+		var plain []*task
+		if err := e.commitTxns(ctx, tasks, &plain, &took); err != nil {
 			return err
 		}
-		tasks = txns.plain(tasks)
+		tasks = plain
 	}
 	var offsets kadm.Offsets
 	for _, t := range tasks {
@@ -117,12 +108,11 @@ func (e *Engine) commitOffsets(ctx context.Context, offsets kadm.Offsets) error 
 // waits until every produce is acknowledged, and records in each task's state
 // the changelog offsets its stores now cover.
 func (e *Engine) flushTasks(ctx context.Context, tasks []*task) error {
-	return e.flushTimed(ctx, tasks, &commitTimes{}, nil)
+	return e.flushTimed(ctx, tasks, &commitTimes{})
 }
 
-// flushTimed is flushTasks, timing its phases in took. cached, if not nil,
-// is called once the caches are flushed, before the acks are awaited.
-func (e *Engine) flushTimed(ctx context.Context, tasks []*task, took *commitTimes, cached func()) error {
+// flushTimed is flushTasks, timing its phases in took.
+func (e *Engine) flushTimed(ctx context.Context, tasks []*task, took *commitTimes) error {
 	if !e.node.LeaseHeld() || e.fencedWrites > 0 {
 		return errLeaseLost
 	}
@@ -137,9 +127,6 @@ func (e *Engine) flushTimed(ctx context.Context, tasks []*task, took *commitTime
 		}
 	}
 	took.caches = time.Since(start)
-	if cached != nil {
-		cached()
-	}
 	// Each producer's acks are awaited at once: a producer lingers until its
 	// Flush, and under exactly-once every task has its own.
 	flushed := map[*kgo.Client]bool{}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,14 +52,14 @@ import (
 // checkpoint); measured, it puts both hops of a repartitioned topology in one
 // cycle (p99 1.2 s instead of 2.1 s at 1 s) for a snapshot upload per commit.
 //
-// The commit of a task (commitTasks: prepareTxns, commitTxns):
+// The commit of a task (commitTasks, commitTxns):
 //
-//	Task.Flush (caches ─▶ RocksDB + changelog, inside the transaction)
-//	  ─┬▶ Flush (every produce acked) ──────────────────────────────────────────────┬▶ EndTxn(commit) ─▶ BeginTransaction
-//	   └▶ AddOffsetsToTxn(group = app id) ─▶ TxnOffsetCommit(input offsets, gen -1) ┘
+//	Task.Flush (caches ─▶ RocksDB + changelog, inside the transaction) ─▶ Flush (every produce acked)
+//	  ─▶ AddOffsetsToTxn(group = app id) ─▶ TxnOffsetCommit(input offsets, generation -1)
+//	  ─▶ EndTxn(commit) ─▶ BeginTransaction
 //
-// The offsets are added while the acks are awaited, every task's transaction
-// at once: they take effect only with EndTxn, which comes after the acks.
+// Every task's producer is flushed at once, then every task's transaction
+// commits at once.
 //
 // kgo offers the transactional offset commit only through GroupTransactSession
 // (a consumer-group member), so the engine sends AddOffsetsToTxn and
@@ -151,85 +150,49 @@ func (e *Engine) newTxnProducer(ctx context.Context, id string) (*kgo.Client, er
 	return cl, nil
 }
 
-// txnCommit is the commit of the transactions of some tasks under way:
-// their offsets are being added (prepareTxns) while their producers' acks are
-// awaited, and commitTxns ends them.
-type txnCommit struct {
-	ctx    context.Context
-	cancel context.CancelFunc
-	txn    []*task        // tasks that produced records: a transaction each
-	times  []commitTimes  // of each transaction
-	errs   []error        // of each transaction's offsets
-	done   sync.WaitGroup // the offsets are added
-	start  time.Time
-}
-
-// prepareTxns starts the commit of the transactions of tasks whose caches
-// were flushed: each task's input offsets are added to its transaction
-// (AddOffsetsToTxn, then TxnOffsetCommit), concurrently with one another and
-// with the wait for the producers' acks (flushTimed). The offsets are the
-// positions of what was processed; they take effect with EndTxn (commitTxns),
-// which waits for the acks, so adding them early changes nothing of what
-// commits, only how long the loop waits: one round trip of the slowest
-// transaction instead of three after the acks.
+// commitTxns commits the transaction of each task, with its input offsets,
+// once every produce is acknowledged (flushTimed). Tasks that produced
+// nothing have their offsets committed outside a transaction (in plain):
+// EndTransaction ends only transactions that added partitions, so one
+// holding offsets alone would be left open. The tasks' transactions are
+// independent (a producer each), so they commit concurrently: a commit is
+// three round trips to the transaction and group coordinators
+// (AddOffsetsToTxn, TxnOffsetCommit, EndTxn), and one after another they
+// would hold the loop for as many times that as the replica has tasks.
 //
-// Tasks that produced nothing have no transaction (EndTransaction ends only
-// transactions that added partitions, so one holding offsets alone would be
-// left open): commitTasks commits their offsets outside any transaction. A
-// commit once begun is not interrupted by the graceful stop (ctx ending): a
-// transaction cut short between TxnOffsetCommit and EndTxn would have to be
-// thrown away, and its task with it, where finishing it lets the task close
-// cleanly.
-func (e *Engine) prepareTxns(ctx context.Context, tasks []*task) *txnCommit {
-	c := &txnCommit{start: time.Now()}
-	c.ctx, c.cancel = context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+// The offsets are not added while the acks are awaited, although they take
+// effect only with EndTxn: measured on Kafka 3.9.1, an AddOffsetsToTxn racing
+// the producer's own AddPartitionsToTxn for the records being flushed is
+// answered CONCURRENT_TRANSACTIONS, and the producer's flush then stalled
+// for 5 s at times.
+//
+// A failure belongs to the task whose transaction failed (taskFailure), and
+// every task whose commit failed is reported (errors.Join): each is rolled
+// back, since its state holds updates whose output was aborted. A commit once
+// begun is not interrupted by the graceful stop (ctx ending): a transaction
+// cut short between TxnOffsetCommit and EndTxn would have to be thrown away,
+// and its task with it, where finishing it lets the task close cleanly.
+func (e *Engine) commitTxns(ctx context.Context, tasks []*task, plain *[]*task, took *commitTimes) error {
+	commit, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	var txn []*task
 	for _, t := range tasks {
-		if t.txnRecords > 0 {
-			c.txn = append(c.txn, t)
+		if t.txnRecords == 0 {
+			*plain = append(*plain, t)
+			continue
 		}
+		txn = append(txn, t)
 	}
-	c.times = make([]commitTimes, len(c.txn))
-	c.errs = make([]error, len(c.txn))
-	for i, t := range c.txn {
-		c.done.Go(func() { c.errs[i] = e.addTxnOffsets(c.ctx, t, &c.times[i]) })
-	}
-	return c
-}
-
-// wait waits until the offsets are added; it must be called before the
-// tasks' producers are touched again.
-func (c *txnCommit) wait() {
-	c.done.Wait()
-}
-
-// plain returns the tasks without a transaction.
-func (c *txnCommit) plain(tasks []*task) []*task {
-	var out []*task
-	for _, t := range tasks {
-		if !slices.Contains(c.txn, t) {
-			out = append(out, t)
+	start := time.Now()
+	times := make([]commitTimes, len(txn))
+	errs := concurrently(len(txn), func(i int) error {
+		if err := e.addTxnOffsets(commit, txn[i], &times[i]); err != nil {
+			return err
 		}
-	}
-	return out
-}
-
-// commitTxns ends the transactions prepareTxns began, once every produce is
-// acknowledged (flushTimed). The tasks' transactions are independent (a
-// producer each), so they end concurrently. A failure belongs to the task
-// whose transaction failed (taskFailure), and every task whose commit failed
-// is reported (errors.Join): each is rolled back, since its state holds
-// updates whose output was aborted.
-func (e *Engine) commitTxns(c *txnCommit, took *commitTimes) error {
-	defer c.cancel()
-	c.wait()
-	errs := concurrently(len(c.txn), func(i int) error {
-		if c.errs[i] != nil {
-			return c.errs[i]
-		}
-		return e.endTxn(c.ctx, c.txn[i], &c.times[i])
+		return e.endTxn(commit, txn[i], &times[i])
 	})
-	took.txns, took.txnTasks = time.Since(c.start), len(c.txn)
-	for _, t := range c.times {
+	took.txns, took.txnTasks = time.Since(start), len(txn)
+	for _, t := range times {
 		if t.add+t.offsets+t.end+t.begin > took.add+took.offsets+took.end+took.begin {
 			took.add, took.offsets, took.end, took.begin = t.add, t.offsets, t.end, t.begin
 		}
@@ -237,7 +200,7 @@ func (e *Engine) commitTxns(c *txnCommit, took *commitTimes) error {
 	var failed []error
 	for i, err := range errs {
 		if err != nil {
-			failed = append(failed, &taskFailure{c.txn[i].id, fmt.Errorf("%w: %w", errTxnAborted, err)})
+			failed = append(failed, &taskFailure{txn[i].id, fmt.Errorf("%w: %w", errTxnAborted, err)})
 		}
 	}
 	return errors.Join(failed...)
@@ -254,12 +217,25 @@ func (e *Engine) addTxnOffsets(ctx context.Context, t *task, took *commitTimes) 
 	txnID := e.cfg.AppID + "-" + t.id.String()
 	add := kmsg.NewPtrAddOffsetsToTxnRequest()
 	add.TransactionalID, add.ProducerID, add.ProducerEpoch, add.Group = txnID, pid, epoch, e.cfg.AppID
-	addResp, err := add.RequestWith(ctx, cl)
-	if err == nil {
-		err = kerr.ErrorForCode(addResp.ErrorCode)
-	}
-	if err != nil {
-		return fmt.Errorf("add offsets to transaction: %w", err)
+	// The producer may be adding partitions to the transaction at the same
+	// time (AddPartitionsToTxn, for the records just flushed): the
+	// coordinator answers CONCURRENT_TRANSACTIONS while that is in progress,
+	// to be retried, as the Java producer and franz-go's own requests do.
+	for backoff := 5 * time.Millisecond; ; backoff = min(2*backoff, 100*time.Millisecond) {
+		addResp, err := add.RequestWith(ctx, cl)
+		if err == nil {
+			err = kerr.ErrorForCode(addResp.ErrorCode)
+		}
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, kerr.ConcurrentTransactions) || ctx.Err() != nil {
+			return fmt.Errorf("add offsets to transaction: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+		}
 	}
 	took.add = time.Since(lap)
 	lap = time.Now()
