@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -188,6 +189,40 @@ func resetTopics(ctx context.Context, addr string, partitions int32, topics ...s
 	}
 	defer cl.Close()
 	return testkit.ResetTopics(ctx, kadm.NewClient(cl), partitions, topics...)
+}
+
+// appendTimeTopics makes the topics the failover scenario measures, the
+// output and appID's repartition topic, stamp their records with the broker's
+// append time (message.timestamp.type=LogAppendTime). Records carry their
+// input's timestamp (the click's creation time), so only the broker's time
+// says when a task wrote a record; a new owner working through a backlog
+// writes records stamped before the kill. The repartition topic is created
+// here, as the application would, before it starts.
+func appendTimeTopics(ctx context.Context, addr, appID string, partitions int32) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	appendTime := map[string]*string{"message.timestamp.type": kadm.StringPtr("LogAppendTime")}
+	rep := appID + "-" + repartitionTopic
+	created, err := adm.CreateTopic(ctx, partitions, 1, appendTime, rep)
+	if err == nil {
+		err = created.Err
+	}
+	if err != nil {
+		return fmt.Errorf("create %s with LogAppendTime: %w", rep, err)
+	}
+	alter := []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "message.timestamp.type", Value: appendTime["message.timestamp.type"]}}
+	altered, err := adm.AlterTopicConfigs(ctx, alter, outputTopic)
+	for _, a := range altered {
+		err = cmp.Or(err, a.Err)
+	}
+	if err != nil {
+		return fmt.Errorf("set LogAppendTime on %s: %w", outputTopic, err)
+	}
+	return nil
 }
 
 // endOffsetSum is the sum of the end offsets of topic's partitions: the records

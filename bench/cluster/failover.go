@@ -65,6 +65,9 @@ func runFailover(ctx context.Context, e *env) (*failoverResult, error) {
 	if err := resetTopics(ctx, l.addr, e.cfg.partitions, inputTopic, outputTopic); err != nil {
 		return nil, err
 	}
+	if err := appendTimeTopics(ctx, l.addr, appID, e.cfg.partitions); err != nil {
+		return nil, err
+	}
 	dir := filepath.Join(e.scratch, "failover")
 	rs, err := newReplicas(e, dir, l.addr, appID, 3)
 	if err != nil {
@@ -385,7 +388,11 @@ func waitBalanced(ctx context.Context, rs []*replica, alive []int, tasks []strin
 
 // waitFlowing waits until every task has written a record after at.
 func waitFlowing(ctx context.Context, tr *tracker, at time.Time, tasks []string, rs []*replica, limit time.Duration) error {
-	if err := testkit.WaitFor(ctx, limit, func() bool { return tr.wroteSince(at, tasks) }); err != nil {
+	err := testkit.WaitFor(ctx, limit, func() bool { return tr.err() != nil || tr.wroteSince(at, tasks) })
+	if err := tr.err(); err != nil {
+		return err
+	}
+	if err != nil {
 		var logs string
 		for _, r := range rs {
 			logs += tailFile(r.logPath, 10)

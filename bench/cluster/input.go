@@ -176,8 +176,9 @@ func (s *stream) rate() float64 {
 	return float64(s.produced.Load()) / time.Since(s.began).Seconds()
 }
 
-// seen is when a task's record was written (its producer timestamp) and when
-// this process received it.
+// seen is when a task's record was written (the broker's append time: the
+// tracked topics are LogAppendTime, appendTimeTopics) and when this process
+// received it.
 type seen struct {
 	written, arrived time.Time
 }
@@ -192,9 +193,12 @@ type tracker struct {
 	done   chan struct{}
 
 	mu    sync.Mutex
-	last  map[string]time.Time // task → newest record's timestamp
+	last  map[string]time.Time // task → newest record's append time
 	since time.Time
 	first map[string]seen
+	// stampErr: a record not stamped by the broker, whose timestamp would
+	// say when its input was made, not when the task wrote it.
+	stampErr error
 }
 
 // startTracker consumes the output topic and appID's repartition topic from
@@ -230,6 +234,9 @@ func startTracker(ctx context.Context, addr, appID string) (*tracker, error) {
 				if task == "" {
 					return
 				}
+				if r.Attrs.TimestampType() != 1 && t.stampErr == nil {
+					t.stampErr = fmt.Errorf("%s/%d offset %d: not stamped with the broker's append time (LogAppendTime): its timestamp does not say when it was written", r.Topic, r.Partition, r.Offset)
+				}
 				if r.Timestamp.After(t.last[task]) {
 					t.last[task] = r.Timestamp
 				}
@@ -262,6 +269,13 @@ func (t *tracker) firsts() map[string]seen {
 		out[k] = v
 	}
 	return out
+}
+
+// err is the tracker's measurement error, if any.
+func (t *tracker) err() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.stampErr
 }
 
 // wroteSince reports whether every task in tasks wrote a record after at.

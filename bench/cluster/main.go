@@ -14,7 +14,7 @@
 //	failover (failover.go): 3 replicas, defaults (--failure-timeout 3s, checkpoints
 //	  every 10s), a steady stream of clicks ─▶ SIGKILL a non-leader, then the
 //	  leader ─▶ time until each of the victim's tasks writes again on its new owner
-//	  (the first output record, by its producer timestamp, after the kill) and until
+//	  (the first output record, by its broker append time, after the kill) and until
 //	  the new owner logged "task started" ─▶ restart the victim, wait until
 //	  balanced and flowing ─▶ again, -runs times.
 //	restore (restore.go): 1 replica counts -keys distinct users (so the store and

@@ -150,7 +150,7 @@ func (rep *report) failoverSection(b *strings.Builder, f *failoverResult) {
 	p("## 1. Failover: SIGKILL to processing resumed\n\n")
 	p("Three replicas (3 Raft voters, --checkpoint-interval %s, --failure-timeout 3s), a steady stream of %s clicks/s (%s/s achieved) over %s users; they were balanced with output flowing and a checkpoint complete after %.1f s. Each of the %d runs SIGKILLs a follower (the one running the most stateful tasks), restarts it, waits until the 8 tasks are balanced again and all write, then SIGKILLs the leader and does the same.\n\n",
 		f.Checkpoint, thousands(f.Rate), thousands(int(f.AchievedRate)), thousands(usersPerPartition*int(rep.cfg.partitions)), f.StartupSeconds, rep.cfg.runs)
-	p("- **resumed (stateful)**: from the SIGKILL until every count task (1_p) the victim ran had written its first output record on its new owner (the record's producer timestamp: when the new owner emitted it); **by arrival**: when this benchmark received those records.\n")
+	p("- **resumed (stateful)**: from the SIGKILL until every count task (1_p) the victim ran had written its first output record on its new owner (the record's broker append time: the output and repartition topics are LogAppendTime, since records carry their input's timestamp); **by arrival**: when this benchmark received those records.\n")
 	p("- **resumed (all)**: the same over every task the victim ran, the stateless 0_q included (seen by their repartition records, whose keys name the input partition).\n")
 	p("- **task started**: until the new owners had logged `task started` for every moved task (state restored, ready to consume).\n")
 	p("- **new leader**: after a leader kill, until a survivor's /status named a new leader (polled every 20 ms).\n\n")

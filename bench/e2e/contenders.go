@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 
@@ -98,8 +99,9 @@ var contenders = []contender{
 
 // gofkaArgs runs the gofka binary bin with the measurement's settings.
 func gofkaArgs(m *measurement, bin string) []string {
+	level := cmp.Or(m.cfg.gofkaLogLevel, "warn")
 	args := []string{bin, "run", "--brokers", m.addr, "--app-id", m.appID,
-		"--state-dir", m.stateDir, "--log-level", "warn",
+		"--state-dir", m.stateDir, "--log-level", level,
 		"--commit-interval", m.commit().String()}
 	if m.set.eos {
 		args = append(args, "--guarantee", "exactly-once")

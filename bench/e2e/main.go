@@ -58,9 +58,11 @@ type config struct {
 	javaHeap    string
 	logTo       func(format string, args ...any)
 	gofkaCommit time.Duration
-	keep        bool // keep the scratch directory (logs, state) and print where it is
-	eos         eosConfig
-	windowed    bool // the windowed benchmark (windowed.go)
+	// gofkaLogLevel is gofka's --log-level (debug logs each commit's phases).
+	gofkaLogLevel string
+	keep          bool // keep the scratch directory (logs, state) and print where it is
+	eos           eosConfig
+	windowed      bool // the windowed benchmark (windowed.go)
 }
 
 func main() {
@@ -79,6 +81,7 @@ func main() {
 	flag.BoolVar(&cfg.verify, "verify", true, "after each measurement, read the output back and check every count")
 	flag.StringVar(&cfg.javaHeap, "java-heap", "1g", "maximum heap of the Kafka Streams JVM (-Xmx)")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the scratch directory (each contender's log and state) and print its path")
+	flag.StringVar(&cfg.gofkaLogLevel, "gofka-log-level", "warn", "gofka's --log-level; debug logs how long each commit's phases took (in the contender's log, kept with -keep)")
 	flag.DurationVar(&cfg.gofkaCommit, "gofka-commit-interval", 5*time.Second, "gofka's --commit-interval (Kafka Streams gets the same commit.interval.ms)")
 	flag.BoolVar(&cfg.windowed, "windowed", false, "run the windowed benchmark (windowed.go: examples/pageviews vs Kafka Streams' WindowedCount) instead of click-count; -out defaults to bench/results/windowed.md, -contenders to "+strings.Join(idsOf(windowedContenders), ","))
 	eosFlags := addEOSFlags(&cfg.eos)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -38,15 +39,18 @@ func (e *Engine) commit(ctx context.Context) error {
 // acknowledged, changelog offsets recorded in each task's state, and only then
 // input offsets committed.
 func (e *Engine) commitTasks(ctx context.Context, tasks []*task) error {
-	if err := e.flushTasks(ctx, tasks); err != nil {
+	var took commitTimes
+	start := time.Now()
+	if err := e.flushTimed(ctx, tasks, &took); err != nil {
 		if e.cfg.ExactlyOnce && !errors.Is(err, errLeaseLost) && ctx.Err() == nil {
 			return txnAborted(err)
 		}
 		return err // the graceful stop (ctx ended) flushes again
 	}
+	defer took.log(e.log, len(tasks), start)
 	if e.cfg.ExactlyOnce {
 		var plain []*task
-		if err := e.commitTxns(ctx, tasks, &plain); err != nil {
+		if err := e.commitTxns(ctx, tasks, &plain, &took); err != nil {
 			return err
 		}
 		tasks = plain
@@ -104,9 +108,16 @@ func (e *Engine) commitOffsets(ctx context.Context, offsets kadm.Offsets) error 
 // waits until every produce is acknowledged, and records in each task's state
 // the changelog offsets its stores now cover.
 func (e *Engine) flushTasks(ctx context.Context, tasks []*task) error {
+	return e.flushTimed(ctx, tasks, &commitTimes{})
+}
+
+// flushTimed is flushTasks, timing its phases in took.
+func (e *Engine) flushTimed(ctx context.Context, tasks []*task, took *commitTimes) error {
 	if !e.node.LeaseHeld() || e.fencedWrites > 0 {
 		return errLeaseLost
 	}
+	start := time.Now()
+	defer func() { took.acks = time.Since(start) - took.caches }()
 	for _, t := range tasks {
 		if t.txnRecords > 0 && faultFlush.hit() {
 			return &taskFailure{t.id, fmt.Errorf("flush: %w", faultFlush.err())}
@@ -115,13 +126,20 @@ func (e *Engine) flushTasks(ctx context.Context, tasks []*task) error {
 			return &taskFailure{t.id, fmt.Errorf("flush: %w", err)}
 		}
 	}
+	took.caches = time.Since(start)
+	// Each producer's acks are awaited at once: a producer lingers until its
+	// Flush, and under exactly-once every task has its own.
 	flushed := map[*kgo.Client]bool{}
+	var owners []*task // the first task of each producer
 	for _, t := range tasks {
-		if flushed[t.producer] {
-			continue
+		if !flushed[t.producer] {
+			flushed[t.producer] = true
+			owners = append(owners, t)
 		}
-		flushed[t.producer] = true
-		if err := t.producer.Flush(ctx); err != nil {
+	}
+	for i, err := range concurrently(len(owners), func(i int) error { return owners[i].producer.Flush(ctx) }) {
+		if err != nil {
+			t := owners[i]
 			err = fmt.Errorf("wait for produce acks: %w", err)
 			if t.producer != e.producer && ctx.Err() == nil {
 				return &taskFailure{t.id, err} // the task's own producer
@@ -161,4 +179,25 @@ func (e *Engine) flushTasks(ctx context.Context, tasks []*task) error {
 		}
 	}
 	return nil
+}
+
+// commitTimes is how long the phases of one commit took, logged at debug
+// level: where the loop waits while it commits.
+type commitTimes struct {
+	caches time.Duration // Task.Flush: typed caches to RocksDB and the changelogs
+	acks   time.Duration // until every produce was acknowledged
+	// Under exactly-once: the transactions' commit (concurrent), and the
+	// phases of the slowest one.
+	txns                     time.Duration
+	add, offsets, end, begin time.Duration
+	txnTasks                 int
+}
+
+func (c *commitTimes) log(log *slog.Logger, tasks int, start time.Time) {
+	if !log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	log.Debug("committed", "tasks", tasks, "took", time.Since(start), "caches", c.caches, "acks", c.acks,
+		"transactions", c.txnTasks, "txn_commit", c.txns, "slowest_add_offsets", c.add,
+		"slowest_txn_offset_commit", c.offsets, "slowest_end_txn", c.end, "slowest_begin", c.begin)
 }

@@ -52,11 +52,14 @@ import (
 // checkpoint); measured, it puts both hops of a repartitioned topology in one
 // cycle (p99 1.2 s instead of 2.1 s at 1 s) for a snapshot upload per commit.
 //
-// The commit of a task (commitTxn):
+// The commit of a task (commitTasks, commitTxns):
 //
 //	Task.Flush (caches ─▶ RocksDB + changelog, inside the transaction) ─▶ Flush (every produce acked)
 //	  ─▶ AddOffsetsToTxn(group = app id) ─▶ TxnOffsetCommit(input offsets, generation -1)
 //	  ─▶ EndTxn(commit) ─▶ BeginTransaction
+//
+// Every task's producer is flushed at once, then every task's transaction
+// commits at once.
 //
 // kgo offers the transactional offset commit only through GroupTransactSession
 // (a consumer-group member), so the engine sends AddOffsetsToTxn and
@@ -147,13 +150,21 @@ func (e *Engine) newTxnProducer(ctx context.Context, id string) (*kgo.Client, er
 	return cl, nil
 }
 
-// commitTxns commits the transaction of each task, with its input offsets.
-// Tasks that produced nothing have their offsets committed outside a
-// transaction (in plain). The tasks' transactions are independent (a producer
-// each), so they commit concurrently: a commit is three round trips to the
-// transaction and group coordinators (AddOffsetsToTxn, TxnOffsetCommit,
-// EndTxn), and one after another they would hold the loop for as many times
-// that as the replica has tasks.
+// commitTxns commits the transaction of each task, with its input offsets,
+// once every produce is acknowledged (flushTimed). Tasks that produced
+// nothing have their offsets committed outside a transaction (in plain):
+// EndTransaction ends only transactions that added partitions, so one
+// holding offsets alone would be left open. The tasks' transactions are
+// independent (a producer each), so they commit concurrently: a commit is
+// three round trips to the transaction and group coordinators
+// (AddOffsetsToTxn, TxnOffsetCommit, EndTxn), and one after another they
+// would hold the loop for as many times that as the replica has tasks.
+//
+// The offsets are not added while the acks are awaited, although they take
+// effect only with EndTxn: measured on Kafka 3.9.1, an AddOffsetsToTxn racing
+// the producer's own AddPartitionsToTxn for the records being flushed is
+// answered CONCURRENT_TRANSACTIONS, and the producer's flush then stalled
+// for 5 s at times.
 //
 // A failure belongs to the task whose transaction failed (taskFailure), and
 // every task whose commit failed is reported (errors.Join): each is rolled
@@ -161,7 +172,7 @@ func (e *Engine) newTxnProducer(ctx context.Context, id string) (*kgo.Client, er
 // begun is not interrupted by the graceful stop (ctx ending): a transaction
 // cut short between TxnOffsetCommit and EndTxn would have to be thrown away,
 // and its task with it, where finishing it lets the task close cleanly.
-func (e *Engine) commitTxns(ctx context.Context, tasks []*task, plain *[]*task) error {
+func (e *Engine) commitTxns(ctx context.Context, tasks []*task, plain *[]*task, took *commitTimes) error {
 	commit, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	var txn []*task
@@ -172,8 +183,22 @@ func (e *Engine) commitTxns(ctx context.Context, tasks []*task, plain *[]*task) 
 		}
 		txn = append(txn, t)
 	}
+	start := time.Now()
+	times := make([]commitTimes, len(txn))
+	errs := concurrently(len(txn), func(i int) error {
+		if err := e.addTxnOffsets(commit, txn[i], &times[i]); err != nil {
+			return err
+		}
+		return e.endTxn(commit, txn[i], &times[i])
+	})
+	took.txns, took.txnTasks = time.Since(start), len(txn)
+	for _, t := range times {
+		if t.add+t.offsets+t.end+t.begin > took.add+took.offsets+took.end+took.begin {
+			took.add, took.offsets, took.end, took.begin = t.add, t.offsets, t.end, t.begin
+		}
+	}
 	var failed []error
-	for i, err := range concurrently(len(txn), func(i int) error { return e.commitTxn(commit, txn[i]) }) {
+	for i, err := range errs {
 		if err != nil {
 			failed = append(failed, &taskFailure{txn[i].id, fmt.Errorf("%w: %w", errTxnAborted, err)})
 		}
@@ -181,10 +206,10 @@ func (e *Engine) commitTxns(ctx context.Context, tasks []*task, plain *[]*task) 
 	return errors.Join(failed...)
 }
 
-// commitTxn adds the task's input offsets to its transaction and commits it,
-// then begins the next one.
-func (e *Engine) commitTxn(ctx context.Context, t *task) error {
+// addTxnOffsets adds the task's input offsets to its transaction.
+func (e *Engine) addTxnOffsets(ctx context.Context, t *task, took *commitTimes) error {
 	cl := t.producer
+	lap := time.Now()
 	pid, epoch, err := cl.ProducerID(ctx)
 	if err != nil {
 		return err
@@ -192,13 +217,28 @@ func (e *Engine) commitTxn(ctx context.Context, t *task) error {
 	txnID := e.cfg.AppID + "-" + t.id.String()
 	add := kmsg.NewPtrAddOffsetsToTxnRequest()
 	add.TransactionalID, add.ProducerID, add.ProducerEpoch, add.Group = txnID, pid, epoch, e.cfg.AppID
-	addResp, err := add.RequestWith(ctx, cl)
-	if err == nil {
-		err = kerr.ErrorForCode(addResp.ErrorCode)
+	// The producer may be adding partitions to the transaction at the same
+	// time (AddPartitionsToTxn, for the records just flushed): the
+	// coordinator answers CONCURRENT_TRANSACTIONS while that is in progress,
+	// to be retried, as the Java producer and franz-go's own requests do.
+	for backoff := 5 * time.Millisecond; ; backoff = min(2*backoff, 100*time.Millisecond) {
+		addResp, err := add.RequestWith(ctx, cl)
+		if err == nil {
+			err = kerr.ErrorForCode(addResp.ErrorCode)
+		}
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, kerr.ConcurrentTransactions) || ctx.Err() != nil {
+			return fmt.Errorf("add offsets to transaction: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+		}
 	}
-	if err != nil {
-		return fmt.Errorf("add offsets to transaction: %w", err)
-	}
+	took.add = time.Since(lap)
+	lap = time.Now()
 	req := kmsg.NewPtrTxnOffsetCommitRequest()
 	req.TransactionalID, req.Group, req.ProducerID, req.ProducerEpoch = txnID, e.cfg.AppID, pid, epoch
 	req.Generation = -1
@@ -228,6 +268,14 @@ func (e *Engine) commitTxn(ctx context.Context, t *task) error {
 			return fmt.Errorf("transactional offset commit: %w", err)
 		}
 	}
+	took.offsets = time.Since(lap)
+	return nil
+}
+
+// endTxn commits the task's transaction, its offsets added, and begins the
+// next one.
+func (e *Engine) endTxn(ctx context.Context, t *task, took *commitTimes) error {
+	lap := time.Now()
 	n := int64(-1) // not counted: matches no hook
 	if faultTask == "" || faultTask == t.id.String() {
 		n = txnCommits.Add(1)
@@ -243,11 +291,14 @@ func (e *Engine) commitTxn(ctx context.Context, t *task) error {
 		endCtx, cancel = context.WithTimeout(ctx, 0)
 		defer cancel()
 	}
-	if err := cl.EndTransaction(endCtx, kgo.TryCommit); err != nil {
+	if err := t.producer.EndTransaction(endCtx, kgo.TryCommit); err != nil {
 		return fmt.Errorf("end transaction: %w", err)
 	}
+	took.end = time.Since(lap)
+	lap = time.Now()
 	t.txnRecords = 0
-	return cl.BeginTransaction()
+	defer func() { took.begin = time.Since(lap) }()
+	return t.producer.BeginTransaction()
 }
 
 func txnOffsetErr(resp *kmsg.TxnOffsetCommitResponse) error {
