@@ -2,6 +2,7 @@ package state
 
 import (
 	"bytes"
+	"cmp"
 	"unsafe"
 
 	"github.com/google/btree"
@@ -134,12 +135,26 @@ func (b *MemoryBackend) DeleteRange(from, to []byte) error {
 // Len is the number of entries.
 func (b *MemoryBackend) Len() int { return len(b.m) }
 
+// Batcher is a Backend that can collect writes and apply them at once. A
+// cache's flush and eviction write through it when their backend is one: on
+// RocksDB that is one write batch and one log append per flush, and none of
+// the allocation grocksdb's Put makes on every call (its error slot escapes
+// to cgo). Collected writes are not visible before WriteBatch.
+type Batcher interface {
+	BatchPut(key, value []byte)
+	BatchDelete(key []byte)
+	// WriteBatch applies the collected writes in order; after an error some
+	// may not be applied.
+	WriteBatch() error
+}
+
 // Logged is a Backend that also sends every write to a changelog through Log
 // (value nil for a delete), as Kafka Streams' change-logging stores do. Log must
 // copy what it keeps: key and value are reused by the caller.
 type Logged struct {
 	Backend
-	Log func(key, value []byte)
+	Log    func(key, value []byte)
+	failed error // a write of the batch being collected that failed
 }
 
 // Put implements Backend.
@@ -160,5 +175,50 @@ func (l *Logged) Delete(key []byte) error {
 		return err
 	}
 	l.Log(key, nil)
+	return nil
+}
+
+var _ Batcher = (*Logged)(nil)
+
+// BatchPut implements Batcher: it logs at once and collects the write in the
+// backend's batch, or writes it now if the backend takes no batches (an error
+// is then returned by WriteBatch). If the batch then fails, the task fails and
+// is restored from the changelog, which has the write.
+func (l *Logged) BatchPut(key, value []byte) {
+	if b, ok := l.Backend.(Batcher); ok {
+		b.BatchPut(key, value)
+	} else if err := l.Backend.Put(key, value); err != nil {
+		l.failed = cmp.Or(l.failed, err)
+		return
+	}
+	if value == nil {
+		value = []byte{}
+	}
+	l.Log(key, value)
+}
+
+// BatchDelete implements Batcher, as BatchPut.
+func (l *Logged) BatchDelete(key []byte) {
+	if b, ok := l.Backend.(Batcher); ok {
+		b.BatchDelete(key)
+	} else if err := l.Backend.Delete(key); err != nil {
+		l.failed = cmp.Or(l.failed, err)
+		return
+	}
+	l.Log(key, nil)
+}
+
+// WriteBatch implements Batcher.
+func (l *Logged) WriteBatch() error {
+	if err := l.failed; err != nil {
+		l.failed = nil
+		if b, ok := l.Backend.(Batcher); ok {
+			_ = b.WriteBatch() // what was collected still goes in
+		}
+		return err
+	}
+	if b, ok := l.Backend.(Batcher); ok {
+		return b.WriteBatch()
+	}
 	return nil
 }

@@ -41,6 +41,7 @@ const DefaultCacheEntries = 100_000
 // the order they first changed.
 type Cache[V any] struct {
 	backend    Backend
+	batch      Batcher // the backend, if it takes batches (Flush writes through it)
 	encode     func(dst []byte, v V) ([]byte, error)
 	decode     func([]byte) (V, error)
 	slots      []Slot[V]
@@ -86,8 +87,9 @@ func NewCache[V any](backend Backend, encode func([]byte, V) ([]byte, error), de
 	}
 	maxEntries = min(maxEntries, 1<<31) // positions are 32-bit
 	seed := maphash.MakeSeed()
+	batch, _ := backend.(Batcher)
 	return &Cache[V]{
-		backend: backend, encode: encode, decode: decode, maxEntries: maxEntries,
+		backend: backend, batch: batch, encode: encode, decode: decode, maxEntries: maxEntries,
 		index: make([]uint64, minIndex),
 		seed:  seed, k0: maphash.Bytes(seed, []byte{0}), k1: maphash.Bytes(seed, []byte{1}),
 	}
@@ -339,12 +341,12 @@ func (c *Cache[V]) Flush() error {
 		s := &c.slots[pos]
 		if err := c.write(s); err != nil {
 			c.dirty = c.dirty[:copy(c.dirty, c.dirty[i:])]
-			return err
+			return c.endWrites(err)
 		}
 		s.dirty = false
 	}
 	c.dirty = c.dirty[:0]
-	return nil
+	return c.endWrites(nil)
 }
 
 // keyArena holds the bytes of the cached keys: a slot's key is a string

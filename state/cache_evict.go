@@ -68,8 +68,11 @@ func (c *Cache[V]) evictOldest(timeOf func(key string) int64, dead int64, keep i
 			continue
 		}
 		if err := c.write(s); err != nil {
-			return 0, err
+			return 0, c.endWrites(err)
 		}
+	}
+	if err := c.endWrites(nil); err != nil {
+		return 0, err
 	}
 	newest = math.MinInt64
 	c.drop(func(s *Slot[V]) bool {
@@ -83,18 +86,37 @@ func (c *Cache[V]) evictOldest(timeOf func(key string) int64, dead int64, keep i
 	return newest, nil
 }
 
-// write writes slot s to the backend: its encoded value, or a delete.
+// endWrites applies the writes write collected, where the backend takes
+// batches; err is the error that ended the writing, if any, which wins.
+func (c *Cache[V]) endWrites(err error) error {
+	if c.batch == nil {
+		return err
+	}
+	if berr := c.batch.WriteBatch(); berr != nil && err == nil {
+		err = fmt.Errorf("flush: %w", berr)
+	}
+	return err
+}
+
+// write writes slot s to the backend: its encoded value, or a delete (into
+// the backend's batch, if it takes batches: endWrites applies it).
 func (c *Cache[V]) write(s *Slot[V]) error {
 	// Backends copy what they keep and never write to a key, so the slot's key
 	// string can be lent as bytes without a copy.
 	key := unsafe.Slice(unsafe.StringData(s.key), len(s.key))
 	var err error
-	if s.present {
-		c.buf, err = c.encode(c.buf[:0], s.value)
-		if err == nil {
+	switch {
+	case s.present && c.batch != nil:
+		if c.buf, err = c.encode(c.buf[:0], s.value); err == nil {
+			c.batch.BatchPut(key, c.buf)
+		}
+	case s.present:
+		if c.buf, err = c.encode(c.buf[:0], s.value); err == nil {
 			err = c.backend.Put(key, c.buf)
 		}
-	} else {
+	case c.batch != nil:
+		c.batch.BatchDelete(key)
+	default:
 		err = c.backend.Delete(key)
 	}
 	if err != nil {

@@ -2,6 +2,7 @@ package state
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -56,6 +57,7 @@ var errStop = errors.New("stop")
 // for windows, 2 for sessions).
 type segmented[V any] struct {
 	b         OrderedBackend
+	batchErr  error // a write of the batch being collected that failed (storeKeys)
 	cache     *Cache[timed[V]]
 	decode    func([]byte) (V, error)
 	interval  int64 // segment interval, ms
@@ -193,6 +195,33 @@ func (b storeKeys[V]) storeKey(k []byte) []byte {
 func (b storeKeys[V]) Get(k []byte) ([]byte, bool, error) { return b.s.b.Get(b.storeKey(k)) }
 func (b storeKeys[V]) Put(k, v []byte) error              { return b.s.b.Put(b.storeKey(k), v) }
 func (b storeKeys[V]) Delete(k []byte) error              { return b.s.b.Delete(b.storeKey(k)) }
+
+// BatchPut, BatchDelete and WriteBatch implement Batcher: the cache's flush
+// writes a batch where the store's backend takes one.
+func (b storeKeys[V]) BatchPut(k, v []byte) {
+	if bb, ok := b.s.b.(Batcher); ok {
+		bb.BatchPut(b.storeKey(k), v)
+	} else if err := b.s.b.Put(b.storeKey(k), v); err != nil {
+		b.s.batchErr = cmp.Or(b.s.batchErr, err)
+	}
+}
+
+func (b storeKeys[V]) BatchDelete(k []byte) {
+	if bb, ok := b.s.b.(Batcher); ok {
+		bb.BatchDelete(b.storeKey(k))
+	} else if err := b.s.b.Delete(b.storeKey(k)); err != nil {
+		b.s.batchErr = cmp.Or(b.s.batchErr, err)
+	}
+}
+
+func (b storeKeys[V]) WriteBatch() error {
+	var err error
+	if bb, ok := b.s.b.(Batcher); ok {
+		err = bb.WriteBatch()
+	}
+	err, b.s.batchErr = cmp.Or(b.s.batchErr, err), nil
+	return err
+}
 
 // Range is not used by the cache.
 func (b storeKeys[V]) Range(func(k, v []byte) error) error {

@@ -57,9 +57,43 @@ type Store struct {
 	val        []byte // Get's result, valid until the next call
 	kbuf, vbuf []byte // Range's and Scan's key and value, valid during fn
 	upper      []byte // Scan's upper bound, which RocksDB reads while the iterator lives
+	batch      *Batch // the writes a cache's flush is collecting (state.Batcher)
 }
 
-var _ state.Backend = (*Store)(nil)
+var (
+	_ state.Backend = (*Store)(nil)
+	_ state.Batcher = (*Store)(nil)
+)
+
+// BatchPut implements state.Batcher: the write waits in a batch for
+// WriteBatch. The batch lives for one flush, so RocksDB's copy of a large
+// flush is not kept outside the memory budget afterwards.
+func (s *Store) BatchPut(key, value []byte) {
+	if s.batch == nil {
+		s.batch = s.NewBatch()
+	}
+	s.batch.Put(key, value)
+}
+
+// BatchDelete implements state.Batcher.
+func (s *Store) BatchDelete(key []byte) {
+	if s.batch == nil {
+		s.batch = s.NewBatch()
+	}
+	s.batch.Delete(key)
+}
+
+// WriteBatch implements state.Batcher: it writes the collected writes in one
+// RocksDB write, and frees the batch.
+func (s *Store) WriteBatch() error {
+	b := s.batch
+	if b == nil {
+		return nil
+	}
+	s.batch = nil
+	defer b.Close()
+	return b.Write()
+}
 
 // StorePartition is the store partition the Store holds.
 func (s *Store) StorePartition() StorePartition { return s.f.sp }
