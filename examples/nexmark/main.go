@@ -72,7 +72,7 @@ var table = []query{
 	{"q4", nil, ""}, // TODO(joins): auction ⋈ bid on id = auction with dateTime BETWEEN, max per auction, then avg per category
 	{"q5", queries.CompiledQ5, "nexmark-q5"},
 	{"q7", queries.CompiledQ7, "nexmark-q7"},
-	{"q8", nil, ""}, // TODO(joins): persons ⋈ auctions per 10 s tumbling window on id = seller
+	{"q8", queries.CompiledQ8, "nexmark-q8"},
 	{"q11", queries.CompiledQ11, "nexmark-q11"},
 }
 

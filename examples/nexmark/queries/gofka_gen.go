@@ -14,22 +14,24 @@ import (
 
 // Serdes chosen at generation time; tasks call their methods directly.
 var (
-	gofkaSerdeBytes        = streams.BytesSerde[[]byte]{}
+	gofkaSerdeBytes    = streams.BytesSerde[[]byte]{}
+	gofkaSerdeInt64    = streams.IntSerde[int64]{}
+	gofkaSerdeEvent    = gofkaJSONEvent{}
+	gofkaSerdeQ8Row    = gofkaJSONQ8Row{}
+	gofkaSerdeString   = streams.StringSerde[string]{}
+	gofkaSerdeWindowed = streams.TimeWindowedSerde[int64, streams.IntSerde[int64]]{
+		Inner: gofkaSerdeInt64,
+		Size:  10000 * time.Millisecond,
+	}
 	gofkaSerdeBidRow       = gofkaJSONBidRow{}
-	gofkaSerdeEvent        = gofkaJSONEvent{}
 	gofkaSerdeQ1Row        = gofkaJSONQ1Row{}
 	gofkaSerdeQ2Row        = gofkaJSONQ2Row{}
-	gofkaSerdeInt64        = streams.IntSerde[int64]{}
 	gofkaSerdeBidTime      = gofkaJSONBidTime{}
 	gofkaSerdeSession      = gofkaJSONSession{}
 	gofkaSerdeQ11Row       = gofkaJSONQ11Row{}
 	gofkaSerdeAuctionCount = gofkaJSONAuctionCount{}
-	gofkaSerdeWindowed     = streams.TimeWindowedSerde[int64, streams.IntSerde[int64]]{
-		Inner: gofkaSerdeInt64,
-		Size:  10000 * time.Millisecond,
-	}
-	gofkaSerdeTopAuctions = gofkaJSONTopAuctions{}
-	gofkaSerdeWindowed2   = streams.TimeWindowedSerde[int64, streams.IntSerde[int64]]{
+	gofkaSerdeTopAuctions  = gofkaJSONTopAuctions{}
+	gofkaSerdeWindowed2    = streams.TimeWindowedSerde[int64, streams.IntSerde[int64]]{
 		Inner: gofkaSerdeInt64,
 		Size:  2000 * time.Millisecond,
 	}
@@ -37,95 +39,6 @@ var (
 	gofkaSerdeEdge    = gofkaJSONEdge{}
 	gofkaSerdeTopBids = gofkaJSONTopBids{}
 )
-
-// gofkaJSONBidRow is the JSON serde of BidRow: it encodes and decodes exactly as encoding/json
-// does, with the code below specialized to the type (see package runtime/jsonwire).
-type gofkaJSONBidRow struct{}
-
-// Encode appends the JSON encoding of v.
-func (gofkaJSONBidRow) Encode(dst []byte, v BidRow) ([]byte, error) {
-	e := jsonwire.NewEncoder(dst)
-	gofkaJSONEncodeBidRow(&e, v)
-	if err := e.Err(); err != nil {
-		return dst, err
-	}
-	return e.Buf, nil
-}
-
-// Decode parses data into a new value. Strings without escapes share data's memory.
-func (gofkaJSONBidRow) Decode(data []byte) (BidRow, error) {
-	var v BidRow
-	d := jsonwire.NewDecoder(data)
-	gofkaJSONDecodeBidRow(&d, &v)
-	return v, d.End()
-}
-
-// gofkaJSONEncodeBidRow appends v as encoding/json encodes a value of type BidRow.
-func gofkaJSONEncodeBidRow(e *jsonwire.Encoder, v BidRow) {
-	e.Raw(`{"auction":`)
-	jsonwire.WriteInt(e, v.Auction)
-	e.Raw(`,"bidder":`)
-	jsonwire.WriteInt(e, v.Bidder)
-	e.Raw(`,"price":`)
-	jsonwire.WriteInt(e, v.Price)
-	e.Raw(`,"dateTime":`)
-	jsonwire.WriteInt(e, v.DateTime)
-	e.Raw(`,"extra":`)
-	jsonwire.WriteString(e, v.Extra)
-	e.Byte('}')
-}
-
-// gofkaJSONDecodeBidRow decodes into *v as encoding/json decodes into a value of type BidRow.
-func gofkaJSONDecodeBidRow(d *jsonwire.Decoder, v *BidRow) {
-	if d.Null() {
-		return
-	}
-	for more := d.OpenObject("BidRow"); more; more = d.NextMember() {
-		switch gofkaJSONFieldBidRow(d) {
-		case 0:
-			jsonwire.ReadInt(d, &v.Auction)
-		case 1:
-			jsonwire.ReadInt(d, &v.Bidder)
-		case 2:
-			jsonwire.ReadInt(d, &v.Price)
-		case 3:
-			jsonwire.ReadInt(d, &v.DateTime)
-		case 4:
-			jsonwire.ReadString(d, &v.Extra)
-		default:
-			d.Skip()
-		}
-	}
-}
-
-// gofkaJSONFieldBidRow returns the index of the field of BidRow that the current member names, -1 for none.
-func gofkaJSONFieldBidRow(d *jsonwire.Decoder) int {
-	switch string(d.Key()) {
-	case "auction":
-		return 0
-	case "bidder":
-		return 1
-	case "price":
-		return 2
-	case "dateTime":
-		return 3
-	case "extra":
-		return 4
-	}
-	switch string(d.FoldedKey()) {
-	case "AUCTION":
-		return 0
-	case "BIDDER":
-		return 1
-	case "PRICE":
-		return 2
-	case "DATETIME":
-		return 3
-	case "EXTRA":
-		return 4
-	}
-	return -1
-}
 
 // gofkaJSONEvent is the JSON serde of github.com/gofka/streams/examples/nexmark/model.Event: it encodes and decodes exactly as encoding/json
 // does, with the code below specialized to the type (see package runtime/jsonwire).
@@ -324,6 +237,168 @@ func gofkaJSONFieldEvent(d *jsonwire.Decoder) int {
 		return 17
 	case "EXTRA":
 		return 18
+	}
+	return -1
+}
+
+// gofkaJSONQ8Row is the JSON serde of Q8Row: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONQ8Row struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONQ8Row) Encode(dst []byte, v Q8Row) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodeQ8Row(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONQ8Row) Decode(data []byte) (Q8Row, error) {
+	var v Q8Row
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodeQ8Row(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodeQ8Row appends v as encoding/json encodes a value of type Q8Row.
+func gofkaJSONEncodeQ8Row(e *jsonwire.Encoder, v Q8Row) {
+	e.Raw(`{"id":`)
+	jsonwire.WriteInt(e, v.ID)
+	e.Raw(`,"name":`)
+	jsonwire.WriteString(e, v.Name)
+	e.Raw(`,"stime":`)
+	jsonwire.WriteInt(e, v.STime)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodeQ8Row decodes into *v as encoding/json decodes into a value of type Q8Row.
+func gofkaJSONDecodeQ8Row(d *jsonwire.Decoder, v *Q8Row) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("Q8Row"); more; more = d.NextMember() {
+		switch gofkaJSONFieldQ8Row(d) {
+		case 0:
+			jsonwire.ReadInt(d, &v.ID)
+		case 1:
+			jsonwire.ReadString(d, &v.Name)
+		case 2:
+			jsonwire.ReadInt(d, &v.STime)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldQ8Row returns the index of the field of Q8Row that the current member names, -1 for none.
+func gofkaJSONFieldQ8Row(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "id":
+		return 0
+	case "name":
+		return 1
+	case "stime":
+		return 2
+	}
+	switch string(d.FoldedKey()) {
+	case "ID":
+		return 0
+	case "NAME":
+		return 1
+	case "STIME":
+		return 2
+	}
+	return -1
+}
+
+// gofkaJSONBidRow is the JSON serde of BidRow: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONBidRow struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONBidRow) Encode(dst []byte, v BidRow) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodeBidRow(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONBidRow) Decode(data []byte) (BidRow, error) {
+	var v BidRow
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodeBidRow(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodeBidRow appends v as encoding/json encodes a value of type BidRow.
+func gofkaJSONEncodeBidRow(e *jsonwire.Encoder, v BidRow) {
+	e.Raw(`{"auction":`)
+	jsonwire.WriteInt(e, v.Auction)
+	e.Raw(`,"bidder":`)
+	jsonwire.WriteInt(e, v.Bidder)
+	e.Raw(`,"price":`)
+	jsonwire.WriteInt(e, v.Price)
+	e.Raw(`,"dateTime":`)
+	jsonwire.WriteInt(e, v.DateTime)
+	e.Raw(`,"extra":`)
+	jsonwire.WriteString(e, v.Extra)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodeBidRow decodes into *v as encoding/json decodes into a value of type BidRow.
+func gofkaJSONDecodeBidRow(d *jsonwire.Decoder, v *BidRow) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("BidRow"); more; more = d.NextMember() {
+		switch gofkaJSONFieldBidRow(d) {
+		case 0:
+			jsonwire.ReadInt(d, &v.Auction)
+		case 1:
+			jsonwire.ReadInt(d, &v.Bidder)
+		case 2:
+			jsonwire.ReadInt(d, &v.Price)
+		case 3:
+			jsonwire.ReadInt(d, &v.DateTime)
+		case 4:
+			jsonwire.ReadString(d, &v.Extra)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldBidRow returns the index of the field of BidRow that the current member names, -1 for none.
+func gofkaJSONFieldBidRow(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "auction":
+		return 0
+	case "bidder":
+		return 1
+	case "price":
+		return 2
+	case "dateTime":
+		return 3
+	case "extra":
+		return 4
+	}
+	switch string(d.FoldedKey()) {
+	case "AUCTION":
+		return 0
+	case "BIDDER":
+		return 1
+	case "PRICE":
+		return 2
+	case "DATETIME":
+		return 3
+	case "EXTRA":
+		return 4
 	}
 	return -1
 }
@@ -1068,6 +1143,7 @@ func _() {
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, AuctionCount, TopAuctions) TopAuctions](addTopAuction)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, BidRow, TopBids) TopBids](addTopBid)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(*runtime.ProcessorContext[int64, AuctionCount], int64, AuctionCount) error](atWindowEnd)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) (int64, int64)](auctionSeller)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) (int64, int64)](bidOnAuction)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(model.Event) BidRow](bidRow)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(model.Event) BidTime](bidTime)
@@ -1075,16 +1151,694 @@ func _() {
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(streams.Windowed[int64], int64) (int64, AuctionCount)](byWindow)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) time.Time](eventTime)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, BidRow) int64](everything)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(string, string) string](firstName)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(TopAuctions) []Q5Row](hottest)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(model.Event) Q1Row](inEuros)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) bool](isAuction)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) bool](isBid)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) bool](isPerson)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(*runtime.ProcessorContext[int64, BidRow], streams.Windowed[int64], TopBids, *runtime.ProcessorStore[int64, Edge]) error](joinTopBids)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(Q8Row, int64) Q8Match](matchWindows)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func() TopAuctions](newTopAuctions)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func() TopBids](newTopBids)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) bool](onChosenAuction)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) (int64, string)](personName)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(streams.Windowed[int64], string) (int64, Q8Row)](personWindow)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(model.Event) Q2Row](q2Row)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(Q8Match) Q8Row](q8Row)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, Q8Match) bool](sameWindow)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(streams.Windowed[int64], int64) (int64, int64)](sellerWindow)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(*runtime.ProcessorContext[int64, Q11Row], runtime.Timer[int64], *runtime.ProcessorStore[int64, Session]) error](sessionClosed)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(*runtime.ProcessorContext[int64, Q11Row], int64, BidTime, *runtime.ProcessorStore[int64, Session]) error](trackSession)
+}
+
+// CompiledQ8 returns topology Q8 (joins.go:68) compiled for the Gofka runtime:
+// hand it to runtime.Main, or to streamstest.NewDriver in tests.
+func CompiledQ8() *runtime.Program {
+	return &runtime.Program{
+		Name:         "Q8",
+		DefaultAppID: "q8",
+		Topics: []runtime.TopicSpec{
+			{Name: "nexmark-events", Kind: runtime.SourceTopic, Types: runtime.TypesOf[[]byte, model.Event]()},
+			{Name: "q8-persons-by-id-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[int64, string]()},
+			{Name: "q8-auctions-by-seller-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[int64, int64]()},
+			{Name: "q8-join-left-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[int64, Q8Row]()},
+			{Name: "q8-join-right-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[int64, int64]()},
+			{Name: "nexmark-q8", Kind: runtime.SinkTopic, Types: runtime.TypesOf[int64, Q8Row]()},
+			{Name: "q8-join-this-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int64, Q8Row]()},
+			{Name: "q8-join-other-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int64, int64]()},
+			{Name: "q8-persons-changelog", Kind: runtime.ChangelogTopic},
+			{Name: "q8-persons-suppress-changelog", Kind: runtime.ChangelogTopic},
+			{Name: "q8-sellers-changelog", Kind: runtime.ChangelogTopic},
+			{Name: "q8-sellers-suppress-changelog", Kind: runtime.ChangelogTopic},
+		},
+		Stores: []runtime.StoreSpec{
+			{Name: "q8-join-this", Changelog: 6, Persistent: true, SubTopology: 1, Kind: runtime.WindowStore, Retention: 80000 * time.Millisecond},
+			{Name: "q8-join-other", Changelog: 7, Persistent: true, SubTopology: 1, Kind: runtime.WindowStore, Retention: 80000 * time.Millisecond},
+			{Name: "q8-persons", Changelog: 8, Persistent: true, SubTopology: 2, Kind: runtime.WindowStore, Retention: 10000 * time.Millisecond},
+			{Name: "q8-persons-suppress", Changelog: 9, Persistent: true, SubTopology: 2, Kind: runtime.SuppressBuffer},
+			{Name: "q8-sellers", Changelog: 10, Persistent: true, SubTopology: 3, Kind: runtime.WindowStore, Retention: 10000 * time.Millisecond},
+			{Name: "q8-sellers-suppress", Changelog: 11, Persistent: true, SubTopology: 3, Kind: runtime.SuppressBuffer},
+		},
+		SubTopologies: []runtime.SubTopologySpec{{
+			ID:      0,
+			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{0}, Watermark: &runtime.WatermarkSpec{MaxOutOfOrderness: 4 * time.Second, IdleTimeout: 0}}},
+			Sinks:   []runtime.TopicID{1, 2},
+			NewTask: newQ8Task0,
+		}, {
+			ID:      1,
+			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{3}}, {Topics: []runtime.TopicID{4}}},
+			Sinks:   []runtime.TopicID{5},
+			Stores:  []int{0, 1},
+			NewTask: newQ8Task1,
+		}, {
+			ID:      2,
+			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{1}}},
+			Sinks:   []runtime.TopicID{3},
+			Stores:  []int{2, 3},
+			NewTask: newQ8Task2,
+		}, {
+			ID:      3,
+			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{2}}},
+			Sinks:   []runtime.TopicID{4},
+			Stores:  []int{4, 5},
+			NewTask: newQ8Task3,
+		}},
+		Description: q8Description,
+		Mermaid:     q8Mermaid,
+		CopartitionGroups: []runtime.CopartitionGroup{
+			{Topics: []runtime.TopicID{3, 4}, Reason: "Join#9 at joins.go:86:10"},
+		},
+	}
+}
+
+// q8Task0 runs sub-topology 0 of Q8 on one partition:
+//
+//	Source#0 topic "nexmark-events"
+//	├─ Filter#1 → Map#2 → Repartition#5 topic "q8-persons-by-id-repartition"
+//	└─ Filter#3 → Map#4 → Repartition#6 topic "q8-auctions-by-seller-repartition"
+type q8Task0 struct {
+	out        runtime.Emitter
+	current    int    // index in the batch of the record in flight
+	streamTime int64  // the largest timestamp read, before any filter
+	keyBuf     []byte // reused for every encoded key
+}
+
+func newQ8Task0(ctx runtime.TaskContext) runtime.Task {
+	return &q8Task0{
+		out:        ctx.Out,
+		streamTime: ctx.StreamTime,
+	}
+}
+
+// Current implements runtime.Task.
+func (t *q8Task0) Current() int {
+	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *q8Task0) StreamTime() int64 {
+	return t.streamTime
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *q8Task0) Flush() error {
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *q8Task0) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processNexmarkEvents(batch)
+	}
+	return runtime.UnknownSource("q8Task0", source)
+}
+
+// processNexmarkEvents runs the chain of Source#0 (topic "nexmark-events") over one batch.
+func (t *q8Task0) processNexmarkEvents(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k0, err := gofkaSerdeBytes.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		v0, err := gofkaSerdeEvent.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		r.Timestamp = eventTime(k0, v0).UnixMilli() // the source's timestamp extractor
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		{
+			// fan-out 1 of 2 from Source#0: Filter#1 → Map#2 → Repartition#5 topic "q8-persons-by-id-repartition"
+			if isPerson(k0, v0) {
+				k2, v2 := personName(k0, v0)
+				key5, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k2)
+				if err != nil {
+					return r.Fail("encode key for q8-q8-persons-by-id-repartition", err)
+				}
+				t.keyBuf = key5
+				t.out.Emit(1, key5, runtime.StringBytes(v2), r.Timestamp) // to topic "q8-persons-by-id-repartition"
+			}
+		}
+		// fan-out 2 of 2 from Source#0: Filter#3 → Map#4 → Repartition#6 topic "q8-auctions-by-seller-repartition"
+		if !isAuction(k0, v0) {
+			continue
+		}
+		k4, v4 := auctionSeller(k0, v0)
+		key6, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k4)
+		if err != nil {
+			return r.Fail("encode key for q8-q8-auctions-by-seller-repartition", err)
+		}
+		t.keyBuf = key6
+		_ = v4
+		t.out.Emit(2, key6, nil, r.Timestamp) // to topic "q8-auctions-by-seller-repartition"; the reader needs only the key
+	}
+	return nil
+}
+
+// q8Task1 runs sub-topology 1 of Q8 on one partition:
+//
+//	Source#7 topic "q8-join-left-repartition" → Join#9 (below) store "q8-join-this" store "q8-join-other"
+//
+//	Source#8 topic "q8-join-right-repartition" → Join#9 (below) store "q8-join-this" store "q8-join-other"
+//
+//	Join#9 (of Source#7, Source#8) → Filter#10 → MapValues#11 → Sink#12 topic "nexmark-q8"
+type q8Task1 struct {
+	out              runtime.Emitter
+	current          int                     // index in the batch of the record in flight
+	streamTime       int64                   // the largest timestamp read, before any filter
+	keyBuf           []byte                  // reused for every encoded key
+	valueBuf         []byte                  // reused for every encoded value
+	joinKey          []byte                  // reused for every key encoded for a join's stores
+	storeQ8JoinThis  *state.JoinStore[Q8Row] // store "q8-join-this"
+	storeQ8JoinOther *state.JoinStore[int64] // store "q8-join-other"
+}
+
+func newQ8Task1(ctx runtime.TaskContext) runtime.Task {
+	return &q8Task1{
+		out:              ctx.Out,
+		storeQ8JoinOther: state.NewJoinStore[int64](ctx.Stores[1], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.JoinSpec{Retention: 80000}, ctx.CacheEntries),
+		storeQ8JoinThis:  state.NewJoinStore[Q8Row](ctx.Stores[0], gofkaSerdeQ8Row.Encode, gofkaSerdeQ8Row.Decode, state.JoinSpec{Retention: 80000}, ctx.CacheEntries),
+		streamTime:       ctx.StreamTime,
+	}
+}
+
+// Current implements runtime.Task.
+func (t *q8Task1) Current() int {
+	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *q8Task1) StreamTime() int64 {
+	return t.streamTime
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *q8Task1) Flush() error {
+	if err := t.storeQ8JoinThis.Flush(); err != nil {
+		return fmt.Errorf("store q8-join-this: %w", err)
+	}
+	if err := t.storeQ8JoinOther.Flush(); err != nil {
+		return fmt.Errorf("store q8-join-other: %w", err)
+	}
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *q8Task1) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processQ8JoinLeftRepartition(batch)
+	case 1:
+		return t.processQ8JoinRightRepartition(batch)
+	}
+	return runtime.UnknownSource("q8Task1", source)
+}
+
+// processQ8JoinLeftRepartition runs the chain of Source#7 (topic "q8-join-left-repartition") over one batch.
+func (t *q8Task1) processQ8JoinLeftRepartition(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k7, err := gofkaSerdeInt64.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		v7, err := gofkaSerdeQ8Row.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		if err := t.join9Left(r, k7, v7, r.Timestamp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// processQ8JoinRightRepartition runs the chain of Source#8 (topic "q8-join-right-repartition") over one batch.
+func (t *q8Task1) processQ8JoinRightRepartition(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k8, err := gofkaSerdeInt64.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		v8, err := gofkaSerdeInt64.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		if err := t.join9Right(r, k8, v8, r.Timestamp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join9Left runs Join#9 (at joins.go:86:10) for a record of its left side at time ts9.
+func (t *q8Task1) join9Left(r *runtime.Record, k9 int64, v Q8Row, ts9 int64) error {
+	if err := t.storeQ8JoinThis.Expire(t.streamTime); err != nil {
+		return r.Fail("expire store q8-join-this", err)
+	}
+	if err := t.storeQ8JoinOther.Expire(t.streamTime); err != nil {
+		return r.Fail("expire store q8-join-other", err)
+	}
+	jk9, err := gofkaSerdeInt64.Encode(t.joinKey[:0], k9)
+	if err != nil {
+		return r.Fail("encode key for store q8-join-this", err)
+	}
+	t.joinKey = jk9
+	if err := t.storeQ8JoinThis.Put(jk9, ts9, v); err != nil {
+		return r.Fail("write store q8-join-this", err)
+	}
+	found, err := t.storeQ8JoinOther.Fetch(jk9, max(0, ts9-10000), max(0, ts9+10000))
+	if err != nil {
+		return r.Fail("read store q8-join-other", err)
+	}
+	for i := range found {
+		ots, ov := t.storeQ8JoinOther.At(i)
+		if err := t.join9Emit(r, k9, matchWindows(v, ov), max(ts9, ots)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join9Right runs Join#9 (at joins.go:86:10) for a record of its right side at time ts9.
+func (t *q8Task1) join9Right(r *runtime.Record, k9 int64, v int64, ts9 int64) error {
+	if err := t.storeQ8JoinThis.Expire(t.streamTime); err != nil {
+		return r.Fail("expire store q8-join-this", err)
+	}
+	if err := t.storeQ8JoinOther.Expire(t.streamTime); err != nil {
+		return r.Fail("expire store q8-join-other", err)
+	}
+	jk9, err := gofkaSerdeInt64.Encode(t.joinKey[:0], k9)
+	if err != nil {
+		return r.Fail("encode key for store q8-join-other", err)
+	}
+	t.joinKey = jk9
+	if err := t.storeQ8JoinOther.Put(jk9, ts9, v); err != nil {
+		return r.Fail("write store q8-join-other", err)
+	}
+	found, err := t.storeQ8JoinThis.Fetch(jk9, max(0, ts9-10000), max(0, ts9+10000))
+	if err != nil {
+		return r.Fail("read store q8-join-this", err)
+	}
+	for i := range found {
+		ots, ov := t.storeQ8JoinThis.At(i)
+		if err := t.join9Emit(r, k9, matchWindows(ov, v), max(ts9, ots)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join9Emit runs the chain after Join#9 (at joins.go:86:10) for a joined record at time rts9.
+func (t *q8Task1) join9Emit(r *runtime.Record, k9 int64, v9 Q8Match, rts9 int64) error {
+	if !sameWindow(k9, v9) {
+		return nil
+	}
+	v11 := q8Row(v9)
+	key12, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k9)
+	if err != nil {
+		return r.Fail("encode key for nexmark-q8", err)
+	}
+	t.keyBuf = key12
+	value12, err := gofkaSerdeQ8Row.Encode(t.valueBuf[:0], v11)
+	if err != nil {
+		return r.Fail("encode value for nexmark-q8", err)
+	}
+	t.valueBuf = value12
+	t.out.Emit(5, key12, value12, rts9) // to topic "nexmark-q8"
+	return nil
+}
+
+// q8Task2 runs sub-topology 2 of Q8 on one partition:
+//
+//	Source#13 topic "q8-persons-by-id-repartition" → Group#14 → Reduce#15 store "q8-persons" → Suppress#16 store "q8-persons-suppress" → ToStream#17 → Map#18 → Repartition#19 topic "q8-join-left-repartition"
+type q8Task2 struct {
+	out                    runtime.Emitter
+	current                int                        // index in the batch of the record in flight
+	streamTime             int64                      // the largest timestamp read, before any filter
+	keyBuf                 []byte                     // reused for every encoded key
+	valueBuf               []byte                     // reused for every encoded value
+	storeKey               []byte                     // reused for every encoded store key
+	storeQ8Persons         *state.WindowStore[string] // store "q8-persons"
+	storeQ8PersonsSuppress *state.SuppressBuffer      // store "q8-persons-suppress"
+	late                   *runtime.LateCounter       // records that fell in no open window
+	watermark              int64                      // windows close by it: the smallest over the inputs (runtime.WatermarkTask)
+}
+
+func newQ8Task2(ctx runtime.TaskContext) runtime.Task {
+	return &q8Task2{
+		late:                   ctx.Late,
+		out:                    ctx.Out,
+		storeQ8Persons:         state.NewWindowStore[string](ctx.Stores[0], gofkaSerdeString.Encode, gofkaSerdeString.Decode, state.WindowSpec{Size: 10000, Retention: 10000}, ctx.CacheEntries),
+		storeQ8PersonsSuppress: state.NewSuppressBuffer(ctx.Stores[1]),
+		streamTime:             ctx.StreamTime,
+		watermark:              ctx.Watermark,
+	}
+}
+
+// Current implements runtime.Task.
+func (t *q8Task2) Current() int {
+	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *q8Task2) StreamTime() int64 {
+	return t.streamTime
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *q8Task2) Flush() error {
+	if err := t.storeQ8Persons.Flush(); err != nil {
+		return fmt.Errorf("store q8-persons: %w", err)
+	}
+	if err := t.storeQ8PersonsSuppress.Flush(); err != nil {
+		return fmt.Errorf("store q8-persons-suppress: %w", err)
+	}
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *q8Task2) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processQ8PersonsByIdRepartition(batch)
+	}
+	return runtime.UnknownSource("q8Task2", source)
+}
+
+// AdvanceWatermark implements runtime.WatermarkTask: windows close by the watermark.
+func (t *q8Task2) AdvanceWatermark(ms int64) error {
+	t.watermark = ms
+	r := &runtime.Record{
+		Offset:    -1,
+		Timestamp: ms,
+		Topic:     "(watermark)",
+	} // no input record: errors name the watermark
+	if err := t.storeQ8PersonsSuppress.EvictUntil(t.watermark, func(key []byte, value []byte, ts int64) error {
+		return t.final16(r, key, value, ts)
+	}); err != nil {
+		return err
+	}
+	return nil
+}
+
+// processQ8PersonsByIdRepartition runs the chain of Source#13 (topic "q8-persons-by-id-repartition") over one batch.
+func (t *q8Task2) processQ8PersonsByIdRepartition(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k13, err := gofkaSerdeInt64.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		v13, err := gofkaSerdeString.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		// Reduce#15 over tumbling windows of 10s: every window the record falls in, oldest first.
+		if err := t.storeQ8Persons.Expire(t.watermark); err != nil {
+			return r.Fail("expire store q8-persons", err)
+		}
+		ts15 := r.Timestamp
+		sk15, err := gofkaSerdeInt64.Encode(t.storeKey[:0], k13)
+		if err != nil {
+			return r.Fail("encode key for store q8-persons", err)
+		}
+		t.storeKey = sk15
+		open15 := false // whether some window was still open
+		for start15 := max(0, ts15-10000+10000) / 10000 * 10000; start15 <= ts15; start15 += 10000 {
+			if start15+10000 <= t.watermark {
+				continue // closed: its end plus grace has passed
+			}
+			open15 = true
+			slot15, err := t.storeQ8Persons.Slot(sk15, start15)
+			if err != nil {
+				return r.Fail("read store q8-persons", err)
+			}
+			agg15, found15 := slot15.Value()
+			if found15 {
+				agg15 = firstName(agg15, v13)
+			} else {
+				agg15 = v13
+			}
+			t.storeQ8Persons.Set(slot15, agg15, r.Timestamp)
+			wts15 := slot15.Timestamp() // the latest time that contributed: the result's
+			w15 := streams.Windowed[int64]{Key: k13, Start: time.UnixMilli(start15).UTC(), End: time.UnixMilli(start15 + 10000).UTC()}
+			// Suppress#16: the window's latest result waits in store "q8-persons-suppress" until the window closes.
+			bk16, err := gofkaSerdeWindowed.Encode(t.keyBuf[:0], w15)
+			if err != nil {
+				return r.Fail("encode key for store q8-persons-suppress", err)
+			}
+			t.keyBuf = bk16
+			if err := t.storeQ8PersonsSuppress.Put(bk16, w15.End.UnixMilli()+0, runtime.StringBytes(agg15), wts15); err != nil {
+				return r.Fail("write store q8-persons-suppress", err)
+			}
+			if err := t.storeQ8PersonsSuppress.EvictUntil(t.watermark, func(key []byte, value []byte, ts int64) error {
+				return t.final16(r, key, value, ts)
+			}); err != nil {
+				return err
+			}
+		}
+		if !open15 {
+			// late: every window it falls in has closed
+			t.late.Inc()
+		}
+	}
+	return nil
+}
+
+// final16 runs the chain after Suppress#16 (at joins.go:75:3) on a result it releases, as the
+// record r was being processed; key and value are valid only during the call.
+func (t *q8Task2) final16(r *runtime.Record, key []byte, value []byte, ts int64) error {
+	k16, err := gofkaSerdeWindowed.Decode(key)
+	if err != nil {
+		return r.Fail("decode key of store q8-persons-suppress", err)
+	}
+	v16, err := gofkaSerdeString.Decode(value)
+	if err != nil {
+		return r.Fail("decode value of store q8-persons-suppress", err)
+	}
+	k18, v18 := personWindow(k16, v16)
+	key19, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k18)
+	if err != nil {
+		return r.Fail("encode key for q8-q8-join-left-repartition", err)
+	}
+	t.keyBuf = key19
+	value19, err := gofkaSerdeQ8Row.Encode(t.valueBuf[:0], v18)
+	if err != nil {
+		return r.Fail("encode value for q8-q8-join-left-repartition", err)
+	}
+	t.valueBuf = value19
+	t.out.Emit(3, key19, value19, ts) // to topic "q8-join-left-repartition"
+	return nil
+}
+
+// q8Task3 runs sub-topology 3 of Q8 on one partition:
+//
+//	Source#20 topic "q8-auctions-by-seller-repartition" → Group#21 → Count#22 store "q8-sellers" → Suppress#23 store "q8-sellers-suppress" → ToStream#24 → Map#25 → Repartition#26 topic "q8-join-right-repartition"
+type q8Task3 struct {
+	out                    runtime.Emitter
+	current                int                       // index in the batch of the record in flight
+	streamTime             int64                     // the largest timestamp read, before any filter
+	keyBuf                 []byte                    // reused for every encoded key
+	valueBuf               []byte                    // reused for every encoded value
+	storeKey               []byte                    // reused for every encoded store key
+	storeQ8Sellers         *state.WindowStore[int64] // store "q8-sellers"
+	storeQ8SellersSuppress *state.SuppressBuffer     // store "q8-sellers-suppress"
+	late                   *runtime.LateCounter      // records that fell in no open window
+	watermark              int64                     // windows close by it: the smallest over the inputs (runtime.WatermarkTask)
+}
+
+func newQ8Task3(ctx runtime.TaskContext) runtime.Task {
+	return &q8Task3{
+		late:                   ctx.Late,
+		out:                    ctx.Out,
+		storeQ8Sellers:         state.NewWindowStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 10000, Retention: 10000}, ctx.CacheEntries),
+		storeQ8SellersSuppress: state.NewSuppressBuffer(ctx.Stores[1]),
+		streamTime:             ctx.StreamTime,
+		watermark:              ctx.Watermark,
+	}
+}
+
+// Current implements runtime.Task.
+func (t *q8Task3) Current() int {
+	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *q8Task3) StreamTime() int64 {
+	return t.streamTime
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *q8Task3) Flush() error {
+	if err := t.storeQ8Sellers.Flush(); err != nil {
+		return fmt.Errorf("store q8-sellers: %w", err)
+	}
+	if err := t.storeQ8SellersSuppress.Flush(); err != nil {
+		return fmt.Errorf("store q8-sellers-suppress: %w", err)
+	}
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *q8Task3) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processQ8AuctionsBySellerRepartition(batch)
+	}
+	return runtime.UnknownSource("q8Task3", source)
+}
+
+// AdvanceWatermark implements runtime.WatermarkTask: windows close by the watermark.
+func (t *q8Task3) AdvanceWatermark(ms int64) error {
+	t.watermark = ms
+	r := &runtime.Record{
+		Offset:    -1,
+		Timestamp: ms,
+		Topic:     "(watermark)",
+	} // no input record: errors name the watermark
+	if err := t.storeQ8SellersSuppress.EvictUntil(t.watermark, func(key []byte, value []byte, ts int64) error {
+		return t.final23(r, key, value, ts)
+	}); err != nil {
+		return err
+	}
+	return nil
+}
+
+// processQ8AuctionsBySellerRepartition runs the chain of Source#20 (topic "q8-auctions-by-seller-repartition") over one batch.
+func (t *q8Task3) processQ8AuctionsBySellerRepartition(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k20, err := gofkaSerdeInt64.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		var v20 int64 // no step reads the value: it is not decoded
+		// Count#22 over tumbling windows of 10s: every window the record falls in, oldest first.
+		if err := t.storeQ8Sellers.Expire(t.watermark); err != nil {
+			return r.Fail("expire store q8-sellers", err)
+		}
+		ts22 := r.Timestamp
+		sk22, err := gofkaSerdeInt64.Encode(t.storeKey[:0], k20)
+		if err != nil {
+			return r.Fail("encode key for store q8-sellers", err)
+		}
+		t.storeKey = sk22
+		open22 := false // whether some window was still open
+		for start22 := max(0, ts22-10000+10000) / 10000 * 10000; start22 <= ts22; start22 += 10000 {
+			if start22+10000 <= t.watermark {
+				continue // closed: its end plus grace has passed
+			}
+			open22 = true
+			slot22, err := t.storeQ8Sellers.Slot(sk22, start22)
+			if err != nil {
+				return r.Fail("read store q8-sellers", err)
+			}
+			agg22, _ := slot22.Value()
+			agg22++
+			_ = v20 // Count reads only the key
+			t.storeQ8Sellers.Set(slot22, agg22, r.Timestamp)
+			wts22 := slot22.Timestamp() // the latest time that contributed: the result's
+			w22 := streams.Windowed[int64]{Key: k20, Start: time.UnixMilli(start22).UTC(), End: time.UnixMilli(start22 + 10000).UTC()}
+			// Suppress#23: the window's latest result waits in store "q8-sellers-suppress" until the window closes.
+			bk23, err := gofkaSerdeWindowed.Encode(t.keyBuf[:0], w22)
+			if err != nil {
+				return r.Fail("encode key for store q8-sellers-suppress", err)
+			}
+			t.keyBuf = bk23
+			bv23, err := gofkaSerdeInt64.Encode(t.valueBuf[:0], agg22)
+			if err != nil {
+				return r.Fail("encode value for store q8-sellers-suppress", err)
+			}
+			t.valueBuf = bv23
+			if err := t.storeQ8SellersSuppress.Put(bk23, w22.End.UnixMilli()+0, bv23, wts22); err != nil {
+				return r.Fail("write store q8-sellers-suppress", err)
+			}
+			if err := t.storeQ8SellersSuppress.EvictUntil(t.watermark, func(key []byte, value []byte, ts int64) error {
+				return t.final23(r, key, value, ts)
+			}); err != nil {
+				return err
+			}
+		}
+		if !open22 {
+			// late: every window it falls in has closed
+			t.late.Inc()
+		}
+	}
+	return nil
+}
+
+// final23 runs the chain after Suppress#23 (at joins.go:83:3) on a result it releases, as the
+// record r was being processed; key and value are valid only during the call.
+func (t *q8Task3) final23(r *runtime.Record, key []byte, value []byte, ts int64) error {
+	k23, err := gofkaSerdeWindowed.Decode(key)
+	if err != nil {
+		return r.Fail("decode key of store q8-sellers-suppress", err)
+	}
+	v23, err := gofkaSerdeInt64.Decode(value)
+	if err != nil {
+		return r.Fail("decode value of store q8-sellers-suppress", err)
+	}
+	k25, v25 := sellerWindow(k23, v23)
+	key26, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k25)
+	if err != nil {
+		return r.Fail("encode key for q8-q8-join-right-repartition", err)
+	}
+	t.keyBuf = key26
+	value26, err := gofkaSerdeInt64.Encode(t.valueBuf[:0], v25)
+	if err != nil {
+		return r.Fail("encode value for q8-q8-join-right-repartition", err)
+	}
+	t.valueBuf = value26
+	t.out.Emit(4, key26, value26, ts) // to topic "q8-join-right-repartition"
+	return nil
 }
 
 // CompiledQ0 returns topology Q0 (topology.go:58) compiled for the Gofka runtime:
@@ -2610,6 +3364,153 @@ func (t *q7Task2) final11(r *runtime.Record, key []byte, value []byte, ts int64)
 	t.out.Emit(2, key13, value13, ts) // to topic "q7-windows-repartition"
 	return nil
 }
+
+// q8Description is topology Q8 as gofkagen describe prints it.
+const q8Description = `Topology Q8 (application id "q8")
+  Sub-topology 0
+    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (joins.go:69:14)
+        --> #1, #3
+    #1 Filter isPerson  (joins.go:70:20)
+        --> #2
+    #2 Map personName -> key int64, value string  (joins.go:71:3)
+        --> #5
+    #3 Filter isAuction  (joins.go:78:20)
+        --> #4
+    #4 Map auctionSeller -> key int64, value int64  (joins.go:79:3)
+        --> #6
+    #5 Repartition topic q8-q8-persons-by-id-repartition  (joins.go:72:3)
+    #6 Repartition topic q8-q8-auctions-by-seller-repartition  (joins.go:80:3)
+  Sub-topology 1
+    #7 Source from q8-q8-join-left-repartition -> key int64, value Q8Row  (joins.go:86:10)
+        --> #9
+    #8 Source from q8-q8-join-right-repartition -> key int64, value int64  (joins.go:86:10)
+        --> #9
+    #9 Join matchWindows store q8-join-this (changelog q8-q8-join-this-changelog) store q8-join-other (changelog q8-q8-join-other-changelog) [Join window before 10s after 10s, grace 1m0s] -> key int64, value Q8Match  (joins.go:86:10)
+        --> #10
+    #10 Filter sameWindow  (joins.go:87:3)
+        --> #11
+    #11 MapValues q8Row -> key int64, value Q8Row  (joins.go:88:3)
+        --> #12
+    #12 Sink topic nexmark-q8  (joins.go:89:3)
+  Sub-topology 2
+    #13 Source from q8-q8-persons-by-id-repartition -> key int64, value string  (joins.go:72:3)
+        --> #14
+    #14 Group  (joins.go:72:3)
+        --> #15
+    #15 Reduce firstName store q8-persons (changelog q8-q8-persons-changelog) [tumbling 10s, grace 0s, emit final] -> key streams.Windowed[int64], value string  (joins.go:74:3)
+        --> #16
+    #16 Suppress store q8-persons-suppress (changelog q8-q8-persons-suppress-changelog) [emit final (until the window closes)]  (joins.go:75:3)
+        --> #17
+    #17 ToStream  (joins.go:76:3)
+        --> #18
+    #18 Map personWindow -> key int64, value Q8Row  (joins.go:77:3)
+        --> #19
+    #19 Repartition topic q8-q8-join-left-repartition  (joins.go:86:10)
+  Sub-topology 3
+    #20 Source from q8-q8-auctions-by-seller-repartition -> key int64, value int64  (joins.go:80:3)
+        --> #21
+    #21 Group  (joins.go:80:3)
+        --> #22
+    #22 Count store q8-sellers (changelog q8-q8-sellers-changelog) [tumbling 10s, grace 0s, emit final] -> key streams.Windowed[int64], value int64  (joins.go:82:3)
+        --> #23
+    #23 Suppress store q8-sellers-suppress (changelog q8-q8-sellers-suppress-changelog) [emit final (until the window closes)]  (joins.go:83:3)
+        --> #24
+    #24 ToStream  (joins.go:84:3)
+        --> #25
+    #25 Map sellerWindow -> key int64, value int64  (joins.go:85:3)
+        --> #26
+    #26 Repartition topic q8-q8-join-right-repartition  (joins.go:86:10)
+`
+
+// q8Mermaid is topology Q8 as a Mermaid diagram.
+const q8Mermaid = `graph TD
+  subgraph st0["Sub-topology 0"]
+    n0["#0 Source<br/>timestamp eventTime"]
+    n1["#1 Filter<br/>isPerson"]
+    n2["#2 Map<br/>personName"]
+    n3["#3 Filter<br/>isAuction"]
+    n4["#4 Map<br/>auctionSeller"]
+    n5["#5 Repartition"]
+    n6["#6 Repartition"]
+  end
+  subgraph st1["Sub-topology 1"]
+    n7["#7 Source"]
+    n8["#8 Source"]
+    n9["#9 Join<br/>matchWindows<br/>store q8-join-this<br/>store q8-join-other<br/>Join window before 10s after 10s, grace 1m0s"]
+    n10["#10 Filter<br/>sameWindow"]
+    n11["#11 MapValues<br/>q8Row"]
+    n12["#12 Sink"]
+  end
+  subgraph st2["Sub-topology 2"]
+    n13["#13 Source"]
+    n14["#14 Group"]
+    n15["#15 Reduce<br/>firstName<br/>store q8-persons<br/>tumbling 10s, grace 0s"]
+    n16["#16 Suppress<br/>store q8-persons-suppress<br/>emit final (until the window closes)"]
+    n17["#17 ToStream"]
+    n18["#18 Map<br/>personWindow"]
+    n19["#19 Repartition"]
+  end
+  subgraph st3["Sub-topology 3"]
+    n20["#20 Source"]
+    n21["#21 Group"]
+    n22["#22 Count<br/>store q8-sellers<br/>tumbling 10s, grace 0s"]
+    n23["#23 Suppress<br/>store q8-sellers-suppress<br/>emit final (until the window closes)"]
+    n24["#24 ToStream"]
+    n25["#25 Map<br/>sellerWindow"]
+    n26["#26 Repartition"]
+  end
+  t0[("nexmark-events")]
+  t1[("q8-q8-persons-by-id-repartition")]
+  t2[("q8-q8-auctions-by-seller-repartition")]
+  t3[("q8-q8-join-left-repartition")]
+  t4[("q8-q8-join-right-repartition")]
+  t5[("q8-q8-join-this-changelog")]
+  t6[("q8-q8-join-other-changelog")]
+  t7[("nexmark-q8")]
+  t8[("q8-q8-persons-changelog")]
+  t9[("q8-q8-persons-suppress-changelog")]
+  t10[("q8-q8-sellers-changelog")]
+  t11[("q8-q8-sellers-suppress-changelog")]
+  n0 --> n1
+  n1 --> n2
+  n0 --> n3
+  n3 --> n4
+  n2 --> n5
+  n4 --> n6
+  n7 --> n9
+  n8 --> n9
+  n9 --> n10
+  n10 --> n11
+  n11 --> n12
+  n13 --> n14
+  n14 --> n15
+  n15 --> n16
+  n16 --> n17
+  n17 --> n18
+  n18 --> n19
+  n20 --> n21
+  n21 --> n22
+  n22 --> n23
+  n23 --> n24
+  n24 --> n25
+  n25 --> n26
+  t0 --> n0
+  n5 --> t1
+  n6 --> t2
+  t3 --> n7
+  t4 --> n8
+  n9 -.changelog.-> t5
+  n9 -.changelog.-> t6
+  n12 --> t7
+  t1 --> n13
+  n15 -.changelog.-> t8
+  n16 -.changelog.-> t9
+  n19 --> t3
+  t2 --> n20
+  n22 -.changelog.-> t10
+  n23 -.changelog.-> t11
+  n26 --> t4
+`
 
 // q0Description is topology Q0 as gofkagen describe prints it.
 const q0Description = `Topology Q0 (application id "q0")
