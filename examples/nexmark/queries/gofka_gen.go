@@ -1172,7 +1172,7 @@ func _() {
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(*runtime.ProcessorContext[int64, Q11Row], int64, BidTime, *runtime.ProcessorStore[int64, Session]) error](trackSession)
 }
 
-// CompiledQ8 returns topology Q8 (joins.go:68) compiled for the Gofka runtime:
+// CompiledQ8 returns topology Q8 (joins.go:67) compiled for the Gofka runtime:
 // hand it to runtime.Main, or to streamstest.NewDriver in tests.
 func CompiledQ8() *runtime.Program {
 	return &runtime.Program{
@@ -1227,7 +1227,7 @@ func CompiledQ8() *runtime.Program {
 		Description: q8Description,
 		Mermaid:     q8Mermaid,
 		CopartitionGroups: []runtime.CopartitionGroup{
-			{Topics: []runtime.TopicID{3, 4}, Reason: "Join#9 at joins.go:86:10"},
+			{Topics: []runtime.TopicID{3, 4}, Reason: "Join#9 at joins.go:85:10"},
 		},
 	}
 }
@@ -1428,7 +1428,7 @@ func (t *q8Task1) processQ8JoinRightRepartition(batch []runtime.Record) error {
 	return nil
 }
 
-// join9Left runs Join#9 (at joins.go:86:10) for a record of its left side at time ts9.
+// join9Left runs Join#9 (at joins.go:85:10) for a record of its left side at time ts9.
 func (t *q8Task1) join9Left(r *runtime.Record, k9 int64, v Q8Row, ts9 int64) error {
 	if err := t.storeQ8JoinThis.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store q8-join-this", err)
@@ -1457,7 +1457,7 @@ func (t *q8Task1) join9Left(r *runtime.Record, k9 int64, v Q8Row, ts9 int64) err
 	return nil
 }
 
-// join9Right runs Join#9 (at joins.go:86:10) for a record of its right side at time ts9.
+// join9Right runs Join#9 (at joins.go:85:10) for a record of its right side at time ts9.
 func (t *q8Task1) join9Right(r *runtime.Record, k9 int64, v int64, ts9 int64) error {
 	if err := t.storeQ8JoinThis.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store q8-join-this", err)
@@ -1486,7 +1486,7 @@ func (t *q8Task1) join9Right(r *runtime.Record, k9 int64, v int64, ts9 int64) er
 	return nil
 }
 
-// join9Emit runs the chain after Join#9 (at joins.go:86:10) for a joined record at time rts9.
+// join9Emit runs the chain after Join#9 (at joins.go:85:10) for a joined record at time rts9.
 func (t *q8Task1) join9Emit(r *runtime.Record, k9 int64, v9 Q8Match, rts9 int64) error {
 	if !sameWindow(k9, v9) {
 		return nil
@@ -1648,7 +1648,7 @@ func (t *q8Task2) processQ8PersonsByIdRepartition(batch []runtime.Record) error 
 	return nil
 }
 
-// final16 runs the chain after Suppress#16 (at joins.go:75:3) on a result it releases, as the
+// final16 runs the chain after Suppress#16 (at joins.go:74:3) on a result it releases, as the
 // record r was being processed; key and value are valid only during the call.
 func (t *q8Task2) final16(r *runtime.Record, key []byte, value []byte, ts int64) error {
 	k16, err := gofkaSerdeWindowed.Decode(key)
@@ -1815,7 +1815,7 @@ func (t *q8Task3) processQ8AuctionsBySellerRepartition(batch []runtime.Record) e
 	return nil
 }
 
-// final23 runs the chain after Suppress#23 (at joins.go:83:3) on a result it releases, as the
+// final23 runs the chain after Suppress#23 (at joins.go:82:3) on a result it releases, as the
 // record r was being processed; key and value are valid only during the call.
 func (t *q8Task3) final23(r *runtime.Record, key []byte, value []byte, ts int64) error {
 	k23, err := gofkaSerdeWindowed.Decode(key)
@@ -3368,58 +3368,58 @@ func (t *q7Task2) final11(r *runtime.Record, key []byte, value []byte, ts int64)
 // q8Description is topology Q8 as gofkagen describe prints it.
 const q8Description = `Topology Q8 (application id "q8")
   Sub-topology 0
-    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (joins.go:69:14)
+    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (joins.go:68:14)
         --> #1, #3
-    #1 Filter isPerson  (joins.go:70:20)
+    #1 Filter isPerson  (joins.go:69:20)
         --> #2
-    #2 Map personName -> key int64, value string  (joins.go:71:3)
+    #2 Map personName -> key int64, value string  (joins.go:70:3)
         --> #5
-    #3 Filter isAuction  (joins.go:78:20)
+    #3 Filter isAuction  (joins.go:77:20)
         --> #4
-    #4 Map auctionSeller -> key int64, value int64  (joins.go:79:3)
+    #4 Map auctionSeller -> key int64, value int64  (joins.go:78:3)
         --> #6
-    #5 Repartition topic q8-q8-persons-by-id-repartition  (joins.go:72:3)
-    #6 Repartition topic q8-q8-auctions-by-seller-repartition  (joins.go:80:3)
+    #5 Repartition topic q8-q8-persons-by-id-repartition  (joins.go:71:3)
+    #6 Repartition topic q8-q8-auctions-by-seller-repartition  (joins.go:79:3)
   Sub-topology 1
-    #7 Source from q8-q8-join-left-repartition -> key int64, value Q8Row  (joins.go:86:10)
+    #7 Source from q8-q8-join-left-repartition -> key int64, value Q8Row  (joins.go:85:10)
         --> #9
-    #8 Source from q8-q8-join-right-repartition -> key int64, value int64  (joins.go:86:10)
+    #8 Source from q8-q8-join-right-repartition -> key int64, value int64  (joins.go:85:10)
         --> #9
-    #9 Join matchWindows store q8-join-this (changelog q8-q8-join-this-changelog) store q8-join-other (changelog q8-q8-join-other-changelog) [Join window before 10s after 10s, grace 1m0s] -> key int64, value Q8Match  (joins.go:86:10)
+    #9 Join matchWindows store q8-join-this (changelog q8-q8-join-this-changelog) store q8-join-other (changelog q8-q8-join-other-changelog) [Join window before 10s after 10s, grace 1m0s] -> key int64, value Q8Match  (joins.go:85:10)
         --> #10
-    #10 Filter sameWindow  (joins.go:87:3)
+    #10 Filter sameWindow  (joins.go:86:3)
         --> #11
-    #11 MapValues q8Row -> key int64, value Q8Row  (joins.go:88:3)
+    #11 MapValues q8Row -> key int64, value Q8Row  (joins.go:87:3)
         --> #12
-    #12 Sink topic nexmark-q8  (joins.go:89:3)
+    #12 Sink topic nexmark-q8  (joins.go:88:3)
   Sub-topology 2
-    #13 Source from q8-q8-persons-by-id-repartition -> key int64, value string  (joins.go:72:3)
+    #13 Source from q8-q8-persons-by-id-repartition -> key int64, value string  (joins.go:71:3)
         --> #14
-    #14 Group  (joins.go:72:3)
+    #14 Group  (joins.go:71:3)
         --> #15
-    #15 Reduce firstName store q8-persons (changelog q8-q8-persons-changelog) [tumbling 10s, grace 0s, emit final] -> key streams.Windowed[int64], value string  (joins.go:74:3)
+    #15 Reduce firstName store q8-persons (changelog q8-q8-persons-changelog) [tumbling 10s, grace 0s, emit final] -> key streams.Windowed[int64], value string  (joins.go:73:3)
         --> #16
-    #16 Suppress store q8-persons-suppress (changelog q8-q8-persons-suppress-changelog) [emit final (until the window closes)]  (joins.go:75:3)
+    #16 Suppress store q8-persons-suppress (changelog q8-q8-persons-suppress-changelog) [emit final (until the window closes)]  (joins.go:74:3)
         --> #17
-    #17 ToStream  (joins.go:76:3)
+    #17 ToStream  (joins.go:75:3)
         --> #18
-    #18 Map personWindow -> key int64, value Q8Row  (joins.go:77:3)
+    #18 Map personWindow -> key int64, value Q8Row  (joins.go:76:3)
         --> #19
-    #19 Repartition topic q8-q8-join-left-repartition  (joins.go:86:10)
+    #19 Repartition topic q8-q8-join-left-repartition  (joins.go:85:10)
   Sub-topology 3
-    #20 Source from q8-q8-auctions-by-seller-repartition -> key int64, value int64  (joins.go:80:3)
+    #20 Source from q8-q8-auctions-by-seller-repartition -> key int64, value int64  (joins.go:79:3)
         --> #21
-    #21 Group  (joins.go:80:3)
+    #21 Group  (joins.go:79:3)
         --> #22
-    #22 Count store q8-sellers (changelog q8-q8-sellers-changelog) [tumbling 10s, grace 0s, emit final] -> key streams.Windowed[int64], value int64  (joins.go:82:3)
+    #22 Count store q8-sellers (changelog q8-q8-sellers-changelog) [tumbling 10s, grace 0s, emit final] -> key streams.Windowed[int64], value int64  (joins.go:81:3)
         --> #23
-    #23 Suppress store q8-sellers-suppress (changelog q8-q8-sellers-suppress-changelog) [emit final (until the window closes)]  (joins.go:83:3)
+    #23 Suppress store q8-sellers-suppress (changelog q8-q8-sellers-suppress-changelog) [emit final (until the window closes)]  (joins.go:82:3)
         --> #24
-    #24 ToStream  (joins.go:84:3)
+    #24 ToStream  (joins.go:83:3)
         --> #25
-    #25 Map sellerWindow -> key int64, value int64  (joins.go:85:3)
+    #25 Map sellerWindow -> key int64, value int64  (joins.go:84:3)
         --> #26
-    #26 Repartition topic q8-q8-join-right-repartition  (joins.go:86:10)
+    #26 Repartition topic q8-q8-join-right-repartition  (joins.go:85:10)
 `
 
 // q8Mermaid is topology Q8 as a Mermaid diagram.

@@ -10,7 +10,6 @@ import (
 func isPerson(_ []byte, e model.Event) bool  { return e.Type == model.TypePerson }
 func isAuction(_ []byte, e model.Event) bool { return e.Type == model.TypeAuction }
 
-
 // Q8Row is a row of q8: a person who opened an auction in the window they
 // registered in, and that window's start.
 type Q8Row struct {
@@ -78,7 +77,7 @@ func Q8(b *streams.StreamsBuilder) {
 	sellers := events.Filter(isAuction).
 		Map(auctionSeller).
 		GroupByKey(streams.Named("q8-auctions-by-seller")).
-		WindowedBy(streams.TumblingWindows(10*time.Second)).
+		WindowedBy(streams.TumblingWindows(10 * time.Second)).
 		Count(streams.RocksDBStore("q8-sellers")).
 		Suppress(streams.UntilWindowCloses()).
 		ToStream().
