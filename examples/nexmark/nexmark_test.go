@@ -283,8 +283,19 @@ func TestStreamsTestDriver(t *testing.T) {
 				}
 			}
 			var have, want []string
+			latest := map[string]string{} // q.final: each key's last row
 			for _, r := range d.ReadRaw(q.out) {
-				have = append(have, canonical(t, r.Value))
+				switch {
+				case !q.final:
+					have = append(have, canonical(t, r.Value))
+				case r.Value == nil:
+					delete(latest, string(r.Key))
+				default:
+					latest[string(r.Key)] = canonical(t, r.Value)
+				}
+			}
+			for _, row := range latest {
+				have = append(have, row)
 			}
 			rows, _ := reference.Run(q.name, evs)
 			for _, r := range rows {

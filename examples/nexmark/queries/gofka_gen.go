@@ -3,6 +3,7 @@
 package queries
 
 import (
+	"errors"
 	"fmt"
 	"github.com/gofka/streams"
 	model "github.com/gofka/streams/examples/nexmark/model"
@@ -23,6 +24,11 @@ var (
 		Inner: gofkaSerdeInt64,
 		Size:  10000 * time.Millisecond,
 	}
+	gofkaSerdeAuctionSpan  = gofkaJSONAuctionSpan{}
+	gofkaSerdeBidPrice     = gofkaJSONBidPrice{}
+	gofkaSerdeWinning      = gofkaJSONWinning{}
+	gofkaSerdePriceSum     = gofkaJSONPriceSum{}
+	gofkaSerdeQ4Row        = gofkaJSONQ4Row{}
 	gofkaSerdeBidRow       = gofkaJSONBidRow{}
 	gofkaSerdeQ1Row        = gofkaJSONQ1Row{}
 	gofkaSerdeQ2Row        = gofkaJSONQ2Row{}
@@ -310,6 +316,347 @@ func gofkaJSONFieldQ8Row(d *jsonwire.Decoder) int {
 		return 1
 	case "STIME":
 		return 2
+	}
+	return -1
+}
+
+// gofkaJSONAuctionSpan is the JSON serde of AuctionSpan: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONAuctionSpan struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONAuctionSpan) Encode(dst []byte, v AuctionSpan) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodeAuctionSpan(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONAuctionSpan) Decode(data []byte) (AuctionSpan, error) {
+	var v AuctionSpan
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodeAuctionSpan(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodeAuctionSpan appends v as encoding/json encodes a value of type AuctionSpan.
+func gofkaJSONEncodeAuctionSpan(e *jsonwire.Encoder, v AuctionSpan) {
+	e.Raw(`{"dateTime":`)
+	jsonwire.WriteInt(e, v.DateTime)
+	e.Raw(`,"expires":`)
+	jsonwire.WriteInt(e, v.Expires)
+	e.Raw(`,"category":`)
+	jsonwire.WriteInt(e, v.Category)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodeAuctionSpan decodes into *v as encoding/json decodes into a value of type AuctionSpan.
+func gofkaJSONDecodeAuctionSpan(d *jsonwire.Decoder, v *AuctionSpan) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("AuctionSpan"); more; more = d.NextMember() {
+		switch gofkaJSONFieldAuctionSpan(d) {
+		case 0:
+			jsonwire.ReadInt(d, &v.DateTime)
+		case 1:
+			jsonwire.ReadInt(d, &v.Expires)
+		case 2:
+			jsonwire.ReadInt(d, &v.Category)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldAuctionSpan returns the index of the field of AuctionSpan that the current member names, -1 for none.
+func gofkaJSONFieldAuctionSpan(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "dateTime":
+		return 0
+	case "expires":
+		return 1
+	case "category":
+		return 2
+	}
+	switch string(d.FoldedKey()) {
+	case "DATETIME":
+		return 0
+	case "EXPIRES":
+		return 1
+	case "CATEGORY":
+		return 2
+	}
+	return -1
+}
+
+// gofkaJSONBidPrice is the JSON serde of BidPrice: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONBidPrice struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONBidPrice) Encode(dst []byte, v BidPrice) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodeBidPrice(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONBidPrice) Decode(data []byte) (BidPrice, error) {
+	var v BidPrice
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodeBidPrice(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodeBidPrice appends v as encoding/json encodes a value of type BidPrice.
+func gofkaJSONEncodeBidPrice(e *jsonwire.Encoder, v BidPrice) {
+	e.Raw(`{"dateTime":`)
+	jsonwire.WriteInt(e, v.DateTime)
+	e.Raw(`,"price":`)
+	jsonwire.WriteInt(e, v.Price)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodeBidPrice decodes into *v as encoding/json decodes into a value of type BidPrice.
+func gofkaJSONDecodeBidPrice(d *jsonwire.Decoder, v *BidPrice) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("BidPrice"); more; more = d.NextMember() {
+		switch gofkaJSONFieldBidPrice(d) {
+		case 0:
+			jsonwire.ReadInt(d, &v.DateTime)
+		case 1:
+			jsonwire.ReadInt(d, &v.Price)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldBidPrice returns the index of the field of BidPrice that the current member names, -1 for none.
+func gofkaJSONFieldBidPrice(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "dateTime":
+		return 0
+	case "price":
+		return 1
+	}
+	switch string(d.FoldedKey()) {
+	case "DATETIME":
+		return 0
+	case "PRICE":
+		return 1
+	}
+	return -1
+}
+
+// gofkaJSONWinning is the JSON serde of Winning: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONWinning struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONWinning) Encode(dst []byte, v Winning) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodeWinning(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONWinning) Decode(data []byte) (Winning, error) {
+	var v Winning
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodeWinning(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodeWinning appends v as encoding/json encodes a value of type Winning.
+func gofkaJSONEncodeWinning(e *jsonwire.Encoder, v Winning) {
+	e.Raw(`{"category":`)
+	jsonwire.WriteInt(e, v.Category)
+	e.Raw(`,"price":`)
+	jsonwire.WriteInt(e, v.Price)
+	e.Raw(`,"any":`)
+	jsonwire.WriteBool(e, v.Any)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodeWinning decodes into *v as encoding/json decodes into a value of type Winning.
+func gofkaJSONDecodeWinning(d *jsonwire.Decoder, v *Winning) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("Winning"); more; more = d.NextMember() {
+		switch gofkaJSONFieldWinning(d) {
+		case 0:
+			jsonwire.ReadInt(d, &v.Category)
+		case 1:
+			jsonwire.ReadInt(d, &v.Price)
+		case 2:
+			jsonwire.ReadBool(d, &v.Any)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldWinning returns the index of the field of Winning that the current member names, -1 for none.
+func gofkaJSONFieldWinning(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "category":
+		return 0
+	case "price":
+		return 1
+	case "any":
+		return 2
+	}
+	switch string(d.FoldedKey()) {
+	case "CATEGORY":
+		return 0
+	case "PRICE":
+		return 1
+	case "ANY":
+		return 2
+	}
+	return -1
+}
+
+// gofkaJSONPriceSum is the JSON serde of PriceSum: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONPriceSum struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONPriceSum) Encode(dst []byte, v PriceSum) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodePriceSum(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONPriceSum) Decode(data []byte) (PriceSum, error) {
+	var v PriceSum
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodePriceSum(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodePriceSum appends v as encoding/json encodes a value of type PriceSum.
+func gofkaJSONEncodePriceSum(e *jsonwire.Encoder, v PriceSum) {
+	e.Raw(`{"sum":`)
+	jsonwire.WriteInt(e, v.Sum)
+	e.Raw(`,"n":`)
+	jsonwire.WriteInt(e, v.N)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodePriceSum decodes into *v as encoding/json decodes into a value of type PriceSum.
+func gofkaJSONDecodePriceSum(d *jsonwire.Decoder, v *PriceSum) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("PriceSum"); more; more = d.NextMember() {
+		switch gofkaJSONFieldPriceSum(d) {
+		case 0:
+			jsonwire.ReadInt(d, &v.Sum)
+		case 1:
+			jsonwire.ReadInt(d, &v.N)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldPriceSum returns the index of the field of PriceSum that the current member names, -1 for none.
+func gofkaJSONFieldPriceSum(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "sum":
+		return 0
+	case "n":
+		return 1
+	}
+	switch string(d.FoldedKey()) {
+	case "SUM":
+		return 0
+	case "N":
+		return 1
+	}
+	return -1
+}
+
+// gofkaJSONQ4Row is the JSON serde of Q4Row: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONQ4Row struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONQ4Row) Encode(dst []byte, v Q4Row) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodeQ4Row(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONQ4Row) Decode(data []byte) (Q4Row, error) {
+	var v Q4Row
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodeQ4Row(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodeQ4Row appends v as encoding/json encodes a value of type Q4Row.
+func gofkaJSONEncodeQ4Row(e *jsonwire.Encoder, v Q4Row) {
+	e.Raw(`{"id":`)
+	jsonwire.WriteInt(e, v.ID)
+	e.Raw(`,"final":`)
+	jsonwire.WriteInt(e, v.Final)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodeQ4Row decodes into *v as encoding/json decodes into a value of type Q4Row.
+func gofkaJSONDecodeQ4Row(d *jsonwire.Decoder, v *Q4Row) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("Q4Row"); more; more = d.NextMember() {
+		switch gofkaJSONFieldQ4Row(d) {
+		case 0:
+			jsonwire.ReadInt(d, &v.ID)
+		case 1:
+			jsonwire.ReadInt(d, &v.Final)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldQ4Row returns the index of the field of Q4Row that the current member names, -1 for none.
+func gofkaJSONFieldQ4Row(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "id":
+		return 0
+	case "final":
+		return 1
+	}
+	switch string(d.FoldedKey()) {
+	case "ID":
+		return 0
+	case "FINAL":
+		return 1
 	}
 	return -1
 }
@@ -1140,18 +1487,24 @@ func gofkaJSONFieldTopBids(d *jsonwire.Decoder) int {
 // Pins: each line names a user function with the signature this file was generated
 // for. A build error here means the function changed: run go generate (gofkagen) again.
 func _() {
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, int64, PriceSum) PriceSum](addPrice)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, AuctionCount, TopAuctions) TopAuctions](addTopAuction)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, BidRow, TopBids) TopBids](addTopBid)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(*runtime.ProcessorContext[int64, AuctionCount], int64, AuctionCount) error](atWindowEnd)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) (int64, int64)](auctionSeller)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) (int64, AuctionSpan)](auctionSpan)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, PriceSum) Q4Row](average)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) (int64, int64)](bidOnAuction)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) (int64, BidPrice)](bidPrice)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(model.Event) BidRow](bidRow)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(model.Event) BidTime](bidTime)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) int64](bidderOrID)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(streams.Windowed[int64], int64) (int64, AuctionCount)](byWindow)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(AuctionSpan, BidPrice) ClosingBid](closingBid)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) time.Time](eventTime)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, BidRow) int64](everything)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(string, string) string](firstName)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, PriceSum) bool](hasPrices)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(TopAuctions) []Q5Row](hottest)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(model.Event) Q1Row](inEuros)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) bool](isAuction)
@@ -1159,17 +1512,23 @@ func _() {
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) bool](isPerson)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(*runtime.ProcessorContext[int64, BidRow], streams.Windowed[int64], TopBids, *runtime.ProcessorStore[int64, Edge]) error](joinTopBids)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(Q8Row, int64) Q8Match](matchWindows)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func() PriceSum](newPriceSum)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func() TopAuctions](newTopAuctions)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func() TopBids](newTopBids)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func() Winning](newWinning)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) bool](onChosenAuction)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) (int64, string)](personName)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(streams.Windowed[int64], string) (int64, Q8Row)](personWindow)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(model.Event) Q2Row](q2Row)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(Q8Match) Q8Row](q8Row)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, ClosingBid, Winning) Winning](raiseWinning)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, Q8Match) bool](sameWindow)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(streams.Windowed[int64], int64) (int64, int64)](sellerWindow)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(*runtime.ProcessorContext[int64, Q11Row], runtime.Timer[int64], *runtime.ProcessorStore[int64, Session]) error](sessionClosed)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, int64, PriceSum) PriceSum](subtractPrice)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(*runtime.ProcessorContext[int64, Q11Row], int64, BidTime, *runtime.ProcessorStore[int64, Session]) error](trackSession)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, ClosingBid) bool](whileOpen)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, Winning) (int64, int64)](winningByCategory)
 }
 
 // CompiledQ8 returns topology Q8 (joins.go:67) compiled for the Gofka runtime:
@@ -1838,6 +2197,495 @@ func (t *q8Task3) final23(r *runtime.Record, key []byte, value []byte, ts int64)
 	}
 	t.valueBuf = value26
 	t.out.Emit(4, key26, value26, ts) // to topic "q8-join-right-repartition"
+	return nil
+}
+
+// CompiledQ4 returns topology Q4 (joins.go:190) compiled for the Gofka runtime:
+// hand it to runtime.Main, or to streamstest.NewDriver in tests.
+func CompiledQ4() *runtime.Program {
+	return &runtime.Program{
+		Name:         "Q4",
+		DefaultAppID: "q4",
+		Topics: []runtime.TopicSpec{
+			{Name: "nexmark-events", Kind: runtime.SourceTopic, Types: runtime.TypesOf[[]byte, model.Event]()},
+			{Name: "q4-join-left-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[int64, AuctionSpan]()},
+			{Name: "q4-join-right-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[int64, BidPrice]()},
+			{Name: "q4-sums-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[int64, int64]()},
+			{Name: "nexmark-q4", Kind: runtime.SinkTopic, Types: runtime.TypesOf[int64, Q4Row]()},
+			{Name: "q4-join-this-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int64, AuctionSpan]()},
+			{Name: "q4-join-other-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int64, BidPrice]()},
+			{Name: "q4-winning-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int64, Winning]()},
+			{Name: "q4-sums-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int64, PriceSum]()},
+		},
+		Stores: []runtime.StoreSpec{
+			{Name: "q4-join-this", Changelog: 5, Persistent: true, SubTopology: 1, Kind: runtime.WindowStore, Retention: 60000 * time.Millisecond},
+			{Name: "q4-join-other", Changelog: 6, Persistent: true, SubTopology: 1, Kind: runtime.WindowStore, Retention: 60000 * time.Millisecond},
+			{Name: "q4-winning", Changelog: 7, Persistent: true, SubTopology: 1},
+			{Name: "q4-sums", Changelog: 8, Persistent: true, SubTopology: 2},
+		},
+		SubTopologies: []runtime.SubTopologySpec{{
+			ID:      0,
+			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{0}, Watermark: &runtime.WatermarkSpec{MaxOutOfOrderness: 4 * time.Second, IdleTimeout: 0}}},
+			Sinks:   []runtime.TopicID{1, 2},
+			NewTask: newQ4Task0,
+		}, {
+			ID:      1,
+			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{1}}, {Topics: []runtime.TopicID{2}}},
+			Sinks:   []runtime.TopicID{3},
+			Stores:  []int{0, 1, 2},
+			NewTask: newQ4Task1,
+		}, {
+			ID:      2,
+			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{3}}},
+			Sinks:   []runtime.TopicID{4},
+			Stores:  []int{3},
+			NewTask: newQ4Task2,
+		}},
+		Description: q4Description,
+		Mermaid:     q4Mermaid,
+		CopartitionGroups: []runtime.CopartitionGroup{
+			{Topics: []runtime.TopicID{1, 2}, Reason: "Join#9 at joins.go:194:11"},
+		},
+	}
+}
+
+// q4Task0 runs sub-topology 0 of Q4 on one partition:
+//
+//	Source#0 topic "nexmark-events"
+//	├─ Filter#1 → Map#2 → Repartition#5 topic "q4-join-left-repartition"
+//	└─ Filter#3 → Map#4 → Repartition#6 topic "q4-join-right-repartition"
+type q4Task0 struct {
+	out        runtime.Emitter
+	current    int    // index in the batch of the record in flight
+	streamTime int64  // the largest timestamp read, before any filter
+	keyBuf     []byte // reused for every encoded key
+	valueBuf   []byte // reused for every encoded value
+}
+
+func newQ4Task0(ctx runtime.TaskContext) runtime.Task {
+	return &q4Task0{
+		out:        ctx.Out,
+		streamTime: ctx.StreamTime,
+	}
+}
+
+// Current implements runtime.Task.
+func (t *q4Task0) Current() int {
+	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *q4Task0) StreamTime() int64 {
+	return t.streamTime
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *q4Task0) Flush() error {
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *q4Task0) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processNexmarkEvents(batch)
+	}
+	return runtime.UnknownSource("q4Task0", source)
+}
+
+// processNexmarkEvents runs the chain of Source#0 (topic "nexmark-events") over one batch.
+func (t *q4Task0) processNexmarkEvents(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k0, err := gofkaSerdeBytes.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		v0, err := gofkaSerdeEvent.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		r.Timestamp = eventTime(k0, v0).UnixMilli() // the source's timestamp extractor
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		{
+			// fan-out 1 of 2 from Source#0: Filter#1 → Map#2 → Repartition#5 topic "q4-join-left-repartition"
+			if isAuction(k0, v0) {
+				k2, v2 := auctionSpan(k0, v0)
+				key5, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k2)
+				if err != nil {
+					return r.Fail("encode key for q4-q4-join-left-repartition", err)
+				}
+				t.keyBuf = key5
+				value5, err := gofkaSerdeAuctionSpan.Encode(t.valueBuf[:0], v2)
+				if err != nil {
+					return r.Fail("encode value for q4-q4-join-left-repartition", err)
+				}
+				t.valueBuf = value5
+				t.out.Emit(1, key5, value5, r.Timestamp) // to topic "q4-join-left-repartition"
+			}
+		}
+		// fan-out 2 of 2 from Source#0: Filter#3 → Map#4 → Repartition#6 topic "q4-join-right-repartition"
+		if !isBid(k0, v0) {
+			continue
+		}
+		k4, v4 := bidPrice(k0, v0)
+		key6, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k4)
+		if err != nil {
+			return r.Fail("encode key for q4-q4-join-right-repartition", err)
+		}
+		t.keyBuf = key6
+		value6, err := gofkaSerdeBidPrice.Encode(t.valueBuf[:0], v4)
+		if err != nil {
+			return r.Fail("encode value for q4-q4-join-right-repartition", err)
+		}
+		t.valueBuf = value6
+		t.out.Emit(2, key6, value6, r.Timestamp) // to topic "q4-join-right-repartition"
+	}
+	return nil
+}
+
+// q4Task1 runs sub-topology 1 of Q4 on one partition:
+//
+//	Source#7 topic "q4-join-left-repartition" → Join#9 (below) store "q4-join-this" store "q4-join-other"
+//
+//	Source#8 topic "q4-join-right-repartition" → Join#9 (below) store "q4-join-this" store "q4-join-other"
+//
+//	Join#9 (of Source#7, Source#8) → Filter#10 → Group#11 → Aggregate#12 store "q4-winning" → TableGroupBy#13 → Repartition#14 topic "q4-sums-repartition"
+type q4Task1 struct {
+	out              runtime.Emitter
+	current          int                           // index in the batch of the record in flight
+	streamTime       int64                         // the largest timestamp read, before any filter
+	keyBuf           []byte                        // reused for every encoded key
+	valueBuf         []byte                        // reused for every encoded value
+	storeKey         []byte                        // reused for every encoded store key
+	joinKey          []byte                        // reused for every key encoded for a join's stores
+	storeQ4JoinThis  *state.JoinStore[AuctionSpan] // store "q4-join-this"
+	storeQ4JoinOther *state.JoinStore[BidPrice]    // store "q4-join-other"
+	storeQ4Winning   *state.Cache[Winning]         // store "q4-winning"
+}
+
+func newQ4Task1(ctx runtime.TaskContext) runtime.Task {
+	return &q4Task1{
+		out:              ctx.Out,
+		storeQ4JoinOther: state.NewJoinStore[BidPrice](ctx.Stores[1], gofkaSerdeBidPrice.Encode, gofkaSerdeBidPrice.Decode, state.JoinSpec{Retention: 60000}, ctx.CacheEntries),
+		storeQ4JoinThis:  state.NewJoinStore[AuctionSpan](ctx.Stores[0], gofkaSerdeAuctionSpan.Encode, gofkaSerdeAuctionSpan.Decode, state.JoinSpec{Retention: 60000}, ctx.CacheEntries),
+		storeQ4Winning:   state.NewCache[Winning](ctx.Stores[2], gofkaSerdeWinning.Encode, gofkaSerdeWinning.Decode, ctx.CacheEntries),
+		streamTime:       ctx.StreamTime,
+	}
+}
+
+// Current implements runtime.Task.
+func (t *q4Task1) Current() int {
+	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *q4Task1) StreamTime() int64 {
+	return t.streamTime
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *q4Task1) Flush() error {
+	if err := t.storeQ4JoinThis.Flush(); err != nil {
+		return fmt.Errorf("store q4-join-this: %w", err)
+	}
+	if err := t.storeQ4JoinOther.Flush(); err != nil {
+		return fmt.Errorf("store q4-join-other: %w", err)
+	}
+	if err := t.storeQ4Winning.Flush(); err != nil {
+		return fmt.Errorf("store q4-winning: %w", err)
+	}
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *q4Task1) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processQ4JoinLeftRepartition(batch)
+	case 1:
+		return t.processQ4JoinRightRepartition(batch)
+	}
+	return runtime.UnknownSource("q4Task1", source)
+}
+
+// processQ4JoinLeftRepartition runs the chain of Source#7 (topic "q4-join-left-repartition") over one batch.
+func (t *q4Task1) processQ4JoinLeftRepartition(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k7, err := gofkaSerdeInt64.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		v7, err := gofkaSerdeAuctionSpan.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		if err := t.join9Left(r, k7, v7, r.Timestamp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// processQ4JoinRightRepartition runs the chain of Source#8 (topic "q4-join-right-repartition") over one batch.
+func (t *q4Task1) processQ4JoinRightRepartition(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k8, err := gofkaSerdeInt64.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		v8, err := gofkaSerdeBidPrice.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		if err := t.join9Right(r, k8, v8, r.Timestamp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join9Left runs Join#9 (at joins.go:194:11) for a record of its left side at time ts9.
+func (t *q4Task1) join9Left(r *runtime.Record, k9 int64, v AuctionSpan, ts9 int64) error {
+	if err := t.storeQ4JoinThis.Expire(t.streamTime); err != nil {
+		return r.Fail("expire store q4-join-this", err)
+	}
+	if err := t.storeQ4JoinOther.Expire(t.streamTime); err != nil {
+		return r.Fail("expire store q4-join-other", err)
+	}
+	jk9, err := gofkaSerdeInt64.Encode(t.joinKey[:0], k9)
+	if err != nil {
+		return r.Fail("encode key for store q4-join-this", err)
+	}
+	t.joinKey = jk9
+	if err := t.storeQ4JoinThis.Put(jk9, ts9, v); err != nil {
+		return r.Fail("write store q4-join-this", err)
+	}
+	found, err := t.storeQ4JoinOther.Fetch(jk9, max(0, ts9-0), max(0, ts9+60000))
+	if err != nil {
+		return r.Fail("read store q4-join-other", err)
+	}
+	for i := range found {
+		ots, ov := t.storeQ4JoinOther.At(i)
+		if err := t.join9Emit(r, k9, closingBid(v, ov), max(ts9, ots)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join9Right runs Join#9 (at joins.go:194:11) for a record of its right side at time ts9.
+func (t *q4Task1) join9Right(r *runtime.Record, k9 int64, v BidPrice, ts9 int64) error {
+	if err := t.storeQ4JoinThis.Expire(t.streamTime); err != nil {
+		return r.Fail("expire store q4-join-this", err)
+	}
+	if err := t.storeQ4JoinOther.Expire(t.streamTime); err != nil {
+		return r.Fail("expire store q4-join-other", err)
+	}
+	jk9, err := gofkaSerdeInt64.Encode(t.joinKey[:0], k9)
+	if err != nil {
+		return r.Fail("encode key for store q4-join-other", err)
+	}
+	t.joinKey = jk9
+	if err := t.storeQ4JoinOther.Put(jk9, ts9, v); err != nil {
+		return r.Fail("write store q4-join-other", err)
+	}
+	found, err := t.storeQ4JoinThis.Fetch(jk9, max(0, ts9-60000), max(0, ts9+0))
+	if err != nil {
+		return r.Fail("read store q4-join-this", err)
+	}
+	for i := range found {
+		ots, ov := t.storeQ4JoinThis.At(i)
+		if err := t.join9Emit(r, k9, closingBid(ov, v), max(ts9, ots)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join9Emit runs the chain after Join#9 (at joins.go:194:11) for a joined record at time rts9.
+func (t *q4Task1) join9Emit(r *runtime.Record, k9 int64, v9 ClosingBid, rts9 int64) error {
+	if !whileOpen(k9, v9) {
+		return nil
+	}
+	sk12, err := gofkaSerdeInt64.Encode(t.storeKey[:0], k9)
+	if err != nil {
+		return r.Fail("encode key for store q4-winning", err)
+	}
+	t.storeKey = sk12
+	slot12, err := t.storeQ4Winning.Slot(sk12)
+	if err != nil {
+		return r.Fail("read store q4-winning", err)
+	}
+	agg12, found12 := slot12.Value()
+	old12, hadOld12 := agg12, found12
+	if !found12 {
+		agg12 = newWinning()
+	}
+	agg12 = raiseWinning(k9, v9, agg12)
+	t.storeQ4Winning.Set(slot12, agg12)
+	// TableGroupBy#13: the old row leaves its group, the new row joins its group
+	if hadOld12 {
+		k13_old, v13_old := winningByCategory(k9, old12)
+		key14, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k13_old)
+		if err != nil {
+			return r.Fail("encode key for q4-q4-sums-repartition", err)
+		}
+		t.keyBuf = key14
+		value14, err := gofkaSerdeInt64.Encode(append(t.valueBuf[:0], 1), v13_old) // mark 1: subtract
+		if err != nil {
+			return r.Fail("encode value for q4-q4-sums-repartition", err)
+		}
+		t.valueBuf = value14
+		t.out.Emit(3, key14, value14, rts9) // to topic "q4-sums-repartition"
+	}
+	{
+		k13_new, v13_new := winningByCategory(k9, agg12)
+		key14, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k13_new)
+		if err != nil {
+			return r.Fail("encode key for q4-q4-sums-repartition", err)
+		}
+		t.keyBuf = key14
+		value14, err := gofkaSerdeInt64.Encode(append(t.valueBuf[:0], 0), v13_new) // mark 0: add
+		if err != nil {
+			return r.Fail("encode value for q4-q4-sums-repartition", err)
+		}
+		t.valueBuf = value14
+		t.out.Emit(3, key14, value14, rts9) // to topic "q4-sums-repartition"
+	}
+	return nil
+}
+
+// q4Task2 runs sub-topology 2 of Q4 on one partition:
+//
+//	Source#15 topic "q4-sums-repartition" → TableAggregate#16 store "q4-sums" → TableFilter#17 → TableMapValues#18 → ToStream#19 → Sink#20 topic "nexmark-q4"
+type q4Task2 struct {
+	out         runtime.Emitter
+	current     int                    // index in the batch of the record in flight
+	streamTime  int64                  // the largest timestamp read, before any filter
+	keyBuf      []byte                 // reused for every encoded key
+	valueBuf    []byte                 // reused for every encoded value
+	storeKey    []byte                 // reused for every encoded store key
+	storeQ4Sums *state.Cache[PriceSum] // store "q4-sums"
+}
+
+func newQ4Task2(ctx runtime.TaskContext) runtime.Task {
+	return &q4Task2{
+		out:         ctx.Out,
+		storeQ4Sums: state.NewCache[PriceSum](ctx.Stores[0], gofkaSerdePriceSum.Encode, gofkaSerdePriceSum.Decode, ctx.CacheEntries),
+		streamTime:  ctx.StreamTime,
+	}
+}
+
+// Current implements runtime.Task.
+func (t *q4Task2) Current() int {
+	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *q4Task2) StreamTime() int64 {
+	return t.streamTime
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *q4Task2) Flush() error {
+	if err := t.storeQ4Sums.Flush(); err != nil {
+		return fmt.Errorf("store q4-sums: %w", err)
+	}
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *q4Task2) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processQ4SumsRepartition(batch)
+	}
+	return runtime.UnknownSource("q4Task2", source)
+}
+
+// processQ4SumsRepartition runs the chain of Source#15 (topic "q4-sums-repartition") over one batch.
+func (t *q4Task2) processQ4SumsRepartition(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k15, err := gofkaSerdeInt64.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		if len(r.Value) == 0 {
+			return r.Fail("decode value", errors.New("a change record without its mark byte"))
+		}
+		add15 := r.Value[0] == 0
+		v15, err := gofkaSerdeInt64.Decode(r.Value[1:])
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		sk16_Q4Sums, err := gofkaSerdeInt64.Encode(t.storeKey[:0], k15)
+		if err != nil {
+			return r.Fail("encode key for store q4-sums", err)
+		}
+		t.storeKey = sk16_Q4Sums
+		slot16, err := t.storeQ4Sums.Slot(sk16_Q4Sums)
+		if err != nil {
+			return r.Fail("read store q4-sums", err)
+		}
+		agg16, found16 := slot16.Value()
+		// a subtraction from a group without an aggregate changes nothing
+		if !(found16 || add15) {
+			continue
+		}
+		if !add15 {
+			agg16 = subtractPrice(k15, v15, agg16)
+		}
+		if add15 {
+			if !found16 {
+				agg16 = newPriceSum()
+			}
+			agg16 = addPrice(k15, v15, agg16)
+		}
+		t.storeQ4Sums.Set(slot16, agg16)
+		has17 := hasPrices(k15, agg16)
+		var v18 Q4Row
+		if has17 {
+			v18 = average(k15, agg16)
+		}
+		key20, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k15)
+		if err != nil {
+			return r.Fail("encode key for nexmark-q4", err)
+		}
+		t.keyBuf = key20
+		var bytes20 []byte
+		if has17 {
+			value20, err := gofkaSerdeQ4Row.Encode(t.valueBuf[:0], v18)
+			if err != nil {
+				return r.Fail("encode value for nexmark-q4", err)
+			}
+			t.valueBuf = value20
+			bytes20 = value20
+		}
+		t.out.Emit(4, key20, bytes20, r.Timestamp) // to topic "nexmark-q4"; nil: a tombstone
+	}
 	return nil
 }
 
@@ -3510,6 +4358,121 @@ const q8Mermaid = `graph TD
   n22 -.changelog.-> t10
   n23 -.changelog.-> t11
   n26 --> t4
+`
+
+// q4Description is topology Q4 as gofkagen describe prints it.
+const q4Description = `Topology Q4 (application id "q4")
+  Sub-topology 0
+    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (joins.go:191:14)
+        --> #1, #3
+    #1 Filter isAuction  (joins.go:192:21)
+        --> #2
+    #2 Map auctionSpan -> key int64, value AuctionSpan  (joins.go:192:39)
+        --> #5
+    #3 Filter isBid  (joins.go:193:17)
+        --> #4
+    #4 Map bidPrice -> key int64, value BidPrice  (joins.go:193:31)
+        --> #6
+    #5 Repartition topic q4-q4-join-left-repartition  (joins.go:194:11)
+    #6 Repartition topic q4-q4-join-right-repartition  (joins.go:194:11)
+  Sub-topology 1
+    #7 Source from q4-q4-join-left-repartition -> key int64, value AuctionSpan  (joins.go:194:11)
+        --> #9
+    #8 Source from q4-q4-join-right-repartition -> key int64, value BidPrice  (joins.go:194:11)
+        --> #9
+    #9 Join closingBid store q4-join-this (changelog q4-q4-join-this-changelog) store q4-join-other (changelog q4-q4-join-other-changelog) [Join window before 0s after 1m0s, grace 0s] -> key int64, value ClosingBid  (joins.go:194:11)
+        --> #10
+    #10 Filter whileOpen  (joins.go:195:3)
+        --> #11
+    #11 Group  (joins.go:196:3)
+        --> #12
+    #12 Aggregate newWinning, raiseWinning store q4-winning (changelog q4-q4-winning-changelog) -> key int64, value Winning  (joins.go:197:3)
+        --> #13
+    #13 TableGroupBy winningByCategory -> key int64, value int64  (joins.go:198:3)
+        --> #14
+    #14 Repartition topic q4-q4-sums-repartition  (joins.go:198:3)
+  Sub-topology 2
+    #15 Source from q4-q4-sums-repartition -> key int64, value int64  (joins.go:198:3)
+        --> #16
+    #16 TableAggregate newPriceSum, addPrice, subtractPrice store q4-sums (changelog q4-q4-sums-changelog) -> key int64, value PriceSum  (joins.go:199:3)
+        --> #17
+    #17 TableFilter hasPrices  (joins.go:200:3)
+        --> #18
+    #18 TableMapValues average -> key int64, value Q4Row  (joins.go:201:3)
+        --> #19
+    #19 ToStream  (joins.go:202:3)
+        --> #20
+    #20 Sink topic nexmark-q4  (joins.go:203:3)
+`
+
+// q4Mermaid is topology Q4 as a Mermaid diagram.
+const q4Mermaid = `graph TD
+  subgraph st0["Sub-topology 0"]
+    n0["#0 Source<br/>timestamp eventTime"]
+    n1["#1 Filter<br/>isAuction"]
+    n2["#2 Map<br/>auctionSpan"]
+    n3["#3 Filter<br/>isBid"]
+    n4["#4 Map<br/>bidPrice"]
+    n5["#5 Repartition"]
+    n6["#6 Repartition"]
+  end
+  subgraph st1["Sub-topology 1"]
+    n7["#7 Source"]
+    n8["#8 Source"]
+    n9["#9 Join<br/>closingBid<br/>store q4-join-this<br/>store q4-join-other<br/>Join window before 0s after 1m0s, grace 0s"]
+    n10["#10 Filter<br/>whileOpen"]
+    n11["#11 Group"]
+    n12["#12 Aggregate<br/>newWinning, raiseWinning<br/>store q4-winning"]
+    n13["#13 TableGroupBy<br/>winningByCategory"]
+    n14["#14 Repartition"]
+  end
+  subgraph st2["Sub-topology 2"]
+    n15["#15 Source"]
+    n16["#16 TableAggregate<br/>newPriceSum, addPrice, subtractPrice<br/>store q4-sums"]
+    n17["#17 TableFilter<br/>hasPrices"]
+    n18["#18 TableMapValues<br/>average"]
+    n19["#19 ToStream"]
+    n20["#20 Sink"]
+  end
+  t0[("nexmark-events")]
+  t1[("q4-q4-join-left-repartition")]
+  t2[("q4-q4-join-right-repartition")]
+  t3[("q4-q4-join-this-changelog")]
+  t4[("q4-q4-join-other-changelog")]
+  t5[("q4-q4-winning-changelog")]
+  t6[("q4-q4-sums-repartition")]
+  t7[("q4-q4-sums-changelog")]
+  t8[("nexmark-q4")]
+  n0 --> n1
+  n1 --> n2
+  n0 --> n3
+  n3 --> n4
+  n2 --> n5
+  n4 --> n6
+  n7 --> n9
+  n8 --> n9
+  n9 --> n10
+  n10 --> n11
+  n11 --> n12
+  n12 --> n13
+  n13 --> n14
+  n15 --> n16
+  n16 --> n17
+  n17 --> n18
+  n18 --> n19
+  n19 --> n20
+  t0 --> n0
+  n5 --> t1
+  n6 --> t2
+  t1 --> n7
+  t2 --> n8
+  n9 -.changelog.-> t3
+  n9 -.changelog.-> t4
+  n12 -.changelog.-> t5
+  n14 --> t6
+  t6 --> n15
+  n16 -.changelog.-> t7
+  n20 --> t8
 `
 
 // q0Description is topology Q0 as gofkagen describe prints it.
