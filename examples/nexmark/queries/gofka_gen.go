@@ -29,6 +29,8 @@ var (
 	gofkaSerdeWinning      = gofkaJSONWinning{}
 	gofkaSerdePriceSum     = gofkaJSONPriceSum{}
 	gofkaSerdeQ4Row        = gofkaJSONQ4Row{}
+	gofkaSerdePersonPlace  = gofkaJSONPersonPlace{}
+	gofkaSerdeQ3Row        = gofkaJSONQ3Row{}
 	gofkaSerdeBidRow       = gofkaJSONBidRow{}
 	gofkaSerdeQ1Row        = gofkaJSONQ1Row{}
 	gofkaSerdeQ2Row        = gofkaJSONQ2Row{}
@@ -657,6 +659,160 @@ func gofkaJSONFieldQ4Row(d *jsonwire.Decoder) int {
 		return 0
 	case "FINAL":
 		return 1
+	}
+	return -1
+}
+
+// gofkaJSONPersonPlace is the JSON serde of PersonPlace: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONPersonPlace struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONPersonPlace) Encode(dst []byte, v PersonPlace) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodePersonPlace(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONPersonPlace) Decode(data []byte) (PersonPlace, error) {
+	var v PersonPlace
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodePersonPlace(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodePersonPlace appends v as encoding/json encodes a value of type PersonPlace.
+func gofkaJSONEncodePersonPlace(e *jsonwire.Encoder, v PersonPlace) {
+	e.Raw(`{"name":`)
+	jsonwire.WriteString(e, v.Name)
+	e.Raw(`,"city":`)
+	jsonwire.WriteString(e, v.City)
+	e.Raw(`,"state":`)
+	jsonwire.WriteString(e, v.State)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodePersonPlace decodes into *v as encoding/json decodes into a value of type PersonPlace.
+func gofkaJSONDecodePersonPlace(d *jsonwire.Decoder, v *PersonPlace) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("PersonPlace"); more; more = d.NextMember() {
+		switch gofkaJSONFieldPersonPlace(d) {
+		case 0:
+			jsonwire.ReadString(d, &v.Name)
+		case 1:
+			jsonwire.ReadString(d, &v.City)
+		case 2:
+			jsonwire.ReadString(d, &v.State)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldPersonPlace returns the index of the field of PersonPlace that the current member names, -1 for none.
+func gofkaJSONFieldPersonPlace(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "name":
+		return 0
+	case "city":
+		return 1
+	case "state":
+		return 2
+	}
+	switch string(d.FoldedKey()) {
+	case "NAME":
+		return 0
+	case "CITY":
+		return 1
+	case "STATE":
+		return 2
+	}
+	return -1
+}
+
+// gofkaJSONQ3Row is the JSON serde of Q3Row: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONQ3Row struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONQ3Row) Encode(dst []byte, v Q3Row) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodeQ3Row(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONQ3Row) Decode(data []byte) (Q3Row, error) {
+	var v Q3Row
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodeQ3Row(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodeQ3Row appends v as encoding/json encodes a value of type Q3Row.
+func gofkaJSONEncodeQ3Row(e *jsonwire.Encoder, v Q3Row) {
+	e.Raw(`{"name":`)
+	jsonwire.WriteString(e, v.Name)
+	e.Raw(`,"city":`)
+	jsonwire.WriteString(e, v.City)
+	e.Raw(`,"state":`)
+	jsonwire.WriteString(e, v.State)
+	e.Raw(`,"id":`)
+	jsonwire.WriteInt(e, v.ID)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodeQ3Row decodes into *v as encoding/json decodes into a value of type Q3Row.
+func gofkaJSONDecodeQ3Row(d *jsonwire.Decoder, v *Q3Row) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("Q3Row"); more; more = d.NextMember() {
+		switch gofkaJSONFieldQ3Row(d) {
+		case 0:
+			jsonwire.ReadString(d, &v.Name)
+		case 1:
+			jsonwire.ReadString(d, &v.City)
+		case 2:
+			jsonwire.ReadString(d, &v.State)
+		case 3:
+			jsonwire.ReadInt(d, &v.ID)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldQ3Row returns the index of the field of Q3Row that the current member names, -1 for none.
+func gofkaJSONFieldQ3Row(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "name":
+		return 0
+	case "city":
+		return 1
+	case "state":
+		return 2
+	case "id":
+		return 3
+	}
+	switch string(d.FoldedKey()) {
+	case "NAME":
+		return 0
+	case "CITY":
+		return 1
+	case "STATE":
+		return 2
+	case "ID":
+		return 3
 	}
 	return -1
 }
@@ -1491,6 +1647,7 @@ func _() {
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, AuctionCount, TopAuctions) TopAuctions](addTopAuction)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, BidRow, TopBids) TopBids](addTopBid)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(*runtime.ProcessorContext[int64, AuctionCount], int64, AuctionCount) error](atWindowEnd)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) (int64, int64)](auctionOfSeller)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) (int64, int64)](auctionSeller)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) (int64, AuctionSpan)](auctionSpan)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, PriceSum) Q4Row](average)
@@ -1506,7 +1663,9 @@ func _() {
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(string, string) string](firstName)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, PriceSum) bool](hasPrices)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(TopAuctions) []Q5Row](hottest)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) bool](inCategory10)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(model.Event) Q1Row](inEuros)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) bool](inQ3States)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) bool](isAuction)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) bool](isBid)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) bool](isPerson)
@@ -1518,8 +1677,10 @@ func _() {
 	runtime.GofkaGenIsStale_RerunGoGenerate[func() Winning](newWinning)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) bool](onChosenAuction)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) (int64, string)](personName)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) (int64, PersonPlace)](personPlace)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(streams.Windowed[int64], string) (int64, Q8Row)](personWindow)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(model.Event) Q2Row](q2Row)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(PersonPlace, int64) Q3Row](q3Row)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(Q8Match) Q8Row](q8Row)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, ClosingBid, Winning) Winning](raiseWinning)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, Q8Match) bool](sameWindow)
@@ -2686,6 +2847,324 @@ func (t *q4Task2) processQ4SumsRepartition(batch []runtime.Record) error {
 		}
 		t.out.Emit(4, key20, bytes20, r.Timestamp) // to topic "nexmark-q4"; nil: a tombstone
 	}
+	return nil
+}
+
+// CompiledQ3 returns topology Q3 (joins.go:257) compiled for the Gofka runtime:
+// hand it to runtime.Main, or to streamstest.NewDriver in tests.
+func CompiledQ3() *runtime.Program {
+	return &runtime.Program{
+		Name:         "Q3",
+		DefaultAppID: "q3",
+		Topics: []runtime.TopicSpec{
+			{Name: "nexmark-events", Kind: runtime.SourceTopic, Types: runtime.TypesOf[[]byte, model.Event]()},
+			{Name: "q3-join-left-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[int64, PersonPlace]()},
+			{Name: "q3-join-right-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[int64, int64]()},
+			{Name: "nexmark-q3", Kind: runtime.SinkTopic, Types: runtime.TypesOf[int64, Q3Row]()},
+			{Name: "q3-join-this-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int64, PersonPlace]()},
+			{Name: "q3-join-other-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int64, int64]()},
+		},
+		Stores: []runtime.StoreSpec{
+			{Name: "q3-join-this", Changelog: 4, Persistent: true, SubTopology: 1, Kind: runtime.WindowStore, Retention: 63072000000 * time.Millisecond},
+			{Name: "q3-join-other", Changelog: 5, Persistent: true, SubTopology: 1, Kind: runtime.WindowStore, Retention: 63072000000 * time.Millisecond},
+		},
+		SubTopologies: []runtime.SubTopologySpec{{
+			ID:      0,
+			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{0}, Watermark: &runtime.WatermarkSpec{MaxOutOfOrderness: 4 * time.Second, IdleTimeout: 0}}},
+			Sinks:   []runtime.TopicID{1, 2},
+			NewTask: newQ3Task0,
+		}, {
+			ID:      1,
+			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{1}}, {Topics: []runtime.TopicID{2}}},
+			Sinks:   []runtime.TopicID{3},
+			Stores:  []int{0, 1},
+			NewTask: newQ3Task1,
+		}},
+		Description: q3Description,
+		Mermaid:     q3Mermaid,
+		CopartitionGroups: []runtime.CopartitionGroup{
+			{Topics: []runtime.TopicID{1, 2}, Reason: "Join#9 at joins.go:261:10"},
+		},
+	}
+}
+
+// q3Task0 runs sub-topology 0 of Q3 on one partition:
+//
+//	Source#0 topic "nexmark-events"
+//	├─ Filter#1 → Map#2 → Repartition#5 topic "q3-join-left-repartition"
+//	└─ Filter#3 → Map#4 → Repartition#6 topic "q3-join-right-repartition"
+type q3Task0 struct {
+	out        runtime.Emitter
+	current    int    // index in the batch of the record in flight
+	streamTime int64  // the largest timestamp read, before any filter
+	keyBuf     []byte // reused for every encoded key
+	valueBuf   []byte // reused for every encoded value
+}
+
+func newQ3Task0(ctx runtime.TaskContext) runtime.Task {
+	return &q3Task0{
+		out:        ctx.Out,
+		streamTime: ctx.StreamTime,
+	}
+}
+
+// Current implements runtime.Task.
+func (t *q3Task0) Current() int {
+	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *q3Task0) StreamTime() int64 {
+	return t.streamTime
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *q3Task0) Flush() error {
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *q3Task0) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processNexmarkEvents(batch)
+	}
+	return runtime.UnknownSource("q3Task0", source)
+}
+
+// processNexmarkEvents runs the chain of Source#0 (topic "nexmark-events") over one batch.
+func (t *q3Task0) processNexmarkEvents(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k0, err := gofkaSerdeBytes.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		v0, err := gofkaSerdeEvent.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		r.Timestamp = eventTime(k0, v0).UnixMilli() // the source's timestamp extractor
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		{
+			// fan-out 1 of 2 from Source#0: Filter#1 → Map#2 → Repartition#5 topic "q3-join-left-repartition"
+			if inQ3States(k0, v0) {
+				k2, v2 := personPlace(k0, v0)
+				key5, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k2)
+				if err != nil {
+					return r.Fail("encode key for q3-q3-join-left-repartition", err)
+				}
+				t.keyBuf = key5
+				value5, err := gofkaSerdePersonPlace.Encode(t.valueBuf[:0], v2)
+				if err != nil {
+					return r.Fail("encode value for q3-q3-join-left-repartition", err)
+				}
+				t.valueBuf = value5
+				t.out.Emit(1, key5, value5, r.Timestamp) // to topic "q3-join-left-repartition"
+			}
+		}
+		// fan-out 2 of 2 from Source#0: Filter#3 → Map#4 → Repartition#6 topic "q3-join-right-repartition"
+		if !inCategory10(k0, v0) {
+			continue
+		}
+		k4, v4 := auctionOfSeller(k0, v0)
+		key6, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k4)
+		if err != nil {
+			return r.Fail("encode key for q3-q3-join-right-repartition", err)
+		}
+		t.keyBuf = key6
+		value6, err := gofkaSerdeInt64.Encode(t.valueBuf[:0], v4)
+		if err != nil {
+			return r.Fail("encode value for q3-q3-join-right-repartition", err)
+		}
+		t.valueBuf = value6
+		t.out.Emit(2, key6, value6, r.Timestamp) // to topic "q3-join-right-repartition"
+	}
+	return nil
+}
+
+// q3Task1 runs sub-topology 1 of Q3 on one partition:
+//
+//	Source#7 topic "q3-join-left-repartition" → Join#9 (below) store "q3-join-this" store "q3-join-other"
+//
+//	Source#8 topic "q3-join-right-repartition" → Join#9 (below) store "q3-join-this" store "q3-join-other"
+//
+//	Join#9 (of Source#7, Source#8) → Sink#10 topic "nexmark-q3"
+type q3Task1 struct {
+	out              runtime.Emitter
+	current          int                           // index in the batch of the record in flight
+	streamTime       int64                         // the largest timestamp read, before any filter
+	keyBuf           []byte                        // reused for every encoded key
+	valueBuf         []byte                        // reused for every encoded value
+	joinKey          []byte                        // reused for every key encoded for a join's stores
+	storeQ3JoinThis  *state.JoinStore[PersonPlace] // store "q3-join-this"
+	storeQ3JoinOther *state.JoinStore[int64]       // store "q3-join-other"
+}
+
+func newQ3Task1(ctx runtime.TaskContext) runtime.Task {
+	return &q3Task1{
+		out:              ctx.Out,
+		storeQ3JoinOther: state.NewJoinStore[int64](ctx.Stores[1], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.JoinSpec{Retention: 63072000000}, ctx.CacheEntries),
+		storeQ3JoinThis:  state.NewJoinStore[PersonPlace](ctx.Stores[0], gofkaSerdePersonPlace.Encode, gofkaSerdePersonPlace.Decode, state.JoinSpec{Retention: 63072000000}, ctx.CacheEntries),
+		streamTime:       ctx.StreamTime,
+	}
+}
+
+// Current implements runtime.Task.
+func (t *q3Task1) Current() int {
+	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *q3Task1) StreamTime() int64 {
+	return t.streamTime
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *q3Task1) Flush() error {
+	if err := t.storeQ3JoinThis.Flush(); err != nil {
+		return fmt.Errorf("store q3-join-this: %w", err)
+	}
+	if err := t.storeQ3JoinOther.Flush(); err != nil {
+		return fmt.Errorf("store q3-join-other: %w", err)
+	}
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *q3Task1) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processQ3JoinLeftRepartition(batch)
+	case 1:
+		return t.processQ3JoinRightRepartition(batch)
+	}
+	return runtime.UnknownSource("q3Task1", source)
+}
+
+// processQ3JoinLeftRepartition runs the chain of Source#7 (topic "q3-join-left-repartition") over one batch.
+func (t *q3Task1) processQ3JoinLeftRepartition(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k7, err := gofkaSerdeInt64.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		v7, err := gofkaSerdePersonPlace.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		if err := t.join9Left(r, k7, v7, r.Timestamp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// processQ3JoinRightRepartition runs the chain of Source#8 (topic "q3-join-right-repartition") over one batch.
+func (t *q3Task1) processQ3JoinRightRepartition(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k8, err := gofkaSerdeInt64.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		v8, err := gofkaSerdeInt64.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		if err := t.join9Right(r, k8, v8, r.Timestamp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join9Left runs Join#9 (at joins.go:261:10) for a record of its left side at time ts9.
+func (t *q3Task1) join9Left(r *runtime.Record, k9 int64, v PersonPlace, ts9 int64) error {
+	if err := t.storeQ3JoinThis.Expire(t.streamTime); err != nil {
+		return r.Fail("expire store q3-join-this", err)
+	}
+	if err := t.storeQ3JoinOther.Expire(t.streamTime); err != nil {
+		return r.Fail("expire store q3-join-other", err)
+	}
+	jk9, err := gofkaSerdeInt64.Encode(t.joinKey[:0], k9)
+	if err != nil {
+		return r.Fail("encode key for store q3-join-this", err)
+	}
+	t.joinKey = jk9
+	if err := t.storeQ3JoinThis.Put(jk9, ts9, v); err != nil {
+		return r.Fail("write store q3-join-this", err)
+	}
+	found, err := t.storeQ3JoinOther.Fetch(jk9, max(0, ts9-31536000000), max(0, ts9+31536000000))
+	if err != nil {
+		return r.Fail("read store q3-join-other", err)
+	}
+	for i := range found {
+		ots, ov := t.storeQ3JoinOther.At(i)
+		if err := t.join9Emit(r, k9, q3Row(v, ov), max(ts9, ots)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join9Right runs Join#9 (at joins.go:261:10) for a record of its right side at time ts9.
+func (t *q3Task1) join9Right(r *runtime.Record, k9 int64, v int64, ts9 int64) error {
+	if err := t.storeQ3JoinThis.Expire(t.streamTime); err != nil {
+		return r.Fail("expire store q3-join-this", err)
+	}
+	if err := t.storeQ3JoinOther.Expire(t.streamTime); err != nil {
+		return r.Fail("expire store q3-join-other", err)
+	}
+	jk9, err := gofkaSerdeInt64.Encode(t.joinKey[:0], k9)
+	if err != nil {
+		return r.Fail("encode key for store q3-join-other", err)
+	}
+	t.joinKey = jk9
+	if err := t.storeQ3JoinOther.Put(jk9, ts9, v); err != nil {
+		return r.Fail("write store q3-join-other", err)
+	}
+	found, err := t.storeQ3JoinThis.Fetch(jk9, max(0, ts9-31536000000), max(0, ts9+31536000000))
+	if err != nil {
+		return r.Fail("read store q3-join-this", err)
+	}
+	for i := range found {
+		ots, ov := t.storeQ3JoinThis.At(i)
+		if err := t.join9Emit(r, k9, q3Row(ov, v), max(ts9, ots)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join9Emit runs the chain after Join#9 (at joins.go:261:10) for a joined record at time rts9.
+func (t *q3Task1) join9Emit(r *runtime.Record, k9 int64, v9 Q3Row, rts9 int64) error {
+	key10, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k9)
+	if err != nil {
+		return r.Fail("encode key for nexmark-q3", err)
+	}
+	t.keyBuf = key10
+	value10, err := gofkaSerdeQ3Row.Encode(t.valueBuf[:0], v9)
+	if err != nil {
+		return r.Fail("encode value for nexmark-q3", err)
+	}
+	t.valueBuf = value10
+	t.out.Emit(3, key10, value10, rts9) // to topic "nexmark-q3"
 	return nil
 }
 
@@ -4473,6 +4952,73 @@ const q4Mermaid = `graph TD
   t6 --> n15
   n16 -.changelog.-> t7
   n20 --> t8
+`
+
+// q3Description is topology Q3 as gofkagen describe prints it.
+const q3Description = `Topology Q3 (application id "q3")
+  Sub-topology 0
+    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (joins.go:258:14)
+        --> #1, #3
+    #1 Filter inQ3States  (joins.go:259:20)
+        --> #2
+    #2 Map personPlace -> key int64, value PersonPlace  (joins.go:259:39)
+        --> #5
+    #3 Filter inCategory10  (joins.go:260:21)
+        --> #4
+    #4 Map auctionOfSeller -> key int64, value int64  (joins.go:260:42)
+        --> #6
+    #5 Repartition topic q3-q3-join-left-repartition  (joins.go:261:10)
+    #6 Repartition topic q3-q3-join-right-repartition  (joins.go:261:10)
+  Sub-topology 1
+    #7 Source from q3-q3-join-left-repartition -> key int64, value PersonPlace  (joins.go:261:10)
+        --> #9
+    #8 Source from q3-q3-join-right-repartition -> key int64, value int64  (joins.go:261:10)
+        --> #9
+    #9 Join q3Row store q3-join-this (changelog q3-q3-join-this-changelog) store q3-join-other (changelog q3-q3-join-other-changelog) [Join window before 8760h0m0s after 8760h0m0s, grace 0s] -> key int64, value Q3Row  (joins.go:261:10)
+        --> #10
+    #10 Sink topic nexmark-q3  (joins.go:262:3)
+`
+
+// q3Mermaid is topology Q3 as a Mermaid diagram.
+const q3Mermaid = `graph TD
+  subgraph st0["Sub-topology 0"]
+    n0["#0 Source<br/>timestamp eventTime"]
+    n1["#1 Filter<br/>inQ3States"]
+    n2["#2 Map<br/>personPlace"]
+    n3["#3 Filter<br/>inCategory10"]
+    n4["#4 Map<br/>auctionOfSeller"]
+    n5["#5 Repartition"]
+    n6["#6 Repartition"]
+  end
+  subgraph st1["Sub-topology 1"]
+    n7["#7 Source"]
+    n8["#8 Source"]
+    n9["#9 Join<br/>q3Row<br/>store q3-join-this<br/>store q3-join-other<br/>Join window before 8760h0m0s after 8760h0m0s, grace 0s"]
+    n10["#10 Sink"]
+  end
+  t0[("nexmark-events")]
+  t1[("q3-q3-join-left-repartition")]
+  t2[("q3-q3-join-right-repartition")]
+  t3[("q3-q3-join-this-changelog")]
+  t4[("q3-q3-join-other-changelog")]
+  t5[("nexmark-q3")]
+  n0 --> n1
+  n1 --> n2
+  n0 --> n3
+  n3 --> n4
+  n2 --> n5
+  n4 --> n6
+  n7 --> n9
+  n8 --> n9
+  n9 --> n10
+  t0 --> n0
+  n5 --> t1
+  n6 --> t2
+  t1 --> n7
+  t2 --> n8
+  n9 -.changelog.-> t3
+  n9 -.changelog.-> t4
+  n10 --> t5
 `
 
 // q0Description is topology Q0 as gofkagen describe prints it.

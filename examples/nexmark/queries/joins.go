@@ -202,3 +202,62 @@ func Q4(b *streams.StreamsBuilder) {
 		ToStream().
 		To("nexmark-q4")
 }
+
+// Q3Row is a row of q3: a seller in OR, ID or CA and one of their auctions in
+// category 10.
+type Q3Row struct {
+	Name  string `json:"name"`
+	City  string `json:"city"`
+	State string `json:"state"`
+	ID    int64  `json:"id"`
+}
+
+// PersonPlace is what q3 needs of a person.
+type PersonPlace struct {
+	Name  string `json:"name"`
+	City  string `json:"city"`
+	State string `json:"state"`
+}
+
+func inQ3States(_ []byte, e model.Event) bool {
+	return e.Type == model.TypePerson && (e.State == "OR" || e.State == "ID" || e.State == "CA")
+}
+
+func personPlace(_ []byte, e model.Event) (int64, PersonPlace) {
+	return e.ID, PersonPlace{e.Name, e.City, e.State}
+}
+
+func inCategory10(_ []byte, e model.Event) bool {
+	return e.Type == model.TypeAuction && e.Category == 10
+}
+
+// auctionOfSeller keys an auction's id by its seller.
+func auctionOfSeller(_ []byte, e model.Event) (int64, int64) { return e.Seller, e.ID }
+
+func q3Row(p PersonPlace, auction int64) Q3Row { return Q3Row{p.Name, p.City, p.State, auction} }
+
+// q3Horizon is how far apart in event time a person and an auction may be and
+// still join: longer than any input q3 is run on, so the join is the SQL's
+// regular join for it.
+const q3Horizon = 365 * 24 * time.Hour
+
+// Q3 joins auctions in category 10 with their sellers in OR, ID or CA: one row
+// per (auction, person) pair, whichever of the two came first.
+//
+// The SQL's join is a regular one: both sides kept for ever. It is written as a
+// stream-stream join on seller = id over a year either way, which keeps both
+// sides (the join's buffers) for the whole of any input shorter than that and
+// emits each pair once, when the second of the two arrives. A table-table join
+// was the other way (persons ToTable by id, auctions aggregated per seller into
+// a list), but it emits the seller's whole list again on each change, so each
+// pair would be written many times; the rows would need a processor to
+// remember which pairs were out already.
+//
+//gofka:topology
+func Q3(b *streams.StreamsBuilder) {
+	events := b.Stream(streams.With(streams.Bytes(), streams.JSON[model.Event]()).WithTimestamp(eventTime).WithWatermark(4*time.Second, 0), "nexmark-events")
+	persons := events.Filter(inQ3States).Map(personPlace)
+	auctions := events.Filter(inCategory10).Map(auctionOfSeller)
+	persons.Join(auctions, q3Row, streams.JoinWindowsOf(q3Horizon), streams.Named("q3-join")).
+		To("nexmark-q3")
+}
