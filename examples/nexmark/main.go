@@ -61,7 +61,7 @@ import (
 type query struct {
 	name    string
 	program func() *runtime.Program
-	out     string                  // the topology's sink topic
+	out     string // the topology's sink topic
 	// final: the sink gets a table's updates (a nil value deletes its key),
 	// and the query's rows are the last value of each key.
 	final bool
