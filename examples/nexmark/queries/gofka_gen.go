@@ -3168,7 +3168,7 @@ func (t *q3Task1) join9Emit(r *runtime.Record, k9 int64, v9 Q3Row, rts9 int64) e
 	return nil
 }
 
-// CompiledQ0 returns topology Q0 (topology.go:58) compiled for the Gofka runtime:
+// CompiledQ0 returns topology Q0 (topology.go:64) compiled for the Gofka runtime:
 // hand it to runtime.Main, or to streamstest.NewDriver in tests.
 func CompiledQ0() *runtime.Program {
 	return &runtime.Program{
@@ -3262,7 +3262,7 @@ func (t *q0Task0) processNexmarkEvents(batch []runtime.Record) error {
 	return nil
 }
 
-// CompiledQ1 returns topology Q1 (topology.go:83) compiled for the Gofka runtime:
+// CompiledQ1 returns topology Q1 (topology.go:89) compiled for the Gofka runtime:
 // hand it to runtime.Main, or to streamstest.NewDriver in tests.
 func CompiledQ1() *runtime.Program {
 	return &runtime.Program{
@@ -3356,7 +3356,7 @@ func (t *q1Task0) processNexmarkEvents(batch []runtime.Record) error {
 	return nil
 }
 
-// CompiledQ2 returns topology Q2 (topology.go:105) compiled for the Gofka runtime:
+// CompiledQ2 returns topology Q2 (topology.go:111) compiled for the Gofka runtime:
 // hand it to runtime.Main, or to streamstest.NewDriver in tests.
 func CompiledQ2() *runtime.Program {
 	return &runtime.Program{
@@ -3450,7 +3450,7 @@ func (t *q2Task0) processNexmarkEvents(batch []runtime.Record) error {
 	return nil
 }
 
-// CompiledQ11 returns topology Q11 (topology.go:214) compiled for the Gofka runtime:
+// CompiledQ11 returns topology Q11 (topology.go:220) compiled for the Gofka runtime:
 // hand it to runtime.Main, or to streamstest.NewDriver in tests.
 func CompiledQ11() *runtime.Program {
 	return &runtime.Program{
@@ -3655,7 +3655,7 @@ func (t *q11Task1) processQ11ByBidderRepartition(batch []runtime.Record) error {
 			return r.Fail("encode key for timers of q11-sessions-timers", err)
 		}
 		t.timerKey = tk5
-		// Process#5 at topology.go:219:3: trackSession
+		// Process#5 at topology.go:225:3: trackSession
 		t.proc5.BeginRecord(r.Timestamp, t.streamTime, tk5)
 		if err := trackSession(&t.proc5, k4, v4, t.storeQ11Sessions); err != nil {
 			return r.Fail("Process trackSession", err)
@@ -3673,7 +3673,7 @@ func (t *q11Task1) processQ11ByBidderRepartition(batch []runtime.Record) error {
 	return nil
 }
 
-// forward5 runs the chain after Process#5 (at topology.go:219:3) for each record it forwarded.
+// forward5 runs the chain after Process#5 (at topology.go:225:3) for each record it forwarded.
 func (t *q11Task1) forward5(r *runtime.Record) error {
 	for _, fw := range t.proc5.Forwarded() {
 		r.Timestamp = fw.Timestamp
@@ -3693,7 +3693,7 @@ func (t *q11Task1) forward5(r *runtime.Record) error {
 	return nil
 }
 
-// fire5 runs the timers of Process#5 at topology.go:219:3 that are due at now on clock d, in time order, then its punctuators on that clock.
+// fire5 runs the timers of Process#5 at topology.go:225:3 that are due at now on clock d, in time order, then its punctuators on that clock.
 func (t *q11Task1) fire5(d runtime.TimeDomain, now int64) error {
 	if err := t.storeQ11SessionsTimers.Load(); err != nil {
 		return err
@@ -3705,7 +3705,7 @@ func (t *q11Task1) fire5(d runtime.TimeDomain, now int64) error {
 		}
 		tk, err := gofkaSerdeInt64.Decode(key)
 		if err != nil {
-			return fmt.Errorf("Process#5 at topology.go:219:3: decode the key of a timer at %d: %w", ts, err)
+			return fmt.Errorf("Process#5 at topology.go:225:3: decode the key of a timer at %d: %w", ts, err)
 		}
 		t.proc5.Begin(ts, t.streamTime, key)
 		if err := sessionClosed(&t.proc5, runtime.Timer[int64]{
@@ -3713,7 +3713,7 @@ func (t *q11Task1) fire5(d runtime.TimeDomain, now int64) error {
 			Key:    tk,
 			Time:   time.UnixMilli(ts),
 		}, t.storeQ11Sessions); err != nil {
-			return fmt.Errorf("Process#5 at topology.go:219:3: timer sessionClosed at %d: %w", ts, err)
+			return fmt.Errorf("Process#5 at topology.go:225:3: timer sessionClosed at %d: %w", ts, err)
 		}
 		t.rec5 = runtime.Record{
 			Offset:    -1,
@@ -5024,13 +5024,13 @@ const q3Mermaid = `graph TD
 // q0Description is topology Q0 as gofkagen describe prints it.
 const q0Description = `Topology Q0 (application id "q0")
   Sub-topology 0
-    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:59:4)
+    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:65:4)
         --> #1
-    #1 Filter isBid  (topology.go:60:3)
+    #1 Filter isBid  (topology.go:66:3)
         --> #2
-    #2 MapValues bidRow -> key []byte, value BidRow  (topology.go:61:3)
+    #2 MapValues bidRow -> key []byte, value BidRow  (topology.go:67:3)
         --> #3
-    #3 Sink topic nexmark-q0  (topology.go:62:3)
+    #3 Sink topic nexmark-q0  (topology.go:68:3)
 `
 
 // q0Mermaid is topology Q0 as a Mermaid diagram.
@@ -5053,13 +5053,13 @@ const q0Mermaid = `graph TD
 // q1Description is topology Q1 as gofkagen describe prints it.
 const q1Description = `Topology Q1 (application id "q1")
   Sub-topology 0
-    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:84:4)
+    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:90:4)
         --> #1
-    #1 Filter isBid  (topology.go:85:3)
+    #1 Filter isBid  (topology.go:91:3)
         --> #2
-    #2 MapValues inEuros -> key []byte, value Q1Row  (topology.go:86:3)
+    #2 MapValues inEuros -> key []byte, value Q1Row  (topology.go:92:3)
         --> #3
-    #3 Sink topic nexmark-q1  (topology.go:87:3)
+    #3 Sink topic nexmark-q1  (topology.go:93:3)
 `
 
 // q1Mermaid is topology Q1 as a Mermaid diagram.
@@ -5082,13 +5082,13 @@ const q1Mermaid = `graph TD
 // q2Description is topology Q2 as gofkagen describe prints it.
 const q2Description = `Topology Q2 (application id "q2")
   Sub-topology 0
-    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:106:4)
+    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:112:4)
         --> #1
-    #1 Filter onChosenAuction  (topology.go:107:3)
+    #1 Filter onChosenAuction  (topology.go:113:3)
         --> #2
-    #2 MapValues q2Row -> key []byte, value Q2Row  (topology.go:108:3)
+    #2 MapValues q2Row -> key []byte, value Q2Row  (topology.go:114:3)
         --> #3
-    #3 Sink topic nexmark-q2  (topology.go:109:3)
+    #3 Sink topic nexmark-q2  (topology.go:115:3)
 `
 
 // q2Mermaid is topology Q2 as a Mermaid diagram.
@@ -5111,19 +5111,19 @@ const q2Mermaid = `graph TD
 // q11Description is topology Q11 as gofkagen describe prints it.
 const q11Description = `Topology Q11 (application id "q11")
   Sub-topology 0
-    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:215:4)
+    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:221:4)
         --> #1
-    #1 SelectKey bidderOrID -> key int64, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:216:3)
+    #1 SelectKey bidderOrID -> key int64, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:222:3)
         --> #2
-    #2 MapValues bidTime -> key int64, value BidTime  (topology.go:217:3)
+    #2 MapValues bidTime -> key int64, value BidTime  (topology.go:223:3)
         --> #3
-    #3 Repartition topic q11-q11-by-bidder-repartition  (topology.go:218:3)
+    #3 Repartition topic q11-q11-by-bidder-repartition  (topology.go:224:3)
   Sub-topology 1
-    #4 Source from q11-q11-by-bidder-repartition -> key int64, value BidTime  (topology.go:218:3)
+    #4 Source from q11-q11-by-bidder-repartition -> key int64, value BidTime  (topology.go:224:3)
         --> #5
-    #5 Process trackSession, timers sessionClosed store q11-sessions (changelog q11-q11-sessions-changelog) store q11-sessions-timers (changelog q11-q11-sessions-timers-changelog) -> key int64, value Q11Row  (topology.go:219:3)
+    #5 Process trackSession, timers sessionClosed store q11-sessions (changelog q11-q11-sessions-changelog) store q11-sessions-timers (changelog q11-q11-sessions-timers-changelog) -> key int64, value Q11Row  (topology.go:225:3)
         --> #6
-    #6 Sink topic nexmark-q11  (topology.go:220:3)
+    #6 Sink topic nexmark-q11  (topology.go:226:3)
 `
 
 // q11Mermaid is topology Q11 as a Mermaid diagram.
