@@ -36,9 +36,6 @@ func BenchmarkNexmark(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, q := range table {
-		if q.program == nil {
-			continue
-		}
 		b.Run(q.name, func(b *testing.B) {
 			p := q.program()
 			b.ReportAllocs()

@@ -3,6 +3,7 @@
 package queries
 
 import (
+	"errors"
 	"fmt"
 	"github.com/gofka/streams"
 	model "github.com/gofka/streams/examples/nexmark/model"
@@ -14,22 +15,31 @@ import (
 
 // Serdes chosen at generation time; tasks call their methods directly.
 var (
-	gofkaSerdeBytes        = streams.BytesSerde[[]byte]{}
+	gofkaSerdeBytes    = streams.BytesSerde[[]byte]{}
+	gofkaSerdeInt64    = streams.IntSerde[int64]{}
+	gofkaSerdeEvent    = gofkaJSONEvent{}
+	gofkaSerdeQ8Row    = gofkaJSONQ8Row{}
+	gofkaSerdeString   = streams.StringSerde[string]{}
+	gofkaSerdeWindowed = streams.TimeWindowedSerde[int64, streams.IntSerde[int64]]{
+		Inner: gofkaSerdeInt64,
+		Size:  10000 * time.Millisecond,
+	}
+	gofkaSerdeAuctionSpan  = gofkaJSONAuctionSpan{}
+	gofkaSerdeBidPrice     = gofkaJSONBidPrice{}
+	gofkaSerdeWinning      = gofkaJSONWinning{}
+	gofkaSerdePriceSum     = gofkaJSONPriceSum{}
+	gofkaSerdeQ4Row        = gofkaJSONQ4Row{}
+	gofkaSerdePersonPlace  = gofkaJSONPersonPlace{}
+	gofkaSerdeQ3Row        = gofkaJSONQ3Row{}
 	gofkaSerdeBidRow       = gofkaJSONBidRow{}
-	gofkaSerdeEvent        = gofkaJSONEvent{}
 	gofkaSerdeQ1Row        = gofkaJSONQ1Row{}
 	gofkaSerdeQ2Row        = gofkaJSONQ2Row{}
-	gofkaSerdeInt64        = streams.IntSerde[int64]{}
 	gofkaSerdeBidTime      = gofkaJSONBidTime{}
 	gofkaSerdeSession      = gofkaJSONSession{}
 	gofkaSerdeQ11Row       = gofkaJSONQ11Row{}
 	gofkaSerdeAuctionCount = gofkaJSONAuctionCount{}
-	gofkaSerdeWindowed     = streams.TimeWindowedSerde[int64, streams.IntSerde[int64]]{
-		Inner: gofkaSerdeInt64,
-		Size:  10000 * time.Millisecond,
-	}
-	gofkaSerdeTopAuctions = gofkaJSONTopAuctions{}
-	gofkaSerdeWindowed2   = streams.TimeWindowedSerde[int64, streams.IntSerde[int64]]{
+	gofkaSerdeTopAuctions  = gofkaJSONTopAuctions{}
+	gofkaSerdeWindowed2    = streams.TimeWindowedSerde[int64, streams.IntSerde[int64]]{
 		Inner: gofkaSerdeInt64,
 		Size:  2000 * time.Millisecond,
 	}
@@ -37,95 +47,6 @@ var (
 	gofkaSerdeEdge    = gofkaJSONEdge{}
 	gofkaSerdeTopBids = gofkaJSONTopBids{}
 )
-
-// gofkaJSONBidRow is the JSON serde of BidRow: it encodes and decodes exactly as encoding/json
-// does, with the code below specialized to the type (see package runtime/jsonwire).
-type gofkaJSONBidRow struct{}
-
-// Encode appends the JSON encoding of v.
-func (gofkaJSONBidRow) Encode(dst []byte, v BidRow) ([]byte, error) {
-	e := jsonwire.NewEncoder(dst)
-	gofkaJSONEncodeBidRow(&e, v)
-	if err := e.Err(); err != nil {
-		return dst, err
-	}
-	return e.Buf, nil
-}
-
-// Decode parses data into a new value. Strings without escapes share data's memory.
-func (gofkaJSONBidRow) Decode(data []byte) (BidRow, error) {
-	var v BidRow
-	d := jsonwire.NewDecoder(data)
-	gofkaJSONDecodeBidRow(&d, &v)
-	return v, d.End()
-}
-
-// gofkaJSONEncodeBidRow appends v as encoding/json encodes a value of type BidRow.
-func gofkaJSONEncodeBidRow(e *jsonwire.Encoder, v BidRow) {
-	e.Raw(`{"auction":`)
-	jsonwire.WriteInt(e, v.Auction)
-	e.Raw(`,"bidder":`)
-	jsonwire.WriteInt(e, v.Bidder)
-	e.Raw(`,"price":`)
-	jsonwire.WriteInt(e, v.Price)
-	e.Raw(`,"dateTime":`)
-	jsonwire.WriteInt(e, v.DateTime)
-	e.Raw(`,"extra":`)
-	jsonwire.WriteString(e, v.Extra)
-	e.Byte('}')
-}
-
-// gofkaJSONDecodeBidRow decodes into *v as encoding/json decodes into a value of type BidRow.
-func gofkaJSONDecodeBidRow(d *jsonwire.Decoder, v *BidRow) {
-	if d.Null() {
-		return
-	}
-	for more := d.OpenObject("BidRow"); more; more = d.NextMember() {
-		switch gofkaJSONFieldBidRow(d) {
-		case 0:
-			jsonwire.ReadInt(d, &v.Auction)
-		case 1:
-			jsonwire.ReadInt(d, &v.Bidder)
-		case 2:
-			jsonwire.ReadInt(d, &v.Price)
-		case 3:
-			jsonwire.ReadInt(d, &v.DateTime)
-		case 4:
-			jsonwire.ReadString(d, &v.Extra)
-		default:
-			d.Skip()
-		}
-	}
-}
-
-// gofkaJSONFieldBidRow returns the index of the field of BidRow that the current member names, -1 for none.
-func gofkaJSONFieldBidRow(d *jsonwire.Decoder) int {
-	switch string(d.Key()) {
-	case "auction":
-		return 0
-	case "bidder":
-		return 1
-	case "price":
-		return 2
-	case "dateTime":
-		return 3
-	case "extra":
-		return 4
-	}
-	switch string(d.FoldedKey()) {
-	case "AUCTION":
-		return 0
-	case "BIDDER":
-		return 1
-	case "PRICE":
-		return 2
-	case "DATETIME":
-		return 3
-	case "EXTRA":
-		return 4
-	}
-	return -1
-}
 
 // gofkaJSONEvent is the JSON serde of github.com/gofka/streams/examples/nexmark/model.Event: it encodes and decodes exactly as encoding/json
 // does, with the code below specialized to the type (see package runtime/jsonwire).
@@ -324,6 +245,663 @@ func gofkaJSONFieldEvent(d *jsonwire.Decoder) int {
 		return 17
 	case "EXTRA":
 		return 18
+	}
+	return -1
+}
+
+// gofkaJSONQ8Row is the JSON serde of Q8Row: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONQ8Row struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONQ8Row) Encode(dst []byte, v Q8Row) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodeQ8Row(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONQ8Row) Decode(data []byte) (Q8Row, error) {
+	var v Q8Row
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodeQ8Row(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodeQ8Row appends v as encoding/json encodes a value of type Q8Row.
+func gofkaJSONEncodeQ8Row(e *jsonwire.Encoder, v Q8Row) {
+	e.Raw(`{"id":`)
+	jsonwire.WriteInt(e, v.ID)
+	e.Raw(`,"name":`)
+	jsonwire.WriteString(e, v.Name)
+	e.Raw(`,"stime":`)
+	jsonwire.WriteInt(e, v.STime)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodeQ8Row decodes into *v as encoding/json decodes into a value of type Q8Row.
+func gofkaJSONDecodeQ8Row(d *jsonwire.Decoder, v *Q8Row) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("Q8Row"); more; more = d.NextMember() {
+		switch gofkaJSONFieldQ8Row(d) {
+		case 0:
+			jsonwire.ReadInt(d, &v.ID)
+		case 1:
+			jsonwire.ReadString(d, &v.Name)
+		case 2:
+			jsonwire.ReadInt(d, &v.STime)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldQ8Row returns the index of the field of Q8Row that the current member names, -1 for none.
+func gofkaJSONFieldQ8Row(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "id":
+		return 0
+	case "name":
+		return 1
+	case "stime":
+		return 2
+	}
+	switch string(d.FoldedKey()) {
+	case "ID":
+		return 0
+	case "NAME":
+		return 1
+	case "STIME":
+		return 2
+	}
+	return -1
+}
+
+// gofkaJSONAuctionSpan is the JSON serde of AuctionSpan: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONAuctionSpan struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONAuctionSpan) Encode(dst []byte, v AuctionSpan) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodeAuctionSpan(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONAuctionSpan) Decode(data []byte) (AuctionSpan, error) {
+	var v AuctionSpan
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodeAuctionSpan(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodeAuctionSpan appends v as encoding/json encodes a value of type AuctionSpan.
+func gofkaJSONEncodeAuctionSpan(e *jsonwire.Encoder, v AuctionSpan) {
+	e.Raw(`{"dateTime":`)
+	jsonwire.WriteInt(e, v.DateTime)
+	e.Raw(`,"expires":`)
+	jsonwire.WriteInt(e, v.Expires)
+	e.Raw(`,"category":`)
+	jsonwire.WriteInt(e, v.Category)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodeAuctionSpan decodes into *v as encoding/json decodes into a value of type AuctionSpan.
+func gofkaJSONDecodeAuctionSpan(d *jsonwire.Decoder, v *AuctionSpan) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("AuctionSpan"); more; more = d.NextMember() {
+		switch gofkaJSONFieldAuctionSpan(d) {
+		case 0:
+			jsonwire.ReadInt(d, &v.DateTime)
+		case 1:
+			jsonwire.ReadInt(d, &v.Expires)
+		case 2:
+			jsonwire.ReadInt(d, &v.Category)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldAuctionSpan returns the index of the field of AuctionSpan that the current member names, -1 for none.
+func gofkaJSONFieldAuctionSpan(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "dateTime":
+		return 0
+	case "expires":
+		return 1
+	case "category":
+		return 2
+	}
+	switch string(d.FoldedKey()) {
+	case "DATETIME":
+		return 0
+	case "EXPIRES":
+		return 1
+	case "CATEGORY":
+		return 2
+	}
+	return -1
+}
+
+// gofkaJSONBidPrice is the JSON serde of BidPrice: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONBidPrice struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONBidPrice) Encode(dst []byte, v BidPrice) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodeBidPrice(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONBidPrice) Decode(data []byte) (BidPrice, error) {
+	var v BidPrice
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodeBidPrice(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodeBidPrice appends v as encoding/json encodes a value of type BidPrice.
+func gofkaJSONEncodeBidPrice(e *jsonwire.Encoder, v BidPrice) {
+	e.Raw(`{"dateTime":`)
+	jsonwire.WriteInt(e, v.DateTime)
+	e.Raw(`,"price":`)
+	jsonwire.WriteInt(e, v.Price)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodeBidPrice decodes into *v as encoding/json decodes into a value of type BidPrice.
+func gofkaJSONDecodeBidPrice(d *jsonwire.Decoder, v *BidPrice) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("BidPrice"); more; more = d.NextMember() {
+		switch gofkaJSONFieldBidPrice(d) {
+		case 0:
+			jsonwire.ReadInt(d, &v.DateTime)
+		case 1:
+			jsonwire.ReadInt(d, &v.Price)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldBidPrice returns the index of the field of BidPrice that the current member names, -1 for none.
+func gofkaJSONFieldBidPrice(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "dateTime":
+		return 0
+	case "price":
+		return 1
+	}
+	switch string(d.FoldedKey()) {
+	case "DATETIME":
+		return 0
+	case "PRICE":
+		return 1
+	}
+	return -1
+}
+
+// gofkaJSONWinning is the JSON serde of Winning: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONWinning struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONWinning) Encode(dst []byte, v Winning) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodeWinning(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONWinning) Decode(data []byte) (Winning, error) {
+	var v Winning
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodeWinning(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodeWinning appends v as encoding/json encodes a value of type Winning.
+func gofkaJSONEncodeWinning(e *jsonwire.Encoder, v Winning) {
+	e.Raw(`{"category":`)
+	jsonwire.WriteInt(e, v.Category)
+	e.Raw(`,"price":`)
+	jsonwire.WriteInt(e, v.Price)
+	e.Raw(`,"any":`)
+	jsonwire.WriteBool(e, v.Any)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodeWinning decodes into *v as encoding/json decodes into a value of type Winning.
+func gofkaJSONDecodeWinning(d *jsonwire.Decoder, v *Winning) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("Winning"); more; more = d.NextMember() {
+		switch gofkaJSONFieldWinning(d) {
+		case 0:
+			jsonwire.ReadInt(d, &v.Category)
+		case 1:
+			jsonwire.ReadInt(d, &v.Price)
+		case 2:
+			jsonwire.ReadBool(d, &v.Any)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldWinning returns the index of the field of Winning that the current member names, -1 for none.
+func gofkaJSONFieldWinning(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "category":
+		return 0
+	case "price":
+		return 1
+	case "any":
+		return 2
+	}
+	switch string(d.FoldedKey()) {
+	case "CATEGORY":
+		return 0
+	case "PRICE":
+		return 1
+	case "ANY":
+		return 2
+	}
+	return -1
+}
+
+// gofkaJSONPriceSum is the JSON serde of PriceSum: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONPriceSum struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONPriceSum) Encode(dst []byte, v PriceSum) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodePriceSum(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONPriceSum) Decode(data []byte) (PriceSum, error) {
+	var v PriceSum
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodePriceSum(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodePriceSum appends v as encoding/json encodes a value of type PriceSum.
+func gofkaJSONEncodePriceSum(e *jsonwire.Encoder, v PriceSum) {
+	e.Raw(`{"sum":`)
+	jsonwire.WriteInt(e, v.Sum)
+	e.Raw(`,"n":`)
+	jsonwire.WriteInt(e, v.N)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodePriceSum decodes into *v as encoding/json decodes into a value of type PriceSum.
+func gofkaJSONDecodePriceSum(d *jsonwire.Decoder, v *PriceSum) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("PriceSum"); more; more = d.NextMember() {
+		switch gofkaJSONFieldPriceSum(d) {
+		case 0:
+			jsonwire.ReadInt(d, &v.Sum)
+		case 1:
+			jsonwire.ReadInt(d, &v.N)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldPriceSum returns the index of the field of PriceSum that the current member names, -1 for none.
+func gofkaJSONFieldPriceSum(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "sum":
+		return 0
+	case "n":
+		return 1
+	}
+	switch string(d.FoldedKey()) {
+	case "SUM":
+		return 0
+	case "N":
+		return 1
+	}
+	return -1
+}
+
+// gofkaJSONQ4Row is the JSON serde of Q4Row: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONQ4Row struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONQ4Row) Encode(dst []byte, v Q4Row) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodeQ4Row(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONQ4Row) Decode(data []byte) (Q4Row, error) {
+	var v Q4Row
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodeQ4Row(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodeQ4Row appends v as encoding/json encodes a value of type Q4Row.
+func gofkaJSONEncodeQ4Row(e *jsonwire.Encoder, v Q4Row) {
+	e.Raw(`{"id":`)
+	jsonwire.WriteInt(e, v.ID)
+	e.Raw(`,"final":`)
+	jsonwire.WriteInt(e, v.Final)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodeQ4Row decodes into *v as encoding/json decodes into a value of type Q4Row.
+func gofkaJSONDecodeQ4Row(d *jsonwire.Decoder, v *Q4Row) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("Q4Row"); more; more = d.NextMember() {
+		switch gofkaJSONFieldQ4Row(d) {
+		case 0:
+			jsonwire.ReadInt(d, &v.ID)
+		case 1:
+			jsonwire.ReadInt(d, &v.Final)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldQ4Row returns the index of the field of Q4Row that the current member names, -1 for none.
+func gofkaJSONFieldQ4Row(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "id":
+		return 0
+	case "final":
+		return 1
+	}
+	switch string(d.FoldedKey()) {
+	case "ID":
+		return 0
+	case "FINAL":
+		return 1
+	}
+	return -1
+}
+
+// gofkaJSONPersonPlace is the JSON serde of PersonPlace: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONPersonPlace struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONPersonPlace) Encode(dst []byte, v PersonPlace) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodePersonPlace(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONPersonPlace) Decode(data []byte) (PersonPlace, error) {
+	var v PersonPlace
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodePersonPlace(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodePersonPlace appends v as encoding/json encodes a value of type PersonPlace.
+func gofkaJSONEncodePersonPlace(e *jsonwire.Encoder, v PersonPlace) {
+	e.Raw(`{"name":`)
+	jsonwire.WriteString(e, v.Name)
+	e.Raw(`,"city":`)
+	jsonwire.WriteString(e, v.City)
+	e.Raw(`,"state":`)
+	jsonwire.WriteString(e, v.State)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodePersonPlace decodes into *v as encoding/json decodes into a value of type PersonPlace.
+func gofkaJSONDecodePersonPlace(d *jsonwire.Decoder, v *PersonPlace) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("PersonPlace"); more; more = d.NextMember() {
+		switch gofkaJSONFieldPersonPlace(d) {
+		case 0:
+			jsonwire.ReadString(d, &v.Name)
+		case 1:
+			jsonwire.ReadString(d, &v.City)
+		case 2:
+			jsonwire.ReadString(d, &v.State)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldPersonPlace returns the index of the field of PersonPlace that the current member names, -1 for none.
+func gofkaJSONFieldPersonPlace(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "name":
+		return 0
+	case "city":
+		return 1
+	case "state":
+		return 2
+	}
+	switch string(d.FoldedKey()) {
+	case "NAME":
+		return 0
+	case "CITY":
+		return 1
+	case "STATE":
+		return 2
+	}
+	return -1
+}
+
+// gofkaJSONQ3Row is the JSON serde of Q3Row: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONQ3Row struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONQ3Row) Encode(dst []byte, v Q3Row) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodeQ3Row(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONQ3Row) Decode(data []byte) (Q3Row, error) {
+	var v Q3Row
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodeQ3Row(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodeQ3Row appends v as encoding/json encodes a value of type Q3Row.
+func gofkaJSONEncodeQ3Row(e *jsonwire.Encoder, v Q3Row) {
+	e.Raw(`{"name":`)
+	jsonwire.WriteString(e, v.Name)
+	e.Raw(`,"city":`)
+	jsonwire.WriteString(e, v.City)
+	e.Raw(`,"state":`)
+	jsonwire.WriteString(e, v.State)
+	e.Raw(`,"id":`)
+	jsonwire.WriteInt(e, v.ID)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodeQ3Row decodes into *v as encoding/json decodes into a value of type Q3Row.
+func gofkaJSONDecodeQ3Row(d *jsonwire.Decoder, v *Q3Row) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("Q3Row"); more; more = d.NextMember() {
+		switch gofkaJSONFieldQ3Row(d) {
+		case 0:
+			jsonwire.ReadString(d, &v.Name)
+		case 1:
+			jsonwire.ReadString(d, &v.City)
+		case 2:
+			jsonwire.ReadString(d, &v.State)
+		case 3:
+			jsonwire.ReadInt(d, &v.ID)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldQ3Row returns the index of the field of Q3Row that the current member names, -1 for none.
+func gofkaJSONFieldQ3Row(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "name":
+		return 0
+	case "city":
+		return 1
+	case "state":
+		return 2
+	case "id":
+		return 3
+	}
+	switch string(d.FoldedKey()) {
+	case "NAME":
+		return 0
+	case "CITY":
+		return 1
+	case "STATE":
+		return 2
+	case "ID":
+		return 3
+	}
+	return -1
+}
+
+// gofkaJSONBidRow is the JSON serde of BidRow: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONBidRow struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONBidRow) Encode(dst []byte, v BidRow) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodeBidRow(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONBidRow) Decode(data []byte) (BidRow, error) {
+	var v BidRow
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodeBidRow(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodeBidRow appends v as encoding/json encodes a value of type BidRow.
+func gofkaJSONEncodeBidRow(e *jsonwire.Encoder, v BidRow) {
+	e.Raw(`{"auction":`)
+	jsonwire.WriteInt(e, v.Auction)
+	e.Raw(`,"bidder":`)
+	jsonwire.WriteInt(e, v.Bidder)
+	e.Raw(`,"price":`)
+	jsonwire.WriteInt(e, v.Price)
+	e.Raw(`,"dateTime":`)
+	jsonwire.WriteInt(e, v.DateTime)
+	e.Raw(`,"extra":`)
+	jsonwire.WriteString(e, v.Extra)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodeBidRow decodes into *v as encoding/json decodes into a value of type BidRow.
+func gofkaJSONDecodeBidRow(d *jsonwire.Decoder, v *BidRow) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("BidRow"); more; more = d.NextMember() {
+		switch gofkaJSONFieldBidRow(d) {
+		case 0:
+			jsonwire.ReadInt(d, &v.Auction)
+		case 1:
+			jsonwire.ReadInt(d, &v.Bidder)
+		case 2:
+			jsonwire.ReadInt(d, &v.Price)
+		case 3:
+			jsonwire.ReadInt(d, &v.DateTime)
+		case 4:
+			jsonwire.ReadString(d, &v.Extra)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldBidRow returns the index of the field of BidRow that the current member names, -1 for none.
+func gofkaJSONFieldBidRow(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "auction":
+		return 0
+	case "bidder":
+		return 1
+	case "price":
+		return 2
+	case "dateTime":
+		return 3
+	case "extra":
+		return 4
+	}
+	switch string(d.FoldedKey()) {
+	case "AUCTION":
+		return 0
+	case "BIDDER":
+		return 1
+	case "PRICE":
+		return 2
+	case "DATETIME":
+		return 3
+	case "EXTRA":
+		return 4
 	}
 	return -1
 }
@@ -1065,29 +1643,1532 @@ func gofkaJSONFieldTopBids(d *jsonwire.Decoder) int {
 // Pins: each line names a user function with the signature this file was generated
 // for. A build error here means the function changed: run go generate (gofkagen) again.
 func _() {
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, int64, PriceSum) PriceSum](addPrice)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, AuctionCount, TopAuctions) TopAuctions](addTopAuction)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, BidRow, TopBids) TopBids](addTopBid)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(*runtime.ProcessorContext[int64, AuctionCount], int64, AuctionCount) error](atWindowEnd)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) (int64, int64)](auctionOfSeller)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) (int64, int64)](auctionSeller)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) (int64, AuctionSpan)](auctionSpan)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, PriceSum) Q4Row](average)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) (int64, int64)](bidOnAuction)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) (int64, BidPrice)](bidPrice)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(model.Event) BidRow](bidRow)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(model.Event) BidTime](bidTime)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) int64](bidderOrID)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(streams.Windowed[int64], int64) (int64, AuctionCount)](byWindow)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(AuctionSpan, BidPrice) ClosingBid](closingBid)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) time.Time](eventTime)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, BidRow) int64](everything)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(string, string) string](firstName)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, PriceSum) bool](hasPrices)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(TopAuctions) []Q5Row](hottest)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) bool](inCategory10)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(model.Event) Q1Row](inEuros)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) bool](inQ3States)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) bool](isAuction)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) bool](isBid)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) bool](isPerson)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(*runtime.ProcessorContext[int64, BidRow], streams.Windowed[int64], TopBids, *runtime.ProcessorStore[int64, Edge]) error](joinTopBids)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(Q8Row, int64) Q8Match](matchWindows)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func() PriceSum](newPriceSum)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func() TopAuctions](newTopAuctions)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func() TopBids](newTopBids)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func() Winning](newWinning)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) bool](onChosenAuction)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) (int64, string)](personName)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func([]byte, model.Event) (int64, PersonPlace)](personPlace)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(streams.Windowed[int64], string) (int64, Q8Row)](personWindow)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(model.Event) Q2Row](q2Row)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(PersonPlace, int64) Q3Row](q3Row)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(Q8Match) Q8Row](q8Row)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, ClosingBid, Winning) Winning](raiseWinning)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, Q8Match) bool](sameWindow)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(streams.Windowed[int64], int64) (int64, int64)](sellerWindow)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(*runtime.ProcessorContext[int64, Q11Row], runtime.Timer[int64], *runtime.ProcessorStore[int64, Session]) error](sessionClosed)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, int64, PriceSum) PriceSum](subtractPrice)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(*runtime.ProcessorContext[int64, Q11Row], int64, BidTime, *runtime.ProcessorStore[int64, Session]) error](trackSession)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, ClosingBid) bool](whileOpen)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(int64, Winning) (int64, int64)](winningByCategory)
 }
 
-// CompiledQ0 returns topology Q0 (topology.go:58) compiled for the Gofka runtime:
+// CompiledQ8 returns topology Q8 (joins.go:67) compiled for the Gofka runtime:
+// hand it to runtime.Main, or to streamstest.NewDriver in tests.
+func CompiledQ8() *runtime.Program {
+	return &runtime.Program{
+		Name:         "Q8",
+		DefaultAppID: "q8",
+		Topics: []runtime.TopicSpec{
+			{Name: "nexmark-events", Kind: runtime.SourceTopic, Types: runtime.TypesOf[[]byte, model.Event]()},
+			{Name: "q8-persons-by-id-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[int64, string]()},
+			{Name: "q8-auctions-by-seller-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[int64, int64]()},
+			{Name: "q8-join-left-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[int64, Q8Row]()},
+			{Name: "q8-join-right-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[int64, int64]()},
+			{Name: "nexmark-q8", Kind: runtime.SinkTopic, Types: runtime.TypesOf[int64, Q8Row]()},
+			{Name: "q8-join-this-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int64, Q8Row]()},
+			{Name: "q8-join-other-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int64, int64]()},
+			{Name: "q8-persons-changelog", Kind: runtime.ChangelogTopic},
+			{Name: "q8-persons-suppress-changelog", Kind: runtime.ChangelogTopic},
+			{Name: "q8-sellers-changelog", Kind: runtime.ChangelogTopic},
+			{Name: "q8-sellers-suppress-changelog", Kind: runtime.ChangelogTopic},
+		},
+		Stores: []runtime.StoreSpec{
+			{Name: "q8-join-this", Changelog: 6, Persistent: true, SubTopology: 1, Kind: runtime.WindowStore, Retention: 80000 * time.Millisecond},
+			{Name: "q8-join-other", Changelog: 7, Persistent: true, SubTopology: 1, Kind: runtime.WindowStore, Retention: 80000 * time.Millisecond},
+			{Name: "q8-persons", Changelog: 8, Persistent: true, SubTopology: 2, Kind: runtime.WindowStore, Retention: 10000 * time.Millisecond},
+			{Name: "q8-persons-suppress", Changelog: 9, Persistent: true, SubTopology: 2, Kind: runtime.SuppressBuffer},
+			{Name: "q8-sellers", Changelog: 10, Persistent: true, SubTopology: 3, Kind: runtime.WindowStore, Retention: 10000 * time.Millisecond},
+			{Name: "q8-sellers-suppress", Changelog: 11, Persistent: true, SubTopology: 3, Kind: runtime.SuppressBuffer},
+		},
+		SubTopologies: []runtime.SubTopologySpec{{
+			ID:      0,
+			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{0}, Watermark: &runtime.WatermarkSpec{MaxOutOfOrderness: 4 * time.Second, IdleTimeout: 0}}},
+			Sinks:   []runtime.TopicID{1, 2},
+			NewTask: newQ8Task0,
+		}, {
+			ID:      1,
+			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{3}}, {Topics: []runtime.TopicID{4}}},
+			Sinks:   []runtime.TopicID{5},
+			Stores:  []int{0, 1},
+			NewTask: newQ8Task1,
+		}, {
+			ID:      2,
+			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{1}}},
+			Sinks:   []runtime.TopicID{3},
+			Stores:  []int{2, 3},
+			NewTask: newQ8Task2,
+		}, {
+			ID:      3,
+			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{2}}},
+			Sinks:   []runtime.TopicID{4},
+			Stores:  []int{4, 5},
+			NewTask: newQ8Task3,
+		}},
+		Description: q8Description,
+		Mermaid:     q8Mermaid,
+		CopartitionGroups: []runtime.CopartitionGroup{
+			{Topics: []runtime.TopicID{3, 4}, Reason: "Join#9 at joins.go:85:10"},
+		},
+	}
+}
+
+// q8Task0 runs sub-topology 0 of Q8 on one partition:
+//
+//	Source#0 topic "nexmark-events"
+//	├─ Filter#1 → Map#2 → Repartition#5 topic "q8-persons-by-id-repartition"
+//	└─ Filter#3 → Map#4 → Repartition#6 topic "q8-auctions-by-seller-repartition"
+type q8Task0 struct {
+	out        runtime.Emitter
+	current    int    // index in the batch of the record in flight
+	streamTime int64  // the largest timestamp read, before any filter
+	keyBuf     []byte // reused for every encoded key
+}
+
+func newQ8Task0(ctx runtime.TaskContext) runtime.Task {
+	return &q8Task0{
+		out:        ctx.Out,
+		streamTime: ctx.StreamTime,
+	}
+}
+
+// Current implements runtime.Task.
+func (t *q8Task0) Current() int {
+	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *q8Task0) StreamTime() int64 {
+	return t.streamTime
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *q8Task0) Flush() error {
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *q8Task0) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processNexmarkEvents(batch)
+	}
+	return runtime.UnknownSource("q8Task0", source)
+}
+
+// processNexmarkEvents runs the chain of Source#0 (topic "nexmark-events") over one batch.
+func (t *q8Task0) processNexmarkEvents(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k0, err := gofkaSerdeBytes.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		v0, err := gofkaSerdeEvent.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		r.Timestamp = eventTime(k0, v0).UnixMilli() // the source's timestamp extractor
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		{
+			// fan-out 1 of 2 from Source#0: Filter#1 → Map#2 → Repartition#5 topic "q8-persons-by-id-repartition"
+			if isPerson(k0, v0) {
+				k2, v2 := personName(k0, v0)
+				key5, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k2)
+				if err != nil {
+					return r.Fail("encode key for q8-q8-persons-by-id-repartition", err)
+				}
+				t.keyBuf = key5
+				t.out.Emit(1, key5, runtime.StringBytes(v2), r.Timestamp) // to topic "q8-persons-by-id-repartition"
+			}
+		}
+		// fan-out 2 of 2 from Source#0: Filter#3 → Map#4 → Repartition#6 topic "q8-auctions-by-seller-repartition"
+		if !isAuction(k0, v0) {
+			continue
+		}
+		k4, v4 := auctionSeller(k0, v0)
+		key6, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k4)
+		if err != nil {
+			return r.Fail("encode key for q8-q8-auctions-by-seller-repartition", err)
+		}
+		t.keyBuf = key6
+		_ = v4
+		t.out.Emit(2, key6, nil, r.Timestamp) // to topic "q8-auctions-by-seller-repartition"; the reader needs only the key
+	}
+	return nil
+}
+
+// q8Task1 runs sub-topology 1 of Q8 on one partition:
+//
+//	Source#7 topic "q8-join-left-repartition" → Join#9 (below) store "q8-join-this" store "q8-join-other"
+//
+//	Source#8 topic "q8-join-right-repartition" → Join#9 (below) store "q8-join-this" store "q8-join-other"
+//
+//	Join#9 (of Source#7, Source#8) → Filter#10 → MapValues#11 → Sink#12 topic "nexmark-q8"
+type q8Task1 struct {
+	out              runtime.Emitter
+	current          int                     // index in the batch of the record in flight
+	streamTime       int64                   // the largest timestamp read, before any filter
+	keyBuf           []byte                  // reused for every encoded key
+	valueBuf         []byte                  // reused for every encoded value
+	joinKey          []byte                  // reused for every key encoded for a join's stores
+	storeQ8JoinThis  *state.JoinStore[Q8Row] // store "q8-join-this"
+	storeQ8JoinOther *state.JoinStore[int64] // store "q8-join-other"
+}
+
+func newQ8Task1(ctx runtime.TaskContext) runtime.Task {
+	return &q8Task1{
+		out:              ctx.Out,
+		storeQ8JoinOther: state.NewJoinStore[int64](ctx.Stores[1], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.JoinSpec{Retention: 80000}, ctx.CacheEntries),
+		storeQ8JoinThis:  state.NewJoinStore[Q8Row](ctx.Stores[0], gofkaSerdeQ8Row.Encode, gofkaSerdeQ8Row.Decode, state.JoinSpec{Retention: 80000}, ctx.CacheEntries),
+		streamTime:       ctx.StreamTime,
+	}
+}
+
+// Current implements runtime.Task.
+func (t *q8Task1) Current() int {
+	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *q8Task1) StreamTime() int64 {
+	return t.streamTime
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *q8Task1) Flush() error {
+	if err := t.storeQ8JoinThis.Flush(); err != nil {
+		return fmt.Errorf("store q8-join-this: %w", err)
+	}
+	if err := t.storeQ8JoinOther.Flush(); err != nil {
+		return fmt.Errorf("store q8-join-other: %w", err)
+	}
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *q8Task1) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processQ8JoinLeftRepartition(batch)
+	case 1:
+		return t.processQ8JoinRightRepartition(batch)
+	}
+	return runtime.UnknownSource("q8Task1", source)
+}
+
+// processQ8JoinLeftRepartition runs the chain of Source#7 (topic "q8-join-left-repartition") over one batch.
+func (t *q8Task1) processQ8JoinLeftRepartition(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k7, err := gofkaSerdeInt64.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		v7, err := gofkaSerdeQ8Row.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		if err := t.join9Left(r, k7, v7, r.Timestamp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// processQ8JoinRightRepartition runs the chain of Source#8 (topic "q8-join-right-repartition") over one batch.
+func (t *q8Task1) processQ8JoinRightRepartition(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k8, err := gofkaSerdeInt64.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		v8, err := gofkaSerdeInt64.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		if err := t.join9Right(r, k8, v8, r.Timestamp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join9Left runs Join#9 (at joins.go:85:10) for a record of its left side at time ts9.
+func (t *q8Task1) join9Left(r *runtime.Record, k9 int64, v Q8Row, ts9 int64) error {
+	if err := t.storeQ8JoinThis.Expire(t.streamTime); err != nil {
+		return r.Fail("expire store q8-join-this", err)
+	}
+	if err := t.storeQ8JoinOther.Expire(t.streamTime); err != nil {
+		return r.Fail("expire store q8-join-other", err)
+	}
+	jk9, err := gofkaSerdeInt64.Encode(t.joinKey[:0], k9)
+	if err != nil {
+		return r.Fail("encode key for store q8-join-this", err)
+	}
+	t.joinKey = jk9
+	if err := t.storeQ8JoinThis.Put(jk9, ts9, v); err != nil {
+		return r.Fail("write store q8-join-this", err)
+	}
+	found, err := t.storeQ8JoinOther.Fetch(jk9, max(0, ts9-10000), max(0, ts9+10000))
+	if err != nil {
+		return r.Fail("read store q8-join-other", err)
+	}
+	for i := range found {
+		ots, ov := t.storeQ8JoinOther.At(i)
+		if err := t.join9Emit(r, k9, matchWindows(v, ov), max(ts9, ots)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join9Right runs Join#9 (at joins.go:85:10) for a record of its right side at time ts9.
+func (t *q8Task1) join9Right(r *runtime.Record, k9 int64, v int64, ts9 int64) error {
+	if err := t.storeQ8JoinThis.Expire(t.streamTime); err != nil {
+		return r.Fail("expire store q8-join-this", err)
+	}
+	if err := t.storeQ8JoinOther.Expire(t.streamTime); err != nil {
+		return r.Fail("expire store q8-join-other", err)
+	}
+	jk9, err := gofkaSerdeInt64.Encode(t.joinKey[:0], k9)
+	if err != nil {
+		return r.Fail("encode key for store q8-join-other", err)
+	}
+	t.joinKey = jk9
+	if err := t.storeQ8JoinOther.Put(jk9, ts9, v); err != nil {
+		return r.Fail("write store q8-join-other", err)
+	}
+	found, err := t.storeQ8JoinThis.Fetch(jk9, max(0, ts9-10000), max(0, ts9+10000))
+	if err != nil {
+		return r.Fail("read store q8-join-this", err)
+	}
+	for i := range found {
+		ots, ov := t.storeQ8JoinThis.At(i)
+		if err := t.join9Emit(r, k9, matchWindows(ov, v), max(ts9, ots)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join9Emit runs the chain after Join#9 (at joins.go:85:10) for a joined record at time rts9.
+func (t *q8Task1) join9Emit(r *runtime.Record, k9 int64, v9 Q8Match, rts9 int64) error {
+	if !sameWindow(k9, v9) {
+		return nil
+	}
+	v11 := q8Row(v9)
+	key12, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k9)
+	if err != nil {
+		return r.Fail("encode key for nexmark-q8", err)
+	}
+	t.keyBuf = key12
+	value12, err := gofkaSerdeQ8Row.Encode(t.valueBuf[:0], v11)
+	if err != nil {
+		return r.Fail("encode value for nexmark-q8", err)
+	}
+	t.valueBuf = value12
+	t.out.Emit(5, key12, value12, rts9) // to topic "nexmark-q8"
+	return nil
+}
+
+// q8Task2 runs sub-topology 2 of Q8 on one partition:
+//
+//	Source#13 topic "q8-persons-by-id-repartition" → Group#14 → Reduce#15 store "q8-persons" → Suppress#16 store "q8-persons-suppress" → ToStream#17 → Map#18 → Repartition#19 topic "q8-join-left-repartition"
+type q8Task2 struct {
+	out                    runtime.Emitter
+	current                int                        // index in the batch of the record in flight
+	streamTime             int64                      // the largest timestamp read, before any filter
+	keyBuf                 []byte                     // reused for every encoded key
+	valueBuf               []byte                     // reused for every encoded value
+	storeKey               []byte                     // reused for every encoded store key
+	storeQ8Persons         *state.WindowStore[string] // store "q8-persons"
+	storeQ8PersonsSuppress *state.SuppressBuffer      // store "q8-persons-suppress"
+	late                   *runtime.LateCounter       // records that fell in no open window
+	watermark              int64                      // windows close by it: the smallest over the inputs (runtime.WatermarkTask)
+}
+
+func newQ8Task2(ctx runtime.TaskContext) runtime.Task {
+	return &q8Task2{
+		late:                   ctx.Late,
+		out:                    ctx.Out,
+		storeQ8Persons:         state.NewWindowStore[string](ctx.Stores[0], gofkaSerdeString.Encode, gofkaSerdeString.Decode, state.WindowSpec{Size: 10000, Retention: 10000}, ctx.CacheEntries),
+		storeQ8PersonsSuppress: state.NewSuppressBuffer(ctx.Stores[1]),
+		streamTime:             ctx.StreamTime,
+		watermark:              ctx.Watermark,
+	}
+}
+
+// Current implements runtime.Task.
+func (t *q8Task2) Current() int {
+	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *q8Task2) StreamTime() int64 {
+	return t.streamTime
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *q8Task2) Flush() error {
+	if err := t.storeQ8Persons.Flush(); err != nil {
+		return fmt.Errorf("store q8-persons: %w", err)
+	}
+	if err := t.storeQ8PersonsSuppress.Flush(); err != nil {
+		return fmt.Errorf("store q8-persons-suppress: %w", err)
+	}
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *q8Task2) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processQ8PersonsByIdRepartition(batch)
+	}
+	return runtime.UnknownSource("q8Task2", source)
+}
+
+// AdvanceWatermark implements runtime.WatermarkTask: windows close by the watermark.
+func (t *q8Task2) AdvanceWatermark(ms int64) error {
+	t.watermark = ms
+	r := &runtime.Record{
+		Offset:    -1,
+		Timestamp: ms,
+		Topic:     "(watermark)",
+	} // no input record: errors name the watermark
+	if err := t.storeQ8PersonsSuppress.EvictUntil(t.watermark, func(key []byte, value []byte, ts int64) error {
+		return t.final16(r, key, value, ts)
+	}); err != nil {
+		return err
+	}
+	return nil
+}
+
+// processQ8PersonsByIdRepartition runs the chain of Source#13 (topic "q8-persons-by-id-repartition") over one batch.
+func (t *q8Task2) processQ8PersonsByIdRepartition(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k13, err := gofkaSerdeInt64.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		v13, err := gofkaSerdeString.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		// Reduce#15 over tumbling windows of 10s: every window the record falls in, oldest first.
+		if err := t.storeQ8Persons.Expire(t.watermark); err != nil {
+			return r.Fail("expire store q8-persons", err)
+		}
+		ts15 := r.Timestamp
+		sk15, err := gofkaSerdeInt64.Encode(t.storeKey[:0], k13)
+		if err != nil {
+			return r.Fail("encode key for store q8-persons", err)
+		}
+		t.storeKey = sk15
+		open15 := false // whether some window was still open
+		for start15 := max(0, ts15-10000+10000) / 10000 * 10000; start15 <= ts15; start15 += 10000 {
+			if start15+10000 <= t.watermark {
+				continue // closed: its end plus grace has passed
+			}
+			open15 = true
+			slot15, err := t.storeQ8Persons.Slot(sk15, start15)
+			if err != nil {
+				return r.Fail("read store q8-persons", err)
+			}
+			agg15, found15 := slot15.Value()
+			if found15 {
+				agg15 = firstName(agg15, v13)
+			} else {
+				agg15 = v13
+			}
+			t.storeQ8Persons.Set(slot15, agg15, r.Timestamp)
+			wts15 := slot15.Timestamp() // the latest time that contributed: the result's
+			w15 := streams.Windowed[int64]{Key: k13, Start: time.UnixMilli(start15).UTC(), End: time.UnixMilli(start15 + 10000).UTC()}
+			// Suppress#16: the window's latest result waits in store "q8-persons-suppress" until the window closes.
+			bk16, err := gofkaSerdeWindowed.Encode(t.keyBuf[:0], w15)
+			if err != nil {
+				return r.Fail("encode key for store q8-persons-suppress", err)
+			}
+			t.keyBuf = bk16
+			if err := t.storeQ8PersonsSuppress.Put(bk16, w15.End.UnixMilli()+0, runtime.StringBytes(agg15), wts15); err != nil {
+				return r.Fail("write store q8-persons-suppress", err)
+			}
+			if err := t.storeQ8PersonsSuppress.EvictUntil(t.watermark, func(key []byte, value []byte, ts int64) error {
+				return t.final16(r, key, value, ts)
+			}); err != nil {
+				return err
+			}
+		}
+		if !open15 {
+			// late: every window it falls in has closed
+			t.late.Inc()
+		}
+	}
+	return nil
+}
+
+// final16 runs the chain after Suppress#16 (at joins.go:74:3) on a result it releases, as the
+// record r was being processed; key and value are valid only during the call.
+func (t *q8Task2) final16(r *runtime.Record, key []byte, value []byte, ts int64) error {
+	k16, err := gofkaSerdeWindowed.Decode(key)
+	if err != nil {
+		return r.Fail("decode key of store q8-persons-suppress", err)
+	}
+	v16, err := gofkaSerdeString.Decode(value)
+	if err != nil {
+		return r.Fail("decode value of store q8-persons-suppress", err)
+	}
+	k18, v18 := personWindow(k16, v16)
+	key19, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k18)
+	if err != nil {
+		return r.Fail("encode key for q8-q8-join-left-repartition", err)
+	}
+	t.keyBuf = key19
+	value19, err := gofkaSerdeQ8Row.Encode(t.valueBuf[:0], v18)
+	if err != nil {
+		return r.Fail("encode value for q8-q8-join-left-repartition", err)
+	}
+	t.valueBuf = value19
+	t.out.Emit(3, key19, value19, ts) // to topic "q8-join-left-repartition"
+	return nil
+}
+
+// q8Task3 runs sub-topology 3 of Q8 on one partition:
+//
+//	Source#20 topic "q8-auctions-by-seller-repartition" → Group#21 → Count#22 store "q8-sellers" → Suppress#23 store "q8-sellers-suppress" → ToStream#24 → Map#25 → Repartition#26 topic "q8-join-right-repartition"
+type q8Task3 struct {
+	out                    runtime.Emitter
+	current                int                       // index in the batch of the record in flight
+	streamTime             int64                     // the largest timestamp read, before any filter
+	keyBuf                 []byte                    // reused for every encoded key
+	valueBuf               []byte                    // reused for every encoded value
+	storeKey               []byte                    // reused for every encoded store key
+	storeQ8Sellers         *state.WindowStore[int64] // store "q8-sellers"
+	storeQ8SellersSuppress *state.SuppressBuffer     // store "q8-sellers-suppress"
+	late                   *runtime.LateCounter      // records that fell in no open window
+	watermark              int64                     // windows close by it: the smallest over the inputs (runtime.WatermarkTask)
+}
+
+func newQ8Task3(ctx runtime.TaskContext) runtime.Task {
+	return &q8Task3{
+		late:                   ctx.Late,
+		out:                    ctx.Out,
+		storeQ8Sellers:         state.NewWindowStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 10000, Retention: 10000}, ctx.CacheEntries),
+		storeQ8SellersSuppress: state.NewSuppressBuffer(ctx.Stores[1]),
+		streamTime:             ctx.StreamTime,
+		watermark:              ctx.Watermark,
+	}
+}
+
+// Current implements runtime.Task.
+func (t *q8Task3) Current() int {
+	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *q8Task3) StreamTime() int64 {
+	return t.streamTime
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *q8Task3) Flush() error {
+	if err := t.storeQ8Sellers.Flush(); err != nil {
+		return fmt.Errorf("store q8-sellers: %w", err)
+	}
+	if err := t.storeQ8SellersSuppress.Flush(); err != nil {
+		return fmt.Errorf("store q8-sellers-suppress: %w", err)
+	}
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *q8Task3) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processQ8AuctionsBySellerRepartition(batch)
+	}
+	return runtime.UnknownSource("q8Task3", source)
+}
+
+// AdvanceWatermark implements runtime.WatermarkTask: windows close by the watermark.
+func (t *q8Task3) AdvanceWatermark(ms int64) error {
+	t.watermark = ms
+	r := &runtime.Record{
+		Offset:    -1,
+		Timestamp: ms,
+		Topic:     "(watermark)",
+	} // no input record: errors name the watermark
+	if err := t.storeQ8SellersSuppress.EvictUntil(t.watermark, func(key []byte, value []byte, ts int64) error {
+		return t.final23(r, key, value, ts)
+	}); err != nil {
+		return err
+	}
+	return nil
+}
+
+// processQ8AuctionsBySellerRepartition runs the chain of Source#20 (topic "q8-auctions-by-seller-repartition") over one batch.
+func (t *q8Task3) processQ8AuctionsBySellerRepartition(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k20, err := gofkaSerdeInt64.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		var v20 int64 // no step reads the value: it is not decoded
+		// Count#22 over tumbling windows of 10s: every window the record falls in, oldest first.
+		if err := t.storeQ8Sellers.Expire(t.watermark); err != nil {
+			return r.Fail("expire store q8-sellers", err)
+		}
+		ts22 := r.Timestamp
+		sk22, err := gofkaSerdeInt64.Encode(t.storeKey[:0], k20)
+		if err != nil {
+			return r.Fail("encode key for store q8-sellers", err)
+		}
+		t.storeKey = sk22
+		open22 := false // whether some window was still open
+		for start22 := max(0, ts22-10000+10000) / 10000 * 10000; start22 <= ts22; start22 += 10000 {
+			if start22+10000 <= t.watermark {
+				continue // closed: its end plus grace has passed
+			}
+			open22 = true
+			slot22, err := t.storeQ8Sellers.Slot(sk22, start22)
+			if err != nil {
+				return r.Fail("read store q8-sellers", err)
+			}
+			agg22, _ := slot22.Value()
+			agg22++
+			_ = v20 // Count reads only the key
+			t.storeQ8Sellers.Set(slot22, agg22, r.Timestamp)
+			wts22 := slot22.Timestamp() // the latest time that contributed: the result's
+			w22 := streams.Windowed[int64]{Key: k20, Start: time.UnixMilli(start22).UTC(), End: time.UnixMilli(start22 + 10000).UTC()}
+			// Suppress#23: the window's latest result waits in store "q8-sellers-suppress" until the window closes.
+			bk23, err := gofkaSerdeWindowed.Encode(t.keyBuf[:0], w22)
+			if err != nil {
+				return r.Fail("encode key for store q8-sellers-suppress", err)
+			}
+			t.keyBuf = bk23
+			bv23, err := gofkaSerdeInt64.Encode(t.valueBuf[:0], agg22)
+			if err != nil {
+				return r.Fail("encode value for store q8-sellers-suppress", err)
+			}
+			t.valueBuf = bv23
+			if err := t.storeQ8SellersSuppress.Put(bk23, w22.End.UnixMilli()+0, bv23, wts22); err != nil {
+				return r.Fail("write store q8-sellers-suppress", err)
+			}
+			if err := t.storeQ8SellersSuppress.EvictUntil(t.watermark, func(key []byte, value []byte, ts int64) error {
+				return t.final23(r, key, value, ts)
+			}); err != nil {
+				return err
+			}
+		}
+		if !open22 {
+			// late: every window it falls in has closed
+			t.late.Inc()
+		}
+	}
+	return nil
+}
+
+// final23 runs the chain after Suppress#23 (at joins.go:82:3) on a result it releases, as the
+// record r was being processed; key and value are valid only during the call.
+func (t *q8Task3) final23(r *runtime.Record, key []byte, value []byte, ts int64) error {
+	k23, err := gofkaSerdeWindowed.Decode(key)
+	if err != nil {
+		return r.Fail("decode key of store q8-sellers-suppress", err)
+	}
+	v23, err := gofkaSerdeInt64.Decode(value)
+	if err != nil {
+		return r.Fail("decode value of store q8-sellers-suppress", err)
+	}
+	k25, v25 := sellerWindow(k23, v23)
+	key26, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k25)
+	if err != nil {
+		return r.Fail("encode key for q8-q8-join-right-repartition", err)
+	}
+	t.keyBuf = key26
+	value26, err := gofkaSerdeInt64.Encode(t.valueBuf[:0], v25)
+	if err != nil {
+		return r.Fail("encode value for q8-q8-join-right-repartition", err)
+	}
+	t.valueBuf = value26
+	t.out.Emit(4, key26, value26, ts) // to topic "q8-join-right-repartition"
+	return nil
+}
+
+// CompiledQ4 returns topology Q4 (joins.go:190) compiled for the Gofka runtime:
+// hand it to runtime.Main, or to streamstest.NewDriver in tests.
+func CompiledQ4() *runtime.Program {
+	return &runtime.Program{
+		Name:         "Q4",
+		DefaultAppID: "q4",
+		Topics: []runtime.TopicSpec{
+			{Name: "nexmark-events", Kind: runtime.SourceTopic, Types: runtime.TypesOf[[]byte, model.Event]()},
+			{Name: "q4-join-left-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[int64, AuctionSpan]()},
+			{Name: "q4-join-right-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[int64, BidPrice]()},
+			{Name: "q4-sums-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[int64, int64]()},
+			{Name: "nexmark-q4", Kind: runtime.SinkTopic, Types: runtime.TypesOf[int64, Q4Row]()},
+			{Name: "q4-join-this-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int64, AuctionSpan]()},
+			{Name: "q4-join-other-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int64, BidPrice]()},
+			{Name: "q4-winning-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int64, Winning]()},
+			{Name: "q4-sums-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int64, PriceSum]()},
+		},
+		Stores: []runtime.StoreSpec{
+			{Name: "q4-join-this", Changelog: 5, Persistent: true, SubTopology: 1, Kind: runtime.WindowStore, Retention: 60000 * time.Millisecond},
+			{Name: "q4-join-other", Changelog: 6, Persistent: true, SubTopology: 1, Kind: runtime.WindowStore, Retention: 60000 * time.Millisecond},
+			{Name: "q4-winning", Changelog: 7, Persistent: true, SubTopology: 1},
+			{Name: "q4-sums", Changelog: 8, Persistent: true, SubTopology: 2},
+		},
+		SubTopologies: []runtime.SubTopologySpec{{
+			ID:      0,
+			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{0}, Watermark: &runtime.WatermarkSpec{MaxOutOfOrderness: 4 * time.Second, IdleTimeout: 0}}},
+			Sinks:   []runtime.TopicID{1, 2},
+			NewTask: newQ4Task0,
+		}, {
+			ID:      1,
+			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{1}}, {Topics: []runtime.TopicID{2}}},
+			Sinks:   []runtime.TopicID{3},
+			Stores:  []int{0, 1, 2},
+			NewTask: newQ4Task1,
+		}, {
+			ID:      2,
+			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{3}}},
+			Sinks:   []runtime.TopicID{4},
+			Stores:  []int{3},
+			NewTask: newQ4Task2,
+		}},
+		Description: q4Description,
+		Mermaid:     q4Mermaid,
+		CopartitionGroups: []runtime.CopartitionGroup{
+			{Topics: []runtime.TopicID{1, 2}, Reason: "Join#9 at joins.go:194:11"},
+		},
+	}
+}
+
+// q4Task0 runs sub-topology 0 of Q4 on one partition:
+//
+//	Source#0 topic "nexmark-events"
+//	├─ Filter#1 → Map#2 → Repartition#5 topic "q4-join-left-repartition"
+//	└─ Filter#3 → Map#4 → Repartition#6 topic "q4-join-right-repartition"
+type q4Task0 struct {
+	out        runtime.Emitter
+	current    int    // index in the batch of the record in flight
+	streamTime int64  // the largest timestamp read, before any filter
+	keyBuf     []byte // reused for every encoded key
+	valueBuf   []byte // reused for every encoded value
+}
+
+func newQ4Task0(ctx runtime.TaskContext) runtime.Task {
+	return &q4Task0{
+		out:        ctx.Out,
+		streamTime: ctx.StreamTime,
+	}
+}
+
+// Current implements runtime.Task.
+func (t *q4Task0) Current() int {
+	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *q4Task0) StreamTime() int64 {
+	return t.streamTime
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *q4Task0) Flush() error {
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *q4Task0) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processNexmarkEvents(batch)
+	}
+	return runtime.UnknownSource("q4Task0", source)
+}
+
+// processNexmarkEvents runs the chain of Source#0 (topic "nexmark-events") over one batch.
+func (t *q4Task0) processNexmarkEvents(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k0, err := gofkaSerdeBytes.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		v0, err := gofkaSerdeEvent.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		r.Timestamp = eventTime(k0, v0).UnixMilli() // the source's timestamp extractor
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		{
+			// fan-out 1 of 2 from Source#0: Filter#1 → Map#2 → Repartition#5 topic "q4-join-left-repartition"
+			if isAuction(k0, v0) {
+				k2, v2 := auctionSpan(k0, v0)
+				key5, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k2)
+				if err != nil {
+					return r.Fail("encode key for q4-q4-join-left-repartition", err)
+				}
+				t.keyBuf = key5
+				value5, err := gofkaSerdeAuctionSpan.Encode(t.valueBuf[:0], v2)
+				if err != nil {
+					return r.Fail("encode value for q4-q4-join-left-repartition", err)
+				}
+				t.valueBuf = value5
+				t.out.Emit(1, key5, value5, r.Timestamp) // to topic "q4-join-left-repartition"
+			}
+		}
+		// fan-out 2 of 2 from Source#0: Filter#3 → Map#4 → Repartition#6 topic "q4-join-right-repartition"
+		if !isBid(k0, v0) {
+			continue
+		}
+		k4, v4 := bidPrice(k0, v0)
+		key6, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k4)
+		if err != nil {
+			return r.Fail("encode key for q4-q4-join-right-repartition", err)
+		}
+		t.keyBuf = key6
+		value6, err := gofkaSerdeBidPrice.Encode(t.valueBuf[:0], v4)
+		if err != nil {
+			return r.Fail("encode value for q4-q4-join-right-repartition", err)
+		}
+		t.valueBuf = value6
+		t.out.Emit(2, key6, value6, r.Timestamp) // to topic "q4-join-right-repartition"
+	}
+	return nil
+}
+
+// q4Task1 runs sub-topology 1 of Q4 on one partition:
+//
+//	Source#7 topic "q4-join-left-repartition" → Join#9 (below) store "q4-join-this" store "q4-join-other"
+//
+//	Source#8 topic "q4-join-right-repartition" → Join#9 (below) store "q4-join-this" store "q4-join-other"
+//
+//	Join#9 (of Source#7, Source#8) → Filter#10 → Group#11 → Aggregate#12 store "q4-winning" → TableGroupBy#13 → Repartition#14 topic "q4-sums-repartition"
+type q4Task1 struct {
+	out              runtime.Emitter
+	current          int                           // index in the batch of the record in flight
+	streamTime       int64                         // the largest timestamp read, before any filter
+	keyBuf           []byte                        // reused for every encoded key
+	valueBuf         []byte                        // reused for every encoded value
+	storeKey         []byte                        // reused for every encoded store key
+	joinKey          []byte                        // reused for every key encoded for a join's stores
+	storeQ4JoinThis  *state.JoinStore[AuctionSpan] // store "q4-join-this"
+	storeQ4JoinOther *state.JoinStore[BidPrice]    // store "q4-join-other"
+	storeQ4Winning   *state.Cache[Winning]         // store "q4-winning"
+}
+
+func newQ4Task1(ctx runtime.TaskContext) runtime.Task {
+	return &q4Task1{
+		out:              ctx.Out,
+		storeQ4JoinOther: state.NewJoinStore[BidPrice](ctx.Stores[1], gofkaSerdeBidPrice.Encode, gofkaSerdeBidPrice.Decode, state.JoinSpec{Retention: 60000}, ctx.CacheEntries),
+		storeQ4JoinThis:  state.NewJoinStore[AuctionSpan](ctx.Stores[0], gofkaSerdeAuctionSpan.Encode, gofkaSerdeAuctionSpan.Decode, state.JoinSpec{Retention: 60000}, ctx.CacheEntries),
+		storeQ4Winning:   state.NewCache[Winning](ctx.Stores[2], gofkaSerdeWinning.Encode, gofkaSerdeWinning.Decode, ctx.CacheEntries),
+		streamTime:       ctx.StreamTime,
+	}
+}
+
+// Current implements runtime.Task.
+func (t *q4Task1) Current() int {
+	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *q4Task1) StreamTime() int64 {
+	return t.streamTime
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *q4Task1) Flush() error {
+	if err := t.storeQ4JoinThis.Flush(); err != nil {
+		return fmt.Errorf("store q4-join-this: %w", err)
+	}
+	if err := t.storeQ4JoinOther.Flush(); err != nil {
+		return fmt.Errorf("store q4-join-other: %w", err)
+	}
+	if err := t.storeQ4Winning.Flush(); err != nil {
+		return fmt.Errorf("store q4-winning: %w", err)
+	}
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *q4Task1) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processQ4JoinLeftRepartition(batch)
+	case 1:
+		return t.processQ4JoinRightRepartition(batch)
+	}
+	return runtime.UnknownSource("q4Task1", source)
+}
+
+// processQ4JoinLeftRepartition runs the chain of Source#7 (topic "q4-join-left-repartition") over one batch.
+func (t *q4Task1) processQ4JoinLeftRepartition(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k7, err := gofkaSerdeInt64.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		v7, err := gofkaSerdeAuctionSpan.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		if err := t.join9Left(r, k7, v7, r.Timestamp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// processQ4JoinRightRepartition runs the chain of Source#8 (topic "q4-join-right-repartition") over one batch.
+func (t *q4Task1) processQ4JoinRightRepartition(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k8, err := gofkaSerdeInt64.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		v8, err := gofkaSerdeBidPrice.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		if err := t.join9Right(r, k8, v8, r.Timestamp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join9Left runs Join#9 (at joins.go:194:11) for a record of its left side at time ts9.
+func (t *q4Task1) join9Left(r *runtime.Record, k9 int64, v AuctionSpan, ts9 int64) error {
+	if err := t.storeQ4JoinThis.Expire(t.streamTime); err != nil {
+		return r.Fail("expire store q4-join-this", err)
+	}
+	if err := t.storeQ4JoinOther.Expire(t.streamTime); err != nil {
+		return r.Fail("expire store q4-join-other", err)
+	}
+	jk9, err := gofkaSerdeInt64.Encode(t.joinKey[:0], k9)
+	if err != nil {
+		return r.Fail("encode key for store q4-join-this", err)
+	}
+	t.joinKey = jk9
+	if err := t.storeQ4JoinThis.Put(jk9, ts9, v); err != nil {
+		return r.Fail("write store q4-join-this", err)
+	}
+	found, err := t.storeQ4JoinOther.Fetch(jk9, max(0, ts9-0), max(0, ts9+60000))
+	if err != nil {
+		return r.Fail("read store q4-join-other", err)
+	}
+	for i := range found {
+		ots, ov := t.storeQ4JoinOther.At(i)
+		if err := t.join9Emit(r, k9, closingBid(v, ov), max(ts9, ots)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join9Right runs Join#9 (at joins.go:194:11) for a record of its right side at time ts9.
+func (t *q4Task1) join9Right(r *runtime.Record, k9 int64, v BidPrice, ts9 int64) error {
+	if err := t.storeQ4JoinThis.Expire(t.streamTime); err != nil {
+		return r.Fail("expire store q4-join-this", err)
+	}
+	if err := t.storeQ4JoinOther.Expire(t.streamTime); err != nil {
+		return r.Fail("expire store q4-join-other", err)
+	}
+	jk9, err := gofkaSerdeInt64.Encode(t.joinKey[:0], k9)
+	if err != nil {
+		return r.Fail("encode key for store q4-join-other", err)
+	}
+	t.joinKey = jk9
+	if err := t.storeQ4JoinOther.Put(jk9, ts9, v); err != nil {
+		return r.Fail("write store q4-join-other", err)
+	}
+	found, err := t.storeQ4JoinThis.Fetch(jk9, max(0, ts9-60000), max(0, ts9+0))
+	if err != nil {
+		return r.Fail("read store q4-join-this", err)
+	}
+	for i := range found {
+		ots, ov := t.storeQ4JoinThis.At(i)
+		if err := t.join9Emit(r, k9, closingBid(ov, v), max(ts9, ots)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join9Emit runs the chain after Join#9 (at joins.go:194:11) for a joined record at time rts9.
+func (t *q4Task1) join9Emit(r *runtime.Record, k9 int64, v9 ClosingBid, rts9 int64) error {
+	if !whileOpen(k9, v9) {
+		return nil
+	}
+	sk12, err := gofkaSerdeInt64.Encode(t.storeKey[:0], k9)
+	if err != nil {
+		return r.Fail("encode key for store q4-winning", err)
+	}
+	t.storeKey = sk12
+	slot12, err := t.storeQ4Winning.Slot(sk12)
+	if err != nil {
+		return r.Fail("read store q4-winning", err)
+	}
+	agg12, found12 := slot12.Value()
+	old12, hadOld12 := agg12, found12
+	if !found12 {
+		agg12 = newWinning()
+	}
+	agg12 = raiseWinning(k9, v9, agg12)
+	t.storeQ4Winning.Set(slot12, agg12)
+	// TableGroupBy#13: the old row leaves its group, the new row joins its group
+	if hadOld12 {
+		k13_old, v13_old := winningByCategory(k9, old12)
+		key14, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k13_old)
+		if err != nil {
+			return r.Fail("encode key for q4-q4-sums-repartition", err)
+		}
+		t.keyBuf = key14
+		value14, err := gofkaSerdeInt64.Encode(append(t.valueBuf[:0], 1), v13_old) // mark 1: subtract
+		if err != nil {
+			return r.Fail("encode value for q4-q4-sums-repartition", err)
+		}
+		t.valueBuf = value14
+		t.out.Emit(3, key14, value14, rts9) // to topic "q4-sums-repartition"
+	}
+	{
+		k13_new, v13_new := winningByCategory(k9, agg12)
+		key14, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k13_new)
+		if err != nil {
+			return r.Fail("encode key for q4-q4-sums-repartition", err)
+		}
+		t.keyBuf = key14
+		value14, err := gofkaSerdeInt64.Encode(append(t.valueBuf[:0], 0), v13_new) // mark 0: add
+		if err != nil {
+			return r.Fail("encode value for q4-q4-sums-repartition", err)
+		}
+		t.valueBuf = value14
+		t.out.Emit(3, key14, value14, rts9) // to topic "q4-sums-repartition"
+	}
+	return nil
+}
+
+// q4Task2 runs sub-topology 2 of Q4 on one partition:
+//
+//	Source#15 topic "q4-sums-repartition" → TableAggregate#16 store "q4-sums" → TableFilter#17 → TableMapValues#18 → ToStream#19 → Sink#20 topic "nexmark-q4"
+type q4Task2 struct {
+	out         runtime.Emitter
+	current     int                    // index in the batch of the record in flight
+	streamTime  int64                  // the largest timestamp read, before any filter
+	keyBuf      []byte                 // reused for every encoded key
+	valueBuf    []byte                 // reused for every encoded value
+	storeKey    []byte                 // reused for every encoded store key
+	storeQ4Sums *state.Cache[PriceSum] // store "q4-sums"
+}
+
+func newQ4Task2(ctx runtime.TaskContext) runtime.Task {
+	return &q4Task2{
+		out:         ctx.Out,
+		storeQ4Sums: state.NewCache[PriceSum](ctx.Stores[0], gofkaSerdePriceSum.Encode, gofkaSerdePriceSum.Decode, ctx.CacheEntries),
+		streamTime:  ctx.StreamTime,
+	}
+}
+
+// Current implements runtime.Task.
+func (t *q4Task2) Current() int {
+	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *q4Task2) StreamTime() int64 {
+	return t.streamTime
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *q4Task2) Flush() error {
+	if err := t.storeQ4Sums.Flush(); err != nil {
+		return fmt.Errorf("store q4-sums: %w", err)
+	}
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *q4Task2) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processQ4SumsRepartition(batch)
+	}
+	return runtime.UnknownSource("q4Task2", source)
+}
+
+// processQ4SumsRepartition runs the chain of Source#15 (topic "q4-sums-repartition") over one batch.
+func (t *q4Task2) processQ4SumsRepartition(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k15, err := gofkaSerdeInt64.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		if len(r.Value) == 0 {
+			return r.Fail("decode value", errors.New("a change record without its mark byte"))
+		}
+		add15 := r.Value[0] == 0
+		v15, err := gofkaSerdeInt64.Decode(r.Value[1:])
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		sk16_Q4Sums, err := gofkaSerdeInt64.Encode(t.storeKey[:0], k15)
+		if err != nil {
+			return r.Fail("encode key for store q4-sums", err)
+		}
+		t.storeKey = sk16_Q4Sums
+		slot16, err := t.storeQ4Sums.Slot(sk16_Q4Sums)
+		if err != nil {
+			return r.Fail("read store q4-sums", err)
+		}
+		agg16, found16 := slot16.Value()
+		// a subtraction from a group without an aggregate changes nothing
+		if !(found16 || add15) {
+			continue
+		}
+		if !add15 {
+			agg16 = subtractPrice(k15, v15, agg16)
+		}
+		if add15 {
+			if !found16 {
+				agg16 = newPriceSum()
+			}
+			agg16 = addPrice(k15, v15, agg16)
+		}
+		t.storeQ4Sums.Set(slot16, agg16)
+		has17 := hasPrices(k15, agg16)
+		var v18 Q4Row
+		if has17 {
+			v18 = average(k15, agg16)
+		}
+		key20, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k15)
+		if err != nil {
+			return r.Fail("encode key for nexmark-q4", err)
+		}
+		t.keyBuf = key20
+		var bytes20 []byte
+		if has17 {
+			value20, err := gofkaSerdeQ4Row.Encode(t.valueBuf[:0], v18)
+			if err != nil {
+				return r.Fail("encode value for nexmark-q4", err)
+			}
+			t.valueBuf = value20
+			bytes20 = value20
+		}
+		t.out.Emit(4, key20, bytes20, r.Timestamp) // to topic "nexmark-q4"; nil: a tombstone
+	}
+	return nil
+}
+
+// CompiledQ3 returns topology Q3 (joins.go:257) compiled for the Gofka runtime:
+// hand it to runtime.Main, or to streamstest.NewDriver in tests.
+func CompiledQ3() *runtime.Program {
+	return &runtime.Program{
+		Name:         "Q3",
+		DefaultAppID: "q3",
+		Topics: []runtime.TopicSpec{
+			{Name: "nexmark-events", Kind: runtime.SourceTopic, Types: runtime.TypesOf[[]byte, model.Event]()},
+			{Name: "q3-join-left-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[int64, PersonPlace]()},
+			{Name: "q3-join-right-repartition", Kind: runtime.RepartitionTopic, Types: runtime.TypesOf[int64, int64]()},
+			{Name: "nexmark-q3", Kind: runtime.SinkTopic, Types: runtime.TypesOf[int64, Q3Row]()},
+			{Name: "q3-join-this-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int64, PersonPlace]()},
+			{Name: "q3-join-other-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int64, int64]()},
+		},
+		Stores: []runtime.StoreSpec{
+			{Name: "q3-join-this", Changelog: 4, Persistent: true, SubTopology: 1, Kind: runtime.WindowStore, Retention: 63072000000 * time.Millisecond},
+			{Name: "q3-join-other", Changelog: 5, Persistent: true, SubTopology: 1, Kind: runtime.WindowStore, Retention: 63072000000 * time.Millisecond},
+		},
+		SubTopologies: []runtime.SubTopologySpec{{
+			ID:      0,
+			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{0}, Watermark: &runtime.WatermarkSpec{MaxOutOfOrderness: 4 * time.Second, IdleTimeout: 0}}},
+			Sinks:   []runtime.TopicID{1, 2},
+			NewTask: newQ3Task0,
+		}, {
+			ID:      1,
+			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{1}}, {Topics: []runtime.TopicID{2}}},
+			Sinks:   []runtime.TopicID{3},
+			Stores:  []int{0, 1},
+			NewTask: newQ3Task1,
+		}},
+		Description: q3Description,
+		Mermaid:     q3Mermaid,
+		CopartitionGroups: []runtime.CopartitionGroup{
+			{Topics: []runtime.TopicID{1, 2}, Reason: "Join#9 at joins.go:261:10"},
+		},
+	}
+}
+
+// q3Task0 runs sub-topology 0 of Q3 on one partition:
+//
+//	Source#0 topic "nexmark-events"
+//	├─ Filter#1 → Map#2 → Repartition#5 topic "q3-join-left-repartition"
+//	└─ Filter#3 → Map#4 → Repartition#6 topic "q3-join-right-repartition"
+type q3Task0 struct {
+	out        runtime.Emitter
+	current    int    // index in the batch of the record in flight
+	streamTime int64  // the largest timestamp read, before any filter
+	keyBuf     []byte // reused for every encoded key
+	valueBuf   []byte // reused for every encoded value
+}
+
+func newQ3Task0(ctx runtime.TaskContext) runtime.Task {
+	return &q3Task0{
+		out:        ctx.Out,
+		streamTime: ctx.StreamTime,
+	}
+}
+
+// Current implements runtime.Task.
+func (t *q3Task0) Current() int {
+	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *q3Task0) StreamTime() int64 {
+	return t.streamTime
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *q3Task0) Flush() error {
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *q3Task0) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processNexmarkEvents(batch)
+	}
+	return runtime.UnknownSource("q3Task0", source)
+}
+
+// processNexmarkEvents runs the chain of Source#0 (topic "nexmark-events") over one batch.
+func (t *q3Task0) processNexmarkEvents(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k0, err := gofkaSerdeBytes.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		v0, err := gofkaSerdeEvent.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		r.Timestamp = eventTime(k0, v0).UnixMilli() // the source's timestamp extractor
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		{
+			// fan-out 1 of 2 from Source#0: Filter#1 → Map#2 → Repartition#5 topic "q3-join-left-repartition"
+			if inQ3States(k0, v0) {
+				k2, v2 := personPlace(k0, v0)
+				key5, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k2)
+				if err != nil {
+					return r.Fail("encode key for q3-q3-join-left-repartition", err)
+				}
+				t.keyBuf = key5
+				value5, err := gofkaSerdePersonPlace.Encode(t.valueBuf[:0], v2)
+				if err != nil {
+					return r.Fail("encode value for q3-q3-join-left-repartition", err)
+				}
+				t.valueBuf = value5
+				t.out.Emit(1, key5, value5, r.Timestamp) // to topic "q3-join-left-repartition"
+			}
+		}
+		// fan-out 2 of 2 from Source#0: Filter#3 → Map#4 → Repartition#6 topic "q3-join-right-repartition"
+		if !inCategory10(k0, v0) {
+			continue
+		}
+		k4, v4 := auctionOfSeller(k0, v0)
+		key6, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k4)
+		if err != nil {
+			return r.Fail("encode key for q3-q3-join-right-repartition", err)
+		}
+		t.keyBuf = key6
+		value6, err := gofkaSerdeInt64.Encode(t.valueBuf[:0], v4)
+		if err != nil {
+			return r.Fail("encode value for q3-q3-join-right-repartition", err)
+		}
+		t.valueBuf = value6
+		t.out.Emit(2, key6, value6, r.Timestamp) // to topic "q3-join-right-repartition"
+	}
+	return nil
+}
+
+// q3Task1 runs sub-topology 1 of Q3 on one partition:
+//
+//	Source#7 topic "q3-join-left-repartition" → Join#9 (below) store "q3-join-this" store "q3-join-other"
+//
+//	Source#8 topic "q3-join-right-repartition" → Join#9 (below) store "q3-join-this" store "q3-join-other"
+//
+//	Join#9 (of Source#7, Source#8) → Sink#10 topic "nexmark-q3"
+type q3Task1 struct {
+	out              runtime.Emitter
+	current          int                           // index in the batch of the record in flight
+	streamTime       int64                         // the largest timestamp read, before any filter
+	keyBuf           []byte                        // reused for every encoded key
+	valueBuf         []byte                        // reused for every encoded value
+	joinKey          []byte                        // reused for every key encoded for a join's stores
+	storeQ3JoinThis  *state.JoinStore[PersonPlace] // store "q3-join-this"
+	storeQ3JoinOther *state.JoinStore[int64]       // store "q3-join-other"
+}
+
+func newQ3Task1(ctx runtime.TaskContext) runtime.Task {
+	return &q3Task1{
+		out:              ctx.Out,
+		storeQ3JoinOther: state.NewJoinStore[int64](ctx.Stores[1], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.JoinSpec{Retention: 63072000000}, ctx.CacheEntries),
+		storeQ3JoinThis:  state.NewJoinStore[PersonPlace](ctx.Stores[0], gofkaSerdePersonPlace.Encode, gofkaSerdePersonPlace.Decode, state.JoinSpec{Retention: 63072000000}, ctx.CacheEntries),
+		streamTime:       ctx.StreamTime,
+	}
+}
+
+// Current implements runtime.Task.
+func (t *q3Task1) Current() int {
+	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *q3Task1) StreamTime() int64 {
+	return t.streamTime
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *q3Task1) Flush() error {
+	if err := t.storeQ3JoinThis.Flush(); err != nil {
+		return fmt.Errorf("store q3-join-this: %w", err)
+	}
+	if err := t.storeQ3JoinOther.Flush(); err != nil {
+		return fmt.Errorf("store q3-join-other: %w", err)
+	}
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *q3Task1) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processQ3JoinLeftRepartition(batch)
+	case 1:
+		return t.processQ3JoinRightRepartition(batch)
+	}
+	return runtime.UnknownSource("q3Task1", source)
+}
+
+// processQ3JoinLeftRepartition runs the chain of Source#7 (topic "q3-join-left-repartition") over one batch.
+func (t *q3Task1) processQ3JoinLeftRepartition(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k7, err := gofkaSerdeInt64.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		v7, err := gofkaSerdePersonPlace.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		if err := t.join9Left(r, k7, v7, r.Timestamp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// processQ3JoinRightRepartition runs the chain of Source#8 (topic "q3-join-right-repartition") over one batch.
+func (t *q3Task1) processQ3JoinRightRepartition(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k8, err := gofkaSerdeInt64.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		v8, err := gofkaSerdeInt64.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		if err := t.join9Right(r, k8, v8, r.Timestamp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join9Left runs Join#9 (at joins.go:261:10) for a record of its left side at time ts9.
+func (t *q3Task1) join9Left(r *runtime.Record, k9 int64, v PersonPlace, ts9 int64) error {
+	if err := t.storeQ3JoinThis.Expire(t.streamTime); err != nil {
+		return r.Fail("expire store q3-join-this", err)
+	}
+	if err := t.storeQ3JoinOther.Expire(t.streamTime); err != nil {
+		return r.Fail("expire store q3-join-other", err)
+	}
+	jk9, err := gofkaSerdeInt64.Encode(t.joinKey[:0], k9)
+	if err != nil {
+		return r.Fail("encode key for store q3-join-this", err)
+	}
+	t.joinKey = jk9
+	if err := t.storeQ3JoinThis.Put(jk9, ts9, v); err != nil {
+		return r.Fail("write store q3-join-this", err)
+	}
+	found, err := t.storeQ3JoinOther.Fetch(jk9, max(0, ts9-31536000000), max(0, ts9+31536000000))
+	if err != nil {
+		return r.Fail("read store q3-join-other", err)
+	}
+	for i := range found {
+		ots, ov := t.storeQ3JoinOther.At(i)
+		if err := t.join9Emit(r, k9, q3Row(v, ov), max(ts9, ots)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join9Right runs Join#9 (at joins.go:261:10) for a record of its right side at time ts9.
+func (t *q3Task1) join9Right(r *runtime.Record, k9 int64, v int64, ts9 int64) error {
+	if err := t.storeQ3JoinThis.Expire(t.streamTime); err != nil {
+		return r.Fail("expire store q3-join-this", err)
+	}
+	if err := t.storeQ3JoinOther.Expire(t.streamTime); err != nil {
+		return r.Fail("expire store q3-join-other", err)
+	}
+	jk9, err := gofkaSerdeInt64.Encode(t.joinKey[:0], k9)
+	if err != nil {
+		return r.Fail("encode key for store q3-join-other", err)
+	}
+	t.joinKey = jk9
+	if err := t.storeQ3JoinOther.Put(jk9, ts9, v); err != nil {
+		return r.Fail("write store q3-join-other", err)
+	}
+	found, err := t.storeQ3JoinThis.Fetch(jk9, max(0, ts9-31536000000), max(0, ts9+31536000000))
+	if err != nil {
+		return r.Fail("read store q3-join-this", err)
+	}
+	for i := range found {
+		ots, ov := t.storeQ3JoinThis.At(i)
+		if err := t.join9Emit(r, k9, q3Row(ov, v), max(ts9, ots)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join9Emit runs the chain after Join#9 (at joins.go:261:10) for a joined record at time rts9.
+func (t *q3Task1) join9Emit(r *runtime.Record, k9 int64, v9 Q3Row, rts9 int64) error {
+	key10, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k9)
+	if err != nil {
+		return r.Fail("encode key for nexmark-q3", err)
+	}
+	t.keyBuf = key10
+	value10, err := gofkaSerdeQ3Row.Encode(t.valueBuf[:0], v9)
+	if err != nil {
+		return r.Fail("encode value for nexmark-q3", err)
+	}
+	t.valueBuf = value10
+	t.out.Emit(3, key10, value10, rts9) // to topic "nexmark-q3"
+	return nil
+}
+
+// CompiledQ0 returns topology Q0 (topology.go:64) compiled for the Gofka runtime:
 // hand it to runtime.Main, or to streamstest.NewDriver in tests.
 func CompiledQ0() *runtime.Program {
 	return &runtime.Program{
@@ -1181,7 +3262,7 @@ func (t *q0Task0) processNexmarkEvents(batch []runtime.Record) error {
 	return nil
 }
 
-// CompiledQ1 returns topology Q1 (topology.go:83) compiled for the Gofka runtime:
+// CompiledQ1 returns topology Q1 (topology.go:89) compiled for the Gofka runtime:
 // hand it to runtime.Main, or to streamstest.NewDriver in tests.
 func CompiledQ1() *runtime.Program {
 	return &runtime.Program{
@@ -1275,7 +3356,7 @@ func (t *q1Task0) processNexmarkEvents(batch []runtime.Record) error {
 	return nil
 }
 
-// CompiledQ2 returns topology Q2 (topology.go:105) compiled for the Gofka runtime:
+// CompiledQ2 returns topology Q2 (topology.go:111) compiled for the Gofka runtime:
 // hand it to runtime.Main, or to streamstest.NewDriver in tests.
 func CompiledQ2() *runtime.Program {
 	return &runtime.Program{
@@ -1369,7 +3450,7 @@ func (t *q2Task0) processNexmarkEvents(batch []runtime.Record) error {
 	return nil
 }
 
-// CompiledQ11 returns topology Q11 (topology.go:214) compiled for the Gofka runtime:
+// CompiledQ11 returns topology Q11 (topology.go:220) compiled for the Gofka runtime:
 // hand it to runtime.Main, or to streamstest.NewDriver in tests.
 func CompiledQ11() *runtime.Program {
 	return &runtime.Program{
@@ -1574,7 +3655,7 @@ func (t *q11Task1) processQ11ByBidderRepartition(batch []runtime.Record) error {
 			return r.Fail("encode key for timers of q11-sessions-timers", err)
 		}
 		t.timerKey = tk5
-		// Process#5 at topology.go:219:3: trackSession
+		// Process#5 at topology.go:225:3: trackSession
 		t.proc5.BeginRecord(r.Timestamp, t.streamTime, tk5)
 		if err := trackSession(&t.proc5, k4, v4, t.storeQ11Sessions); err != nil {
 			return r.Fail("Process trackSession", err)
@@ -1592,7 +3673,7 @@ func (t *q11Task1) processQ11ByBidderRepartition(batch []runtime.Record) error {
 	return nil
 }
 
-// forward5 runs the chain after Process#5 (at topology.go:219:3) for each record it forwarded.
+// forward5 runs the chain after Process#5 (at topology.go:225:3) for each record it forwarded.
 func (t *q11Task1) forward5(r *runtime.Record) error {
 	for _, fw := range t.proc5.Forwarded() {
 		r.Timestamp = fw.Timestamp
@@ -1612,7 +3693,7 @@ func (t *q11Task1) forward5(r *runtime.Record) error {
 	return nil
 }
 
-// fire5 runs the timers of Process#5 at topology.go:219:3 that are due at now on clock d, in time order, then its punctuators on that clock.
+// fire5 runs the timers of Process#5 at topology.go:225:3 that are due at now on clock d, in time order, then its punctuators on that clock.
 func (t *q11Task1) fire5(d runtime.TimeDomain, now int64) error {
 	if err := t.storeQ11SessionsTimers.Load(); err != nil {
 		return err
@@ -1624,7 +3705,7 @@ func (t *q11Task1) fire5(d runtime.TimeDomain, now int64) error {
 		}
 		tk, err := gofkaSerdeInt64.Decode(key)
 		if err != nil {
-			return fmt.Errorf("Process#5 at topology.go:219:3: decode the key of a timer at %d: %w", ts, err)
+			return fmt.Errorf("Process#5 at topology.go:225:3: decode the key of a timer at %d: %w", ts, err)
 		}
 		t.proc5.Begin(ts, t.streamTime, key)
 		if err := sessionClosed(&t.proc5, runtime.Timer[int64]{
@@ -1632,7 +3713,7 @@ func (t *q11Task1) fire5(d runtime.TimeDomain, now int64) error {
 			Key:    tk,
 			Time:   time.UnixMilli(ts),
 		}, t.storeQ11Sessions); err != nil {
-			return fmt.Errorf("Process#5 at topology.go:219:3: timer sessionClosed at %d: %w", ts, err)
+			return fmt.Errorf("Process#5 at topology.go:225:3: timer sessionClosed at %d: %w", ts, err)
 		}
 		t.rec5 = runtime.Record{
 			Offset:    -1,
@@ -2611,16 +4692,345 @@ func (t *q7Task2) final11(r *runtime.Record, key []byte, value []byte, ts int64)
 	return nil
 }
 
+// q8Description is topology Q8 as gofkagen describe prints it.
+const q8Description = `Topology Q8 (application id "q8")
+  Sub-topology 0
+    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (joins.go:68:14)
+        --> #1, #3
+    #1 Filter isPerson  (joins.go:69:20)
+        --> #2
+    #2 Map personName -> key int64, value string  (joins.go:70:3)
+        --> #5
+    #3 Filter isAuction  (joins.go:77:20)
+        --> #4
+    #4 Map auctionSeller -> key int64, value int64  (joins.go:78:3)
+        --> #6
+    #5 Repartition topic q8-q8-persons-by-id-repartition  (joins.go:71:3)
+    #6 Repartition topic q8-q8-auctions-by-seller-repartition  (joins.go:79:3)
+  Sub-topology 1
+    #7 Source from q8-q8-join-left-repartition -> key int64, value Q8Row  (joins.go:85:10)
+        --> #9
+    #8 Source from q8-q8-join-right-repartition -> key int64, value int64  (joins.go:85:10)
+        --> #9
+    #9 Join matchWindows store q8-join-this (changelog q8-q8-join-this-changelog) store q8-join-other (changelog q8-q8-join-other-changelog) [Join window before 10s after 10s, grace 1m0s] -> key int64, value Q8Match  (joins.go:85:10)
+        --> #10
+    #10 Filter sameWindow  (joins.go:86:3)
+        --> #11
+    #11 MapValues q8Row -> key int64, value Q8Row  (joins.go:87:3)
+        --> #12
+    #12 Sink topic nexmark-q8  (joins.go:88:3)
+  Sub-topology 2
+    #13 Source from q8-q8-persons-by-id-repartition -> key int64, value string  (joins.go:71:3)
+        --> #14
+    #14 Group  (joins.go:71:3)
+        --> #15
+    #15 Reduce firstName store q8-persons (changelog q8-q8-persons-changelog) [tumbling 10s, grace 0s, emit final] -> key streams.Windowed[int64], value string  (joins.go:73:3)
+        --> #16
+    #16 Suppress store q8-persons-suppress (changelog q8-q8-persons-suppress-changelog) [emit final (until the window closes)]  (joins.go:74:3)
+        --> #17
+    #17 ToStream  (joins.go:75:3)
+        --> #18
+    #18 Map personWindow -> key int64, value Q8Row  (joins.go:76:3)
+        --> #19
+    #19 Repartition topic q8-q8-join-left-repartition  (joins.go:85:10)
+  Sub-topology 3
+    #20 Source from q8-q8-auctions-by-seller-repartition -> key int64, value int64  (joins.go:79:3)
+        --> #21
+    #21 Group  (joins.go:79:3)
+        --> #22
+    #22 Count store q8-sellers (changelog q8-q8-sellers-changelog) [tumbling 10s, grace 0s, emit final] -> key streams.Windowed[int64], value int64  (joins.go:81:3)
+        --> #23
+    #23 Suppress store q8-sellers-suppress (changelog q8-q8-sellers-suppress-changelog) [emit final (until the window closes)]  (joins.go:82:3)
+        --> #24
+    #24 ToStream  (joins.go:83:3)
+        --> #25
+    #25 Map sellerWindow -> key int64, value int64  (joins.go:84:3)
+        --> #26
+    #26 Repartition topic q8-q8-join-right-repartition  (joins.go:85:10)
+`
+
+// q8Mermaid is topology Q8 as a Mermaid diagram.
+const q8Mermaid = `graph TD
+  subgraph st0["Sub-topology 0"]
+    n0["#0 Source<br/>timestamp eventTime"]
+    n1["#1 Filter<br/>isPerson"]
+    n2["#2 Map<br/>personName"]
+    n3["#3 Filter<br/>isAuction"]
+    n4["#4 Map<br/>auctionSeller"]
+    n5["#5 Repartition"]
+    n6["#6 Repartition"]
+  end
+  subgraph st1["Sub-topology 1"]
+    n7["#7 Source"]
+    n8["#8 Source"]
+    n9["#9 Join<br/>matchWindows<br/>store q8-join-this<br/>store q8-join-other<br/>Join window before 10s after 10s, grace 1m0s"]
+    n10["#10 Filter<br/>sameWindow"]
+    n11["#11 MapValues<br/>q8Row"]
+    n12["#12 Sink"]
+  end
+  subgraph st2["Sub-topology 2"]
+    n13["#13 Source"]
+    n14["#14 Group"]
+    n15["#15 Reduce<br/>firstName<br/>store q8-persons<br/>tumbling 10s, grace 0s"]
+    n16["#16 Suppress<br/>store q8-persons-suppress<br/>emit final (until the window closes)"]
+    n17["#17 ToStream"]
+    n18["#18 Map<br/>personWindow"]
+    n19["#19 Repartition"]
+  end
+  subgraph st3["Sub-topology 3"]
+    n20["#20 Source"]
+    n21["#21 Group"]
+    n22["#22 Count<br/>store q8-sellers<br/>tumbling 10s, grace 0s"]
+    n23["#23 Suppress<br/>store q8-sellers-suppress<br/>emit final (until the window closes)"]
+    n24["#24 ToStream"]
+    n25["#25 Map<br/>sellerWindow"]
+    n26["#26 Repartition"]
+  end
+  t0[("nexmark-events")]
+  t1[("q8-q8-persons-by-id-repartition")]
+  t2[("q8-q8-auctions-by-seller-repartition")]
+  t3[("q8-q8-join-left-repartition")]
+  t4[("q8-q8-join-right-repartition")]
+  t5[("q8-q8-join-this-changelog")]
+  t6[("q8-q8-join-other-changelog")]
+  t7[("nexmark-q8")]
+  t8[("q8-q8-persons-changelog")]
+  t9[("q8-q8-persons-suppress-changelog")]
+  t10[("q8-q8-sellers-changelog")]
+  t11[("q8-q8-sellers-suppress-changelog")]
+  n0 --> n1
+  n1 --> n2
+  n0 --> n3
+  n3 --> n4
+  n2 --> n5
+  n4 --> n6
+  n7 --> n9
+  n8 --> n9
+  n9 --> n10
+  n10 --> n11
+  n11 --> n12
+  n13 --> n14
+  n14 --> n15
+  n15 --> n16
+  n16 --> n17
+  n17 --> n18
+  n18 --> n19
+  n20 --> n21
+  n21 --> n22
+  n22 --> n23
+  n23 --> n24
+  n24 --> n25
+  n25 --> n26
+  t0 --> n0
+  n5 --> t1
+  n6 --> t2
+  t3 --> n7
+  t4 --> n8
+  n9 -.changelog.-> t5
+  n9 -.changelog.-> t6
+  n12 --> t7
+  t1 --> n13
+  n15 -.changelog.-> t8
+  n16 -.changelog.-> t9
+  n19 --> t3
+  t2 --> n20
+  n22 -.changelog.-> t10
+  n23 -.changelog.-> t11
+  n26 --> t4
+`
+
+// q4Description is topology Q4 as gofkagen describe prints it.
+const q4Description = `Topology Q4 (application id "q4")
+  Sub-topology 0
+    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (joins.go:191:14)
+        --> #1, #3
+    #1 Filter isAuction  (joins.go:192:21)
+        --> #2
+    #2 Map auctionSpan -> key int64, value AuctionSpan  (joins.go:192:39)
+        --> #5
+    #3 Filter isBid  (joins.go:193:17)
+        --> #4
+    #4 Map bidPrice -> key int64, value BidPrice  (joins.go:193:31)
+        --> #6
+    #5 Repartition topic q4-q4-join-left-repartition  (joins.go:194:11)
+    #6 Repartition topic q4-q4-join-right-repartition  (joins.go:194:11)
+  Sub-topology 1
+    #7 Source from q4-q4-join-left-repartition -> key int64, value AuctionSpan  (joins.go:194:11)
+        --> #9
+    #8 Source from q4-q4-join-right-repartition -> key int64, value BidPrice  (joins.go:194:11)
+        --> #9
+    #9 Join closingBid store q4-join-this (changelog q4-q4-join-this-changelog) store q4-join-other (changelog q4-q4-join-other-changelog) [Join window before 0s after 1m0s, grace 0s] -> key int64, value ClosingBid  (joins.go:194:11)
+        --> #10
+    #10 Filter whileOpen  (joins.go:195:3)
+        --> #11
+    #11 Group  (joins.go:196:3)
+        --> #12
+    #12 Aggregate newWinning, raiseWinning store q4-winning (changelog q4-q4-winning-changelog) -> key int64, value Winning  (joins.go:197:3)
+        --> #13
+    #13 TableGroupBy winningByCategory -> key int64, value int64  (joins.go:198:3)
+        --> #14
+    #14 Repartition topic q4-q4-sums-repartition  (joins.go:198:3)
+  Sub-topology 2
+    #15 Source from q4-q4-sums-repartition -> key int64, value int64  (joins.go:198:3)
+        --> #16
+    #16 TableAggregate newPriceSum, addPrice, subtractPrice store q4-sums (changelog q4-q4-sums-changelog) -> key int64, value PriceSum  (joins.go:199:3)
+        --> #17
+    #17 TableFilter hasPrices  (joins.go:200:3)
+        --> #18
+    #18 TableMapValues average -> key int64, value Q4Row  (joins.go:201:3)
+        --> #19
+    #19 ToStream  (joins.go:202:3)
+        --> #20
+    #20 Sink topic nexmark-q4  (joins.go:203:3)
+`
+
+// q4Mermaid is topology Q4 as a Mermaid diagram.
+const q4Mermaid = `graph TD
+  subgraph st0["Sub-topology 0"]
+    n0["#0 Source<br/>timestamp eventTime"]
+    n1["#1 Filter<br/>isAuction"]
+    n2["#2 Map<br/>auctionSpan"]
+    n3["#3 Filter<br/>isBid"]
+    n4["#4 Map<br/>bidPrice"]
+    n5["#5 Repartition"]
+    n6["#6 Repartition"]
+  end
+  subgraph st1["Sub-topology 1"]
+    n7["#7 Source"]
+    n8["#8 Source"]
+    n9["#9 Join<br/>closingBid<br/>store q4-join-this<br/>store q4-join-other<br/>Join window before 0s after 1m0s, grace 0s"]
+    n10["#10 Filter<br/>whileOpen"]
+    n11["#11 Group"]
+    n12["#12 Aggregate<br/>newWinning, raiseWinning<br/>store q4-winning"]
+    n13["#13 TableGroupBy<br/>winningByCategory"]
+    n14["#14 Repartition"]
+  end
+  subgraph st2["Sub-topology 2"]
+    n15["#15 Source"]
+    n16["#16 TableAggregate<br/>newPriceSum, addPrice, subtractPrice<br/>store q4-sums"]
+    n17["#17 TableFilter<br/>hasPrices"]
+    n18["#18 TableMapValues<br/>average"]
+    n19["#19 ToStream"]
+    n20["#20 Sink"]
+  end
+  t0[("nexmark-events")]
+  t1[("q4-q4-join-left-repartition")]
+  t2[("q4-q4-join-right-repartition")]
+  t3[("q4-q4-join-this-changelog")]
+  t4[("q4-q4-join-other-changelog")]
+  t5[("q4-q4-winning-changelog")]
+  t6[("q4-q4-sums-repartition")]
+  t7[("q4-q4-sums-changelog")]
+  t8[("nexmark-q4")]
+  n0 --> n1
+  n1 --> n2
+  n0 --> n3
+  n3 --> n4
+  n2 --> n5
+  n4 --> n6
+  n7 --> n9
+  n8 --> n9
+  n9 --> n10
+  n10 --> n11
+  n11 --> n12
+  n12 --> n13
+  n13 --> n14
+  n15 --> n16
+  n16 --> n17
+  n17 --> n18
+  n18 --> n19
+  n19 --> n20
+  t0 --> n0
+  n5 --> t1
+  n6 --> t2
+  t1 --> n7
+  t2 --> n8
+  n9 -.changelog.-> t3
+  n9 -.changelog.-> t4
+  n12 -.changelog.-> t5
+  n14 --> t6
+  t6 --> n15
+  n16 -.changelog.-> t7
+  n20 --> t8
+`
+
+// q3Description is topology Q3 as gofkagen describe prints it.
+const q3Description = `Topology Q3 (application id "q3")
+  Sub-topology 0
+    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (joins.go:258:14)
+        --> #1, #3
+    #1 Filter inQ3States  (joins.go:259:20)
+        --> #2
+    #2 Map personPlace -> key int64, value PersonPlace  (joins.go:259:39)
+        --> #5
+    #3 Filter inCategory10  (joins.go:260:21)
+        --> #4
+    #4 Map auctionOfSeller -> key int64, value int64  (joins.go:260:42)
+        --> #6
+    #5 Repartition topic q3-q3-join-left-repartition  (joins.go:261:10)
+    #6 Repartition topic q3-q3-join-right-repartition  (joins.go:261:10)
+  Sub-topology 1
+    #7 Source from q3-q3-join-left-repartition -> key int64, value PersonPlace  (joins.go:261:10)
+        --> #9
+    #8 Source from q3-q3-join-right-repartition -> key int64, value int64  (joins.go:261:10)
+        --> #9
+    #9 Join q3Row store q3-join-this (changelog q3-q3-join-this-changelog) store q3-join-other (changelog q3-q3-join-other-changelog) [Join window before 8760h0m0s after 8760h0m0s, grace 0s] -> key int64, value Q3Row  (joins.go:261:10)
+        --> #10
+    #10 Sink topic nexmark-q3  (joins.go:262:3)
+`
+
+// q3Mermaid is topology Q3 as a Mermaid diagram.
+const q3Mermaid = `graph TD
+  subgraph st0["Sub-topology 0"]
+    n0["#0 Source<br/>timestamp eventTime"]
+    n1["#1 Filter<br/>inQ3States"]
+    n2["#2 Map<br/>personPlace"]
+    n3["#3 Filter<br/>inCategory10"]
+    n4["#4 Map<br/>auctionOfSeller"]
+    n5["#5 Repartition"]
+    n6["#6 Repartition"]
+  end
+  subgraph st1["Sub-topology 1"]
+    n7["#7 Source"]
+    n8["#8 Source"]
+    n9["#9 Join<br/>q3Row<br/>store q3-join-this<br/>store q3-join-other<br/>Join window before 8760h0m0s after 8760h0m0s, grace 0s"]
+    n10["#10 Sink"]
+  end
+  t0[("nexmark-events")]
+  t1[("q3-q3-join-left-repartition")]
+  t2[("q3-q3-join-right-repartition")]
+  t3[("q3-q3-join-this-changelog")]
+  t4[("q3-q3-join-other-changelog")]
+  t5[("nexmark-q3")]
+  n0 --> n1
+  n1 --> n2
+  n0 --> n3
+  n3 --> n4
+  n2 --> n5
+  n4 --> n6
+  n7 --> n9
+  n8 --> n9
+  n9 --> n10
+  t0 --> n0
+  n5 --> t1
+  n6 --> t2
+  t1 --> n7
+  t2 --> n8
+  n9 -.changelog.-> t3
+  n9 -.changelog.-> t4
+  n10 --> t5
+`
+
 // q0Description is topology Q0 as gofkagen describe prints it.
 const q0Description = `Topology Q0 (application id "q0")
   Sub-topology 0
-    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:59:4)
+    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:65:4)
         --> #1
-    #1 Filter isBid  (topology.go:60:3)
+    #1 Filter isBid  (topology.go:66:3)
         --> #2
-    #2 MapValues bidRow -> key []byte, value BidRow  (topology.go:61:3)
+    #2 MapValues bidRow -> key []byte, value BidRow  (topology.go:67:3)
         --> #3
-    #3 Sink topic nexmark-q0  (topology.go:62:3)
+    #3 Sink topic nexmark-q0  (topology.go:68:3)
 `
 
 // q0Mermaid is topology Q0 as a Mermaid diagram.
@@ -2643,13 +5053,13 @@ const q0Mermaid = `graph TD
 // q1Description is topology Q1 as gofkagen describe prints it.
 const q1Description = `Topology Q1 (application id "q1")
   Sub-topology 0
-    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:84:4)
+    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:90:4)
         --> #1
-    #1 Filter isBid  (topology.go:85:3)
+    #1 Filter isBid  (topology.go:91:3)
         --> #2
-    #2 MapValues inEuros -> key []byte, value Q1Row  (topology.go:86:3)
+    #2 MapValues inEuros -> key []byte, value Q1Row  (topology.go:92:3)
         --> #3
-    #3 Sink topic nexmark-q1  (topology.go:87:3)
+    #3 Sink topic nexmark-q1  (topology.go:93:3)
 `
 
 // q1Mermaid is topology Q1 as a Mermaid diagram.
@@ -2672,13 +5082,13 @@ const q1Mermaid = `graph TD
 // q2Description is topology Q2 as gofkagen describe prints it.
 const q2Description = `Topology Q2 (application id "q2")
   Sub-topology 0
-    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:106:4)
+    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:112:4)
         --> #1
-    #1 Filter onChosenAuction  (topology.go:107:3)
+    #1 Filter onChosenAuction  (topology.go:113:3)
         --> #2
-    #2 MapValues q2Row -> key []byte, value Q2Row  (topology.go:108:3)
+    #2 MapValues q2Row -> key []byte, value Q2Row  (topology.go:114:3)
         --> #3
-    #3 Sink topic nexmark-q2  (topology.go:109:3)
+    #3 Sink topic nexmark-q2  (topology.go:115:3)
 `
 
 // q2Mermaid is topology Q2 as a Mermaid diagram.
@@ -2701,19 +5111,19 @@ const q2Mermaid = `graph TD
 // q11Description is topology Q11 as gofkagen describe prints it.
 const q11Description = `Topology Q11 (application id "q11")
   Sub-topology 0
-    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:215:4)
+    #0 Source timestamp eventTime from nexmark-events watermark 4s out of order, idle after 0s -> key []byte, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:221:4)
         --> #1
-    #1 SelectKey bidderOrID -> key int64, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:216:3)
+    #1 SelectKey bidderOrID -> key int64, value github.com/gofka/streams/examples/nexmark/model.Event  (topology.go:222:3)
         --> #2
-    #2 MapValues bidTime -> key int64, value BidTime  (topology.go:217:3)
+    #2 MapValues bidTime -> key int64, value BidTime  (topology.go:223:3)
         --> #3
-    #3 Repartition topic q11-q11-by-bidder-repartition  (topology.go:218:3)
+    #3 Repartition topic q11-q11-by-bidder-repartition  (topology.go:224:3)
   Sub-topology 1
-    #4 Source from q11-q11-by-bidder-repartition -> key int64, value BidTime  (topology.go:218:3)
+    #4 Source from q11-q11-by-bidder-repartition -> key int64, value BidTime  (topology.go:224:3)
         --> #5
-    #5 Process trackSession, timers sessionClosed store q11-sessions (changelog q11-q11-sessions-changelog) store q11-sessions-timers (changelog q11-q11-sessions-timers-changelog) -> key int64, value Q11Row  (topology.go:219:3)
+    #5 Process trackSession, timers sessionClosed store q11-sessions (changelog q11-q11-sessions-changelog) store q11-sessions-timers (changelog q11-q11-sessions-timers-changelog) -> key int64, value Q11Row  (topology.go:225:3)
         --> #6
-    #6 Sink topic nexmark-q11  (topology.go:220:3)
+    #6 Sink topic nexmark-q11  (topology.go:226:3)
 `
 
 // q11Mermaid is topology Q11 as a Mermaid diagram.

@@ -8,12 +8,18 @@
 //	  ├─ Q0  bids ─▶ nexmark-q0                          pass-through
 //	  ├─ Q1  bids ─▶ price × 0.908 ─▶ nexmark-q1          currency conversion
 //	  ├─ Q2  bids on auction % 123 = 0 ─▶ nexmark-q2      selection
+//	  ├─ Q3  persons in OR/ID/CA by id ⋈ auctions in category 10 by seller (a year either way) ─▶ nexmark-q3
+//	  ├─ Q4  auctions ⋈ bids by auction (1 min) ─▶ BETWEEN ─▶ max per auction (table) ─▶ GroupBy category: sum, count ─▶ avg ─▶ nexmark-q4 (updates)
 //	  ├─ Q5  bids ─▶ hopping 10 s / 2 s: count per auction ─▶ final ─▶ top auctions (ties) ─▶ nexmark-q5
 //	  ├─ Q7  bids ─▶ tumbling 10 s: top price and its bids ─▶ final ═▶ join with the boundary bids ─▶ nexmark-q7
+//	  ├─ Q8  persons per id, sellers per seller, tumbling 10 s ─▶ finals ⋈ by id (10 s) ─▶ same window ─▶ nexmark-q8
 //	  └─ Q11 bids ═▶ by bidder ─▶ sessions (gap 10 s) in a processor, closed by event-time timers ─▶ nexmark-q11
 //
 // Every sink's value is the SQL sink's row as JSON (its column names, times in
-// epoch ms). q3, q4 and q8 need joins and are not written yet.
+// epoch ms), except q4's, whose sink gets every update of a category's
+// average (a nil value deletes it): its final rows are the last of each key.
+// The join queries (q3, q4, q8) are in joins.go; ⋈ is a stream-stream join
+// (its JoinWindows in parentheses).
 package queries
 
 //go:generate go run github.com/gofka/streams/cmd/gofkagen
