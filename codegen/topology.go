@@ -163,7 +163,8 @@ func (tg *topologyGen) program() []jen.Code {
 			jen.Id("Persistent").Op(":").Lit(s.Persistent),
 			jen.Id("SubTopology").Op(":").Lit(s.Node.SubTopology),
 		}
-		stores[i] = jen.Values(append(spec, storeKind(s)...)...)
+		spec = append(spec, storeKind(s)...)
+		stores[i] = jen.Values(append(spec, tg.storeQuery(s)...)...)
 	}
 	subs := make([]jen.Code, len(g.SubTopologies))
 	for i, st := range g.SubTopologies {
