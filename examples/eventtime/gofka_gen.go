@@ -15,8 +15,8 @@ import (
 // Serdes chosen at generation time; tasks call their methods directly.
 var (
 	gofkaSerdeString   = streams.StringSerde[string]{}
-	gofkaSerdePageView = gofkaJSONPageView{}
 	gofkaSerdeInt64    = streams.IntSerde[int64]{}
+	gofkaSerdePageView = gofkaJSONPageView{}
 )
 
 // gofkaJSONPageView is the JSON serde of PageView: it encodes and decodes exactly as encoding/json
@@ -104,7 +104,7 @@ func CompiledEventTime() *runtime.Program {
 			{Name: "views-by-page-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[string, int64]()},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "views-by-page", Changelog: 3, Persistent: true, SubTopology: 1},
+			{Name: "views-by-page", Changelog: 3, Persistent: true, SubTopology: 1, Query: runtime.QueryOf[string, int64](gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeInt64.Decode)},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,

@@ -36,7 +36,7 @@ func CompiledWordCount() *runtime.Program {
 			{Name: "word-counts-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[string, int64]()},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "word-counts", Changelog: 3, Persistent: true, SubTopology: 1},
+			{Name: "word-counts", Changelog: 3, Persistent: true, SubTopology: 1, Query: runtime.QueryOf[string, int64](gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeInt64.Decode)},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,

@@ -36,7 +36,7 @@ func CompiledClickCount() *runtime.Program {
 			{Name: "click-counts-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[[]byte, []byte]()},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "click-counts", Changelog: 3, Persistent: true, SubTopology: 1},
+			{Name: "click-counts", Changelog: 3, Persistent: true, SubTopology: 1, Query: runtime.QueryOf[[]byte, []byte](gofkaSerdeBytes.Encode, gofkaSerdeBytes.Decode, gofkaSerdeBytes.Decode)},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,

@@ -20,8 +20,8 @@ var (
 	gofkaSerdeQ1Row        = gofkaJSONQ1Row{}
 	gofkaSerdeQ2Row        = gofkaJSONQ2Row{}
 	gofkaSerdeInt64        = streams.IntSerde[int64]{}
-	gofkaSerdeBidTime      = gofkaJSONBidTime{}
 	gofkaSerdeSession      = gofkaJSONSession{}
+	gofkaSerdeBidTime      = gofkaJSONBidTime{}
 	gofkaSerdeQ11Row       = gofkaJSONQ11Row{}
 	gofkaSerdeAuctionCount = gofkaJSONAuctionCount{}
 	gofkaSerdeWindowed     = streams.TimeWindowedSerde[int64, streams.IntSerde[int64]]{
@@ -482,71 +482,6 @@ func gofkaJSONFieldQ2Row(d *jsonwire.Decoder) int {
 	return -1
 }
 
-// gofkaJSONBidTime is the JSON serde of BidTime: it encodes and decodes exactly as encoding/json
-// does, with the code below specialized to the type (see package runtime/jsonwire).
-type gofkaJSONBidTime struct{}
-
-// Encode appends the JSON encoding of v.
-func (gofkaJSONBidTime) Encode(dst []byte, v BidTime) ([]byte, error) {
-	e := jsonwire.NewEncoder(dst)
-	gofkaJSONEncodeBidTime(&e, v)
-	if err := e.Err(); err != nil {
-		return dst, err
-	}
-	return e.Buf, nil
-}
-
-// Decode parses data into a new value. Strings without escapes share data's memory.
-func (gofkaJSONBidTime) Decode(data []byte) (BidTime, error) {
-	var v BidTime
-	d := jsonwire.NewDecoder(data)
-	gofkaJSONDecodeBidTime(&d, &v)
-	return v, d.End()
-}
-
-// gofkaJSONEncodeBidTime appends v as encoding/json encodes a value of type BidTime.
-func gofkaJSONEncodeBidTime(e *jsonwire.Encoder, v BidTime) {
-	e.Raw(`{"bid":`)
-	jsonwire.WriteBool(e, v.Bid)
-	e.Raw(`,"dateTime":`)
-	jsonwire.WriteInt(e, v.DateTime)
-	e.Byte('}')
-}
-
-// gofkaJSONDecodeBidTime decodes into *v as encoding/json decodes into a value of type BidTime.
-func gofkaJSONDecodeBidTime(d *jsonwire.Decoder, v *BidTime) {
-	if d.Null() {
-		return
-	}
-	for more := d.OpenObject("BidTime"); more; more = d.NextMember() {
-		switch gofkaJSONFieldBidTime(d) {
-		case 0:
-			jsonwire.ReadBool(d, &v.Bid)
-		case 1:
-			jsonwire.ReadInt(d, &v.DateTime)
-		default:
-			d.Skip()
-		}
-	}
-}
-
-// gofkaJSONFieldBidTime returns the index of the field of BidTime that the current member names, -1 for none.
-func gofkaJSONFieldBidTime(d *jsonwire.Decoder) int {
-	switch string(d.Key()) {
-	case "bid":
-		return 0
-	case "dateTime":
-		return 1
-	}
-	switch string(d.FoldedKey()) {
-	case "BID":
-		return 0
-	case "DATETIME":
-		return 1
-	}
-	return -1
-}
-
 // gofkaJSONSession is the JSON serde of Session: it encodes and decodes exactly as encoding/json
 // does, with the code below specialized to the type (see package runtime/jsonwire).
 type gofkaJSONSession struct{}
@@ -616,6 +551,71 @@ func gofkaJSONFieldSession(d *jsonwire.Decoder) int {
 		return 1
 	case "COUNT":
 		return 2
+	}
+	return -1
+}
+
+// gofkaJSONBidTime is the JSON serde of BidTime: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONBidTime struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONBidTime) Encode(dst []byte, v BidTime) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodeBidTime(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONBidTime) Decode(data []byte) (BidTime, error) {
+	var v BidTime
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodeBidTime(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodeBidTime appends v as encoding/json encodes a value of type BidTime.
+func gofkaJSONEncodeBidTime(e *jsonwire.Encoder, v BidTime) {
+	e.Raw(`{"bid":`)
+	jsonwire.WriteBool(e, v.Bid)
+	e.Raw(`,"dateTime":`)
+	jsonwire.WriteInt(e, v.DateTime)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodeBidTime decodes into *v as encoding/json decodes into a value of type BidTime.
+func gofkaJSONDecodeBidTime(d *jsonwire.Decoder, v *BidTime) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("BidTime"); more; more = d.NextMember() {
+		switch gofkaJSONFieldBidTime(d) {
+		case 0:
+			jsonwire.ReadBool(d, &v.Bid)
+		case 1:
+			jsonwire.ReadInt(d, &v.DateTime)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldBidTime returns the index of the field of BidTime that the current member names, -1 for none.
+func gofkaJSONFieldBidTime(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "bid":
+		return 0
+	case "dateTime":
+		return 1
+	}
+	switch string(d.FoldedKey()) {
+	case "BID":
+		return 0
+	case "DATETIME":
+		return 1
 	}
 	return -1
 }
@@ -1383,8 +1383,8 @@ func CompiledQ11() *runtime.Program {
 			{Name: "q11-sessions-timers-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[[]byte, []byte]()},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "q11-sessions", Changelog: 3, Persistent: true, SubTopology: 1},
-			{Name: "q11-sessions-timers", Changelog: 4, Persistent: true, SubTopology: 1},
+			{Name: "q11-sessions", Changelog: 3, Persistent: true, SubTopology: 1, Query: runtime.QueryOf[int64, Session](gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, gofkaSerdeSession.Decode)},
+			{Name: "q11-sessions-timers", Changelog: 4, Persistent: true, SubTopology: 1, Query: runtime.QueryOf[[]byte, []byte](gofkaSerdeBytes.Encode, gofkaSerdeBytes.Decode, gofkaSerdeBytes.Decode)},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,
@@ -2224,7 +2224,7 @@ func CompiledQ7() *runtime.Program {
 			{Name: "q7-top-suppress-changelog", Kind: runtime.ChangelogTopic},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "q7-edges", Changelog: 4, Persistent: true, SubTopology: 1},
+			{Name: "q7-edges", Changelog: 4, Persistent: true, SubTopology: 1, Query: runtime.QueryOf[int64, Edge](gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, gofkaSerdeEdge.Decode)},
 			{Name: "q7-top", Changelog: 5, Persistent: true, SubTopology: 2, Kind: runtime.WindowStore, Retention: 10000 * time.Millisecond},
 			{Name: "q7-top-suppress", Changelog: 6, Persistent: true, SubTopology: 2, Kind: runtime.SuppressBuffer},
 		},

@@ -1,0 +1,196 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// storeAnswer is one GET /stores/{store}/{key} answer.
+type storeAnswer struct {
+	code       int
+	retryAfter string
+	key        string
+	value      int64
+	body       string
+}
+
+func (c *cluster) storeGet(ctx context.Context, i int, user string) storeAnswer {
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+c.status[i]+"/stores/"+storeName+"/"+url.PathEscape(user), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return storeAnswer{body: err.Error()}
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	a := storeAnswer{code: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), body: string(b)}
+	if a.code == http.StatusOK {
+		var kv struct {
+			Key   string `json:"key"`
+			Value int64  `json:"value"`
+		}
+		if err := json.Unmarshal(b, &kv); err != nil {
+			a.body = "bad JSON: " + err.Error() + ": " + a.body
+			a.code = -1
+		}
+		a.key, a.value = kv.Key, kv.Value
+	}
+	return a
+}
+
+// storeScan reads every page of a scan of the store from replica i.
+func (c *cluster) storeScan(ctx context.Context, i int, params url.Values) (map[string]int64, []string, error) {
+	got := map[string]int64{}
+	var order []string
+	for pages := 0; ; pages++ {
+		req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+c.status[i]+"/stores/"+storeName+"?"+params.Encode(), nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, nil, err
+		}
+		var page struct {
+			Entries []struct {
+				Key   string `json:"key"`
+				Value int64  `json:"value"`
+			} `json:"entries"`
+			Next string `json:"next"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || err != nil {
+			return nil, nil, fmt.Errorf("page %d: %s (%v)", pages, resp.Status, err)
+		}
+		if limit := params.Get("limit"); len(page.Entries) > 0 && fmt.Sprint(len(page.Entries)) != limit && page.Next != "" {
+			return nil, nil, fmt.Errorf("page %d: %d entries with a next token, limit %s", pages, len(page.Entries), limit)
+		}
+		for _, en := range page.Entries {
+			if _, dup := got[en.Key]; dup {
+				return nil, nil, fmt.Errorf("key %s twice", en.Key)
+			}
+			got[en.Key] = en.Value
+			order = append(order, en.Key)
+		}
+		if page.Next == "" {
+			return got, order, nil
+		}
+		params.Set("next", page.Next)
+	}
+}
+
+// TestInteractiveQueriesAcrossReplicas counts clicks on three replicas
+// (exactly-once, so a store's value is exact even across a kill) and asks
+// every replica for every user's count: each answers for keys of every
+// partition (forwarding to the owner), equal to a count made here. Scans
+// with pagination and prefixes equal a brute force. A SIGKILLed replica's
+// keys answer 503 with Retry-After, never a wrong value, until its tasks
+// move, then 200 with the right count.
+func TestInteractiveQueriesAcrossReplicas(t *testing.T) {
+	ctx := testContext(t, 150*time.Second)
+	addr, cl, _ := clickCountBroker(ctx, t)
+	c := newCluster(t, addr, 3, append([]string{"--checkpoint-interval", "2s"}, eosFlag...)...)
+	c.startAll()
+	c.everyTaskRunning(ctx, []int{0, 1, 2})
+
+	clicks := makeClicks(0, 3000)
+	if err := produceClicks(ctx, cl, clicks); err != nil {
+		t.Fatal(err)
+	}
+	want := expectedCounts(clicks)
+	users := slices.Sorted(maps.Keys(want))
+
+	// Every replica, every user: poll until the counts are complete, then
+	// every answer must be exact.
+	allExact := func(alive []int, during string) {
+		t.Helper()
+		var bad string
+		err := poll(ctx, "every replica answers every user's count "+during, func() (bool, error) {
+			for _, i := range alive {
+				for _, u := range users {
+					a := c.storeGet(ctx, i, u)
+					switch {
+					case a.code == http.StatusOK && a.key == u && a.value == want[u]:
+					case a.code == http.StatusOK && a.key == u && a.value < want[u]:
+						bad = fmt.Sprintf("r%d %s: %d of %d (still counting)", i, u, a.value, want[u])
+						return false, nil
+					case a.code == http.StatusServiceUnavailable && a.retryAfter != "":
+						bad = fmt.Sprintf("r%d %s: 503 %s", i, u, strings.TrimSpace(a.body))
+						return false, nil
+					default:
+						return false, fmt.Errorf("r%d GET %s: %d %q (key %q value %d), want 200 with %d or 503 with Retry-After",
+							i, u, a.code, a.body, a.key, a.value, want[u])
+					}
+				}
+			}
+			return true, nil
+		})
+		if err != nil {
+			t.Fatalf("%v (last: %s)", err, bad)
+		}
+	}
+	allExact([]int{0, 1, 2}, "")
+	for i := range 3 {
+		if a := c.storeGet(ctx, i, "no-such-user"); a.code != http.StatusNotFound {
+			t.Errorf("r%d GET an absent key: %d %q, want 404", i, a.code, a.body)
+		}
+	}
+
+	// Scans, paginated, equal the brute force in key order.
+	got, order, err := c.storeScan(ctx, 1, url.Values{"limit": {"7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(got, want) || !slices.Equal(order, users) {
+		t.Errorf("full scan: %d keys, want %d; in order %v", len(got), len(want), slices.IsSorted(order))
+	}
+	for _, tc := range []url.Values{
+		{"prefix": {"user-01"}, "limit": {"3"}},
+		{"from": {"user-020"}, "to": {"user-055"}, "limit": {"10"}},
+		{"prefix": {"nobody"}},
+	} {
+		brute := map[string]int64{}
+		for u, n := range want {
+			p := tc.Get("prefix")
+			if (tc.Has("prefix") && strings.HasPrefix(u, p)) || (tc.Has("from") && u >= tc.Get("from") && u <= tc.Get("to")) {
+				brute[u] = n
+			}
+		}
+		got, _, err := c.storeScan(ctx, 2, tc)
+		if err != nil {
+			t.Fatalf("scan %v: %v", tc, err)
+		}
+		if !maps.Equal(got, brute) {
+			t.Errorf("scan %v: %v, want %v", tc, got, brute)
+		}
+	}
+
+	// SIGKILL a worker: its keys answer 503 (Retry-After) or the exact count,
+	// never anything else, and all exact once its tasks moved.
+	leader := c.leader(ctx, []int{0, 1, 2})
+	victim := (leader + 1) % 3
+	alive := []int{leader, (leader + 2) % 3}
+	c.kill(victim)
+	saw503 := false
+	for _, i := range alive {
+		for _, u := range users {
+			a := c.storeGet(ctx, i, u)
+			if a.code == http.StatusServiceUnavailable && a.retryAfter != "" {
+				saw503 = true
+			} else if a.code != http.StatusOK || a.value != want[u] {
+				t.Fatalf("right after the kill: r%d %s: %d %q value %d, want 503+Retry-After or 200 with %d", i, u, a.code, a.body, a.value, want[u])
+			}
+		}
+	}
+	if !saw503 {
+		t.Errorf("right after the kill of r%d no key answered 503: its keys were answered by whom?", victim)
+	}
+	allExact(alive, "after the kill")
+	c.everyTaskRunning(ctx, alive)
+}
