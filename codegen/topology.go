@@ -48,6 +48,7 @@ func (tg *topologyGen) emit() []jen.Code {
 	var out []jen.Code
 	out = append(out, tg.literalFuncs()...)
 	out = append(out, tg.program()...)
+	out = append(out, tg.storesClient()...)
 	for _, st := range tg.graph.SubTopologies {
 		t := &taskGen{topologyGen: tg, st: st}
 		out = append(out, t.emit()...)

@@ -123,6 +123,17 @@ func CompiledEventTime() *runtime.Program {
 	}
 }
 
+// EventTimeStores reads the key-value stores of topology EventTime from a running application,
+// through any replica's status address (GET /stores/…; the replica forwards to the key's owner).
+type EventTimeStores struct {
+	ViewsByPage *runtime.StoreClient[string, int64] // store "views-by-page"
+}
+
+// NewEventTimeStores returns the stores' clients, all reading through cfg.
+func NewEventTimeStores(cfg runtime.StoreClientConfig) *EventTimeStores {
+	return &EventTimeStores{ViewsByPage: runtime.NewStoreClient[string, int64](cfg, "views-by-page")}
+}
+
 // eventTimeTask0 runs sub-topology 0 of EventTime on one partition:
 //
 //	Source#0 topic "page-views" → SelectKey#1 → Repartition#2 topic "views-by-page-repartition"

@@ -305,6 +305,23 @@ func CompiledSessions() *runtime.Program {
 	}
 }
 
+// SessionsStores reads the key-value stores of topology Sessions from a running application,
+// through any replica's status address (GET /stores/…; the replica forwards to the key's owner).
+type SessionsStores struct {
+	Sessions       *runtime.StoreClient[string, Session] // store "sessions"
+	OpenSessions   *runtime.StoreClient[string, int64]   // store "open-sessions"
+	SessionsTimers *runtime.StoreClient[[]byte, []byte]  // store "sessions-timers"
+}
+
+// NewSessionsStores returns the stores' clients, all reading through cfg.
+func NewSessionsStores(cfg runtime.StoreClientConfig) *SessionsStores {
+	return &SessionsStores{
+		OpenSessions:   runtime.NewStoreClient[string, int64](cfg, "open-sessions"),
+		Sessions:       runtime.NewStoreClient[string, Session](cfg, "sessions"),
+		SessionsTimers: runtime.NewStoreClient[[]byte, []byte](cfg, "sessions-timers"),
+	}
+}
+
 // sessionsTask0 runs sub-topology 0 of Sessions on one partition:
 //
 //	Source#0 topic "clicks" → Process#1 store "sessions" store "open-sessions" store "sessions-timers" → Sink#2 topic "session-events"

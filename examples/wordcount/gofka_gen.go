@@ -55,6 +55,17 @@ func CompiledWordCount() *runtime.Program {
 	}
 }
 
+// WordCountStores reads the key-value stores of topology WordCount from a running application,
+// through any replica's status address (GET /stores/…; the replica forwards to the key's owner).
+type WordCountStores struct {
+	WordCounts *runtime.StoreClient[string, int64] // store "word-counts"
+}
+
+// NewWordCountStores returns the stores' clients, all reading through cfg.
+func NewWordCountStores(cfg runtime.StoreClientConfig) *WordCountStores {
+	return &WordCountStores{WordCounts: runtime.NewStoreClient[string, int64](cfg, "word-counts")}
+}
+
 // wordCountTask0 runs sub-topology 0 of WordCount on one partition:
 //
 //	Source#0 topic "text-lines" → FlatMapValues#1 → SelectKey#2 → Repartition#3 topic "word-counts-repartition"

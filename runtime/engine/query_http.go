@@ -51,7 +51,7 @@ func (s *statusServer) queryHandlers(e *Engine, mux *http.ServeMux) {
 			http.Error(w, "no queryable key-value store "+strconv.Quote(r.PathValue("store")), http.StatusNotFound)
 			return
 		}
-		q, err := scanParams(r.URL.Query())
+		q, err := scanParams(r.URL.Query(), e.prog.Stores[si].Query.KeyFromText)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
@@ -66,14 +66,26 @@ func (s *statusServer) queryHandlers(e *Engine, mux *http.ServeMux) {
 }
 
 // scanParams reads a scan's from, to (inclusive), prefix, limit and next.
-// They bound the store's key bytes: for a string key, the text.
-func scanParams(v url.Values) (*storeRead, error) {
+// from and to are keys as a path writes them (parse encodes them); prefix
+// bounds the encoded key bytes (for a string key: the text). Entries come in
+// the order of the encoded keys.
+func scanParams(v url.Values, parse func(string) ([]byte, error)) (*storeRead, error) {
 	q := &storeRead{scan: true, limit: 100}
-	if v.Has("from") {
-		q.from = []byte(v.Get("from"))
+	for _, b := range []struct {
+		name string
+		to   *[]byte
+	}{{"from", &q.from}, {"to", &q.to}} {
+		if !v.Has(b.name) {
+			continue
+		}
+		k, err := parse(v.Get(b.name))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", b.name, err)
+		}
+		*b.to = k
 	}
-	if v.Has("to") {
-		q.to = append([]byte(v.Get("to")), 0) // inclusive: the next key after it
+	if q.to != nil {
+		q.to = append(q.to, 0) // inclusive: the next key after it
 	}
 	if v.Has("prefix") {
 		if v.Has("from") || v.Has("to") {

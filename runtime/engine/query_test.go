@@ -68,23 +68,23 @@ func TestKeyTextAndJSON(t *testing.T) {
 }
 
 func TestScanParams(t *testing.T) {
-	q, err := scanParams(url.Values{"from": {"a"}, "to": {"c"}, "limit": {"5"}})
+	q, err := scanParams(url.Values{"from": {"a"}, "to": {"c"}, "limit": {"5"}}, rawKey)
 	if err != nil || string(q.from) != "a" || string(q.to) != "c\x00" || q.limit != 5 {
 		t.Errorf("from/to: %+v %v", q, err)
 	}
-	q, err = scanParams(url.Values{"prefix": {"ab\xff"}})
+	q, err = scanParams(url.Values{"prefix": {"ab\xff"}}, rawKey)
 	if err != nil || string(q.from) != "ab\xff" || string(q.to) != "ac" || q.limit != 100 {
 		t.Errorf("prefix: %q %q %v", q.from, q.to, err)
 	}
-	if q, _ := scanParams(url.Values{"prefix": {"\xff\xff"}}); q.to != nil {
+	if q, _ := scanParams(url.Values{"prefix": {"\xff\xff"}}, rawKey); q.to != nil {
 		t.Errorf("prefix of 0xff bytes: to %q, want none", q.to)
 	}
-	q, err = scanParams(url.Values{"from": {"a"}, "next": {encodeToken([]byte("b"))}})
+	q, err = scanParams(url.Values{"from": {"a"}, "next": {encodeToken([]byte("b"))}}, rawKey)
 	if err != nil || string(q.from) != "b\x00" {
 		t.Errorf("next: from %q %v", q.from, err)
 	}
 	for _, bad := range []url.Values{{"limit": {"0"}}, {"limit": {"x"}}, {"prefix": {"a"}, "from": {"a"}}, {"next": {"!!"}}} {
-		if _, err := scanParams(bad); err == nil {
+		if _, err := scanParams(bad, rawKey); err == nil {
 			t.Errorf("%v: no error", bad)
 		}
 	}
@@ -121,7 +121,7 @@ func TestScanPagesEqualBruteForce(t *testing.T) {
 		}
 		var got []string
 		for {
-			q, err := scanParams(tc)
+			q, err := scanParams(tc, rawKey)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -150,3 +150,5 @@ func TestScanPagesEqualBruteForce(t *testing.T) {
 		}
 	}
 }
+
+func rawKey(s string) ([]byte, error) { return []byte(s), nil }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gofka/streams/runtime"
 )
 
 // storeAnswer is one GET /stores/{store}/{key} answer.
@@ -173,6 +175,32 @@ func TestInteractiveQueriesAcrossReplicas(t *testing.T) {
 		if !maps.Equal(got, brute) {
 			t.Errorf("scan %v: %v, want %v", tc, got, brute)
 		}
+	}
+
+	// The typed client, as the generated clickcount.NewClickCountStores makes
+	// it (the example is a main package, which a test cannot import).
+	stores := struct{ ClickCounts *runtime.StoreClient[string, int64] }{
+		runtime.NewStoreClient[string, int64](runtime.StoreClientConfig{BaseURL: "http://" + c.status[0]}, storeName)}
+	for _, u := range users {
+		if n, ok, err := stores.ClickCounts.Get(ctx, u); err != nil || !ok || n != want[u] {
+			t.Errorf("typed Get %s: %d %v %v, want %d", u, n, ok, err, want[u])
+		}
+	}
+	if _, ok, err := stores.ClickCounts.Get(ctx, "no-such-user"); ok || err != nil {
+		t.Errorf("typed Get of an absent key: %v %v, want not found", ok, err)
+	}
+	typed := map[string]int64{}
+	if err := stores.ClickCounts.Range(ctx, "user-020", "user-055", func(k string, n int64) bool { typed[k] = n; return true }); err != nil {
+		t.Fatal(err)
+	}
+	brute := map[string]int64{}
+	for u, n := range want {
+		if u >= "user-020" && u <= "user-055" {
+			brute[u] = n
+		}
+	}
+	if !maps.Equal(typed, brute) {
+		t.Errorf("typed Range: %v, want %v", typed, brute)
 	}
 
 	// SIGKILL a worker: its keys answer 503 (Retry-After) or the exact count,

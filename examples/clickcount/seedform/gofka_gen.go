@@ -55,6 +55,17 @@ func CompiledClickCount() *runtime.Program {
 	}
 }
 
+// ClickCountStores reads the key-value stores of topology ClickCount from a running application,
+// through any replica's status address (GET /stores/…; the replica forwards to the key's owner).
+type ClickCountStores struct {
+	ClickCounts *runtime.StoreClient[[]byte, []byte] // store "click-counts"
+}
+
+// NewClickCountStores returns the stores' clients, all reading through cfg.
+func NewClickCountStores(cfg runtime.StoreClientConfig) *ClickCountStores {
+	return &ClickCountStores{ClickCounts: runtime.NewStoreClient[[]byte, []byte](cfg, "click-counts")}
+}
+
 // clickCountTask0 runs sub-topology 0 of ClickCount on one partition:
 //
 //	Source#0 topic "user-clicks" → Filter#1 → Map#2 → Repartition#3 topic "click-counts-repartition"

@@ -1403,6 +1403,21 @@ func CompiledQ11() *runtime.Program {
 	}
 }
 
+// Q11Stores reads the key-value stores of topology Q11 from a running application,
+// through any replica's status address (GET /stores/…; the replica forwards to the key's owner).
+type Q11Stores struct {
+	Q11Sessions       *runtime.StoreClient[int64, Session] // store "q11-sessions"
+	Q11SessionsTimers *runtime.StoreClient[[]byte, []byte] // store "q11-sessions-timers"
+}
+
+// NewQ11Stores returns the stores' clients, all reading through cfg.
+func NewQ11Stores(cfg runtime.StoreClientConfig) *Q11Stores {
+	return &Q11Stores{
+		Q11Sessions:       runtime.NewStoreClient[int64, Session](cfg, "q11-sessions"),
+		Q11SessionsTimers: runtime.NewStoreClient[[]byte, []byte](cfg, "q11-sessions-timers"),
+	}
+}
+
 // q11Task0 runs sub-topology 0 of Q11 on one partition:
 //
 //	Source#0 topic "nexmark-events" → SelectKey#1 → MapValues#2 → Repartition#3 topic "q11-by-bidder-repartition"
@@ -2249,6 +2264,17 @@ func CompiledQ7() *runtime.Program {
 		Description: q7Description,
 		Mermaid:     q7Mermaid,
 	}
+}
+
+// Q7Stores reads the key-value stores of topology Q7 from a running application,
+// through any replica's status address (GET /stores/…; the replica forwards to the key's owner).
+type Q7Stores struct {
+	Q7Edges *runtime.StoreClient[int64, Edge] // store "q7-edges"
+}
+
+// NewQ7Stores returns the stores' clients, all reading through cfg.
+func NewQ7Stores(cfg runtime.StoreClientConfig) *Q7Stores {
+	return &Q7Stores{Q7Edges: runtime.NewStoreClient[int64, Edge](cfg, "q7-edges")}
 }
 
 // q7Task0 runs sub-topology 0 of Q7 on one partition:
