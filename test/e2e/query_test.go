@@ -179,7 +179,9 @@ func TestInteractiveQueriesAcrossReplicas(t *testing.T) {
 
 	// The typed client, as the generated clickcount.NewClickCountStores makes
 	// it (the example is a main package, which a test cannot import).
-	stores := struct{ ClickCounts *runtime.StoreClient[string, int64] }{
+	stores := struct {
+		ClickCounts *runtime.StoreClient[string, int64]
+	}{
 		runtime.NewStoreClient[string, int64](runtime.StoreClientConfig{BaseURL: "http://" + c.status[0]}, storeName)}
 	for _, u := range users {
 		if n, ok, err := stores.ClickCounts.Get(ctx, u); err != nil || !ok || n != want[u] {
