@@ -99,7 +99,7 @@ func TestInteractiveQueriesAcrossReplicas(t *testing.T) {
 	addr, cl, _ := clickCountBroker(ctx, t)
 	c := newCluster(t, addr, 3, append([]string{"--checkpoint-interval", "2s"}, eosFlag...)...)
 	c.startAll()
-	c.everyTaskRunning(ctx, []int{0, 1, 2})
+	owners := c.everyTaskRunning(ctx, []int{0, 1, 2})
 
 	clicks := makeClicks(0, 3000)
 	if err := produceClicks(ctx, cl, clicks); err != nil {
@@ -207,9 +207,24 @@ func TestInteractiveQueriesAcrossReplicas(t *testing.T) {
 
 	// SIGKILL a worker: its keys answer 503 (Retry-After) or the exact count,
 	// never anything else, and all exact once its tasks moved.
+	// The victim: a replica other than the leader that runs a task of the
+	// store's sub-topology (1).
 	leader := c.leader(ctx, []int{0, 1, 2})
-	victim := (leader + 1) % 3
-	alive := []int{leader, (leader + 2) % 3}
+	victim := -1
+	for task, o := range owners {
+		if strings.HasPrefix(task, "1_") && o != leader {
+			victim = o
+		}
+	}
+	if victim < 0 {
+		t.Fatalf("the leader r%d runs every task of the store: %v", leader, owners)
+	}
+	var alive []int
+	for i := range 3 {
+		if i != victim {
+			alive = append(alive, i)
+		}
+	}
 	c.kill(victim)
 	saw503 := false
 	for _, i := range alive {
