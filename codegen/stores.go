@@ -16,20 +16,29 @@ import (
 //
 //	StoreSpec{…, Query: runtime.QueryOf[K, V](keySerde.Encode, keySerde.Decode, valueSerde.Decode)}
 //
-// Windowed and session stores and suppression buffers get none: their keys
-// carry a window.
+// A window store's reads go through a state.WindowStore of their own
+// (runtime.WindowQueryOf); session stores and suppression buffers get none.
 
 // storeQuery is the Query field of store s's StoreSpec, or nothing.
 func (g *gen) storeQuery(s *ir.Store) []jen.Code {
 	if s.KeySerde == nil || s.ValueSerde == nil || s.Node == nil || s.Node.Op == ir.OpSuppress {
 		return nil
 	}
-	if w := s.Node.Window; w != nil && (w.Timed() || w.Kind == ir.SessionWindow) {
+	// A fresh statement per method: jennifer's Clone shares the slice.
+	ks := func(m string) jen.Code { return g.serde(s.KeySerde).Dot(m) }
+	vs := func(m string) jen.Code { return g.serde(s.ValueSerde).Dot(m) }
+	if w := s.Node.Window; w != nil && w.Kind == ir.SessionWindow {
 		return nil
+	} else if w != nil && w.Timed() { // read through a state.WindowStore, as the task writes it
+		spec := jen.Qual(statePath, "WindowSpec").Values(
+			jen.Id("Size").Op(":").Lit(int(w.Size.Milliseconds())),
+			jen.Id("Retention").Op(":").Lit(int(w.Retention().Milliseconds())))
+		q := jen.Qual(runtimePath, "WindowQueryOf").Types(typ(s.Key), typ(s.Value)).
+			Call(ks("Encode"), ks("Decode"), vs("Encode"), vs("Decode"), spec)
+		return []jen.Code{jen.Id("Query").Op(":").Add(q)}
 	}
-	ks, vs := g.serde(s.KeySerde), g.serde(s.ValueSerde)
 	q := jen.Qual(runtimePath, "QueryOf").Types(typ(s.Key), typ(s.Value)).
-		Call(ks.Clone().Dot("Encode"), ks.Clone().Dot("Decode"), vs.Dot("Decode"))
+		Call(ks("Encode"), ks("Decode"), vs("Decode"))
 	return []jen.Code{jen.Id("Query").Op(":").Add(q)}
 }
 
@@ -46,8 +55,8 @@ func (tg *topologyGen) storesClient() []jen.Code {
 	var fields []jen.Code
 	values := jen.Dict{}
 	for _, s := range tg.graph.Stores {
-		if tg.storeQuery(s) == nil {
-			continue
+		if w := s.Node.Window; tg.storeQuery(s) == nil || (w != nil && w.Timed()) {
+			continue // no typed client for window stores yet
 		}
 		name := camel(s.Name)
 		ct := jen.Op("*").Qual(runtimePath, "StoreClient").Types(typ(s.Key), typ(s.Value))

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+
+	"github.com/gofka/streams/state"
 )
 
 // StoreQuery is what interactive queries (the status server's GET /stores/…)
@@ -23,6 +25,9 @@ type StoreQuery struct {
 	// exactly that, so a struct reads as its serde wrote it).
 	KeyJSON   func(key []byte) (json.RawMessage, error)
 	ValueJSON func(value []byte) (json.RawMessage, error)
+	// Windows, for a window store only, lists the windows of key whose
+	// start is in [from, to] (ms) from the store's backend.
+	Windows func(b state.Backend, key []byte, from, to int64) ([]WindowEntry, error)
 }
 
 // QueryOf is the StoreQuery of a store whose keys are K, encoded with
@@ -90,4 +95,30 @@ func ParseKeyText[K any](text string) (K, error) {
 		return k, fmt.Errorf("key %q is not a %s: %w", text, v.Type(), err)
 	}
 	return k, nil
+}
+
+// WindowEntry is one window of a key in a windowed store.
+type WindowEntry struct {
+	Start int64           `json:"start"` // ms since the epoch
+	End   int64           `json:"end"`   // exclusive
+	Value json.RawMessage `json:"value"`
+}
+
+// WindowQueryOf is the StoreQuery of a window store (state.WindowStore) of
+// keys K and values V with spec: a key's windows are read with Windows.
+func WindowQueryOf[K, V any](encodeKey func([]byte, K) ([]byte, error), decodeKey func([]byte) (K, error),
+	encodeValue func([]byte, V) ([]byte, error), decodeValue func([]byte) (V, error), spec state.WindowSpec) *StoreQuery {
+	q := QueryOf[K, V](encodeKey, decodeKey, decodeValue)
+	q.Windows = func(b state.Backend, key []byte, from, to int64) ([]WindowEntry, error) {
+		// A store of its own over the flushed backend: it only reads.
+		ws := state.NewWindowStore(b, encodeValue, decodeValue, spec, 16)
+		out := []WindowEntry{}
+		err := ws.Fetch(key, from, to, func(start int64, v V, _ int64) error {
+			j, err := json.Marshal(v)
+			out = append(out, WindowEntry{Start: start, End: start + spec.Size, Value: j})
+			return err
+		})
+		return out, err
+	}
+	return q
 }

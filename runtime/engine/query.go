@@ -46,13 +46,15 @@ const (
 
 // storeRead is one read handed to the loop goroutine.
 type storeRead struct {
-	store     int // index in Program.Stores
-	key       []byte
-	scan      bool
-	partition int32  // scans: which partition
-	from, to  []byte // scans: from <= key < to (nil: unbounded)
-	limit     int    // scans
-	reply     chan readResult
+	store      int // index in Program.Stores
+	key        []byte
+	scan       bool
+	partition  int32  // scans: which partition
+	from, to   []byte // scans: from <= key < to (nil: unbounded)
+	windowed   bool   // a window store's key: its windows starting in [wfrom, wto]
+	wfrom, wto int64
+	limit      int // scans
+	reply      chan readResult
 }
 
 // readResult is the loop's answer to a storeRead.
@@ -61,6 +63,7 @@ type readResult struct {
 	owner      string // with 503: the status address of the task's live owner, if another replica
 	partitions int32
 	entry      queryEntry
+	windows    []runtime.WindowEntry
 	entries    []queryEntry
 	more       bool
 	err        error
@@ -136,6 +139,10 @@ func (e *Engine) answer(q *storeRead) readResult {
 	res := readResult{status: http.StatusOK, partitions: n}
 	if q.scan {
 		res.entries, res.more, res.err = scanStore(backend, spec.Query, q)
+		return res
+	}
+	if q.windowed {
+		res.windows, res.err = spec.Query.Windows(backend, q.key, q.wfrom, q.wto)
 		return res
 	}
 	v, ok, err := backend.Get(q.key)

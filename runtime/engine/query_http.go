@@ -8,10 +8,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
 	"strconv"
+
+	"github.com/gofka/streams/runtime"
 )
 
 // The HTTP side of interactive queries (query.go): routes, parameters, and
@@ -30,7 +33,15 @@ func (s *statusServer) queryHandlers(e *Engine, mux *http.ServeMux) {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		res := s.read(r.Context(), &storeRead{store: si, key: key})
+		q := &storeRead{store: si, key: key}
+		if e.prog.Stores[si].Query.Windows != nil {
+			if q.wfrom, q.wto, err = windowParams(r.URL.Query()); err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			q.windowed = true
+		}
+		res := s.read(r.Context(), q)
 		switch {
 		case res.err != nil && res.status != http.StatusNotFound:
 			http.Error(w, res.err.Error(), http.StatusInternalServerError)
@@ -40,6 +51,12 @@ func (s *statusServer) queryHandlers(e *Engine, mux *http.ServeMux) {
 			http.Error(w, res.err.Error(), http.StatusInternalServerError)
 		case res.status == http.StatusNotFound:
 			http.Error(w, "key not found", http.StatusNotFound)
+		case q.windowed:
+			kj, _ := e.prog.Stores[si].Query.KeyJSON(key)
+			writeJSON(w, struct {
+				Key     json.RawMessage       `json:"key"`
+				Windows []runtime.WindowEntry `json:"windows"`
+			}{kj, res.windows})
 		default:
 			res.entry.Raw = nil
 			writeJSON(w, res.entry)
@@ -49,6 +66,10 @@ func (s *statusServer) queryHandlers(e *Engine, mux *http.ServeMux) {
 		si, ok := storeIndex(e.prog, r.PathValue("store"))
 		if !ok {
 			http.Error(w, "no queryable key-value store "+strconv.Quote(r.PathValue("store")), http.StatusNotFound)
+			return
+		}
+		if e.prog.Stores[si].Query.Windows != nil {
+			http.Error(w, "a window store is read a key at a time: GET /stores/{store}/{key}?from=&to=", http.StatusBadRequest)
 			return
 		}
 		q, err := scanParams(r.URL.Query(), e.prog.Stores[si].Query.KeyFromText)
@@ -117,6 +138,23 @@ func scanParams(v url.Values, parse func(string) ([]byte, error)) (*storeRead, e
 		q.partition = int32(p)
 	}
 	return q, nil
+}
+
+// windowParams reads a window query's from and to: window start times, ms
+// since the epoch, both included (default: every window).
+func windowParams(v url.Values) (from, to int64, err error) {
+	from, to = 0, math.MaxInt64
+	for _, p := range []struct {
+		name string
+		to   *int64
+	}{{"from", &from}, {"to", &to}} {
+		if s := v.Get(p.name); s != "" {
+			if *p.to, err = strconv.ParseInt(s, 10, 64); err != nil {
+				return 0, 0, fmt.Errorf("%s: a time in ms since the epoch: %w", p.name, err)
+			}
+		}
+	}
+	return from, to, nil
 }
 
 // prefixEnd is the smallest key after every key starting with prefix (nil: none).

@@ -23,13 +23,13 @@ var (
 	gofkaSerdeSession      = gofkaJSONSession{}
 	gofkaSerdeBidTime      = gofkaJSONBidTime{}
 	gofkaSerdeQ11Row       = gofkaJSONQ11Row{}
+	gofkaSerdeTopAuctions  = gofkaJSONTopAuctions{}
 	gofkaSerdeAuctionCount = gofkaJSONAuctionCount{}
 	gofkaSerdeWindowed     = streams.TimeWindowedSerde[int64, streams.IntSerde[int64]]{
 		Inner: gofkaSerdeInt64,
 		Size:  10000 * time.Millisecond,
 	}
-	gofkaSerdeTopAuctions = gofkaJSONTopAuctions{}
-	gofkaSerdeWindowed2   = streams.TimeWindowedSerde[int64, streams.IntSerde[int64]]{
+	gofkaSerdeWindowed2 = streams.TimeWindowedSerde[int64, streams.IntSerde[int64]]{
 		Inner: gofkaSerdeInt64,
 		Size:  2000 * time.Millisecond,
 	}
@@ -701,71 +701,6 @@ func gofkaJSONFieldQ11Row(d *jsonwire.Decoder) int {
 	return -1
 }
 
-// gofkaJSONAuctionCount is the JSON serde of AuctionCount: it encodes and decodes exactly as encoding/json
-// does, with the code below specialized to the type (see package runtime/jsonwire).
-type gofkaJSONAuctionCount struct{}
-
-// Encode appends the JSON encoding of v.
-func (gofkaJSONAuctionCount) Encode(dst []byte, v AuctionCount) ([]byte, error) {
-	e := jsonwire.NewEncoder(dst)
-	gofkaJSONEncodeAuctionCount(&e, v)
-	if err := e.Err(); err != nil {
-		return dst, err
-	}
-	return e.Buf, nil
-}
-
-// Decode parses data into a new value. Strings without escapes share data's memory.
-func (gofkaJSONAuctionCount) Decode(data []byte) (AuctionCount, error) {
-	var v AuctionCount
-	d := jsonwire.NewDecoder(data)
-	gofkaJSONDecodeAuctionCount(&d, &v)
-	return v, d.End()
-}
-
-// gofkaJSONEncodeAuctionCount appends v as encoding/json encodes a value of type AuctionCount.
-func gofkaJSONEncodeAuctionCount(e *jsonwire.Encoder, v AuctionCount) {
-	e.Raw(`{"auction":`)
-	jsonwire.WriteInt(e, v.Auction)
-	e.Raw(`,"num":`)
-	jsonwire.WriteInt(e, v.Num)
-	e.Byte('}')
-}
-
-// gofkaJSONDecodeAuctionCount decodes into *v as encoding/json decodes into a value of type AuctionCount.
-func gofkaJSONDecodeAuctionCount(d *jsonwire.Decoder, v *AuctionCount) {
-	if d.Null() {
-		return
-	}
-	for more := d.OpenObject("AuctionCount"); more; more = d.NextMember() {
-		switch gofkaJSONFieldAuctionCount(d) {
-		case 0:
-			jsonwire.ReadInt(d, &v.Auction)
-		case 1:
-			jsonwire.ReadInt(d, &v.Num)
-		default:
-			d.Skip()
-		}
-	}
-}
-
-// gofkaJSONFieldAuctionCount returns the index of the field of AuctionCount that the current member names, -1 for none.
-func gofkaJSONFieldAuctionCount(d *jsonwire.Decoder) int {
-	switch string(d.Key()) {
-	case "auction":
-		return 0
-	case "num":
-		return 1
-	}
-	switch string(d.FoldedKey()) {
-	case "AUCTION":
-		return 0
-	case "NUM":
-		return 1
-	}
-	return -1
-}
-
 // gofkaJSONTopAuctions is the JSON serde of TopAuctions: it encodes and decodes exactly as encoding/json
 // does, with the code below specialized to the type (see package runtime/jsonwire).
 type gofkaJSONTopAuctions struct{}
@@ -839,6 +774,71 @@ func gofkaJSONEncodeSliceOfInt64(e *jsonwire.Encoder, v []int64) {
 // gofkaJSONDecodeSliceOfInt64 decodes into *v as encoding/json decodes into a value of type []int64.
 func gofkaJSONDecodeSliceOfInt64(d *jsonwire.Decoder, v *[]int64) {
 	jsonwire.ReadSlice(d, v, jsonwire.ReadInt[int64])
+}
+
+// gofkaJSONAuctionCount is the JSON serde of AuctionCount: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONAuctionCount struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONAuctionCount) Encode(dst []byte, v AuctionCount) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodeAuctionCount(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONAuctionCount) Decode(data []byte) (AuctionCount, error) {
+	var v AuctionCount
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodeAuctionCount(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodeAuctionCount appends v as encoding/json encodes a value of type AuctionCount.
+func gofkaJSONEncodeAuctionCount(e *jsonwire.Encoder, v AuctionCount) {
+	e.Raw(`{"auction":`)
+	jsonwire.WriteInt(e, v.Auction)
+	e.Raw(`,"num":`)
+	jsonwire.WriteInt(e, v.Num)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodeAuctionCount decodes into *v as encoding/json decodes into a value of type AuctionCount.
+func gofkaJSONDecodeAuctionCount(d *jsonwire.Decoder, v *AuctionCount) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("AuctionCount"); more; more = d.NextMember() {
+		switch gofkaJSONFieldAuctionCount(d) {
+		case 0:
+			jsonwire.ReadInt(d, &v.Auction)
+		case 1:
+			jsonwire.ReadInt(d, &v.Num)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldAuctionCount returns the index of the field of AuctionCount that the current member names, -1 for none.
+func gofkaJSONFieldAuctionCount(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "auction":
+		return 0
+	case "num":
+		return 1
+	}
+	switch string(d.FoldedKey()) {
+	case "AUCTION":
+		return 0
+	case "NUM":
+		return 1
+	}
+	return -1
 }
 
 // gofkaJSONQ5Row is the JSON serde of Q5Row: it encodes and decodes exactly as encoding/json
@@ -1680,9 +1680,9 @@ func CompiledQ5() *runtime.Program {
 			{Name: "q5-top-suppress-changelog", Kind: runtime.ChangelogTopic},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "q5-counts", Changelog: 5, Persistent: true, SubTopology: 2, Kind: runtime.WindowStore, Retention: 10000 * time.Millisecond},
+			{Name: "q5-counts", Changelog: 5, Persistent: true, SubTopology: 2, Kind: runtime.WindowStore, Retention: 10000 * time.Millisecond, Query: runtime.WindowQueryOf[int64, int64](gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 10000, Retention: 10000})},
 			{Name: "q5-counts-suppress", Changelog: 6, Persistent: true, SubTopology: 2, Kind: runtime.SuppressBuffer},
-			{Name: "q5-top", Changelog: 7, Persistent: true, SubTopology: 3, Kind: runtime.WindowStore, Retention: 12000 * time.Millisecond},
+			{Name: "q5-top", Changelog: 7, Persistent: true, SubTopology: 3, Kind: runtime.WindowStore, Retention: 12000 * time.Millisecond, Query: runtime.WindowQueryOf[int64, TopAuctions](gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, gofkaSerdeTopAuctions.Encode, gofkaSerdeTopAuctions.Decode, state.WindowSpec{Size: 2000, Retention: 12000})},
 			{Name: "q5-top-suppress", Changelog: 8, Persistent: true, SubTopology: 3, Kind: runtime.SuppressBuffer},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
@@ -2240,7 +2240,7 @@ func CompiledQ7() *runtime.Program {
 		},
 		Stores: []runtime.StoreSpec{
 			{Name: "q7-edges", Changelog: 4, Persistent: true, SubTopology: 1, Query: runtime.QueryOf[int64, Edge](gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, gofkaSerdeEdge.Decode)},
-			{Name: "q7-top", Changelog: 5, Persistent: true, SubTopology: 2, Kind: runtime.WindowStore, Retention: 10000 * time.Millisecond},
+			{Name: "q7-top", Changelog: 5, Persistent: true, SubTopology: 2, Kind: runtime.WindowStore, Retention: 10000 * time.Millisecond, Query: runtime.WindowQueryOf[int64, TopBids](gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, gofkaSerdeTopBids.Encode, gofkaSerdeTopBids.Decode, state.WindowSpec{Size: 10000, Retention: 10000})},
 			{Name: "q7-top-suppress", Changelog: 6, Persistent: true, SubTopology: 2, Kind: runtime.SuppressBuffer},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
