@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -242,4 +243,61 @@ func TestInteractiveQueriesAcrossReplicas(t *testing.T) {
 	}
 	allExact(alive, "after the kill", false)
 	c.everyTaskRunning(ctx, alive)
+}
+
+// TestInteractiveQueriesWithStatusToken: with --status-token-file, a read
+// without the token is refused, and with it every replica answers for keys
+// of every partition, so the proxy hop carries the token too.
+func TestInteractiveQueriesWithStatusToken(t *testing.T) {
+	ctx := testContext(t, 120*time.Second)
+	addr, cl, _ := clickCountBroker(ctx, t)
+	tokenFile := t.TempDir() + "/token"
+	if err := os.WriteFile(tokenFile, []byte("s3cret-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := newCluster(t, addr, 3, "--status-token-file", tokenFile)
+	c.startAll()
+	clicks := makeClicks(0, 1000)
+	if err := produceClicks(ctx, cl, clicks); err != nil {
+		t.Fatal(err)
+	}
+	want := expectedCounts(clicks)
+	ask := func(i int, user, token string) (int, int64) {
+		req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+c.status[i]+"/stores/"+storeName+"/"+url.PathEscape(user), nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, 0
+		}
+		defer resp.Body.Close()
+		var kv struct{ Value int64 }
+		json.NewDecoder(resp.Body).Decode(&kv)
+		return resp.StatusCode, kv.Value
+	}
+	err := poll(ctx, "every replica answers every user's count with the token", func() (bool, error) {
+		for i := range 3 {
+			for u, n := range want {
+				if code, v := ask(i, u, "s3cret-token"); code != http.StatusOK || v != n {
+					if code == http.StatusUnauthorized {
+						return false, fmt.Errorf("r%d %s: 401 with the token (the hop lost it?)", i, u)
+					}
+					return false, nil
+				}
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if code, _ := ask(i, "user-000", ""); code != http.StatusUnauthorized {
+			t.Errorf("r%d without the token: %d, want 401", i, code)
+		}
+		if code, _ := ask(i, "user-000", "wrong"); code != http.StatusUnauthorized {
+			t.Errorf("r%d with a wrong token: %d, want 401", i, code)
+		}
+	}
 }
