@@ -48,6 +48,7 @@ func (tg *topologyGen) emit() []jen.Code {
 	var out []jen.Code
 	out = append(out, tg.literalFuncs()...)
 	out = append(out, tg.program()...)
+	out = append(out, tg.storesClient()...)
 	for _, st := range tg.graph.SubTopologies {
 		t := &taskGen{topologyGen: tg, st: st}
 		out = append(out, t.emit()...)
@@ -164,7 +165,8 @@ func (tg *topologyGen) program() []jen.Code {
 			jen.Id("Persistent").Op(":").Lit(s.Persistent),
 			jen.Id("SubTopology").Op(":").Lit(s.Node.SubTopology),
 		}
-		stores[i] = jen.Values(append(spec, storeKind(s)...)...)
+		spec = append(spec, storeKind(s)...)
+		stores[i] = jen.Values(append(spec, tg.storeQuery(s)...)...)
 	}
 	subs := make([]jen.Code, len(g.SubTopologies))
 	for i, st := range g.SubTopologies {

@@ -109,6 +109,9 @@ type StoreSpec struct {
 	// Retention + WindowChangelogExtraRetention, so expired windows leave it too.
 	// Zero for key-value stores and suppression buffers.
 	Retention time.Duration
+	// Query serves interactive queries of a key-value store (QueryOf); nil
+	// for a store that cannot be queried.
+	Query *StoreQuery
 }
 
 // StoreKind says what a store holds, and so how its changelog is cleaned up.

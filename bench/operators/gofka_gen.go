@@ -36,7 +36,7 @@ func CompiledClickCount() *runtime.Program {
 			{Name: "click-counts-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[[]byte, []byte]()},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "click-counts", Changelog: 3, Persistent: true, SubTopology: 1},
+			{Name: "click-counts", Changelog: 3, Persistent: true, SubTopology: 1, Query: runtime.QueryOf[[]byte, []byte](gofkaSerdeBytes.Encode, gofkaSerdeBytes.Decode, gofkaSerdeBytes.Decode)},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,
@@ -53,6 +53,17 @@ func CompiledClickCount() *runtime.Program {
 		Description: clickCountDescription,
 		Mermaid:     clickCountMermaid,
 	}
+}
+
+// ClickCountStores reads the key-value stores of topology ClickCount from a running application,
+// through any replica's status address (GET /stores/…; the replica forwards to the key's owner).
+type ClickCountStores struct {
+	ClickCounts *runtime.StoreClient[[]byte, []byte] // store "click-counts"
+}
+
+// NewClickCountStores returns the stores' clients, all reading through cfg.
+func NewClickCountStores(cfg runtime.StoreClientConfig) *ClickCountStores {
+	return &ClickCountStores{ClickCounts: runtime.NewStoreClient[[]byte, []byte](cfg, "click-counts")}
 }
 
 // clickCountTask0 runs sub-topology 0 of ClickCount on one partition:

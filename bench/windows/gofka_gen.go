@@ -12,8 +12,8 @@ import (
 
 // Serdes chosen at generation time; tasks call their methods directly.
 var (
-	gofkaSerdeInt64    = streams.IntSerde[int64]{}
 	gofkaSerdeString   = streams.StringSerde[string]{}
+	gofkaSerdeInt64    = streams.IntSerde[int64]{}
 	gofkaSerdeWindowed = streams.TimeWindowedSerde[string, streams.StringSerde[string]]{
 		Inner: gofkaSerdeString,
 		Size:  60000 * time.Millisecond,
@@ -37,7 +37,7 @@ func CompiledTumblingCount() *runtime.Program {
 			{Name: "per-minute-changelog", Kind: runtime.ChangelogTopic},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "per-minute", Changelog: 2, Persistent: false, SubTopology: 0, Kind: runtime.WindowStore, Retention: 90000 * time.Millisecond},
+			{Name: "per-minute", Changelog: 2, Persistent: false, SubTopology: 0, Kind: runtime.WindowStore, Retention: 90000 * time.Millisecond, Query: runtime.WindowQueryOf[string, int64](gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 60000, Retention: 90000})},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,
@@ -173,7 +173,7 @@ func CompiledHoppingCount() *runtime.Program {
 			{Name: "hopping-changelog", Kind: runtime.ChangelogTopic},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "hopping", Changelog: 2, Persistent: false, SubTopology: 0, Kind: runtime.WindowStore, Retention: 40000 * time.Millisecond},
+			{Name: "hopping", Changelog: 2, Persistent: false, SubTopology: 0, Kind: runtime.WindowStore, Retention: 40000 * time.Millisecond, Query: runtime.WindowQueryOf[string, int64](gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 10000, Retention: 40000})},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,

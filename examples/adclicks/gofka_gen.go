@@ -14,10 +14,10 @@ import (
 
 // Serdes chosen at generation time; tasks call their methods directly.
 var (
+	gofkaSerdeString      = streams.StringSerde[string]{}
 	gofkaSerdeImpression  = gofkaJSONImpression{}
 	gofkaSerdeClick       = gofkaJSONClick{}
 	gofkaSerdeBytes       = streams.BytesSerde[[]byte]{}
-	gofkaSerdeString      = streams.StringSerde[string]{}
 	gofkaSerdeAttribution = gofkaJSONAttribution{}
 )
 
@@ -239,9 +239,9 @@ func CompiledAdClicks() *runtime.Program {
 			{Name: "impression-clicks-outer-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[string, []byte]()},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "impression-clicks-this", Changelog: 4, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 660000 * time.Millisecond},
-			{Name: "impression-clicks-other", Changelog: 5, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 660000 * time.Millisecond},
-			{Name: "impression-clicks-outer", Changelog: 6, Persistent: true, SubTopology: 0},
+			{Name: "impression-clicks-this", Changelog: 4, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 660000 * time.Millisecond, Query: runtime.QueryOf[string, Impression](gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeImpression.Decode)},
+			{Name: "impression-clicks-other", Changelog: 5, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 660000 * time.Millisecond, Query: runtime.QueryOf[string, Click](gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeClick.Decode)},
+			{Name: "impression-clicks-outer", Changelog: 6, Persistent: true, SubTopology: 0, Query: runtime.QueryOf[string, []byte](gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeBytes.Decode)},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,
@@ -260,6 +260,23 @@ func CompiledAdClicks() *runtime.Program {
 		CopartitionGroups: []runtime.CopartitionGroup{
 			{Topics: []runtime.TopicID{0, 2}, Reason: "Join#5 at topology.go:67:14"},
 		},
+	}
+}
+
+// AdClicksStores reads the key-value stores of topology AdClicks from a running application,
+// through any replica's status address (GET /stores/…; the replica forwards to the key's owner).
+type AdClicksStores struct {
+	ImpressionClicksThis  *runtime.StoreClient[string, Impression] // store "impression-clicks-this"
+	ImpressionClicksOther *runtime.StoreClient[string, Click]      // store "impression-clicks-other"
+	ImpressionClicksOuter *runtime.StoreClient[string, []byte]     // store "impression-clicks-outer"
+}
+
+// NewAdClicksStores returns the stores' clients, all reading through cfg.
+func NewAdClicksStores(cfg runtime.StoreClientConfig) *AdClicksStores {
+	return &AdClicksStores{
+		ImpressionClicksOther: runtime.NewStoreClient[string, Click](cfg, "impression-clicks-other"),
+		ImpressionClicksOuter: runtime.NewStoreClient[string, []byte](cfg, "impression-clicks-outer"),
+		ImpressionClicksThis:  runtime.NewStoreClient[string, Impression](cfg, "impression-clicks-this"),
 	}
 }
 

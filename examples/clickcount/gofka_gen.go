@@ -14,8 +14,8 @@ import (
 // Serdes chosen at generation time; tasks call their methods directly.
 var (
 	gofkaSerdeString = streams.StringSerde[string]{}
-	gofkaSerdeClick  = gofkaJSONClick{}
 	gofkaSerdeInt64  = streams.IntSerde[int64]{}
+	gofkaSerdeClick  = gofkaJSONClick{}
 )
 
 // gofkaJSONClick is the JSON serde of Click: it encodes and decodes exactly as encoding/json
@@ -111,7 +111,7 @@ func CompiledClickCount() *runtime.Program {
 			{Name: "click-counts-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[string, int64]()},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "click-counts", Changelog: 3, Persistent: true, SubTopology: 1},
+			{Name: "click-counts", Changelog: 3, Persistent: true, SubTopology: 1, Query: runtime.QueryOf[string, int64](gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeInt64.Decode)},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,
@@ -128,6 +128,17 @@ func CompiledClickCount() *runtime.Program {
 		Description: clickCountDescription,
 		Mermaid:     clickCountMermaid,
 	}
+}
+
+// ClickCountStores reads the key-value stores of topology ClickCount from a running application,
+// through any replica's status address (GET /stores/…; the replica forwards to the key's owner).
+type ClickCountStores struct {
+	ClickCounts *runtime.StoreClient[string, int64] // store "click-counts"
+}
+
+// NewClickCountStores returns the stores' clients, all reading through cfg.
+func NewClickCountStores(cfg runtime.StoreClientConfig) *ClickCountStores {
+	return &ClickCountStores{ClickCounts: runtime.NewStoreClient[string, int64](cfg, "click-counts")}
 }
 
 // clickCountTask0 runs sub-topology 0 of ClickCount on one partition:

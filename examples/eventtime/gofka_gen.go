@@ -15,8 +15,8 @@ import (
 // Serdes chosen at generation time; tasks call their methods directly.
 var (
 	gofkaSerdeString   = streams.StringSerde[string]{}
-	gofkaSerdePageView = gofkaJSONPageView{}
 	gofkaSerdeInt64    = streams.IntSerde[int64]{}
+	gofkaSerdePageView = gofkaJSONPageView{}
 )
 
 // gofkaJSONPageView is the JSON serde of PageView: it encodes and decodes exactly as encoding/json
@@ -104,7 +104,7 @@ func CompiledEventTime() *runtime.Program {
 			{Name: "views-by-page-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[string, int64]()},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "views-by-page", Changelog: 3, Persistent: true, SubTopology: 1},
+			{Name: "views-by-page", Changelog: 3, Persistent: true, SubTopology: 1, Query: runtime.QueryOf[string, int64](gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeInt64.Decode)},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,
@@ -121,6 +121,17 @@ func CompiledEventTime() *runtime.Program {
 		Description: eventTimeDescription,
 		Mermaid:     eventTimeMermaid,
 	}
+}
+
+// EventTimeStores reads the key-value stores of topology EventTime from a running application,
+// through any replica's status address (GET /stores/…; the replica forwards to the key's owner).
+type EventTimeStores struct {
+	ViewsByPage *runtime.StoreClient[string, int64] // store "views-by-page"
+}
+
+// NewEventTimeStores returns the stores' clients, all reading through cfg.
+func NewEventTimeStores(cfg runtime.StoreClientConfig) *EventTimeStores {
+	return &EventTimeStores{ViewsByPage: runtime.NewStoreClient[string, int64](cfg, "views-by-page")}
 }
 
 // eventTimeTask0 runs sub-topology 0 of EventTime on one partition:

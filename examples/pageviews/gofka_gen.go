@@ -13,8 +13,8 @@ import (
 
 // Serdes chosen at generation time; tasks call their methods directly.
 var (
-	gofkaSerdeInt64    = streams.IntSerde[int64]{}
 	gofkaSerdeString   = streams.StringSerde[string]{}
+	gofkaSerdeInt64    = streams.IntSerde[int64]{}
 	gofkaSerdeWindowed = streams.TimeWindowedSerde[string, streams.StringSerde[string]]{
 		Inner: gofkaSerdeString,
 		Size:  60000 * time.Millisecond,
@@ -36,7 +36,7 @@ func CompiledPageViews() *runtime.Program {
 			{Name: "views-per-minute-suppress-changelog", Kind: runtime.ChangelogTopic},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "views-per-minute", Changelog: 4, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 70000 * time.Millisecond},
+			{Name: "views-per-minute", Changelog: 4, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 70000 * time.Millisecond, Query: runtime.WindowQueryOf[string, int64](gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 60000, Retention: 70000})},
 			{Name: "views-per-minute-suppress", Changelog: 5, Persistent: true, SubTopology: 0, Kind: runtime.SuppressBuffer},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{

@@ -16,6 +16,7 @@ var (
 	gofkaSerdeString       = streams.StringSerde[string]{}
 	gofkaSerdeSession      = gofkaJSONSession{}
 	gofkaSerdeInt64        = streams.IntSerde[int64]{}
+	gofkaSerdeBytes        = streams.BytesSerde[[]byte]{}
 	gofkaSerdeSessionEvent = gofkaJSONSessionEvent{}
 	gofkaSerdeClick        = gofkaJSONClick{}
 )
@@ -288,9 +289,9 @@ func CompiledSessions() *runtime.Program {
 			{Name: "sessions-timers-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[[]byte, []byte]()},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "sessions", Changelog: 2, Persistent: true, SubTopology: 0},
-			{Name: "open-sessions", Changelog: 3, Persistent: true, SubTopology: 0},
-			{Name: "sessions-timers", Changelog: 4, Persistent: true, SubTopology: 0},
+			{Name: "sessions", Changelog: 2, Persistent: true, SubTopology: 0, Query: runtime.QueryOf[string, Session](gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeSession.Decode)},
+			{Name: "open-sessions", Changelog: 3, Persistent: true, SubTopology: 0, Query: runtime.QueryOf[string, int64](gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeInt64.Decode)},
+			{Name: "sessions-timers", Changelog: 4, Persistent: true, SubTopology: 0, Query: runtime.QueryOf[[]byte, []byte](gofkaSerdeBytes.Encode, gofkaSerdeBytes.Decode, gofkaSerdeBytes.Decode)},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,
@@ -301,6 +302,23 @@ func CompiledSessions() *runtime.Program {
 		}},
 		Description: sessionsDescription,
 		Mermaid:     sessionsMermaid,
+	}
+}
+
+// SessionsStores reads the key-value stores of topology Sessions from a running application,
+// through any replica's status address (GET /stores/…; the replica forwards to the key's owner).
+type SessionsStores struct {
+	Sessions       *runtime.StoreClient[string, Session] // store "sessions"
+	OpenSessions   *runtime.StoreClient[string, int64]   // store "open-sessions"
+	SessionsTimers *runtime.StoreClient[[]byte, []byte]  // store "sessions-timers"
+}
+
+// NewSessionsStores returns the stores' clients, all reading through cfg.
+func NewSessionsStores(cfg runtime.StoreClientConfig) *SessionsStores {
+	return &SessionsStores{
+		OpenSessions:   runtime.NewStoreClient[string, int64](cfg, "open-sessions"),
+		Sessions:       runtime.NewStoreClient[string, Session](cfg, "sessions"),
+		SessionsTimers: runtime.NewStoreClient[[]byte, []byte](cfg, "sessions-timers"),
 	}
 }
 

@@ -13,8 +13,8 @@ import (
 
 // Serdes chosen at generation time; tasks call their methods directly.
 var (
-	gofkaSerdeInt64    = streams.IntSerde[int64]{}
 	gofkaSerdeString   = streams.StringSerde[string]{}
+	gofkaSerdeInt64    = streams.IntSerde[int64]{}
 	gofkaSerdeWindowed = streams.TimeWindowedSerde[string, streams.StringSerde[string]]{
 		Inner: gofkaSerdeString,
 		Size:  5000 * time.Millisecond,
@@ -34,7 +34,7 @@ func CompiledSlidingViews() *runtime.Program {
 			{Name: "views-sliding-changelog", Kind: runtime.ChangelogTopic},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "views-sliding", Changelog: 3, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 20000 * time.Millisecond},
+			{Name: "views-sliding", Changelog: 3, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 20000 * time.Millisecond, Query: runtime.WindowQueryOf[string, int64](gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 5000, Retention: 20000})},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,

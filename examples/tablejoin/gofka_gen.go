@@ -14,11 +14,11 @@ import (
 
 // Serdes chosen at generation time; tasks call their methods directly.
 var (
-	gofkaSerdeCustomer      = gofkaJSONCustomer{}
 	gofkaSerdeString        = streams.StringSerde[string]{}
+	gofkaSerdeCustomer      = gofkaJSONCustomer{}
+	gofkaSerdeInt64         = streams.IntSerde[int64]{}
 	gofkaSerdeEnrichedOrder = gofkaJSONEnrichedOrder{}
 	gofkaSerdeOrder         = gofkaJSONOrder{}
-	gofkaSerdeInt64         = streams.IntSerde[int64]{}
 )
 
 // gofkaJSONCustomer is the JSON serde of Customer: it encodes and decodes exactly as encoding/json
@@ -266,8 +266,8 @@ func CompiledTableJoin() *runtime.Program {
 			{Name: "customers-per-region-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[string, int64]()},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "customers", Changelog: 6, Persistent: true, SubTopology: 0},
-			{Name: "customers-per-region", Changelog: 7, Persistent: true, SubTopology: 2},
+			{Name: "customers", Changelog: 6, Persistent: true, SubTopology: 0, Query: runtime.QueryOf[string, Customer](gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeCustomer.Decode)},
+			{Name: "customers-per-region", Changelog: 7, Persistent: true, SubTopology: 2, Query: runtime.QueryOf[string, int64](gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeInt64.Decode)},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,
@@ -289,6 +289,21 @@ func CompiledTableJoin() *runtime.Program {
 		}},
 		Description: tableJoinDescription,
 		Mermaid:     tableJoinMermaid,
+	}
+}
+
+// TableJoinStores reads the key-value stores of topology TableJoin from a running application,
+// through any replica's status address (GET /stores/…; the replica forwards to the key's owner).
+type TableJoinStores struct {
+	Customers          *runtime.StoreClient[string, Customer] // store "customers"
+	CustomersPerRegion *runtime.StoreClient[string, int64]    // store "customers-per-region"
+}
+
+// NewTableJoinStores returns the stores' clients, all reading through cfg.
+func NewTableJoinStores(cfg runtime.StoreClientConfig) *TableJoinStores {
+	return &TableJoinStores{
+		Customers:          runtime.NewStoreClient[string, Customer](cfg, "customers"),
+		CustomersPerRegion: runtime.NewStoreClient[string, int64](cfg, "customers-per-region"),
 	}
 }
 

@@ -36,7 +36,7 @@ func CompiledWordCount() *runtime.Program {
 			{Name: "word-counts-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[string, int64]()},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "word-counts", Changelog: 3, Persistent: true, SubTopology: 1},
+			{Name: "word-counts", Changelog: 3, Persistent: true, SubTopology: 1, Query: runtime.QueryOf[string, int64](gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeInt64.Decode)},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,
@@ -53,6 +53,17 @@ func CompiledWordCount() *runtime.Program {
 		Description: wordCountDescription,
 		Mermaid:     wordCountMermaid,
 	}
+}
+
+// WordCountStores reads the key-value stores of topology WordCount from a running application,
+// through any replica's status address (GET /stores/…; the replica forwards to the key's owner).
+type WordCountStores struct {
+	WordCounts *runtime.StoreClient[string, int64] // store "word-counts"
+}
+
+// NewWordCountStores returns the stores' clients, all reading through cfg.
+func NewWordCountStores(cfg runtime.StoreClientConfig) *WordCountStores {
+	return &WordCountStores{WordCounts: runtime.NewStoreClient[string, int64](cfg, "word-counts")}
 }
 
 // wordCountTask0 runs sub-topology 0 of WordCount on one partition:

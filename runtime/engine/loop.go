@@ -60,6 +60,7 @@ func (e *Engine) step(ctx context.Context, st *loopState) error {
 	if err := e.handleEvents(ctx); err != nil {
 		return err
 	}
+	e.serveQueries()
 	if e.consumer == nil {
 		return e.idle(ctx)
 	}
@@ -101,6 +102,9 @@ func (e *Engine) idle(ctx context.Context) error {
 		return ctx.Err()
 	case ev := <-e.node.Events():
 		return e.handle(ctx, ev)
+	case q := <-e.readRequests():
+		q.reply <- e.answer(q)
+		return nil
 	case <-time.After(e.cfg.CommitInterval):
 		return e.reconcile(ctx, e.node.Mine())
 	}

@@ -29,6 +29,7 @@ import (
 //	GET /readyz   200 once the replica is a member of the group and runs every task assigned to it,
 //	              503 with the reason otherwise (readiness)
 //	GET /metrics  Prometheus metrics
+//	GET /stores/… interactive queries of key-value stores (query.go)
 //
 // With Config.StatusTLSCert and StatusTLSKey it serves HTTPS; with
 // StatusTokenFile every path but /healthz and /readyz needs the token as a
@@ -39,6 +40,12 @@ type statusServer struct {
 
 	mu   sync.Mutex
 	view replicaView // written by the engine's loop, read by handlers
+
+	// Interactive queries (query.go): reads wait in reads for the loop
+	// goroutine; client and scheme make the hop to another replica.
+	reads  chan *storeRead
+	client *http.Client
+	scheme string
 }
 
 // replicaView is this replica's part of /status.
@@ -100,8 +107,12 @@ func startStatus(e *Engine, addr string) (*statusServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("status endpoint: %w", err)
 	}
-	s := &statusServer{addr: ln.Addr().String()}
+	s := &statusServer{addr: ln.Addr().String(), reads: make(chan *storeRead), client: hopClient(&e.cfg), scheme: "http://"}
+	if sec.tls != nil {
+		s.scheme = "https://"
+	}
 	mux := http.NewServeMux()
+	s.queryHandlers(e, mux)
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		view := s.view

@@ -12,8 +12,8 @@ import (
 
 // Serdes chosen at generation time; tasks call their methods directly.
 var (
-	gofkaSerdeString = streams.StringSerde[string]{}
 	gofkaSerdeInt32  = streams.IntSerde[int32]{}
+	gofkaSerdeString = streams.StringSerde[string]{}
 	gofkaSerdeBytes  = streams.BytesSerde[[]byte]{}
 	gofkaSerdeInt64  = streams.IntSerde[int64]{}
 )
@@ -40,8 +40,8 @@ func CompiledInner100() *runtime.Program {
 			{Name: "join-0-other-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int32, string]()},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "join-0-this", Changelog: 3, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 200 * time.Millisecond},
-			{Name: "join-0-other", Changelog: 4, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 200 * time.Millisecond},
+			{Name: "join-0-this", Changelog: 3, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 200 * time.Millisecond, Query: runtime.QueryOf[int32, string](gofkaSerdeInt32.Encode, gofkaSerdeInt32.Decode, gofkaSerdeString.Decode)},
+			{Name: "join-0-other", Changelog: 4, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 200 * time.Millisecond, Query: runtime.QueryOf[int32, string](gofkaSerdeInt32.Encode, gofkaSerdeInt32.Decode, gofkaSerdeString.Decode)},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,
@@ -55,6 +55,21 @@ func CompiledInner100() *runtime.Program {
 		CopartitionGroups: []runtime.CopartitionGroup{
 			{Topics: []runtime.TopicID{0, 1}, Reason: "Join#2 at topology.go:44:5"},
 		},
+	}
+}
+
+// Inner100Stores reads the key-value stores of topology Inner100 from a running application,
+// through any replica's status address (GET /stores/…; the replica forwards to the key's owner).
+type Inner100Stores struct {
+	Join0This  *runtime.StoreClient[int32, string] // store "join-0-this"
+	Join0Other *runtime.StoreClient[int32, string] // store "join-0-other"
+}
+
+// NewInner100Stores returns the stores' clients, all reading through cfg.
+func NewInner100Stores(cfg runtime.StoreClientConfig) *Inner100Stores {
+	return &Inner100Stores{
+		Join0Other: runtime.NewStoreClient[int32, string](cfg, "join-0-other"),
+		Join0This:  runtime.NewStoreClient[int32, string](cfg, "join-0-this"),
 	}
 }
 
@@ -248,9 +263,9 @@ func CompiledLeft100() *runtime.Program {
 			{Name: "join-0-outer-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int32, []byte]()},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "join-0-this", Changelog: 3, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 200 * time.Millisecond},
-			{Name: "join-0-other", Changelog: 4, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 200 * time.Millisecond},
-			{Name: "join-0-outer", Changelog: 5, Persistent: true, SubTopology: 0},
+			{Name: "join-0-this", Changelog: 3, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 200 * time.Millisecond, Query: runtime.QueryOf[int32, string](gofkaSerdeInt32.Encode, gofkaSerdeInt32.Decode, gofkaSerdeString.Decode)},
+			{Name: "join-0-other", Changelog: 4, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 200 * time.Millisecond, Query: runtime.QueryOf[int32, string](gofkaSerdeInt32.Encode, gofkaSerdeInt32.Decode, gofkaSerdeString.Decode)},
+			{Name: "join-0-outer", Changelog: 5, Persistent: true, SubTopology: 0, Query: runtime.QueryOf[int32, []byte](gofkaSerdeInt32.Encode, gofkaSerdeInt32.Decode, gofkaSerdeBytes.Decode)},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,
@@ -264,6 +279,23 @@ func CompiledLeft100() *runtime.Program {
 		CopartitionGroups: []runtime.CopartitionGroup{
 			{Topics: []runtime.TopicID{0, 1}, Reason: "Join#2 at topology.go:53:5"},
 		},
+	}
+}
+
+// Left100Stores reads the key-value stores of topology Left100 from a running application,
+// through any replica's status address (GET /stores/…; the replica forwards to the key's owner).
+type Left100Stores struct {
+	Join0This  *runtime.StoreClient[int32, string] // store "join-0-this"
+	Join0Other *runtime.StoreClient[int32, string] // store "join-0-other"
+	Join0Outer *runtime.StoreClient[int32, []byte] // store "join-0-outer"
+}
+
+// NewLeft100Stores returns the stores' clients, all reading through cfg.
+func NewLeft100Stores(cfg runtime.StoreClientConfig) *Left100Stores {
+	return &Left100Stores{
+		Join0Other: runtime.NewStoreClient[int32, string](cfg, "join-0-other"),
+		Join0Outer: runtime.NewStoreClient[int32, []byte](cfg, "join-0-outer"),
+		Join0This:  runtime.NewStoreClient[int32, string](cfg, "join-0-this"),
 	}
 }
 
@@ -528,9 +560,9 @@ func CompiledLeftGrace() *runtime.Program {
 			{Name: "join-0-outer-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int32, []byte]()},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "join-0-this", Changelog: 3, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 210 * time.Millisecond},
-			{Name: "join-0-other", Changelog: 4, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 210 * time.Millisecond},
-			{Name: "join-0-outer", Changelog: 5, Persistent: true, SubTopology: 0},
+			{Name: "join-0-this", Changelog: 3, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 210 * time.Millisecond, Query: runtime.QueryOf[int32, string](gofkaSerdeInt32.Encode, gofkaSerdeInt32.Decode, gofkaSerdeString.Decode)},
+			{Name: "join-0-other", Changelog: 4, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 210 * time.Millisecond, Query: runtime.QueryOf[int32, string](gofkaSerdeInt32.Encode, gofkaSerdeInt32.Decode, gofkaSerdeString.Decode)},
+			{Name: "join-0-outer", Changelog: 5, Persistent: true, SubTopology: 0, Query: runtime.QueryOf[int32, []byte](gofkaSerdeInt32.Encode, gofkaSerdeInt32.Decode, gofkaSerdeBytes.Decode)},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,
@@ -544,6 +576,23 @@ func CompiledLeftGrace() *runtime.Program {
 		CopartitionGroups: []runtime.CopartitionGroup{
 			{Topics: []runtime.TopicID{0, 1}, Reason: "Join#2 at topology.go:62:5"},
 		},
+	}
+}
+
+// LeftGraceStores reads the key-value stores of topology LeftGrace from a running application,
+// through any replica's status address (GET /stores/…; the replica forwards to the key's owner).
+type LeftGraceStores struct {
+	Join0This  *runtime.StoreClient[int32, string] // store "join-0-this"
+	Join0Other *runtime.StoreClient[int32, string] // store "join-0-other"
+	Join0Outer *runtime.StoreClient[int32, []byte] // store "join-0-outer"
+}
+
+// NewLeftGraceStores returns the stores' clients, all reading through cfg.
+func NewLeftGraceStores(cfg runtime.StoreClientConfig) *LeftGraceStores {
+	return &LeftGraceStores{
+		Join0Other: runtime.NewStoreClient[int32, string](cfg, "join-0-other"),
+		Join0Outer: runtime.NewStoreClient[int32, []byte](cfg, "join-0-outer"),
+		Join0This:  runtime.NewStoreClient[int32, string](cfg, "join-0-this"),
 	}
 }
 
@@ -808,9 +857,9 @@ func CompiledOuter100() *runtime.Program {
 			{Name: "join-0-outer-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int32, []byte]()},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "join-0-this", Changelog: 3, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 200 * time.Millisecond},
-			{Name: "join-0-other", Changelog: 4, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 200 * time.Millisecond},
-			{Name: "join-0-outer", Changelog: 5, Persistent: true, SubTopology: 0},
+			{Name: "join-0-this", Changelog: 3, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 200 * time.Millisecond, Query: runtime.QueryOf[int32, string](gofkaSerdeInt32.Encode, gofkaSerdeInt32.Decode, gofkaSerdeString.Decode)},
+			{Name: "join-0-other", Changelog: 4, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 200 * time.Millisecond, Query: runtime.QueryOf[int32, int64](gofkaSerdeInt32.Encode, gofkaSerdeInt32.Decode, gofkaSerdeInt64.Decode)},
+			{Name: "join-0-outer", Changelog: 5, Persistent: true, SubTopology: 0, Query: runtime.QueryOf[int32, []byte](gofkaSerdeInt32.Encode, gofkaSerdeInt32.Decode, gofkaSerdeBytes.Decode)},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,
@@ -824,6 +873,23 @@ func CompiledOuter100() *runtime.Program {
 		CopartitionGroups: []runtime.CopartitionGroup{
 			{Topics: []runtime.TopicID{0, 1}, Reason: "Join#2 at topology.go:71:5"},
 		},
+	}
+}
+
+// Outer100Stores reads the key-value stores of topology Outer100 from a running application,
+// through any replica's status address (GET /stores/…; the replica forwards to the key's owner).
+type Outer100Stores struct {
+	Join0This  *runtime.StoreClient[int32, string] // store "join-0-this"
+	Join0Other *runtime.StoreClient[int32, int64]  // store "join-0-other"
+	Join0Outer *runtime.StoreClient[int32, []byte] // store "join-0-outer"
+}
+
+// NewOuter100Stores returns the stores' clients, all reading through cfg.
+func NewOuter100Stores(cfg runtime.StoreClientConfig) *Outer100Stores {
+	return &Outer100Stores{
+		Join0Other: runtime.NewStoreClient[int32, int64](cfg, "join-0-other"),
+		Join0Outer: runtime.NewStoreClient[int32, []byte](cfg, "join-0-outer"),
+		Join0This:  runtime.NewStoreClient[int32, string](cfg, "join-0-this"),
 	}
 }
 
@@ -1109,9 +1175,9 @@ func CompiledOuterGrace() *runtime.Program {
 			{Name: "join-0-outer-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int32, []byte]()},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "join-0-this", Changelog: 3, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 210 * time.Millisecond},
-			{Name: "join-0-other", Changelog: 4, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 210 * time.Millisecond},
-			{Name: "join-0-outer", Changelog: 5, Persistent: true, SubTopology: 0},
+			{Name: "join-0-this", Changelog: 3, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 210 * time.Millisecond, Query: runtime.QueryOf[int32, string](gofkaSerdeInt32.Encode, gofkaSerdeInt32.Decode, gofkaSerdeString.Decode)},
+			{Name: "join-0-other", Changelog: 4, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 210 * time.Millisecond, Query: runtime.QueryOf[int32, int64](gofkaSerdeInt32.Encode, gofkaSerdeInt32.Decode, gofkaSerdeInt64.Decode)},
+			{Name: "join-0-outer", Changelog: 5, Persistent: true, SubTopology: 0, Query: runtime.QueryOf[int32, []byte](gofkaSerdeInt32.Encode, gofkaSerdeInt32.Decode, gofkaSerdeBytes.Decode)},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,
@@ -1125,6 +1191,23 @@ func CompiledOuterGrace() *runtime.Program {
 		CopartitionGroups: []runtime.CopartitionGroup{
 			{Topics: []runtime.TopicID{0, 1}, Reason: "Join#2 at topology.go:80:5"},
 		},
+	}
+}
+
+// OuterGraceStores reads the key-value stores of topology OuterGrace from a running application,
+// through any replica's status address (GET /stores/…; the replica forwards to the key's owner).
+type OuterGraceStores struct {
+	Join0This  *runtime.StoreClient[int32, string] // store "join-0-this"
+	Join0Other *runtime.StoreClient[int32, int64]  // store "join-0-other"
+	Join0Outer *runtime.StoreClient[int32, []byte] // store "join-0-outer"
+}
+
+// NewOuterGraceStores returns the stores' clients, all reading through cfg.
+func NewOuterGraceStores(cfg runtime.StoreClientConfig) *OuterGraceStores {
+	return &OuterGraceStores{
+		Join0Other: runtime.NewStoreClient[int32, int64](cfg, "join-0-other"),
+		Join0Outer: runtime.NewStoreClient[int32, []byte](cfg, "join-0-outer"),
+		Join0This:  runtime.NewStoreClient[int32, string](cfg, "join-0-this"),
 	}
 }
 

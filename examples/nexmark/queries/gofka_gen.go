@@ -15,11 +15,11 @@ import (
 
 // Serdes chosen at generation time; tasks call their methods directly.
 var (
-	gofkaSerdeBytes    = streams.BytesSerde[[]byte]{}
 	gofkaSerdeInt64    = streams.IntSerde[int64]{}
-	gofkaSerdeEvent    = gofkaJSONEvent{}
 	gofkaSerdeQ8Row    = gofkaJSONQ8Row{}
 	gofkaSerdeString   = streams.StringSerde[string]{}
+	gofkaSerdeBytes    = streams.BytesSerde[[]byte]{}
+	gofkaSerdeEvent    = gofkaJSONEvent{}
 	gofkaSerdeWindowed = streams.TimeWindowedSerde[int64, streams.IntSerde[int64]]{
 		Inner: gofkaSerdeInt64,
 		Size:  10000 * time.Millisecond,
@@ -34,11 +34,11 @@ var (
 	gofkaSerdeBidRow       = gofkaJSONBidRow{}
 	gofkaSerdeQ1Row        = gofkaJSONQ1Row{}
 	gofkaSerdeQ2Row        = gofkaJSONQ2Row{}
-	gofkaSerdeBidTime      = gofkaJSONBidTime{}
 	gofkaSerdeSession      = gofkaJSONSession{}
+	gofkaSerdeBidTime      = gofkaJSONBidTime{}
 	gofkaSerdeQ11Row       = gofkaJSONQ11Row{}
-	gofkaSerdeAuctionCount = gofkaJSONAuctionCount{}
 	gofkaSerdeTopAuctions  = gofkaJSONTopAuctions{}
+	gofkaSerdeAuctionCount = gofkaJSONAuctionCount{}
 	gofkaSerdeWindowed2    = streams.TimeWindowedSerde[int64, streams.IntSerde[int64]]{
 		Inner: gofkaSerdeInt64,
 		Size:  2000 * time.Millisecond,
@@ -47,6 +47,79 @@ var (
 	gofkaSerdeEdge    = gofkaJSONEdge{}
 	gofkaSerdeTopBids = gofkaJSONTopBids{}
 )
+
+// gofkaJSONQ8Row is the JSON serde of Q8Row: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONQ8Row struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONQ8Row) Encode(dst []byte, v Q8Row) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodeQ8Row(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONQ8Row) Decode(data []byte) (Q8Row, error) {
+	var v Q8Row
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodeQ8Row(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodeQ8Row appends v as encoding/json encodes a value of type Q8Row.
+func gofkaJSONEncodeQ8Row(e *jsonwire.Encoder, v Q8Row) {
+	e.Raw(`{"id":`)
+	jsonwire.WriteInt(e, v.ID)
+	e.Raw(`,"name":`)
+	jsonwire.WriteString(e, v.Name)
+	e.Raw(`,"stime":`)
+	jsonwire.WriteInt(e, v.STime)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodeQ8Row decodes into *v as encoding/json decodes into a value of type Q8Row.
+func gofkaJSONDecodeQ8Row(d *jsonwire.Decoder, v *Q8Row) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("Q8Row"); more; more = d.NextMember() {
+		switch gofkaJSONFieldQ8Row(d) {
+		case 0:
+			jsonwire.ReadInt(d, &v.ID)
+		case 1:
+			jsonwire.ReadString(d, &v.Name)
+		case 2:
+			jsonwire.ReadInt(d, &v.STime)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldQ8Row returns the index of the field of Q8Row that the current member names, -1 for none.
+func gofkaJSONFieldQ8Row(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "id":
+		return 0
+	case "name":
+		return 1
+	case "stime":
+		return 2
+	}
+	switch string(d.FoldedKey()) {
+	case "ID":
+		return 0
+	case "NAME":
+		return 1
+	case "STIME":
+		return 2
+	}
+	return -1
+}
 
 // gofkaJSONEvent is the JSON serde of github.com/gofka/streams/examples/nexmark/model.Event: it encodes and decodes exactly as encoding/json
 // does, with the code below specialized to the type (see package runtime/jsonwire).
@@ -245,79 +318,6 @@ func gofkaJSONFieldEvent(d *jsonwire.Decoder) int {
 		return 17
 	case "EXTRA":
 		return 18
-	}
-	return -1
-}
-
-// gofkaJSONQ8Row is the JSON serde of Q8Row: it encodes and decodes exactly as encoding/json
-// does, with the code below specialized to the type (see package runtime/jsonwire).
-type gofkaJSONQ8Row struct{}
-
-// Encode appends the JSON encoding of v.
-func (gofkaJSONQ8Row) Encode(dst []byte, v Q8Row) ([]byte, error) {
-	e := jsonwire.NewEncoder(dst)
-	gofkaJSONEncodeQ8Row(&e, v)
-	if err := e.Err(); err != nil {
-		return dst, err
-	}
-	return e.Buf, nil
-}
-
-// Decode parses data into a new value. Strings without escapes share data's memory.
-func (gofkaJSONQ8Row) Decode(data []byte) (Q8Row, error) {
-	var v Q8Row
-	d := jsonwire.NewDecoder(data)
-	gofkaJSONDecodeQ8Row(&d, &v)
-	return v, d.End()
-}
-
-// gofkaJSONEncodeQ8Row appends v as encoding/json encodes a value of type Q8Row.
-func gofkaJSONEncodeQ8Row(e *jsonwire.Encoder, v Q8Row) {
-	e.Raw(`{"id":`)
-	jsonwire.WriteInt(e, v.ID)
-	e.Raw(`,"name":`)
-	jsonwire.WriteString(e, v.Name)
-	e.Raw(`,"stime":`)
-	jsonwire.WriteInt(e, v.STime)
-	e.Byte('}')
-}
-
-// gofkaJSONDecodeQ8Row decodes into *v as encoding/json decodes into a value of type Q8Row.
-func gofkaJSONDecodeQ8Row(d *jsonwire.Decoder, v *Q8Row) {
-	if d.Null() {
-		return
-	}
-	for more := d.OpenObject("Q8Row"); more; more = d.NextMember() {
-		switch gofkaJSONFieldQ8Row(d) {
-		case 0:
-			jsonwire.ReadInt(d, &v.ID)
-		case 1:
-			jsonwire.ReadString(d, &v.Name)
-		case 2:
-			jsonwire.ReadInt(d, &v.STime)
-		default:
-			d.Skip()
-		}
-	}
-}
-
-// gofkaJSONFieldQ8Row returns the index of the field of Q8Row that the current member names, -1 for none.
-func gofkaJSONFieldQ8Row(d *jsonwire.Decoder) int {
-	switch string(d.Key()) {
-	case "id":
-		return 0
-	case "name":
-		return 1
-	case "stime":
-		return 2
-	}
-	switch string(d.FoldedKey()) {
-	case "ID":
-		return 0
-	case "NAME":
-		return 1
-	case "STIME":
-		return 2
 	}
 	return -1
 }
@@ -1060,71 +1060,6 @@ func gofkaJSONFieldQ2Row(d *jsonwire.Decoder) int {
 	return -1
 }
 
-// gofkaJSONBidTime is the JSON serde of BidTime: it encodes and decodes exactly as encoding/json
-// does, with the code below specialized to the type (see package runtime/jsonwire).
-type gofkaJSONBidTime struct{}
-
-// Encode appends the JSON encoding of v.
-func (gofkaJSONBidTime) Encode(dst []byte, v BidTime) ([]byte, error) {
-	e := jsonwire.NewEncoder(dst)
-	gofkaJSONEncodeBidTime(&e, v)
-	if err := e.Err(); err != nil {
-		return dst, err
-	}
-	return e.Buf, nil
-}
-
-// Decode parses data into a new value. Strings without escapes share data's memory.
-func (gofkaJSONBidTime) Decode(data []byte) (BidTime, error) {
-	var v BidTime
-	d := jsonwire.NewDecoder(data)
-	gofkaJSONDecodeBidTime(&d, &v)
-	return v, d.End()
-}
-
-// gofkaJSONEncodeBidTime appends v as encoding/json encodes a value of type BidTime.
-func gofkaJSONEncodeBidTime(e *jsonwire.Encoder, v BidTime) {
-	e.Raw(`{"bid":`)
-	jsonwire.WriteBool(e, v.Bid)
-	e.Raw(`,"dateTime":`)
-	jsonwire.WriteInt(e, v.DateTime)
-	e.Byte('}')
-}
-
-// gofkaJSONDecodeBidTime decodes into *v as encoding/json decodes into a value of type BidTime.
-func gofkaJSONDecodeBidTime(d *jsonwire.Decoder, v *BidTime) {
-	if d.Null() {
-		return
-	}
-	for more := d.OpenObject("BidTime"); more; more = d.NextMember() {
-		switch gofkaJSONFieldBidTime(d) {
-		case 0:
-			jsonwire.ReadBool(d, &v.Bid)
-		case 1:
-			jsonwire.ReadInt(d, &v.DateTime)
-		default:
-			d.Skip()
-		}
-	}
-}
-
-// gofkaJSONFieldBidTime returns the index of the field of BidTime that the current member names, -1 for none.
-func gofkaJSONFieldBidTime(d *jsonwire.Decoder) int {
-	switch string(d.Key()) {
-	case "bid":
-		return 0
-	case "dateTime":
-		return 1
-	}
-	switch string(d.FoldedKey()) {
-	case "BID":
-		return 0
-	case "DATETIME":
-		return 1
-	}
-	return -1
-}
-
 // gofkaJSONSession is the JSON serde of Session: it encodes and decodes exactly as encoding/json
 // does, with the code below specialized to the type (see package runtime/jsonwire).
 type gofkaJSONSession struct{}
@@ -1194,6 +1129,71 @@ func gofkaJSONFieldSession(d *jsonwire.Decoder) int {
 		return 1
 	case "COUNT":
 		return 2
+	}
+	return -1
+}
+
+// gofkaJSONBidTime is the JSON serde of BidTime: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONBidTime struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONBidTime) Encode(dst []byte, v BidTime) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodeBidTime(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONBidTime) Decode(data []byte) (BidTime, error) {
+	var v BidTime
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodeBidTime(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodeBidTime appends v as encoding/json encodes a value of type BidTime.
+func gofkaJSONEncodeBidTime(e *jsonwire.Encoder, v BidTime) {
+	e.Raw(`{"bid":`)
+	jsonwire.WriteBool(e, v.Bid)
+	e.Raw(`,"dateTime":`)
+	jsonwire.WriteInt(e, v.DateTime)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodeBidTime decodes into *v as encoding/json decodes into a value of type BidTime.
+func gofkaJSONDecodeBidTime(d *jsonwire.Decoder, v *BidTime) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("BidTime"); more; more = d.NextMember() {
+		switch gofkaJSONFieldBidTime(d) {
+		case 0:
+			jsonwire.ReadBool(d, &v.Bid)
+		case 1:
+			jsonwire.ReadInt(d, &v.DateTime)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldBidTime returns the index of the field of BidTime that the current member names, -1 for none.
+func gofkaJSONFieldBidTime(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "bid":
+		return 0
+	case "dateTime":
+		return 1
+	}
+	switch string(d.FoldedKey()) {
+	case "BID":
+		return 0
+	case "DATETIME":
+		return 1
 	}
 	return -1
 }
@@ -1279,71 +1279,6 @@ func gofkaJSONFieldQ11Row(d *jsonwire.Decoder) int {
 	return -1
 }
 
-// gofkaJSONAuctionCount is the JSON serde of AuctionCount: it encodes and decodes exactly as encoding/json
-// does, with the code below specialized to the type (see package runtime/jsonwire).
-type gofkaJSONAuctionCount struct{}
-
-// Encode appends the JSON encoding of v.
-func (gofkaJSONAuctionCount) Encode(dst []byte, v AuctionCount) ([]byte, error) {
-	e := jsonwire.NewEncoder(dst)
-	gofkaJSONEncodeAuctionCount(&e, v)
-	if err := e.Err(); err != nil {
-		return dst, err
-	}
-	return e.Buf, nil
-}
-
-// Decode parses data into a new value. Strings without escapes share data's memory.
-func (gofkaJSONAuctionCount) Decode(data []byte) (AuctionCount, error) {
-	var v AuctionCount
-	d := jsonwire.NewDecoder(data)
-	gofkaJSONDecodeAuctionCount(&d, &v)
-	return v, d.End()
-}
-
-// gofkaJSONEncodeAuctionCount appends v as encoding/json encodes a value of type AuctionCount.
-func gofkaJSONEncodeAuctionCount(e *jsonwire.Encoder, v AuctionCount) {
-	e.Raw(`{"auction":`)
-	jsonwire.WriteInt(e, v.Auction)
-	e.Raw(`,"num":`)
-	jsonwire.WriteInt(e, v.Num)
-	e.Byte('}')
-}
-
-// gofkaJSONDecodeAuctionCount decodes into *v as encoding/json decodes into a value of type AuctionCount.
-func gofkaJSONDecodeAuctionCount(d *jsonwire.Decoder, v *AuctionCount) {
-	if d.Null() {
-		return
-	}
-	for more := d.OpenObject("AuctionCount"); more; more = d.NextMember() {
-		switch gofkaJSONFieldAuctionCount(d) {
-		case 0:
-			jsonwire.ReadInt(d, &v.Auction)
-		case 1:
-			jsonwire.ReadInt(d, &v.Num)
-		default:
-			d.Skip()
-		}
-	}
-}
-
-// gofkaJSONFieldAuctionCount returns the index of the field of AuctionCount that the current member names, -1 for none.
-func gofkaJSONFieldAuctionCount(d *jsonwire.Decoder) int {
-	switch string(d.Key()) {
-	case "auction":
-		return 0
-	case "num":
-		return 1
-	}
-	switch string(d.FoldedKey()) {
-	case "AUCTION":
-		return 0
-	case "NUM":
-		return 1
-	}
-	return -1
-}
-
 // gofkaJSONTopAuctions is the JSON serde of TopAuctions: it encodes and decodes exactly as encoding/json
 // does, with the code below specialized to the type (see package runtime/jsonwire).
 type gofkaJSONTopAuctions struct{}
@@ -1417,6 +1352,71 @@ func gofkaJSONEncodeSliceOfInt64(e *jsonwire.Encoder, v []int64) {
 // gofkaJSONDecodeSliceOfInt64 decodes into *v as encoding/json decodes into a value of type []int64.
 func gofkaJSONDecodeSliceOfInt64(d *jsonwire.Decoder, v *[]int64) {
 	jsonwire.ReadSlice(d, v, jsonwire.ReadInt[int64])
+}
+
+// gofkaJSONAuctionCount is the JSON serde of AuctionCount: it encodes and decodes exactly as encoding/json
+// does, with the code below specialized to the type (see package runtime/jsonwire).
+type gofkaJSONAuctionCount struct{}
+
+// Encode appends the JSON encoding of v.
+func (gofkaJSONAuctionCount) Encode(dst []byte, v AuctionCount) ([]byte, error) {
+	e := jsonwire.NewEncoder(dst)
+	gofkaJSONEncodeAuctionCount(&e, v)
+	if err := e.Err(); err != nil {
+		return dst, err
+	}
+	return e.Buf, nil
+}
+
+// Decode parses data into a new value. Strings without escapes share data's memory.
+func (gofkaJSONAuctionCount) Decode(data []byte) (AuctionCount, error) {
+	var v AuctionCount
+	d := jsonwire.NewDecoder(data)
+	gofkaJSONDecodeAuctionCount(&d, &v)
+	return v, d.End()
+}
+
+// gofkaJSONEncodeAuctionCount appends v as encoding/json encodes a value of type AuctionCount.
+func gofkaJSONEncodeAuctionCount(e *jsonwire.Encoder, v AuctionCount) {
+	e.Raw(`{"auction":`)
+	jsonwire.WriteInt(e, v.Auction)
+	e.Raw(`,"num":`)
+	jsonwire.WriteInt(e, v.Num)
+	e.Byte('}')
+}
+
+// gofkaJSONDecodeAuctionCount decodes into *v as encoding/json decodes into a value of type AuctionCount.
+func gofkaJSONDecodeAuctionCount(d *jsonwire.Decoder, v *AuctionCount) {
+	if d.Null() {
+		return
+	}
+	for more := d.OpenObject("AuctionCount"); more; more = d.NextMember() {
+		switch gofkaJSONFieldAuctionCount(d) {
+		case 0:
+			jsonwire.ReadInt(d, &v.Auction)
+		case 1:
+			jsonwire.ReadInt(d, &v.Num)
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// gofkaJSONFieldAuctionCount returns the index of the field of AuctionCount that the current member names, -1 for none.
+func gofkaJSONFieldAuctionCount(d *jsonwire.Decoder) int {
+	switch string(d.Key()) {
+	case "auction":
+		return 0
+	case "num":
+		return 1
+	}
+	switch string(d.FoldedKey()) {
+	case "AUCTION":
+		return 0
+	case "NUM":
+		return 1
+	}
+	return -1
 }
 
 // gofkaJSONQ5Row is the JSON serde of Q5Row: it encodes and decodes exactly as encoding/json
@@ -1713,11 +1713,11 @@ func CompiledQ8() *runtime.Program {
 			{Name: "q8-sellers-suppress-changelog", Kind: runtime.ChangelogTopic},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "q8-join-this", Changelog: 6, Persistent: true, SubTopology: 1, Kind: runtime.WindowStore, Retention: 80000 * time.Millisecond},
-			{Name: "q8-join-other", Changelog: 7, Persistent: true, SubTopology: 1, Kind: runtime.WindowStore, Retention: 80000 * time.Millisecond},
-			{Name: "q8-persons", Changelog: 8, Persistent: true, SubTopology: 2, Kind: runtime.WindowStore, Retention: 10000 * time.Millisecond},
+			{Name: "q8-join-this", Changelog: 6, Persistent: true, SubTopology: 1, Kind: runtime.WindowStore, Retention: 80000 * time.Millisecond, Query: runtime.QueryOf[int64, Q8Row](gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, gofkaSerdeQ8Row.Decode)},
+			{Name: "q8-join-other", Changelog: 7, Persistent: true, SubTopology: 1, Kind: runtime.WindowStore, Retention: 80000 * time.Millisecond, Query: runtime.QueryOf[int64, int64](gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, gofkaSerdeInt64.Decode)},
+			{Name: "q8-persons", Changelog: 8, Persistent: true, SubTopology: 2, Kind: runtime.WindowStore, Retention: 10000 * time.Millisecond, Query: runtime.WindowQueryOf[int64, string](gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, gofkaSerdeString.Encode, gofkaSerdeString.Decode, state.WindowSpec{Size: 10000, Retention: 10000})},
 			{Name: "q8-persons-suppress", Changelog: 9, Persistent: true, SubTopology: 2, Kind: runtime.SuppressBuffer},
-			{Name: "q8-sellers", Changelog: 10, Persistent: true, SubTopology: 3, Kind: runtime.WindowStore, Retention: 10000 * time.Millisecond},
+			{Name: "q8-sellers", Changelog: 10, Persistent: true, SubTopology: 3, Kind: runtime.WindowStore, Retention: 10000 * time.Millisecond, Query: runtime.WindowQueryOf[int64, int64](gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 10000, Retention: 10000})},
 			{Name: "q8-sellers-suppress", Changelog: 11, Persistent: true, SubTopology: 3, Kind: runtime.SuppressBuffer},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
@@ -1749,6 +1749,21 @@ func CompiledQ8() *runtime.Program {
 		CopartitionGroups: []runtime.CopartitionGroup{
 			{Topics: []runtime.TopicID{3, 4}, Reason: "Join#9 at joins.go:85:10"},
 		},
+	}
+}
+
+// Q8Stores reads the key-value stores of topology Q8 from a running application,
+// through any replica's status address (GET /stores/…; the replica forwards to the key's owner).
+type Q8Stores struct {
+	Q8JoinThis  *runtime.StoreClient[int64, Q8Row] // store "q8-join-this"
+	Q8JoinOther *runtime.StoreClient[int64, int64] // store "q8-join-other"
+}
+
+// NewQ8Stores returns the stores' clients, all reading through cfg.
+func NewQ8Stores(cfg runtime.StoreClientConfig) *Q8Stores {
+	return &Q8Stores{
+		Q8JoinOther: runtime.NewStoreClient[int64, int64](cfg, "q8-join-other"),
+		Q8JoinThis:  runtime.NewStoreClient[int64, Q8Row](cfg, "q8-join-this"),
 	}
 }
 
@@ -2379,10 +2394,10 @@ func CompiledQ4() *runtime.Program {
 			{Name: "q4-sums-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int64, PriceSum]()},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "q4-join-this", Changelog: 5, Persistent: true, SubTopology: 1, Kind: runtime.WindowStore, Retention: 60000 * time.Millisecond},
-			{Name: "q4-join-other", Changelog: 6, Persistent: true, SubTopology: 1, Kind: runtime.WindowStore, Retention: 60000 * time.Millisecond},
-			{Name: "q4-winning", Changelog: 7, Persistent: true, SubTopology: 1},
-			{Name: "q4-sums", Changelog: 8, Persistent: true, SubTopology: 2},
+			{Name: "q4-join-this", Changelog: 5, Persistent: true, SubTopology: 1, Kind: runtime.WindowStore, Retention: 60000 * time.Millisecond, Query: runtime.QueryOf[int64, AuctionSpan](gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, gofkaSerdeAuctionSpan.Decode)},
+			{Name: "q4-join-other", Changelog: 6, Persistent: true, SubTopology: 1, Kind: runtime.WindowStore, Retention: 60000 * time.Millisecond, Query: runtime.QueryOf[int64, BidPrice](gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, gofkaSerdeBidPrice.Decode)},
+			{Name: "q4-winning", Changelog: 7, Persistent: true, SubTopology: 1, Query: runtime.QueryOf[int64, Winning](gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, gofkaSerdeWinning.Decode)},
+			{Name: "q4-sums", Changelog: 8, Persistent: true, SubTopology: 2, Query: runtime.QueryOf[int64, PriceSum](gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, gofkaSerdePriceSum.Decode)},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,
@@ -2407,6 +2422,25 @@ func CompiledQ4() *runtime.Program {
 		CopartitionGroups: []runtime.CopartitionGroup{
 			{Topics: []runtime.TopicID{1, 2}, Reason: "Join#9 at joins.go:194:11"},
 		},
+	}
+}
+
+// Q4Stores reads the key-value stores of topology Q4 from a running application,
+// through any replica's status address (GET /stores/…; the replica forwards to the key's owner).
+type Q4Stores struct {
+	Q4JoinThis  *runtime.StoreClient[int64, AuctionSpan] // store "q4-join-this"
+	Q4JoinOther *runtime.StoreClient[int64, BidPrice]    // store "q4-join-other"
+	Q4Winning   *runtime.StoreClient[int64, Winning]     // store "q4-winning"
+	Q4Sums      *runtime.StoreClient[int64, PriceSum]    // store "q4-sums"
+}
+
+// NewQ4Stores returns the stores' clients, all reading through cfg.
+func NewQ4Stores(cfg runtime.StoreClientConfig) *Q4Stores {
+	return &Q4Stores{
+		Q4JoinOther: runtime.NewStoreClient[int64, BidPrice](cfg, "q4-join-other"),
+		Q4JoinThis:  runtime.NewStoreClient[int64, AuctionSpan](cfg, "q4-join-this"),
+		Q4Sums:      runtime.NewStoreClient[int64, PriceSum](cfg, "q4-sums"),
+		Q4Winning:   runtime.NewStoreClient[int64, Winning](cfg, "q4-winning"),
 	}
 }
 
@@ -2865,8 +2899,8 @@ func CompiledQ3() *runtime.Program {
 			{Name: "q3-join-other-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int64, int64]()},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "q3-join-this", Changelog: 4, Persistent: true, SubTopology: 1, Kind: runtime.WindowStore, Retention: 63072000000 * time.Millisecond},
-			{Name: "q3-join-other", Changelog: 5, Persistent: true, SubTopology: 1, Kind: runtime.WindowStore, Retention: 63072000000 * time.Millisecond},
+			{Name: "q3-join-this", Changelog: 4, Persistent: true, SubTopology: 1, Kind: runtime.WindowStore, Retention: 63072000000 * time.Millisecond, Query: runtime.QueryOf[int64, PersonPlace](gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, gofkaSerdePersonPlace.Decode)},
+			{Name: "q3-join-other", Changelog: 5, Persistent: true, SubTopology: 1, Kind: runtime.WindowStore, Retention: 63072000000 * time.Millisecond, Query: runtime.QueryOf[int64, int64](gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, gofkaSerdeInt64.Decode)},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,
@@ -2885,6 +2919,21 @@ func CompiledQ3() *runtime.Program {
 		CopartitionGroups: []runtime.CopartitionGroup{
 			{Topics: []runtime.TopicID{1, 2}, Reason: "Join#9 at joins.go:261:10"},
 		},
+	}
+}
+
+// Q3Stores reads the key-value stores of topology Q3 from a running application,
+// through any replica's status address (GET /stores/…; the replica forwards to the key's owner).
+type Q3Stores struct {
+	Q3JoinThis  *runtime.StoreClient[int64, PersonPlace] // store "q3-join-this"
+	Q3JoinOther *runtime.StoreClient[int64, int64]       // store "q3-join-other"
+}
+
+// NewQ3Stores returns the stores' clients, all reading through cfg.
+func NewQ3Stores(cfg runtime.StoreClientConfig) *Q3Stores {
+	return &Q3Stores{
+		Q3JoinOther: runtime.NewStoreClient[int64, int64](cfg, "q3-join-other"),
+		Q3JoinThis:  runtime.NewStoreClient[int64, PersonPlace](cfg, "q3-join-this"),
 	}
 }
 
@@ -3464,8 +3513,8 @@ func CompiledQ11() *runtime.Program {
 			{Name: "q11-sessions-timers-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[[]byte, []byte]()},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "q11-sessions", Changelog: 3, Persistent: true, SubTopology: 1},
-			{Name: "q11-sessions-timers", Changelog: 4, Persistent: true, SubTopology: 1},
+			{Name: "q11-sessions", Changelog: 3, Persistent: true, SubTopology: 1, Query: runtime.QueryOf[int64, Session](gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, gofkaSerdeSession.Decode)},
+			{Name: "q11-sessions-timers", Changelog: 4, Persistent: true, SubTopology: 1, Query: runtime.QueryOf[[]byte, []byte](gofkaSerdeBytes.Encode, gofkaSerdeBytes.Decode, gofkaSerdeBytes.Decode)},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,
@@ -3481,6 +3530,21 @@ func CompiledQ11() *runtime.Program {
 		}},
 		Description: q11Description,
 		Mermaid:     q11Mermaid,
+	}
+}
+
+// Q11Stores reads the key-value stores of topology Q11 from a running application,
+// through any replica's status address (GET /stores/…; the replica forwards to the key's owner).
+type Q11Stores struct {
+	Q11Sessions       *runtime.StoreClient[int64, Session] // store "q11-sessions"
+	Q11SessionsTimers *runtime.StoreClient[[]byte, []byte] // store "q11-sessions-timers"
+}
+
+// NewQ11Stores returns the stores' clients, all reading through cfg.
+func NewQ11Stores(cfg runtime.StoreClientConfig) *Q11Stores {
+	return &Q11Stores{
+		Q11Sessions:       runtime.NewStoreClient[int64, Session](cfg, "q11-sessions"),
+		Q11SessionsTimers: runtime.NewStoreClient[[]byte, []byte](cfg, "q11-sessions-timers"),
 	}
 }
 
@@ -3746,9 +3810,9 @@ func CompiledQ5() *runtime.Program {
 			{Name: "q5-top-suppress-changelog", Kind: runtime.ChangelogTopic},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "q5-counts", Changelog: 5, Persistent: true, SubTopology: 2, Kind: runtime.WindowStore, Retention: 10000 * time.Millisecond},
+			{Name: "q5-counts", Changelog: 5, Persistent: true, SubTopology: 2, Kind: runtime.WindowStore, Retention: 10000 * time.Millisecond, Query: runtime.WindowQueryOf[int64, int64](gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 10000, Retention: 10000})},
 			{Name: "q5-counts-suppress", Changelog: 6, Persistent: true, SubTopology: 2, Kind: runtime.SuppressBuffer},
-			{Name: "q5-top", Changelog: 7, Persistent: true, SubTopology: 3, Kind: runtime.WindowStore, Retention: 12000 * time.Millisecond},
+			{Name: "q5-top", Changelog: 7, Persistent: true, SubTopology: 3, Kind: runtime.WindowStore, Retention: 12000 * time.Millisecond, Query: runtime.WindowQueryOf[int64, TopAuctions](gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, gofkaSerdeTopAuctions.Encode, gofkaSerdeTopAuctions.Decode, state.WindowSpec{Size: 2000, Retention: 12000})},
 			{Name: "q5-top-suppress", Changelog: 8, Persistent: true, SubTopology: 3, Kind: runtime.SuppressBuffer},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
@@ -4305,8 +4369,8 @@ func CompiledQ7() *runtime.Program {
 			{Name: "q7-top-suppress-changelog", Kind: runtime.ChangelogTopic},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "q7-edges", Changelog: 4, Persistent: true, SubTopology: 1},
-			{Name: "q7-top", Changelog: 5, Persistent: true, SubTopology: 2, Kind: runtime.WindowStore, Retention: 10000 * time.Millisecond},
+			{Name: "q7-edges", Changelog: 4, Persistent: true, SubTopology: 1, Query: runtime.QueryOf[int64, Edge](gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, gofkaSerdeEdge.Decode)},
+			{Name: "q7-top", Changelog: 5, Persistent: true, SubTopology: 2, Kind: runtime.WindowStore, Retention: 10000 * time.Millisecond, Query: runtime.WindowQueryOf[int64, TopBids](gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, gofkaSerdeTopBids.Encode, gofkaSerdeTopBids.Decode, state.WindowSpec{Size: 10000, Retention: 10000})},
 			{Name: "q7-top-suppress", Changelog: 6, Persistent: true, SubTopology: 2, Kind: runtime.SuppressBuffer},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
@@ -4330,6 +4394,17 @@ func CompiledQ7() *runtime.Program {
 		Description: q7Description,
 		Mermaid:     q7Mermaid,
 	}
+}
+
+// Q7Stores reads the key-value stores of topology Q7 from a running application,
+// through any replica's status address (GET /stores/…; the replica forwards to the key's owner).
+type Q7Stores struct {
+	Q7Edges *runtime.StoreClient[int64, Edge] // store "q7-edges"
+}
+
+// NewQ7Stores returns the stores' clients, all reading through cfg.
+func NewQ7Stores(cfg runtime.StoreClientConfig) *Q7Stores {
+	return &Q7Stores{Q7Edges: runtime.NewStoreClient[int64, Edge](cfg, "q7-edges")}
 }
 
 // q7Task0 runs sub-topology 0 of Q7 on one partition:
