@@ -126,6 +126,9 @@ func cpuTime() time.Duration {
 func BenchmarkTumbling(b *testing.B) {
 	size := TumblingSize.Milliseconds()
 	b.Run("generated", func(b *testing.B) { bench(b, newGenerated(CompiledTumblingCount())) })
+	b.Run("generated-engine-cache-rocksdb", func(b *testing.B) {
+		bench(b, newGeneratedOn(CompiledTumblingCount(), EngineCacheEntries, rocksStore(b)))
+	})
 	b.Run("handwritten", func(b *testing.B) {
 		bench(b, NewHandwritten(size, size, Grace.Milliseconds(), state.NewMemoryBackend()))
 	})
