@@ -57,7 +57,7 @@ func main() {
 	only := flag.String("queries", "", "comma-separated queries to run (default: every built one)")
 	java := flag.Bool("kstreams", true, "run the Kafka Streams peers too (needs java and mvn)")
 	inproc := flag.String("inprocess", "bench/results/nexmark.txt", "go test -bench output of make nexmark (a), for the in-process column ('' for none)")
-	out := flag.String("out", "bench/results/nexmark-broker.md", "report to write")
+	out := flag.String("out", "bench/results/nexmark.md", "report to write (what follows its marker line, the in-process report of make nexmark (a), is kept below the table), and its chart beside it (.png)")
 	timeout := flag.Duration("timeout", 10*time.Minute, "longest run of one query by one program")
 	flag.Parse()
 	if err := run(*brokers, *n, *only, *java, *inproc, *out, *timeout); err != nil {
@@ -105,7 +105,10 @@ func run(brokers string, n int64, only string, java bool, inproc, out string, ti
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "pre-loaded %d events (+2 end marks) into %s\n", n, eventsTopic)
-	rep := &report{events: n, inproc: readInProcess(filepath.Join(root, inproc)), load: loadAvg()}
+	if inproc != "" && !filepath.IsAbs(inproc) {
+		inproc = filepath.Join(root, inproc)
+	}
+	rep := &report{events: n, inproc: readInProcess(inproc), load: loadAvg()}
 	stamp := time.Now().UnixNano()
 	for _, q := range queries {
 		if q.topology == "" || (only != "" && !strings.Contains(","+only+",", ","+q.name+",")) {
@@ -143,7 +146,10 @@ func run(brokers string, n int64, only string, java bool, inproc, out string, ti
 		}
 		rep.rows = append(rep.rows, r)
 	}
-	return os.WriteFile(filepath.Join(root, out), []byte(rep.markdown()), 0o644)
+	if !filepath.IsAbs(out) {
+		out = filepath.Join(root, out)
+	}
+	return rep.write(out)
 }
 
 // repoRoot is the repository's top directory (the parent of bench/).

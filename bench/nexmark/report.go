@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -108,4 +109,31 @@ func yes(ok bool, got, want int) string {
 		return fmt.Sprintf("yes (%d rows)", want)
 	}
 	return fmt.Sprintf("NO (%d rows, want %d)", got, want)
+}
+
+// keepMarker starts what write keeps of the file it replaces: the in-process
+// report (examples/nexmark/benchreport) that make nexmark (a) wrote before.
+const keepMarker = "## In process (make nexmark (a))"
+
+// write writes the table and, below it, the in-process report found at path
+// (all of it the first time, from keepMarker on after), and the chart as path
+// with .png for .md.
+func (r *report) write(path string) error {
+	old, _ := os.ReadFile(path)
+	text := r.markdown()
+	png := strings.TrimSuffix(path, ".md") + ".png"
+	text += fmt.Sprintf("\n![events per core](%s)\n", filepath.Base(png))
+	if i := strings.Index(string(old), keepMarker); i >= 0 {
+		text += "\n" + string(old[i:])
+	} else if len(old) > 0 && !strings.HasPrefix(string(old), "# Nexmark through") {
+		text += "\n" + keepMarker + "\n\n" + string(old)
+	}
+	img, err := r.chart()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(png, img, 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(text), 0o644)
 }

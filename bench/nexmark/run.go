@@ -173,7 +173,8 @@ func runOne(ctx context.Context, brokers []string, argv []string, dir, topic str
 	for len(got) < len(want) {
 		if time.Now().After(deadline) {
 			stop(cmd, exited)
-			return result{}, fmt.Errorf("%s: %d of %d rows after %s (log %s)", topic, len(got), len(want), timeout, logf.Name())
+			slices.Sort(got)
+			return result{}, fmt.Errorf("%s: %d of %d rows after %s (%s; log %s)", topic, len(got), len(want), timeout, firstDiff(got, want), logf.Name())
 		}
 		select {
 		case err := <-exited:
