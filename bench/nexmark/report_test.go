@@ -21,7 +21,7 @@ func TestReportTableAndChart(t *testing.T) {
 		x := row{q: q}
 		if q.name == "q0" {
 			x.want = 10
-			x.gofka = &result{wall: 2, cpu: 1, rows: 10, match: true}      // 500K/s, 1M per core
+			x.gofka = &result{wall: 2, cpu: 1, rows: 10, match: true}     // 500K/s, 1M per core
 			x.kstreams = &result{wall: 10, cpu: 4, rows: 10, match: true} // 100K/s, 250K per core
 		}
 		r.rows = append(r.rows, x)
