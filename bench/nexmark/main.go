@@ -28,6 +28,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/gofka/streams/examples/nexmark/generator"
 	"github.com/gofka/streams/internal/testkit"
 )
 
@@ -54,19 +55,20 @@ var queries = []query{
 func main() {
 	brokers := flag.String("brokers", "", "Kafka bootstrap address (required)")
 	n := flag.Int64("events", 100_000, "events to generate")
+	rate := flag.Int("rate", generator.Default().Rate, "events per second of event time (fewer: more windows for the same events)")
 	only := flag.String("queries", "", "comma-separated queries to run (default: every built one)")
 	java := flag.Bool("kstreams", true, "run the Kafka Streams peers too (needs java and mvn)")
 	inproc := flag.String("inprocess", "bench/results/nexmark.txt", "go test -bench output of make nexmark (a), for the in-process column ('' for none)")
 	out := flag.String("out", "bench/results/nexmark.md", "report to write (what follows its marker line, the in-process report of make nexmark (a), is kept below the table), and its chart beside it (.png)")
 	timeout := flag.Duration("timeout", 10*time.Minute, "longest run of one query by one program")
 	flag.Parse()
-	if err := run(*brokers, *n, *only, *java, *inproc, *out, *timeout); err != nil {
+	if err := run(*brokers, *n, *rate, *only, *java, *inproc, *out, *timeout); err != nil {
 		fmt.Fprintln(os.Stderr, "nexmark:", err)
 		os.Exit(1)
 	}
 }
 
-func run(brokers string, n int64, only string, java bool, inproc, out string, timeout time.Duration) error {
+func run(brokers string, n int64, rate int, only string, java bool, inproc, out string, timeout time.Duration) error {
 	if brokers == "" {
 		return fmt.Errorf("-brokers is required")
 	}
@@ -92,7 +94,7 @@ func run(brokers string, n int64, only string, java bool, inproc, out string, ti
 		}
 	}
 	ctx := context.Background()
-	in, err := generate(n)
+	in, err := generate(n, rate)
 	if err != nil {
 		return err
 	}
@@ -108,7 +110,7 @@ func run(brokers string, n int64, only string, java bool, inproc, out string, ti
 	if inproc != "" && !filepath.IsAbs(inproc) {
 		inproc = filepath.Join(root, inproc)
 	}
-	rep := &report{events: n, inproc: readInProcess(inproc), load: loadAvg()}
+	rep := &report{events: n, rate: rate, inproc: readInProcess(inproc), load: loadAvg()}
 	stamp := time.Now().UnixNano()
 	for _, q := range queries {
 		if q.topology == "" || (only != "" && !strings.Contains(","+only+",", ","+q.name+",")) {

@@ -25,6 +25,7 @@ type row struct {
 
 type report struct {
 	events int64
+	rate   int // events per second of event time
 	inproc map[string]float64 // events per CPU second, median
 	load   string
 	rows   []row
@@ -73,11 +74,11 @@ func k(v float64) string {
 func (r *report) markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Nexmark through a Kafka broker: gofka vs Kafka Streams 3.9.1\n\n")
-	fmt.Fprintf(&b, "Written by `cd bench && go run ./nexmark` (part of `make nexmark`). %d events, one partition, pre-loaded; "+
+	fmt.Fprintf(&b, "Written by `cd bench && go run ./nexmark` (part of `make nexmark`). %d events (%d per second of event time), one partition, pre-loaded; "+
 		"each program runs from its start (JVM and group join included) until the last row the reference expects arrived. "+
 		"Per core = events per CPU second of the program's process (user + system). "+
 		"The machine (2 cores) was shared with other jobs; load average at the end: %s. "+
-		"In process = `make nexmark` (a), events per CPU second, median. Flink 1.13 and Feldera are their published per-core figures, not run here.\n\n", r.events, r.load)
+		"In process = `make nexmark` (a), events per CPU second, median. Flink 1.13 and Feldera are their published per-core figures, not run here.\n\n", r.events, r.rate, r.load)
 	fmt.Fprintf(&b, "| query | in process /core | gofka events/s | gofka /core | Kafka Streams events/s | Kafka Streams /core | gofka ÷ KS (/core) | Flink 1.13 /core | Feldera /core | rows = reference |\n")
 	fmt.Fprintf(&b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, x := range r.rows {

@@ -16,7 +16,7 @@ func TestReportTableAndChart(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "nexmark.md")
 	os.WriteFile(path, []byte("# in-process report\n"), 0o644)
-	r := &report{events: 1_000_000, inproc: map[string]float64{"q0": 2_500_000}}
+	r := &report{events: 1_000_000, rate: 10_000, inproc: map[string]float64{"q0": 2_500_000}}
 	for _, q := range queries {
 		x := row{q: q}
 		if q.name == "q0" {

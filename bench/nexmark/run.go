@@ -30,13 +30,15 @@ type input struct {
 	events []model.Event
 }
 
-// generate makes n events as `nexmark gen` does, then two end-of-input marks,
+// generate makes n events as `nexmark gen --rate rate` does, then two end-of-input marks,
 // an hour and two hours after the last event: every window and session closes
 // (Kafka Streams closes the windows the first mark opened only when the second
 // arrives).
-func generate(n int64) (*input, error) {
+func generate(n int64, rate int) (*input, error) {
 	var buf bytes.Buffer
-	if err := generator.New(generator.Default()).Write(&buf, n); err != nil {
+	cfg := generator.Default()
+	cfg.Rate = rate
+	if err := generator.New(cfg).Write(&buf, n); err != nil {
 		return nil, err
 	}
 	in := &input{}

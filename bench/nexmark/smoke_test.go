@@ -12,6 +12,7 @@ import (
 )
 
 // TestGofkaThroughEmbeddedBroker is the driver's gofka path on 10,000 events
+// (100 a second: 100 s of event time, so q7 has ten windows)
 // and the embedded kfake broker: the events pre-loaded into nexmark-events,
 // the gofkaq binary run per query, and its output topic equal to the
 // brute-force reference's rows. (Kafka Streams runs only on a real broker, in
@@ -27,7 +28,7 @@ func TestGofkaThroughEmbeddedBroker(t *testing.T) {
 	}
 	defer c.Close()
 	brokers := c.ListenAddrs()
-	in, err := generate(10_000)
+	in, err := generate(10_000, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
