@@ -25,7 +25,7 @@ type row struct {
 
 type report struct {
 	events int64
-	rate   int // events per second of event time
+	rate   int                // events per second of event time
 	inproc map[string]float64 // events per CPU second, median
 	load   string
 	rows   []row
