@@ -68,7 +68,7 @@ func main() {
 	}
 }
 
-func run(brokers string, n int64, rate int, only string, java bool, inproc, out string, timeout time.Duration) error {
+func run(brokers string, n int64, rate int, only string, java bool, inproc, out string, timeout time.Duration) (err error) {
 	if brokers == "" {
 		return fmt.Errorf("-brokers is required")
 	}
@@ -80,7 +80,11 @@ func run(brokers string, n int64, rate int, only string, java bool, inproc, out 
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
+	defer func() { // kept, with the programs' logs, when a run failed
+		if err == nil {
+			os.RemoveAll(work)
+		}
+	}()
 	bin := filepath.Join(work, "gofkaq")
 	build := exec.Command("go", "build", "-o", bin, "./nexmark/gofkaq")
 	build.Dir = filepath.Join(root, "bench")
