@@ -116,6 +116,7 @@ func run(brokers string, n int64, rate int, only string, java bool, inproc, out 
 	}
 	rep := &report{events: n, rate: rate, inproc: readInProcess(inproc), load: loadAvg()}
 	stamp := time.Now().UnixNano()
+	failed := false
 	for _, q := range queries {
 		if q.topology == "" || (only != "" && !strings.Contains(","+only+",", ","+q.name+",")) {
 			rep.rows = append(rep.rows, row{q: q})
@@ -131,8 +132,9 @@ func run(brokers string, n int64, rate int, only string, java bool, inproc, out 
 		g, err := runOne(ctx, []string{brokers}, []string{bin, "--brokers", brokers, "--topology", q.topology,
 			"--app-id", fmt.Sprintf("nexmark-%s-%d", q.name, stamp), "--state-dir", filepath.Join(dir, "state"),
 			"--status-addr", "", "--discovery=false", "--log-level", "warn"}, dir, "nexmark-"+q.name, want, timeout)
-		if err != nil {
-			return fmt.Errorf("gofka %s: %w", q.name, err)
+		if err != nil { // reported in the table; the other runs go on
+			fmt.Fprintf(os.Stderr, "gofka %s: %v\n", q.name, err)
+			failed, g = true, result{rows: -1, err: err.Error()}
 		}
 		r.gofka = &g
 		fmt.Fprintf(os.Stderr, "%s gofka: %d rows, match %v %s, %.1f s, %.1f CPU s\n", q.name, g.rows, g.match, g.diff, g.wall, g.cpu)
@@ -145,7 +147,8 @@ func run(brokers string, n int64, rate int, only string, java bool, inproc, out 
 				"--state-dir", filepath.Join(dir, "state"))
 			k, err := runOne(ctx, []string{brokers}, argv, dir, topic, want, timeout)
 			if err != nil {
-				return fmt.Errorf("kstreams %s: %w", q.name, err)
+				fmt.Fprintf(os.Stderr, "kstreams %s: %v\n", q.name, err)
+				failed, k = true, result{rows: -1, err: err.Error()}
 			}
 			r.kstreams = &k
 			fmt.Fprintf(os.Stderr, "%s kstreams: %d rows, match %v %s, %.1f s, %.1f CPU s\n", q.name, k.rows, k.match, k.diff, k.wall, k.cpu)
@@ -155,7 +158,13 @@ func run(brokers string, n int64, rate int, only string, java bool, inproc, out 
 	if !filepath.IsAbs(out) {
 		out = filepath.Join(root, out)
 	}
-	return rep.write(out)
+	if err := rep.write(out); err != nil {
+		return err
+	}
+	if failed {
+		return fmt.Errorf("a run failed (its logs are in %s)", work)
+	}
+	return nil
 }
 
 // repoRoot is the repository's top directory (the parent of bench/).

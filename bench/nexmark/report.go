@@ -96,7 +96,9 @@ func (r *report) markdown() string {
 		if x.kstreams != nil {
 			c := x.kstreams
 			ks, ksc = k(c.perSecond(r.events)), k(c.perCPUSecond(r.events))
-			ratio = fmt.Sprintf("%.2f×", g.perCPUSecond(r.events)/c.perCPUSecond(r.events))
+			if x := ratioOr0(g.perCPUSecond(r.events), c.perCPUSecond(r.events)); x > 0 {
+				ratio = fmt.Sprintf("%.2f×", x)
+			}
 			match += fmt.Sprintf(", KS %s", yes(c.match, c.rows, x.want))
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", q, k(r.inproc[q]),
@@ -106,6 +108,9 @@ func (r *report) markdown() string {
 }
 
 func yes(ok bool, got, want int) string {
+	if got < 0 {
+		return "run FAILED (see the driver's output)"
+	}
 	if ok {
 		return fmt.Sprintf("yes (%d rows)", want)
 	}

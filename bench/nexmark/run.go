@@ -127,10 +127,19 @@ type result struct {
 	rows      int
 	match     bool   // the rows equal the reference's
 	diff      string // when not
+	err       string // the run failed: no figures
 }
 
-func (r result) perSecond(n int64) float64    { return float64(n) / r.wall }
-func (r result) perCPUSecond(n int64) float64 { return float64(n) / r.cpu }
+// perSecond and perCPUSecond are 0 for a failed run (no figure).
+func (r result) perSecond(n int64) float64    { return ratioOr0(float64(n), r.wall) }
+func (r result) perCPUSecond(n int64) float64 { return ratioOr0(float64(n), r.cpu) }
+
+func ratioOr0(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
 
 // runOne starts argv, reads topic from its current end until want rows came
 // (or timeout), samples the process's CPU time, stops it, and compares the rows
