@@ -39,7 +39,9 @@ type query struct {
 	class    string // the Kafka Streams peer's class
 }
 
-// queries lists the suite's queries in order; a built one adds its names.
+// queries lists the suite's queries in order. Adding a built one (q3, q4, q8
+// once joins exist) is its names here, its Compiled<Q> in gofkaq/main.go and
+// its peer class gofka.bench.NexmarkQ<N>.
 var queries = []query{
 	{"q0", "Q0", "gofka.bench.NexmarkQ0"},
 	{"q1", "Q1", "gofka.bench.NexmarkQ1"},
