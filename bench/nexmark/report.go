@@ -93,6 +93,9 @@ func (r *report) markdown() string {
 		}
 		g := x.gofka
 		ks, ksc, ratio, match := "", "", "", fmt.Sprintf("gofka %s", yes(g.match, g.rows, x.want))
+		if g.retried {
+			match += " (second run: the first stalled)"
+		}
 		if x.kstreams != nil {
 			c := x.kstreams
 			ks, ksc = k(c.perSecond(r.events)), k(c.perCPUSecond(r.events))

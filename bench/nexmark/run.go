@@ -128,6 +128,7 @@ type result struct {
 	match     bool   // the rows equal the reference's
 	diff      string // when not
 	err       string // the run failed: no figures
+	retried   bool   // the first run failed
 }
 
 // perSecond and perCPUSecond are 0 for a failed run (no figure).
@@ -165,6 +166,9 @@ func runOne(ctx context.Context, brokers []string, argv []string, dir, topic str
 	}
 	defer cons.Close()
 
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return result{}, err
+	}
 	logf, err := os.Create(filepath.Join(dir, "log"))
 	if err != nil {
 		return result{}, err
@@ -180,8 +184,13 @@ func runOne(ctx context.Context, brokers []string, argv []string, dir, topic str
 	go func() { exited <- cmd.Wait() }()
 	var got []string
 	deadline := time.Now().Add(timeout)
+	lastRow := time.Now()
 	var res result
 	for len(got) < len(want) {
+		if time.Since(lastRow) > stall {
+			stop(cmd, exited)
+			return result{}, fmt.Errorf("%s: no row for %s, %d of %d rows (log %s)", topic, stall, len(got), len(want), logf.Name())
+		}
 		if time.Now().After(deadline) {
 			stop(cmd, exited)
 			slices.Sort(got)
@@ -195,6 +204,9 @@ func runOne(ctx context.Context, brokers []string, argv []string, dir, topic str
 		pctx, cancel := context.WithTimeout(ctx, time.Second)
 		fs := cons.PollFetches(pctx)
 		cancel()
+		if fs.NumRecords() > 0 {
+			lastRow = time.Now()
+		}
 		fs.EachRecord(func(r *kgo.Record) {
 			c, err := canonical(r.Value)
 			if err != nil {
