@@ -143,9 +143,9 @@ func ratioOr0(a, b float64) float64 {
 }
 
 // runOne starts argv, reads topic from its current end until want rows came
-// (or timeout), samples the process's CPU time, stops it, and compares the rows
+// (or timeout, or stall without a row), samples the process's CPU time, stops it, and compares the rows
 // with want.
-func runOne(ctx context.Context, brokers []string, argv []string, dir, topic string, want []string, timeout time.Duration) (result, error) {
+func runOne(ctx context.Context, brokers []string, argv []string, dir, topic string, want []string, timeout, stall time.Duration) (result, error) {
 	adm, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 	if err != nil {
 		return result{}, err

@@ -59,7 +59,7 @@ func TestGofkaThroughEmbeddedBroker(t *testing.T) {
 			dir := t.TempDir()
 			res, err := runOne(ctx, brokers, []string{bin, "--brokers", brokers[0], "--topology", topology,
 				"--app-id", "smoke-" + q, "--state-dir", filepath.Join(dir, "state"),
-				"--status-addr", "", "--discovery=false", "--log-level", "warn"}, dir, "nexmark-"+q, want, 2*time.Minute)
+				"--status-addr", "", "--discovery=false", "--log-level", "warn"}, dir, "nexmark-"+q, want, 2*time.Minute, 2*time.Minute)
 			if err != nil {
 				t.Fatal(err)
 			}
