@@ -94,7 +94,13 @@ bench-windowed: deps ## windowed count end to end (issue 14): examples/pageviews
 
 .PHONY: nexmark
 NEXMARK_BENCH ?= -benchtime 3x
-nexmark: ## Nexmark (issue 15, 8a): each built query in process on one core (100,000 events per op), events/s beside Flink 1.13 and Feldera; writes bench/results/nexmark.md (NEXMARK_BENCH="-benchtime 1x" to shorten)
+NEXMARK_EVENTS ?= 1000000
+nexmark: ## Nexmark (issue 15, 8): (a) each built query in process on one core (100,000 events per op); then, when java and mvn are present, (b) the gofka binary and (c) Kafka Streams 3.9.1 through a real broker on NEXMARK_EVENTS pre-loaded events, outputs checked against the reference; one table beside Flink 1.13 and Feldera in bench/results/nexmark.md, chart nexmark.png (NEXMARK_BENCH="-benchtime 1x" NEXMARK_EVENTS=100000 to shorten)
 	@mkdir -p bench/results
 	$(GO) test -run '^$$' -bench '^BenchmarkNexmark$$' -benchmem -cpu 1 $(NEXMARK_BENCH) ./examples/nexmark/ | tee bench/results/nexmark.txt
 	$(GO) run ./examples/nexmark/benchreport -in bench/results/nexmark.txt -out bench/results/nexmark.md -load "$$(cut -d' ' -f1-3 /proc/loadavg)" -command "make nexmark$(if $(filter-out -benchtime 3x,$(NEXMARK_BENCH)), NEXMARK_BENCH='$(NEXMARK_BENCH)')"
+	@if command -v java >/dev/null && command -v mvn >/dev/null; then \
+	  kafka="$$PWD/test/kafka/kafka.sh" dir=$$(mktemp -d) && trap 'bash '"$$kafka"' stop '"$$dir"' >/dev/null; rm -rf '"$$dir" EXIT && \
+	  addr=$$(bash "$$kafka" start "$$dir" | tail -n 1) && \
+	  cd bench && $(GO) run ./nexmark -brokers "$$addr" -events $(NEXMARK_EVENTS) -out bench/results/nexmark.md; \
+	else echo "make nexmark: no java or mvn on the PATH: skipping (b) and (c), through the broker and Kafka Streams (apt-get install openjdk-17-jdk-headless maven)"; fi
