@@ -174,6 +174,7 @@ func TestExactlyOnceZombieFenced(t *testing.T) {
 	c := newCluster(t, addr, 3, eosFlag...)
 	c.startAll()
 	owners := c.everyTaskRunning(ctx, []int{0, 1, 2})
+	before := changelogEnds(ctx, t, adm)
 	clicks := makeClicks(0, 12000)
 	var produced atomic.Int64
 	// Half the input before the pause, the rest once the zombie resumes.
@@ -185,6 +186,9 @@ func TestExactlyOnceZombieFenced(t *testing.T) {
 	}
 	victim, lost := zombieOf(t, owners, c.leader(ctx, []int{0, 1, 2}))
 	z := c.procs[victim]
+	// The take-over shows as an epoch bump only if the zombie wrote to its
+	// changelog partitions first (its cache flushes at a commit).
+	waitChangelogWrites(ctx, t, adm, before, lost)
 	if err := syscall.Kill(-z.cmd.Process.Pid, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
@@ -262,6 +266,40 @@ func zombieOf(t *testing.T, owners map[string]int, leader int) (int, []string) {
 	}
 	t.Fatalf("no replica but the leader r%d owns a task of sub-topology 1: %v", leader, owners)
 	return -1, nil
+}
+
+// changelogEnds is the end offset of each changelog partition.
+func changelogEnds(ctx context.Context, t *testing.T, adm *kadm.Client) map[int32]int64 {
+	t.Helper()
+	ends, err := adm.ListEndOffsets(ctx, changelogTopic)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		t.Fatalf("end offsets of %s: %v", changelogTopic, err)
+	}
+	m := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) { m[o.Partition] = o.Offset })
+	return m
+}
+
+// waitChangelogWrites waits until the changelog partition of each store task
+// in tasks has grown past before: its owner since before has written to it.
+func waitChangelogWrites(ctx context.Context, t *testing.T, adm *kadm.Client, before map[int32]int64, tasks []string) {
+	t.Helper()
+	err := poll(ctx, "the zombie's tasks write their changelogs", func() (bool, error) {
+		now := changelogEnds(ctx, t, adm)
+		for _, task := range tasks {
+			var p int32
+			if _, err := fmt.Sscanf(task, "1_%d", &p); err == nil && now[p] <= before[p] {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // checkTakenOver requires the changelog partition of each task in lost (the
