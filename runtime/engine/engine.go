@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -37,6 +38,9 @@ type Engine struct {
 	watch    *kafkaconf.Watch // sees every connection of every client, to explain failures
 	pool     *rocks.Pool
 	node     *coordinator.Node
+	// liveNode is node for the status server's goroutines, which may read
+	// it while startNode sets it.
+	liveNode atomic.Pointer[coordinator.Node]
 	snaps    snapshot.Store
 	uploader *snapshot.Uploader
 	status   *statusServer
@@ -377,5 +381,6 @@ func (e *Engine) startNode(ctx context.Context) error {
 		return err
 	}
 	e.node = node
+	e.liveNode.Store(node)
 	return nil
 }

@@ -122,8 +122,8 @@ func startStatus(e *Engine, addr string) (*statusServer, error) {
 			Checkpoints []checkpointRecord  `json:"local_checkpoints"`
 			Cluster     *coordinator.Status `json:"cluster,omitempty"`
 		}{Replica: view, Checkpoints: e.ckpt.history()}
-		if e.node != nil {
-			st := e.node.Status()
+		if node := e.liveNode.Load(); node != nil {
+			st := node.Status()
 			out.Cluster = &st
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -166,16 +166,17 @@ func (s *statusServer) close() {
 
 // notReady says why the replica is not ready, or "" when it is.
 func (e *Engine) notReady() string {
-	if e.node == nil {
+	node := e.liveNode.Load()
+	if node == nil {
 		return "starting: not yet a member of the coordinator group"
 	}
-	if why := e.node.NotReady(); why != "" {
+	if why := node.NotReady(); why != "" {
 		return why
 	}
 	e.status.mu.Lock()
 	running := len(e.status.view.Tasks)
 	e.status.mu.Unlock()
-	if want := len(e.node.Mine()); running < want {
+	if want := len(node.Mine()); running < want {
 		return fmt.Sprintf("restoring: %d of %d assigned tasks running", running, want)
 	}
 	return ""
