@@ -71,7 +71,9 @@ async function drawTopology() {
     document.getElementById("title").textContent = `${topo.app_id} · ${topo.name}`;
     document.title = `${topo.app_id} · gofka streams`;
     mermaid.initialize({ startOnLoad: false, securityLevel: "strict", theme: "neutral" });
-    const { svg } = await mermaid.render("topology-svg", topo.mermaid);
+    // Left to right fits the page's wide section better than gofkagen's top-down.
+    const text = topo.mermaid.replace(/^graph TD\b/, "graph LR");
+    const { svg } = await mermaid.render("topology-svg", text);
     box.innerHTML = svg; // Mermaid's own output, sanitized by it (securityLevel strict)
     box.classList.remove("muted");
   } catch (err) {
@@ -104,7 +106,8 @@ function render(g) {
     `replica ${g.self} · ${c.raft_state || "starting"} · leader ${c.leader_id || "none"} · epoch ${c.epoch ?? ""}`;
   document.getElementById("updated").textContent = `updated ${clock(Date.now())}`;
 
-  fill("members", (c.members || []).map((m) =>
+  const members = (c.members || []).slice().sort((a, b) => a.id.localeCompare(b.id, "en", { numeric: true }));
+  fill("members", members.map((m) =>
     el("tr", { "data-member": m.id },
       el("td", {}, m.id, m.id === c.leader_id ? el("span", { class: "badge" }, "leader") : ""),
       el("td", {}, m.addr),
@@ -151,7 +154,7 @@ function render(g) {
     return el("tr", { "data-checkpoint": cp.id },
       el("td", {}, cp.id), el("td", { class: cp.state }, cp.state), el("td", {}, cp.epoch), el("td", {}, clock(cp.started)),
       el("td", { class: "num" }, secs(took)), el("td", { class: "num" }, `${acks.length}/${(cp.expected || []).length}`),
-      el("td", { class: "num" }, bytes(acks.reduce((s, a) => s + (a.bytes || 0), 0))), el("td", {}, note));
+      el("td", { class: "num" }, bytes(acks.reduce((s, a) => s + (a.bytes || 0), 0))), el("td", { class: "note" }, note));
   }));
 
   fill("local-checkpoints", (g.local_checkpoints || []).slice(-20).reverse().map((p) =>
