@@ -95,7 +95,8 @@ func TestWebViewThreeReplicas(t *testing.T) {
 	leader := c.leader(ctx, []int{0, 1, 2})
 	view, victim := (leader+1)%3, (leader+2)%3 // a follower's page; the other follower dies
 	var produced atomic.Int64
-	streamClicks(ctx, cl, makeClicks(0, 200000), &produced, clickStream{chunk: 50, gap: 20 * time.Millisecond})
+	// About 2,500 clicks a second for the rest of the test, so the page shows rates.
+	streamClicks(ctx, cl, makeClicks(0, 600000), &produced, clickStream{chunk: 50, gap: 20 * time.Millisecond})
 
 	if err := chromedp.Do(tab, chromedp.Navigate("http://"+c.status[view]+"/")); err != nil {
 		t.Fatal(err)

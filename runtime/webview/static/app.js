@@ -99,13 +99,25 @@ function rateOf(replica, t, updated) {
 
 function render(g) {
   const c = g.cluster || { members: [], assignment: {}, assignment_history: [], checkpoints: [] };
+  // The coordinator names replicas by their Raft address; the page by their id.
   const names = new Map((c.members || []).map((m) => [m.addr, m.id]));
   const who = (addr) => (addr ? names.get(addr) || addr : "—");
 
   document.getElementById("summary").textContent =
     `replica ${g.self} · ${c.raft_state || "starting"} · leader ${c.leader_id || "none"} · epoch ${c.epoch ?? ""}`;
   document.getElementById("updated").textContent = `updated ${clock(Date.now())}`;
+  document.getElementById("epoch").textContent = `epoch ${c.epoch ?? ""}`;
+  renderMembers(c);
+  fill("assignment", Object.keys(c.assignment || {}).sort(byTask).map((t) =>
+    el("tr", { "data-task": t }, el("td", {}, t), el("td", { class: "owner" }, who(c.assignment[t])))));
+  renderTasks(g.replicas || []);
+  fill("history", (c.assignment_history || []).slice().reverse().map((h) =>
+    el("li", {}, el("b", {}, `epoch ${h.epoch}`), ` ${clock(h.time)} · ${h.reason || ""}`,
+      el("div", { class: "muted" }, (h.moves || []).map((mv) => `${mv.task}: ${who(mv.from)} → ${who(mv.to)}`).join(", ")))));
+  renderCheckpoints(c.checkpoints || [], g.local_checkpoints || [], who);
+}
 
+function renderMembers(c) {
   const members = (c.members || []).slice().sort((a, b) => a.id.localeCompare(b.id, "en", { numeric: true }));
   fill("members", members.map((m) =>
     el("tr", { "data-member": m.id },
@@ -115,13 +127,13 @@ function render(g) {
       el("td", {}, m.suffrage),
       el("td", { class: "num" }, m.tasks),
       el("td", {}, m.last_heard_ms_ago == null ? "" : `${m.last_heard_ms_ago} ms ago`))));
+}
 
-  document.getElementById("epoch").textContent = `epoch ${c.epoch ?? ""}`;
-  fill("assignment", Object.keys(c.assignment || {}).sort(byTask).map((t) =>
-    el("tr", { "data-task": t }, el("td", {}, t), el("td", { class: "owner" }, who(c.assignment[t])))));
-
+// renderTasks lists every member's tasks, then the members whose view could
+// not be read, with why.
+function renderTasks(replicas) {
   const rows = [];
-  for (const r of g.replicas || []) {
+  for (const r of replicas) {
     if (!r.view) {
       rows.push({ task: "", tr: el("tr", {}, el("td", { class: "muted" }, "—"), el("td", {}, r.id),
         el("td", { class: "dead", colspan: 7 }, r.error || "no view")) });
@@ -139,15 +151,12 @@ function render(g) {
         el("td", { class: "num" }, num(t.late_records))) });
     }
   }
-  // Tasks in order, then the members whose view could not be read.
   rows.sort((a, b) => (a.task && b.task ? byTask(a.task, b.task) : a.task ? -1 : b.task ? 1 : 0));
   fill("tasks", rows.map((r) => r.tr));
+}
 
-  fill("history", (c.assignment_history || []).slice().reverse().map((h) =>
-    el("li", {}, el("b", {}, `epoch ${h.epoch}`), ` ${clock(h.time)} · ${h.reason || ""}`,
-      el("div", { class: "muted" }, (h.moves || []).map((mv) => `${mv.task}: ${who(mv.from)} → ${who(mv.to)}`).join(", ")))));
-
-  fill("checkpoints", (c.checkpoints || []).slice().reverse().map((cp) => {
+function renderCheckpoints(checkpoints, local, who) {
+  fill("checkpoints", checkpoints.slice().reverse().map((cp) => {
     const acks = Object.values(cp.acks || {});
     const took = cp.finished ? (Date.parse(cp.finished) - Date.parse(cp.started)) / 1000 : null;
     const note = cp.reason || (cp.aborted_by ? `aborted by ${who(cp.aborted_by)} (${cp.failed_task})` : cp.expired ? "expired" : "");
@@ -156,8 +165,7 @@ function render(g) {
       el("td", { class: "num" }, secs(took)), el("td", { class: "num" }, `${acks.length}/${(cp.expected || []).length}`),
       el("td", { class: "num" }, bytes(acks.reduce((s, a) => s + (a.bytes || 0), 0))), el("td", { class: "note" }, note));
   }));
-
-  fill("local-checkpoints", (g.local_checkpoints || []).slice(-20).reverse().map((p) =>
+  fill("local-checkpoints", local.slice(-20).reverse().map((p) =>
     el("tr", {}, el("td", {}, p.id), el("td", {}, p.task), el("td", { class: "num" }, p.files ?? ""),
       el("td", { class: "num" }, bytes(p.new_bytes)), el("td", { class: "num" }, secs(p.duration_ns / 1e9)),
       el("td", { class: "dead" }, p.error || ""))));
