@@ -6,11 +6,14 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/gofka/streams/internal/browsertest"
@@ -98,6 +101,7 @@ func TestWebViewThreeReplicas(t *testing.T) {
 	// About 2,500 clicks a second for the rest of the test, so the page shows rates.
 	streamClicks(ctx, cl, makeClicks(0, 600000), &produced, clickStream{chunk: 50, gap: 20 * time.Millisecond})
 
+	requests := recordRequests(t, tab)
 	if err := chromedp.Do(tab, chromedp.Navigate("http://"+c.status[view]+"/")); err != nil {
 		t.Fatal(err)
 	}
@@ -140,6 +144,51 @@ func TestWebViewThreeReplicas(t *testing.T) {
 	}
 	t.Logf("page of r%d after the kill: assignment %v, %d assignment changes listed", view, p.Assignment, p.History)
 	screenshot(t, tab)
+	checkOnlyLocal(t, requests(), "http://"+c.status[view]+"/")
+}
+
+// recordRequests records the URL of every request the tab makes from now on.
+func recordRequests(t *testing.T, tab context.Context) func() []string {
+	t.Helper()
+	var mu sync.Mutex
+	var urls []string
+	err := chromedp.Listen(tab, func(ev any) {
+		if r, ok := ev.(*network.EventRequestWillBeSent); ok {
+			mu.Lock()
+			urls = append(urls, r.Request.URL)
+			mu.Unlock()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(urls)
+	}
+}
+
+// checkOnlyLocal requires the page to have loaded everything from the replica
+// (base) and nothing from elsewhere: it works with no internet.
+func checkOnlyLocal(t *testing.T, urls []string, base string) {
+	t.Helper()
+	loaded := map[string]bool{}
+	for _, u := range urls {
+		switch {
+		case strings.HasPrefix(u, base):
+			loaded[strings.TrimPrefix(u, base)] = true
+		case strings.HasPrefix(u, "data:"), strings.HasPrefix(u, "blob:"):
+		default:
+			t.Errorf("the page requested %s, not from the replica", u)
+		}
+	}
+	for _, want := range []string{"", "ui/static/mermaid.min.js", "ui/static/app.js", "ui/static/style.css", "ui/topology.json", "ui/group.json"} {
+		if !loaded[want] {
+			t.Errorf("the page never requested %s%s (requested: %v)", base, want, slices.Sorted(maps.Keys(loaded)))
+		}
+	}
+	t.Logf("%d requests, all to the replica: %v", len(urls), slices.Sorted(maps.Keys(loaded)))
 }
 
 func anyRate(rates []string) bool {
