@@ -17,16 +17,16 @@ BROKER_CLICKS ?= 200000
 CHAOS_ENV = GOFKA_CHAOS_KILLS=$(CHAOS_KILLS) GOFKA_CHAOS_CLICKS=$(CHAOS_CLICKS) GOFKA_CHAOS_SEED=$(CHAOS_SEED) \
   GOFKA_BROKER_RESTARTS=$(BROKER_RESTARTS) GOFKA_BROKER_CLICKS=$(BROKER_CLICKS)
 
-.PHONY: help deps test test-kafka chaos vet check-generated fuzz bench bench-operators bench-e2e bench-cluster bench-eos bench-serde bench-windows bench-windowed generate demo
+.PHONY: help deps test webview-screenshot test-kafka chaos vet check-generated fuzz bench bench-operators bench-e2e bench-cluster bench-eos bench-serde bench-windows bench-windowed generate demo
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-deps: ## install librocksdb-dev and kcat with apt-get when missing (says so)
+deps: ## install librocksdb-dev, kcat, openssl, protoc and chromium with apt-get when missing (says so)
 	@bash scripts/deps.sh
 
 test: deps vet check-generated ## run every test (unit, golden, end-to-end, fuzz seed corpus; the library's module, then bench/'s), then the real-Kafka tier when java and mvn are present
-	$(GO) test -count=1 -timeout 30m ./...
+	GOFKA_REQUIRE_BROWSER=1 $(GO) test -count=1 -timeout 30m ./...
 	cd bench && $(GO) test -count=1 -timeout 30m ./...
 	@GO=$(GO) bash test/kafka/run-tier.sh --optional
 
@@ -36,6 +36,9 @@ test-kafka: deps ## the end-to-end tests on a real Apache Kafka broker, also ove
 chaos: deps ## SIGKILL (CHAOS_KILLS times) and SIGTERM random replicas of a 3-replica click-count while CHAOS_CLICKS random clicks stream in, at least- and exactly-once, on kfake then on real Kafka; then restart nodes of a 3-node Kafka cluster BROKER_RESTARTS times under BROKER_CLICKS; check counts, transactions and ownership
 	$(CHAOS_ENV) $(GO) test -count=1 -timeout 90m -v -run 'TestChaos(ExactlyOnce)?$$' ./test/e2e/
 	$(CHAOS_ENV) GO=$(GO) KAFKA_TIER_RUN='TestChaos(ExactlyOnce)?$$|BrokerRestarts$$' KAFKA_TIER_ARGS='-v -timeout 90m' bash test/kafka/run-tier.sh
+
+webview-screenshot: deps ## run the web view's browser test on three click-count replicas and keep its screenshot in docs/webview.png
+	GOFKA_REQUIRE_BROWSER=1 GOFKA_WEBVIEW_SCREENSHOT=$(CURDIR)/docs/webview.png $(GO) test -count=1 -run 'TestWebViewThreeReplicas$$' -v ./test/e2e
 
 demo: deps ## generate, build and run click-count on an embedded broker; print and check the counts
 	@bash scripts/demo.sh

@@ -93,6 +93,7 @@ type task struct {
 	restoredFrom    string
 	restoreTime     time.Duration
 	restoredRecords int64
+	processed       int64 // input records processed since it started here (/status)
 
 	// late counts the records its windowed aggregations found late; lateShown is
 	// how many of them /metrics already counts (publishView).

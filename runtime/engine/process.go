@@ -100,6 +100,7 @@ func (e *Engine) processPartition(ftp kgo.FetchTopicPartition) error {
 			e.positions[tp] = min(next, failedAt)
 			return &recordFailure{err}
 		}
+		t.processed += int64(len(e.batch))
 		if e.wm.enabled() {
 			now := time.Now()
 			e.wm.read(tp, e.batch, now)

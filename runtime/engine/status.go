@@ -22,6 +22,8 @@ import (
 
 // The status server: one small HTTP server per replica (loopback by default).
 //
+//	GET /         the live web view: topology diagram, members, assignment, checkpoints, task lag and
+//	              throughput (runtime/webview; its data from GET /ui/group.json, webview.go)
 //	GET /status   members, leader, assignment and its history, checkpoint history, this replica's tasks
 //	              with where their state came from, how long restoring took, their input lag and stream
 //	              time, and the records skipped or dead-lettered per input partition (JSON)
@@ -78,6 +80,9 @@ type taskView struct {
 	RestoreSeconds  float64 `json:"restore_seconds"`
 	RestoredRecords int64   `json:"changelog_records_replayed"`
 	Lag             int64   `json:"input_lag"`
+	// Processed counts the input records the task processed since it started
+	// here (the web view's throughput is its change over time).
+	Processed int64 `json:"records_processed"`
 	// Starts counts the starts of the task in this process (each restores
 	// its state); Rollbacks the times it alone was rolled back after its
 	// transaction aborted (exactly-once), each followed by a start.
@@ -113,6 +118,7 @@ func startStatus(e *Engine, addr string) (*statusServer, error) {
 	}
 	mux := http.NewServeMux()
 	s.queryHandlers(e, mux)
+	s.mountWebView(e, mux)
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		view := s.view
@@ -203,7 +209,7 @@ func (e *Engine) publishView(lags map[string]int64) {
 	for id, t := range e.tasks {
 		c := e.counts(id)
 		v.Tasks = append(v.Tasks, taskView{Task: id.String(), StateFrom: t.restoredFrom,
-			RestoreSeconds: t.restoreTime.Seconds(), RestoredRecords: t.restoredRecords, Lag: lags[id.String()],
+			RestoreSeconds: t.restoreTime.Seconds(), RestoredRecords: t.restoredRecords, Lag: lags[id.String()], Processed: t.processed,
 			Starts: c.starts, Rollbacks: c.rollbacks, StreamTime: t.t.StreamTime(), Watermark: e.wm.of(id), LateRecords: t.late.Load(), NullKeyRecords: t.nullKeys.Load()})
 	}
 	sort.Slice(v.Tasks, func(i, j int) bool { return v.Tasks[i].Task < v.Tasks[j].Task })

@@ -10,7 +10,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path"
 	"strings"
+
+	"github.com/gofka/streams/runtime/webview"
 )
 
 // statusSecurity is how the status server protects itself: TLS with a
@@ -49,8 +52,15 @@ func loadStatusSecurity(cfg *Config) (statusSecurity, error) {
 	return s, nil
 }
 
-// open are the paths served without the token.
-var openPaths = map[string]bool{"/healthz": true, "/readyz": true}
+// open are the paths served without the token: the probes, and the web view's
+// page and assets (webview.StaticPrefix), which hold nothing of the group: the
+// page asks for the token and sends it with its JSON requests.
+var openPaths = map[string]bool{"/healthz": true, "/readyz": true, "/": true}
+
+func openPath(p string) bool {
+	p = path.Clean(p) // "/ui/static/../status" is not open
+	return openPaths[p] || strings.HasPrefix(p, webview.StaticPrefix)
+}
 
 // wrap requires the bearer token on every path but the open ones. Tokens are
 // compared as SHA-256 digests in constant time, so neither their content nor
@@ -60,7 +70,7 @@ func (s statusSecurity) wrap(h http.Handler) http.Handler {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if openPaths[r.URL.Path] {
+		if openPath(r.URL.Path) {
 			h.ServeHTTP(w, r)
 			return
 		}

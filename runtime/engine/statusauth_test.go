@@ -82,6 +82,22 @@ func TestStatusServerTLSAndToken(t *testing.T) {
 	if code, _ := get(t, c, base+"/healthz", ""); code != http.StatusOK {
 		t.Errorf("/healthz without a token: %d, want 200", code)
 	}
+	// The web view's page and assets hold nothing of the group; its data does.
+	for _, p := range []string{"/", "/ui/static/app.js", "/ui/static/mermaid.min.js"} {
+		if code, _ := get(t, c, base+p, ""); code != http.StatusOK {
+			t.Errorf("%s without a token: %d, want 200", p, code)
+		}
+	}
+	for _, p := range []string{"/ui/group.json", "/ui/topology.json", "/ui/static/../status", "/ui/static/%2e%2e/status"} {
+		if code, _ := get(t, c, base+p, ""); code != http.StatusUnauthorized {
+			t.Errorf("%s without a token: %d, want 401", p, code)
+		}
+	}
+	for _, p := range []string{"/ui/group.json", "/ui/topology.json"} {
+		if code, _ := get(t, c, base+p, "s3cret-token"); code != http.StatusOK {
+			t.Errorf("%s with the token: %d, want 200", p, code)
+		}
+	}
 	if code, _ := get(t, c, base+"/readyz", ""); code != http.StatusServiceUnavailable {
 		t.Errorf("/readyz without a token, not a member yet: %d, want 503", code)
 	}

@@ -27,6 +27,8 @@
 //	peertls_test.go     three replicas over peer mutual TLS refuse an impostor with a certificate of another CA; exact output
 //	global_test.go      two replicas of examples/orderenrich (a global table): outputs equal a brute-force join; a restart
 //	                    after SIGTERM, and after SIGKILL, reads only the tail of the table's topic (/status restored_records)
+//	webview_test.go     the web view at / of one of three replicas, in headless chromium (chromedp): the Mermaid
+//	                    diagram, members and leader, assignment and task rows equal to /status, changed after a SIGKILL
 //	badrecord_test.go, startup_test.go, kcat_test.go, examples_test.go: bad input, start-up order, an independent client, the examples
 //	ownmodule_test.go   the README's "Use it in your own module" recipe, step by step, in a fresh module outside the repository
 //	brokers_test.go     real Kafka only (GOFKA_TEST_KAFKA_SH): three replicas on a 3-node KRaft cluster of the test's own
@@ -40,5 +42,6 @@
 // sets the GOFKA_TEST_* variables of its secured listeners, without which the
 // tests of secured_test.go skip (test/kafka/README.md). The S3 test
 // starts MinIO through internal/miniotest. TestKcatIndependentClient also needs
-// kcat on PATH (make deps installs it).
+// kcat on PATH (make deps installs it), TestWebViewThreeReplicas chromium (idem;
+// internal/browsertest).
 package e2e
