@@ -59,10 +59,11 @@ func (s *statusServer) groupView(e *Engine, r *http.Request) groupView {
 	s.mu.Unlock()
 	out := groupView{Self: e.cfg.ReplicaID, Checkpoints: e.ckpt.history(),
 		Replicas: []memberReplicaView{{ID: e.cfg.ReplicaID, StatusAddr: s.addr, View: &self}}}
-	if e.node == nil {
+	node := e.liveNode.Load()
+	if node == nil {
 		return out
 	}
-	st := e.node.Status()
+	st := node.Status()
 	out.Cluster = &st
 	ctx, cancel := context.WithTimeout(r.Context(), peerViewTimeout)
 	defer cancel()
