@@ -46,10 +46,10 @@ func WriteString[T ~string](e *Encoder, s T) { e.Buf = AppendString(e.Buf, strin
 func WriteBool[T ~bool](e *Encoder, v T) { e.Buf = strconv.AppendBool(e.Buf, bool(v)) }
 
 // WriteInt appends a signed integer.
-func WriteInt[T Signed](e *Encoder, v T) { e.Buf = strconv.AppendInt(e.Buf, int64(v), 10) }
+func WriteInt[T Signed](e *Encoder, v T) { e.Buf = appendInt64(e.Buf, int64(v)) }
 
 // WriteUint appends an unsigned integer.
-func WriteUint[T Unsigned](e *Encoder, v T) { e.Buf = strconv.AppendUint(e.Buf, uint64(v), 10) }
+func WriteUint[T Unsigned](e *Encoder, v T) { e.Buf = appendUint64(e.Buf, uint64(v)) }
 
 // WriteFloat64 appends a float64 as encoding/json formats it; NaN and the
 // infinities are errors.
@@ -220,10 +220,44 @@ const hexDigits = "0123456789abcdef"
 // by default: ", \ and control characters, the HTML-sensitive <, > and &, and
 // U+2028 and U+2029; invalid UTF-8 becomes \ufffd.
 func AppendString(dst []byte, s string) []byte {
+	i := safePrefix(s)
 	dst = append(dst, '"')
+	if i == len(s) { // the common case: nothing to escape, one copy
+		dst = append(dst, s...)
+		return append(dst, '"')
+	}
+	return appendEscaped(dst, s, i)
+}
+
+// safePrefix returns len(s) when AppendString copies all of s as it is, and
+// otherwise a length of s's prefix that it copies as it is.
+func safePrefix(s string) int {
+	n := len(s)
+	if n < 8 {
+		i := 0
+		for i < n && s[i] < utf8.RuneSelf && htmlSafe[s[i]] {
+			i++
+		}
+		return i
+	}
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		if !safe8(load8(s, i)) {
+			return i
+		}
+	}
+	if i < n && !safe8(load8(s, n-8)) { // the tail, as the last 8 bytes
+		return i
+	}
+	return n
+}
+
+// appendEscaped appends s[:i], which needs no escaping, and the rest of s
+// escaped, and the closing quote.
+func appendEscaped(dst []byte, s string, i int) []byte {
 	start := 0
-	for i := 0; i < len(s); {
-		if i+8 <= len(s) && safe8(s[i:i+8]) {
+	for i < len(s) {
+		if i+8 <= len(s) && safe8(load8(s, i)) {
 			i += 8
 			continue
 		}
@@ -274,16 +308,28 @@ func AppendString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// safe8 reports whether the 8 bytes of s are all htmlSafe ASCII, testing them
-// at once: no byte below 0x20 or from 0x80, none of " \\ < > &.
-func safe8(s string) bool {
+// safe8 reports whether the 8 bytes of x are all htmlSafe ASCII, testing them
+// at once: no byte below 0x20 or from 0x80, none of " \\ < > &. Once bytes
+// from 0x80 are ruled out (the high bits of x), a byte equal to c is a zero
+// byte of x^c, found by the borrow of subtracting one; " and & (0x22, 0x26)
+// differ only in bit 2, < and > (0x3c, 0x3e) in bit 1, so setting that bit
+// tests both at once. A borrow can flag a byte above a flagged one, never
+// one alone: the answer for the 8 bytes is exact.
+func safe8(x uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+	bad := x | (x - ones*0x20) | // from 0x80, below 0x20
+		(((x | ones*0x04) ^ ones*'&') - ones) | // " or &
+		(((x | ones*0x02) ^ ones*'>') - ones) | // < or >
+		((x ^ ones*'\\') - ones)
+	return bad&highs == 0
+}
+
+// load8 returns s[i:i+8] as a little-endian word (one load: the compiler
+// merges the byte loads).
+func load8(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-	hasZero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
-	bad := x&highs | (x-ones*0x20)&^x&highs |
-		hasZero(x^(ones*'"')) | hasZero(x^(ones*'\\')) | hasZero(x^(ones*'<')) | hasZero(x^(ones*'>')) | hasZero(x^(ones*'&'))
-	return bad == 0
 }
 
 // htmlSafe reports the ASCII bytes AppendString copies as they are.
@@ -296,15 +342,19 @@ var htmlSafe = func() (t [utf8.RuneSelf]bool) {
 
 // WriteTime appends t as encoding/json does, through Time.MarshalJSON: the
 // RFC 3339 text with nanoseconds, quoted; a year outside [0,9999] is an error.
-// It calls Time.AppendText, which writes the same text into e.Buf, so that
-// the time needs neither MarshalJSON's buffer nor a check of its output (the
-// text has nothing to escape).
+// A time in UTC (or another zone of offset zero) is formatted here, the rest
+// by Time.AppendText, which writes the same text as MarshalJSON into e.Buf;
+// either way the time needs neither MarshalJSON's buffer nor a check of its
+// output (the text has nothing to escape).
 func WriteTime(e *Encoder, t time.Time) {
-	e.Buf = append(e.Buf, '"')
-	b, err := t.AppendText(e.Buf)
-	if err != nil {
-		e.Fail(fmt.Errorf("json: error calling MarshalJSON for type time.Time: %w", err))
-		return
+	b := append(e.Buf, '"')
+	b, ok := appendTimeUTC(b, t)
+	if !ok {
+		var err error
+		if b, err = t.AppendText(b); err != nil {
+			e.Fail(fmt.Errorf("json: error calling MarshalJSON for type time.Time: %w", err))
+			return
+		}
 	}
 	e.Buf = append(b, '"')
 }

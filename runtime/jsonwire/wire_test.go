@@ -9,12 +9,15 @@ import (
 )
 
 // TestAppendStringMatchesEncodingJSON: every byte value, at every position of
-// the 8-byte fast path, and runes that need escaping, as encoding/json writes them.
+// the 8-byte fast path and last in strings of every length to 18, and runes that need escaping, as encoding/json writes them.
 func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 	inputs := []string{"", "plain ascii text", "\u2028\u2029 é 😀", "\xff\xfe", "a\xe2\x80", "<&>\"\\/"}
 	for c := 0; c < 256; c++ {
 		for pos := 0; pos < 9; pos++ {
 			inputs = append(inputs, strings.Repeat("a", pos)+string(rune(c))+"bbbbbbbbb", strings.Repeat("a", pos)+string([]byte{byte(c)})+"bbbbbbbbb")
+		}
+		for pos := 0; pos < 18; pos++ { // last, where the tail check overlaps the 8-byte blocks
+			inputs = append(inputs, strings.Repeat("a", pos)+string(rune(c)), strings.Repeat("a", pos)+string([]byte{byte(c)}))
 		}
 	}
 	for _, s := range inputs {
