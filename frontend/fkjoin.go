@@ -58,7 +58,7 @@ func (e *evaluator) opFKJoin(kind ir.JoinKind) opFunc {
 
 		respond := e.g.NewNode(ir.OpFKRespond, e.pos(pos), ir.Port{Node: subTopic}, r.port())
 		respond.Key, respond.Value, respond.FKJoin = bytesType, bytesType, j // the left key as the left store encodes it
-		if j.Subscriptions = e.fkStore(respond, named+"-subscription-store", pos); j.Subscriptions == nil {
+		if j.Subscriptions = e.fkStore(opName, respond, named+"-subscription-store", pos); j.Subscriptions == nil {
 			return nil
 		}
 		respTopic := e.fkRepartition(respond, named+"-response", pos)
@@ -125,13 +125,13 @@ func (e *evaluator) fkRepartition(n *ir.Node, name string, pos token.Pos) *ir.No
 
 // fkStore adds the subscription store of the right side: (foreign key, left
 // key) → hash of the left row, persistent and changelogged.
-func (e *evaluator) fkStore(n *ir.Node, name string, pos token.Pos) *ir.Store {
+func (e *evaluator) fkStore(opName string, n *ir.Node, name string, pos token.Pos) *ir.Store {
 	if err := ir.CheckTopicName(name); err != nil {
-		e.errorf(pos, "foreign-key join: its store name is used in a changelog topic's name: %v", err)
+		e.errorf(pos, "%s: its store name is used in a changelog topic's name: %v", opName, err)
 		return nil
 	}
 	if first, dup := e.stores[name]; dup {
-		e.errorf(pos, "foreign-key join: its store is named %q, which the store at %s already uses: give the join another streams.Named", name, first)
+		e.errorf(pos, "%s: its subscription store is named %q, which the store at %s already uses: give the join another streams.Named", opName, name, first)
 		return nil
 	}
 	e.stores[name] = e.pos(pos)

@@ -72,6 +72,11 @@ func fkJoinDetail(n *Node) []string {
 		return []string{"[" + j.String() + ": subscribes each row of " + j.Left.Name + " to its foreign key]"}
 	case OpFKRespond:
 		return []string{"[answers the subscriptions with the rows of " + j.Right.Name + "]"}
+	case OpRepartition:
+		if n.Inputs[0].Node.Op == OpFKSubscribe {
+			return []string{"[subscriptions: foreign key -> instruction, hash, key of " + j.Left.Name + "]"}
+		}
+		return []string{"[responses: key of " + j.Left.Name + " -> hash, row of " + j.Right.Name + "]"}
 	}
 	return []string{"[joins each response with the current row of " + j.Left.Name + "; a stale one (hash of another row) is dropped]"}
 }
