@@ -934,10 +934,10 @@ const fKJoinDescription = `Topology FKJoin (application id "fk-join")
         --> #2, #4, #10, #17
     #2 ForeignKeySubscribe customerOf [left foreign-key join order-details of orders with customers: subscribes each row of orders to its foreign key]  (topology.go:82:9)
         --> #3
-    #3 Repartition topic fk-join-order-details-subscription-repartition [joins each response with the current row of orders; a stale one (hash of another row) is dropped]  (topology.go:82:9)
+    #3 Repartition topic fk-join-order-details-subscription-repartition [subscriptions: foreign key -> instruction, hash, key of orders]  (topology.go:82:9)
     #4 ForeignKeySubscribe customerOf [inner foreign-key join placed-orders of orders with customers: subscribes each row of orders to its foreign key]  (topology.go:85:9)
         --> #5
-    #5 Repartition topic fk-join-placed-orders-subscription-repartition [joins each response with the current row of orders; a stale one (hash of another row) is dropped]  (topology.go:85:9)
+    #5 Repartition topic fk-join-placed-orders-subscription-repartition [subscriptions: foreign key -> instruction, hash, key of orders]  (topology.go:85:9)
     #9 Source from fk-join-order-details-response-repartition -> key []byte, value []byte  (topology.go:82:9)
         --> #10
     #10 ForeignKeyResolve details [joins each response with the current row of orders; a stale one (hash of another row) is dropped] -> key string, value OrderDetails  (topology.go:82:9)
@@ -959,12 +959,12 @@ const fKJoinDescription = `Topology FKJoin (application id "fk-join")
         --> #7
     #7 ForeignKeyRespond store order-details-subscription-store (changelog fk-join-order-details-subscription-store-changelog) [answers the subscriptions with the rows of customers]  (topology.go:82:9)
         --> #8
-    #8 Repartition topic fk-join-order-details-response-repartition [joins each response with the current row of orders; a stale one (hash of another row) is dropped]  (topology.go:82:9)
+    #8 Repartition topic fk-join-order-details-response-repartition [responses: key of orders -> hash, row of customers]  (topology.go:82:9)
     #13 Source from fk-join-placed-orders-subscription-repartition -> key []byte, value []byte  (topology.go:85:9)
         --> #14
     #14 ForeignKeyRespond store placed-orders-subscription-store (changelog fk-join-placed-orders-subscription-store-changelog) [answers the subscriptions with the rows of customers]  (topology.go:85:9)
         --> #15
-    #15 Repartition topic fk-join-placed-orders-response-repartition [joins each response with the current row of orders; a stale one (hash of another row) is dropped]  (topology.go:85:9)
+    #15 Repartition topic fk-join-placed-orders-response-repartition [responses: key of orders -> hash, row of customers]  (topology.go:85:9)
 `
 
 // fKJoinMermaid is topology FKJoin as a Mermaid diagram.
