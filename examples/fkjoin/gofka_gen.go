@@ -315,9 +315,7 @@ func NewFKJoinStores(cfg runtime.StoreClientConfig) *FKJoinStores {
 //
 //	Table#0 topic "orders" store "orders"
 //	├─ ForeignKeySubscribe#2 → Repartition#3 topic "order-details-subscription-repartition"
-//	├─ ForeignKeySubscribe#4 → Repartition#5 topic "placed-orders-subscription-repartition"
-//	├─ ForeignKeyResolve#10 → ToStream#11 → Sink#12 topic "order-details"
-//	└─ ForeignKeyResolve#17 → ToStream#18 → Sink#19 topic "placed-orders"
+//	└─ ForeignKeySubscribe#4 → Repartition#5 topic "placed-orders-subscription-repartition"
 //
 //	Source#9 topic "order-details-response-repartition" → ForeignKeyResolve#10 → ToStream#11 → Sink#12 topic "order-details"
 //
@@ -412,7 +410,7 @@ func (t *fKJoinTask0) processOrders(batch []runtime.Record) error {
 			}
 		}
 		{
-			// fan-out 1 of 4 from Table#0: ForeignKeySubscribe#2 → Repartition#3 topic "order-details-subscription-repartition"
+			// fan-out 1 of 2 from Table#0: ForeignKeySubscribe#2 → Repartition#3 topic "order-details-subscription-repartition"
 			// ForeignKeySubscribe#2: left foreign-key join order-details of orders with customers
 			var fkOld2, fkNew2, hash2 []byte
 			if hadOld0 {
@@ -457,56 +455,50 @@ func (t *fKJoinTask0) processOrders(batch []runtime.Record) error {
 				t.out.Emit(2, fkNew2, sub2_new, r.Timestamp) // to topic "order-details-subscription-repartition"
 			}
 		}
-		{
-			// fan-out 2 of 4 from Table#0: ForeignKeySubscribe#4 → Repartition#5 topic "placed-orders-subscription-repartition"
-			// ForeignKeySubscribe#4: inner foreign-key join placed-orders of orders with customers
-			var fkOld4, fkNew4, hash4 []byte
-			if hadOld0 {
-				fkOld4_fk := customerOf(old0)
-				fkOld4_b, err := gofkaSerdeString.Encode(t.fkOld[:0], fkOld4_fk)
-				if err != nil {
-					return r.Fail("encode foreign key for customers", err)
-				}
-				t.fkOld = fkOld4_b
-				fkOld4 = fkOld4_b
+		// fan-out 2 of 2 from Table#0: ForeignKeySubscribe#4 → Repartition#5 topic "placed-orders-subscription-repartition"
+		// ForeignKeySubscribe#4: inner foreign-key join placed-orders of orders with customers
+		var fkOld4, fkNew4, hash4 []byte
+		if hadOld0 {
+			fkOld4_fk := customerOf(old0)
+			fkOld4_b, err := gofkaSerdeString.Encode(t.fkOld[:0], fkOld4_fk)
+			if err != nil {
+				return r.Fail("encode foreign key for customers", err)
 			}
-			if has0 {
-				fkNew4_fk := customerOf(v0)
-				fkNew4_b, err := gofkaSerdeString.Encode(t.fkNew[:0], fkNew4_fk)
-				if err != nil {
-					return r.Fail("encode foreign key for customers", err)
-				}
-				t.fkNew = fkNew4_b
-				fkNew4 = fkNew4_b
-			}
-			if has0 {
-				var nb4 []byte
-				nb4_b, err := gofkaSerdeOrder.Encode(t.valueBuf[:0], v0)
-				if err != nil {
-					return r.Fail("encode value for its hash", err)
-				}
-				t.valueBuf = nb4_b
-				nb4 = nb4_b
-				hash4 = runtime.FKHash(t.fkHash[:0], nb4)
-				t.fkHash = hash4
-			}
-			lk4 := runtime.StringBytes(k0)
-			oldI4, newI4 := runtime.FKInstructions(false, hadOld0, has0, fkOld4, fkNew4)
-			if oldI4 >= 0 {
-				sub4_old := runtime.AppendFKSubscription(t.fkBuf[:0], byte(oldI4), nil, lk4)
-				t.fkBuf = sub4_old
-				t.out.Emit(3, fkOld4, sub4_old, r.Timestamp) // to topic "placed-orders-subscription-repartition"
-			}
-			if newI4 >= 0 {
-				sub4_new := runtime.AppendFKSubscription(t.fkBuf[:0], byte(newI4), hash4, lk4)
-				t.fkBuf = sub4_new
-				t.out.Emit(3, fkNew4, sub4_new, r.Timestamp) // to topic "placed-orders-subscription-repartition"
-			}
+			t.fkOld = fkOld4_b
+			fkOld4 = fkOld4_b
 		}
-		{
-			// fan-out 3 of 4 from Table#0: ForeignKeyResolve#10 → ToStream#11 → Sink#12 topic "order-details"
+		if has0 {
+			fkNew4_fk := customerOf(v0)
+			fkNew4_b, err := gofkaSerdeString.Encode(t.fkNew[:0], fkNew4_fk)
+			if err != nil {
+				return r.Fail("encode foreign key for customers", err)
+			}
+			t.fkNew = fkNew4_b
+			fkNew4 = fkNew4_b
 		}
-		// fan-out 4 of 4 from Table#0: ForeignKeyResolve#17 → ToStream#18 → Sink#19 topic "placed-orders"
+		if has0 {
+			var nb4 []byte
+			nb4_b, err := gofkaSerdeOrder.Encode(t.valueBuf[:0], v0)
+			if err != nil {
+				return r.Fail("encode value for its hash", err)
+			}
+			t.valueBuf = nb4_b
+			nb4 = nb4_b
+			hash4 = runtime.FKHash(t.fkHash[:0], nb4)
+			t.fkHash = hash4
+		}
+		lk4 := runtime.StringBytes(k0)
+		oldI4, newI4 := runtime.FKInstructions(false, hadOld0, has0, fkOld4, fkNew4)
+		if oldI4 >= 0 {
+			sub4_old := runtime.AppendFKSubscription(t.fkBuf[:0], byte(oldI4), nil, lk4)
+			t.fkBuf = sub4_old
+			t.out.Emit(3, fkOld4, sub4_old, r.Timestamp) // to topic "placed-orders-subscription-repartition"
+		}
+		if newI4 >= 0 {
+			sub4_new := runtime.AppendFKSubscription(t.fkBuf[:0], byte(newI4), hash4, lk4)
+			t.fkBuf = sub4_new
+			t.out.Emit(3, fkNew4, sub4_new, r.Timestamp) // to topic "placed-orders-subscription-repartition"
+		}
 	}
 	return nil
 }
