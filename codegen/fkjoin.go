@@ -48,22 +48,39 @@ func (t *taskGen) fkSubscribe(n *ir.Node, c change, m mode) []jen.Code {
 		}
 	}
 	out := []jen.Code{jen.Commentf("%s: %s", n, j), jen.Var().List(jen.Id(oldFK), jen.Id(newFK), jen.Id(hash)).Index().Byte()}
-	fkOf := func(v, has, dst, buf string) jen.Code {
-		x := t.l(fmt.Sprintf("%s_fk", dst))
-		body := append([]jen.Code{jen.Id(x).Op(":=").Add(t.call(n.Fns[0], fkArgs(v)...))}, encodeInto(j.Right.KeySerde, x, buf, dst, "encode foreign key for "+j.Right.Name)...)
-		return jen.If(jen.Id(has)).Block(body...)
+	// hadOld and hasNew say whether each row has a foreign key: a nil one (a
+	// pointer key) subscribes to nothing, and a new row's is counted as a null key.
+	hadOld, hasNew := c.hasOld, c.hasNew
+	nilable := isPointer(j.Right.Key)
+	if nilable {
+		hadOld, hasNew = t.l(fmt.Sprintf("hadFK%d", id)), t.l(fmt.Sprintf("hasFK%d", id))
+		out = append(out, jen.List(jen.Id(hadOld), jen.Id(hasNew)).Op(":=").List(jen.Id(c.hasOld), jen.Id(c.hasNew)))
 	}
-	out = append(out, fkOf(c.ov, c.hasOld, oldFK, "fkOld"), fkOf(c.nv, c.hasNew, newFK, "fkNew"))
+	fkOf := func(v, has, hasFK, dst, buf string, count bool) jen.Code {
+		x := t.l(fmt.Sprintf("%s_fk", dst))
+		enc := encodeInto(j.Right.KeySerde, x, buf, dst, "encode foreign key for "+j.Right.Name)
+		body := []jen.Code{jen.Id(x).Op(":=").Add(t.call(n.Fns[0], fkArgs(v)...))}
+		if !nilable {
+			return jen.If(jen.Id(has)).Block(append(body, enc...)...)
+		}
+		isNil := []jen.Code{jen.Id(hasFK).Op("=").False()}
+		if count {
+			t.nullKeys = true
+			isNil = append(isNil, jen.Id(t.l("t")).Dot("nullKeys").Dot("Inc").Call().Comment("a null foreign key: the row joins nothing"))
+		}
+		return jen.If(jen.Id(has)).Block(append(body, jen.If(jen.Id(x).Op("==").Nil()).Block(isNil...).Else().Block(enc...))...)
+	}
+	out = append(out, fkOf(c.ov, c.hasOld, hadOld, oldFK, "fkOld", false), fkOf(c.nv, c.hasNew, hasNew, newFK, "fkNew", true))
 	nb := t.l(fmt.Sprintf("nb%d", id))
 	hashBody := append([]jen.Code{jen.Var().Id(nb).Index().Byte()}, encodeInto(j.Left.ValueSerde, c.nv, "valueBuf", nb, "encode value for its hash")...)
 	hashBody = append(hashBody, jen.Id(hash).Op("=").Qual(runtimePath, "FKHash").Call(ft.Clone().Dot("fkHash").Index(jen.Empty(), jen.Lit(0)), jen.Id(nb)), ft.Clone().Dot("fkHash").Op("=").Id(hash))
 	out = append(out, jen.If(jen.Id(c.hasNew)).Block(hashBody...))
 	t.buffers["valueBuf"] = true
-	lkCode, lkBytes := t.encode(j.Left.KeySerde, c.k, "keyBuf", t.l(fmt.Sprintf("lkb%d", id)), "encode key for "+j.Right.Name)
+	lkCode, lkBytes := t.encode(j.Left.KeySerde, c.k, "keyBuf", t.l(fmt.Sprintf("lkb%d", id)), "encode key for "+j.Left.Name)
 	out = append(out, lkCode...)
 	out = append(out,
 		jen.Id(lk).Op(":=").Add(lkBytes),
-		jen.List(jen.Id(oldI), jen.Id(newI)).Op(":=").Qual(runtimePath, "FKInstructions").Call(jen.Lit(j.Kind == ir.LeftJoin), jen.Id(c.hasOld), jen.Id(c.hasNew), jen.Id(oldFK), jen.Id(newFK)),
+		jen.List(jen.Id(oldI), jen.Id(newI)).Op(":=").Qual(runtimePath, "FKInstructions").Call(jen.Lit(j.Kind == ir.LeftJoin), jen.Id(hadOld), jen.Id(hasNew), jen.Id(oldFK), jen.Id(newFK)),
 	)
 	send := func(instr, fk string, h jen.Code, what string) jen.Code {
 		sub := t.l(fmt.Sprintf("sub%d_%s", id, what))
