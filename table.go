@@ -42,6 +42,38 @@ func (t *KTable) LeftJoin(other *KTable, joiner any, opts ...Option) *KTable { r
 // side that holds no value. joiner: func(*V1, *V2) VR or func(K, *V1, *V2) VR.
 func (t *KTable) OuterJoin(other *KTable, joiner any, opts ...Option) *KTable { return t }
 
+// ForeignKeyJoin joins this table (the left one) with other on a foreign key
+// (Kafka Streams' KTable.join(other, foreignKeyExtractor, joiner), KIP-213):
+// each left row is joined with other's row whose key is
+// foreignKeyExtractor(value). The result is keyed by this table's key and holds
+// joiner(value, otherValue) for the left rows whose foreign key other holds; it
+// is updated when a left row changes (a row whose foreign key changed leaves
+// its old partner), when other's row changes (every left row referencing it is
+// joined again), and deleted when either row is deleted.
+//
+// The two tables need not be keyed alike or co-partitioned: the left task
+// sends each row's subscription (its key and a hash of its value) to the task
+// owning the foreign key through the topic "<name>-subscription-repartition",
+// which keeps it in the store "<name>-subscription-store" and answers through
+// "<name>-response-repartition"; an answer that arrives after its row changed
+// again is dropped, as the row's newer subscription is answered too. Both
+// tables must be materialized. foreignKeyExtractor: func(V) KO or
+// func(K, V) KO, KO the key type of other; joiner: func(V, VO) VR or
+// func(K, V, VO) VR. Option: Named, which sets <name> (default "fkjoin-N", N
+// counting the topology's foreign-key joins from 0). The result carries no old
+// values: to group it, ToStream().ToTable(store) first.
+func (t *KTable) ForeignKeyJoin(other *KTable, foreignKeyExtractor, joiner any, opts ...Option) *KTable {
+	return t
+}
+
+// ForeignKeyLeftJoin is ForeignKeyJoin keeping every row of this table: joiner
+// gets nil when other holds no row for the foreign key (Kafka Streams'
+// KTable.leftJoin(other, foreignKeyExtractor, joiner)). joiner:
+// func(V, *VO) VR or func(K, V, *VO) VR; the pointer is valid only during the call.
+func (t *KTable) ForeignKeyLeftJoin(other *KTable, foreignKeyExtractor, joiner any, opts ...Option) *KTable {
+	return t
+}
+
 // KGroupedTable is a table re-keyed by GroupBy, ready for an aggregation that
 // subtracts a row's old value from its old group and adds its new value to its new
 // group.

@@ -60,7 +60,10 @@ func (t *taskGen) label(n *ir.Node) string {
 func (t *taskGen) consumers(n *ir.Node, port int) []*ir.Node {
 	var out []*ir.Node
 	for _, c := range t.graph.Consumers(n, port) {
-		for _, in := range c.Inputs {
+		for i, in := range c.Inputs {
+			if c.Op == ir.OpFKResolve && i == 1 {
+				continue // a foreign-key join's result only reads the left table's store
+			}
 			if in.Node == n && in.Index == port {
 				out = append(out, c)
 			}

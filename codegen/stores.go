@@ -21,7 +21,7 @@ import (
 
 // storeQuery is the Query field of store s's StoreSpec, or nothing.
 func (g *gen) storeQuery(s *ir.Store) []jen.Code {
-	if s.KeySerde == nil || s.ValueSerde == nil || s.Node == nil || s.Node.Op == ir.OpSuppress {
+	if s.KeySerde == nil || s.ValueSerde == nil || s.Node == nil || s.Node.Op == ir.OpSuppress || s.Node.Op == ir.OpFKRespond {
 		return nil
 	}
 	// A fresh statement per method: jennifer's Clone shares the slice.

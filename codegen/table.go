@@ -68,6 +68,12 @@ func (t *taskGen) tableNode(from, n *ir.Node, c change, m mode) []jen.Code {
 		return nil // the table side only keeps its store, which the stream side reads
 	case ir.OpTableJoin:
 		return t.tableJoin(from, n, c, m)
+	case ir.OpFKSubscribe:
+		return t.fkSubscribe(n, c, m)
+	case ir.OpFKRespond:
+		return t.fkRightChange(n, c, m)
+	case ir.OpFKResolve:
+		return nil // the left table only keeps its store, which the responses read
 	}
 	// Steps of streams (Suppress of an aggregation) see the rows that exist.
 	if c.hasNew == "true" {

@@ -107,6 +107,10 @@ func (t *taskGen) emit() []jen.Code {
 		{"storeKey", "reused for every encoded store key"},
 		{"timerKey", "reused for every key encoded for a processor's timers"},
 		{"joinKey", "reused for every key encoded for a join's stores"},
+		{"fkOld", "reused for the old row's foreign key of a foreign-key join"},
+		{"fkNew", "reused for the new row's foreign key of a foreign-key join"},
+		{"fkHash", "reused for the hash of a foreign-key join's left row"},
+		{"fkBuf", "reused for every subscription or response of a foreign-key join"},
 	} {
 		if t.buffers[b.name] {
 			fields = append(fields, jen.Id(b.name).Index().Byte().Comment(b.doc))
@@ -422,6 +426,10 @@ func (t *taskGen) stepNode(n *ir.Node, k, v string, m mode) []jen.Code {
 		return t.toTable(n, k, v, m)
 	case ir.OpStreamTableJoin:
 		return t.streamTableJoin(n, k, v, m)
+	case ir.OpFKRespond:
+		return t.fkSubscription(n, k, v, m)
+	case ir.OpFKResolve:
+		return t.fkResolve(n, k, v, m)
 	}
 	panic(fmt.Sprintf("codegen: unexpected %s in a sub-topology", n))
 }

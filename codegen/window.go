@@ -154,6 +154,9 @@ func (t *taskGen) storeField(i int, s *ir.Store) (jen.Code, jen.Code) {
 	if s.Node.Op == ir.OpSuppress {
 		return jen.Op("*").Qual(statePath, "SuppressBuffer"), jen.Qual(statePath, "NewSuppressBuffer").Call(backend)
 	}
+	if s.Node.Op == ir.OpFKRespond {
+		return jen.Op("*").Qual(statePath, "SubscriptionStore"), jen.Qual(statePath, "NewSubscriptionStore").Call(backend)
+	}
 	if w := s.Node.Window; w != nil && w.Kind == ir.SessionWindow {
 		return t.sessionStoreField(s, codec)
 	}

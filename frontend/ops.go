@@ -51,6 +51,7 @@ func (e *evaluator) ops() map[string]opFunc {
 	e.windowOps(ops)
 	e.tableOps(ops)
 	e.joinOps(ops)
+	e.fkJoinOps(ops)
 	e.globalOps(ops)
 	return ops
 }

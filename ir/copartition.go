@@ -16,14 +16,14 @@ import "fmt"
 //	right source(s) ─┘
 
 // CopartitionGroups lists, for each node that reads two streams by key (a
-// join), the topics its inputs are read from, in graph order without
+// join, or either side of a foreign-key join), the topics its inputs are read from, in graph order without
 // duplicates. Run it after Split, so repartitioned sides name their
 // repartition topics. Groups that share a topic are merged, as Kafka Streams
 // does with its co-partition groups.
 func CopartitionGroups(g *Graph) []CopartitionGroup {
 	var groups []CopartitionGroup
 	for _, n := range g.Nodes {
-		if n.Op != OpJoin || len(n.Inputs) < 2 {
+		if (n.Op != OpJoin && n.Op != OpFKRespond && n.Op != OpFKResolve) || len(n.Inputs) < 2 {
 			continue
 		}
 		seen := map[*Topic]bool{}

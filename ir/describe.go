@@ -112,12 +112,13 @@ func nodeDetail(g *Graph, n *Node, q types.Qualifier) string {
 	parts = append(parts, windowDetail(g, n, appID)...)
 	parts = append(parts, joinDetail(n)...)
 	parts = append(parts, tableJoinDetail(n)...)
+	parts = append(parts, fkJoinDetail(n)...)
 	parts = append(parts, globalDetail(n)...)
 	if n.Op.tableTyped() {
 		parts = append(parts, fmt.Sprintf("-> key %s, value %s", types.TypeString(n.Key, q), types.TypeString(n.Value, q)))
 	}
 	switch n.Op {
-	case OpSource, OpTable, OpMap, OpFlatMap, OpSelectKey, OpMapValues, OpFlatMapValues, OpCount, OpReduce, OpAggregate, OpProcess, OpJoin, OpJoinGlobal, OpLeftGlobal:
+	case OpSource, OpTable, OpMap, OpFlatMap, OpSelectKey, OpMapValues, OpFlatMapValues, OpCount, OpReduce, OpAggregate, OpProcess, OpJoin, OpJoinGlobal, OpLeftGlobal, OpFKResolve:
 		parts = append(parts, fmt.Sprintf("-> key %s, value %s", types.TypeString(n.Key, q), types.TypeString(n.Value, q)))
 	}
 	if len(parts) == 0 {

@@ -46,6 +46,9 @@ const (
 	OpJoin            // joins Inputs[0] (left) with Inputs[1] (right) by key; Fns[0] is the joiner; Join says how (ir/join.go)
 	OpJoinGlobal      // Fns[0](k, v) -> kg; Fns[1](v, vg) or (k, v, vg) -> vr with the row of Global; no row: dropped (ir/global.go)
 	OpLeftGlobal      // LeftJoinGlobal: as OpJoinGlobal, but no row gives Fns[1] a nil *vg
+	OpFKSubscribe     // foreign-key join, left table's side: Fns[0](v) or (k, v) -> fk; subscriptions to a Repartition (ir/fkjoin.go)
+	OpFKRespond       // foreign-key join, right table's side: Inputs[0] subscriptions, Inputs[1] the right table; responses to a Repartition
+	OpFKResolve       // foreign-key join result: Inputs[0] responses, Inputs[1] the left table; Fns[0](v, vo) or (k, v, vo) -> vr
 	numOps
 )
 
@@ -85,6 +88,9 @@ var opNames = [...]string{
 	OpJoin:            "Join",
 	OpJoinGlobal:      "JoinGlobal",
 	OpLeftGlobal:      "LeftJoinGlobal",
+	OpFKSubscribe:     "ForeignKeySubscribe",
+	OpFKRespond:       "ForeignKeyRespond",
+	OpFKResolve:       "ForeignKeyResolve",
 }
 
 func (op Op) String() string {
@@ -158,6 +164,8 @@ type Node struct {
 	// changes (ir/table.go).
 	TableJoin *TableJoin
 	Changes   bool
+	// FKJoin is set on the three nodes of a foreign-key join (ir/fkjoin.go).
+	FKJoin *FKJoin
 }
 
 func (n *Node) String() string { return fmt.Sprintf("%s#%d", n.Op, n.ID) }

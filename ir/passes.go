@@ -10,7 +10,7 @@ import (
 // Lower runs every pass in order and returns all the problems found. The graph is
 // ready for codegen only when the result is empty.
 func Lower(g *Graph) []error {
-	if errs := Validate(g); len(errs) > 0 {
+	if errs := append(Validate(g), CheckFKJoins(g)...); len(errs) > 0 {
 		return errs
 	}
 	InsertRepartitions(g)

@@ -44,7 +44,7 @@ func (op Op) tableStateful() bool {
 func EmitsChanges(n *Node) bool {
 	switch n.Op {
 	case OpTable, OpToTable, OpTableFilter, OpTableFilterNot, OpTableMapValues,
-		OpTableCount, OpTableReduce, OpTableAggregate, OpTableJoin:
+		OpTableCount, OpTableReduce, OpTableAggregate, OpTableJoin, OpFKResolve:
 		return true
 	case OpCount, OpReduce, OpAggregate:
 		return n.Window == nil
@@ -55,12 +55,13 @@ func EmitsChanges(n *Node) bool {
 }
 
 // NeedsOld reports whether some step after the table node n reads old values:
-// a TableGroupBy (which subtracts them) directly or through steps that derive
+// a TableGroupBy (which subtracts them) or a foreign-key join's subscription
+// (which compares the old row's foreign key with the new one's) directly or through steps that derive
 // them (Kafka Streams' sendOldValues).
 func (g *Graph) NeedsOld(n *Node) bool {
 	for _, c := range g.Consumers(n, 0) {
 		switch c.Op {
-		case OpTableGroupBy:
+		case OpTableGroupBy, OpFKSubscribe, OpFKRespond: // a foreign-key join unsubscribes the old row's key; ignores deletes of absent right rows
 			return true
 		case OpTableFilter, OpTableFilterNot, OpTableMapValues, OpTableJoin:
 			if g.NeedsOld(c) {

@@ -1,0 +1,92 @@
+package runtime
+
+import (
+	"bytes"
+	"testing"
+)
+
+func TestFKSubscriptionRoundTrip(t *testing.T) {
+	hash := FKHash(nil, []byte("lhsValue1|rhs1"))
+	if len(hash) != FKHashSize {
+		t.Fatalf("hash of %d bytes, want %d", len(hash), FKHashSize)
+	}
+	for _, c := range []struct {
+		instr byte
+		hash  []byte
+		key   []byte
+	}{{2, hash, []byte("lhs1")}, {1, nil, []byte("lhs1")}, {3, hash, nil}} {
+		b := AppendFKSubscription([]byte("junk"), c.instr, c.hash, c.key)[4:]
+		instr, h, k, err := ParseFKSubscription(b)
+		if err != nil || instr != c.instr || !bytes.Equal(h, c.hash) || !bytes.Equal(k, c.key) {
+			t.Errorf("subscription %v: parsed %d %x %q %v", c, instr, h, k, err)
+		}
+	}
+	for _, bad := range [][]byte{nil, {2}, {2, 16, 1, 2}} {
+		if _, _, _, err := ParseFKSubscription(bad); err == nil {
+			t.Errorf("ParseFKSubscription(%x) accepted it", bad)
+		}
+	}
+}
+
+func TestFKResponseRoundTrip(t *testing.T) {
+	hash := FKHash(nil, []byte("v"))
+	for _, c := range []struct {
+		hash     []byte
+		hasRight bool
+		right    []byte
+	}{{hash, true, []byte("rhsValue1")}, {hash, false, nil}, {nil, false, nil}, {hash, true, []byte{}}} {
+		b := AppendFKResponse(nil, c.hash, c.hasRight, c.right)
+		h, has, r, err := ParseFKResponse(b)
+		if err != nil || !bytes.Equal(h, c.hash) || has != c.hasRight || !bytes.Equal(r, c.right) {
+			t.Errorf("response %v: parsed %x %v %q %v", c, h, has, r, err)
+		}
+	}
+	if _, _, _, err := ParseFKResponse([]byte{7, 0}); err == nil {
+		t.Error("ParseFKResponse accepted a flag of 7")
+	}
+}
+
+// TestFKHashIsFNV1a128 pins the hash to FNV-1a 128 (a known test vector), which
+// every replica and every version must compute alike: a response is matched
+// against the hash of the row a replica holds after a restart.
+func TestFKHashIsFNV1a128(t *testing.T) {
+	// FNV-1a 128 of "a", from the FNV reference (draft-eastlake-fnv).
+	want := []byte{0xd2, 0x28, 0xcb, 0x69, 0x6f, 0x1a, 0x8c, 0xaf, 0x78, 0x91, 0x2b, 0x70, 0x4e, 0x4a, 0x89, 0x64}
+	if got := FKHash(nil, []byte("a")); !bytes.Equal(got, want) {
+		t.Errorf("FKHash(a) = %x, want %x", got, want)
+	}
+}
+
+// TestFKInstructions checks the instructions of Kafka Streams'
+// SubscriptionSendProcessorSupplier for every kind of left change.
+func TestFKInstructions(t *testing.T) {
+	const none = -1
+	a, b := []byte("rhs1"), []byte("rhs2")
+	for _, c := range []struct {
+		name           string
+		left           bool
+		hadOld, hasNew bool
+		oldFK, newFK   []byte
+		oldI, newI     int
+	}{
+		{"inner: new row", false, false, true, nil, a, none, int(fkPropagateOnlyIfValue)},
+		{"left: new row", true, false, true, nil, a, none, int(fkPropagateNullIfNoValue)},
+		{"inner: same key", false, true, true, a, a, none, int(fkPropagateNullIfNoValue)},
+		{"left: same key", true, true, true, a, a, none, int(fkPropagateNullIfNoValue)},
+		{"inner: moved", false, true, true, a, b, int(fkDeleteNoPropagate), int(fkPropagateNullIfNoValue)},
+		{"left: moved", true, true, true, a, b, int(fkDeleteNoPropagate), int(fkPropagateNullIfNoValue)},
+		{"inner: deleted", false, true, false, a, nil, int(fkDeleteAndPropagate), none},
+		{"left: deleted", true, true, false, a, nil, int(fkDeleteAndPropagate), none},
+		{"delete of nothing", false, false, false, nil, nil, none, none},
+	} {
+		oldI, newI := FKInstructions(c.left, c.hadOld, c.hasNew, c.oldFK, c.newFK)
+		if oldI != c.oldI || newI != c.newI {
+			t.Errorf("%s: (%d, %d), want (%d, %d)", c.name, oldI, newI, c.oldI, c.newI)
+		}
+	}
+	for instr, want := range map[byte][2]bool{fkDeleteNoPropagate: {false, false}, fkDeleteAndPropagate: {true, true}, fkPropagateNullIfNoValue: {true, true}, fkPropagateOnlyIfValue: {false, true}} {
+		if got := [2]bool{FKAnswers(instr, false), FKAnswers(instr, true)}; got != want {
+			t.Errorf("FKAnswers(%d, without/with a row) = %v, want %v", instr, got, want)
+		}
+	}
+}
