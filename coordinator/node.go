@@ -57,6 +57,8 @@ type Node struct {
 
 	leading atomic.Pointer[leaderState] // set while this node leads and is ready
 
+	leaderChanges atomic.Uint64 // leaders learned of (observeLeaders), for RaftStats
+
 	mu          sync.Mutex
 	peers       []string
 	knownGone   []string // members a quorum recovery found gone, for the next leader loop

@@ -44,7 +44,7 @@ func (e *Engine) globalStatus() []globalTableView {
 func (e *Engine) registerGlobalMetrics() {
 	for _, gt := range e.globals.tables {
 		labels := prometheus.Labels{"table": gt.spec.Name}
-		e.metrics.reg.MustRegister(
+		e.metrics.register(
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gofka_global_table_restored_records", ConstLabels: labels,
 				Help: "Records of the global table's topic read at start-up, before any task ran (only the tail after a local checkpoint)."},
 				func() float64 { gt.mu.Lock(); defer gt.mu.Unlock(); return float64(gt.restored) }),

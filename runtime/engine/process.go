@@ -100,6 +100,9 @@ func (e *Engine) processPartition(ftp kgo.FetchTopicPartition) error {
 			e.positions[tp] = min(next, failedAt)
 			return &recordFailure{err}
 		}
+		if t.processedBy != nil {
+			t.processedBy.Add(float64(len(e.batch)))
+		}
 		if e.wm.enabled() {
 			now := time.Now()
 			e.wm.read(tp, e.batch, now)
