@@ -87,6 +87,12 @@ func TestMetricsOfARunningEngine(t *testing.T) {
 		if term := m.get("gofka_raft_term"); term < 1 {
 			t.Errorf("gofka_raft_term %v, want ≥ 1", term)
 		}
+		exported := exportedSeries(t) // what TestREADMEListsEveryMetric and the dashboard test go by
+		for k := range m {
+			if name, _, _ := strings.Cut(k, "{"); !exported[name] {
+				t.Errorf("/metrics serves %s, which the registry the README and dashboard tests read does not describe", name)
+			}
+		}
 		if m.get("gofka_raft_is_leader") != 1 || m.get("gofka_raft_leader_changes_total") < 1 {
 			t.Errorf("a replica alone: gofka_raft_is_leader %v, gofka_raft_leader_changes_total %v; want 1 and ≥ 1",
 				m.get("gofka_raft_is_leader"), m.get("gofka_raft_leader_changes_total"))
