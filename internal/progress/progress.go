@@ -81,7 +81,7 @@ func (p *Logger) maybeLogLocked() {
 	args := append([]any{}, p.attrs...)
 	args = append(args, p.unit+"_done", p.done, p.unit+"_total", p.total,
 		"percent", math.Round(Percent(p.done, p.total)*10)/10,
-		"per_second", math.Round(rate), "elapsed", elapsed.Round(time.Second))
+		"per_second", int64(math.Round(rate)), "elapsed", elapsed.Round(time.Second))
 	if eta, ok := Remaining(p.done, p.total, elapsed); ok {
 		args = append(args, "eta", eta.Round(time.Second))
 	}
