@@ -23,8 +23,15 @@ func (n *Node) RaftStats() RaftStats {
 
 // observeLeaders counts the leaders r reports: a Raft observer (non-blocking,
 // so it never slows Raft down) sends each change of leader, and one to no
-// leader (an election under way) is not counted.
+// leader (an election under way) is not counted. The observer of a Raft
+// instance replaced by a quorum recovery ends (startRaft calls this with the
+// new one, under resetMu or before the node runs).
 func (n *Node) observeLeaders(r *raft.Raft) {
+	if n.stopObserver != nil {
+		close(n.stopObserver)
+	}
+	stop := make(chan struct{})
+	n.stopObserver = stop
 	ch := make(chan raft.Observation, 16)
 	obs := raft.NewObserver(ch, false, func(o *raft.Observation) bool {
 		_, ok := o.Data.(raft.LeaderObservation)
@@ -38,6 +45,8 @@ func (n *Node) observeLeaders(r *raft.Raft) {
 		for {
 			select {
 			case <-n.ctx.Done():
+				return
+			case <-stop:
 				return
 			case o := <-ch:
 				if lo := o.Data.(raft.LeaderObservation); lo.LeaderID != "" {
