@@ -150,6 +150,7 @@ func TestLeaderCrashFailover(t *testing.T) {
 		return len(old.LatestComplete(c.tasks[0])) > 0
 	})
 	before := old.Status()
+	termBefore := checkRaftStats(t, c.alive(), old)
 	crashed := time.Now()
 	old.Close()
 	old.eng.close()
@@ -184,6 +185,36 @@ func TestLeaderCrashFailover(t *testing.T) {
 		return false
 	})
 	checkHistory(t, l.fsm.history(maxAssignmentHistory))
+	// A new election: a higher term, and each survivor saw a second leader.
+	if term := checkRaftStats(t, c.alive(), l); term <= termBefore {
+		t.Errorf("Raft term %d after the leader's crash, %d before: want higher", term, termBefore)
+	}
+	for _, n := range c.alive() {
+		if s := n.RaftStats(); s.LeaderChanges < 2 {
+			t.Errorf("%s saw %d leaders, want ≥ 2", n.name, s.LeaderChanges)
+		}
+	}
+}
+
+// checkRaftStats checks what the nodes' RaftStats say: leader alone leads,
+// all are in one term (≥ 1) and each has seen a leader. It returns the term.
+func checkRaftStats(t *testing.T, nodes []*testNode, leader *testNode) uint64 {
+	t.Helper()
+	terms := map[uint64]bool{}
+	for _, n := range nodes {
+		s := n.RaftStats()
+		if s.IsLeader != (n == leader) || s.Term < 1 || s.LeaderChanges < 1 {
+			t.Errorf("%s: RaftStats %+v; the leader is %s", n.name, s, leader.name)
+		}
+		terms[s.Term] = true
+	}
+	if len(terms) != 1 {
+		t.Errorf("the nodes are in different terms: %v", terms)
+	}
+	for term := range terms {
+		return term
+	}
+	return 0
 }
 
 func TestPausedMemberIsFencedAndRejoins(t *testing.T) {

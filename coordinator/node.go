@@ -57,6 +57,9 @@ type Node struct {
 
 	leading atomic.Pointer[leaderState] // set while this node leads and is ready
 
+	leaderChanges atomic.Uint64 // leaders learned of (observeLeaders), for RaftStats
+	stopObserver  chan struct{} // ends the observer of the current Raft instance
+
 	mu          sync.Mutex
 	peers       []string
 	knownGone   []string // members a quorum recovery found gone, for the next leader loop

@@ -147,6 +147,7 @@ func (n *Node) startRaft(single bool) error {
 		return fmt.Errorf("coordinator: start raft: %w", err)
 	}
 	n.rp.Store(r)
+	n.observeLeaders(r)
 	return nil
 }
 

@@ -43,6 +43,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gofka/streams/internal/termbar"
 	"github.com/gofka/streams/internal/testkit"
 )
 
@@ -171,6 +172,17 @@ func run(ctx context.Context, cfg config) (string, error) {
 	rep.broker = b.describe()
 	cfg.logf("broker: %s\n", rep.broker)
 
+	// On a terminal, a bar over the scenarios; the log lines print above it.
+	var chosen int64
+	for _, s := range allScenarios {
+		if cfg.wants(s) {
+			chosen++
+		}
+	}
+	bar := termbar.New(os.Stderr, chosen, "cluster", "scenarios")
+	defer bar.Finish()
+	logf := cfg.logf
+	cfg.logf = func(format string, args ...any) { bar.Above(func() { logf(format, args...) }) }
 	env := &env{cfg: cfg, bin: bin, scratch: scratch, brokers: b, token: fmt.Sprintf("%d", started.Unix()%1_000_000)}
 	// A failed scenario is reported and the others still run: one broken
 	// measurement should not hide the rest.
@@ -183,22 +195,29 @@ func run(ctx context.Context, cfg config) (string, error) {
 	}
 	if cfg.wants("failover") {
 		cfg.logf("failover: 3 replicas, %d clicks/s, %d runs\n", cfg.rate, cfg.runs)
+		bar.Describe("cluster: failover")
 		if rep.failover, err = runFailover(ctx, env); err != nil {
 			fail("failover", err)
 		}
+		bar.Add(1)
 	}
 	if cfg.wants("checkpoint") && ctx.Err() == nil {
 		cfg.logf("checkpoint overhead: %d clicks, --checkpoint-interval 1s vs 0, %d runs each\n", cfg.n, cfg.runs)
+		bar.Describe("cluster: checkpoint")
 		if rep.overhead, err = runOverhead(ctx, env); err != nil {
 			fail("checkpoint-overhead", err)
 		}
+		bar.Add(1)
 	}
 	if cfg.wants("restore") && ctx.Err() == nil {
 		cfg.logf("restore: %d keys, snapshot vs changelog replay, %d runs each\n", cfg.keys, cfg.runs)
+		bar.Describe("cluster: restore")
 		if rep.restore, err = runRestore(ctx, env); err != nil {
 			fail("restore", err)
 		}
+		bar.Add(1)
 	}
+	bar.Finish()
 	if ctx.Err() != nil {
 		return "", fmt.Errorf("interrupted: %w (no report written)", ctx.Err())
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gofka/streams/internal/termbar"
 	"github.com/gofka/streams/internal/testkit"
 )
 
@@ -52,12 +53,19 @@ func run(ctx context.Context, cfg config) (*report, error) {
 		rep.broker, cfg.n, w.real, len(w.expected), cfg.partitions, cfg.runs)
 
 	token := randomToken()
+	// On a terminal, a bar over the measurements; the log lines print above it.
+	bar := termbar.New(os.Stderr, int64(cfg.runs*len(rep.chosen)), "e2e", "runs")
+	defer bar.Finish()
+	logTo := cfg.logTo
+	cfg.logTo = func(format string, args ...any) { bar.Above(func() { logTo(format, args...) }) }
 	for r := 1; r <= cfg.runs; r++ {
 		for _, c := range runOrder(rep.chosen, r) {
+			bar.Describe(fmt.Sprintf("e2e: run %d, %s", r, c.name))
 			res, err := measure(ctx, &cfg, cl, w, c, setting{}, bins, r, token, scratch)
 			if err != nil {
 				return nil, fmt.Errorf("%s, run %d: %w", c.name, r, err)
 			}
+			bar.Add(1)
 			cfg.logTo("run %d  %-30s %7.2f s %10.0f rec/s  cpu %6.2f s  rss %6.1f MB  %d output records\n",
 				r, c.name, res.seconds, float64(cfg.n)/res.seconds, res.cpu, res.rssMB, res.records)
 			rep.results = append(rep.results, res)

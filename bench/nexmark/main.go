@@ -29,6 +29,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gofka/streams/examples/nexmark/generator"
+	"github.com/gofka/streams/internal/termbar"
 	"github.com/gofka/streams/internal/testkit"
 )
 
@@ -123,6 +124,15 @@ func run(brokers string, n int64, rate int, only string, java bool, inproc, out 
 	rep := &report{events: n, rate: rate, inproc: readInProcess(inproc), load: loadAvg()}
 	stamp := time.Now().UnixNano()
 	failed := false
+	// On a terminal, a bar over the queries run; the progress lines print above it.
+	var torun int64
+	for _, q := range queries {
+		if q.topology != "" && (only == "" || strings.Contains(","+only+",", ","+q.name+",")) {
+			torun++
+		}
+	}
+	bar := termbar.New(os.Stderr, torun, "nexmark", "queries")
+	defer bar.Finish()
 	for _, q := range queries {
 		if q.topology == "" || (only != "" && !strings.Contains(","+only+",", ","+q.name+",")) {
 			rep.rows = append(rep.rows, row{q: q})
@@ -133,6 +143,7 @@ func run(brokers string, n int64, rate int, only string, java bool, inproc, out 
 			return err
 		}
 		r := row{q: q, want: len(want)}
+		bar.Describe("nexmark: " + q.name)
 		dir := filepath.Join(work, q.name+"-gofka")
 		os.MkdirAll(dir, 0o755)
 		gofkaRun := func(try int) (result, error) {
@@ -146,16 +157,16 @@ func run(brokers string, n int64, rate int, only string, java bool, inproc, out 
 		// loop; seen on 2 of about 20 runs).
 		g, err := gofkaRun(0)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "gofka %s: %v; running it again\n", q.name, err)
+			bar.Printf(os.Stderr, "gofka %s: %v; running it again\n", q.name, err)
 			g, err = gofkaRun(1)
 			g.retried = true
 		}
 		if err != nil { // reported in the table; the other runs go on
-			fmt.Fprintf(os.Stderr, "gofka %s: %v\n", q.name, err)
+			bar.Printf(os.Stderr, "gofka %s: %v\n", q.name, err)
 			failed, g = true, result{rows: -1, err: err.Error()}
 		}
 		r.gofka = &g
-		fmt.Fprintf(os.Stderr, "%s gofka: %d rows, match %v %s, %.1f s, %.1f CPU s\n", q.name, g.rows, g.match, g.diff, g.wall, g.cpu)
+		bar.Printf(os.Stderr, "%s gofka: %d rows, match %v %s, %.1f s, %.1f CPU s\n", q.name, g.rows, g.match, g.diff, g.wall, g.cpu)
 		if java {
 			dir := filepath.Join(work, q.name+"-kstreams")
 			os.MkdirAll(dir, 0o755)
@@ -167,14 +178,16 @@ func run(brokers string, n int64, rate int, only string, java bool, inproc, out 
 			// queries for minutes between rows.
 			k, err := runOne(ctx, []string{brokers}, argv, dir, topic, want, timeout, timeout)
 			if err != nil {
-				fmt.Fprintf(os.Stderr, "kstreams %s: %v\n", q.name, err)
+				bar.Printf(os.Stderr, "kstreams %s: %v\n", q.name, err)
 				failed, k = true, result{rows: -1, err: err.Error()}
 			}
 			r.kstreams = &k
-			fmt.Fprintf(os.Stderr, "%s kstreams: %d rows, match %v %s, %.1f s, %.1f CPU s\n", q.name, k.rows, k.match, k.diff, k.wall, k.cpu)
+			bar.Printf(os.Stderr, "%s kstreams: %d rows, match %v %s, %.1f s, %.1f CPU s\n", q.name, k.rows, k.match, k.diff, k.wall, k.cpu)
 		}
 		rep.rows = append(rep.rows, r)
+		bar.Add(1)
 	}
+	bar.Finish()
 	if !filepath.IsAbs(out) {
 		out = filepath.Join(root, out)
 	}

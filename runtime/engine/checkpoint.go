@@ -265,6 +265,8 @@ func (c *checkpoints) advance(ctx context.Context) error {
 				c.abort(ctx, rec, k, "upload", fmt.Errorf("snapshot upload: %w", err))
 				return
 			}
+			e.metrics.checkpointSeconds.Observe(rec.Duration.Seconds())
+			e.metrics.checkpointBytes.Add(float64(stats.NewBytes))
 			c.ack(ctx, id, k, coordinator.CheckpointAck{ManifestRef: ref, Files: stats.Files, Bytes: stats.Bytes,
 				ChangelogOffsets: changelog, SourceOffsets: source, DurationMillis: rec.Duration.Milliseconds()}, rec)
 		}()

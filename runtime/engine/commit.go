@@ -64,10 +64,13 @@ func (e *Engine) commitTasks(ctx context.Context, tasks []*task) error {
 			}
 		}
 	}
-	if len(offsets) == 0 {
-		return nil
+	if len(offsets) > 0 {
+		if err := e.commitOffsets(ctx, offsets); err != nil {
+			return err
+		}
 	}
-	return e.commitOffsets(ctx, offsets)
+	e.metrics.commit.Observe(time.Since(start).Seconds())
+	return nil
 }
 
 // txnAborted marks err, met while committing under exactly-once, as an

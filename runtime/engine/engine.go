@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -89,6 +90,10 @@ type task struct {
 	out        *outPool                 // recycles the records of producer
 	produceErr error                    // the first write of its own producer that failed (guarded by Engine.mu)
 	txnRecords int64                    // records produced since the last commit
+
+	// processedBy is the task's series of gofka_process_total (resolved
+	// once: processPartition adds each batch to it).
+	processedBy prometheus.Counter
 
 	restoredFrom    string
 	restoreTime     time.Duration
@@ -383,5 +388,6 @@ func (e *Engine) startNode(ctx context.Context) error {
 	}
 	e.node = node
 	e.liveNode.Store(node)
+	e.metrics.countRaft(node)
 	return nil
 }

@@ -43,17 +43,23 @@ func (e *Engine) globalStatus() []globalTableView {
 // registerGlobalMetrics publishes each global table's restore, size and lag.
 func (e *Engine) registerGlobalMetrics() {
 	for _, gt := range e.globals.tables {
-		labels := prometheus.Labels{"table": gt.spec.Name}
-		e.metrics.reg.MustRegister(
-			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gofka_global_table_restored_records", ConstLabels: labels,
-				Help: "Records of the global table's topic read at start-up, before any task ran (only the tail after a local checkpoint)."},
-				func() float64 { gt.mu.Lock(); defer gt.mu.Unlock(); return float64(gt.restored) }),
-			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gofka_global_table_applied_records_total", ConstLabels: labels,
-				Help: "Records of the global table's topic applied by this process, restore included."},
-				func() float64 { gt.mu.Lock(); defer gt.mu.Unlock(); return float64(gt.applied) }),
-			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gofka_global_table_lag", ConstLabels: labels,
-				Help: "Offsets of the global table's topic not yet applied, over all its partitions."},
-				func() float64 { return float64(gt.lag()) }),
-		)
+		e.metrics.countGlobalTable(gt.spec.Name,
+			func() float64 { gt.mu.Lock(); defer gt.mu.Unlock(); return float64(gt.restored) },
+			func() float64 { gt.mu.Lock(); defer gt.mu.Unlock(); return float64(gt.applied) },
+			func() float64 { return float64(gt.lag()) })
 	}
+}
+
+// countGlobalTable publishes a global table's restored records, applied
+// records and lag, read at each scrape.
+func (m *metrics) countGlobalTable(name string, restored, applied, lag func() float64) {
+	labels := prometheus.Labels{"table": name}
+	m.register(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gofka_global_table_restored_records", ConstLabels: labels,
+			Help: "Records of the global table's topic read at start-up, before any task ran (only the tail after a local checkpoint)."}, restored),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gofka_global_table_applied_records_total", ConstLabels: labels,
+			Help: "Records of the global table's topic applied by this process, restore included."}, applied),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gofka_global_table_lag", ConstLabels: labels,
+			Help: "Offsets of the global table's topic not yet applied, over all its partitions."}, lag),
+	)
 }

@@ -117,7 +117,9 @@ func (e *Engine) idle(ctx context.Context) error {
 func (e *Engine) poll(ctx context.Context, st *loopState) (kgo.Fetches, error) {
 	wait := max(min(e.cfg.CommitInterval-time.Since(st.lastCommit), 100*time.Millisecond), time.Millisecond)
 	pollCtx, cancel := context.WithTimeout(ctx, wait)
+	begin := time.Now()
 	fetches := e.consumer.PollRecords(pollCtx, 10_000)
+	e.metrics.poll.Observe(time.Since(begin).Seconds())
 	cancel()
 	if err := ctx.Err(); err != nil {
 		return nil, err

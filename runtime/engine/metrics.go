@@ -1,20 +1,44 @@
 package engine
 
 import (
+	"regexp"
+	"slices"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gofka/streams/coordinator"
+	"github.com/gofka/streams/state/rocks"
 )
 
 // metrics are the replica's Prometheus metrics, served at /metrics by the
 // status server. Each Engine has its own registry, so several engines in one
-// process (tests) do not collide.
+// process (tests) do not collide. The names follow Kafka Streams' metrics
+// (process-total, poll-latency, commit-latency, records-lag,
+// restore-remaining-records-total, ...) in Prometheus' form: a rate is
+// rate() of a _total counter, a latency a _seconds histogram. The README
+// lists them all (TestREADMEListsEveryMetric).
+//
+// Where they are recorded: the loop times each poll and commit (a histogram
+// observation per poll or commit, not per record); processPartition adds a
+// batch's size to the task's counter; replayChangelogs sets the remaining
+// records of a restore after each fetch; the checkpoint uploader counts its
+// bytes; publishView (every commit) reads the RocksDB sizes; the Raft metrics
+// are read from the coordinator at each scrape.
 type metrics struct {
 	reg               *prometheus.Registry
+	collectors        []prometheus.Collector // everything registered, for names
 	processed         prometheus.Counter
+	process           *prometheus.CounterVec // per task: Kafka Streams' process-total
+	poll              prometheus.Histogram
+	commit            prometheus.Histogram
+	restoreRemaining  *prometheus.GaugeVec
+	restoreRecords    prometheus.Counter
+	checkpointSeconds prometheus.Histogram
+	checkpointBytes   prometheus.Counter
+	storeBytes        *prometheus.GaugeVec
+	recordsLag        *prometheus.GaugeVec
 	restoreSeconds    *prometheus.GaugeVec
 	snapshotFallbacks prometheus.Counter
 	checkpoints       *prometheus.CounterVec
@@ -69,11 +93,95 @@ func newMetrics() *metrics {
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gofka_dropped_records_total", Help: "Records dropped before a stateful step or a join, by task and reason (null-key: the record had a null key).",
 		}, []string{"task", "reason"}),
+		process: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gofka_process_total", Help: "Input records processed, by task (Kafka Streams' process-total; process-rate is its rate()).",
+		}, []string{"task"}),
+		poll: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "gofka_poll_seconds", Help: "How long each poll of the input partitions took, the wait for records included (Kafka Streams' poll-latency).",
+			Buckets: latencyBuckets,
+		}),
+		commit: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "gofka_commit_seconds", Help: "How long each commit took: caches flushed, produce acknowledged, offsets (or transactions) committed (Kafka Streams' commit-latency).",
+			Buckets: latencyBuckets,
+		}),
+		restoreRemaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "gofka_restore_remaining_records", Help: "Changelog records a starting task has still to replay; 0 once restored (Kafka Streams' restore-remaining-records-total).",
+		}, []string{"task"}),
+		restoreRecords: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gofka_restore_records_total", Help: "Changelog records replayed into state stores by restores (Kafka Streams' restore-total; restore-rate is its rate()).",
+		}),
+		checkpointSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "gofka_checkpoint_seconds", Help: "How long a task's part of a checkpoint took: the RocksDB checkpoint and its upload.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2.5, 12), // 10 ms to 10 min
+		}),
+		checkpointBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gofka_checkpoint_uploaded_bytes_total", Help: "Bytes of snapshot files uploaded by checkpoints (files uploaded before are not sent again).",
+		}),
+		storeBytes: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "gofka_state_store_bytes", Help: "RocksDB's size of a task's persistent store: its SST files (rocksdb.total-sst-files-size) and memtables (rocksdb.cur-size-all-mem-tables), updated at each commit.",
+		}, []string{"task", "store"}),
+		recordsLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "gofka_records_lag", Help: "Records between the last processed offset and the high watermark, per input partition (Kafka Streams' records-lag).",
+		}, []string{"topic", "partition"}),
 		lags: map[topicPartition]int64{},
 	}
-	m.reg.MustRegister(m.processed, m.restoreSeconds, m.snapshotFallbacks, m.checkpoints, m.checkpointPartsFailed, m.lag, m.skipped, m.deadLettered, m.late, m.dropped,
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	m.register(m.processed, m.process, m.poll, m.commit, m.restoreSeconds, m.restoreRemaining, m.restoreRecords, m.snapshotFallbacks,
+		m.checkpoints, m.checkpointPartsFailed, m.checkpointSeconds, m.checkpointBytes, m.storeBytes, m.lag, m.recordsLag,
+		m.skipped, m.deadLettered, m.late, m.dropped)
+	m.reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
+}
+
+// latencyBuckets are the poll and commit histograms' buckets: 1 ms to about 30 s.
+var latencyBuckets = prometheus.ExponentialBuckets(0.001, 2.8, 11)
+
+// register registers gofka's own collectors and keeps them for names.
+func (m *metrics) register(cs ...prometheus.Collector) {
+	m.reg.MustRegister(cs...)
+	m.collectors = append(m.collectors, cs...)
+}
+
+// names lists the names of every gofka metric registered, series or not.
+func (m *metrics) names() []string {
+	ch := make(chan *prometheus.Desc, 16)
+	go func() {
+		for _, c := range m.collectors {
+			c.Describe(ch)
+		}
+		close(ch)
+	}()
+	var out []string
+	for d := range ch {
+		// Desc keeps its name unexported; its String() is the only way out.
+		if mt := descName.FindStringSubmatch(d.String()); mt != nil && !slices.Contains(out, mt[1]) {
+			out = append(out, mt[1])
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+var descName = regexp.MustCompile(`fqName: "([^"]+)"`)
+
+// raftStats is what the Raft metrics read (coordinator.Node).
+type raftStats interface{ RaftStats() coordinator.RaftStats }
+
+// countRaft publishes the coordinator's Raft term, leader changes and
+// leadership, read at each scrape.
+func (m *metrics) countRaft(n raftStats) {
+	m.register(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gofka_raft_term", Help: "The current Raft term of the coordinator group, as this replica knows it."},
+			func() float64 { return float64(n.RaftStats().Term) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gofka_raft_leader_changes_total", Help: "Raft leaders this replica learned of since it started (the first one included)."},
+			func() float64 { return float64(n.RaftStats().LeaderChanges) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gofka_raft_is_leader", Help: "1 while this replica is the Raft leader (the Streams Coordinator), else 0."},
+			func() float64 {
+				if n.RaftStats().IsLeader {
+					return 1
+				}
+				return 0
+			}),
+	)
 }
 
 // countPeerTLS publishes gofka_peer_tls_rejected_total when the replicas
@@ -82,7 +190,7 @@ func (m *metrics) countPeerTLS(pt *coordinator.PeerTLS) {
 	if pt == nil {
 		return
 	}
-	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+	m.register(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "gofka_peer_tls_rejected_total",
 		Help: "Incoming connections to the coordinator port refused because their TLS handshake failed (no certificate of the peer CA).",
 	}, func() float64 { return float64(pt.Rejected()) }))
@@ -124,10 +232,50 @@ func (m *metrics) lagByTask(e *Engine) map[string]int64 {
 	for tp, lag := range m.lags {
 		if read[tp] {
 			m.lag.WithLabelValues(tp.topic, itoa(tp.partition)).Set(float64(lag))
+			m.recordsLag.WithLabelValues(tp.topic, itoa(tp.partition)).Set(float64(lag))
 		} else {
 			m.lag.DeleteLabelValues(tp.topic, itoa(tp.partition))
+			m.recordsLag.DeleteLabelValues(tp.topic, itoa(tp.partition))
 			delete(m.lags, tp)
 		}
 	}
 	return out
+}
+
+// forgetTask drops the per-task series of a task that stopped running here.
+func (m *metrics) forgetTask(id coordinator.TaskID) {
+	k := id.String()
+	m.restoreSeconds.DeleteLabelValues(k)
+	m.restoreRemaining.DeleteLabelValues(k)
+	m.process.DeleteLabelValues(k)
+	m.storeBytes.DeletePartialMatch(prometheus.Labels{"task": k})
+}
+
+// forgetTasks drops the per-task series of every task (all were dropped).
+func (m *metrics) forgetTasks() {
+	m.restoreSeconds.Reset()
+	m.restoreRemaining.Reset()
+	m.process.Reset()
+	m.storeBytes.Reset()
+}
+
+// storeSizes publishes the size RocksDB reports of each persistent store of
+// the running tasks: two property reads per store, at each commit.
+func (m *metrics) storeSizes(tasks map[coordinator.TaskID]*task) {
+	for id, t := range tasks {
+		if t.db == nil {
+			continue
+		}
+		for _, sp := range t.stores {
+			if !sp.spec.Persistent {
+				continue
+			}
+			p := rocks.StorePartition{Store: sp.spec.Name, Partition: sp.partition}
+			sst, ok1 := t.db.IntProperty("rocksdb.total-sst-files-size", &p)
+			mem, ok2 := t.db.IntProperty("rocksdb.cur-size-all-mem-tables", &p)
+			if ok1 || ok2 {
+				m.storeBytes.WithLabelValues(id.String(), sp.spec.Name).Set(float64(sst + mem))
+			}
+		}
+	}
 }

@@ -101,6 +101,9 @@ func (e *Engine) processPartition(ftp kgo.FetchTopicPartition) error {
 			return &recordFailure{err}
 		}
 		t.processed += int64(len(e.batch))
+		if t.processedBy != nil {
+			t.processedBy.Add(float64(len(e.batch)))
+		}
 		if e.wm.enabled() {
 			now := time.Now()
 			e.wm.read(tp, e.batch, now)

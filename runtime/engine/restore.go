@@ -11,10 +11,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gofka/streams/coordinator"
+	"github.com/gofka/streams/internal/progress"
 	"github.com/gofka/streams/runtime"
 	"github.com/gofka/streams/state/rocks"
 	"github.com/gofka/streams/state/snapshot"
@@ -164,7 +166,12 @@ func (e *Engine) downloadSnapshot(ctx context.Context, t *task, cp snapshotCandi
 		err = faultRestore.err()
 	}
 	if err == nil {
-		m, err = snapshot.Download(ctx, e.snaps, cp.ManifestRef, staging)
+		var size int64
+		for _, f := range m.Files {
+			size += f.Size
+		}
+		p := progress.New(e.log, "downloading snapshot", "bytes", size, progressEvery, "task", t.id, "checkpoint", cp.ID, "files", len(m.Files))
+		m, err = snapshot.DownloadWatched(ctx, e.snaps, cp.ManifestRef, staging, p.Add)
 	}
 	if err == nil {
 		_, err = rocks.ReadCheckpointOffsets(staging)
@@ -342,6 +349,8 @@ func (e *Engine) replayChangelogs(ctx context.Context, t *task, from map[topicPa
 		remaining[tp] = end
 	}
 	var applied int64
+	rp := e.newReplayProgress(t.id, from, remaining)
+	defer rp.finish()
 	if len(plan) > 0 {
 		opts := []kgo.Opt{kgo.ConsumePartitions(plan), kgo.FetchMaxWait(100 * time.Millisecond)}
 		if e.cfg.ExactlyOnce {
@@ -369,23 +378,10 @@ func (e *Engine) replayChangelogs(ctx context.Context, t *task, from map[topicPa
 				if !ok || applyErr != nil {
 					return
 				}
-				for _, r := range ftp.Records {
-					if r.Offset >= remaining[tp] {
-						break
-					}
-					if r.Attrs.IsControl() {
-						continue
-					}
-					if r.Value == nil {
-						applyErr = sp.raw.Delete(r.Key)
-					} else {
-						applyErr = sp.raw.Put(r.Key, r.Value)
-					}
-					if applyErr != nil {
-						return
-					}
-					applied++
-				}
+				var n int64
+				n, applyErr = applyChangelog(sp, ftp.Records, remaining[tp], rp.at[tp])
+				applied += n
+				e.metrics.restoreRecords.Add(float64(n))
 				// The end may sit past the last record (transaction markers,
 				// compaction), so the high watermark also ends the replay.
 				if n := len(ftp.Records); (n > 0 && ftp.Records[n-1].Offset+1 >= remaining[tp]) || ftp.HighWatermark >= remaining[tp] && n > 0 && ftp.Records[n-1].Offset+1 >= ftp.HighWatermark {
@@ -395,6 +391,7 @@ func (e *Engine) replayChangelogs(ctx context.Context, t *task, from map[topicPa
 			if applyErr != nil {
 				return applied, fmt.Errorf("restore: %w", applyErr)
 			}
+			rp.update()
 		}
 	}
 	if t.db != nil && len(offsets) > 0 {
@@ -404,3 +401,75 @@ func (e *Engine) replayChangelogs(ctx context.Context, t *task, from map[topicPa
 	}
 	return applied, nil
 }
+
+// progressEvery is the interval between two progress lines of a restore or a
+// snapshot download (0: progress.DefaultEvery); tests shorten it.
+var progressEvery time.Duration
+
+// applyChangelog writes the changelog records before end to the store, and
+// moves *at past each; it returns how many it applied.
+func applyChangelog(sp *storePartition, records []*kgo.Record, end int64, at *int64) (int64, error) {
+	var n int64
+	for _, r := range records {
+		if r.Offset >= end {
+			break
+		}
+		*at = r.Offset + 1
+		if r.Attrs.IsControl() {
+			continue
+		}
+		var err error
+		if r.Value == nil {
+			err = sp.raw.Delete(r.Key)
+		} else {
+			err = sp.raw.Put(r.Key, r.Value)
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// replayProgress follows a task's changelog replay for
+// gofka_restore_remaining_records and the progress log. Both count offsets:
+// compaction and transaction markers may leave fewer records to apply.
+type replayProgress struct {
+	at        map[topicPartition]*int64 // the next offset to apply, per changelog partition
+	remaining map[topicPartition]int64  // the end of each partition not yet replayed to its end
+	total     int64
+	gauge     prometheus.Gauge
+	log       *progress.Logger
+}
+
+func (e *Engine) newReplayProgress(id coordinator.TaskID, from, remaining map[topicPartition]int64) *replayProgress {
+	rp := &replayProgress{at: map[topicPartition]*int64{}, remaining: remaining}
+	for tp, end := range remaining {
+		at := from[tp]
+		rp.at[tp] = &at
+		rp.total += end - at
+	}
+	rp.gauge = e.metrics.restoreRemaining.WithLabelValues(id.String())
+	rp.gauge.Set(float64(rp.total))
+	rp.log = progress.New(e.log, "restoring", "records", rp.total, progressEvery, "task", id, "changelogs", len(remaining))
+	return rp
+}
+
+// left is the offsets still to replay: none of a partition replayed to its end.
+func (rp *replayProgress) left() int64 {
+	var n int64
+	for tp, end := range rp.remaining {
+		n += end - *rp.at[tp]
+	}
+	return n
+}
+
+func (rp *replayProgress) update() {
+	left := rp.left()
+	rp.gauge.Set(float64(left))
+	rp.log.Set(rp.total - left)
+}
+
+// finish publishes what is left when the replay ends: 0 once restored.
+func (rp *replayProgress) finish() { rp.gauge.Set(float64(rp.left())) }

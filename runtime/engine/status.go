@@ -191,6 +191,7 @@ func (e *Engine) notReady() string {
 // publishView refreshes what /status shows of this replica; the loop calls it
 // when tasks change and at every commit.
 func (e *Engine) publishView(lags map[string]int64) {
+	e.metrics.storeSizes(e.tasks)
 	for id, t := range e.tasks {
 		if n := t.late.Load(); n > t.lateShown {
 			e.metrics.late.WithLabelValues(id.String()).Add(float64(n - t.lateShown))

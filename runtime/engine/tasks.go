@@ -193,6 +193,7 @@ func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed 
 	e.uploader.Forget(k.String()) // the next upload compares with the store, not with what this replica uploaded before
 	t.restoreTime = time.Since(begin)
 	t.restoredRecords = records
+	t.processedBy = e.metrics.process.WithLabelValues(k.String())
 	e.tasks[k] = t
 	e.counts(k).starts++
 	e.metrics.restoreSeconds.WithLabelValues(k.String()).Set(t.restoreTime.Seconds())
@@ -251,7 +252,7 @@ func (e *Engine) discardTasks(ctx context.Context, reason string) {
 	clear(e.tasks)
 	clear(e.positions)
 	e.wm.clear()
-	e.metrics.restoreSeconds.Reset()
+	e.metrics.forgetTasks()
 	e.closeConsumer()
 	e.reportRunning()
 }
@@ -261,7 +262,7 @@ func (e *Engine) discardTasks(ctx context.Context, reason string) {
 func (e *Engine) closeTask(t *task) {
 	delete(e.tasks, t.id)
 	e.wm.stop(t)
-	e.metrics.restoreSeconds.DeleteLabelValues(t.id.String()) // a task that left has no restore time here
+	e.metrics.forgetTask(t.id) // a task that left has no series here
 	for _, tp := range t.inputs {
 		shared := false
 		for _, o := range e.tasks {

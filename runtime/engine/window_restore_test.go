@@ -137,8 +137,9 @@ func windowStoreRestore(t *testing.T, fromSnapshot bool) {
 		}
 	}
 	snapshots := "file://" + t.TempDir()
+	var logs *startLog
 	run := func(work func()) []string {
-		logs := &startLog{}
+		logs = &startLog{}
 		cfg := Config{Brokers: c.ListenAddrs(), AppID: "wc", StateDir: t.TempDir(), CommitInterval: 100 * time.Millisecond,
 			Logger: slog.New(logs), Snapshots: snapshots}
 		if fromSnapshot {
@@ -162,7 +163,12 @@ func windowStoreRestore(t *testing.T, fromSnapshot bool) {
 			waitForSnapshots(ctx, t, strings.TrimPrefix(snapshots, "file://"), "wc", "0_0", "0_1")
 		}
 	})
+	progressEvery = time.Nanosecond // a progress line at every write of a download
+	defer func() { progressEvery = 0 }()
 	restored := run(func() { produce(1_003_500, 400) })
+	if fromSnapshot {
+		checkDownloadProgress(t, logs.downloads(), "0_0", "0_1")
+	}
 	wantFrom := "full changelog replay"
 	if fromSnapshot {
 		wantFrom = "snapshot of checkpoint"
@@ -230,16 +236,49 @@ func waitForSnapshots(ctx context.Context, t *testing.T, dir, app string, tasks 
 	}
 }
 
-// startLog is a slog handler that keeps where each started task's state came from.
+// checkDownloadProgress checks that the snapshot download of each task
+// logged its progress in bytes, growing, up to all of the snapshot's bytes.
+func checkDownloadProgress(t *testing.T, lines []map[string]string, tasks ...string) {
+	t.Helper()
+	for _, task := range tasks {
+		var last map[string]string
+		var prev int64
+		for _, l := range lines {
+			if l["task"] != task {
+				continue
+			}
+			done, _ := strconv.ParseInt(l["bytes_done"], 10, 64)
+			if done < prev || l["bytes_total"] == "" || l["checkpoint"] == "" {
+				t.Errorf("task %s: download progress %v after %d bytes", task, l, prev)
+			}
+			prev, last = done, l
+		}
+		if last == nil || last["bytes_done"] != last["bytes_total"] || last["percent"] != "100" {
+			t.Errorf("task %s: last download progress line %v, want every byte done", task, last)
+		}
+		t.Logf("task %s: last download progress line %v", task, last)
+	}
+}
+
+// startLog is a slog handler that keeps where each started task's state came
+// from, and the snapshot downloads' progress lines.
 type startLog struct {
-	mu   sync.Mutex
-	from []string
+	mu       sync.Mutex
+	from     []string
+	download []map[string]string
 }
 
 func (l *startLog) Enabled(context.Context, slog.Level) bool { return true }
 func (l *startLog) WithAttrs([]slog.Attr) slog.Handler       { return l }
 func (l *startLog) WithGroup(string) slog.Handler            { return l }
 func (l *startLog) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "downloading snapshot" {
+		m := map[string]string{}
+		r.Attrs(func(a slog.Attr) bool { m[a.Key] = a.Value.String(); return true })
+		l.mu.Lock()
+		l.download = append(l.download, m)
+		l.mu.Unlock()
+	}
 	if r.Message == "task started" {
 		r.Attrs(func(a slog.Attr) bool {
 			if a.Key == "state_from" {
@@ -251,6 +290,12 @@ func (l *startLog) Handle(_ context.Context, r slog.Record) error {
 		})
 	}
 	return nil
+}
+
+func (l *startLog) downloads() []map[string]string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.download)
 }
 
 func (l *startLog) stateFrom() []string {

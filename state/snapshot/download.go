@@ -27,6 +27,13 @@ const maxManifestSize = 64 << 20
 // removes the files it wrote, but the caller must still treat dir as garbage and
 // delete it: never open a directory a failed Download wrote into.
 func Download(ctx context.Context, store Store, ref string, dir string) (Manifest, error) {
+	return DownloadWatched(ctx, store, ref, dir, nil)
+}
+
+// DownloadWatched is Download, calling fetched (when not nil, from several
+// goroutines at once) with the size of each piece of file content as it is
+// written: progress to log for a large snapshot.
+func DownloadWatched(ctx context.Context, store Store, ref string, dir string, fetched func(bytes int64)) (Manifest, error) {
 	fail := func(err error) (Manifest, error) {
 		var ce *CorruptError
 		if errors.As(err, &ce) {
@@ -64,7 +71,11 @@ func Download(ctx context.Context, store Store, ref string, dir string) (Manifes
 		mu.Lock()
 		created = append(created, p)
 		mu.Unlock()
-		err = fetch(ctx, store, ref, f, out)
+		var w io.Writer = out
+		if fetched != nil {
+			w = countingWriter{out, fetched}
+		}
+		err = fetch(ctx, store, ref, f, out, w)
 		if cerr := out.Close(); err == nil && cerr != nil {
 			err = cerr
 		}
@@ -83,7 +94,8 @@ func Download(ctx context.Context, store Store, ref string, dir string) (Manifes
 }
 
 // fetch copies the object of f into out, checking its size and SHA-256.
-func fetch(ctx context.Context, store Store, ref string, f FileEntry, out *os.File) error {
+// The content goes to w (out, or a writer that counts on its way to out).
+func fetch(ctx context.Context, store Store, ref string, f FileEntry, out *os.File, w io.Writer) error {
 	corrupt := func(reason string, err error) error {
 		return &CorruptError{Ref: ref, File: f.Name, Key: f.Key, Reason: reason, Err: err}
 	}
@@ -97,7 +109,7 @@ func fetch(ctx context.Context, store Store, ref string, f FileEntry, out *os.Fi
 	defer r.Close()
 	h := sha256.New()
 	// Read one byte more than the manifest's size to notice a longer object.
-	n, err := io.Copy(io.MultiWriter(out, h), io.LimitReader(r, f.Size+1))
+	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(r, f.Size+1))
 	if err != nil {
 		return fmt.Errorf("fetching file %s (object %s): %w", f.Name, f.Key, err)
 	}
@@ -135,4 +147,16 @@ func ReadManifest(ctx context.Context, store Store, ref string) (Manifest, error
 		return Manifest{}, &CorruptError{Ref: ref, File: manifestName, Key: ref, Reason: fmt.Sprintf("the manifest is larger than %d bytes", maxManifestSize)}
 	}
 	return parseManifest(ref, data)
+}
+
+// countingWriter tells fetched how much it wrote.
+type countingWriter struct {
+	w       io.Writer
+	fetched func(int64)
+}
+
+func (c countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.fetched(int64(n))
+	return n, err
 }

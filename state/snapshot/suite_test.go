@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -37,6 +38,7 @@ func runSuite(t *testing.T, open func(t *testing.T) Store) {
 		{"PutGetListDelete", testPutGetListDelete},
 		{"PutRejects", testPutRejects},
 		{"UploadIncremental", testUploadIncremental},
+		{"DownloadWatched", testDownloadWatched},
 		{"UploadAfterRestart", testUploadAfterRestart},
 		{"CorruptObject", testCorruptObject},
 		{"MissingObject", testMissingObject},
@@ -328,6 +330,35 @@ func download(t *testing.T, s Store, ref string) (Manifest, map[string][]byte) {
 		t.Fatalf("download %s: %v", ref, err)
 	}
 	return m, readDir(t, dir)
+}
+
+// testDownloadWatched: DownloadWatched reports every byte it writes, from
+// its parallel fetches, and the files are those uploaded.
+func testDownloadWatched(t *testing.T, s Store) {
+	files := merge(map[string][]byte{
+		"000020.sst": randBytes(20, 1<<20+5),
+		"000021.sst": randBytes(21, 300<<10),
+		"000022.sst": randBytes(22, 1),
+	}, metadata(7))
+	u := NewUploader(s, "app", nil)
+	_, ref, _ := upload(t, u, "0_5", 1, writeCheckpoint(t, files))
+	var fetched, calls atomic.Int64
+	dir := filepath.Join(t.TempDir(), "restore")
+	m, err := DownloadWatched(testContext(t), s, ref, dir, func(n int64) { fetched.Add(n); calls.Add(1) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var size int64
+	for _, f := range m.Files {
+		size += f.Size
+	}
+	if _, want := dirSizes(files); fetched.Load() != want || size != want {
+		t.Errorf("reported %d bytes fetched, the manifest has %d; want both %d", fetched.Load(), size, want)
+	}
+	if calls.Load() < int64(len(files)) {
+		t.Errorf("%d reports for %d files", calls.Load(), len(files))
+	}
+	sameFiles(t, readDir(t, dir), files)
 }
 
 func testUploadIncremental(t *testing.T, s Store) {

@@ -337,6 +337,7 @@ func TestThreeReplicasShareWorkAndSurviveWorkerKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	leader := c.leader(ctx, []int{0, 1, 2})
+	c.checkRaftMetrics(ctx, t, leader, []int{0, 1, 2})
 	victim := (leader + 1) % 3
 	var moved []string
 	for task, o := range owners {
@@ -384,6 +385,9 @@ func TestLeaderKillElectsNewLeaderAndCheckpointsContinue(t *testing.T) {
 	prodDone := streamClicks(ctx, cl, clicks, &produced, clickStream{})
 
 	leader := c.leader(ctx, []int{0, 1, 2})
+	c.checkRaftMetrics(ctx, t, leader, []int{0, 1, 2})
+	_, body := c.get(ctx, (leader+1)%3, "/metrics")
+	termBefore := metricValue(body, "gofka_raft_term")
 	survivor := (leader + 1) % 3
 	before := c.waitStatus(ctx, survivor, "a checkpoint completes", func(st replicaStatus) bool {
 		return lastComplete(st) > 0
@@ -407,6 +411,12 @@ func TestLeaderKillElectsNewLeaderAndCheckpointsContinue(t *testing.T) {
 		return lastComplete(st) > lastComplete(before)+1
 	})
 	t.Logf("r%d leads now", newLeader)
+	// A new election: a higher term, and each survivor saw one more leader.
+	c.checkRaftMetrics(ctx, t, newLeader, alive)
+	_, body = c.get(ctx, survivor, "/metrics")
+	if term, changes := metricValue(body, "gofka_raft_term"), metricValue(body, "gofka_raft_leader_changes_total"); term <= termBefore || changes < 2 {
+		t.Errorf("r%d after the election: gofka_raft_term %v (before %v), gofka_raft_leader_changes_total %v; want a higher term and ≥ 2 changes", survivor, term, termBefore, changes)
+	}
 	if err := <-prodDone; err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/gofka/streams/codegen"
 	"github.com/gofka/streams/frontend"
 	"github.com/gofka/streams/internal/describe"
+	"github.com/gofka/streams/internal/termbar"
 	"github.com/gofka/streams/ir"
 )
 
@@ -118,24 +119,40 @@ func dirArg(args []string) string {
 // load type-checks and compiles the package in dir; on failure it prints the
 // errors and returns errReported.
 func load(dir string, stderr io.Writer) (*ir.Package, error) {
+	return loadShown(dir, stderr, nil)
+}
+
+// loadShown is load, with bar (possibly nil) erased before errors are printed.
+func loadShown(dir string, stderr io.Writer, bar *termbar.Bar) (*ir.Package, error) {
 	pkg, errs := frontend.Load(dir)
 	if len(errs) > 0 {
+		bar.Finish()
 		return nil, report(stderr, dir, errs)
 	}
 	return pkg, nil
 }
 
-// generated loads the package in dir and generates its file, without writing it.
+// generated loads the package in dir and generates its file, without writing
+// it. On a terminal a bar shows the step under way (loading and
+// type-checking the package takes most of the time); it is erased before
+// anything else is printed.
 func generated(dir string, stderr io.Writer) (codegen.Result, error) {
-	pkg, err := load(dir, stderr)
+	bar := termbar.New(stderr, 2, "gofkagen: loading and type-checking "+dir, "steps")
+	defer bar.Finish()
+	pkg, err := loadShown(dir, stderr, bar)
 	if err != nil {
 		return codegen.Result{}, err
 	}
+	bar.Add(1)
 	if len(pkg.Graphs) == 0 {
+		bar.Finish()
 		fmt.Fprintf(stderr, "gofkagen: no //gofka:topology function in %s\n", pkg.Dir)
 		return codegen.Result{}, errReported
 	}
+	bar.Describe("gofkagen: generating code for " + dir)
 	res := codegen.Generate(pkg)
+	bar.Add(1)
+	bar.Finish()
 	if len(res.Errs) > 0 {
 		return res, report(stderr, dir, res.Errs)
 	}
