@@ -90,13 +90,20 @@ func expected(q string, events []model.Event) ([]string, error) {
 	return out, nil
 }
 
+// keepForever is the config of every topic the driver creates: the events
+// carry their event time (July 2015) as record timestamps, and a broker's
+// time retention (7 days by default) would delete them at its next check
+// (every 5 minutes) once the segment rolls, in the middle of a run: the
+// cause of the runs that stalled with no row.
+var keepForever = map[string]*string{"retention.ms": kadm.StringPtr("-1")}
+
 // preload creates the events topic (one partition, as the suite's watermark
 // assumes) and writes every line to it, its record timestamp its event time.
 func preload(ctx context.Context, cl *kgo.Client, in *input) error {
 	adm := kadm.NewClient(cl)
 	adm.DeleteTopics(ctx, eventsTopic)
 	for i := 0; ; i++ { // a deleted topic takes a moment to go
-		r, err := adm.CreateTopic(ctx, 1, 1, nil, eventsTopic)
+		r, err := adm.CreateTopic(ctx, 1, 1, keepForever, eventsTopic)
 		if err == nil && r.Err == nil {
 			break
 		}
@@ -152,7 +159,10 @@ func runOne(ctx context.Context, brokers []string, argv []string, dir, topic str
 	}
 	defer adm.Close()
 	ka := kadm.NewClient(adm)
-	ka.CreateTopic(ctx, 1, 1, nil, topic) // gofka's sinks keep their names across runs: read from the end
+	ka.CreateTopic(ctx, 1, 1, keepForever, topic) // gofka's sinks keep their names across runs: read from the end
+	if _, err := ka.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Name: "retention.ms", Value: kadm.StringPtr("-1")}}, topic); err != nil {
+		return result{}, err // a sink made by an earlier run of the old driver
+	}
 	ends, err := ka.ListEndOffsets(ctx, topic)
 	if err != nil {
 		return result{}, err

@@ -47,7 +47,7 @@ func TestPlanPartitionsCreatesInternalTopicsAsWideAsTheirWriter(t *testing.T) {
 	if !reflect.DeepEqual(plan.parts, []int32{6, 6}) {
 		t.Errorf("tasks per sub-topology %v, want [6 6]", plan.parts)
 	}
-	want := []topicCreate{{topics: []string{"cl"}, partitions: 6, compacted: true}, {topics: []string{"rep"}, partitions: 6}}
+	want := []topicCreate{{topics: []string{"cl"}, partitions: 6, compacted: true}, {topics: []string{"rep"}, partitions: 6, repartition: true}}
 	if !reflect.DeepEqual(plan.create, want) {
 		t.Errorf("create %+v, want %+v", plan.create, want)
 	}
@@ -67,8 +67,8 @@ func TestPlanPartitionsMissingSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(plan.create) != 3 || !reflect.DeepEqual(plan.create[0], topicCreate{topics: []string{"clicks"}, partitions: 3}) {
-		t.Errorf("create %+v, want clicks with 3 partitions first, then the internal topics", plan.create)
+	if len(plan.create) != 4 || !reflect.DeepEqual(plan.create[0], topicCreate{topics: []string{"clicks"}, partitions: 3}) {
+		t.Errorf("create %+v, want clicks with 3 partitions first, then the internal topics (the sink apart from the repartition topic, which is never deleted by time)", plan.create)
 	}
 	if !reflect.DeepEqual(plan.parts, []int32{3, 3}) {
 		t.Errorf("tasks per sub-topology %v, want [3 3]", plan.parts)
