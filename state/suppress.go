@@ -13,7 +13,7 @@ import (
 // the entries live in memory (a map by key and a heap by close time) and the
 // backend is their durable copy:
 //
-//	Put ─▶ entries (map) + byTime (heap) ─Flush: changed keys─▶ backend ─▶ changelog (state.Logged)
+//	Put ─▶ entries (map) + byTime (heap of close times, the keys of each in a bucket) ─Flush: changed keys─▶ backend ─▶ changelog (state.Logged)
 //	EvictUntil ─▶ fn(key, value, ts), then the entry is gone; Flush deletes it from the backend
 //
 // In the backend an entry is key ─▶ close time (8 bytes) | timestamp (8 bytes) |
@@ -29,7 +29,12 @@ type SuppressBuffer struct {
 	// backend still holds until the next Flush deletes them there.
 	entries map[string]*pending
 	live    int // buffered entries in entries
+	// byTime holds each close time once; buckets its keys, unsorted (sorted
+	// when due), and possibly stale (a key emitted or moved is skipped):
+	// many entries share a close time (every key's window ending then), and
+	// a heap of keys would compare them at every push and pop.
 	byTime  timeHeap
+	buckets map[int64][]string
 	changed []*pending // entries to write or delete at the next Flush, each once
 	buf     []byte
 }
@@ -50,7 +55,7 @@ type pending struct {
 // first call (a task is made before it can report errors; its first record
 // can), and that call returns any error reading it.
 func NewSuppressBuffer(b Backend) *SuppressBuffer {
-	return &SuppressBuffer{b: b, entries: map[string]*pending{}}
+	return &SuppressBuffer{b: b, entries: map[string]*pending{}, buckets: map[int64][]string{}}
 }
 
 // load reads the backend's entries, once.
@@ -79,7 +84,11 @@ func (sb *SuppressBuffer) load() error {
 // time is new (an older item of the key is skipped when popped).
 func (sb *SuppressBuffer) set(p *pending, closeTime, ts int64, value []byte) {
 	if !p.live || p.closeTime != closeTime {
-		heap.Push(&sb.byTime, timeKey{closeTime, p.key})
+		keys, ok := sb.buckets[closeTime]
+		if !ok {
+			heap.Push(&sb.byTime, closeTime)
+		}
+		sb.buckets[closeTime] = append(keys, p.key)
 	}
 	if !p.live {
 		p.live = true
@@ -157,7 +166,7 @@ func (sb *SuppressBuffer) Remove(key []byte) error {
 // it with that entry still buffered. key and value are valid only during fn.
 // The backend sees the removals at the next Flush.
 func (sb *SuppressBuffer) EvictUntil(t int64, fn func(key, value []byte, ts int64) error) error {
-	if sb.loaded && sb.loadErr == nil && (len(sb.byTime) == 0 || sb.byTime[0].closeTime > t) {
+	if sb.loaded && sb.loadErr == nil && (len(sb.byTime) == 0 || sb.byTime[0] > t) {
 		return nil // the common case, once per record: nothing is due
 	}
 	return sb.evict(func(closeTime int64) bool { return closeTime <= t }, fn)
@@ -177,20 +186,37 @@ func (sb *SuppressBuffer) evict(more func(closeTime int64) bool, fn func(key, va
 	if err := sb.load(); err != nil {
 		return err
 	}
-	for len(sb.byTime) > 0 && more(sb.byTime[0].closeTime) {
-		top := sb.byTime[0]
-		p, ok := sb.entries[top.key]
-		if !ok || !p.live || p.closeTime != top.closeTime {
-			heap.Pop(&sb.byTime) // stale: the key was emitted or moved
-			continue
+	for len(sb.byTime) > 0 && more(sb.byTime[0]) {
+		ct := heap.Pop(&sb.byTime).(int64)
+		keys := sb.buckets[ct]
+		delete(sb.buckets, ct) // fn may buffer again: into a bucket of its own
+		slices.Sort(keys)
+		keys = slices.Compact(keys) // a key that left the bucket and came back
+		for i, k := range keys {
+			p, ok := sb.entries[k]
+			if !ok || !p.live || p.closeTime != ct {
+				continue // stale: the key was emitted or moved
+			}
+			if !more(ct) {
+				sb.requeue(ct, keys[i:])
+				return nil
+			}
+			if err := fn(bytesOf(p.key), p.value, p.ts); err != nil {
+				sb.requeue(ct, keys[i:])
+				return err
+			}
+			sb.drop(p)
 		}
-		if err := fn(bytesOf(p.key), p.value, p.ts); err != nil {
-			return err
-		}
-		heap.Pop(&sb.byTime)
-		sb.drop(p)
 	}
 	return nil
+}
+
+// requeue puts back the keys of close time ct that evict did not reach.
+func (sb *SuppressBuffer) requeue(ct int64, keys []string) {
+	if _, ok := sb.buckets[ct]; !ok {
+		heap.Push(&sb.byTime, ct)
+	}
+	sb.buckets[ct] = append(sb.buckets[ct], keys...)
 }
 
 // Len is the number of buffered entries (of those read, if reading failed: the
@@ -232,21 +258,11 @@ func (sb *SuppressBuffer) Flush() error {
 	return nil
 }
 
-// timeKey orders the heap: by close time, then key.
-type timeKey struct {
-	closeTime int64
-	key       string
-}
+// timeHeap is a min-heap of close times.
+type timeHeap []int64
 
-type timeHeap []timeKey
-
-func (h timeHeap) Len() int { return len(h) }
-func (h timeHeap) Less(i, j int) bool {
-	if h[i].closeTime != h[j].closeTime {
-		return h[i].closeTime < h[j].closeTime
-	}
-	return h[i].key < h[j].key
-}
-func (h timeHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *timeHeap) Push(x any)   { *h = append(*h, x.(timeKey)) }
-func (h *timeHeap) Pop() any     { x := (*h)[len(*h)-1]; *h = (*h)[:len(*h)-1]; return x }
+func (h timeHeap) Len() int           { return len(h) }
+func (h timeHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h timeHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *timeHeap) Push(x any)        { *h = append(*h, x.(int64)) }
+func (h *timeHeap) Pop() any          { x := (*h)[len(*h)-1]; *h = (*h)[:len(*h)-1]; return x }
