@@ -155,3 +155,29 @@ func TestPlanWindowedChangelogs(t *testing.T) {
 		t.Errorf("configs of a repartition topic = %v, want none", got)
 	}
 }
+
+// TestRepartitionTopicsKeptForever checks that repartition topics are created
+// never to be deleted by time (their records carry event time, which may be
+// older than any retention), and the other topics as before.
+func TestRepartitionTopicsKeptForever(t *testing.T) {
+	p := countProgram()
+	plan, err := planPartitions(p, infos(p), map[string]int32{"clicks": 2, "out": 2}, false, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := false
+	for _, c := range plan.create {
+		cfg := c.configs()
+		if c.repartition {
+			seen = true
+			if ms := cfg["retention.ms"]; ms == nil || *ms != "-1" || len(cfg) != 1 {
+				t.Errorf("repartition topics %v: configs %v, want only retention.ms=-1", c.topics, cfg)
+			}
+		} else if ms, ok := cfg["retention.ms"]; ok {
+			t.Errorf("topics %v: retention.ms=%s, want the broker's default", c.topics, *ms)
+		}
+	}
+	if !seen {
+		t.Errorf("no repartition topic in the plan %+v", plan.create)
+	}
+}
