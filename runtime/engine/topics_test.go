@@ -151,8 +151,8 @@ func TestPlanWindowedChangelogs(t *testing.T) {
 			t.Errorf("configs of %v = %v, want %v", plan.create[i].topics, got, wantConfigs)
 		}
 	}
-	if got := (topicCreate{topics: []string{"rep"}}).configs(); got != nil {
-		t.Errorf("configs of a repartition topic = %v, want none", got)
+	if got := (topicCreate{topics: []string{"out"}}).configs(); got != nil {
+		t.Errorf("configs of a sink topic = %v, want none", got)
 	}
 }
 
