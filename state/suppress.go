@@ -1,7 +1,6 @@
 package state
 
 import (
-	"bytes"
 	"container/heap"
 	"fmt"
 	"slices"
@@ -14,7 +13,7 @@ import (
 // the entries live in memory (a map by key and a heap by close time) and the
 // backend is their durable copy:
 //
-//	Put ─▶ entries (map) + byTime (heap) ─Flush: changed keys─▶ backend ─▶ changelog (state.Logged)
+//	Put ─▶ entries (map) + byTime (heap of close times, the keys of each in a bucket) ─Flush: changed keys─▶ backend ─▶ changelog (state.Logged)
 //	EvictUntil ─▶ fn(key, value, ts), then the entry is gone; Flush deletes it from the backend
 //
 // In the backend an entry is key ─▶ close time (8 bytes) | timestamp (8 bytes) |
@@ -26,25 +25,37 @@ type SuppressBuffer struct {
 	b       Backend
 	loaded  bool
 	loadErr error // why reading the backend failed: every call returns it
+	// entries holds the buffered results, and the emitted or removed ones the
+	// backend still holds until the next Flush deletes them there.
 	entries map[string]*pending
+	live    int // buffered entries in entries
+	// byTime holds each close time once; buckets its keys, unsorted (sorted
+	// when due), and possibly stale (a key emitted or moved is skipped):
+	// many entries share a close time (every key's window ending then), and
+	// a heap of keys would compare them at every push and pop.
 	byTime  timeHeap
-	changed map[string]bool // keys changed since the last Flush: true if present
+	buckets map[int64][]string
+	changed []*pending // entries to write or delete at the next Flush, each once
 	buf     []byte
 }
 
-// pending is one buffered result.
+// pending is one buffered result, or (not live) one whose delete from the
+// backend waits for the next Flush.
 type pending struct {
 	key       string
 	closeTime int64
 	ts        int64
 	value     []byte
+	live      bool // buffered: not emitted or removed
+	dirty     bool // in SuppressBuffer.changed
+	stored    bool // the backend holds the key (as of the last Flush)
 }
 
 // NewSuppressBuffer returns the buffer kept in b. It reads what b holds at its
 // first call (a task is made before it can report errors; its first record
 // can), and that call returns any error reading it.
 func NewSuppressBuffer(b Backend) *SuppressBuffer {
-	return &SuppressBuffer{b: b, entries: map[string]*pending{}, changed: map[string]bool{}}
+	return &SuppressBuffer{b: b, entries: map[string]*pending{}, buckets: map[int64][]string{}}
 }
 
 // load reads the backend's entries, once.
@@ -57,7 +68,10 @@ func (sb *SuppressBuffer) load() error {
 		if len(value) < 16 {
 			return fmt.Errorf("entry %q has %d bytes, want at least 16", key, len(value))
 		}
-		sb.add(string(key), readTime(value), readTime(value[8:]), bytes.Clone(value[16:]))
+		k := string(key)
+		p := &pending{key: k, stored: true}
+		sb.entries[k] = p
+		sb.set(p, readTime(value), readTime(value[8:]), value[16:])
 		return nil
 	})
 	if err != nil {
@@ -66,17 +80,41 @@ func (sb *SuppressBuffer) load() error {
 	return sb.loadErr
 }
 
-// add sets key's entry, pushing it on the heap when its close time is new.
-func (sb *SuppressBuffer) add(key string, closeTime, ts int64, value []byte) {
-	p, ok := sb.entries[key]
-	if !ok {
-		p = &pending{key: key}
-		sb.entries[key] = p
+// set makes p live with a copy of value, pushing it on the heap when its close
+// time is new (an older item of the key is skipped when popped).
+func (sb *SuppressBuffer) set(p *pending, closeTime, ts int64, value []byte) {
+	if !p.live || p.closeTime != closeTime {
+		keys, ok := sb.buckets[closeTime]
+		if !ok {
+			heap.Push(&sb.byTime, closeTime)
+		}
+		sb.buckets[closeTime] = append(keys, p.key)
 	}
-	if !ok || p.closeTime != closeTime {
-		heap.Push(&sb.byTime, timeKey{closeTime, key}) // an older item of the key is skipped when popped
+	if !p.live {
+		p.live = true
+		sb.live++
 	}
-	p.closeTime, p.ts, p.value = closeTime, ts, value
+	p.closeTime, p.ts, p.value = closeTime, ts, append(p.value[:0], value...)
+}
+
+// touch queues p for the next Flush.
+func (sb *SuppressBuffer) touch(p *pending) {
+	if !p.dirty {
+		p.dirty = true
+		sb.changed = append(sb.changed, p)
+	}
+}
+
+// drop ends p's buffering (emitted or removed). An entry the backend never
+// held leaves at once; one it holds stays until Flush deletes it there.
+func (sb *SuppressBuffer) drop(p *pending) {
+	p.live = false
+	sb.live--
+	if p.stored {
+		sb.touch(p)
+	} else {
+		delete(sb.entries, p.key) // if queued, Flush skips it
+	}
 }
 
 // Put buffers value (an encoded result) for key, to be emitted with timestamp ts
@@ -86,14 +124,14 @@ func (sb *SuppressBuffer) Put(key []byte, closeTime int64, value []byte, ts int6
 	if err := sb.load(); err != nil {
 		return err
 	}
-	if p, ok := sb.entries[string(key)]; ok {
-		sb.add(p.key, closeTime, ts, append(p.value[:0], value...))
-		sb.changed[p.key] = true
-		return nil
+	p, ok := sb.entries[string(key)]
+	if !ok {
+		k := string(key)
+		p = &pending{key: k}
+		sb.entries[k] = p
 	}
-	k := string(key)
-	sb.add(k, closeTime, ts, bytes.Clone(value))
-	sb.changed[k] = true
+	sb.set(p, closeTime, ts, value)
+	sb.touch(p)
 	return nil
 }
 
@@ -105,7 +143,7 @@ func (sb *SuppressBuffer) Update(key []byte, closeTime int64, value []byte, ts i
 	if err := sb.load(); err != nil {
 		return err
 	}
-	if p, ok := sb.entries[string(key)]; ok {
+	if p, ok := sb.entries[string(key)]; ok && p.live {
 		closeTime = p.closeTime
 	}
 	return sb.Put(key, closeTime, value, ts)
@@ -117,9 +155,8 @@ func (sb *SuppressBuffer) Remove(key []byte) error {
 	if err := sb.load(); err != nil {
 		return err
 	}
-	if p, ok := sb.entries[string(key)]; ok {
-		delete(sb.entries, p.key) // its heap item is skipped as stale
-		sb.changed[p.key] = false
+	if p, ok := sb.entries[string(key)]; ok && p.live {
+		sb.drop(p) // its heap item is skipped as stale
 	}
 	return nil
 }
@@ -129,6 +166,9 @@ func (sb *SuppressBuffer) Remove(key []byte) error {
 // it with that entry still buffered. key and value are valid only during fn.
 // The backend sees the removals at the next Flush.
 func (sb *SuppressBuffer) EvictUntil(t int64, fn func(key, value []byte, ts int64) error) error {
+	if sb.loaded && sb.loadErr == nil && (len(sb.byTime) == 0 || sb.byTime[0] > t) {
+		return nil // the common case, once per record: nothing is due
+	}
 	return sb.evict(func(closeTime int64) bool { return closeTime <= t }, fn)
 }
 
@@ -138,7 +178,7 @@ func (sb *SuppressBuffer) EvictUntil(t int64, fn func(key, value []byte, ts int6
 // emitEarlyWhenFull.
 func (sb *SuppressBuffer) EvictOldest(n int, fn func(key, value []byte, ts int64) error) error {
 	target := max(sb.Len()-n, 0)
-	return sb.evict(func(int64) bool { return len(sb.entries) > target }, fn)
+	return sb.evict(func(int64) bool { return sb.live > target }, fn)
 }
 
 // evict evicts entries in close-time order while more(close time of the next) holds.
@@ -146,72 +186,83 @@ func (sb *SuppressBuffer) evict(more func(closeTime int64) bool, fn func(key, va
 	if err := sb.load(); err != nil {
 		return err
 	}
-	for len(sb.byTime) > 0 && more(sb.byTime[0].closeTime) {
-		top := sb.byTime[0]
-		p, ok := sb.entries[top.key]
-		if !ok || p.closeTime != top.closeTime {
-			heap.Pop(&sb.byTime) // stale: the key was emitted or moved
-			continue
+	for len(sb.byTime) > 0 && more(sb.byTime[0]) {
+		ct := heap.Pop(&sb.byTime).(int64)
+		keys := sb.buckets[ct]
+		delete(sb.buckets, ct) // fn may buffer again: into a bucket of its own
+		slices.Sort(keys)
+		keys = slices.Compact(keys) // a key that left the bucket and came back
+		for i, k := range keys {
+			p, ok := sb.entries[k]
+			if !ok || !p.live || p.closeTime != ct {
+				continue // stale: the key was emitted or moved
+			}
+			if !more(ct) {
+				sb.requeue(ct, keys[i:])
+				return nil
+			}
+			if err := fn(bytesOf(p.key), p.value, p.ts); err != nil {
+				sb.requeue(ct, keys[i:])
+				return err
+			}
+			sb.drop(p)
 		}
-		if err := fn(bytesOf(p.key), p.value, p.ts); err != nil {
-			return err
-		}
-		heap.Pop(&sb.byTime)
-		delete(sb.entries, p.key)
-		sb.changed[p.key] = false
 	}
 	return nil
+}
+
+// requeue puts back the keys of close time ct that evict did not reach.
+func (sb *SuppressBuffer) requeue(ct int64, keys []string) {
+	if _, ok := sb.buckets[ct]; !ok {
+		heap.Push(&sb.byTime, ct)
+	}
+	sb.buckets[ct] = append(sb.buckets[ct], keys...)
 }
 
 // Len is the number of buffered entries (of those read, if reading failed: the
 // next other call returns the error).
 func (sb *SuppressBuffer) Len() int {
 	_ = sb.load() // an error is returned by the next other call
-	return len(sb.entries)
+	return sb.live
 }
 
 // Flush writes the entries changed since the last Flush to the backend, and
-// deletes the emitted ones, in key order.
+// deletes the emitted ones, in the order they first changed since then (the
+// input's order, so a replay flushes the same way; distinct keys, so the order
+// does not change what the backend holds).
 func (sb *SuppressBuffer) Flush() error {
 	if err := sb.load(); err != nil {
 		return err
 	}
-	keys := make([]string, 0, len(sb.changed))
-	for k := range sb.changed {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for i, p := range sb.changed {
 		var err error
-		if p, ok := sb.entries[k]; ok {
+		switch {
+		case p.live:
 			sb.buf = appendTime(appendTime(sb.buf[:0], p.closeTime), p.ts)
-			err = sb.b.Put(bytesOf(k), append(sb.buf, p.value...))
-		} else {
-			err = sb.b.Delete(bytesOf(k))
+			sb.buf = append(sb.buf, p.value...)
+			err = sb.b.Put(bytesOf(p.key), sb.buf)
+		case p.stored:
+			err = sb.b.Delete(bytesOf(p.key))
 		}
 		if err != nil {
-			return fmt.Errorf("flush suppress buffer key %q: %w", k, err)
+			sb.changed = slices.Delete(sb.changed, 0, i) // p and the rest stay queued
+			return fmt.Errorf("flush suppress buffer key %q: %w", p.key, err)
 		}
-		delete(sb.changed, k)
+		p.dirty, p.stored = false, p.live
+		if !p.live && sb.entries[p.key] == p {
+			delete(sb.entries, p.key)
+		}
 	}
+	clear(sb.changed)
+	sb.changed = sb.changed[:0]
 	return nil
 }
 
-// timeKey orders the heap: by close time, then key.
-type timeKey struct {
-	closeTime int64
-	key       string
-}
+// timeHeap is a min-heap of close times.
+type timeHeap []int64
 
-type timeHeap []timeKey
-
-func (h timeHeap) Len() int { return len(h) }
-func (h timeHeap) Less(i, j int) bool {
-	if h[i].closeTime != h[j].closeTime {
-		return h[i].closeTime < h[j].closeTime
-	}
-	return h[i].key < h[j].key
-}
-func (h timeHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *timeHeap) Push(x any)   { *h = append(*h, x.(timeKey)) }
-func (h *timeHeap) Pop() any     { x := (*h)[len(*h)-1]; *h = (*h)[:len(*h)-1]; return x }
+func (h timeHeap) Len() int           { return len(h) }
+func (h timeHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h timeHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *timeHeap) Push(x any)        { *h = append(*h, x.(int64)) }
+func (h *timeHeap) Pop() any          { x := (*h)[len(*h)-1]; *h = (*h)[:len(*h)-1]; return x }

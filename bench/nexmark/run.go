@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -90,13 +91,20 @@ func expected(q string, events []model.Event) ([]string, error) {
 	return out, nil
 }
 
+// keepForever is the config of every topic the driver creates: the events
+// carry their event time (July 2015) as record timestamps, and a broker's
+// time retention (7 days by default) would delete them at its next check
+// (every 5 minutes) once the segment rolls, in the middle of a run: the
+// cause of the runs that stalled with no row.
+var keepForever = map[string]*string{"retention.ms": kadm.StringPtr("-1")}
+
 // preload creates the events topic (one partition, as the suite's watermark
 // assumes) and writes every line to it, its record timestamp its event time.
 func preload(ctx context.Context, cl *kgo.Client, in *input) error {
 	adm := kadm.NewClient(cl)
 	adm.DeleteTopics(ctx, eventsTopic)
 	for i := 0; ; i++ { // a deleted topic takes a moment to go
-		r, err := adm.CreateTopic(ctx, 1, 1, nil, eventsTopic)
+		r, err := adm.CreateTopic(ctx, 1, 1, keepForever, eventsTopic)
 		if err == nil && r.Err == nil {
 			break
 		}
@@ -144,15 +152,19 @@ func ratioOr0(a, b float64) float64 {
 
 // runOne starts argv, reads topic from its current end until want rows came
 // (or timeout, or stall without a row), samples the process's CPU time, stops it, and compares the rows
-// with want.
-func runOne(ctx context.Context, brokers []string, argv []string, dir, topic string, want []string, timeout, stall time.Duration) (result, error) {
+// with want. With table, the rows are the last value of each key (a null
+// value deletes the key), and they came once they equal want.
+func runOne(ctx context.Context, brokers []string, argv []string, dir, topic string, want []string, table bool, timeout, stall time.Duration) (result, error) {
 	adm, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 	if err != nil {
 		return result{}, err
 	}
 	defer adm.Close()
 	ka := kadm.NewClient(adm)
-	ka.CreateTopic(ctx, 1, 1, nil, topic) // gofka's sinks keep their names across runs: read from the end
+	ka.CreateTopic(ctx, 1, 1, keepForever, topic) // gofka's sinks keep their names across runs: read from the end
+	if _, err := ka.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Name: "retention.ms", Value: kadm.StringPtr("-1")}}, topic); err != nil {
+		return result{}, err // a sink made by an earlier run of the old driver
+	}
 	ends, err := ka.ListEndOffsets(ctx, topic)
 	if err != nil {
 		return result{}, err
@@ -182,19 +194,18 @@ func runOne(ctx context.Context, brokers []string, argv []string, dir, topic str
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	var got []string
+	got := &rows{table: table, latest: map[string]string{}}
 	deadline := time.Now().Add(timeout)
 	lastRow := time.Now()
 	var res result
-	for len(got) < len(want) {
+	for !got.complete(want) {
 		if time.Since(lastRow) > stall {
 			stop(cmd, exited)
-			return result{}, fmt.Errorf("%s: no row for %s, %d of %d rows (log %s)", topic, stall, len(got), len(want), logf.Name())
+			return result{}, fmt.Errorf("%s: no row for %s, %d of %d rows (log %s)", topic, stall, got.len(), len(want), logf.Name())
 		}
 		if time.Now().After(deadline) {
 			stop(cmd, exited)
-			slices.Sort(got)
-			return result{}, fmt.Errorf("%s: %d of %d rows after %s (%s; log %s)", topic, len(got), len(want), timeout, firstDiff(got, want), logf.Name())
+			return result{}, fmt.Errorf("%s: %d of %d rows after %s (%s; log %s)", topic, got.len(), len(want), timeout, firstDiff(got.sorted(), want), logf.Name())
 		}
 		select {
 		case err := <-exited:
@@ -207,31 +218,72 @@ func runOne(ctx context.Context, brokers []string, argv []string, dir, topic str
 		if fs.NumRecords() > 0 {
 			lastRow = time.Now()
 		}
-		fs.EachRecord(func(r *kgo.Record) {
-			c, err := canonical(r.Value)
-			if err != nil {
-				c = string(r.Value)
-			}
-			got = append(got, c)
-		})
+		fs.EachRecord(got.add)
 	}
 	res.wall = time.Since(began).Seconds()
 	res.cpu = procCPU(cmd.Process.Pid)
 	// A moment more to see extra rows, then stop.
 	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	cons.PollFetches(pctx).EachRecord(func(r *kgo.Record) {
-		c, _ := canonical(r.Value)
-		got = append(got, c)
-	})
+	cons.PollFetches(pctx).EachRecord(got.add)
 	cancel()
 	stop(cmd, exited)
-	slices.Sort(got)
-	res.rows = len(got)
-	res.match = slices.Equal(got, want)
+	rows := got.sorted()
+	res.rows = len(rows)
+	res.match = slices.Equal(rows, want)
 	if !res.match {
-		res.diff = firstDiff(got, want)
+		res.diff = firstDiff(rows, want)
 	}
 	return res, nil
+}
+
+// rows collects a run's output: every row, or with table the last value of
+// each key.
+type rows struct {
+	table  bool
+	all    []string
+	latest map[string]string
+}
+
+func (g *rows) add(r *kgo.Record) {
+	if g.table && r.Value == nil {
+		delete(g.latest, string(r.Key))
+		return
+	}
+	c, err := canonical(r.Value)
+	if err != nil {
+		c = string(r.Value)
+	}
+	if g.table {
+		g.latest[string(r.Key)] = c
+	} else {
+		g.all = append(g.all, c)
+	}
+}
+
+func (g *rows) len() int {
+	if g.table {
+		return len(g.latest)
+	}
+	return len(g.all)
+}
+
+// sorted is the rows, sorted.
+func (g *rows) sorted() []string {
+	out := slices.Clone(g.all)
+	if g.table {
+		out = slices.Collect(maps.Values(g.latest))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// complete reports whether the rows want expects came: as many (more are
+// seen by the last poll), or for a table the very rows.
+func (g *rows) complete(want []string) bool {
+	if !g.table {
+		return len(g.all) >= len(want)
+	}
+	return len(g.latest) == len(want) && slices.Equal(g.sorted(), want)
 }
 
 // firstDiff names the first row where got and want differ.

@@ -13,7 +13,8 @@ import (
 
 // TestGofkaThroughEmbeddedBroker is the driver's gofka path on 10,000 events
 // (100 a second: 100 s of event time, so q7 has ten windows)
-// and the embedded kfake broker: the events pre-loaded into nexmark-events,
+// and the embedded kfake broker (the join queries q3, q4, q8 too; q4's rows
+// are the last of each key): the events pre-loaded into nexmark-events,
 // the gofkaq binary run per query, and its output topic equal to the
 // brute-force reference's rows. (Kafka Streams runs only on a real broker, in
 // make nexmark.)
@@ -41,7 +42,7 @@ func TestGofkaThroughEmbeddedBroker(t *testing.T) {
 	if err := preload(ctx, cl, in); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{"q2", "q7", "q11"} {
+	for _, q := range []string{"q2", "q3", "q4", "q7", "q8", "q11"} {
 		t.Run(q, func(t *testing.T) {
 			want, err := expected(q, in.events)
 			if err != nil {
@@ -51,15 +52,16 @@ func TestGofkaThroughEmbeddedBroker(t *testing.T) {
 				t.Fatalf("the reference gives no %s rows on 10,000 events: nothing to compare", q)
 			}
 			var topology string
+			var table bool
 			for _, x := range queries {
 				if x.name == q {
-					topology = x.topology
+					topology, table = x.topology, x.table
 				}
 			}
 			dir := t.TempDir()
 			res, err := runOne(ctx, brokers, []string{bin, "--brokers", brokers[0], "--topology", topology,
 				"--app-id", "smoke-" + q, "--state-dir", filepath.Join(dir, "state"),
-				"--status-addr", "", "--discovery=false", "--log-level", "warn"}, dir, "nexmark-"+q, want, 2*time.Minute, 2*time.Minute)
+				"--status-addr", "", "--discovery=false", "--log-level", "warn"}, dir, "nexmark-"+q, want, table, 2*time.Minute, 2*time.Minute)
 			if err != nil {
 				t.Fatal(err)
 			}

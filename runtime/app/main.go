@@ -42,6 +42,7 @@ type runFlags struct {
 	replicaID      string
 	guarantee      string
 	commitInterval time.Duration
+	purgeInterval  time.Duration
 	logLevel       string
 	embeddedListen string
 	partitions     int32
@@ -152,6 +153,7 @@ func addRunFlags(c *cobra.Command, rf *runFlags) {
 	f.StringVar(&rf.replicaID, "replica-id", "0", "this replica's id, unique among the replicas of the application")
 	f.StringVar(&rf.guarantee, "guarantee", "at-least-once", "processing guarantee: at-least-once (records may be processed again after a failure, never lost) or exactly-once (each task's output, state and input offsets commit in one Kafka transaction per commit interval; consumers of the output read read_committed)")
 	f.DurationVar(&rf.commitInterval, "commit-interval", 5*time.Second, "how often state is flushed and input offsets committed")
+	f.DurationVar(&rf.purgeInterval, "repartition-purge-interval", 30*time.Second, "how often the committed records of repartition topics are deleted (they are never deleted by time: their records carry event time) (0: never)")
 	f.StringVar(&rf.logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&rf.embeddedListen, "embedded-listen", "127.0.0.1:9092", "address of the embedded broker, when there is no --brokers")
 	f.Int32Var(&rf.partitions, "embedded-partitions", 4, "partitions of topics the embedded broker creates")
@@ -273,7 +275,7 @@ func run(ctx context.Context, programs []*runtime.Program, rf runFlags, stderr i
 	}
 	cfg := engine.Config{
 		AppID: rf.appID, StateDir: rf.stateDir, ReplicaID: rf.replicaID,
-		CommitInterval: rf.commitInterval, ExactlyOnce: rf.guarantee == "exactly-once", OnBadRecord: engine.BadRecordPolicy(rf.onBadRecord),
+		CommitInterval: rf.commitInterval, RepartitionPurgeInterval: purgeFlag(rf.purgeInterval), ExactlyOnce: rf.guarantee == "exactly-once", OnBadRecord: engine.BadRecordPolicy(rf.onBadRecord),
 		DeadLetterTopic: rf.deadLetter, MemoryBudget: memory, Logger: log,
 		StatusAddr: rf.statusAddr, StatusAddrFallback: !rf.statusAddrSet, Snapshots: rf.snapshots,
 		StatusTLSCert: rf.statusTLSCert, StatusTLSKey: rf.statusTLSKey, StatusTokenFile: rf.statusTokenFile,
@@ -349,4 +351,12 @@ func parseBytes(s string) (int64, error) {
 		return 0, fmt.Errorf("cannot read size %q", s)
 	}
 	return n, nil
+}
+
+// purgeFlag is --repartition-purge-interval as engine.Config takes it (0: never).
+func purgeFlag(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
 }

@@ -48,6 +48,7 @@ func (e *Engine) commitTasks(ctx context.Context, tasks []*task) error {
 		return err // the graceful stop (ctx ended) flushes again
 	}
 	defer took.log(e.log, len(tasks), start)
+	all := e.inputOffsets(tasks) // committed below, in transactions or not
 	if e.cfg.ExactlyOnce {
 		var plain []*task
 		if err := e.commitTxns(ctx, tasks, &plain, &took); err != nil {
@@ -55,6 +56,18 @@ func (e *Engine) commitTasks(ctx context.Context, tasks []*task) error {
 		}
 		tasks = plain
 	}
+	if offsets := e.inputOffsets(tasks); len(offsets) > 0 {
+		if err := e.commitOffsets(ctx, offsets); err != nil {
+			return err
+		}
+	}
+	e.metrics.commit.Observe(time.Since(start).Seconds())
+	e.purgeRepartitions(ctx, all)
+	return nil
+}
+
+// inputOffsets are the tasks' input positions, to commit.
+func (e *Engine) inputOffsets(tasks []*task) kadm.Offsets {
 	var offsets kadm.Offsets
 	for _, t := range tasks {
 		md := e.timeOf(t).metadata()
@@ -64,13 +77,7 @@ func (e *Engine) commitTasks(ctx context.Context, tasks []*task) error {
 			}
 		}
 	}
-	if len(offsets) > 0 {
-		if err := e.commitOffsets(ctx, offsets); err != nil {
-			return err
-		}
-	}
-	e.metrics.commit.Observe(time.Since(start).Seconds())
-	return nil
+	return offsets
 }
 
 // txnAborted marks err, met while committing under exactly-once, as an

@@ -41,6 +41,10 @@ type Config struct {
 	StateDir       string
 	ReplicaID      string
 	CommitInterval time.Duration
+	// RepartitionPurgeInterval is how often the records of repartition topics
+	// below the committed offsets are deleted (purge.go): 0 gives 30 s,
+	// negative never.
+	RepartitionPurgeInterval time.Duration
 	// ExactlyOnce commits each task's output, changelog writes and input
 	// offsets in one Kafka transaction per commit interval, and reads internal
 	// topics read_committed (eos.go).
@@ -100,6 +104,9 @@ func (c *Config) validate() error {
 	}
 	if c.CommitInterval <= 0 {
 		c.CommitInterval = 5 * time.Second
+	}
+	if c.RepartitionPurgeInterval == 0 {
+		c.RepartitionPurgeInterval = purgeInterval
 	}
 	if c.DeadLetterTopic == "" {
 		c.DeadLetterTopic = c.AppID + "-dead-letter"

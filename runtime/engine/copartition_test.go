@@ -39,7 +39,7 @@ func TestCopartitionRepartitionTopicTakesTheGroupsWidth(t *testing.T) {
 	if !reflect.DeepEqual(plan.parts, []int32{2, 3}) {
 		t.Errorf("tasks per sub-topology %v, want [2 3]", plan.parts)
 	}
-	if want := []topicCreate{{topics: []string{"rep"}, partitions: 2}}; !reflect.DeepEqual(plan.create, want) {
+	if want := []topicCreate{{topics: []string{"rep"}, partitions: 2, repartition: true}}; !reflect.DeepEqual(plan.create, want) {
 		t.Errorf("create %+v, want %+v", plan.create, want)
 	}
 }

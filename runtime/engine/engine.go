@@ -71,6 +71,7 @@ type Engine struct {
 	changelogs map[topicPartition]int64 // next offset of each changelog partition, as acked
 
 	started      time.Time // when Run began
+	lastPurge    time.Time // when committed repartition records were last deleted (purge.go)
 	processed    int64
 	bad          badRecords // skipped and dead-lettered records, per input partition
 	fencedWrites int64      // writes dropped because the lease had run out

@@ -76,11 +76,19 @@ type topicCreate struct {
 	// compacted and deleted by time: cleanup.policy=compact,delete and
 	// retention.ms = retention (the store's + WindowChangelogExtraRetention).
 	retention time.Duration
+	// repartition topics are never deleted by time (retention.ms=-1), as
+	// Kafka Streams' are: their records carry event time, so a replay of
+	// old data would lose records to the broker's time retention before the
+	// next task read them; purge.go deletes what was committed instead.
+	repartition bool
 }
 
 // configs are the topic configs to create the topics with.
 func (c topicCreate) configs() map[string]*string {
 	switch {
+	case c.repartition:
+		ms := "-1"
+		return map[string]*string{"retention.ms": &ms}
 	case c.retention > 0:
 		policy, ms := "compact,delete", strconv.FormatInt(c.retention.Milliseconds(), 10)
 		return map[string]*string{"cleanup.policy": &policy, "retention.ms": &ms}
@@ -177,9 +185,10 @@ func planInternal(p *runtime.Program, topics []*topicInfo, existing map[string]i
 		}
 	}
 	type group struct {
-		partitions int32
-		compacted  bool
-		retention  time.Duration
+		partitions  int32
+		compacted   bool
+		retention   time.Duration
+		repartition bool
 	}
 	groups := map[group][]string{}
 	for id, t := range topics {
@@ -195,20 +204,26 @@ func planInternal(p *runtime.Program, topics []*topicInfo, existing map[string]i
 			continue
 		}
 		t.partitions = want
-		g := group{want, t.kind == runtime.ChangelogTopic, retention[runtime.TopicID(id)]}
+		g := group{want, t.kind == runtime.ChangelogTopic, retention[runtime.TopicID(id)], t.kind == runtime.RepartitionTopic}
 		groups[g] = append(groups[g], t.name)
 	}
 	var out []topicCreate
 	for g, names := range groups {
-		out = append(out, topicCreate{topics: names, partitions: g.partitions, compacted: g.compacted, retention: g.retention})
+		out = append(out, topicCreate{topics: names, partitions: g.partitions, compacted: g.compacted, retention: g.retention, repartition: g.repartition})
 	}
-	// Compacted first, then by width, then by retention: a stable order for logs and tests.
+	// Compacted first, repartition topics last, then by width, then by retention: a stable order for logs and tests.
 	slices.SortFunc(out, func(a, b topicCreate) int {
 		if a.compacted != b.compacted {
 			if a.compacted {
 				return -1
 			}
 			return 1
+		}
+		if a.repartition != b.repartition {
+			if a.repartition {
+				return 1
+			}
+			return -1
 		}
 		return cmp.Or(cmp.Compare(a.partitions, b.partitions), cmp.Compare(a.retention, b.retention))
 	})

@@ -47,7 +47,7 @@ func TestPlanPartitionsCreatesInternalTopicsAsWideAsTheirWriter(t *testing.T) {
 	if !reflect.DeepEqual(plan.parts, []int32{6, 6}) {
 		t.Errorf("tasks per sub-topology %v, want [6 6]", plan.parts)
 	}
-	want := []topicCreate{{topics: []string{"cl"}, partitions: 6, compacted: true}, {topics: []string{"rep"}, partitions: 6}}
+	want := []topicCreate{{topics: []string{"cl"}, partitions: 6, compacted: true}, {topics: []string{"rep"}, partitions: 6, repartition: true}}
 	if !reflect.DeepEqual(plan.create, want) {
 		t.Errorf("create %+v, want %+v", plan.create, want)
 	}
@@ -67,8 +67,8 @@ func TestPlanPartitionsMissingSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(plan.create) != 3 || !reflect.DeepEqual(plan.create[0], topicCreate{topics: []string{"clicks"}, partitions: 3}) {
-		t.Errorf("create %+v, want clicks with 3 partitions first, then the internal topics", plan.create)
+	if len(plan.create) != 4 || !reflect.DeepEqual(plan.create[0], topicCreate{topics: []string{"clicks"}, partitions: 3}) {
+		t.Errorf("create %+v, want clicks with 3 partitions first, then the internal topics (the sink apart from the repartition topic, which is never deleted by time)", plan.create)
 	}
 	if !reflect.DeepEqual(plan.parts, []int32{3, 3}) {
 		t.Errorf("tasks per sub-topology %v, want [3 3]", plan.parts)
@@ -151,7 +151,33 @@ func TestPlanWindowedChangelogs(t *testing.T) {
 			t.Errorf("configs of %v = %v, want %v", plan.create[i].topics, got, wantConfigs)
 		}
 	}
-	if got := (topicCreate{topics: []string{"rep"}}).configs(); got != nil {
-		t.Errorf("configs of a repartition topic = %v, want none", got)
+	if got := (topicCreate{topics: []string{"out"}}).configs(); got != nil {
+		t.Errorf("configs of a sink topic = %v, want none", got)
+	}
+}
+
+// TestRepartitionTopicsKeptForever checks that repartition topics are created
+// never to be deleted by time (their records carry event time, which may be
+// older than any retention), and the other topics as before.
+func TestRepartitionTopicsKeptForever(t *testing.T) {
+	p := countProgram()
+	plan, err := planPartitions(p, infos(p), map[string]int32{"clicks": 2, "out": 2}, false, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := false
+	for _, c := range plan.create {
+		cfg := c.configs()
+		if c.repartition {
+			seen = true
+			if ms := cfg["retention.ms"]; ms == nil || *ms != "-1" || len(cfg) != 1 {
+				t.Errorf("repartition topics %v: configs %v, want only retention.ms=-1", c.topics, cfg)
+			}
+		} else if ms, ok := cfg["retention.ms"]; ok {
+			t.Errorf("topics %v: retention.ms=%s, want the broker's default", c.topics, *ms)
+		}
+	}
+	if !seen {
+		t.Errorf("no repartition topic in the plan %+v", plan.create)
 	}
 }

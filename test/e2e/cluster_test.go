@@ -61,6 +61,7 @@ func (c *cluster) start(i int) *proc {
 		"run", "--brokers", c.broker, "--state-dir", c.dirs[i], "--replica-id", fmt.Sprintf("r%d", i),
 		"--commit-interval", "500ms", "--raft-addr", c.raft[i], "--peers", strings.Join(c.raft, ","),
 		"--status-addr", c.status[i], "--snapshots", c.snapshots, "--log-level", "debug",
+		"--repartition-purge-interval", "0", // tests read the repartition topic from its start
 	}, c.extra...)
 	p := start(c.t, fmt.Sprintf("r%d#%d", i, c.starts), args...)
 	c.procs[i] = p

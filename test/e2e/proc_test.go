@@ -182,6 +182,7 @@ func startBroker(ctx context.Context, t *testing.T) (*proc, string) {
 // commit interval, state in stateDir, and extra flags.
 func startApp(t *testing.T, name, addr, stateDir string, extra ...string) *proc {
 	t.Helper()
-	args := append([]string{"run", "--brokers", addr, "--state-dir", stateDir, "--commit-interval", "500ms"}, extra...)
+	// No repartition purge: tests read the repartition topic from its start.
+	args := append([]string{"run", "--brokers", addr, "--state-dir", stateDir, "--commit-interval", "500ms", "--repartition-purge-interval", "0"}, extra...)
 	return start(t, name, args...)
 }

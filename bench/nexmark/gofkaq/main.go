@@ -11,6 +11,6 @@ import (
 )
 
 func main() {
-	app.Main(queries.CompiledQ0(), queries.CompiledQ1(), queries.CompiledQ2(),
-		queries.CompiledQ5(), queries.CompiledQ7(), queries.CompiledQ11())
+	app.Main(queries.CompiledQ0(), queries.CompiledQ1(), queries.CompiledQ2(), queries.CompiledQ3(),
+		queries.CompiledQ4(), queries.CompiledQ5(), queries.CompiledQ7(), queries.CompiledQ8(), queries.CompiledQ11())
 }
