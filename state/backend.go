@@ -34,8 +34,9 @@ type Backend interface {
 //     it saw it; the collector frees a chunk once none of its keys is
 //     referenced, which, keys leaving in time order, is soon after the last
 //     of them expires.
-//   - The values of removed entries are kept by length (up to maxFree of
-//     each) for new entries of that length: a store's values mostly have one.
+//   - The values of removed entries are kept by length (up to the most
+//     entries the backend has held, or maxFree, of each) for new entries of
+//     that length: a store's values mostly have one.
 //     A value is valid only until the next call on the backend (Backend.Get),
 //     so handing its bytes to another entry breaks no holder.
 type MemoryBackend struct {
@@ -43,12 +44,13 @@ type MemoryBackend struct {
 	keys  *btree.BTreeG[string] // nil until the first ordered read
 	chunk []byte                // where new keys go, once ordered
 	free  map[int][][]byte      // removed entries' values, by length
+	peak  int                   // the most entries held
 	gone  []string              // DeleteRange's scratch
 }
 
 const (
 	keyChunk = 16 << 10 // bytes of a chunk of keys
-	maxFree  = 1 << 16  // values kept per length
+	maxFree  = 1 << 16  // values kept per length, at least
 )
 
 var _ OrderedBackend = (*MemoryBackend)(nil)
@@ -75,6 +77,7 @@ func (b *MemoryBackend) Put(key, value []byte) error {
 	}
 	k := b.newKey(key)
 	b.m[k] = b.clone(value)
+	b.peak = max(b.peak, len(b.m))
 	if b.keys != nil {
 		b.keys.ReplaceOrInsert(k)
 	}
@@ -109,7 +112,7 @@ func (b *MemoryBackend) clone(value []byte) []byte {
 
 // recycle keeps the value of a removed entry for a new one.
 func (b *MemoryBackend) recycle(v []byte) {
-	if len(v) == 0 || len(b.free[len(v)]) >= maxFree {
+	if len(v) == 0 || len(b.free[len(v)]) >= max(maxFree, b.peak) {
 		return
 	}
 	if b.free == nil {
