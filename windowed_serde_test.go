@@ -20,6 +20,9 @@ func TestTimeWindowedSerdeKafkaBytes(t *testing.T) {
 	if err != nil || !bytes.Equal(got, want) {
 		t.Fatalf("Encode = %x, %v; want %x", got, err, want)
 	}
+	if got, err := s.EncodeStart([]byte("x"), "ab", 1000); err != nil || !bytes.Equal(got, append([]byte("x"), want...)) {
+		t.Fatalf("EncodeStart = %x, %v; want %x after x", got, err, want)
+	}
 	back, err := s.Decode(want)
 	if err != nil {
 		t.Fatal(err)
@@ -36,6 +39,9 @@ func TestTimeWindowedSerdeLongKey(t *testing.T) {
 	got, err := s.Encode(nil, Windowed[int64]{Key: 7, Start: time.UnixMilli(1_700_000_000_000)})
 	if err != nil || !bytes.Equal(got, want) {
 		t.Fatalf("Encode = %x, %v; want %x", got, err, want)
+	}
+	if got, err := s.EncodeStart(nil, 7, 1_700_000_000_000); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("EncodeStart = %x, %v; want %x", got, err, want)
 	}
 	back, err := s.Decode(want)
 	if err != nil || back.Key != 7 || back.End.UnixMilli() != 1_700_000_005_000 {

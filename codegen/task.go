@@ -30,6 +30,11 @@ type taskGen struct {
 	nullKeys bool
 	// from is the port the node being emitted reads: a join runs the method of that side.
 	from ir.Port
+	// windows maps the variable of a tumbling or hopping window's
+	// streams.Windowed key, while its window's code is emitted, to the
+	// variables of its plain key and start (ms): a TimeWindowedSerde encodes
+	// it from those (window.go).
+	windows map[string][2]string
 }
 
 // mode says how the code at hand drops a record.
@@ -446,6 +451,15 @@ func (t *taskGen) encode(s *ir.Serde, v, buf, out, stage string) ([]jen.Code, je
 		return nil, jen.Index().Byte().Call(jen.Id(v))
 	case "StringSerde":
 		return nil, jen.Qual(runtimePath, "StringBytes").Call(jen.Id(v))
+	case "TimeWindowedSerde":
+		if w, ok := t.windows[v]; ok {
+			t.buffers[buf] = true
+			return []jen.Code{
+				jen.List(jen.Id(out), jen.Id(t.l("err"))).Op(":=").Add(t.serde(s)).Dot("EncodeStart").Call(jen.Id(t.l("t")).Dot(buf).Index(jen.Empty(), jen.Lit(0)), jen.Id(w[0]), jen.Id(w[1])),
+				t.fail(stage),
+				jen.Id(t.l("t")).Dot(buf).Op("=").Id(out),
+			}, jen.Id(out)
+		}
 	}
 	t.buffers[buf] = true
 	return []jen.Code{

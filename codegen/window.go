@@ -2,6 +2,8 @@ package codegen
 
 import (
 	"fmt"
+	"go/scanner"
+	"go/token"
 	"go/types"
 
 	"github.com/dave/jennifer/jen"
@@ -91,15 +93,42 @@ func (t *taskGen) windowBody(n *ir.Node, k, v string, key jen.Code, start string
 	body = append(body, t.update(n, k, v, key, jen.Id(start))...)
 	wts := t.l(fmt.Sprintf("wts%d", n.ID))
 	body = append(body, jen.Id(wts).Op(":=").Id(t.l(fmt.Sprintf("slot%d", n.ID))).Dot("Timestamp").Call().Comment("the latest time that contributed: the result's"))
+	outer := t.resultTime
+	t.resultTime = wts
+	defer func() { t.resultTime = outer }()
+	if t.windows == nil {
+		t.windows = map[string][2]string{}
+	}
+	t.windows[wk] = [2]string{k, start}
+	defer delete(t.windows, wk)
+	rest := t.children(n, 0, wk, t.l(fmt.Sprintf("agg%d", n.ID)), modeLoop)
+	if !reads(rest, wk) {
+		// What follows only encodes the windowed key (a sink, say), from k and
+		// start: building its time.Time fields would be wasted.
+		return append(body, rest...)
+	}
 	body = append(body, jen.Id(wk).Op(":=").Qual(streamsPath, "Windowed").Types(typ(n.Inputs[0].Node.Key)).Values(
 		jen.Id("Key").Op(":").Id(k),
 		jen.Id("Start").Op(":").Qual("time", "UnixMilli").Call(jen.Id(start)).Dot("UTC").Call(),
 		jen.Id("End").Op(":").Qual("time", "UnixMilli").Call(jen.Id(start).Op("+").Lit(size)).Dot("UTC").Call(),
 	))
-	outer := t.resultTime
-	t.resultTime = wts
-	defer func() { t.resultTime = outer }()
-	return append(body, t.children(n, 0, wk, t.l(fmt.Sprintf("agg%d", n.ID)), modeLoop)...)
+	return append(body, rest...)
+}
+
+// reads reports whether code names the identifier id (comments aside).
+func reads(code []jen.Code, id string) bool {
+	src := []byte(fmt.Sprintf("%#v", jen.Block(code...)))
+	var sc scanner.Scanner
+	sc.Init(token.NewFileSet().AddFile("", -1, len(src)), src, nil, 0)
+	for {
+		_, tok, lit := sc.Scan()
+		if tok == token.EOF {
+			return false
+		}
+		if tok == token.IDENT && lit == id {
+			return true
+		}
+	}
 }
 
 // late emits what happens to a record that fell in no open window.

@@ -25,11 +25,33 @@ type Backend interface {
 // Scan or DeleteRange and kept from then on: a backend never scanned (a
 // key-value store's) costs a map operation per write and keeps no order at
 // all; an ordered one (a window store's) adds O(log n) per new or deleted key.
-// It copies what it is given.
+// It copies what it is given, without an allocation per entry where it can:
+//
+//   - Once ordered (a window, session or join store's backend, whose entries
+//     leave oldest first, by DeleteRange), it copies new keys into chunks of
+//     keyChunk bytes: one allocation per chunk, not one per key. A chunk's
+//     bytes are never written again, so a key string stays as whoever holds
+//     it saw it; the collector frees a chunk once none of its keys is
+//     referenced, which, keys leaving in time order, is soon after the last
+//     of them expires.
+//   - The values of removed entries are kept by length (up to the most
+//     entries the backend has held, or maxFree, of each) for new entries of
+//     that length: a store's values mostly have one.
+//     A value is valid only until the next call on the backend (Backend.Get),
+//     so handing its bytes to another entry breaks no holder.
 type MemoryBackend struct {
-	m    map[string][]byte
-	keys *btree.BTreeG[string] // nil until the first ordered read
+	m     map[string][]byte
+	keys  *btree.BTreeG[string] // nil until the first ordered read
+	chunk []byte                // where new keys go, once ordered
+	free  map[int][][]byte      // removed entries' values, by length
+	peak  int                   // the most entries held
+	gone  []string              // DeleteRange's scratch
 }
+
+const (
+	keyChunk = 16 << 10 // bytes of a chunk of keys
+	maxFree  = 1 << 16  // values kept per length, at least
+)
 
 var _ OrderedBackend = (*MemoryBackend)(nil)
 
@@ -48,22 +70,65 @@ func (b *MemoryBackend) Put(key, value []byte) error {
 		copy(old, value) // in place: no map assignment, so no key allocation
 		return nil
 	}
-	k := string(key)
-	_, had := b.m[k]
-	b.m[k] = bytes.Clone(value)
-	if !had && b.keys != nil {
+	if old, ok := b.m[string(key)]; ok {
+		b.m[string(key)] = b.clone(value) // the key stays: no allocation for it
+		b.recycle(old)
+		return nil
+	}
+	k := b.newKey(key)
+	b.m[k] = b.clone(value)
+	b.peak = max(b.peak, len(b.m))
+	if b.keys != nil {
 		b.keys.ReplaceOrInsert(k)
 	}
 	return nil
 }
 
+// newKey is key as a string for a new entry: in the chunk of keys once the
+// backend is ordered, else its own allocation.
+func (b *MemoryBackend) newKey(key []byte) string {
+	if b.keys == nil || len(key) == 0 || len(key) > keyChunk/16 {
+		return string(key)
+	}
+	if cap(b.chunk)-len(b.chunk) < len(key) {
+		b.chunk = make([]byte, 0, keyChunk) // the old chunk is left to its keys
+	}
+	n := len(b.chunk)
+	b.chunk = append(b.chunk, key...)
+	return unsafe.String(&b.chunk[n], len(key))
+}
+
+// clone copies value, into a removed entry's value of its length if there is one.
+func (b *MemoryBackend) clone(value []byte) []byte {
+	if free := b.free[len(value)]; len(free) > 0 && len(value) > 0 {
+		v := free[len(free)-1]
+		free[len(free)-1] = nil
+		b.free[len(value)] = free[:len(free)-1]
+		copy(v, value)
+		return v
+	}
+	return bytes.Clone(value)
+}
+
+// recycle keeps the value of a removed entry for a new one.
+func (b *MemoryBackend) recycle(v []byte) {
+	if len(v) == 0 || len(b.free[len(v)]) >= max(maxFree, b.peak) {
+		return
+	}
+	if b.free == nil {
+		b.free = map[int][][]byte{}
+	}
+	b.free[len(v)] = append(b.free[len(v)], v[:len(v):len(v)])
+}
+
 // Delete implements Backend.
 func (b *MemoryBackend) Delete(key []byte) error {
-	if _, ok := b.m[string(key)]; ok {
+	if v, ok := b.m[string(key)]; ok {
 		delete(b.m, string(key))
 		if b.keys != nil {
 			b.keys.Delete(string(key))
 		}
+		b.recycle(v)
 	}
 	return nil
 }
@@ -115,7 +180,7 @@ func (b *MemoryBackend) Scan(from, to []byte, fn func(key, value []byte) error) 
 // DeleteRange implements OrderedBackend.
 func (b *MemoryBackend) DeleteRange(from, to []byte) error {
 	b.order()
-	var doomed []string
+	doomed := b.gone[:0]
 	visit := func(k string) bool {
 		doomed = append(doomed, k)
 		return true
@@ -126,9 +191,12 @@ func (b *MemoryBackend) DeleteRange(from, to []byte) error {
 		b.keys.AscendRange(string(from), string(to), visit)
 	}
 	for _, k := range doomed {
+		b.recycle(b.m[k])
 		delete(b.m, k)
 		b.keys.Delete(k)
 	}
+	clear(doomed) // let the keys' chunks go
+	b.gone = doomed[:0]
 	return nil
 }
 

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"testing"
+	"unsafe"
 
 	"github.com/gofka/streams/state"
 )
@@ -165,3 +167,75 @@ func TestMemoryBackendNilValue(t *testing.T) {
 		t.Errorf("Get after Put(k, nil) = %q, %v, %v; want an empty value, found", v, ok, err)
 	}
 }
+
+// TestMemoryBackendReusesNothingItLent: an ordered MemoryBackend copies keys
+// into shared chunks and reuses removed entries' values; a key it lent (by
+// Scan) keeps its bytes after the entry is removed and others are written,
+// and every entry keeps its own value.
+func TestMemoryBackendReusesNothingItLent(t *testing.T) {
+	b := state.NewMemoryBackend()
+	var lent []string
+	for round := range 20 {
+		for i := range 100 {
+			mustPut(t, b, fmt.Sprintf("%03d-%03d", round, i), fmt.Sprintf("v%03d-%03d", round, i))
+		}
+		if err := b.Scan([]byte(fmt.Sprintf("%03d-", round)), nil, func(k, _ []byte) error {
+			lent = append(lent, unsafeString(k)) // aliases the backend's key, as a decoder may
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.DeleteRange(nil, []byte(fmt.Sprintf("%03d-", round))); err != nil { // the rounds before
+			t.Fatal(err)
+		}
+	}
+	for i, k := range lent {
+		if want := fmt.Sprintf("%03d-%03d", i/100, i%100); k != want {
+			t.Fatalf("a lent key reads %q, want %q", k, want)
+		}
+	}
+	if b.Len() != 100 {
+		t.Fatalf("%d entries, want the last round's 100", b.Len())
+	}
+	for i := range 100 {
+		k := fmt.Sprintf("019-%03d", i)
+		if v, ok, _ := b.Get([]byte(k)); !ok || string(v) != "v"+k {
+			t.Fatalf("Get(%q) = %q, %v; want %q", k, v, ok, "v"+k)
+		}
+	}
+}
+
+// TestMemoryBackendWindowCycleAllocs: a window store's cycle (new keys
+// written at a commit, old ones removed by DeleteRange) allocates nothing per
+// entry once the backend is warm: keys go into chunks, values reuse removed ones.
+func TestMemoryBackendWindowCycleAllocs(t *testing.T) {
+	b := state.NewMemoryBackend()
+	const perRound = 1000
+	round := 0
+	key := make([]byte, 0, 16)
+	value := make([]byte, 16)
+	cycle := func() {
+		for i := range perRound {
+			key = strconv.AppendInt(append(strconv.AppendInt(key[:0], int64(100000+round), 10), '-'), int64(100000+i), 10)
+			_ = b.Put(key, value)
+		}
+		if round >= 2 {
+			key = append(strconv.AppendInt(key[:0], int64(100000+round-1), 10), '-')
+			_ = b.DeleteRange(nil, key)
+		}
+		round++
+	}
+	for range 3 {
+		cycle()
+	}
+	// What is left is the backend's chunks (one per keyChunk bytes: 13-byte
+	// keys, 1,000 a round) and the B-tree's nodes.
+	perEntry := testing.AllocsPerRun(20, cycle) / perRound
+	t.Logf("%.4f allocations per entry", perEntry)
+	if perEntry > 0.02 {
+		t.Errorf("%.3f allocations per entry written and removed, want about 0", perEntry)
+	}
+}
+
+// unsafeString is k as a string without a copy, as a key decoder may make it.
+func unsafeString(k []byte) string { return unsafe.String(unsafe.SliceData(k), len(k)) }

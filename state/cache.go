@@ -25,12 +25,14 @@ const DefaultCacheEntries = 100_000
 //     most 3/4 full, each a 32-bit tag of the key's hash and the position of its
 //     slot. It is small enough to stay in the CPU's caches; probing compares
 //     tags, and only a matching tag leads to the slot.
-//   - A key of up to 16 bytes (most keys: ids, names, numbers) is read as two
-//     words that, with its length, determine it. The slot keeps those words, so
-//     confirming a match compares integers, not bytes, and the hash is the words
-//     mixed inline with wyhash's multiply-fold (the fallback hash of Go's own
-//     maps) under the cache's random seed. A longer key is hashed with a seeded
-//     maphash, as a Go map hashes it, and its bytes are compared.
+//   - A key of up to 24 bytes (most keys: ids, names, numbers, and those of a
+//     window store, which add 8 bytes of time to them) is read as up to three
+//     words that, with its length, determine it. The slot keeps those words,
+//     so confirming a match compares integers, not bytes (no read of the key's
+//     bytes, elsewhere in memory), and the hash is the words mixed inline with
+//     wyhash's multiply-fold (the fallback hash of Go's own maps) under the
+//     cache's random seed. A longer key is hashed with a seeded maphash, as a
+//     Go map hashes it, and its bytes are compared.
 //
 // Keys are never removed one by one (a deleted key keeps its slot, marked
 // absent, and eviction empties the whole cache), so the index needs no
@@ -40,29 +42,33 @@ const DefaultCacheEntries = 100_000
 // one Put or Delete per changed key and nothing per clean one, and writes them in
 // the order they first changed.
 type Cache[V any] struct {
-	backend    Backend
-	batch      Batcher // the backend, if it takes batches (Flush writes through it)
-	encode     func(dst []byte, v V) ([]byte, error)
-	decode     func([]byte) (V, error)
-	slots      []Slot[V]
-	index      []uint64 // 0: empty; else tag<<32 | position in slots + 1
-	dirty      []uint32 // positions of the slots changed since the last Flush, in order of first change
+	backend Backend
+	batch   Batcher // the backend, if it takes batches (Flush writes through it)
+	encode  func(dst []byte, v V) ([]byte, error)
+	decode  func([]byte) (V, error)
+	slots   []Slot[V]
+	index   []uint64 // 0: empty; else tag<<32 | position in slots + 1
+	dirty   []uint32 // positions of the slots changed since the last Flush, in order of first change
+	// moves counts the times slots moved or the dirty list was rewritten other
+	// than by appending (Flush, drop, emptying): an index of dirty positions
+	// built before is stale (segments.go).
+	moves      uint64
 	maxEntries int
 	buf        []byte // reused for every encoded value
 	keys       keyArena
 	// evict, when set, makes room in a full cache in place of flushing and
 	// emptying it (the window and session stores evict their oldest windows).
-	evict  func() error
-	spare  keyArena // the arena evict compacts the kept keys into (cache_evict.go)
-	moved  []uint32 // drop's scratch
-	seed   maphash.Seed
-	k0, k1 uint64 // random keys of the inline hash of short keys
+	evict      func() error
+	spare      keyArena // the arena evict compacts the kept keys into (cache_evict.go)
+	moved      []uint32 // drop's scratch
+	seed       maphash.Seed
+	k0, k1, k2 uint64 // random keys of the inline hash of short keys
 }
 
 // Slot is the cache's place for one key, returned by Cache.Slot for a
 // read-modify-write with one lookup.
 type Slot[V any] struct {
-	a, b    uint64 // a short key's words; a long key's hash and longKey
+	a, b, c uint64 // a short key's words (words); a long key's hash, longKey and 0
 	key     string // the encoded key
 	pos     uint32 // position in Cache.slots
 	present bool   // the key has a value (false: absent, or deleted)
@@ -71,7 +77,8 @@ type Slot[V any] struct {
 }
 
 const (
-	shortKey = 16                    // longest key compared by its words
+	shortKey = 24                    // longest key compared by its words
+	twoWords = 16                    // longest key read as two words
 	longKey  = 0xfeed_face_cafe_f00d // b of a key longer than shortKey (a short key may have it too)
 	minIndex = 64                    // places in a new cache's index
 )
@@ -91,7 +98,7 @@ func NewCache[V any](backend Backend, encode func([]byte, V) ([]byte, error), de
 	return &Cache[V]{
 		backend: backend, batch: batch, encode: encode, decode: decode, maxEntries: maxEntries,
 		index: make([]uint64, minIndex),
-		seed:  seed, k0: maphash.Bytes(seed, []byte{0}), k1: maphash.Bytes(seed, []byte{1}),
+		seed:  seed, k0: maphash.Bytes(seed, []byte{0}), k1: maphash.Bytes(seed, []byte{1}), k2: maphash.Bytes(seed, []byte{2}),
 	}
 }
 
@@ -104,10 +111,10 @@ func NewCache[V any](backend Backend, encode func([]byte, V) ([]byte, error), de
 // Slot is find written out in full, with the key's hash computed inline, to save
 // two calls on the hot path of every aggregation.
 func (c *Cache[V]) Slot(key []byte) (*Slot[V], error) {
-	var a, b, h uint64
+	var a, b, w, h uint64
 	if len(key) <= shortKey {
-		a, b = words(key)
-		h = c.shortHash(a, b, len(key))
+		a, b, w = words(key)
+		h = c.shortHash(a, b, w, len(key))
 	} else {
 		h = maphash.Bytes(c.seed, key)
 		a, b = h, longKey
@@ -121,7 +128,7 @@ func (c *Cache[V]) Slot(key []byte) (*Slot[V], error) {
 		}
 		if p>>32 == tag {
 			s := &c.slots[uint32(p)-1]
-			if s.a == a && s.b == b && len(s.key) == len(key) && (len(key) <= shortKey || s.key == string(key)) {
+			if s.a == a && s.b == b && s.c == w && len(s.key) == len(key) && (len(key) <= shortKey || s.key == string(key)) {
 				return s, nil
 			}
 		}
@@ -131,7 +138,7 @@ func (c *Cache[V]) Slot(key []byte) (*Slot[V], error) {
 // find looks key up. It returns its slot, or nil and the empty place of the
 // index where the probe stopped, which is where the key goes.
 func (c *Cache[V]) find(key []byte) (*Slot[V], int) {
-	a, b, h := c.keyHash(key)
+	a, b, w, h := c.keyHash(key)
 	tag := h >> 32
 	mask := uint64(len(c.index) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
@@ -145,42 +152,50 @@ func (c *Cache[V]) find(key []byte) (*Slot[V], int) {
 		// A matching tag is almost always the key; confirm it. Equal words and
 		// length make equal short keys; a long key's bytes are compared too.
 		s := &c.slots[uint32(p)-1]
-		if s.a == a && s.b == b && len(s.key) == len(key) && (len(key) <= shortKey || s.key == string(key)) {
+		if s.a == a && s.b == b && s.c == w && len(s.key) == len(key) && (len(key) <= shortKey || s.key == string(key)) {
 			return s, 0
 		}
 	}
 }
 
-// keyHash returns what a slot keeps of key to recognize it (a, b) and its hash.
-func (c *Cache[V]) keyHash(key []byte) (a, b, h uint64) {
+// keyHash returns what a slot keeps of key to recognize it (a, b, w) and its hash.
+func (c *Cache[V]) keyHash(key []byte) (a, b, w, h uint64) {
 	if len(key) > shortKey {
 		h = maphash.Bytes(c.seed, key)
-		return h, longKey, h
+		return h, longKey, 0, h
 	}
-	a, b = words(key)
-	return a, b, c.shortHash(a, b, len(key))
+	a, b, w = words(key)
+	return a, b, w, c.shortHash(a, b, w, len(key))
 }
 
-// shortHash is the hash of a short key of length n from its words.
-func (c *Cache[V]) shortHash(a, b uint64, n int) uint64 {
+// shortHash is the hash of a short key of length n from its words: one
+// multiply-fold of the first two, and a second one with the third for a key
+// of more than two words.
+func (c *Cache[V]) shortHash(a, b, w uint64, n int) uint64 {
 	hi, lo := bits.Mul64(a^c.k0, b^c.k1^uint64(n))
+	if n > twoWords {
+		hi, lo = bits.Mul64(hi^lo^c.k2, w^c.k1)
+	}
 	return hi ^ lo
 }
 
-// words reads a key of at most 16 bytes as two words that, with its length,
-// determine it: its first and last 8 bytes (overlapping below 16), first and last
-// 4 (below 8), or first, middle and last byte (below 4). Reading words instead
-// of bytes is what makes short keys cheap to hash and compare.
-func words(k []byte) (a, b uint64) {
+// words reads a key of at most 24 bytes as three words that, with its length,
+// determine it: its first 8, next 8 and last 8 bytes (overlapping below 24);
+// below 17 bytes, its first and last 8 bytes (overlapping below 16), first and
+// last 4 (below 8), or first, middle and last byte (below 4), and 0. Reading
+// words instead of bytes is what makes short keys cheap to hash and compare.
+func words(k []byte) (a, b, w uint64) {
 	switch n := len(k); {
+	case n > twoWords:
+		return binary.LittleEndian.Uint64(k), binary.LittleEndian.Uint64(k[8:]), binary.LittleEndian.Uint64(k[n-8:])
 	case n >= 8:
-		return binary.LittleEndian.Uint64(k), binary.LittleEndian.Uint64(k[n-8:])
+		return binary.LittleEndian.Uint64(k), binary.LittleEndian.Uint64(k[n-8:]), 0
 	case n >= 4:
-		return uint64(binary.LittleEndian.Uint32(k)), uint64(binary.LittleEndian.Uint32(k[n-4:]))
+		return uint64(binary.LittleEndian.Uint32(k)), uint64(binary.LittleEndian.Uint32(k[n-4:])), 0
 	case n > 0:
-		return uint64(k[0])<<16 | uint64(k[n/2])<<8 | uint64(k[n-1]), 0
+		return uint64(k[0])<<16 | uint64(k[n/2])<<8 | uint64(k[n-1]), 0, 0
 	}
-	return 0, 0
+	return 0, 0, 0
 }
 
 // load reads key, which find missed at place, through from the backend into a
@@ -269,7 +284,7 @@ func (c *Cache[V]) markDirty(s *Slot[V]) {
 // flushing and emptying the cache when it is full (a full flush is cheaper per
 // entry than tracking recency).
 func (c *Cache[V]) insert(key []byte, place int, v V, present, dirty bool) (*Slot[V], error) {
-	a, b, h := c.keyHash(key)
+	a, b, w, h := c.keyHash(key)
 	if len(c.slots) >= c.maxEntries {
 		if err := c.makeRoom(); err != nil {
 			return nil, err
@@ -281,7 +296,7 @@ func (c *Cache[V]) insert(key []byte, place int, v V, present, dirty bool) (*Slo
 		place = c.empty(h)
 	}
 	pos := len(c.slots)
-	c.slots = append(c.slots, Slot[V]{a: a, b: b, key: c.keys.add(key), pos: uint32(pos), value: v, present: present})
+	c.slots = append(c.slots, Slot[V]{a: a, b: b, c: w, key: c.keys.add(key), pos: uint32(pos), value: v, present: present})
 	c.index[place] = h>>32<<32 | uint64(pos+1)
 	s := &c.slots[pos]
 	if dirty {
@@ -302,6 +317,7 @@ func (c *Cache[V]) makeRoom() error {
 	c.slots = c.slots[:0]
 	c.keys.reset() // no slot refers to the keys any more
 	clear(c.index)
+	c.moves++
 	return nil
 }
 
@@ -327,7 +343,7 @@ func (c *Cache[V]) placeAll() {
 		s := &c.slots[pos]
 		h := s.a // a long key's hash
 		if len(s.key) <= shortKey {
-			h = c.shortHash(s.a, s.b, len(s.key))
+			h = c.shortHash(s.a, s.b, s.c, len(s.key))
 		}
 		c.index[c.empty(h)] = h>>32<<32 | uint64(pos+1)
 	}
@@ -337,6 +353,7 @@ func (c *Cache[V]) placeAll() {
 // first changed. If a write fails, the entries not yet written stay dirty, so a
 // later Flush retries them.
 func (c *Cache[V]) Flush() error {
+	c.moves++
 	for i, pos := range c.dirty {
 		s := &c.slots[pos]
 		if err := c.write(s); err != nil {

@@ -24,6 +24,7 @@ func (c *Cache[V]) drop(gone func(s *Slot[V]) bool) {
 	if n == len(c.slots) {
 		return
 	}
+	c.moves++
 	clear(c.slots[n:]) // drop the values, so they can be collected
 	c.slots = c.slots[:n]
 	dirty := c.dirty[:0]

@@ -67,6 +67,9 @@ type segmented[V any] struct {
 	// firstLive is the first segment Expire kept (math.MinInt64 before the first
 	// Expire), and minTime the first time it kept: queries start there.
 	firstLive, minTime int64
+	// expireAt is the stream time from which expire has a segment to remove:
+	// below it, it only moves minTime on (math.MinInt64: unknown, always check).
+	expireAt int64
 	// lastSeg is at least the last segment with entries, once lastKnown.
 	lastSeg   int64
 	lastKnown bool
@@ -81,11 +84,16 @@ type segmented[V any] struct {
 
 	// The dirty index: heads[hash of key] is the position + 1 of the last slot of
 	// a key with that hash to become dirty, next[pos] the position + 1 of the one
-	// before it (0 ends the list). It lists exactly the positions in cache.dirty.
+	// before it (0 ends the list). It lists exactly the positions in
+	// cache.dirty[:indexed] while positions have not moved since it was built
+	// (built == cache.moves). It is brought up to date by a query only
+	// (indexDirty), not as slots become dirty: a tumbling or hopping count never
+	// queries, and would otherwise hash and index every window it changes.
 	seed    maphash.Seed
 	heads   map[uint64]uint32
 	next    []uint32
 	indexed int
+	built   uint64
 
 	kbuf  []byte     // the cache key being built
 	skbuf []byte     // the store key being built
@@ -115,7 +123,7 @@ func newSegmented[V any](b Backend, encode func([]byte, V) ([]byte, error), deco
 	}
 	s := &segmented[V]{
 		b: orderedOrNot(b), decode: decode, interval: interval, retention: retention, times: times,
-		firstLive: math.MinInt64, minTime: math.MinInt64, lastSeg: math.MinInt64,
+		firstLive: math.MinInt64, minTime: math.MinInt64, lastSeg: math.MinInt64, expireAt: math.MinInt64,
 		seed: maphash.MakeSeed(), heads: map[uint64]uint32{},
 	}
 	s.cache = NewCache[timed[V]](storeKeys[V]{s}, func(dst []byte, t timed[V]) ([]byte, error) {
@@ -129,7 +137,6 @@ func newSegmented[V any](b Backend, encode func([]byte, V) ([]byte, error), deco
 // entries and then the oldest ones, down to three quarters of the cache.
 func (s *segmented[V]) evict() error {
 	newest, err := s.cache.evictOldest(s.time, s.minTime, s.cache.maxEntries*3/4)
-	s.reindex() // positions moved
 	if err == nil && newest >= s.fresh {
 		s.fresh = newest + 1
 		if newest == math.MaxInt64 {
@@ -266,9 +273,6 @@ func (s *segmented[V]) slot(key []byte, t1, t2 int64, load bool) (*Slot[timed[V]
 			sl, err = s.cache.insert(k, place, timed[V]{}, false, false)
 		}
 	}
-	if s.indexed > len(s.cache.dirty) {
-		s.reindex() // the cache was full: it flushed and emptied itself
-	}
 	return sl, err
 }
 
@@ -291,10 +295,9 @@ func (s *segmented[V]) findFresh() error {
 	return nil
 }
 
-// set gives sl the value v (present) or removes it, indexing it if it becomes dirty.
+// set gives sl the value v (present) or removes it.
 func (s *segmented[V]) set(sl *Slot[timed[V]], v timed[V], present bool) {
 	if !sl.dirty {
-		s.index(sl.pos)
 		s.cache.markDirty(sl)
 		_, suffix := s.splitCached(bytesOf(sl.key))
 		s.lastSeg = max(s.lastSeg, s.segment(readTime(suffix)))
@@ -314,26 +317,40 @@ func (s *segmented[V]) index(pos uint32) {
 	s.indexed++
 }
 
-// reindex rebuilds the dirty index from the cache's dirty list.
-func (s *segmented[V]) reindex() {
-	clear(s.heads)
-	s.indexed = 0
-	for _, pos := range s.cache.dirty {
+// indexDirty brings the dirty index up to date with the cache's dirty list:
+// it indexes the slots that became dirty since it last ran, or all of them
+// again if the cache moved slots or rewrote its dirty list since (a flush, an
+// expiry, an eviction).
+func (s *segmented[V]) indexDirty() {
+	if s.built != s.cache.moves {
+		if s.indexed > 0 {
+			clear(s.heads)
+		}
+		s.indexed, s.built = 0, s.cache.moves
+	}
+	for _, pos := range s.cache.dirty[s.indexed:] {
 		s.index(pos)
 	}
 }
 
 // flush writes the cache's changes to the backend.
-func (s *segmented[V]) flush() error {
-	err := s.cache.Flush()
-	s.reindex() // empty, or what a failed flush left dirty
-	return err
-}
+func (s *segmented[V]) flush() error { return s.cache.Flush() }
 
 // expire removes the segments whose entries all have a first time before
 // streamTime - retention + 1, from the backend with one range removal and from
-// the cache. It does nothing until that moves into a new segment.
+// the cache. It does nothing until that moves into a new segment, and then
+// costs a comparison (it is called for every record).
 func (s *segmented[V]) expire(streamTime int64) error {
+	if streamTime < s.expireAt && streamTime >= math.MinInt64+s.retention {
+		s.minTime = max(s.minTime, streamTime-s.retention+1)
+		return nil
+	}
+	return s.expireSegments(streamTime)
+}
+
+// expireSegments is expire past its fast path: it divides to find the first
+// live segment and removes the ones before it.
+func (s *segmented[V]) expireSegments(streamTime int64) error {
 	minTime := streamTime - s.retention + 1
 	if streamTime < math.MinInt64+s.retention {
 		minTime = math.MinInt64
@@ -341,6 +358,7 @@ func (s *segmented[V]) expire(streamTime int64) error {
 	s.minTime = max(s.minTime, minTime)
 	live := s.segment(s.minTime)
 	if live <= s.firstLive {
+		s.nextExpiry()
 		return nil
 	}
 	// From the start of the store, not from the last segment removed: one range
@@ -354,8 +372,22 @@ func (s *segmented[V]) expire(streamTime int64) error {
 		return s.segment(readTime(suffix)) < live
 	})
 	s.firstLive = live
-	s.reindex()
+	s.nextExpiry()
 	return nil
+}
+
+// nextExpiry sets expireAt: the first live segment moves on once minTime
+// reaches the start of the next segment, (firstLive+1)·interval, that is once
+// stream time reaches that + retention - 1. Where that overflows, expire
+// always checks.
+func (s *segmented[V]) nextExpiry() {
+	s.expireAt = math.MinInt64
+	if s.firstLive <= math.MinInt64/s.interval || s.firstLive >= math.MaxInt64/s.interval-1 {
+		return
+	}
+	if next := (s.firstLive + 1) * s.interval; next <= math.MaxInt64-s.retention {
+		s.expireAt = next + s.retention - 1
+	}
 }
 
 // query collects into s.found key's entries in segments [seg0, seg1] whose times
@@ -428,6 +460,7 @@ func (s *segmented[V]) t2(suffix []byte) int64 {
 // dirtyHits collects into s.hits the dirty slots of key whose times lie in
 // [lo, hi) and pass keep, sorted by times.
 func (s *segmented[V]) dirtyHits(key, lo, hi []byte, keep func(t1, t2 int64) bool) {
+	s.indexDirty()
 	s.hits = s.hits[:0]
 	for p := s.heads[maphash.Bytes(s.seed, key)]; p != 0; p = s.next[p-1] {
 		kk, suffix := s.splitCached(bytesOf(s.cache.slots[p-1].key))

@@ -424,3 +424,36 @@ func TestWindowStoreTimesBeforeTheEpoch(t *testing.T) {
 		}
 	})
 }
+
+// TestWindowStoreExpireStepByStep: Expire, called as stream time advances a
+// little at a time (its fast path between segments, and around zero), lists
+// exactly the windows a query may still see after each step, the cache's and
+// the backend's: start >= stream time - retention + 1.
+func TestWindowStoreExpireStepByStep(t *testing.T) {
+	forEachOrdered(t, func(t *testing.T, newBackend func() state.OrderedBackend) {
+		spec := state.WindowSpec{Size: 10, Retention: 35, SegmentInterval: 20}
+		w := state.NewWindowStore(newBackend(), encodeInt, decodeInt, spec, 0)
+		for start := int64(-60); start < 200; start += 5 {
+			add(t, w, "k", start, 1, start)
+			if start%40 == 0 {
+				if err := w.Flush(); err != nil { // some in the backend, some in the cache
+					t.Fatal(err)
+				}
+			}
+		}
+		for st := int64(-70); st < 240; st += 3 {
+			if err := w.Expire(st); err != nil {
+				t.Fatal(err)
+			}
+			var want []win
+			for start := max(int64(-60), st-spec.Retention+1); start < 200; start++ {
+				if start%5 == 0 {
+					want = append(want, win{start, 1, start})
+				}
+			}
+			if got := fetch(t, w, "k", -100, 300); !slices.Equal(got, want) {
+				t.Fatalf("after Expire(%d): %v, want %v", st, got, want)
+			}
+		}
+	})
+}

@@ -140,8 +140,7 @@ func (t *tumblingCountTask0) processEvents(batch []runtime.Record) error {
 			_ = v0 // Count reads only the key
 			t.storePerMinute.Set(slot2, agg2, r.Timestamp)
 			wts2 := slot2.Timestamp() // the latest time that contributed: the result's
-			w2 := streams.Windowed[string]{Key: k0, Start: time.UnixMilli(start2).UTC(), End: time.UnixMilli(start2 + 60000).UTC()}
-			key4, err := gofkaSerdeWindowed.Encode(t.keyBuf[:0], w2)
+			key4, err := gofkaSerdeWindowed.EncodeStart(t.keyBuf[:0], k0, start2)
 			if err != nil {
 				return r.Fail("encode key for per-minute", err)
 			}
@@ -276,8 +275,7 @@ func (t *hoppingCountTask0) processEvents(batch []runtime.Record) error {
 			_ = v0 // Count reads only the key
 			t.storeHopping.Set(slot2, agg2, r.Timestamp)
 			wts2 := slot2.Timestamp() // the latest time that contributed: the result's
-			w2 := streams.Windowed[string]{Key: k0, Start: time.UnixMilli(start2).UTC(), End: time.UnixMilli(start2 + 10000).UTC()}
-			key4, err := gofkaSerdeWindowed2.Encode(t.keyBuf[:0], w2)
+			key4, err := gofkaSerdeWindowed2.EncodeStart(t.keyBuf[:0], k0, start2)
 			if err != nil {
 				return r.Fail("encode key for hopping", err)
 			}

@@ -150,7 +150,7 @@ func (t *pageViewsTask0) processPageViews(batch []runtime.Record) error {
 			w2 := streams.Windowed[string]{Key: k0, Start: time.UnixMilli(start2).UTC(), End: time.UnixMilli(start2 + 60000).UTC()}
 			{
 				// fan-out 1 of 2 from Count#2: ToStream#3 → Sink#4 topic "page-views-per-minute"
-				key4, err := gofkaSerdeWindowed.Encode(t.keyBuf[:0], w2)
+				key4, err := gofkaSerdeWindowed.EncodeStart(t.keyBuf[:0], k0, start2)
 				if err != nil {
 					return r.Fail("encode key for page-views-per-minute", err)
 				}
@@ -164,7 +164,7 @@ func (t *pageViewsTask0) processPageViews(batch []runtime.Record) error {
 			}
 			// fan-out 2 of 2 from Count#2: Suppress#5 store "views-per-minute-suppress" → ToStream#6 → Sink#7 topic "page-views-per-minute-final"
 			// Suppress#5: the window's latest result waits in store "views-per-minute-suppress" until the window closes.
-			bk5, err := gofkaSerdeWindowed.Encode(t.keyBuf[:0], w2)
+			bk5, err := gofkaSerdeWindowed.EncodeStart(t.keyBuf[:0], k0, start2)
 			if err != nil {
 				return r.Fail("encode key for store views-per-minute-suppress", err)
 			}

@@ -2161,7 +2161,7 @@ func (t *q8Task2) processQ8PersonsByIdRepartition(batch []runtime.Record) error 
 			wts15 := slot15.Timestamp() // the latest time that contributed: the result's
 			w15 := streams.Windowed[int64]{Key: k13, Start: time.UnixMilli(start15).UTC(), End: time.UnixMilli(start15 + 10000).UTC()}
 			// Suppress#16: the window's latest result waits in store "q8-persons-suppress" until the window closes.
-			bk16, err := gofkaSerdeWindowed.Encode(t.keyBuf[:0], w15)
+			bk16, err := gofkaSerdeWindowed.EncodeStart(t.keyBuf[:0], k13, start15)
 			if err != nil {
 				return r.Fail("encode key for store q8-persons-suppress", err)
 			}
@@ -2323,7 +2323,7 @@ func (t *q8Task3) processQ8AuctionsBySellerRepartition(batch []runtime.Record) e
 			wts22 := slot22.Timestamp() // the latest time that contributed: the result's
 			w22 := streams.Windowed[int64]{Key: k20, Start: time.UnixMilli(start22).UTC(), End: time.UnixMilli(start22 + 10000).UTC()}
 			// Suppress#23: the window's latest result waits in store "q8-sellers-suppress" until the window closes.
-			bk23, err := gofkaSerdeWindowed.Encode(t.keyBuf[:0], w22)
+			bk23, err := gofkaSerdeWindowed.EncodeStart(t.keyBuf[:0], k20, start22)
 			if err != nil {
 				return r.Fail("encode key for store q8-sellers-suppress", err)
 			}
@@ -4127,7 +4127,7 @@ func (t *q5Task2) processQ5ByAuctionRepartition(batch []runtime.Record) error {
 			wts9 := slot9.Timestamp() // the latest time that contributed: the result's
 			w9 := streams.Windowed[int64]{Key: k7, Start: time.UnixMilli(start9).UTC(), End: time.UnixMilli(start9 + 10000).UTC()}
 			// Suppress#10: the window's latest result waits in store "q5-counts-suppress" until the window closes.
-			bk10, err := gofkaSerdeWindowed.Encode(t.keyBuf[:0], w9)
+			bk10, err := gofkaSerdeWindowed.EncodeStart(t.keyBuf[:0], k7, start9)
 			if err != nil {
 				return r.Fail("encode key for store q5-counts-suppress", err)
 			}
@@ -4299,7 +4299,7 @@ func (t *q5Task3) processQ5WindowCountsRepartition(batch []runtime.Record) error
 			wts16 := slot16.Timestamp() // the latest time that contributed: the result's
 			w16 := streams.Windowed[int64]{Key: k14, Start: time.UnixMilli(start16).UTC(), End: time.UnixMilli(start16 + 2000).UTC()}
 			// Suppress#17: the window's latest result waits in store "q5-top-suppress" until the window closes.
-			bk17, err := gofkaSerdeWindowed2.Encode(t.keyBuf[:0], w16)
+			bk17, err := gofkaSerdeWindowed2.EncodeStart(t.keyBuf[:0], k14, start16)
 			if err != nil {
 				return r.Fail("encode key for store q5-top-suppress", err)
 			}
@@ -4715,7 +4715,7 @@ func (t *q7Task2) processQ7TopRepartition(batch []runtime.Record) error {
 			wts10 := slot10.Timestamp() // the latest time that contributed: the result's
 			w10 := streams.Windowed[int64]{Key: k8, Start: time.UnixMilli(start10).UTC(), End: time.UnixMilli(start10 + 10000).UTC()}
 			// Suppress#11: the window's latest result waits in store "q7-top-suppress" until the window closes.
-			bk11, err := gofkaSerdeWindowed.Encode(t.keyBuf[:0], w10)
+			bk11, err := gofkaSerdeWindowed.EncodeStart(t.keyBuf[:0], k8, start10)
 			if err != nil {
 				return r.Fail("encode key for store q7-top-suppress", err)
 			}
