@@ -19,6 +19,7 @@ type report struct {
 	failover          *failoverResult
 	restore           *restoreResult
 	overhead          *overheadResult
+	memory            *memoryResult
 	failures          []string // scenarios that failed, with why
 }
 
@@ -78,8 +79,9 @@ func (rep *report) json() ([]byte, error) {
 		Failover *failoverResult `json:"failover,omitempty"`
 		Restore  *restoreResult  `json:"restore,omitempty"`
 		Overhead *overheadResult `json:"checkpoint_overhead,omitempty"`
+		Memory   *memoryResult   `json:"memory,omitempty"`
 		Failures []string        `json:"failures,omitempty"`
-	}{rep.started, rep.finished, rep.machine, rep.load, rep.loadEnd, rep.broker, rep.cfg.command, rep.failover, rep.restore, rep.overhead, rep.failures}, "", "  ")
+	}{rep.started, rep.finished, rep.machine, rep.load, rep.loadEnd, rep.broker, rep.cfg.command, rep.failover, rep.restore, rep.overhead, rep.memory, rep.failures}, "", "  ")
 }
 
 // markdown is the report: what ran where, the targets, then each scenario's
@@ -87,7 +89,11 @@ func (rep *report) json() ([]byte, error) {
 func (rep *report) markdown() string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	p("# Distributed runtime benchmarks: failover, restore, checkpoint overhead\n\n")
+	title := "Distributed runtime benchmarks: failover, restore, checkpoint overhead"
+	if len(rep.cfg.scenarios) == 1 && rep.cfg.scenarios[0] == "memory" {
+		title = "Memory: does --memory bound the whole process? (issue 17, point 5)"
+	}
+	p("# %s\n\n", title)
 	p("Measured %s (took %s) with:\n\n    %s\n\n", rep.started.UTC().Format("2006-01-02 15:04 MST"),
 		rep.finished.Sub(rep.started).Round(time.Second), rep.cfg.command)
 	p("- Machine: %s; load average (1, 5, 15 min) when the run started %s, when it ended %s: other work on the machine skews the figures.\n", rep.machine, rep.load, rep.loadEnd)
@@ -135,6 +141,9 @@ func (rep *report) markdown() string {
 	}
 	if o := rep.overhead; o != nil {
 		rep.overheadSection(&b, o)
+	}
+	if m := rep.memory; m != nil {
+		rep.memorySection(&b, m)
 	}
 	p("## Commands\n\n")
 	p("    make bench-cluster                      # this report: -keys 10000000 -n 1000000 -runs 3, real Kafka when java+mvn+kcat exist\n")
