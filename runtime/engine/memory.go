@@ -20,9 +20,9 @@ import (
 //	MemoryBudget T ─┬─ T/4 RocksDB block cache  ┐ C++ heap, outside GOMEMLIMIT
 //	                ├─ T/8 RocksDB memtables    ┘
 //	                ├─ T/8 typed caches         ┐
-//	                ├─ T/8 Kafka buffers        ├ Go heap: GOMEMLIMIT = T/2
-//	                ├─ T/4 processing, runtime  ┘
-//	                └─ T/8 reserve: code, thread stacks, table readers, malloc
+//	                ├─ T/8 Kafka buffers        ├ Go heap: GOMEMLIMIT = 7T/16
+//	                ├─ 3T/16 processing, runtime┘
+//	                └─ 3T/16 reserve: code, thread stacks, table readers, malloc
 //
 // The Kafka share is split in two: fetches and produce buffers. franz-go
 // decodes a whole fetch into kgo.Records at once and keeps it until polled, and
@@ -54,7 +54,7 @@ type MemorySplit struct {
 // SplitMemory divides a whole-process budget (see the file comment).
 func SplitMemory(total int64) MemorySplit {
 	mem, typed := rocks.SplitBudget(total)
-	return MemorySplit{Total: total, Rocks: mem, TypedCaches: typed, Kafka: total / 8, GoLimit: total / 2}
+	return MemorySplit{Total: total, Rocks: mem, TypedCaches: typed, Kafka: total / 8, GoLimit: total / 16 * 7}
 }
 
 // Floors of the Kafka limits. A fetch below them still returns a partition's
