@@ -38,8 +38,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -73,7 +73,7 @@ type config struct {
 	memorySizes []string
 	memorySkip  []string
 	baseline    string
-	logf       func(format string, args ...any)
+	logf        func(format string, args ...any)
 }
 
 var allScenarios = []string{"failover", "restore", "checkpoint"}

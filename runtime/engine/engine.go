@@ -331,7 +331,7 @@ func (e *Engine) checkMemory(mem rocks.Memory) {
 	}
 	if need := rocks.MinWriteBuffers(cfs); cfs > 0 && mem.WriteBuffers < need {
 		e.log.Warn("the memory budget is too small for the memtables of every task: RocksDB may exceed it; raise --memory",
-			"column_families", cfs, "write_buffer_bytes", mem.WriteBuffers, "needed", need, "memory_at_least", 4*need)
+			"column_families", cfs, "write_buffer_bytes", mem.WriteBuffers, "needed", need, "memory_at_least", 8*need)
 	}
 }
 

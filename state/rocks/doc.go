@@ -194,8 +194,8 @@
 //	RocksDB write buffers  T/8
 //	typed caches           T/8   (the state.Cache layers in front, all stores together)
 //	Kafka client buffers   T/8   (fetched and not yet produced records; Go heap)
-//	Go heap limit          T/2   (GOMEMLIMIT: the typed caches, Kafka buffers and processing)
-//	reserve                T/8   (code, stacks, table readers, allocator overhead)
+//	Go heap limit          7T/16 (GOMEMLIMIT: the typed caches, Kafka buffers and processing)
+//	reserve                3T/16 (code, stacks, table readers, allocator overhead)
 //
 // Many store partitions under a small WriteBuffers give small memtables (more, smaller
 // SST files and more compaction); raise the budget, not the per-partition size. The

@@ -40,8 +40,8 @@ type Memory struct {
 // engine.SplitMemory for the rest): a quarter to the block cache (data, index and
 // filter blocks), an eighth to RocksDB's write buffers and an eighth
 // (typedCacheBytes) to the typed write-back caches (state.Cache) in front of the
-// stores. The other half is the Go heap's and the Kafka client's, and a reserve
-// for what no pool counts (code, stacks, table readers, allocator overhead).
+// stores. The rest is the Kafka clients' buffers, the rest of the Go heap and a
+// reserve for what no pool counts (code, stacks, table readers, allocator overhead).
 func SplitBudget(total int64) (mem Memory, typedCacheBytes int64) {
 	if total < 0 {
 		total = 0
