@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,7 +41,10 @@ type memoryRun struct {
 	PerSecond float64 `json:"records_per_s"`
 	CPU       float64 `json:"cpu_s"`
 	PeakRSSMB float64 `json:"peak_rss_mb"`
-	Error     string  `json:"error,omitempty"`
+	// GoLimit is the process's Go memory limit (GOMEMLIMIT) as its /metrics
+	// says (go_gc_gomemlimit_bytes); math.MaxInt64 when none is set.
+	GoLimit float64 `json:"go_memory_limit_bytes"`
+	Error   string  `json:"error,omitempty"`
 }
 
 type memoryResult struct {
@@ -144,6 +149,9 @@ func memoryOnce(ctx context.Context, e *env, adm *kadm.Client, addr, appID, bin 
 		if r.exited() {
 			return true
 		}
+		if run.GoLimit == 0 {
+			run.GoLimit = goMemoryLimit(ctx, r.statusAddr)
+		}
 		n, err := endOffsetSum(ctx, adm, outputTopic)
 		return err == nil && n-before >= int64(keys)
 	})
@@ -162,6 +170,28 @@ func memoryOnce(ctx context.Context, e *env, adm *kadm.Client, addr, appID, bin 
 	}
 	run.PeakRSSMB, run.CPU = float64(r.peakKB)/1024, r.cpuSecs
 	return run
+}
+
+// goMemoryLimit reads go_gc_gomemlimit_bytes from the replica's /metrics (0
+// when it cannot yet).
+func goMemoryLimit(ctx context.Context, addr string) float64 {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
+	if err != nil {
+		return 0
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "go_gc_gomemlimit_bytes "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	return 0
 }
 
 // buildAt builds examples/clickcount as it is at git revision rev (from git
@@ -197,7 +227,7 @@ func (rep *report) memorySection(b *strings.Builder, m *memoryResult) {
 	p("## Memory: peak RSS under --memory\n\n")
 	p("One replica counts K clicks of distinct users (so its store ends with K keys), from scratch, with --memory M; defaults otherwise (at-least-once, checkpoints every %s). \"before\" is the binary built at %s, \"after\" this tree. Target: peak RSS ≤ %.1f × --memory for every --memory ≥ 128 MiB.\n\n",
 		rep.cfg.checkpointInterval, orDash(m.Baseline), memoryTarget)
-	p("| keys | --memory | peak RSS before | peak RSS after | after / --memory | records/s before | records/s after | CPU s before | CPU s after | target |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	p("| keys | --memory | peak RSS before | peak RSS after | after / --memory | records/s before | records/s after | CPU s before | CPU s after | GOMEMLIMIT after | target |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	type cell struct {
 		keys int
 		mem  string
@@ -237,9 +267,13 @@ func (rep *report) memorySection(b *strings.Builder, m *memoryResult) {
 		case ratio > memoryTarget:
 			verdict = fmt.Sprintf("missed by %.0f MiB", af.PeakRSSMB-memoryTarget*float64(af.Bytes)/(1<<20))
 		}
-		p("| %s | %s | %s | %s | %.2f | %s | %s | %s | %s | %s |\n", thousands(c.keys), c.mem,
+		limit := "none"
+		if af.GoLimit > 0 && af.GoLimit < 1<<62 {
+			limit = fmt.Sprintf("%.0f MiB", af.GoLimit/(1<<20))
+		}
+		p("| %s | %s | %s | %s | %.2f | %s | %s | %s | %s | %s | %s |\n", thousands(c.keys), c.mem,
 			show(bf, hasB, rss), show(af, true, rss), ratio, show(bf, hasB, rate), show(af, true, rate),
-			show(bf, hasB, cpu), show(af, true, cpu), verdict)
+			show(bf, hasB, cpu), show(af, true, cpu), limit, verdict)
 	}
 	p("\nPeak RSS is VmHWM in MiB, as --memory is (1.1 × 128 MiB = 140.8 MiB). Failed runs:\n\n")
 	for _, r := range m.Runs {
