@@ -132,8 +132,8 @@ func TestSecurityFlagsGoTogether(t *testing.T) {
 func TestMemoryHelpGivesTheSplit(t *testing.T) {
 	_, out, errOut := command(t, "run", "--help")
 	help := out + errOut
-	for _, want := range []string{"memory budget of the whole process", "1/4 RocksDB block cache", "1/8 RocksDB memtables",
-		"1/8 typed state caches", "1/8 Kafka fetch and produce buffers", "7/16 the Go heap's soft limit (GOMEMLIMIT", "3/16 reserve"} {
+	for _, want := range []string{"memory budget of the whole process", "min(48MiB, half) is the process's fixed part", "3/16 RocksDB block cache", "1/8 RocksDB memtables",
+		"1/8 typed state caches", "1/8 Kafka fetch and produce buffers", "9/16 the Go heap's soft limit (GOMEMLIMIT", "1/8 reserve"} {
 		if !strings.Contains(help, want) {
 			t.Errorf("--memory's help lacks %q", want)
 		}

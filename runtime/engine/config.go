@@ -27,8 +27,8 @@ const (
 )
 
 // MinMemoryWhy explains rocks.MinBudget, the smallest MemoryBudget, to users.
-const MinMemoryWhy = "an eighth of it is RocksDB's memtables, 256 KiB per task with one store at their 64 KiB floor, " +
-	"and below it the process's fixed costs (code, the Go runtime, RocksDB's threads) are most of the budget"
+const MinMemoryWhy = "half of it is the process's fixed part (code, threads), and an eighth of the rest RocksDB's memtables, " +
+	"256 KiB per task with one store at their 64 KiB floor"
 
 // Config configures one replica of an application.
 type Config struct {

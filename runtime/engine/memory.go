@@ -17,12 +17,13 @@ import (
 // limit (GOMEMLIMIT, set by the binary at start through SetGoMemoryLimit), so
 // the collector works harder, not the heap grows, as it nears its share:
 //
-//	MemoryBudget T ─┬─ T/4 RocksDB block cache  ┐ C++ heap, outside GOMEMLIMIT
-//	                ├─ T/8 RocksDB memtables    ┘
-//	                ├─ T/8 typed caches         ┐
-//	                ├─ T/8 Kafka buffers        ├ Go heap: GOMEMLIMIT = 7T/16
-//	                ├─ 3T/16 processing, runtime┘
-//	                └─ 3T/16 reserve: code, thread stacks, table readers, malloc
+//	MemoryBudget T ─┬─ F = min(48 MiB, T/2): code (file-backed pages), threads
+//	                └─ R = T − F ─┬─ 3R/16 RocksDB block cache ┐ C++ heap, outside
+//	                              ├─ R/8   RocksDB memtables   ┘ GOMEMLIMIT
+//	                              ├─ R/8   typed caches        ┐
+//	                              ├─ R/8   Kafka buffers       ├ Go heap:
+//	                              ├─ 5R/16 processing, runtime ┘ GOMEMLIMIT = 9R/16
+//	                              └─ R/8   reserve: table readers, malloc overhead
 //
 // The Kafka share is split in two: fetches and produce buffers. franz-go
 // decodes a whole fetch into kgo.Records at once and keeps it until polled, and
@@ -31,8 +32,8 @@ import (
 // about 15 times its size in memory (measured: 71 MB of []kgo.Record behind
 // 1 MiB partition fetches of 8 partitions). So a fetch is at most 1/32 of the
 // share (1/16 with both fetches franz-go may buffer, MaxConcurrentFetches 2), a
-// partition's part of it a quarter of that: at --memory 128MiB, 512 KiB and
-// 128 KiB, still some 40,000 clicks a fetch. The produce half is shared by the
+// partition's part of it a quarter of that: at --memory 128MiB, 320 KiB and
+// 80 KiB, still some 25,000 clicks a fetch. The produce half is shared by the
 // producers (at exactly-once, one per task).
 
 // MemorySplit is one budget divided over the process.
@@ -54,7 +55,8 @@ type MemorySplit struct {
 // SplitMemory divides a whole-process budget (see the file comment).
 func SplitMemory(total int64) MemorySplit {
 	mem, typed := rocks.SplitBudget(total)
-	return MemorySplit{Total: total, Rocks: mem, TypedCaches: typed, Kafka: total / 8, GoLimit: total / 16 * 7}
+	r := total - rocks.FixedPart(total)
+	return MemorySplit{Total: total, Rocks: mem, TypedCaches: typed, Kafka: r / 8, GoLimit: r / 16 * 9}
 }
 
 // Floors of the Kafka limits. A fetch below them still returns a partition's

@@ -14,17 +14,19 @@ import (
 // fraction the flag's help and the README give, and together with the reserve
 // they are the budget.
 func TestSplitMemory(t *testing.T) {
+	// 128 MiB: 48 MiB fixed, R = 80 MiB: 3/16 block cache, 1/8 memtables,
+	// typed caches and Kafka each, 9/16 the Go limit.
 	const total = 128 << 20
 	s := SplitMemory(total)
-	want := MemorySplit{Total: total, TypedCaches: 16 << 20, Kafka: 16 << 20, GoLimit: 56 << 20}
-	want.Rocks.BlockCache, want.Rocks.WriteBuffers = 32<<20, 16<<20
+	want := MemorySplit{Total: total, TypedCaches: 10 << 20, Kafka: 10 << 20, GoLimit: 45 << 20}
+	want.Rocks.BlockCache, want.Rocks.WriteBuffers = 15<<20, 10<<20
 	if s != want {
 		t.Fatalf("SplitMemory(128 MiB) = %+v, want %+v", s, want)
 	}
 	// The Go limit holds the typed caches and Kafka buffers; RocksDB's pools are
-	// outside it; what is left is the reserve.
-	if reserve := total - s.GoLimit - s.Rocks.BlockCache - s.Rocks.WriteBuffers; reserve != 24<<20 {
-		t.Errorf("reserve = %d MiB, want 24 MiB (3/16)", reserve>>20)
+	// outside it; what is left past the fixed part is the reserve, R/8.
+	if reserve := total - 48<<20 - s.GoLimit - s.Rocks.BlockCache - s.Rocks.WriteBuffers; reserve != 10<<20 {
+		t.Errorf("reserve = %d MiB, want 10 MiB", reserve>>20)
 	}
 	if s.TypedCaches+s.Kafka > s.GoLimit {
 		t.Errorf("typed caches %d + Kafka %d exceed the Go limit %d", s.TypedCaches, s.Kafka, s.GoLimit)
@@ -41,10 +43,13 @@ func TestKafkaLimits(t *testing.T) {
 		producers                   int
 		fetch, part, read, buffered int64
 	}{
-		{"128MiB", 128 << 20, 1, 512 << 10, 128 << 10, 4 << 20, 8 << 20},
-		{"1GiB", 1 << 30, 1, 4 << 20, 1 << 20, 8 << 20, 64 << 20},
-		{"32MiB floors", 32 << 20, 1, 256 << 10, 64 << 10, 4 << 20, 2 << 20},
-		{"exactly-once, 16 producers", 128 << 20, 16, 512 << 10, 128 << 10, 4 << 20, 1 << 20},
+		// Kafka share R/8 = 10 MiB: fetch 1/32 of it, a partition 1/4 of a
+		// fetch, reads at least 4 MiB, producers half the share.
+		{"128MiB", 128 << 20, 1, 320 << 10, 80 << 10, 4 << 20, 5 << 20},
+		// R = 976 MiB, share 122 MiB: fetch 3904 KiB, partition 976 KiB.
+		{"1GiB", 1 << 30, 1, 3904 << 10, 976 << 10, 7808 << 10, 61 << 20},
+		{"32MiB floors", 32 << 20, 1, 256 << 10, 64 << 10, 4 << 20, 1 << 20},
+		{"exactly-once, 16 producers", 128 << 20, 16, 320 << 10, 80 << 10, 4 << 20, 1 << 20},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cl, err := kgo.NewClient(SplitMemory(c.total).KafkaLimits(c.producers)...)
@@ -79,8 +84,8 @@ func TestKafkaLimits(t *testing.T) {
 	if got := asInt64(cl.OptValue(kgo.FetchMaxBytes)); got != 50<<20 {
 		t.Errorf("with the user's FetchMaxBytes(50 MiB) the client has %d", got)
 	}
-	if got := asInt64(cl.OptValue(kgo.MaxBufferedBytes)); got != 8<<20 {
-		t.Errorf("the engine's client has MaxBufferedBytes %d, want the budget's 8 MiB", got)
+	if got := asInt64(cl.OptValue(kgo.MaxBufferedBytes)); got != 5<<20 {
+		t.Errorf("the engine's client has MaxBufferedBytes %d, want the budget's 5 MiB", got)
 	}
 }
 

@@ -35,28 +35,37 @@ type Memory struct {
 	WriteBuffers int64
 }
 
+// ProcessFixed is the part of a whole-process budget no share can use: what
+// the process holds whatever its load. Most of it is file-backed pages of
+// code it has run, which count in its resident set: 46 MB of the click-count
+// binary's RSS (its text and read-only data, librocksdb's) at every budget
+// (/proc/PID/status RssFile), then the Go runtime's and RocksDB's threads. A
+// budget gives up at most half of itself to it (FixedPart).
+const ProcessFixed = 48 << 20
+
+// FixedPart is the part of total set aside for ProcessFixed: at most half.
+func FixedPart(total int64) int64 { return min(ProcessFixed, max(total, 0)/2) }
+
 // SplitBudget gives RocksDB's pools and the typed write-back caches their shares
 // of one whole-process budget in bytes (the runtime's --memory, see
-// engine.SplitMemory for the rest): a quarter to the block cache (data, index and
-// filter blocks), an eighth to RocksDB's write buffers and an eighth
-// (typedCacheBytes) to the typed write-back caches (state.Cache) in front of the
-// stores. The rest is the Kafka clients' buffers, the rest of the Go heap and a
-// reserve for what no pool counts (code, stacks, table readers, allocator overhead).
+// engine.SplitMemory for the rest). Of R = total − FixedPart(total): 3/16 to
+// the block cache (data, index and filter blocks), 1/8 to RocksDB's write
+// buffers and 1/8 (typedCacheBytes) to the typed write-back caches
+// (state.Cache) in front of the stores. The rest of R is the Kafka clients'
+// buffers, the rest of the Go heap and a reserve for what no pool counts
+// (stacks, table readers, allocator overhead).
 func SplitBudget(total int64) (mem Memory, typedCacheBytes int64) {
-	if total < 0 {
-		total = 0
-	}
-	mem = Memory{BlockCache: total / 4, WriteBuffers: total / 8}
-	return mem, total / 8
+	r := max(total, 0) - FixedPart(total)
+	mem = Memory{BlockCache: r / 16 * 3, WriteBuffers: r / 8}
+	return mem, r / 8
 }
 
 // MinBudget is the smallest whole-process budget (split by SplitBudget) under
-// which the pool still works as designed: the write buffers get an eighth, 4 MiB
-// at the minimum, the memtables of 16 task instances with one store each at
-// their floor (MinWriteBuffers); the block cache gets 8 MiB, one shard, which
-// holds the partitioned filters of a 5M-key store. Below it the fixed costs of
-// the process (its code, the Go runtime, RocksDB's threads) are most of the
-// budget, and smaller budgets would not bound memory, only slow it down.
+// which the pool still works: half of it is the process's fixed part, the
+// write buffers get 2 MiB, the memtables of 8 task instances with one store
+// each at their floor (MinWriteBuffers; more tasks are warned of), and the
+// block cache 3 MiB. Smaller budgets would not bound memory, only slow it
+// down.
 const MinBudget = 32 << 20
 
 // MinWriteBuffers is the write-buffer pool below which the memtables of
