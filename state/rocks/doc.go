@@ -188,14 +188,16 @@
 // # Sizing rule
 //
 // Give each replica one total budget T for the whole process (the runtime's
-// --memory) and split it with SplitBudget; engine.SplitMemory gives the rest:
+// --memory) and split it with SplitBudget; engine.SplitMemory gives the rest.
+// FixedPart(T) = min(48 MiB, T/2) is set aside (the code's pages, threads), and
+// of R = T − FixedPart(T):
 //
-//	block cache            T/4   (data, index and filter blocks of every store)
-//	RocksDB write buffers  T/8
-//	typed caches           T/8   (the state.Cache layers in front, all stores together)
-//	Kafka client buffers   T/8   (fetched and not yet produced records; Go heap)
-//	Go heap limit          7T/16 (GOMEMLIMIT: the typed caches, Kafka buffers and processing)
-//	reserve                3T/16 (code, stacks, table readers, allocator overhead)
+//	block cache            3R/16 (data, index and filter blocks of every store)
+//	RocksDB write buffers  R/8
+//	typed caches           R/8   (the state.Cache layers in front, all stores together)
+//	Kafka client buffers   R/8   (fetched and not yet produced records; Go heap)
+//	Go heap limit          9R/16 (GOMEMLIMIT: the typed caches, Kafka buffers and processing)
+//	reserve                R/8   (table readers, allocator overhead)
 //
 // Many store partitions under a small WriteBuffers give small memtables (more, smaller
 // SST files and more compaction); raise the budget, not the per-partition size. The
