@@ -275,11 +275,19 @@ func (rep *report) memorySection(b *strings.Builder, m *memoryResult) {
 			show(bf, hasB, rss), show(af, true, rss), ratio, show(bf, hasB, rate), show(af, true, rate),
 			show(bf, hasB, cpu), show(af, true, cpu), limit, verdict)
 	}
-	p("\nPeak RSS is VmHWM in MiB, as --memory is (1.1 × 128 MiB = 140.8 MiB). Failed runs:\n\n")
+	p("\nPeak RSS is VmHWM in MiB, as --memory is (1.1 × 128 MiB = 140.8 MiB).")
+	failed := false
 	for _, r := range m.Runs {
 		if r.Error != "" {
+			if !failed {
+				p(" Failed runs:\n\n")
+				failed = true
+			}
 			p("- %s, %s keys, --memory %s: %s\n", r.Binary, thousands(r.Keys), r.Memory, strings.TrimSpace(r.Error))
 		}
+	}
+	if !failed {
+		p(" No run failed.\n")
 	}
 	p("\n")
 }
