@@ -17,7 +17,7 @@ BROKER_CLICKS ?= 200000
 CHAOS_ENV = GOFKA_CHAOS_KILLS=$(CHAOS_KILLS) GOFKA_CHAOS_CLICKS=$(CHAOS_CLICKS) GOFKA_CHAOS_SEED=$(CHAOS_SEED) \
   GOFKA_BROKER_RESTARTS=$(BROKER_RESTARTS) GOFKA_BROKER_CLICKS=$(BROKER_CLICKS)
 
-.PHONY: help deps test webview-screenshot test-kafka chaos vet check-generated fuzz bench bench-operators bench-e2e bench-cluster bench-eos bench-serde bench-windows bench-windowed generate demo
+.PHONY: help deps test webview-screenshot test-kafka chaos vet check-generated fuzz bench bench-operators bench-e2e bench-cluster bench-eos bench-serde bench-windows bench-windowed bench-memory generate demo
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -65,7 +65,7 @@ fuzz: ## fuzz the frontend with mutated topologies, and the generated JSON serde
 # The benchmarks are a module of their own (bench/go.mod: gonum/plot and what
 # only they need stay out of the library's go.mod); they run from bench/, and
 # their -out, -chart, -raw and -profile-dir paths are relative to the repository root.
-bench: bench-operators bench-serde bench-e2e bench-cluster bench-eos bench-windows bench-windowed ## every benchmark below, in one go (results in bench/results/)
+bench: bench-operators bench-serde bench-e2e bench-cluster bench-eos bench-windows bench-windowed bench-memory ## every benchmark below, in one go (results in bench/results/)
 
 bench-operators: ## generated code vs hand-written loop vs interface chain vs library-style chain, 1M in-memory records
 	@mkdir -p bench/results
@@ -90,6 +90,15 @@ bench-cluster: deps ## distributed runtime: failover time (3 replicas, SIGKILL),
 bench-eos: deps ## exactly-once vs at-least-once, gofka vs Kafka Streams exactly_once_v2, commit 100ms/1s/10s: throughput on N clicks (EOS_RUNS runs), p50/p99 latency at RATE clicks/s, commit at checkpoints, 8 vs 64 partitions
 	cd bench && $(GO) run ./e2e -eos -n $(N) -runs $(EOS_RUNS) -rate $(RATE) -eos-partitions 8,64 -out bench/results/eos.md -raw bench/results/eos-runs.json \
 	  -profile-dir bench/results -command "make $(or $(MAKECMDGOALS),bench-eos) N=$(N) EOS_RUNS=$(EOS_RUNS) RATE=$(RATE)"
+
+MEMORY_KEYS ?= 100000,1000000,10000000
+MEMORY_SIZES ?= 128MiB,256MiB,512MiB
+MEMORY_SKIP ?= 10000000/512MiB
+MEMORY_BASELINE ?= e128674
+bench-memory: deps ## issue 17.5: peak RSS and throughput of one click-count replica under --memory MEMORY_SIZES over MEMORY_KEYS distinct keys, beside the binary at MEMORY_BASELINE (the code before the whole-process budget); embedded broker
+	cd bench && $(GO) run ./cluster -scenarios memory -broker embedded -memory-keys $(MEMORY_KEYS) -memory-sizes $(MEMORY_SIZES) \
+	  -memory-skip '$(MEMORY_SKIP)' -baseline $(MEMORY_BASELINE) -timeout 10m -out bench/results/memory.md -raw bench/results/memory-runs.json \
+	  -command "make bench-memory MEMORY_KEYS=$(MEMORY_KEYS) MEMORY_SIZES=$(MEMORY_SIZES) MEMORY_SKIP='$(MEMORY_SKIP)' MEMORY_BASELINE=$(MEMORY_BASELINE)"
 
 bench-windows: ## windowed counts in memory (issue 14): tumbling and hopping, generated vs a hand-written loop, sessions reported; 1M records, 10,000 keys (raw output in bench/results/windows.txt)
 	@mkdir -p bench/results

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,5 +49,52 @@ func TestRestoreFromSnapshotEqualsReplay(t *testing.T) {
 	}
 	if !strings.Contains(md, "| 1 | snapshot |") || !strings.Contains(md, "20,000 keys, right") {
 		t.Errorf("the report lacks the restore rows:\n%s", md)
+	}
+}
+
+// TestMemoryScenario runs the memory scenario small (20,000 keys, the
+// binary of this tree only, an embedded broker) and checks what does not
+// depend on the machine: every run counted all its keys, and the binary set
+// its Go memory limit to the budget's Go share (9/16 of --memory past its fixed part), as its own
+// /metrics reports it. Peak RSS is reported, never asserted.
+func TestMemoryScenario(t *testing.T) {
+	dir := t.TempDir()
+	cfg := config{
+		broker: "embedded", keys: 1, n: 1, runs: 1, rate: 100, partitions: 4,
+		scenarios: []string{"memory"}, checkpointInterval: 10 * time.Second,
+		memoryKeys: []int{20_000}, memorySizes: []string{"64MiB", "128MiB"},
+		out: filepath.Join(dir, "memory.md"), raw: filepath.Join(dir, "memory-runs.json"),
+		command: "cd bench && go test ./cluster", timeout: 3 * time.Minute,
+		logf: func(format string, args ...any) { t.Logf(strings.TrimSuffix(format, "\n"), args...) },
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	md, err := run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(cfg.raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw struct {
+		Memory memoryResult `json:"memory"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if len(raw.Memory.Runs) != 2 {
+		t.Fatalf("%d runs, want 2:\n%s", len(raw.Memory.Runs), b)
+	}
+	for _, r := range raw.Memory.Runs {
+		if r.Error != "" || r.PeakRSSMB <= 0 {
+			t.Errorf("--memory %s: error %q, peak RSS %.0f MiB", r.Memory, r.Error, r.PeakRSSMB)
+		}
+		if want := float64((r.Bytes - min(48<<20, r.Bytes/2)) / 16 * 9); r.GoLimit != want {
+			t.Errorf("--memory %s: the binary's GOMEMLIMIT is %.0f, want 9/16 of the budget past its fixed part, %.0f", r.Memory, r.GoLimit, want)
+		}
+	}
+	if !strings.Contains(md, "| 20,000 | 64MiB |") || !strings.Contains(md, "| 20,000 | 128MiB |") {
+		t.Errorf("the report lacks the rows:\n%s", md)
 	}
 }

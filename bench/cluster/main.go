@@ -39,6 +39,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -67,10 +68,19 @@ type config struct {
 	command    string
 	keep       bool
 	timeout    time.Duration // hang guard for one scenario
-	logf       func(format string, args ...any)
+	// The memory scenario (memory.go): key counts, --memory sizes, key/size
+	// cells to skip, and the git revision whose binary is "before".
+	memoryKeys  []int
+	memorySizes []string
+	memorySkip  []string
+	baseline    string
+	logf        func(format string, args ...any)
 }
 
 var allScenarios = []string{"failover", "restore", "checkpoint"}
+
+// knownScenarios: memory runs only when asked for (make bench-memory).
+var knownScenarios = append(slices.Clone(allScenarios), "memory")
 
 func main() {
 	var cfg config
@@ -81,7 +91,7 @@ func main() {
 	flag.IntVar(&cfg.runs, "runs", 3, "repetitions of every measurement")
 	flag.IntVar(&cfg.rate, "rate", 20_000, "clicks per second streamed during the failover scenario")
 	partitions := flag.Int("partitions", 4, "partitions of the input and output topics (tasks per sub-topology)")
-	flag.StringVar(&scenarios, "scenarios", strings.Join(allScenarios, ","), "comma-separated scenarios to run: failover, restore, checkpoint")
+	flag.StringVar(&scenarios, "scenarios", strings.Join(allScenarios, ","), "comma-separated scenarios to run: failover, restore, checkpoint, memory (not by default: make bench-memory)")
 	flag.DurationVar(&cfg.checkpointInterval, "checkpoint-interval", 10*time.Second, "--checkpoint-interval of the replicas in the failover and restore scenarios")
 	flag.StringVar(&cfg.fillMemory, "fill-memory", "", "--memory of the restore scenario's replica while it counts the keys (default: the binary's 256MiB, as for the restores)")
 	flag.BoolVar(&cfg.verify, "verify", true, "after every restore, read the store back and check it holds exactly the expected keys and counts")
@@ -90,7 +100,23 @@ func main() {
 	flag.StringVar(&cfg.command, "command", "", "how the benchmark was invoked, for the report (default: the go run command line)")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the scratch directory (replica logs, state, snapshots) and print its path")
 	flag.DurationVar(&cfg.timeout, "timeout", 20*time.Minute, "hang guard for one scenario")
+	memKeys := flag.String("memory-keys", "100000,1000000,10000000", "memory scenario: comma-separated key counts")
+	memSizes := flag.String("memory-sizes", "128MiB,256MiB,512MiB", "memory scenario: comma-separated --memory values")
+	memSkip := flag.String("memory-skip", "", "memory scenario: comma-separated keys/size cells not to run, e.g. 10000000/512MiB")
+	flag.StringVar(&cfg.baseline, "baseline", "", "memory scenario: git revision to build the \"before\" binary at (empty: only this tree)")
 	flag.Parse()
+	for _, k := range strings.Split(*memKeys, ",") {
+		n, err := strconv.Atoi(k)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "cluster: -memory-keys:", err)
+			os.Exit(2)
+		}
+		cfg.memoryKeys = append(cfg.memoryKeys, n)
+	}
+	cfg.memorySizes = strings.Split(*memSizes, ",")
+	if *memSkip != "" {
+		cfg.memorySkip = strings.Split(*memSkip, ",")
+	}
 	cfg.partitions = int32(*partitions)
 	cfg.scenarios = strings.Split(scenarios, ",")
 	if cfg.command == "" {
@@ -117,8 +143,8 @@ func main() {
 // check rejects flag values the scenarios cannot work with.
 func (cfg config) check() error {
 	for _, s := range cfg.scenarios {
-		if !slices.Contains(allScenarios, s) {
-			return fmt.Errorf("-scenarios: unknown scenario %q (want some of %s)", s, strings.Join(allScenarios, ", "))
+		if !slices.Contains(knownScenarios, s) {
+			return fmt.Errorf("-scenarios: unknown scenario %q (want some of %s)", s, strings.Join(knownScenarios, ", "))
 		}
 	}
 	switch {
@@ -174,7 +200,7 @@ func run(ctx context.Context, cfg config) (string, error) {
 
 	// On a terminal, a bar over the scenarios; the log lines print above it.
 	var chosen int64
-	for _, s := range allScenarios {
+	for _, s := range knownScenarios {
 		if cfg.wants(s) {
 			chosen++
 		}
@@ -214,6 +240,13 @@ func run(ctx context.Context, cfg config) (string, error) {
 		bar.Describe("cluster: restore")
 		if rep.restore, err = runRestore(ctx, env); err != nil {
 			fail("restore", err)
+		}
+		bar.Add(1)
+	}
+	if cfg.wants("memory") && ctx.Err() == nil {
+		cfg.logf("memory: keys %v, --memory %v, baseline %q\n", cfg.memoryKeys, cfg.memorySizes, cfg.baseline)
+		if rep.memory, err = runMemory(ctx, env); err != nil {
+			fail("memory", err)
 		}
 		bar.Add(1)
 	}

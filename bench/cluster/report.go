@@ -19,6 +19,7 @@ type report struct {
 	failover          *failoverResult
 	restore           *restoreResult
 	overhead          *overheadResult
+	memory            *memoryResult
 	failures          []string // scenarios that failed, with why
 }
 
@@ -78,8 +79,9 @@ func (rep *report) json() ([]byte, error) {
 		Failover *failoverResult `json:"failover,omitempty"`
 		Restore  *restoreResult  `json:"restore,omitempty"`
 		Overhead *overheadResult `json:"checkpoint_overhead,omitempty"`
+		Memory   *memoryResult   `json:"memory,omitempty"`
 		Failures []string        `json:"failures,omitempty"`
-	}{rep.started, rep.finished, rep.machine, rep.load, rep.loadEnd, rep.broker, rep.cfg.command, rep.failover, rep.restore, rep.overhead, rep.failures}, "", "  ")
+	}{rep.started, rep.finished, rep.machine, rep.load, rep.loadEnd, rep.broker, rep.cfg.command, rep.failover, rep.restore, rep.overhead, rep.memory, rep.failures}, "", "  ")
 }
 
 // markdown is the report: what ran where, the targets, then each scenario's
@@ -87,7 +89,12 @@ func (rep *report) json() ([]byte, error) {
 func (rep *report) markdown() string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	p("# Distributed runtime benchmarks: failover, restore, checkpoint overhead\n\n")
+	title := "Distributed runtime benchmarks: failover, restore, checkpoint overhead"
+	memoryOnly := len(rep.cfg.scenarios) == 1 && rep.cfg.scenarios[0] == "memory"
+	if memoryOnly {
+		title = "Memory: does --memory bound the whole process? (issue 17, point 5)"
+	}
+	p("# %s\n\n", title)
 	p("Measured %s (took %s) with:\n\n    %s\n\n", rep.started.UTC().Format("2006-01-02 15:04 MST"),
 		rep.finished.Sub(rep.started).Round(time.Second), rep.cfg.command)
 	p("- Machine: %s; load average (1, 5, 15 min) when the run started %s, when it ended %s: other work on the machine skews the figures.\n", rep.machine, rep.load, rep.loadEnd)
@@ -95,6 +102,41 @@ func (rep *report) markdown() string {
 	p("- Application: the click-count binary (examples/clickcount: user-clicks → filter bots → re-key by user → count in the RocksDB store click-counts → user-click-counts), %d partitions, so %d tasks: 0_p (filter and re-key, stateless) and 1_p (the count, stateful). Every replica is a process of its own, with its defaults unless said: at-least-once, --commit-interval 5s, --memory 256MiB, --failure-timeout 3s, snapshots in a local directory.\n\n",
 		rep.cfg.partitions, 2*rep.cfg.partitions)
 
+	if !memoryOnly {
+		rep.targets(&b)
+	}
+	if len(rep.failures) > 0 {
+		p("## Failed scenarios\n\n")
+		for _, f := range rep.failures {
+			p("```\n%s\n```\n\n", strings.TrimSpace(f))
+		}
+	}
+
+	if f := rep.failover; f != nil {
+		rep.failoverSection(&b, f)
+	}
+	if r := rep.restore; r != nil {
+		rep.restoreSection(&b, r)
+	}
+	if o := rep.overhead; o != nil {
+		rep.overheadSection(&b, o)
+	}
+	if m := rep.memory; m != nil {
+		rep.memorySection(&b, m)
+	}
+	p("## Commands\n\n")
+	p("    make bench-cluster                      # this report: -keys 10000000 -n 1000000 -runs 3, real Kafka when java+mvn+kcat exist\n")
+	p("    make bench-memory                       # the memory scenario (bench/results/memory.md): peak RSS under --memory, before and after\n")
+	p("    cd bench && go run ./cluster -keys 200000 -n 200000 -runs 1 -broker embedded -out /tmp/cluster.md   # a quick run (about a minute)\n")
+	p("    cd bench && go run ./cluster -scenarios failover -runs 5                                            # one scenario\n")
+	p("    cd bench && go test ./cluster           # smoke tests: 20,000 keys restored from a snapshot and by replay give the same, right store; the memory scenario sets GOMEMLIMIT\n\n")
+	p("Every measurement, with the state each task was restored from, is in %s.\n", orDash(rep.cfg.raw))
+	return b.String()
+}
+
+// targets is the report's table of the issue's targets.
+func (rep *report) targets(b *strings.Builder) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 	p("## Targets\n\n| what | measured | target | verdict |\n|---|---|---|---|\n")
 	if f := rep.failover; f != nil {
 		for _, role := range []string{"non-leader", "leader"} {
@@ -120,29 +162,6 @@ func (rep *report) markdown() string {
 			thousands(o.N), ratio, float64(o.N)/with, float64(o.N)/without, overheadTarget, verdictAbove(ratio, overheadTarget, "×"))
 	}
 	p("\nVerdicts compare the median with the target; the maximum is shown beside it. A failover kill counts the time until the victim's count tasks (1_p) wrote again; when the victim ran none (3 of the 8 tasks can all be stateless ones), until its other tasks did.\n\n")
-	if len(rep.failures) > 0 {
-		p("## Failed scenarios\n\n")
-		for _, f := range rep.failures {
-			p("```\n%s\n```\n\n", strings.TrimSpace(f))
-		}
-	}
-
-	if f := rep.failover; f != nil {
-		rep.failoverSection(&b, f)
-	}
-	if r := rep.restore; r != nil {
-		rep.restoreSection(&b, r)
-	}
-	if o := rep.overhead; o != nil {
-		rep.overheadSection(&b, o)
-	}
-	p("## Commands\n\n")
-	p("    make bench-cluster                      # this report: -keys 10000000 -n 1000000 -runs 3, real Kafka when java+mvn+kcat exist\n")
-	p("    cd bench && go run ./cluster -keys 200000 -n 200000 -runs 1 -broker embedded -out /tmp/cluster.md   # a quick run (about a minute)\n")
-	p("    cd bench && go run ./cluster -scenarios failover -runs 5                                            # one scenario\n")
-	p("    cd bench && go test ./cluster           # smoke test: 20,000 keys restored from a snapshot and by replay give the same, right store\n\n")
-	p("Every measurement, with the state each task was restored from, is in %s.\n", orDash(rep.cfg.raw))
-	return b.String()
 }
 
 func (rep *report) failoverSection(b *strings.Builder, f *failoverResult) {

@@ -159,7 +159,7 @@ func addRunFlags(c *cobra.Command, rf *runFlags) {
 	f.Int32Var(&rf.partitions, "embedded-partitions", 4, "partitions of topics the embedded broker creates")
 	f.StringVar(&rf.onBadRecord, "on-bad-record", "fail", "what to do with a record that cannot be decoded: fail, skip or dead-letter")
 	f.StringVar(&rf.deadLetter, "dead-letter-topic", "", "topic for dead-lettered records (default <app-id>-dead-letter)")
-	f.StringVar(&rf.memory, "memory", "256MiB", "memory budget for all state of the process (RocksDB block cache, memtables, caches); at least 32MiB, since half is the block cache, which needs one 16 MiB shard to keep bloom filters cached")
+	f.StringVar(&rf.memory, "memory", "256MiB", "memory budget of the whole process, to set a container's limit from: min(48MiB, half) is the process's fixed part (code, threads); of the rest R, 3/16 RocksDB block cache (data, index and filter blocks), 1/8 RocksDB memtables, 1/8 typed state caches, 1/8 Kafka fetch and produce buffers, 9/16 the Go heap's soft limit (GOMEMLIMIT, unless set; it holds the caches and Kafka buffers), 1/8 reserve (table readers, allocator); at least 32MiB")
 	f.StringVar(&rf.topology, "topology", "", "which topology to run when the binary has several")
 	f.StringVar(&rf.cpuProfile, "cpu-profile", "", "write a pprof CPU profile of the run to this file")
 
@@ -269,6 +269,10 @@ func run(ctx context.Context, programs []*runtime.Program, rf runFlags, stderr i
 	if memory < rocks.MinBudget {
 		return fmt.Errorf("--memory %s is below the minimum of %dMiB: %s", rf.memory, rocks.MinBudget>>20, engine.MinMemoryWhy)
 	}
+	split := engine.SplitMemory(memory)
+	goLimit := engine.SetGoMemoryLimit(split, log)
+	log.Info("memory budget", "total_bytes", memory, "block_cache_bytes", split.Rocks.BlockCache, "write_buffer_bytes", split.Rocks.WriteBuffers,
+		"typed_cache_bytes", split.TypedCaches, "kafka_buffer_bytes", split.Kafka, "go_memory_limit_bytes", goLimit)
 	pt, err := replicaSecurity(rf, log)
 	if err != nil {
 		return err

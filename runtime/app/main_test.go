@@ -39,11 +39,11 @@ func TestUnknownGuaranteeRefused(t *testing.T) {
 	}
 }
 
-// TestMemoryBelowMinimumRefused: a budget too small for RocksDB's block cache
+// TestMemoryBelowMinimumRefused: a budget too small for RocksDB's memtables
 // is refused before anything starts, with the reason.
 func TestMemoryBelowMinimumRefused(t *testing.T) {
 	code, _, errOut := command(t, "run", "--memory", "16MiB")
-	if code == 0 || !strings.Contains(errOut, "--memory 16MiB is below the minimum of 32MiB") || !strings.Contains(errOut, "block cache") {
+	if code == 0 || !strings.Contains(errOut, "--memory 16MiB is below the minimum of 32MiB") || !strings.Contains(errOut, "memtables") {
 		t.Errorf("status %d, stderr %q; want the minimum and why", code, errOut)
 	}
 }
@@ -123,6 +123,19 @@ func TestSecurityFlagsGoTogether(t *testing.T) {
 	for _, f := range []string{"--peer-tls-ca", "--peer-tls-cert", "--peer-tls-key", "--status-tls-cert", "--status-tls-key", "--status-token-file"} {
 		if code != 0 || !strings.Contains(out, f) {
 			t.Errorf("run --help does not offer %s", f)
+		}
+	}
+}
+
+// TestMemoryHelpGivesTheSplit: --memory's help says the whole process and
+// where each share goes, as the README's table does.
+func TestMemoryHelpGivesTheSplit(t *testing.T) {
+	_, out, errOut := command(t, "run", "--help")
+	help := out + errOut
+	for _, want := range []string{"memory budget of the whole process", "min(48MiB, half) is the process's fixed part", "3/16 RocksDB block cache", "1/8 RocksDB memtables",
+		"1/8 typed state caches", "1/8 Kafka fetch and produce buffers", "9/16 the Go heap's soft limit (GOMEMLIMIT", "1/8 reserve"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("--memory's help lacks %q", want)
 		}
 	}
 }

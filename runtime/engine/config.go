@@ -27,8 +27,7 @@ const (
 )
 
 // MinMemoryWhy explains rocks.MinBudget, the smallest MemoryBudget, to users.
-const MinMemoryWhy = "half of it is RocksDB's block cache, which needs at least one 16 MiB shard to keep a large store's " +
-	"bloom filters cached (smaller, every lookup of a new key reads the disk), and a quarter is memtables, " +
+const MinMemoryWhy = "half of it is the process's fixed part (code, threads), and an eighth of the rest RocksDB's memtables, " +
 	"256 KiB per task with one store at their 64 KiB floor"
 
 // Config configures one replica of an application.
@@ -52,9 +51,12 @@ type Config struct {
 	OnBadRecord BadRecordPolicy
 	// DeadLetterTopic defaults to "<app id>-dead-letter".
 	DeadLetterTopic string
-	// MemoryBudget bounds the state of the whole process: RocksDB block cache,
-	// memtables and the typed caches in front of them. At least rocks.MinBudget
-	// (32 MiB); 0 means 256 MiB.
+	// MemoryBudget bounds the whole process: RocksDB's block cache and
+	// memtables, the typed caches in front of them and the Kafka clients'
+	// buffers take shares of it (SplitMemory, memory.go). The Go heap's share
+	// (GOMEMLIMIT) is the process's to set: the binary does, through
+	// SetGoMemoryLimit; an application running the engine as a library calls it
+	// or sets its own. At least rocks.MinBudget (32 MiB); 0 means 256 MiB.
 	MemoryBudget int64
 	// CreateTopics lets the engine create missing source and sink topics with
 	// DefaultPartitions partitions (the embedded development broker does this).

@@ -53,6 +53,7 @@ type Engine struct {
 	orderedTopics map[string]bool // topics whose records are merged in time order with others' (order.go)
 	wm            *watermarks     // event-time progress of the running tasks (WithWatermark)
 	cacheEntries  int
+	memory        MemorySplit                       // MemoryBudget over the process (memory.go)
 	tasks         map[coordinator.TaskID]*task      // the running tasks
 	taskCounts    map[coordinator.TaskID]*taskCount // starts and rollbacks, for /status
 	batch         []runtime.Record                  // reused for every fetched partition
@@ -158,6 +159,7 @@ func Run(ctx context.Context, prog *runtime.Program, cfg Config) error {
 		tasks: map[coordinator.TaskID]*task{}, taskCounts: map[coordinator.TaskID]*taskCount{}, routes: map[string][]route{},
 		positions: map[topicPartition]int64{}, changelogs: map[topicPartition]int64{},
 		metrics: newMetrics(), started: time.Now(), out: &outPool{},
+		memory: SplitMemory(cfg.MemoryBudget),
 	}
 	e.metrics.countPeerTLS(cfg.Cluster.PeerTLS)
 	e.ckpt = newCheckpoints(e)
@@ -239,6 +241,7 @@ func unreachable(err error) bool {
 // the security settings, the watch, the logger, then extra.
 func (e *Engine) clientOpts(extra ...kgo.Opt) []kgo.Opt {
 	opts := []kgo.Opt{kgo.SeedBrokers(e.cfg.Brokers...), kgo.WithLogger(kgoLogger{e.log}), kgo.WithHooks(e.watch)}
+	opts = append(opts, e.memory.KafkaLimits(e.producers())...) // before the user's options, which may override them
 	opts = append(opts, e.cfg.KafkaOptions...)
 	return append(opts, extra...)
 }
@@ -282,7 +285,7 @@ func (e *Engine) close() {
 // openState opens the replica's RocksDB pool (one instance per task, one memory
 // budget) and the snapshot store, and routes input topics to sources.
 func (e *Engine) openState(ctx context.Context) error {
-	mem, typedBytes := rocks.SplitBudget(e.cfg.MemoryBudget)
+	mem, typedBytes := e.memory.Rocks, e.memory.TypedCaches
 	dir := filepath.Join(e.replicaDir(), "state")
 	var err error
 	if e.pool, err = rocks.OpenPool(dir, mem); err != nil {
@@ -315,7 +318,8 @@ func (e *Engine) openState(ctx context.Context) error {
 	e.orderedTopics = orderedTopics(e.routes)
 	e.wm = newWatermarks(e)
 	e.log.Info("state opened", "dir", dir, "snapshots", e.cfg.Snapshots, "block_cache_bytes", mem.BlockCache,
-		"write_buffer_bytes", mem.WriteBuffers, "cache_entries_per_store", e.cacheEntries)
+		"write_buffer_bytes", mem.WriteBuffers, "cache_entries_per_store", e.cacheEntries,
+		"kafka_buffer_bytes", e.memory.Kafka, "go_heap_share_bytes", e.memory.GoLimit)
 	e.checkMemory(mem)
 	return nil
 }
@@ -338,7 +342,7 @@ func (e *Engine) checkMemory(mem rocks.Memory) {
 	}
 	if need := rocks.MinWriteBuffers(cfs); cfs > 0 && mem.WriteBuffers < need {
 		e.log.Warn("the memory budget is too small for the memtables of every task: RocksDB may exceed it; raise --memory",
-			"column_families", cfs, "write_buffer_bytes", mem.WriteBuffers, "needed", need, "memory_at_least", 4*need)
+			"column_families", cfs, "write_buffer_bytes", mem.WriteBuffers, "needed", need, "memory_at_least", 8*need)
 	}
 }
 

@@ -147,6 +147,12 @@
 //     (bloom filters, 10 bits per key) are cached in it too
 //     (cache_index_and_filter_blocks, high priority, level-0 ones pinned), so they
 //     count against the budget instead of growing with the number of SST files.
+//     Both are partitioned (a two-level index and partitioned filters in 4 KiB
+//     partitions, the top level pinned), so a large file's filter is loaded and
+//     evicted a partition at a time rather than as one multi-megabyte block, and
+//     each instance keeps at most 256 table readers open (max_open_files).
+//     Memtables cannot be charged to the cache (RocksDB 7.8's C API, which
+//     grocksdb wraps, has no WriteBufferManager): they are capped instead.
 //   - Write buffers (Memory.WriteBuffers): a hard ceiling on the memtables of all N
 //     column families of all open instances together (N = store partitions + one
 //     meta per instance; the never-written default column families are not counted).
@@ -181,11 +187,17 @@
 //
 // # Sizing rule
 //
-// Give each replica one total budget T for state and split it with SplitBudget:
+// Give each replica one total budget T for the whole process (the runtime's
+// --memory) and split it with SplitBudget; engine.SplitMemory gives the rest.
+// FixedPart(T) = min(48 MiB, T/2) is set aside (the code's pages, threads), and
+// of R = T − FixedPart(T):
 //
-//	block cache            T/2
-//	RocksDB write buffers  T/4
-//	typed caches           T - T/2 - T/4   (≈ T/4: the state.Cache layers in front, all stores together)
+//	block cache            3R/16 (data, index and filter blocks of every store)
+//	RocksDB write buffers  R/8
+//	typed caches           R/8   (the state.Cache layers in front, all stores together)
+//	Kafka client buffers   R/8   (fetched and not yet produced records; Go heap)
+//	Go heap limit          9R/16 (GOMEMLIMIT: the typed caches, Kafka buffers and processing)
+//	reserve                R/8   (table readers, allocator overhead)
 //
 // Many store partitions under a small WriteBuffers give small memtables (more, smaller
 // SST files and more compaction); raise the budget, not the per-partition size. The
@@ -196,9 +208,9 @@
 // write_buffer_size by an arena block (1/8 of it) before it is switched, pinned
 // blocks can exceed the cache's capacity (it is not strict), and per-file
 // table-reader objects, iterators' pinned blocks, each instance's WAL buffers and
-// info log, the memtables and 4 MiB caches of read-only opens of checkpoints, and the
-// Go heap are not counted. MemoryUsage (of a Pool or a DB) reports what RocksDB
-// actually holds (TestTinyBudget logs it).
+// info log, the memtables and 4 MiB caches of read-only opens of checkpoints, and
+// the allocator's overhead are not counted: the reserve is for them. MemoryUsage
+// (of a Pool or a DB) reports what RocksDB actually holds (TestTinyBudget logs it).
 //
 // # Files
 //

@@ -35,25 +35,38 @@ type Memory struct {
 	WriteBuffers int64
 }
 
-// SplitBudget divides one total state budget in bytes: half to the block cache, a
-// quarter to RocksDB's write buffers, and the rest (typedCacheBytes, about a quarter)
-// to the typed write-back caches (state.Cache) in front of the stores.
+// ProcessFixed is the part of a whole-process budget no share can use: what
+// the process holds whatever its load. Most of it is file-backed pages of
+// code it has run, which count in its resident set: 46 MB of the click-count
+// binary's RSS (its text and read-only data, librocksdb's) at every budget
+// (/proc/PID/status RssFile), then the Go runtime's and RocksDB's threads. A
+// budget gives up at most half of itself to it (FixedPart).
+const ProcessFixed = 48 << 20
+
+// FixedPart is the part of total set aside for ProcessFixed: at most half.
+func FixedPart(total int64) int64 { return min(ProcessFixed, max(total, 0)/2) }
+
+// SplitBudget gives RocksDB's pools and the typed write-back caches their shares
+// of one whole-process budget in bytes (the runtime's --memory, see
+// engine.SplitMemory for the rest). Of R = total − FixedPart(total): 3/16 to
+// the block cache (data, index and filter blocks), 1/8 to RocksDB's write
+// buffers and 1/8 (typedCacheBytes) to the typed write-back caches
+// (state.Cache) in front of the stores. The rest of R is the Kafka clients'
+// buffers, the rest of the Go heap and a reserve for what no pool counts
+// (stacks, table readers, allocator overhead).
 func SplitBudget(total int64) (mem Memory, typedCacheBytes int64) {
-	if total < 0 {
-		total = 0
-	}
-	mem = Memory{BlockCache: total / 2, WriteBuffers: total / 4}
-	return mem, total - mem.BlockCache - mem.WriteBuffers
+	r := max(total, 0) - FixedPart(total)
+	mem = Memory{BlockCache: r / 16 * 3, WriteBuffers: r / 8}
+	return mem, r / 8
 }
 
-// MinBudget is the smallest total budget (split by SplitBudget) under which the
-// pool still works as designed. The block cache gets half, and below one shard
-// of minCacheShard (16 MiB) the filter and index blocks of a large SST file are
-// evicted as soon as they are read, so every lookup of a new key goes to disk
-// (see minCacheShard). The write buffers get a quarter, 8 MiB at the minimum:
-// the memtables of 32 task instances with one store each at their floor
-// (MinWriteBuffers). Smaller budgets would not bound memory, only slow it down.
-const MinBudget = 2 * minCacheShard
+// MinBudget is the smallest whole-process budget (split by SplitBudget) under
+// which the pool still works: half of it is the process's fixed part, the
+// write buffers get 2 MiB, the memtables of 8 task instances with one store
+// each at their floor (MinWriteBuffers; more tasks are warned of), and the
+// block cache 3 MiB. Smaller budgets would not bound memory, only slow it
+// down.
+const MinBudget = 32 << 20
 
 // MinWriteBuffers is the write-buffer pool below which the memtables of
 // columnFamilies column families no longer fit: each holds maxWriteBuffers (2)
@@ -94,13 +107,15 @@ func fillMemory(mem Memory) (Memory, error) {
 	return mem, nil
 }
 
-// minCacheShard is the smallest shard of the block cache. RocksDB's default
-// splits a cache into up to 64 shards (2 MiB each at 128 MiB), and a block
-// larger than its shard is evicted as soon as it is released: the bloom filter
-// of one large SST (about 3 MB at 2.5M keys) was then read again from disk on
-// every lookup of a new key, and filling such a store slowed to about 2,000
-// records/s (bench/cluster, measured with perf). Shards of at least 16 MiB keep
-// filters of stores up to about 13M keys per file.
+// minCacheShard is the smallest shard of the block cache (but for a cache smaller
+// than it, which is one shard). RocksDB's default splits a cache into up to 64
+// shards (2 MiB each at 128 MiB), and a block larger than its shard is evicted
+// as soon as it is released: the bloom filter of one large SST (about 3 MB at
+// 2.5M keys) was then read again from disk on every lookup of a new key, and
+// filling such a store slowed to about 2,000 records/s (bench/cluster, measured
+// with perf). Filters and indexes are now partitioned (newTableOptions), so no
+// block is that large, but shards of at least 16 MiB still keep one hot
+// store's partitions from crowding out each other on a few small shards.
 const minCacheShard = 16 << 20
 
 // newBlockCache is the pool's LRU block cache of capacity bytes, with as many
@@ -117,6 +132,36 @@ func newBlockCache(capacity int64) *grocksdb.Cache {
 	return grocksdb.NewLRUCacheWithOptions(o)
 }
 
+// newTableOptions are the block-based table options of every column family of
+// a pool: everything a table reader reads goes through the shared cache, so the
+// cache's capacity bounds it and nothing grows with the data outside it.
+// Index and filter blocks are cached (charged to the cache, not held by the
+// table reader), at high priority, and those of L0 files pinned (they are read
+// on every lookup). They are partitioned (a two-level index, partitioned
+// filters, 4 KiB partitions): a whole-file filter of a 10M-key store is about
+// 12 MB, one block the cache must hold entirely or read again on each lookup,
+// while partitions are loaded and evicted as the keys they cover are used.
+// Only the small top-level index of each file stays pinned.
+func newTableOptions(cache *grocksdb.Cache) *grocksdb.BlockBasedTableOptions {
+	t := grocksdb.NewDefaultBlockBasedTableOptions()
+	t.SetBlockCache(cache)
+	t.SetFilterPolicy(grocksdb.NewBloomFilterFull(10))
+	t.SetCacheIndexAndFilterBlocks(true)
+	t.SetCacheIndexAndFilterBlocksWithHighPriority(true)
+	t.SetPinL0FilterAndIndexBlocksInCache(true)
+	t.SetIndexType(grocksdb.KTwoLevelIndexSearchIndexType)
+	t.SetPartitionFilters(true)
+	t.SetMetadataBlockSize(4 << 10)
+	t.SetPinTopLevelIndexAndFilter(true)
+	return t
+}
+
+// maxOpenFiles caps the table readers an instance keeps open (max_open_files):
+// each holds a file descriptor and its properties and top-level index outside
+// the block cache. A store of 10M keys has a few dozen files, so the cap costs
+// nothing there and stops a large one from holding thousands.
+const maxOpenFiles = 256
+
 // dbOptions builds the options of one instance, the instances-th open one, whose
 // column families start with write_buffer_size wbs.
 func (p *Pool) dbOptions(instances int, wbs int64) *grocksdb.Options {
@@ -128,6 +173,7 @@ func (p *Pool) dbOptions(instances int, wbs int64) *grocksdb.Options {
 	o.SetWriteBufferSize(uint64(wbs))
 	o.SetArenaBlockSize(uint64(arenaBlockSize(wbs)))
 	o.SetMaxWriteBufferNumber(maxWriteBuffers)
+	o.SetMaxOpenFiles(maxOpenFiles)
 	// Backstops, fixed at open (db_write_buffer_size cannot change on an open DB).
 	o.SetDbWriteBufferSize(uint64(p.mem.WriteBuffers / n))
 	o.SetMaxTotalWalSize(uint64(max(4*p.mem.WriteBuffers/n, minTotalWalSize)))

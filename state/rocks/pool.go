@@ -95,12 +95,7 @@ func newPool(dir string, mem Memory) *Pool {
 	p.cond = sync.NewCond(&p.mu)
 	p.wbs = WriteBufferSize(mem.WriteBuffers, 0)
 	p.cache = newBlockCache(mem.BlockCache)
-	p.bbto = grocksdb.NewDefaultBlockBasedTableOptions()
-	p.bbto.SetBlockCache(p.cache)
-	p.bbto.SetFilterPolicy(grocksdb.NewBloomFilterFull(10))
-	p.bbto.SetCacheIndexAndFilterBlocks(true)
-	p.bbto.SetCacheIndexAndFilterBlocksWithHighPriority(true)
-	p.bbto.SetPinL0FilterAndIndexBlocksInCache(true)
+	p.bbto = newTableOptions(p.cache)
 	return p
 }
 

@@ -555,13 +555,18 @@ func TestTypedCacheOverStore(t *testing.T) {
 }
 
 func TestSplitBudget(t *testing.T) {
-	mem, typed := SplitBudget(100 << 20)
-	if mem.BlockCache != 50<<20 || mem.WriteBuffers != 25<<20 || typed != 25<<20 {
-		t.Fatalf("SplitBudget(100 MiB) = %+v, %d", mem, typed)
+	// 128 MiB less the fixed 48 MiB leaves 80: 3/16, 1/8 and 1/8 of it.
+	mem, typed := SplitBudget(128 << 20)
+	if mem.BlockCache != 15<<20 || mem.WriteBuffers != 10<<20 || typed != 10<<20 {
+		t.Fatalf("SplitBudget(128 MiB) = %+v, %d; want 15, 10 and 10 MiB", mem, typed)
+	}
+	// 32 MiB gives half to the fixed part: 16 MiB left.
+	if mem, typed := SplitBudget(32 << 20); mem.BlockCache != 3<<20 || mem.WriteBuffers != 2<<20 || typed != 2<<20 {
+		t.Fatalf("SplitBudget(32 MiB) = %+v, %d; want 3, 2 and 2 MiB", mem, typed)
 	}
 	mem, typed = SplitBudget(7)
-	if mem.BlockCache+mem.WriteBuffers+typed != 7 {
-		t.Fatalf("SplitBudget(7) = %+v, %d: does not add up", mem, typed)
+	if mem.BlockCache+mem.WriteBuffers+typed > 7 {
+		t.Fatalf("SplitBudget(7) = %+v, %d: more than the budget", mem, typed)
 	}
 	db := open(t, t.TempDir(), Memory{})
 	def, _ := SplitBudget(DefaultBudget)
