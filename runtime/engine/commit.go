@@ -27,34 +27,54 @@ import (
 
 // commit makes everything the running tasks processed durable.
 func (e *Engine) commit(ctx context.Context) error {
+	return e.commitTasks(ctx, e.runningTasks())
+}
+
+// commitInterval is the loop's commit every commit interval: under
+// exactly-once the transactions finish committing off the loop
+// (txncommit.go), and the loop settles them before it next needs them.
+func (e *Engine) commitInterval(ctx context.Context) error {
+	if e.cfg.ExactlyOnce {
+		return e.beginTxnCommits(ctx, e.runningTasks())
+	}
+	return e.commit(ctx)
+}
+
+func (e *Engine) runningTasks() []*task {
 	tasks := make([]*task, 0, len(e.tasks))
 	for _, t := range e.tasks {
 		tasks = append(tasks, t)
 	}
-	return e.commitTasks(ctx, tasks)
+	return tasks
 }
 
 // commitTasks makes everything the given tasks processed durable, in the order
 // at-least-once needs: state to RocksDB and changelogs, every produce
 // acknowledged, changelog offsets recorded in each task's state, and only then
-// input offsets committed.
+// input offsets committed. Under exactly-once it commits the tasks'
+// transactions and waits for them.
 func (e *Engine) commitTasks(ctx context.Context, tasks []*task) error {
+	if e.cfg.ExactlyOnce {
+		if err := e.beginTxnCommits(ctx, tasks); err != nil {
+			return errors.Join(err, e.settleCommits())
+		}
+		return e.settleCommits()
+	}
 	var took commitTimes
 	start := time.Now()
 	if err := e.flushTimed(ctx, tasks, &took); err != nil {
-		if e.cfg.ExactlyOnce && !errors.Is(err, errLeaseLost) && ctx.Err() == nil {
-			return txnAborted(err)
-		}
 		return err // the graceful stop (ctx ended) flushes again
 	}
 	defer took.log(e.log, len(tasks), start)
-	if e.cfg.ExactlyOnce {
-		var plain []*task
-		if err := e.commitTxns(ctx, tasks, &plain, &took); err != nil {
-			return err
-		}
-		tasks = plain
+	offsets := e.inputOffsets(tasks)
+	if len(offsets) == 0 {
+		return nil
 	}
+	return e.commitOffsets(ctx, offsets)
+}
+
+// inputOffsets are the processed positions of the tasks' inputs, to commit.
+func (e *Engine) inputOffsets(tasks []*task) kadm.Offsets {
 	var offsets kadm.Offsets
 	for _, t := range tasks {
 		md := e.timeOf(t).metadata()
@@ -64,10 +84,7 @@ func (e *Engine) commitTasks(ctx context.Context, tasks []*task) error {
 			}
 		}
 	}
-	if len(offsets) == 0 {
-		return nil
-	}
-	return e.commitOffsets(ctx, offsets)
+	return offsets
 }
 
 // txnAborted marks err, met while committing under exactly-once, as an

@@ -84,11 +84,14 @@ func (e *Engine) step(ctx context.Context, st *loopState) error {
 		return nil
 	}
 	if e.wm.enabled() {
+		if err := e.settleCommits(); err != nil { // announcing produces through every task
+			return err
+		}
 		if err := e.wm.announce(); err != nil {
 			return err
 		}
 	}
-	if err := e.commit(ctx); err != nil {
+	if err := e.commitInterval(ctx); err != nil {
 		return err
 	}
 	st.lastCommit = time.Now()
@@ -100,6 +103,9 @@ func (e *Engine) step(ctx context.Context, st *loopState) error {
 // idle waits for the coordinator while no task runs here, reconciling with the
 // assignment every commit interval.
 func (e *Engine) idle(ctx context.Context) error {
+	if err := e.settleCommits(); err != nil {
+		return err
+	}
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
@@ -260,6 +266,9 @@ func (e *Engine) stopGracefully() error {
 // commit is bounded, so that unreachable brokers cannot keep a failed
 // application alive.
 func (e *Engine) failed(err error) error {
+	if serr := e.settleCommits(); serr != nil {
+		e.log.Error("commit in flight when processing failed", "err", serr)
+	}
 	var rf *recordFailure
 	if errors.As(err, &rf) && e.cfg.ExactlyOnce {
 		// Nothing of the failing record's transaction may become visible:
@@ -277,16 +286,27 @@ func (e *Engine) failed(err error) error {
 	return err
 }
 
-// handleEvents handles every coordinator event already waiting.
+// handleEvents handles every coordinator event already waiting. An event
+// may act on every task (move, checkpoint, fence), so the commits in flight
+// finish first; when one failed, the event is held until the loop has rolled
+// the failed tasks back.
 func (e *Engine) handleEvents(ctx context.Context) error {
 	for {
-		select {
-		case ev := <-e.node.Events():
-			if err := e.handle(ctx, ev); err != nil {
-				return err
+		ev := e.heldEvent
+		e.heldEvent = nil
+		if ev == nil {
+			select {
+			case ev = <-e.node.Events():
+			default:
+				return nil
 			}
-		default:
-			return nil
+		}
+		if err := e.settleCommits(); err != nil {
+			e.heldEvent = ev
+			return err
+		}
+		if err := e.handle(ctx, ev); err != nil {
+			return err
 		}
 	}
 }

@@ -32,6 +32,13 @@ func (e *Engine) processFetches(ctx context.Context, fetches kgo.Fetches) error 
 				return false
 			}
 		}
+		for _, rt := range e.routes[ftp.Topic] {
+			if t := e.tasks[coordinator.TaskID{SubTopology: rt.subTopology, Partition: ftp.Partition}]; t != nil {
+				if err = e.settleTask(t); err != nil {
+					return false // its transaction failed: the loop rolls it back
+				}
+			}
+		}
 		err = e.processPartition(ftp)
 		return err == nil
 	})
