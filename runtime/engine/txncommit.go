@@ -167,7 +167,13 @@ func (e *Engine) settleTask(t *task) error {
 	if c == nil {
 		return nil
 	}
-	<-c.done
+	select {
+	case <-c.done:
+	default:
+		wait := time.Now()
+		<-c.done
+		e.commitTook.waited += time.Since(wait)
+	}
 	t.committing = nil
 	e.noteSettled(t, c)
 	return c.err
