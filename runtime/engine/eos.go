@@ -52,14 +52,15 @@ import (
 // checkpoint); measured, it puts both hops of a repartitioned topology in one
 // cycle (p99 1.2 s instead of 2.1 s at 1 s) for a snapshot upload per commit.
 //
-// The commit of a task (commitTasks, commitTxns):
+// The commit of a task (beginTxnCommits and finishTxn, txncommit.go):
 //
 //	Task.Flush (caches ─▶ RocksDB + changelog, inside the transaction) ─▶ Flush (every produce acked)
 //	  ─▶ AddOffsetsToTxn(group = app id) ─▶ TxnOffsetCommit(input offsets, generation -1)
 //	  ─▶ EndTxn(commit) ─▶ BeginTransaction
 //
-// Every task's producer is flushed at once, then every task's transaction
-// commits at once.
+// Task.Flush runs on the loop; the rest runs on a goroutine per task, all
+// tasks at once, while the loop goes on with the tasks whose commit finished
+// (the interval commit), or waits for them (checkpoints, stopping).
 //
 // kgo offers the transactional offset commit only through GroupTransactSession
 // (a consumer-group member), so the engine sends AddOffsetsToTxn and
