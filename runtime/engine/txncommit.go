@@ -160,6 +160,16 @@ func (e *Engine) finishTxn(ctx context.Context, t *task, req *kmsg.TxnOffsetComm
 	return nil
 }
 
+// finished reports whether the commit is over (without waiting).
+func (c *txnCommit) finished() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // settleTask waits for t's commit, if one is in flight, and returns its
 // failure.
 func (e *Engine) settleTask(t *task) error {
