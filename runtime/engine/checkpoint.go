@@ -203,6 +203,9 @@ func (c *checkpoints) advance(ctx context.Context) error {
 	}
 	id := c.id
 	e := c.e
+	if err := e.settleCommits(); err != nil { // the barriers go out through the tasks' producers
+		return err
+	}
 	// Barriers go downstream first, behind every record these tasks emitted.
 	for _, t := range ready {
 		for _, tid := range e.prog.SubTopologies[t.id.SubTopology].Sinks {

@@ -20,7 +20,7 @@
 // The loop (loop.go), over the inputs of the tasks this replica runs (assigned
 // partitions, no consumer-group rebalancing), one step at a time:
 //
-//	events ─▶ poll ─▶ process: per topic-partition batch ─▶ (barrier control records counted, never handed on)
+//	events ─▶ poll (whole fetches: franz-go fetches the next meanwhile) ─▶ process: per topic-partition batch ─▶ (barrier control records counted, never handed on)
 //	     │              ─▶ lease valid for the task? ─▶ Task.Process (generated code) ─▶ Emit ─▶ produce (async; the lease is checked per write)
 //	     │              ─▶ a record that cannot be decoded: skipped or dead-lettered (counted per partition) or fatal
 //	     ─▶ checkpoint barriers ─▶ every commit interval, commit: Task.Flush (caches ─▶ RocksDB + changelog)
@@ -34,7 +34,8 @@
 // preceded it). Committing happens in one place (commit.go); under
 // exactly-once it is the commit of each task's transaction (eos.go: per-task
 // transactional ids, a transaction per commit interval, read_committed internal
-// reads; a failed transaction rolls back its task alone, restored from
+// reads; the acks and the transactions' commit finish off the loop while it
+// polls and processes the tasks whose commit is done, txncommit.go; a failed transaction rolls back its task alone, restored from
 // committed state while the others run on; after a clean close a task's local
 // state is kept and marked, marker.go, and used at its next start).
 //

@@ -76,6 +76,15 @@ type Engine struct {
 	processed    int64
 	bad          badRecords // skipped and dead-lettered records, per input partition
 	fencedWrites int64      // writes dropped because the lease had run out
+
+	// Exactly-once commits in flight (txncommit.go): how many, the cancels of
+	// their contexts, and the phases of the round, logged when it settles.
+	pendingCommits int
+	heldEvent      coordinator.Event // taken while a commit failed; handled after the rollback
+	cancelCommits  []context.CancelFunc
+	commitStarted  time.Time
+	txnCommitted   kadm.Offsets // input offsets committed since the last purge of repartition topics
+	commitTook     commitTimes
 }
 
 // task is one task running on this replica.
@@ -92,6 +101,7 @@ type task struct {
 	out        *outPool                 // recycles the records of producer
 	produceErr error                    // the first write of its own producer that failed (guarded by Engine.mu)
 	txnRecords int64                    // records produced since the last commit
+	committing *txnCommit               // its transaction committing off the loop, until settled (txncommit.go)
 
 	// processedBy is the task's series of gofka_process_total (resolved
 	// once: processPartition adds each batch to it).

@@ -52,14 +52,15 @@ import (
 // checkpoint); measured, it puts both hops of a repartitioned topology in one
 // cycle (p99 1.2 s instead of 2.1 s at 1 s) for a snapshot upload per commit.
 //
-// The commit of a task (commitTasks, commitTxns):
+// The commit of a task (beginTxnCommits and finishTxn, txncommit.go):
 //
 //	Task.Flush (caches ─▶ RocksDB + changelog, inside the transaction) ─▶ Flush (every produce acked)
 //	  ─▶ AddOffsetsToTxn(group = app id) ─▶ TxnOffsetCommit(input offsets, generation -1)
 //	  ─▶ EndTxn(commit) ─▶ BeginTransaction
 //
-// Every task's producer is flushed at once, then every task's transaction
-// commits at once.
+// Task.Flush runs on the loop; the rest runs on a goroutine per task, all
+// tasks at once, while the loop goes on with the tasks whose commit finished
+// (the interval commit), or waits for them (checkpoints, stopping).
 //
 // kgo offers the transactional offset commit only through GroupTransactSession
 // (a consumer-group member), so the engine sends AddOffsetsToTxn and
@@ -150,73 +151,48 @@ func (e *Engine) newTxnProducer(ctx context.Context, id string) (*kgo.Client, er
 	return cl, nil
 }
 
-// commitTxns commits the transaction of each task, with its input offsets,
-// once every produce is acknowledged (flushTimed). Tasks that produced
-// nothing have their offsets committed outside a transaction (in plain):
-// EndTransaction ends only transactions that added partitions, so one
-// holding offsets alone would be left open. The tasks' transactions are
-// independent (a producer each), so they commit concurrently: a commit is
-// three round trips to the transaction and group coordinators
-// (AddOffsetsToTxn, TxnOffsetCommit, EndTxn), and one after another they
-// would hold the loop for as many times that as the replica has tasks.
+// txnOffsetsRequest builds the TxnOffsetCommit of the task's input offsets
+// (on the loop, which owns the positions); addTxnOffsets sends it.
+func (e *Engine) txnOffsetsRequest(t *task) *kmsg.TxnOffsetCommitRequest {
+	req := kmsg.NewPtrTxnOffsetCommitRequest()
+	req.TransactionalID, req.Group = e.cfg.AppID+"-"+t.id.String(), e.cfg.AppID
+	req.Generation = -1
+	byTopic := map[string]int{} // index in req.Topics
+	md := e.timeOf(t).metadata()
+	for _, tp := range t.inputs {
+		at, ok := e.positions[tp]
+		if !ok || at < 0 {
+			continue
+		}
+		i, ok := byTopic[tp.topic]
+		if !ok {
+			i = len(req.Topics)
+			byTopic[tp.topic] = i
+			req.Topics = append(req.Topics, kmsg.TxnOffsetCommitRequestTopic{Topic: tp.topic})
+		}
+		p := kmsg.NewTxnOffsetCommitRequestTopicPartition()
+		p.Partition, p.Offset, p.LeaderEpoch, p.Metadata = tp.partition, at, -1, &md
+		req.Topics[i].Partitions = append(req.Topics[i].Partitions, p)
+	}
+	return req
+}
+
+// addTxnOffsets adds the task's input offsets (req) to its transaction.
 //
 // The offsets are not added while the acks are awaited, although they take
 // effect only with EndTxn: measured on Kafka 3.9.1, an AddOffsetsToTxn racing
 // the producer's own AddPartitionsToTxn for the records being flushed is
 // answered CONCURRENT_TRANSACTIONS, and the producer's flush then stalled
 // for 5 s at times.
-//
-// A failure belongs to the task whose transaction failed (taskFailure), and
-// every task whose commit failed is reported (errors.Join): each is rolled
-// back, since its state holds updates whose output was aborted. A commit once
-// begun is not interrupted by the graceful stop (ctx ending): a transaction
-// cut short between TxnOffsetCommit and EndTxn would have to be thrown away,
-// and its task with it, where finishing it lets the task close cleanly.
-func (e *Engine) commitTxns(ctx context.Context, tasks []*task, plain *[]*task, took *commitTimes) error {
-	commit, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	var txn []*task
-	for _, t := range tasks {
-		if t.txnRecords == 0 {
-			*plain = append(*plain, t)
-			continue
-		}
-		txn = append(txn, t)
-	}
-	start := time.Now()
-	times := make([]commitTimes, len(txn))
-	errs := concurrently(len(txn), func(i int) error {
-		if err := e.addTxnOffsets(commit, txn[i], &times[i]); err != nil {
-			return err
-		}
-		return e.endTxn(commit, txn[i], &times[i])
-	})
-	took.txns, took.txnTasks = time.Since(start), len(txn)
-	for _, t := range times {
-		if t.add+t.offsets+t.end+t.begin > took.add+took.offsets+took.end+took.begin {
-			took.add, took.offsets, took.end, took.begin = t.add, t.offsets, t.end, t.begin
-		}
-	}
-	var failed []error
-	for i, err := range errs {
-		if err != nil {
-			failed = append(failed, &taskFailure{txn[i].id, fmt.Errorf("%w: %w", errTxnAborted, err)})
-		}
-	}
-	return errors.Join(failed...)
-}
-
-// addTxnOffsets adds the task's input offsets to its transaction.
-func (e *Engine) addTxnOffsets(ctx context.Context, t *task, took *commitTimes) error {
+func (e *Engine) addTxnOffsets(ctx context.Context, t *task, req *kmsg.TxnOffsetCommitRequest, took *commitTimes) error {
 	cl := t.producer
 	lap := time.Now()
 	pid, epoch, err := cl.ProducerID(ctx)
 	if err != nil {
 		return err
 	}
-	txnID := e.cfg.AppID + "-" + t.id.String()
 	add := kmsg.NewPtrAddOffsetsToTxnRequest()
-	add.TransactionalID, add.ProducerID, add.ProducerEpoch, add.Group = txnID, pid, epoch, e.cfg.AppID
+	add.TransactionalID, add.ProducerID, add.ProducerEpoch, add.Group = req.TransactionalID, pid, epoch, e.cfg.AppID
 	// The producer may be adding partitions to the transaction at the same
 	// time (AddPartitionsToTxn, for the records just flushed): the
 	// coordinator answers CONCURRENT_TRANSACTIONS while that is in progress,
@@ -239,26 +215,7 @@ func (e *Engine) addTxnOffsets(ctx context.Context, t *task, took *commitTimes) 
 	}
 	took.add = time.Since(lap)
 	lap = time.Now()
-	req := kmsg.NewPtrTxnOffsetCommitRequest()
-	req.TransactionalID, req.Group, req.ProducerID, req.ProducerEpoch = txnID, e.cfg.AppID, pid, epoch
-	req.Generation = -1
-	byTopic := map[string]int{} // index in req.Topics
-	md := e.timeOf(t).metadata()
-	for _, tp := range t.inputs {
-		at, ok := e.positions[tp]
-		if !ok || at < 0 {
-			continue
-		}
-		i, ok := byTopic[tp.topic]
-		if !ok {
-			i = len(req.Topics)
-			byTopic[tp.topic] = i
-			req.Topics = append(req.Topics, kmsg.TxnOffsetCommitRequestTopic{Topic: tp.topic})
-		}
-		p := kmsg.NewTxnOffsetCommitRequestTopicPartition()
-		p.Partition, p.Offset, p.LeaderEpoch, p.Metadata = tp.partition, at, -1, &md
-		req.Topics[i].Partitions = append(req.Topics[i].Partitions, p)
-	}
+	req.ProducerID, req.ProducerEpoch = pid, epoch
 	if len(req.Topics) > 0 {
 		resp, err := req.RequestWith(ctx, cl)
 		if err == nil {
@@ -296,7 +253,6 @@ func (e *Engine) endTxn(ctx context.Context, t *task, took *commitTimes) error {
 	}
 	took.end = time.Since(lap)
 	lap = time.Now()
-	t.txnRecords = 0
 	defer func() { took.begin = time.Since(lap) }()
 	return t.producer.BeginTransaction()
 }

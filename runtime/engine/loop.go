@@ -25,6 +25,9 @@ import (
 type loopState struct {
 	lastCommit   time.Time
 	lastFetchErr time.Time // when a fetch error was last logged
+	// fetched is what poll took from consumer and has not handed out yet.
+	fetched kgo.Fetches
+	from    *kgo.Client
 }
 
 // loop follows the coordinator's events, polls, processes and commits until
@@ -81,11 +84,14 @@ func (e *Engine) step(ctx context.Context, st *loopState) error {
 		return nil
 	}
 	if e.wm.enabled() {
+		if err := e.settleCommits(); err != nil { // announcing produces through every task
+			return err
+		}
 		if err := e.wm.announce(); err != nil {
 			return err
 		}
 	}
-	if err := e.commit(ctx); err != nil {
+	if err := e.commitInterval(ctx); err != nil {
 		return err
 	}
 	st.lastCommit = time.Now()
@@ -97,6 +103,9 @@ func (e *Engine) step(ctx context.Context, st *loopState) error {
 // idle waits for the coordinator while no task runs here, reconciling with the
 // assignment every commit interval.
 func (e *Engine) idle(ctx context.Context) error {
+	if err := e.settleCommits(); err != nil {
+		return err
+	}
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
@@ -110,15 +119,35 @@ func (e *Engine) idle(ctx context.Context) error {
 	}
 }
 
-// poll fetches what the running tasks' inputs have. It waits briefly, so that
+// pollBatch is the most records one turn of the loop processes, so that
+// coordinator events and the commit interval are seen between batches.
+const pollBatch = 10_000
+
+// poll returns up to pollBatch records of what the running tasks' inputs
+// have. When nothing is left of the last fetch it waits briefly, so that
 // coordinator events (a task moving, a checkpoint, fencing) are handled within
 // a fraction of a second even when no record arrives, and never past the next
 // commit.
+//
+// It takes whole fetches from the consumer and hands them out pollBatch
+// records at a time: franz-go sends a broker its next fetch only once the
+// last one has been taken in full, so taking it whole lets the next fetch
+// (the broker's read, the transfer, the decoding on franz-go's goroutines)
+// overlap the processing of this one, where taking pollBatch records at a
+// time left the loop waiting for every fetch. What is left of a fetch
+// belongs to the consumer it came from; a rebuilt consumer (tasks moved,
+// a rollback) starts from the processed positions, and the rest is dropped.
 func (e *Engine) poll(ctx context.Context, st *loopState) (kgo.Fetches, error) {
+	if st.from != e.consumer {
+		st.fetched, st.from = nil, e.consumer
+	}
+	if len(st.fetched) > 0 {
+		return takeRecords(&st.fetched, pollBatch), nil
+	}
 	wait := max(min(e.cfg.CommitInterval-time.Since(st.lastCommit), 100*time.Millisecond), time.Millisecond)
 	pollCtx, cancel := context.WithTimeout(ctx, wait)
 	begin := time.Now()
-	fetches := e.consumer.PollRecords(pollCtx, 10_000)
+	fetches := e.consumer.PollFetches(pollCtx)
 	e.metrics.poll.Observe(time.Since(begin).Seconds())
 	cancel()
 	if err := ctx.Err(); err != nil {
@@ -136,7 +165,57 @@ func (e *Engine) poll(ctx context.Context, st *loopState) (kgo.Fetches, error) {
 			st.lastFetchErr = time.Now()
 		}
 	})
-	return fetches, nil
+	st.fetched = fetches
+	return takeRecords(&st.fetched, pollBatch), nil
+}
+
+// takeRecords takes the first n records of *f (partitions in order; a
+// partition may be split, its records staying in order), and leaves the rest
+// in *f. Partitions without records (errors, control-only batches already
+// filtered by franz-go) go with the records before them.
+func takeRecords(f *kgo.Fetches, n int) kgo.Fetches {
+	var out kgo.Fetches
+	for len(*f) > 0 {
+		fetch := &(*f)[0]
+		for len(fetch.Topics) > 0 {
+			t := &fetch.Topics[0]
+			for len(t.Partitions) > 0 {
+				if n == 0 {
+					return out
+				}
+				p := &t.Partitions[0]
+				piece := *p
+				take := min(n, len(p.Records))
+				piece.Records = p.Records[:take:take]
+				p.Records = p.Records[take:]
+				n -= take
+				out = appendPartition(out, t, piece)
+				if len(p.Records) > 0 {
+					return out
+				}
+				t.Partitions = t.Partitions[1:]
+			}
+			fetch.Topics = fetch.Topics[1:]
+		}
+		*f = (*f)[1:]
+	}
+	*f = nil
+	return out
+}
+
+// appendPartition adds p of topic t to out (one fetch), under its last topic
+// when that is t.
+func appendPartition(out kgo.Fetches, t *kgo.FetchTopic, p kgo.FetchPartition) kgo.Fetches {
+	if len(out) == 0 {
+		out = kgo.Fetches{{}}
+	}
+	ts := &out[0].Topics
+	if n := len(*ts); n == 0 || (*ts)[n-1].Topic != t.Topic {
+		*ts = append(*ts, kgo.FetchTopic{Topic: t.Topic, TopicID: t.TopicID})
+	}
+	last := &(*ts)[len(*ts)-1]
+	last.Partitions = append(last.Partitions, p)
+	return out
 }
 
 // catchUp follows tasks that moved while their records were being fetched: the
@@ -189,6 +268,9 @@ func (e *Engine) stopGracefully() error {
 // commit is bounded, so that unreachable brokers cannot keep a failed
 // application alive.
 func (e *Engine) failed(err error) error {
+	if serr := e.settleCommits(); serr != nil {
+		e.log.Error("commit in flight when processing failed", "err", serr)
+	}
 	var rf *recordFailure
 	if errors.As(err, &rf) && e.cfg.ExactlyOnce {
 		// Nothing of the failing record's transaction may become visible:
@@ -206,16 +288,27 @@ func (e *Engine) failed(err error) error {
 	return err
 }
 
-// handleEvents handles every coordinator event already waiting.
+// handleEvents handles every coordinator event already waiting. An event
+// may act on every task (move, checkpoint, fence), so the commits in flight
+// finish first; when one failed, the event is held until the loop has rolled
+// the failed tasks back.
 func (e *Engine) handleEvents(ctx context.Context) error {
 	for {
-		select {
-		case ev := <-e.node.Events():
-			if err := e.handle(ctx, ev); err != nil {
-				return err
+		ev := e.heldEvent
+		e.heldEvent = nil
+		if ev == nil {
+			select {
+			case ev = <-e.node.Events():
+			default:
+				return nil
 			}
-		default:
-			return nil
+		}
+		if err := e.settleCommits(); err != nil {
+			e.heldEvent = ev
+			return err
+		}
+		if err := e.handle(ctx, ev); err != nil {
+			return err
 		}
 	}
 }

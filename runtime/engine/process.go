@@ -17,14 +17,18 @@ import (
 // Nothing is processed for a task this replica may no longer run (its lease
 // lapsed, or the task was just taken away): that ends the batch, and catchUp
 // follows the change.
+//
+// Records of a task whose exactly-once commit is still in flight
+// (txncommit.go) are processed after the others, so that the loop works
+// while that commit finishes rather than waiting for it. Once a piece of the
+// batch is put off, every later piece of any of its tasks is too, so each
+// task still sees its records in the order inTimeOrder gives.
 func (e *Engine) processFetches(ctx context.Context, fetches kgo.Fetches) error {
 	var err error
 	moved := false
-	inTimeOrder(fetches, e.orderedTopics, func(ftp kgo.FetchTopicPartition) bool {
-		e.metrics.observeLag(ftp)
-		if len(ftp.Records) == 0 {
-			return true
-		}
+	var later []kgo.FetchTopicPartition
+	var waiting map[coordinator.TaskID]bool // tasks with records put off
+	run := func(ftp kgo.FetchTopicPartition) bool {
 		for _, rt := range e.routes[ftp.Topic] {
 			id := coordinator.TaskID{SubTopology: rt.subTopology, Partition: ftp.Partition}
 			if e.tasks[id] != nil && !e.node.MayRun(id) {
@@ -32,13 +36,64 @@ func (e *Engine) processFetches(ctx context.Context, fetches kgo.Fetches) error 
 				return false
 			}
 		}
+		for _, rt := range e.routes[ftp.Topic] {
+			if t := e.tasks[coordinator.TaskID{SubTopology: rt.subTopology, Partition: ftp.Partition}]; t != nil {
+				if err = e.settleTask(t); err != nil {
+					return false // its transaction failed: the loop rolls it back
+				}
+			}
+		}
 		err = e.processPartition(ftp)
 		return err == nil
+	}
+	inTimeOrder(fetches, e.orderedTopics, func(ftp kgo.FetchTopicPartition) bool {
+		e.metrics.observeLag(ftp)
+		if len(ftp.Records) == 0 {
+			return true
+		}
+		if e.putOff(ftp, &waiting) {
+			later = append(later, ftp)
+			return true
+		}
+		return run(ftp)
 	})
+	for _, ftp := range later {
+		if moved || err != nil || !run(ftp) {
+			break
+		}
+	}
 	if moved {
 		return e.catchUp(ctx)
 	}
 	return err
+}
+
+// putOff reports whether ftp waits until the end of the batch: one of its
+// tasks has a commit in flight or records put off already. It then counts
+// all of its tasks in waiting.
+func (e *Engine) putOff(ftp kgo.FetchTopicPartition, waiting *map[coordinator.TaskID]bool) bool {
+	if e.pendingCommits == 0 && len(*waiting) == 0 {
+		return false
+	}
+	off := false
+	for _, rt := range e.routes[ftp.Topic] {
+		id := coordinator.TaskID{SubTopology: rt.subTopology, Partition: ftp.Partition}
+		if (*waiting)[id] {
+			off = true
+		} else if t := e.tasks[id]; t != nil && t.committing != nil && !t.committing.finished() {
+			off = true
+		}
+	}
+	if !off {
+		return false
+	}
+	if *waiting == nil {
+		*waiting = map[coordinator.TaskID]bool{}
+	}
+	for _, rt := range e.routes[ftp.Topic] {
+		(*waiting)[coordinator.TaskID{SubTopology: rt.subTopology, Partition: ftp.Partition}] = true
+	}
+	return true
 }
 
 // processPartition runs one fetched partition's records through every source

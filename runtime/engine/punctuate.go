@@ -22,6 +22,9 @@ func (e *Engine) punctuate() error {
 		if !ok {
 			continue
 		}
+		if err := e.settleTask(t); err != nil {
+			return err
+		}
 		if err := runtime.PunctuateSafely(p, now); err != nil {
 			return fmt.Errorf("task %s: wall-clock punctuation: %w", id, err)
 		}

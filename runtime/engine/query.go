@@ -133,6 +133,14 @@ func (e *Engine) answer(q *storeRead) readResult {
 	if backend == nil {
 		return readResult{err: fmt.Errorf("task %s has no store %s", id, spec.Name)}
 	}
+	if c := t.committing; c != nil {
+		// Its transaction commits off the loop (txncommit.go): a flush now
+		// would write into it. Wait for it; a failed one is the loop's to
+		// roll back, and the read waits for that.
+		if <-c.done; c.err != nil {
+			return readResult{status: http.StatusServiceUnavailable, partitions: n}
+		}
+	}
 	if err := t.t.Flush(); err != nil { // the typed cache holds the newest values
 		return readResult{err: fmt.Errorf("task %s: flush before a read: %w", id, err)}
 	}

@@ -27,6 +27,14 @@ import (
 // ctx has ended (the graceful stop follows). Its error is that of starting
 // them, for the loop to classify in turn.
 func (e *Engine) rollbackTask(ctx context.Context, err error) error {
+	// The other commits in flight finish first; those that failed are rolled
+	// back with these.
+	if serr := e.settleCommits(); serr != nil {
+		if len(taskFailuresIn(serr)) == 0 {
+			return serr // not a task's: the loop drops every task
+		}
+		err = errors.Join(err, serr)
+	}
 	ids, ok := e.dropFailedTasks(ctx, err)
 	if !ok {
 		return nil // every task was dropped; reconcile starts them at the next turn

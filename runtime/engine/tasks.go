@@ -226,6 +226,9 @@ func (e *Engine) discardTasks(ctx context.Context, reason string) {
 		e.fencedWrites = 0
 		return
 	}
+	if err := e.settleCommits(); err != nil {
+		e.log.Warn("commit in flight when the tasks were dropped", "err", err)
+	}
 	// Abort even when ctx ended (a lapse found while stopping): records left
 	// buffered would otherwise still be written for tasks another replica owns.
 	abort, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -260,6 +263,9 @@ func (e *Engine) discardTasks(ctx context.Context, reason string) {
 // closeTask forgets a task: its inputs' positions (unless another running task
 // reads them too) and its RocksDB instance.
 func (e *Engine) closeTask(t *task) {
+	if err := e.settleTask(t); err != nil { // its producer closes below
+		e.log.Warn("commit in flight when the task closed", "task", t.id, "err", err)
+	}
 	delete(e.tasks, t.id)
 	e.wm.stop(t)
 	e.metrics.forgetTask(t.id) // a task that left has no series here

@@ -5,9 +5,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Exactly-once recovery that touches as little as it can: a failed
@@ -51,20 +52,16 @@ func TestExactlyOnceRollbackOneTask(t *testing.T) {
 			ctx := testContext(t, 90*time.Second)
 			addr, cl, _ := clickCountBroker(ctx, t)
 			c := newCluster(t, addr, 1, append([]string{"--voters", "1", "--checkpoint-interval", "1s"}, eosFlag...)...)
-			clicks := makeClicks(0, 4000)
 			out := committedTail(t, addr)
 			t.Setenv(tc.env, "3")
 			t.Setenv("GOFKA_TEST_FAULT_TASK", tc.task)
 			p := c.start(0)
-			// About 4 s of input: every task commits records many times.
-			var produced atomic.Int64
-			prodDone := streamClicks(ctx, cl, clicks, &produced, clickStream{chunk: 100, gap: 100 * time.Millisecond})
-			if err := p.waitLog(ctx, "rolled back one task"); err != nil {
-				t.Fatalf("the injected fault was not met: %v", err)
-			}
-			if err := <-prodDone; err != nil {
-				t.Fatal(err)
-			}
+			// Input keeps arriving (100 clicks every 100 ms) until the fault
+			// was met and for a second after, so that the failing task
+			// commits records at least three times however the replica
+			// batches what it fetched (a slow start on a loaded machine
+			// leaves a backlog that is processed in few commits).
+			clicks := streamUntilLogged(ctx, t, cl, p, "rolled back one task", 30_000)
 			waitCounts(ctx, t, out, clicks)
 			tasks, err := c.taskCountsOf(ctx, 0)
 			if err != nil {
@@ -96,6 +93,37 @@ func TestExactlyOnceRollbackOneTask(t *testing.T) {
 			checkExactlyOnce(ctx, t, addr, clicks)
 		})
 	}
+}
+
+// streamUntilLogged produces clicks 100 at a time every 100 ms until p has
+// logged line and ten chunks more were produced, and returns the clicks
+// produced. It fails the test when max clicks were produced first.
+func streamUntilLogged(ctx context.Context, t *testing.T, cl *kgo.Client, p *proc, line string, max int) []inClick {
+	t.Helper()
+	clicks := makeClicks(0, max)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	after := -1 // chunks produced since line was logged
+	for i := 0; i < max; i += 100 {
+		if err := produceClicks(ctx, cl, clicks[i:i+100]); err != nil {
+			t.Fatal(err)
+		}
+		if after < 0 && strings.Contains(p.out.String(), line) {
+			after = 0
+		}
+		if after >= 0 {
+			if after++; after == 10 {
+				return clicks[:i+100]
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("streaming clicks: %v", ctx.Err())
+		case <-tick.C:
+		}
+	}
+	t.Fatalf("%d clicks produced and %s has not logged %q:\n%s", max, p.name, line, lastLines(p.out.String(), 30))
+	return nil
 }
 
 // startedFrom maps each task with persistent state to where its state came
