@@ -26,7 +26,7 @@
 // none): BenchmarkHopping/generated spills windows to the backend, whose Put
 // and DeleteRange are then most of the time. generated-engine-cache runs with
 // the bound runtime/engine gives a store partition under its default memory
-// budget (EngineCacheEntries), as an application runs, and
+// budget (EngineCacheEntries, from engine.SplitMemory), as an application runs, and
 // generated-engine-cache-rocksdb does so over a RocksDB store, the engine's
 // backend. Results: bench/results/windows.md.
 //

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gofka/streams/runtime"
+	"github.com/gofka/streams/runtime/engine"
 )
 
 // Shape of the generated input: the issue's "1,000,000 records, 10,000 keys,
@@ -29,13 +30,13 @@ const (
 
 // EngineCacheEntries is the cache bound runtime/engine gives each store
 // partition of an application with one store partition under its default
-// 256 MiB --memory: the typed caches' quarter of the budget at 128 bytes an
-// entry (engine.go, rocks.SplitBudget). The benchmarks' default,
+// 256 MiB --memory: the typed caches' share of the budget at 128 bytes an
+// entry (engine.SplitMemory, openState). The benchmarks' default,
 // state.DefaultCacheEntries (100,000), holds fewer windows than the hopping
 // count keeps open (about 126,000: 10,000 keys × 20 window starts in the
 // retention × the 63% of them a key's records reach), so it spills windows to
 // the backend; the engine's bound does not.
-const EngineCacheEntries = (256 << 20) / 4 / 128
+var EngineCacheEntries = int(engine.SplitMemory(256<<20).TypedCaches / 128)
 
 // Span is how far one pass over the input moves event time: a runner shifts
 // every timestamp by it before the next pass, so that state carries over from
