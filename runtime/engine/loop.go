@@ -91,12 +91,12 @@ func (e *Engine) step(ctx context.Context, st *loopState) error {
 			return err
 		}
 	}
-	lowered := e.observeMemory() // the commit's flush shrinks the caches to a lowered share
+	release := e.observeMemory() // the commit's flush shrinks the caches to a lowered share
 	if err := e.commitInterval(ctx); err != nil {
 		return err
 	}
-	if lowered {
-		e.pressure.free() // return what the caches held
+	if release {
+		e.pressure.free() // return what the caches and the allocators hold free
 	}
 	st.lastCommit = time.Now()
 	// Catch up with the assignment: tasks that could not start while the lease

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/gofka/streams/state"
+	"github.com/gofka/streams/state/rocks"
 )
 
 // This file shrinks the typed caches before the memory budget is reached
@@ -23,7 +24,7 @@ import (
 //
 //	commit ─observe: live heap / GoLimit, RSS / Total─▶ share ×½ (high) or ×2 (low)
 //	       ─flush every cache─▶ caches over bound × share write and drop entries
-//	       ─share lowered─▶ debug.FreeOSMemory
+//	       ─share lowered, or RSS high─▶ debug.FreeOSMemory, malloc_trim
 //
 // Reading runtime/metrics and /proc/self/statm costs microseconds, once a
 // commit, never per record.
@@ -62,8 +63,7 @@ type pressure struct {
 	share   int64 // the cache share set last
 	bound   int   // cache entries per store partition at the whole share
 	log     *slog.Logger
-	// free returns freed memory to the system after a shrink
-	// (debug.FreeOSMemory; tests count calls).
+	// free returns freed memory to the system after a shrink (freeMemory).
 	free func()
 }
 
@@ -73,14 +73,16 @@ func newPressure(src memReader, s MemorySplit, bound int, log *slog.Logger) *pre
 		goLimit = s.GoLimit
 	}
 	state.SetCacheShare(state.ShareUnit)
-	return &pressure{src: src, goLimit: goLimit, total: s.Total, share: state.ShareUnit, bound: bound, log: log, free: debug.FreeOSMemory}
+	return &pressure{src: src, goLimit: goLimit, total: s.Total, share: state.ShareUnit, bound: bound, log: log, free: freeMemory}
 }
 
 // observe reads the process's memory and moves the cache share: halved when
 // the live heap or the resident set is above its high mark, doubled when both
-// are below their low marks. It reports whether the share was lowered (the
-// caller frees memory once the caches have shrunk).
-func (p *pressure) observe() (lowered bool) {
+// are below their low marks. It reports whether memory should be returned to
+// the system once the commit has shrunk the caches: the share was lowered, or
+// the resident set is above its mark (at the floor share, what the allocators
+// keep free is all that is left to give back).
+func (p *pressure) observe() (release bool) {
 	r := p.src.read()
 	heap := float64(r.Live) / float64(max(p.goLimit, 1))
 	rss := float64(r.RSS) / float64(max(p.total, 1))
@@ -91,16 +93,24 @@ func (p *pressure) observe() (lowered bool) {
 	case heap < heapLow && rss < rssLow:
 		share = min(share*2, state.ShareUnit)
 	}
+	release = rss > rssHigh
 	if share == p.share {
-		return false
+		return release
 	}
 	p.log.Info("memory pressure: typed cache bound changed", "cache_entries_per_store", state.ScaledBound(p.bound, share),
 		"was", state.ScaledBound(p.bound, p.share), "go_heap_live_bytes", r.Live, "go_heap_share_bytes", p.goLimit,
 		"rss_bytes", r.RSS, "memory_budget_bytes", p.total)
-	lowered = share < p.share
+	release = release || share < p.share
 	p.share = share
 	state.SetCacheShare(share)
-	return lowered
+	return release
+}
+
+// freeMemory returns to the system what the Go heap and the C allocator
+// (RocksDB's) hold free: a forced collection and scavenge, and malloc_trim.
+func freeMemory() {
+	debug.FreeOSMemory()
+	rocks.ReleaseFreeMemory()
 }
 
 // entries is the cache bound per store partition under the share in force.
@@ -134,13 +144,13 @@ func (m *runtimeMemory) read() memReading {
 }
 
 // observeMemory runs the pressure reaction before a commit and publishes the
-// memory gauges. It reports whether the cache share was lowered, so that the
-// caller returns the memory once the commit's flush has shrunk the caches.
-func (e *Engine) observeMemory() (lowered bool) {
+// memory gauges. It reports whether to return memory to the system once the
+// commit's flush has shrunk the caches (pressure.observe).
+func (e *Engine) observeMemory() (release bool) {
 	if e.pressure == nil {
 		return false
 	}
-	lowered = e.pressure.observe()
+	release = e.pressure.observe()
 	e.metrics.mem.cacheBound.Set(float64(e.pressure.entries()))
 	if e.pool != nil {
 		if u, err := e.pool.MemoryUsage(); err == nil {
@@ -150,5 +160,5 @@ func (e *Engine) observeMemory() (lowered bool) {
 			e.metrics.mem.rocks.WithLabelValues("table_readers").Set(float64(u.TableReaders))
 		}
 	}
-	return lowered
+	return release
 }

@@ -27,11 +27,11 @@ func TestPressureMovesTheCacheShare(t *testing.T) {
 	var logs bytes.Buffer
 	src := &fakeMemory{}
 	p := newPressure(src, s, 20000, slog.New(slog.NewTextHandler(&logs, nil)))
-	step := func(r memReading, wantShare int64, wantLowered bool) {
+	step := func(r memReading, wantShare int64, wantRelease bool) {
 		t.Helper()
 		src.r = r
-		if lowered := p.observe(); lowered != wantLowered {
-			t.Errorf("observe(%+v) lowered = %v, want %v", r, lowered, wantLowered)
+		if release := p.observe(); release != wantRelease {
+			t.Errorf("observe(%+v) release = %v, want %v", r, release, wantRelease)
 		}
 		if got := state.CacheShare(); got != wantShare {
 			t.Fatalf("after %+v: share %d, want %d", r, got, wantShare)
