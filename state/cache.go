@@ -53,7 +53,8 @@ type Cache[V any] struct {
 	// than by appending (Flush, drop, emptying): an index of dirty positions
 	// built before is stale (segments.go).
 	moves      uint64
-	maxEntries int
+	maxEntries int    // the bound given to NewCache
+	limit      int    // maxEntries under the process's cache share (cache_share.go)
 	buf        []byte // reused for every encoded value
 	keys       keyArena
 	// evict, when set, makes room in a full cache in place of flushing and
@@ -97,6 +98,7 @@ func NewCache[V any](backend Backend, encode func([]byte, V) ([]byte, error), de
 	batch, _ := backend.(Batcher)
 	return &Cache[V]{
 		backend: backend, batch: batch, encode: encode, decode: decode, maxEntries: maxEntries,
+		limit: ScaledBound(maxEntries, CacheShare()),
 		index: make([]uint64, minIndex),
 		seed:  seed, k0: maphash.Bytes(seed, []byte{0}), k1: maphash.Bytes(seed, []byte{1}), k2: maphash.Bytes(seed, []byte{2}),
 	}
@@ -285,8 +287,8 @@ func (c *Cache[V]) markDirty(s *Slot[V]) {
 // entry than tracking recency).
 func (c *Cache[V]) insert(key []byte, place int, v V, present, dirty bool) (*Slot[V], error) {
 	a, b, w, h := c.keyHash(key)
-	if len(c.slots) >= c.maxEntries {
-		if err := c.makeRoom(); err != nil {
+	if len(c.slots) >= c.limit {
+		if err := c.fill(); err != nil {
 			return nil, err
 		}
 		place = c.empty(h) // the index was rebuilt
@@ -305,12 +307,22 @@ func (c *Cache[V]) insert(key []byte, place int, v V, present, dirty bool) (*Slo
 	return s, nil
 }
 
+// fill makes room in a full cache, first taking up the share in force, which
+// may have changed since the last Flush (a raised share needs no room made).
+func (c *Cache[V]) fill() error {
+	c.limit = ScaledBound(c.maxEntries, CacheShare())
+	if len(c.slots) < c.limit {
+		return nil
+	}
+	return c.makeRoom()
+}
+
 // makeRoom empties a full cache after flushing it, or lets evict make room.
 func (c *Cache[V]) makeRoom() error {
 	if c.evict != nil {
 		return c.evict()
 	}
-	if err := c.Flush(); err != nil {
+	if err := c.flushDirty(); err != nil {
 		return err
 	}
 	clear(c.slots) // drop the values, so they can be collected
@@ -351,8 +363,17 @@ func (c *Cache[V]) placeAll() {
 
 // Flush writes every changed entry to the backend, in the order the entries
 // first changed. If a write fails, the entries not yet written stay dirty, so a
-// later Flush retries them.
+// later Flush retries them. Then the cache takes up the process's cache share
+// (cache_share.go), shrinking if it holds more than that allows.
 func (c *Cache[V]) Flush() error {
+	if err := c.flushDirty(); err != nil {
+		return err
+	}
+	return c.applyShare()
+}
+
+// flushDirty writes every changed entry to the backend (see Flush).
+func (c *Cache[V]) flushDirty() error {
 	c.moves++
 	for i, pos := range c.dirty {
 		s := &c.slots[pos]

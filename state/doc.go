@@ -11,6 +11,10 @@
 // byte-level key-value store: MemoryBackend here, RocksDB in the broker runtime; the
 // runtime wraps a backend to send every write to the store's changelog topic.
 //
+// Each Cache holds at most its bound times the process's cache share, which the
+// runtime lowers under memory pressure; a cache takes up a new share at its next
+// Flush, after writing its dirty entries (cache_share.go).
+//
 // # Windows, sessions and emit-final
 //
 // Windowed aggregations keep one value per key and window, which must be found

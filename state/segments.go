@@ -134,9 +134,10 @@ func newSegmented[V any](b Backend, encode func([]byte, V) ([]byte, error), deco
 }
 
 // evict makes room in the full cache (cache_evict.go): it drops the expired
-// entries and then the oldest ones, down to three quarters of the cache.
+// entries and then the oldest ones, down to three quarters of the cache's
+// limit (its bound under the cache share).
 func (s *segmented[V]) evict() error {
-	newest, err := s.cache.evictOldest(s.time, s.minTime, s.cache.maxEntries*3/4)
+	newest, err := s.cache.evictOldest(s.time, s.minTime, s.cache.limit*3/4)
 	if err == nil && newest >= s.fresh {
 		s.fresh = newest + 1
 		if newest == math.MaxInt64 {

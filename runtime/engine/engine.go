@@ -53,6 +53,7 @@ type Engine struct {
 	orderedTopics map[string]bool // topics whose records are merged in time order with others' (order.go)
 	wm            *watermarks     // event-time progress of the running tasks (WithWatermark)
 	cacheEntries  int
+	pressure      *pressure                         // shrinks the caches under memory pressure (pressure.go)
 	memory        MemorySplit                       // MemoryBudget over the process (memory.go)
 	tasks         map[coordinator.TaskID]*task      // the running tasks
 	taskCounts    map[coordinator.TaskID]*taskCount // starts and rollbacks, for /status
@@ -317,6 +318,7 @@ func (e *Engine) openState(ctx context.Context) error {
 	if storePartitions > 0 {
 		e.cacheEntries = max(1000, int(typedBytes/128)/storePartitions)
 	}
+	e.pressure = newPressure(newRuntimeMemory(), e.memory, e.cacheEntries, e.log)
 	for _, st := range e.prog.SubTopologies {
 		for i, src := range st.Sources {
 			for _, id := range src.Topics {

@@ -91,8 +91,12 @@ func (e *Engine) step(ctx context.Context, st *loopState) error {
 			return err
 		}
 	}
+	release := e.observeMemory() // the commit's flush shrinks the caches to a lowered share
 	if err := e.commitInterval(ctx); err != nil {
 		return err
+	}
+	if release {
+		e.pressure.free() // return what the caches and the allocators hold free
 	}
 	st.lastCommit = time.Now()
 	// Catch up with the assignment: tasks that could not start while the lease

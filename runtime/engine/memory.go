@@ -15,7 +15,9 @@ import (
 // gives; the Kafka clients' fetch and produce buffers are bounded by kgo options
 // (clientOpts adds them to every client); the Go heap as a whole gets a soft
 // limit (GOMEMLIMIT, set by the binary at start through SetGoMemoryLimit), so
-// the collector works harder, not the heap grows, as it nears its share:
+// the collector works harder, not the heap grows, as it nears its share; and
+// the typed caches shrink when the live heap or the resident set nears its
+// part (pressure.go):
 //
 //	MemoryBudget T ─┬─ F = min(48 MiB, T/2): code (file-backed pages), threads
 //	                └─ R = T − F ─┬─ 3R/16 RocksDB block cache ┐ C++ heap, outside

@@ -52,6 +52,7 @@ type metrics struct {
 	deadLettered          *prometheus.CounterVec
 	late                  *prometheus.CounterVec
 	dropped               *prometheus.CounterVec
+	mem                   *memoryMetrics // the memory-pressure gauges (metrics_memory.go)
 
 	mu   sync.Mutex
 	lags map[topicPartition]int64 // records behind the high watermark, per input partition
@@ -128,6 +129,7 @@ func newMetrics() *metrics {
 	m.register(m.processed, m.process, m.poll, m.commit, m.restoreSeconds, m.restoreRemaining, m.restoreRecords, m.snapshotFallbacks,
 		m.checkpoints, m.checkpointPartsFailed, m.checkpointSeconds, m.checkpointBytes, m.storeBytes, m.lag, m.recordsLag,
 		m.skipped, m.deadLettered, m.late, m.dropped)
+	m.mem = m.countMemory()
 	m.reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
