@@ -147,7 +147,9 @@ func (p *outPool) refill() {
 	p.free = p.free[:len(p.free)-n]
 	p.mu.Unlock()
 	if n > 0 {
-		warm(p.taken)
+		if warmRefills {
+			warm(p.taken)
+		}
 		return
 	}
 	slab := make([]outRecord, outSlab)
@@ -181,6 +183,9 @@ func warm(rs []*outRecord) {
 
 // warmSink keeps warm's loads from being optimized away.
 var warmSink byte
+
+// warmRefills is off only in BenchmarkOutPoolRecycle's comparison.
+var warmRefills = true
 
 // maxKeptBuf is the largest buffer a recycled outRecord keeps: a rare large
 // record (a dead letter, a big aggregate) does not pin its memory for good.
