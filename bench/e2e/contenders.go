@@ -133,6 +133,17 @@ func kstreamsArgs(m *measurement, class string, cacheBytes int, extra ...string)
 	return append(args, extra...)
 }
 
+// baseContender runs -gofka-base, another build of click-count, as gofka runs
+// its own; it is never among the defaults.
+var baseContender = contender{
+	id:      "gofka-base",
+	name:    "gofka click-count, -gofka-base build",
+	args:    func(m *measurement) []string { return gofkaArgs(m, m.cfg.gofkaBase) },
+	fixedIn: "user-clicks", fixedOut: "user-click-counts",
+	kind: updates,
+	note: "the click-count binary given by -gofka-base (built from another commit), with gofka's settings: the before of a before/after comparison",
+}
+
 func contenderIDs() []string { return idsOf(contenders) }
 
 func idsOf(list []contender) []string {

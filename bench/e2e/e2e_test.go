@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -225,5 +226,29 @@ func TestSharesFromPprofTop(t *testing.T) {
 	}
 	if table := sharesTable(sharesFrom(top)); strings.Contains(table, "encoding/json") {
 		t.Errorf("the table shows a function the profile does not have:\n%s", table)
+	}
+}
+
+// TestGofkaBaseContender checks that contender gofka-base, never a default,
+// needs -gofka-base and then runs that binary with gofka's settings.
+func TestGofkaBaseContender(t *testing.T) {
+	cfg := config{contenders: []string{"gofka", "gofka-base"}, logTo: t.Logf}
+	if err := (&report{}).choose(&cfg, contenders); err == nil {
+		t.Fatal("gofka-base was chosen without -gofka-base")
+	}
+	cfg.gofkaBase = "/tmp/before/clickcount"
+	rep := &report{}
+	if err := rep.choose(&cfg, contenders); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.chosen) != 2 || rep.chosen[1].id != "gofka-base" {
+		t.Fatalf("chosen %v, want gofka and gofka-base", idsOf(rep.chosen))
+	}
+	if slices.Contains(contenderIDs(), "gofka-base") {
+		t.Error("gofka-base is among the default contenders")
+	}
+	m := &measurement{cfg: &cfg}
+	if args := rep.chosen[1].args(m); args[0] != cfg.gofkaBase || args[1] != "run" {
+		t.Errorf("gofka-base runs %v, want %s run ...", args, cfg.gofkaBase)
 	}
 }

@@ -58,6 +58,9 @@ type config struct {
 	javaHeap    string
 	logTo       func(format string, args ...any)
 	gofkaCommit time.Duration
+	// gofkaBase is a click-count binary built elsewhere (say, from main before
+	// a change): contender gofka-base runs it beside gofka, in the same run.
+	gofkaBase string
 	// gofkaLogLevel is gofka's --log-level (debug logs each commit's phases).
 	gofkaLogLevel string
 	keep          bool // keep the scratch directory (logs, state) and print where it is
@@ -84,6 +87,7 @@ func main() {
 	flag.StringVar(&cfg.gofkaLogLevel, "gofka-log-level", "warn", "gofka's --log-level; debug logs how long each commit's phases took (in the contender's log, kept with -keep)")
 	flag.DurationVar(&cfg.gofkaCommit, "gofka-commit-interval", 5*time.Second, "gofka's --commit-interval (Kafka Streams gets the same commit.interval.ms)")
 	flag.BoolVar(&cfg.windowed, "windowed", false, "run the windowed benchmark (windowed.go: examples/pageviews vs Kafka Streams' WindowedCount) instead of click-count; -out defaults to bench/results/windowed.md, -contenders to "+strings.Join(idsOf(windowedContenders), ","))
+	flag.StringVar(&cfg.gofkaBase, "gofka-base", "", "a click-count binary built elsewhere (go build -o X ./examples/clickcount at another commit), for contender gofka-base: a before/after comparison in one run")
 	eosFlags := addEOSFlags(&cfg.eos)
 	flag.Parse()
 	if err := eosFlags.parse(&cfg); err != nil {

@@ -105,6 +105,12 @@ func (rep *report) choose(cfg *config, list []contender) error {
 	_, mvnErr := exec.LookPath("mvn")
 	for _, id := range cfg.contenders {
 		c, err := lookupIn(list, strings.TrimSpace(id))
+		if strings.TrimSpace(id) == baseContender.id {
+			if cfg.gofkaBase == "" {
+				return fmt.Errorf("contender %s needs -gofka-base", baseContender.id)
+			}
+			c, err = baseContender, nil
+		}
 		if err != nil {
 			return err
 		}
