@@ -69,8 +69,12 @@ func (e *Engine) beginTxnCommits(ctx context.Context, tasks []*task) error {
 // a checkpoint, whose own commits are settled, while other tasks' commits may
 // still be in flight; after(t), if it gives an action, runs when t's commit is
 // settled (and at once, with nil, for a task whose offsets were committed
-// outside a transaction). The round's purge waits for the next interval commit.
+// outside a transaction). What the commits settled so far committed may go
+// from the repartition topics (with --commit-interval 1h only checkpoints
+// commit).
 func (e *Engine) beginAlignedCommits(ctx context.Context, tasks []*task, after func(*task) func(error)) error {
+	e.purgeRepartitions(ctx, e.txnCommitted)
+	e.txnCommitted = nil
 	return e.beginTxns(ctx, tasks, after)
 }
 
