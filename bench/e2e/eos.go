@@ -58,7 +58,7 @@ type eosConfig struct {
 // eosFlags holds the list flags until they are parsed.
 type eosFlags struct {
 	intervals, checkpoints, partitions, profiles *string
-	set                                map[string]bool
+	set                                          map[string]bool
 }
 
 func addEOSFlags(e *eosConfig) *eosFlags {
