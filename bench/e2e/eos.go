@@ -45,18 +45,27 @@ type eosConfig struct {
 	latency      bool
 	kstreams     bool   // the Kafka Streams rows (need java and mvn)
 	raw          string // JSON of every measurement; empty: none
+	// profiles are the gofka settings profiled with -profile-dir: eos (exactly-once
+	// at -eos-partitions-at, the report's), alos (at-least-once, the same
+	// interval), ckpt (commit at checkpoints every first -eos-checkpoints).
+	profiles []string
+	// baseline is another build of examples/clickcount (e.g. of main): each
+	// gofka row of the interval and checkpoint groups gets a twin running it,
+	// measured in the same run (before/after of a change).
+	baseline string
 }
 
 // eosFlags holds the list flags until they are parsed.
 type eosFlags struct {
-	intervals, checkpoints, partitions *string
-	set                                map[string]bool
+	intervals, checkpoints, partitions, profiles *string
+	set                                          map[string]bool
 }
 
 func addEOSFlags(e *eosConfig) *eosFlags {
 	f := &eosFlags{
 		intervals:   flag.String("eos-intervals", "100ms,1s,10s", "-eos: commit intervals, comma-separated"),
 		checkpoints: flag.String("eos-checkpoints", "1s,10s", "-eos: checkpoint intervals of the gofka rows that commit only at checkpoints (--commit-interval 1h); empty: none"),
+		profiles:    flag.String("eos-profiles", "eos", "-eos: with -profile-dir, the gofka settings to profile in extra, unmeasured runs, comma-separated: eos, alos (at -eos-partitions-at), ckpt (commit at the first -eos-checkpoints); each writes gofka-<name>.cpu.pprof and gofka-<name>-profile.txt, compare them with go tool pprof -diff_base"),
 		partitions:  flag.String("eos-partitions", "8,64", "-eos: input partitions of every row, then of extra gofka rows at -eos-partitions-at (the cost of one transactional producer per task); p:mem gives gofka --memory mem at p partitions, e.g. 64:1GiB"),
 	}
 	flag.BoolVar(&e.on, "eos", false, "run the exactly-once benchmark (eos.go) instead of the contender comparison")
@@ -66,6 +75,7 @@ func addEOSFlags(e *eosConfig) *eosFlags {
 	flag.DurationVar(&e.duration, "latency-duration", 20*time.Second, "-eos: measured paced input")
 	flag.BoolVar(&e.latency, "latency", true, "-eos: measure latency too")
 	flag.BoolVar(&e.kstreams, "eos-kstreams", true, "-eos: the Kafka Streams rows (need java and mvn)")
+	flag.StringVar(&e.baseline, "eos-baseline", "", "-eos: path of another clickcount binary (go build -o X ./examples/clickcount in another checkout): every gofka interval and checkpoint row gets a twin row running it, for a before/after in one run")
 	flag.StringVar(&e.raw, "raw", "bench/results/eos-runs.json", "-eos: where to write every measurement as JSON, relative to the repository root unless absolute (empty: nowhere)")
 	return f
 }
@@ -81,6 +91,15 @@ func (f *eosFlags) parse(cfg *config) error {
 	}
 	if e.checkpoints, err = durations(*f.checkpoints); err != nil {
 		return fmt.Errorf("-eos-checkpoints: %w", err)
+	}
+	for _, p := range strings.Split(*f.profiles, ",") {
+		switch p = strings.TrimSpace(p); p {
+		case "":
+		case "eos", "alos", "ckpt":
+			e.profiles = append(e.profiles, p)
+		default:
+			return fmt.Errorf("-eos-profiles: %q is none of eos, alos, ckpt", p)
+		}
 	}
 	e.memory = map[int32]string{}
 	for _, p := range strings.Split(*f.partitions, ",") {
@@ -175,20 +194,40 @@ func eosPlan(e eosConfig, kstreams bool) []*eosRow {
 		return &eosRow{Key: c.id + "-" + label, Name: name, Group: group, EOS: eos, Commit: commit, Ckpt: ckpt, Parts: parts,
 			latency: latency && e.latency, c: c, s: s}
 	}
+	// twin adds r's baseline twin after it when there is a baseline binary.
+	twin := func(r *eosRow) []*eosRow {
+		if e.baseline == "" {
+			return []*eosRow{r}
+		}
+		b := *r
+		b.c = baselineContender(gofka, e.baseline)
+		b.Key, b.Name = b.c.id+strings.TrimPrefix(r.Key, gofka.id), r.Name+" (baseline)"
+		return []*eosRow{r, &b}
+	}
 	var rows []*eosRow
 	for _, iv := range e.intervals {
-		rows = append(rows, row("interval", gofka, false, iv, 0, base, true), row("interval", gofka, true, iv, 0, base, true))
+		rows = append(rows, twin(row("interval", gofka, false, iv, 0, base, true))...)
+		rows = append(rows, twin(row("interval", gofka, true, iv, 0, base, true))...)
 		if kstreams {
 			rows = append(rows, row("interval", ks, true, iv, 0, base, true), row("interval", ks, false, iv, 0, base, false))
 		}
 	}
 	for _, ck := range e.checkpoints {
-		rows = append(rows, row("checkpoint", gofka, true, time.Hour, ck, base, true))
+		rows = append(rows, twin(row("checkpoint", gofka, true, time.Hour, ck, base, true))...)
 	}
 	for _, p := range e.partitions[1:] {
 		rows = append(rows, row("partitions", gofka, false, e.partitionsAt, 0, p, false), row("partitions", gofka, true, e.partitionsAt, 0, p, false))
 	}
 	return rows
+}
+
+// baselineContender is gofka running the binary bin instead of the one built
+// from this checkout.
+func baselineContender(gofka contender, bin string) contender {
+	c := gofka
+	c.id, c.name = "gofka-baseline", gofka.name+" (baseline)"
+	c.args = func(m *measurement) []string { return gofkaArgs(m, bin) }
+	return c
 }
 
 // runEOS runs the exactly-once benchmark and returns its Markdown report.
@@ -259,9 +298,7 @@ func runEOS(ctx context.Context, cfg config) (string, eosRows, error) {
 	}
 	var profile string
 	if cfg.profileDir != "" {
-		at := cfg.eos.partitionsAt
-		s := setting{label: "profile", eos: true, commit: at, committed: true}
-		if profile, err = profileGofka(ctx, &cfg, env.cl, w, env.bins, token, env.scratch, s, "gofka-eos"); err != nil {
+		if profile, err = profileEOS(ctx, &cfg, env, w, token); err != nil {
 			return "", nil, err
 		}
 	}
@@ -278,6 +315,30 @@ func runEOS(ctx context.Context, cfg config) (string, eosRows, error) {
 		}
 	}
 	return md, rows, nil
+}
+
+// profileEOS profiles gofka in each setting of -eos-profiles and returns the
+// exactly-once one's text for the report (empty when it was not profiled).
+func profileEOS(ctx context.Context, cfg *config, env *benchEnv, w *workload, token string) (string, error) {
+	at := cfg.eos.partitionsAt
+	var report string
+	for _, p := range cfg.eos.profiles {
+		s := setting{label: "profile-" + p, eos: p != "alos", commit: at, committed: true}
+		if p == "ckpt" {
+			if len(cfg.eos.checkpoints) == 0 {
+				return "", fmt.Errorf("-eos-profiles ckpt: -eos-checkpoints is empty")
+			}
+			s.commit, s.checkpoint = time.Hour, cfg.eos.checkpoints[0]
+		}
+		text, err := profileGofka(ctx, cfg, env.cl, w, env.bins, token, env.scratch, s, "gofka-"+p)
+		if err != nil {
+			return "", err
+		}
+		if p == "eos" {
+			report = text
+		}
+	}
+	return report, nil
 }
 
 // warmBroker makes a broker that lives through the run create its offsets and

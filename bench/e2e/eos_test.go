@@ -124,3 +124,30 @@ func TestSustainedRate(t *testing.T) {
 		t.Errorf("sustained over a 6 s span with a 10 s minimum = %v, want 0 (too few commits to time)", got)
 	}
 }
+
+// TestEOSPlanBaseline: -eos-baseline gives each gofka interval and checkpoint
+// row a twin running the other binary, with a key and name of its own, and
+// leaves the rows the targets are computed from as they were.
+func TestEOSPlanBaseline(t *testing.T) {
+	e := eosConfig{intervals: []time.Duration{time.Second}, checkpoints: []time.Duration{time.Second},
+		partitions: []int32{8}, partitionsAt: time.Second, baseline: "/tmp/old-clickcount"}
+	rows := eosRows(eosPlan(e, false))
+	var keys []string
+	for _, r := range rows {
+		keys = append(keys, r.Key)
+	}
+	want := []string{"gofka-alos-1s", "gofka-baseline-alos-1s", "gofka-eos-1s", "gofka-baseline-eos-1s", "gofka-eos-ckpt-1s", "gofka-baseline-eos-ckpt-1s"}
+	if strings.Join(keys, " ") != strings.Join(want, " ") {
+		t.Fatalf("rows %v, want %v", keys, want)
+	}
+	if r := rows.find("gofka", true, time.Second, 0, 8); r == nil || r.Key != "gofka-eos-1s" {
+		t.Fatalf("find gofka exactly-once found %+v", r)
+	}
+	b := rows[1]
+	if !strings.HasSuffix(b.Name, "(baseline)") {
+		t.Errorf("baseline row named %q", b.Name)
+	}
+	if args := b.c.args(&measurement{cfg: &config{}, set: b.s}); args[0] != "/tmp/old-clickcount" {
+		t.Errorf("baseline row runs %v", args)
+	}
+}

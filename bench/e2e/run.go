@@ -190,10 +190,12 @@ func profileGofka(ctx context.Context, cfg *config, cl cluster, w *workload, bin
 	prof := filepath.Join(dir, name+".cpu.pprof")
 	s.profile = prof
 	c, _ := lookupContender("gofka")
-	cfg.logTo("profiling gofka in one more, unmeasured run\n")
-	if _, err := measure(ctx, cfg, cl, w, c, s, bins, cfg.runs+1, token, scratch); err != nil {
+	cfg.logTo("profiling gofka (%s) in one more, unmeasured run\n", name)
+	res, err := measure(ctx, cfg, cl, w, c, s, bins, cfg.runs+1, token, scratch)
+	if err != nil {
 		return "", fmt.Errorf("gofka profiling run: %w", err)
 	}
+	cfg.logTo("profiled %-52s %7.2f s %9.0f rec/s  cpu %6.2f s\n", name, res.seconds, float64(cfg.n)/res.seconds, res.cpu)
 	pprof := func(args ...string) (string, error) {
 		args = append(append([]string{"tool", "pprof"}, args...), bins.gofka, prof)
 		out, err := exec.Command("go", args...).CombinedOutput()

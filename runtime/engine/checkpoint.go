@@ -22,8 +22,10 @@ import (
 //	coordinator: CheckpointStarted(n) through the Raft log
 //	  ─▶ every task that reads only user topics is aligned at once: its barrier sits at its current offsets
 //	  ─▶ an aligned task writes barrier n as a control record into every partition of each repartition
-//	     topic it writes, flushes its cache, waits for the changelog acks, takes a RocksDB checkpoint of its
-//	     own instance (hard links) and hands it to the uploader (in the background)
+//	     topic it writes, flushes its cache, waits for the changelog acks (under exactly-once: commits its
+//	     transaction, off the loop, and the rest follows when that commit is settled, before the task gets
+//	     its next record), takes a RocksDB checkpoint of its own instance (hard links) and hands it to the
+//	     uploader (in the background)
 //	  ─▶ a task reading a repartition topic is aligned when it has read barrier n from every task writing
 //	     that topic (control records are counted here and never reach user code)
 //	  ─▶ the uploader sends only SST files not uploaded before, then the manifest; the task acks n
@@ -203,8 +205,13 @@ func (c *checkpoints) advance(ctx context.Context) error {
 	}
 	id := c.id
 	e := c.e
-	if err := e.settleCommits(); err != nil { // the barriers go out through the tasks' producers
-		return err
+	// The barriers go out through the ready tasks' producers, which cannot
+	// produce while their last commit is finishing; other tasks' commits may
+	// go on.
+	for _, t := range ready {
+		if err := e.settleTask(t); err != nil {
+			return err
+		}
 	}
 	// Barriers go downstream first, behind every record these tasks emitted.
 	for _, t := range ready {
@@ -222,59 +229,105 @@ func (c *checkpoints) advance(ctx context.Context) error {
 		}
 	}
 	begin := time.Now()
-	// Under exactly-once the snapshot holds committed state only: the tasks'
-	// transactions commit before their RocksDB checkpoints (eos.go).
-	flush := e.flushTasks
-	if e.cfg.ExactlyOnce {
-		flush = e.commitTasks
-	}
-	if err := flush(ctx, ready); err != nil {
-		return fmt.Errorf("checkpoint %d: %w", id, err)
-	}
 	for _, t := range ready {
 		delete(c.pending, t.id)
-		source := map[string]int64{}
-		for _, tp := range t.inputs {
-			if _, internal := c.writers[tp.topic]; !internal {
-				source[tp.String()] = e.positions[tp]
+	}
+	if !e.cfg.ExactlyOnce {
+		if err := e.flushTasks(ctx, ready); err != nil {
+			for _, t := range ready {
+				c.pending[t.id] = true
+			}
+			return fmt.Errorf("checkpoint %d: %w", id, err)
+		}
+		for _, t := range ready {
+			c.snapshot(ctx, id, t, c.sourceOffsets(t), begin)
+		}
+		return nil
+	}
+	// Under exactly-once the snapshot holds committed state only: each task's
+	// transaction commits before its RocksDB checkpoint (eos.go). The commits
+	// finish off the loop; a task's checkpoint is taken when its commit is
+	// settled, before it is given anything else (settleTask), so nothing of
+	// the next transaction is in it. A failed commit puts the task back among
+	// those owing the checkpoint, as one whose flush failed here: the rollback
+	// then has it aligned again or aborts the checkpoint (dropFailedTask).
+	handled := map[*task]bool{}
+	err := e.beginAlignedCommits(ctx, ready, func(t *task) func(error) {
+		source := c.sourceOffsets(t) // the positions at the barrier
+		return func(err error) {
+			handled[t] = true
+			switch {
+			case c.id != id:
+				// The checkpoint finished (aborted) while the commit was in
+				// flight: nothing to snapshot for it.
+			case err != nil:
+				c.pending[t.id] = true
+			default:
+				c.snapshot(ctx, id, t, source, begin)
 			}
 		}
-		if t.db == nil {
-			// Nothing to snapshot (no persistent store): the task only relays the barrier.
-			c.ack(ctx, id, t.id, coordinator.CheckpointAck{SourceOffsets: source}, checkpointRecord{ID: id, Task: t.id.String()})
-			continue
-		}
-		dir := filepath.Join(e.pool.StagingDir(), fmt.Sprintf("checkpoint-%d-%s", id, t.id))
-		os.RemoveAll(dir)
-		info, err := t.db.Checkpoint(dir)
-		if err != nil {
-			c.abort(ctx, checkpointRecord{ID: id, Task: t.id.String(), Duration: time.Since(begin)}, t.id, "local", fmt.Errorf("RocksDB checkpoint: %w", err))
-			continue
-		}
-		changelog := map[string]int64{}
-		for sp, o := range info.Offsets {
-			changelog[topicPartition{e.topics[e.storeSpec(sp.Store).Changelog].name, sp.Partition}.String()] = o
-		}
-		k := t.id
-		local := time.Since(begin)
-		c.uploads.Add(1)
-		go func() {
-			defer c.uploads.Done()
-			defer os.RemoveAll(dir)
-			_, ref, stats, err := e.uploader.Upload(ctx, k.String(), id, dir, changelog, source)
-			rec := checkpointRecord{ID: id, Task: k.String(), Files: stats.Files, NewFiles: stats.NewFiles,
-				Bytes: stats.Bytes, NewBytes: stats.NewBytes, Duration: local + stats.Duration}
-			if err != nil {
-				c.abort(ctx, rec, k, "upload", fmt.Errorf("snapshot upload: %w", err))
-				return
+	})
+	if err != nil {
+		for _, t := range ready {
+			if t.committing == nil && !handled[t] {
+				c.pending[t.id] = true // its commit did not begin
 			}
-			e.metrics.checkpointSeconds.Observe(rec.Duration.Seconds())
-			e.metrics.checkpointBytes.Add(float64(stats.NewBytes))
-			c.ack(ctx, id, k, coordinator.CheckpointAck{ManifestRef: ref, Files: stats.Files, Bytes: stats.Bytes,
-				ChangelogOffsets: changelog, SourceOffsets: source, DurationMillis: rec.Duration.Milliseconds()}, rec)
-		}()
+		}
+		return fmt.Errorf("checkpoint %d: %w", id, err)
 	}
 	return nil
+}
+
+// sourceOffsets are t's positions on user topics, recorded with its snapshot.
+func (c *checkpoints) sourceOffsets(t *task) map[string]int64 {
+	source := map[string]int64{}
+	for _, tp := range t.inputs {
+		if _, internal := c.writers[tp.topic]; !internal {
+			source[tp.String()] = c.e.positions[tp]
+		}
+	}
+	return source
+}
+
+// snapshot takes t's RocksDB checkpoint for checkpoint id, its state
+// flushed (and under exactly-once committed), and uploads it in the
+// background; the upload acks the task's part, or aborts it. A task without
+// a persistent store only relays the barrier and acks at once.
+func (c *checkpoints) snapshot(ctx context.Context, id uint64, t *task, source map[string]int64, begin time.Time) {
+	e := c.e
+	if t.db == nil {
+		c.ack(ctx, id, t.id, coordinator.CheckpointAck{SourceOffsets: source}, checkpointRecord{ID: id, Task: t.id.String()})
+		return
+	}
+	dir := filepath.Join(e.pool.StagingDir(), fmt.Sprintf("checkpoint-%d-%s", id, t.id))
+	os.RemoveAll(dir)
+	info, err := t.db.Checkpoint(dir)
+	if err != nil {
+		c.abort(ctx, checkpointRecord{ID: id, Task: t.id.String(), Duration: time.Since(begin)}, t.id, "local", fmt.Errorf("RocksDB checkpoint: %w", err))
+		return
+	}
+	changelog := map[string]int64{}
+	for sp, o := range info.Offsets {
+		changelog[topicPartition{e.topics[e.storeSpec(sp.Store).Changelog].name, sp.Partition}.String()] = o
+	}
+	k := t.id
+	local := time.Since(begin)
+	c.uploads.Add(1)
+	go func() {
+		defer c.uploads.Done()
+		defer os.RemoveAll(dir)
+		_, ref, stats, err := e.uploader.Upload(ctx, k.String(), id, dir, changelog, source)
+		rec := checkpointRecord{ID: id, Task: k.String(), Files: stats.Files, NewFiles: stats.NewFiles,
+			Bytes: stats.Bytes, NewBytes: stats.NewBytes, Duration: local + stats.Duration}
+		if err != nil {
+			c.abort(ctx, rec, k, "upload", fmt.Errorf("snapshot upload: %w", err))
+			return
+		}
+		e.metrics.checkpointSeconds.Observe(rec.Duration.Seconds())
+		e.metrics.checkpointBytes.Add(float64(stats.NewBytes))
+		c.ack(ctx, id, k, coordinator.CheckpointAck{ManifestRef: ref, Files: stats.Files, Bytes: stats.Bytes,
+			ChangelogOffsets: changelog, SourceOffsets: source, DurationMillis: rec.Duration.Milliseconds()}, rec)
+	}()
 }
 
 func (c *checkpoints) ack(ctx context.Context, id uint64, k coordinator.TaskID, ack coordinator.CheckpointAck, rec checkpointRecord) {

@@ -44,10 +44,12 @@ import (
 // (100 ms–5 s) rather than a checkpoint interval (tens of seconds), and a
 // failed checkpoint does not hold output back. Checkpoints keep working
 // because a task's snapshot records only committed state: when a task is
-// aligned for checkpoint n, its transaction is committed first (commitTasks),
-// then the RocksDB checkpoint is taken, so the snapshot's changelog and source
-// offsets are ends of committed transactions, and restore = snapshot +
-// committed changelog tail is exact. The same alignment gives Flink's cadence
+// aligned for checkpoint n, its transaction is committed first
+// (beginAlignedCommits, finishing off the loop like the interval commit), and
+// the RocksDB checkpoint is taken when that commit is settled, before the task
+// processes anything more, so the snapshot's changelog and source offsets are
+// ends of committed transactions, and restore = snapshot + committed changelog
+// tail is exact. The same alignment gives Flink's cadence
 // on demand (--commit-interval 1h --checkpoint-interval 1s: a transaction per
 // checkpoint); measured, it puts both hops of a repartitioned topology in one
 // cycle (p99 1.2 s instead of 2.1 s at 1 s) for a snapshot upload per commit.
@@ -60,7 +62,7 @@ import (
 //
 // Task.Flush runs on the loop; the rest runs on a goroutine per task, all
 // tasks at once, while the loop goes on with the tasks whose commit finished
-// (the interval commit), or waits for them (checkpoints, stopping).
+// (the interval commit, checkpoints), or waits for them (stopping).
 //
 // kgo offers the transactional offset commit only through GroupTransactSession
 // (a consumer-group member), so the engine sends AddOffsetsToTxn and

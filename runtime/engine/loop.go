@@ -77,6 +77,9 @@ func (e *Engine) step(ctx context.Context, st *loopState) error {
 	if err := e.punctuate(); err != nil {
 		return err
 	}
+	if err := e.settleFinished(); err != nil {
+		return err
+	}
 	if err := e.ckpt.advance(ctx); err != nil {
 		return err
 	}

@@ -36,7 +36,14 @@ import (
 // share (1/16 with both fetches franz-go may buffer, MaxConcurrentFetches 2), a
 // partition's part of it a quarter of that: at --memory 128MiB, 320 KiB and
 // 80 KiB, still some 25,000 clicks a fetch. The produce half is shared by the
-// producers (at exactly-once, one per task).
+// producers (at exactly-once, one per task), in bytes and in records: a
+// buffered record holds about recordOverhead bytes of Go heap beyond its key
+// and value (kgo.Record, franz-go's batch entry, the engine's outRecord),
+// which franz-go's byte limit does not count. Bounded by bytes alone, 16
+// exactly-once producers buffered up to 16 × 50,000 small records (measured:
+// a live heap of 95 MB against a soft limit of 117 MiB, 207 collections and
+// a fifth of the CPU in the collector for 3M clicks, against 40 MB, 46 and
+// 4% at at-least-once with one producer).
 
 // MemorySplit is one budget divided over the process.
 type MemorySplit struct {
@@ -71,15 +78,25 @@ const (
 	minProducerBytes  = 1 << 20
 	maxFetchPartBytes = 1 << 20 // franz-go's default FetchMaxPartitionBytes
 	concurrentFetches = 2
+	// recordOverhead is the Go heap a buffered record takes beyond its key
+	// and value; the produce share divided by it bounds the records buffered.
+	recordOverhead = 256
+	// minProducerRecords keeps a producer's record bound above a few batches
+	// of small records; maxProducerRecords is franz-go's default.
+	minProducerRecords = 1024
+	maxProducerRecords = 50_000
 )
 
 // KafkaLimits are the franz-go options that keep the clients of a replica with
 // budget s within s.Kafka. producers is how many producing clients may share
-// the produce half (1 at least once; at exactly once, one per task).
+// the produce half (1 at least once; at exactly once, one per task), its bytes
+// and its records.
 func (s MemorySplit) KafkaLimits(producers int) []kgo.Opt {
 	fetch := max(s.Kafka/32, minFetchBytes)
 	part := min(max(fetch/4, minFetchPartBytes), maxFetchPartBytes)
-	produce := max(s.Kafka/2/int64(max(producers, 1)), minProducerBytes)
+	share := s.Kafka / 2 / int64(max(producers, 1))
+	produce := max(share, minProducerBytes)
+	records := min(max(share/recordOverhead, minProducerRecords), maxProducerRecords)
 	return []kgo.Opt{
 		kgo.FetchMaxBytes(int32(min(fetch, 1<<30))),
 		kgo.FetchMaxPartitionBytes(int32(part)),
@@ -89,6 +106,7 @@ func (s MemorySplit) KafkaLimits(producers int) []kgo.Opt {
 		// with framing), and the largest metadata response.
 		kgo.BrokerMaxReadBytes(int32(min(max(2*fetch, 4<<20), 1<<30))),
 		kgo.MaxBufferedBytes(int(produce)),
+		kgo.MaxBufferedRecords(int(records)),
 	}
 }
 

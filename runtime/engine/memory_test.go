@@ -42,14 +42,21 @@ func TestKafkaLimits(t *testing.T) {
 		total                       int64
 		producers                   int
 		fetch, part, read, buffered int64
+		records                     int64
 	}{
 		// Kafka share R/8 = 10 MiB: fetch 1/32 of it, a partition 1/4 of a
 		// fetch, reads at least 4 MiB, producers half the share.
-		{"128MiB", 128 << 20, 1, 320 << 10, 80 << 10, 4 << 20, 5 << 20},
+		// Records: the produce half over 256 bytes a record, at most franz-go's
+		// default 50,000, at least 1,024 per producer.
+		{"128MiB", 128 << 20, 1, 320 << 10, 80 << 10, 4 << 20, 5 << 20, 20480},
 		// R = 976 MiB, share 122 MiB: fetch 3904 KiB, partition 976 KiB.
-		{"1GiB", 1 << 30, 1, 3904 << 10, 976 << 10, 7808 << 10, 61 << 20},
-		{"32MiB floors", 32 << 20, 1, 256 << 10, 64 << 10, 4 << 20, 1 << 20},
-		{"exactly-once, 16 producers", 128 << 20, 16, 320 << 10, 80 << 10, 4 << 20, 1 << 20},
+		{"1GiB", 1 << 30, 1, 3904 << 10, 976 << 10, 7808 << 10, 61 << 20, 50000},
+		{"32MiB floors", 32 << 20, 1, 256 << 10, 64 << 10, 4 << 20, 1 << 20, 4096},
+		{"32MiB, 16 producers: the records floor", 32 << 20, 16, 256 << 10, 64 << 10, 4 << 20, 1 << 20, 1024},
+		// Exactly-once: 16 producers share the records as the bytes (5 MiB / 16
+		// / 256 B), their bytes floored at a batch.
+		{"exactly-once, 16 producers", 128 << 20, 16, 320 << 10, 80 << 10, 4 << 20, 1 << 20, 1280},
+		{"exactly-once, 256MiB, 16 producers", 256 << 20, 16, 832 << 10, 208 << 10, 4 << 20, 1 << 20, 3328},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cl, err := kgo.NewClient(SplitMemory(c.total).KafkaLimits(c.producers)...)
@@ -63,9 +70,10 @@ func TestKafkaLimits(t *testing.T) {
 				"BrokerMaxReadBytes":     asInt64(cl.OptValue(kgo.BrokerMaxReadBytes)),
 				"MaxBufferedBytes":       asInt64(cl.OptValue(kgo.MaxBufferedBytes)),
 				"MaxConcurrentFetches":   asInt64(cl.OptValue(kgo.MaxConcurrentFetches)),
+				"MaxBufferedRecords":     asInt64(cl.OptValue(kgo.MaxBufferedRecords)),
 			}
 			want := map[string]int64{"FetchMaxBytes": c.fetch, "FetchMaxPartitionBytes": c.part, "BrokerMaxReadBytes": c.read,
-				"MaxBufferedBytes": c.buffered, "MaxConcurrentFetches": concurrentFetches}
+				"MaxBufferedBytes": c.buffered, "MaxConcurrentFetches": concurrentFetches, "MaxBufferedRecords": c.records}
 			for k, w := range want {
 				if got[k] != w {
 					t.Errorf("%s = %d, want %d", k, got[k], w)

@@ -45,7 +45,7 @@ type metrics struct {
 	// checkpointPartsFailed counts this replica's task parts of a checkpoint
 	// that failed (and were reported, aborting the checkpoint), by phase:
 	// local (the RocksDB checkpoint), upload (SST files or the manifest) or
-	// rollback (the task was rolled back before it was aligned).
+	// rollback (the task was rolled back before its snapshot was taken).
 	checkpointPartsFailed *prometheus.CounterVec
 	lag                   *prometheus.GaugeVec
 	skipped               *prometheus.CounterVec
@@ -74,7 +74,7 @@ func newMetrics() *metrics {
 			Name: "gofka_checkpoints_finished_total", Help: "Checkpoints this replica saw finish, by whether they completed.",
 		}, []string{"complete"}),
 		checkpointPartsFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gofka_checkpoint_parts_failed_total", Help: "Task snapshots of a checkpoint that failed on this replica, which then asked the coordinator to abort the checkpoint, by phase (local: the RocksDB checkpoint; upload: its files or manifest; rollback: the task was rolled back before it was aligned).",
+			Name: "gofka_checkpoint_parts_failed_total", Help: "Task snapshots of a checkpoint that failed on this replica, which then asked the coordinator to abort the checkpoint, by phase (local: the RocksDB checkpoint; upload: its files or manifest; rollback: the task was rolled back before its snapshot was taken).",
 		}, []string{"phase"}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "gofka_input_lag_records", Help: "Records between the last processed offset and the high watermark.",

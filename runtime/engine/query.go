@@ -136,12 +136,14 @@ func (e *Engine) answer(q *storeRead) readResult {
 	if c := t.committing; c != nil {
 		// Its transaction commits off the loop (txncommit.go): a flush now
 		// would write into it. Wait for it; a failed one is the loop's to
-		// roll back, and the read waits for that.
+		// roll back, and the read waits for that. No flush then: the commit
+		// flushed the caches and the task has processed nothing since, and
+		// RocksDB must not move before the task's checkpoint, if one waits
+		// for this commit (checkpoint.go).
 		if <-c.done; c.err != nil {
 			return readResult{status: http.StatusServiceUnavailable, partitions: n}
 		}
-	}
-	if err := t.t.Flush(); err != nil { // the typed cache holds the newest values
+	} else if err := t.t.Flush(); err != nil { // the typed cache holds the newest values
 		return readResult{err: fmt.Errorf("task %s: flush before a read: %w", id, err)}
 	}
 	res := readResult{status: http.StatusOK, partitions: n}

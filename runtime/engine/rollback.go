@@ -119,7 +119,7 @@ func (e *Engine) dropFailedTask(ctx context.Context, tf *taskFailure, err error)
 		// It will not ack: have the coordinator abort the checkpoint now
 		// rather than on its timeout.
 		e.ckpt.abort(ctx, checkpointRecord{ID: e.ckpt.id, Task: t.id.String()}, t.id, "rollback",
-			errors.New("task rolled back after a failed transaction, before it was aligned"))
+			errors.New("task rolled back after a failed transaction, before its snapshot was taken"))
 	}
 	e.counts(t.id).rollbacks++
 	e.log.Warn("transaction aborted: rolled back one task; it restarts from committed state",

@@ -32,8 +32,11 @@ import (
 // on with the tasks whose commits finished while the others' EndTxn are in
 // flight. A failed commit is reported when it is settled, as the task's
 // failure, and the loop rolls that task back as before (rollback.go). The
-// synchronous commits (checkpoint alignment, tasks moving away, the graceful
-// stop) are the same begun and settled at once.
+// commits of tasks aligned for a checkpoint are begun the same way
+// (beginAlignedCommits), each with an action run when it is settled (the
+// task's RocksDB checkpoint, checkpoint.go), so that the snapshot holds the
+// committed state and nothing of the next transaction. The synchronous commits
+// (tasks moving away, the graceful stop) are the same begun and settled at once.
 
 // txnCommit is a task's transaction committing in the background.
 type txnCommit struct {
@@ -41,6 +44,10 @@ type txnCommit struct {
 	err     error        // set before done is closed
 	took    commitTimes  // the goroutine's phases
 	offsets kadm.Offsets // the input offsets the transaction commits
+	// after, if set, runs on the loop when the commit is settled, with its
+	// outcome, before the task is given anything else (a checkpoint-aligned
+	// task's RocksDB checkpoint, checkpoint.go).
+	after func(err error)
 }
 
 // beginTxnCommits starts committing the transactions of tasks (under
@@ -55,6 +62,25 @@ func (e *Engine) beginTxnCommits(ctx context.Context, tasks []*task) error {
 	// What the last round committed may go from the repartition topics.
 	e.purgeRepartitions(ctx, e.txnCommitted)
 	e.txnCommitted = nil
+	return e.beginTxns(ctx, tasks, nil)
+}
+
+// beginAlignedCommits starts committing the transactions of tasks aligned for
+// a checkpoint, whose own commits are settled, while other tasks' commits may
+// still be in flight; after(t), if it gives an action, runs when t's commit is
+// settled (and at once, with nil, for a task whose offsets were committed
+// outside a transaction). What the commits settled so far committed may go
+// from the repartition topics (with --commit-interval 1h only checkpoints
+// commit).
+func (e *Engine) beginAlignedCommits(ctx context.Context, tasks []*task, after func(*task) func(error)) error {
+	e.purgeRepartitions(ctx, e.txnCommitted)
+	e.txnCommitted = nil
+	return e.beginTxns(ctx, tasks, after)
+}
+
+// beginTxns is the part of beginTxnCommits after the last round settled: the
+// tasks' caches flushed on the loop, their transactions committing off it.
+func (e *Engine) beginTxns(ctx context.Context, tasks []*task, after func(*task) func(error)) error {
 	took := commitTimes{}
 	start := time.Now()
 	if !e.node.LeaseHeld() || e.fencedWrites > 0 {
@@ -86,6 +112,9 @@ func (e *Engine) beginTxnCommits(ctx context.Context, tasks []*task) error {
 			continue
 		}
 		c := &txnCommit{done: make(chan struct{}), offsets: e.inputOffsets([]*task{t})}
+		if after != nil {
+			c.after = after(t)
+		}
 		t.committing = c
 		req := e.txnOffsetsRequest(t) // from the positions, which the loop owns
 		running++
@@ -100,8 +129,22 @@ func (e *Engine) beginTxnCommits(ctx context.Context, tasks []*task) error {
 	} else {
 		e.cancelCommits = append(e.cancelCommits, cancel)
 	}
-	e.commitStarted, e.commitTook = start, took
-	return e.commitPlainOffsets(ctx, plain)
+	if e.pendingCommits == running {
+		e.commitStarted, e.commitTook = start, took // a new round
+	} else {
+		e.commitTook.caches += took.caches // joins the round in flight
+	}
+	if err := e.commitPlainOffsets(ctx, plain); err != nil {
+		return err
+	}
+	for _, t := range plain {
+		if after != nil {
+			if fn := after(t); fn != nil {
+				fn(nil)
+			}
+		}
+	}
+	return nil
 }
 
 // abortedOnLoop marks a failure met on the loop while committing as an
@@ -195,7 +238,29 @@ func (e *Engine) settleTask(t *task) error {
 	}
 	t.committing = nil
 	e.noteSettled(t, c)
+	if c.after != nil {
+		c.after(c.err)
+	}
 	return c.err
+}
+
+// settleFinished settles the commits that have finished, without waiting for
+// the others: a checkpoint-aligned task's snapshot (its commit's after action)
+// must not wait for the task's next record, which may come only from another
+// task's next commit.
+func (e *Engine) settleFinished() error {
+	if e.pendingCommits == 0 {
+		return nil
+	}
+	var errs []error
+	for _, t := range e.tasks {
+		if t.committing != nil && t.committing.finished() {
+			if err := e.settleTask(t); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // settleCommits waits for every commit in flight and returns their failures
