@@ -16,12 +16,16 @@ import (
 //   - a free task goes back to the member that last owned it when that member
 //     has room (its local state is still there), else to the least loaded
 //     member with room; a task whose last owner may still be running it
-//     (mayAssign says no) waits, unless it goes back to that same owner.
+//     (mayAssign says no) waits, unless it goes back to that same owner;
+//   - but first, a free task whose last owner is gone goes to a member with
+//     room that keeps a caught-up standby of it (caughtUp, may be nil), whose
+//     state needs only a short replay (Kafka Streams' HighAvailabilityTaskAssignor
+//     also prefers caught-up clients).
 //
 // Releasing and assigning are separate moves, so a task never changes
 // between two members in one epoch: the leader commits the release, waits
 // until the old owner has stopped it, and assigns it in a later epoch.
-func plan(tasks []TaskID, v view, mayAssign func(TaskID) bool) (moves []TaskMove, reason string) {
+func plan(tasks []TaskID, v view, mayAssign func(TaskID) bool, caughtUp func(TaskID, string) bool) (moves []TaskMove, reason string) {
 	var alive []string
 	for addr, m := range v.members {
 		if m.State == MemberAlive {
@@ -79,7 +83,34 @@ func plan(tasks []TaskID, v view, mayAssign func(TaskID) bool) (moves []TaskMove
 	}
 
 	assigned := 0
+	give := func(t TaskID, to string) {
+		count[to]++
+		moves = append(moves, TaskMove{Task: t, To: to})
+		assigned++
+	}
+	// Caught-up standbys first, so that tasks without one do not take the
+	// room their standby's member has.
+	var rest []TaskID
 	for _, t := range free {
+		if last := v.lastOwner[t]; last != "" && isAlive(last) {
+			rest = append(rest, t)
+			continue
+		}
+		to := ""
+		if caughtUp != nil && mayAssign(t) {
+			for _, m := range v.standby[t] {
+				if isAlive(m) && count[m] < share[m] && caughtUp(t, m) && (to == "" || count[m] < count[to]) {
+					to = m
+				}
+			}
+		}
+		if to == "" {
+			rest = append(rest, t)
+			continue
+		}
+		give(t, to)
+	}
+	for _, t := range rest {
 		var to string
 		if last := v.lastOwner[t]; last != "" && isAlive(last) && count[last] < share[last] {
 			to = last
@@ -93,12 +124,9 @@ func plan(tasks []TaskID, v view, mayAssign func(TaskID) bool) (moves []TaskMove
 				}
 			}
 		}
-		if to == "" {
-			continue
+		if to != "" {
+			give(t, to)
 		}
-		count[to]++
-		moves = append(moves, TaskMove{Task: t, To: to})
-		assigned++
 	}
 	return moves, describe(released, assigned)
 }

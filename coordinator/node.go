@@ -86,6 +86,10 @@ type Node struct {
 	running   map[TaskID]bool  // as last reported by SetRunning
 	touched   map[TaskID]bool  // approved by MayRun since then
 	lags      map[string]int64 // as last reported by SetRunning
+	// localStandby is what this replica keeps a standby of (applied), and
+	// standbyLags their lags as last reported by SetStandbyLags.
+	localStandby []TaskID
+	standbyLags  map[string]int64
 }
 
 // raft is the node's Raft instance. It is replaced (and the old one shut
