@@ -192,7 +192,7 @@ func TestEventQueueCoalescesAssignments(t *testing.T) {
 	want := []string{
 		"coordinator.CheckpointStarted{ID:7 Epoch:1}",
 		"coordinator.CheckpointFinished{ID:7 Complete:false}",
-		"coordinator.AssignmentChanged{Epoch:3 Mine:[]}",
+		"coordinator.AssignmentChanged{Epoch:3 Mine:[] Standby:[]}",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("events:\n%v\nwant\n%v", got, want)

@@ -63,6 +63,13 @@ type Engine struct {
 	// tasks' inputs (-1: from the start).
 	positions map[topicPartition]int64
 
+	// standbys are the standby tasks kept here (standby.go), guarded by sbMu
+	// (their goroutines report lags); promoted are the tasks whose standby
+	// was stopped to start them here, for the source their restore names.
+	sbMu     sync.Mutex
+	standbys map[coordinator.TaskID]*standbyTask
+	promoted map[coordinator.TaskID]bool
+
 	ckpt *checkpoints
 
 	globals *globalTables // global tables (global.go); nil without any
@@ -168,6 +175,7 @@ func Run(ctx context.Context, prog *runtime.Program, cfg Config) error {
 		cfg: cfg, prog: prog, log: cfg.Logger.With("app", cfg.AppID, "replica", cfg.ReplicaID),
 		tasks: map[coordinator.TaskID]*task{}, taskCounts: map[coordinator.TaskID]*taskCount{}, routes: map[string][]route{},
 		positions: map[topicPartition]int64{}, changelogs: map[topicPartition]int64{},
+		standbys: map[coordinator.TaskID]*standbyTask{}, promoted: map[coordinator.TaskID]bool{},
 		metrics: newMetrics(), started: time.Now(), out: &outPool{},
 		memory: SplitMemory(cfg.MemoryBudget),
 	}
@@ -270,6 +278,7 @@ func (e *Engine) close() {
 	if e.ckpt != nil {
 		e.ckpt.wait() // uploads in flight finish (or fail) before the state closes
 	}
+	e.stopAllStandbys() // before the pool closes
 	for _, t := range e.tasks {
 		if t.db != nil {
 			t.db.Close()
@@ -391,10 +400,14 @@ func (e *Engine) startNode(ctx context.Context) error {
 		cc.StatusAddr = e.status.addr
 	}
 	cc.Logger = e.log
-	cc.Tasks = nil
+	cc.Tasks, cc.StatefulTasks = nil, nil
 	for _, st := range e.prog.SubTopologies {
 		for p := int32(0); p < e.parts[st.ID]; p++ {
-			cc.Tasks = append(cc.Tasks, coordinator.TaskID{SubTopology: st.ID, Partition: p})
+			k := coordinator.TaskID{SubTopology: st.ID, Partition: p}
+			cc.Tasks = append(cc.Tasks, k)
+			if e.stateful(k) {
+				cc.StatefulTasks = append(cc.StatefulTasks, k)
+			}
 		}
 	}
 	node, err := coordinator.Start(ctx, cc)

@@ -54,6 +54,7 @@ func (e *Engine) reconcile(ctx context.Context, mine []coordinator.TaskID) error
 	}
 	slices.SortFunc(start, compareTasks)
 	if len(start) > 0 {
+		e.promoteStandbys(start) // their state is left for startTask
 		// Under exactly-once each new task's producer is initialized first:
 		// that fences the task's previous owner and aborts its open
 		// transaction, so the committed offsets and changelogs read next are final.
@@ -81,6 +82,7 @@ func (e *Engine) reconcile(ctx context.Context, mine []coordinator.TaskID) error
 		}
 	}
 	e.reportRunning()
+	e.syncStandbys(e.node.Standbys(), mine)
 	if len(stop) > 0 || len(start) > 0 {
 		return e.rebuildConsumer()
 	}
@@ -191,6 +193,10 @@ func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed 
 		Globals: e.globalViews()})
 	e.wm.start(t, tt.watermark)
 	e.uploader.Forget(k.String()) // the next upload compares with the store, not with what this replica uploaded before
+	if e.promoted[k] {
+		t.restoredFrom += " (kept by a standby)"
+		delete(e.promoted, k)
+	}
 	t.restoreTime = time.Since(begin)
 	t.restoredRecords = records
 	t.processedBy = e.metrics.process.WithLabelValues(k.String())

@@ -1,0 +1,369 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gofka/streams/coordinator"
+	"github.com/gofka/streams/state/rocks"
+)
+
+// Standby replicas (coordinator.Config.StandbyReplicas): this replica keeps
+// a warm copy of tasks other replicas own, so that one of them starting here
+// (its owner died) restores from local state and replays only a short tail.
+//
+//	AssignmentChanged.Standby ─▶ syncStandbys ─▶ a goroutine per standby, off the loop:
+//	  state opened where the task's would be (local, else a snapshot, else empty: openTaskState)
+//	  ─▶ a consumer of its own tails the changelogs (read_committed under exactly-once)
+//	  ─▶ applyChangelog, the changelog offsets persisted every second ─▶ lag ─▶ SetStandbyLags
+//	the task assigned here ─▶ promoteStandbys: tailer stopped, offsets persisted, memtables
+//	  flushed, instance closed with a clean-shutdown marker (its state holds committed
+//	  changelog records only) ─▶ startTask's openLocal trusts it and replays the tail
+//	the standby removed ─▶ closed the same way; the local directory stays
+
+// standbyTask is one standby kept here.
+type standbyTask struct {
+	id     coordinator.TaskID
+	cancel context.CancelFunc
+	done   chan struct{}
+	lag    atomic.Int64 // changelog records behind the end; -1 until known
+	source atomic.Value // string: where its state came from
+}
+
+// standbyPersistEvery is how often a standby records its changelog offsets
+// in its RocksDB instance.
+const standbyPersistEvery = time.Second
+
+// stateful reports whether task k has persistent stores, the tasks that
+// have standbys (in-memory stores are replayed whole at every start anyway).
+func (e *Engine) stateful(k coordinator.TaskID) bool {
+	for _, sp := range e.storePartitions(k) {
+		if sp.Persistent {
+			return true
+		}
+	}
+	return false
+}
+
+// syncStandbys makes the standbys kept here those the coordinator assigns,
+// less any task that runs here.
+func (e *Engine) syncStandbys(assigned, mine []coordinator.TaskID) {
+	want := map[coordinator.TaskID]bool{}
+	for _, k := range assigned {
+		if e.tasks[k] == nil && e.stateful(k) {
+			want[k] = true
+		}
+	}
+	var stop []coordinator.TaskID
+	e.sbMu.Lock()
+	for k := range e.standbys {
+		if !want[k] {
+			stop = append(stop, k)
+		}
+	}
+	e.sbMu.Unlock()
+	e.stopStandbys(stop, "no longer a standby here")
+	for _, k := range stop {
+		if slices.Contains(mine, k) {
+			e.promoted[k] = true // to start here once the lease allows
+		}
+	}
+	for k := range want {
+		e.sbMu.Lock()
+		_, have := e.standbys[k]
+		e.sbMu.Unlock()
+		if !have {
+			e.startStandby(k)
+		}
+	}
+}
+
+// promoteStandbys stops the standbys of tasks about to start here, leaving
+// their state for startTask; it records them for the restore's source.
+func (e *Engine) promoteStandbys(start []coordinator.TaskID) {
+	var stop []coordinator.TaskID
+	e.sbMu.Lock()
+	for _, k := range start {
+		if _, ok := e.standbys[k]; ok {
+			stop = append(stop, k)
+		}
+	}
+	e.sbMu.Unlock()
+	e.stopStandbys(stop, "promoted: the task starts here")
+	for _, k := range stop {
+		e.promoted[k] = true
+	}
+}
+
+func (e *Engine) startStandby(k coordinator.TaskID) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &standbyTask{id: k, cancel: cancel, done: make(chan struct{})}
+	s.lag.Store(-1)
+	s.source.Store("")
+	e.sbMu.Lock()
+	e.standbys[k] = s
+	e.sbMu.Unlock()
+	go func() {
+		defer close(s.done)
+		e.runStandby(ctx, s)
+	}()
+}
+
+// stopStandbys ends the given standbys and waits until each has closed its
+// state.
+func (e *Engine) stopStandbys(ks []coordinator.TaskID, why string) {
+	var stopping []*standbyTask
+	e.sbMu.Lock()
+	for _, k := range ks {
+		if s := e.standbys[k]; s != nil {
+			s.cancel()
+			stopping = append(stopping, s)
+			delete(e.standbys, k)
+		}
+	}
+	e.sbMu.Unlock()
+	for _, s := range stopping {
+		<-s.done
+		e.metrics.standbyLag.DeleteLabelValues(s.id.String())
+		e.log.Info("standby stopped", "task", s.id, "why", why, "lag", s.lag.Load())
+	}
+	if len(stopping) > 0 {
+		e.reportStandbyLags()
+	}
+}
+
+// stopAllStandbys ends every standby (shutdown).
+func (e *Engine) stopAllStandbys() {
+	e.sbMu.Lock()
+	ks := slices.Collect(func(yield func(coordinator.TaskID) bool) {
+		for k := range e.standbys {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	e.sbMu.Unlock()
+	e.stopStandbys(ks, "shutting down")
+}
+
+// reportStandbyLags hands the known lags to the coordinator (heartbeats take
+// them to the leader).
+func (e *Engine) reportStandbyLags() {
+	lags := map[string]int64{}
+	e.sbMu.Lock()
+	for k, s := range e.standbys {
+		if l := s.lag.Load(); l >= 0 {
+			lags[k.String()] = l
+		}
+	}
+	e.sbMu.Unlock()
+	e.node.SetStandbyLags(lags)
+}
+
+// standbyView lists the standbys kept here for /status.
+func (e *Engine) standbyView() []StandbyStatus {
+	e.sbMu.Lock()
+	defer e.sbMu.Unlock()
+	out := make([]StandbyStatus, 0, len(e.standbys))
+	for k, s := range e.standbys {
+		out = append(out, StandbyStatus{Task: k.String(), Lag: s.lag.Load(), StateFrom: s.source.Load().(string)})
+	}
+	slices.SortFunc(out, func(a, b StandbyStatus) int { return compareStrings(a.Task, b.Task) })
+	return out
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// StandbyStatus is one standby in /status.
+type StandbyStatus struct {
+	Task string `json:"task"`
+	// Lag is the changelog records it is behind (-1 while its state opens).
+	Lag       int64  `json:"lag"`
+	StateFrom string `json:"state_from"`
+}
+
+// runStandby opens the standby's state and tails its changelogs until ctx
+// ends; a failure is logged and retried (a standby is an optimisation:
+// the task restores without it).
+func (e *Engine) runStandby(ctx context.Context, s *standbyTask) {
+	for attempt := 0; ctx.Err() == nil; attempt++ {
+		err := e.tailStandby(ctx, s)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		e.log.Warn("standby failed; retrying", "task", s.id, "err", err)
+		s.lag.Store(-1)
+		select {
+		case <-ctx.Done():
+		case <-time.After(min(time.Duration(attempt+1)*time.Second, 10*time.Second)):
+		}
+	}
+}
+
+// tailStandby is one attempt of runStandby.
+func (e *Engine) tailStandby(ctx context.Context, s *standbyTask) error {
+	k := s.id
+	bounds, err := e.changelogBounds(ctx, []coordinator.TaskID{k})
+	if err != nil {
+		return err
+	}
+	committed, err := e.committedOffsets(ctx)
+	if err != nil {
+		return err
+	}
+	t := &task{id: k}
+	at := map[topicPartition]int64{}
+	src, err := e.openTaskState(ctx, t, bounds, committed, at)
+	if err != nil {
+		return err
+	}
+	s.source.Store(src)
+	closed := false
+	defer func() {
+		if !closed {
+			t.db.Close()
+		}
+	}()
+	targets := map[topicPartition]*storePartition{}
+	plan := map[string]map[int32]kgo.Offset{}
+	var lag int64
+	for _, spec := range e.storePartitions(k) {
+		if !spec.Persistent {
+			continue
+		}
+		raw, err := t.db.Store(spec.Name, k.Partition)
+		if err != nil {
+			return err
+		}
+		sp := &storePartition{spec: spec, partition: k.Partition, changelog: e.topics[spec.Changelog].name, raw: raw}
+		tp := topicPartition{sp.changelog, k.Partition}
+		if _, ok := at[tp]; !ok {
+			at[tp] = bounds[tp].start
+		}
+		t.stores = append(t.stores, sp)
+		targets[tp] = sp
+		if plan[tp.topic] == nil {
+			plan[tp.topic] = map[int32]kgo.Offset{}
+		}
+		plan[tp.topic][tp.partition] = kgo.NewOffset().At(at[tp])
+		lag += max(bounds[tp].end-at[tp], 0)
+	}
+	s.lag.Store(lag)
+	e.metrics.standbyLag.WithLabelValues(k.String()).Set(float64(lag))
+	e.reportStandbyLags()
+	e.log.Info("standby started", "task", k, "state_from", src, "lag", lag)
+
+	opts := []kgo.Opt{kgo.ConsumePartitions(plan), kgo.FetchMaxWait(200 * time.Millisecond)}
+	if e.cfg.ExactlyOnce {
+		// Committed records only, and the markers (so that the offsets move
+		// past them): the state then holds committed data only.
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
+	}
+	cl, err := kgo.NewClient(e.clientOpts(opts...)...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	ends := map[topicPartition]int64{}
+	for tp := range targets {
+		ends[tp] = bounds[tp].end
+	}
+	persisted := time.Now()
+	dirty := false
+	for ctx.Err() == nil {
+		fetches := cl.PollFetches(ctx)
+		var applyErr error
+		fetches.EachPartition(func(ftp kgo.FetchTopicPartition) {
+			tp := topicPartition{ftp.Topic, ftp.Partition}
+			sp, ok := targets[tp]
+			if !ok || applyErr != nil || ftp.Err != nil {
+				return
+			}
+			next := at[tp]
+			_, applyErr = applyChangelog(sp, ftp.Records, math.MaxInt64, &next)
+			dirty = dirty || next != at[tp]
+			at[tp] = next
+			end := ftp.HighWatermark
+			if e.cfg.ExactlyOnce {
+				end = ftp.LastStableOffset
+			}
+			if end > 0 {
+				ends[tp] = end
+			}
+		})
+		if applyErr != nil {
+			return applyErr
+		}
+		var lag int64
+		for tp, end := range ends {
+			lag += max(end-at[tp], 0)
+		}
+		if s.lag.Swap(lag) != lag {
+			e.metrics.standbyLag.WithLabelValues(k.String()).Set(float64(lag))
+			e.reportStandbyLags()
+		}
+		if dirty && time.Since(persisted) >= standbyPersistEvery {
+			if err := e.persistStandby(t, at); err != nil {
+				return err
+			}
+			persisted, dirty = time.Now(), false
+		}
+	}
+	// Stopped: the state holds exactly the changelog up to at.
+	if err := e.persistStandby(t, at); err != nil {
+		return err
+	}
+	closed = true
+	e.closeStandbyState(t)
+	return nil
+}
+
+// persistStandby records the changelog offsets the standby's stores hold.
+func (e *Engine) persistStandby(t *task, at map[topicPartition]int64) error {
+	offsets := map[rocks.StorePartition]int64{}
+	for _, sp := range t.stores {
+		offsets[rocks.StorePartition{Store: sp.spec.Name, Partition: sp.partition}] = at[topicPartition{sp.changelog, sp.partition}]
+	}
+	return t.db.SetChangelogOffsets(offsets)
+}
+
+// closeStandbyState closes a standby's instance, with a clean-shutdown marker
+// where local state needs one to be trusted (marker.go): a standby applies
+// committed changelog records only (read_committed under exactly-once, and
+// windows expire only through their changelog here), so its state is the
+// committed state at its offsets.
+func (e *Engine) closeStandbyState(t *task) {
+	var m *cleanMarker
+	if e.localNeedsMarker(t.id) {
+		var err error
+		if m, err = e.markerOf(t); err != nil {
+			e.log.Warn("standby: no clean-shutdown marker: its state will not be used", "task", t.id, "err", err)
+			m = nil
+		}
+	}
+	if err := t.db.Close(); err != nil {
+		e.log.Warn("close standby state", "task", t.id, "err", err)
+		return
+	}
+	if m == nil {
+		return
+	}
+	data, _ := json.Marshal(m)
+	if err := e.pool.WriteMarker(t.id.String(), data); err != nil {
+		e.log.Warn("standby: no clean-shutdown marker: its state will not be used", "task", t.id, "err", err)
+	}
+}
