@@ -17,8 +17,8 @@ import (
 //     has room (its local state is still there), else to the least loaded
 //     member with room; a task whose last owner may still be running it
 //     (mayAssign says no) waits, unless it goes back to that same owner;
-//   - but first, a free task whose last owner is gone goes to a member with
-//     room that keeps a caught-up standby of it (caughtUp, may be nil), whose
+//   - but first, a free task whose last owner is gone goes to a member
+//     (even one without room) that keeps a caught-up standby of it (caughtUp, may be nil), whose
 //     state needs only a short replay (Kafka Streams' HighAvailabilityTaskAssignor
 //     also prefers caught-up clients).
 //
@@ -70,8 +70,13 @@ func plan(tasks []TaskID, v view, mayAssign func(TaskID) bool, caughtUp func(Tas
 		}
 	}
 
-	// Release what is over a share: the highest-numbered tasks.
+	// Release what is over a share: the highest-numbered tasks, stateless
+	// ones first (v.stateful), since a caught-up standby may have been given
+	// a task beyond its share.
 	for _, m := range alive {
+		slices.SortStableFunc(owned[m], func(a, b TaskID) int {
+			return compareBool(v.stateful[b], v.stateful[a])
+		})
 		for count[m] > share[m] {
 			ts := owned[m]
 			t := ts[len(ts)-1]
@@ -96,10 +101,12 @@ func plan(tasks []TaskID, v view, mayAssign func(TaskID) bool, caughtUp func(Tas
 			rest = append(rest, t)
 			continue
 		}
+		// Even beyond its share: the next plan releases a task without
+		// standbys from it instead, cheaper to move than a state to restore.
 		to := ""
 		if caughtUp != nil && mayAssign(t) {
 			for _, m := range v.standby[t] {
-				if isAlive(m) && count[m] < share[m] && caughtUp(t, m) && (to == "" || count[m] < count[to]) {
+				if isAlive(m) && caughtUp(t, m) && (to == "" || count[m] < count[to]) {
 					to = m
 				}
 			}
@@ -140,4 +147,15 @@ func describe(released, assigned int) string {
 	default:
 		return fmt.Sprintf("assign: %d tasks", assigned)
 	}
+}
+
+// compareBool orders false before true.
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }

@@ -16,6 +16,9 @@ type view struct {
 	releasedAt map[TaskID]uint64
 	standby    map[TaskID][]string
 	inflight   *Checkpoint
+	// stateful is not replicated state: the leader sets it from
+	// Config.StatefulTasks for its plan.
+	stateful map[TaskID]bool
 }
 
 func cloneStandby(m map[TaskID][]string) map[TaskID][]string {

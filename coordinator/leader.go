@@ -139,6 +139,7 @@ func (n *Node) leaderLoop(ctx context.Context) {
 func (n *Node) leaderTick(ls *leaderState) {
 	now := time.Now()
 	v := n.fsm.view()
+	v.stateful = n.statefulSet
 	if n.detectFailure(ls, v, now) || n.detectStuck(ls, v, now) {
 		return
 	}

@@ -24,8 +24,7 @@ const DefaultAcceptableRecoveryLag = 10_000
 // an owner to n standbys (or as many as there are other alive members):
 // standbys on members no longer alive, on the owner, or beyond n are dropped;
 // existing ones stay (sticky); new ones go to the task's last owner when it
-// is alive (its local state is still there), else to the member with the
-// fewest standbys, then the fewest tasks. Tasks without an owner get none
+// is alive (its local state is still there), else spread (better). Tasks without an owner get none
 // added: their next owner is not known yet.
 func planStandbys(stateful []TaskID, v view, n int) []TaskMove {
 	var alive []string
@@ -37,12 +36,14 @@ func planStandbys(stateful []TaskID, v view, n int) []TaskMove {
 	slices.Sort(alive)
 	isAlive := func(a string) bool { _, ok := slices.BinarySearch(alive, a); return ok }
 	owned, keeps := map[string]int{}, map[string]int{}
+	pairs := map[[2]string]int{} // {standby member, owner}: how many
 	for _, o := range v.owner {
 		owned[o]++
 	}
-	for _, ss := range v.standby {
+	for t, ss := range v.standby {
 		for _, s := range ss {
 			keeps[s]++
+			pairs[[2]string{s, v.owner[t]}]++
 		}
 	}
 	var moves []TaskMove
@@ -66,7 +67,7 @@ func planStandbys(stateful []TaskID, v view, n int) []TaskMove {
 				if c == owner || slices.Contains(kept, c) {
 					continue
 				}
-				if to == "" || better(c, to, v.lastOwner[t], keeps, owned) {
+				if to == "" || better(c, to, owner, v.lastOwner[t], keeps, owned, pairs) {
 					to = c
 				}
 			}
@@ -75,6 +76,7 @@ func planStandbys(stateful []TaskID, v view, n int) []TaskMove {
 			}
 			kept = append(kept, to)
 			keeps[to]++
+			pairs[[2]string{to, owner}]++
 			moves = append(moves, TaskMove{Task: t, To: to, Standby: true})
 		}
 	}
@@ -82,10 +84,16 @@ func planStandbys(stateful []TaskID, v view, n int) []TaskMove {
 }
 
 // better says whether member a is a better place than b for a new standby of
-// a task whose last owner is last.
-func better(a, b, last string, keeps, owned map[string]int) bool {
+// a task of owner whose last owner is last: the last owner (its state is
+// there), then the member keeping the fewest standbys of owner's tasks (so
+// that when owner dies its tasks spread over the members that take them
+// over), then the fewest standbys, then the fewest tasks.
+func better(a, b, owner, last string, keeps, owned map[string]int, pairs map[[2]string]int) bool {
 	if (a == last) != (b == last) {
 		return a == last
+	}
+	if c := cmp.Compare(pairs[[2]string{a, owner}], pairs[[2]string{b, owner}]); c != 0 {
+		return c < 0
 	}
 	if c := cmp.Compare(keeps[a], keeps[b]); c != 0 {
 		return c < 0

@@ -173,3 +173,25 @@ func TestFSMStandbys(t *testing.T) {
 		t.Errorf("history %+v does not show the standby dropped", h)
 	}
 }
+
+// A caught-up standby takes its task even beyond its share; the next plan
+// releases a stateless task from it, not the promoted one.
+func TestPlanPromotesBeyondShareThenReleasesStateless(t *testing.T) {
+	tasks := testTasks(4) // 0 and 1 stateless here, 2 and 3 stateful
+	v := standbyView([]string{"b", "c"}, map[TaskID]string{tasks[0]: "b", tasks[1]: "b", tasks[2]: "c"})
+	v.members["a"] = member{Addr: "a", State: MemberDead}
+	v.lastOwner[tasks[3]] = "a"
+	v.standby[tasks[3]] = []string{"b"}
+	v.standby[tasks[2]] = []string{"b"}
+	v.stateful = map[TaskID]bool{tasks[2]: true, tasks[3]: true}
+	moves, _ := plan(tasks, v, func(TaskID) bool { return true }, func(TaskID, string) bool { return true })
+	if len(moves) != 1 || moves[0] != (TaskMove{Task: tasks[3], To: "b"}) {
+		t.Fatalf("moves %+v: want task 3 to b, its caught-up standby, beyond b's share of 2", moves)
+	}
+	v.owner[tasks[3]] = "b"
+	v.standby[tasks[3]] = nil
+	moves, _ = plan(tasks, v, func(TaskID) bool { return true }, nil)
+	if len(moves) != 1 || moves[0].From != "b" || moves[0].Task == tasks[3] {
+		t.Fatalf("moves %+v: want a stateless task released from b", moves)
+	}
+}

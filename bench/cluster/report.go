@@ -20,6 +20,7 @@ type report struct {
 	restore           *restoreResult
 	overhead          *overheadResult
 	memory            *memoryResult
+	standby           *standbyResult
 	failures          []string // scenarios that failed, with why
 }
 
@@ -80,8 +81,9 @@ func (rep *report) json() ([]byte, error) {
 		Restore  *restoreResult  `json:"restore,omitempty"`
 		Overhead *overheadResult `json:"checkpoint_overhead,omitempty"`
 		Memory   *memoryResult   `json:"memory,omitempty"`
+		Standby  *standbyResult  `json:"standby,omitempty"`
 		Failures []string        `json:"failures,omitempty"`
-	}{rep.started, rep.finished, rep.machine, rep.load, rep.loadEnd, rep.broker, rep.cfg.command, rep.failover, rep.restore, rep.overhead, rep.memory, rep.failures}, "", "  ")
+	}{rep.started, rep.finished, rep.machine, rep.load, rep.loadEnd, rep.broker, rep.cfg.command, rep.failover, rep.restore, rep.overhead, rep.memory, rep.standby, rep.failures}, "", "  ")
 }
 
 // markdown is the report: what ran where, the targets, then each scenario's
@@ -124,6 +126,9 @@ func (rep *report) markdown() string {
 	if m := rep.memory; m != nil {
 		rep.memorySection(&b, m)
 	}
+	if s := rep.standby; s != nil {
+		rep.standbySection(&b, s)
+	}
 	p("## Commands\n\n")
 	p("    make bench-cluster                      # this report: -keys 10000000 -n 1000000 -runs 3, real Kafka when java+mvn+kcat exist\n")
 	p("    make bench-memory                       # the memory scenario (bench/results/memory.md): peak RSS under --memory, before and after\n")
@@ -160,6 +165,13 @@ func (rep *report) targets(b *strings.Builder) {
 		ratio := without / with
 		p("| throughput with a checkpoint every second vs none (%s clicks) | %.2f× (%.0f vs %.0f clicks/s) | at least %.1f× | %s |\n",
 			thousands(o.N), ratio, float64(o.N)/with, float64(o.N)/without, overheadTarget, verdictAbove(ratio, overheadTarget, "×"))
+	}
+	if sb := rep.standby; sb != nil {
+		if xs := sb.after(1, true); len(xs) > 0 {
+			med, mx := median(xs), maxOf(xs)
+			p("| standby: %s keys, SIGKILL of the owner → processing resumed, after the failure's detection, with --standby-replicas 1 | median %.2f s, max %.2f s (%d kills; without a standby %s) | under %.0f s | %s |\n",
+				thousands(sb.Keys), med, mx, len(xs), medMax(sb.after(0, true)), standbyTarget, verdictBelow(med, mx, standbyTarget, "s"))
+		}
 	}
 	p("\nVerdicts compare the median with the target; the maximum is shown beside it. A failover kill counts the time until the victim's count tasks (1_p) wrote again; when the victim ran none (3 of the 8 tasks can all be stateless ones), until its other tasks did.\n\n")
 }
