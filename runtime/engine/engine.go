@@ -115,6 +115,7 @@ type task struct {
 	processedBy prometheus.Counter
 
 	restoredFrom    string
+	startedAt       time.Time // when the task finished starting here
 	restoreTime     time.Duration
 	restoredRecords int64
 	processed       int64 // input records processed since it started here (/status)

@@ -198,6 +198,7 @@ func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed 
 		delete(e.promoted, k)
 	}
 	t.restoreTime = time.Since(begin)
+	t.startedAt = time.Now()
 	t.restoredRecords = records
 	t.processedBy = e.metrics.process.WithLabelValues(k.String())
 	e.tasks[k] = t
