@@ -52,7 +52,7 @@ type standbyKill struct {
 	// ProcessingAfterDetection: until the new owners logged "task
 	// processing" (their first batch of input) for the last of them.
 	ProcessingAfterDetection float64 `json:"processing_after_detection_s"`
-	FillSeconds           float64 `json:"fill_s"`
+	FillSeconds              float64 `json:"fill_s"`
 }
 
 // standbyResult is the standby scenario's measurements.
