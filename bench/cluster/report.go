@@ -134,7 +134,7 @@ func (rep *report) markdown() string {
 	p("    make bench-memory                       # the memory scenario (bench/results/memory.md): peak RSS under --memory, before and after\n")
 	p("    cd bench && go run ./cluster -keys 200000 -n 200000 -runs 1 -broker embedded -out /tmp/cluster.md   # a quick run (about a minute)\n")
 	p("    cd bench && go run ./cluster -scenarios failover -runs 5                                            # one scenario\n")
-	p("    cd bench && go test ./cluster           # smoke tests: 20,000 keys restored from a snapshot and by replay give the same, right store; the memory scenario sets GOMEMLIMIT\n\n")
+	p("    cd bench && go test ./cluster           # smoke tests: 20,000 keys restored from a snapshot and by replay give the same, right store; the memory scenario sets GOMEMLIMIT; a standby takes its task over\n\n")
 	p("Every measurement, with the state each task was restored from, is in %s.\n", orDash(rep.cfg.raw))
 	return b.String()
 }

@@ -352,7 +352,8 @@ func (rep *report) standbySection(b *strings.Builder, r *standbyResult) {
 	p("## Standby replicas: failover of a %s-key store\n\n", thousands(r.Keys))
 	p("3 replicas count %s distinct users (loaded in %.1f s), then %d clicks/s stream in; the non-leader running the most count tasks is SIGKILLed. "+
 		"A fresh application per row, --standby-replicas 1 and 0 alternating. Detected: the leader's assignment change declaring the victim dead (--failure-timeout 3s), "+
-		"by its time in /status's history. Resumed: the last of the victim's count tasks (1_p) to write its first output record on its new owner (broker append time).\n\n",
+		"by its time in /status's history. Then, for the last of the victim's count tasks (1_p): its new owner logged \"task started\" (state restored), \"task processing\" (its first batch of input), "+
+		"and its first output record there (by the broker's append time; not with the embedded broker, which does not stamp records).\n\n",
 		thousands(r.Keys), r.LoadSeconds, r.Rate)
 	p("| --standby-replicas | run | victim | count tasks | detected after kill | first output after kill | first output after detection | task started after detection | first batch processed after detection | to the standby | state from | changelog records replayed |\n")
 	p("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
