@@ -69,6 +69,7 @@ type Engine struct {
 	sbMu     sync.Mutex
 	standbys map[coordinator.TaskID]*standbyTask
 	promoted map[coordinator.TaskID]bool
+	warm     map[coordinator.TaskID]*rocks.DB // promoted standbys' open instances, for startTask
 
 	ckpt *checkpoints
 
@@ -177,6 +178,7 @@ func Run(ctx context.Context, prog *runtime.Program, cfg Config) error {
 		tasks: map[coordinator.TaskID]*task{}, taskCounts: map[coordinator.TaskID]*taskCount{}, routes: map[string][]route{},
 		positions: map[topicPartition]int64{}, changelogs: map[topicPartition]int64{},
 		standbys: map[coordinator.TaskID]*standbyTask{}, promoted: map[coordinator.TaskID]bool{},
+		warm:    map[coordinator.TaskID]*rocks.DB{},
 		metrics: newMetrics(), started: time.Now(), out: &outPool{},
 		memory: SplitMemory(cfg.MemoryBudget),
 	}
@@ -280,6 +282,7 @@ func (e *Engine) close() {
 		e.ckpt.wait() // uploads in flight finish (or fail) before the state closes
 	}
 	e.stopAllStandbys() // before the pool closes
+	e.closeWarmExcept(nil)
 	for _, t := range e.tasks {
 		if t.db != nil {
 			t.db.Close()

@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gofka/streams/coordinator"
+	"github.com/gofka/streams/runtime"
 	"github.com/gofka/streams/state/rocks"
 )
 
@@ -34,6 +35,10 @@ type standbyTask struct {
 	done   chan struct{}
 	lag    atomic.Int64 // changelog records behind the end; -1 until known
 	source atomic.Value // string: where its state came from
+	// handOver asks the stopping goroutine to leave its instance open in db
+	// (offsets persisted) for the task starting here; read after done.
+	handOver atomic.Bool
+	db       *rocks.DB
 }
 
 // standbyPersistEvery is how often a standby records its changelog offsets
@@ -84,20 +89,73 @@ func (e *Engine) syncStandbys(assigned, mine []coordinator.TaskID) {
 	}
 }
 
-// promoteStandbys stops the standbys of tasks about to start here, leaving
-// their state for startTask; it records them for the restore's source.
+// promoteStandbys stops the standbys of tasks about to start here, handing
+// their open instances to startTask (openTaskState takes them from e.warm:
+// no close, which flushes the memtables, and no reopen); it records them
+// for the restore's source.
 func (e *Engine) promoteStandbys(start []coordinator.TaskID) {
-	var stop []coordinator.TaskID
+	var stop []*standbyTask
 	e.sbMu.Lock()
 	for _, k := range start {
-		if _, ok := e.standbys[k]; ok {
-			stop = append(stop, k)
+		if s, ok := e.standbys[k]; ok {
+			s.handOver.Store(true)
+			stop = append(stop, s)
 		}
 	}
 	e.sbMu.Unlock()
-	e.stopStandbys(stop, "promoted: the task starts here")
-	for _, k := range stop {
-		e.promoted[k] = true
+	for _, s := range stop {
+		e.stopStandbys([]coordinator.TaskID{s.id}, "promoted: the task starts here")
+		if s.db != nil {
+			e.warm[s.id] = s.db
+		}
+		e.promoted[s.id] = true
+	}
+}
+
+// takeWarm gives startTask the instance a promoted standby left open, if
+// the changelogs still cover its offsets (else it is closed and the usual
+// sources are tried: the standby's directory, a snapshot, the changelog).
+// Its state holds committed changelog records only, so under exactly-once
+// too it needs no clean-shutdown marker.
+func (e *Engine) takeWarm(t *task, bounds map[topicPartition]bounds, from map[topicPartition]int64) (bool, error) {
+	db := e.warm[t.id]
+	if db == nil {
+		return false, nil
+	}
+	delete(e.warm, t.id)
+	why, err := e.fits(t.id, bounds, from, func(sp runtime.StoreSpec, _ topicPartition) (int64, bool, error) {
+		return db.ChangelogOffset(sp.Name, t.id.Partition)
+	})
+	if err == nil && why == "" {
+		t.db = db
+		return true, nil
+	}
+	e.closeWarm(t.id, db)
+	if err == nil {
+		e.log.Warn("standby state not usable", "task", t.id, "why", why)
+	}
+	return false, err
+}
+
+// closeWarm closes a handed-over instance that will not be used, with a
+// marker where one is needed, as a stopped standby does.
+func (e *Engine) closeWarm(k coordinator.TaskID, db *rocks.DB) {
+	t := &task{id: k, db: db}
+	for _, spec := range e.storePartitions(k) {
+		if spec.Persistent {
+			t.stores = append(t.stores, &storePartition{spec: spec, partition: k.Partition, changelog: e.topics[spec.Changelog].name})
+		}
+	}
+	e.closeStandbyState(t)
+}
+
+// closeWarmExcept closes the handed-over instances of tasks not in keep.
+func (e *Engine) closeWarmExcept(keep map[coordinator.TaskID]bool) {
+	for k, db := range e.warm {
+		if !keep[k] {
+			delete(e.warm, k)
+			e.closeWarm(k, db)
+		}
 	}
 }
 
@@ -328,6 +386,10 @@ func (e *Engine) tailStandby(ctx context.Context, s *standbyTask) error {
 		return err
 	}
 	closed = true
+	if s.handOver.Load() {
+		s.db = t.db // read by promoteStandbys once done is closed
+		return nil
+	}
 	e.closeStandbyState(t)
 	return nil
 }
