@@ -96,6 +96,9 @@ func (rep *report) markdown() string {
 	if memoryOnly {
 		title = "Memory: does --memory bound the whole process? (issue 17, point 5)"
 	}
+	if len(rep.cfg.scenarios) == 1 && rep.cfg.scenarios[0] == "standby" {
+		title = "Standby replicas: failover of a large store with and without a standby (issue 17, point 4)"
+	}
 	p("# %s\n\n", title)
 	p("Measured %s (took %s) with:\n\n    %s\n\n", rep.started.UTC().Format("2006-01-02 15:04 MST"),
 		rep.finished.Sub(rep.started).Round(time.Second), rep.cfg.command)
