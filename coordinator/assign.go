@@ -87,11 +87,19 @@ func plan(tasks []TaskID, v view, mayAssign func(TaskID) bool, caughtUp func(Tas
 		}
 	}
 
-	assigned := 0
+	assigned := assignFree(free, v, alive, count, share, mayAssign, caughtUp)
+	moves = append(moves, assigned...)
+	return moves, describe(released, len(assigned))
+}
+
+// assignFree gives the free tasks to alive members (plan's last three rules),
+// counting them in count.
+func assignFree(free []TaskID, v view, alive []string, count, share map[string]int,
+	mayAssign func(TaskID) bool, caughtUp func(TaskID, string) bool) (moves []TaskMove) {
+	isAlive := func(a string) bool { _, ok := slices.BinarySearch(alive, a); return ok }
 	give := func(t TaskID, to string) {
 		count[to]++
 		moves = append(moves, TaskMove{Task: t, To: to})
-		assigned++
 	}
 	// Caught-up standbys first, so that tasks without one do not take the
 	// room their standby's member has.
@@ -135,7 +143,7 @@ func plan(tasks []TaskID, v view, mayAssign func(TaskID) bool, caughtUp func(Tas
 			give(t, to)
 		}
 	}
-	return moves, describe(released, assigned)
+	return moves
 }
 
 func describe(released, assigned int) string {

@@ -111,10 +111,6 @@ func standbyOnce(ctx context.Context, e *env, addr, appID string, run, n int) (s
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	base, err := endOffsetSum(ctx, adm, outputTopic)
-	if err != nil {
-		return k, err
-	}
 	rs, err := newReplicas(e, filepath.Join(e.scratch, appID), addr, appID, 3)
 	if err != nil {
 		return k, err
@@ -125,24 +121,11 @@ func standbyOnce(ctx context.Context, e *env, addr, appID string, run, n int) (s
 		}
 	}()
 	begin := time.Now()
-	for _, r := range rs {
-		r.args = append(r.args, "--standby-replicas", fmt.Sprint(n))
-		if err := r.start(); err != nil {
-			return k, err
-		}
+	if err := fill(ctx, e, adm, rs, n); err != nil {
+		return k, err
 	}
 	all := []int{0, 1, 2}
 	tasks := allTasks(e.cfg.partitions)
-	if _, _, err := waitBalanced(ctx, rs, all, tasks, 2*time.Minute); err != nil {
-		return k, err
-	}
-	err = testkit.WaitFor(ctx, e.cfg.timeout, func() bool {
-		c, err := endOffsetSum(ctx, adm, outputTopic)
-		return err == nil && c-base >= int64(e.cfg.keys)
-	})
-	if err != nil {
-		return k, fmt.Errorf("waiting until %d keys are counted: %w", e.cfg.keys, err)
-	}
 	k.FillSeconds = time.Since(begin).Seconds()
 	st, err := startStream(ctx, addr, e.cfg.rate, e.cfg.partitions)
 	if err != nil {
@@ -166,20 +149,7 @@ func standbyOnce(ctx context.Context, e *env, addr, appID string, run, n int) (s
 	if err != nil {
 		return k, err
 	}
-	leader := -1
-	for _, i := range all {
-		if s, err := rs[i].status(ctx); err == nil {
-			if leader = leaderIndex(s, rs); leader >= 0 {
-				break
-			}
-		}
-	}
-	victim := -1
-	for _, i := range all {
-		if i != leader && (victim < 0 || countStateful(owners, i) > countStateful(owners, victim)) {
-			victim = i
-		}
-	}
+	victim := pickVictim(ctx, rs, owners)
 	v := rs[victim]
 	k.Victim = v.name
 	for _, t := range tasks {
@@ -208,58 +178,10 @@ func standbyOnce(ctx context.Context, e *env, addr, appID string, run, n int) (s
 	// the victim wrote just before its death may arrive here later than one
 	// of theirs, so there the first output is not reported.
 	tr.watch(gone)
-	processing := map[string]time.Time{} // task → its new owner's first batch
-	err = testkit.WaitFor(ctx, 2*time.Minute, func() bool {
-		for _, i := range survivors {
-			for _, ev := range rs[i].events(`msg="task processing"`) {
-				if ev.at.After(sent) && slices.Contains(k.Stateful, ev.task) {
-					if at, ok := processing[ev.task]; !ok || ev.at.Before(at) {
-						processing[ev.task] = ev.at
-					}
-				}
-			}
-		}
-		firsts := tr.firsts()
-		for _, t := range k.Stateful {
-			if _, ok := firsts[t]; (!ok && !tr.byArrival) || processing[t].IsZero() {
-				return false
-			}
-		}
-		return true
-	})
-	if err != nil {
-		return k, fmt.Errorf("after SIGKILL of %s, count tasks %v did not resume: %w\n%s%s", v.name, k.Stateful, err,
-			tailFile(rs[survivors[0]].logPath, 20), tailFile(rs[survivors[1]].logPath, 20))
-	}
-	detected, err := deathTime(ctx, rs, survivors, v.raftAddr, sent)
-	if err != nil {
+	if err := measureTakeover(ctx, rs, tr, survivors, v, sent, &k); err != nil {
 		return k, err
 	}
-	k.Detected = detected.Sub(sent).Seconds()
-	k.Resumed, k.ResumedAfterDetection = -1, -1
-	if !tr.byArrival {
-		firsts := tr.firsts()
-		for _, t := range k.Stateful {
-			k.Resumed = max(k.Resumed, firsts[t].written.Sub(sent).Seconds())
-		}
-		k.ResumedAfterDetection = k.Resumed - k.Detected
-	}
-	for _, at := range processing {
-		k.ProcessingAfterDetection = max(k.ProcessingAfterDetection, at.Sub(detected).Seconds())
-	}
 	k.ToStandby = n > 0
-	for _, i := range survivors {
-		for _, ev := range rs[i].events(`msg="task started"`) {
-			if ev.at.After(sent) && slices.Contains(k.Stateful, ev.task) {
-				k.StartedAfterDetection = max(k.StartedAfterDetection, ev.at.Sub(detected).Seconds())
-				k.NewOwners[ev.task] = rs[i].name
-				k.StateFrom[ev.task] = logField(ev.line, "state_from")
-				var r int64
-				fmt.Sscan(logField(ev.line, "changelog_records_replayed"), &r)
-				k.Replayed += r
-			}
-		}
-	}
 	for _, t := range k.Stateful {
 		if n > 0 && k.NewOwners[t] != keepers[t] {
 			k.ToStandby = false
@@ -386,4 +308,106 @@ func (r *standbyResult) processing(n int) []float64 {
 		}
 	}
 	return out
+}
+
+// pickVictim is the non-leader running the most count tasks.
+func pickVictim(ctx context.Context, rs []*replica, owners map[string]int) int {
+	leader := -1
+	for i := range rs {
+		if s, err := rs[i].status(ctx); err == nil {
+			if leader = leaderIndex(s, rs); leader >= 0 {
+				break
+			}
+		}
+	}
+	victim := -1
+	for i := range rs {
+		if i != leader && (victim < 0 || countStateful(owners, i) > countStateful(owners, victim)) {
+			victim = i
+		}
+	}
+	return victim
+}
+
+// measureTakeover waits until the victim's count tasks run again on the
+// survivors and fills in k's times, new owners and restores.
+func measureTakeover(ctx context.Context, rs []*replica, tr *tracker, survivors []int, v *replica, sent time.Time, k *standbyKill) error {
+	processing := map[string]time.Time{} // task → its new owner's first batch
+	err := testkit.WaitFor(ctx, 2*time.Minute, func() bool {
+		for _, i := range survivors {
+			for _, ev := range rs[i].events(`msg="task processing"`) {
+				if ev.at.After(sent) && slices.Contains(k.Stateful, ev.task) {
+					if at, ok := processing[ev.task]; !ok || ev.at.Before(at) {
+						processing[ev.task] = ev.at
+					}
+				}
+			}
+		}
+		firsts := tr.firsts()
+		for _, t := range k.Stateful {
+			if _, ok := firsts[t]; (!ok && !tr.byArrival) || processing[t].IsZero() {
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return fmt.Errorf("after SIGKILL of %s, count tasks %v did not resume: %w\n%s%s", v.name, k.Stateful, err,
+			tailFile(rs[survivors[0]].logPath, 20), tailFile(rs[survivors[1]].logPath, 20))
+	}
+	detected, err := deathTime(ctx, rs, survivors, v.raftAddr, sent)
+	if err != nil {
+		return err
+	}
+	k.Detected = detected.Sub(sent).Seconds()
+	k.Resumed, k.ResumedAfterDetection = -1, -1
+	if !tr.byArrival {
+		firsts := tr.firsts()
+		for _, t := range k.Stateful {
+			k.Resumed = max(k.Resumed, firsts[t].written.Sub(sent).Seconds())
+		}
+		k.ResumedAfterDetection = k.Resumed - k.Detected
+	}
+	for _, at := range processing {
+		k.ProcessingAfterDetection = max(k.ProcessingAfterDetection, at.Sub(detected).Seconds())
+	}
+	for _, i := range survivors {
+		for _, ev := range rs[i].events(`msg="task started"`) {
+			if ev.at.After(sent) && slices.Contains(k.Stateful, ev.task) {
+				k.StartedAfterDetection = max(k.StartedAfterDetection, ev.at.Sub(detected).Seconds())
+				k.NewOwners[ev.task] = rs[i].name
+				k.StateFrom[ev.task] = logField(ev.line, "state_from")
+				var r int64
+				fmt.Sscan(logField(ev.line, "changelog_records_replayed"), &r)
+				k.Replayed += r
+			}
+		}
+	}
+	return nil
+}
+
+// fill starts the replicas with n standbys and waits until they have
+// counted the -keys loaded clicks (one output record each).
+func fill(ctx context.Context, e *env, adm *kadm.Client, rs []*replica, n int) error {
+	base, err := endOffsetSum(ctx, adm, outputTopic)
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		r.args = append(r.args, "--standby-replicas", fmt.Sprint(n))
+		if err := r.start(); err != nil {
+			return err
+		}
+	}
+	if _, _, err := waitBalanced(ctx, rs, []int{0, 1, 2}, allTasks(e.cfg.partitions), 2*time.Minute); err != nil {
+		return err
+	}
+	err = testkit.WaitFor(ctx, e.cfg.timeout, func() bool {
+		c, err := endOffsetSum(ctx, adm, outputTopic)
+		return err == nil && c-base >= int64(e.cfg.keys)
+	})
+	if err != nil {
+		return fmt.Errorf("waiting until %d keys are counted: %w", e.cfg.keys, err)
+	}
+	return nil
 }

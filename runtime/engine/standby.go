@@ -272,59 +272,85 @@ func (e *Engine) runStandby(ctx context.Context, s *standbyTask) {
 	}
 }
 
-// tailStandby is one attempt of runStandby.
-func (e *Engine) tailStandby(ctx context.Context, s *standbyTask) error {
+// standbyState is a standby's open state and where it is in its changelogs.
+type standbyState struct {
+	t       *task
+	targets map[topicPartition]*storePartition
+	at      map[topicPartition]int64 // the next offset to apply
+	ends    map[topicPartition]int64 // the end last seen (the last stable offset under exactly-once)
+}
+
+func (st *standbyState) lag() int64 {
+	var lag int64
+	for tp, end := range st.ends {
+		lag += max(end-st.at[tp], 0)
+	}
+	return lag
+}
+
+// openStandby opens a standby's state as a starting task's would be opened
+// (openTaskState) and finds where its changelogs resume.
+func (e *Engine) openStandby(ctx context.Context, s *standbyTask) (*standbyState, error) {
 	k := s.id
 	bounds, err := e.changelogBounds(ctx, []coordinator.TaskID{k})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	committed, err := e.committedOffsets(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	t := &task{id: k}
-	at := map[topicPartition]int64{}
-	src, err := e.openTaskState(ctx, t, bounds, committed, at)
+	st := &standbyState{t: &task{id: k}, targets: map[topicPartition]*storePartition{},
+		at: map[topicPartition]int64{}, ends: map[topicPartition]int64{}}
+	src, err := e.openTaskState(ctx, st.t, bounds, committed, st.at)
+	if err != nil {
+		return nil, err
+	}
+	s.source.Store(src)
+	for _, spec := range e.storePartitions(k) {
+		if !spec.Persistent {
+			continue
+		}
+		raw, err := st.t.db.Store(spec.Name, k.Partition)
+		if err != nil {
+			st.t.db.Close()
+			return nil, err
+		}
+		sp := &storePartition{spec: spec, partition: k.Partition, changelog: e.topics[spec.Changelog].name, raw: raw}
+		tp := topicPartition{sp.changelog, k.Partition}
+		if _, ok := st.at[tp]; !ok {
+			st.at[tp] = bounds[tp].start
+		}
+		st.t.stores = append(st.t.stores, sp)
+		st.targets[tp] = sp
+		st.ends[tp] = bounds[tp].end
+	}
+	return st, nil
+}
+
+// tailStandby is one attempt of runStandby: it opens the state, then
+// applies the changelogs as they grow until ctx ends.
+func (e *Engine) tailStandby(ctx context.Context, s *standbyTask) error {
+	st, err := e.openStandby(ctx, s)
 	if err != nil {
 		return err
 	}
-	s.source.Store(src)
+	t, k := st.t, s.id
 	closed := false
 	defer func() {
 		if !closed {
 			t.db.Close()
 		}
 	}()
-	targets := map[topicPartition]*storePartition{}
+	e.setStandbyLag(s, st.lag())
+	e.log.Info("standby started", "task", k, "state_from", s.source.Load(), "lag", st.lag())
 	plan := map[string]map[int32]kgo.Offset{}
-	var lag int64
-	for _, spec := range e.storePartitions(k) {
-		if !spec.Persistent {
-			continue
-		}
-		raw, err := t.db.Store(spec.Name, k.Partition)
-		if err != nil {
-			return err
-		}
-		sp := &storePartition{spec: spec, partition: k.Partition, changelog: e.topics[spec.Changelog].name, raw: raw}
-		tp := topicPartition{sp.changelog, k.Partition}
-		if _, ok := at[tp]; !ok {
-			at[tp] = bounds[tp].start
-		}
-		t.stores = append(t.stores, sp)
-		targets[tp] = sp
+	for tp := range st.targets {
 		if plan[tp.topic] == nil {
 			plan[tp.topic] = map[int32]kgo.Offset{}
 		}
-		plan[tp.topic][tp.partition] = kgo.NewOffset().At(at[tp])
-		lag += max(bounds[tp].end-at[tp], 0)
+		plan[tp.topic][tp.partition] = kgo.NewOffset().At(st.at[tp])
 	}
-	s.lag.Store(lag)
-	e.metrics.standbyLag.WithLabelValues(k.String()).Set(float64(lag))
-	e.reportStandbyLags()
-	e.log.Info("standby started", "task", k, "state_from", src, "lag", lag)
-
 	opts := []kgo.Opt{kgo.ConsumePartitions(plan), kgo.FetchMaxWait(200 * time.Millisecond)}
 	if e.cfg.ExactlyOnce {
 		// Committed records only, and the markers (so that the offsets move
@@ -336,53 +362,24 @@ func (e *Engine) tailStandby(ctx context.Context, s *standbyTask) error {
 		return err
 	}
 	defer cl.Close()
-	ends := map[topicPartition]int64{}
-	for tp := range targets {
-		ends[tp] = bounds[tp].end
-	}
 	persisted := time.Now()
 	dirty := false
 	for ctx.Err() == nil {
-		fetches := cl.PollFetches(ctx)
-		var applyErr error
-		fetches.EachPartition(func(ftp kgo.FetchTopicPartition) {
-			tp := topicPartition{ftp.Topic, ftp.Partition}
-			sp, ok := targets[tp]
-			if !ok || applyErr != nil || ftp.Err != nil {
-				return
-			}
-			next := at[tp]
-			_, applyErr = applyChangelog(sp, ftp.Records, math.MaxInt64, &next)
-			dirty = dirty || next != at[tp]
-			at[tp] = next
-			end := ftp.HighWatermark
-			if e.cfg.ExactlyOnce {
-				end = ftp.LastStableOffset
-			}
-			if end > 0 {
-				ends[tp] = end
-			}
-		})
-		if applyErr != nil {
-			return applyErr
+		applied, err := e.applyStandbyFetches(st, cl.PollFetches(ctx))
+		if err != nil {
+			return err
 		}
-		var lag int64
-		for tp, end := range ends {
-			lag += max(end-at[tp], 0)
-		}
-		if s.lag.Swap(lag) != lag {
-			e.metrics.standbyLag.WithLabelValues(k.String()).Set(float64(lag))
-			e.reportStandbyLags()
-		}
+		dirty = dirty || applied
+		e.setStandbyLag(s, st.lag())
 		if dirty && time.Since(persisted) >= standbyPersistEvery {
-			if err := e.persistStandby(t, at); err != nil {
+			if err := e.persistStandby(t, st.at); err != nil {
 				return err
 			}
 			persisted, dirty = time.Now(), false
 		}
 	}
 	// Stopped: the state holds exactly the changelog up to at.
-	if err := e.persistStandby(t, at); err != nil {
+	if err := e.persistStandby(t, st.at); err != nil {
 		return err
 	}
 	closed = true
@@ -392,6 +389,41 @@ func (e *Engine) tailStandby(ctx context.Context, s *standbyTask) error {
 	}
 	e.closeStandbyState(t)
 	return nil
+}
+
+// applyStandbyFetches applies fetched changelog records to the standby's
+// stores and notes the ends; it says whether any offset moved.
+func (e *Engine) applyStandbyFetches(st *standbyState, fetches kgo.Fetches) (bool, error) {
+	moved := false
+	var applyErr error
+	fetches.EachPartition(func(ftp kgo.FetchTopicPartition) {
+		tp := topicPartition{ftp.Topic, ftp.Partition}
+		sp, ok := st.targets[tp]
+		if !ok || applyErr != nil || ftp.Err != nil {
+			return
+		}
+		next := st.at[tp]
+		_, applyErr = applyChangelog(sp, ftp.Records, math.MaxInt64, &next)
+		moved = moved || next != st.at[tp]
+		st.at[tp] = next
+		end := ftp.HighWatermark
+		if e.cfg.ExactlyOnce {
+			end = ftp.LastStableOffset
+		}
+		if end > 0 {
+			st.ends[tp] = end
+		}
+	})
+	return moved, applyErr
+}
+
+// setStandbyLag publishes a standby's lag when it changed: the metric and
+// the coordinator's next heartbeat.
+func (e *Engine) setStandbyLag(s *standbyTask, lag int64) {
+	if s.lag.Swap(lag) != lag {
+		e.metrics.standbyLag.WithLabelValues(s.id.String()).Set(float64(lag))
+		e.reportStandbyLags()
+	}
 }
 
 // persistStandby records the changelog offsets the standby's stores hold.
