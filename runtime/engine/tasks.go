@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -189,10 +190,10 @@ func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed 
 		Globals: e.globalViews()})
 	e.wm.start(t, tt.watermark)
 	e.uploader.Forget(k.String()) // the next upload compares with the store, not with what this replica uploaded before
-	if e.promoted[k] {
+	if e.promoted[k] && strings.HasPrefix(t.restoredFrom, "local state") {
 		t.restoredFrom += " (kept by a standby)"
-		delete(e.promoted, k)
 	}
+	delete(e.promoted, k)
 	t.restoreTime = time.Since(begin)
 	t.startedAt = time.Now()
 	t.restoredRecords = records
