@@ -83,7 +83,7 @@ bench-e2e: deps ## click-count end to end: gofka vs Kafka Streams vs goka vs raw
 	cd bench && $(GO) run ./e2e -n $(N) -runs $(RUNS) -out bench/results/e2e.md -chart bench/results/e2e.png \
 	  -profile-dir bench/results -command "make $(or $(MAKECMDGOALS),bench-e2e) N=$(N) RUNS=$(RUNS)"
 
-bench-cluster: deps ## distributed runtime: failover time (3 replicas, SIGKILL), restore of KEYS keys from a snapshot vs changelog replay, checkpoints every 1s vs none on N clicks; RUNS runs
+bench-cluster: deps ## distributed runtime: failover time (3 replicas, SIGKILL), restore of KEYS keys from a snapshot vs changelog replay, checkpoints every 1s vs none on N clicks, failover of a KEYS-key store with --standby-replicas 1 vs 0; RUNS runs
 	cd bench && $(GO) run ./cluster -keys $(KEYS) -n $(N) -runs $(RUNS) -out bench/results/cluster.md -raw bench/results/cluster-runs.json \
 	  -command "make $(or $(MAKECMDGOALS),bench-cluster) KEYS=$(KEYS) N=$(N) RUNS=$(RUNS)"
 

@@ -16,12 +16,16 @@ import (
 //   - a free task goes back to the member that last owned it when that member
 //     has room (its local state is still there), else to the least loaded
 //     member with room; a task whose last owner may still be running it
-//     (mayAssign says no) waits, unless it goes back to that same owner.
+//     (mayAssign says no) waits, unless it goes back to that same owner;
+//   - but first, a free task whose last owner is gone goes to a member
+//     (even one without room) that keeps a caught-up standby of it (caughtUp, may be nil), whose
+//     state needs only a short replay (Kafka Streams' HighAvailabilityTaskAssignor
+//     also prefers caught-up clients).
 //
 // Releasing and assigning are separate moves, so a task never changes
 // between two members in one epoch: the leader commits the release, waits
 // until the old owner has stopped it, and assigns it in a later epoch.
-func plan(tasks []TaskID, v view, mayAssign func(TaskID) bool) (moves []TaskMove, reason string) {
+func plan(tasks []TaskID, v view, mayAssign func(TaskID) bool, caughtUp func(TaskID, string) bool) (moves []TaskMove, reason string) {
 	var alive []string
 	for addr, m := range v.members {
 		if m.State == MemberAlive {
@@ -66,8 +70,13 @@ func plan(tasks []TaskID, v view, mayAssign func(TaskID) bool) (moves []TaskMove
 		}
 	}
 
-	// Release what is over a share: the highest-numbered tasks.
+	// Release what is over a share: the highest-numbered tasks, stateless
+	// ones first (v.stateful), since a caught-up standby may have been given
+	// a task beyond its share.
 	for _, m := range alive {
+		slices.SortStableFunc(owned[m], func(a, b TaskID) int {
+			return compareBool(v.stateful[b], v.stateful[a])
+		})
 		for count[m] > share[m] {
 			ts := owned[m]
 			t := ts[len(ts)-1]
@@ -78,8 +87,45 @@ func plan(tasks []TaskID, v view, mayAssign func(TaskID) bool) (moves []TaskMove
 		}
 	}
 
-	assigned := 0
+	assigned := assignFree(free, v, alive, count, share, mayAssign, caughtUp)
+	moves = append(moves, assigned...)
+	return moves, describe(released, len(assigned))
+}
+
+// assignFree gives the free tasks to alive members (plan's last three rules),
+// counting them in count.
+func assignFree(free []TaskID, v view, alive []string, count, share map[string]int,
+	mayAssign func(TaskID) bool, caughtUp func(TaskID, string) bool) (moves []TaskMove) {
+	isAlive := func(a string) bool { _, ok := slices.BinarySearch(alive, a); return ok }
+	give := func(t TaskID, to string) {
+		count[to]++
+		moves = append(moves, TaskMove{Task: t, To: to})
+	}
+	// Caught-up standbys first, so that tasks without one do not take the
+	// room their standby's member has.
+	var rest []TaskID
 	for _, t := range free {
+		if last := v.lastOwner[t]; last != "" && isAlive(last) {
+			rest = append(rest, t)
+			continue
+		}
+		// Even beyond its share: the next plan releases a task without
+		// standbys from it instead, cheaper to move than a state to restore.
+		to := ""
+		if caughtUp != nil && mayAssign(t) {
+			for _, m := range v.standby[t] {
+				if isAlive(m) && caughtUp(t, m) && (to == "" || count[m] < count[to]) {
+					to = m
+				}
+			}
+		}
+		if to == "" {
+			rest = append(rest, t)
+			continue
+		}
+		give(t, to)
+	}
+	for _, t := range rest {
 		var to string
 		if last := v.lastOwner[t]; last != "" && isAlive(last) && count[last] < share[last] {
 			to = last
@@ -93,14 +139,11 @@ func plan(tasks []TaskID, v view, mayAssign func(TaskID) bool) (moves []TaskMove
 				}
 			}
 		}
-		if to == "" {
-			continue
+		if to != "" {
+			give(t, to)
 		}
-		count[to]++
-		moves = append(moves, TaskMove{Task: t, To: to})
-		assigned++
 	}
-	return moves, describe(released, assigned)
+	return moves
 }
 
 func describe(released, assigned int) string {
@@ -112,4 +155,15 @@ func describe(released, assigned int) string {
 	default:
 		return fmt.Sprintf("assign: %d tasks", assigned)
 	}
+}
+
+// compareBool orders false before true.
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }

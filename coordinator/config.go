@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -87,6 +88,17 @@ type Config struct {
 	// declared dead (it fences itself) and the task moves once its lease has
 	// run out (default 4×FailureTimeout).
 	HandoverTimeout time.Duration
+	// StandbyReplicas is how many standbys each stateful task has (Kafka
+	// Streams' num.standby.replicas; default 0): members other than its owner
+	// that keep its state warm by tailing its changelogs (standby.go).
+	StandbyReplicas int
+	// StatefulTasks are the tasks with changelogged stores, the ones that get
+	// standbys (a subset of Tasks).
+	StatefulTasks []TaskID
+	// AcceptableRecoveryLag is how many changelog records a standby may be
+	// behind and still count as caught up: a dead owner's task goes to a
+	// caught-up standby first (default DefaultAcceptableRecoveryLag).
+	AcceptableRecoveryLag int64
 	// Logger receives the node's logs; Raft's own logs go to it at warn
 	// level and above (default slog.Default()).
 	Logger *slog.Logger
@@ -147,6 +159,19 @@ func (c Config) withDefaults() (Config, error) {
 			return c, fmt.Errorf("coordinator: task %s listed twice", t)
 		}
 		tasks[t] = true
+	}
+	c.StatefulTasks = slices.Clone(c.StatefulTasks)
+	slices.SortFunc(c.StatefulTasks, compareTasks)
+	for _, t := range c.StatefulTasks {
+		if !tasks[t] {
+			return c, fmt.Errorf("coordinator: stateful task %s is not among the tasks", t)
+		}
+	}
+	if c.StandbyReplicas < 0 || c.AcceptableRecoveryLag < 0 {
+		return c, errors.New("coordinator: StandbyReplicas and AcceptableRecoveryLag must not be negative")
+	}
+	if c.AcceptableRecoveryLag == 0 {
+		c.AcceptableRecoveryLag = DefaultAcceptableRecoveryLag
 	}
 	if c.HeartbeatInterval == 0 {
 		c.HeartbeatInterval = DefaultHeartbeatInterval

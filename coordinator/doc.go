@@ -52,6 +52,7 @@
 //	peertls.go      mutual TLS between replicas (Config.PeerTLS)
 //	state.go, fsm*.go  the replicated state and one apply method per command
 //	assign.go       the sticky balanced assignment plan
+//	standby.go      standby replicas: placement, lags, promotion of caught-up ones
 //	peers.go        peers through DNS
 //	hooks.go        what tests of this package may simulate (nil in production)
 //
@@ -72,6 +73,8 @@
 //     aborted then, not after CheckpointTimeout).
 //   - Call MayRun(task) before processing a batch of a task and before
 //     committing it; a false answer means stop the task now.
+//   - Keep a standby of each task AssignmentChanged.Standby lists (tail its
+//     changelogs) and report their lags with SetStandbyLags.
 //   - Call SetRunning(tasks, lags) from the processing goroutine whenever the
 //     set of running tasks changes (and now and then, for the lag): a task
 //     the leader is moving away is handed to the next replica only once a

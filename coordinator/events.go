@@ -10,12 +10,16 @@ import (
 // CheckpointStarted, CheckpointFinished and Fenced.
 type Event interface{ isEvent() }
 
-// AssignmentChanged says which tasks this replica owns as of Epoch. It is
+// AssignmentChanged says which tasks this replica owns, and keeps standbys
+// of, as of Epoch. It is
 // also sent when the replica (re)gains its lease, so that an engine which
 // stopped its tasks on Fenced starts them again.
 type AssignmentChanged struct {
 	Epoch uint64
 	Mine  []TaskID
+	// Standby is the tasks this replica keeps a standby of (never one of
+	// Mine): the engine tails their changelogs.
+	Standby []TaskID
 }
 
 // CheckpointStarted says checkpoint ID began at assignment Epoch.

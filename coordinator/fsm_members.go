@@ -1,6 +1,9 @@
 package coordinator
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Membership commands: join, dead, leave.
 
@@ -49,8 +52,8 @@ func (f *fsm) applyLeave(c *command, eff *effects) applyResult {
 	return applyResult{Epoch: f.asg.Epoch}
 }
 
-// release sets m's state and takes every task it owns away from it, as one
-// new epoch.
+// release sets m's state and takes every task it owns, and every standby it
+// keeps, away from it, as one new epoch.
 func (f *fsm) release(m *member, state MemberState, c *command, why string, eff *effects) {
 	m.State = state
 	m.Since = c.Time
@@ -59,6 +62,9 @@ func (f *fsm) release(m *member, state MemberState, c *command, why string, eff 
 	for _, t := range f.tasks {
 		if f.asg.Owner[t] == m.Addr {
 			moves = append(moves, TaskMove{Task: t, From: m.Addr})
+		}
+		if slices.Contains(f.asg.Standby[t], m.Addr) {
+			moves = append(moves, TaskMove{Task: t, From: m.Addr, Standby: true})
 		}
 	}
 	if len(moves) > 0 {

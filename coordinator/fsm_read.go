@@ -14,14 +14,27 @@ type view struct {
 	owner      map[TaskID]string
 	lastOwner  map[TaskID]string
 	releasedAt map[TaskID]uint64
+	standby    map[TaskID][]string
 	inflight   *Checkpoint
+	// stateful is not replicated state: the leader sets it from
+	// Config.StatefulTasks for its plan.
+	stateful map[TaskID]bool
+}
+
+func cloneStandby(m map[TaskID][]string) map[TaskID][]string {
+	out := make(map[TaskID][]string, len(m))
+	for t, s := range m {
+		out[t] = slices.Clone(s)
+	}
+	return out
 }
 
 func (f *fsm) view() view {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	v := view{members: make(map[string]member, len(f.members)), epoch: f.asg.Epoch,
-		owner: maps.Clone(f.asg.Owner), lastOwner: maps.Clone(f.asg.LastOwner), releasedAt: maps.Clone(f.asg.ReleasedAt)}
+		owner: maps.Clone(f.asg.Owner), lastOwner: maps.Clone(f.asg.LastOwner), releasedAt: maps.Clone(f.asg.ReleasedAt),
+		standby: cloneStandby(f.asg.Standby)}
 	for k, m := range f.members {
 		v.members[k] = *m
 	}
@@ -43,6 +56,19 @@ func (f *fsm) mine(addr string) ([]TaskID, uint64) {
 		}
 	}
 	return out, f.asg.Epoch
+}
+
+// standbys returns the tasks addr keeps a standby of.
+func (f *fsm) standbys(addr string) []TaskID {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	var out []TaskID
+	for _, t := range f.tasks {
+		if slices.Contains(f.asg.Standby[t], addr) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func (f *fsm) member(addr string) (member, bool) {

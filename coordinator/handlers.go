@@ -121,7 +121,8 @@ func (n *Node) handleHeartbeat(w http.ResponseWriter, r *http.Request, body []by
 		resp.Status = hbOK
 	}
 	if resp.Status == hbOK {
-		rep := &report{Incarnation: req.Incarnation, AppliedEpoch: req.AppliedEpoch, Running: map[TaskID]bool{}, Lags: req.Lags, At: recv}
+		rep := &report{Incarnation: req.Incarnation, AppliedEpoch: req.AppliedEpoch, Running: map[TaskID]bool{}, Lags: req.Lags,
+			StandbyLags: req.StandbyLags, At: recv}
 		for _, t := range req.Running {
 			rep.Running[t] = true
 		}

@@ -33,6 +33,7 @@ type report struct {
 	AppliedEpoch uint64
 	Running      map[TaskID]bool
 	Lags         map[string]int64
+	StandbyLags  map[string]int64 // changelog records each standby is behind
 	At           time.Time
 }
 
@@ -138,6 +139,7 @@ func (n *Node) leaderLoop(ctx context.Context) {
 func (n *Node) leaderTick(ls *leaderState) {
 	now := time.Now()
 	v := n.fsm.view()
+	v.stateful = n.statefulSet
 	if n.detectFailure(ls, v, now) || n.detectStuck(ls, v, now) {
 		return
 	}
@@ -145,8 +147,13 @@ func (n *Node) leaderTick(ls *leaderState) {
 
 	// Assignment.
 	ls.mu.Lock()
-	moves, reason := plan(n.fsm.tasks, v, func(t TaskID) bool { return n.mayAssignLocked(ls, v, t, now) })
+	moves, reason := plan(n.fsm.tasks, v, func(t TaskID) bool { return n.mayAssignLocked(ls, v, t, now) },
+		func(t TaskID, m string) bool { return n.standbyCaughtUpLocked(ls, v, t, m) })
 	ls.mu.Unlock()
+	if len(moves) == 0 {
+		moves = planStandbys(n.cfg.StatefulTasks, v, n.cfg.StandbyReplicas)
+		reason = describeStandbys(moves)
+	}
 	if len(moves) > 0 {
 		_, err := n.apply(command{Op: opAssign, BaseEpoch: v.epoch, Moves: moves, Reason: reason})
 		if err != nil && !errors.Is(err, errStaleEpoch) {

@@ -91,7 +91,8 @@ func (n *Node) heartbeat() {
 	// Applied epoch and running tasks are read together, under the lock that
 	// MayRun and the FSM's updates take: once the applied epoch shows a task
 	// taken away, MayRun refuses it, so "not running at epoch E" stays true.
-	req := heartbeatRequest{Addr: n.addr, ID: n.id, Incarnation: n.incarnation, AppliedEpoch: n.localEpoch, Lags: maps.Clone(n.lags)}
+	req := heartbeatRequest{Addr: n.addr, ID: n.id, Incarnation: n.incarnation, AppliedEpoch: n.localEpoch, Lags: maps.Clone(n.lags),
+		StandbyLags: maps.Clone(n.standbyLags)}
 	for t := range n.running {
 		req.Running = append(req.Running, t)
 	}
@@ -270,7 +271,7 @@ func (n *Node) renewLease(inc uint64, sent time.Time, epoch uint64) {
 		// Tell the engine what to run (again): it may have stopped
 		// everything on Fenced, or never heard while catching up.
 		n.held = true
-		n.events.push(AssignmentChanged{Epoch: n.localEpoch, Mine: n.mineLocked()})
+		n.events.push(AssignmentChanged{Epoch: n.localEpoch, Mine: n.mineLocked(), Standby: slices.Clone(n.localStandby)})
 		if cp := n.fsm.view().inflight; cp != nil && cp.ID > n.sentStart {
 			n.sentStart = cp.ID
 			n.events.push(CheckpointStarted{ID: cp.ID, Epoch: cp.Epoch})

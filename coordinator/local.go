@@ -47,8 +47,9 @@ func (n *Node) applied(eff effects) {
 		for _, t := range mine {
 			n.localMine[t] = true
 		}
+		n.localStandby = n.fsm.standbys(n.addr)
 		if n.caughtUpLocked() {
-			n.events.push(AssignmentChanged{Epoch: epoch, Mine: mine})
+			n.events.push(AssignmentChanged{Epoch: epoch, Mine: mine, Standby: slices.Clone(n.localStandby)})
 		}
 	}
 	n.mu.Unlock()

@@ -86,6 +86,11 @@ type Node struct {
 	running   map[TaskID]bool  // as last reported by SetRunning
 	touched   map[TaskID]bool  // approved by MayRun since then
 	lags      map[string]int64 // as last reported by SetRunning
+	// localStandby is what this replica keeps a standby of (applied), and
+	// standbyLags their lags as last reported by SetStandbyLags.
+	localStandby []TaskID
+	standbyLags  map[string]int64
+	statefulSet  map[TaskID]bool // Config.StatefulTasks
 }
 
 // raft is the node's Raft instance. It is replaced (and the old one shut
@@ -125,6 +130,10 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n.hlog = newHclog(n.log, "raft")
 	n.leaderCh = make(chan bool, 16)
 	n.fsm = newFSM(n.cfg.Tasks, n.cfg.KeepCheckpoints)
+	n.statefulSet = map[TaskID]bool{}
+	for _, t := range n.cfg.StatefulTasks {
+		n.statefulSet[t] = true
+	}
 	n.fsm.notify = n.applied
 	if err := n.open(ctx); err != nil {
 		n.cancel()

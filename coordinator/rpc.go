@@ -53,6 +53,7 @@ type heartbeatRequest struct {
 	AppliedEpoch uint64           `json:"applied_epoch"`
 	Running      []TaskID         `json:"running"`
 	Lags         map[string]int64 `json:"lags,omitempty"`
+	StandbyLags  map[string]int64 `json:"standby_lags,omitempty"`
 }
 
 // Heartbeat answers.

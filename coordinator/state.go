@@ -45,13 +45,16 @@ type member struct {
 // unassigned; LastOwner and ReleasedAt say who had it last and at which
 // epoch it was taken away, so that the leader gives it to someone else only
 // once that member has stopped it, and prefers giving it back to that member
-// (whose local state is then reused).
+// (whose local state is then reused). Standby lists the members that keep a
+// warm copy of a stateful task's state (Config.StandbyReplicas), never its
+// owner: a standby that becomes the owner leaves the list in the same epoch.
 type assignment struct {
-	Epoch      uint64             `json:"epoch"`
-	Owner      map[TaskID]string  `json:"owner"`
-	LastOwner  map[TaskID]string  `json:"last_owner"`
-	ReleasedAt map[TaskID]uint64  `json:"released_at"`
-	History    []AssignmentChange `json:"history"`
+	Epoch      uint64              `json:"epoch"`
+	Owner      map[TaskID]string   `json:"owner"`
+	LastOwner  map[TaskID]string   `json:"last_owner"`
+	ReleasedAt map[TaskID]uint64   `json:"released_at"`
+	Standby    map[TaskID][]string `json:"standby,omitempty"`
+	History    []AssignmentChange  `json:"history"`
 }
 
 // AssignmentChange is one committed change of the assignment.
@@ -63,11 +66,14 @@ type AssignmentChange struct {
 }
 
 // TaskMove is one task changing owner; "" is nobody. A task moving between
-// two live members always takes two changes: From → "" then "" → To.
+// two live members always takes two changes: From → "" then "" → To. With
+// Standby set it moves one of the task's standbys instead (From is dropped,
+// To added), which may happen in one step: a standby writes nothing.
 type TaskMove struct {
-	Task TaskID `json:"task"`
-	From string `json:"from,omitempty"`
-	To   string `json:"to,omitempty"`
+	Task    TaskID `json:"task"`
+	From    string `json:"from,omitempty"`
+	To      string `json:"to,omitempty"`
+	Standby bool   `json:"standby,omitempty"`
 }
 
 // CheckpointAck is what a task reports when its part of a checkpoint is

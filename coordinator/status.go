@@ -12,21 +12,23 @@ import (
 
 // Status is what a replica knows of the group, for status endpoints.
 type Status struct {
-	ID           string             `json:"id"`
-	Addr         string             `json:"addr"`
-	RaftState    string             `json:"raft_state"`
-	LeaderID     string             `json:"leader_id,omitempty"`
-	LeaderAddr   string             `json:"leader_addr,omitempty"`
-	IsLeader     bool               `json:"is_leader"`
-	NotReady     string             `json:"not_ready,omitempty"`
-	Lease        LeaseStatus        `json:"lease"`
-	Members      []MemberStatus     `json:"members"`
-	Epoch        uint64             `json:"epoch"`
-	Assignment   map[string]string  `json:"assignment"` // task → owner's advertise address
-	Mine         []TaskID           `json:"mine"`
-	History      []AssignmentChange `json:"assignment_history"` // the last 50
-	Checkpoints  []Checkpoint       `json:"checkpoints"`        // the last 20
-	LastComplete uint64             `json:"last_complete_checkpoint,omitempty"`
+	ID           string              `json:"id"`
+	Addr         string              `json:"addr"`
+	RaftState    string              `json:"raft_state"`
+	LeaderID     string              `json:"leader_id,omitempty"`
+	LeaderAddr   string              `json:"leader_addr,omitempty"`
+	IsLeader     bool                `json:"is_leader"`
+	NotReady     string              `json:"not_ready,omitempty"`
+	Lease        LeaseStatus         `json:"lease"`
+	Members      []MemberStatus      `json:"members"`
+	Epoch        uint64              `json:"epoch"`
+	Assignment   map[string]string   `json:"assignment"`        // task → owner's advertise address
+	Standby      map[string][]string `json:"standby,omitempty"` // task → the members keeping a standby of it
+	Mine         []TaskID            `json:"mine"`
+	MyStandbys   []TaskID            `json:"my_standbys,omitempty"`
+	History      []AssignmentChange  `json:"assignment_history"` // the last 50
+	Checkpoints  []Checkpoint        `json:"checkpoints"`        // the last 20
+	LastComplete uint64              `json:"last_complete_checkpoint,omitempty"`
 }
 
 // LeaseStatus is this replica's lease.
@@ -53,6 +55,7 @@ type MemberStatus struct {
 	AppliedEpoch       *uint64          `json:"applied_epoch,omitempty"`
 	Running            []TaskID         `json:"running,omitempty"`
 	Lags               map[string]int64 `json:"lags,omitempty"`
+	StandbyLags        map[string]int64 `json:"standby_lags,omitempty"`
 }
 
 // Status returns this replica's view.
@@ -62,7 +65,13 @@ func (n *Node) Status() Status {
 	leaderAddr, leaderID := n.raft().LeaderWithID()
 	st := Status{ID: n.id, Addr: n.addr, RaftState: n.raft().State().String(), LeaderID: string(leaderID),
 		LeaderAddr: string(leaderAddr), IsLeader: n.raft().State() == raft.Leader, NotReady: n.NotReady(),
-		Epoch: v.epoch, Assignment: map[string]string{}, Mine: n.Mine()}
+		Epoch: v.epoch, Assignment: map[string]string{}, Mine: n.Mine(), MyStandbys: n.Standbys()}
+	for t, ss := range v.standby {
+		if st.Standby == nil {
+			st.Standby = map[string][]string{}
+		}
+		st.Standby[t.String()] = ss
+	}
 	if leaderID != "" {
 		if m, ok := v.members[string(leaderID)]; ok {
 			st.LeaderID = m.ID
@@ -110,6 +119,7 @@ func (n *Node) Status() Status {
 				}
 				slices.SortFunc(ms.Running, compareTasks)
 				ms.Lags = r.Lags
+				ms.StandbyLags = r.StandbyLags
 			}
 			ls.mu.Unlock()
 		}

@@ -81,7 +81,7 @@ func applyPlan(t *testing.T, tasks []TaskID, v view) (map[TaskID]string, int) {
 	t.Helper()
 	moves := 0
 	for i := 0; i < 10; i++ {
-		mv, _ := plan(tasks, v, func(TaskID) bool { return true })
+		mv, _ := plan(tasks, v, func(TaskID) bool { return true }, nil)
 		if len(mv) == 0 {
 			return v.owner, moves
 		}
@@ -149,12 +149,12 @@ func TestPlanPrefersLastOwnerAndWaits(t *testing.T) {
 	owner := map[TaskID]string{tasks[2]: "a", tasks[3]: "a"}
 	last := map[TaskID]string{tasks[0]: "b", tasks[1]: "a"}
 	v := planView([]string{"a", "b"}, owner, last)
-	moves, _ := plan(tasks, v, func(t TaskID) bool { return false })
+	moves, _ := plan(tasks, v, func(t TaskID) bool { return false }, nil)
 	if !slices.Equal(moves, []TaskMove{{Task: tasks[0], To: "b"}}) {
 		t.Errorf("moves %+v", moves)
 	}
 	// No alive member: nothing to do.
-	if moves, _ := plan(tasks, planView(nil, map[TaskID]string{}, nil), func(TaskID) bool { return true }); len(moves) != 0 {
+	if moves, _ := plan(tasks, planView(nil, map[TaskID]string{}, nil), func(TaskID) bool { return true }, nil); len(moves) != 0 {
 		t.Errorf("no members: %+v", moves)
 	}
 }
@@ -192,7 +192,7 @@ func TestEventQueueCoalescesAssignments(t *testing.T) {
 	want := []string{
 		"coordinator.CheckpointStarted{ID:7 Epoch:1}",
 		"coordinator.CheckpointFinished{ID:7 Complete:false}",
-		"coordinator.AssignmentChanged{Epoch:3 Mine:[]}",
+		"coordinator.AssignmentChanged{Epoch:3 Mine:[] Standby:[]}",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("events:\n%v\nwant\n%v", got, want)

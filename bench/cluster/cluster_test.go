@@ -98,3 +98,50 @@ func TestMemoryScenario(t *testing.T) {
 		t.Errorf("the report lacks the rows:\n%s", md)
 	}
 }
+
+// TestStandbyScenario runs the standby scenario small (20,000 keys, an
+// embedded broker): with --standby-replicas 1 the victim's count tasks go to
+// the replicas that kept their standbys, from local state; times are
+// reported, never asserted.
+func TestStandbyScenario(t *testing.T) {
+	dir := t.TempDir()
+	cfg := config{
+		broker: "embedded", keys: 20_000, n: 1, runs: 1, rate: 1000, partitions: 4,
+		scenarios: []string{"standby"}, checkpointInterval: 10 * time.Second,
+		out: filepath.Join(dir, "standby.md"), raw: filepath.Join(dir, "standby-runs.json"),
+		command: "cd bench && go test ./cluster", timeout: 4 * time.Minute,
+		logf: func(format string, args ...any) { t.Logf(strings.TrimSuffix(format, "\n"), args...) },
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	md, err := run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(cfg.raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw struct {
+		Standby standbyResult `json:"standby"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if len(raw.Standby.Kills) != 2 {
+		t.Fatalf("%d kills, want 2:\n%s", len(raw.Standby.Kills), b)
+	}
+	for _, k := range raw.Standby.Kills {
+		if k.Standbys == 1 && !k.ToStandby {
+			t.Errorf("with a standby, the count tasks went to %v, not to the standbys' replicas", k.NewOwners)
+		}
+		for task, from := range k.StateFrom {
+			if k.Standbys == 1 && !strings.Contains(from, "kept by a standby") {
+				t.Errorf("with a standby, %s restored from %q", task, from)
+			}
+		}
+	}
+	if !strings.Contains(md, "## Standby replicas") {
+		t.Errorf("the report lacks the standby section:\n%s", md)
+	}
+}

@@ -7,7 +7,7 @@
 //
 // (bench is a module of its own; -out and -raw are relative to the repository root.)
 //
-// Three scenarios (-scenarios picks some), each on a broker of its own choosing
+// Four scenarios (-scenarios picks some), each on a broker of its own choosing
 // (broker.go: a real single-node Apache Kafka through test/kafka/kafka.sh, a fresh
 // embedded kfake broker process per scenario, or a running broker at host:port):
 //
@@ -22,6 +22,11 @@
 //	  (a) state/ deleted: restore from the snapshot, (b) state/ and snapshots
 //	  deleted: full changelog replay; time until /readyz and the tasks'
 //	  restore_duration; the restored store is read back and checked each time.
+//	standby (standby.go): 3 replicas count -keys distinct users, a steady stream
+//	  flows ─▶ SIGKILL the non-leader running the most count tasks, with
+//	  --standby-replicas 1 and 0 side by side ─▶ time from the kill and from
+//	  the failure's detection (the leader's assignment change declaring it
+//	  dead) to the first output record of each of its count tasks elsewhere.
 //	checkpoint (overhead.go): 1 replica, -n preloaded clicks, time until the whole
 //	  input is reflected in the output with --checkpoint-interval 1s and 0,
 //	  alternating.
@@ -77,7 +82,7 @@ type config struct {
 	logf        func(format string, args ...any)
 }
 
-var allScenarios = []string{"failover", "restore", "checkpoint"}
+var allScenarios = []string{"failover", "restore", "checkpoint", "standby"}
 
 // knownScenarios: memory runs only when asked for (make bench-memory).
 var knownScenarios = append(slices.Clone(allScenarios), "memory")
@@ -91,7 +96,7 @@ func main() {
 	flag.IntVar(&cfg.runs, "runs", 3, "repetitions of every measurement")
 	flag.IntVar(&cfg.rate, "rate", 20_000, "clicks per second streamed during the failover scenario")
 	partitions := flag.Int("partitions", 4, "partitions of the input and output topics (tasks per sub-topology)")
-	flag.StringVar(&scenarios, "scenarios", strings.Join(allScenarios, ","), "comma-separated scenarios to run: failover, restore, checkpoint, memory (not by default: make bench-memory)")
+	flag.StringVar(&scenarios, "scenarios", strings.Join(allScenarios, ","), "comma-separated scenarios to run: failover, restore, checkpoint, standby, memory (not by default: make bench-memory)")
 	flag.DurationVar(&cfg.checkpointInterval, "checkpoint-interval", 10*time.Second, "--checkpoint-interval of the replicas in the failover and restore scenarios")
 	flag.StringVar(&cfg.fillMemory, "fill-memory", "", "--memory of the restore scenario's replica while it counts the keys (default: the binary's 256MiB, as for the restores)")
 	flag.BoolVar(&cfg.verify, "verify", true, "after every restore, read the store back and check it holds exactly the expected keys and counts")
@@ -240,6 +245,14 @@ func run(ctx context.Context, cfg config) (string, error) {
 		bar.Describe("cluster: restore")
 		if rep.restore, err = runRestore(ctx, env); err != nil {
 			fail("restore", err)
+		}
+		bar.Add(1)
+	}
+	if cfg.wants("standby") && ctx.Err() == nil {
+		cfg.logf("standby: 3 replicas, %d keys, SIGKILL with --standby-replicas 1 and 0, %d runs each\n", cfg.keys, cfg.runs)
+		bar.Describe("cluster: standby")
+		if rep.standby, err = runStandby(ctx, env); err != nil {
+			fail("standby", err)
 		}
 		bar.Add(1)
 	}

@@ -149,6 +149,10 @@ type statusDoc struct {
 		Replica   string     `json:"replica"`
 		Tasks     []taskView `json:"tasks"`
 		Processed int64      `json:"records_processed"`
+		Standbys  []struct {
+			Task string `json:"task"`
+			Lag  int64  `json:"lag"`
+		} `json:"standbys"`
 	} `json:"replica"`
 	Cluster *coordinator.Status `json:"cluster"`
 }

@@ -20,6 +20,7 @@ type report struct {
 	restore           *restoreResult
 	overhead          *overheadResult
 	memory            *memoryResult
+	standby           *standbyResult
 	failures          []string // scenarios that failed, with why
 }
 
@@ -80,8 +81,9 @@ func (rep *report) json() ([]byte, error) {
 		Restore  *restoreResult  `json:"restore,omitempty"`
 		Overhead *overheadResult `json:"checkpoint_overhead,omitempty"`
 		Memory   *memoryResult   `json:"memory,omitempty"`
+		Standby  *standbyResult  `json:"standby,omitempty"`
 		Failures []string        `json:"failures,omitempty"`
-	}{rep.started, rep.finished, rep.machine, rep.load, rep.loadEnd, rep.broker, rep.cfg.command, rep.failover, rep.restore, rep.overhead, rep.memory, rep.failures}, "", "  ")
+	}{rep.started, rep.finished, rep.machine, rep.load, rep.loadEnd, rep.broker, rep.cfg.command, rep.failover, rep.restore, rep.overhead, rep.memory, rep.standby, rep.failures}, "", "  ")
 }
 
 // markdown is the report: what ran where, the targets, then each scenario's
@@ -93,6 +95,9 @@ func (rep *report) markdown() string {
 	memoryOnly := len(rep.cfg.scenarios) == 1 && rep.cfg.scenarios[0] == "memory"
 	if memoryOnly {
 		title = "Memory: does --memory bound the whole process? (issue 17, point 5)"
+	}
+	if len(rep.cfg.scenarios) == 1 && rep.cfg.scenarios[0] == "standby" {
+		title = "Standby replicas: failover of a large store with and without a standby (issue 17, point 4)"
 	}
 	p("# %s\n\n", title)
 	p("Measured %s (took %s) with:\n\n    %s\n\n", rep.started.UTC().Format("2006-01-02 15:04 MST"),
@@ -124,12 +129,15 @@ func (rep *report) markdown() string {
 	if m := rep.memory; m != nil {
 		rep.memorySection(&b, m)
 	}
+	if s := rep.standby; s != nil {
+		rep.standbySection(&b, s)
+	}
 	p("## Commands\n\n")
 	p("    make bench-cluster                      # this report: -keys 10000000 -n 1000000 -runs 3, real Kafka when java+mvn+kcat exist\n")
 	p("    make bench-memory                       # the memory scenario (bench/results/memory.md): peak RSS under --memory, before and after\n")
 	p("    cd bench && go run ./cluster -keys 200000 -n 200000 -runs 1 -broker embedded -out /tmp/cluster.md   # a quick run (about a minute)\n")
 	p("    cd bench && go run ./cluster -scenarios failover -runs 5                                            # one scenario\n")
-	p("    cd bench && go test ./cluster           # smoke tests: 20,000 keys restored from a snapshot and by replay give the same, right store; the memory scenario sets GOMEMLIMIT\n\n")
+	p("    cd bench && go test ./cluster           # smoke tests: 20,000 keys restored from a snapshot and by replay give the same, right store; the memory scenario sets GOMEMLIMIT; a standby takes its task over\n\n")
 	p("Every measurement, with the state each task was restored from, is in %s.\n", orDash(rep.cfg.raw))
 	return b.String()
 }
@@ -160,6 +168,17 @@ func (rep *report) targets(b *strings.Builder) {
 		ratio := without / with
 		p("| throughput with a checkpoint every second vs none (%s clicks) | %.2f× (%.0f vs %.0f clicks/s) | at least %.1f× | %s |\n",
 			thousands(o.N), ratio, float64(o.N)/with, float64(o.N)/without, overheadTarget, verdictAbove(ratio, overheadTarget, "×"))
+	}
+	if sb := rep.standby; sb != nil {
+		if ys := sb.processing(1); len(ys) > 0 {
+			xs := sb.after(1, true)
+			ys := sb.processing(1)
+			pm, px := median(ys), maxOf(ys)
+			p("| standby: %s keys, SIGKILL of the owner → the new owner processes the task's input, after the failure's detection, with --standby-replicas 1 | median %.2f s, max %.2f s (%d kills; without a standby %s) | under %.0f s | %s |\n",
+				thousands(sb.Keys), pm, px, len(ys), medMax(sb.processing(0)), standbyTarget, verdictBelow(pm, px, standbyTarget, "s"))
+			p("| standby: the same, to the first output record (counts leave the cache at a commit, every 5 s) | %s (without a standby %s) | — | — |\n",
+				medMax(xs), medMax(sb.after(0, true)))
+		}
 	}
 	p("\nVerdicts compare the median with the target; the maximum is shown beside it. A failover kill counts the time until the victim's count tasks (1_p) wrote again; when the victim ran none (3 of the 8 tasks can all be stateless ones), until its other tasks did.\n\n")
 }

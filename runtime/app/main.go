@@ -60,6 +60,8 @@ type runFlags struct {
 	voters             int
 	statusAddr         string
 	failureTimeout     time.Duration
+	standbyReplicas    int
+	acceptableLag      int64
 	checkpointInterval time.Duration
 	keepCheckpoints    int
 	snapshots          string
@@ -171,6 +173,8 @@ func addRunFlags(c *cobra.Command, rf *runFlags) {
 	f.IntVar(&rf.voters, "voters", 3, "how many replicas vote in the Raft group: 1, 3 or 5 (the rest follow as non-voters)")
 	f.StringVar(&rf.statusAddr, "status-addr", "127.0.0.1:7070", "HTTP address of /status, /healthz, /readyz and /metrics (empty: none)")
 	f.DurationVar(&rf.failureTimeout, "failure-timeout", 3*time.Second, "a replica not heard from for this long is declared dead and its tasks move")
+	f.IntVar(&rf.standbyReplicas, "standby-replicas", 0, "standby replicas per stateful task: other replicas keep a warm copy of its state by tailing its changelogs, and one takes the task over when its owner dies, replaying only a short tail (Kafka Streams' num.standby.replicas)")
+	f.Int64Var(&rf.acceptableLag, "acceptable-recovery-lag", coordinator.DefaultAcceptableRecoveryLag, "changelog records a standby may be behind and still count as caught up: a dead replica's task goes to a caught-up standby first (Kafka Streams' acceptable.recovery.lag)")
 	f.DurationVar(&rf.checkpointInterval, "checkpoint-interval", 10*time.Second, "how often the coordinator starts a barrier checkpoint (0: never)")
 	f.IntVar(&rf.keepCheckpoints, "keep-checkpoints", 3, "complete checkpoints kept in the snapshot store; older ones are deleted, sparing files younger than 10 minutes (a grace period for uploads in flight)")
 	f.StringVar(&rf.snapshots, "snapshots", "", "where snapshots go: file:///path or s3://bucket/prefix (default file://<state-dir>/snapshots; keys start with the app id)")
@@ -287,6 +291,7 @@ func run(ctx context.Context, programs []*runtime.Program, rf runFlags, stderr i
 		Cluster: coordinator.Config{
 			RaftAddr: rf.raftAddr, AdvertiseAddr: rf.advertise, PeersDNS: rf.peersDNS, Voters: rf.voters,
 			FailureTimeout: rf.failureTimeout, CheckpointInterval: rf.checkpointInterval, KeepCheckpoints: rf.keepCheckpoints,
+			StandbyReplicas: rf.standbyReplicas, AcceptableRecoveryLag: rf.acceptableLag,
 			PeerTLS: pt,
 		},
 	}

@@ -14,6 +14,8 @@
 //	                     state from local RocksDB (under exactly-once only after a clean close: marker.go),
 //	                     else the newest snapshot that verifies, else nothing,
 //	                     then the changelog from the state's offsets to its end; input from the committed offsets
+//	                     Standby ─▶ a goroutine per standby tails its changelogs into local RocksDB (standby.go);
+//	                     a standby's task assigned here starts on its open instance, replaying the tail
 //	CheckpointStarted ─▶ barriers (checkpoint.go) ─▶ RocksDB checkpoint per task ─▶ background upload ─▶ ack
 //	Fenced            ─▶ drop every task without writing anything more
 //
@@ -54,7 +56,8 @@
 // (rolling back one task), marker.go (clean-shutdown markers), errors.go,
 // global.go (global tables: restored after the state opens and before the
 // node starts, then followed by a goroutine of their own),
-// tasks.go (a task's life: reconcile, start, stop, discard), restore.go (local
+// tasks.go (a task's life: reconcile, start, stop, discard), standby.go (standby
+// tasks: warm copies of other replicas' tasks), restore.go (local
 // state, snapshots, changelog replay), checkpoint.go (barriers and uploads), topics.go (planning
 // and creating topics), status.go and metrics.go (/status, /healthz, /readyz and
 // /metrics).

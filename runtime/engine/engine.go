@@ -64,6 +64,14 @@ type Engine struct {
 	// tasks' inputs (-1: from the start).
 	positions map[topicPartition]int64
 
+	// standbys are the standby tasks kept here (standby.go), guarded by sbMu
+	// (their goroutines report lags); promoted are the tasks whose standby
+	// was stopped to start them here, for the source their restore names.
+	sbMu     sync.Mutex
+	standbys map[coordinator.TaskID]*standbyTask
+	promoted map[coordinator.TaskID]bool
+	warm     map[coordinator.TaskID]*rocks.DB // promoted standbys' open instances, for startTask
+
 	ckpt *checkpoints
 
 	globals *globalTables // global tables (global.go); nil without any
@@ -109,6 +117,7 @@ type task struct {
 	processedBy prometheus.Counter
 
 	restoredFrom    string
+	startedAt       time.Time // when the task finished starting here
 	restoreTime     time.Duration
 	restoredRecords int64
 	processed       int64 // input records processed since it started here (/status)
@@ -169,6 +178,8 @@ func Run(ctx context.Context, prog *runtime.Program, cfg Config) error {
 		cfg: cfg, prog: prog, log: cfg.Logger.With("app", cfg.AppID, "replica", cfg.ReplicaID),
 		tasks: map[coordinator.TaskID]*task{}, taskCounts: map[coordinator.TaskID]*taskCount{}, routes: map[string][]route{},
 		positions: map[topicPartition]int64{}, changelogs: map[topicPartition]int64{},
+		standbys: map[coordinator.TaskID]*standbyTask{}, promoted: map[coordinator.TaskID]bool{},
+		warm:    map[coordinator.TaskID]*rocks.DB{},
 		metrics: newMetrics(), started: time.Now(), out: &outPool{},
 		memory: SplitMemory(cfg.MemoryBudget),
 	}
@@ -271,6 +282,8 @@ func (e *Engine) close() {
 	if e.ckpt != nil {
 		e.ckpt.wait() // uploads in flight finish (or fail) before the state closes
 	}
+	e.stopAllStandbys() // before the pool closes
+	e.closeWarmExcept(nil)
 	for _, t := range e.tasks {
 		if t.db != nil {
 			t.db.Close()
@@ -393,10 +406,14 @@ func (e *Engine) startNode(ctx context.Context) error {
 		cc.StatusAddr = e.status.addr
 	}
 	cc.Logger = e.log
-	cc.Tasks = nil
+	cc.Tasks, cc.StatefulTasks = nil, nil
 	for _, st := range e.prog.SubTopologies {
 		for p := int32(0); p < e.parts[st.ID]; p++ {
-			cc.Tasks = append(cc.Tasks, coordinator.TaskID{SubTopology: st.ID, Partition: p})
+			k := coordinator.TaskID{SubTopology: st.ID, Partition: p}
+			cc.Tasks = append(cc.Tasks, k)
+			if e.stateful(k) {
+				cc.StatefulTasks = append(cc.StatefulTasks, k)
+			}
 		}
 	}
 	node, err := coordinator.Start(ctx, cc)

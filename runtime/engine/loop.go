@@ -263,6 +263,7 @@ func (e *Engine) stopGracefully() error {
 		return fmt.Errorf("final commit: %w", err)
 	}
 	e.reportRunning()
+	e.stopAllStandbys()
 	if err := e.node.Leave(stop); err != nil {
 		e.log.Warn("leave the coordinator group", "err", err)
 	}

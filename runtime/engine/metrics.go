@@ -34,6 +34,7 @@ type metrics struct {
 	poll              prometheus.Histogram
 	commit            prometheus.Histogram
 	restoreRemaining  *prometheus.GaugeVec
+	standbyLag        *prometheus.GaugeVec
 	restoreRecords    prometheus.Counter
 	checkpointSeconds prometheus.Histogram
 	checkpointBytes   prometheus.Counter
@@ -108,6 +109,9 @@ func newMetrics() *metrics {
 		restoreRemaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "gofka_restore_remaining_records", Help: "Changelog records a starting task has still to replay; 0 once restored (Kafka Streams' restore-remaining-records-total).",
 		}, []string{"task"}),
+		standbyLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "gofka_standby_records_lag", Help: "Changelog records a standby task kept here is behind the end of its changelogs (Kafka Streams' standby records-lag); the leader promotes a standby within --acceptable-recovery-lag.",
+		}, []string{"task"}),
 		restoreRecords: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gofka_restore_records_total", Help: "Changelog records replayed into state stores by restores (Kafka Streams' restore-total; restore-rate is its rate()).",
 		}),
@@ -126,7 +130,7 @@ func newMetrics() *metrics {
 		}, []string{"topic", "partition"}),
 		lags: map[topicPartition]int64{},
 	}
-	m.register(m.processed, m.process, m.poll, m.commit, m.restoreSeconds, m.restoreRemaining, m.restoreRecords, m.snapshotFallbacks,
+	m.register(m.processed, m.process, m.poll, m.commit, m.restoreSeconds, m.restoreRemaining, m.standbyLag, m.restoreRecords, m.snapshotFallbacks,
 		m.checkpoints, m.checkpointPartsFailed, m.checkpointSeconds, m.checkpointBytes, m.storeBytes, m.lag, m.recordsLag,
 		m.skipped, m.deadLettered, m.late, m.dropped)
 	m.mem = m.countMemory()

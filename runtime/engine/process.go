@@ -155,6 +155,10 @@ func (e *Engine) processPartition(ftp kgo.FetchTopicPartition) error {
 			e.positions[tp] = min(next, failedAt)
 			return &recordFailure{err}
 		}
+		if t.processed == 0 {
+			// When a moved task is back at work, its restore included.
+			e.log.Info("task processing", "task", t.id, "since_started", time.Since(t.startedAt).Round(time.Millisecond))
+		}
 		t.processed += int64(len(e.batch))
 		if t.processedBy != nil {
 			t.processedBy.Add(float64(len(e.batch)))

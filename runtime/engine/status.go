@@ -52,10 +52,13 @@ type statusServer struct {
 
 // replicaView is this replica's part of /status.
 type replicaView struct {
-	App       string     `json:"app"`
-	Replica   string     `json:"replica"`
-	Tasks     []taskView `json:"tasks"`
-	Processed int64      `json:"records_processed"`
+	App     string     `json:"app"`
+	Replica string     `json:"replica"`
+	Tasks   []taskView `json:"tasks"`
+	// Standbys are the standby tasks kept here and their changelog lag
+	// (standby.go).
+	Standbys  []StandbyStatus `json:"standbys,omitempty"`
+	Processed int64           `json:"records_processed"`
 	// Skipped and DeadLettered count the bad records since the process
 	// started, in all and (BadRecords) per input partition.
 	Skipped      int64           `json:"records_skipped"`
@@ -221,6 +224,7 @@ func (e *Engine) publishView(lags map[string]int64) {
 		return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
 	})
 	v.Globals = e.globalStatus()
+	v.Standbys = e.standbyView()
 	e.status.mu.Lock()
 	e.status.view = v
 	e.status.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -54,6 +55,7 @@ func (e *Engine) reconcile(ctx context.Context, mine []coordinator.TaskID) error
 	}
 	slices.SortFunc(start, compareTasks)
 	if len(start) > 0 {
+		e.promoteStandbys(start) // their state is left for startTask
 		// Under exactly-once each new task's producer is initialized first:
 		// that fences the task's previous owner and aborts its open
 		// transaction, so the committed offsets and changelogs read next are final.
@@ -81,6 +83,8 @@ func (e *Engine) reconcile(ctx context.Context, mine []coordinator.TaskID) error
 		}
 	}
 	e.reportRunning()
+	e.closeWarmExcept(want) // a promoted standby whose task did not start, and will not
+	e.syncStandbys(e.node.Standbys(), mine)
 	if len(stop) > 0 || len(start) > 0 {
 		return e.rebuildConsumer()
 	}
@@ -136,13 +140,8 @@ func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed 
 	}
 	from := map[topicPartition]int64{} // where each store partition's replay starts
 	var err error
-	if persistent {
-		t.restoredFrom, err = e.openTaskState(ctx, t, bounds, committed, from)
-		if err != nil {
-			return err
-		}
-	} else {
-		t.restoredFrom = "changelog (in-memory stores)"
+	if t.restoredFrom, err = e.taskState(ctx, t, persistent, bounds, committed, from); err != nil {
+		return err
 	}
 	backends := make([]state.Backend, len(st.Stores))
 	for i, si := range st.Stores {
@@ -191,7 +190,12 @@ func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed 
 		Globals: e.globalViews()})
 	e.wm.start(t, tt.watermark)
 	e.uploader.Forget(k.String()) // the next upload compares with the store, not with what this replica uploaded before
+	if e.promoted[k] && strings.HasPrefix(t.restoredFrom, "local state") {
+		t.restoredFrom += " (kept by a standby)"
+	}
+	delete(e.promoted, k)
 	t.restoreTime = time.Since(begin)
+	t.startedAt = time.Now()
 	t.restoredRecords = records
 	t.processedBy = e.metrics.process.WithLabelValues(k.String())
 	e.tasks[k] = t
@@ -200,6 +204,20 @@ func (e *Engine) startTask(ctx context.Context, k coordinator.TaskID, committed 
 	e.log.Info("task started", "task", k, "state_from", t.restoredFrom, "changelog_records_replayed", records,
 		"restore_duration", t.restoreTime.Round(time.Millisecond))
 	return nil
+}
+
+// taskState opens a starting task's persistent state: a promoted standby's
+// open instance (standby.go), else openTaskState's sources. It says where
+// the state came from.
+func (e *Engine) taskState(ctx context.Context, t *task, persistent bool, bounds map[topicPartition]bounds, committed kadm.OffsetResponses,
+	from map[topicPartition]int64) (string, error) {
+	if !persistent {
+		return "changelog (in-memory stores)", nil
+	}
+	if ok, err := e.takeWarm(t, bounds, from); ok || err != nil {
+		return "local state", err
+	}
+	return e.openTaskState(ctx, t, bounds, committed, from)
 }
 
 // stopTasks ends tasks that moved elsewhere cleanly: their state is flushed and

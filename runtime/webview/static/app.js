@@ -108,13 +108,30 @@ function render(g) {
   document.getElementById("updated").textContent = `updated ${clock(Date.now())}`;
   document.getElementById("epoch").textContent = `epoch ${c.epoch ?? ""}`;
   renderMembers(c);
+  const lags = standbyLags(g.replicas || []);
   fill("assignment", Object.keys(c.assignment || {}).sort(byTask).map((t) =>
-    el("tr", { "data-task": t }, el("td", {}, t), el("td", { class: "owner" }, who(c.assignment[t])))));
+    el("tr", { "data-task": t }, el("td", {}, t), el("td", { class: "owner" }, who(c.assignment[t])),
+      el("td", { class: "standbys" }, ((c.standby || {})[t] || []).map((s) => {
+        const lag = lags[`${who(s)} ${t}`];
+        return lag == null ? who(s) : `${who(s)} (${num(lag)})`;
+      }).join(", ")))));
   renderTasks(g.replicas || []);
   fill("history", (c.assignment_history || []).slice().reverse().map((h) =>
     el("li", {}, el("b", {}, `epoch ${h.epoch}`), ` ${clock(h.time)} · ${h.reason || ""}`,
-      el("div", { class: "muted" }, (h.moves || []).map((mv) => `${mv.task}: ${who(mv.from)} → ${who(mv.to)}`).join(", ")))));
+      el("div", { class: "muted" }, (h.moves || []).map((mv) => `${mv.task}${mv.standby ? " standby" : ""}: ${who(mv.from)} → ${who(mv.to)}`).join(", ")))));
   renderCheckpoints(c.checkpoints || [], g.local_checkpoints || [], who);
+}
+
+// standbyLags maps "<replica> <task>" to the lag that replica reports for
+// its standby of the task.
+function standbyLags(replicas) {
+  const out = {};
+  for (const r of replicas) {
+    for (const s of (r.view && r.view.standbys) || []) {
+      if (s.lag >= 0) out[`${r.id} ${s.task}`] = s.lag;
+    }
+  }
+  return out;
 }
 
 function renderMembers(c) {
