@@ -25,8 +25,12 @@ import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
  * (statestore.cache.max.bytes; default: Kafka Streams' own, 10 MiB; 0 forwards
  * every update, as gofka does), --threads (num.stream.threads, default 1),
  * --guarantee (processing.guarantee: at_least_once, the default, or
- * exactly_once_v2). A program runs until SIGTERM, then closes cleanly; it exits
- * 1 if the streams client fails, 2 on bad flags.
+ * exactly_once_v2), --join-emit-interval-ms (how often, in wall-clock time, a
+ * left or outer stream-stream join looks for unjoined records whose window has
+ * closed; Kafka Streams' internal default is 1000, so a record that closes a
+ * window within a second of the last look emits nothing until the next one; 0
+ * looks at every record, as gofka does). A program runs until SIGTERM, then
+ * closes cleanly; it exits 1 if the streams client fails, 2 on bad flags.
  */
 final class Peer {
   private Peer() {}
@@ -96,6 +100,11 @@ final class Peer {
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
     if (flags.containsKey("cache-bytes")) {
       props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, flags.get("cache-bytes"));
+    }
+    if (flags.containsKey("join-emit-interval-ms")) {
+      props.put(
+          StreamsConfig.InternalConfig.EMIT_INTERVAL_MS_KSTREAMS_OUTER_JOIN_SPURIOUS_RESULTS_FIX,
+          Long.parseLong(flags.get("join-emit-interval-ms")));
     }
     // One broker: internal topics with one replica.
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, "1");
