@@ -22,13 +22,19 @@ type joinInput struct {
 	n    int
 }
 
-func (in *joinInput) record(topic, key string, v any) *kgo.Record {
+func (in *joinInput) record(topic, key string, value []byte) *kgo.Record {
 	in.n++
-	r := &kgo.Record{Topic: topic, Key: []byte(key), Timestamp: in.base.Add(time.Duration(in.n) * time.Second)}
-	if v != nil {
-		r.Value = mustJSON(v)
+	return &kgo.Record{Topic: topic, Key: []byte(key), Value: value, Timestamp: in.base.Add(time.Duration(in.n) * time.Second)}
+}
+
+// jsonOrNil is v's JSON, or nil (a tombstone: a delete) for nil. Not the JSON
+// null: Kafka Streams' Jackson serde reads it as null, a delete, but gofka's
+// JSON serde as the type's zero value, a row (see the README, "Joins").
+func jsonOrNil[T any](v *T) []byte {
+	if v == nil {
+		return nil
 	}
-	return r
+	return mustJSON(v)
 }
 
 // tableJoinBesideKStreams: examples/tablejoin (orders left-joined with the
@@ -59,12 +65,12 @@ func tableJoinBesideKStreams(ctx context.Context, t *testing.T, peer string) {
 			id := fmt.Sprintf("c%02d", i)
 			if c, ok := set(id); ok {
 				m.set(id, c)
-				recs = append(recs, in.record("customers", id, c))
+				recs = append(recs, in.record("customers", id, jsonOrNil(c)))
 			}
 		}
 		sentinel := &tjCustomer{Name: "sentinel", Region: fmt.Sprintf("phase-%d", phase)}
 		m.set("zz-sentinel", sentinel)
-		j.produce(append(recs, in.record("customers", "zz-sentinel", sentinel))...)
+		j.produce(append(recs, in.record("customers", "zz-sentinel", mustJSON(sentinel)))...)
 		j.waitBoth(fmt.Sprintf("customers phase %d", phase), counts, func(rs []outRec) bool {
 			return latest(rs)[sentinel.Region] == "1"
 		})
@@ -74,7 +80,7 @@ func tableJoinBesideKStreams(ctx context.Context, t *testing.T, peer string) {
 		for range n {
 			id, o := fmt.Sprintf("o%03d", nOrders), tjOrder{Customer: fmt.Sprintf("c%02d", rng.IntN(ids)), AmountCents: 100 + rng.Int64N(9900)}
 			nOrders++
-			r := in.record("orders", id, o)
+			r := in.record("orders", id, mustJSON(o))
 			recs = append(recs, r)
 			wantEnriched = append(wantEnriched, outRec{o.Customer, canonValue(mustJSON(m.enrich(id, o))), r.Timestamp.UnixMilli()})
 		}
@@ -184,12 +190,12 @@ func fkJoinBesideKStreams(ctx context.Context, t *testing.T, peer string) {
 				} else {
 					m.orders[id] = *o
 				}
-				recs = append(recs, in.record("orders", id, o))
+				recs = append(recs, in.record("orders", id, jsonOrNil(o)))
 			}
 		}
 		s := fkOrder{Customer: sentinelCustomer, AmountCents: int64(phase)}
 		m.orders[sentinelOrder] = s
-		j.produce(append(recs, in.record("orders", sentinelOrder, s))...)
+		j.produce(append(recs, in.record("orders", sentinelOrder, mustJSON(s)))...)
 		topics := []string{left, inner}
 		if phase == 1 {
 			topics = topics[:1] // the sentinel customer is not known yet
@@ -207,12 +213,12 @@ func fkJoinBesideKStreams(ctx context.Context, t *testing.T, peer string) {
 				} else {
 					m.customers[id] = *c
 				}
-				recs = append(recs, in.record("customers", id, c))
+				recs = append(recs, in.record("customers", id, jsonOrNil(c)))
 			}
 		}
 		s := tjCustomer{Name: fmt.Sprintf("phase-%d", phase), Region: "sentinel"}
 		m.customers[sentinelCustomer] = s
-		j.produce(append(recs, in.record("customers", sentinelCustomer, s))...)
+		j.produce(append(recs, in.record("customers", sentinelCustomer, mustJSON(s)))...)
 		waitSentinel([]string{left, inner}, func(d fkDetails) bool { return d.Name == s.Name })
 	}
 	newCustomer := func(id string) *tjCustomer {
