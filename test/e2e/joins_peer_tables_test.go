@@ -2,18 +2,18 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// The table joins of TestJoinsBesideKafkaStreams (see joins_peer_test.go):
-// examples/tablejoin and examples/fkjoin beside TableJoin and FKJoin, on input
-// written in phases that alternate between the two sides of each join.
+// The stream-table join of TestJoinsBesideKafkaStreams (joins_peer_test.go):
+// examples/tablejoin beside TableJoin, on input written in phases that
+// alternate between the two sides of the join.
 
 // joinInput numbers the records it makes: each gets a timestamp one second
 // after the one before, from a day ago (inside a broker's default retention).
@@ -47,9 +47,9 @@ func jsonOrNil[T any](v *T) []byte {
 // is enriched. The enriched orders must be the same sequence from both engines
 // and the brute force's (tjModel, timestamps the orders'); the counts per
 // region the same sequence per region from both, ending at the brute force's.
-func tableJoinBesideKStreams(ctx context.Context, t *testing.T, peer string) {
+func tableJoinBesideKStreams(ctx context.Context, t *testing.T, peer, bin string) {
 	const counts, enriched = "customers-per-region", "enriched-orders"
-	j := startJoinPeers(ctx, t, peer, "tablejoin", "TableJoin", []string{"customers", "orders"}, []string{enriched, counts},
+	j := startJoinPeers(ctx, t, peer, bin, "TableJoin", []string{"customers", "orders"}, []string{enriched, counts},
 		"--out", "ks-"+enriched, "--out-counts", "ks-"+counts)
 	in := &joinInput{base: time.Now().Add(-24 * time.Hour).Truncate(time.Second)}
 	m := &tjModel{customers: map[string]tjCustomer{}, perRegion: map[string]int64{}}
@@ -98,7 +98,7 @@ func tableJoinBesideKStreams(ctx context.Context, t *testing.T, peer string) {
 		case !known:
 			return &tjCustomer{Name: "new-" + id, Region: regions[rng.IntN(len(regions))]}, true
 		case r < 5: // moves
-			return &tjCustomer{Name: old.Name, Region: regions[(slicesIndex(regions, old.Region)+1+rng.IntN(3))%len(regions)]}, true
+			return &tjCustomer{Name: old.Name, Region: regions[(slices.Index(regions, old.Region)+1+rng.IntN(3))%len(regions)]}, true
 		case r < 10: // renamed, same region
 			return &tjCustomer{Name: old.Name + "-renamed", Region: old.Region}, true
 		case r < 13: // leaves
@@ -146,15 +146,6 @@ func lastPerTimestamp(recs []outRec) []outRec {
 	return out
 }
 
-func slicesIndex(s []string, v string) int {
-	for i, x := range s {
-		if x == v {
-			return i
-		}
-	}
-	return -1
-}
-
 // compareTables reports the keys whose values differ.
 func compareTables(t *testing.T, what string, got, want map[string]string) {
 	t.Helper()
@@ -167,141 +158,4 @@ func compareTables(t *testing.T, what string, got, want map[string]string) {
 		}
 	}
 	reportLines(t, what, len(got), len(want), lines)
-}
-
-// fkJoinBesideKStreams: examples/fkjoin (orders left- and inner-joined with
-// their customers by foreign key) and FKJoin. A sentinel order of a sentinel
-// customer ends each phase: a phase of orders by changing the sentinel
-// order's amount, a phase of customers by renaming the sentinel customer; the
-// phase is processed when both joins have written the sentinel order's new
-// row. The first phase is the sentinel order alone (its customer unknown), so
-// that the next phase, the first customers, has an order whose join shows it.
-// Both outputs must be the same sequence per order from both engines, and end
-// as the brute force's tables (fkTables.joins).
-func fkJoinBesideKStreams(ctx context.Context, t *testing.T, peer string) {
-	const left, inner = "order-details", "placed-orders"
-	j := startJoinPeers(ctx, t, peer, "fkjoin", "FKJoin", []string{"orders", "customers"}, []string{left, inner},
-		"--out-details", "ks-"+left, "--out-placed", "ks-"+inner)
-	in := &joinInput{base: time.Now().Add(-24 * time.Hour).Truncate(time.Second)}
-	m := &fkTables{orders: map[string]fkOrder{}, customers: map[string]tjCustomer{}}
-	rng := rand.New(rand.NewPCG(6, 213))
-	regions := []string{"north", "south", "east", "west"}
-	const sentinelOrder, sentinelCustomer = "o-sentinel", "c-sentinel"
-	phase := 0
-	// sentinelIs waits until the sentinel order's last row in topic passes ok.
-	waitSentinel := func(topics []string, ok func(fkDetails) bool) {
-		for _, topic := range topics {
-			j.waitBoth(fmt.Sprintf("phase %d", phase), topic, func(rs []outRec) bool {
-				var last *outRec
-				for i := range rs {
-					if rs[i].key == sentinelOrder {
-						last = &rs[i]
-					}
-				}
-				var d fkDetails
-				return last != nil && json.Unmarshal([]byte(last.value), &d) == nil && ok(d)
-			})
-		}
-	}
-	orders := func(n int, set func(id string) (*fkOrder, bool)) {
-		phase++
-		var recs []*kgo.Record
-		for i := range n {
-			id := fmt.Sprintf("o%03d", i)
-			if o, ok := set(id); ok {
-				if o == nil {
-					delete(m.orders, id)
-				} else {
-					m.orders[id] = *o
-				}
-				recs = append(recs, in.record("orders", id, jsonOrNil(o)))
-			}
-		}
-		s := fkOrder{Customer: sentinelCustomer, AmountCents: int64(phase)}
-		m.orders[sentinelOrder] = s
-		j.produce(append(recs, in.record("orders", sentinelOrder, mustJSON(s)))...)
-		topics := []string{left, inner}
-		if phase == 1 {
-			topics = topics[:1] // the sentinel customer is not known yet
-		}
-		waitSentinel(topics, func(d fkDetails) bool { return d.AmountCents == int64(phase) })
-	}
-	customers := func(n int, set func(id string) (*tjCustomer, bool)) {
-		phase++
-		var recs []*kgo.Record
-		for i := range n {
-			id := fmt.Sprintf("c%02d", i)
-			if c, ok := set(id); ok {
-				if c == nil {
-					delete(m.customers, id)
-				} else {
-					m.customers[id] = *c
-				}
-				recs = append(recs, in.record("customers", id, jsonOrNil(c)))
-			}
-		}
-		s := tjCustomer{Name: fmt.Sprintf("phase-%d", phase), Region: "sentinel"}
-		m.customers[sentinelCustomer] = s
-		j.produce(append(recs, in.record("customers", sentinelCustomer, mustJSON(s)))...)
-		waitSentinel([]string{left, inner}, func(d fkDetails) bool { return d.Name == s.Name })
-	}
-	newCustomer := func(id string) *tjCustomer {
-		return &tjCustomer{Name: "name-" + id, Region: regions[rng.IntN(len(regions))]}
-	}
-
-	orders(0, nil)
-	customers(20, func(id string) (*tjCustomer, bool) { return newCustomer(id), true })
-	orders(50, func(string) (*fkOrder, bool) { // c20-c24 are not known yet
-		return &fkOrder{Customer: fmt.Sprintf("c%02d", rng.IntN(25)), AmountCents: 100 + rng.Int64N(9900)}, true
-	})
-	customers(22, func(id string) (*tjCustomer, bool) {
-		old, known := m.customers[id]
-		switch r := rng.IntN(10); {
-		case !known:
-			return newCustomer(id), true
-		case r < 3:
-			return &tjCustomer{Name: old.Name + "-renamed", Region: old.Region}, true
-		case r < 5:
-			return &tjCustomer{Name: old.Name, Region: regions[rng.IntN(len(regions))]}, true
-		case r < 7:
-			return nil, true
-		}
-		return nil, false
-	})
-	orders(55, func(id string) (*fkOrder, bool) {
-		old, known := m.orders[id]
-		switch r := rng.IntN(10); {
-		case !known:
-			return &fkOrder{Customer: fmt.Sprintf("c%02d", rng.IntN(25)), AmountCents: 1}, true
-		case r < 3: // moves to another customer, known or not
-			return &fkOrder{Customer: fmt.Sprintf("c%02d", rng.IntN(25)), AmountCents: old.AmountCents}, true
-		case r < 5: // same customer, new amount
-			return &fkOrder{Customer: old.Customer, AmountCents: old.AmountCents + 1}, true
-		case r < 6:
-			return nil, true
-		}
-		return nil, false
-	})
-	customers(25, func(id string) (*tjCustomer, bool) {
-		if _, known := m.customers[id]; known && rng.IntN(4) == 0 {
-			return nil, true
-		}
-		return nil, false
-	})
-
-	wantLeft, wantInner := m.joins()
-	for _, c := range []struct {
-		what, topic string
-		want        map[string]fkDetails
-	}{{"left join", left, wantLeft}, {"inner join", inner, wantInner}} {
-		gofka, ks := j.read(c.topic), j.read("ks-"+c.topic)
-		compareByKey(t, c.what+", gofka vs Kafka Streams", gofka, ks)
-		want := map[string]string{}
-		for k, d := range c.want {
-			want[k] = canonValue(mustJSON(d))
-		}
-		compareTables(t, c.what+", gofka vs the brute force", latest(gofka), want)
-		compareTables(t, c.what+", Kafka Streams vs the brute force", latest(ks), want)
-		t.Logf("fkjoin %s: %d records from gofka, %d from Kafka Streams; %d rows", c.what, len(gofka), len(ks), len(want))
-	}
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -53,9 +55,34 @@ func TestJoinsBesideKafkaStreams(t *testing.T) {
 	if err := testkit.BuildKStreamsPeer(peer, t.Logf); err != nil {
 		t.Fatal(err)
 	}
-	t.Run("adclicks", func(t *testing.T) { adClicksBesideKStreams(ctx, t, peer) })
-	t.Run("tablejoin", func(t *testing.T) { tableJoinBesideKStreams(ctx, t, peer) })
-	t.Run("fkjoin", func(t *testing.T) { fkJoinBesideKStreams(ctx, t, peer) })
+	bins := buildExamples(ctx, t, "adclicks", "tablejoin", "fkjoin")
+	t.Run("adclicks", func(t *testing.T) { adClicksBesideKStreams(ctx, t, peer, bins["adclicks"]) })
+	t.Run("tablejoin", func(t *testing.T) { tableJoinBesideKStreams(ctx, t, peer, bins["tablejoin"]) })
+	t.Run("fkjoin", func(t *testing.T) { fkJoinBesideKStreams(ctx, t, peer, bins["fkjoin"]) })
+}
+
+// buildExamples builds examples/<name> for each name with one go build (the
+// packages compile and link in parallel), and returns each binary's path.
+func buildExamples(ctx context.Context, t *testing.T, names ...string) map[string]string {
+	t.Helper()
+	root, err := repoRoot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, start := t.TempDir(), time.Now()
+	args := []string{"build", "-o", dir + string(filepath.Separator)}
+	bins := map[string]string{}
+	for _, n := range names {
+		args = append(args, "./examples/"+n)
+		bins[n] = filepath.Join(dir, n)
+	}
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	t.Logf("built %v in %.1f s", names, time.Since(start).Seconds())
+	return bins
 }
 
 // joinPeers is a gofka example and its Kafka Streams peer running on the
@@ -69,12 +96,13 @@ type joinPeers struct {
 }
 
 // startJoinPeers empties the shared broker, creates inputs and outputs (and
-// "ks-" + each output) with one partition each, and starts examples/<example>
-// and the peer's class with flags, each with an application id of its own.
+// "ks-" + each output) with one partition each, and starts the example's
+// binary bin and the peer's class with flags, each with an application id of
+// its own.
 // It returns once both consume.
-func startJoinPeers(ctx context.Context, t *testing.T, peer, example, class string, inputs, outputs []string, flags ...string) *joinPeers {
+func startJoinPeers(ctx context.Context, t *testing.T, peer, bin, class string, inputs, outputs []string, flags ...string) *joinPeers {
 	t.Helper()
-	bin := buildExample(ctx, t, example)
+	example, start := filepath.Base(bin), time.Now()
 	_, addr := startBroker(ctx, t)
 	cl := client(t, addr)
 	topics := slices.Clone(inputs)
@@ -98,6 +126,7 @@ func startJoinPeers(ctx context.Context, t *testing.T, peer, example, class stri
 	if err := j.ks.waitLog(ctx, "-> RUNNING"); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("%s: both engines running after %.1f s", example, time.Since(start).Seconds())
 	return j
 }
 
@@ -281,8 +310,8 @@ func sortedKeys[V any](a, b map[string]V) []string {
 // later that closes every window so the unclicked impressions are written.
 // Both must write bruteForceAttributions, with the same timestamps (the later
 // of the two records joined; the impression's for an unclicked one).
-func adClicksBesideKStreams(ctx context.Context, t *testing.T, peer string) {
-	j := startJoinPeers(ctx, t, peer, "adclicks", "AdClicks", []string{adImpressions, adClicks}, []string{adAttributions},
+func adClicksBesideKStreams(ctx context.Context, t *testing.T, peer, bin string) {
+	j := startJoinPeers(ctx, t, peer, bin, "AdClicks", []string{adImpressions, adClicks}, []string{adAttributions},
 		"--out", "ks-"+adAttributions, "--join-emit-interval-ms", "0")
 	evs := adInput(400)
 	want := bruteForceAttributions(evs)
