@@ -140,6 +140,8 @@ func (j *joinPeers) produce(recs ...*kgo.Record) {
 // (gofka's topic, and Kafka Streams' "ks-" one); it fails if either exits.
 func (j *joinPeers) waitBoth(what, output string, done func([]outRec) bool) {
 	j.t.Helper()
+	start := time.Now()
+	defer func() { j.t.Logf("%s: waited %.1f s", what, time.Since(start).Seconds()) }()
 	for _, topic := range []string{output, "ks-" + output} {
 		err := pollEvery(j.ctx, 200*time.Millisecond, fmt.Sprintf("%s in %s", what, topic), func() (bool, error) {
 			if j.gofka.exited() || j.ks.exited() {
