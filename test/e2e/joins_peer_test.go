@@ -118,6 +118,16 @@ func startJoinPeers(ctx context.Context, t *testing.T, peer, bin, class string, 
 		"--bootstrap", addr, "--app-id", "ks-" + example, "--state-dir", t.TempDir(),
 		"--commit-ms", "200", "--cache-bytes", "0"}, flags...)...)
 	j.ks = startBinary(t, cmd[0], "kstreams-"+example, cmd[1:]...)
+	t.Cleanup(func() {
+		// SIGTERM, before the kill at the end of the test: the client leaves its
+		// consumer group, which emptying the broker then deletes at once (a
+		// killed member stays until its session times out, 45 s).
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if code, err := j.ks.stop(ctx); err != nil || code != 0 {
+			t.Logf("stop the Kafka Streams peer: status %d, %v", code, err)
+		}
+	})
 	if err := j.gofka.waitLog(ctx, "msg=consuming"); err != nil {
 		t.Fatal(err)
 	}
