@@ -116,12 +116,13 @@ func startJoinPeers(ctx context.Context, t *testing.T, peer, bin, class string, 
 	j.gofka = startBinary(t, bin, example, "run", "--brokers", addr, "--state-dir", t.TempDir(), "--commit-interval", "200ms")
 	cmd := testkit.KStreamsPeerCommand(peer, "384m", "gofka.bench."+class, append([]string{
 		"--bootstrap", addr, "--app-id", "ks-" + example, "--state-dir", t.TempDir(),
-		"--commit-ms", "200", "--cache-bytes", "0"}, flags...)...)
+		"--commit-ms", "200", "--cache-bytes", "0", "--leave-group", "true"}, flags...)...)
 	j.ks = startBinary(t, cmd[0], "kstreams-"+example, cmd[1:]...)
 	t.Cleanup(func() {
-		// SIGTERM, before the kill at the end of the test: the client leaves its
-		// consumer group, which emptying the broker then deletes at once (a
-		// killed member stays until its session times out, 45 s).
+		// SIGTERM, before the kill at the end of the test: the client removes
+		// its (static, --leave-group) members from its consumer group, which
+		// emptying the broker then deletes at once (a member that does not
+		// leave keeps the group until its session times out, 45 s).
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		stopping := time.Now()
