@@ -171,29 +171,64 @@ func (t *taskGen) tableMapValues(n *ir.Node, c change, m mode) []jen.Code {
 	return append(out, t.tableChildren(n, next, m)...)
 }
 
-// tableGroupBy sends the change to the repartition topic that follows as two
-// records, keyed by the group of each row: the old row to subtract, then the new
-// row to add (ir/table.go).
+// tableGroupBy sends the change to the repartition topic that follows, keyed by
+// the group of each row (ir/table.go): a row that stays in its group as one
+// record with both rows, so that the aggregate subtracts and adds in one step
+// and emits once (Kafka Streams 3.5+, KIP-904); otherwise the old row to
+// subtract, then the new row to add. A pointer key, or one Go cannot compare,
+// always goes as two records.
 func (t *taskGen) tableGroupBy(n *ir.Node, c change) []jen.Code {
 	r := t.graph.Consumers(n, 0)[0]
-	send := func(v, has string, mark byte, what string) jen.Code {
-		k2, v2 := t.l(fmt.Sprintf("k%d_%s", n.ID, what)), t.l(fmt.Sprintf("v%d_%s", n.ID, what))
-		body := []jen.Code{jen.List(jen.Id(k2), jen.Id(v2)).Op(":=").Add(t.call(n.Fns[0], jen.Id(c.k), jen.Id(v)))}
+	kOld, vOld := t.l(fmt.Sprintf("k%d_old", n.ID)), t.l(fmt.Sprintf("v%d_old", n.ID))
+	kNew, vNew := t.l(fmt.Sprintf("k%d_new", n.ID)), t.l(fmt.Sprintf("v%d_new", n.ID))
+	mapRow := func(k2, v2, v string) jen.Code {
+		return jen.List(jen.Id(k2), jen.Id(v2)).Op(":=").Add(t.call(n.Fns[0], jen.Id(c.k), jen.Id(v)))
+	}
+	send := func(k2, v2 string, mark byte) []jen.Code {
 		emit := t.emitChange(r, k2, v2, mark)
 		if isPointer(n.Key) {
 			emit = t.dropNullKey(jen.Id(k2).Op("==").Nil(), modeNested, emit)
 		}
-		body = append(body, emit...)
-		if has == "true" {
-			return jen.Block(body...)
+		return emit
+	}
+	if c.ov == "" || isPointer(n.Key) || !types.Comparable(n.Key) {
+		out := []jen.Code{jen.Commentf("%s: the old row leaves its group, the new row joins its group", n)}
+		if c.ov != "" {
+			out = append(out, ifHas(c.hasOld, append([]jen.Code{mapRow(kOld, vOld, c.ov)}, send(kOld, vOld, ir.ChangeSubtract)...)))
 		}
-		return jen.If(jen.Id(has)).Block(body...)
+		return append(out, ifHas(c.hasNew, append([]jen.Code{mapRow(kNew, vNew, c.nv)}, send(kNew, vNew, ir.ChangeAdd)...)))
 	}
-	out := []jen.Code{jen.Commentf("%s: the old row leaves its group, the new row joins its group", n)}
-	if c.ov != "" {
-		out = append(out, send(c.ov, c.hasOld, ir.ChangeSubtract, "old"))
+	declare := func(k2, v2, has, v string) []jen.Code {
+		if has == "true" {
+			return []jen.Code{mapRow(k2, v2, v)}
+		}
+		return []jen.Code{
+			jen.Var().Id(k2).Add(typ(n.Key)),
+			jen.Var().Id(v2).Add(typ(n.Value)),
+			jen.If(jen.Id(has)).Block(jen.List(jen.Id(k2), jen.Id(v2)).Op("=").Add(t.call(n.Fns[0], jen.Id(c.k), jen.Id(v)))),
+		}
 	}
-	return append(out, send(c.nv, c.hasNew, ir.ChangeAdd, "new"))
+	out := []jen.Code{jen.Commentf("%s: a row that stays in its group goes as one record, a row that moves leaves its group, then joins its new one", n)}
+	out = append(out, declare(kOld, vOld, c.hasOld, c.ov)...)
+	out = append(out, declare(kNew, vNew, c.hasNew, c.nv)...)
+	same := jen.Id(kOld).Op("==").Id(kNew)
+	for _, has := range []string{c.hasNew, c.hasOld} {
+		if has != "true" {
+			same = jen.Id(has).Op("&&").Add(same)
+		}
+	}
+	return append(out, jen.If(same).Block(t.emitBoth(r, kNew, vOld, vNew)...).Else().Block(
+		ifHas(c.hasOld, send(kOld, vOld, ir.ChangeSubtract)),
+		ifHas(c.hasNew, send(kNew, vNew, ir.ChangeAdd)),
+	))
+}
+
+// ifHas is body under "if has", or a plain block when has is "true".
+func ifHas(has string, body []jen.Code) jen.Code {
+	if has == "true" {
+		return jen.Block(body...)
+	}
+	return jen.If(jen.Id(has)).Block(body...)
 }
 
 var markNames = map[byte]string{ir.ChangeAdd: "mark 0: add", ir.ChangeSubtract: "mark 1: subtract"}
@@ -216,18 +251,66 @@ func (t *taskGen) emitChange(r *ir.Node, k, v string, mark byte) []jen.Code {
 	)
 }
 
+// emitBoth writes a change within one group to repartition node r as one
+// record: mark 2, the old row's length (4 bytes, big-endian), the old row, the
+// new row.
+func (t *taskGen) emitBoth(r *ir.Node, k, vOld, vNew string) []jen.Code {
+	topic := r.Topics[0]
+	id := t.topicIDs[topicKey{topic.Name, true}]
+	name := topic.FullName(t.graph.DefaultAppID)
+	out, key := t.encode(r.KeySerde, k, "keyBuf", t.l(fmt.Sprintf("key%d", r.ID)), "encode key for "+name)
+	t.buffers["valueBuf"] = true
+	val, err := t.l(fmt.Sprintf("value%d", r.ID)), t.l("err")
+	serde := t.serde(r.ValueSerde)
+	/*
+		value2, err := serde.Encode(append(t.valueBuf[:0], 2, 0, 0, 0, 0), v1_old) // mark 2: both rows
+		binary.BigEndian.PutUint32(value2[1:5], uint32(len(value2)-5))
+		value2, err = serde.Encode(value2, v1_new)
+	*/
+	return append(out,
+		jen.List(jen.Id(val), jen.Id(err)).Op(":=").Add(serde).Dot("Encode").Call(
+			jen.Append(jen.Id(t.l("t")).Dot("valueBuf").Index(jen.Empty(), jen.Lit(0)), jen.Lit(int(ir.ChangeBoth)), jen.Lit(0), jen.Lit(0), jen.Lit(0), jen.Lit(0)), jen.Id(vOld)).
+			Comment("mark 2: both rows, the old one's length first"),
+		t.fail("encode value for "+name),
+		jen.Qual("encoding/binary", "BigEndian").Dot("PutUint32").Call(jen.Id(val).Index(jen.Lit(1), jen.Lit(5)), jen.Uint32().Call(jen.Len(jen.Id(val)).Op("-").Lit(5))),
+		jen.List(jen.Id(val), jen.Id(err)).Op("=").Add(t.serde(r.ValueSerde)).Dot("Encode").Call(jen.Id(val), jen.Id(vNew)),
+		t.fail("encode value for "+name),
+		jen.Id(t.l("t")).Dot("valueBuf").Op("=").Id(val),
+		jen.Id(t.l("t")).Dot("out").Dot("Emit").Call(jen.Lit(id), key, jen.Id(val), t.timestamp()).Comment("to "+topicRef(topic)),
+	)
+}
+
 // changeSource emits what a Source reading a repartition topic of changes does
-// with a record: read its mark, decode the row, and hand on a change that adds or
-// subtracts it.
+// with a record: read its mark, decode the row (or, mark 2, both rows), and
+// hand on a change that adds, subtracts, or subtracts and adds.
 func (t *taskGen) changeSource(src *ir.Node, k, v string) []jen.Code {
-	add := t.l(fmt.Sprintf("add%d", src.ID))
+	mark := t.l(fmt.Sprintf("mark%d", src.ID))
+	add, sub, old := t.l(fmt.Sprintf("add%d", src.ID)), t.l(fmt.Sprintf("sub%d", src.ID)), t.l(fmt.Sprintf("old%d", src.ID))
+	n, r, err := t.l(fmt.Sprintf("n%d", src.ID)), t.l("r"), t.l(fmt.Sprintf("decodeErr%d", src.ID))
+	failDecode := jen.If(jen.Id(err).Op("!=").Nil()).Block(jen.Return(jen.Id(r).Dot("Fail").Call(jen.Lit("decode value"), jen.Id(err))))
+	serde := func() *jen.Statement { return t.serde(src.ValueSerde) }
 	return append([]jen.Code{
-		jen.If(jen.Len(jen.Id(t.l("r")).Dot("Value")).Op("==").Lit(0)).Block(
-			jen.Return(jen.Id(t.l("r")).Dot("Fail").Call(jen.Lit("decode value"), jen.Qual("errors", "New").Call(jen.Lit("a change record without its mark byte"))))),
-		jen.Id(add).Op(":=").Id(t.l("r")).Dot("Value").Index(jen.Lit(0)).Op("==").Lit(int(ir.ChangeAdd)),
-		jen.List(jen.Id(v), jen.Id(t.l("err"))).Op(":=").Add(t.serde(src.ValueSerde)).Dot("Decode").Call(jen.Id(t.l("r")).Dot("Value").Index(jen.Lit(1), jen.Empty())),
-		t.fail("decode value"),
-	}, t.tableChildren(src, change{k: k, nv: v, hasNew: add, ov: v, hasOld: "!" + add}, modeLoop)...)
+		jen.If(jen.Len(jen.Id(r).Dot("Value")).Op("==").Lit(0)).Block(
+			jen.Return(jen.Id(r).Dot("Fail").Call(jen.Lit("decode value"), jen.Qual("errors", "New").Call(jen.Lit("a change record without its mark byte"))))),
+		jen.Id(mark).Op(":=").Id(r).Dot("Value").Index(jen.Lit(0)),
+		jen.List(jen.Id(add), jen.Id(sub)).Op(":=").List(jen.Id(mark).Op("!=").Lit(int(ir.ChangeSubtract)), jen.Id(mark).Op("!=").Lit(int(ir.ChangeAdd))),
+		jen.Var().List(jen.Id(v), jen.Id(old)).Add(typ(src.Value)),
+		jen.Var().Id(err).Error(),
+		jen.If(jen.Id(mark).Op("==").Lit(int(ir.ChangeBoth))).Block(
+			jen.If(jen.Len(jen.Id(r).Dot("Value")).Op("<").Lit(5)).Block(
+				jen.Return(jen.Id(r).Dot("Fail").Call(jen.Lit("decode value"), jen.Qual("errors", "New").Call(jen.Lit("a change record of both rows without the old one's length"))))),
+			jen.Id(n).Op(":=").Lit(5).Op("+").Uint64().Call(jen.Qual("encoding/binary", "BigEndian").Dot("Uint32").Call(jen.Id(r).Dot("Value").Index(jen.Lit(1), jen.Lit(5)))),
+			jen.If(jen.Id(n).Op(">").Uint64().Call(jen.Len(jen.Id(r).Dot("Value")))).Block(
+				jen.Return(jen.Id(r).Dot("Fail").Call(jen.Lit("decode value"), jen.Qual("errors", "New").Call(jen.Lit("a change record of both rows cut short"))))),
+			jen.List(jen.Id(old), jen.Id(err)).Op("=").Add(serde()).Dot("Decode").Call(jen.Id(r).Dot("Value").Index(jen.Lit(5), jen.Id(n))),
+			failDecode,
+			jen.List(jen.Id(v), jen.Id(err)).Op("=").Add(serde()).Dot("Decode").Call(jen.Id(r).Dot("Value").Index(jen.Id(n), jen.Empty())),
+		).Else().Block(
+			jen.List(jen.Id(v), jen.Id(err)).Op("=").Add(serde()).Dot("Decode").Call(jen.Id(r).Dot("Value").Index(jen.Lit(1), jen.Empty())),
+			jen.Id(old).Op("=").Id(v),
+		),
+		failDecode,
+	}, t.tableChildren(src, change{k: k, nv: v, hasNew: add, ov: old, hasOld: sub}, modeLoop)...)
 }
 
 // deletesSource emits what a Source reading back a repartition topic written

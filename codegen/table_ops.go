@@ -74,7 +74,7 @@ func (t *taskGen) tableAggregate(n *ir.Node, c change, m mode) []jen.Code {
 	a := jen.Id(agg)
 	switch n.Op {
 	case ir.OpTableCount:
-		sub = []jen.Code{a.Clone().Op("--")}
+		sub = []jen.Code{a.Clone().Op("--"), jen.Id("_").Op("=").Id(c.ov).Comment("Count reads only the key")}
 		add = []jen.Code{a.Clone().Op("++"), jen.Id("_").Op("=").Id(c.nv).Comment("Count reads only the key")}
 	case ir.OpTableReduce:
 		sub = []jen.Code{a.Clone().Op("=").Add(t.call(n.Fns[1], a.Clone(), jen.Id(c.ov)))}
@@ -87,7 +87,7 @@ func (t *taskGen) tableAggregate(n *ir.Node, c change, m mode) []jen.Code {
 		}
 	}
 	rest := append([]jen.Code{
-		jen.If(jen.Id(c.hasOld)).Block(sub...),
+		jen.If(jen.Id(c.hasOld).Op("&&").Id(found)).Block(sub...), // both rows: nothing to subtract from a group without an aggregate
 		jen.If(jen.Id(c.hasNew)).Block(add...),
 		jen.Id(t.l("t")).Dot(t.stores[s]).Dot("Set").Call(jen.Id(slot), a.Clone()),
 	}, t.tableChildren(n, next, m)...)

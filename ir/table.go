@@ -10,18 +10,22 @@ package ir
 //
 //	Table ──▶ TableFilter ──▶ TableMapValues ──▶ ToStream ──▶ (stream: deletes as records without a value)
 //	  │                                    └──▶ TableGroupBy ──▶ Repartition{Changes} ══▶ Source{Changes} ──▶ TableAggregate
-//	  └──(materialized)──▶ StreamTableJoin ◀── stream          (each change as two records: subtract old, add new)
+//	  └──(materialized)──▶ StreamTableJoin ◀── stream          (a change as two records, subtract old and add new, or one with both)
 //	                       TableJoin ◀── two materialized tables
 //
 // A Repartition with Changes carries each change as up to two records with the
 // new key of each side: the old row (from its old group) marked "subtract", then
 // the new row (to its new group) marked "add". The mark is the value's first byte
-// (ChangeSubtract or ChangeAdd) followed by the value serde's bytes.
+// (ChangeSubtract or ChangeAdd) followed by the value serde's bytes. A change
+// whose rows are in one group goes as one record marked ChangeBoth: the old
+// row's length in 4 bytes (big-endian), the old row, the new row; the aggregate
+// subtracts and adds in one step and emits once, as Kafka Streams 3.5+ (KIP-904).
 
 // Mark bytes that start a value in a repartition topic carrying changes.
 const (
 	ChangeAdd      byte = 0
 	ChangeSubtract byte = 1
+	ChangeBoth     byte = 2
 )
 
 // TableJoin describes a StreamTableJoin or TableJoin node (the kinds are

@@ -71,17 +71,24 @@ func ParseFKResponse(b []byte) (hash []byte, hasRight bool, right []byte, err er
 // SubscriptionSendProcessorSupplier (instruction values as ir's FK*
 // constants; -1: nothing): oldI to the old row's foreign key oldFK, newI to
 // the new row's newFK. A row that moved to another key unsubscribes from the
-// old one without an answer; a deleted row unsubscribes and asks for the
-// delete; a row that changed asks for an answer even without a right row (its
-// earlier result must go); a new row of an inner join only if there is one.
+// old one without an answer and asks the new one for an answer even without a
+// right row (its earlier result must go); a deleted row unsubscribes and asks
+// for the delete; a new row of an inner join asks only if there is a right
+// row, and so does a changed row of an inner join that kept its key (Kafka
+// Streams 3.9: without a right row it had no result, nothing to delete).
 func FKInstructions(leftJoin, hadOld, hasNew bool, oldFK, newFK []byte) (oldI, newI int) {
 	oldI, newI = -1, -1
 	switch {
 	case hadOld && hasNew:
-		if !bytes.Equal(oldFK, newFK) {
+		switch {
+		case !bytes.Equal(oldFK, newFK):
 			oldI = int(fkDeleteNoPropagate)
+			newI = int(fkPropagateNullIfNoValue)
+		case leftJoin:
+			newI = int(fkPropagateNullIfNoValue)
+		default:
+			newI = int(fkPropagateOnlyIfValue)
 		}
-		newI = int(fkPropagateNullIfNoValue)
 	case hadOld:
 		oldI = int(fkDeleteAndPropagate)
 	case hasNew && leftJoin:

@@ -168,7 +168,7 @@ func (b *MemoryBackend) Scan(from, to []byte, fn func(key, value []byte) error) 
 	for ok {
 		if v, present := b.m[k]; present {
 			// Keys are never written to (Backend's contract): lend the string's bytes.
-			if err := fn(unsafe.Slice(unsafe.StringData(k), len(k)), v); err != nil {
+			if err := fn(bytesOf(k), v); err != nil {
 				return err
 			}
 		}

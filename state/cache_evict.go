@@ -103,7 +103,7 @@ func (c *Cache[V]) endWrites(err error) error {
 func (c *Cache[V]) write(s *Slot[V]) error {
 	// Backends copy what they keep and never write to a key, so the slot's key
 	// string can be lent as bytes without a copy.
-	key := unsafe.Slice(unsafe.StringData(s.key), len(s.key))
+	key := bytesOf(s.key)
 	var err error
 	switch {
 	case s.present && c.batch != nil:

@@ -590,3 +590,45 @@ func BenchmarkCacheGetPut(b *testing.B) {
 		i++
 	}
 }
+
+// TestCacheLogsAnEmptyKeyAsEmptyNotNull: a cached entry under the empty key
+// (a group key "" of a count, for one) reaches the changelog as an empty key,
+// not a nil one. A nil key is a null key to Kafka, which a compacted topic
+// rejects: on a real broker the application failed on its next commit.
+func TestCacheLogsAnEmptyKeyAsEmptyNotNull(t *testing.T) {
+	type logged struct {
+		key   []byte
+		value []byte
+	}
+	var log []logged
+	backend := &state.Logged{Backend: state.NewMemoryBackend(), Log: func(k, v []byte) { log = append(log, logged{k, v}) }}
+	c := state.NewCache(backend, streams.Int64().Encode, streams.Int64().Decode, 16)
+	for _, key := range [][]byte{{}, nil} {
+		s, err := c.Slot(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := s.Value()
+		c.Set(s, v+1)
+		if err := c.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Delete([]byte{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if len(log) != 3 {
+		t.Fatalf("%d changelog writes, want 3 (two puts, a delete)", len(log))
+	}
+	for i, l := range log {
+		if l.key == nil || len(l.key) != 0 {
+			t.Errorf("changelog write %d: key %#v, want the empty key []byte{}", i, l.key)
+		}
+	}
+	if got, _ := streams.Int64().Decode(log[1].value); got != 2 {
+		t.Errorf("second write: count %d, want 2 (the empty key and nil are one key)", got)
+	}
+}

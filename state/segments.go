@@ -549,8 +549,17 @@ func (s *segmented[V]) lastSegment() (int64, error) {
 	return s.lastSeg, nil
 }
 
-// bytesOf lends the bytes of a cache key, which nobody writes to.
-func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+// bytesOf lends the bytes of a cache key, which nobody writes to. An empty
+// key is an empty slice, not nil: a nil key is a null key to Kafka, which a
+// compacted changelog topic rejects (and a real broker does; kfake does not).
+func bytesOf(s string) []byte {
+	if len(s) == 0 {
+		return emptyKey
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
+var emptyKey = []byte{}
 
 // prefixEnd is the first key after every key starting with p (nil: none).
 func prefixEnd(p []byte) []byte {

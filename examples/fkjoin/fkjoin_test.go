@@ -70,12 +70,14 @@ func (m *model) joined(id string, o Order) (left, inner change) {
 func (m *model) apply(ev event) {
 	switch {
 	case ev.order != "" && ev.o != nil:
-		_, existed := m.orders[ev.order]
+		old, existed := m.orders[ev.order]
 		m.orders[ev.order] = *ev.o
 		l, in := m.joined(ev.order, *ev.o)
 		m.left[ev.order] = append(m.left[ev.order], l)
-		// A new order of an unknown customer emits nothing; a changed one a delete.
-		if in != nil || existed {
+		// A new order of an unknown customer emits nothing, nor (Kafka Streams
+		// 3.9) a changed one that kept its unknown customer; one that moved to
+		// an unknown customer emits a delete.
+		if in != nil || (existed && old.Customer != ev.o.Customer) {
 			m.inner[ev.order] = append(m.inner[ev.order], in)
 		}
 	case ev.order != "":

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"github.com/gofka/streams"
@@ -399,24 +400,46 @@ func (t *tableJoinTask0) processCustomers(batch []runtime.Record) error {
 		}
 		{
 			// fan-out 1 of 2 from Table#0: TableGroupBy#1 → Repartition#2 topic "customers-per-region-repartition"
-			// TableGroupBy#1: the old row leaves its group, the new row joins its group
+			// TableGroupBy#1: a row that stays in its group goes as one record, a row that moves leaves its group, then joins its new one
+			var k1_old string
+			var v1_old string
 			if hadOld0 {
-				k1_old, v1_old := regionOf(k0, old0)
-				value2, err := gofkaSerdeString.Encode(append(t.valueBuf[:0], 1), v1_old) // mark 1: subtract
+				k1_old, v1_old = regionOf(k0, old0)
+			}
+			var k1_new string
+			var v1_new string
+			if has0 {
+				k1_new, v1_new = regionOf(k0, v0)
+			}
+			if hadOld0 && has0 && k1_old == k1_new {
+				value2, err := gofkaSerdeString.Encode(append(t.valueBuf[:0], 2, 0, 0, 0, 0), v1_old) // mark 2: both rows, the old one's length first
 				if err != nil {
 					return r.Fail("encode value for table-join-customers-per-region-repartition", err)
 				}
-				t.valueBuf = value2
-				t.out.Emit(1, runtime.StringBytes(k1_old), value2, r.Timestamp) // to topic "customers-per-region-repartition"
-			}
-			if has0 {
-				k1_new, v1_new := regionOf(k0, v0)
-				value2, err := gofkaSerdeString.Encode(append(t.valueBuf[:0], 0), v1_new) // mark 0: add
+				binary.BigEndian.PutUint32(value2[1:5], uint32(len(value2)-5))
+				value2, err = gofkaSerdeString.Encode(value2, v1_new)
 				if err != nil {
 					return r.Fail("encode value for table-join-customers-per-region-repartition", err)
 				}
 				t.valueBuf = value2
 				t.out.Emit(1, runtime.StringBytes(k1_new), value2, r.Timestamp) // to topic "customers-per-region-repartition"
+			} else {
+				if hadOld0 {
+					value2, err := gofkaSerdeString.Encode(append(t.valueBuf[:0], 1), v1_old) // mark 1: subtract
+					if err != nil {
+						return r.Fail("encode value for table-join-customers-per-region-repartition", err)
+					}
+					t.valueBuf = value2
+					t.out.Emit(1, runtime.StringBytes(k1_old), value2, r.Timestamp) // to topic "customers-per-region-repartition"
+				}
+				if has0 {
+					value2, err := gofkaSerdeString.Encode(append(t.valueBuf[:0], 0), v1_new) // mark 0: add
+					if err != nil {
+						return r.Fail("encode value for table-join-customers-per-region-repartition", err)
+					}
+					t.valueBuf = value2
+					t.out.Emit(1, runtime.StringBytes(k1_new), value2, r.Timestamp) // to topic "customers-per-region-repartition"
+				}
 			}
 		}
 		// fan-out 2 of 2 from Table#0: StreamTableJoin#12 → Sink#13 topic "enriched-orders"
@@ -592,10 +615,29 @@ func (t *tableJoinTask2) processCustomersPerRegionRepartition(batch []runtime.Re
 		if len(r.Value) == 0 {
 			return r.Fail("decode value", errors.New("a change record without its mark byte"))
 		}
-		add7 := r.Value[0] == 0
-		v7, err := gofkaSerdeString.Decode(r.Value[1:])
-		if err != nil {
-			return r.Fail("decode value", err)
+		mark7 := r.Value[0]
+		add7, sub7 := mark7 != 1, mark7 != 0
+		var v7, old7 string
+		var decodeErr7 error
+		if mark7 == 2 {
+			if len(r.Value) < 5 {
+				return r.Fail("decode value", errors.New("a change record of both rows without the old one's length"))
+			}
+			n7 := 5 + uint64(binary.BigEndian.Uint32(r.Value[1:5]))
+			if n7 > uint64(len(r.Value)) {
+				return r.Fail("decode value", errors.New("a change record of both rows cut short"))
+			}
+			old7, decodeErr7 = gofkaSerdeString.Decode(r.Value[5:n7])
+			if decodeErr7 != nil {
+				return r.Fail("decode value", decodeErr7)
+			}
+			v7, decodeErr7 = gofkaSerdeString.Decode(r.Value[n7:])
+		} else {
+			v7, decodeErr7 = gofkaSerdeString.Decode(r.Value[1:])
+			old7 = v7
+		}
+		if decodeErr7 != nil {
+			return r.Fail("decode value", decodeErr7)
 		}
 		slot8, err := t.storeCustomersPerRegion.Slot(runtime.StringBytes(k7))
 		if err != nil {
@@ -606,8 +648,9 @@ func (t *tableJoinTask2) processCustomersPerRegionRepartition(batch []runtime.Re
 		if !(found8 || add7) {
 			continue
 		}
-		if !add7 {
+		if sub7 && found8 {
 			agg8--
+			_ = old7 // Count reads only the key
 		}
 		if add7 {
 			agg8++

@@ -63,7 +63,14 @@ func bruteForce(evs []event) (orders []EnrichedOrder, counts []regionCount, fina
 			}
 			orders = append(orders, e)
 		default:
-			if old, ok := table[ev.customer]; ok {
+			old, ok := table[ev.customer]
+			if ok && ev.row != nil && old.Region == ev.row.Region {
+				// Stays in its region: one update, the count unchanged (KIP-904).
+				table[ev.customer] = *ev.row
+				counts = append(counts, regionCount{old.Region, final[old.Region]})
+				continue
+			}
+			if ok {
 				final[old.Region]--
 				counts = append(counts, regionCount{old.Region, final[old.Region]})
 				delete(table, ev.customer)

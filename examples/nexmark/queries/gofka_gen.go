@@ -3,6 +3,7 @@
 package queries
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"github.com/gofka/streams"
@@ -2735,34 +2736,57 @@ func (t *q4Task1) join9Emit(r *runtime.Record, k9 int64, v9 ClosingBid, rts9 int
 	}
 	agg12 = raiseWinning(k9, v9, agg12)
 	t.storeQ4Winning.Set(slot12, agg12)
-	// TableGroupBy#13: the old row leaves its group, the new row joins its group
+	// TableGroupBy#13: a row that stays in its group goes as one record, a row that moves leaves its group, then joins its new one
+	var k13_old int64
+	var v13_old int64
 	if hadOld12 {
-		k13_old, v13_old := winningByCategory(k9, old12)
-		key14, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k13_old)
-		if err != nil {
-			return r.Fail("encode key for q4-q4-sums-repartition", err)
-		}
-		t.keyBuf = key14
-		value14, err := gofkaSerdeInt64.Encode(append(t.valueBuf[:0], 1), v13_old) // mark 1: subtract
-		if err != nil {
-			return r.Fail("encode value for q4-q4-sums-repartition", err)
-		}
-		t.valueBuf = value14
-		t.out.Emit(3, key14, value14, rts9) // to topic "q4-sums-repartition"
+		k13_old, v13_old = winningByCategory(k9, old12)
 	}
-	{
-		k13_new, v13_new := winningByCategory(k9, agg12)
+	k13_new, v13_new := winningByCategory(k9, agg12)
+	if hadOld12 && k13_old == k13_new {
 		key14, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k13_new)
 		if err != nil {
 			return r.Fail("encode key for q4-q4-sums-repartition", err)
 		}
 		t.keyBuf = key14
-		value14, err := gofkaSerdeInt64.Encode(append(t.valueBuf[:0], 0), v13_new) // mark 0: add
+		value14, err := gofkaSerdeInt64.Encode(append(t.valueBuf[:0], 2, 0, 0, 0, 0), v13_old) // mark 2: both rows, the old one's length first
+		if err != nil {
+			return r.Fail("encode value for q4-q4-sums-repartition", err)
+		}
+		binary.BigEndian.PutUint32(value14[1:5], uint32(len(value14)-5))
+		value14, err = gofkaSerdeInt64.Encode(value14, v13_new)
 		if err != nil {
 			return r.Fail("encode value for q4-q4-sums-repartition", err)
 		}
 		t.valueBuf = value14
 		t.out.Emit(3, key14, value14, rts9) // to topic "q4-sums-repartition"
+	} else {
+		if hadOld12 {
+			key14, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k13_old)
+			if err != nil {
+				return r.Fail("encode key for q4-q4-sums-repartition", err)
+			}
+			t.keyBuf = key14
+			value14, err := gofkaSerdeInt64.Encode(append(t.valueBuf[:0], 1), v13_old) // mark 1: subtract
+			if err != nil {
+				return r.Fail("encode value for q4-q4-sums-repartition", err)
+			}
+			t.valueBuf = value14
+			t.out.Emit(3, key14, value14, rts9) // to topic "q4-sums-repartition"
+		}
+		{
+			key14, err := gofkaSerdeInt64.Encode(t.keyBuf[:0], k13_new)
+			if err != nil {
+				return r.Fail("encode key for q4-q4-sums-repartition", err)
+			}
+			t.keyBuf = key14
+			value14, err := gofkaSerdeInt64.Encode(append(t.valueBuf[:0], 0), v13_new) // mark 0: add
+			if err != nil {
+				return r.Fail("encode value for q4-q4-sums-repartition", err)
+			}
+			t.valueBuf = value14
+			t.out.Emit(3, key14, value14, rts9) // to topic "q4-sums-repartition"
+		}
 	}
 	return nil
 }
@@ -2831,10 +2855,29 @@ func (t *q4Task2) processQ4SumsRepartition(batch []runtime.Record) error {
 		if len(r.Value) == 0 {
 			return r.Fail("decode value", errors.New("a change record without its mark byte"))
 		}
-		add15 := r.Value[0] == 0
-		v15, err := gofkaSerdeInt64.Decode(r.Value[1:])
-		if err != nil {
-			return r.Fail("decode value", err)
+		mark15 := r.Value[0]
+		add15, sub15 := mark15 != 1, mark15 != 0
+		var v15, old15 int64
+		var decodeErr15 error
+		if mark15 == 2 {
+			if len(r.Value) < 5 {
+				return r.Fail("decode value", errors.New("a change record of both rows without the old one's length"))
+			}
+			n15 := 5 + uint64(binary.BigEndian.Uint32(r.Value[1:5]))
+			if n15 > uint64(len(r.Value)) {
+				return r.Fail("decode value", errors.New("a change record of both rows cut short"))
+			}
+			old15, decodeErr15 = gofkaSerdeInt64.Decode(r.Value[5:n15])
+			if decodeErr15 != nil {
+				return r.Fail("decode value", decodeErr15)
+			}
+			v15, decodeErr15 = gofkaSerdeInt64.Decode(r.Value[n15:])
+		} else {
+			v15, decodeErr15 = gofkaSerdeInt64.Decode(r.Value[1:])
+			old15 = v15
+		}
+		if decodeErr15 != nil {
+			return r.Fail("decode value", decodeErr15)
 		}
 		sk16_Q4Sums, err := gofkaSerdeInt64.Encode(t.storeKey[:0], k15)
 		if err != nil {
@@ -2850,8 +2893,8 @@ func (t *q4Task2) processQ4SumsRepartition(batch []runtime.Record) error {
 		if !(found16 || add15) {
 			continue
 		}
-		if !add15 {
-			agg16 = subtractPrice(k15, v15, agg16)
+		if sub15 && found16 {
+			agg16 = subtractPrice(k15, old15, agg16)
 		}
 		if add15 {
 			if !found16 {

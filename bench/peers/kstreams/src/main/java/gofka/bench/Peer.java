@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
@@ -25,8 +26,16 @@ import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
  * (statestore.cache.max.bytes; default: Kafka Streams' own, 10 MiB; 0 forwards
  * every update, as gofka does), --threads (num.stream.threads, default 1),
  * --guarantee (processing.guarantee: at_least_once, the default, or
- * exactly_once_v2). A program runs until SIGTERM, then closes cleanly; it exits
- * 1 if the streams client fails, 2 on bad flags.
+ * exactly_once_v2), --join-emit-interval-ms (how often, in wall-clock time, a
+ * left or outer stream-stream join looks for unjoined records whose window has
+ * closed; Kafka Streams' internal default is 1000, so a record that closes a
+ * window within a second of the last look emits nothing until the next one; 0
+ * looks at every record, as gofka does), --leave-group (true: the consumers are
+ * static members of the group, which the client removes from it when it closes;
+ * Kafka Streams' dynamic members never leave on close, so the group stays busy
+ * until their session times out, 45 s, and cannot be deleted meanwhile). A
+ * program runs until SIGTERM, then closes cleanly; it exits 1 if the streams
+ * client fails, 2 on bad flags.
  */
 final class Peer {
   private Peer() {}
@@ -97,6 +106,16 @@ final class Peer {
     if (flags.containsKey("cache-bytes")) {
       props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, flags.get("cache-bytes"));
     }
+    if (flags.containsKey("join-emit-interval-ms")) {
+      props.put(
+          StreamsConfig.InternalConfig.EMIT_INTERVAL_MS_KSTREAMS_OUTER_JOIN_SPURIOUS_RESULTS_FIX,
+          Long.parseLong(flags.get("join-emit-interval-ms")));
+    }
+    if (Boolean.parseBoolean(flags.getOrDefault("leave-group", "false"))) {
+      props.put(
+          StreamsConfig.consumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG),
+          need(flags, "app-id") + "-peer");
+    }
     // One broker: internal topics with one replica.
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, "1");
     return props;
@@ -111,10 +130,12 @@ final class Peer {
   static void run(String name, String[] args, TopologyFactory factory) throws InterruptedException {
     Properties props;
     Topology topology;
+    KafkaStreams.CloseOptions closing = new KafkaStreams.CloseOptions().timeout(Duration.ofSeconds(30));
     try {
       Map<String, String> flags = parseFlags(args);
       props = props(flags);
       topology = factory.make(flags);
+      closing.leaveGroup(Boolean.parseBoolean(flags.getOrDefault("leave-group", "false")));
     } catch (IllegalArgumentException e) {
       System.err.println("kstreams " + name + ": " + e.getMessage());
       System.exit(2);
@@ -148,12 +169,12 @@ final class Peer {
         .addShutdownHook(
             new Thread(
                 () -> {
-                  streams.close(Duration.ofSeconds(30));
+                  streams.close(closing);
                   stopped.countDown();
                 }));
     streams.start();
     stopped.await();
-    streams.close(Duration.ofSeconds(30));
+    streams.close(closing);
     System.exit(exit[0]);
   }
 }
