@@ -12,9 +12,13 @@ import (
 //   - every alive member gets floor(T/N) or ceil(T/N) tasks; the ceil slots go
 //     to the members that already hold the most, so that the fewest tasks move;
 //   - a task stays with its owner unless the owner is not alive or holds more
-//     than its share; then it is released (owner → nobody);
+//     than its share; then it is released (owner → nobody), but a stateful
+//     one only once a member with room keeps a caught-up copy of it: until
+//     then it keeps running on its owner while that member warms up
+//     (planWarmups, warmup.go; v.maxWarmups at a time);
 //   - a free task goes back to the member that last owned it when that member
-//     has room (its local state is still there), else to the least loaded
+//     has room (its local state is still there), else to a member with room
+//     keeping a caught-up copy (a finished warm-up), else to the least loaded
 //     member with room; a task whose last owner may still be running it
 //     (mayAssign says no) waits, unless it goes back to that same owner;
 //   - but first, a free task whose last owner is gone goes to a member
@@ -55,7 +59,7 @@ func plan(tasks []TaskID, v view, mayAssign func(TaskID) bool, caughtUp func(Tas
 		}
 	}
 	if len(alive) == 0 {
-		return moves, describe(released, 0)
+		return moves, describe(released, 0, 0)
 	}
 
 	// Shares: who gets the extra task of a ceil share.
@@ -72,7 +76,8 @@ func plan(tasks []TaskID, v view, mayAssign func(TaskID) bool, caughtUp func(Tas
 
 	// Release what is over a share: the highest-numbered tasks, stateless
 	// ones first (v.stateful), since a caught-up standby may have been given
-	// a task beyond its share.
+	// a task beyond its share. A stateful one may wait for a warm-up.
+	var over []overShare
 	for _, m := range alive {
 		slices.SortStableFunc(owned[m], func(a, b TaskID) int {
 			return compareBool(v.stateful[b], v.stateful[a])
@@ -82,14 +87,21 @@ func plan(tasks []TaskID, v view, mayAssign func(TaskID) bool, caughtUp func(Tas
 			t := ts[len(ts)-1]
 			owned[m] = ts[:len(ts)-1]
 			count[m]--
+			if v.stateful[t] {
+				over = append(over, overShare{task: t, from: m})
+				continue
+			}
 			moves = append(moves, TaskMove{Task: t, From: m})
 			released++
 		}
 	}
+	warm, rel, warming := planWarmups(over, v, alive, count, share, caughtUp)
+	moves = append(moves, warm...)
+	released += rel
 
 	assigned := assignFree(free, v, alive, count, share, mayAssign, caughtUp)
 	moves = append(moves, assigned...)
-	return moves, describe(released, len(assigned))
+	return moves, describe(released, len(assigned), warming)
 }
 
 // assignFree gives the free tasks to alive members (plan's last three rules),
@@ -100,6 +112,16 @@ func assignFree(free []TaskID, v view, alive []string, count, share map[string]i
 	give := func(t TaskID, to string) {
 		count[to]++
 		moves = append(moves, TaskMove{Task: t, To: to})
+	}
+	// hasCopy is a member with room keeping a caught-up copy of t: a warm-up
+	// made for it (planWarmups), or a standby.
+	hasCopy := func(t TaskID) string {
+		for _, m := range alive {
+			if caughtUp != nil && count[m] < share[m] && slices.Contains(v.standby[t], m) && caughtUp(t, m) {
+				return m
+			}
+		}
+		return ""
 	}
 	// Caught-up standbys first, so that tasks without one do not take the
 	// room their standby's member has.
@@ -125,6 +147,9 @@ func assignFree(free []TaskID, v view, alive []string, count, share map[string]i
 		}
 		give(t, to)
 	}
+	// Then those with a caught-up copy on a member with room (a planned
+	// move after its warm-up), then the others.
+	slices.SortStableFunc(rest, func(a, b TaskID) int { return compareBool(hasCopy(a) == "", hasCopy(b) == "") })
 	for _, t := range rest {
 		var to string
 		if last := v.lastOwner[t]; last != "" && isAlive(last) && count[last] < share[last] {
@@ -133,9 +158,11 @@ func assignFree(free []TaskID, v view, alive []string, count, share map[string]i
 			if !mayAssign(t) {
 				continue
 			}
-			for _, m := range alive {
-				if count[m] < share[m] && (to == "" || count[m] < count[to]) {
-					to = m
+			if to = hasCopy(t); to == "" {
+				for _, m := range alive {
+					if count[m] < share[m] && (to == "" || count[m] < count[to]) {
+						to = m
+					}
 				}
 			}
 		}
@@ -146,7 +173,10 @@ func assignFree(free []TaskID, v view, alive []string, count, share map[string]i
 	return moves
 }
 
-func describe(released, assigned int) string {
+func describe(released, assigned, warming int) string {
+	if warming > 0 {
+		return fmt.Sprintf("rebalance: %d released, %d assigned, %d warm-ups placed", released, assigned, warming)
+	}
 	switch {
 	case released > 0 && assigned > 0:
 		return fmt.Sprintf("rebalance: %d released, %d assigned", released, assigned)

@@ -99,6 +99,11 @@ type Config struct {
 	// behind and still count as caught up: a dead owner's task goes to a
 	// caught-up standby first (default DefaultAcceptableRecoveryLag).
 	AcceptableRecoveryLag int64
+	// MaxWarmupReplicas caps the warm-ups at a time (Kafka Streams'
+	// max.warmup.replicas; default DefaultMaxWarmupReplicas): standbys,
+	// beyond StandbyReplicas, that a planned move of a stateful task keeps
+	// on its new owner until they catch up (warmup.go).
+	MaxWarmupReplicas int
 	// Logger receives the node's logs; Raft's own logs go to it at warn
 	// level and above (default slog.Default()).
 	Logger *slog.Logger
@@ -167,8 +172,11 @@ func (c Config) withDefaults() (Config, error) {
 			return c, fmt.Errorf("coordinator: stateful task %s is not among the tasks", t)
 		}
 	}
-	if c.StandbyReplicas < 0 || c.AcceptableRecoveryLag < 0 {
-		return c, errors.New("coordinator: StandbyReplicas and AcceptableRecoveryLag must not be negative")
+	if c.StandbyReplicas < 0 || c.AcceptableRecoveryLag < 0 || c.MaxWarmupReplicas < 0 {
+		return c, errors.New("coordinator: StandbyReplicas, AcceptableRecoveryLag and MaxWarmupReplicas must not be negative")
+	}
+	if c.MaxWarmupReplicas == 0 {
+		c.MaxWarmupReplicas = DefaultMaxWarmupReplicas
 	}
 	if c.AcceptableRecoveryLag == 0 {
 		c.AcceptableRecoveryLag = DefaultAcceptableRecoveryLag

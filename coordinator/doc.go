@@ -53,6 +53,8 @@
 //	state.go, fsm*.go  the replicated state and one apply method per command
 //	assign.go       the sticky balanced assignment plan
 //	standby.go      standby replicas: placement, lags, promotion of caught-up ones
+//	warmup.go       warm-ups for planned moves (KIP-441): a stateful task over its
+//	                owner's share moves only once its new owner has caught up
 //	peers.go        peers through DNS
 //	hooks.go        what tests of this package may simulate (nil in production)
 //

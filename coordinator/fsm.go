@@ -102,7 +102,7 @@ func newFSM(tasks []TaskID, keep int) *fsm {
 func (f *fsm) reset() {
 	f.members = map[string]*member{}
 	f.asg = assignment{Owner: map[TaskID]string{}, LastOwner: map[TaskID]string{}, ReleasedAt: map[TaskID]uint64{},
-		Standby: map[TaskID][]string{}}
+		Standby: map[TaskID][]string{}, Warmup: map[TaskID]string{}}
 	f.ckpt = checkpointLog{NextID: 1}
 }
 

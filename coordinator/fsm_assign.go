@@ -118,11 +118,17 @@ func (f *fsm) commitMoves(t time.Time, reason string, moves []TaskMove, eff *eff
 }
 
 // moveStandby drops mv.From from the task's standbys (if there) and adds
-// mv.To (if any).
+// mv.To (if any), as a warm-up if mv.Warmup.
 func (f *fsm) moveStandby(mv TaskMove) {
 	s := slices.DeleteFunc(slices.Clone(f.asg.Standby[mv.Task]), func(a string) bool { return a == mv.From })
 	if mv.To != "" && !slices.Contains(s, mv.To) {
 		s = append(s, mv.To)
+	}
+	if f.asg.Warmup[mv.Task] == mv.From && mv.From != "" {
+		delete(f.asg.Warmup, mv.Task) // dropped or promoted
+	}
+	if mv.Warmup && mv.To != "" {
+		f.asg.Warmup[mv.Task] = mv.To
 	}
 	if len(s) == 0 {
 		delete(f.asg.Standby, mv.Task)

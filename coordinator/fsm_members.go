@@ -64,7 +64,7 @@ func (f *fsm) release(m *member, state MemberState, c *command, why string, eff 
 			moves = append(moves, TaskMove{Task: t, From: m.Addr})
 		}
 		if slices.Contains(f.asg.Standby[t], m.Addr) {
-			moves = append(moves, TaskMove{Task: t, From: m.Addr, Standby: true})
+			moves = append(moves, TaskMove{Task: t, From: m.Addr, Standby: true, Warmup: f.asg.Warmup[t] == m.Addr})
 		}
 	}
 	if len(moves) > 0 {

@@ -15,10 +15,12 @@ type view struct {
 	lastOwner  map[TaskID]string
 	releasedAt map[TaskID]uint64
 	standby    map[TaskID][]string
+	warmup     map[TaskID]string // the standbys that are warm-ups
 	inflight   *Checkpoint
-	// stateful is not replicated state: the leader sets it from
-	// Config.StatefulTasks for its plan.
-	stateful map[TaskID]bool
+	// stateful and maxWarmups are not replicated state: the leader sets
+	// them from Config.StatefulTasks and Config.MaxWarmupReplicas for its plan.
+	stateful   map[TaskID]bool
+	maxWarmups int
 }
 
 func cloneStandby(m map[TaskID][]string) map[TaskID][]string {
@@ -34,7 +36,7 @@ func (f *fsm) view() view {
 	defer f.mu.RUnlock()
 	v := view{members: make(map[string]member, len(f.members)), epoch: f.asg.Epoch,
 		owner: maps.Clone(f.asg.Owner), lastOwner: maps.Clone(f.asg.LastOwner), releasedAt: maps.Clone(f.asg.ReleasedAt),
-		standby: cloneStandby(f.asg.Standby)}
+		standby: cloneStandby(f.asg.Standby), warmup: maps.Clone(f.asg.Warmup)}
 	for k, m := range f.members {
 		v.members[k] = *m
 	}

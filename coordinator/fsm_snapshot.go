@@ -39,7 +39,8 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 	defer f.mu.RUnlock()
 	s := &fsmSnapshot{
 		asg: assignment{Epoch: f.asg.Epoch, Owner: maps.Clone(f.asg.Owner), LastOwner: maps.Clone(f.asg.LastOwner),
-			ReleasedAt: maps.Clone(f.asg.ReleasedAt), Standby: cloneStandby(f.asg.Standby), History: slices.Clone(f.asg.History)},
+			ReleasedAt: maps.Clone(f.asg.ReleasedAt), Standby: cloneStandby(f.asg.Standby),
+			Warmup: maps.Clone(f.asg.Warmup), History: slices.Clone(f.asg.History)},
 		ckpt: checkpointLog{NextID: f.ckpt.NextID, Log: make([]Checkpoint, len(f.ckpt.Log))},
 	}
 	for _, m := range f.members {
@@ -123,6 +124,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	maps.Copy(f.asg.LastOwner, s.asg.LastOwner)
 	maps.Copy(f.asg.ReleasedAt, s.asg.ReleasedAt)
 	maps.Copy(f.asg.Standby, s.asg.Standby)
+	maps.Copy(f.asg.Warmup, s.asg.Warmup)
 	if s.ckpt.NextID > 0 {
 		f.ckpt = s.ckpt
 	}

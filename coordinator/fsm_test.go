@@ -74,8 +74,9 @@ func populated(t *testing.T) *fsm {
 	id = a.ok(command{Op: opCkptStart, BaseEpoch: 1, Expected: tasks}).Checkpoint
 	a.ok(command{Op: opCkptAbort, Addr: "b:1", Checkpoint: id, Task: tasks[2], Reason: "upload failed"})
 	a.ok(command{Op: opJoin, Addr: "c:1", ID: "c"})
+	a.ok(command{Op: opAssign, BaseEpoch: 1, Reason: "warm-up", Moves: []TaskMove{{Task: tasks[0], To: "c:1", Standby: true, Warmup: true}}})
 	a.ok(command{Op: opDead, Addr: "b:1", Incarnation: 2, Reason: "test"})
-	a.ok(command{Op: opCkptStart, BaseEpoch: 2, Expected: tasks})
+	a.ok(command{Op: opCkptStart, BaseEpoch: 3, Expected: tasks})
 	return a.f
 }
 
@@ -97,7 +98,7 @@ func TestFSMSnapshotRoundTrip(t *testing.T) {
 	f := populated(t)
 	want := stateJSON(t, f)
 	for _, s := range []string{`"state":"dead"`, `"expired":true`, `"state":"aborted"`, `"state":"started"`, `"last_owner"`,
-		`"aborted_by":"b:1"`, `"failed_task"`} {
+		`"aborted_by":"b:1"`, `"failed_task"`, `"warmup":{"0_0":"c:1"}`} {
 		if !strings.Contains(want, s) {
 			t.Fatalf("populated state lacks %s: %s", s, want)
 		}
@@ -135,7 +136,7 @@ func TestFSMSnapshotRoundTrip(t *testing.T) {
 		t.Error("restore did not notify the node of the new assignment")
 	}
 	// The restored FSM goes on: the in-flight checkpoint can be acked.
-	if mine, epoch := g.mine("a:1"); len(mine) != 2 || epoch != 2 {
+	if mine, epoch := g.mine("a:1"); len(mine) != 2 || epoch != 3 {
 		t.Errorf("restored: a owns %v at epoch %d", mine, epoch)
 	}
 

@@ -139,13 +139,14 @@ func (n *Node) leaderLoop(ctx context.Context) {
 func (n *Node) leaderTick(ls *leaderState) {
 	now := time.Now()
 	v := n.fsm.view()
-	v.stateful = n.statefulSet
+	v.stateful, v.maxWarmups = n.statefulSet, n.cfg.MaxWarmupReplicas
 	if n.detectFailure(ls, v, now) || n.detectStuck(ls, v, now) {
 		return
 	}
 	n.reconcileVoters(ls, v, now)
 
-	// Assignment.
+	// Assignment. Re-planned on every tick, so that a warm-up that caught
+	// up is acted on (Kafka Streams' probing rebalance).
 	ls.mu.Lock()
 	moves, reason := plan(n.fsm.tasks, v, func(t TaskID) bool { return n.mayAssignLocked(ls, v, t, now) },
 		func(t TaskID, m string) bool { return n.standbyCaughtUpLocked(ls, v, t, m) })

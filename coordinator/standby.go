@@ -51,6 +51,9 @@ func planStandbys(stateful []TaskID, v view, n int) []TaskMove {
 		owner := v.owner[t]
 		var kept []string
 		for _, s := range v.standby[t] {
+			if s == v.warmup[t] && s != owner {
+				continue // a warm-up: planWarmups keeps or drops it
+			}
 			if !isAlive(s) || s == owner || len(kept) >= n {
 				moves = append(moves, TaskMove{Task: t, From: s, Standby: true})
 				keeps[s]--
@@ -64,7 +67,7 @@ func planStandbys(stateful []TaskID, v view, n int) []TaskMove {
 		for len(kept) < min(n, len(alive)-1) {
 			to := ""
 			for _, c := range alive {
-				if c == owner || slices.Contains(kept, c) {
+				if c == owner || c == v.warmup[t] || slices.Contains(kept, c) {
 					continue
 				}
 				if to == "" || better(c, to, owner, v.lastOwner[t], keeps, owned, pairs) {

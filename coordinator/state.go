@@ -48,12 +48,15 @@ type member struct {
 // (whose local state is then reused). Standby lists the members that keep a
 // warm copy of a stateful task's state (Config.StandbyReplicas), never its
 // owner: a standby that becomes the owner leaves the list in the same epoch.
+// Warmup marks the standbys that are warm-ups (warmup.go): the member a
+// planned move will hand the task to once its copy has caught up.
 type assignment struct {
 	Epoch      uint64              `json:"epoch"`
 	Owner      map[TaskID]string   `json:"owner"`
 	LastOwner  map[TaskID]string   `json:"last_owner"`
 	ReleasedAt map[TaskID]uint64   `json:"released_at"`
 	Standby    map[TaskID][]string `json:"standby,omitempty"`
+	Warmup     map[TaskID]string   `json:"warmup,omitempty"`
 	History    []AssignmentChange  `json:"history"`
 }
 
@@ -69,11 +72,13 @@ type AssignmentChange struct {
 // two live members always takes two changes: From → "" then "" → To. With
 // Standby set it moves one of the task's standbys instead (From is dropped,
 // To added), which may happen in one step: a standby writes nothing.
+// Warmup (with Standby) marks the standby added as a warm-up.
 type TaskMove struct {
 	Task    TaskID `json:"task"`
 	From    string `json:"from,omitempty"`
 	To      string `json:"to,omitempty"`
 	Standby bool   `json:"standby,omitempty"`
+	Warmup  bool   `json:"warmup,omitempty"`
 }
 
 // CheckpointAck is what a task reports when its part of a checkpoint is

@@ -24,6 +24,7 @@ type Status struct {
 	Epoch        uint64              `json:"epoch"`
 	Assignment   map[string]string   `json:"assignment"`        // task → owner's advertise address
 	Standby      map[string][]string `json:"standby,omitempty"` // task → the members keeping a standby of it
+	Warmup       map[string]string   `json:"warmup,omitempty"`  // task → the member warming up for a planned move (one of its standbys)
 	Mine         []TaskID            `json:"mine"`
 	MyStandbys   []TaskID            `json:"my_standbys,omitempty"`
 	History      []AssignmentChange  `json:"assignment_history"` // the last 50
@@ -71,6 +72,12 @@ func (n *Node) Status() Status {
 			st.Standby = map[string][]string{}
 		}
 		st.Standby[t.String()] = ss
+	}
+	for t, m := range v.warmup {
+		if st.Warmup == nil {
+			st.Warmup = map[string]string{}
+		}
+		st.Warmup[t.String()] = m
 	}
 	if leaderID != "" {
 		if m, ok := v.members[string(leaderID)]; ok {

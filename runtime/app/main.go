@@ -62,6 +62,7 @@ type runFlags struct {
 	failureTimeout     time.Duration
 	standbyReplicas    int
 	acceptableLag      int64
+	maxWarmups         int
 	checkpointInterval time.Duration
 	keepCheckpoints    int
 	snapshots          string
@@ -174,6 +175,7 @@ func addRunFlags(c *cobra.Command, rf *runFlags) {
 	f.StringVar(&rf.statusAddr, "status-addr", "127.0.0.1:7070", "HTTP address of /status, /healthz, /readyz and /metrics (empty: none)")
 	f.DurationVar(&rf.failureTimeout, "failure-timeout", 3*time.Second, "a replica not heard from for this long is declared dead and its tasks move")
 	f.IntVar(&rf.standbyReplicas, "standby-replicas", 0, "standby replicas per stateful task: other replicas keep a warm copy of its state by tailing its changelogs, and one takes the task over when its owner dies, replaying only a short tail (Kafka Streams' num.standby.replicas)")
+	f.IntVar(&rf.maxWarmups, "max-warmup-replicas", coordinator.DefaultMaxWarmupReplicas, "warm-ups at a time: a stateful task moved to balance the load (scale-out, a replica rejoining) keeps running on its owner while a standby on its new replica catches up (Kafka Streams' max.warmup.replicas)")
 	f.Int64Var(&rf.acceptableLag, "acceptable-recovery-lag", coordinator.DefaultAcceptableRecoveryLag, "changelog records a standby may be behind and still count as caught up: a dead replica's task goes to a caught-up standby first (Kafka Streams' acceptable.recovery.lag)")
 	f.DurationVar(&rf.checkpointInterval, "checkpoint-interval", 10*time.Second, "how often the coordinator starts a barrier checkpoint (0: never)")
 	f.IntVar(&rf.keepCheckpoints, "keep-checkpoints", 3, "complete checkpoints kept in the snapshot store; older ones are deleted, sparing files younger than 10 minutes (a grace period for uploads in flight)")
@@ -261,6 +263,9 @@ func run(ctx context.Context, programs []*runtime.Program, rf runFlags, stderr i
 		}
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
+	if rf.maxWarmups < 1 {
+		return fmt.Errorf("--max-warmup-replicas must be at least 1, not %d", rf.maxWarmups)
+	}
 	switch rf.guarantee {
 	case "at-least-once", "exactly-once":
 	default:
@@ -291,7 +296,7 @@ func run(ctx context.Context, programs []*runtime.Program, rf runFlags, stderr i
 		Cluster: coordinator.Config{
 			RaftAddr: rf.raftAddr, AdvertiseAddr: rf.advertise, PeersDNS: rf.peersDNS, Voters: rf.voters,
 			FailureTimeout: rf.failureTimeout, CheckpointInterval: rf.checkpointInterval, KeepCheckpoints: rf.keepCheckpoints,
-			StandbyReplicas: rf.standbyReplicas, AcceptableRecoveryLag: rf.acceptableLag,
+			StandbyReplicas: rf.standbyReplicas, AcceptableRecoveryLag: rf.acceptableLag, MaxWarmupReplicas: rf.maxWarmups,
 			PeerTLS: pt,
 		},
 	}

@@ -113,12 +113,13 @@ function render(g) {
     el("tr", { "data-task": t }, el("td", {}, t), el("td", { class: "owner" }, who(c.assignment[t])),
       el("td", { class: "standbys" }, ((c.standby || {})[t] || []).map((s) => {
         const lag = lags[`${who(s)} ${t}`];
-        return lag == null ? who(s) : `${who(s)} (${num(lag)})`;
+        const name = (c.warmup || {})[t] === s ? `${who(s)} warm-up` : who(s);
+        return lag == null ? name : `${name} (${num(lag)})`;
       }).join(", ")))));
   renderTasks(g.replicas || []);
   fill("history", (c.assignment_history || []).slice().reverse().map((h) =>
     el("li", {}, el("b", {}, `epoch ${h.epoch}`), ` ${clock(h.time)} · ${h.reason || ""}`,
-      el("div", { class: "muted" }, (h.moves || []).map((mv) => `${mv.task}${mv.standby ? " standby" : ""}: ${who(mv.from)} → ${who(mv.to)}`).join(", ")))));
+      el("div", { class: "muted" }, (h.moves || []).map((mv) => `${mv.task}${mv.warmup ? " warm-up" : mv.standby ? " standby" : ""}: ${who(mv.from)} → ${who(mv.to)}`).join(", ")))));
   renderCheckpoints(c.checkpoints || [], g.local_checkpoints || [], who);
 }
 
