@@ -23,10 +23,12 @@ import (
 //	  state opened where the task's would be (local, else a snapshot, else empty: openTaskState)
 //	  ─▶ a consumer of its own tails the changelogs (read_committed under exactly-once)
 //	  ─▶ applyChangelog, the changelog offsets persisted every second ─▶ lag ─▶ SetStandbyLags
-//	the task assigned here ─▶ promoteStandbys: tailer stopped, offsets persisted, memtables
-//	  flushed, instance closed with a clean-shutdown marker (its state holds committed
-//	  changelog records only) ─▶ startTask's openLocal trusts it and replays the tail
-//	the standby removed ─▶ closed the same way; the local directory stays
+//	the task assigned here ─▶ promoteStandbys: tailer stopped, offsets persisted, the open
+//	  instance handed to startTask (its state holds committed changelog records only),
+//	  which replays the tail from those offsets; if the changelog no longer covers
+//	  them, the ordinary restore path runs instead
+//	the standby removed ─▶ instance closed with a clean-shutdown marker where local state
+//	  needs one (marker.go); the local directory stays
 
 // standbyTask is one standby kept here.
 type standbyTask struct {
