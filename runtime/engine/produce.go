@@ -50,7 +50,7 @@ func (o taskOut) Emit(topic runtime.TopicID, key, value []byte, timestamp int64)
 // and barriers, or a bad record's) lets the producer stamp the record with the
 // time it is sent.
 func (e *Engine) produce(tk *task, topic string, p int32, key, value []byte, timestamp int64, headers []kgo.RecordHeader) {
-	if !e.node.LeaseHeld() {
+	if !tk.out.room(tk.producer, len(key)+len(value)+headersSize(headers), e.node.LeaseHeld) || !e.node.LeaseHeld() {
 		// The lease ran out under this write (the process was paused in the
 		// middle of a batch or a flush): another replica may own the task
 		// now. Drop it; flushTasks sees the count and nothing is committed.
@@ -94,6 +94,55 @@ func (e *Engine) ackFunc(t *task) func(*kgo.Record, error) {
 	}
 }
 
+// Produce blocks while the producer's buffer is full (MaxBufferedRecords,
+// MaxBufferedBytes), and a process paused (SIGSTOP) in that wait would send the
+// record when it runs again, past the lease it checked before: a zombie's
+// write, seen on a changelog as records stamped after the process continued.
+// So produce never lets Produce block: before every outTake records (and
+// before any record over smallRecord bytes) room checks with the producer that
+// they fit, waiting for acks while they do not, and produce checks the lease
+// after that wait. Only the loop's goroutine produces through a pool's
+// producer, so the buffer can only shrink between the check and the writes.
+const smallRecord = 4 << 10
+
+// room waits until the next records fit in producer's buffer without
+// blocking Produce; it returns false at once when held says the lease ran
+// out meanwhile. size is the next record's key, value and headers.
+func (p *outPool) room(producer *kgo.Client, size int, held func() bool) bool {
+	if p.untilCheck > 0 && size <= smallRecord {
+		p.untilCheck--
+		return true
+	}
+	if p.maxRecords == 0 {
+		p.maxRecords = producer.OptValue(kgo.MaxBufferedRecords).(int64)
+		p.maxBytes = producer.OptValue(kgo.MaxBufferedBytes).(int64)
+	}
+	records, bytes := int64(outTake), int64(max(size, outTake*smallRecord))
+	if size > smallRecord {
+		records = 1 // a large record is checked on its own
+	}
+	for producer.BufferedProduceRecords()+records > p.maxRecords ||
+		(p.maxBytes > 0 && producer.BufferedProduceBytes()+bytes > p.maxBytes && producer.BufferedProduceRecords() > 0) {
+		if !held() {
+			return false
+		}
+		time.Sleep(200 * time.Microsecond) // the acks free room
+	}
+	if size <= smallRecord {
+		p.untilCheck = outTake - 1
+	}
+	return true
+}
+
+// headersSize is what franz-go counts of headers in its buffer limit.
+func headersSize(hs []kgo.RecordHeader) int {
+	n := 0
+	for _, h := range hs {
+		n += len(h.Key) + len(h.Value)
+	}
+	return n
+}
+
 // outRecord is a record being produced and the buffer its key and value are
 // copied into: inline for most records, one allocation for both.
 type outRecord struct {
@@ -116,6 +165,11 @@ type outPool struct {
 	// taken is the loop goroutine's own stock, refilled from free outTake
 	// at a time, so that taking a record does not lock the pool.
 	taken []*outRecord
+	// untilCheck is how many more small records may be produced before room
+	// checks the producer's buffer again; maxRecords and maxBytes are the
+	// producer's limits (read once). The loop's goroutine alone uses them.
+	untilCheck           int
+	maxRecords, maxBytes int64
 }
 
 // outSlab is how many outRecords the pool allocates at once when it is empty,

@@ -374,6 +374,12 @@ func TestScaleOutAllKilledAndRestarted(t *testing.T) {
 // process ran a store task (output partition N is written by task 1_N only):
 // a record in that window is p's if its producer id is p's, or, when p ran no
 // store task, if it is none of the others' (the only other processes).
+//
+// Only the changelog's timestamps say when a record was written (the producer
+// stamps them as it sends them). Repartition and output records carry the
+// click's own timestamp, so the tasks p legitimately runs again after it
+// rejoined write records stamped before they started: a click produced in
+// the window and processed after it.
 func checkSilentWhileFenced(ctx context.Context, t *testing.T, addr string, p *proc, others []*proc, pausedAt, resumedAt time.Time) {
 	t.Helper()
 	output := readAll(ctx, t, addr, outputTopic)
@@ -389,7 +395,7 @@ func checkSilentWhileFenced(ctx context.Context, t *testing.T, addr string, p *p
 	if restartedAt.IsZero() {
 		restartedAt = time.Now()
 	}
-	for _, topic := range []string{changelogTopic, repartitionTopic, outputTopic} {
+	for _, topic := range []string{changelogTopic} {
 		for _, r := range readAll(ctx, t, addr, topic) {
 			ps := mine[r.ProducerID] || (len(mine) == 0 && !theirs[r.ProducerID])
 			if ps && r.Timestamp.After(resumedAt) && r.Timestamp.Before(restartedAt) {
