@@ -128,9 +128,12 @@ func (t *taskGen) streamTableJoin(n *ir.Node, k, v string, m mode) []jen.Code {
 
 // tableJoin emits a table-table join for a change of one side: it reads the
 // other side's current value and computes the joined change, as Kafka Streams'
-// KTableKTable{Inner,Left,Outer}Join do (without old values). For an inner join, and for a left join
+// KTableKTable{Inner,Left,Outer}Join do. For an inner join, and for a left join
 // updated on its right side, nothing is emitted while the other side (the left
-// one for a left join) holds no value.
+// one for a left join) holds no value; otherwise a change is dropped only when
+// neither side holds a row nor held one before it (ir.Graph.NeedsOld makes
+// the side's table hand on its old row for that). The joined record takes the
+// change's timestamp (Kafka Streams: the later of the two sides').
 func (t *taskGen) tableJoin(from, n *ir.Node, c change, m mode) []jen.Code {
 	j := n.TableJoin
 	leftSide := n.Inputs[0].Node == from
@@ -186,6 +189,9 @@ func (t *taskGen) tableJoin(from, n *ir.Node, c change, m mode) []jen.Code {
 	if c.ov != "" && t.graph.NeedsOld(n) {
 		next.ov, next.hasOld = t.l(fmt.Sprintf("old%d", n.ID)), t.l(fmt.Sprintf("hadOld%d", n.ID))
 		body = append(body, join(next.ov, next.hasOld, c.ov, c.hasOld)...)
+	} else if c.ov != "" {
+		// Only whether there was an old row matters here (the condition below).
+		out = append(out, jen.Id("_").Op("=").Id(c.ov))
 	}
 	body = append(body, t.tableChildren(n, next, m)...)
 	// Inner joins, and left joins updated on the right, need the other side;

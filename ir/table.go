@@ -59,11 +59,19 @@ func EmitsChanges(n *Node) bool {
 }
 
 // NeedsOld reports whether some step after the table node n reads old values:
-// a TableGroupBy (which subtracts them) or a foreign-key join's subscription
-// (which compares the old row's foreign key with the new one's) directly or through steps that derive
-// them (Kafka Streams' sendOldValues).
+// a TableGroupBy (which subtracts them), a foreign-key join's subscription
+// (which compares the old row's foreign key with the new one's), or a
+// table-table join that keeps rows of n's side without the other's (a left
+// join's left side, either side of an outer one: a delete of n's row must
+// delete the joined row even when the other side holds none, and only the old
+// row says there was one), directly or through steps that derive them (Kafka
+// Streams' sendOldValues, which its left and outer table joins enable).
 func (g *Graph) NeedsOld(n *Node) bool {
 	for _, c := range g.Consumers(n, 0) {
+		if c.Op == OpTableJoin && c.TableJoin != nil &&
+			(c.TableJoin.Kind == OuterJoin || (c.TableJoin.Kind == LeftJoin && c.Inputs[0].Node == n)) {
+			return true
+		}
 		switch c.Op {
 		case OpTableGroupBy, OpFKSubscribe, OpFKRespond: // a foreign-key join unsubscribes the old row's key; ignores deletes of absent right rows
 			return true

@@ -27,6 +27,8 @@
 //	peertls_test.go     three replicas over peer mutual TLS refuse an impostor with a certificate of another CA; exact output
 //	global_test.go      two replicas of examples/orderenrich (a global table): outputs equal a brute-force join; a restart
 //	                    after SIGTERM, and after SIGKILL, reads only the tail of the table's topic (/status restored_records)
+//	tabletable_test.go  examples/tabletable (inner, left, outer table-table joins), both sides interleaved on 3 partitions:
+//	                    each output, as a table, converges to a brute-force join; restarted empty, every customer deleted
 //	webview_test.go     the web view at / of one of three replicas, in headless chromium (chromedp): the Mermaid
 //	                    diagram, members and leader, assignment and task rows equal to /status, changed after a SIGKILL
 //	badrecord_test.go, startup_test.go, kcat_test.go, examples_test.go: bad input, start-up order, an independent client, the examples

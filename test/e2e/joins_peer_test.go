@@ -21,7 +21,7 @@ import (
 
 // TestJoinsBesideKafkaStreams runs gofka's join examples and the same
 // topologies written in Kafka Streams 3.9.1 (bench/peers/kstreams: AdClicks,
-// TableJoin, FKJoin; no record cache, so Kafka Streams forwards every update as
+// TableJoin, FKJoin, OrderEnrich, TableTable; no record cache, so Kafka Streams forwards every update as
 // gofka does) on one input, read by both from the same single-partition topics,
 // and compares what they write (Kafka Streams writes to "ks-" + the gofka
 // example's output topic).
@@ -55,10 +55,12 @@ func TestJoinsBesideKafkaStreams(t *testing.T) {
 	if err := testkit.BuildKStreamsPeer(peer, t.Logf); err != nil {
 		t.Fatal(err)
 	}
-	bins := buildExamples(ctx, t, "adclicks", "tablejoin", "fkjoin")
+	bins := buildExamples(ctx, t, "adclicks", "tablejoin", "fkjoin", "orderenrich", "tabletable")
 	t.Run("adclicks", func(t *testing.T) { adClicksBesideKStreams(ctx, t, peer, bins["adclicks"]) })
 	t.Run("tablejoin", func(t *testing.T) { tableJoinBesideKStreams(ctx, t, peer, bins["tablejoin"]) })
 	t.Run("fkjoin", func(t *testing.T) { fkJoinBesideKStreams(ctx, t, peer, bins["fkjoin"]) })
+	t.Run("orderenrich", func(t *testing.T) { orderEnrichBesideKStreams(ctx, t, peer, bins["orderenrich"]) })
+	t.Run("tabletable", func(t *testing.T) { tableTableBesideKStreams(ctx, t, peer, bins["tabletable"]) })
 }
 
 // buildExamples builds examples/<name> for each name with one go build (the
