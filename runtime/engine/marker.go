@@ -72,25 +72,32 @@ func (e *Engine) localNeedsMarker(k coordinator.TaskID) bool {
 // state of each, so that their next start here uses it.
 func (e *Engine) closeCleanly(tasks []*task) {
 	for _, t := range tasks {
-		var m *cleanMarker
-		if e.localNeedsMarker(t.id) && t.db != nil {
-			var err error
-			if m, err = e.markerOf(t); err != nil {
-				e.log.Warn("no clean-shutdown marker: the next start restores from a snapshot", "task", t.id, "err", err)
-				m = nil
-			}
-		}
-		e.closeTask(t)
-		if m == nil {
-			continue
-		}
-		data, _ := json.Marshal(m)
-		if err := e.pool.WriteMarker(t.id.String(), data); err != nil {
-			e.log.Warn("no clean-shutdown marker: the next start restores from a snapshot", "task", t.id, "err", err)
-			continue
-		}
-		e.log.Info("clean-shutdown marker written", "task", t.id, "changelog_offsets", m.Changelog)
+		e.closeWithMarker(t, func() error { e.closeTask(t); return nil }, "no clean-shutdown marker: the next start restores from a snapshot")
 	}
+}
+
+// closeWithMarker describes t's committed local state (markerOf) where it
+// needs a marker, closes it with closeState, and then writes the marker;
+// noMarker is the warning logged when it cannot. A task's clean close and a
+// standby's close share it.
+func (e *Engine) closeWithMarker(t *task, closeState func() error, noMarker string) {
+	var m *cleanMarker
+	if e.localNeedsMarker(t.id) && t.db != nil {
+		var err error
+		if m, err = e.markerOf(t); err != nil {
+			e.log.Warn(noMarker, "task", t.id, "err", err)
+			m = nil
+		}
+	}
+	if err := closeState(); err != nil || m == nil {
+		return
+	}
+	data, _ := json.Marshal(m)
+	if err := e.pool.WriteMarker(t.id.String(), data); err != nil {
+		e.log.Warn(noMarker, "task", t.id, "err", err)
+		return
+	}
+	e.log.Info("clean-shutdown marker written", "task", t.id, "changelog_offsets", m.Changelog)
 }
 
 // markerOf describes a task's committed local state, once it is on disk:

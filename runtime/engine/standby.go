@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"math"
 	"slices"
 	"sync/atomic"
@@ -443,23 +442,11 @@ func (e *Engine) persistStandby(t *task, at map[topicPartition]int64) error {
 // windows expire only through their changelog here), so its state is the
 // committed state at its offsets.
 func (e *Engine) closeStandbyState(t *task) {
-	var m *cleanMarker
-	if e.localNeedsMarker(t.id) {
-		var err error
-		if m, err = e.markerOf(t); err != nil {
-			e.log.Warn("standby: no clean-shutdown marker: its state will not be used", "task", t.id, "err", err)
-			m = nil
+	e.closeWithMarker(t, func() error {
+		err := t.db.Close()
+		if err != nil {
+			e.log.Warn("close standby state", "task", t.id, "err", err)
 		}
-	}
-	if err := t.db.Close(); err != nil {
-		e.log.Warn("close standby state", "task", t.id, "err", err)
-		return
-	}
-	if m == nil {
-		return
-	}
-	data, _ := json.Marshal(m)
-	if err := e.pool.WriteMarker(t.id.String(), data); err != nil {
-		e.log.Warn("standby: no clean-shutdown marker: its state will not be used", "task", t.id, "err", err)
-	}
+		return err
+	}, "standby: no clean-shutdown marker: its state will not be used")
 }
