@@ -144,6 +144,12 @@ const pollBatch = 10_000
 // time left the loop waiting for every fetch. What is left of a fetch
 // belongs to the consumer it came from; a rebuilt consumer (tasks moved,
 // a rollback) starts from the processed positions, and the rest is dropped.
+//
+// A fetch is put in time order (order.go) before it is cut into batches: a
+// batch taken in the fetch's own order could hold all of one join input's
+// records and none of the other's, and processing them would move the task's
+// stream time past the other input's records, which the join then drops as
+// late (Nexmark q8 through a broker lost 12% of its rows at 1,000,000 events).
 func (e *Engine) poll(ctx context.Context, st *loopState) (kgo.Fetches, error) {
 	if st.from != e.consumer {
 		st.fetched, st.from = nil, e.consumer
@@ -172,7 +178,7 @@ func (e *Engine) poll(ctx context.Context, st *loopState) (kgo.Fetches, error) {
 			st.lastFetchErr = time.Now()
 		}
 	})
-	st.fetched = fetches
+	st.fetched = timeOrdered(fetches, e.orderedTopics)
 	return takeRecords(&st.fetched, pollBatch), nil
 }
 

@@ -112,3 +112,19 @@ func mergeRuns(group []kgo.FetchTopicPartition, f func(kgo.FetchTopicPartition) 
 		}
 	}
 }
+
+// timeOrdered returns fetches with the records of every group of partitions
+// that need merging in timestamp order (inTimeOrder's runs, one after the
+// other), so that any prefix of it is in order too: poll cuts it into batches.
+// Without such topics, fetches is returned as it is.
+func timeOrdered(fetches kgo.Fetches, ordered map[string]bool) kgo.Fetches {
+	if len(ordered) == 0 {
+		return fetches
+	}
+	var out kgo.Fetches
+	inTimeOrder(fetches, ordered, func(ftp kgo.FetchTopicPartition) bool {
+		out = appendPartition(out, &kgo.FetchTopic{Topic: ftp.Topic}, ftp.FetchPartition)
+		return true
+	})
+	return out
+}

@@ -70,3 +70,28 @@ func TestInTimeOrderMergesATasksTopics(t *testing.T) {
 		t.Errorf("other partitions %q, want %q", rest, want)
 	}
 }
+
+// TestPollBatchesKeepTimeOrder checks that cutting a fetch into batches keeps
+// a task's topics merged by time across the batches: a batch taken in the
+// fetch's own order would hold only the first topic's records (and move the
+// task's stream time past the second topic's records in the next batch).
+func TestPollBatchesKeepTimeOrder(t *testing.T) {
+	routes := map[string][]route{"left": {{subTopology: 0}}, "right": {{subTopology: 0, source: 1}}}
+	fetches := kgo.Fetches{{Topics: []kgo.FetchTopic{
+		{Topic: "left", Partitions: []kgo.FetchPartition{fetched("left", 0, 10, 20, 30, 40, 50, 60).FetchPartition}},
+		{Topic: "right", Partitions: []kgo.FetchPartition{fetched("right", 0, 15, 25, 35).FetchPartition}},
+	}}}
+	all := timeOrdered(fetches, orderedTopics(routes))
+	var got []int64
+	for len(all) > 0 {
+		batch := takeRecords(&all, 2)
+		batch.EachRecord(func(r *kgo.Record) { got = append(got, r.Timestamp.UnixMilli()) })
+	}
+	if want := []int64{10, 15, 20, 25, 30, 35, 40, 50, 60}; !slices.Equal(got, want) {
+		t.Errorf("batches of 2 gave times %v, want %v", got, want)
+	}
+	unordered := timeOrdered(fetches, nil)
+	if len(unordered[0].Topics) != 2 || len(unordered[0].Topics[0].Partitions[0].Records) != 6 {
+		t.Errorf("without topics to merge the fetch must stay as it is")
+	}
+}

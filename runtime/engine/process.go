@@ -22,7 +22,7 @@ import (
 // (txncommit.go) are processed after the others, so that the loop works
 // while that commit finishes rather than waiting for it. Once a piece of the
 // batch is put off, every later piece of any of its tasks is too, so each
-// task still sees its records in the order inTimeOrder gives.
+// task still sees its records in the order poll gives (inTimeOrder).
 func (e *Engine) processFetches(ctx context.Context, fetches kgo.Fetches) error {
 	var err error
 	moved := false
@@ -46,16 +46,20 @@ func (e *Engine) processFetches(ctx context.Context, fetches kgo.Fetches) error 
 		err = e.processPartition(ftp)
 		return err == nil
 	}
-	inTimeOrder(fetches, e.orderedTopics, func(ftp kgo.FetchTopicPartition) bool {
+	stopped := false
+	fetches.EachPartition(func(ftp kgo.FetchTopicPartition) { // in time order already (poll)
+		if stopped {
+			return
+		}
 		e.metrics.observeLag(ftp)
 		if len(ftp.Records) == 0 {
-			return true
+			return
 		}
 		if e.putOff(ftp, &waiting) {
 			later = append(later, ftp)
-			return true
+			return
 		}
-		return run(ftp)
+		stopped = !run(ftp)
 	})
 	for _, ftp := range later {
 		if moved || err != nil || !run(ftp) {
