@@ -27,6 +27,7 @@ type loopState struct {
 	lastFetchErr time.Time // when a fetch error was last logged
 	// fetched is what poll took from consumer and has not handed out yet.
 	fetched kgo.Fetches
+	held    heldBack // records of the last fetch waiting for a lagging input (order.go)
 	from    *kgo.Client
 }
 
@@ -152,7 +153,7 @@ const pollBatch = 10_000
 // late (Nexmark q8 through a broker lost 12% of its rows at 1,000,000 events).
 func (e *Engine) poll(ctx context.Context, st *loopState) (kgo.Fetches, error) {
 	if st.from != e.consumer {
-		st.fetched, st.from = nil, e.consumer
+		st.fetched, st.held, st.from = nil, heldBack{}, e.consumer
 	}
 	if len(st.fetched) > 0 {
 		return takeRecords(&st.fetched, pollBatch), nil
@@ -178,7 +179,7 @@ func (e *Engine) poll(ctx context.Context, st *loopState) (kgo.Fetches, error) {
 			st.lastFetchErr = time.Now()
 		}
 	})
-	st.fetched = timeOrdered(fetches, e.orderedTopics)
+	st.fetched = timeOrdered(fetches, e.orderedTopics, &st.held, time.Now())
 	return takeRecords(&st.fetched, pollBatch), nil
 }
 

@@ -329,12 +329,12 @@ func (e *Engine) rebuildConsumer() error {
 		return nil
 	}
 	var err error
-	opts := []kgo.Opt{kgo.ConsumePartitions(assign), kgo.FetchMaxWait(200 * time.Millisecond)}
+	// Transaction markers are kept (and skipped by processPartition) so that
+	// positions move past them, the committed offsets reach the end of an
+	// input, and a marker is not taken for a record still to fetch (order.go).
+	opts := []kgo.Opt{kgo.ConsumePartitions(assign), kgo.FetchMaxWait(200 * time.Millisecond), kgo.KeepControlRecords()}
 	if e.cfg.ExactlyOnce {
-		// Committed records only; transaction markers are kept (and skipped
-		// by processPartition) so that positions move past them and the
-		// committed offsets reach the end of an input.
-		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted())) // committed records only
 	}
 	e.consumer, err = kgo.NewClient(e.clientOpts(opts...)...)
 	if err != nil {
