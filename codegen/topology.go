@@ -243,7 +243,7 @@ func (tg *topologyGen) constants(describe, mermaid string) {
 	*/
 	tg.tail = append(tg.tail,
 		jen.Commentf("%s is topology %s as gofkagen describe prints it.", describe, g.Name),
-		jen.Const().Id(describe).Op("=").Add(describeConst(ir.Describe(g, tg.in.Types))),
+		jen.Const().Id(describe).Op("=").Add(describeConst(Describe(g, tg.in.Types))),
 		jen.Line(),
 		jen.Commentf("%s is topology %s as a Mermaid diagram.", mermaid, g.Name),
 		jen.Const().Id(mermaid).Op("=").Add(describeConst(ir.Mermaid(g, tg.in.Types))),

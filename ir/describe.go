@@ -6,16 +6,15 @@ import (
 	"go/types"
 	"path/filepath"
 	"strings"
-
-	"github.com/gofka/streams/codegen/jsongen"
 )
 
 // Describe renders a lowered graph as text: sub-topologies, and in each the nodes
 // with their functions, types, topics, stores and positions. The text is stable, so
-// golden tests compare it, and gofkagen describe prints it.
+// golden tests compare it, and gofkagen describe prints it (with what codegen adds
+// about the serdes it generates: codegen.Describe).
 func Describe(g *Graph, pkg *types.Package) string {
 	var b strings.Builder
-	q := qualifier(pkg)
+	q := Qualifier(pkg)
 	fmt.Fprintf(&b, "Topology %s (application id %q)\n", g.Name, g.DefaultAppID)
 	for _, st := range g.SubTopologies {
 		fmt.Fprintf(&b, "  Sub-topology %d\n", st.ID)
@@ -37,7 +36,6 @@ func Describe(g *Graph, pkg *types.Package) string {
 		}
 	}
 	describeGlobals(&b, g, q)
-	describeJSON(&b, g, pkg, q)
 	return b.String()
 }
 
@@ -56,34 +54,6 @@ func fnNames(n *Node) string {
 		return "timestamp " + list
 	}
 	return list
-}
-
-// describeJSON says, for each JSON serde codegen generates (codegen/jsongen),
-// what it leaves to encoding/json and why: the whole type, or types inside it.
-// A serde generated entirely says nothing, which keeps most descriptions as
-// they were.
-func describeJSON(b *strings.Builder, g *Graph, pkg *types.Package, q types.Qualifier) {
-	seen := map[string]bool{}
-	check := func(s *Serde) {
-		if s == nil || s.Builtin != "JSONSerde" || seen[types.TypeString(s.Type, nil)] {
-			return
-		}
-		seen[types.TypeString(s.Type, nil)] = true
-		switch reason, std := jsongen.Fallback(s.Type, pkg); {
-		case reason != "":
-			fmt.Fprintf(b, "  JSON serde of %s: encoding/json, as %s\n", types.TypeString(s.Type, q), reason)
-		case len(std) > 0:
-			fmt.Fprintf(b, "  JSON serde of %s: generated; left to encoding/json: %s\n", types.TypeString(s.Type, q), strings.Join(std, ", "))
-		}
-	}
-	for _, n := range g.Nodes {
-		check(n.KeySerde)
-		check(n.ValueSerde)
-	}
-	for _, st := range g.Stores {
-		check(st.KeySerde)
-		check(st.ValueSerde)
-	}
 }
 
 func nodeDetail(g *Graph, n *Node, q types.Qualifier) string {
@@ -130,9 +100,9 @@ func nodeDetail(g *Graph, n *Node, q types.Qualifier) string {
 // streamsPath is the DSL package's import path.
 const streamsPath = "github.com/gofka/streams"
 
-// qualifier prints the types of pkg bare, the DSL's as the user writes them
+// Qualifier prints the types of pkg bare, the DSL's as the user writes them
 // (streams.Windowed[string]), and others with their import path.
-func qualifier(pkg *types.Package) types.Qualifier {
+func Qualifier(pkg *types.Package) types.Qualifier {
 	rel := types.RelativeTo(pkg)
 	return func(p *types.Package) string {
 		if p.Path() == streamsPath {

@@ -197,7 +197,7 @@ func describeDir(dir, topology, format string, stdout, stderr io.Writer) error {
 	}
 	var tops []describe.Topology
 	for _, g := range pkg.Graphs {
-		tops = append(tops, describe.Topology{Name: g.Name, Text: ir.Describe(g, pkg.Types), Mermaid: ir.Mermaid(g, pkg.Types)})
+		tops = append(tops, describe.Topology{Name: g.Name, Text: codegen.Describe(g, pkg.Types), Mermaid: ir.Mermaid(g, pkg.Types)})
 	}
 	return describe.WriteAll(stdout, tops, topology, format)
 }
