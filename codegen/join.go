@@ -216,6 +216,9 @@ func (t *taskGen) joinClosed(recv jen.Code, n *ir.Node) []jen.Code {
 	}
 	fn = append(fn, jen.Return(jen.Id(t.l("failed"))))
 	leftLook, rightLook := (j.After + j.Grace).Milliseconds(), (j.Before + j.Grace).Milliseconds()
+	if j.Kind == ir.LeftJoin {
+		rightLook = leftLook // it holds no right records: its scan stops at the first open one
+	}
 	return []jen.Code{
 		jen.Commentf("%s emits the records that joined nothing in %s and whose window has closed by stream time.", method, n),
 		jen.Func().Params(recv).Id(method).Params(r.Clone().Op("*").Qual(runtimePath, "Record")).Error().Block(

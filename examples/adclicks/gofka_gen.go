@@ -482,7 +482,7 @@ func (t *adClicksTask0) join5Right(r *runtime.Record, k5 string, v Click, ts5 in
 // join5Closed emits the records that joined nothing in Join#5 and whose window has closed by stream time.
 func (t *adClicksTask0) join5Closed(r *runtime.Record) error {
 	var failed error // an error of the chain after the join, which names its record
-	err := t.storeImpressionClicksOuter.EmitClosed(t.streamTime, 660000, 60000, func(ts int64, left bool, key []byte, value []byte) error {
+	err := t.storeImpressionClicksOuter.EmitClosed(t.streamTime, 660000, 660000, func(ts int64, left bool, key []byte, value []byte) error {
 		k5, err := gofkaSerdeString.Decode(key)
 		if err != nil {
 			failed = r.Fail("decode key from store impression-clicks-outer", err)

@@ -171,3 +171,15 @@ func TestKafkaOuterRightExpiredEmittedByTheLeftProcessor(t *testing.T) {
 		{pipe: []in{t2n(2, 100, 402)}, want: []string{"2:dummy+100@402"}},
 	})
 }
+
+// KStreamKStreamOuterJoinTest.testEmitAllNonJoinedResultsForAsymmetricWindow
+// (Kafka 3.8+, KAFKA-15417), with topic2's values a2..a5 as 2..5: a right
+// record whose window has closed is emitted although a left record before it
+// is still open.
+func TestKafkaOuterEmitAllNonJoinedForAsymmetricWindow(t *testing.T) {
+	run(t, CompiledOuterAsymmetric(), []step{
+		{pipe: []in{t1(0, "A0", 29), t1(1, "A1", 30), t2n(2, 2, 31), t2n(3, 3, 36)}},
+		{pipe: []in{t2n(4, 4, 37)}, want: []string{"2:null+2@31"}},
+		{pipe: []in{t2n(5, 5, 50)}, want: []string{"0:A0+null@29", "3:null+3@36", "4:null+4@37"}},
+	})
+}

@@ -79,3 +79,14 @@ func OuterGrace(b *streams.StreamsBuilder) {
 	s2 := b.Stream(streams.With(streams.Int32(), streams.Int64()), "topic2")
 	s1.OuterJoin(s2, toStringOuter, streams.JoinWindowsOf(100*time.Millisecond).Grace(10*time.Millisecond)).To("out")
 }
+
+// OuterAsymmetric is an outer join over
+// JoinWindows.ofTimeDifferenceWithNoGrace(5ms).after(20ms): a left record's
+// window closes 20 ms after it, a right record's 5 ms after it.
+//
+//gofka:topology
+func OuterAsymmetric(b *streams.StreamsBuilder) {
+	s1 := b.Stream(streams.With(streams.Int32(), streams.String()), "topic1")
+	s2 := b.Stream(streams.With(streams.Int32(), streams.Int64()), "topic2")
+	s1.OuterJoin(s2, toStringOuter, streams.JoinWindows(5*time.Millisecond, 20*time.Millisecond)).To("out")
+}
