@@ -420,10 +420,14 @@ type orderPaymentsTask0 struct {
 	storeOrderReconciliationThis  *state.JoinStore[Order]   // store "order-reconciliation-this"
 	storeOrderReconciliationOther *state.JoinStore[Payment] // store "order-reconciliation-other"
 	storeOrderReconciliationOuter *state.OuterJoinStore     // store "order-reconciliation-outer"
+	join6Times                    runtime.JoinTimes         // the stream times of Join#6
+	join9Times                    runtime.JoinTimes         // the stream times of Join#9
 }
 
 func newOrderPaymentsTask0(ctx runtime.TaskContext) runtime.Task {
 	return &orderPaymentsTask0{
+		join6Times:                    runtime.NewJoinTimes(ctx.StreamTime),
+		join9Times:                    runtime.NewJoinTimes(ctx.StreamTime),
 		out:                           ctx.Out,
 		storeOrderPaymentsOther:       state.NewJoinStore[Payment](ctx.Stores[1], gofkaSerdePayment.Encode, gofkaSerdePayment.Decode, state.JoinSpec{Retention: 390000}, ctx.CacheEntries),
 		storeOrderPaymentsThis:        state.NewJoinStore[Order](ctx.Stores[0], gofkaSerdeOrder.Encode, gofkaSerdeOrder.Decode, state.JoinSpec{Retention: 390000}, ctx.CacheEntries),
@@ -558,11 +562,8 @@ func (t *orderPaymentsTask0) processOrderReconciliationRightRepartition(batch []
 
 // join6Left runs Join#6 (at topology.go:104:9) for a record of its left side at time ts6.
 func (t *orderPaymentsTask0) join6Left(r *runtime.Record, k6 string, v Order, ts6 int64) error {
-	if err := t.storeOrderPaymentsThis.Expire(t.streamTime); err != nil {
+	if err := t.storeOrderPaymentsThis.Expire(t.join6Times.Advance(true, ts6)); err != nil {
 		return r.Fail("expire store order-payments-this", err)
-	}
-	if err := t.storeOrderPaymentsOther.Expire(t.streamTime); err != nil {
-		return r.Fail("expire store order-payments-other", err)
 	}
 	if err := t.storeOrderPaymentsThis.Put(runtime.StringBytes(k6), ts6, v); err != nil {
 		return r.Fail("write store order-payments-this", err)
@@ -582,10 +583,7 @@ func (t *orderPaymentsTask0) join6Left(r *runtime.Record, k6 string, v Order, ts
 
 // join6Right runs Join#6 (at topology.go:104:9) for a record of its right side at time ts6.
 func (t *orderPaymentsTask0) join6Right(r *runtime.Record, k6 string, v Payment, ts6 int64) error {
-	if err := t.storeOrderPaymentsThis.Expire(t.streamTime); err != nil {
-		return r.Fail("expire store order-payments-this", err)
-	}
-	if err := t.storeOrderPaymentsOther.Expire(t.streamTime); err != nil {
+	if err := t.storeOrderPaymentsOther.Expire(t.join6Times.Advance(false, ts6)); err != nil {
 		return r.Fail("expire store order-payments-other", err)
 	}
 	if err := t.storeOrderPaymentsOther.Put(runtime.StringBytes(k6), ts6, v); err != nil {
@@ -617,14 +615,11 @@ func (t *orderPaymentsTask0) join6Emit(r *runtime.Record, k6 string, v6 PaidOrde
 
 // join9Left runs Join#9 (at topology.go:107:9) for a record of its left side at time ts9.
 func (t *orderPaymentsTask0) join9Left(r *runtime.Record, k9 string, v Order, ts9 int64) error {
-	if err := t.storeOrderReconciliationThis.Expire(t.streamTime); err != nil {
+	if err := t.storeOrderReconciliationThis.Expire(t.join9Times.Advance(true, ts9)); err != nil {
 		return r.Fail("expire store order-reconciliation-this", err)
 	}
-	if err := t.storeOrderReconciliationOther.Expire(t.streamTime); err != nil {
-		return r.Fail("expire store order-reconciliation-other", err)
-	}
 	// Stream time moved: emit the non-matches whose window closed.
-	if ts9 == t.streamTime {
+	if ts9 == t.join9Times.Join {
 		if err := t.join9Closed(r); err != nil {
 			return err
 		}
@@ -651,7 +646,7 @@ func (t *orderPaymentsTask0) join9Left(r *runtime.Record, k9 string, v Order, ts
 	}
 	// No match: it waits in the outer store for its window to close.
 	if found == 0 {
-		if max(0, ts9+900000) < t.streamTime {
+		if max(0, ts9+900000) < t.join9Times.Join {
 			// Its window has closed already: nothing can join it any more.
 			return t.join9Emit(r, k9, reconcile(&v, nil), ts9)
 		}
@@ -669,14 +664,11 @@ func (t *orderPaymentsTask0) join9Left(r *runtime.Record, k9 string, v Order, ts
 
 // join9Right runs Join#9 (at topology.go:107:9) for a record of its right side at time ts9.
 func (t *orderPaymentsTask0) join9Right(r *runtime.Record, k9 string, v Payment, ts9 int64) error {
-	if err := t.storeOrderReconciliationThis.Expire(t.streamTime); err != nil {
-		return r.Fail("expire store order-reconciliation-this", err)
-	}
-	if err := t.storeOrderReconciliationOther.Expire(t.streamTime); err != nil {
+	if err := t.storeOrderReconciliationOther.Expire(t.join9Times.Advance(false, ts9)); err != nil {
 		return r.Fail("expire store order-reconciliation-other", err)
 	}
 	// Stream time moved: emit the non-matches whose window closed.
-	if ts9 == t.streamTime {
+	if ts9 == t.join9Times.Join {
 		if err := t.join9Closed(r); err != nil {
 			return err
 		}
@@ -703,7 +695,7 @@ func (t *orderPaymentsTask0) join9Right(r *runtime.Record, k9 string, v Payment,
 	}
 	// No match: it waits in the outer store for its window to close.
 	if found == 0 {
-		if max(0, ts9+120000) < t.streamTime {
+		if max(0, ts9+120000) < t.join9Times.Join {
 			// Its window has closed already: nothing can join it any more.
 			return t.join9Emit(r, k9, reconcile(nil, &v), ts9)
 		}
@@ -722,7 +714,7 @@ func (t *orderPaymentsTask0) join9Right(r *runtime.Record, k9 string, v Payment,
 // join9Closed emits the records that joined nothing in Join#9 and whose window has closed by stream time.
 func (t *orderPaymentsTask0) join9Closed(r *runtime.Record) error {
 	var failed error // an error of the chain after the join, which names its record
-	err := t.storeOrderReconciliationOuter.EmitClosed(t.streamTime, 1200000, 420000, func(ts int64, left bool, key []byte, value []byte) error {
+	err := t.storeOrderReconciliationOuter.EmitClosed(t.join9Times.Join, 1200000, 420000, func(ts int64, left bool, key []byte, value []byte) error {
 		k9, err := gofkaSerdeString.Decode(key)
 		if err != nil {
 			failed = r.Fail("decode key from store order-reconciliation-outer", err)
