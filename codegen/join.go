@@ -13,8 +13,8 @@ import (
 // emit through one method that runs the rest of the chain at a given time.
 //
 //	func (t *T) join5Left(r *runtime.Record, k5 K, v V1, ts int64) error {
-//		t.storeThis.Expire(t.streamTime); t.storeOther.Expire(t.streamTime)
-//		if ts == t.streamTime { t.join5Closed(r) }          // left/outer: emit closed non-matches
+//		t.storeThis.Expire(t.join5Times.Advance(true, ts))  // this side's buffer, by this side's time
+//		if ts == t.join5Times.Join { t.join5Closed(r) }     // left/outer: emit closed non-matches
 //		key := encode(k5)                                   // the stores' key
 //		t.storeThis.Put(key, ts, v)
 //		n, _ := t.storeOther.Fetch(key, ts-before, ts+after)    // the matches, in the store
@@ -24,7 +24,9 @@ import (
 //	}
 //
 // The right side mirrors it (before and after swapped). Stream time is the
-// task's, which both sides advance, as Kafka Streams' shared time tracker.
+// join's own (runtime.JoinTimes), not the task's, as in Kafka Streams: the
+// join's, which both sides advance, closes windows; each side's expires its
+// buffer, so the other side's buffer is read as that side last left it.
 
 // joinStoreField is the task field of one of a join's stores.
 func (t *taskGen) joinStoreField(i int, s *ir.Store) (jen.Code, jen.Code) {
@@ -52,6 +54,19 @@ func joinStoreKind(s *ir.Store) []jen.Code {
 	return []jen.Code{
 		jen.Id("Kind").Op(":").Qual(runtimePath, "WindowStore"),
 		jen.Id("Retention").Op(":").Lit(joinRetention(j)).Op("*").Qual("time", "Millisecond"),
+	}
+}
+
+// joinTimesField is the task field of join n's stream times.
+func joinTimesField(n *ir.Node) string { return fmt.Sprintf("join%dTimes", n.ID) }
+
+// joinFields adds the stream times of the sub-topology's joins to the task.
+func (t *taskGen) joinFields(fields *[]jen.Code, ctor jen.Dict) {
+	for _, n := range t.st.Segments {
+		if n.Op == ir.OpJoin {
+			*fields = append(*fields, jen.Id(joinTimesField(n)).Qual(runtimePath, "JoinTimes").Commentf("the stream times of %s", n))
+			ctor[jen.Id(joinTimesField(n))] = jen.Qual(runtimePath, "NewJoinTimes").Call(jen.Id(t.l("ctx")).Dot("StreamTime"))
+		}
 	}
 }
 
@@ -130,13 +145,13 @@ func (t *taskGen) joinSide(recv jen.Code, n *ir.Node, side int) []jen.Code {
 	emit := func(value jen.Code, at jen.Code) jen.Code {
 		return jen.If(errID.Clone().Op(":=").Id(t.l("t")).Dot(fmt.Sprintf("join%dEmit", n.ID)).Call(r, jen.Id(k), value, at), errID.Clone().Op("!=").Nil()).Block(jen.Return(errID.Clone()))
 	}
+	times := jen.Id(t.l("t")).Dot(joinTimesField(n))
 	body := []jen.Code{
-		failOn(field(j.This).Dot("Expire").Call(jen.Id(t.l("t")).Dot("streamTime")), "expire store "+j.This.Name),
-		failOn(field(j.Other).Dot("Expire").Call(jen.Id(t.l("t")).Dot("streamTime")), "expire store "+j.Other.Name),
+		failOn(field(this).Dot("Expire").Call(times.Clone().Dot("Advance").Call(jen.Lit(side == 0), jen.Id(ts))), "expire store "+this.Name),
 	}
 	if j.Outer != nil {
 		// Before the key is encoded: what it emits may reuse the key buffer.
-		body = append(body, jen.Comment("Stream time moved: emit the non-matches whose window closed."), jen.If(jen.Id(ts).Op("==").Id(t.l("t")).Dot("streamTime")).Block(
+		body = append(body, jen.Comment("Stream time moved: emit the non-matches whose window closed."), jen.If(jen.Id(ts).Op("==").Add(times.Clone()).Dot("Join")).Block(
 			jen.If(errID.Clone().Op(":=").Id(t.l("t")).Dot(fmt.Sprintf("join%dClosed", n.ID)).Call(r), errID.Clone().Op("!=").Nil()).Block(jen.Return(errID.Clone())),
 		))
 	}
@@ -168,7 +183,7 @@ func (t *taskGen) joinSide(recv jen.Code, n *ir.Node, side int) []jen.Code {
 		put, val := t.encode(n.Join.SideSerde(side), v, "valueBuf", t.l(fmt.Sprintf("jv%d", n.ID)), "encode value for store "+j.Outer.Name)
 		put = append(put, failOn(field(j.Outer).Dot("Put").Call(jen.Id(ts), jen.Lit(side == 0), keyExpr, val), "write store "+j.Outer.Name))
 		body = append(body, jen.Comment("No match: it waits in the outer store for its window to close."), jen.If(jen.Id(cnt).Op("==").Lit(0)).Block(append([]jen.Code{
-			jen.If(jen.Max(jen.Lit(0), jen.Id(ts).Op("+").Lit(int(after))).Op("<").Id(t.l("t")).Dot("streamTime")).Block(
+			jen.If(jen.Max(jen.Lit(0), jen.Id(ts).Op("+").Lit(int(after))).Op("<").Add(times.Clone()).Dot("Join")).Block(
 				jen.Comment("Its window has closed already: nothing can join it any more."),
 				jen.Return(jen.Id(t.l("t")).Dot(fmt.Sprintf("join%dEmit", n.ID)).Call(r, jen.Id(k), t.call(n.Fns[0], joinArgs(n, k, l, rv, lAbsent, rAbsent)...), jen.Id(ts))),
 			)}, put...)...,
@@ -216,11 +231,14 @@ func (t *taskGen) joinClosed(recv jen.Code, n *ir.Node) []jen.Code {
 	}
 	fn = append(fn, jen.Return(jen.Id(t.l("failed"))))
 	leftLook, rightLook := (j.After + j.Grace).Milliseconds(), (j.Before + j.Grace).Milliseconds()
+	if j.Kind == ir.LeftJoin {
+		rightLook = leftLook // it holds no right records: its scan stops at the first open one
+	}
 	return []jen.Code{
 		jen.Commentf("%s emits the records that joined nothing in %s and whose window has closed by stream time.", method, n),
 		jen.Func().Params(recv).Id(method).Params(r.Clone().Op("*").Qual(runtimePath, "Record")).Error().Block(
 			jen.Var().Id(t.l("failed")).Error().Comment("an error of the chain after the join, which names its record"),
-			errID.Clone().Op(":=").Id(t.l("t")).Dot(t.stores[j.Outer]).Dot("EmitClosed").Call(jen.Id(t.l("t")).Dot("streamTime"), jen.Lit(int(leftLook)), jen.Lit(int(rightLook)),
+			errID.Clone().Op(":=").Id(t.l("t")).Dot(t.stores[j.Outer]).Dot("EmitClosed").Call(jen.Id(t.l("t")).Dot(joinTimesField(n)).Dot("Join"), jen.Lit(int(leftLook)), jen.Lit(int(rightLook)),
 				jen.Func().Params(jen.Id(ts).Int64(), jen.Id(left).Bool(), jen.Id(key).Index().Byte(), jen.Id(value).Index().Byte()).Error().Block(fn...)),
 			jen.If(jen.Id(t.l("failed")).Op("!=").Nil()).Block(jen.Return(jen.Id(t.l("failed")))),
 			jen.If(errID.Clone().Op("!=").Nil()).Block(jen.Return(r.Clone().Dot("Fail").Call(jen.Lit("read store "+j.Outer.Name), errID.Clone()))),

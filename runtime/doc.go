@@ -9,7 +9,8 @@
 //	         └─ Emitter.Emit(topic, key, value, timestamp) ─▶ runner: partition by key, produce
 //	commit point ─▶ Task.Flush() ─▶ state.Backend (and its changelog) ─▶ commit offsets
 //
-// The generated code calls nothing in this package per record except Emit, so the
+// The generated code calls nothing in this package per record except Emit and
+// small helpers the compiler inlines (StringBytes, a join's JoinTimes), so the
 // cost of the runtime is per batch, not per record. The exception is a Process
 // step (processor.go, timers.go): its ProcessorContext, KeyValueStores and
 // Timers are this package's types, called directly by the generated code; a

@@ -207,9 +207,13 @@ func (o *OuterJoinStore) Remove(ts int64, left bool, key []byte) error {
 // EmitClosed calls fn, in time order, for the records whose window has closed
 // by streamTime: those with time + lookBack(side) < streamTime, where
 // lookBack(side) is after + grace for the left side and before + grace for the
-// right. As Kafka Streams does, it stops at the first record still open, so a
-// later record of the other side waits for it. A record is removed once fn
-// has returned without error. key and value are valid only during fn.
+// right. As Kafka Streams 3.8+ does (KAFKA-15417), a record still open does not
+// hold back the other side's closed records after it: with asymmetric
+// look-backs a right record may close before an earlier left one. The scan
+// stops where every later record, of either side, is open. A record is
+// removed once fn has returned without error. key and value are valid only
+// during fn. A left join, which holds no right records, passes its left
+// look-back for both, so that its scan stops at the first open record.
 func (o *OuterJoinStore) EmitClosed(streamTime, leftLookBack, rightLookBack int64, fn func(ts int64, left bool, key, value []byte) error) error {
 	if o.known && (o.minTime == math.MaxInt64 || o.minTime+min(leftLookBack, rightLookBack) >= streamTime) {
 		return nil
@@ -226,8 +230,12 @@ func (o *OuterJoinStore) EmitClosed(streamTime, leftLookBack, rightLookBack int6
 			lookBack = leftLookBack
 		}
 		if ts+lookBack >= streamTime {
-			o.minTime = ts
-			return errStop
+			// Open, and so is every later record of its side.
+			o.minTime = min(o.minTime, ts)
+			if ts+leftLookBack >= streamTime && ts+rightLookBack >= streamTime {
+				return errStop
+			}
+			return nil
 		}
 		o.pending = append(o.pending, outerEntry{ts: ts, left: left, key: bytes.Clone(k[9 : len(k)-9]), value: bytes.Clone(v), storeKey: bytes.Clone(k)})
 		return nil

@@ -295,10 +295,12 @@ type adClicksTask0 struct {
 	storeImpressionClicksThis  *state.JoinStore[Impression] // store "impression-clicks-this"
 	storeImpressionClicksOther *state.JoinStore[Click]      // store "impression-clicks-other"
 	storeImpressionClicksOuter *state.OuterJoinStore        // store "impression-clicks-outer"
+	join5Times                 runtime.JoinTimes            // the stream times of Join#5
 }
 
 func newAdClicksTask0(ctx runtime.TaskContext) runtime.Task {
 	return &adClicksTask0{
+		join5Times:                 runtime.NewJoinTimes(ctx.StreamTime),
 		out:                        ctx.Out,
 		storeImpressionClicksOther: state.NewJoinStore[Click](ctx.Stores[1], gofkaSerdeClick.Encode, gofkaSerdeClick.Decode, state.JoinSpec{Retention: 660000}, ctx.CacheEntries),
 		storeImpressionClicksOuter: state.NewOuterJoinStore(ctx.Stores[2]),
@@ -392,14 +394,11 @@ func (t *adClicksTask0) processImpressionClicksRightRepartition(batch []runtime.
 
 // join5Left runs Join#5 (at topology.go:67:14) for a record of its left side at time ts5.
 func (t *adClicksTask0) join5Left(r *runtime.Record, k5 string, v Impression, ts5 int64) error {
-	if err := t.storeImpressionClicksThis.Expire(t.streamTime); err != nil {
+	if err := t.storeImpressionClicksThis.Expire(t.join5Times.Advance(true, ts5)); err != nil {
 		return r.Fail("expire store impression-clicks-this", err)
 	}
-	if err := t.storeImpressionClicksOther.Expire(t.streamTime); err != nil {
-		return r.Fail("expire store impression-clicks-other", err)
-	}
 	// Stream time moved: emit the non-matches whose window closed.
-	if ts5 == t.streamTime {
+	if ts5 == t.join5Times.Join {
 		if err := t.join5Closed(r); err != nil {
 			return err
 		}
@@ -426,7 +425,7 @@ func (t *adClicksTask0) join5Left(r *runtime.Record, k5 string, v Impression, ts
 	}
 	// No match: it waits in the outer store for its window to close.
 	if found == 0 {
-		if max(0, ts5+600000) < t.streamTime {
+		if max(0, ts5+600000) < t.join5Times.Join {
 			// Its window has closed already: nothing can join it any more.
 			return t.join5Emit(r, k5, attribute(v, nil), ts5)
 		}
@@ -444,14 +443,11 @@ func (t *adClicksTask0) join5Left(r *runtime.Record, k5 string, v Impression, ts
 
 // join5Right runs Join#5 (at topology.go:67:14) for a record of its right side at time ts5.
 func (t *adClicksTask0) join5Right(r *runtime.Record, k5 string, v Click, ts5 int64) error {
-	if err := t.storeImpressionClicksThis.Expire(t.streamTime); err != nil {
-		return r.Fail("expire store impression-clicks-this", err)
-	}
-	if err := t.storeImpressionClicksOther.Expire(t.streamTime); err != nil {
+	if err := t.storeImpressionClicksOther.Expire(t.join5Times.Advance(false, ts5)); err != nil {
 		return r.Fail("expire store impression-clicks-other", err)
 	}
 	// Stream time moved: emit the non-matches whose window closed.
-	if ts5 == t.streamTime {
+	if ts5 == t.join5Times.Join {
 		if err := t.join5Closed(r); err != nil {
 			return err
 		}
@@ -482,7 +478,7 @@ func (t *adClicksTask0) join5Right(r *runtime.Record, k5 string, v Click, ts5 in
 // join5Closed emits the records that joined nothing in Join#5 and whose window has closed by stream time.
 func (t *adClicksTask0) join5Closed(r *runtime.Record) error {
 	var failed error // an error of the chain after the join, which names its record
-	err := t.storeImpressionClicksOuter.EmitClosed(t.streamTime, 660000, 60000, func(ts int64, left bool, key []byte, value []byte) error {
+	err := t.storeImpressionClicksOuter.EmitClosed(t.join5Times.Join, 660000, 660000, func(ts int64, left bool, key []byte, value []byte) error {
 		k5, err := gofkaSerdeString.Decode(key)
 		if err != nil {
 			failed = r.Fail("decode key from store impression-clicks-outer", err)

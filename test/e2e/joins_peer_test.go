@@ -55,8 +55,9 @@ func TestJoinsBesideKafkaStreams(t *testing.T) {
 	if err := testkit.BuildKStreamsPeer(peer, t.Logf); err != nil {
 		t.Fatal(err)
 	}
-	bins := buildExamples(ctx, t, "adclicks", "tablejoin", "fkjoin", "orderenrich", "tabletable")
+	bins := buildExamples(ctx, t, "adclicks", "orderpayments", "tablejoin", "fkjoin", "orderenrich", "tabletable")
 	t.Run("adclicks", func(t *testing.T) { adClicksBesideKStreams(ctx, t, peer, bins["adclicks"]) })
+	t.Run("orderpayments", func(t *testing.T) { orderPaymentsBesideKStreams(ctx, t, peer, bins["orderpayments"]) })
 	t.Run("tablejoin", func(t *testing.T) { tableJoinBesideKStreams(ctx, t, peer, bins["tablejoin"]) })
 	t.Run("fkjoin", func(t *testing.T) { fkJoinBesideKStreams(ctx, t, peer, bins["fkjoin"]) })
 	t.Run("orderenrich", func(t *testing.T) { orderEnrichBesideKStreams(ctx, t, peer, bins["orderenrich"]) })
@@ -120,22 +121,7 @@ func startJoinPeers(ctx context.Context, t *testing.T, peer, bin, class string, 
 		"--bootstrap", addr, "--app-id", "ks-" + example, "--state-dir", t.TempDir(),
 		"--commit-ms", "200", "--cache-bytes", "0", "--leave-group", "true"}, flags...)...)
 	j.ks = startBinary(t, cmd[0], "kstreams-"+example, cmd[1:]...)
-	t.Cleanup(func() {
-		// SIGTERM, before the kill at the end of the test: the client removes
-		// its (static, --leave-group) members from its consumer group, which
-		// emptying the broker then deletes at once (a member that does not
-		// leave keeps the group until its session times out, 45 s).
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		stopping := time.Now()
-		defer func() {
-			t.Logf("%s: Kafka Streams stopped in %.1f s, %.1f s after the start", example, time.Since(stopping).Seconds(), time.Since(start).Seconds())
-		}()
-		// The JVM exits 143 (128 + SIGTERM) once its shutdown hook has closed the client.
-		if code, err := j.ks.stop(ctx); err != nil || (code != 0 && code != 143) {
-			t.Logf("stop the Kafka Streams peer: status %d, %v", code, err)
-		}
-	})
+	stopKStreamsAtCleanup(t, j.ks, example, start)
 	if err := j.gofka.waitLog(ctx, "msg=consuming"); err != nil {
 		t.Fatal(err)
 	}
@@ -146,6 +132,26 @@ func startJoinPeers(ctx context.Context, t *testing.T, peer, bin, class string, 
 	}
 	t.Logf("%s: both engines running after %.1f s", example, time.Since(start).Seconds())
 	return j
+}
+
+// stopKStreamsAtCleanup stops ks, a Kafka Streams peer started with
+// --leave-group true at start, with SIGTERM when the test ends, before the kill
+// of startBinary's clean-up: the client removes its (static) members from its
+// consumer group, which emptying the broker then deletes at once (a member that
+// does not leave keeps the group until its session times out, 45 s).
+func stopKStreamsAtCleanup(t *testing.T, ks *proc, name string, start time.Time) {
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		stopping := time.Now()
+		defer func() {
+			t.Logf("%s: Kafka Streams stopped in %.1f s, %.1f s after the start", name, time.Since(stopping).Seconds(), time.Since(start).Seconds())
+		}()
+		// The JVM exits 143 (128 + SIGTERM) once its shutdown hook has closed the client.
+		if code, err := ks.stop(ctx); err != nil || (code != 0 && code != 143) {
+			t.Logf("stop the Kafka Streams peer: status %d, %v", code, err)
+		}
+	})
 }
 
 // produce writes recs and waits for the broker's acknowledgement.

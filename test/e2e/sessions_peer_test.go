@@ -160,9 +160,10 @@ func TestSessionsMatchKafkaStreams(t *testing.T) {
 		t.Fatalf("create the Kafka Streams peer's output topic: %v %v", err, resp.Error())
 	}
 	ks := startBinary(t, "java", "kstreams", testkit.KStreamsPeerCommand(peer, "512m", "gofka.bench.WindowedCount",
-		"--bootstrap", addr, "--app-id", "ks-sessions", "--state-dir", t.TempDir(), "--commit-ms", "200", "--cache-bytes", "0",
+		"--bootstrap", addr, "--app-id", "ks-sessions", "--state-dir", t.TempDir(), "--commit-ms", "200", "--cache-bytes", "0", "--leave-group", "true",
 		"--in", "clicks", "--out", "ks-clicks-per-session", "--session", "true",
 		"--size-ms", fmt.Sprint(sessionGap), "--grace-ms", fmt.Sprint(sessionGrace))[1:]...)
+	stopKStreamsAtCleanup(t, ks, "ks-sessions", time.Now())
 
 	cl := client(t, addr, kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	var recs []*kgo.Record

@@ -162,9 +162,10 @@ func TestWindowedCountMatchesKafkaStreams(t *testing.T) {
 		t.Fatalf("create the Kafka Streams peer's output topics: %v %v", err, resp.Error())
 	}
 	ks := startBinary(t, "java", "kstreams", testkit.KStreamsPeerCommand(peer, "512m", "gofka.bench.WindowedCount",
-		"--bootstrap", addr, "--app-id", "ks-page-views", "--state-dir", t.TempDir(), "--commit-ms", "200", "--cache-bytes", "0",
+		"--bootstrap", addr, "--app-id", "ks-page-views", "--state-dir", t.TempDir(), "--commit-ms", "200", "--cache-bytes", "0", "--leave-group", "true",
 		"--in", viewsTopic, "--out", "ks-"+viewsUpdates, "--out-final", "ks-"+viewsFinals,
 		"--size-ms", fmt.Sprint(viewsWindow), "--grace-ms", fmt.Sprint(viewsGrace))[1:]...)
+	stopKStreamsAtCleanup(t, ks, "ks-page-views", time.Now())
 
 	cl := client(t, addr, kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	var recs []*kgo.Record

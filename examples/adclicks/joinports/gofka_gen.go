@@ -21,6 +21,7 @@ var (
 // Pins: each line names a user function with the signature this file was generated
 // for. A build error here means the function changed: run go generate (gofkagen) again.
 func _() {
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(int32, string) bool](kept)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(string, string) string](toString)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(string, *string) string](toStringLeft)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(*string, *int64) string](toStringOuter)
@@ -88,10 +89,12 @@ type inner100Task0 struct {
 	joinKey         []byte                   // reused for every key encoded for a join's stores
 	storeJoin0This  *state.JoinStore[string] // store "join-0-this"
 	storeJoin0Other *state.JoinStore[string] // store "join-0-other"
+	join2Times      runtime.JoinTimes        // the stream times of Join#2
 }
 
 func newInner100Task0(ctx runtime.TaskContext) runtime.Task {
 	return &inner100Task0{
+		join2Times:      runtime.NewJoinTimes(ctx.StreamTime),
 		out:             ctx.Out,
 		storeJoin0Other: state.NewJoinStore[string](ctx.Stores[1], gofkaSerdeString.Encode, gofkaSerdeString.Decode, state.JoinSpec{Retention: 200}, ctx.CacheEntries),
 		storeJoin0This:  state.NewJoinStore[string](ctx.Stores[0], gofkaSerdeString.Encode, gofkaSerdeString.Decode, state.JoinSpec{Retention: 200}, ctx.CacheEntries),
@@ -181,11 +184,8 @@ func (t *inner100Task0) processTopic2(batch []runtime.Record) error {
 
 // join2Left runs Join#2 (at topology.go:44:5) for a record of its left side at time ts2.
 func (t *inner100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int64) error {
-	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
+	if err := t.storeJoin0This.Expire(t.join2Times.Advance(true, ts2)); err != nil {
 		return r.Fail("expire store join-0-this", err)
-	}
-	if err := t.storeJoin0Other.Expire(t.streamTime); err != nil {
-		return r.Fail("expire store join-0-other", err)
 	}
 	jk2, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k2)
 	if err != nil {
@@ -210,10 +210,7 @@ func (t *inner100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int
 
 // join2Right runs Join#2 (at topology.go:44:5) for a record of its right side at time ts2.
 func (t *inner100Task0) join2Right(r *runtime.Record, k2 int32, v string, ts2 int64) error {
-	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
-		return r.Fail("expire store join-0-this", err)
-	}
-	if err := t.storeJoin0Other.Expire(t.streamTime); err != nil {
+	if err := t.storeJoin0Other.Expire(t.join2Times.Advance(false, ts2)); err != nil {
 		return r.Fail("expire store join-0-other", err)
 	}
 	jk2, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k2)
@@ -315,10 +312,12 @@ type left100Task0 struct {
 	storeJoin0This  *state.JoinStore[string] // store "join-0-this"
 	storeJoin0Other *state.JoinStore[string] // store "join-0-other"
 	storeJoin0Outer *state.OuterJoinStore    // store "join-0-outer"
+	join2Times      runtime.JoinTimes        // the stream times of Join#2
 }
 
 func newLeft100Task0(ctx runtime.TaskContext) runtime.Task {
 	return &left100Task0{
+		join2Times:      runtime.NewJoinTimes(ctx.StreamTime),
 		out:             ctx.Out,
 		storeJoin0Other: state.NewJoinStore[string](ctx.Stores[1], gofkaSerdeString.Encode, gofkaSerdeString.Decode, state.JoinSpec{Retention: 200}, ctx.CacheEntries),
 		storeJoin0Outer: state.NewOuterJoinStore(ctx.Stores[2]),
@@ -412,14 +411,11 @@ func (t *left100Task0) processTopic2(batch []runtime.Record) error {
 
 // join2Left runs Join#2 (at topology.go:53:5) for a record of its left side at time ts2.
 func (t *left100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int64) error {
-	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
+	if err := t.storeJoin0This.Expire(t.join2Times.Advance(true, ts2)); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
-	if err := t.storeJoin0Other.Expire(t.streamTime); err != nil {
-		return r.Fail("expire store join-0-other", err)
-	}
 	// Stream time moved: emit the non-matches whose window closed.
-	if ts2 == t.streamTime {
+	if ts2 == t.join2Times.Join {
 		if err := t.join2Closed(r); err != nil {
 			return err
 		}
@@ -451,7 +447,7 @@ func (t *left100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int6
 	}
 	// No match: it waits in the outer store for its window to close.
 	if found == 0 {
-		if max(0, ts2+100) < t.streamTime {
+		if max(0, ts2+100) < t.join2Times.Join {
 			// Its window has closed already: nothing can join it any more.
 			return t.join2Emit(r, k2, toStringLeft(v, nil), ts2)
 		}
@@ -464,14 +460,11 @@ func (t *left100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int6
 
 // join2Right runs Join#2 (at topology.go:53:5) for a record of its right side at time ts2.
 func (t *left100Task0) join2Right(r *runtime.Record, k2 int32, v string, ts2 int64) error {
-	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
-		return r.Fail("expire store join-0-this", err)
-	}
-	if err := t.storeJoin0Other.Expire(t.streamTime); err != nil {
+	if err := t.storeJoin0Other.Expire(t.join2Times.Advance(false, ts2)); err != nil {
 		return r.Fail("expire store join-0-other", err)
 	}
 	// Stream time moved: emit the non-matches whose window closed.
-	if ts2 == t.streamTime {
+	if ts2 == t.join2Times.Join {
 		if err := t.join2Closed(r); err != nil {
 			return err
 		}
@@ -507,7 +500,7 @@ func (t *left100Task0) join2Right(r *runtime.Record, k2 int32, v string, ts2 int
 // join2Closed emits the records that joined nothing in Join#2 and whose window has closed by stream time.
 func (t *left100Task0) join2Closed(r *runtime.Record) error {
 	var failed error // an error of the chain after the join, which names its record
-	err := t.storeJoin0Outer.EmitClosed(t.streamTime, 100, 100, func(ts int64, left bool, key []byte, value []byte) error {
+	err := t.storeJoin0Outer.EmitClosed(t.join2Times.Join, 100, 100, func(ts int64, left bool, key []byte, value []byte) error {
 		k2, err := gofkaSerdeInt32.Decode(key)
 		if err != nil {
 			failed = r.Fail("decode key from store join-0-outer", err)
@@ -612,10 +605,12 @@ type leftGraceTask0 struct {
 	storeJoin0This  *state.JoinStore[string] // store "join-0-this"
 	storeJoin0Other *state.JoinStore[string] // store "join-0-other"
 	storeJoin0Outer *state.OuterJoinStore    // store "join-0-outer"
+	join2Times      runtime.JoinTimes        // the stream times of Join#2
 }
 
 func newLeftGraceTask0(ctx runtime.TaskContext) runtime.Task {
 	return &leftGraceTask0{
+		join2Times:      runtime.NewJoinTimes(ctx.StreamTime),
 		out:             ctx.Out,
 		storeJoin0Other: state.NewJoinStore[string](ctx.Stores[1], gofkaSerdeString.Encode, gofkaSerdeString.Decode, state.JoinSpec{Retention: 210}, ctx.CacheEntries),
 		storeJoin0Outer: state.NewOuterJoinStore(ctx.Stores[2]),
@@ -709,14 +704,11 @@ func (t *leftGraceTask0) processTopic2(batch []runtime.Record) error {
 
 // join2Left runs Join#2 (at topology.go:62:5) for a record of its left side at time ts2.
 func (t *leftGraceTask0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int64) error {
-	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
+	if err := t.storeJoin0This.Expire(t.join2Times.Advance(true, ts2)); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
-	if err := t.storeJoin0Other.Expire(t.streamTime); err != nil {
-		return r.Fail("expire store join-0-other", err)
-	}
 	// Stream time moved: emit the non-matches whose window closed.
-	if ts2 == t.streamTime {
+	if ts2 == t.join2Times.Join {
 		if err := t.join2Closed(r); err != nil {
 			return err
 		}
@@ -748,7 +740,7 @@ func (t *leftGraceTask0) join2Left(r *runtime.Record, k2 int32, v string, ts2 in
 	}
 	// No match: it waits in the outer store for its window to close.
 	if found == 0 {
-		if max(0, ts2+100) < t.streamTime {
+		if max(0, ts2+100) < t.join2Times.Join {
 			// Its window has closed already: nothing can join it any more.
 			return t.join2Emit(r, k2, toStringLeft(v, nil), ts2)
 		}
@@ -761,14 +753,11 @@ func (t *leftGraceTask0) join2Left(r *runtime.Record, k2 int32, v string, ts2 in
 
 // join2Right runs Join#2 (at topology.go:62:5) for a record of its right side at time ts2.
 func (t *leftGraceTask0) join2Right(r *runtime.Record, k2 int32, v string, ts2 int64) error {
-	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
-		return r.Fail("expire store join-0-this", err)
-	}
-	if err := t.storeJoin0Other.Expire(t.streamTime); err != nil {
+	if err := t.storeJoin0Other.Expire(t.join2Times.Advance(false, ts2)); err != nil {
 		return r.Fail("expire store join-0-other", err)
 	}
 	// Stream time moved: emit the non-matches whose window closed.
-	if ts2 == t.streamTime {
+	if ts2 == t.join2Times.Join {
 		if err := t.join2Closed(r); err != nil {
 			return err
 		}
@@ -804,7 +793,7 @@ func (t *leftGraceTask0) join2Right(r *runtime.Record, k2 int32, v string, ts2 i
 // join2Closed emits the records that joined nothing in Join#2 and whose window has closed by stream time.
 func (t *leftGraceTask0) join2Closed(r *runtime.Record) error {
 	var failed error // an error of the chain after the join, which names its record
-	err := t.storeJoin0Outer.EmitClosed(t.streamTime, 110, 110, func(ts int64, left bool, key []byte, value []byte) error {
+	err := t.storeJoin0Outer.EmitClosed(t.join2Times.Join, 110, 110, func(ts int64, left bool, key []byte, value []byte) error {
 		k2, err := gofkaSerdeInt32.Decode(key)
 		if err != nil {
 			failed = r.Fail("decode key from store join-0-outer", err)
@@ -910,10 +899,12 @@ type outer100Task0 struct {
 	storeJoin0This  *state.JoinStore[string] // store "join-0-this"
 	storeJoin0Other *state.JoinStore[int64]  // store "join-0-other"
 	storeJoin0Outer *state.OuterJoinStore    // store "join-0-outer"
+	join2Times      runtime.JoinTimes        // the stream times of Join#2
 }
 
 func newOuter100Task0(ctx runtime.TaskContext) runtime.Task {
 	return &outer100Task0{
+		join2Times:      runtime.NewJoinTimes(ctx.StreamTime),
 		out:             ctx.Out,
 		storeJoin0Other: state.NewJoinStore[int64](ctx.Stores[1], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.JoinSpec{Retention: 200}, ctx.CacheEntries),
 		storeJoin0Outer: state.NewOuterJoinStore(ctx.Stores[2]),
@@ -1007,14 +998,11 @@ func (t *outer100Task0) processTopic2(batch []runtime.Record) error {
 
 // join2Left runs Join#2 (at topology.go:71:5) for a record of its left side at time ts2.
 func (t *outer100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int64) error {
-	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
+	if err := t.storeJoin0This.Expire(t.join2Times.Advance(true, ts2)); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
-	if err := t.storeJoin0Other.Expire(t.streamTime); err != nil {
-		return r.Fail("expire store join-0-other", err)
-	}
 	// Stream time moved: emit the non-matches whose window closed.
-	if ts2 == t.streamTime {
+	if ts2 == t.join2Times.Join {
 		if err := t.join2Closed(r); err != nil {
 			return err
 		}
@@ -1046,7 +1034,7 @@ func (t *outer100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int
 	}
 	// No match: it waits in the outer store for its window to close.
 	if found == 0 {
-		if max(0, ts2+100) < t.streamTime {
+		if max(0, ts2+100) < t.join2Times.Join {
 			// Its window has closed already: nothing can join it any more.
 			return t.join2Emit(r, k2, toStringOuter(&v, nil), ts2)
 		}
@@ -1059,14 +1047,11 @@ func (t *outer100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int
 
 // join2Right runs Join#2 (at topology.go:71:5) for a record of its right side at time ts2.
 func (t *outer100Task0) join2Right(r *runtime.Record, k2 int32, v int64, ts2 int64) error {
-	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
-		return r.Fail("expire store join-0-this", err)
-	}
-	if err := t.storeJoin0Other.Expire(t.streamTime); err != nil {
+	if err := t.storeJoin0Other.Expire(t.join2Times.Advance(false, ts2)); err != nil {
 		return r.Fail("expire store join-0-other", err)
 	}
 	// Stream time moved: emit the non-matches whose window closed.
-	if ts2 == t.streamTime {
+	if ts2 == t.join2Times.Join {
 		if err := t.join2Closed(r); err != nil {
 			return err
 		}
@@ -1098,7 +1083,7 @@ func (t *outer100Task0) join2Right(r *runtime.Record, k2 int32, v int64, ts2 int
 	}
 	// No match: it waits in the outer store for its window to close.
 	if found == 0 {
-		if max(0, ts2+100) < t.streamTime {
+		if max(0, ts2+100) < t.join2Times.Join {
 			// Its window has closed already: nothing can join it any more.
 			return t.join2Emit(r, k2, toStringOuter(nil, &v), ts2)
 		}
@@ -1117,7 +1102,7 @@ func (t *outer100Task0) join2Right(r *runtime.Record, k2 int32, v int64, ts2 int
 // join2Closed emits the records that joined nothing in Join#2 and whose window has closed by stream time.
 func (t *outer100Task0) join2Closed(r *runtime.Record) error {
 	var failed error // an error of the chain after the join, which names its record
-	err := t.storeJoin0Outer.EmitClosed(t.streamTime, 100, 100, func(ts int64, left bool, key []byte, value []byte) error {
+	err := t.storeJoin0Outer.EmitClosed(t.join2Times.Join, 100, 100, func(ts int64, left bool, key []byte, value []byte) error {
 		k2, err := gofkaSerdeInt32.Decode(key)
 		if err != nil {
 			failed = r.Fail("decode key from store join-0-outer", err)
@@ -1228,10 +1213,12 @@ type outerGraceTask0 struct {
 	storeJoin0This  *state.JoinStore[string] // store "join-0-this"
 	storeJoin0Other *state.JoinStore[int64]  // store "join-0-other"
 	storeJoin0Outer *state.OuterJoinStore    // store "join-0-outer"
+	join2Times      runtime.JoinTimes        // the stream times of Join#2
 }
 
 func newOuterGraceTask0(ctx runtime.TaskContext) runtime.Task {
 	return &outerGraceTask0{
+		join2Times:      runtime.NewJoinTimes(ctx.StreamTime),
 		out:             ctx.Out,
 		storeJoin0Other: state.NewJoinStore[int64](ctx.Stores[1], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.JoinSpec{Retention: 210}, ctx.CacheEntries),
 		storeJoin0Outer: state.NewOuterJoinStore(ctx.Stores[2]),
@@ -1325,14 +1312,11 @@ func (t *outerGraceTask0) processTopic2(batch []runtime.Record) error {
 
 // join2Left runs Join#2 (at topology.go:80:5) for a record of its left side at time ts2.
 func (t *outerGraceTask0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int64) error {
-	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
+	if err := t.storeJoin0This.Expire(t.join2Times.Advance(true, ts2)); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
-	if err := t.storeJoin0Other.Expire(t.streamTime); err != nil {
-		return r.Fail("expire store join-0-other", err)
-	}
 	// Stream time moved: emit the non-matches whose window closed.
-	if ts2 == t.streamTime {
+	if ts2 == t.join2Times.Join {
 		if err := t.join2Closed(r); err != nil {
 			return err
 		}
@@ -1364,7 +1348,7 @@ func (t *outerGraceTask0) join2Left(r *runtime.Record, k2 int32, v string, ts2 i
 	}
 	// No match: it waits in the outer store for its window to close.
 	if found == 0 {
-		if max(0, ts2+100) < t.streamTime {
+		if max(0, ts2+100) < t.join2Times.Join {
 			// Its window has closed already: nothing can join it any more.
 			return t.join2Emit(r, k2, toStringOuter(&v, nil), ts2)
 		}
@@ -1377,14 +1361,11 @@ func (t *outerGraceTask0) join2Left(r *runtime.Record, k2 int32, v string, ts2 i
 
 // join2Right runs Join#2 (at topology.go:80:5) for a record of its right side at time ts2.
 func (t *outerGraceTask0) join2Right(r *runtime.Record, k2 int32, v int64, ts2 int64) error {
-	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
-		return r.Fail("expire store join-0-this", err)
-	}
-	if err := t.storeJoin0Other.Expire(t.streamTime); err != nil {
+	if err := t.storeJoin0Other.Expire(t.join2Times.Advance(false, ts2)); err != nil {
 		return r.Fail("expire store join-0-other", err)
 	}
 	// Stream time moved: emit the non-matches whose window closed.
-	if ts2 == t.streamTime {
+	if ts2 == t.join2Times.Join {
 		if err := t.join2Closed(r); err != nil {
 			return err
 		}
@@ -1416,7 +1397,7 @@ func (t *outerGraceTask0) join2Right(r *runtime.Record, k2 int32, v int64, ts2 i
 	}
 	// No match: it waits in the outer store for its window to close.
 	if found == 0 {
-		if max(0, ts2+100) < t.streamTime {
+		if max(0, ts2+100) < t.join2Times.Join {
 			// Its window has closed already: nothing can join it any more.
 			return t.join2Emit(r, k2, toStringOuter(nil, &v), ts2)
 		}
@@ -1435,7 +1416,7 @@ func (t *outerGraceTask0) join2Right(r *runtime.Record, k2 int32, v int64, ts2 i
 // join2Closed emits the records that joined nothing in Join#2 and whose window has closed by stream time.
 func (t *outerGraceTask0) join2Closed(r *runtime.Record) error {
 	var failed error // an error of the chain after the join, which names its record
-	err := t.storeJoin0Outer.EmitClosed(t.streamTime, 110, 110, func(ts int64, left bool, key []byte, value []byte) error {
+	err := t.storeJoin0Outer.EmitClosed(t.join2Times.Join, 110, 110, func(ts int64, left bool, key []byte, value []byte) error {
 		k2, err := gofkaSerdeInt32.Decode(key)
 		if err != nil {
 			failed = r.Fail("decode key from store join-0-outer", err)
@@ -1475,6 +1456,858 @@ func (t *outerGraceTask0) join2Emit(r *runtime.Record, k2 int32, v2 string, rts2
 	}
 	t.keyBuf = key3
 	t.out.Emit(2, key3, runtime.StringBytes(v2), rts2) // to topic "out"
+	return nil
+}
+
+// CompiledOuterAsymmetric returns topology OuterAsymmetric (topology.go:88) compiled for the Gofka runtime:
+// hand it to runtime.Main, or to streamstest.NewDriver in tests.
+func CompiledOuterAsymmetric() *runtime.Program {
+	return &runtime.Program{
+		Name:         "OuterAsymmetric",
+		DefaultAppID: "outer-asymmetric",
+		Topics: []runtime.TopicSpec{
+			{Name: "topic1", Kind: runtime.SourceTopic, Types: runtime.TypesOf[int32, string]()},
+			{Name: "topic2", Kind: runtime.SourceTopic, Types: runtime.TypesOf[int32, int64]()},
+			{Name: "out", Kind: runtime.SinkTopic, Types: runtime.TypesOf[int32, string]()},
+			{Name: "join-0-this-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int32, string]()},
+			{Name: "join-0-other-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int32, int64]()},
+			{Name: "join-0-outer-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int32, []byte]()},
+		},
+		Stores: []runtime.StoreSpec{
+			{Name: "join-0-this", Changelog: 3, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 25 * time.Millisecond, Query: runtime.QueryOf[int32, string](gofkaSerdeInt32.Encode, gofkaSerdeInt32.Decode, gofkaSerdeString.Decode)},
+			{Name: "join-0-other", Changelog: 4, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 25 * time.Millisecond, Query: runtime.QueryOf[int32, int64](gofkaSerdeInt32.Encode, gofkaSerdeInt32.Decode, gofkaSerdeInt64.Decode)},
+			{Name: "join-0-outer", Changelog: 5, Persistent: true, SubTopology: 0, Query: runtime.QueryOf[int32, []byte](gofkaSerdeInt32.Encode, gofkaSerdeInt32.Decode, gofkaSerdeBytes.Decode)},
+		},
+		SubTopologies: []runtime.SubTopologySpec{{
+			ID:      0,
+			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{0}}, {Topics: []runtime.TopicID{1}}},
+			Sinks:   []runtime.TopicID{2},
+			Stores:  []int{0, 1, 2},
+			NewTask: newOuterAsymmetricTask0,
+		}},
+		Description: outerAsymmetricDescription,
+		Mermaid:     outerAsymmetricMermaid,
+		CopartitionGroups: []runtime.CopartitionGroup{
+			{Topics: []runtime.TopicID{0, 1}, Reason: "Join#2 at topology.go:91:5"},
+		},
+	}
+}
+
+// OuterAsymmetricStores reads the key-value stores of topology OuterAsymmetric from a running application,
+// through any replica's status address (GET /stores/…; the replica forwards to the key's owner).
+type OuterAsymmetricStores struct {
+	Join0This  *runtime.StoreClient[int32, string] // store "join-0-this"
+	Join0Other *runtime.StoreClient[int32, int64]  // store "join-0-other"
+	Join0Outer *runtime.StoreClient[int32, []byte] // store "join-0-outer"
+}
+
+// NewOuterAsymmetricStores returns the stores' clients, all reading through cfg.
+func NewOuterAsymmetricStores(cfg runtime.StoreClientConfig) *OuterAsymmetricStores {
+	return &OuterAsymmetricStores{
+		Join0Other: runtime.NewStoreClient[int32, int64](cfg, "join-0-other"),
+		Join0Outer: runtime.NewStoreClient[int32, []byte](cfg, "join-0-outer"),
+		Join0This:  runtime.NewStoreClient[int32, string](cfg, "join-0-this"),
+	}
+}
+
+// outerAsymmetricTask0 runs sub-topology 0 of OuterAsymmetric on one partition:
+//
+//	Source#0 topic "topic1" → Join#2 (below) store "join-0-this" store "join-0-other" store "join-0-outer"
+//
+//	Source#1 topic "topic2" → Join#2 (below) store "join-0-this" store "join-0-other" store "join-0-outer"
+//
+//	Join#2 (of Source#0, Source#1) → Sink#3 topic "out"
+type outerAsymmetricTask0 struct {
+	out             runtime.Emitter
+	current         int                      // index in the batch of the record in flight
+	streamTime      int64                    // the largest timestamp read, before any filter
+	keyBuf          []byte                   // reused for every encoded key
+	valueBuf        []byte                   // reused for every encoded value
+	joinKey         []byte                   // reused for every key encoded for a join's stores
+	storeJoin0This  *state.JoinStore[string] // store "join-0-this"
+	storeJoin0Other *state.JoinStore[int64]  // store "join-0-other"
+	storeJoin0Outer *state.OuterJoinStore    // store "join-0-outer"
+	join2Times      runtime.JoinTimes        // the stream times of Join#2
+}
+
+func newOuterAsymmetricTask0(ctx runtime.TaskContext) runtime.Task {
+	return &outerAsymmetricTask0{
+		join2Times:      runtime.NewJoinTimes(ctx.StreamTime),
+		out:             ctx.Out,
+		storeJoin0Other: state.NewJoinStore[int64](ctx.Stores[1], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.JoinSpec{Retention: 25}, ctx.CacheEntries),
+		storeJoin0Outer: state.NewOuterJoinStore(ctx.Stores[2]),
+		storeJoin0This:  state.NewJoinStore[string](ctx.Stores[0], gofkaSerdeString.Encode, gofkaSerdeString.Decode, state.JoinSpec{Retention: 25}, ctx.CacheEntries),
+		streamTime:      ctx.StreamTime,
+	}
+}
+
+// Current implements runtime.Task.
+func (t *outerAsymmetricTask0) Current() int {
+	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *outerAsymmetricTask0) StreamTime() int64 {
+	return t.streamTime
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *outerAsymmetricTask0) Flush() error {
+	if err := t.storeJoin0This.Flush(); err != nil {
+		return fmt.Errorf("store join-0-this: %w", err)
+	}
+	if err := t.storeJoin0Other.Flush(); err != nil {
+		return fmt.Errorf("store join-0-other: %w", err)
+	}
+	if err := t.storeJoin0Outer.Flush(); err != nil {
+		return fmt.Errorf("store join-0-outer: %w", err)
+	}
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *outerAsymmetricTask0) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processTopic1(batch)
+	case 1:
+		return t.processTopic2(batch)
+	}
+	return runtime.UnknownSource("outerAsymmetricTask0", source)
+}
+
+// processTopic1 runs the chain of Source#0 (topic "topic1") over one batch.
+func (t *outerAsymmetricTask0) processTopic1(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k0, err := gofkaSerdeInt32.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		v0, err := gofkaSerdeString.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		if err := t.join2Left(r, k0, v0, r.Timestamp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// processTopic2 runs the chain of Source#1 (topic "topic2") over one batch.
+func (t *outerAsymmetricTask0) processTopic2(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k1, err := gofkaSerdeInt32.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		v1, err := gofkaSerdeInt64.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		if err := t.join2Right(r, k1, v1, r.Timestamp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join2Left runs Join#2 (at topology.go:91:5) for a record of its left side at time ts2.
+func (t *outerAsymmetricTask0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int64) error {
+	if err := t.storeJoin0This.Expire(t.join2Times.Advance(true, ts2)); err != nil {
+		return r.Fail("expire store join-0-this", err)
+	}
+	// Stream time moved: emit the non-matches whose window closed.
+	if ts2 == t.join2Times.Join {
+		if err := t.join2Closed(r); err != nil {
+			return err
+		}
+	}
+	jk2, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k2)
+	if err != nil {
+		return r.Fail("encode key for store join-0-this", err)
+	}
+	t.joinKey = jk2
+	if err := t.storeJoin0This.Put(jk2, ts2, v); err != nil {
+		return r.Fail("write store join-0-this", err)
+	}
+	found, err := t.storeJoin0Other.Fetch(jk2, max(0, ts2-5), max(0, ts2+20))
+	if err != nil {
+		return r.Fail("read store join-0-other", err)
+	}
+	// They have joined now: they are no longer non-matches.
+	for i := range found {
+		ots, _ := t.storeJoin0Other.At(i)
+		if err := t.storeJoin0Outer.Remove(ots, false, jk2); err != nil {
+			return r.Fail("write store join-0-outer", err)
+		}
+	}
+	for i := range found {
+		ots, ov := t.storeJoin0Other.At(i)
+		if err := t.join2Emit(r, k2, toStringOuter(&v, &ov), max(ts2, ots)); err != nil {
+			return err
+		}
+	}
+	// No match: it waits in the outer store for its window to close.
+	if found == 0 {
+		if max(0, ts2+20) < t.join2Times.Join {
+			// Its window has closed already: nothing can join it any more.
+			return t.join2Emit(r, k2, toStringOuter(&v, nil), ts2)
+		}
+		if err := t.storeJoin0Outer.Put(ts2, true, jk2, runtime.StringBytes(v)); err != nil {
+			return r.Fail("write store join-0-outer", err)
+		}
+	}
+	return nil
+}
+
+// join2Right runs Join#2 (at topology.go:91:5) for a record of its right side at time ts2.
+func (t *outerAsymmetricTask0) join2Right(r *runtime.Record, k2 int32, v int64, ts2 int64) error {
+	if err := t.storeJoin0Other.Expire(t.join2Times.Advance(false, ts2)); err != nil {
+		return r.Fail("expire store join-0-other", err)
+	}
+	// Stream time moved: emit the non-matches whose window closed.
+	if ts2 == t.join2Times.Join {
+		if err := t.join2Closed(r); err != nil {
+			return err
+		}
+	}
+	jk2, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k2)
+	if err != nil {
+		return r.Fail("encode key for store join-0-other", err)
+	}
+	t.joinKey = jk2
+	if err := t.storeJoin0Other.Put(jk2, ts2, v); err != nil {
+		return r.Fail("write store join-0-other", err)
+	}
+	found, err := t.storeJoin0This.Fetch(jk2, max(0, ts2-20), max(0, ts2+5))
+	if err != nil {
+		return r.Fail("read store join-0-this", err)
+	}
+	// They have joined now: they are no longer non-matches.
+	for i := range found {
+		ots, _ := t.storeJoin0This.At(i)
+		if err := t.storeJoin0Outer.Remove(ots, true, jk2); err != nil {
+			return r.Fail("write store join-0-outer", err)
+		}
+	}
+	for i := range found {
+		ots, ov := t.storeJoin0This.At(i)
+		if err := t.join2Emit(r, k2, toStringOuter(&ov, &v), max(ts2, ots)); err != nil {
+			return err
+		}
+	}
+	// No match: it waits in the outer store for its window to close.
+	if found == 0 {
+		if max(0, ts2+5) < t.join2Times.Join {
+			// Its window has closed already: nothing can join it any more.
+			return t.join2Emit(r, k2, toStringOuter(nil, &v), ts2)
+		}
+		jv2, err := gofkaSerdeInt64.Encode(t.valueBuf[:0], v)
+		if err != nil {
+			return r.Fail("encode value for store join-0-outer", err)
+		}
+		t.valueBuf = jv2
+		if err := t.storeJoin0Outer.Put(ts2, false, jk2, jv2); err != nil {
+			return r.Fail("write store join-0-outer", err)
+		}
+	}
+	return nil
+}
+
+// join2Closed emits the records that joined nothing in Join#2 and whose window has closed by stream time.
+func (t *outerAsymmetricTask0) join2Closed(r *runtime.Record) error {
+	var failed error // an error of the chain after the join, which names its record
+	err := t.storeJoin0Outer.EmitClosed(t.join2Times.Join, 20, 5, func(ts int64, left bool, key []byte, value []byte) error {
+		k2, err := gofkaSerdeInt32.Decode(key)
+		if err != nil {
+			failed = r.Fail("decode key from store join-0-outer", err)
+			return failed
+		}
+		if left {
+			lv, err := gofkaSerdeString.Decode(value)
+			if err != nil {
+				failed = r.Fail("decode value from store join-0-outer", err)
+				return failed
+			}
+			failed = t.join2Emit(r, k2, toStringOuter(&lv, nil), ts)
+			return failed
+		}
+		rv, err := gofkaSerdeInt64.Decode(value)
+		if err != nil {
+			failed = r.Fail("decode value from store join-0-outer", err)
+			return failed
+		}
+		failed = t.join2Emit(r, k2, toStringOuter(nil, &rv), ts)
+		return failed
+	})
+	if failed != nil {
+		return failed
+	}
+	if err != nil {
+		return r.Fail("read store join-0-outer", err)
+	}
+	return nil
+}
+
+// join2Emit runs the chain after Join#2 (at topology.go:91:5) for a joined record at time rts2.
+func (t *outerAsymmetricTask0) join2Emit(r *runtime.Record, k2 int32, v2 string, rts2 int64) error {
+	key3, err := gofkaSerdeInt32.Encode(t.keyBuf[:0], k2)
+	if err != nil {
+		return r.Fail("encode key for out", err)
+	}
+	t.keyBuf = key3
+	t.out.Emit(2, key3, runtime.StringBytes(v2), rts2) // to topic "out"
+	return nil
+}
+
+// CompiledInnerFiltered returns topology InnerFiltered (topology.go:102) compiled for the Gofka runtime:
+// hand it to runtime.Main, or to streamstest.NewDriver in tests.
+func CompiledInnerFiltered() *runtime.Program {
+	return &runtime.Program{
+		Name:         "InnerFiltered",
+		DefaultAppID: "inner-filtered",
+		Topics: []runtime.TopicSpec{
+			{Name: "topic1", Kind: runtime.SourceTopic, Types: runtime.TypesOf[int32, string]()},
+			{Name: "topic2", Kind: runtime.SourceTopic, Types: runtime.TypesOf[int32, string]()},
+			{Name: "out", Kind: runtime.SinkTopic, Types: runtime.TypesOf[int32, string]()},
+			{Name: "join-0-this-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int32, string]()},
+			{Name: "join-0-other-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int32, string]()},
+		},
+		Stores: []runtime.StoreSpec{
+			{Name: "join-0-this", Changelog: 3, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 200 * time.Millisecond, Query: runtime.QueryOf[int32, string](gofkaSerdeInt32.Encode, gofkaSerdeInt32.Decode, gofkaSerdeString.Decode)},
+			{Name: "join-0-other", Changelog: 4, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 200 * time.Millisecond, Query: runtime.QueryOf[int32, string](gofkaSerdeInt32.Encode, gofkaSerdeInt32.Decode, gofkaSerdeString.Decode)},
+		},
+		SubTopologies: []runtime.SubTopologySpec{{
+			ID:      0,
+			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{0}}, {Topics: []runtime.TopicID{1}}},
+			Sinks:   []runtime.TopicID{2},
+			Stores:  []int{0, 1},
+			NewTask: newInnerFilteredTask0,
+		}},
+		Description: innerFilteredDescription,
+		Mermaid:     innerFilteredMermaid,
+		CopartitionGroups: []runtime.CopartitionGroup{
+			{Topics: []runtime.TopicID{0, 1}, Reason: "Join#3 at topology.go:105:5"},
+		},
+	}
+}
+
+// InnerFilteredStores reads the key-value stores of topology InnerFiltered from a running application,
+// through any replica's status address (GET /stores/…; the replica forwards to the key's owner).
+type InnerFilteredStores struct {
+	Join0This  *runtime.StoreClient[int32, string] // store "join-0-this"
+	Join0Other *runtime.StoreClient[int32, string] // store "join-0-other"
+}
+
+// NewInnerFilteredStores returns the stores' clients, all reading through cfg.
+func NewInnerFilteredStores(cfg runtime.StoreClientConfig) *InnerFilteredStores {
+	return &InnerFilteredStores{
+		Join0Other: runtime.NewStoreClient[int32, string](cfg, "join-0-other"),
+		Join0This:  runtime.NewStoreClient[int32, string](cfg, "join-0-this"),
+	}
+}
+
+// innerFilteredTask0 runs sub-topology 0 of InnerFiltered on one partition:
+//
+//	Source#0 topic "topic1" → Filter#1 → Join#3 (below) store "join-0-this" store "join-0-other"
+//
+//	Source#2 topic "topic2" → Join#3 (below) store "join-0-this" store "join-0-other"
+//
+//	Join#3 (of Filter#1, Source#2) → Sink#4 topic "out"
+type innerFilteredTask0 struct {
+	out             runtime.Emitter
+	current         int                      // index in the batch of the record in flight
+	streamTime      int64                    // the largest timestamp read, before any filter
+	keyBuf          []byte                   // reused for every encoded key
+	joinKey         []byte                   // reused for every key encoded for a join's stores
+	storeJoin0This  *state.JoinStore[string] // store "join-0-this"
+	storeJoin0Other *state.JoinStore[string] // store "join-0-other"
+	join3Times      runtime.JoinTimes        // the stream times of Join#3
+}
+
+func newInnerFilteredTask0(ctx runtime.TaskContext) runtime.Task {
+	return &innerFilteredTask0{
+		join3Times:      runtime.NewJoinTimes(ctx.StreamTime),
+		out:             ctx.Out,
+		storeJoin0Other: state.NewJoinStore[string](ctx.Stores[1], gofkaSerdeString.Encode, gofkaSerdeString.Decode, state.JoinSpec{Retention: 200}, ctx.CacheEntries),
+		storeJoin0This:  state.NewJoinStore[string](ctx.Stores[0], gofkaSerdeString.Encode, gofkaSerdeString.Decode, state.JoinSpec{Retention: 200}, ctx.CacheEntries),
+		streamTime:      ctx.StreamTime,
+	}
+}
+
+// Current implements runtime.Task.
+func (t *innerFilteredTask0) Current() int {
+	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *innerFilteredTask0) StreamTime() int64 {
+	return t.streamTime
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *innerFilteredTask0) Flush() error {
+	if err := t.storeJoin0This.Flush(); err != nil {
+		return fmt.Errorf("store join-0-this: %w", err)
+	}
+	if err := t.storeJoin0Other.Flush(); err != nil {
+		return fmt.Errorf("store join-0-other: %w", err)
+	}
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *innerFilteredTask0) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processTopic1(batch)
+	case 1:
+		return t.processTopic2(batch)
+	}
+	return runtime.UnknownSource("innerFilteredTask0", source)
+}
+
+// processTopic1 runs the chain of Source#0 (topic "topic1") over one batch.
+func (t *innerFilteredTask0) processTopic1(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k0, err := gofkaSerdeInt32.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		v0, err := gofkaSerdeString.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		if !kept(k0, v0) {
+			continue
+		}
+		if err := t.join3Left(r, k0, v0, r.Timestamp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// processTopic2 runs the chain of Source#2 (topic "topic2") over one batch.
+func (t *innerFilteredTask0) processTopic2(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k2, err := gofkaSerdeInt32.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		v2, err := gofkaSerdeString.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		if err := t.join3Right(r, k2, v2, r.Timestamp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join3Left runs Join#3 (at topology.go:105:5) for a record of its left side at time ts3.
+func (t *innerFilteredTask0) join3Left(r *runtime.Record, k3 int32, v string, ts3 int64) error {
+	if err := t.storeJoin0This.Expire(t.join3Times.Advance(true, ts3)); err != nil {
+		return r.Fail("expire store join-0-this", err)
+	}
+	jk3, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k3)
+	if err != nil {
+		return r.Fail("encode key for store join-0-this", err)
+	}
+	t.joinKey = jk3
+	if err := t.storeJoin0This.Put(jk3, ts3, v); err != nil {
+		return r.Fail("write store join-0-this", err)
+	}
+	found, err := t.storeJoin0Other.Fetch(jk3, max(0, ts3-100), max(0, ts3+100))
+	if err != nil {
+		return r.Fail("read store join-0-other", err)
+	}
+	for i := range found {
+		ots, ov := t.storeJoin0Other.At(i)
+		if err := t.join3Emit(r, k3, toString(v, ov), max(ts3, ots)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join3Right runs Join#3 (at topology.go:105:5) for a record of its right side at time ts3.
+func (t *innerFilteredTask0) join3Right(r *runtime.Record, k3 int32, v string, ts3 int64) error {
+	if err := t.storeJoin0Other.Expire(t.join3Times.Advance(false, ts3)); err != nil {
+		return r.Fail("expire store join-0-other", err)
+	}
+	jk3, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k3)
+	if err != nil {
+		return r.Fail("encode key for store join-0-other", err)
+	}
+	t.joinKey = jk3
+	if err := t.storeJoin0Other.Put(jk3, ts3, v); err != nil {
+		return r.Fail("write store join-0-other", err)
+	}
+	found, err := t.storeJoin0This.Fetch(jk3, max(0, ts3-100), max(0, ts3+100))
+	if err != nil {
+		return r.Fail("read store join-0-this", err)
+	}
+	for i := range found {
+		ots, ov := t.storeJoin0This.At(i)
+		if err := t.join3Emit(r, k3, toString(ov, v), max(ts3, ots)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join3Emit runs the chain after Join#3 (at topology.go:105:5) for a joined record at time rts3.
+func (t *innerFilteredTask0) join3Emit(r *runtime.Record, k3 int32, v3 string, rts3 int64) error {
+	key4, err := gofkaSerdeInt32.Encode(t.keyBuf[:0], k3)
+	if err != nil {
+		return r.Fail("encode key for out", err)
+	}
+	t.keyBuf = key4
+	t.out.Emit(2, key4, runtime.StringBytes(v3), rts3) // to topic "out"
+	return nil
+}
+
+// CompiledOuterFiltered returns topology OuterFiltered (topology.go:111) compiled for the Gofka runtime:
+// hand it to runtime.Main, or to streamstest.NewDriver in tests.
+func CompiledOuterFiltered() *runtime.Program {
+	return &runtime.Program{
+		Name:         "OuterFiltered",
+		DefaultAppID: "outer-filtered",
+		Topics: []runtime.TopicSpec{
+			{Name: "topic1", Kind: runtime.SourceTopic, Types: runtime.TypesOf[int32, string]()},
+			{Name: "topic2", Kind: runtime.SourceTopic, Types: runtime.TypesOf[int32, int64]()},
+			{Name: "out", Kind: runtime.SinkTopic, Types: runtime.TypesOf[int32, string]()},
+			{Name: "join-0-this-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int32, string]()},
+			{Name: "join-0-other-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int32, int64]()},
+			{Name: "join-0-outer-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[int32, []byte]()},
+		},
+		Stores: []runtime.StoreSpec{
+			{Name: "join-0-this", Changelog: 3, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 200 * time.Millisecond, Query: runtime.QueryOf[int32, string](gofkaSerdeInt32.Encode, gofkaSerdeInt32.Decode, gofkaSerdeString.Decode)},
+			{Name: "join-0-other", Changelog: 4, Persistent: true, SubTopology: 0, Kind: runtime.WindowStore, Retention: 200 * time.Millisecond, Query: runtime.QueryOf[int32, int64](gofkaSerdeInt32.Encode, gofkaSerdeInt32.Decode, gofkaSerdeInt64.Decode)},
+			{Name: "join-0-outer", Changelog: 5, Persistent: true, SubTopology: 0, Query: runtime.QueryOf[int32, []byte](gofkaSerdeInt32.Encode, gofkaSerdeInt32.Decode, gofkaSerdeBytes.Decode)},
+		},
+		SubTopologies: []runtime.SubTopologySpec{{
+			ID:      0,
+			Sources: []runtime.SourceSpec{{Topics: []runtime.TopicID{0}}, {Topics: []runtime.TopicID{1}}},
+			Sinks:   []runtime.TopicID{2},
+			Stores:  []int{0, 1, 2},
+			NewTask: newOuterFilteredTask0,
+		}},
+		Description: outerFilteredDescription,
+		Mermaid:     outerFilteredMermaid,
+		CopartitionGroups: []runtime.CopartitionGroup{
+			{Topics: []runtime.TopicID{0, 1}, Reason: "Join#3 at topology.go:114:5"},
+		},
+	}
+}
+
+// OuterFilteredStores reads the key-value stores of topology OuterFiltered from a running application,
+// through any replica's status address (GET /stores/…; the replica forwards to the key's owner).
+type OuterFilteredStores struct {
+	Join0This  *runtime.StoreClient[int32, string] // store "join-0-this"
+	Join0Other *runtime.StoreClient[int32, int64]  // store "join-0-other"
+	Join0Outer *runtime.StoreClient[int32, []byte] // store "join-0-outer"
+}
+
+// NewOuterFilteredStores returns the stores' clients, all reading through cfg.
+func NewOuterFilteredStores(cfg runtime.StoreClientConfig) *OuterFilteredStores {
+	return &OuterFilteredStores{
+		Join0Other: runtime.NewStoreClient[int32, int64](cfg, "join-0-other"),
+		Join0Outer: runtime.NewStoreClient[int32, []byte](cfg, "join-0-outer"),
+		Join0This:  runtime.NewStoreClient[int32, string](cfg, "join-0-this"),
+	}
+}
+
+// outerFilteredTask0 runs sub-topology 0 of OuterFiltered on one partition:
+//
+//	Source#0 topic "topic1" → Filter#1 → Join#3 (below) store "join-0-this" store "join-0-other" store "join-0-outer"
+//
+//	Source#2 topic "topic2" → Join#3 (below) store "join-0-this" store "join-0-other" store "join-0-outer"
+//
+//	Join#3 (of Filter#1, Source#2) → Sink#4 topic "out"
+type outerFilteredTask0 struct {
+	out             runtime.Emitter
+	current         int                      // index in the batch of the record in flight
+	streamTime      int64                    // the largest timestamp read, before any filter
+	keyBuf          []byte                   // reused for every encoded key
+	valueBuf        []byte                   // reused for every encoded value
+	joinKey         []byte                   // reused for every key encoded for a join's stores
+	storeJoin0This  *state.JoinStore[string] // store "join-0-this"
+	storeJoin0Other *state.JoinStore[int64]  // store "join-0-other"
+	storeJoin0Outer *state.OuterJoinStore    // store "join-0-outer"
+	join3Times      runtime.JoinTimes        // the stream times of Join#3
+}
+
+func newOuterFilteredTask0(ctx runtime.TaskContext) runtime.Task {
+	return &outerFilteredTask0{
+		join3Times:      runtime.NewJoinTimes(ctx.StreamTime),
+		out:             ctx.Out,
+		storeJoin0Other: state.NewJoinStore[int64](ctx.Stores[1], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.JoinSpec{Retention: 200}, ctx.CacheEntries),
+		storeJoin0Outer: state.NewOuterJoinStore(ctx.Stores[2]),
+		storeJoin0This:  state.NewJoinStore[string](ctx.Stores[0], gofkaSerdeString.Encode, gofkaSerdeString.Decode, state.JoinSpec{Retention: 200}, ctx.CacheEntries),
+		streamTime:      ctx.StreamTime,
+	}
+}
+
+// Current implements runtime.Task.
+func (t *outerFilteredTask0) Current() int {
+	return t.current
+}
+
+// StreamTime implements runtime.Task.
+func (t *outerFilteredTask0) StreamTime() int64 {
+	return t.streamTime
+}
+
+// Flush implements runtime.Task: it writes the cached state changes to the stores.
+func (t *outerFilteredTask0) Flush() error {
+	if err := t.storeJoin0This.Flush(); err != nil {
+		return fmt.Errorf("store join-0-this: %w", err)
+	}
+	if err := t.storeJoin0Other.Flush(); err != nil {
+		return fmt.Errorf("store join-0-other: %w", err)
+	}
+	if err := t.storeJoin0Outer.Flush(); err != nil {
+		return fmt.Errorf("store join-0-outer: %w", err)
+	}
+	return nil
+}
+
+// Process implements runtime.Task: it runs the fused chain of one source over a batch.
+func (t *outerFilteredTask0) Process(source int, batch []runtime.Record) error {
+	switch source {
+	case 0:
+		return t.processTopic1(batch)
+	case 1:
+		return t.processTopic2(batch)
+	}
+	return runtime.UnknownSource("outerFilteredTask0", source)
+}
+
+// processTopic1 runs the chain of Source#0 (topic "topic1") over one batch.
+func (t *outerFilteredTask0) processTopic1(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k0, err := gofkaSerdeInt32.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		v0, err := gofkaSerdeString.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		if !kept(k0, v0) {
+			continue
+		}
+		if err := t.join3Left(r, k0, v0, r.Timestamp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// processTopic2 runs the chain of Source#2 (topic "topic2") over one batch.
+func (t *outerFilteredTask0) processTopic2(batch []runtime.Record) error {
+	for i := range batch {
+		t.current = i
+		r := &batch[i]
+		k2, err := gofkaSerdeInt32.Decode(r.Key)
+		if err != nil {
+			return r.Fail("decode key", err)
+		}
+		if r.Timestamp < 0 {
+			return r.Fail("decode timestamp", runtime.NegativeTimestamp(r.Timestamp))
+		}
+		t.streamTime = max(t.streamTime, r.Timestamp)
+		v2, err := gofkaSerdeInt64.Decode(r.Value)
+		if err != nil {
+			return r.Fail("decode value", err)
+		}
+		if err := t.join3Right(r, k2, v2, r.Timestamp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join3Left runs Join#3 (at topology.go:114:5) for a record of its left side at time ts3.
+func (t *outerFilteredTask0) join3Left(r *runtime.Record, k3 int32, v string, ts3 int64) error {
+	if err := t.storeJoin0This.Expire(t.join3Times.Advance(true, ts3)); err != nil {
+		return r.Fail("expire store join-0-this", err)
+	}
+	// Stream time moved: emit the non-matches whose window closed.
+	if ts3 == t.join3Times.Join {
+		if err := t.join3Closed(r); err != nil {
+			return err
+		}
+	}
+	jk3, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k3)
+	if err != nil {
+		return r.Fail("encode key for store join-0-this", err)
+	}
+	t.joinKey = jk3
+	if err := t.storeJoin0This.Put(jk3, ts3, v); err != nil {
+		return r.Fail("write store join-0-this", err)
+	}
+	found, err := t.storeJoin0Other.Fetch(jk3, max(0, ts3-100), max(0, ts3+100))
+	if err != nil {
+		return r.Fail("read store join-0-other", err)
+	}
+	// They have joined now: they are no longer non-matches.
+	for i := range found {
+		ots, _ := t.storeJoin0Other.At(i)
+		if err := t.storeJoin0Outer.Remove(ots, false, jk3); err != nil {
+			return r.Fail("write store join-0-outer", err)
+		}
+	}
+	for i := range found {
+		ots, ov := t.storeJoin0Other.At(i)
+		if err := t.join3Emit(r, k3, toStringOuter(&v, &ov), max(ts3, ots)); err != nil {
+			return err
+		}
+	}
+	// No match: it waits in the outer store for its window to close.
+	if found == 0 {
+		if max(0, ts3+100) < t.join3Times.Join {
+			// Its window has closed already: nothing can join it any more.
+			return t.join3Emit(r, k3, toStringOuter(&v, nil), ts3)
+		}
+		if err := t.storeJoin0Outer.Put(ts3, true, jk3, runtime.StringBytes(v)); err != nil {
+			return r.Fail("write store join-0-outer", err)
+		}
+	}
+	return nil
+}
+
+// join3Right runs Join#3 (at topology.go:114:5) for a record of its right side at time ts3.
+func (t *outerFilteredTask0) join3Right(r *runtime.Record, k3 int32, v int64, ts3 int64) error {
+	if err := t.storeJoin0Other.Expire(t.join3Times.Advance(false, ts3)); err != nil {
+		return r.Fail("expire store join-0-other", err)
+	}
+	// Stream time moved: emit the non-matches whose window closed.
+	if ts3 == t.join3Times.Join {
+		if err := t.join3Closed(r); err != nil {
+			return err
+		}
+	}
+	jk3, err := gofkaSerdeInt32.Encode(t.joinKey[:0], k3)
+	if err != nil {
+		return r.Fail("encode key for store join-0-other", err)
+	}
+	t.joinKey = jk3
+	if err := t.storeJoin0Other.Put(jk3, ts3, v); err != nil {
+		return r.Fail("write store join-0-other", err)
+	}
+	found, err := t.storeJoin0This.Fetch(jk3, max(0, ts3-100), max(0, ts3+100))
+	if err != nil {
+		return r.Fail("read store join-0-this", err)
+	}
+	// They have joined now: they are no longer non-matches.
+	for i := range found {
+		ots, _ := t.storeJoin0This.At(i)
+		if err := t.storeJoin0Outer.Remove(ots, true, jk3); err != nil {
+			return r.Fail("write store join-0-outer", err)
+		}
+	}
+	for i := range found {
+		ots, ov := t.storeJoin0This.At(i)
+		if err := t.join3Emit(r, k3, toStringOuter(&ov, &v), max(ts3, ots)); err != nil {
+			return err
+		}
+	}
+	// No match: it waits in the outer store for its window to close.
+	if found == 0 {
+		if max(0, ts3+100) < t.join3Times.Join {
+			// Its window has closed already: nothing can join it any more.
+			return t.join3Emit(r, k3, toStringOuter(nil, &v), ts3)
+		}
+		jv3, err := gofkaSerdeInt64.Encode(t.valueBuf[:0], v)
+		if err != nil {
+			return r.Fail("encode value for store join-0-outer", err)
+		}
+		t.valueBuf = jv3
+		if err := t.storeJoin0Outer.Put(ts3, false, jk3, jv3); err != nil {
+			return r.Fail("write store join-0-outer", err)
+		}
+	}
+	return nil
+}
+
+// join3Closed emits the records that joined nothing in Join#3 and whose window has closed by stream time.
+func (t *outerFilteredTask0) join3Closed(r *runtime.Record) error {
+	var failed error // an error of the chain after the join, which names its record
+	err := t.storeJoin0Outer.EmitClosed(t.join3Times.Join, 100, 100, func(ts int64, left bool, key []byte, value []byte) error {
+		k3, err := gofkaSerdeInt32.Decode(key)
+		if err != nil {
+			failed = r.Fail("decode key from store join-0-outer", err)
+			return failed
+		}
+		if left {
+			lv, err := gofkaSerdeString.Decode(value)
+			if err != nil {
+				failed = r.Fail("decode value from store join-0-outer", err)
+				return failed
+			}
+			failed = t.join3Emit(r, k3, toStringOuter(&lv, nil), ts)
+			return failed
+		}
+		rv, err := gofkaSerdeInt64.Decode(value)
+		if err != nil {
+			failed = r.Fail("decode value from store join-0-outer", err)
+			return failed
+		}
+		failed = t.join3Emit(r, k3, toStringOuter(nil, &rv), ts)
+		return failed
+	})
+	if failed != nil {
+		return failed
+	}
+	if err != nil {
+		return r.Fail("read store join-0-outer", err)
+	}
+	return nil
+}
+
+// join3Emit runs the chain after Join#3 (at topology.go:114:5) for a joined record at time rts3.
+func (t *outerFilteredTask0) join3Emit(r *runtime.Record, k3 int32, v3 string, rts3 int64) error {
+	key4, err := gofkaSerdeInt32.Encode(t.keyBuf[:0], k3)
+	if err != nil {
+		return r.Fail("encode key for out", err)
+	}
+	t.keyBuf = key4
+	t.out.Emit(2, key4, runtime.StringBytes(v3), rts3) // to topic "out"
 	return nil
 }
 
@@ -1659,4 +2492,121 @@ const outerGraceMermaid = `graph TD
   n2 -.changelog.-> t3
   n2 -.changelog.-> t4
   n3 --> t5
+`
+
+// outerAsymmetricDescription is topology OuterAsymmetric as gofkagen describe prints it.
+const outerAsymmetricDescription = `Topology OuterAsymmetric (application id "outer-asymmetric")
+  Sub-topology 0
+    #0 Source from topic1 -> key int32, value string  (topology.go:89:10)
+        --> #2
+    #1 Source from topic2 -> key int32, value int64  (topology.go:90:10)
+        --> #2
+    #2 Join toStringOuter store join-0-this (changelog outer-asymmetric-join-0-this-changelog) store join-0-other (changelog outer-asymmetric-join-0-other-changelog) store join-0-outer (changelog outer-asymmetric-join-0-outer-changelog) [OuterJoin window before 5ms after 20ms, grace 0s] -> key int32, value string  (topology.go:91:5)
+        --> #3
+    #3 Sink topic out  (topology.go:91:96)
+`
+
+// outerAsymmetricMermaid is topology OuterAsymmetric as a Mermaid diagram.
+const outerAsymmetricMermaid = `graph TD
+  subgraph st0["Sub-topology 0"]
+    n0["#0 Source"]
+    n1["#1 Source"]
+    n2["#2 Join<br/>toStringOuter<br/>store join-0-this<br/>store join-0-other<br/>store join-0-outer<br/>OuterJoin window before 5ms after 20ms, grace 0s"]
+    n3["#3 Sink"]
+  end
+  t0[("topic1")]
+  t1[("topic2")]
+  t2[("outer-asymmetric-join-0-this-changelog")]
+  t3[("outer-asymmetric-join-0-other-changelog")]
+  t4[("outer-asymmetric-join-0-outer-changelog")]
+  t5[("out")]
+  n0 --> n2
+  n1 --> n2
+  n2 --> n3
+  t0 --> n0
+  t1 --> n1
+  n2 -.changelog.-> t2
+  n2 -.changelog.-> t3
+  n2 -.changelog.-> t4
+  n3 --> t5
+`
+
+// innerFilteredDescription is topology InnerFiltered as gofkagen describe prints it.
+const innerFilteredDescription = `Topology InnerFiltered (application id "inner-filtered")
+  Sub-topology 0
+    #0 Source from topic1 -> key int32, value string  (topology.go:103:10)
+        --> #1
+    #1 Filter kept  (topology.go:103:76)
+        --> #3
+    #2 Source from topic2 -> key int32, value string  (topology.go:104:10)
+        --> #3
+    #3 Join toString store join-0-this (changelog inner-filtered-join-0-this-changelog) store join-0-other (changelog inner-filtered-join-0-other-changelog) [Join window before 100ms after 100ms, grace 0s] -> key int32, value string  (topology.go:105:5)
+        --> #4
+    #4 Sink topic out  (topology.go:105:69)
+`
+
+// innerFilteredMermaid is topology InnerFiltered as a Mermaid diagram.
+const innerFilteredMermaid = `graph TD
+  subgraph st0["Sub-topology 0"]
+    n0["#0 Source"]
+    n1["#1 Filter<br/>kept"]
+    n2["#2 Source"]
+    n3["#3 Join<br/>toString<br/>store join-0-this<br/>store join-0-other<br/>Join window before 100ms after 100ms, grace 0s"]
+    n4["#4 Sink"]
+  end
+  t0[("topic1")]
+  t1[("topic2")]
+  t2[("inner-filtered-join-0-this-changelog")]
+  t3[("inner-filtered-join-0-other-changelog")]
+  t4[("out")]
+  n0 --> n1
+  n1 --> n3
+  n2 --> n3
+  n3 --> n4
+  t0 --> n0
+  t1 --> n2
+  n3 -.changelog.-> t2
+  n3 -.changelog.-> t3
+  n4 --> t4
+`
+
+// outerFilteredDescription is topology OuterFiltered as gofkagen describe prints it.
+const outerFilteredDescription = `Topology OuterFiltered (application id "outer-filtered")
+  Sub-topology 0
+    #0 Source from topic1 -> key int32, value string  (topology.go:112:10)
+        --> #1
+    #1 Filter kept  (topology.go:112:76)
+        --> #3
+    #2 Source from topic2 -> key int32, value int64  (topology.go:113:10)
+        --> #3
+    #3 Join toStringOuter store join-0-this (changelog outer-filtered-join-0-this-changelog) store join-0-other (changelog outer-filtered-join-0-other-changelog) store join-0-outer (changelog outer-filtered-join-0-outer-changelog) [OuterJoin window before 100ms after 100ms, grace 0s] -> key int32, value string  (topology.go:114:5)
+        --> #4
+    #4 Sink topic out  (topology.go:114:79)
+`
+
+// outerFilteredMermaid is topology OuterFiltered as a Mermaid diagram.
+const outerFilteredMermaid = `graph TD
+  subgraph st0["Sub-topology 0"]
+    n0["#0 Source"]
+    n1["#1 Filter<br/>kept"]
+    n2["#2 Source"]
+    n3["#3 Join<br/>toStringOuter<br/>store join-0-this<br/>store join-0-other<br/>store join-0-outer<br/>OuterJoin window before 100ms after 100ms, grace 0s"]
+    n4["#4 Sink"]
+  end
+  t0[("topic1")]
+  t1[("topic2")]
+  t2[("outer-filtered-join-0-this-changelog")]
+  t3[("outer-filtered-join-0-other-changelog")]
+  t4[("outer-filtered-join-0-outer-changelog")]
+  t5[("out")]
+  n0 --> n1
+  n1 --> n3
+  n2 --> n3
+  n3 --> n4
+  t0 --> n0
+  t1 --> n2
+  n3 -.changelog.-> t2
+  n3 -.changelog.-> t3
+  n3 -.changelog.-> t4
+  n4 --> t5
 `

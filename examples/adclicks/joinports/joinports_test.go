@@ -171,3 +171,31 @@ func TestKafkaOuterRightExpiredEmittedByTheLeftProcessor(t *testing.T) {
 		{pipe: []in{t2n(2, 100, 402)}, want: []string{"2:dummy+100@402"}},
 	})
 }
+
+// KStreamKStreamOuterJoinTest.testEmitAllNonJoinedResultsForAsymmetricWindow
+// (Kafka 3.8+, KAFKA-15417), with topic2's values a2..a5 as 2..5: a right
+// record whose window has closed is emitted although a left record before it
+// is still open.
+func TestKafkaOuterEmitAllNonJoinedForAsymmetricWindow(t *testing.T) {
+	run(t, CompiledOuterAsymmetric(), []step{
+		{pipe: []in{t1(0, "A0", 29), t1(1, "A1", 30), t2n(2, 2, 31), t2n(3, 3, 36)}},
+		{pipe: []in{t2n(4, 4, 37)}, want: []string{"2:null+2@31"}},
+		{pipe: []in{t2n(5, 5, 50)}, want: []string{"0:A0+null@29", "3:null+3@36", "4:null+4@37"}},
+	})
+}
+
+// Not a Kafka Streams test: a record a filter drops before a join never
+// reaches it (KStreamKStreamJoin's shared time tracker and its window stores'
+// observed stream time only see what reaches them), so a record 1 s later
+// that is dropped neither expires A0 nor closes its window, and a0 joins it.
+func TestKafkaJoinTimeIgnoresFilteredRecords(t *testing.T) {
+	run(t, CompiledInnerFiltered(), []step{
+		{pipe: []in{t1(0, "A0", 0), t1(1, "skip", 1000)}},
+		{pipe: []in{t2(0, "a0", 50)}, want: []string{"0:A0+a0@50"}},
+	})
+	run(t, CompiledOuterFiltered(), []step{
+		{pipe: []in{t1(0, "A0", 0), t1(1, "skip", 1000)}},
+		{pipe: []in{t2n(0, 5, 50)}, want: []string{"0:A0+5@50"}},
+		{pipe: []in{t1(2, "B2", 300)}, want: []string{}},
+	})
+}

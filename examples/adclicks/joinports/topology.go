@@ -79,3 +79,37 @@ func OuterGrace(b *streams.StreamsBuilder) {
 	s2 := b.Stream(streams.With(streams.Int32(), streams.Int64()), "topic2")
 	s1.OuterJoin(s2, toStringOuter, streams.JoinWindowsOf(100*time.Millisecond).Grace(10*time.Millisecond)).To("out")
 }
+
+// OuterAsymmetric is an outer join over
+// JoinWindows.ofTimeDifferenceWithNoGrace(5ms).after(20ms): a left record's
+// window closes 20 ms after it, a right record's 5 ms after it.
+//
+//gofka:topology
+func OuterAsymmetric(b *streams.StreamsBuilder) {
+	s1 := b.Stream(streams.With(streams.Int32(), streams.String()), "topic1")
+	s2 := b.Stream(streams.With(streams.Int32(), streams.Int64()), "topic2")
+	s1.OuterJoin(s2, toStringOuter, streams.JoinWindows(5*time.Millisecond, 20*time.Millisecond)).To("out")
+}
+
+// kept drops the records valued "skip" before a join.
+func kept(k int32, v string) bool { return v != "skip" }
+
+// InnerFiltered is Inner100 with a filter before the left side: what it drops
+// never reaches the join, so it moves neither the join's stream time nor its
+// buffers'.
+//
+//gofka:topology
+func InnerFiltered(b *streams.StreamsBuilder) {
+	s1 := b.Stream(streams.With(streams.Int32(), streams.String()), "topic1").Filter(kept)
+	s2 := b.Stream(streams.With(streams.Int32(), streams.String()), "topic2")
+	s1.Join(s2, toString, streams.JoinWindowsOf(100*time.Millisecond)).To("out")
+}
+
+// OuterFiltered is Outer100 with a filter before the left side.
+//
+//gofka:topology
+func OuterFiltered(b *streams.StreamsBuilder) {
+	s1 := b.Stream(streams.With(streams.Int32(), streams.String()), "topic1").Filter(kept)
+	s2 := b.Stream(streams.With(streams.Int32(), streams.Int64()), "topic2")
+	s1.OuterJoin(s2, toStringOuter, streams.JoinWindowsOf(100*time.Millisecond)).To("out")
+}

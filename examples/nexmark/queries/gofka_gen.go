@@ -1873,10 +1873,12 @@ type q8Task1 struct {
 	joinKey          []byte                  // reused for every key encoded for a join's stores
 	storeQ8JoinThis  *state.JoinStore[Q8Row] // store "q8-join-this"
 	storeQ8JoinOther *state.JoinStore[int64] // store "q8-join-other"
+	join9Times       runtime.JoinTimes       // the stream times of Join#9
 }
 
 func newQ8Task1(ctx runtime.TaskContext) runtime.Task {
 	return &q8Task1{
+		join9Times:       runtime.NewJoinTimes(ctx.StreamTime),
 		out:              ctx.Out,
 		storeQ8JoinOther: state.NewJoinStore[int64](ctx.Stores[1], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.JoinSpec{Retention: 80000}, ctx.CacheEntries),
 		storeQ8JoinThis:  state.NewJoinStore[Q8Row](ctx.Stores[0], gofkaSerdeQ8Row.Encode, gofkaSerdeQ8Row.Decode, state.JoinSpec{Retention: 80000}, ctx.CacheEntries),
@@ -1966,11 +1968,8 @@ func (t *q8Task1) processQ8JoinRightRepartition(batch []runtime.Record) error {
 
 // join9Left runs Join#9 (at joins.go:85:10) for a record of its left side at time ts9.
 func (t *q8Task1) join9Left(r *runtime.Record, k9 int64, v Q8Row, ts9 int64) error {
-	if err := t.storeQ8JoinThis.Expire(t.streamTime); err != nil {
+	if err := t.storeQ8JoinThis.Expire(t.join9Times.Advance(true, ts9)); err != nil {
 		return r.Fail("expire store q8-join-this", err)
-	}
-	if err := t.storeQ8JoinOther.Expire(t.streamTime); err != nil {
-		return r.Fail("expire store q8-join-other", err)
 	}
 	jk9, err := gofkaSerdeInt64.Encode(t.joinKey[:0], k9)
 	if err != nil {
@@ -1995,10 +1994,7 @@ func (t *q8Task1) join9Left(r *runtime.Record, k9 int64, v Q8Row, ts9 int64) err
 
 // join9Right runs Join#9 (at joins.go:85:10) for a record of its right side at time ts9.
 func (t *q8Task1) join9Right(r *runtime.Record, k9 int64, v int64, ts9 int64) error {
-	if err := t.storeQ8JoinThis.Expire(t.streamTime); err != nil {
-		return r.Fail("expire store q8-join-this", err)
-	}
-	if err := t.storeQ8JoinOther.Expire(t.streamTime); err != nil {
+	if err := t.storeQ8JoinOther.Expire(t.join9Times.Advance(false, ts9)); err != nil {
 		return r.Fail("expire store q8-join-other", err)
 	}
 	jk9, err := gofkaSerdeInt64.Encode(t.joinKey[:0], k9)
@@ -2562,10 +2558,12 @@ type q4Task1 struct {
 	storeQ4JoinThis  *state.JoinStore[AuctionSpan] // store "q4-join-this"
 	storeQ4JoinOther *state.JoinStore[BidPrice]    // store "q4-join-other"
 	storeQ4Winning   *state.Cache[Winning]         // store "q4-winning"
+	join9Times       runtime.JoinTimes             // the stream times of Join#9
 }
 
 func newQ4Task1(ctx runtime.TaskContext) runtime.Task {
 	return &q4Task1{
+		join9Times:       runtime.NewJoinTimes(ctx.StreamTime),
 		out:              ctx.Out,
 		storeQ4JoinOther: state.NewJoinStore[BidPrice](ctx.Stores[1], gofkaSerdeBidPrice.Encode, gofkaSerdeBidPrice.Decode, state.JoinSpec{Retention: 60000}, ctx.CacheEntries),
 		storeQ4JoinThis:  state.NewJoinStore[AuctionSpan](ctx.Stores[0], gofkaSerdeAuctionSpan.Encode, gofkaSerdeAuctionSpan.Decode, state.JoinSpec{Retention: 60000}, ctx.CacheEntries),
@@ -2659,11 +2657,8 @@ func (t *q4Task1) processQ4JoinRightRepartition(batch []runtime.Record) error {
 
 // join9Left runs Join#9 (at joins.go:194:11) for a record of its left side at time ts9.
 func (t *q4Task1) join9Left(r *runtime.Record, k9 int64, v AuctionSpan, ts9 int64) error {
-	if err := t.storeQ4JoinThis.Expire(t.streamTime); err != nil {
+	if err := t.storeQ4JoinThis.Expire(t.join9Times.Advance(true, ts9)); err != nil {
 		return r.Fail("expire store q4-join-this", err)
-	}
-	if err := t.storeQ4JoinOther.Expire(t.streamTime); err != nil {
-		return r.Fail("expire store q4-join-other", err)
 	}
 	jk9, err := gofkaSerdeInt64.Encode(t.joinKey[:0], k9)
 	if err != nil {
@@ -2688,10 +2683,7 @@ func (t *q4Task1) join9Left(r *runtime.Record, k9 int64, v AuctionSpan, ts9 int6
 
 // join9Right runs Join#9 (at joins.go:194:11) for a record of its right side at time ts9.
 func (t *q4Task1) join9Right(r *runtime.Record, k9 int64, v BidPrice, ts9 int64) error {
-	if err := t.storeQ4JoinThis.Expire(t.streamTime); err != nil {
-		return r.Fail("expire store q4-join-this", err)
-	}
-	if err := t.storeQ4JoinOther.Expire(t.streamTime); err != nil {
+	if err := t.storeQ4JoinOther.Expire(t.join9Times.Advance(false, ts9)); err != nil {
 		return r.Fail("expire store q4-join-other", err)
 	}
 	jk9, err := gofkaSerdeInt64.Encode(t.joinKey[:0], k9)
@@ -3095,10 +3087,12 @@ type q3Task1 struct {
 	joinKey          []byte                        // reused for every key encoded for a join's stores
 	storeQ3JoinThis  *state.JoinStore[PersonPlace] // store "q3-join-this"
 	storeQ3JoinOther *state.JoinStore[int64]       // store "q3-join-other"
+	join9Times       runtime.JoinTimes             // the stream times of Join#9
 }
 
 func newQ3Task1(ctx runtime.TaskContext) runtime.Task {
 	return &q3Task1{
+		join9Times:       runtime.NewJoinTimes(ctx.StreamTime),
 		out:              ctx.Out,
 		storeQ3JoinOther: state.NewJoinStore[int64](ctx.Stores[1], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.JoinSpec{Retention: 63072000000}, ctx.CacheEntries),
 		storeQ3JoinThis:  state.NewJoinStore[PersonPlace](ctx.Stores[0], gofkaSerdePersonPlace.Encode, gofkaSerdePersonPlace.Decode, state.JoinSpec{Retention: 63072000000}, ctx.CacheEntries),
@@ -3188,11 +3182,8 @@ func (t *q3Task1) processQ3JoinRightRepartition(batch []runtime.Record) error {
 
 // join9Left runs Join#9 (at joins.go:261:10) for a record of its left side at time ts9.
 func (t *q3Task1) join9Left(r *runtime.Record, k9 int64, v PersonPlace, ts9 int64) error {
-	if err := t.storeQ3JoinThis.Expire(t.streamTime); err != nil {
+	if err := t.storeQ3JoinThis.Expire(t.join9Times.Advance(true, ts9)); err != nil {
 		return r.Fail("expire store q3-join-this", err)
-	}
-	if err := t.storeQ3JoinOther.Expire(t.streamTime); err != nil {
-		return r.Fail("expire store q3-join-other", err)
 	}
 	jk9, err := gofkaSerdeInt64.Encode(t.joinKey[:0], k9)
 	if err != nil {
@@ -3217,10 +3208,7 @@ func (t *q3Task1) join9Left(r *runtime.Record, k9 int64, v PersonPlace, ts9 int6
 
 // join9Right runs Join#9 (at joins.go:261:10) for a record of its right side at time ts9.
 func (t *q3Task1) join9Right(r *runtime.Record, k9 int64, v int64, ts9 int64) error {
-	if err := t.storeQ3JoinThis.Expire(t.streamTime); err != nil {
-		return r.Fail("expire store q3-join-this", err)
-	}
-	if err := t.storeQ3JoinOther.Expire(t.streamTime); err != nil {
+	if err := t.storeQ3JoinOther.Expire(t.join9Times.Advance(false, ts9)); err != nil {
 		return r.Fail("expire store q3-join-other", err)
 	}
 	jk9, err := gofkaSerdeInt64.Encode(t.joinKey[:0], k9)
