@@ -41,6 +41,12 @@ const (
 	// FKPropagateOnlyIfValue answers only when the right table holds a row: a
 	// new left row of an inner join that nothing joins yet emits nothing.
 	FKPropagateOnlyIfValue byte = 3
+	// FKNoForeignKey is a left join's row without a foreign key (a nil one, or
+	// a deleted row): nothing is subscribed, and the right task answers "no
+	// row", so the row is joined with nil or its result deleted. Kafka Streams
+	// 3.7+ (KIP-962) sends FKPropagateNullIfNoValue with a null key for it;
+	// gofka names it, so that a key that encodes to no bytes stays a key.
+	FKNoForeignKey byte = 4
 )
 
 // FKJoin describes a foreign-key join; its three nodes share it.
