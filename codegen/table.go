@@ -395,7 +395,11 @@ func (t *taskGen) dropNullKey(cond jen.Code, m mode, rest []jen.Code) []jen.Code
 // key: a nil pointer, or nil key bytes at a source the key has not changed since.
 // It is nil when the key cannot be null.
 func (t *taskGen) nullKey(n *ir.Node, k string) jen.Code {
-	in := n.Inputs[0].Node
+	return t.nullKeyFrom(n.Inputs[0].Node, k)
+}
+
+// nullKeyFrom is nullKey for a record coming from node in.
+func (t *taskGen) nullKeyFrom(in *ir.Node, k string) jen.Code {
 	if isPointer(in.Key) {
 		return jen.Id(k).Op("==").Nil()
 	}
@@ -406,7 +410,14 @@ func (t *taskGen) nullKey(n *ir.Node, k string) jen.Code {
 		in = in.Inputs[0].Node
 	}
 	if in.Topics[0].Kind != ir.ExternalTopic {
-		return nil // written by a repartition, whose keys were checked before
+		// Written by a repartition, which writes a null key only for a join downstream that keeps it.
+		if w := t.graph.RepartitionWriter(in.Topics[0]); w != nil && t.graph.NullKeysWanted(w) && t.nullKey(w, k) != nil {
+			return jen.Id(t.l("r")).Dot("Key").Op("==").Nil()
+		}
+		return nil
+	}
+	if in.Op == ir.OpTable {
+		return nil // the table's source dropped it
 	}
 	return jen.Id(t.l("r")).Dot("Key").Op("==").Nil()
 }

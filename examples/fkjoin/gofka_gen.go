@@ -443,9 +443,9 @@ func (t *fKJoinTask0) processOrders(batch []runtime.Record) error {
 				t.fkHash = hash2
 			}
 			lk2 := runtime.StringBytes(k0)
-			oldI2, newI2 := runtime.FKInstructions(true, hadOld0, has0, fkOld2, fkNew2)
+			oldI2, newI2 := runtime.FKInstructions(true, hadOld0, has0, hadOld0, has0, fkOld2, fkNew2)
 			if oldI2 >= 0 {
-				sub2_old := runtime.AppendFKSubscription(t.fkBuf[:0], byte(oldI2), nil, lk2)
+				sub2_old := runtime.AppendFKSubscription(t.fkBuf[:0], byte(oldI2), hash2, lk2)
 				t.fkBuf = sub2_old
 				t.out.Emit(2, fkOld2, sub2_old, r.Timestamp) // to topic "order-details-subscription-repartition"
 			}
@@ -488,9 +488,9 @@ func (t *fKJoinTask0) processOrders(batch []runtime.Record) error {
 			t.fkHash = hash4
 		}
 		lk4 := runtime.StringBytes(k0)
-		oldI4, newI4 := runtime.FKInstructions(false, hadOld0, has0, fkOld4, fkNew4)
+		oldI4, newI4 := runtime.FKInstructions(false, hadOld0, has0, hadOld0, has0, fkOld4, fkNew4)
 		if oldI4 >= 0 {
-			sub4_old := runtime.AppendFKSubscription(t.fkBuf[:0], byte(oldI4), nil, lk4)
+			sub4_old := runtime.AppendFKSubscription(t.fkBuf[:0], byte(oldI4), hash4, lk4)
 			t.fkBuf = sub4_old
 			t.out.Emit(3, fkOld4, sub4_old, r.Timestamp) // to topic "placed-orders-subscription-repartition"
 		}
@@ -826,32 +826,40 @@ func (t *fKJoinTask1) processOrderDetailsSubscriptionRepartition(batch []runtime
 		if err != nil {
 			return r.Fail("decode subscription", err)
 		}
-		if instr7 == 0 || instr7 == 1 {
-			if err := t.storeOrderDetailsSubscriptionStore.Delete(k6, lk7); err != nil {
-				return r.Fail("write store order-details-subscription-store", err)
-			}
+		if instr7 == 4 {
+			// a left row without a foreign key, or deleted: nothing to keep, answered without a row
+			none7 := runtime.AppendFKResponse(t.fkBuf[:0], hash7, false, nil)
+			t.fkBuf = none7
+			t.out.Emit(4, lk7, none7, r.Timestamp) // to topic "order-details-response-repartition"
 		} else {
-			if err := t.storeOrderDetailsSubscriptionStore.Put(k6, lk7, hash7); err != nil {
-				return r.Fail("write store order-details-subscription-store", err)
-			}
-		}
-		rv7, found7, err := t.storeCustomers.Get(k6)
-		if err != nil {
-			return r.Fail("read store customers", err)
-		}
-		if runtime.FKAnswers(instr7, found7) {
-			var rb7_sub []byte
-			if found7 {
-				rb7_sub_b, err := gofkaSerdeCustomer.Encode(t.valueBuf[:0], rv7)
-				if err != nil {
-					return r.Fail("encode value of customers", err)
+			if instr7 == 0 || instr7 == 1 {
+				if err := t.storeOrderDetailsSubscriptionStore.Delete(k6, lk7); err != nil {
+					return r.Fail("write store order-details-subscription-store", err)
 				}
-				t.valueBuf = rb7_sub_b
-				rb7_sub = rb7_sub_b
+			} else {
+				if err := t.storeOrderDetailsSubscriptionStore.Put(k6, lk7, hash7); err != nil {
+					return r.Fail("write store order-details-subscription-store", err)
+				}
 			}
-			resp7_sub := runtime.AppendFKResponse(t.fkBuf[:0], hash7, found7, rb7_sub)
-			t.fkBuf = resp7_sub
-			t.out.Emit(4, lk7, resp7_sub, r.Timestamp) // to topic "order-details-response-repartition"
+			rv7, found7, err := t.storeCustomers.Get(k6)
+			if err != nil {
+				return r.Fail("read store customers", err)
+			}
+			if runtime.FKAnswers(instr7, found7) {
+				withRow7 := found7 && instr7 != 1 // a delete is answered without the row
+				var rb7_sub []byte
+				if withRow7 {
+					rb7_sub_b, err := gofkaSerdeCustomer.Encode(t.valueBuf[:0], rv7)
+					if err != nil {
+						return r.Fail("encode value of customers", err)
+					}
+					t.valueBuf = rb7_sub_b
+					rb7_sub = rb7_sub_b
+				}
+				resp7_sub := runtime.AppendFKResponse(t.fkBuf[:0], hash7, withRow7, rb7_sub)
+				t.fkBuf = resp7_sub
+				t.out.Emit(4, lk7, resp7_sub, r.Timestamp) // to topic "order-details-response-repartition"
+			}
 		}
 	}
 	return nil
@@ -893,8 +901,9 @@ func (t *fKJoinTask1) processPlacedOrdersSubscriptionRepartition(batch []runtime
 			return r.Fail("read store customers", err)
 		}
 		if runtime.FKAnswers(instr14, found14) {
+			withRow14 := found14 && instr14 != 1 // a delete is answered without the row
 			var rb14_sub []byte
-			if found14 {
+			if withRow14 {
 				rb14_sub_b, err := gofkaSerdeCustomer.Encode(t.valueBuf[:0], rv14)
 				if err != nil {
 					return r.Fail("encode value of customers", err)
@@ -902,7 +911,7 @@ func (t *fKJoinTask1) processPlacedOrdersSubscriptionRepartition(batch []runtime
 				t.valueBuf = rb14_sub_b
 				rb14_sub = rb14_sub_b
 			}
-			resp14_sub := runtime.AppendFKResponse(t.fkBuf[:0], hash14, found14, rb14_sub)
+			resp14_sub := runtime.AppendFKResponse(t.fkBuf[:0], hash14, withRow14, rb14_sub)
 			t.fkBuf = resp14_sub
 			t.out.Emit(6, lk14, resp14_sub, r.Timestamp) // to topic "placed-orders-response-repartition"
 		}

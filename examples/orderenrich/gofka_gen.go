@@ -379,11 +379,11 @@ func (t *orderEnrichTask0) processOrders(batch []runtime.Record) error {
 		}
 		// fan-out 2 of 2 from Source#0: LeftJoinGlobal#3 → Filter#4 → Sink#5 topic "orders-without-product"
 		kg3 := productID(k0, v0) // the key of global table "products"
+		var rowp3 *Product       // nil: the table has no row for the key
 		row3, found3, err := t.globalProducts.Get(runtime.StringBytes(kg3))
 		if err != nil {
 			return r.Fail("read global table products", err)
 		}
-		var rowp3 *Product // nil: the table has no row for the key
 		if found3 {
 			rowp3 = &row3 // a copy of the cached row
 		}
@@ -391,12 +391,16 @@ func (t *orderEnrichTask0) processOrders(batch []runtime.Record) error {
 		if !isMissing(k0, v3) {
 			continue
 		}
+		kb5 := runtime.StringBytes(k0)
+		if r.Key == nil {
+			kb5 = nil // a null key a join kept
+		}
 		value5, err := gofkaSerdeEnrichedOrder.Encode(t.valueBuf[:0], v3)
 		if err != nil {
 			return r.Fail("encode value for orders-without-product", err)
 		}
 		t.valueBuf = value5
-		t.out.Emit(2, runtime.StringBytes(k0), value5, r.Timestamp) // to topic "orders-without-product"
+		t.out.Emit(2, kb5, value5, r.Timestamp) // to topic "orders-without-product"
 	}
 	return nil
 }

@@ -88,10 +88,12 @@ type inner100Task0 struct {
 	joinKey         []byte                   // reused for every key encoded for a join's stores
 	storeJoin0This  *state.JoinStore[string] // store "join-0-this"
 	storeJoin0Other *state.JoinStore[string] // store "join-0-other"
+	nullKeys        *runtime.LateCounter     // records dropped for a null key
 }
 
 func newInner100Task0(ctx runtime.TaskContext) runtime.Task {
 	return &inner100Task0{
+		nullKeys:        ctx.NullKeys,
 		out:             ctx.Out,
 		storeJoin0Other: state.NewJoinStore[string](ctx.Stores[1], gofkaSerdeString.Encode, gofkaSerdeString.Decode, state.JoinSpec{Retention: 200}, ctx.CacheEntries),
 		storeJoin0This:  state.NewJoinStore[string](ctx.Stores[0], gofkaSerdeString.Encode, gofkaSerdeString.Decode, state.JoinSpec{Retention: 200}, ctx.CacheEntries),
@@ -181,6 +183,10 @@ func (t *inner100Task0) processTopic2(batch []runtime.Record) error {
 
 // join2Left runs Join#2 (at topology.go:44:5) for a record of its left side at time ts2.
 func (t *inner100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int64) error {
+	if r.Key == nil {
+		t.nullKeys.Inc() // a null key: dropped before a stateful step
+		return nil
+	}
 	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
@@ -210,6 +216,10 @@ func (t *inner100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int
 
 // join2Right runs Join#2 (at topology.go:44:5) for a record of its right side at time ts2.
 func (t *inner100Task0) join2Right(r *runtime.Record, k2 int32, v string, ts2 int64) error {
+	if r.Key == nil {
+		t.nullKeys.Inc() // a null key: dropped before a stateful step
+		return nil
+	}
 	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
@@ -315,10 +325,12 @@ type left100Task0 struct {
 	storeJoin0This  *state.JoinStore[string] // store "join-0-this"
 	storeJoin0Other *state.JoinStore[string] // store "join-0-other"
 	storeJoin0Outer *state.OuterJoinStore    // store "join-0-outer"
+	nullKeys        *runtime.LateCounter     // records dropped for a null key
 }
 
 func newLeft100Task0(ctx runtime.TaskContext) runtime.Task {
 	return &left100Task0{
+		nullKeys:        ctx.NullKeys,
 		out:             ctx.Out,
 		storeJoin0Other: state.NewJoinStore[string](ctx.Stores[1], gofkaSerdeString.Encode, gofkaSerdeString.Decode, state.JoinSpec{Retention: 200}, ctx.CacheEntries),
 		storeJoin0Outer: state.NewOuterJoinStore(ctx.Stores[2]),
@@ -412,6 +424,10 @@ func (t *left100Task0) processTopic2(batch []runtime.Record) error {
 
 // join2Left runs Join#2 (at topology.go:53:5) for a record of its left side at time ts2.
 func (t *left100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int64) error {
+	if r.Key == nil {
+		// A null key joins nothing: emitted at once with nil for the other side.
+		return t.join2Emit(r, k2, toStringLeft(v, nil), ts2)
+	}
 	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
@@ -464,6 +480,10 @@ func (t *left100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int6
 
 // join2Right runs Join#2 (at topology.go:53:5) for a record of its right side at time ts2.
 func (t *left100Task0) join2Right(r *runtime.Record, k2 int32, v string, ts2 int64) error {
+	if r.Key == nil {
+		t.nullKeys.Inc() // a null key: dropped before a stateful step
+		return nil
+	}
 	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
@@ -541,7 +561,11 @@ func (t *left100Task0) join2Emit(r *runtime.Record, k2 int32, v2 string, rts2 in
 		return r.Fail("encode key for out", err)
 	}
 	t.keyBuf = key3
-	t.out.Emit(2, key3, runtime.StringBytes(v2), rts2) // to topic "out"
+	kb3 := key3
+	if r.Key == nil {
+		kb3 = nil // a null key a join kept
+	}
+	t.out.Emit(2, kb3, runtime.StringBytes(v2), rts2) // to topic "out"
 	return nil
 }
 
@@ -612,10 +636,12 @@ type leftGraceTask0 struct {
 	storeJoin0This  *state.JoinStore[string] // store "join-0-this"
 	storeJoin0Other *state.JoinStore[string] // store "join-0-other"
 	storeJoin0Outer *state.OuterJoinStore    // store "join-0-outer"
+	nullKeys        *runtime.LateCounter     // records dropped for a null key
 }
 
 func newLeftGraceTask0(ctx runtime.TaskContext) runtime.Task {
 	return &leftGraceTask0{
+		nullKeys:        ctx.NullKeys,
 		out:             ctx.Out,
 		storeJoin0Other: state.NewJoinStore[string](ctx.Stores[1], gofkaSerdeString.Encode, gofkaSerdeString.Decode, state.JoinSpec{Retention: 210}, ctx.CacheEntries),
 		storeJoin0Outer: state.NewOuterJoinStore(ctx.Stores[2]),
@@ -709,6 +735,10 @@ func (t *leftGraceTask0) processTopic2(batch []runtime.Record) error {
 
 // join2Left runs Join#2 (at topology.go:62:5) for a record of its left side at time ts2.
 func (t *leftGraceTask0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int64) error {
+	if r.Key == nil {
+		// A null key joins nothing: emitted at once with nil for the other side.
+		return t.join2Emit(r, k2, toStringLeft(v, nil), ts2)
+	}
 	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
@@ -761,6 +791,10 @@ func (t *leftGraceTask0) join2Left(r *runtime.Record, k2 int32, v string, ts2 in
 
 // join2Right runs Join#2 (at topology.go:62:5) for a record of its right side at time ts2.
 func (t *leftGraceTask0) join2Right(r *runtime.Record, k2 int32, v string, ts2 int64) error {
+	if r.Key == nil {
+		t.nullKeys.Inc() // a null key: dropped before a stateful step
+		return nil
+	}
 	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
@@ -838,7 +872,11 @@ func (t *leftGraceTask0) join2Emit(r *runtime.Record, k2 int32, v2 string, rts2 
 		return r.Fail("encode key for out", err)
 	}
 	t.keyBuf = key3
-	t.out.Emit(2, key3, runtime.StringBytes(v2), rts2) // to topic "out"
+	kb3 := key3
+	if r.Key == nil {
+		kb3 = nil // a null key a join kept
+	}
+	t.out.Emit(2, kb3, runtime.StringBytes(v2), rts2) // to topic "out"
 	return nil
 }
 
@@ -1007,6 +1045,10 @@ func (t *outer100Task0) processTopic2(batch []runtime.Record) error {
 
 // join2Left runs Join#2 (at topology.go:71:5) for a record of its left side at time ts2.
 func (t *outer100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int64) error {
+	if r.Key == nil {
+		// A null key joins nothing: emitted at once with nil for the other side.
+		return t.join2Emit(r, k2, toStringOuter(&v, nil), ts2)
+	}
 	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
@@ -1059,6 +1101,10 @@ func (t *outer100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int
 
 // join2Right runs Join#2 (at topology.go:71:5) for a record of its right side at time ts2.
 func (t *outer100Task0) join2Right(r *runtime.Record, k2 int32, v int64, ts2 int64) error {
+	if r.Key == nil {
+		// A null key joins nothing: emitted at once with nil for the other side.
+		return t.join2Emit(r, k2, toStringOuter(nil, &v), ts2)
+	}
 	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
@@ -1156,7 +1202,11 @@ func (t *outer100Task0) join2Emit(r *runtime.Record, k2 int32, v2 string, rts2 i
 		return r.Fail("encode key for out", err)
 	}
 	t.keyBuf = key3
-	t.out.Emit(2, key3, runtime.StringBytes(v2), rts2) // to topic "out"
+	kb3 := key3
+	if r.Key == nil {
+		kb3 = nil // a null key a join kept
+	}
+	t.out.Emit(2, kb3, runtime.StringBytes(v2), rts2) // to topic "out"
 	return nil
 }
 
@@ -1325,6 +1375,10 @@ func (t *outerGraceTask0) processTopic2(batch []runtime.Record) error {
 
 // join2Left runs Join#2 (at topology.go:80:5) for a record of its left side at time ts2.
 func (t *outerGraceTask0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int64) error {
+	if r.Key == nil {
+		// A null key joins nothing: emitted at once with nil for the other side.
+		return t.join2Emit(r, k2, toStringOuter(&v, nil), ts2)
+	}
 	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
@@ -1377,6 +1431,10 @@ func (t *outerGraceTask0) join2Left(r *runtime.Record, k2 int32, v string, ts2 i
 
 // join2Right runs Join#2 (at topology.go:80:5) for a record of its right side at time ts2.
 func (t *outerGraceTask0) join2Right(r *runtime.Record, k2 int32, v int64, ts2 int64) error {
+	if r.Key == nil {
+		// A null key joins nothing: emitted at once with nil for the other side.
+		return t.join2Emit(r, k2, toStringOuter(nil, &v), ts2)
+	}
 	if err := t.storeJoin0This.Expire(t.streamTime); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
@@ -1474,7 +1532,11 @@ func (t *outerGraceTask0) join2Emit(r *runtime.Record, k2 int32, v2 string, rts2
 		return r.Fail("encode key for out", err)
 	}
 	t.keyBuf = key3
-	t.out.Emit(2, key3, runtime.StringBytes(v2), rts2) // to topic "out"
+	kb3 := key3
+	if r.Key == nil {
+		kb3 = nil // a null key a join kept
+	}
+	t.out.Emit(2, kb3, runtime.StringBytes(v2), rts2) // to topic "out"
 	return nil
 }
 
