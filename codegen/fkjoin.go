@@ -51,14 +51,18 @@ func (t *taskGen) fkSubscribe(n *ir.Node, c change, m mode) []jen.Code {
 	// hadFK and hasFK say whether each row has a foreign key: a nil one (a
 	// pointer key) subscribes to nothing; an inner join counts it as a null key.
 	hadFK, hasFK := c.hasOld, c.hasNew
-	nilable := isPointer(j.Right.Key)
+	nilable := isPointer(j.Right.Key) || j.ExtractorPointer
 	if nilable {
 		hadFK, hasFK = t.l(fmt.Sprintf("hadFK%d", id)), t.l(fmt.Sprintf("hasFK%d", id))
 		out = append(out, jen.List(jen.Id(hadFK), jen.Id(hasFK)).Op(":=").List(jen.Id(c.hasOld), jen.Id(c.hasNew)))
 	}
 	fkOf := func(v, has, hasFK, dst, buf string, count bool) jen.Code {
 		x := t.l(fmt.Sprintf("%s_fk", dst))
-		enc := encodeInto(j.Right.KeySerde, x, buf, dst, "encode foreign key for "+j.Right.Name)
+		fk := x
+		if j.ExtractorPointer {
+			fk = "*" + x
+		}
+		enc := encodeInto(j.Right.KeySerde, fk, buf, dst, "encode foreign key for "+j.Right.Name)
 		body := []jen.Code{jen.Id(x).Op(":=").Add(t.call(n.Fns[0], fkArgs(v)...))}
 		if !nilable {
 			return jen.If(jen.Id(has)).Block(append(body, enc...)...)

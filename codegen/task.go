@@ -514,11 +514,12 @@ func (t *taskGen) writeRecord(n *ir.Node, k, v string, null jen.Code) []jen.Code
 }
 
 // keptNullKey reports that sink n writes the results of a join that keeps
-// records with a null key (ir.Node.KeepsNullKeys), with the key unchanged since.
+// records with a null key (ir.Node.KeepsNullKeys; and an inner global join,
+// which keeps one whose selected key is not nil), with the key unchanged since.
 func keptNullKey(n *ir.Node) bool {
 	for in := n.Inputs[0].Node; !in.KeyChanged; in = in.Inputs[0].Node {
 		switch {
-		case in.KeepsNullKeys():
+		case in.KeepsNullKeys() || in.Op == ir.OpJoinGlobal:
 			return true
 		case len(in.Inputs) == 0 || in.Op.Stateful():
 			return false

@@ -58,6 +58,9 @@ type FKJoin struct {
 	Subscriptions *Store
 	// ExtractorWithKey and JoinerWithKey report functions that take the left key first.
 	ExtractorWithKey, JoinerWithKey bool
+	// ExtractorPointer reports an extractor returning a pointer to the right
+	// table's key: nil is a null foreign key.
+	ExtractorPointer bool
 }
 
 func (j *FKJoin) String() string {

@@ -369,12 +369,16 @@ func (t *orderEnrichTask0) processOrders(batch []runtime.Record) error {
 			}
 			if found1 {
 				v1 := enrich(v0, row1)
+				kb2 := runtime.StringBytes(k0)
+				if r.Key == nil {
+					kb2 = nil // a null key a join kept
+				}
 				value2, err := gofkaSerdeEnrichedOrder.Encode(t.valueBuf[:0], v1)
 				if err != nil {
 					return r.Fail("encode value for enriched-orders", err)
 				}
 				t.valueBuf = value2
-				t.out.Emit(1, runtime.StringBytes(k0), value2, r.Timestamp) // to topic "enriched-orders"
+				t.out.Emit(1, kb2, value2, r.Timestamp) // to topic "enriched-orders"
 			}
 		}
 		// fan-out 2 of 2 from Source#0: LeftJoinGlobal#3 → Filter#4 → Sink#5 topic "orders-without-product"

@@ -121,7 +121,11 @@ func (t *joinTask0) processStreamTopic(batch []runtime.Record) error {
 			return r.Fail("encode key for output", err)
 		}
 		t.keyBuf = key2
-		t.out.Emit(1, key2, runtime.StringBytes(v1), r.Timestamp) // to topic "output"
+		kb2 := key2
+		if r.Key == nil {
+			kb2 = nil // a null key a join kept
+		}
+		t.out.Emit(1, kb2, runtime.StringBytes(v1), r.Timestamp) // to topic "output"
 	}
 	return nil
 }
