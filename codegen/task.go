@@ -513,21 +513,6 @@ func (t *taskGen) writeRecord(n *ir.Node, k, v string, null jen.Code) []jen.Code
 	return append(out, jen.Id(t.l("t")).Dot("out").Dot("Emit").Call(jen.Lit(id), key, val, t.timestamp()).Comment("to "+topicRef(topic)))
 }
 
-// keptNullKey reports that sink n writes the results of a join that keeps
-// records with a null key (ir.Node.KeepsNullKeys; and an inner global join,
-// which keeps one whose selected key is not nil), with the key unchanged since.
-func keptNullKey(n *ir.Node) bool {
-	for in := n.Inputs[0].Node; !in.KeyChanged; in = in.Inputs[0].Node {
-		switch {
-		case in.KeepsNullKeys() || in.Op == ir.OpJoinGlobal:
-			return true
-		case len(in.Inputs) == 0 || in.Op.Stateful():
-			return false
-		}
-	}
-	return false
-}
-
 // timestamp is the time of the record a chain emits: the input record's, as
 // Kafka Streams gives it to records derived from one.
 // Under a windowed aggregation it is the window's (resultTime).

@@ -22,6 +22,9 @@ import "fmt"
 // row changes. The left task joins a response with its current row, and drops
 // a response whose hash is not that of the row it holds now: the row changed
 // since the subscription, and a later response will carry the right answer.
+// A left join's row without a foreign key (a nil one) or deleted row sends
+// FKNoForeignKey with a nil key instead, which the right task answers "no
+// row" without keeping it (Kafka Streams 3.7+, KIP-962).
 //
 // The subscription topic is co-partitioned with the right table's topic, the
 // response topic with the left table's (CopartitionGroups), and both carry

@@ -9,8 +9,8 @@ import (
 // The values of a foreign-key join's internal topics (ir/fkjoin.go says how
 // the join uses them), written and read by generated code:
 //
-//	subscription (key: the foreign key)  instruction | hash length (0 or 16) | hash | left key bytes
-//	response     (key: the left key)     has right row (0 or 1) | hash length | hash | right value bytes
+//	subscription (key: the foreign key, or nil for none)  instruction | hash length (0 or 16) | hash | left key bytes
+//	response     (key: the left key)                       has right row (0 or 1) | hash length | hash | right value bytes
 //
 // The hash is of the left row's value bytes as its serde writes them, so the
 // left task can tell whether a response answers the row it holds now; a
