@@ -48,17 +48,21 @@ func (t *taskGen) fkSubscribe(n *ir.Node, c change, m mode) []jen.Code {
 		}
 	}
 	out := []jen.Code{jen.Commentf("%s: %s", n, j), jen.Var().List(jen.Id(oldFK), jen.Id(newFK), jen.Id(hash)).Index().Byte()}
-	// hadOld and hasNew say whether each row has a foreign key: a nil one (a
-	// pointer key) subscribes to nothing, and a new row's is counted as a null key.
-	hadOld, hasNew := c.hasOld, c.hasNew
-	nilable := isPointer(j.Right.Key)
+	// hadFK and hasFK say whether each row has a foreign key: a nil one (a
+	// pointer key) subscribes to nothing; an inner join counts it as a null key.
+	hadFK, hasFK := c.hasOld, c.hasNew
+	nilable := isPointer(j.Right.Key) || j.ExtractorPointer
 	if nilable {
-		hadOld, hasNew = t.l(fmt.Sprintf("hadFK%d", id)), t.l(fmt.Sprintf("hasFK%d", id))
-		out = append(out, jen.List(jen.Id(hadOld), jen.Id(hasNew)).Op(":=").List(jen.Id(c.hasOld), jen.Id(c.hasNew)))
+		hadFK, hasFK = t.l(fmt.Sprintf("hadFK%d", id)), t.l(fmt.Sprintf("hasFK%d", id))
+		out = append(out, jen.List(jen.Id(hadFK), jen.Id(hasFK)).Op(":=").List(jen.Id(c.hasOld), jen.Id(c.hasNew)))
 	}
 	fkOf := func(v, has, hasFK, dst, buf string, count bool) jen.Code {
 		x := t.l(fmt.Sprintf("%s_fk", dst))
-		enc := encodeInto(j.Right.KeySerde, x, buf, dst, "encode foreign key for "+j.Right.Name)
+		fk := x
+		if j.ExtractorPointer {
+			fk = "*" + x
+		}
+		enc := encodeInto(j.Right.KeySerde, fk, buf, dst, "encode foreign key for "+j.Right.Name)
 		body := []jen.Code{jen.Id(x).Op(":=").Add(t.call(n.Fns[0], fkArgs(v)...))}
 		if !nilable {
 			return jen.If(jen.Id(has)).Block(append(body, enc...)...)
@@ -66,11 +70,11 @@ func (t *taskGen) fkSubscribe(n *ir.Node, c change, m mode) []jen.Code {
 		isNil := []jen.Code{jen.Id(hasFK).Op("=").False()}
 		if count {
 			t.nullKeys = true
-			isNil = append(isNil, jen.Id(t.l("t")).Dot("nullKeys").Dot("Inc").Call().Comment("a null foreign key: the row joins nothing"))
+			isNil = append(isNil, jen.Id(t.l("t")).Dot("nullKeys").Dot("Inc").Call().Comment("a null foreign key: an inner join drops the row"))
 		}
 		return jen.If(jen.Id(has)).Block(append(body, jen.If(jen.Id(x).Op("==").Nil()).Block(isNil...).Else().Block(enc...))...)
 	}
-	out = append(out, fkOf(c.ov, c.hasOld, hadOld, oldFK, "fkOld", false), fkOf(c.nv, c.hasNew, hasNew, newFK, "fkNew", true))
+	out = append(out, fkOf(c.ov, c.hasOld, hadFK, oldFK, "fkOld", false), fkOf(c.nv, c.hasNew, hasFK, newFK, "fkNew", j.Kind != ir.LeftJoin))
 	nb := t.l(fmt.Sprintf("nb%d", id))
 	hashBody := append([]jen.Code{jen.Var().Id(nb).Index().Byte()}, encodeInto(j.Left.ValueSerde, c.nv, "valueBuf", nb, "encode value for its hash")...)
 	hashBody = append(hashBody, jen.Id(hash).Op("=").Qual(runtimePath, "FKHash").Call(ft.Clone().Dot("fkHash").Index(jen.Empty(), jen.Lit(0)), jen.Id(nb)), ft.Clone().Dot("fkHash").Op("=").Id(hash))
@@ -80,7 +84,7 @@ func (t *taskGen) fkSubscribe(n *ir.Node, c change, m mode) []jen.Code {
 	out = append(out, lkCode...)
 	out = append(out,
 		jen.Id(lk).Op(":=").Add(lkBytes),
-		jen.List(jen.Id(oldI), jen.Id(newI)).Op(":=").Qual(runtimePath, "FKInstructions").Call(jen.Lit(j.Kind == ir.LeftJoin), jen.Id(hadOld), jen.Id(hasNew), jen.Id(oldFK), jen.Id(newFK)),
+		jen.List(jen.Id(oldI), jen.Id(newI)).Op(":=").Qual(runtimePath, "FKInstructions").Call(jen.Lit(j.Kind == ir.LeftJoin), jen.Id(c.hasOld), jen.Id(c.hasNew), jen.Id(hadFK), jen.Id(hasFK), jen.Id(oldFK), jen.Id(newFK)),
 	)
 	send := func(instr, fk string, h jen.Code, what string) jen.Code {
 		sub := t.l(fmt.Sprintf("sub%d_%s", id, what))
@@ -92,7 +96,10 @@ func (t *taskGen) fkSubscribe(n *ir.Node, c change, m mode) []jen.Code {
 		return jen.If(jen.Id(instr).Op(">=").Lit(0)).Block(body...)
 	}
 	// The old key's subscription goes first (its topic may be read back out of order: the hash protects the result).
-	out = append(out, send(oldI, oldFK, jen.Nil(), "old"), send(newI, newFK, jen.Id(hash), "new"))
+	// Both carry the new row's hash (none if deleted), as Kafka Streams' do: an
+	// inner join's row whose key became nil is answered with its delete. A left
+	// join's row without a foreign key goes with a nil key (FKNoForeignKey).
+	out = append(out, send(oldI, oldFK, jen.Id(hash), "old"), send(newI, newFK, jen.Id(hash), "new"))
 	return out
 }
 
@@ -122,9 +129,25 @@ func (t *taskGen) fkSubscription(n *ir.Node, k, v string, m mode) []jen.Code {
 	}
 	rv, found := t.l(fmt.Sprintf("rv%d", id)), t.l(fmt.Sprintf("found%d", id))
 	out = append(out, t.lookup(j.Right, jen.Id(k), rv, found)...)
-	answer := t.fkResponse(n, jen.Id(hash), rv, found, "sub")
+	withRow := t.l(fmt.Sprintf("withRow%d", id))
+	answer := append([]jen.Code{jen.Id(withRow).Op(":=").Id(found).Op("&&").Id(instr).Op("!=").Lit(int(ir.FKDeleteAndPropagate)).Comment("a delete is answered without the row")},
+		t.fkResponse(n, jen.Id(hash), rv, withRow, "sub")...)
 	answer = append(answer, t.children(n, 0, lk, t.l(fmt.Sprintf("resp%d_sub", id)), modeNested)...)
-	return append(out, jen.If(jen.Qual(runtimePath, "FKAnswers").Call(jen.Id(instr), jen.Id(found))).Block(answer...))
+	out = append(out, jen.If(jen.Qual(runtimePath, "FKAnswers").Call(jen.Id(instr), jen.Id(found))).Block(answer...))
+	if j.Kind != ir.LeftJoin {
+		return out
+	}
+	// A left row without a foreign key (or deleted) subscribes to nothing: it
+	// is answered "no row", as Kafka Streams 3.7+ answers its null-keyed
+	// subscription (SubscriptionJoinProcessorSupplier).
+	none := t.l(fmt.Sprintf("none%d", id))
+	t.buffers["fkBuf"] = true
+	noFK := append([]jen.Code{
+		jen.Comment("a left row without a foreign key, or deleted: nothing to keep, answered without a row"),
+		jen.Id(none).Op(":=").Qual(runtimePath, "AppendFKResponse").Call(ft.Clone().Dot("fkBuf").Index(jen.Empty(), jen.Lit(0)), jen.Id(hash), jen.False(), jen.Nil()),
+		ft.Clone().Dot("fkBuf").Op("=").Id(none),
+	}, t.children(n, 0, lk, none, modeNested)...)
+	return append(out[:3:3], jen.If(jen.Id(instr).Op("==").Lit(int(ir.FKNoForeignKey))).Block(noFK...).Else().Block(out[3:]...))
 }
 
 // fkResponse builds into resp<ID>_<tag> the response carrying hash and the

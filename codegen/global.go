@@ -69,7 +69,11 @@ func (t *taskGen) globalFields(fields *[]jen.Code, ctor jen.Dict) {
 
 // joinGlobal emits a JoinGlobal or LeftJoinGlobal node: select the table key,
 // encode it, look it up (decoded, through the read cache) and call the
-// joiner. An inner join drops a record without a row as a filter does (mode m).
+// joiner. An inner join drops a record without a row as a filter does (mode
+// m). A selected key that is nil (a pointer key) joins nothing: the record is
+// dropped and counted, except by a left join for a record whose own key is
+// null, which is joined with nil, as Kafka Streams 3.9's
+// KStreamKTableJoinProcessor does (KIP-962).
 func (t *taskGen) joinGlobal(n *ir.Node, k, v string, m mode) []jen.Code {
 	/*
 		kg2 := orderProduct(k0, v0)
@@ -81,10 +85,9 @@ func (t *taskGen) joinGlobal(n *ir.Node, k, v string, m mode) []jen.Code {
 	gt := n.Global
 	_, nv := t.vars(n)
 	kg, found, row := t.l(fmt.Sprintf("kg%d", n.ID)), t.l(fmt.Sprintf("found%d", n.ID)), t.l(fmt.Sprintf("row%d", n.ID))
-	out := []jen.Code{jen.Id(kg).Op(":=").Add(t.call(n.Fns[0], jen.Id(k), jen.Id(v))).Commentf("the key of global table %q", gt.Name)}
-	enc, key := t.encode(gt.KeySerde, kg, "storeKey", t.l(fmt.Sprintf("gk%d", n.ID)), "encode key for global table "+gt.Name)
-	out = append(out, enc...)
-	out = append(out,
+	sel := jen.Id(kg).Op(":=").Add(t.call(n.Fns[0], jen.Id(k), jen.Id(v))).Commentf("the key of global table %q", gt.Name)
+	look, key := t.encode(gt.KeySerde, kg, "storeKey", t.l(fmt.Sprintf("gk%d", n.ID)), "encode key for global table "+gt.Name)
+	look = append(look,
 		jen.List(jen.Id(row), jen.Id(found), jen.Id(t.l("err"))).Op(":=").Id(t.l("t")).Dot(globalField(gt)).Dot("Get").Call(key),
 		t.fail("read global table "+gt.Name),
 	)
@@ -95,18 +98,35 @@ func (t *taskGen) joinGlobal(n *ir.Node, k, v string, m mode) []jen.Code {
 		return []jen.Code{jen.Id(v), rowArg}
 	}
 	rest := t.children(n, 0, k, nv, m)
+	var drop, keep jen.Code // the selected key is nil: drop the record, or join it with nil
+	if isPointer(gt.Key) {
+		drop = jen.Id(kg).Op("==").Nil()
+		if null := t.nullKey(n, k); null != nil && n.Op == ir.OpLeftGlobal {
+			drop = jen.Id(kg).Op("==").Nil().Op("&&").Op("!").Parens(null)
+			keep = jen.Id(kg).Op("!=").Nil()
+		}
+	}
+	guard := func(out []jen.Code) []jen.Code {
+		if drop == nil {
+			return append([]jen.Code{sel}, out...)
+		}
+		return append([]jen.Code{sel}, t.dropNullKey(drop, m, out)...)
+	}
 	if n.Op == ir.OpLeftGlobal {
 		/*
 			var rowp2 *Product // nil: the table has no row for the key
 			if found2 { rowp2 = &row2 }
 		*/
 		rowp := t.l(fmt.Sprintf("rowp%d", n.ID))
-		out = append(out,
-			jen.Var().Id(rowp).Op("*").Add(typ(gt.Value)).Comment("nil: the table has no row for the key"),
-			jen.If(jen.Id(found)).Block(jen.Id(rowp).Op("=").Op("&").Id(row).Comment("a copy of the cached row")),
-			jen.Id(nv).Op(":=").Add(t.call(n.Fns[1], joinArgs(jen.Id(rowp))...)),
-		)
-		return append(out, rest...)
+		look = append(look, jen.If(jen.Id(found)).Block(jen.Id(rowp).Op("=").Op("&").Id(row).Comment("a copy of the cached row")))
+		out := []jen.Code{jen.Var().Id(rowp).Op("*").Add(typ(gt.Value)).Comment("nil: the table has no row for the key")}
+		if keep != nil {
+			out = append(out, jen.Comment("a nil key joins nothing: no lookup"), jen.If(keep).Block(look...))
+		} else {
+			out = append(out, look...)
+		}
+		out = append(out, jen.Id(nv).Op(":=").Add(t.call(n.Fns[1], joinArgs(jen.Id(rowp))...)))
+		return guard(append(out, rest...))
 	}
 	joined := jen.Id(nv).Op(":=").Add(t.call(n.Fns[1], joinArgs(jen.Id(row))...))
 	switch m {
@@ -115,9 +135,9 @@ func (t *taskGen) joinGlobal(n *ir.Node, k, v string, m mode) []jen.Code {
 		if m == modeMethod {
 			skip = jen.Return(jen.Nil())
 		}
-		out = append(out, jen.If(jen.Op("!").Id(found)).Block(skip.Comment("no row: an inner join drops the record")), joined)
-		return append(out, rest...)
+		look = append(look, jen.If(jen.Op("!").Id(found)).Block(skip.Comment("no row: an inner join drops the record")), joined)
+		return guard(append(look, rest...))
 	default:
-		return append(out, jen.If(jen.Id(found)).Block(append([]jen.Code{joined}, rest...)...))
+		return guard(append(look, jen.If(jen.Id(found)).Block(append([]jen.Code{joined}, rest...)...)))
 	}
 }

@@ -146,9 +146,15 @@ func (t *taskGen) joinSide(recv jen.Code, n *ir.Node, side int) []jen.Code {
 		return jen.If(errID.Clone().Op(":=").Id(t.l("t")).Dot(fmt.Sprintf("join%dEmit", n.ID)).Call(r, jen.Id(k), value, at), errID.Clone().Op("!=").Nil()).Block(jen.Return(errID.Clone()))
 	}
 	times := jen.Id(t.l("t")).Dot(joinTimesField(n))
-	body := []jen.Code{
-		failOn(field(this).Dot("Expire").Call(times.Clone().Dot("Advance").Call(jen.Lit(side == 0), jen.Id(ts))), "expire store "+this.Name),
+	body := []jen.Code{}
+	if null := t.nullKeyFrom(n.Inputs[side].Node, k); null != nil {
+		// Kafka Streams' shared time tracker counts a null key too, before it drops or emits it.
+		body = append(body, times.Clone().Dot("Join").Op("=").Max(times.Clone().Dot("Join"), jen.Id(ts)))
 	}
+	body = append(body, t.joinNullKey(n, side, k, v, ts, emitsNonMatch)...)
+	body = append(body,
+		failOn(field(this).Dot("Expire").Call(times.Clone().Dot("Advance").Call(jen.Lit(side == 0), jen.Id(ts))), "expire store "+this.Name),
+	)
 	if j.Outer != nil {
 		// Before the key is encoded: what it emits may reuse the key buffer.
 		body = append(body, jen.Comment("Stream time moved: emit the non-matches whose window closed."), jen.If(jen.Id(ts).Op("==").Add(times.Clone()).Dot("Join")).Block(
@@ -200,6 +206,29 @@ func (t *taskGen) joinSide(recv jen.Code, n *ir.Node, side int) []jen.Code {
 			r.Clone().Op("*").Qual(runtimePath, "Record"), jen.Id(k).Add(typ(n.Key)), jen.Id(v).Add(typ(vt)), jen.Id(ts).Int64(),
 		).Error().Block(body...),
 	}
+}
+
+// joinNullKey is what a side's method does first with a record whose key is
+// null, as Kafka Streams 3.7+ (KIP-962, KStreamKStreamJoin): a side that emits
+// non-matches (the left of a left join, both of an outer join) emits it at
+// once, at its time, with nil for the other side, without looking for a
+// match or for closed non-matches; the other sides drop and count it.
+func (t *taskGen) joinNullKey(n *ir.Node, side int, k, v, ts string, emitsNonMatch bool) []jen.Code {
+	null := t.nullKeyFrom(n.Inputs[side].Node, k)
+	if null == nil {
+		return nil
+	}
+	if !emitsNonMatch {
+		return t.dropNullKey(null, modeMethod, nil)
+	}
+	var l, r jen.Code = jen.Id(v), nil
+	if side == 1 {
+		l, r = r, l
+	}
+	return []jen.Code{jen.If(null).Block(
+		jen.Comment("A null key joins nothing: emitted at once with nil for the other side."),
+		jen.Return(jen.Id(t.l("t")).Dot(fmt.Sprintf("join%dEmit", n.ID)).Call(jen.Id(t.l("r")), jen.Id(k), t.call(n.Fns[0], joinArgs(n, k, l, r, side == 1, side == 0)...), jen.Id(ts))),
+	)}
 }
 
 // joinClosed is the method emitting, with nil for the absent side, the

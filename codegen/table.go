@@ -377,59 +377,7 @@ func (t *taskGen) lookedUpOnly(n *ir.Node) bool {
 	return true
 }
 
-// dropNullKey drops and counts a record whose key is null (cond) before a
-// stateful step or a join, as Kafka Streams does; rest follows for the others.
-func (t *taskGen) dropNullKey(cond jen.Code, m mode, rest []jen.Code) []jen.Code {
-	t.nullKeys = true
-	drop := []jen.Code{jen.Id(t.l("t")).Dot("nullKeys").Dot("Inc").Call().Comment("a null key: dropped before a stateful step")}
-	switch m {
-	case modeLoop:
-		return append([]jen.Code{jen.If(cond).Block(append(drop, jen.Continue())...)}, rest...)
-	case modeMethod:
-		return append([]jen.Code{jen.If(cond).Block(append(drop, jen.Return(jen.Nil()))...)}, rest...)
-	}
-	return []jen.Code{jen.If(cond).Block(drop...).Else().Block(rest...)}
-}
-
-// nullKey is the condition under which the record in k, read by n, has a null
-// key: a nil pointer, or nil key bytes at a source the key has not changed since.
-// It is nil when the key cannot be null.
-func (t *taskGen) nullKey(n *ir.Node, k string) jen.Code {
-	in := n.Inputs[0].Node
-	if isPointer(in.Key) {
-		return jen.Id(k).Op("==").Nil()
-	}
-	for in.KeyChanged || !(in.Op == ir.OpSource || in.Op == ir.OpTable) {
-		if in.KeyChanged || len(in.Inputs) == 0 {
-			return nil
-		}
-		in = in.Inputs[0].Node
-	}
-	if in.Topics[0].Kind != ir.ExternalTopic {
-		return nil // written by a repartition, whose keys were checked before
-	}
-	return jen.Id(t.l("r")).Dot("Key").Op("==").Nil()
-}
-
-// guardNullKey drops the records with a null key before stateful node n.
-func (t *taskGen) guardNullKey(n *ir.Node, k string, m mode, rest []jen.Code) []jen.Code {
-	cond := t.nullKey(n, k)
-	if cond == nil {
-		return rest
-	}
-	return t.dropNullKey(cond, m, rest)
-}
-
 func isPointer(tt types.Type) bool {
 	_, ok := tt.Underlying().(*types.Pointer)
 	return ok
-}
-
-// nullKeyFields adds the null-key counter to the task when a step uses it.
-func (t *taskGen) nullKeyFields(fields *[]jen.Code, ctor jen.Dict) {
-	if !t.nullKeys {
-		return
-	}
-	*fields = append(*fields, jen.Id("nullKeys").Op("*").Qual(runtimePath, "LateCounter").Comment("records dropped for a null key"))
-	ctor[jen.Id("nullKeys")] = jen.Id(t.l("ctx")).Dot("NullKeys")
 }

@@ -98,32 +98,33 @@ func (t *taskGen) tableAggregate(n *ir.Node, c change, m mode) []jen.Code {
 
 // streamTableJoin joins the stream's record with the table's current value for
 // its key: an inner join drops the record when the table has none, a left join
-// passes nil.
+// passes nil. A record with a null key is dropped and counted by an inner
+// join; a left join passes nil for it without a lookup, as Kafka Streams 3.7+
+// (KIP-962, KStreamKTableJoinProcessor).
 func (t *taskGen) streamTableJoin(n *ir.Node, k, v string, m mode) []jen.Code {
 	s := n.TableJoin.Right
-	out, key := t.storeKey(n, s, k)
+	look, key := t.storeKey(n, s, k)
 	vt, found := t.l(fmt.Sprintf("vt%d", n.ID)), t.l(fmt.Sprintf("found%d", n.ID))
-	out = append(out, t.lookup(s, key, vt, found)...)
+	look = append(look, t.lookup(s, key, vt, found)...)
 	_, nv := t.vars(n)
 	args := []jen.Code{jen.Id(v)}
 	if n.TableJoin.WithKey {
 		args = []jen.Code{jen.Id(k), jen.Id(v)}
 	}
-	var rest []jen.Code
-	if n.TableJoin.Kind == ir.LeftJoin {
-		ptr := t.l(fmt.Sprintf("pt%d", n.ID))
-		rest = []jen.Code{
-			jen.Var().Id(ptr).Op("*").Add(typ(s.Value)).Comment("nil: the table holds no value for the key"),
-			jen.If(jen.Id(found)).Block(jen.Id(ptr).Op("=").Op("&").Id(vt)),
-			jen.Id(nv).Op(":=").Add(t.call(n.Fns[0], append(args, jen.Id(ptr))...)),
-		}
-		rest = append(rest, t.children(n, 0, k, nv, m)...)
-		out = append(out, rest...)
-	} else {
-		rest = append([]jen.Code{jen.Id(nv).Op(":=").Add(t.call(n.Fns[0], append(args, jen.Id(vt))...))}, t.children(n, 0, k, nv, m)...)
-		out = append(out, t.skipUnless(jen.Id(found), m, rest)...)
+	if n.TableJoin.Kind != ir.LeftJoin {
+		rest := append([]jen.Code{jen.Id(nv).Op(":=").Add(t.call(n.Fns[0], append(args, jen.Id(vt))...))}, t.children(n, 0, k, nv, m)...)
+		return t.guardNullKey(n, k, m, append(look, t.skipUnless(jen.Id(found), m, rest)...))
 	}
-	return t.guardNullKey(n, k, m, out)
+	ptr := t.l(fmt.Sprintf("pt%d", n.ID))
+	look = append(look, jen.If(jen.Id(found)).Block(jen.Id(ptr).Op("=").Op("&").Id(vt)))
+	out := []jen.Code{jen.Var().Id(ptr).Op("*").Add(typ(s.Value)).Comment("nil: the table holds no value for the key")}
+	if null := t.nullKey(n, k); null != nil {
+		out = append(out, jen.Comment("a null key joins nothing: no lookup"), jen.If(jen.Op("!").Parens(null)).Block(look...))
+	} else {
+		out = append(out, look...)
+	}
+	out = append(out, jen.Id(nv).Op(":=").Add(t.call(n.Fns[0], append(args, jen.Id(ptr))...)))
+	return append(out, t.children(n, 0, k, nv, m)...)
 }
 
 // tableJoin emits a table-table join for a change of one side: it reads the

@@ -471,12 +471,35 @@ func (t *taskGen) encode(s *ir.Serde, v, buf, out, stage string) ([]jen.Code, je
 }
 
 // emitRecord encodes key and value (into the task's buffers unless the serde is
-// the identity) and emits them.
+// the identity) and emits them. A null key (Kafka Streams 3.7+, KIP-962) goes
+// no further than a repartition unless a join downstream keeps it
+// (ir/nullkeys.go): it is dropped and counted there, as Kafka Streams'
+// repartitions filter it, or written as a null key. A sink writing what such
+// a join kept writes a null key, as Kafka Streams' serializers do.
 func (t *taskGen) emitRecord(n *ir.Node, k, v string) []jen.Code {
+	null := t.nullKey(n, k)
+	switch {
+	case null != nil && n.Op == ir.OpRepartition && !t.graph.NullKeysWanted(n):
+		return t.dropNullKey(null, modeNested, t.writeRecord(n, k, v, nil))
+	case null != nil && n.Op == ir.OpSink && keptNullKey(n),
+		null != nil && n.Op == ir.OpRepartition && !isPointer(n.Key): // a pointer's nil is written as its serde writes it
+		return t.writeRecord(n, k, v, null)
+	}
+	return t.writeRecord(n, k, v, nil)
+}
+
+// writeRecord writes a record to the topic of sink or repartition n; with a
+// nil key when null (if not nil) holds.
+func (t *taskGen) writeRecord(n *ir.Node, k, v string, null jen.Code) []jen.Code {
 	topic := n.Topics[0]
 	id := t.topicIDs[topicKey{topic.Name, topic.Kind != ir.ExternalTopic}]
 	name := topic.FullName(t.graph.DefaultAppID) // error messages name it as describe does
 	out, key := t.encode(n.KeySerde, k, "keyBuf", t.l(fmt.Sprintf("key%d", n.ID)), "encode key for "+name)
+	if null != nil {
+		kb := t.l(fmt.Sprintf("kb%d", n.ID))
+		out = append(out, jen.Id(kb).Op(":=").Add(key), jen.If(null).Block(jen.Id(kb).Op("=").Nil().Comment("a null key a join kept")))
+		key = jen.Id(kb)
+	}
 	if n.Op == ir.OpRepartition && !t.graph.ValueUsed(n) {
 		// Only the key matters to the reader (a count): send no value.
 		return append(out, jen.Id("_").Op("=").Id(v), jen.Id(t.l("t")).Dot("out").Dot("Emit").Call(jen.Lit(id), key, jen.Nil(), t.timestamp()).Commentf("to %s; the reader needs only the key", topicRef(topic)))

@@ -36,7 +36,7 @@ func (e *evaluator) opFKJoin(kind ir.JoinKind) opFunc {
 		}
 		ls := e.materialized(opName, "left", l.node, pos)
 		rs := e.materialized(opName, "right", r.node, call.Args[0].Pos())
-		extractor, exWithKey := e.fkExtractor(opName, call.Args[1], l.node, r.node)
+		extractor, exWithKey, exPtr := e.fkExtractor(opName, call.Args[1], l.node, r.node)
 		rt := r.node.Value
 		if kind == ir.LeftJoin {
 			rt = types.NewPointer(rt)
@@ -49,7 +49,7 @@ func (e *evaluator) opFKJoin(kind ir.JoinKind) opFunc {
 		if named == "" {
 			named = fmt.Sprintf("fkjoin-%d", e.fkJoinCount())
 		}
-		j := &ir.FKJoin{Kind: kind, Name: named, Left: ls, Right: rs, ExtractorWithKey: exWithKey, JoinerWithKey: withKey}
+		j := &ir.FKJoin{Kind: kind, Name: named, Left: ls, Right: rs, ExtractorWithKey: exWithKey, ExtractorPointer: exPtr, JoinerWithKey: withKey}
 
 		sub := e.nextTable(ir.OpFKSubscribe, pos, l)
 		sub.Fns, sub.FKJoin = []*ir.Func{extractor}, j
@@ -71,24 +71,29 @@ func (e *evaluator) opFKJoin(kind ir.JoinKind) opFunc {
 }
 
 // fkExtractor checks the foreign-key extractor: func(V) KO or func(K, V) KO,
-// where KO is the right table's key type.
-func (e *evaluator) fkExtractor(opName string, arg ast.Expr, left, right *ir.Node) (*ir.Func, bool) {
+// where KO is the right table's key type, or *KO (nil: no foreign key, as
+// Kafka Streams' null); pointer reports the latter.
+func (e *evaluator) fkExtractor(opName string, arg ast.Expr, left, right *ir.Node) (f *ir.Func, withKey, pointer bool) {
 	f, sig := e.userFunc(opName, arg)
 	if f == nil {
-		return nil, false
+		return nil, false, false
 	}
-	withKey := e.params(sig, left.Key, left.Value)
+	withKey = e.params(sig, left.Key, left.Value)
 	if (!withKey && !e.params(sig, left.Value)) || sig.Results().Len() != 1 {
 		v, ko := e.typeString(left.Value), e.typeString(right.Key)
 		e.wrongSig(opName, f, fmt.Sprintf("func(%s) %s or func(%s, %s) %s, the foreign-key extractor", v, ko, e.typeString(left.Key), v, ko))
-		return nil, false
+		return nil, false, false
 	}
-	if got := sig.Results().At(0).Type(); !types.Identical(got, right.Key) {
-		e.errorf(arg.Pos(), "%s: the foreign-key extractor %s returns %s, but the right table is keyed by %s: the foreign key must have the right table's key type",
+	got := sig.Results().At(0).Type()
+	if p, ok := got.(*types.Pointer); ok && !types.Identical(got, right.Key) && types.Identical(p.Elem(), right.Key) {
+		return f, withKey, true
+	}
+	if !types.Identical(got, right.Key) {
+		e.errorf(arg.Pos(), "%s: the foreign-key extractor %s returns %s, but the right table is keyed by %s: the foreign key must have the right table's key type (or be a pointer to it, nil for none)",
 			opName, f.Display, e.typeString(got), e.typeString(right.Key))
-		return nil, false
+		return nil, false, false
 	}
-	return f, withKey
+	return f, withKey, false
 }
 
 // fkJoinOptions reads a foreign-key join's options: only Named.

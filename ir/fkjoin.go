@@ -22,6 +22,9 @@ import "fmt"
 // row changes. The left task joins a response with its current row, and drops
 // a response whose hash is not that of the row it holds now: the row changed
 // since the subscription, and a later response will carry the right answer.
+// A left join's row without a foreign key (a nil one) or deleted row sends
+// FKNoForeignKey with a nil key instead, which the right task answers "no
+// row" without keeping it (Kafka Streams 3.7+, KIP-962).
 //
 // The subscription topic is co-partitioned with the right table's topic, the
 // response topic with the left table's (CopartitionGroups), and both carry
@@ -41,6 +44,12 @@ const (
 	// FKPropagateOnlyIfValue answers only when the right table holds a row: a
 	// new left row of an inner join that nothing joins yet emits nothing.
 	FKPropagateOnlyIfValue byte = 3
+	// FKNoForeignKey is a left join's row without a foreign key (a nil one, or
+	// a deleted row): nothing is subscribed, and the right task answers "no
+	// row", so the row is joined with nil or its result deleted. Kafka Streams
+	// 3.7+ (KIP-962) sends FKPropagateNullIfNoValue with a null key for it;
+	// gofka names it, so that a key that encodes to no bytes stays a key.
+	FKNoForeignKey byte = 4
 )
 
 // FKJoin describes a foreign-key join; its three nodes share it.
@@ -52,6 +61,9 @@ type FKJoin struct {
 	Subscriptions *Store
 	// ExtractorWithKey and JoinerWithKey report functions that take the left key first.
 	ExtractorWithKey, JoinerWithKey bool
+	// ExtractorPointer reports an extractor returning a pointer to the right
+	// table's key: nil is a null foreign key.
+	ExtractorPointer bool
 }
 
 func (j *FKJoin) String() string {

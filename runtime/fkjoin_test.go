@@ -57,11 +57,13 @@ func TestFKHashIsFNV1a128(t *testing.T) {
 	}
 }
 
-// TestFKInstructions checks the instructions of Kafka Streams'
-// SubscriptionSendProcessorSupplier for every kind of left change.
+// TestFKInstructions checks the instructions of Kafka Streams 3.9's
+// SubscriptionSendProcessorSupplier for every kind of left change; a nil
+// foreign key here is a null one (a row's nil pointer key, or no row).
 func TestFKInstructions(t *testing.T) {
 	const none = -1
 	a, b := []byte("rhs1"), []byte("rhs2")
+	dnp, dap, pn, po, nofk := int(fkDeleteNoPropagate), int(fkDeleteAndPropagate), int(fkPropagateNullIfNoValue), int(fkPropagateOnlyIfValue), int(fkNoForeignKey)
 	for _, c := range []struct {
 		name           string
 		left           bool
@@ -69,22 +71,35 @@ func TestFKInstructions(t *testing.T) {
 		oldFK, newFK   []byte
 		oldI, newI     int
 	}{
-		{"inner: new row", false, false, true, nil, a, none, int(fkPropagateOnlyIfValue)},
-		{"left: new row", true, false, true, nil, a, none, int(fkPropagateNullIfNoValue)},
-		{"inner: same key", false, true, true, a, a, none, int(fkPropagateOnlyIfValue)}, // 3.9: no tombstone for a row that joined nothing
-		{"left: same key", true, true, true, a, a, none, int(fkPropagateNullIfNoValue)},
-		{"inner: moved", false, true, true, a, b, int(fkDeleteNoPropagate), int(fkPropagateNullIfNoValue)},
-		{"left: moved", true, true, true, a, b, int(fkDeleteNoPropagate), int(fkPropagateNullIfNoValue)},
-		{"inner: deleted", false, true, false, a, nil, int(fkDeleteAndPropagate), none},
-		{"left: deleted", true, true, false, a, nil, int(fkDeleteAndPropagate), none},
+		{"inner: new row", false, false, true, nil, a, none, po},
+		{"left: new row", true, false, true, nil, a, none, pn},
+		{"inner: same key", false, true, true, a, a, none, po}, // 3.9: no tombstone for a row that joined nothing
+		{"left: same key", true, true, true, a, a, none, pn},
+		{"inner: moved", false, true, true, a, b, dnp, pn},
+		{"left: moved", true, true, true, a, b, dnp, pn},
+		{"inner: deleted", false, true, false, a, nil, dap, none},
+		{"left: deleted", true, true, false, a, nil, dnp, nofk}, // the null-keyed subscription answers with the delete
 		{"delete of nothing", false, false, false, nil, nil, none, none},
+		{"left: delete of nothing", true, false, false, nil, nil, none, none},
+		// Null foreign keys (KIP-962: a left join keeps such rows).
+		{"inner: new row, nil key", false, false, true, nil, nil, none, none},
+		{"left: new row, nil key", true, false, true, nil, nil, none, nofk},
+		{"inner: key became nil", false, true, true, a, nil, dap, none},
+		{"left: key became nil", true, true, true, a, nil, dnp, nofk},
+		{"inner: nil key became a key", false, true, true, nil, a, none, po},
+		{"left: nil key became a key", true, true, true, nil, a, none, pn},
+		{"inner: nil key stays nil", false, true, true, nil, nil, none, none},
+		{"left: nil key stays nil", true, true, true, nil, nil, none, nofk},
+		{"inner: deleted, nil key", false, true, false, nil, nil, none, none},
+		{"left: deleted, nil key", true, true, false, nil, nil, none, nofk},
 	} {
-		oldI, newI := FKInstructions(c.left, c.hadOld, c.hasNew, c.oldFK, c.newFK)
+		hadFK, hasFK := c.oldFK != nil, c.newFK != nil
+		oldI, newI := FKInstructions(c.left, c.hadOld, c.hasNew, hadFK, hasFK, c.oldFK, c.newFK)
 		if oldI != c.oldI || newI != c.newI {
 			t.Errorf("%s: (%d, %d), want (%d, %d)", c.name, oldI, newI, c.oldI, c.newI)
 		}
 	}
-	for instr, want := range map[byte][2]bool{fkDeleteNoPropagate: {false, false}, fkDeleteAndPropagate: {true, true}, fkPropagateNullIfNoValue: {true, true}, fkPropagateOnlyIfValue: {false, true}} {
+	for instr, want := range map[byte][2]bool{fkDeleteNoPropagate: {false, false}, fkDeleteAndPropagate: {true, true}, fkPropagateNullIfNoValue: {true, true}, fkPropagateOnlyIfValue: {false, true}, fkNoForeignKey: {true, true}} {
 		if got := [2]bool{FKAnswers(instr, false), FKAnswers(instr, true)}; got != want {
 			t.Errorf("FKAnswers(%d, without/with a row) = %v, want %v", instr, got, want)
 		}

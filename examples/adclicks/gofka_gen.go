@@ -394,6 +394,11 @@ func (t *adClicksTask0) processImpressionClicksRightRepartition(batch []runtime.
 
 // join5Left runs Join#5 (at topology.go:67:14) for a record of its left side at time ts5.
 func (t *adClicksTask0) join5Left(r *runtime.Record, k5 string, v Impression, ts5 int64) error {
+	t.join5Times.Join = max(t.join5Times.Join, ts5)
+	if r.Key == nil {
+		// A null key joins nothing: emitted at once with nil for the other side.
+		return t.join5Emit(r, k5, attribute(v, nil), ts5)
+	}
 	if err := t.storeImpressionClicksThis.Expire(t.join5Times.Advance(true, ts5)); err != nil {
 		return r.Fail("expire store impression-clicks-this", err)
 	}
@@ -507,12 +512,16 @@ func (t *adClicksTask0) join5Closed(r *runtime.Record) error {
 
 // join5Emit runs the chain after Join#5 (at topology.go:67:14) for a joined record at time rts5.
 func (t *adClicksTask0) join5Emit(r *runtime.Record, k5 string, v5 Attribution, rts5 int64) error {
+	kb6 := runtime.StringBytes(k5)
+	if r.Key == nil {
+		kb6 = nil // a null key a join kept
+	}
 	value6, err := gofkaSerdeAttribution.Encode(t.valueBuf[:0], v5)
 	if err != nil {
 		return r.Fail("encode value for ad-attributions", err)
 	}
 	t.valueBuf = value6
-	t.out.Emit(3, runtime.StringBytes(k5), value6, rts5) // to topic "ad-attributions"
+	t.out.Emit(3, kb6, value6, rts5) // to topic "ad-attributions"
 	return nil
 }
 

@@ -243,12 +243,12 @@ func gofkaJSONFieldOrderDetails(d *jsonwire.Decoder) int {
 // Pins: each line names a user function with the signature this file was generated
 // for. A build error here means the function changed: run go generate (gofkagen) again.
 func _() {
-	runtime.GofkaGenIsStale_RerunGoGenerate[func(Order) string](customerOf)
+	runtime.GofkaGenIsStale_RerunGoGenerate[func(Order) *string](customerOf)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(string, Order, *Customer) OrderDetails](details)
 	runtime.GofkaGenIsStale_RerunGoGenerate[func(string, Order, Customer) OrderDetails](placed)
 }
 
-// CompiledFKJoin returns topology FKJoin (topology.go:79) compiled for the Gofka runtime:
+// CompiledFKJoin returns topology FKJoin (topology.go:88) compiled for the Gofka runtime:
 // hand it to runtime.Main, or to streamstest.NewDriver in tests.
 func CompiledFKJoin() *runtime.Program {
 	return &runtime.Program{
@@ -290,8 +290,8 @@ func CompiledFKJoin() *runtime.Program {
 		Description: fKJoinDescription,
 		Mermaid:     fKJoinMermaid,
 		CopartitionGroups: []runtime.CopartitionGroup{
-			{Topics: []runtime.TopicID{2, 1, 3}, Reason: "ForeignKeyRespond#7 at topology.go:82:9, ForeignKeyRespond#14 at topology.go:85:9"},
-			{Topics: []runtime.TopicID{4, 0, 6}, Reason: "ForeignKeyResolve#10 at topology.go:82:9, ForeignKeyResolve#17 at topology.go:85:9"},
+			{Topics: []runtime.TopicID{2, 1, 3}, Reason: "ForeignKeyRespond#7 at topology.go:91:9, ForeignKeyRespond#14 at topology.go:94:9"},
+			{Topics: []runtime.TopicID{4, 0, 6}, Reason: "ForeignKeyResolve#10 at topology.go:91:9, ForeignKeyResolve#17 at topology.go:94:9"},
 		},
 	}
 }
@@ -413,23 +413,32 @@ func (t *fKJoinTask0) processOrders(batch []runtime.Record) error {
 			// fan-out 1 of 2 from Table#0: ForeignKeySubscribe#2 → Repartition#3 topic "order-details-subscription-repartition"
 			// ForeignKeySubscribe#2: left foreign-key join order-details of orders with customers
 			var fkOld2, fkNew2, hash2 []byte
+			hadFK2, hasFK2 := hadOld0, has0
 			if hadOld0 {
 				fkOld2_fk := customerOf(old0)
-				fkOld2_b, err := gofkaSerdeString.Encode(t.fkOld[:0], fkOld2_fk)
-				if err != nil {
-					return r.Fail("encode foreign key for customers", err)
+				if fkOld2_fk == nil {
+					hadFK2 = false
+				} else {
+					fkOld2_b, err := gofkaSerdeString.Encode(t.fkOld[:0], *fkOld2_fk)
+					if err != nil {
+						return r.Fail("encode foreign key for customers", err)
+					}
+					t.fkOld = fkOld2_b
+					fkOld2 = fkOld2_b
 				}
-				t.fkOld = fkOld2_b
-				fkOld2 = fkOld2_b
 			}
 			if has0 {
 				fkNew2_fk := customerOf(v0)
-				fkNew2_b, err := gofkaSerdeString.Encode(t.fkNew[:0], fkNew2_fk)
-				if err != nil {
-					return r.Fail("encode foreign key for customers", err)
+				if fkNew2_fk == nil {
+					hasFK2 = false
+				} else {
+					fkNew2_b, err := gofkaSerdeString.Encode(t.fkNew[:0], *fkNew2_fk)
+					if err != nil {
+						return r.Fail("encode foreign key for customers", err)
+					}
+					t.fkNew = fkNew2_b
+					fkNew2 = fkNew2_b
 				}
-				t.fkNew = fkNew2_b
-				fkNew2 = fkNew2_b
 			}
 			if has0 {
 				var nb2 []byte
@@ -443,9 +452,9 @@ func (t *fKJoinTask0) processOrders(batch []runtime.Record) error {
 				t.fkHash = hash2
 			}
 			lk2 := runtime.StringBytes(k0)
-			oldI2, newI2 := runtime.FKInstructions(true, hadOld0, has0, fkOld2, fkNew2)
+			oldI2, newI2 := runtime.FKInstructions(true, hadOld0, has0, hadFK2, hasFK2, fkOld2, fkNew2)
 			if oldI2 >= 0 {
-				sub2_old := runtime.AppendFKSubscription(t.fkBuf[:0], byte(oldI2), nil, lk2)
+				sub2_old := runtime.AppendFKSubscription(t.fkBuf[:0], byte(oldI2), hash2, lk2)
 				t.fkBuf = sub2_old
 				t.out.Emit(2, fkOld2, sub2_old, r.Timestamp) // to topic "order-details-subscription-repartition"
 			}
@@ -458,23 +467,33 @@ func (t *fKJoinTask0) processOrders(batch []runtime.Record) error {
 		// fan-out 2 of 2 from Table#0: ForeignKeySubscribe#4 → Repartition#5 topic "placed-orders-subscription-repartition"
 		// ForeignKeySubscribe#4: inner foreign-key join placed-orders of orders with customers
 		var fkOld4, fkNew4, hash4 []byte
+		hadFK4, hasFK4 := hadOld0, has0
 		if hadOld0 {
 			fkOld4_fk := customerOf(old0)
-			fkOld4_b, err := gofkaSerdeString.Encode(t.fkOld[:0], fkOld4_fk)
-			if err != nil {
-				return r.Fail("encode foreign key for customers", err)
+			if fkOld4_fk == nil {
+				hadFK4 = false
+			} else {
+				fkOld4_b, err := gofkaSerdeString.Encode(t.fkOld[:0], *fkOld4_fk)
+				if err != nil {
+					return r.Fail("encode foreign key for customers", err)
+				}
+				t.fkOld = fkOld4_b
+				fkOld4 = fkOld4_b
 			}
-			t.fkOld = fkOld4_b
-			fkOld4 = fkOld4_b
 		}
 		if has0 {
 			fkNew4_fk := customerOf(v0)
-			fkNew4_b, err := gofkaSerdeString.Encode(t.fkNew[:0], fkNew4_fk)
-			if err != nil {
-				return r.Fail("encode foreign key for customers", err)
+			if fkNew4_fk == nil {
+				hasFK4 = false
+				t.nullKeys.Inc() // a null foreign key: an inner join drops the row
+			} else {
+				fkNew4_b, err := gofkaSerdeString.Encode(t.fkNew[:0], *fkNew4_fk)
+				if err != nil {
+					return r.Fail("encode foreign key for customers", err)
+				}
+				t.fkNew = fkNew4_b
+				fkNew4 = fkNew4_b
 			}
-			t.fkNew = fkNew4_b
-			fkNew4 = fkNew4_b
 		}
 		if has0 {
 			var nb4 []byte
@@ -488,9 +507,9 @@ func (t *fKJoinTask0) processOrders(batch []runtime.Record) error {
 			t.fkHash = hash4
 		}
 		lk4 := runtime.StringBytes(k0)
-		oldI4, newI4 := runtime.FKInstructions(false, hadOld0, has0, fkOld4, fkNew4)
+		oldI4, newI4 := runtime.FKInstructions(false, hadOld0, has0, hadFK4, hasFK4, fkOld4, fkNew4)
 		if oldI4 >= 0 {
-			sub4_old := runtime.AppendFKSubscription(t.fkBuf[:0], byte(oldI4), nil, lk4)
+			sub4_old := runtime.AppendFKSubscription(t.fkBuf[:0], byte(oldI4), hash4, lk4)
 			t.fkBuf = sub4_old
 			t.out.Emit(3, fkOld4, sub4_old, r.Timestamp) // to topic "placed-orders-subscription-repartition"
 		}
@@ -826,32 +845,40 @@ func (t *fKJoinTask1) processOrderDetailsSubscriptionRepartition(batch []runtime
 		if err != nil {
 			return r.Fail("decode subscription", err)
 		}
-		if instr7 == 0 || instr7 == 1 {
-			if err := t.storeOrderDetailsSubscriptionStore.Delete(k6, lk7); err != nil {
-				return r.Fail("write store order-details-subscription-store", err)
-			}
+		if instr7 == 4 {
+			// a left row without a foreign key, or deleted: nothing to keep, answered without a row
+			none7 := runtime.AppendFKResponse(t.fkBuf[:0], hash7, false, nil)
+			t.fkBuf = none7
+			t.out.Emit(4, lk7, none7, r.Timestamp) // to topic "order-details-response-repartition"
 		} else {
-			if err := t.storeOrderDetailsSubscriptionStore.Put(k6, lk7, hash7); err != nil {
-				return r.Fail("write store order-details-subscription-store", err)
-			}
-		}
-		rv7, found7, err := t.storeCustomers.Get(k6)
-		if err != nil {
-			return r.Fail("read store customers", err)
-		}
-		if runtime.FKAnswers(instr7, found7) {
-			var rb7_sub []byte
-			if found7 {
-				rb7_sub_b, err := gofkaSerdeCustomer.Encode(t.valueBuf[:0], rv7)
-				if err != nil {
-					return r.Fail("encode value of customers", err)
+			if instr7 == 0 || instr7 == 1 {
+				if err := t.storeOrderDetailsSubscriptionStore.Delete(k6, lk7); err != nil {
+					return r.Fail("write store order-details-subscription-store", err)
 				}
-				t.valueBuf = rb7_sub_b
-				rb7_sub = rb7_sub_b
+			} else {
+				if err := t.storeOrderDetailsSubscriptionStore.Put(k6, lk7, hash7); err != nil {
+					return r.Fail("write store order-details-subscription-store", err)
+				}
 			}
-			resp7_sub := runtime.AppendFKResponse(t.fkBuf[:0], hash7, found7, rb7_sub)
-			t.fkBuf = resp7_sub
-			t.out.Emit(4, lk7, resp7_sub, r.Timestamp) // to topic "order-details-response-repartition"
+			rv7, found7, err := t.storeCustomers.Get(k6)
+			if err != nil {
+				return r.Fail("read store customers", err)
+			}
+			if runtime.FKAnswers(instr7, found7) {
+				withRow7 := found7 && instr7 != 1 // a delete is answered without the row
+				var rb7_sub []byte
+				if withRow7 {
+					rb7_sub_b, err := gofkaSerdeCustomer.Encode(t.valueBuf[:0], rv7)
+					if err != nil {
+						return r.Fail("encode value of customers", err)
+					}
+					t.valueBuf = rb7_sub_b
+					rb7_sub = rb7_sub_b
+				}
+				resp7_sub := runtime.AppendFKResponse(t.fkBuf[:0], hash7, withRow7, rb7_sub)
+				t.fkBuf = resp7_sub
+				t.out.Emit(4, lk7, resp7_sub, r.Timestamp) // to topic "order-details-response-repartition"
+			}
 		}
 	}
 	return nil
@@ -893,8 +920,9 @@ func (t *fKJoinTask1) processPlacedOrdersSubscriptionRepartition(batch []runtime
 			return r.Fail("read store customers", err)
 		}
 		if runtime.FKAnswers(instr14, found14) {
+			withRow14 := found14 && instr14 != 1 // a delete is answered without the row
 			var rb14_sub []byte
-			if found14 {
+			if withRow14 {
 				rb14_sub_b, err := gofkaSerdeCustomer.Encode(t.valueBuf[:0], rv14)
 				if err != nil {
 					return r.Fail("encode value of customers", err)
@@ -902,7 +930,7 @@ func (t *fKJoinTask1) processPlacedOrdersSubscriptionRepartition(batch []runtime
 				t.valueBuf = rb14_sub_b
 				rb14_sub = rb14_sub_b
 			}
-			resp14_sub := runtime.AppendFKResponse(t.fkBuf[:0], hash14, found14, rb14_sub)
+			resp14_sub := runtime.AppendFKResponse(t.fkBuf[:0], hash14, withRow14, rb14_sub)
 			t.fkBuf = resp14_sub
 			t.out.Emit(6, lk14, resp14_sub, r.Timestamp) // to topic "placed-orders-response-repartition"
 		}
@@ -922,41 +950,41 @@ func main() {
 // fKJoinDescription is topology FKJoin as gofkagen describe prints it.
 const fKJoinDescription = `Topology FKJoin (application id "fk-join")
   Sub-topology 0
-    #0 Table from orders store orders (changelog fk-join-orders-changelog) -> key string, value Order  (topology.go:80:14)
+    #0 Table from orders store orders (changelog fk-join-orders-changelog) -> key string, value Order  (topology.go:89:14)
         --> #2, #4, #10, #17
-    #2 ForeignKeySubscribe customerOf [left foreign-key join order-details of orders with customers: subscribes each row of orders to its foreign key]  (topology.go:82:9)
+    #2 ForeignKeySubscribe customerOf [left foreign-key join order-details of orders with customers: subscribes each row of orders to its foreign key]  (topology.go:91:9)
         --> #3
-    #3 Repartition topic fk-join-order-details-subscription-repartition [subscriptions: foreign key -> instruction, hash, key of orders]  (topology.go:82:9)
-    #4 ForeignKeySubscribe customerOf [inner foreign-key join placed-orders of orders with customers: subscribes each row of orders to its foreign key]  (topology.go:85:9)
+    #3 Repartition topic fk-join-order-details-subscription-repartition [subscriptions: foreign key -> instruction, hash, key of orders]  (topology.go:91:9)
+    #4 ForeignKeySubscribe customerOf [inner foreign-key join placed-orders of orders with customers: subscribes each row of orders to its foreign key]  (topology.go:94:9)
         --> #5
-    #5 Repartition topic fk-join-placed-orders-subscription-repartition [subscriptions: foreign key -> instruction, hash, key of orders]  (topology.go:85:9)
-    #9 Source from fk-join-order-details-response-repartition -> key []byte, value []byte  (topology.go:82:9)
+    #5 Repartition topic fk-join-placed-orders-subscription-repartition [subscriptions: foreign key -> instruction, hash, key of orders]  (topology.go:94:9)
+    #9 Source from fk-join-order-details-response-repartition -> key []byte, value []byte  (topology.go:91:9)
         --> #10
-    #10 ForeignKeyResolve details [joins each response with the current row of orders; a stale one (hash of another row) is dropped] -> key string, value OrderDetails  (topology.go:82:9)
+    #10 ForeignKeyResolve details [joins each response with the current row of orders; a stale one (hash of another row) is dropped] -> key string, value OrderDetails  (topology.go:91:9)
         --> #11
-    #11 ToStream  (topology.go:83:3)
+    #11 ToStream  (topology.go:92:3)
         --> #12
-    #12 Sink topic order-details  (topology.go:84:3)
-    #16 Source from fk-join-placed-orders-response-repartition -> key []byte, value []byte  (topology.go:85:9)
+    #12 Sink topic order-details  (topology.go:93:3)
+    #16 Source from fk-join-placed-orders-response-repartition -> key []byte, value []byte  (topology.go:94:9)
         --> #17
-    #17 ForeignKeyResolve placed [joins each response with the current row of orders; a stale one (hash of another row) is dropped] -> key string, value OrderDetails  (topology.go:85:9)
+    #17 ForeignKeyResolve placed [joins each response with the current row of orders; a stale one (hash of another row) is dropped] -> key string, value OrderDetails  (topology.go:94:9)
         --> #18
-    #18 ToStream  (topology.go:86:3)
+    #18 ToStream  (topology.go:95:3)
         --> #19
-    #19 Sink topic placed-orders  (topology.go:87:3)
+    #19 Sink topic placed-orders  (topology.go:96:3)
   Sub-topology 1
-    #1 Table from customers store customers (changelog fk-join-customers-changelog) -> key string, value Customer  (topology.go:81:17)
+    #1 Table from customers store customers (changelog fk-join-customers-changelog) -> key string, value Customer  (topology.go:90:17)
         --> #7, #14
-    #6 Source from fk-join-order-details-subscription-repartition -> key []byte, value []byte  (topology.go:82:9)
+    #6 Source from fk-join-order-details-subscription-repartition -> key []byte, value []byte  (topology.go:91:9)
         --> #7
-    #7 ForeignKeyRespond store order-details-subscription-store (changelog fk-join-order-details-subscription-store-changelog) [answers the subscriptions with the rows of customers]  (topology.go:82:9)
+    #7 ForeignKeyRespond store order-details-subscription-store (changelog fk-join-order-details-subscription-store-changelog) [answers the subscriptions with the rows of customers]  (topology.go:91:9)
         --> #8
-    #8 Repartition topic fk-join-order-details-response-repartition [responses: key of orders -> hash, row of customers]  (topology.go:82:9)
-    #13 Source from fk-join-placed-orders-subscription-repartition -> key []byte, value []byte  (topology.go:85:9)
+    #8 Repartition topic fk-join-order-details-response-repartition [responses: key of orders -> hash, row of customers]  (topology.go:91:9)
+    #13 Source from fk-join-placed-orders-subscription-repartition -> key []byte, value []byte  (topology.go:94:9)
         --> #14
-    #14 ForeignKeyRespond store placed-orders-subscription-store (changelog fk-join-placed-orders-subscription-store-changelog) [answers the subscriptions with the rows of customers]  (topology.go:85:9)
+    #14 ForeignKeyRespond store placed-orders-subscription-store (changelog fk-join-placed-orders-subscription-store-changelog) [answers the subscriptions with the rows of customers]  (topology.go:94:9)
         --> #15
-    #15 Repartition topic fk-join-placed-orders-response-repartition [responses: key of orders -> hash, row of customers]  (topology.go:85:9)
+    #15 Repartition topic fk-join-placed-orders-response-repartition [responses: key of orders -> hash, row of customers]  (topology.go:94:9)
 `
 
 // fKJoinMermaid is topology FKJoin as a Mermaid diagram.

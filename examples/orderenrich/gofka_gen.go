@@ -369,21 +369,25 @@ func (t *orderEnrichTask0) processOrders(batch []runtime.Record) error {
 			}
 			if found1 {
 				v1 := enrich(v0, row1)
+				kb2 := runtime.StringBytes(k0)
+				if r.Key == nil {
+					kb2 = nil // a null key a join kept
+				}
 				value2, err := gofkaSerdeEnrichedOrder.Encode(t.valueBuf[:0], v1)
 				if err != nil {
 					return r.Fail("encode value for enriched-orders", err)
 				}
 				t.valueBuf = value2
-				t.out.Emit(1, runtime.StringBytes(k0), value2, r.Timestamp) // to topic "enriched-orders"
+				t.out.Emit(1, kb2, value2, r.Timestamp) // to topic "enriched-orders"
 			}
 		}
 		// fan-out 2 of 2 from Source#0: LeftJoinGlobal#3 → Filter#4 → Sink#5 topic "orders-without-product"
 		kg3 := productID(k0, v0) // the key of global table "products"
+		var rowp3 *Product       // nil: the table has no row for the key
 		row3, found3, err := t.globalProducts.Get(runtime.StringBytes(kg3))
 		if err != nil {
 			return r.Fail("read global table products", err)
 		}
-		var rowp3 *Product // nil: the table has no row for the key
 		if found3 {
 			rowp3 = &row3 // a copy of the cached row
 		}
@@ -391,12 +395,16 @@ func (t *orderEnrichTask0) processOrders(batch []runtime.Record) error {
 		if !isMissing(k0, v3) {
 			continue
 		}
+		kb5 := runtime.StringBytes(k0)
+		if r.Key == nil {
+			kb5 = nil // a null key a join kept
+		}
 		value5, err := gofkaSerdeEnrichedOrder.Encode(t.valueBuf[:0], v3)
 		if err != nil {
 			return r.Fail("encode value for orders-without-product", err)
 		}
 		t.valueBuf = value5
-		t.out.Emit(2, runtime.StringBytes(k0), value5, r.Timestamp) // to topic "orders-without-product"
+		t.out.Emit(2, kb5, value5, r.Timestamp) // to topic "orders-without-product"
 	}
 	return nil
 }

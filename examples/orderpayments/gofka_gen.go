@@ -422,12 +422,14 @@ type orderPaymentsTask0 struct {
 	storeOrderReconciliationOuter *state.OuterJoinStore     // store "order-reconciliation-outer"
 	join6Times                    runtime.JoinTimes         // the stream times of Join#6
 	join9Times                    runtime.JoinTimes         // the stream times of Join#9
+	nullKeys                      *runtime.LateCounter      // records dropped for a null key
 }
 
 func newOrderPaymentsTask0(ctx runtime.TaskContext) runtime.Task {
 	return &orderPaymentsTask0{
 		join6Times:                    runtime.NewJoinTimes(ctx.StreamTime),
 		join9Times:                    runtime.NewJoinTimes(ctx.StreamTime),
+		nullKeys:                      ctx.NullKeys,
 		out:                           ctx.Out,
 		storeOrderPaymentsOther:       state.NewJoinStore[Payment](ctx.Stores[1], gofkaSerdePayment.Encode, gofkaSerdePayment.Decode, state.JoinSpec{Retention: 390000}, ctx.CacheEntries),
 		storeOrderPaymentsThis:        state.NewJoinStore[Order](ctx.Stores[0], gofkaSerdeOrder.Encode, gofkaSerdeOrder.Decode, state.JoinSpec{Retention: 390000}, ctx.CacheEntries),
@@ -562,6 +564,11 @@ func (t *orderPaymentsTask0) processOrderReconciliationRightRepartition(batch []
 
 // join6Left runs Join#6 (at topology.go:104:9) for a record of its left side at time ts6.
 func (t *orderPaymentsTask0) join6Left(r *runtime.Record, k6 string, v Order, ts6 int64) error {
+	t.join6Times.Join = max(t.join6Times.Join, ts6)
+	if r.Key == nil {
+		t.nullKeys.Inc() // a null key: dropped before a stateful step
+		return nil
+	}
 	if err := t.storeOrderPaymentsThis.Expire(t.join6Times.Advance(true, ts6)); err != nil {
 		return r.Fail("expire store order-payments-this", err)
 	}
@@ -615,6 +622,11 @@ func (t *orderPaymentsTask0) join6Emit(r *runtime.Record, k6 string, v6 PaidOrde
 
 // join9Left runs Join#9 (at topology.go:107:9) for a record of its left side at time ts9.
 func (t *orderPaymentsTask0) join9Left(r *runtime.Record, k9 string, v Order, ts9 int64) error {
+	t.join9Times.Join = max(t.join9Times.Join, ts9)
+	if r.Key == nil {
+		// A null key joins nothing: emitted at once with nil for the other side.
+		return t.join9Emit(r, k9, reconcile(&v, nil), ts9)
+	}
 	if err := t.storeOrderReconciliationThis.Expire(t.join9Times.Advance(true, ts9)); err != nil {
 		return r.Fail("expire store order-reconciliation-this", err)
 	}
@@ -748,12 +760,16 @@ func (t *orderPaymentsTask0) join9Closed(r *runtime.Record) error {
 
 // join9Emit runs the chain after Join#9 (at topology.go:107:9) for a joined record at time rts9.
 func (t *orderPaymentsTask0) join9Emit(r *runtime.Record, k9 string, v9 Reconciliation, rts9 int64) error {
+	kb10 := runtime.StringBytes(k9)
+	if r.Key == nil {
+		kb10 = nil // a null key a join kept
+	}
 	value10, err := gofkaSerdeReconciliation.Encode(t.valueBuf[:0], v9)
 	if err != nil {
 		return r.Fail("encode value for reconciliation", err)
 	}
 	t.valueBuf = value10
-	t.out.Emit(5, runtime.StringBytes(k9), value10, rts9) // to topic "reconciliation"
+	t.out.Emit(5, kb10, value10, rts9) // to topic "reconciliation"
 	return nil
 }
 

@@ -464,11 +464,11 @@ func (t *tableJoinTask0) processCustomersJoinRepartition(batch []runtime.Record)
 		if err != nil {
 			return r.Fail("decode value", err)
 		}
+		var pt12 *Customer // nil: the table holds no value for the key
 		vt12, found12, err := t.storeCustomers.Get(runtime.StringBytes(k11))
 		if err != nil {
 			return r.Fail("read store customers", err)
 		}
-		var pt12 *Customer // nil: the table holds no value for the key
 		if found12 {
 			pt12 = &vt12
 		}

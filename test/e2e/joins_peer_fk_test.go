@@ -61,9 +61,9 @@ type fkPhases struct {
 }
 
 // run writes the phases: the sentinel order; customers; orders (some of
-// customers not known yet); customers renamed, moved, deleted and added;
-// orders added, moved to other customers (known or not), changed and deleted;
-// customers deleted.
+// customers not known yet, some without a customer: a null foreign key);
+// customers renamed, moved, deleted and added; orders added, moved to other
+// customers (known or not, or none), changed and deleted; customers deleted.
 func (p *fkPhases) run(rng *rand.Rand) {
 	regions := []string{"north", "south", "east", "west"}
 	newCustomer := func(id string) *tjCustomer {
@@ -71,8 +71,12 @@ func (p *fkPhases) run(rng *rand.Rand) {
 	}
 	p.orders(0, nil)
 	p.customers(20, func(id string) (*tjCustomer, bool) { return newCustomer(id), true })
-	p.orders(50, func(string) (*fkOrder, bool) { // c20-c24 are not known yet
-		return &fkOrder{Customer: fmt.Sprintf("c%02d", rng.IntN(25)), AmountCents: 100 + rng.Int64N(9900)}, true
+	p.orders(50, func(string) (*fkOrder, bool) { // c20-c24 are not known yet; some orders have no customer
+		o := &fkOrder{Customer: fmt.Sprintf("c%02d", rng.IntN(25)), AmountCents: 100 + rng.Int64N(9900)}
+		if rng.IntN(8) == 0 {
+			o.Customer = "" // a null foreign key (KIP-962): left-joined with no customer, not inner-joined
+		}
+		return o, true
 	})
 	p.customers(22, func(id string) (*tjCustomer, bool) {
 		old, known := p.m.customers[id]
@@ -99,6 +103,8 @@ func (p *fkPhases) run(rng *rand.Rand) {
 			return &fkOrder{Customer: old.Customer, AmountCents: old.AmountCents + 1}, true
 		case r < 6:
 			return nil, true
+		case r < 7: // loses its customer: a null foreign key
+			return &fkOrder{AmountCents: old.AmountCents}, true
 		}
 		return nil, false
 	})

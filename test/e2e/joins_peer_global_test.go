@@ -138,22 +138,27 @@ func (p *oePhases) waitSentinel(name string) {
 	p.j.t.Logf("products phase %d: both engines have it after %.1f s, %d sentinel orders so far", p.phase, time.Since(start).Seconds(), p.sentinels)
 }
 
-// orderPhase writes n orders of products p00 to p<ids-1>, and waits until
-// both engines have written every order's rows.
+// orderPhase writes n orders of products p00 to p<ids-1>, one in ten with a
+// null key, and waits until both engines have written every order's rows.
 func (p *oePhases) orderPhase(n, ids int) {
 	var recs []*kgo.Record
 	for range n {
 		id := fmt.Sprintf("o%03d", p.orders)
 		p.orders++
 		o := e2eOrder{ID: id, ProductID: fmt.Sprintf("p%02d", p.rng.IntN(ids)), Quantity: 1 + p.rng.Int64N(5)}
-		r := p.in.record("orders", id, mustJSON(o))
+		r, key := p.in.record("orders", id, mustJSON(o)), id
+		if p.rng.IntN(10) == 0 {
+			// A null key (KIP-962): both joins still look the product up
+			// and keep the null key (Kafka Streams 3.9's KStreamKTableJoinProcessor).
+			r.Key, key = nil, nullKey
+		}
 		recs = append(recs, r)
 		e := e2eEnriched{OrderID: id, ProductID: o.ProductID, Quantity: o.Quantity}
 		if pr, ok := p.products[o.ProductID]; ok {
 			e.ProductName, e.TotalCents, e.Known = pr.Name, o.Quantity*pr.PriceCents, true
-			p.wantEnriched = append(p.wantEnriched, outRec{id, canonValue(mustJSON(e)), r.Timestamp.UnixMilli()})
+			p.wantEnriched = append(p.wantEnriched, outRec{key, canonValue(mustJSON(e)), r.Timestamp.UnixMilli()})
 		} else {
-			p.wantMissing = append(p.wantMissing, outRec{id, canonValue(mustJSON(e)), r.Timestamp.UnixMilli()})
+			p.wantMissing = append(p.wantMissing, outRec{key, canonValue(mustJSON(e)), r.Timestamp.UnixMilli()})
 		}
 	}
 	p.j.produce(recs...)

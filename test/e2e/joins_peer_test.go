@@ -194,10 +194,20 @@ func (j *joinPeers) read(topic string) []outRec {
 	j.t.Helper()
 	var out []outRec
 	readTopic(j.ctx, j.t, j.addr, topic, false, func(r *kgo.Record) {
-		out = append(out, outRec{string(r.Key), canonValue(r.Value), r.Timestamp.UnixMilli()})
+		out = append(out, outRec{keyOf(r), canonValue(r.Value), r.Timestamp.UnixMilli()})
 	})
 	return out
 }
+
+// keyOf is r's key, or nullKey for a null key (not the empty key).
+func keyOf(r *kgo.Record) string {
+	if r.Key == nil {
+		return nullKey
+	}
+	return string(r.Key)
+}
+
+const nullKey = "<null>"
 
 // canonValue makes values written by Go's encoding/json and by Jackson
 // comparable: JSON objects are re-encoded with sorted fields; 8 bytes that are

@@ -90,11 +90,13 @@ type inner100Task0 struct {
 	storeJoin0This  *state.JoinStore[string] // store "join-0-this"
 	storeJoin0Other *state.JoinStore[string] // store "join-0-other"
 	join2Times      runtime.JoinTimes        // the stream times of Join#2
+	nullKeys        *runtime.LateCounter     // records dropped for a null key
 }
 
 func newInner100Task0(ctx runtime.TaskContext) runtime.Task {
 	return &inner100Task0{
 		join2Times:      runtime.NewJoinTimes(ctx.StreamTime),
+		nullKeys:        ctx.NullKeys,
 		out:             ctx.Out,
 		storeJoin0Other: state.NewJoinStore[string](ctx.Stores[1], gofkaSerdeString.Encode, gofkaSerdeString.Decode, state.JoinSpec{Retention: 200}, ctx.CacheEntries),
 		storeJoin0This:  state.NewJoinStore[string](ctx.Stores[0], gofkaSerdeString.Encode, gofkaSerdeString.Decode, state.JoinSpec{Retention: 200}, ctx.CacheEntries),
@@ -184,6 +186,11 @@ func (t *inner100Task0) processTopic2(batch []runtime.Record) error {
 
 // join2Left runs Join#2 (at topology.go:44:5) for a record of its left side at time ts2.
 func (t *inner100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int64) error {
+	t.join2Times.Join = max(t.join2Times.Join, ts2)
+	if r.Key == nil {
+		t.nullKeys.Inc() // a null key: dropped before a stateful step
+		return nil
+	}
 	if err := t.storeJoin0This.Expire(t.join2Times.Advance(true, ts2)); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
@@ -210,6 +217,11 @@ func (t *inner100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int
 
 // join2Right runs Join#2 (at topology.go:44:5) for a record of its right side at time ts2.
 func (t *inner100Task0) join2Right(r *runtime.Record, k2 int32, v string, ts2 int64) error {
+	t.join2Times.Join = max(t.join2Times.Join, ts2)
+	if r.Key == nil {
+		t.nullKeys.Inc() // a null key: dropped before a stateful step
+		return nil
+	}
 	if err := t.storeJoin0Other.Expire(t.join2Times.Advance(false, ts2)); err != nil {
 		return r.Fail("expire store join-0-other", err)
 	}
@@ -313,11 +325,13 @@ type left100Task0 struct {
 	storeJoin0Other *state.JoinStore[string] // store "join-0-other"
 	storeJoin0Outer *state.OuterJoinStore    // store "join-0-outer"
 	join2Times      runtime.JoinTimes        // the stream times of Join#2
+	nullKeys        *runtime.LateCounter     // records dropped for a null key
 }
 
 func newLeft100Task0(ctx runtime.TaskContext) runtime.Task {
 	return &left100Task0{
 		join2Times:      runtime.NewJoinTimes(ctx.StreamTime),
+		nullKeys:        ctx.NullKeys,
 		out:             ctx.Out,
 		storeJoin0Other: state.NewJoinStore[string](ctx.Stores[1], gofkaSerdeString.Encode, gofkaSerdeString.Decode, state.JoinSpec{Retention: 200}, ctx.CacheEntries),
 		storeJoin0Outer: state.NewOuterJoinStore(ctx.Stores[2]),
@@ -411,6 +425,11 @@ func (t *left100Task0) processTopic2(batch []runtime.Record) error {
 
 // join2Left runs Join#2 (at topology.go:53:5) for a record of its left side at time ts2.
 func (t *left100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int64) error {
+	t.join2Times.Join = max(t.join2Times.Join, ts2)
+	if r.Key == nil {
+		// A null key joins nothing: emitted at once with nil for the other side.
+		return t.join2Emit(r, k2, toStringLeft(v, nil), ts2)
+	}
 	if err := t.storeJoin0This.Expire(t.join2Times.Advance(true, ts2)); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
@@ -460,6 +479,11 @@ func (t *left100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int6
 
 // join2Right runs Join#2 (at topology.go:53:5) for a record of its right side at time ts2.
 func (t *left100Task0) join2Right(r *runtime.Record, k2 int32, v string, ts2 int64) error {
+	t.join2Times.Join = max(t.join2Times.Join, ts2)
+	if r.Key == nil {
+		t.nullKeys.Inc() // a null key: dropped before a stateful step
+		return nil
+	}
 	if err := t.storeJoin0Other.Expire(t.join2Times.Advance(false, ts2)); err != nil {
 		return r.Fail("expire store join-0-other", err)
 	}
@@ -534,7 +558,11 @@ func (t *left100Task0) join2Emit(r *runtime.Record, k2 int32, v2 string, rts2 in
 		return r.Fail("encode key for out", err)
 	}
 	t.keyBuf = key3
-	t.out.Emit(2, key3, runtime.StringBytes(v2), rts2) // to topic "out"
+	kb3 := key3
+	if r.Key == nil {
+		kb3 = nil // a null key a join kept
+	}
+	t.out.Emit(2, kb3, runtime.StringBytes(v2), rts2) // to topic "out"
 	return nil
 }
 
@@ -606,11 +634,13 @@ type leftGraceTask0 struct {
 	storeJoin0Other *state.JoinStore[string] // store "join-0-other"
 	storeJoin0Outer *state.OuterJoinStore    // store "join-0-outer"
 	join2Times      runtime.JoinTimes        // the stream times of Join#2
+	nullKeys        *runtime.LateCounter     // records dropped for a null key
 }
 
 func newLeftGraceTask0(ctx runtime.TaskContext) runtime.Task {
 	return &leftGraceTask0{
 		join2Times:      runtime.NewJoinTimes(ctx.StreamTime),
+		nullKeys:        ctx.NullKeys,
 		out:             ctx.Out,
 		storeJoin0Other: state.NewJoinStore[string](ctx.Stores[1], gofkaSerdeString.Encode, gofkaSerdeString.Decode, state.JoinSpec{Retention: 210}, ctx.CacheEntries),
 		storeJoin0Outer: state.NewOuterJoinStore(ctx.Stores[2]),
@@ -704,6 +734,11 @@ func (t *leftGraceTask0) processTopic2(batch []runtime.Record) error {
 
 // join2Left runs Join#2 (at topology.go:62:5) for a record of its left side at time ts2.
 func (t *leftGraceTask0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int64) error {
+	t.join2Times.Join = max(t.join2Times.Join, ts2)
+	if r.Key == nil {
+		// A null key joins nothing: emitted at once with nil for the other side.
+		return t.join2Emit(r, k2, toStringLeft(v, nil), ts2)
+	}
 	if err := t.storeJoin0This.Expire(t.join2Times.Advance(true, ts2)); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
@@ -753,6 +788,11 @@ func (t *leftGraceTask0) join2Left(r *runtime.Record, k2 int32, v string, ts2 in
 
 // join2Right runs Join#2 (at topology.go:62:5) for a record of its right side at time ts2.
 func (t *leftGraceTask0) join2Right(r *runtime.Record, k2 int32, v string, ts2 int64) error {
+	t.join2Times.Join = max(t.join2Times.Join, ts2)
+	if r.Key == nil {
+		t.nullKeys.Inc() // a null key: dropped before a stateful step
+		return nil
+	}
 	if err := t.storeJoin0Other.Expire(t.join2Times.Advance(false, ts2)); err != nil {
 		return r.Fail("expire store join-0-other", err)
 	}
@@ -827,7 +867,11 @@ func (t *leftGraceTask0) join2Emit(r *runtime.Record, k2 int32, v2 string, rts2 
 		return r.Fail("encode key for out", err)
 	}
 	t.keyBuf = key3
-	t.out.Emit(2, key3, runtime.StringBytes(v2), rts2) // to topic "out"
+	kb3 := key3
+	if r.Key == nil {
+		kb3 = nil // a null key a join kept
+	}
+	t.out.Emit(2, kb3, runtime.StringBytes(v2), rts2) // to topic "out"
 	return nil
 }
 
@@ -998,6 +1042,11 @@ func (t *outer100Task0) processTopic2(batch []runtime.Record) error {
 
 // join2Left runs Join#2 (at topology.go:71:5) for a record of its left side at time ts2.
 func (t *outer100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int64) error {
+	t.join2Times.Join = max(t.join2Times.Join, ts2)
+	if r.Key == nil {
+		// A null key joins nothing: emitted at once with nil for the other side.
+		return t.join2Emit(r, k2, toStringOuter(&v, nil), ts2)
+	}
 	if err := t.storeJoin0This.Expire(t.join2Times.Advance(true, ts2)); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
@@ -1047,6 +1096,11 @@ func (t *outer100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int
 
 // join2Right runs Join#2 (at topology.go:71:5) for a record of its right side at time ts2.
 func (t *outer100Task0) join2Right(r *runtime.Record, k2 int32, v int64, ts2 int64) error {
+	t.join2Times.Join = max(t.join2Times.Join, ts2)
+	if r.Key == nil {
+		// A null key joins nothing: emitted at once with nil for the other side.
+		return t.join2Emit(r, k2, toStringOuter(nil, &v), ts2)
+	}
 	if err := t.storeJoin0Other.Expire(t.join2Times.Advance(false, ts2)); err != nil {
 		return r.Fail("expire store join-0-other", err)
 	}
@@ -1141,7 +1195,11 @@ func (t *outer100Task0) join2Emit(r *runtime.Record, k2 int32, v2 string, rts2 i
 		return r.Fail("encode key for out", err)
 	}
 	t.keyBuf = key3
-	t.out.Emit(2, key3, runtime.StringBytes(v2), rts2) // to topic "out"
+	kb3 := key3
+	if r.Key == nil {
+		kb3 = nil // a null key a join kept
+	}
+	t.out.Emit(2, kb3, runtime.StringBytes(v2), rts2) // to topic "out"
 	return nil
 }
 
@@ -1312,6 +1370,11 @@ func (t *outerGraceTask0) processTopic2(batch []runtime.Record) error {
 
 // join2Left runs Join#2 (at topology.go:80:5) for a record of its left side at time ts2.
 func (t *outerGraceTask0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int64) error {
+	t.join2Times.Join = max(t.join2Times.Join, ts2)
+	if r.Key == nil {
+		// A null key joins nothing: emitted at once with nil for the other side.
+		return t.join2Emit(r, k2, toStringOuter(&v, nil), ts2)
+	}
 	if err := t.storeJoin0This.Expire(t.join2Times.Advance(true, ts2)); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
@@ -1361,6 +1424,11 @@ func (t *outerGraceTask0) join2Left(r *runtime.Record, k2 int32, v string, ts2 i
 
 // join2Right runs Join#2 (at topology.go:80:5) for a record of its right side at time ts2.
 func (t *outerGraceTask0) join2Right(r *runtime.Record, k2 int32, v int64, ts2 int64) error {
+	t.join2Times.Join = max(t.join2Times.Join, ts2)
+	if r.Key == nil {
+		// A null key joins nothing: emitted at once with nil for the other side.
+		return t.join2Emit(r, k2, toStringOuter(nil, &v), ts2)
+	}
 	if err := t.storeJoin0Other.Expire(t.join2Times.Advance(false, ts2)); err != nil {
 		return r.Fail("expire store join-0-other", err)
 	}
@@ -1455,7 +1523,11 @@ func (t *outerGraceTask0) join2Emit(r *runtime.Record, k2 int32, v2 string, rts2
 		return r.Fail("encode key for out", err)
 	}
 	t.keyBuf = key3
-	t.out.Emit(2, key3, runtime.StringBytes(v2), rts2) // to topic "out"
+	kb3 := key3
+	if r.Key == nil {
+		kb3 = nil // a null key a join kept
+	}
+	t.out.Emit(2, kb3, runtime.StringBytes(v2), rts2) // to topic "out"
 	return nil
 }
 
@@ -1626,6 +1698,11 @@ func (t *outerAsymmetricTask0) processTopic2(batch []runtime.Record) error {
 
 // join2Left runs Join#2 (at topology.go:91:5) for a record of its left side at time ts2.
 func (t *outerAsymmetricTask0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int64) error {
+	t.join2Times.Join = max(t.join2Times.Join, ts2)
+	if r.Key == nil {
+		// A null key joins nothing: emitted at once with nil for the other side.
+		return t.join2Emit(r, k2, toStringOuter(&v, nil), ts2)
+	}
 	if err := t.storeJoin0This.Expire(t.join2Times.Advance(true, ts2)); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
@@ -1675,6 +1752,11 @@ func (t *outerAsymmetricTask0) join2Left(r *runtime.Record, k2 int32, v string, 
 
 // join2Right runs Join#2 (at topology.go:91:5) for a record of its right side at time ts2.
 func (t *outerAsymmetricTask0) join2Right(r *runtime.Record, k2 int32, v int64, ts2 int64) error {
+	t.join2Times.Join = max(t.join2Times.Join, ts2)
+	if r.Key == nil {
+		// A null key joins nothing: emitted at once with nil for the other side.
+		return t.join2Emit(r, k2, toStringOuter(nil, &v), ts2)
+	}
 	if err := t.storeJoin0Other.Expire(t.join2Times.Advance(false, ts2)); err != nil {
 		return r.Fail("expire store join-0-other", err)
 	}
@@ -1769,7 +1851,11 @@ func (t *outerAsymmetricTask0) join2Emit(r *runtime.Record, k2 int32, v2 string,
 		return r.Fail("encode key for out", err)
 	}
 	t.keyBuf = key3
-	t.out.Emit(2, key3, runtime.StringBytes(v2), rts2) // to topic "out"
+	kb3 := key3
+	if r.Key == nil {
+		kb3 = nil // a null key a join kept
+	}
+	t.out.Emit(2, kb3, runtime.StringBytes(v2), rts2) // to topic "out"
 	return nil
 }
 
@@ -1836,11 +1922,13 @@ type innerFilteredTask0 struct {
 	storeJoin0This  *state.JoinStore[string] // store "join-0-this"
 	storeJoin0Other *state.JoinStore[string] // store "join-0-other"
 	join3Times      runtime.JoinTimes        // the stream times of Join#3
+	nullKeys        *runtime.LateCounter     // records dropped for a null key
 }
 
 func newInnerFilteredTask0(ctx runtime.TaskContext) runtime.Task {
 	return &innerFilteredTask0{
 		join3Times:      runtime.NewJoinTimes(ctx.StreamTime),
+		nullKeys:        ctx.NullKeys,
 		out:             ctx.Out,
 		storeJoin0Other: state.NewJoinStore[string](ctx.Stores[1], gofkaSerdeString.Encode, gofkaSerdeString.Decode, state.JoinSpec{Retention: 200}, ctx.CacheEntries),
 		storeJoin0This:  state.NewJoinStore[string](ctx.Stores[0], gofkaSerdeString.Encode, gofkaSerdeString.Decode, state.JoinSpec{Retention: 200}, ctx.CacheEntries),
@@ -1933,6 +2021,11 @@ func (t *innerFilteredTask0) processTopic2(batch []runtime.Record) error {
 
 // join3Left runs Join#3 (at topology.go:105:5) for a record of its left side at time ts3.
 func (t *innerFilteredTask0) join3Left(r *runtime.Record, k3 int32, v string, ts3 int64) error {
+	t.join3Times.Join = max(t.join3Times.Join, ts3)
+	if r.Key == nil {
+		t.nullKeys.Inc() // a null key: dropped before a stateful step
+		return nil
+	}
 	if err := t.storeJoin0This.Expire(t.join3Times.Advance(true, ts3)); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
@@ -1959,6 +2052,11 @@ func (t *innerFilteredTask0) join3Left(r *runtime.Record, k3 int32, v string, ts
 
 // join3Right runs Join#3 (at topology.go:105:5) for a record of its right side at time ts3.
 func (t *innerFilteredTask0) join3Right(r *runtime.Record, k3 int32, v string, ts3 int64) error {
+	t.join3Times.Join = max(t.join3Times.Join, ts3)
+	if r.Key == nil {
+		t.nullKeys.Inc() // a null key: dropped before a stateful step
+		return nil
+	}
 	if err := t.storeJoin0Other.Expire(t.join3Times.Advance(false, ts3)); err != nil {
 		return r.Fail("expire store join-0-other", err)
 	}
@@ -2164,6 +2262,11 @@ func (t *outerFilteredTask0) processTopic2(batch []runtime.Record) error {
 
 // join3Left runs Join#3 (at topology.go:114:5) for a record of its left side at time ts3.
 func (t *outerFilteredTask0) join3Left(r *runtime.Record, k3 int32, v string, ts3 int64) error {
+	t.join3Times.Join = max(t.join3Times.Join, ts3)
+	if r.Key == nil {
+		// A null key joins nothing: emitted at once with nil for the other side.
+		return t.join3Emit(r, k3, toStringOuter(&v, nil), ts3)
+	}
 	if err := t.storeJoin0This.Expire(t.join3Times.Advance(true, ts3)); err != nil {
 		return r.Fail("expire store join-0-this", err)
 	}
@@ -2213,6 +2316,11 @@ func (t *outerFilteredTask0) join3Left(r *runtime.Record, k3 int32, v string, ts
 
 // join3Right runs Join#3 (at topology.go:114:5) for a record of its right side at time ts3.
 func (t *outerFilteredTask0) join3Right(r *runtime.Record, k3 int32, v int64, ts3 int64) error {
+	t.join3Times.Join = max(t.join3Times.Join, ts3)
+	if r.Key == nil {
+		// A null key joins nothing: emitted at once with nil for the other side.
+		return t.join3Emit(r, k3, toStringOuter(nil, &v), ts3)
+	}
 	if err := t.storeJoin0Other.Expire(t.join3Times.Advance(false, ts3)); err != nil {
 		return r.Fail("expire store join-0-other", err)
 	}
@@ -2307,7 +2415,11 @@ func (t *outerFilteredTask0) join3Emit(r *runtime.Record, k3 int32, v3 string, r
 		return r.Fail("encode key for out", err)
 	}
 	t.keyBuf = key4
-	t.out.Emit(2, key4, runtime.StringBytes(v3), rts3) // to topic "out"
+	kb4 := key4
+	if r.Key == nil {
+		kb4 = nil // a null key a join kept
+	}
+	t.out.Emit(2, kb4, runtime.StringBytes(v3), rts3) // to topic "out"
 	return nil
 }
 

@@ -121,7 +121,11 @@ func (t *joinTask0) processStreamTopic(batch []runtime.Record) error {
 			return r.Fail("encode key for output", err)
 		}
 		t.keyBuf = key2
-		t.out.Emit(1, key2, runtime.StringBytes(v1), r.Timestamp) // to topic "output"
+		kb2 := key2
+		if r.Key == nil {
+			kb2 = nil // a null key a join kept
+		}
+		t.out.Emit(1, kb2, runtime.StringBytes(v1), r.Timestamp) // to topic "output"
 	}
 	return nil
 }
@@ -212,11 +216,11 @@ func (t *leftJoinTask0) processStreamTopic(batch []runtime.Record) error {
 			return r.Fail("decode value", err)
 		}
 		kg1 := foreignKey(k0, v0) // the key of global table "global-table"
+		var rowp1 *string         // nil: the table has no row for the key
 		row1, found1, err := t.globalGlobalTable.Get(runtime.StringBytes(kg1))
 		if err != nil {
 			return r.Fail("read global table global-table", err)
 		}
-		var rowp1 *string // nil: the table has no row for the key
 		if found1 {
 			rowp1 = &row1 // a copy of the cached row
 		}
@@ -226,7 +230,11 @@ func (t *leftJoinTask0) processStreamTopic(batch []runtime.Record) error {
 			return r.Fail("encode key for output", err)
 		}
 		t.keyBuf = key2
-		t.out.Emit(1, key2, runtime.StringBytes(v1), r.Timestamp) // to topic "output"
+		kb2 := key2
+		if r.Key == nil {
+			kb2 = nil // a null key a join kept
+		}
+		t.out.Emit(1, kb2, runtime.StringBytes(v1), r.Timestamp) // to topic "output"
 	}
 	return nil
 }

@@ -23,7 +23,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * --customers (key: customer id, value: JSON Customer; null deletes) ─ table "customers"
  * </pre>
  *
- * <p>Kafka Streams 3.9's foreign-key joiner is not handed the key, so the order
+ * <p>An order without a customer (an empty one) has a null foreign key: the
+ * left join emits it without a customer, the inner join drops it (Kafka
+ * Streams 3.7+, KIP-962). Kafka Streams 3.9's foreign-key joiner is not handed the key, so the order
  * id is set on the result by a mapValues after the join (gofka's joiner gets
  * it). Flags: those of {@link Peer} but --in and --out, and --orders (default
  * orders), --customers (default customers), --out-details (default
@@ -80,6 +82,11 @@ public final class FKJoin {
             .withValueSerde(Peer.jsonSerde(type)));
   }
 
+  /** The foreign key: the order's customer, null for none (an empty customer). */
+  static String customerOf(Order o) {
+    return o.customer == null || o.customer.isEmpty() ? null : o.customer;
+  }
+
   static Topology topology(Map<String, String> flags) {
     StreamsBuilder b = new StreamsBuilder();
     KTable<String, Order> orders = table(b, flags.getOrDefault("orders", "orders"), Order.class);
@@ -89,12 +96,12 @@ public final class FKJoin {
         Produced.with(Serdes.String(), Peer.jsonSerde(OrderDetails.class));
     orders
         .leftJoin(
-            customers, o -> o.customer, OrderDetails::new, TableJoined.as("order-details"))
+            customers, FKJoin::customerOf, OrderDetails::new, TableJoined.as("order-details"))
         .toStream()
         .mapValues(OrderDetails::withId)
         .to(flags.getOrDefault("out-details", "order-details"), produced);
     orders
-        .join(customers, o -> o.customer, OrderDetails::new, TableJoined.as("placed-orders"))
+        .join(customers, FKJoin::customerOf, OrderDetails::new, TableJoined.as("placed-orders"))
         .toStream()
         .mapValues(OrderDetails::withId)
         .to(flags.getOrDefault("out-placed", "placed-orders"), produced);
