@@ -99,7 +99,8 @@ func (t *taskGen) fkSubscribe(n *ir.Node, c change, m mode) []jen.Code {
 // fkSubscription is the right task reading a subscription (k: the foreign
 // key's bytes, v: the subscription): it updates the subscription store and
 // answers with the right table's row, as Kafka Streams'
-// SubscriptionJoinProcessorSupplier.
+// SubscriptionJoinProcessorSupplier, at the later of the subscription's and the
+// row's timestamps (a right change answers at its own: fkRightChange).
 func (t *taskGen) fkSubscription(n *ir.Node, k, v string, m mode) []jen.Code {
 	j := n.FKJoin
 	id := n.ID
@@ -120,8 +121,16 @@ func (t *taskGen) fkSubscription(n *ir.Node, k, v string, m mode) []jen.Code {
 			writeFail(subs.Clone().Dot("Put").Call(jen.Id(k), jen.Id(lk), jen.Id(hash))),
 		),
 	}
-	rv, found := t.l(fmt.Sprintf("rv%d", id)), t.l(fmt.Sprintf("found%d", id))
-	out = append(out, t.lookup(j.Right, jen.Id(k), rv, found)...)
+	rv, rts, found := t.l(fmt.Sprintf("rv%d", id)), t.l(fmt.Sprintf("rts%d", id)), t.l(fmt.Sprintf("found%d", id))
+	ts := t.l(fmt.Sprintf("ts%d", id))
+	out = append(out,
+		jen.List(jen.Id(rv), jen.Id(rts), jen.Id(found), jen.Id(t.l("err"))).Op(":=").Id(t.l("t")).Dot(t.stores[j.Right]).Dot("GetTimed").Call(jen.Id(k)),
+		t.fail("read store "+j.Right.Name),
+		jen.Id(ts).Op(":=").Max(t.timestamp(), jen.Id(rts)).Comment("the answer's time: the later of the subscription's and the row's (0 without one)"),
+	)
+	outer := t.resultTime
+	t.resultTime = ts
+	defer func() { t.resultTime = outer }()
 	answer := t.fkResponse(n, jen.Id(hash), rv, found, "sub")
 	answer = append(answer, t.children(n, 0, lk, t.l(fmt.Sprintf("resp%d_sub", id)), modeNested)...)
 	return append(out, jen.If(jen.Qual(runtimePath, "FKAnswers").Call(jen.Id(instr), jen.Id(found))).Block(answer...))

@@ -43,10 +43,14 @@ func (t *taskGen) toTable(n *ir.Node, k, v string, m mode) []jen.Code {
 		c.ov, c.hasOld = t.l(fmt.Sprintf("old%d", n.ID)), t.l(fmt.Sprintf("hadOld%d", n.ID))
 		out = append(out, t.lookup(s, key, c.ov, c.hasOld)...)
 	}
+	put := []jen.Code{key, jen.Id(v)}
+	if s.Timestamped {
+		put = append(put, t.timestamp()) // the row's time is its record's
+	}
 	if c.hasNew == "true" {
-		out = append(out, t.writeStore(s, "Put", key, jen.Id(v)))
+		out = append(out, t.writeStore(s, "Put", put...))
 	} else {
-		out = append(out, jen.If(jen.Id(c.hasNew)).Block(t.writeStore(s, "Put", key, jen.Id(v))).Else().Block(t.writeStore(s, "Delete", key)))
+		out = append(out, jen.If(jen.Id(c.hasNew)).Block(t.writeStore(s, "Put", put...)).Else().Block(t.writeStore(s, "Delete", key)))
 	}
 	rest := t.withPresent(v, "", func() []jen.Code { delete(t.present, v); return t.tableChildren(n, c, m) })
 	return t.guardNullKey(n, k, m, append(out, rest...))
@@ -86,14 +90,38 @@ func (t *taskGen) tableAggregate(n *ir.Node, c change, m mode) []jen.Code {
 			a.Clone().Op("=").Add(t.call(n.Fns[1], jen.Id(c.k), jen.Id(c.nv), a.Clone())),
 		}
 	}
-	rest := append([]jen.Code{
+	set := []jen.Code{jen.Id(slot), a.Clone()}
+	if s.Timestamped {
+		set = append(set, t.timestamp())
+	}
+	rest := []jen.Code{
 		jen.If(jen.Id(c.hasOld).Op("&&").Id(found)).Block(sub...), // both rows: nothing to subtract from a group without an aggregate
 		jen.If(jen.Id(c.hasNew)).Block(add...),
-		jen.Id(t.l("t")).Dot(t.stores[s]).Dot("Set").Call(jen.Id(slot), a.Clone()),
-	}, t.tableChildren(n, next, m)...)
+		jen.Id(t.l("t")).Dot(t.stores[s]).Dot("Set").Call(set...),
+	}
+	stamp, restore := t.aggTime(n)
+	defer restore()
+	rest = append(append(rest, stamp...), t.tableChildren(n, next, m)...)
 	cond := jen.Id(found).Op("||").Id(c.hasNew)
 	out = append(out, jen.Comment("a subtraction from a group without an aggregate changes nothing"))
 	return append(out, t.skipUnless(cond, m, rest)...)
+}
+
+// aggTime is, for an unwindowed aggregation whose store is timestamped (it
+// feeds a table-table join), the statement naming the timestamp of the
+// aggregate it just set, which it makes the time of what follows: the later
+// of the record's and the old aggregate's, as Kafka Streams' KStreamAggregate,
+// KStreamReduce, KTableAggregate and KTableReduce stamp it. restore gives back
+// the time before. Other aggregations keep the record's time.
+func (t *taskGen) aggTime(n *ir.Node) (stamp []jen.Code, restore func()) {
+	if !n.Store.Timestamped {
+		return nil, func() {}
+	}
+	ts := t.l(fmt.Sprintf("ts%d", n.ID))
+	outer := t.resultTime
+	t.resultTime = ts
+	stamp = []jen.Code{jen.Id(ts).Op(":=").Id(t.l(fmt.Sprintf("slot%d", n.ID))).Dot("Timestamp").Call().Comment("the later of the record's and the old aggregate's")}
+	return stamp, func() { t.resultTime = outer }
 }
 
 // streamTableJoin joins the stream's record with the table's current value for
@@ -132,8 +160,9 @@ func (t *taskGen) streamTableJoin(n *ir.Node, k, v string, m mode) []jen.Code {
 // updated on its right side, nothing is emitted while the other side (the left
 // one for a left join) holds no value; otherwise a change is dropped only when
 // neither side holds a row nor held one before it (ir.Graph.NeedsOld makes
-// the side's table hand on its old row for that). The joined record takes the
-// change's timestamp (Kafka Streams: the later of the two sides').
+// the side's table hand on its old row for that). The joined change, a delete
+// too, takes the later of the change's timestamp and the other row's (the
+// sides' stores are timestamped), as Kafka Streams 3.x stamps it.
 func (t *taskGen) tableJoin(from, n *ir.Node, c change, m mode) []jen.Code {
 	j := n.TableJoin
 	leftSide := n.Inputs[0].Node == from
@@ -143,7 +172,17 @@ func (t *taskGen) tableJoin(from, n *ir.Node, c change, m mode) []jen.Code {
 	}
 	out, key := t.storeKey(n, other, c.k)
 	ov, found := t.l(fmt.Sprintf("other%d", n.ID)), t.l(fmt.Sprintf("found%d", n.ID))
-	out = append(out, t.lookup(other, key, ov, found)...)
+	ots, ts := t.l(fmt.Sprintf("otherTs%d", n.ID)), t.l(fmt.Sprintf("ts%d", n.ID))
+	out = append(out,
+		jen.List(jen.Id(ov), jen.Id(ots), jen.Id(found), jen.Id(t.l("err"))).Op(":=").Id(t.l("t")).Dot(t.stores[other]).Dot("GetTimed").Call(key),
+		t.fail("read store "+other.Name),
+	)
+	// The joined row's time is the later of the change's and the other row's
+	// (0 without one: times are never negative).
+	stamp := jen.Id(ts).Op(":=").Max(t.timestamp(), jen.Id(ots))
+	outer := t.resultTime
+	t.resultTime = ts
+	defer func() { t.resultTime = outer }()
 	// Whether each side may be absent in the joiner (then it takes a pointer).
 	leftOpt, rightOpt := j.Kind == ir.OuterJoin, j.Kind != ir.InnerJoin
 	// join emits the joined value of this side's value v (present when has) into dst.
@@ -194,6 +233,11 @@ func (t *taskGen) tableJoin(from, n *ir.Node, c change, m mode) []jen.Code {
 		out = append(out, jen.Id("_").Op("=").Id(c.ov))
 	}
 	body = append(body, t.tableChildren(n, next, m)...)
+	if reads(body, ts) {
+		out = append(out, stamp)
+	} else {
+		out = append(out, jen.Id("_").Op("=").Id(ots).Comment("nothing after the join reads its time"))
+	}
 	// Inner joins, and left joins updated on the right, need the other side;
 	// otherwise a change in which neither side has a row is dropped.
 	if j.Kind == ir.InnerJoin || (j.Kind == ir.LeftJoin && !leftSide) {

@@ -426,7 +426,11 @@ func (t *taskGen) stepNode(n *ir.Node, k, v string, m mode) []jen.Code {
 			return t.guardNullKey(n, k, m, t.windowed(n, k, v, m))
 		}
 		agg := t.l(fmt.Sprintf("agg%d", n.ID))
-		return t.guardNullKey(n, k, m, append(t.aggregate(n, k, v), t.tableChildren(n, t.aggChange(n, k, agg), m)...))
+		out := t.aggregate(n, k, v)
+		stamp, restore := t.aggTime(n)
+		defer restore()
+		out = append(append(out, stamp...), t.tableChildren(n, t.aggChange(n, k, agg), m)...)
+		return t.guardNullKey(n, k, m, out)
 	case ir.OpToTable:
 		return t.toTable(n, k, v, m)
 	case ir.OpStreamTableJoin:
@@ -521,6 +525,8 @@ func (t *taskGen) update(n *ir.Node, k, v string, key, start jen.Code) []jen.Cod
 	slotArgs, setTime := []jen.Code{key}, []jen.Code(nil)
 	if start != nil {
 		slotArgs, setTime = append(slotArgs, start), []jen.Code{t.timestamp()}
+	} else if s.Timestamped {
+		setTime = []jen.Code{t.timestamp()}
 	}
 	out := []jen.Code{
 		jen.List(jen.Id(slot), errID).Op(":=").Id(t.l("t")).Dot(field).Dot("Slot").Call(slotArgs...),

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gofka/streams"
 	"github.com/gofka/streams/runtime"
+	"github.com/gofka/streams/state"
 	"github.com/gofka/streams/streamstest"
 )
 
@@ -234,7 +235,7 @@ func runProgram(w io.Writer, p *runtime.Program, recs []InputRecord, read []bool
 		for _, kv := range kvs {
 			fmt.Fprintf(w, "store %s %s %s\n", s.Name, FormatBytes(kv.Key), FormatValue(kv.Value))
 		}
-		if err := checkChangelog(kvs, d.ReadRaw(d.TopicName(s.Changelog))); err != nil {
+		if err := checkChangelog(kvs, d.ReadRaw(d.TopicName(s.Changelog)), s.Timestamped); err != nil {
 			fmt.Fprintf(w, "error: store %s: %v\n", s.Name, err)
 		}
 	}
@@ -244,8 +245,9 @@ func runProgram(w io.Writer, p *runtime.Program, recs []InputRecord, read []bool
 }
 
 // checkChangelog replays a store's changelog records (a nil value deletes its key)
-// and compares the result with the store's entries, which are in key order.
-func checkChangelog(entries []streams.KeyValue[[]byte, []byte], changelog []runtime.Record) error {
+// and compares the result with the store's entries, which are in key order
+// (without their timestamps, in a timestamped store).
+func checkChangelog(entries []streams.KeyValue[[]byte, []byte], changelog []runtime.Record, timestamped bool) error {
 	type pk struct {
 		partition int32
 		key       string
@@ -255,7 +257,14 @@ func checkChangelog(entries []streams.KeyValue[[]byte, []byte], changelog []runt
 		if r.Value == nil {
 			delete(replay, pk{r.Partition, string(r.Key)})
 		} else {
-			replay[pk{r.Partition, string(r.Key)}] = r.Value
+			v := r.Value
+			if timestamped {
+				var err error
+				if v, _, err = state.TimestampedValue(v); err != nil {
+					return fmt.Errorf("changelog record of key %q: %w", r.Key, err)
+				}
+			}
+			replay[pk{r.Partition, string(r.Key)}] = v
 		}
 	}
 	keys := slices.Collect(maps.Keys(replay))
