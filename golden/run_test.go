@@ -81,7 +81,8 @@ func TestCheckChangelog(t *testing.T) {
 	}
 	if err := checkChangelog(entries[:1], changelog, false); err == nil {
 		t.Error("a store without c: no error")
-	} // A timestamped store's changelog carries each row's time first.
+	}
+	// A timestamped store's changelog carries each row's time first.
 	timed := []runtime.Record{{Key: []byte("a"), Value: []byte("\x80\x00\x00\x00\x00\x00\x00\x072")}, {Key: []byte("c"), Value: []byte("\x80\x00\x00\x00\x00\x00\x00\x00")}}
 	if err := checkChangelog(entries, timed, true); err != nil {
 		t.Errorf("consistent timestamped changelog: %v", err)

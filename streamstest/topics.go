@@ -124,7 +124,7 @@ func Output[K, V any](d *Driver, topic string, key streams.Serde[K], value strea
 type TestRecord[K, V any] struct {
 	Key       K
 	Value     V
-	Timestamp int64 // the timestamp of the input record that caused it
+	Timestamp int64 // as the topology stamped it (the input record's, a window's, a join's later row's)
 	Partition int32
 	Offset    int64
 	// NilKey and NilValue report a nil key or value (a tombstone), which are not
