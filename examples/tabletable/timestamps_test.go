@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/gofka/streams"
 	"github.com/gofka/streams/streamstest"
 )
 
@@ -129,5 +130,13 @@ func TestTimestampsAsKafkaStreamsJoinTests(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("%s:\n got %q\nwant %q", topic, got, want)
 		}
+	}
+	// The stores read as plain rows, without the timestamps they keep.
+	accounts, err := streamstest.Store(d, "accounts", streams.String(), streams.JSON[Account]()).All()
+	if err != nil || len(accounts) != 2 || accounts[0].Value.Status != "YY2" || accounts[1].Value.Status != "YY3" {
+		t.Errorf("store accounts: %+v, %v; want 2 and 3 with YY2 and YY3", accounts, err)
+	}
+	if n, err := streamstest.Store(d, "customers", streams.String(), streams.JSON[Customer]()).Len(); err != nil || n != 0 {
+		t.Errorf("store customers: %d entries, %v; want none", n, err)
 	}
 }
