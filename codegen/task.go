@@ -19,7 +19,8 @@ type taskGen struct {
 	methods [][]jen.Code
 	buffers map[string]bool // buffer fields the code uses
 	// resultTime names the variable holding the timestamp of the records being
-	// emitted, when it is not the input record's: a window's result time.
+	// emitted, when it is not the input record's: a window's result time, a
+	// table join's (the later row's), an aggregate's that feeds a join.
 	resultTime string
 	// byWatermark: windows close by the task's watermark, not its stream time (watermark.go).
 	byWatermark bool
@@ -495,8 +496,9 @@ func (t *taskGen) emitRecord(n *ir.Node, k, v string) []jen.Code {
 }
 
 // timestamp is the time of the record a chain emits: the input record's, as
-// Kafka Streams gives it to records derived from one.
-// Under a windowed aggregation it is the window's (resultTime).
+// Kafka Streams gives it to records derived from one. Under a windowed
+// aggregation it is the window's, after a table-table join the later joined
+// row's, after an aggregation feeding such a join the aggregate's (resultTime).
 func (t *taskGen) timestamp() jen.Code {
 	if t.resultTime != "" {
 		return jen.Id(t.resultTime)
