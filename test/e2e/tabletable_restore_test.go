@@ -133,6 +133,24 @@ func TestTableTableRestoreKeepsRowTimes(t *testing.T) {
 			}
 		}
 		t.Logf("%s: %d joined updates at the right time, %d of them at the other side's restored row's", label, len(got), fromOther)
+		// An interactive query reads the row without its timestamp.
+		store := map[string]string{"customers": "customers", "accounts": "accounts"}[topic]
+		if err := poll(ctx, label+": GET /stores/"+store+"/k00 shows the update", func() (bool, error) {
+			body, err := httpGet(ctx, "http://"+status+"/stores/"+store+"/k00")
+			var kv struct {
+				Key   string   `json:"key"`
+				Value ttJoined `json:"value"` // a customer's or an account's fields
+			}
+			if err != nil || json.Unmarshal([]byte(body), &kv) != nil {
+				return false, nil // not served yet
+			}
+			if kv.Key != "k00" || (kv.Value.Name != mark && kv.Value.Status != mark) {
+				return false, fmt.Errorf("answer %s", body)
+			}
+			return true, nil
+		}); err != nil {
+			t.Error(err)
+		}
 		stopClean(ctx, t, p)
 	}
 	restore("from the snapshot", "snapshot of checkpoint", "customers", filepath.Join(replica, "state"))
