@@ -60,7 +60,11 @@ func (c *TimestampedCache[V]) Get(key []byte) (V, bool, error) {
 
 // GetTimed returns the value under key, its timestamp and whether there is one.
 func (c *TimestampedCache[V]) GetTimed(key []byte) (V, int64, bool, error) {
-	t, found, err := c.c.Get(key)
+	s, place := c.c.find(key)
+	if s != nil {
+		return s.value.v, s.value.ts, s.present, nil
+	}
+	t, found, err := c.c.getMiss(key, place)
 	return t.v, t.ts, found, err
 }
 
