@@ -183,43 +183,8 @@ func (t *taskGen) tableJoin(from, n *ir.Node, c change, m mode) []jen.Code {
 	outer := t.resultTime
 	t.resultTime = ts
 	defer func() { t.resultTime = outer }()
-	// Whether each side may be absent in the joiner (then it takes a pointer).
-	leftOpt, rightOpt := j.Kind == ir.OuterJoin, j.Kind != ir.InnerJoin
-	// join emits the joined value of this side's value v (present when has) into dst.
 	join := func(dst, hasDst, v, has string) []jen.Code {
-		var l, r jen.Code
-		var decl []jen.Code
-		side := func(val, present string, opt bool, tag string) jen.Code {
-			if !opt {
-				return jen.Id(val)
-			}
-			p := t.l(fmt.Sprintf("p%d%s", n.ID, tag))
-			decl = append(decl, jen.Var().Id(p).Op("*").Add(typOfVar(t, n, tag)), jen.If(jen.Id(present)).Block(jen.Id(p).Op("=").Op("&").Id(val)))
-			return jen.Id(p)
-		}
-		if leftSide {
-			l, r = side(v, has, leftOpt, dst+"l"), side(ov, found, rightOpt, dst+"r")
-		} else {
-			l, r = side(ov, found, leftOpt, dst+"l"), side(v, has, rightOpt, dst+"r")
-		}
-		// The joined row exists when the sides the join requires are there.
-		var cond jen.Code
-		switch {
-		case j.Kind == ir.InnerJoin:
-			cond = jen.Id(has) // the other side is checked before
-		case j.Kind == ir.LeftJoin && leftSide:
-			cond = jen.Id(has)
-		case j.Kind == ir.LeftJoin:
-			cond = jen.True() // the left side is checked before
-		default:
-			cond = jen.Id(has).Op("||").Id(found)
-		}
-		args := []jen.Code{l, r}
-		if j.WithKey {
-			args = []jen.Code{jen.Id(c.k), l, r}
-		}
-		return append(append([]jen.Code{jen.Var().Id(dst).Add(typ(n.Value)), jen.Id(hasDst).Op(":=").Add(cond)}, decl...),
-			jen.If(jen.Id(hasDst)).Block(jen.Id(dst).Op("=").Add(t.call(n.Fns[0], args...))))
+		return t.joinedRow(n, leftSide, c.k, ov, found, dst, hasDst, v, has)
 	}
 	_, nv := t.vars(n)
 	hasNew := t.l(fmt.Sprintf("has%d", n.ID))
@@ -248,6 +213,48 @@ func (t *taskGen) tableJoin(from, n *ir.Node, c change, m mode) []jen.Code {
 		cond = cond.Op("||").Id(c.hasOld)
 	}
 	return append(out, t.skipUnless(cond, m, body)...)
+}
+
+// joinedRow emits into dst the joined value of a table join's row v on the
+// changed side (present when has) with the other side's ov (present when
+// found), and into hasDst whether the joined row exists.
+func (t *taskGen) joinedRow(n *ir.Node, leftSide bool, k, ov, found, dst, hasDst, v, has string) []jen.Code {
+	j := n.TableJoin
+	// Whether each side may be absent in the joiner (then it takes a pointer).
+	leftOpt, rightOpt := j.Kind == ir.OuterJoin, j.Kind != ir.InnerJoin
+	var l, r jen.Code
+	var decl []jen.Code
+	side := func(val, present string, opt bool, tag string) jen.Code {
+		if !opt {
+			return jen.Id(val)
+		}
+		p := t.l(fmt.Sprintf("p%d%s", n.ID, tag))
+		decl = append(decl, jen.Var().Id(p).Op("*").Add(typOfVar(t, n, tag)), jen.If(jen.Id(present)).Block(jen.Id(p).Op("=").Op("&").Id(val)))
+		return jen.Id(p)
+	}
+	if leftSide {
+		l, r = side(v, has, leftOpt, dst+"l"), side(ov, found, rightOpt, dst+"r")
+	} else {
+		l, r = side(ov, found, leftOpt, dst+"l"), side(v, has, rightOpt, dst+"r")
+	}
+	// The joined row exists when the sides the join requires are there.
+	var cond jen.Code
+	switch {
+	case j.Kind == ir.InnerJoin:
+		cond = jen.Id(has) // the other side is checked before
+	case j.Kind == ir.LeftJoin && leftSide:
+		cond = jen.Id(has)
+	case j.Kind == ir.LeftJoin:
+		cond = jen.True() // the left side is checked before
+	default:
+		cond = jen.Id(has).Op("||").Id(found)
+	}
+	args := []jen.Code{l, r}
+	if j.WithKey {
+		args = []jen.Code{jen.Id(k), l, r}
+	}
+	return append(append([]jen.Code{jen.Var().Id(dst).Add(typ(n.Value)), jen.Id(hasDst).Op(":=").Add(cond)}, decl...),
+		jen.If(jen.Id(hasDst)).Block(jen.Id(dst).Op("=").Add(t.call(n.Fns[0], args...))))
 }
 
 // typOfVar is the type of a joiner's optional side: tag ends in "l" for the left
