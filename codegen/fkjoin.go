@@ -123,11 +123,8 @@ func (t *taskGen) fkSubscription(n *ir.Node, k, v string, m mode) []jen.Code {
 	}
 	rv, rts, found := t.l(fmt.Sprintf("rv%d", id)), t.l(fmt.Sprintf("rts%d", id)), t.l(fmt.Sprintf("found%d", id))
 	ts := t.l(fmt.Sprintf("ts%d", id))
-	out = append(out,
-		jen.List(jen.Id(rv), jen.Id(rts), jen.Id(found), jen.Id(t.l("err"))).Op(":=").Id(t.l("t")).Dot(t.stores[j.Right]).Dot("GetTimed").Call(jen.Id(k)),
-		t.fail("read store "+j.Right.Name),
-		jen.Id(ts).Op(":=").Max(t.timestamp(), jen.Id(rts)).Comment("the answer's time: the later of the subscription's and the row's (0 without one)"),
-	)
+	out = append(out, t.lookupTimed(j.Right, jen.Id(k), rv, rts, found)...)
+	out = append(out, jen.Id(ts).Op(":=").Max(t.timestamp(), jen.Id(rts)).Comment("the answer's time: the later of the subscription's and the row's (0 without one)"))
 	outer := t.resultTime
 	t.resultTime = ts
 	defer func() { t.resultTime = outer }()

@@ -24,6 +24,15 @@ func (t *taskGen) lookup(s *ir.Store, key jen.Code, val, found string) []jen.Cod
 	}
 }
 
+// lookupTimed is lookup in a timestamped store, which also reads the row's
+// timestamp into ts (0 without a row).
+func (t *taskGen) lookupTimed(s *ir.Store, key jen.Code, val, ts, found string) []jen.Code {
+	return []jen.Code{
+		jen.List(jen.Id(val), jen.Id(ts), jen.Id(found), jen.Id(t.l("err"))).Op(":=").Id(t.l("t")).Dot(t.stores[s]).Dot("GetTimed").Call(key),
+		t.fail("read store " + s.Name),
+	}
+}
+
 // writeStore calls a store method that returns only an error.
 func (t *taskGen) writeStore(s *ir.Store, method string, args ...jen.Code) jen.Code {
 	return jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(t.stores[s]).Dot(method).Call(args...), jen.Id(t.l("err")).Op("!=").Nil()).Block(
@@ -173,10 +182,7 @@ func (t *taskGen) tableJoin(from, n *ir.Node, c change, m mode) []jen.Code {
 	out, key := t.storeKey(n, other, c.k)
 	ov, found := t.l(fmt.Sprintf("other%d", n.ID)), t.l(fmt.Sprintf("found%d", n.ID))
 	ots, ts := t.l(fmt.Sprintf("otherTs%d", n.ID)), t.l(fmt.Sprintf("ts%d", n.ID))
-	out = append(out,
-		jen.List(jen.Id(ov), jen.Id(ots), jen.Id(found), jen.Id(t.l("err"))).Op(":=").Id(t.l("t")).Dot(t.stores[other]).Dot("GetTimed").Call(key),
-		t.fail("read store "+other.Name),
-	)
+	out = append(out, t.lookupTimed(other, key, ov, ots, found)...)
 	// The joined row's time is the later of the change's and the other row's
 	// (0 without one: times are never negative).
 	stamp := jen.Id(ts).Op(":=").Max(t.timestamp(), jen.Id(ots))
