@@ -41,6 +41,11 @@
 // A table step hands the next one a change (key, new value and whether it
 // exists, and the old value when a later GroupBy subtracts it) in plain local
 // variables; joins read the other side's typed cache (table.go, table_ops.go).
+// The tables a table-table or foreign-key join reads keep each row's timestamp
+// (ir.Store.Timestamped: a state.TimestampedCache), and the join's result takes
+// the later of the change's and the other row's; what follows a step that
+// restamps (a window, a join, an aggregate feeding a join) emits the time in
+// the variable resultTime names instead of the record's.
 // There is no interface, closure, channel or goroutine between two operators.
 //
 // Output is gofmt'd and deterministic: names come from node numbers and topic

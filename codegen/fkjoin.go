@@ -106,7 +106,8 @@ func (t *taskGen) fkSubscribe(n *ir.Node, c change, m mode) []jen.Code {
 // fkSubscription is the right task reading a subscription (k: the foreign
 // key's bytes, v: the subscription): it updates the subscription store and
 // answers with the right table's row, as Kafka Streams'
-// SubscriptionJoinProcessorSupplier.
+// SubscriptionJoinProcessorSupplier, at the later of the subscription's and the
+// row's timestamps (a right change answers at its own: fkRightChange).
 func (t *taskGen) fkSubscription(n *ir.Node, k, v string, m mode) []jen.Code {
 	j := n.FKJoin
 	id := n.ID
@@ -127,8 +128,13 @@ func (t *taskGen) fkSubscription(n *ir.Node, k, v string, m mode) []jen.Code {
 			writeFail(subs.Clone().Dot("Put").Call(jen.Id(k), jen.Id(lk), jen.Id(hash))),
 		),
 	}
-	rv, found := t.l(fmt.Sprintf("rv%d", id)), t.l(fmt.Sprintf("found%d", id))
-	out = append(out, t.lookup(j.Right, jen.Id(k), rv, found)...)
+	rv, rts, found := t.l(fmt.Sprintf("rv%d", id)), t.l(fmt.Sprintf("rts%d", id)), t.l(fmt.Sprintf("found%d", id))
+	ts := t.l(fmt.Sprintf("ts%d", id))
+	out = append(out, t.lookupTimed(j.Right, jen.Id(k), rv, rts, found)...)
+	out = append(out, jen.Id(ts).Op(":=").Max(t.timestamp(), jen.Id(rts)).Comment("the answer's time: the later of the subscription's and the row's (0 without one)"))
+	outer := t.resultTime
+	t.resultTime = ts
+	defer func() { t.resultTime = outer }()
 	withRow := t.l(fmt.Sprintf("withRow%d", id))
 	answer := append([]jen.Code{jen.Id(withRow).Op(":=").Id(found).Op("&&").Id(instr).Op("!=").Lit(int(ir.FKDeleteAndPropagate)).Comment("a delete is answered without the row")},
 		t.fkResponse(n, jen.Id(hash), rv, withRow, "sub")...)
@@ -142,6 +148,7 @@ func (t *taskGen) fkSubscription(n *ir.Node, k, v string, m mode) []jen.Code {
 	// subscription (SubscriptionJoinProcessorSupplier).
 	none := t.l(fmt.Sprintf("none%d", id))
 	t.buffers["fkBuf"] = true
+	t.resultTime = outer // "no row" goes at the subscription's time
 	noFK := append([]jen.Code{
 		jen.Comment("a left row without a foreign key, or deleted: nothing to keep, answered without a row"),
 		jen.Id(none).Op(":=").Qual(runtimePath, "AppendFKResponse").Call(ft.Clone().Dot("fkBuf").Index(jen.Empty(), jen.Lit(0)), jen.Id(hash), jen.False(), jen.Nil()),

@@ -37,7 +37,11 @@ func (g *gen) storeQuery(s *ir.Store) []jen.Code {
 			Call(ks("Encode"), ks("Decode"), vs("Encode"), vs("Decode"), spec)
 		return []jen.Code{jen.Id("Query").Op(":").Add(q)}
 	}
-	q := jen.Qual(runtimePath, "QueryOf").Types(typ(s.Key), typ(s.Value)).
+	fn := "QueryOf"
+	if s.Timestamped {
+		fn = "TimestampedQueryOf" // reads a row without its timestamp
+	}
+	q := jen.Qual(runtimePath, fn).Types(typ(s.Key), typ(s.Value)).
 		Call(ks("Encode"), ks("Decode"), vs("Decode"))
 	return []jen.Code{jen.Id("Query").Op(":").Add(q)}
 }

@@ -353,7 +353,11 @@ func (t *taskGen) tableSource(src *ir.Node, k, v string) []jen.Code {
 		jen.List(jen.Id(v), jen.Id(t.l("err"))).Op("=").Add(t.serde(src.ValueSerde)).Dot("Decode").Call(jen.Id(t.l("r")).Dot("Value")),
 		t.fail("decode value"),
 	}, valueTime...)
-	upsert = append(upsert, writeFail(jen.Id(t.l("t")).Dot(field).Dot("Put").Call(jen.Id(t.l("r")).Dot("Key"), jen.Id(v))))
+	put := []jen.Code{jen.Id(t.l("r")).Dot("Key"), jen.Id(v)}
+	if src.Store.Timestamped {
+		put = append(put, jen.Id(t.l("r")).Dot("Timestamp")) // the row's time is its record's
+	}
+	upsert = append(upsert, writeFail(jen.Id(t.l("t")).Dot(field).Dot("Put").Call(put...)))
 	out = append(out,
 		jen.Var().Id(v).Add(typ(src.Value)),
 		jen.Id(has).Op(":=").Id(t.l("r")).Dot("Value").Op("!=").Nil().Comment("a tombstone (nil value) deletes the key"),

@@ -24,6 +24,15 @@ func (t *taskGen) lookup(s *ir.Store, key jen.Code, val, found string) []jen.Cod
 	}
 }
 
+// lookupTimed is lookup in a timestamped store, which also reads the row's
+// timestamp into ts (0 without a row).
+func (t *taskGen) lookupTimed(s *ir.Store, key jen.Code, val, ts, found string) []jen.Code {
+	return []jen.Code{
+		jen.List(jen.Id(val), jen.Id(ts), jen.Id(found), jen.Id(t.l("err"))).Op(":=").Id(t.l("t")).Dot(t.stores[s]).Dot("GetTimed").Call(key),
+		t.fail("read store " + s.Name),
+	}
+}
+
 // writeStore calls a store method that returns only an error.
 func (t *taskGen) writeStore(s *ir.Store, method string, args ...jen.Code) jen.Code {
 	return jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(t.stores[s]).Dot(method).Call(args...), jen.Id(t.l("err")).Op("!=").Nil()).Block(
@@ -43,10 +52,14 @@ func (t *taskGen) toTable(n *ir.Node, k, v string, m mode) []jen.Code {
 		c.ov, c.hasOld = t.l(fmt.Sprintf("old%d", n.ID)), t.l(fmt.Sprintf("hadOld%d", n.ID))
 		out = append(out, t.lookup(s, key, c.ov, c.hasOld)...)
 	}
+	put := []jen.Code{key, jen.Id(v)}
+	if s.Timestamped {
+		put = append(put, t.timestamp()) // the row's time is its record's
+	}
 	if c.hasNew == "true" {
-		out = append(out, t.writeStore(s, "Put", key, jen.Id(v)))
+		out = append(out, t.writeStore(s, "Put", put...))
 	} else {
-		out = append(out, jen.If(jen.Id(c.hasNew)).Block(t.writeStore(s, "Put", key, jen.Id(v))).Else().Block(t.writeStore(s, "Delete", key)))
+		out = append(out, jen.If(jen.Id(c.hasNew)).Block(t.writeStore(s, "Put", put...)).Else().Block(t.writeStore(s, "Delete", key)))
 	}
 	rest := t.withPresent(v, "", func() []jen.Code { delete(t.present, v); return t.tableChildren(n, c, m) })
 	return t.guardNullKey(n, k, m, append(out, rest...))
@@ -86,14 +99,38 @@ func (t *taskGen) tableAggregate(n *ir.Node, c change, m mode) []jen.Code {
 			a.Clone().Op("=").Add(t.call(n.Fns[1], jen.Id(c.k), jen.Id(c.nv), a.Clone())),
 		}
 	}
-	rest := append([]jen.Code{
+	set := []jen.Code{jen.Id(slot), a.Clone()}
+	if s.Timestamped {
+		set = append(set, t.timestamp())
+	}
+	rest := []jen.Code{
 		jen.If(jen.Id(c.hasOld).Op("&&").Id(found)).Block(sub...), // both rows: nothing to subtract from a group without an aggregate
 		jen.If(jen.Id(c.hasNew)).Block(add...),
-		jen.Id(t.l("t")).Dot(t.stores[s]).Dot("Set").Call(jen.Id(slot), a.Clone()),
-	}, t.tableChildren(n, next, m)...)
+		jen.Id(t.l("t")).Dot(t.stores[s]).Dot("Set").Call(set...),
+	}
+	stamp, restore := t.aggTime(n)
+	defer restore()
+	rest = append(append(rest, stamp...), t.tableChildren(n, next, m)...)
 	cond := jen.Id(found).Op("||").Id(c.hasNew)
 	out = append(out, jen.Comment("a subtraction from a group without an aggregate changes nothing"))
 	return append(out, t.skipUnless(cond, m, rest)...)
+}
+
+// aggTime is, for an unwindowed aggregation whose store is timestamped (it
+// feeds a table-table join), the statement naming the timestamp of the
+// aggregate it just set, which it makes the time of what follows: the later
+// of the record's and the old aggregate's, as Kafka Streams' KStreamAggregate,
+// KStreamReduce, KTableAggregate and KTableReduce stamp it. restore gives back
+// the time before. Other aggregations keep the record's time.
+func (t *taskGen) aggTime(n *ir.Node) (stamp []jen.Code, restore func()) {
+	if !n.Store.Timestamped {
+		return nil, func() {}
+	}
+	ts := t.l(fmt.Sprintf("ts%d", n.ID))
+	outer := t.resultTime
+	t.resultTime = ts
+	stamp = []jen.Code{jen.Id(ts).Op(":=").Id(t.l(fmt.Sprintf("slot%d", n.ID))).Dot("Timestamp").Call().Comment("the later of the record's and the old aggregate's")}
+	return stamp, func() { t.resultTime = outer }
 }
 
 // streamTableJoin joins the stream's record with the table's current value for
@@ -133,8 +170,9 @@ func (t *taskGen) streamTableJoin(n *ir.Node, k, v string, m mode) []jen.Code {
 // updated on its right side, nothing is emitted while the other side (the left
 // one for a left join) holds no value; otherwise a change is dropped only when
 // neither side holds a row nor held one before it (ir.Graph.NeedsOld makes
-// the side's table hand on its old row for that). The joined record takes the
-// change's timestamp (Kafka Streams: the later of the two sides').
+// the side's table hand on its old row for that). The joined change, a delete
+// too, takes the later of the change's timestamp and the other row's (the
+// sides' stores are timestamped), as Kafka Streams 3.x stamps it.
 func (t *taskGen) tableJoin(from, n *ir.Node, c change, m mode) []jen.Code {
 	j := n.TableJoin
 	leftSide := n.Inputs[0].Node == from
@@ -144,44 +182,16 @@ func (t *taskGen) tableJoin(from, n *ir.Node, c change, m mode) []jen.Code {
 	}
 	out, key := t.storeKey(n, other, c.k)
 	ov, found := t.l(fmt.Sprintf("other%d", n.ID)), t.l(fmt.Sprintf("found%d", n.ID))
-	out = append(out, t.lookup(other, key, ov, found)...)
-	// Whether each side may be absent in the joiner (then it takes a pointer).
-	leftOpt, rightOpt := j.Kind == ir.OuterJoin, j.Kind != ir.InnerJoin
-	// join emits the joined value of this side's value v (present when has) into dst.
+	ots, ts := t.l(fmt.Sprintf("otherTs%d", n.ID)), t.l(fmt.Sprintf("ts%d", n.ID))
+	out = append(out, t.lookupTimed(other, key, ov, ots, found)...)
+	// The joined row's time is the later of the change's and the other row's
+	// (0 without one: times are never negative).
+	stamp := jen.Id(ts).Op(":=").Max(t.timestamp(), jen.Id(ots))
+	outer := t.resultTime
+	t.resultTime = ts
+	defer func() { t.resultTime = outer }()
 	join := func(dst, hasDst, v, has string) []jen.Code {
-		var l, r jen.Code
-		var decl []jen.Code
-		side := func(val, present string, opt bool, tag string) jen.Code {
-			if !opt {
-				return jen.Id(val)
-			}
-			p := t.l(fmt.Sprintf("p%d%s", n.ID, tag))
-			decl = append(decl, jen.Var().Id(p).Op("*").Add(typOfVar(t, n, tag)), jen.If(jen.Id(present)).Block(jen.Id(p).Op("=").Op("&").Id(val)))
-			return jen.Id(p)
-		}
-		if leftSide {
-			l, r = side(v, has, leftOpt, dst+"l"), side(ov, found, rightOpt, dst+"r")
-		} else {
-			l, r = side(ov, found, leftOpt, dst+"l"), side(v, has, rightOpt, dst+"r")
-		}
-		// The joined row exists when the sides the join requires are there.
-		var cond jen.Code
-		switch {
-		case j.Kind == ir.InnerJoin:
-			cond = jen.Id(has) // the other side is checked before
-		case j.Kind == ir.LeftJoin && leftSide:
-			cond = jen.Id(has)
-		case j.Kind == ir.LeftJoin:
-			cond = jen.True() // the left side is checked before
-		default:
-			cond = jen.Id(has).Op("||").Id(found)
-		}
-		args := []jen.Code{l, r}
-		if j.WithKey {
-			args = []jen.Code{jen.Id(c.k), l, r}
-		}
-		return append(append([]jen.Code{jen.Var().Id(dst).Add(typ(n.Value)), jen.Id(hasDst).Op(":=").Add(cond)}, decl...),
-			jen.If(jen.Id(hasDst)).Block(jen.Id(dst).Op("=").Add(t.call(n.Fns[0], args...))))
+		return t.joinedRow(n, leftSide, c.k, ov, found, dst, hasDst, v, has)
 	}
 	_, nv := t.vars(n)
 	hasNew := t.l(fmt.Sprintf("has%d", n.ID))
@@ -195,6 +205,11 @@ func (t *taskGen) tableJoin(from, n *ir.Node, c change, m mode) []jen.Code {
 		out = append(out, jen.Id("_").Op("=").Id(c.ov))
 	}
 	body = append(body, t.tableChildren(n, next, m)...)
+	if reads(body, ts) {
+		out = append(out, stamp)
+	} else {
+		out = append(out, jen.Id("_").Op("=").Id(ots).Comment("nothing after the join reads its time"))
+	}
 	// Inner joins, and left joins updated on the right, need the other side;
 	// otherwise a change in which neither side has a row is dropped.
 	if j.Kind == ir.InnerJoin || (j.Kind == ir.LeftJoin && !leftSide) {
@@ -205,6 +220,48 @@ func (t *taskGen) tableJoin(from, n *ir.Node, c change, m mode) []jen.Code {
 		cond = cond.Op("||").Id(c.hasOld)
 	}
 	return append(out, t.skipUnless(cond, m, body)...)
+}
+
+// joinedRow emits into dst the joined value of a table join's row v on the
+// changed side (present when has) with the other side's ov (present when
+// found), and into hasDst whether the joined row exists.
+func (t *taskGen) joinedRow(n *ir.Node, leftSide bool, k, ov, found, dst, hasDst, v, has string) []jen.Code {
+	j := n.TableJoin
+	// Whether each side may be absent in the joiner (then it takes a pointer).
+	leftOpt, rightOpt := j.Kind == ir.OuterJoin, j.Kind != ir.InnerJoin
+	var l, r jen.Code
+	var decl []jen.Code
+	side := func(val, present string, opt bool, tag string) jen.Code {
+		if !opt {
+			return jen.Id(val)
+		}
+		p := t.l(fmt.Sprintf("p%d%s", n.ID, tag))
+		decl = append(decl, jen.Var().Id(p).Op("*").Add(typOfVar(t, n, tag)), jen.If(jen.Id(present)).Block(jen.Id(p).Op("=").Op("&").Id(val)))
+		return jen.Id(p)
+	}
+	if leftSide {
+		l, r = side(v, has, leftOpt, dst+"l"), side(ov, found, rightOpt, dst+"r")
+	} else {
+		l, r = side(ov, found, leftOpt, dst+"l"), side(v, has, rightOpt, dst+"r")
+	}
+	// The joined row exists when the sides the join requires are there.
+	var cond jen.Code
+	switch {
+	case j.Kind == ir.InnerJoin:
+		cond = jen.Id(has) // the other side is checked before
+	case j.Kind == ir.LeftJoin && leftSide:
+		cond = jen.Id(has)
+	case j.Kind == ir.LeftJoin:
+		cond = jen.True() // the left side is checked before
+	default:
+		cond = jen.Id(has).Op("||").Id(found)
+	}
+	args := []jen.Code{l, r}
+	if j.WithKey {
+		args = []jen.Code{jen.Id(k), l, r}
+	}
+	return append(append([]jen.Code{jen.Var().Id(dst).Add(typ(n.Value)), jen.Id(hasDst).Op(":=").Add(cond)}, decl...),
+		jen.If(jen.Id(hasDst)).Block(jen.Id(dst).Op("=").Add(t.call(n.Fns[0], args...))))
 }
 
 // typOfVar is the type of a joiner's optional side: tag ends in "l" for the left

@@ -19,7 +19,8 @@ type taskGen struct {
 	methods [][]jen.Code
 	buffers map[string]bool // buffer fields the code uses
 	// resultTime names the variable holding the timestamp of the records being
-	// emitted, when it is not the input record's: a window's result time.
+	// emitted, when it is not the input record's: a window's result time, a
+	// table join's (the later row's), an aggregate's that feeds a join.
 	resultTime string
 	// byWatermark: windows close by the task's watermark, not its stream time (watermark.go).
 	byWatermark bool
@@ -427,7 +428,11 @@ func (t *taskGen) stepNode(n *ir.Node, k, v string, m mode) []jen.Code {
 			return t.guardNullKey(n, k, m, t.windowed(n, k, v, m))
 		}
 		agg := t.l(fmt.Sprintf("agg%d", n.ID))
-		return t.guardNullKey(n, k, m, append(t.aggregate(n, k, v), t.tableChildren(n, t.aggChange(n, k, agg), m)...))
+		out := t.aggregate(n, k, v)
+		stamp, restore := t.aggTime(n)
+		defer restore()
+		out = append(append(out, stamp...), t.tableChildren(n, t.aggChange(n, k, agg), m)...)
+		return t.guardNullKey(n, k, m, out)
 	case ir.OpToTable:
 		return t.toTable(n, k, v, m)
 	case ir.OpStreamTableJoin:
@@ -515,8 +520,9 @@ func (t *taskGen) writeRecord(n *ir.Node, k, v string, null jen.Code) []jen.Code
 }
 
 // timestamp is the time of the record a chain emits: the input record's, as
-// Kafka Streams gives it to records derived from one.
-// Under a windowed aggregation it is the window's (resultTime).
+// Kafka Streams gives it to records derived from one. Under a windowed
+// aggregation it is the window's, after a table-table join the later joined
+// row's, after an aggregation feeding such a join the aggregate's (resultTime).
 func (t *taskGen) timestamp() jen.Code {
 	if t.resultTime != "" {
 		return jen.Id(t.resultTime)
@@ -545,6 +551,8 @@ func (t *taskGen) update(n *ir.Node, k, v string, key, start jen.Code) []jen.Cod
 	slotArgs, setTime := []jen.Code{key}, []jen.Code(nil)
 	if start != nil {
 		slotArgs, setTime = append(slotArgs, start), []jen.Code{t.timestamp()}
+	} else if s.Timestamped {
+		setTime = []jen.Code{t.timestamp()}
 	}
 	out := []jen.Code{
 		jen.List(jen.Id(slot), errID).Op(":=").Id(t.l("t")).Dot(field).Dot("Slot").Call(slotArgs...),

@@ -171,8 +171,8 @@ func windowedSerde(g *gen, s *ir.Serde) (string, jen.Code) {
 }
 
 // storeField is the type of a store's task field and the expression that makes
-// it: a typed Cache for a key-value store, a WindowStore for a windowed
-// aggregation's store.
+// it: a typed Cache for a key-value store (a TimestampedCache for one of
+// ir.Store.Timestamped), a WindowStore for a windowed aggregation's store.
 func (t *taskGen) storeField(i int, s *ir.Store) (jen.Code, jen.Code) {
 	vs := s.ValueSerde
 	backend := jen.Id(t.l("ctx")).Dot("Stores").Index(jen.Lit(i))
@@ -197,19 +197,26 @@ func (t *taskGen) storeField(i int, s *ir.Store) (jen.Code, jen.Code) {
 		return jen.Op("*").Qual(statePath, "WindowStore").Types(typ(s.Value)),
 			jen.Qual(statePath, "NewWindowStore").Types(typ(s.Value)).Call(append(codec, spec, jen.Id(t.l("ctx")).Dot("CacheEntries"))...)
 	}
+	if s.Timestamped { // rows carry their timestamps, which a join's result takes
+		return jen.Op("*").Qual(statePath, "TimestampedCache").Types(typ(s.Value)),
+			jen.Qual(statePath, "NewTimestampedCache").Types(typ(s.Value)).Call(append(codec, jen.Id(t.l("ctx")).Dot("CacheEntries"))...)
+	}
 	return jen.Op("*").Qual(statePath, "Cache").Types(typ(s.Value)),
 		jen.Qual(statePath, "NewCache").Types(typ(s.Value)).Call(append(codec, jen.Id(t.l("ctx")).Dot("CacheEntries"))...)
 }
 
 // storeKind is the Kind and Retention of a windowed store's StoreSpec, which
-// the engine needs to give its changelog a time retention; nothing for a
-// key-value store.
+// the engine needs to give its changelog a time retention; for a key-value
+// store, whether its rows carry timestamps.
 func storeKind(s *ir.Store) []jen.Code {
 	if s.Node.Op == ir.OpJoin {
 		return joinStoreKind(s)
 	}
 	if s.Node.Op == ir.OpSuppress {
 		return []jen.Code{jen.Id("Kind").Op(":").Qual(runtimePath, "SuppressBuffer")}
+	}
+	if s.Timestamped {
+		return []jen.Code{jen.Id("Timestamped").Op(":").True()}
 	}
 	w := s.Node.Window
 	if w == nil || !w.Timed() {

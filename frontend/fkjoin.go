@@ -50,6 +50,7 @@ func (e *evaluator) opFKJoin(kind ir.JoinKind) opFunc {
 			named = fmt.Sprintf("fkjoin-%d", e.fkJoinCount())
 		}
 		j := &ir.FKJoin{Kind: kind, Name: named, Left: ls, Right: rs, ExtractorWithKey: exWithKey, ExtractorPointer: exPtr, JoinerWithKey: withKey}
+		rs.Timestamped = true // a subscription's answer takes the later of its and the right row's timestamps
 
 		sub := e.nextTable(ir.OpFKSubscribe, pos, l)
 		sub.Fns, sub.FKJoin = []*ir.Func{extractor}, j

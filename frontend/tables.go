@@ -303,6 +303,7 @@ func (e *evaluator) opTableJoin(kind ir.JoinKind) opFunc {
 		n.Fns = []*ir.Func{f}
 		n.Value = out
 		n.TableJoin = &ir.TableJoin{Kind: kind, Left: ls, Right: rs, WithKey: withKey}
+		ls.Timestamped, rs.Timestamped = true, true // the result takes the later row's timestamp
 		return tableVal{node: n}
 	}
 }

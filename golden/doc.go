@@ -44,7 +44,8 @@
 // record's timestamp in ms; the output lists, per program,
 // "<topic> <key> <value>" for each sink record and "store <name> <key> <value>"
 // for each store entry, %q-quoted, an 8-byte binary value followed by the int64 it
-// encodes, and "error: ..." for a record that failed. Topics have Partitions
+// encodes, and "error: ..." for a record that failed. An input with a line
+// "@timestamps" has each sink record followed by @N, its timestamp. Topics have Partitions
 // partitions. Run also checks that each store equals the replay of its changelog,
 // and that a run with one-entry store caches gives the same report.
 //

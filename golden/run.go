@@ -15,6 +15,7 @@ import (
 
 	"github.com/gofka/streams"
 	"github.com/gofka/streams/runtime"
+	"github.com/gofka/streams/state"
 	"github.com/gofka/streams/streamstest"
 )
 
@@ -45,12 +46,13 @@ type InputRecord struct {
 // records get 0, 1, 2, ... ms). Blank lines and lines starting with # are skipped;
 // a line "@partitions N" makes topics have N partitions instead of Partitions
 // (for a scenario ported from a single-partition test, whose stream time and
-// buffers are those of one task).
+// buffers are those of one task); a line "@timestamps" makes the report show
+// each sink record's timestamp (see Run).
 func ParseInput(data []byte) ([]InputRecord, error) {
 	var recs []InputRecord
 	for i, line := range strings.Split(string(data), "\n") {
 		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "@partitions ") {
+		if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "@partitions ") || line == "@timestamps" {
 			continue
 		}
 		topic, rest, ok := strings.Cut(line, " ")
@@ -147,6 +149,9 @@ func FormatValue(b []byte) string {
 //	user-click-counts "alice" "\x00\x00\x00\x00\x00\x00\x00\x01" (int64 1)
 //	store click-counts "alice" "\x00\x00\x00\x00\x00\x00\x00\x01" (int64 1)
 //
+// With a line "@timestamps" in the input, each sink record's line ends with
+// @N, its timestamp in ms.
+//
 // A record that fails to process is reported in place of its outputs as
 // "error: input line N: <error>". It is an error for an input record to be read
 // by no program.
@@ -161,7 +166,11 @@ func Run(w io.Writer, programs []*runtime.Program, input []byte) error {
 		return err
 	}
 	parts := streamstest.WithPartitions(Partitions)
+	times := false
 	for _, line := range strings.Split(string(input), "\n") {
+		if strings.TrimSpace(line) == "@timestamps" {
+			times = true
+		}
 		if n, ok := strings.CutPrefix(strings.TrimSpace(line), "@partitions "); ok {
 			np, err := strconv.ParseInt(strings.TrimSpace(n), 10, 32)
 			if err != nil || np < 1 {
@@ -173,8 +182,8 @@ func Run(w io.Writer, programs []*runtime.Program, input []byte) error {
 	read := make([]bool, len(recs))
 	for _, p := range programs {
 		var report, small bytes.Buffer
-		runProgram(&report, p, recs, read, parts)
-		runProgram(&small, p, recs, read, parts, streamstest.WithCacheEntries(1))
+		runProgram(&report, p, recs, read, times, parts)
+		runProgram(&small, p, recs, read, times, parts, streamstest.WithCacheEntries(1))
 		w.Write(report.Bytes())
 		if !bytes.Equal(report.Bytes(), small.Bytes()) {
 			fmt.Fprintf(w, "error: with a store cache of 1 entry, the report is instead:\n%s", small.Bytes())
@@ -189,8 +198,9 @@ func Run(w io.Writer, programs []*runtime.Program, input []byte) error {
 }
 
 // runProgram pipes recs into a new driver of p (with opts, which set its
-// partitions) and writes the report of Run.
-func runProgram(w io.Writer, p *runtime.Program, recs []InputRecord, read []bool, opts ...streamstest.Option) {
+// partitions) and writes the report of Run; with times, each sink record's
+// timestamp too.
+func runProgram(w io.Writer, p *runtime.Program, recs []InputRecord, read []bool, times bool, opts ...streamstest.Option) {
 	fmt.Fprintf(w, "program %s\n", p.Name)
 	d := streamstest.NewDriver(p, opts...)
 	sources := map[string]bool{}
@@ -221,7 +231,11 @@ func runProgram(w io.Writer, p *runtime.Program, recs []InputRecord, read []bool
 	slices.Sort(sinks)
 	for _, name := range sinks {
 		for _, r := range d.ReadRaw(name) {
-			fmt.Fprintf(w, "%s %s %s\n", name, FormatBytes(r.Key), FormatValue(r.Value))
+			fmt.Fprintf(w, "%s %s %s", name, FormatBytes(r.Key), FormatValue(r.Value))
+			if times {
+				fmt.Fprintf(w, " @%d", r.Timestamp)
+			}
+			fmt.Fprintln(w)
 		}
 	}
 	stores := slices.Clone(p.Stores)
@@ -234,7 +248,7 @@ func runProgram(w io.Writer, p *runtime.Program, recs []InputRecord, read []bool
 		for _, kv := range kvs {
 			fmt.Fprintf(w, "store %s %s %s\n", s.Name, FormatBytes(kv.Key), FormatValue(kv.Value))
 		}
-		if err := checkChangelog(kvs, d.ReadRaw(d.TopicName(s.Changelog))); err != nil {
+		if err := checkChangelog(kvs, d.ReadRaw(d.TopicName(s.Changelog)), s.Timestamped); err != nil {
 			fmt.Fprintf(w, "error: store %s: %v\n", s.Name, err)
 		}
 	}
@@ -244,8 +258,9 @@ func runProgram(w io.Writer, p *runtime.Program, recs []InputRecord, read []bool
 }
 
 // checkChangelog replays a store's changelog records (a nil value deletes its key)
-// and compares the result with the store's entries, which are in key order.
-func checkChangelog(entries []streams.KeyValue[[]byte, []byte], changelog []runtime.Record) error {
+// and compares the result with the store's entries, which are in key order
+// (without their timestamps, in a timestamped store).
+func checkChangelog(entries []streams.KeyValue[[]byte, []byte], changelog []runtime.Record, timestamped bool) error {
 	type pk struct {
 		partition int32
 		key       string
@@ -255,7 +270,14 @@ func checkChangelog(entries []streams.KeyValue[[]byte, []byte], changelog []runt
 		if r.Value == nil {
 			delete(replay, pk{r.Partition, string(r.Key)})
 		} else {
-			replay[pk{r.Partition, string(r.Key)}] = r.Value
+			v := r.Value
+			if timestamped {
+				var err error
+				if v, _, err = state.TimestampedValue(v); err != nil {
+					return fmt.Errorf("changelog record of key %q: %w", r.Key, err)
+				}
+			}
+			replay[pk{r.Partition, string(r.Key)}] = v
 		}
 	}
 	keys := slices.Collect(maps.Keys(replay))

@@ -73,13 +73,21 @@ func TestCheckChangelog(t *testing.T) {
 		{Partition: 1, Key: []byte("b"), Value: nil},
 		{Partition: 2, Key: []byte("c"), Value: []byte{}},
 	}
-	if err := checkChangelog(entries, changelog); err != nil {
+	if err := checkChangelog(entries, changelog, false); err != nil {
 		t.Errorf("consistent changelog: %v", err)
 	}
-	if err := checkChangelog(entries, changelog[:4]); err == nil {
+	if err := checkChangelog(entries, changelog[:4], false); err == nil {
 		t.Error("a changelog without c: no error")
 	}
-	if err := checkChangelog(entries[:1], changelog); err == nil {
+	if err := checkChangelog(entries[:1], changelog, false); err == nil {
 		t.Error("a store without c: no error")
+	}
+	// A timestamped store's changelog carries each row's time first.
+	timed := []runtime.Record{{Key: []byte("a"), Value: []byte("\x80\x00\x00\x00\x00\x00\x00\x072")}, {Key: []byte("c"), Value: []byte("\x80\x00\x00\x00\x00\x00\x00\x00")}}
+	if err := checkChangelog(entries, timed, true); err != nil {
+		t.Errorf("consistent timestamped changelog: %v", err)
+	}
+	if err := checkChangelog(entries, timed[:1], true); err == nil {
+		t.Error("a timestamped changelog without c: no error")
 	}
 }

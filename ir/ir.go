@@ -204,6 +204,11 @@ type Store struct {
 	ValueSerde *Serde
 	Changelog  *Topic
 	Node       *Node
+	// Timestamped stores keep each row's timestamp beside it
+	// (state.TimestampedCache): the tables a table-table join reads, and the
+	// right table of a foreign-key join, whose results take the later of the
+	// two rows' timestamps, as in Kafka Streams.
+	Timestamped bool
 }
 
 // Func is a user function called by a node.

@@ -109,6 +109,10 @@ type StoreSpec struct {
 	// Retention + WindowChangelogExtraRetention, so expired windows leave it too.
 	// Zero for key-value stores and suppression buffers.
 	Retention time.Duration
+	// Timestamped marks a key-value store whose rows carry their timestamp
+	// (state.TimestampedCache): in its backend and changelog a row is the
+	// timestamp (8 bytes) then the value serde's bytes.
+	Timestamped bool
 	// Query serves interactive queries of a key-value store (QueryOf); nil
 	// for a store that cannot be queried.
 	Query *StoreQuery

@@ -50,6 +50,21 @@ func QueryOf[K, V any](encodeKey func([]byte, K) ([]byte, error), decodeKey func
 	}
 }
 
+// TimestampedQueryOf is QueryOf for a timestamped store (StoreSpec.Timestamped):
+// a row reads as its value, without its timestamp.
+func TimestampedQueryOf[K, V any](encodeKey func([]byte, K) ([]byte, error), decodeKey func([]byte) (K, error),
+	decodeValue func([]byte) (V, error)) *StoreQuery {
+	q := QueryOf[K, V](encodeKey, decodeKey, decodeValue)
+	q.ValueJSON = func(b []byte) (json.RawMessage, error) {
+		raw, _, err := state.TimestampedValue(b)
+		if err != nil {
+			return nil, err
+		}
+		return decodeJSON(raw, decodeValue)
+	}
+	return q
+}
+
 func decodeJSON[T any](b []byte, decode func([]byte) (T, error)) (json.RawMessage, error) {
 	v, err := decode(b)
 	if err != nil {

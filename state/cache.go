@@ -234,6 +234,12 @@ func (c *Cache[V]) Get(key []byte) (V, bool, error) {
 	if s != nil {
 		return s.value, s.present, nil
 	}
+	return c.getMiss(key, place)
+}
+
+// getMiss is Get for a key find missed at place: kept apart so that Get, and
+// TimestampedCache.GetTimed, stay small enough to inline.
+func (c *Cache[V]) getMiss(key []byte, place int) (V, bool, error) {
 	var zero V
 	raw, found, err := c.backend.Get(key)
 	if err != nil || !found {

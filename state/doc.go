@@ -15,6 +15,11 @@
 // runtime lowers under memory pressure; a cache takes up a new share at its next
 // Flush, after writing its dirty entries (cache_share.go).
 //
+// TimestampedCache (timestamped.go) is a Cache whose rows carry a timestamp,
+// as Kafka Streams' timestamped key-value stores: the tables a table-table or
+// foreign-key join reads, whose results take the later of two rows' times. In
+// its backend a row is the timestamp (8 bytes) then the value's bytes.
+//
 // # Windows, sessions and emit-final
 //
 // Windowed aggregations keep one value per key and window, which must be found

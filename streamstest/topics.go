@@ -8,6 +8,7 @@ import (
 
 	streams "github.com/gofka/streams"
 	"github.com/gofka/streams/runtime"
+	"github.com/gofka/streams/state"
 )
 
 // InputTopic pipes typed records into a topic of a Driver, encoding them with the
@@ -123,7 +124,7 @@ func Output[K, V any](d *Driver, topic string, key streams.Serde[K], value strea
 type TestRecord[K, V any] struct {
 	Key       K
 	Value     V
-	Timestamp int64 // the timestamp of the input record that caused it
+	Timestamp int64 // as the topology stamped it (the input record's, a window's, a join's later row's)
 	Partition int32
 	Offset    int64
 	// NilKey and NilValue report a nil key or value (a tombstone), which are not
@@ -256,7 +257,7 @@ func (s *StoreView[K, V]) Get(key K) (V, bool, error) {
 			return zero, true, nil
 		}
 		// A copy: the backend reuses its buffer on the next Put, and the serde may alias.
-		v, err := s.value.Decode(bytes.Clone(raw))
+		v, err := s.decodeValue(bytes.Clone(raw))
 		if err != nil {
 			return zero, false, fmt.Errorf("streamstest: store %q partition %d: decode value: %w", s.name, b.partition, err)
 		}
@@ -295,13 +296,27 @@ func (s *StoreView[K, V]) All() ([]streams.KeyValue[K, V], error) {
 		}
 		var v V
 		if e.value != nil {
-			if v, err = s.value.Decode(e.value); err != nil {
+			if v, err = s.decodeValue(e.value); err != nil {
 				return kvs, fmt.Errorf("streamstest: store %q partition %d: decode value of key %q: %w", s.name, e.partition, e.key, err)
 			}
 		}
 		kvs = append(kvs, streams.KeyValue[K, V]{Key: k, Value: v})
 	}
 	return kvs, nil
+}
+
+// decodeValue decodes a value as the store's backend holds it: after the
+// row's timestamp in a timestamped store (runtime.StoreSpec.Timestamped).
+func (s *StoreView[K, V]) decodeValue(raw []byte) (V, error) {
+	if s.d.p.Stores[s.idx].Timestamped {
+		val, _, err := state.TimestampedValue(raw)
+		if err != nil {
+			var zero V
+			return zero, err
+		}
+		raw = val
+	}
+	return s.value.Decode(raw)
 }
 
 // Len is the number of entries in the store, across all partitions.

@@ -270,7 +270,7 @@ func CompiledFKJoin() *runtime.Program {
 		},
 		Stores: []runtime.StoreSpec{
 			{Name: "orders", Changelog: 8, Persistent: true, SubTopology: 0, Query: runtime.QueryOf[string, Order](gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeOrder.Decode)},
-			{Name: "customers", Changelog: 9, Persistent: true, SubTopology: 1, Query: runtime.QueryOf[string, Customer](gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeCustomer.Decode)},
+			{Name: "customers", Changelog: 9, Persistent: true, SubTopology: 1, Timestamped: true, Query: runtime.TimestampedQueryOf[string, Customer](gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeCustomer.Decode)},
 			{Name: "order-details-subscription-store", Changelog: 10, Persistent: true, SubTopology: 1},
 			{Name: "placed-orders-subscription-store", Changelog: 11, Persistent: true, SubTopology: 1},
 		},
@@ -677,21 +677,21 @@ func (t *fKJoinTask0) processPlacedOrdersResponseRepartition(batch []runtime.Rec
 //	Source#13 topic "placed-orders-subscription-repartition" → ForeignKeyRespond#14 store "placed-orders-subscription-store" → Repartition#15 topic "placed-orders-response-repartition"
 type fKJoinTask1 struct {
 	out                                runtime.Emitter
-	current                            int                      // index in the batch of the record in flight
-	streamTime                         int64                    // the largest timestamp read, before any filter
-	valueBuf                           []byte                   // reused for every encoded value
-	fkBuf                              []byte                   // reused for every subscription or response of a foreign-key join
-	storeCustomers                     *state.Cache[Customer]   // store "customers"
-	storeOrderDetailsSubscriptionStore *state.SubscriptionStore // store "order-details-subscription-store"
-	storePlacedOrdersSubscriptionStore *state.SubscriptionStore // store "placed-orders-subscription-store"
-	nullKeys                           *runtime.LateCounter     // records dropped for a null key
+	current                            int                               // index in the batch of the record in flight
+	streamTime                         int64                             // the largest timestamp read, before any filter
+	valueBuf                           []byte                            // reused for every encoded value
+	fkBuf                              []byte                            // reused for every subscription or response of a foreign-key join
+	storeCustomers                     *state.TimestampedCache[Customer] // store "customers"
+	storeOrderDetailsSubscriptionStore *state.SubscriptionStore          // store "order-details-subscription-store"
+	storePlacedOrdersSubscriptionStore *state.SubscriptionStore          // store "placed-orders-subscription-store"
+	nullKeys                           *runtime.LateCounter              // records dropped for a null key
 }
 
 func newFKJoinTask1(ctx runtime.TaskContext) runtime.Task {
 	return &fKJoinTask1{
 		nullKeys:                           ctx.NullKeys,
 		out:                                ctx.Out,
-		storeCustomers:                     state.NewCache[Customer](ctx.Stores[0], gofkaSerdeCustomer.Encode, gofkaSerdeCustomer.Decode, ctx.CacheEntries),
+		storeCustomers:                     state.NewTimestampedCache[Customer](ctx.Stores[0], gofkaSerdeCustomer.Encode, gofkaSerdeCustomer.Decode, ctx.CacheEntries),
 		storeOrderDetailsSubscriptionStore: state.NewSubscriptionStore(ctx.Stores[1]),
 		storePlacedOrdersSubscriptionStore: state.NewSubscriptionStore(ctx.Stores[2]),
 		streamTime:                         ctx.StreamTime,
@@ -763,7 +763,7 @@ func (t *fKJoinTask1) processCustomers(batch []runtime.Record) error {
 			if err != nil {
 				return r.Fail("decode value", err)
 			}
-			if err := t.storeCustomers.Put(r.Key, v1); err != nil {
+			if err := t.storeCustomers.Put(r.Key, v1, r.Timestamp); err != nil {
 				return r.Fail("write store customers", err)
 			}
 		} else {
@@ -860,10 +860,11 @@ func (t *fKJoinTask1) processOrderDetailsSubscriptionRepartition(batch []runtime
 					return r.Fail("write store order-details-subscription-store", err)
 				}
 			}
-			rv7, found7, err := t.storeCustomers.Get(k6)
+			rv7, rts7, found7, err := t.storeCustomers.GetTimed(k6)
 			if err != nil {
 				return r.Fail("read store customers", err)
 			}
+			ts7 := max(r.Timestamp, rts7) // the answer's time: the later of the subscription's and the row's (0 without one)
 			if runtime.FKAnswers(instr7, found7) {
 				withRow7 := found7 && instr7 != 1 // a delete is answered without the row
 				var rb7_sub []byte
@@ -877,7 +878,7 @@ func (t *fKJoinTask1) processOrderDetailsSubscriptionRepartition(batch []runtime
 				}
 				resp7_sub := runtime.AppendFKResponse(t.fkBuf[:0], hash7, withRow7, rb7_sub)
 				t.fkBuf = resp7_sub
-				t.out.Emit(4, lk7, resp7_sub, r.Timestamp) // to topic "order-details-response-repartition"
+				t.out.Emit(4, lk7, resp7_sub, ts7) // to topic "order-details-response-repartition"
 			}
 		}
 	}
@@ -915,10 +916,11 @@ func (t *fKJoinTask1) processPlacedOrdersSubscriptionRepartition(batch []runtime
 				return r.Fail("write store placed-orders-subscription-store", err)
 			}
 		}
-		rv14, found14, err := t.storeCustomers.Get(k13)
+		rv14, rts14, found14, err := t.storeCustomers.GetTimed(k13)
 		if err != nil {
 			return r.Fail("read store customers", err)
 		}
+		ts14 := max(r.Timestamp, rts14) // the answer's time: the later of the subscription's and the row's (0 without one)
 		if runtime.FKAnswers(instr14, found14) {
 			withRow14 := found14 && instr14 != 1 // a delete is answered without the row
 			var rb14_sub []byte
@@ -932,7 +934,7 @@ func (t *fKJoinTask1) processPlacedOrdersSubscriptionRepartition(batch []runtime
 			}
 			resp14_sub := runtime.AppendFKResponse(t.fkBuf[:0], hash14, withRow14, rb14_sub)
 			t.fkBuf = resp14_sub
-			t.out.Emit(6, lk14, resp14_sub, r.Timestamp) // to topic "placed-orders-response-repartition"
+			t.out.Emit(6, lk14, resp14_sub, ts14) // to topic "placed-orders-response-repartition"
 		}
 	}
 	return nil

@@ -270,8 +270,8 @@ func CompiledTableTable() *runtime.Program {
 			{Name: "accounts-changelog", Kind: runtime.ChangelogTopic, Types: runtime.TypesOf[string, Account]()},
 		},
 		Stores: []runtime.StoreSpec{
-			{Name: "customers", Changelog: 5, Persistent: true, SubTopology: 0, Query: runtime.QueryOf[string, Customer](gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeCustomer.Decode)},
-			{Name: "accounts", Changelog: 6, Persistent: true, SubTopology: 0, Query: runtime.QueryOf[string, Account](gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeAccount.Decode)},
+			{Name: "customers", Changelog: 5, Persistent: true, SubTopology: 0, Timestamped: true, Query: runtime.TimestampedQueryOf[string, Customer](gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeCustomer.Decode)},
+			{Name: "accounts", Changelog: 6, Persistent: true, SubTopology: 0, Timestamped: true, Query: runtime.TimestampedQueryOf[string, Account](gofkaSerdeString.Encode, gofkaSerdeString.Decode, gofkaSerdeAccount.Decode)},
 		},
 		SubTopologies: []runtime.SubTopologySpec{{
 			ID:      0,
@@ -313,20 +313,20 @@ func NewTableTableStores(cfg runtime.StoreClientConfig) *TableTableStores {
 //	└─ TableJoin#8 → ToStream#9 → Sink#10 topic "customers-or-accounts"
 type tableTableTask0 struct {
 	out            runtime.Emitter
-	current        int                    // index in the batch of the record in flight
-	streamTime     int64                  // the largest timestamp read, before any filter
-	valueBuf       []byte                 // reused for every encoded value
-	storeCustomers *state.Cache[Customer] // store "customers"
-	storeAccounts  *state.Cache[Account]  // store "accounts"
-	nullKeys       *runtime.LateCounter   // records dropped for a null key
+	current        int                               // index in the batch of the record in flight
+	streamTime     int64                             // the largest timestamp read, before any filter
+	valueBuf       []byte                            // reused for every encoded value
+	storeCustomers *state.TimestampedCache[Customer] // store "customers"
+	storeAccounts  *state.TimestampedCache[Account]  // store "accounts"
+	nullKeys       *runtime.LateCounter              // records dropped for a null key
 }
 
 func newTableTableTask0(ctx runtime.TaskContext) runtime.Task {
 	return &tableTableTask0{
 		nullKeys:       ctx.NullKeys,
 		out:            ctx.Out,
-		storeAccounts:  state.NewCache[Account](ctx.Stores[1], gofkaSerdeAccount.Encode, gofkaSerdeAccount.Decode, ctx.CacheEntries),
-		storeCustomers: state.NewCache[Customer](ctx.Stores[0], gofkaSerdeCustomer.Encode, gofkaSerdeCustomer.Decode, ctx.CacheEntries),
+		storeAccounts:  state.NewTimestampedCache[Account](ctx.Stores[1], gofkaSerdeAccount.Encode, gofkaSerdeAccount.Decode, ctx.CacheEntries),
+		storeCustomers: state.NewTimestampedCache[Customer](ctx.Stores[0], gofkaSerdeCustomer.Encode, gofkaSerdeCustomer.Decode, ctx.CacheEntries),
 		streamTime:     ctx.StreamTime,
 	}
 }
@@ -391,7 +391,7 @@ func (t *tableTableTask0) processCustomers(batch []runtime.Record) error {
 			if err != nil {
 				return r.Fail("decode value", err)
 			}
-			if err := t.storeCustomers.Put(r.Key, v0); err != nil {
+			if err := t.storeCustomers.Put(r.Key, v0, r.Timestamp); err != nil {
 				return r.Fail("write store customers", err)
 			}
 		} else {
@@ -401,11 +401,12 @@ func (t *tableTableTask0) processCustomers(batch []runtime.Record) error {
 		}
 		{
 			// fan-out 1 of 3 from Table#0: TableJoin#2 → ToStream#3 → Sink#4 topic "customer-accounts"
-			other2, found2, err := t.storeAccounts.Get(runtime.StringBytes(k0))
+			other2, otherTs2, found2, err := t.storeAccounts.GetTimed(runtime.StringBytes(k0))
 			if err != nil {
 				return r.Fail("read store accounts", err)
 			}
 			_ = old0
+			ts2 := max(r.Timestamp, otherTs2)
 			if found2 {
 				var v2 CustomerAccount
 				has2 := has0
@@ -421,16 +422,17 @@ func (t *tableTableTask0) processCustomers(batch []runtime.Record) error {
 					t.valueBuf = value4
 					bytes4 = value4
 				}
-				t.out.Emit(2, runtime.StringBytes(k0), bytes4, r.Timestamp) // to topic "customer-accounts"; nil: a tombstone
+				t.out.Emit(2, runtime.StringBytes(k0), bytes4, ts2) // to topic "customer-accounts"; nil: a tombstone
 			}
 		}
 		{
 			// fan-out 2 of 3 from Table#0: TableJoin#5 → ToStream#6 → Sink#7 topic "customers-with-accounts"
-			other5, found5, err := t.storeAccounts.Get(runtime.StringBytes(k0))
+			other5, otherTs5, found5, err := t.storeAccounts.GetTimed(runtime.StringBytes(k0))
 			if err != nil {
 				return r.Fail("read store accounts", err)
 			}
 			_ = old0
+			ts5 := max(r.Timestamp, otherTs5)
 			if found5 || has0 || hadOld0 {
 				var v5 CustomerAccount
 				has5 := has0
@@ -450,15 +452,16 @@ func (t *tableTableTask0) processCustomers(batch []runtime.Record) error {
 					t.valueBuf = value7
 					bytes7 = value7
 				}
-				t.out.Emit(3, runtime.StringBytes(k0), bytes7, r.Timestamp) // to topic "customers-with-accounts"; nil: a tombstone
+				t.out.Emit(3, runtime.StringBytes(k0), bytes7, ts5) // to topic "customers-with-accounts"; nil: a tombstone
 			}
 		}
 		// fan-out 3 of 3 from Table#0: TableJoin#8 → ToStream#9 → Sink#10 topic "customers-or-accounts"
-		other8, found8, err := t.storeAccounts.Get(runtime.StringBytes(k0))
+		other8, otherTs8, found8, err := t.storeAccounts.GetTimed(runtime.StringBytes(k0))
 		if err != nil {
 			return r.Fail("read store accounts", err)
 		}
 		_ = old0
+		ts8 := max(r.Timestamp, otherTs8)
 		if !(found8 || has0 || hadOld0) {
 			continue
 		}
@@ -484,7 +487,7 @@ func (t *tableTableTask0) processCustomers(batch []runtime.Record) error {
 			t.valueBuf = value10
 			bytes10 = value10
 		}
-		t.out.Emit(4, runtime.StringBytes(k0), bytes10, r.Timestamp) // to topic "customers-or-accounts"; nil: a tombstone
+		t.out.Emit(4, runtime.StringBytes(k0), bytes10, ts8) // to topic "customers-or-accounts"; nil: a tombstone
 	}
 	return nil
 }
@@ -517,7 +520,7 @@ func (t *tableTableTask0) processAccounts(batch []runtime.Record) error {
 			if err != nil {
 				return r.Fail("decode value", err)
 			}
-			if err := t.storeAccounts.Put(r.Key, v1); err != nil {
+			if err := t.storeAccounts.Put(r.Key, v1, r.Timestamp); err != nil {
 				return r.Fail("write store accounts", err)
 			}
 		} else {
@@ -527,11 +530,12 @@ func (t *tableTableTask0) processAccounts(batch []runtime.Record) error {
 		}
 		{
 			// fan-out 1 of 3 from Table#1: TableJoin#2 → ToStream#3 → Sink#4 topic "customer-accounts"
-			other2, found2, err := t.storeCustomers.Get(runtime.StringBytes(k1))
+			other2, otherTs2, found2, err := t.storeCustomers.GetTimed(runtime.StringBytes(k1))
 			if err != nil {
 				return r.Fail("read store customers", err)
 			}
 			_ = old1
+			ts2 := max(r.Timestamp, otherTs2)
 			if found2 {
 				var v2 CustomerAccount
 				has2 := has1
@@ -547,16 +551,17 @@ func (t *tableTableTask0) processAccounts(batch []runtime.Record) error {
 					t.valueBuf = value4
 					bytes4 = value4
 				}
-				t.out.Emit(2, runtime.StringBytes(k1), bytes4, r.Timestamp) // to topic "customer-accounts"; nil: a tombstone
+				t.out.Emit(2, runtime.StringBytes(k1), bytes4, ts2) // to topic "customer-accounts"; nil: a tombstone
 			}
 		}
 		{
 			// fan-out 2 of 3 from Table#1: TableJoin#5 → ToStream#6 → Sink#7 topic "customers-with-accounts"
-			other5, found5, err := t.storeCustomers.Get(runtime.StringBytes(k1))
+			other5, otherTs5, found5, err := t.storeCustomers.GetTimed(runtime.StringBytes(k1))
 			if err != nil {
 				return r.Fail("read store customers", err)
 			}
 			_ = old1
+			ts5 := max(r.Timestamp, otherTs5)
 			if found5 {
 				var v5 CustomerAccount
 				has5 := true
@@ -576,15 +581,16 @@ func (t *tableTableTask0) processAccounts(batch []runtime.Record) error {
 					t.valueBuf = value7
 					bytes7 = value7
 				}
-				t.out.Emit(3, runtime.StringBytes(k1), bytes7, r.Timestamp) // to topic "customers-with-accounts"; nil: a tombstone
+				t.out.Emit(3, runtime.StringBytes(k1), bytes7, ts5) // to topic "customers-with-accounts"; nil: a tombstone
 			}
 		}
 		// fan-out 3 of 3 from Table#1: TableJoin#8 → ToStream#9 → Sink#10 topic "customers-or-accounts"
-		other8, found8, err := t.storeCustomers.Get(runtime.StringBytes(k1))
+		other8, otherTs8, found8, err := t.storeCustomers.GetTimed(runtime.StringBytes(k1))
 		if err != nil {
 			return r.Fail("read store customers", err)
 		}
 		_ = old1
+		ts8 := max(r.Timestamp, otherTs8)
 		if !(found8 || has1 || hadOld1) {
 			continue
 		}
@@ -610,7 +616,7 @@ func (t *tableTableTask0) processAccounts(batch []runtime.Record) error {
 			t.valueBuf = value10
 			bytes10 = value10
 		}
-		t.out.Emit(4, runtime.StringBytes(k1), bytes10, r.Timestamp) // to topic "customers-or-accounts"; nil: a tombstone
+		t.out.Emit(4, runtime.StringBytes(k1), bytes10, ts8) // to topic "customers-or-accounts"; nil: a tombstone
 	}
 	return nil
 }

@@ -67,6 +67,29 @@ func TestKeyTextAndJSON(t *testing.T) {
 	}
 }
 
+// A timestamped store's row reads as its value: the timestamp in front is
+// not part of the JSON.
+func TestTimestampedValueJSON(t *testing.T) {
+	ss, js := streams.StringSerde[string]{}, streams.JSON[queryPoint]()
+	q := runtime.TimestampedQueryOf[string, queryPoint](ss.Encode, ss.Decode, js.Decode)
+	b := state.NewMemoryBackend()
+	c := state.NewTimestampedCache(b, js.Encode, js.Decode, 0)
+	if err := c.Put([]byte("k"), queryPoint{X: 5, S: "s"}, 1234); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	raw, _, _ := b.Get([]byte("k"))
+	en, err := toEntry(q, []byte("k"), raw)
+	if err != nil || string(en.Value) != `{"x":5,"s":"s"}` {
+		t.Errorf("entry %s %s %v, want {\"x\":5,\"s\":\"s\"}", en.Key, en.Value, err)
+	}
+	if _, err := toEntry(q, []byte("k"), []byte("{}")); err == nil {
+		t.Error("a row shorter than its timestamp: no error")
+	}
+}
+
 func TestScanParams(t *testing.T) {
 	q, err := scanParams(url.Values{"from": {"a"}, "to": {"c"}, "limit": {"5"}}, rawKey)
 	if err != nil || string(q.from) != "a" || string(q.to) != "c\x00" || q.limit != 5 {

@@ -46,16 +46,24 @@ type (
 // deletes, and deletes of keys the side does not hold; a phase ends with the
 // sentinel key's row on that side renamed to the phase, shown by the left
 // join (a customers phase) or the outer join (an accounts phase) from both
-// engines. Timestamps grow record by record, so that the joined record's
-// timestamp is the change's in both (Kafka Streams takes the later of the two
-// sides', gofka the change's). Each join must be the same sequence per key
-// from both engines, and end as the brute force's table.
+// engines. Timestamps are random within an hour, not in order on either side
+// (a row is often updated with an older timestamp than it had), so a joined
+// record's timestamp, the later of the change's and the other row's, is
+// compared too. Each join must be the same sequence per key from both engines,
+// timestamps included, and end as the brute force's table.
 func tableTableBesideKStreams(ctx context.Context, t *testing.T, peer, bin string) {
 	j := startJoinPeers(ctx, t, peer, bin, "TableTable", []string{"customers", "accounts"}, []string{ttInner, ttLeft, ttOuter},
 		"--out-inner", "ks-"+ttInner, "--out-left", "ks-"+ttLeft, "--out-outer", "ks-"+ttOuter)
 	in := &joinInput{base: time.Now().Add(-24 * time.Hour).Truncate(time.Second)}
 	customers, accounts := map[string]ttCustomer{}, map[string]ttAccount{}
 	rng := rand.New(rand.NewPCG(6, 2002))
+	times := rand.New(rand.NewPCG(7, 2002))
+	// record is in.record at a random time of the hour after in.base.
+	record := func(topic, key string, value []byte) *kgo.Record {
+		r := in.record(topic, key, value)
+		r.Timestamp = in.base.Add(time.Duration(times.IntN(3600_000)) * time.Millisecond)
+		return r
+	}
 	phase := 0
 	// write sets keys k00..k<n-1> of topic as set says (false: nothing, nil: a
 	// delete, whether or not the key is held), then the sentinel's row, and
@@ -70,10 +78,10 @@ func tableTableBesideKStreams(ctx context.Context, t *testing.T, peer, bin strin
 				if v != nil {
 					b = mustJSON(v)
 				}
-				recs = append(recs, in.record(topic, id, b))
+				recs = append(recs, record(topic, id, b))
 			}
 		}
-		j.produce(append(recs, in.record(topic, ttSentinel, mustJSON(sentinel)))...)
+		j.produce(append(recs, record(topic, ttSentinel, mustJSON(sentinel)))...)
 		j.waitBoth(fmt.Sprintf("phase %d", phase), output, func(rs []outRec) bool {
 			var d ttJoined
 			v, ok := latest(rs)[ttSentinel]
