@@ -34,6 +34,17 @@ func (e *Engine) planTopics(ctx context.Context) error {
 		names = append(names, e.topics[i].name)
 	}
 	existing, err := e.describe(ctx, names...)
+	// A topic created just before the start reaches a broker's metadata a
+	// moment after its CreateTopics returned: look again briefly before
+	// calling a source topic missing.
+	for wait := 0; err == nil && !e.cfg.CreateTopics && wait < sourceTopicLooks && missingSource(e.topics, existing); wait++ {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+		existing, err = e.describe(ctx, names...)
+	}
 	if err != nil {
 		return err
 	}
@@ -59,6 +70,20 @@ func (e *Engine) planTopics(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// sourceTopicLooks is how many more times, 250 ms apart, planTopics looks for
+// source topics it did not find.
+const sourceTopicLooks = 12
+
+// missingSource reports whether a source topic is not in existing.
+func missingSource(topics []*topicInfo, existing map[string]int32) bool {
+	for _, t := range topics {
+		if _, ok := existing[t.name]; !ok && t.kind == runtime.SourceTopic {
+			return true
+		}
+	}
+	return false
 }
 
 // topicPlan is what planPartitions decides.
