@@ -5,11 +5,8 @@ import (
 
 	"github.com/gofka/streams/runtime"
 	"github.com/gofka/streams/state"
+	"github.com/gofka/streams/streamstest"
 )
-
-type discard struct{ n int }
-
-func (d *discard) Emit(runtime.TopicID, []byte, []byte, int64) { d.n++ }
 
 // TestJoinAllocatesNothingPerRecord runs the generated task over a batch of
 // orders of a known and an unknown product: once the global table's read
@@ -20,7 +17,7 @@ func TestJoinAllocatesNothingPerRecord(t *testing.T) {
 	if err := shared.Put([]byte("p1"), []byte(`{"id":"p1","name":"pen","price_cents":150}`)); err != nil {
 		t.Fatal(err)
 	}
-	out := &discard{}
+	out := &streamstest.CountingEmitter{}
 	task := CompiledOrderEnrich().SubTopologies[0].NewTask(runtime.TaskContext{
 		Out: out, StreamTime: runtime.NoTimestamp, Globals: []state.Backend{shared.View()},
 	})
@@ -34,8 +31,8 @@ func TestJoinAllocatesNothingPerRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	// o1: enriched by both joins, filtered out of orders-without-product; o2: one record.
-	if out.n != 2*201 {
-		t.Fatalf("%d records emitted over 201 runs, want 2 per run", out.n)
+	if out.N != 2*201 {
+		t.Fatalf("%d records emitted over 201 runs, want 2 per run", out.N)
 	}
 	if allocs != 0 {
 		t.Errorf("%v allocations per batch of 2 orders, want 0", allocs)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofka/streams/runtime"
 	"github.com/gofka/streams/state"
+	"github.com/gofka/streams/streamstest"
 )
 
 // The join's cost against its limit: BenchmarkGlobalJoin runs the generated
@@ -43,7 +44,7 @@ func BenchmarkGlobalJoin(b *testing.B) {
 		}
 	}
 	task := CompiledOrderEnrich().SubTopologies[0].NewTask(runtime.TaskContext{
-		Out: &discard{}, StreamTime: runtime.NoTimestamp, Globals: []state.Backend{shared.View()},
+		Out: &streamstest.CountingEmitter{}, StreamTime: runtime.NoTimestamp, Globals: []state.Backend{shared.View()},
 	})
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -57,7 +58,7 @@ func BenchmarkGlobalJoin(b *testing.B) {
 
 func BenchmarkGlobalJoinHandWritten(b *testing.B) {
 	batch, products := benchBatch()
-	out := &discard{}
+	out := &streamstest.CountingEmitter{}
 	var buf []byte
 	b.ReportAllocs()
 	b.ResetTimer()

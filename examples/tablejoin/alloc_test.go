@@ -7,12 +7,8 @@ import (
 
 	"github.com/gofka/streams/runtime"
 	"github.com/gofka/streams/state"
+	"github.com/gofka/streams/streamstest"
 )
-
-// discard is an Emitter that keeps nothing.
-type discard struct{ n int }
-
-func (d *discard) Emit(runtime.TopicID, []byte, []byte, int64) { d.n++ }
 
 // TestJoinAndCountZeroAllocs checks that, once every key is cached, the
 // generated code of the table steps allocates nothing per record: a batch of
@@ -21,7 +17,7 @@ func (d *discard) Emit(runtime.TopicID, []byte, []byte, int64) { d.n++ }
 // change records through the table Count.
 func TestJoinAndCountZeroAllocs(t *testing.T) {
 	p := CompiledTableJoin()
-	out := &discard{}
+	out := &streamstest.CountingEmitter{}
 	newTask := func(st int) runtime.Task {
 		spec := p.SubTopologies[st]
 		stores := make([]state.Backend, len(spec.Stores))
@@ -64,7 +60,7 @@ func TestJoinAndCountZeroAllocs(t *testing.T) {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 	}
-	if out.n == 0 {
+	if out.N == 0 {
 		t.Fatal("nothing was emitted")
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofka/streams/runtime"
 	"github.com/gofka/streams/state"
+	"github.com/gofka/streams/streamstest"
 )
 
 // joinInput is a batch of repartitioned orders (keyed by customer) and the
@@ -28,7 +29,7 @@ func joinInput(n int) (customers, orders []runtime.Record) {
 // store, call enrich, encode) per batch of 1,000 orders.
 func BenchmarkLeftJoin(b *testing.B) {
 	customers, orders := joinInput(1000)
-	out := &discard{}
+	out := &streamstest.CountingEmitter{}
 	spec := CompiledTableJoin().SubTopologies[0]
 	task := spec.NewTask(runtime.TaskContext{Out: out, Stores: []state.Backend{state.NewMemoryBackend()}, NullKeys: &runtime.LateCounter{}})
 	if err := task.Process(0, customers); err != nil {
@@ -48,7 +49,7 @@ func BenchmarkLeftJoin(b *testing.B) {
 // with the same generated serdes and a Go map for the table.
 func BenchmarkLeftJoinHandwritten(b *testing.B) {
 	customers, orders := joinInput(1000)
-	out := &discard{}
+	out := &streamstest.CountingEmitter{}
 	table := map[string]Customer{}
 	for _, r := range customers {
 		c, err := gofkaSerdeCustomer.Decode(r.Value)

@@ -8,12 +8,8 @@ import (
 
 	"github.com/gofka/streams/runtime"
 	"github.com/gofka/streams/state"
+	"github.com/gofka/streams/streamstest"
 )
-
-// discard is an Emitter that keeps nothing.
-type discard struct{ n int }
-
-func (d *discard) Emit(runtime.TopicID, []byte, []byte, int64) { d.n++ }
 
 // TestJoinsZeroAllocs checks that, once every key is cached, the generated
 // code of the three joins allocates nothing per record: batches of customer
@@ -21,7 +17,7 @@ func (d *discard) Emit(runtime.TopicID, []byte, []byte, int64) { d.n++ }
 // the other side's row and timestamp, and a batch of deletes.
 func TestJoinsZeroAllocs(t *testing.T) {
 	p := CompiledTableTable()
-	out := &discard{}
+	out := &streamstest.CountingEmitter{}
 	spec := p.SubTopologies[0]
 	stores := make([]state.Backend, len(spec.Stores))
 	for i := range stores {
@@ -67,7 +63,7 @@ func TestJoinsZeroAllocs(t *testing.T) {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 	}
-	if out.n == 0 {
+	if out.N == 0 {
 		t.Fatal("nothing was emitted")
 	}
 }
@@ -82,7 +78,7 @@ func BenchmarkJoins(b *testing.B) {
 	for i := range stores {
 		stores[i] = state.NewMemoryBackend()
 	}
-	task := spec.NewTask(runtime.TaskContext{Out: &discard{}, Stores: stores, NullKeys: &runtime.LateCounter{}})
+	task := spec.NewTask(runtime.TaskContext{Out: &streamstest.CountingEmitter{}, Stores: stores, NullKeys: &runtime.LateCounter{}})
 	var customers, accounts []runtime.Record
 	for i := range 1000 {
 		id := fmt.Sprintf("c%03d", i)

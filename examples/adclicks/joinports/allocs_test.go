@@ -7,16 +7,13 @@ import (
 
 	"github.com/gofka/streams/runtime"
 	"github.com/gofka/streams/state"
+	"github.com/gofka/streams/streamstest"
 )
 
 // The generated join's glue, measured on the task alone (memory stores, an
 // emitter that drops what it is given): records of 1,000 keys, alternately
 // left and right, each time 1 ms later, so that each record joins the other
 // side's records of its key still in the 100 ms window.
-
-type discard struct{ n int }
-
-func (d *discard) Emit(runtime.TopicID, []byte, []byte, int64) { d.n++ }
 
 // joinBatches are batches of left records (source 0, topic1) and right records
 // (source 1, topic2), b records per batch, over keys keys, times from start.
@@ -48,7 +45,7 @@ func newJoinTask(p *runtime.Program, out runtime.Emitter) runtime.Task {
 // in steady state; a join's stores put every record in their caches (a new
 // key and time each), which flush to the backend at Flush.
 func TestJoinAllocations(t *testing.T) {
-	out := &discard{}
+	out := &streamstest.CountingEmitter{}
 	task := newJoinTask(CompiledInner100(), out)
 	left, right := joinBatches(400, 100, 1000, 0)
 	i := 0
@@ -68,17 +65,17 @@ func TestJoinAllocations(t *testing.T) {
 		step()
 	}
 	allocs := testing.AllocsPerRun(100, step) / 200
-	if out.n == 0 {
+	if out.N == 0 {
 		t.Fatal("the join emitted nothing: the measure proves nothing")
 	}
-	t.Logf("%.2f allocations per record (inner join, 100 ms window, memory stores, flushed every 200 records), %d records emitted", allocs, out.n)
+	t.Logf("%.2f allocations per record (inner join, 100 ms window, memory stores, flushed every 200 records), %d records emitted", allocs, out.N)
 }
 
 // BenchmarkJoin: the inner join's task, per input record.
 func BenchmarkJoin(b *testing.B) {
 	for _, keys := range []int{100, 10_000} {
 		b.Run(fmt.Sprintf("keys=%d", keys), func(b *testing.B) {
-			out := &discard{}
+			out := &streamstest.CountingEmitter{}
 			task := newJoinTask(CompiledInner100(), out)
 			left, right := joinBatches(max(1, b.N/200)+1, 100, keys, 0)
 			b.ReportAllocs()
