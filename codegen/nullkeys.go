@@ -76,16 +76,21 @@ func (t *taskGen) nullKeyFields(fields *[]jen.Code, ctor jen.Dict) {
 	ctor[jen.Id("nullKeys")] = jen.Id(t.l("ctx")).Dot("NullKeys")
 }
 
-// keptNullKey reports that sink n writes the results of a join that keeps
-// records with a null key (ir.Node.KeepsNullKeys; and an inner global join,
-// which keeps one whose selected key is not nil), with the key unchanged since.
+// keptNullKey reports that sink n can write a null key, with the key unchanged
+// since it was read: from a source through stateless steps (Kafka Streams'
+// serdes write null for null, and the producer spreads such records over the
+// partitions, where an empty key would hash them all to one), or from a join
+// that keeps records with a null key (ir.Node.KeepsNullKeys; and an inner
+// global join, which keeps one whose selected key is not nil).
 func keptNullKey(n *ir.Node) bool {
 	for in := n.Inputs[0].Node; !in.KeyChanged; in = in.Inputs[0].Node {
 		switch {
 		case in.KeepsNullKeys() || in.Op == ir.OpJoinGlobal:
 			return true
-		case len(in.Inputs) == 0 || in.Op.Stateful():
+		case in.Op.Stateful() || in.Op == ir.OpJoin || in.Op == ir.OpStreamTableJoin: // it dropped them
 			return false
+		case len(in.Inputs) == 0:
+			return true
 		}
 	}
 	return false

@@ -451,7 +451,7 @@ func (t *taskGen) stepNode(n *ir.Node, k, v string, m mode) []jen.Code {
 func (t *taskGen) encode(s *ir.Serde, v, buf, out, stage string) ([]jen.Code, jen.Code) {
 	switch s.Builtin {
 	case "BytesSerde":
-		if b, ok := s.Type.(*types.Slice); ok && types.Identical(b, types.NewSlice(types.Typ[types.Byte])) {
+		if identityBytes(s) {
 			return nil, jen.Id(v)
 		}
 		return nil, jen.Index().Byte().Call(jen.Id(v))
@@ -493,6 +493,13 @@ func (t *taskGen) emitRecord(n *ir.Node, k, v string) []jen.Code {
 	return t.writeRecord(n, k, v, nil)
 }
 
+// identityBytes reports a serde of []byte, whose encoding is the value itself
+// (a nil key stays nil through it).
+func identityBytes(s *ir.Serde) bool {
+	b, ok := s.Type.(*types.Slice)
+	return s.Builtin == "BytesSerde" && ok && types.Identical(b, types.NewSlice(types.Typ[types.Byte]))
+}
+
 // writeRecord writes a record to the topic of sink or repartition n; with a
 // nil key when null (if not nil) holds.
 func (t *taskGen) writeRecord(n *ir.Node, k, v string, null jen.Code) []jen.Code {
@@ -500,9 +507,9 @@ func (t *taskGen) writeRecord(n *ir.Node, k, v string, null jen.Code) []jen.Code
 	id := t.topicIDs[topicKey{topic.Name, topic.Kind != ir.ExternalTopic}]
 	name := topic.FullName(t.graph.DefaultAppID) // error messages name it as describe does
 	out, key := t.encode(n.KeySerde, k, "keyBuf", t.l(fmt.Sprintf("key%d", n.ID)), "encode key for "+name)
-	if null != nil {
+	if null != nil && !identityBytes(n.KeySerde) {
 		kb := t.l(fmt.Sprintf("kb%d", n.ID))
-		out = append(out, jen.Id(kb).Op(":=").Add(key), jen.If(null).Block(jen.Id(kb).Op("=").Nil().Comment("a null key a join kept")))
+		out = append(out, jen.Id(kb).Op(":=").Add(key), jen.If(null).Block(jen.Id(kb).Op("=").Nil().Comment("a null key stays null")))
 		key = jen.Id(kb)
 	}
 	if n.Op == ir.OpRepartition && !t.graph.ValueUsed(n) {

@@ -281,12 +281,16 @@ func (t *recordsTask0) processClicks(batch []runtime.Record) error {
 		if err != nil {
 			return r.Fail("decode value", err)
 		}
+		kb1 := runtime.StringBytes(k0)
+		if r.Key == nil {
+			kb1 = nil // a null key stays null
+		}
 		value1, err := gofkaSerdeClick.Encode(t.valueBuf[:0], v0)
 		if err != nil {
 			return r.Fail("encode value for clicks-out", err)
 		}
 		t.valueBuf = value1
-		t.out.Emit(1, runtime.StringBytes(k0), value1, r.Timestamp) // to topic "clicks-out"
+		t.out.Emit(1, kb1, value1, r.Timestamp) // to topic "clicks-out"
 	}
 	return nil
 }
@@ -349,12 +353,16 @@ func (t *recordsTask1) processBids(batch []runtime.Record) error {
 		if err != nil {
 			return r.Fail("decode value", err)
 		}
+		kb3 := runtime.StringBytes(k2)
+		if r.Key == nil {
+			kb3 = nil // a null key stays null
+		}
 		value3, err := gofkaSerdeBid.Encode(t.valueBuf[:0], v2)
 		if err != nil {
 			return r.Fail("encode value for bids-out", err)
 		}
 		t.valueBuf = value3
-		t.out.Emit(3, runtime.StringBytes(k2), value3, r.Timestamp) // to topic "bids-out"
+		t.out.Emit(3, kb3, value3, r.Timestamp) // to topic "bids-out"
 	}
 	return nil
 }

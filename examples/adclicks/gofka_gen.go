@@ -514,7 +514,7 @@ func (t *adClicksTask0) join5Closed(r *runtime.Record) error {
 func (t *adClicksTask0) join5Emit(r *runtime.Record, k5 string, v5 Attribution, rts5 int64) error {
 	kb6 := runtime.StringBytes(k5)
 	if r.Key == nil {
-		kb6 = nil // a null key a join kept
+		kb6 = nil // a null key stays null
 	}
 	value6, err := gofkaSerdeAttribution.Encode(t.valueBuf[:0], v5)
 	if err != nil {

@@ -333,20 +333,28 @@ func (t *enrichTask0) processPageViews(batch []runtime.Record) error {
 		if isAdmin(k0, v2) {
 			// branch 0 of Branch#4 at topology.go:183:3: isAdmin → Peek#5 → Sink#6 topic "admin-views"
 			countAdminView(k0, v2)
+			kb6 := runtime.StringBytes(k0)
+			if r.Key == nil {
+				kb6 = nil // a null key stays null
+			}
 			value6, err := gofkaSerdeEnrichedView.Encode(t.valueBuf[:0], v2)
 			if err != nil {
 				return r.Fail("encode value for admin-views", err)
 			}
 			t.valueBuf = value6
-			t.out.Emit(1, runtime.StringBytes(k0), value6, r.Timestamp) // to topic "admin-views"
+			t.out.Emit(1, kb6, value6, r.Timestamp) // to topic "admin-views"
 		} else if anyView(k0, v2) {
 			// branch 1 of Branch#4 at topology.go:183:3: anyView → Sink#7 topic "enriched-views"
+			kb7 := runtime.StringBytes(k0)
+			if r.Key == nil {
+				kb7 = nil // a null key stays null
+			}
 			value7, err := gofkaSerdeEnrichedView.Encode(t.valueBuf[:0], v2)
 			if err != nil {
 				return r.Fail("encode value for enriched-views", err)
 			}
 			t.valueBuf = value7
-			t.out.Emit(2, runtime.StringBytes(k0), value7, r.Timestamp) // to topic "enriched-views"
+			t.out.Emit(2, kb7, value7, r.Timestamp) // to topic "enriched-views"
 		}
 	}
 	return nil

@@ -371,7 +371,7 @@ func (t *orderEnrichTask0) processOrders(batch []runtime.Record) error {
 				v1 := enrich(v0, row1)
 				kb2 := runtime.StringBytes(k0)
 				if r.Key == nil {
-					kb2 = nil // a null key a join kept
+					kb2 = nil // a null key stays null
 				}
 				value2, err := gofkaSerdeEnrichedOrder.Encode(t.valueBuf[:0], v1)
 				if err != nil {
@@ -397,7 +397,7 @@ func (t *orderEnrichTask0) processOrders(batch []runtime.Record) error {
 		}
 		kb5 := runtime.StringBytes(k0)
 		if r.Key == nil {
-			kb5 = nil // a null key a join kept
+			kb5 = nil // a null key stays null
 		}
 		value5, err := gofkaSerdeEnrichedOrder.Encode(t.valueBuf[:0], v3)
 		if err != nil {

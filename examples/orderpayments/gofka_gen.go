@@ -762,7 +762,7 @@ func (t *orderPaymentsTask0) join9Closed(r *runtime.Record) error {
 func (t *orderPaymentsTask0) join9Emit(r *runtime.Record, k9 string, v9 Reconciliation, rts9 int64) error {
 	kb10 := runtime.StringBytes(k9)
 	if r.Key == nil {
-		kb10 = nil // a null key a join kept
+		kb10 = nil // a null key stays null
 	}
 	value10, err := gofkaSerdeReconciliation.Encode(t.valueBuf[:0], v9)
 	if err != nil {

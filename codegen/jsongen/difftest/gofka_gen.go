@@ -1075,12 +1075,16 @@ func (t *recordsTask0) processFlat(batch []runtime.Record) error {
 		if err != nil {
 			return r.Fail("decode value", err)
 		}
+		kb1 := runtime.StringBytes(k0)
+		if r.Key == nil {
+			kb1 = nil // a null key stays null
+		}
 		value1, err := gofkaSerdeFlat.Encode(t.valueBuf[:0], v0)
 		if err != nil {
 			return r.Fail("encode value for flat-out", err)
 		}
 		t.valueBuf = value1
-		t.out.Emit(1, runtime.StringBytes(k0), value1, r.Timestamp) // to topic "flat-out"
+		t.out.Emit(1, kb1, value1, r.Timestamp) // to topic "flat-out"
 	}
 	return nil
 }
@@ -1143,12 +1147,16 @@ func (t *recordsTask1) processNested(batch []runtime.Record) error {
 		if err != nil {
 			return r.Fail("decode value", err)
 		}
+		kb3 := runtime.StringBytes(k2)
+		if r.Key == nil {
+			kb3 = nil // a null key stays null
+		}
 		value3, err := gofkaSerdeNested.Encode(t.valueBuf[:0], v2)
 		if err != nil {
 			return r.Fail("encode value for nested-out", err)
 		}
 		t.valueBuf = value3
-		t.out.Emit(3, runtime.StringBytes(k2), value3, r.Timestamp) // to topic "nested-out"
+		t.out.Emit(3, kb3, value3, r.Timestamp) // to topic "nested-out"
 	}
 	return nil
 }
@@ -1211,12 +1219,16 @@ func (t *recordsTask2) processNode(batch []runtime.Record) error {
 		if err != nil {
 			return r.Fail("decode value", err)
 		}
+		kb5 := runtime.StringBytes(k4)
+		if r.Key == nil {
+			kb5 = nil // a null key stays null
+		}
 		value5, err := gofkaSerdeNode.Encode(t.valueBuf[:0], v4)
 		if err != nil {
 			return r.Fail("encode value for node-out", err)
 		}
 		t.valueBuf = value5
-		t.out.Emit(5, runtime.StringBytes(k4), value5, r.Timestamp) // to topic "node-out"
+		t.out.Emit(5, kb5, value5, r.Timestamp) // to topic "node-out"
 	}
 	return nil
 }
@@ -1279,12 +1291,16 @@ func (t *recordsTask3) processFlatPtr(batch []runtime.Record) error {
 		if err != nil {
 			return r.Fail("decode value", err)
 		}
+		kb7 := runtime.StringBytes(k6)
+		if r.Key == nil {
+			kb7 = nil // a null key stays null
+		}
 		value7, err := gofkaSerdePtrFlat.Encode(t.valueBuf[:0], v6)
 		if err != nil {
 			return r.Fail("encode value for flat-ptr-out", err)
 		}
 		t.valueBuf = value7
-		t.out.Emit(7, runtime.StringBytes(k6), value7, r.Timestamp) // to topic "flat-ptr-out"
+		t.out.Emit(7, kb7, value7, r.Timestamp) // to topic "flat-ptr-out"
 	}
 	return nil
 }
@@ -1347,12 +1363,16 @@ func (t *recordsTask4) processQuoted(batch []runtime.Record) error {
 		if err != nil {
 			return r.Fail("decode value", err)
 		}
+		kb9 := runtime.StringBytes(k8)
+		if r.Key == nil {
+			kb9 = nil // a null key stays null
+		}
 		value9, err := gofkaSerdeQuoted.Encode(t.valueBuf[:0], v8)
 		if err != nil {
 			return r.Fail("encode value for quoted-out", err)
 		}
 		t.valueBuf = value9
-		t.out.Emit(9, runtime.StringBytes(k8), value9, r.Timestamp) // to topic "quoted-out"
+		t.out.Emit(9, kb9, value9, r.Timestamp) // to topic "quoted-out"
 	}
 	return nil
 }

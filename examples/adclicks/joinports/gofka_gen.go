@@ -560,7 +560,7 @@ func (t *left100Task0) join2Emit(r *runtime.Record, k2 int32, v2 string, rts2 in
 	t.keyBuf = key3
 	kb3 := key3
 	if r.Key == nil {
-		kb3 = nil // a null key a join kept
+		kb3 = nil // a null key stays null
 	}
 	t.out.Emit(2, kb3, runtime.StringBytes(v2), rts2) // to topic "out"
 	return nil
@@ -869,7 +869,7 @@ func (t *leftGraceTask0) join2Emit(r *runtime.Record, k2 int32, v2 string, rts2 
 	t.keyBuf = key3
 	kb3 := key3
 	if r.Key == nil {
-		kb3 = nil // a null key a join kept
+		kb3 = nil // a null key stays null
 	}
 	t.out.Emit(2, kb3, runtime.StringBytes(v2), rts2) // to topic "out"
 	return nil
@@ -1197,7 +1197,7 @@ func (t *outer100Task0) join2Emit(r *runtime.Record, k2 int32, v2 string, rts2 i
 	t.keyBuf = key3
 	kb3 := key3
 	if r.Key == nil {
-		kb3 = nil // a null key a join kept
+		kb3 = nil // a null key stays null
 	}
 	t.out.Emit(2, kb3, runtime.StringBytes(v2), rts2) // to topic "out"
 	return nil
@@ -1525,7 +1525,7 @@ func (t *outerGraceTask0) join2Emit(r *runtime.Record, k2 int32, v2 string, rts2
 	t.keyBuf = key3
 	kb3 := key3
 	if r.Key == nil {
-		kb3 = nil // a null key a join kept
+		kb3 = nil // a null key stays null
 	}
 	t.out.Emit(2, kb3, runtime.StringBytes(v2), rts2) // to topic "out"
 	return nil
@@ -1853,7 +1853,7 @@ func (t *outerAsymmetricTask0) join2Emit(r *runtime.Record, k2 int32, v2 string,
 	t.keyBuf = key3
 	kb3 := key3
 	if r.Key == nil {
-		kb3 = nil // a null key a join kept
+		kb3 = nil // a null key stays null
 	}
 	t.out.Emit(2, kb3, runtime.StringBytes(v2), rts2) // to topic "out"
 	return nil
@@ -2417,7 +2417,7 @@ func (t *outerFilteredTask0) join3Emit(r *runtime.Record, k3 int32, v3 string, r
 	t.keyBuf = key4
 	kb4 := key4
 	if r.Key == nil {
-		kb4 = nil // a null key a join kept
+		kb4 = nil // a null key stays null
 	}
 	t.out.Emit(2, kb4, runtime.StringBytes(v3), rts3) // to topic "out"
 	return nil

@@ -123,7 +123,7 @@ func (t *joinTask0) processStreamTopic(batch []runtime.Record) error {
 		t.keyBuf = key2
 		kb2 := key2
 		if r.Key == nil {
-			kb2 = nil // a null key a join kept
+			kb2 = nil // a null key stays null
 		}
 		t.out.Emit(1, kb2, runtime.StringBytes(v1), r.Timestamp) // to topic "output"
 	}
@@ -232,7 +232,7 @@ func (t *leftJoinTask0) processStreamTopic(batch []runtime.Record) error {
 		t.keyBuf = key2
 		kb2 := key2
 		if r.Key == nil {
-			kb2 = nil // a null key a join kept
+			kb2 = nil // a null key stays null
 		}
 		t.out.Emit(1, kb2, runtime.StringBytes(v1), r.Timestamp) // to topic "output"
 	}
