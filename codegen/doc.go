@@ -41,7 +41,9 @@
 // A table step hands the next one a change (key, new value and whether it
 // exists, and the old value when a later GroupBy subtracts it) in plain local
 // variables; joins read the other side's typed cache (table.go, table_ops.go).
-// There is no interface, closure, channel or goroutine between two operators.
+// The task's stream time is the largest timestamp its sources read; a windowed
+// aggregation, a Suppress and a stream-stream join keep their own, by the
+// records reaching them (optime.go, join.go). There is no interface, closure, channel or goroutine between two operators.
 //
 // Output is gofmt'd and deterministic: names come from node numbers and topic
 // names, and nothing is emitted in map order.
