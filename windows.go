@@ -9,9 +9,11 @@ import "time"
 // time.Minute or 5*time.Second.
 //
 // Time windows follow record time (the Kafka record's timestamp, in milliseconds).
-// A record whose window has ended, plus grace, by stream time (the largest record
-// time the task has seen) is late: it is not added, it is counted, and with the
-// LateRecordsTo option it is written unchanged to a topic.
+// A record whose window has ended, plus grace, by stream time is late: it is not
+// added, it is counted, and with the LateRecordsTo option it is written
+// unchanged to a topic. The stream time is the aggregation's own, as in Kafka
+// Streams: the largest record time that has reached it, so a record a Filter
+// drops before it, or one that goes to another aggregation, closes no window.
 type Windows struct{ _ [0]func() }
 
 // TumblingWindows are fixed-size windows that do not overlap, aligned to the epoch:
@@ -104,7 +106,7 @@ func SessionMerger(merger any) SessionMergerOption { return SessionMergerOption{
 type Suppressed struct{ _ [0]func() }
 
 // UntilWindowCloses emits exactly one final result per window, when stream time
-// reaches the window's end plus grace (sessions: end plus gap plus grace; a
+// (the Suppress's own: the largest time of the updates that reached it) reaches the window's end plus grace (sessions: end plus gap plus grace; a
 // session merged into another is never emitted). Only a time-windowed table can
 // use it.
 func UntilWindowCloses() Suppressed { return Suppressed{} }

@@ -46,6 +46,9 @@
 // the later of the change's and the other row's; what follows a step that
 // restamps (a window, a join, an aggregate feeding a join) emits the time in
 // the variable resultTime names instead of the record's.
+// The task's stream time is the largest timestamp its sources read; a windowed
+// aggregation, a Suppress and a stream-stream join keep their own, by the
+// records reaching them (optime.go, join.go).
 // There is no interface, closure, channel or goroutine between two operators.
 //
 // Output is gofmt'd and deterministic: names come from node numbers and topic

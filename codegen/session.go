@@ -14,8 +14,9 @@ import (
 // reduces, Aggregate calls the SessionMerger), the merged sessions are removed,
 // the record is added, and the session [min start, max end] is stored and passed
 // on with the key streams.Windowed[K] and the latest timestamp of its records. A
-// record is late when its merged session ends more than gap + grace before stream
-// time: it is then counted, sent to the late topic if any, and not added.
+// record is late when its merged session ends more than gap + grace before the
+// step's stream time (optime.go): it is then counted, sent to the late topic if
+// any, and not added.
 //
 // As in Kafka Streams, unless the new session is just [ts, ts], each session
 // merged away (or grown) is forwarded as a delete of its key, with its end as
@@ -29,7 +30,7 @@ import (
 //	t.store.FindSessions(key, ts-gap, ts+gap, func(s, e int64, v V, vts int64) error {
 //		remember [s, e]; widen [start, end]; merge v into agg
 //	})
-//	if end+gap+grace < t.streamTime { late }
+//	if end+gap+grace < t.streamTime5 { late }
 //	else { remove the merged sessions; fold the record; Put(key, start, end, agg, latest) ... }
 
 // sessionStoreField is the field type and constructor of a session store.
@@ -63,14 +64,15 @@ func (t *taskGen) sessionWindowed(n *ir.Node, k, v string, m mode) []jen.Code {
 	merged := jen.Id(t.l("t")).Dot(fmt.Sprintf("sessions%d", n.ID))
 	out := []jen.Code{
 		jen.Commentf("%s over session windows (gap %v): the record joins the sessions it reaches.", n, w.Gap),
-		jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Expire").Call(t.clock()), jen.Id(t.l("err")).Op("!=").Nil()).Block(
-			jen.Return(jen.Id(t.l("r")).Dot("Fail").Call(jen.Lit("expire store "+s.Name), jen.Id(t.l("err")))),
-		),
+		jen.Id(ts).Op(":=").Id(t.l("r")).Dot("Timestamp"),
 	}
+	out = append(out, t.advance(n, jen.Id(ts))...)
+	out = append(out, jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Expire").Call(t.clock(n)), jen.Id(t.l("err")).Op("!=").Nil()).Block(
+		jen.Return(jen.Id(t.l("r")).Dot("Fail").Call(jen.Lit("expire store "+s.Name), jen.Id(t.l("err")))),
+	))
 	enc, key := t.encode(s.KeySerde, k, "storeKey", id("sk"), "encode key for store "+s.Name)
 	out = append(out, enc...)
 	out = append(out,
-		jen.Id(ts).Op(":=").Id(t.l("r")).Dot("Timestamp"),
 		jen.List(jen.Id(start), jen.Id(end), jen.Id(latest)).Op(":=").List(jen.Id(ts), jen.Id(ts), jen.Id(ts)),
 		jen.Var().Id(agg).Add(typ(n.Value)),
 	)
@@ -118,7 +120,7 @@ func (t *taskGen) sessionWindowed(n *ir.Node, k, v string, m mode) []jen.Code {
 	open = append(open, t.children(n, 0, wk, agg, m)...)
 	t.resultTime = outer
 	late := append([]jen.Code{jen.Comment("late: the session closed (its end + gap + grace passed)")}, t.lateRecord(n)...)
-	return append(out, jen.If(jen.Id(end).Op("+").Lit(gap+grace).Op("<").Add(t.clock())).Block(late...).Else().Block(open...))
+	return append(out, jen.If(jen.Id(end).Op("+").Lit(gap+grace).Op("<").Add(t.clock(n))).Block(late...).Else().Block(open...))
 }
 
 // mergeSession emits how a found session's aggregate sv joins agg.

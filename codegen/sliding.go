@@ -13,12 +13,14 @@ import (
 // ts updates or creates (state.WindowStore.Slide, whose doc says how), and the
 // generated code folds the record into each and passes each update on, in Kafka
 // Streams' order. A record whose own right window has closed
-// (ts + 1 + d <= stream time - grace) is late.
+// (ts + 1 + d <= stream time - grace) is late; the stream time is the step's
+// own (optime.go).
 //
-//	t.store.Expire(t.streamTime)
-//	if ts5+1+d <= t.streamTime-grace { late }
+//	t.streamTime5 = max(t.streamTime5, ts5)
+//	t.store.Expire(t.streamTime5)
+//	if ts5+1+d <= t.streamTime5-grace { late }
 //	else {
-//		t.slide5, err = t.store.Slide(key, ts5, d, t.streamTime-grace, t.slide5)
+//		t.slide5, err = t.store.Slide(key, ts5, d, t.streamTime5-grace, t.slide5)
 //		for _, st5 := range t.slide5 {
 //			agg5, wts5 := st5.Agg, st5.TS
 //			if !st5.Copy { fold the record into agg5; wts5 = max(wts5, ts5) }
@@ -51,11 +53,12 @@ func (t *taskGen) slidingWindowed(n *ir.Node, k, v string) []jen.Code {
 	steps := jen.Id(t.l("t")).Dot(fmt.Sprintf("slide%d", n.ID))
 	out := []jen.Code{
 		jen.Commentf("%s over sliding windows (time difference %v): the windows the record updates or creates.", n, w.Size),
-		jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Expire").Call(t.clock()), jen.Id(t.l("err")).Op("!=").Nil()).Block(
-			jen.Return(jen.Id(t.l("r")).Dot("Fail").Call(jen.Lit("expire store "+s.Name), jen.Id(t.l("err")))),
-		),
 		jen.Id(ts).Op(":=").Id(t.l("r")).Dot("Timestamp"),
 	}
+	out = append(out, t.advance(n, jen.Id(ts))...)
+	out = append(out, jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Expire").Call(t.clock(n)), jen.Id(t.l("err")).Op("!=").Nil()).Block(
+		jen.Return(jen.Id(t.l("r")).Dot("Fail").Call(jen.Lit("expire store "+s.Name), jen.Id(t.l("err")))),
+	))
 	enc, key := t.encode(s.KeySerde, k, "storeKey", id("sk"), "encode key for store "+s.Name)
 	out = append(out, enc...)
 
@@ -81,9 +84,9 @@ func (t *taskGen) slidingWindowed(n *ir.Node, k, v string) []jen.Code {
 	body = append(body, t.children(n, 0, wk, agg, modeLoop)...)
 	t.resultTime = outer
 
-	closeTime := t.clock().Op("-").Lit(grace)
+	closeTime := t.clock(n).Op("-").Lit(grace)
 	if grace == 0 {
-		closeTime = t.clock()
+		closeTime = t.clock(n)
 	}
 	late := append([]jen.Code{jen.Comment("late: even its right window has closed")}, t.lateRecord(n)...)
 	open := []jen.Code{

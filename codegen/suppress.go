@@ -11,14 +11,17 @@ import (
 // Suppress(UntilWindowCloses()) after a windowed aggregation. Each update of a
 // window replaces the window's pending result in a state.SuppressBuffer (a store
 // with a changelog, so a restart loses no pending result), due when stream time
-// reaches the window's end plus grace (sessions: end plus gap plus grace). After
+// reaches the window's end plus grace (sessions: end plus gap plus grace): the
+// Suppress's own stream time, which only the updates reaching it advance
+// (optime.go), as Kafka Streams' KTableSuppressProcessor. After
 // each update the buffer hands back, oldest first, the results that are due, and
 // a method per Suppress node (final<ID>) runs the rest of the chain on each:
 // exactly one record per window, with the window's timestamp. A session merged
 // away is removed from the buffer (session.go), so it is never emitted.
 //
+//	t.streamTime7 = max(t.streamTime7, window time)
 //	t.storeX.Put(windowed key bytes, end+grace, aggregate bytes, window time)
-//	t.storeX.EvictUntil(t.streamTime, func(key, value []byte, ts int64) error {
+//	t.storeX.EvictUntil(t.streamTime7, func(key, value []byte, ts int64) error {
 //		return t.final5(r, key, value, ts)
 //	})
 //
@@ -28,7 +31,7 @@ import (
 // maxRecords keys wait the oldest are emitted early (EvictOldest):
 //
 //	t.storeX.Update(key bytes, record time, value bytes, record time)
-//	t.storeX.EvictUntil(t.streamTime-d, ...)
+//	t.storeX.EvictUntil(t.streamTime7-d, ...)
 //	if n := t.storeX.Len() - maxRecords; n > 0 { t.storeX.EvictOldest(n, ...) }
 //
 // A buffer reads its backend (what a restart restored) at its first call.
@@ -58,16 +61,16 @@ func (t *taskGen) suppress(n *ir.Node, k, v string) []jen.Code {
 	if n.Suppress.Kind == ir.UntilWindowCloses {
 		out = append(out, jen.Commentf("%s: the window's latest result waits in %s until the window closes.", n, storeRef(s)))
 		put = buf.Clone().Dot("Put").Call(key, closeTime(n, k), val, t.timestamp())
-		due = t.clock()
+		due = t.clock(n)
 	} else {
 		out = append(out, jen.Commentf("%s: the key's latest update waits in %s until %v of stream time has passed since its first.", n, storeRef(s), n.Suppress.Limit))
 		put = buf.Clone().Dot("Update").Call(key, t.timestamp(), val, t.timestamp())
-		due = t.clock()
+		due = t.clock(n)
 		if limit := int(n.Suppress.Limit.Milliseconds()); limit > 0 {
 			due = due.Op("-").Lit(limit)
 		}
 	}
-	out = append(append(out, kc...), vc...)
+	out = append(append(append(out, t.advance(n, t.timestamp())...), kc...), vc...)
 	out = append(out,
 		jen.If(jen.Id(t.l("err")).Op(":=").Add(put), jen.Id(t.l("err")).Op("!=").Nil()).Block(
 			jen.Return(jen.Id(t.l("r")).Dot("Fail").Call(jen.Lit("write store "+s.Name), jen.Id(t.l("err")))),

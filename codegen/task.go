@@ -125,6 +125,7 @@ func (t *taskGen) emit() []jen.Code {
 	fields = append(append(fields, storeFields...), procFields...)
 	t.windowFields(&fields, ctor)
 	t.joinFields(&fields, ctor)
+	t.opTimeFields(&fields, ctor)
 	t.watermarkFields(&fields, ctor)
 	t.nullKeyFields(&fields, ctor)
 	t.globalFields(&fields, ctor)

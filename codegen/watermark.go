@@ -11,9 +11,10 @@ import (
 // Windows close by the watermark when the sub-topology has one: a source of
 // its own with WithWatermark, or a repartition topic written by a
 // sub-topology that has one (the runner carries the watermark through it).
-// Otherwise they close by stream time, as in Kafka Streams. The task keeps the
-// watermark the runner hands it (runtime.WatermarkTask) and, when it moves,
-// emits the suppressed results it closed:
+// Otherwise they close by stream time, each windowed step and Suppress by its
+// own (optime.go), as in Kafka Streams. The task keeps the watermark the
+// runner hands it (runtime.WatermarkTask) and, when it moves, emits the
+// suppressed results it closed:
 //
 //	func (t *pageViewsTask1) AdvanceWatermark(ms int64) error {
 //		t.watermark = ms
@@ -51,13 +52,13 @@ func watermarkedFrom(g *ir.Graph, st *ir.SubTopology, seen map[int]bool) bool {
 	return false
 }
 
-// clock is the time windows close by in this task: its watermark, or its
-// stream time.
-func (t *taskGen) clock() *jen.Statement {
+// clock is the time windows close by at windowed step or Suppress n: the
+// task's watermark, or n's own stream time (opTime).
+func (t *taskGen) clock(n *ir.Node) *jen.Statement {
 	if t.byWatermark {
 		return jen.Id(t.l("t")).Dot("watermark")
 	}
-	return jen.Id(t.l("t")).Dot("streamTime")
+	return jen.Id(t.l("t")).Dot(opTimeField(n))
 }
 
 // watermarkFields adds the watermark field of a task whose windows close by it.
@@ -86,7 +87,7 @@ func (t *taskGen) watermarkMethod() []jen.Code {
 		final := jen.Func().Params(jen.Id(t.l("key")).Index().Byte(), jen.Id(t.l("value")).Index().Byte(), jen.Id(t.l("ts")).Int64()).Error().Block(
 			jen.Return(jen.Id(t.l("t")).Dot(fmt.Sprintf("final%d", n.ID)).Call(jen.Id(t.l("r")), jen.Id(t.l("key")), jen.Id(t.l("value")), jen.Id(t.l("ts")))),
 		)
-		evict = append(evict, jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(t.stores[n.Store]).Dot("EvictUntil").Call(t.clock(), final), jen.Id(t.l("err")).Op("!=").Nil()).Block(
+		evict = append(evict, jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(t.stores[n.Store]).Dot("EvictUntil").Call(t.clock(n), final), jen.Id(t.l("err")).Op("!=").Nil()).Block(
 			jen.Return(jen.Id(t.l("err"))),
 		))
 	}

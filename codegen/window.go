@@ -13,7 +13,8 @@ import (
 
 // Windowed aggregations over tumbling and hopping windows. For each record the
 // generated code walks the windows the record falls in, oldest first, and for each
-// window that is still open (end + grace > stream time) reads, updates and writes
+// window that is still open (end + grace > the step's stream time, optime.go)
+// reads, updates and writes
 // the aggregate of (key, window start), then passes the update on with the key
 // streams.Windowed[K]. A record that falls in no open window is late: it is
 // counted (runtime.LateCounter) and, with LateRecordsTo, written unchanged to the
@@ -24,10 +25,11 @@ import (
 // latest timestamp that contributed, which is the result record's timestamp);
 // windows that can no longer change are expired as stream time advances.
 //
-//	t.store.Expire(t.streamTime)
+//	t.streamTime5 = max(t.streamTime5, ts5)                  // the step's own time
+//	t.store.Expire(t.streamTime5)
 //	start5 := max(0, ts5-size+advance) / advance * advance   // the oldest window
 //	for ; start5 <= ts5; start5 += advance {
-//		if start5+size+grace <= t.streamTime { continue }      // closed
+//		if start5+size+grace <= t.streamTime5 { continue }     // closed
 //		... read-modify-write of (key, start5), timestamp max(its, ts5) ...
 //		w5 := streams.Windowed[K]{Key: k, Start: ..., End: ...}
 //		... what follows the aggregation, with w5, agg5 and the window's timestamp ...
@@ -62,11 +64,12 @@ func (t *taskGen) windowed(n *ir.Node, k, v string, m mode) []jen.Code {
 
 	out := []jen.Code{
 		jen.Commentf("%s over %s windows of %s: every window the record falls in, oldest first.", n, w.Kind, w.Size),
-		jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Expire").Call(t.clock()), jen.Id(t.l("err")).Op("!=").Nil()).Block(
-			jen.Return(jen.Id(t.l("r")).Dot("Fail").Call(jen.Lit("expire store "+s.Name), jen.Id(t.l("err")))),
-		),
 		jen.Id(ts).Op(":=").Id(t.l("r")).Dot("Timestamp"),
 	}
+	out = append(out, t.advance(n, jen.Id(ts))...)
+	out = append(out, jen.If(jen.Id(t.l("err")).Op(":=").Id(t.l("t")).Dot(field).Dot("Expire").Call(t.clock(n)), jen.Id(t.l("err")).Op("!=").Nil()).Block(
+		jen.Return(jen.Id(t.l("r")).Dot("Fail").Call(jen.Lit("expire store "+s.Name), jen.Id(t.l("err")))),
+	))
 	enc, key := t.encode(s.KeySerde, k, "storeKey", t.l(fmt.Sprintf("sk%d", n.ID)), "encode key for store "+s.Name)
 	out = append(out, enc...)
 	out = append(out,
@@ -85,7 +88,7 @@ func (t *taskGen) windowed(n *ir.Node, k, v string, m mode) []jen.Code {
 func (t *taskGen) windowBody(n *ir.Node, k, v string, key jen.Code, start string, size, grace int) []jen.Code {
 	wk := t.l(fmt.Sprintf("w%d", n.ID))
 	body := []jen.Code{
-		jen.If(jen.Id(start).Op("+").Lit(size + grace).Op("<=").Add(t.clock())).Block(
+		jen.If(jen.Id(start).Op("+").Lit(size + grace).Op("<=").Add(t.clock(n))).Block(
 			jen.Continue().Comment("closed: its end plus grace has passed"),
 		),
 		jen.Id(t.l(fmt.Sprintf("open%d", n.ID))).Op("=").True(),

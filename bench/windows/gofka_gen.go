@@ -62,6 +62,7 @@ type tumblingCountTask0 struct {
 	valueBuf       []byte                    // reused for every encoded value
 	storePerMinute *state.WindowStore[int64] // store "per-minute"
 	late           *runtime.LateCounter      // records that fell in no open window
+	streamTime2    int64                     // the stream time of Count#2: the largest timestamp that reached it
 	nullKeys       *runtime.LateCounter      // records dropped for a null key
 }
 
@@ -72,6 +73,7 @@ func newTumblingCountTask0(ctx runtime.TaskContext) runtime.Task {
 		out:            ctx.Out,
 		storePerMinute: state.NewWindowStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 60000, Retention: 90000}, ctx.CacheEntries),
 		streamTime:     ctx.StreamTime,
+		streamTime2:    ctx.StreamTime,
 	}
 }
 
@@ -121,13 +123,14 @@ func (t *tumblingCountTask0) processEvents(batch []runtime.Record) error {
 			continue
 		}
 		// Count#2 over tumbling windows of 1m0s: every window the record falls in, oldest first.
-		if err := t.storePerMinute.Expire(t.streamTime); err != nil {
+		ts2 := r.Timestamp
+		t.streamTime2 = max(t.streamTime2, ts2) // its own stream time: only the records that reach it
+		if err := t.storePerMinute.Expire(t.streamTime2); err != nil {
 			return r.Fail("expire store per-minute", err)
 		}
-		ts2 := r.Timestamp
 		open2 := false // whether some window was still open
 		for start2 := max(0, ts2-60000+60000) / 60000 * 60000; start2 <= ts2; start2 += 60000 {
-			if start2+90000 <= t.streamTime {
+			if start2+90000 <= t.streamTime2 {
 				continue // closed: its end plus grace has passed
 			}
 			open2 = true
@@ -197,6 +200,7 @@ type hoppingCountTask0 struct {
 	valueBuf     []byte                    // reused for every encoded value
 	storeHopping *state.WindowStore[int64] // store "hopping"
 	late         *runtime.LateCounter      // records that fell in no open window
+	streamTime2  int64                     // the stream time of Count#2: the largest timestamp that reached it
 	nullKeys     *runtime.LateCounter      // records dropped for a null key
 }
 
@@ -207,6 +211,7 @@ func newHoppingCountTask0(ctx runtime.TaskContext) runtime.Task {
 		out:          ctx.Out,
 		storeHopping: state.NewWindowStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 10000, Retention: 40000}, ctx.CacheEntries),
 		streamTime:   ctx.StreamTime,
+		streamTime2:  ctx.StreamTime,
 	}
 }
 
@@ -256,13 +261,14 @@ func (t *hoppingCountTask0) processEvents(batch []runtime.Record) error {
 			continue
 		}
 		// Count#2 over hopping windows of 10s: every window the record falls in, oldest first.
-		if err := t.storeHopping.Expire(t.streamTime); err != nil {
+		ts2 := r.Timestamp
+		t.streamTime2 = max(t.streamTime2, ts2) // its own stream time: only the records that reach it
+		if err := t.storeHopping.Expire(t.streamTime2); err != nil {
 			return r.Fail("expire store hopping", err)
 		}
-		ts2 := r.Timestamp
 		open2 := false // whether some window was still open
 		for start2 := max(0, ts2-10000+2000) / 2000 * 2000; start2 <= ts2; start2 += 2000 {
-			if start2+40000 <= t.streamTime {
+			if start2+40000 <= t.streamTime2 {
 				continue // closed: its end plus grace has passed
 			}
 			open2 = true
@@ -333,6 +339,7 @@ type sessionCountTask0 struct {
 	storeSessions *state.SessionStore[int64] // store "sessions"
 	late          *runtime.LateCounter       // records that fell in no open window
 	sessions2     [][2]int64                 // the sessions a record of Count#2 merges, [start, end]
+	streamTime2   int64                      // the stream time of Count#2: the largest timestamp that reached it
 	nullKeys      *runtime.LateCounter       // records dropped for a null key
 }
 
@@ -343,6 +350,7 @@ func newSessionCountTask0(ctx runtime.TaskContext) runtime.Task {
 		out:           ctx.Out,
 		storeSessions: state.NewSessionStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.SessionSpec{Retention: 40000}, ctx.CacheEntries),
 		streamTime:    ctx.StreamTime,
+		streamTime2:   ctx.StreamTime,
 	}
 }
 
@@ -392,10 +400,11 @@ func (t *sessionCountTask0) processEvents(batch []runtime.Record) error {
 			continue
 		}
 		// Count#2 over session windows (gap 30s): the record joins the sessions it reaches.
-		if err := t.storeSessions.Expire(t.streamTime); err != nil {
+		ts2 := r.Timestamp
+		t.streamTime2 = max(t.streamTime2, ts2) // its own stream time: only the records that reach it
+		if err := t.storeSessions.Expire(t.streamTime2); err != nil {
 			return r.Fail("expire store sessions", err)
 		}
-		ts2 := r.Timestamp
 		start2, end2, latest2 := ts2, ts2, ts2
 		var agg2 int64
 		t.sessions2 = t.sessions2[:0]
@@ -407,7 +416,7 @@ func (t *sessionCountTask0) processEvents(batch []runtime.Record) error {
 		}); err != nil {
 			return r.Fail("read store sessions", err)
 		}
-		if end2+40000 < t.streamTime {
+		if end2+40000 < t.streamTime2 {
 			// late: the session closed (its end + gap + grace passed)
 			t.late.Inc()
 		} else {

@@ -65,6 +65,8 @@ type pageViewsTask0 struct {
 	storeViewsPerMinute         *state.WindowStore[int64] // store "views-per-minute"
 	storeViewsPerMinuteSuppress *state.SuppressBuffer     // store "views-per-minute-suppress"
 	late                        *runtime.LateCounter      // records that fell in no open window
+	streamTime2                 int64                     // the stream time of Count#2: the largest timestamp that reached it
+	streamTime5                 int64                     // the stream time of Suppress#5: the largest timestamp that reached it
 	nullKeys                    *runtime.LateCounter      // records dropped for a null key
 }
 
@@ -76,6 +78,8 @@ func newPageViewsTask0(ctx runtime.TaskContext) runtime.Task {
 		storeViewsPerMinute:         state.NewWindowStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 60000, Retention: 70000}, ctx.CacheEntries),
 		storeViewsPerMinuteSuppress: state.NewSuppressBuffer(ctx.Stores[1]),
 		streamTime:                  ctx.StreamTime,
+		streamTime2:                 ctx.StreamTime,
+		streamTime5:                 ctx.StreamTime,
 	}
 }
 
@@ -128,13 +132,14 @@ func (t *pageViewsTask0) processPageViews(batch []runtime.Record) error {
 			continue
 		}
 		// Count#2 over tumbling windows of 1m0s: every window the record falls in, oldest first.
-		if err := t.storeViewsPerMinute.Expire(t.streamTime); err != nil {
+		ts2 := r.Timestamp
+		t.streamTime2 = max(t.streamTime2, ts2) // its own stream time: only the records that reach it
+		if err := t.storeViewsPerMinute.Expire(t.streamTime2); err != nil {
 			return r.Fail("expire store views-per-minute", err)
 		}
-		ts2 := r.Timestamp
 		open2 := false // whether some window was still open
 		for start2 := max(0, ts2-60000+60000) / 60000 * 60000; start2 <= ts2; start2 += 60000 {
-			if start2+70000 <= t.streamTime {
+			if start2+70000 <= t.streamTime2 {
 				continue // closed: its end plus grace has passed
 			}
 			open2 = true
@@ -164,6 +169,7 @@ func (t *pageViewsTask0) processPageViews(batch []runtime.Record) error {
 			}
 			// fan-out 2 of 2 from Count#2: Suppress#5 store "views-per-minute-suppress" → ToStream#6 → Sink#7 topic "page-views-per-minute-final"
 			// Suppress#5: the window's latest result waits in store "views-per-minute-suppress" until the window closes.
+			t.streamTime5 = max(t.streamTime5, wts2) // its own stream time: only the records that reach it
 			bk5, err := gofkaSerdeWindowed.EncodeStart(t.keyBuf[:0], k0, start2)
 			if err != nil {
 				return r.Fail("encode key for store views-per-minute-suppress", err)
@@ -177,7 +183,7 @@ func (t *pageViewsTask0) processPageViews(batch []runtime.Record) error {
 			if err := t.storeViewsPerMinuteSuppress.Put(bk5, w2.End.UnixMilli()+10000, bv5, wts2); err != nil {
 				return r.Fail("write store views-per-minute-suppress", err)
 			}
-			if err := t.storeViewsPerMinuteSuppress.EvictUntil(t.streamTime, func(key []byte, value []byte, ts int64) error {
+			if err := t.storeViewsPerMinuteSuppress.EvictUntil(t.streamTime5, func(key []byte, value []byte, ts int64) error {
 				return t.final5(r, key, value, ts)
 			}); err != nil {
 				return err

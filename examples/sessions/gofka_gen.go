@@ -57,6 +57,7 @@ type sessionsTask0 struct {
 	storeClicksPerSession *state.SessionStore[int64] // store "clicks-per-session"
 	late                  *runtime.LateCounter       // records that fell in no open window
 	sessions2             [][2]int64                 // the sessions a record of Count#2 merges, [start, end]
+	streamTime2           int64                      // the stream time of Count#2: the largest timestamp that reached it
 	nullKeys              *runtime.LateCounter       // records dropped for a null key
 }
 
@@ -67,6 +68,7 @@ func newSessionsTask0(ctx runtime.TaskContext) runtime.Task {
 		out:                   ctx.Out,
 		storeClicksPerSession: state.NewSessionStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.SessionSpec{Retention: 360000}, ctx.CacheEntries),
 		streamTime:            ctx.StreamTime,
+		streamTime2:           ctx.StreamTime,
 	}
 }
 
@@ -116,10 +118,11 @@ func (t *sessionsTask0) processClicks(batch []runtime.Record) error {
 			continue
 		}
 		// Count#2 over session windows (gap 5m0s): the record joins the sessions it reaches.
-		if err := t.storeClicksPerSession.Expire(t.streamTime); err != nil {
+		ts2 := r.Timestamp
+		t.streamTime2 = max(t.streamTime2, ts2) // its own stream time: only the records that reach it
+		if err := t.storeClicksPerSession.Expire(t.streamTime2); err != nil {
 			return r.Fail("expire store clicks-per-session", err)
 		}
-		ts2 := r.Timestamp
 		start2, end2, latest2 := ts2, ts2, ts2
 		var agg2 int64
 		t.sessions2 = t.sessions2[:0]
@@ -131,7 +134,7 @@ func (t *sessionsTask0) processClicks(batch []runtime.Record) error {
 		}); err != nil {
 			return r.Fail("read store clicks-per-session", err)
 		}
-		if end2+360000 < t.streamTime {
+		if end2+360000 < t.streamTime2 {
 			// late: the session closed (its end + gap + grace passed)
 			t.late.Inc()
 			t.out.Emit(1, r.Key, r.Value, r.Timestamp) // unchanged, to the late records' topic "late-clicks"

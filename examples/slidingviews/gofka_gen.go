@@ -60,6 +60,7 @@ type slidingViewsTask0 struct {
 	storeViewsSliding *state.WindowStore[int64]  // store "views-sliding"
 	late              *runtime.LateCounter       // records that fell in no open window
 	slide2            []state.SlidingStep[int64] // the windows a record of Count#2 updates or creates
+	streamTime2       int64                      // the stream time of Count#2: the largest timestamp that reached it
 	nullKeys          *runtime.LateCounter       // records dropped for a null key
 }
 
@@ -70,6 +71,7 @@ func newSlidingViewsTask0(ctx runtime.TaskContext) runtime.Task {
 		out:               ctx.Out,
 		storeViewsSliding: state.NewWindowStore[int64](ctx.Stores[0], gofkaSerdeInt64.Encode, gofkaSerdeInt64.Decode, state.WindowSpec{Size: 5000, Retention: 20000}, ctx.CacheEntries),
 		streamTime:        ctx.StreamTime,
+		streamTime2:       ctx.StreamTime,
 	}
 }
 
@@ -119,17 +121,18 @@ func (t *slidingViewsTask0) processPageViews(batch []runtime.Record) error {
 			continue
 		}
 		// Count#2 over sliding windows (time difference 5s): the windows the record updates or creates.
-		if err := t.storeViewsSliding.Expire(t.streamTime); err != nil {
+		ts2 := r.Timestamp
+		t.streamTime2 = max(t.streamTime2, ts2) // its own stream time: only the records that reach it
+		if err := t.storeViewsSliding.Expire(t.streamTime2); err != nil {
 			return r.Fail("expire store views-sliding", err)
 		}
-		ts2 := r.Timestamp
-		if ts2+5001 <= t.streamTime-10000 {
+		if ts2+5001 <= t.streamTime2-10000 {
 			// late: even its right window has closed
 			t.late.Inc()
 			t.out.Emit(1, r.Key, r.Value, r.Timestamp) // unchanged, to the late records' topic "late-page-views"
 		} else {
 			var err error
-			t.slide2, err = t.storeViewsSliding.Slide(runtime.StringBytes(k0), ts2, 5000, t.streamTime-10000, t.slide2)
+			t.slide2, err = t.storeViewsSliding.Slide(runtime.StringBytes(k0), ts2, 5000, t.streamTime2-10000, t.slide2)
 			if err != nil {
 				return r.Fail("read store views-sliding", err)
 			}

@@ -2129,10 +2129,10 @@ func (t *q8Task2) processQ8PersonsByIdRepartition(batch []runtime.Record) error 
 			return r.Fail("decode value", err)
 		}
 		// Reduce#15 over tumbling windows of 10s: every window the record falls in, oldest first.
+		ts15 := r.Timestamp
 		if err := t.storeQ8Persons.Expire(t.watermark); err != nil {
 			return r.Fail("expire store q8-persons", err)
 		}
-		ts15 := r.Timestamp
 		sk15, err := gofkaSerdeInt64.Encode(t.storeKey[:0], k13)
 		if err != nil {
 			return r.Fail("encode key for store q8-persons", err)
@@ -2294,10 +2294,10 @@ func (t *q8Task3) processQ8AuctionsBySellerRepartition(batch []runtime.Record) e
 		t.streamTime = max(t.streamTime, r.Timestamp)
 		var v20 int64 // no step reads the value: it is not decoded
 		// Count#22 over tumbling windows of 10s: every window the record falls in, oldest first.
+		ts22 := r.Timestamp
 		if err := t.storeQ8Sellers.Expire(t.watermark); err != nil {
 			return r.Fail("expire store q8-sellers", err)
 		}
-		ts22 := r.Timestamp
 		sk22, err := gofkaSerdeInt64.Encode(t.storeKey[:0], k20)
 		if err != nil {
 			return r.Fail("encode key for store q8-sellers", err)
@@ -4132,10 +4132,10 @@ func (t *q5Task2) processQ5ByAuctionRepartition(batch []runtime.Record) error {
 		t.streamTime = max(t.streamTime, r.Timestamp)
 		var v7 int64 // no step reads the value: it is not decoded
 		// Count#9 over hopping windows of 10s: every window the record falls in, oldest first.
+		ts9 := r.Timestamp
 		if err := t.storeQ5Counts.Expire(t.watermark); err != nil {
 			return r.Fail("expire store q5-counts", err)
 		}
-		ts9 := r.Timestamp
 		sk9, err := gofkaSerdeInt64.Encode(t.storeKey[:0], k7)
 		if err != nil {
 			return r.Fail("encode key for store q5-counts", err)
@@ -4302,10 +4302,10 @@ func (t *q5Task3) processQ5WindowCountsRepartition(batch []runtime.Record) error
 			return r.Fail("decode value", err)
 		}
 		// Aggregate#16 over tumbling windows of 2s: every window the record falls in, oldest first.
+		ts16 := r.Timestamp
 		if err := t.storeQ5Top.Expire(t.watermark); err != nil {
 			return r.Fail("expire store q5-top", err)
 		}
-		ts16 := r.Timestamp
 		sk16, err := gofkaSerdeInt64.Encode(t.storeKey[:0], k14)
 		if err != nil {
 			return r.Fail("encode key for store q5-top", err)
@@ -4718,10 +4718,10 @@ func (t *q7Task2) processQ7TopRepartition(batch []runtime.Record) error {
 			return r.Fail("decode value", err)
 		}
 		// Aggregate#10 over tumbling windows of 10s: every window the record falls in, oldest first.
+		ts10 := r.Timestamp
 		if err := t.storeQ7Top.Expire(t.watermark); err != nil {
 			return r.Fail("expire store q7-top", err)
 		}
-		ts10 := r.Timestamp
 		sk10, err := gofkaSerdeInt64.Encode(t.storeKey[:0], k8)
 		if err != nil {
 			return r.Fail("encode key for store q7-top", err)
