@@ -146,12 +146,7 @@ func (t *taskGen) joinSide(recv jen.Code, n *ir.Node, side int) []jen.Code {
 		return jen.If(errID.Clone().Op(":=").Id(t.l("t")).Dot(fmt.Sprintf("join%dEmit", n.ID)).Call(r, jen.Id(k), value, at), errID.Clone().Op("!=").Nil()).Block(jen.Return(errID.Clone()))
 	}
 	times := jen.Id(t.l("t")).Dot(joinTimesField(n))
-	body := []jen.Code{}
-	if null := t.nullKeyFrom(n.Inputs[side].Node, k); null != nil {
-		// Kafka Streams' shared time tracker counts a null key too, before it drops or emits it.
-		body = append(body, times.Clone().Dot("Join").Op("=").Max(times.Clone().Dot("Join"), jen.Id(ts)))
-	}
-	body = append(body, t.joinNullKey(n, side, k, v, ts, emitsNonMatch)...)
+	body := t.joinNullKey(n, side, k, v, ts, times, emitsNonMatch)
 	body = append(body,
 		failOn(field(this).Dot("Expire").Call(times.Clone().Dot("Advance").Call(jen.Lit(side == 0), jen.Id(ts))), "expire store "+this.Name),
 	)
@@ -213,19 +208,21 @@ func (t *taskGen) joinSide(recv jen.Code, n *ir.Node, side int) []jen.Code {
 // non-matches (the left of a left join, both of an outer join) emits it at
 // once, at its time, with nil for the other side, without looking for a
 // match or for closed non-matches; the other sides drop and count it.
-func (t *taskGen) joinNullKey(n *ir.Node, side int, k, v, ts string, emitsNonMatch bool) []jen.Code {
+func (t *taskGen) joinNullKey(n *ir.Node, side int, k, v, ts string, times *jen.Statement, emitsNonMatch bool) []jen.Code {
 	null := t.nullKeyFrom(n.Inputs[side].Node, k)
 	if null == nil {
 		return nil
 	}
+	// Kafka Streams' shared time tracker counts a null key too, before it drops or emits it.
+	advance := times.Clone().Dot("Join").Op("=").Max(times.Clone().Dot("Join"), jen.Id(ts))
 	if !emitsNonMatch {
-		return t.dropNullKey(null, modeMethod, nil)
+		return append([]jen.Code{advance}, t.dropNullKey(null, modeMethod, nil)...)
 	}
 	var l, r jen.Code = jen.Id(v), nil
 	if side == 1 {
 		l, r = r, l
 	}
-	return []jen.Code{jen.If(null).Block(
+	return []jen.Code{advance, jen.If(null).Block(
 		jen.Comment("A null key joins nothing: emitted at once with nil for the other side."),
 		jen.Return(jen.Id(t.l("t")).Dot(fmt.Sprintf("join%dEmit", n.ID)).Call(jen.Id(t.l("r")), jen.Id(k), t.call(n.Fns[0], joinArgs(n, k, l, r, side == 1, side == 0)...), jen.Id(ts))),
 	)}

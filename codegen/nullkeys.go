@@ -17,7 +17,7 @@ import (
 // stateful step or a join, as Kafka Streams does; rest follows for the others.
 func (t *taskGen) dropNullKey(cond jen.Code, m mode, rest []jen.Code) []jen.Code {
 	t.nullKeys = true
-	drop := []jen.Code{jen.Id(t.l("t")).Dot("nullKeys").Dot("Inc").Call().Comment("a null key: dropped before a stateful step")}
+	drop := []jen.Code{jen.Id(t.l("t")).Dot("nullKeys").Dot("Inc").Call().Comment("a null key: dropped and counted")}
 	switch m {
 	case modeLoop:
 		return append([]jen.Code{jen.If(cond).Block(append(drop, jen.Continue())...)}, rest...)

@@ -119,7 +119,7 @@ func (t *tumblingCountTask0) processEvents(batch []runtime.Record) error {
 		t.streamTime = max(t.streamTime, r.Timestamp)
 		var v0 []byte // no step reads the value: it is not decoded
 		if r.Key == nil {
-			t.nullKeys.Inc() // a null key: dropped before a stateful step
+			t.nullKeys.Inc() // a null key: dropped and counted
 			continue
 		}
 		// Count#2 over tumbling windows of 1m0s: every window the record falls in, oldest first.
@@ -257,7 +257,7 @@ func (t *hoppingCountTask0) processEvents(batch []runtime.Record) error {
 		t.streamTime = max(t.streamTime, r.Timestamp)
 		var v0 []byte // no step reads the value: it is not decoded
 		if r.Key == nil {
-			t.nullKeys.Inc() // a null key: dropped before a stateful step
+			t.nullKeys.Inc() // a null key: dropped and counted
 			continue
 		}
 		// Count#2 over hopping windows of 10s: every window the record falls in, oldest first.
@@ -396,7 +396,7 @@ func (t *sessionCountTask0) processEvents(batch []runtime.Record) error {
 		t.streamTime = max(t.streamTime, r.Timestamp)
 		var v0 []byte // no step reads the value: it is not decoded
 		if r.Key == nil {
-			t.nullKeys.Inc() // a null key: dropped before a stateful step
+			t.nullKeys.Inc() // a null key: dropped and counted
 			continue
 		}
 		// Count#2 over session windows (gap 30s): the record joins the sessions it reaches.

@@ -379,7 +379,7 @@ func (t *fKJoinTask0) processOrders(batch []runtime.Record) error {
 		t.current = i
 		r := &batch[i]
 		if r.Key == nil {
-			t.nullKeys.Inc() // a null key: dropped before a stateful step
+			t.nullKeys.Inc() // a null key: dropped and counted
 			continue
 		}
 		k0, err := gofkaSerdeString.Decode(r.Key)
@@ -741,7 +741,7 @@ func (t *fKJoinTask1) processCustomers(batch []runtime.Record) error {
 		t.current = i
 		r := &batch[i]
 		if r.Key == nil {
-			t.nullKeys.Inc() // a null key: dropped before a stateful step
+			t.nullKeys.Inc() // a null key: dropped and counted
 			continue
 		}
 		k1, err := gofkaSerdeString.Decode(r.Key)

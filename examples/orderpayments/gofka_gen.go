@@ -566,7 +566,7 @@ func (t *orderPaymentsTask0) processOrderReconciliationRightRepartition(batch []
 func (t *orderPaymentsTask0) join6Left(r *runtime.Record, k6 string, v Order, ts6 int64) error {
 	t.join6Times.Join = max(t.join6Times.Join, ts6)
 	if r.Key == nil {
-		t.nullKeys.Inc() // a null key: dropped before a stateful step
+		t.nullKeys.Inc() // a null key: dropped and counted
 		return nil
 	}
 	if err := t.storeOrderPaymentsThis.Expire(t.join6Times.Advance(true, ts6)); err != nil {

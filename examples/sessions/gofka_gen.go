@@ -114,7 +114,7 @@ func (t *sessionsTask0) processClicks(batch []runtime.Record) error {
 		t.streamTime = max(t.streamTime, r.Timestamp)
 		var v0 []byte // no step reads the value: it is not decoded
 		if r.Key == nil {
-			t.nullKeys.Inc() // a null key: dropped before a stateful step
+			t.nullKeys.Inc() // a null key: dropped and counted
 			continue
 		}
 		// Count#2 over session windows (gap 5m0s): the record joins the sessions it reaches.

@@ -117,7 +117,7 @@ func (t *slidingViewsTask0) processPageViews(batch []runtime.Record) error {
 		t.streamTime = max(t.streamTime, r.Timestamp)
 		var v0 []byte // no step reads the value: it is not decoded
 		if r.Key == nil {
-			t.nullKeys.Inc() // a null key: dropped before a stateful step
+			t.nullKeys.Inc() // a null key: dropped and counted
 			continue
 		}
 		// Count#2 over sliding windows (time difference 5s): the windows the record updates or creates.

@@ -368,7 +368,7 @@ func (t *tableJoinTask0) processCustomers(batch []runtime.Record) error {
 		t.current = i
 		r := &batch[i]
 		if r.Key == nil {
-			t.nullKeys.Inc() // a null key: dropped before a stateful step
+			t.nullKeys.Inc() // a null key: dropped and counted
 			continue
 		}
 		k0, err := gofkaSerdeString.Decode(r.Key)

@@ -188,7 +188,7 @@ func (t *inner100Task0) processTopic2(batch []runtime.Record) error {
 func (t *inner100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int64) error {
 	t.join2Times.Join = max(t.join2Times.Join, ts2)
 	if r.Key == nil {
-		t.nullKeys.Inc() // a null key: dropped before a stateful step
+		t.nullKeys.Inc() // a null key: dropped and counted
 		return nil
 	}
 	if err := t.storeJoin0This.Expire(t.join2Times.Advance(true, ts2)); err != nil {
@@ -219,7 +219,7 @@ func (t *inner100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int
 func (t *inner100Task0) join2Right(r *runtime.Record, k2 int32, v string, ts2 int64) error {
 	t.join2Times.Join = max(t.join2Times.Join, ts2)
 	if r.Key == nil {
-		t.nullKeys.Inc() // a null key: dropped before a stateful step
+		t.nullKeys.Inc() // a null key: dropped and counted
 		return nil
 	}
 	if err := t.storeJoin0Other.Expire(t.join2Times.Advance(false, ts2)); err != nil {
@@ -481,7 +481,7 @@ func (t *left100Task0) join2Left(r *runtime.Record, k2 int32, v string, ts2 int6
 func (t *left100Task0) join2Right(r *runtime.Record, k2 int32, v string, ts2 int64) error {
 	t.join2Times.Join = max(t.join2Times.Join, ts2)
 	if r.Key == nil {
-		t.nullKeys.Inc() // a null key: dropped before a stateful step
+		t.nullKeys.Inc() // a null key: dropped and counted
 		return nil
 	}
 	if err := t.storeJoin0Other.Expire(t.join2Times.Advance(false, ts2)); err != nil {
@@ -790,7 +790,7 @@ func (t *leftGraceTask0) join2Left(r *runtime.Record, k2 int32, v string, ts2 in
 func (t *leftGraceTask0) join2Right(r *runtime.Record, k2 int32, v string, ts2 int64) error {
 	t.join2Times.Join = max(t.join2Times.Join, ts2)
 	if r.Key == nil {
-		t.nullKeys.Inc() // a null key: dropped before a stateful step
+		t.nullKeys.Inc() // a null key: dropped and counted
 		return nil
 	}
 	if err := t.storeJoin0Other.Expire(t.join2Times.Advance(false, ts2)); err != nil {
@@ -2023,7 +2023,7 @@ func (t *innerFilteredTask0) processTopic2(batch []runtime.Record) error {
 func (t *innerFilteredTask0) join3Left(r *runtime.Record, k3 int32, v string, ts3 int64) error {
 	t.join3Times.Join = max(t.join3Times.Join, ts3)
 	if r.Key == nil {
-		t.nullKeys.Inc() // a null key: dropped before a stateful step
+		t.nullKeys.Inc() // a null key: dropped and counted
 		return nil
 	}
 	if err := t.storeJoin0This.Expire(t.join3Times.Advance(true, ts3)); err != nil {
@@ -2054,7 +2054,7 @@ func (t *innerFilteredTask0) join3Left(r *runtime.Record, k3 int32, v string, ts
 func (t *innerFilteredTask0) join3Right(r *runtime.Record, k3 int32, v string, ts3 int64) error {
 	t.join3Times.Join = max(t.join3Times.Join, ts3)
 	if r.Key == nil {
-		t.nullKeys.Inc() // a null key: dropped before a stateful step
+		t.nullKeys.Inc() // a null key: dropped and counted
 		return nil
 	}
 	if err := t.storeJoin0Other.Expire(t.join3Times.Advance(false, ts3)); err != nil {

@@ -197,7 +197,7 @@ func (t *filteredTask0) processViews(batch []runtime.Record) error {
 		{
 			// fan-out 1 of 4 from Group#2: Count#3 store "tumbling-counts"
 			if r.Key == nil {
-				t.nullKeys.Inc() // a null key: dropped before a stateful step
+				t.nullKeys.Inc() // a null key: dropped and counted
 			} else {
 				// Count#3 over tumbling windows of 10ms: every window the record falls in, oldest first.
 				ts3 := r.Timestamp
@@ -262,7 +262,7 @@ func (t *filteredTask0) processViews(batch []runtime.Record) error {
 		{
 			// fan-out 2 of 4 from Group#2: Count#11 store "session-counts" → ToStream#12 → Map#13 → Sink#14 topic "session-raw"
 			if r.Key == nil {
-				t.nullKeys.Inc() // a null key: dropped before a stateful step
+				t.nullKeys.Inc() // a null key: dropped and counted
 			} else {
 				// Count#11 over session windows (gap 5ms): the record joins the sessions it reaches.
 				ts11 := r.Timestamp
@@ -310,7 +310,7 @@ func (t *filteredTask0) processViews(batch []runtime.Record) error {
 		{
 			// fan-out 3 of 4 from Group#2: Count#15 store "sliding-counts" → ToStream#16 → Map#17 → Sink#18 topic "sliding-raw"
 			if r.Key == nil {
-				t.nullKeys.Inc() // a null key: dropped before a stateful step
+				t.nullKeys.Inc() // a null key: dropped and counted
 			} else {
 				// Count#15 over sliding windows (time difference 5ms): the windows the record updates or creates.
 				ts15 := r.Timestamp
@@ -352,7 +352,7 @@ func (t *filteredTask0) processViews(batch []runtime.Record) error {
 		}
 		// fan-out 4 of 4 from Group#2: Count#19 store "totals" → Suppress#20 store "totals-suppress" → ToStream#21 → Sink#22 topic "totals-limited"
 		if r.Key == nil {
-			t.nullKeys.Inc() // a null key: dropped before a stateful step
+			t.nullKeys.Inc() // a null key: dropped and counted
 			continue
 		}
 		slot19, err := t.storeTotals.Slot(runtime.StringBytes(k0))
@@ -540,7 +540,7 @@ func (t *branchedTask0) processClicks(batch []runtime.Record) error {
 		if isA(k0, v0) {
 			// branch 0 of Branch#1 at topology.go:61:80: isA → Group#2 → Count#3 store "a-counts" → ToStream#4 → Map#5 → Sink#6 topic "a-raw"
 			if r.Key == nil {
-				t.nullKeys.Inc() // a null key: dropped before a stateful step
+				t.nullKeys.Inc() // a null key: dropped and counted
 				continue
 			}
 			// Count#3 over tumbling windows of 10ms: every window the record falls in, oldest first.
@@ -580,7 +580,7 @@ func (t *branchedTask0) processClicks(batch []runtime.Record) error {
 		} else if notA(k0, v0) {
 			// branch 1 of Branch#1 at topology.go:61:80: notA → Group#7 → Count#8 store "b-counts" → ToStream#9 → Map#10 → Sink#11 topic "b-raw"
 			if r.Key == nil {
-				t.nullKeys.Inc() // a null key: dropped before a stateful step
+				t.nullKeys.Inc() // a null key: dropped and counted
 				continue
 			}
 			// Count#8 over tumbling windows of 10ms: every window the record falls in, oldest first.
